@@ -1,0 +1,97 @@
+//! Fields with concurrent values. When two devices set the same field offline, automerge keeps
+//! both values and picks the same winner everywhere; the others are not lost. This lists every
+//! such field with each value, who wrote it and when (from the change that wrote it).
+
+use automerge::{Automerge, ObjId, ObjType, Prop, ROOT, ReadDoc, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+use super::json::value_to_json;
+use super::meta::ChangeMeta;
+use super::path::format;
+use crate::error::Result;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Conflict {
+    /// JSON pointer of the field.
+    pub path: String,
+    /// Every concurrent value; exactly one has `winner` set (the one shown everywhere).
+    pub values: Vec<ConflictValue>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConflictValue {
+    pub value: Json,
+    pub winner: bool,
+    pub user_id: Option<String>,
+    pub user_name: Option<String>,
+    /// When the writing device said it was (UTC ms) and its offset.
+    pub time_ms: i64,
+    pub offset_minutes: i32,
+    /// Automerge actor (per install) and change hash, hex.
+    pub actor: String,
+    pub change: String,
+}
+
+pub fn conflicts(doc: &Automerge) -> Result<Vec<Conflict>> {
+    let mut out = Vec::new();
+    let mut path = Vec::new();
+    visit(doc, &ROOT, ObjType::Map, &mut path, &mut out)?;
+    Ok(out)
+}
+
+fn visit(
+    doc: &Automerge,
+    obj: &ObjId,
+    ty: ObjType,
+    path: &mut Vec<String>,
+    out: &mut Vec<Conflict>,
+) -> Result<()> {
+    let props: Vec<Prop> = match ty {
+        ObjType::Map | ObjType::Table => doc.keys(obj).map(Prop::Map).collect(),
+        ObjType::List => (0..doc.length(obj)).map(Prop::Seq).collect(),
+        ObjType::Text => return Ok(()),
+    };
+    for prop in props {
+        let all = doc.get_all(obj, prop.clone())?;
+        path.push(super::path::prop_segment(&prop));
+        if all.len() > 1 {
+            let winner = doc.get(obj, prop.clone())?.map(|(_, id)| id);
+            let mut values = Vec::with_capacity(all.len());
+            for (v, id) in &all {
+                values.push(describe(doc, v, id, winner.as_ref() == Some(id))?);
+            }
+            out.push(Conflict {
+                path: format(path),
+                values,
+            });
+        }
+        for (v, id) in &all {
+            if let Value::Object(t) = v {
+                visit(doc, id, *t, path, out)?;
+            }
+        }
+        path.pop();
+    }
+    Ok(())
+}
+
+fn describe(doc: &Automerge, v: &Value<'_>, id: &ObjId, winner: bool) -> Result<ConflictValue> {
+    let value = value_to_json(doc, v, id)?;
+    let change = doc.hash_for_opid(id);
+    let meta = change.and_then(|h| doc.get_change_meta_by_hash(&h));
+    let decoded = ChangeMeta::decode(meta.as_ref().and_then(|m| m.message.as_deref()));
+    Ok(ConflictValue {
+        value,
+        winner,
+        user_id: decoded.user_id,
+        user_name: decoded.user_name,
+        time_ms: meta.as_ref().map(|m| m.timestamp).unwrap_or(0),
+        offset_minutes: decoded.offset_minutes,
+        actor: meta
+            .as_ref()
+            .map(|m| m.actor.to_hex_string())
+            .unwrap_or_default(),
+        change: change.map(|h| h.to_string()).unwrap_or_default(),
+    })
+}

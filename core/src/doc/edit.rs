@@ -1,0 +1,141 @@
+//! [`Edit`]: the only way application code changes a record. It enforces the genesis rule: a
+//! scalar may be set only inside a map that already exists, and new maps appear only under fresh
+//! keys (unique ids), so two devices can never each create "the same" map and lose one of them.
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjType, Prop, ROOT, ReadDoc};
+use serde_json::Value as Json;
+
+use super::json::{hydrate, json_to_scalar, put_json, value_to_json};
+use super::path::{format, parse, resolve_obj, segment_prop};
+use crate::error::{Error, Result};
+
+/// Root fields that identify a record; they are written once at creation and never changed.
+pub const RESERVED_ROOT_KEYS: [&str; 4] = ["id", "kind", "created_ms", "created_by"];
+
+pub struct Edit<'a> {
+    doc: &'a mut AutoCommit,
+}
+
+impl<'a> Edit<'a> {
+    pub(crate) fn new(doc: &'a mut AutoCommit) -> Self {
+        Edit { doc }
+    }
+
+    /// Sets a scalar (string, number, boolean or null) at `pointer`. The parent must exist.
+    pub fn set(&mut self, pointer: &str, value: impl Into<Json>) -> Result<()> {
+        let value = value.into();
+        let segments = parse(pointer)?;
+        let Some((last, parent)) = segments.split_last() else {
+            return Err(Error::InvalidArgument("cannot set the root".into()));
+        };
+        check_not_reserved(&segments)?;
+        let Some(scalar) = json_to_scalar(&value) else {
+            return Err(Error::InvalidValue {
+                path: pointer.to_owned(),
+                reason: "set takes a scalar; use insert for a new map under a unique key".into(),
+            });
+        };
+        let (obj, ty) = resolve_obj(&*self.doc, parent)?;
+        let prop = segment_prop(ty, last, &segments)?;
+        if let Prop::Seq(i) = prop
+            && i >= self.doc.length(&obj)
+        {
+            return Err(Error::PathNotFound {
+                path: pointer.to_owned(),
+            });
+        }
+        self.doc.put(&obj, prop, scalar)?;
+        Ok(())
+    }
+
+    /// Adds `value` (any JSON) under a key of the map at `map_pointer` that must not exist yet.
+    /// Use a unique key (e.g. [`crate::RecordId::new`]) for things added concurrently: photos,
+    /// notes, events.
+    pub fn insert(&mut self, map_pointer: &str, key: &str, value: &Json) -> Result<()> {
+        let segments = parse(map_pointer)?;
+        let (obj, ty) = resolve_obj(&*self.doc, &segments)?;
+        let path = format!("{map_pointer}{}", format(&[key]));
+        if !matches!(ty, ObjType::Map) {
+            return Err(Error::InvalidValue {
+                path,
+                reason: "not a map".into(),
+            });
+        }
+        if segments.is_empty() && RESERVED_ROOT_KEYS.contains(&key) {
+            return Err(Error::InvalidValue {
+                path,
+                reason: "reserved field".into(),
+            });
+        }
+        if self.doc.get(&obj, key)?.is_some() {
+            return Err(Error::AlreadyExists { path });
+        }
+        put_json(self.doc, &obj, Prop::Map(key.to_owned()), value)
+    }
+
+    /// Appends a value to the list at `list_pointer`.
+    pub fn push(&mut self, list_pointer: &str, value: &Json) -> Result<()> {
+        let segments = parse(list_pointer)?;
+        let (obj, ty) = resolve_obj(&*self.doc, &segments)?;
+        if ty != ObjType::List {
+            return Err(Error::InvalidValue {
+                path: list_pointer.into(),
+                reason: "not a list".into(),
+            });
+        }
+        let end = self.doc.length(&obj);
+        put_json(self.doc, &obj, Prop::Seq(end), value)
+    }
+
+    /// Deletes the field at `pointer`.
+    pub fn delete(&mut self, pointer: &str) -> Result<()> {
+        let segments = parse(pointer)?;
+        let Some((last, parent)) = segments.split_last() else {
+            return Err(Error::InvalidArgument("cannot delete the root".into()));
+        };
+        check_not_reserved(&segments)?;
+        let (obj, ty) = resolve_obj(&*self.doc, parent)?;
+        let prop = segment_prop(ty, last, &segments)?;
+        if self.doc.get(&obj, prop.clone())?.is_none() {
+            return Err(Error::PathNotFound {
+                path: pointer.to_owned(),
+            });
+        }
+        self.doc.delete(&obj, prop)?;
+        Ok(())
+    }
+
+    /// Reads the value at `pointer` (as it is inside this edit), or `None`.
+    pub fn get(&self, pointer: &str) -> Result<Option<Json>> {
+        get(&*self.doc, pointer)
+    }
+}
+
+/// Reads the value at `pointer`, or `None` if any part of the path is missing.
+pub fn get<D: ReadDoc>(doc: &D, pointer: &str) -> Result<Option<Json>> {
+    let segments = parse(pointer)?;
+    let Some((last, parent)) = segments.split_last() else {
+        return Ok(Some(hydrate(doc, &ROOT)?));
+    };
+    let Ok((obj, ty)) = resolve_obj(doc, parent) else {
+        return Ok(None);
+    };
+    let Ok(prop) = segment_prop(ty, last, &segments) else {
+        return Ok(None);
+    };
+    match doc.get(&obj, prop)? {
+        Some((v, id)) => Ok(Some(value_to_json(doc, &v, &id)?)),
+        None => Ok(None),
+    }
+}
+
+fn check_not_reserved(segments: &[String]) -> Result<()> {
+    if segments.len() == 1 && RESERVED_ROOT_KEYS.contains(&segments[0].as_str()) {
+        return Err(Error::InvalidValue {
+            path: format(segments),
+            reason: "reserved field".into(),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! Creating a record's document. The genesis rule: every map that two devices may later write
+//! into is created here, in the record's first change, by the one device that creates the record.
+//! If two devices each created `answers` lazily on first write, automerge would keep only one of
+//! the two maps and everything written into the other would vanish.
+
+use automerge::transaction::Transactable;
+use automerge::{ActorId, AutoCommit, ObjType, Prop, ROOT};
+use serde_json::Value as Json;
+
+use super::edit::RESERVED_ROOT_KEYS;
+use super::json::put_json;
+use super::meta::ChangeMeta;
+use crate::error::{Error, Result};
+use crate::model::{RecordId, RecordKind, Timestamp, User};
+
+/// The maps each kind of record is born with. Entries inside them are keyed by item id (answers)
+/// or by unique ids (photos by SHA-256, notes and events by UUID): never positional lists.
+pub fn genesis_maps(kind: RecordKind) -> &'static [&'static str] {
+    match kind {
+        RecordKind::Project => &["members", "sites", "settings"],
+        RecordKind::Inspection => &["answers", "photos", "notes", "signatures", "events"],
+        RecordKind::Hazard => &["photos", "notes", "events"],
+        RecordKind::Patrol => &["checkpoints", "photos", "notes", "events", "hazards"],
+    }
+}
+
+/// A new document for a record: identity fields, the kind's genesis maps, and `fields` (a JSON
+/// object; a value for a genesis map must be an object and fills that map).
+pub fn new_record(
+    kind: RecordKind,
+    id: &RecordId,
+    fields: &Json,
+    user: &User,
+    now: Timestamp,
+    actor: ActorId,
+) -> Result<AutoCommit> {
+    let fields = match fields {
+        Json::Object(m) => m.clone(),
+        Json::Null => Default::default(),
+        _ => {
+            return Err(Error::InvalidArgument(
+                "record fields must be a JSON object".into(),
+            ));
+        }
+    };
+    let mut doc = AutoCommit::new().with_actor(actor);
+    doc.put(ROOT, "id", id.as_str())?;
+    doc.put(ROOT, "kind", kind.as_str())?;
+    doc.put(ROOT, "created_ms", now.unix_ms)?;
+    doc.put(ROOT, "created_by", user.id.as_str())?;
+    for name in genesis_maps(kind) {
+        let map = doc.put_object(ROOT, *name, ObjType::Map)?;
+        match fields.get(*name) {
+            None => {}
+            Some(Json::Object(entries)) => {
+                for (k, v) in entries {
+                    put_json(&mut doc, &map, Prop::Map(k.clone()), v)?;
+                }
+            }
+            Some(_) => {
+                return Err(Error::InvalidValue {
+                    path: format!("/{name}"),
+                    reason: "must be an object".into(),
+                });
+            }
+        }
+    }
+    for (k, v) in &fields {
+        if RESERVED_ROOT_KEYS.contains(&k.as_str()) {
+            return Err(Error::InvalidValue {
+                path: format!("/{k}"),
+                reason: "reserved field".into(),
+            });
+        }
+        if !genesis_maps(kind).contains(&k.as_str()) {
+            put_json(&mut doc, &ROOT, Prop::Map(k.clone()), v)?;
+        }
+    }
+    let meta = ChangeMeta::new(user, now, &format!("create {kind}"));
+    doc.commit_with(meta.commit_options(now));
+    Ok(doc)
+}
+
+/// The record id and kind a document says it is, if it says so.
+pub fn identity<D: automerge::ReadDoc>(doc: &D) -> (Option<String>, Option<String>) {
+    let read = |key: &str| match doc.get(ROOT, key) {
+        Ok(Some((automerge::Value::Scalar(s), _))) => s.as_str().map(str::to_owned),
+        _ => None,
+    };
+    (read("id"), read("kind"))
+}

@@ -1,0 +1,69 @@
+//! Who changed what, when: one entry per change, in causal order, with the paths it touched
+//! (computed by diffing the change against its dependencies).
+
+use std::collections::BTreeSet;
+
+use automerge::{AutoCommit, PatchAction};
+use serde::{Deserialize, Serialize};
+
+use super::meta::ChangeMeta;
+use super::path::{format, prop_segment};
+use crate::error::Result;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub change: String,
+    pub deps: Vec<String>,
+    pub actor: String,
+    pub seq: u64,
+    /// The writing device's clock (UTC ms) and offset: what it said, even if wrong.
+    pub time_ms: i64,
+    pub offset_minutes: i32,
+    pub user_id: Option<String>,
+    pub user_name: Option<String>,
+    pub message: String,
+    /// JSON pointers of the fields this change set, inserted into or deleted.
+    pub paths: Vec<String>,
+}
+
+pub fn history(doc: &mut AutoCommit) -> Result<Vec<HistoryEntry>> {
+    let metas: Vec<_> = doc
+        .get_changes_meta(&[])
+        .into_iter()
+        .map(|m| m.into_owned())
+        .collect();
+    let mut out = Vec::with_capacity(metas.len());
+    for m in metas {
+        let mut paths = BTreeSet::new();
+        for patch in doc.diff(&m.deps, &[m.hash]) {
+            let mut segs: Vec<String> = patch.path.iter().map(|(_, p)| prop_segment(p)).collect();
+            match &patch.action {
+                PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => {
+                    segs.push(key.clone())
+                }
+                PatchAction::PutSeq { index, .. }
+                | PatchAction::Insert { index, .. }
+                | PatchAction::DeleteSeq { index, .. } => segs.push(index.to_string()),
+                PatchAction::Increment { prop, .. } | PatchAction::Conflict { prop } => {
+                    segs.push(prop_segment(prop))
+                }
+                _ => {}
+            }
+            paths.insert(format(&segs));
+        }
+        let meta = ChangeMeta::decode(m.message.as_deref());
+        out.push(HistoryEntry {
+            change: m.hash.to_string(),
+            deps: m.deps.iter().map(|d| d.to_string()).collect(),
+            actor: m.actor.to_hex_string(),
+            seq: m.seq,
+            time_ms: m.timestamp,
+            offset_minutes: meta.offset_minutes,
+            user_id: meta.user_id,
+            user_name: meta.user_name,
+            message: meta.message,
+            paths: paths.into_iter().collect(),
+        });
+    }
+    Ok(out)
+}

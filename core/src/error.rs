@@ -1,0 +1,77 @@
+//! The one internal error type of the core. The FFI layer converts it to its public error in one
+//! place. Messages name records by id and fields by path; they never carry user-entered text.
+
+use std::path::PathBuf;
+
+use crate::model::RecordId;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The file exists but is not a SQLite database (or belongs to another application).
+    /// The file is left untouched.
+    #[error("{path} is not an Offgrid database: {reason}")]
+    NotADatabase { path: PathBuf, reason: String },
+
+    /// SQLite reported corruption. Nothing is deleted or rewritten.
+    #[error("database is corrupt: {0}")]
+    Corrupt(String),
+
+    /// The database was written by a newer version of Offgrid.
+    #[error("database schema version {found} is newer than this version supports ({supported})")]
+    SchemaTooNew { found: u32, supported: u32 },
+
+    #[error("record {0} not found")]
+    NotFound(RecordId),
+
+    /// The stored bytes of one record do not load. Every other record stays usable.
+    #[error("record {id} cannot be loaded: {reason}")]
+    RecordUnreadable { id: RecordId, reason: String },
+
+    /// Changes received for a record could not be parsed or applied. Nothing was stored.
+    #[error("changes for record {id} rejected: {reason}")]
+    BadChanges { id: RecordId, reason: String },
+
+    /// A write addressed a field whose parent map does not exist. Maps that several devices write
+    /// into are created with the record (the genesis rule), never lazily.
+    #[error("path {path} does not exist")]
+    PathNotFound { path: String },
+
+    /// `insert` of a key that is already present.
+    #[error("path {path} already exists")]
+    AlreadyExists { path: String },
+
+    #[error("invalid value for {path}: {reason}")]
+    InvalidValue { path: String, reason: String },
+
+    /// Writes are attributed to a user; set one with [`crate::Store::set_user`].
+    #[error("no current user is set")]
+    NoCurrentUser,
+
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+
+    #[error("SQLite: {0}")]
+    Sqlite(rusqlite::Error),
+
+    #[error("automerge: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl From<rusqlite::Error> for Error {
+    /// Corruption is its own variant so callers can tell "your file is damaged" from a bug.
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+        match e.sqlite_error_code() {
+            Some(DatabaseCorrupt) | Some(NotADatabase) => Error::Corrupt(e.to_string()),
+            _ => Error::Sqlite(e),
+        }
+    }
+}

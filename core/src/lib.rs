@@ -1,0 +1,23 @@
+//! # offgrid-core
+//!
+//! The shared core of Offgrid, an offline-first inspection app. Everything an inspector enters is
+//! a field of an [automerge](https://automerge.org) document — one document per record
+//! (project, inspection, hazard, patrol) — kept in a crash-safe SQLite [`Store`]. Documents from
+//! different devices merge without losing either side; concurrent values of one field are kept
+//! and reported as [conflicts](Store::conflicts).
+//!
+//! Layers (see `docs/ARCHITECTURE.md`):
+//! - [`model`]: plain data types shared by every layer (ids, kinds, users, time, summaries).
+//! - [`doc`]: everything that reads or writes one automerge document, with no I/O.
+//! - [`store`]: persistence (SQLite), projections for lists and search, cache, notifications.
+
+pub mod doc;
+pub mod error;
+pub mod model;
+pub mod store;
+
+pub use error::{Error, Result};
+pub use model::{
+    Clock, FixedClock, RecordId, RecordKind, RecordSummary, SystemClock, Timestamp, User,
+};
+pub use store::{ApplyOutcome, ListQuery, Store, StoreOptions, Subscription, VerifyReport, Writer};

@@ -1,0 +1,105 @@
+//! A bounded cache of open documents (least recently used is evicted). Loading a document costs
+//! a snapshot parse; keeping every document open would cost memory in proportion to the archive.
+
+use std::collections::HashMap;
+
+use automerge::{AutoCommit, ChangeHash};
+
+use super::projection::Projection;
+use crate::model::RecordId;
+
+pub const DEFAULT_CAPACITY: usize = 64;
+
+/// One open document and what is known about its persisted form.
+pub struct Entry {
+    pub doc: AutoCommit,
+    /// The record kind as stored (`None` until a change naming it has been applied).
+    pub kind: Option<String>,
+    /// Heads covered by the snapshot and chunks on disk.
+    pub persisted_heads: Vec<ChangeHash>,
+    pub snapshot_len: usize,
+    pub chunk_bytes: usize,
+    /// The projection last written, to skip rewriting unchanged rows.
+    pub projection: Option<Projection>,
+    /// Whether `pending_changes` holds rows for this document.
+    pub has_pending: bool,
+    last_used: u64,
+}
+
+impl Entry {
+    pub fn new(doc: AutoCommit, kind: Option<String>) -> Self {
+        Entry {
+            doc,
+            kind,
+            persisted_heads: Vec::new(),
+            snapshot_len: 0,
+            chunk_bytes: 0,
+            projection: None,
+            has_pending: false,
+            last_used: 0,
+        }
+    }
+}
+
+pub struct DocCache {
+    entries: HashMap<RecordId, Entry>,
+    capacity: usize,
+    tick: u64,
+}
+
+impl DocCache {
+    pub fn new(capacity: usize) -> Self {
+        DocCache {
+            entries: HashMap::new(),
+            capacity: capacity.max(1),
+            tick: 0,
+        }
+    }
+
+    pub fn contains(&self, id: &RecordId) -> bool {
+        self.entries.contains_key(id)
+    }
+
+    pub fn get_mut(&mut self, id: &RecordId) -> Option<&mut Entry> {
+        self.tick += 1;
+        let tick = self.tick;
+        self.entries.get_mut(id).map(|e| {
+            e.last_used = tick;
+            e
+        })
+    }
+
+    /// Inserts an entry, evicting the least recently used ones beyond capacity.
+    pub fn insert(&mut self, id: RecordId, mut entry: Entry) -> &mut Entry {
+        while self.entries.len() >= self.capacity {
+            let oldest = self
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| e.last_used)
+                .map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => self.entries.remove(&k),
+                None => break,
+            };
+        }
+        self.tick += 1;
+        entry.last_used = self.tick;
+        self.entries.entry(id).insert_entry(entry).into_mut()
+    }
+
+    pub fn remove(&mut self, id: &RecordId) {
+        self.entries.remove(id);
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}

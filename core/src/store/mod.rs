@@ -1,0 +1,339 @@
+//! [`Store`]: the local record store. One SQLite file holds every record's automerge document
+//! (snapshot + incremental chunks), the projection tables that lists and search read, changes
+//! waiting for dependencies, and (later) sync state. Exactly one writer connection, guarded by a
+//! mutex; lists use a separate read-only connection so they never wait for a writer's fsync.
+//!
+//! Module map: [`conn`] opens files safely, [`schema`] versions them, [`persist`] stores
+//! documents, [`projection`] derives the query tables, [`cache`] keeps recent documents open,
+//! [`writer`] is the transaction API, [`notify`] tells subscribers what changed.
+
+pub mod cache;
+pub mod conn;
+pub mod notify;
+pub mod persist;
+pub mod projection;
+pub mod schema;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use automerge::{ActorId, AutoCommit, ChangeHash};
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+
+pub use notify::Subscription;
+pub use projection::ListQuery;
+pub use writer::{ApplyOutcome, Writer};
+
+use cache::DocCache;
+use notify::Notifier;
+
+use crate::doc::{self, Conflict, HistoryEntry};
+use crate::error::{Error, Result};
+use crate::model::{Clock, RecordId, RecordKind, RecordSummary, SystemClock, User};
+
+/// Options for [`Store::open_with`].
+pub struct StoreOptions {
+    /// Source of "now" for change timestamps.
+    pub clock: Arc<dyn Clock>,
+    /// How many documents stay open in memory.
+    pub cache_capacity: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            clock: Arc::new(SystemClock::default()),
+            cache_capacity: cache::DEFAULT_CAPACITY,
+        }
+    }
+}
+
+/// Result of [`Store::verify`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VerifyReport {
+    /// `PRAGMA integrity_check` output: `["ok"]` when healthy.
+    pub integrity: Vec<String>,
+    pub records: usize,
+    /// Records whose stored bytes do not load, with the reason. The bytes are kept.
+    pub unreadable: Vec<(RecordId, String)>,
+}
+
+impl VerifyReport {
+    pub fn is_ok(&self) -> bool {
+        self.integrity == ["ok"] && self.unreadable.is_empty()
+    }
+}
+
+struct Inner {
+    conn: Connection,
+    cache: DocCache,
+}
+
+pub struct Store {
+    path: PathBuf,
+    inner: Mutex<Inner>,
+    reader: Mutex<Connection>,
+    notifier: Arc<Notifier>,
+    user: RwLock<Option<User>>,
+    clock: Arc<dyn Clock>,
+    actor: ActorId,
+}
+
+impl Store {
+    /// Opens (or creates) the store at `path` with default options.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        Self::open_with(path, StoreOptions::default())
+    }
+
+    /// Opens (or creates) the store. A file that is not an Offgrid database, is corrupt, or was
+    /// written by a newer version is refused with a typed error and left exactly as it was.
+    pub fn open_with(path: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
+        let path = path.as_ref().to_owned();
+        let mut conn = conn::open_writer(&path)?;
+        schema::init(&mut conn, &path)?;
+        let actor = match schema::get_meta(&conn, "actor_id")? {
+            Some(hex) => ActorId::try_from(hex.as_str())
+                .map_err(|_| Error::Corrupt("stored actor id is not hex".into()))?,
+            None => {
+                // A random actor per install: never derived from the user, so two people on one
+                // device, or one person on two devices, never share an actor.
+                let actor = ActorId::from(rand::random::<[u8; 16]>());
+                schema::set_meta(&conn, "actor_id", &actor.to_hex_string())?;
+                actor
+            }
+        };
+        let reader = conn::open_reader(&path)?;
+        let store = Store {
+            path,
+            inner: Mutex::new(Inner {
+                conn,
+                cache: DocCache::new(options.cache_capacity),
+            }),
+            reader: Mutex::new(reader),
+            notifier: Arc::new(Notifier::default()),
+            user: RwLock::new(None),
+            clock: options.clock,
+            actor,
+        };
+        store.rebuild_projections_if_stale()?;
+        tracing::debug!("store opened");
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// This install's automerge actor id (hex).
+    pub fn actor_id(&self) -> String {
+        self.actor.to_hex_string()
+    }
+
+    /// Sets who is using the device; every write is attributed to this user.
+    pub fn set_user(&self, user: User) {
+        *self.user.write().unwrap_or_else(|e| e.into_inner()) = Some(user);
+    }
+
+    pub fn user(&self) -> Option<User> {
+        self.user.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Runs `f` in one transaction. Everything it wrote is on disk (fsynced) when this returns
+    /// `Ok`; on `Err` nothing of it is.
+    pub fn write<R>(&self, f: impl FnOnce(&mut Writer<'_>) -> Result<R>) -> Result<R> {
+        let user = self.user().ok_or(Error::NoCurrentUser)?;
+        let now = self.clock.now();
+        let (result, changed) = {
+            let mut guard = self.lock();
+            let Inner { conn, cache } = &mut *guard;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let mut w = Writer {
+                tx,
+                cache,
+                actor: &self.actor,
+                user: &user,
+                now,
+                touched: Vec::new(),
+                changed: Vec::new(),
+            };
+            let result = f(&mut w);
+            let Writer {
+                tx,
+                cache,
+                touched,
+                changed,
+                ..
+            } = w;
+            let result = result.and_then(|r| tx.commit().map(|()| r).map_err(Error::from));
+            if result.is_err() {
+                for id in &touched {
+                    cache.remove(id);
+                }
+            }
+            (result, changed)
+        };
+        let result = result?;
+        self.notifier.notify(&changed);
+        Ok(result)
+    }
+
+    /// Creates a record (see [`Writer::create`]).
+    pub fn create(&self, kind: RecordKind, fields: &serde_json::Value) -> Result<RecordId> {
+        self.write(|w| w.create(kind, fields))
+    }
+
+    /// Edits a record in one change (see [`Writer::update`]).
+    pub fn update<R>(
+        &self,
+        id: &RecordId,
+        message: &str,
+        f: impl FnOnce(&mut doc::Edit<'_>) -> Result<R>,
+    ) -> Result<R> {
+        self.write(|w| w.update(id, message, f))
+    }
+
+    /// Merges changes from another device (see [`Writer::apply_changes`]).
+    pub fn apply_changes(&self, id: &RecordId, bytes: &[u8]) -> Result<ApplyOutcome> {
+        self.write(|w| w.apply_changes(id, bytes))
+    }
+
+    /// Runs `f` on the record's document (loaded into the cache if needed).
+    pub fn read<R>(
+        &self,
+        id: &RecordId,
+        f: impl FnOnce(&mut AutoCommit) -> Result<R>,
+    ) -> Result<R> {
+        let mut guard = self.lock();
+        let Inner { conn, cache } = &mut *guard;
+        if cache.get_mut(id).is_none() {
+            let entry =
+                persist::load(conn, id, &self.actor)?.ok_or_else(|| Error::NotFound(id.clone()))?;
+            cache.insert(id.clone(), entry);
+        }
+        let entry = cache
+            .get_mut(id)
+            .ok_or_else(|| Error::NotFound(id.clone()))?;
+        f(&mut entry.doc)
+    }
+
+    /// The record as JSON (conflicts resolved to the value every device shows).
+    pub fn get(&self, id: &RecordId) -> Result<serde_json::Value> {
+        self.read(id, |d| doc::json::hydrate(&*d, &automerge::ROOT))
+    }
+
+    /// One field by JSON pointer, or `None`.
+    pub fn get_path(&self, id: &RecordId, pointer: &str) -> Result<Option<serde_json::Value>> {
+        self.read(id, |d| doc::edit::get(&*d, pointer))
+    }
+
+    /// Current heads (hex).
+    pub fn heads(&self, id: &RecordId) -> Result<Vec<String>> {
+        self.read(id, |d| Ok(writer::hex(&d.get_heads())))
+    }
+
+    /// Every change the holder of `heads` lacks, each encoded on its own, in causal order.
+    pub fn changes_since(&self, id: &RecordId, heads: &[String]) -> Result<Vec<Vec<u8>>> {
+        let heads = parse_heads(heads)?;
+        self.read(id, |d| {
+            Ok(d.get_changes(&heads)
+                .into_iter()
+                .map(|c| c.raw_bytes().to_vec())
+                .collect())
+        })
+    }
+
+    /// Every field holding concurrent values, with who wrote each and when.
+    pub fn conflicts(&self, id: &RecordId) -> Result<Vec<Conflict>> {
+        self.read(id, |d| doc::conflicts::conflicts(d.document()))
+    }
+
+    /// Every change: who, when (device clock and offset), what message, which fields.
+    pub fn history(&self, id: &RecordId) -> Result<Vec<HistoryEntry>> {
+        self.read(id, doc::history::history)
+    }
+
+    /// Records matching the query, from the projection tables (no document is loaded).
+    pub fn list(&self, query: &ListQuery) -> Result<Vec<RecordSummary>> {
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        projection::list(&conn, query)
+    }
+
+    /// Registers a listener told, after each commit, which records changed.
+    pub fn subscribe(
+        &self,
+        listener: impl Fn(&[RecordId]) + Send + Sync + 'static,
+    ) -> Subscription {
+        self.notifier.subscribe(Arc::new(listener))
+    }
+
+    /// Checks the file (`PRAGMA integrity_check`) and that every record's bytes load.
+    pub fn verify(&self) -> Result<VerifyReport> {
+        let guard = self.lock();
+        let mut stmt = guard.conn.prepare("PRAGMA integrity_check")?;
+        let integrity = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        drop(stmt);
+        let ids = persist::all_ids(&guard.conn)?;
+        let mut unreadable = Vec::new();
+        for id in &ids {
+            if let Err(e) = persist::load(&guard.conn, id, &self.actor) {
+                unreadable.push((id.clone(), e.to_string()));
+            }
+        }
+        Ok(VerifyReport {
+            integrity,
+            records: ids.len(),
+            unreadable,
+        })
+    }
+
+    /// Drops every open document from memory (they reload from disk on next use).
+    pub fn clear_cache(&self) {
+        self.lock().cache.clear();
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Rebuilds `records` and `records_fts` from the documents when the code that derives them
+    /// changed (or the tables were just created). One transaction; unreadable records are skipped
+    /// (and reported by [`Store::verify`]).
+    fn rebuild_projections_if_stale(&self) -> Result<()> {
+        let mut guard = self.lock();
+        let current = schema::PROJECTION_VERSION.to_string();
+        if schema::get_meta(&guard.conn, "projection_version")?.as_deref() == Some(current.as_str())
+        {
+            return Ok(());
+        }
+        let Inner { conn, cache } = &mut *guard;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        projection::clear(&tx)?;
+        cache.clear();
+        let ids = persist::all_ids(&tx)?;
+        for id in &ids {
+            match persist::load(&tx, id, &self.actor) {
+                Ok(Some(mut entry)) => writer::write_projection(&tx, id, &mut entry)?,
+                Ok(None) => {}
+                Err(e) => tracing::warn!(record = %id, error = %e, "skipping unreadable record"),
+            }
+        }
+        schema::set_meta(&tx, "projection_version", &current)?;
+        tx.commit()?;
+        tracing::info!(records = ids.len(), "projections rebuilt");
+        Ok(())
+    }
+}
+
+fn parse_heads(heads: &[String]) -> Result<Vec<ChangeHash>> {
+    heads
+        .iter()
+        .map(|h| {
+            h.parse()
+                .map_err(|_| Error::InvalidArgument(format!("not a change hash: {h:?}")))
+        })
+        .collect()
+}

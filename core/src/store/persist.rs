@@ -1,0 +1,176 @@
+//! A document on disk: a snapshot (`save`) plus incremental chunks (`save_after` the heads last
+//! persisted), compacted into a new snapshot when the chunks outgrow it. Changes whose
+//! dependencies have not arrived are kept verbatim in `pending_changes` until they apply.
+//!
+//! Write functions take the caller's `&Transaction`, so the chunk and the projection derived from
+//! the same document commit together or not at all.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use automerge::{ActorId, AutoCommit};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use sha2::{Digest, Sha256};
+
+use super::cache::Entry;
+use crate::error::{Error, Result};
+use crate::model::RecordId;
+
+/// Runs an automerge parse, turning a panic on hostile bytes into an error.
+pub fn guarded<T>(f: impl FnOnce() -> Result<T, automerge::AutomergeError>) -> Result<T, String> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("the automerge decoder panicked on these bytes".into()),
+    }
+}
+
+/// Loads a document, or `None` if no such record is stored.
+pub fn load(conn: &Connection, id: &RecordId, actor: &ActorId) -> Result<Option<Entry>> {
+    let row: Option<(Option<String>, Vec<u8>, i64)> = conn
+        .prepare_cached("SELECT kind, snapshot, chunk_bytes FROM docs WHERE id = ?1")?
+        .query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let Some((kind, snapshot, chunk_bytes)) = row else {
+        return Ok(None);
+    };
+    let unreadable = |reason: String| Error::RecordUnreadable {
+        id: id.clone(),
+        reason,
+    };
+
+    let mut doc = if snapshot.is_empty() {
+        AutoCommit::new()
+    } else {
+        guarded(|| AutoCommit::load(&snapshot)).map_err(|e| unreadable(format!("snapshot: {e}")))?
+    };
+    let mut chunks = Vec::with_capacity(chunk_bytes.max(0) as usize);
+    {
+        let mut stmt =
+            conn.prepare_cached("SELECT data FROM chunks WHERE doc_id = ?1 ORDER BY seq")?;
+        let mut rows = stmt.query([id.as_str()])?;
+        while let Some(row) = rows.next()? {
+            chunks.extend_from_slice(row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?);
+        }
+    }
+    if !chunks.is_empty() {
+        guarded(|| doc.load_incremental(&chunks)).map_err(|e| unreadable(format!("chunk: {e}")))?;
+    }
+    let persisted_heads = doc.get_heads();
+    let mut has_pending = false;
+    {
+        let mut stmt = conn.prepare_cached("SELECT data FROM pending_changes WHERE doc_id = ?1")?;
+        let mut rows = stmt.query([id.as_str()])?;
+        while let Some(row) = rows.next()? {
+            has_pending = true;
+            let data = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
+            guarded(|| doc.load_incremental(data))
+                .map_err(|e| unreadable(format!("pending: {e}")))?;
+        }
+    }
+    doc.set_actor(actor.clone());
+    let mut entry = Entry::new(doc, kind);
+    entry.persisted_heads = persisted_heads;
+    entry.snapshot_len = snapshot.len();
+    entry.chunk_bytes = chunk_bytes.max(0) as usize;
+    entry.has_pending = has_pending;
+    Ok(Some(entry))
+}
+
+pub fn exists(conn: &Connection, id: &RecordId) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM docs WHERE id = ?1")?
+        .query_row([id.as_str()], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// Stores a record seen for the first time, as a snapshot.
+pub fn insert_new(tx: &Transaction<'_>, id: &RecordId, entry: &mut Entry) -> Result<()> {
+    let snapshot = entry.doc.save();
+    let heads = entry.doc.get_heads();
+    tx.prepare_cached(
+        "INSERT INTO docs(id, kind, snapshot, chunk_bytes, heads) VALUES (?1, ?2, ?3, 0, ?4)",
+    )?
+    .execute(params![
+        id.as_str(),
+        entry.kind,
+        snapshot,
+        heads_text(&heads)
+    ])?;
+    entry.snapshot_len = snapshot.len();
+    entry.chunk_bytes = 0;
+    entry.persisted_heads = heads;
+    Ok(())
+}
+
+/// Appends what changed since the persisted heads; compacts when chunks outgrow the snapshot.
+/// Returns whether anything was written.
+pub fn persist(tx: &Transaction<'_>, id: &RecordId, entry: &mut Entry) -> Result<bool> {
+    let chunk = entry.doc.save_after(&entry.persisted_heads);
+    if chunk.is_empty() {
+        return Ok(false);
+    }
+    let heads = entry.doc.get_heads();
+    if entry.chunk_bytes + chunk.len() > entry.snapshot_len {
+        let snapshot = entry.doc.save();
+        tx.prepare_cached("DELETE FROM chunks WHERE doc_id = ?1")?
+            .execute([id.as_str()])?;
+        tx.prepare_cached(
+            "UPDATE docs SET snapshot = ?2, chunk_bytes = 0, heads = ?3, kind = ?4 WHERE id = ?1",
+        )?
+        .execute(params![
+            id.as_str(),
+            snapshot,
+            heads_text(&heads),
+            entry.kind
+        ])?;
+        entry.snapshot_len = snapshot.len();
+        entry.chunk_bytes = 0;
+    } else {
+        tx.prepare_cached("INSERT INTO chunks(doc_id, data) VALUES (?1, ?2)")?
+            .execute(params![id.as_str(), chunk])?;
+        entry.chunk_bytes += chunk.len();
+        tx.prepare_cached("UPDATE docs SET chunk_bytes = ?2, heads = ?3, kind = ?4 WHERE id = ?1")?
+            .execute(params![
+                id.as_str(),
+                entry.chunk_bytes as i64,
+                heads_text(&heads),
+                entry.kind
+            ])?;
+    }
+    entry.persisted_heads = heads;
+    Ok(true)
+}
+
+/// Keeps bytes whose changes wait for missing dependencies (idempotent by content digest).
+pub fn add_pending(tx: &Transaction<'_>, id: &RecordId, bytes: &[u8]) -> Result<()> {
+    let digest = Sha256::digest(bytes);
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO pending_changes(doc_id, digest, data) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![id.as_str(), digest.as_slice(), bytes])?;
+    Ok(())
+}
+
+pub fn clear_pending(tx: &Transaction<'_>, id: &RecordId) -> Result<()> {
+    tx.prepare_cached("DELETE FROM pending_changes WHERE doc_id = ?1")?
+        .execute([id.as_str()])?;
+    Ok(())
+}
+
+/// All stored record ids, in creation order.
+pub fn all_ids(conn: &Connection) -> Result<Vec<RecordId>> {
+    let mut stmt = conn.prepare("SELECT id FROM docs ORDER BY rowid")?;
+    let ids = stmt
+        .query_map([], |r| Ok(RecordId(r.get(0)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(ids)
+}
+
+fn heads_text(heads: &[automerge::ChangeHash]) -> String {
+    heads
+        .iter()
+        .map(|h| h.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}

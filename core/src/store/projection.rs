@@ -1,0 +1,227 @@
+//! Query tables derived from documents: `records` (one row per record, for lists and filters)
+//! and `records_fts` (trigram full-text index). Derived in the same transaction as the chunk
+//! that changed the document, so they are never out of step with it. Lists read only these
+//! tables and never load a document.
+
+use automerge::{AutoCommit, ROOT, ReadDoc, ScalarValue, Value};
+use rusqlite::{Connection, Transaction, params};
+use serde::{Deserialize, Serialize};
+
+use crate::doc::genesis::identity;
+use crate::doc::meta::ChangeMeta;
+use crate::doc::walk::walk;
+use crate::error::Result;
+use crate::model::{RecordId, RecordKind, RecordSummary};
+
+/// What the tables hold for one record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Projection {
+    pub kind: RecordKind,
+    pub project: Option<String>,
+    pub title: Option<String>,
+    pub status: Option<String>,
+    pub site: Option<String>,
+    pub grade: Option<String>,
+    pub assignee: Option<String>,
+    pub due_ms: Option<i64>,
+    pub created_ms: i64,
+    pub created_by: Option<String>,
+    pub updated_ms: i64,
+    pub updated_by: Option<String>,
+    pub conflict_count: u32,
+    pub text: String,
+}
+
+/// Derives the projection, or `None` if the document does not (yet) name a known kind.
+pub fn derive(doc: &mut AutoCommit) -> Option<Projection> {
+    let kind: RecordKind = identity(&*doc).1?.parse().ok()?;
+    let text_of = |key: &str| match doc.get(ROOT, key) {
+        Ok(Some((Value::Scalar(s), _))) => s.as_str().map(str::to_owned),
+        Ok(Some((Value::Object(automerge::ObjType::Text), id))) => doc.text(&id).ok(),
+        _ => None,
+    };
+    let int_of = |key: &str| match doc.get(ROOT, key) {
+        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+            ScalarValue::Int(i) | ScalarValue::Timestamp(i) => Some(*i),
+            ScalarValue::Uint(u) => i64::try_from(*u).ok(),
+            _ => None,
+        },
+        _ => None,
+    };
+    let mut p = Projection {
+        kind,
+        project: text_of("project"),
+        title: text_of("title"),
+        status: text_of("status"),
+        site: text_of("site"),
+        grade: text_of("grade"),
+        assignee: text_of("assignee"),
+        due_ms: int_of("due_ms"),
+        created_ms: int_of("created_ms").unwrap_or(0),
+        created_by: text_of("created_by"),
+        updated_ms: 0,
+        updated_by: None,
+        conflict_count: 0,
+        text: String::new(),
+    };
+    let summary = walk(&*doc);
+    p.text = summary.text;
+    p.conflict_count = summary.conflicts;
+    // The latest of the current heads (by the writing device's clock) says who updated it last.
+    let doc = doc.document();
+    for head in doc.get_heads() {
+        if let Some(meta) = doc.get_change_meta_by_hash(&head)
+            && (p.updated_by.is_none() || meta.timestamp > p.updated_ms)
+        {
+            p.updated_ms = meta.timestamp;
+            p.updated_by = ChangeMeta::decode(meta.message.as_deref()).user_id;
+        }
+    }
+    p.updated_ms = p.updated_ms.max(p.created_ms);
+    Some(p)
+}
+
+/// Writes the projection of a record, skipping what did not change since `previous`.
+pub fn write(
+    tx: &Transaction<'_>,
+    id: &RecordId,
+    p: &Projection,
+    previous: Option<&Projection>,
+) -> Result<()> {
+    if previous == Some(p) {
+        return Ok(());
+    }
+    let rid: i64 = tx
+        .prepare_cached(
+            "INSERT INTO records(id, kind, project, title, status, site, grade, assignee, due_ms,
+                                 created_ms, created_by, updated_ms, updated_by, conflict_count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, project = excluded.project,
+                 title = excluded.title, status = excluded.status, site = excluded.site,
+                 grade = excluded.grade, assignee = excluded.assignee, due_ms = excluded.due_ms,
+                 created_ms = excluded.created_ms, created_by = excluded.created_by,
+                 updated_ms = excluded.updated_ms, updated_by = excluded.updated_by,
+                 conflict_count = excluded.conflict_count
+             RETURNING rid",
+        )?
+        .query_row(
+            params![
+                id.as_str(),
+                p.kind.as_str(),
+                p.project,
+                p.title,
+                p.status,
+                p.site,
+                p.grade,
+                p.assignee,
+                p.due_ms,
+                p.created_ms,
+                p.created_by,
+                p.updated_ms,
+                p.updated_by,
+                p.conflict_count
+            ],
+            |r| r.get(0),
+        )?;
+    if previous.map(|q| &q.text) != Some(&p.text) {
+        tx.prepare_cached("DELETE FROM records_fts WHERE rowid = ?1")?
+            .execute([rid])?;
+        tx.prepare_cached("INSERT INTO records_fts(rowid, text) VALUES (?1, ?2)")?
+            .execute(params![rid, p.text])?;
+    }
+    Ok(())
+}
+
+/// A list request. Every field narrows the result; `text` searches every string of the record.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListQuery {
+    pub kind: Option<RecordKind>,
+    pub project: Option<String>,
+    pub status: Option<String>,
+    pub grade: Option<String>,
+    pub assignee: Option<String>,
+    /// Substring search. Three or more characters use the trigram index; one or two (a Chinese
+    /// word like 渗水 or 裂) scan the indexed text.
+    pub text: Option<String>,
+    /// Only records with conflicting values.
+    pub conflicted: bool,
+    pub limit: Option<u32>,
+    pub offset: u32,
+}
+
+/// Records matching `q`, most recently updated first.
+pub fn list(conn: &Connection, q: &ListQuery) -> Result<Vec<RecordSummary>> {
+    let mut sql = String::from(
+        "SELECT id, kind, project, title, status, site, grade, assignee, due_ms, created_ms,
+                created_by, updated_ms, updated_by, conflict_count FROM records WHERE 1",
+    );
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    let mut eq = |sql: &mut String, col: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            args.push(v.clone().into());
+            sql.push_str(&format!(" AND {col} = ?{}", args.len()));
+        }
+    };
+    eq(&mut sql, "kind", &q.kind.map(|k| k.as_str().to_owned()));
+    eq(&mut sql, "project", &q.project);
+    eq(&mut sql, "status", &q.status);
+    eq(&mut sql, "grade", &q.grade);
+    eq(&mut sql, "assignee", &q.assignee);
+    if q.conflicted {
+        sql.push_str(" AND conflict_count > 0");
+    }
+    if let Some(text) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        if text.chars().count() >= 3 {
+            args.push(format!("\"{}\"", text.replace('"', "\"\"")).into());
+            sql.push_str(&format!(
+                " AND rid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?{})",
+                args.len()
+            ));
+        } else {
+            args.push(text.to_lowercase().into());
+            sql.push_str(&format!(
+                " AND rid IN (SELECT rowid FROM records_fts WHERE instr(lower(text), ?{}) > 0)",
+                args.len()
+            ));
+        }
+    }
+    sql.push_str(" ORDER BY updated_ms DESC, rid DESC");
+    if let Some(limit) = q.limit {
+        sql.push_str(&format!(" LIMIT {limit} OFFSET {}", q.offset));
+    } else if q.offset > 0 {
+        sql.push_str(&format!(" LIMIT -1 OFFSET {}", q.offset));
+    }
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+        let kind: String = r.get(1)?;
+        Ok(RecordSummary {
+            id: RecordId(r.get(0)?),
+            kind: kind.parse().map_err(|_| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    1,
+                    rusqlite::types::Type::Text,
+                    "unknown record kind".into(),
+                )
+            })?,
+            project: r.get(2)?,
+            title: r.get(3)?,
+            status: r.get(4)?,
+            site: r.get(5)?,
+            grade: r.get(6)?,
+            assignee: r.get(7)?,
+            due_ms: r.get(8)?,
+            created_ms: r.get(9)?,
+            created_by: r.get(10)?,
+            updated_ms: r.get(11)?,
+            updated_by: r.get(12)?,
+            conflict_count: r.get(13)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Drops every projection row (before a rebuild).
+pub fn clear(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch("DELETE FROM records_fts; DELETE FROM records;")?;
+    Ok(())
+}

@@ -1,0 +1,217 @@
+//! The SQLite schema, versioned with `PRAGMA user_version` and upgraded in one transaction
+//! (modelled on application-services' `ConnectionInitializer`). Each migration takes the schema
+//! from version N-1 to N; a fresh database runs all of them, so "upgraded equals fresh" holds by
+//! construction and is tested against every older version.
+//!
+//! Projections (`records`, `records_fts`) are derived data: when their derivation changes,
+//! [`PROJECTION_VERSION`] is bumped and the store rebuilds them from the documents at open.
+
+use rusqlite::{Connection, OptionalExtension, Transaction};
+
+use crate::error::{Error, Result};
+
+/// `PRAGMA application_id`: "OFGR". Marks the file as ours so we never adopt another app's DB.
+pub const APPLICATION_ID: i32 = 0x4F46_4752;
+
+/// Version of the code that derives the projection tables from documents.
+pub const PROJECTION_VERSION: i64 = 1;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: documents, their chunks, metadata, and the list projection.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    -- One automerge document per record: a snapshot (automerge `save`) plus the incremental
+    -- chunks written since (`save_after` the persisted heads). `kind` is NULL while only changes
+    -- with missing dependencies have arrived for a record we have never seen.
+    CREATE TABLE docs (
+        id          TEXT PRIMARY KEY,
+        kind        TEXT,
+        snapshot    BLOB NOT NULL,
+        chunk_bytes INTEGER NOT NULL DEFAULT 0,
+        heads       TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE chunks (
+        seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+        doc_id TEXT NOT NULL REFERENCES docs(id),
+        data   BLOB NOT NULL
+    );
+    CREATE INDEX chunks_by_doc ON chunks(doc_id, seq);
+    -- Projection for lists and filters; derived from the document in the same transaction.
+    CREATE TABLE records (
+        rid            INTEGER PRIMARY KEY,
+        id             TEXT NOT NULL UNIQUE REFERENCES docs(id),
+        kind           TEXT NOT NULL,
+        project        TEXT,
+        title          TEXT,
+        status         TEXT,
+        site           TEXT,
+        grade          TEXT,
+        assignee       TEXT,
+        due_ms         INTEGER,
+        created_ms     INTEGER NOT NULL,
+        created_by     TEXT,
+        updated_ms     INTEGER NOT NULL,
+        updated_by     TEXT,
+        conflict_count INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX records_by_kind ON records(kind, updated_ms DESC);
+    CREATE INDEX records_by_project ON records(project, kind, updated_ms DESC);
+    CREATE INDEX records_by_status ON records(status, updated_ms DESC);
+    "#,
+    // 2: full-text search (trigram: finds words inside Chinese text, which has no spaces) and
+    // changes waiting for their dependencies.
+    r#"
+    CREATE VIRTUAL TABLE records_fts USING fts5(text, tokenize = 'trigram');
+    CREATE TABLE pending_changes (
+        doc_id TEXT NOT NULL REFERENCES docs(id),
+        digest BLOB NOT NULL,
+        data   BLOB NOT NULL,
+        PRIMARY KEY (doc_id, digest)
+    );
+    -- FTS was added: make the store rebuild projections from the documents.
+    DELETE FROM meta WHERE key = 'projection_version';
+    "#,
+];
+
+pub const CURRENT_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Brings the schema to [`CURRENT_VERSION`] in one transaction, or fails without changing it.
+pub fn init(conn: &mut Connection, path: &std::path::Path) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let version: u32 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let app_id: i32 = tx.pragma_query_value(None, "application_id", |r| r.get(0))?;
+    if app_id != 0 && app_id != APPLICATION_ID {
+        return Err(Error::NotADatabase {
+            path: path.to_owned(),
+            reason: format!("it belongs to another application (id {app_id:#x})"),
+        });
+    }
+    if version > CURRENT_VERSION {
+        return Err(Error::SchemaTooNew {
+            found: version,
+            supported: CURRENT_VERSION,
+        });
+    }
+    if version == 0 && app_id == 0 {
+        let tables: i64 = tx.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+        if tables > 0 {
+            return Err(Error::NotADatabase {
+                path: path.to_owned(),
+                reason: "it is a SQLite database of another application".into(),
+            });
+        }
+    }
+    if version == CURRENT_VERSION {
+        return Ok(());
+    }
+    upgrade(&tx, version, CURRENT_VERSION)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Runs migrations `from+1 ..= to` inside `tx` and records the new version.
+pub fn upgrade(tx: &Transaction<'_>, from: u32, to: u32) -> Result<()> {
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(from as usize)
+        .take((to - from) as usize)
+    {
+        tracing::info!(version = i + 1, "migrating schema");
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+    tx.pragma_update(None, "user_version", to)?;
+    Ok(())
+}
+
+pub fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?)
+}
+
+pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema_of(conn: &Connection) -> Vec<(String, String, Option<String>)> {
+        let mut stmt = conn
+            .prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn upgraded_schema_equals_fresh_schema_from_every_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh_path = dir.path().join("fresh.db");
+        let mut fresh = Connection::open(&fresh_path).unwrap();
+        init(&mut fresh, &fresh_path).unwrap();
+        let want = schema_of(&fresh);
+        assert!(
+            want.iter().any(|(_, n, _)| n == "records_fts"),
+            "fresh schema has FTS"
+        );
+        for start in 0..CURRENT_VERSION {
+            let path = dir.path().join(format!("v{start}.db"));
+            let mut conn = Connection::open(&path).unwrap();
+            {
+                let tx = conn.transaction().unwrap();
+                upgrade(&tx, 0, start).unwrap();
+                tx.commit().unwrap();
+            }
+            assert_eq!(
+                conn.pragma_query_value(None, "user_version", |r| r.get::<_, u32>(0))
+                    .unwrap(),
+                start
+            );
+            init(&mut conn, &path).unwrap();
+            assert_eq!(schema_of(&conn), want, "upgrade from version {start}");
+            let v: u32 = conn
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .unwrap();
+            assert_eq!(v, CURRENT_VERSION);
+        }
+    }
+
+    #[test]
+    fn refuses_newer_schema_and_foreign_databases_without_touching_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("newer.db");
+        let mut conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", CURRENT_VERSION + 1)
+            .unwrap();
+        assert!(matches!(
+            init(&mut conn, &path),
+            Err(Error::SchemaTooNew { .. })
+        ));
+        assert!(schema_of(&conn).is_empty());
+
+        let path = dir.path().join("foreign.db");
+        let mut conn = Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE contacts(name TEXT)")
+            .unwrap();
+        assert!(matches!(
+            init(&mut conn, &path),
+            Err(Error::NotADatabase { .. })
+        ));
+        assert_eq!(schema_of(&conn).len(), 1);
+    }
+}

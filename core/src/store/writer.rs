@@ -1,0 +1,221 @@
+//! [`Writer`]: one SQLite transaction on the single writer connection, in which any number of
+//! records are created, edited or merged. Each document change is persisted (chunk + projection)
+//! inside the transaction; it all commits together, then subscribers are told what changed.
+//! If anything fails, the transaction rolls back and every document it touched is dropped from
+//! the cache, so memory never holds state the disk does not.
+
+use automerge::{ActorId, ChangeHash};
+use rusqlite::Transaction;
+use serde::{Deserialize, Serialize};
+
+use super::cache::{DocCache, Entry};
+use super::{persist, projection};
+use crate::doc::edit::Edit;
+use crate::doc::genesis::{identity, new_record};
+use crate::doc::meta::ChangeMeta;
+use crate::error::{Error, Result};
+use crate::model::{RecordId, RecordKind, Timestamp, User};
+
+/// What [`Writer::apply_changes`] did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyOutcome {
+    /// Whether the document changed (false for duplicates).
+    pub changed: bool,
+    /// Heads after applying, hex.
+    pub heads: Vec<String>,
+    /// Changes still needed before some received ones can apply, hex. They are kept meanwhile.
+    pub missing_deps: Vec<String>,
+}
+
+pub struct Writer<'a> {
+    pub(super) tx: Transaction<'a>,
+    pub(super) cache: &'a mut DocCache,
+    pub(super) actor: &'a ActorId,
+    pub(super) user: &'a User,
+    pub(super) now: Timestamp,
+    /// Records whose documents this writer loaded or changed (evicted on failure).
+    pub(super) touched: Vec<RecordId>,
+    /// Records whose documents changed (notified after commit).
+    pub(super) changed: Vec<RecordId>,
+}
+
+impl<'a> Writer<'a> {
+    /// The time this write is stamped with.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    pub fn user(&self) -> &User {
+        self.user
+    }
+
+    /// Creates a record with its genesis maps and `fields` (a JSON object).
+    pub fn create(&mut self, kind: RecordKind, fields: &serde_json::Value) -> Result<RecordId> {
+        let id = RecordId::new();
+        self.create_with_id(&id, kind, fields)?;
+        Ok(id)
+    }
+
+    /// As [`Writer::create`] with a chosen id (imports, fixtures). Fails if the id exists.
+    pub fn create_with_id(
+        &mut self,
+        id: &RecordId,
+        kind: RecordKind,
+        fields: &serde_json::Value,
+    ) -> Result<()> {
+        if self.cache.contains(id) || persist::exists(&self.tx, id)? {
+            return Err(Error::AlreadyExists {
+                path: format!("record {id}"),
+            });
+        }
+        let doc = new_record(kind, id, fields, self.user, self.now, self.actor.clone())?;
+        self.touched.push(id.clone());
+        let entry = self
+            .cache
+            .insert(id.clone(), Entry::new(doc, Some(kind.as_str().to_owned())));
+        persist::insert_new(&self.tx, id, entry)?;
+        write_projection(&self.tx, id, entry)?;
+        self.changed.push(id.clone());
+        Ok(())
+    }
+
+    /// Edits a record in one automerge change described by `message`. If `f` fails, nothing of
+    /// it is kept.
+    pub fn update<R>(
+        &mut self,
+        id: &RecordId,
+        message: &str,
+        f: impl FnOnce(&mut Edit<'_>) -> Result<R>,
+    ) -> Result<R> {
+        let (user, now) = (self.user, self.now);
+        self.touched.push(id.clone());
+        let entry = load_entry(&self.tx, self.cache, self.actor, id)?;
+        let result = f(&mut Edit::new(&mut entry.doc));
+        let out = match result {
+            Ok(r) => r,
+            Err(e) => {
+                entry.doc.rollback();
+                return Err(e);
+            }
+        };
+        let meta = ChangeMeta::new(user, now, message);
+        if entry.doc.commit_with(meta.commit_options(now)).is_some() {
+            self.persist(id)?;
+        }
+        Ok(out)
+    }
+
+    /// Merges automerge changes from another device (one change or many, concatenated, as
+    /// [`super::Store::changes_since`] returns them). Idempotent and order-independent: duplicates
+    /// are ignored, and changes whose dependencies are missing are kept until they arrive.
+    pub fn apply_changes(&mut self, id: &RecordId, bytes: &[u8]) -> Result<ApplyOutcome> {
+        let result = self.apply_inner(id, bytes);
+        if result.is_err() {
+            // The in-memory document may hold part of the bad input: forget it.
+            self.cache.remove(id);
+        }
+        result
+    }
+
+    fn apply_inner(&mut self, id: &RecordId, bytes: &[u8]) -> Result<ApplyOutcome> {
+        let bad = |reason: String| Error::BadChanges {
+            id: id.clone(),
+            reason,
+        };
+        let is_new = !self.cache.contains(id) && !persist::exists(&self.tx, id)?;
+        if is_new {
+            let doc = automerge::AutoCommit::new().with_actor(self.actor.clone());
+            self.cache.insert(id.clone(), Entry::new(doc, None));
+        }
+        self.touched.push(id.clone());
+        let entry = load_entry(&self.tx, self.cache, self.actor, id)?;
+        let before = entry.doc.get_heads();
+        persist::guarded(|| entry.doc.load_incremental(bytes)).map_err(bad)?;
+        let (doc_id, kind) = identity(&entry.doc);
+        if let Some(doc_id) = doc_id.as_deref()
+            && doc_id != id.as_str()
+        {
+            return Err(bad("the changes belong to another record".into()));
+        }
+        if entry.kind.is_none() {
+            entry.kind = kind;
+        }
+        let missing = entry.doc.get_missing_deps(&[]);
+        let after = entry.doc.get_heads();
+        let changed = before != after;
+        if is_new {
+            persist::insert_new(&self.tx, id, entry)?;
+            if changed {
+                write_projection(&self.tx, id, entry)?;
+                self.changed.push(id.clone());
+            }
+        }
+        if !missing.is_empty() {
+            persist::add_pending(&self.tx, id, bytes)?;
+            entry.has_pending = true;
+        } else if entry.has_pending {
+            persist::clear_pending(&self.tx, id)?;
+            entry.has_pending = false;
+        }
+        if changed && !is_new {
+            self.persist(id)?;
+        }
+        Ok(ApplyOutcome {
+            changed,
+            heads: hex(&after),
+            missing_deps: hex(&missing),
+        })
+    }
+
+    fn persist(&mut self, id: &RecordId) -> Result<()> {
+        let entry = self
+            .cache
+            .get_mut(id)
+            .ok_or_else(|| Error::NotFound(id.clone()))?;
+        if persist::persist(&self.tx, id, entry)? {
+            write_projection(&self.tx, id, entry)?;
+            if !self.changed.contains(id) {
+                self.changed.push(id.clone());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The cached document of `id`, loaded if needed.
+fn load_entry<'c>(
+    tx: &Transaction<'_>,
+    cache: &'c mut DocCache,
+    actor: &ActorId,
+    id: &RecordId,
+) -> Result<&'c mut Entry> {
+    if !cache.contains(id) {
+        let entry = persist::load(tx, id, actor)?.ok_or_else(|| Error::NotFound(id.clone()))?;
+        cache.insert(id.clone(), entry);
+    }
+    cache.get_mut(id).ok_or_else(|| Error::NotFound(id.clone()))
+}
+
+/// Derives and writes the projection of a cached document.
+pub(super) fn write_projection(
+    tx: &Transaction<'_>,
+    id: &RecordId,
+    entry: &mut Entry,
+) -> Result<()> {
+    match projection::derive(&mut entry.doc) {
+        Some(p) => {
+            projection::write(tx, id, &p, entry.projection.as_ref())?;
+            entry.projection = Some(p);
+        }
+        None => {
+            if entry.kind.is_some() {
+                tracing::warn!(record = %id, "record of an unknown kind is stored but not listed");
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn hex(heads: &[ChangeHash]) -> Vec<String> {
+    heads.iter().map(|h| h.to_string()).collect()
+}
