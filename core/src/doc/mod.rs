@@ -4,6 +4,7 @@
 //! fields lists show (`title`, `status`, `project`, …) and the genesis maps of its kind. Paths are
 //! JSON pointers (`/answers/item-3/value`).
 
+pub mod chunks;
 pub mod conflicts;
 pub mod edit;
 pub mod genesis;

@@ -59,13 +59,19 @@ pub fn open_writer(path: &Path) -> Result<Connection> {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     configure(&conn)?;
+    Ok(conn)
+}
+
+/// Switches the writer to WAL. Called only after the file is known to be ours (or new), because
+/// it rewrites the file header.
+pub fn enable_wal(conn: &Connection) -> Result<()> {
     let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(Error::InvalidArgument(format!(
             "cannot use WAL on this file system (journal mode {mode})"
         )));
     }
-    Ok(conn)
+    Ok(())
 }
 
 /// A read-only connection (lists and search), so reads never wait for a writer's fsync.

@@ -73,8 +73,10 @@ struct Inner {
 
 pub struct Store {
     path: PathBuf,
-    inner: Mutex<Inner>,
+    // Field order matters: the reader closes first, so the writer is the last connection and
+    // checkpoints the WAL into the main file on close.
     reader: Mutex<Connection>,
+    inner: Mutex<Inner>,
     notifier: Arc<Notifier>,
     user: RwLock<Option<User>>,
     clock: Arc<dyn Clock>,
@@ -92,6 +94,8 @@ impl Store {
     pub fn open_with(path: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
         let path = path.as_ref().to_owned();
         let mut conn = conn::open_writer(&path)?;
+        schema::check(&conn, &path)?;
+        conn::enable_wal(&conn)?;
         schema::init(&mut conn, &path)?;
         let actor = match schema::get_meta(&conn, "actor_id")? {
             Some(hex) => ActorId::try_from(hex.as_str())
@@ -268,15 +272,23 @@ impl Store {
         self.notifier.subscribe(Arc::new(listener))
     }
 
-    /// Checks the file (`PRAGMA integrity_check`) and that every record's bytes load.
+    /// Checks the file (`PRAGMA integrity_check`) and that every record's bytes load. Damage is
+    /// reported in the result, not as an error, so a damaged store can still be examined.
     pub fn verify(&self) -> Result<VerifyReport> {
         let guard = self.lock();
-        let mut stmt = guard.conn.prepare("PRAGMA integrity_check")?;
-        let integrity = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?;
-        drop(stmt);
-        let ids = persist::all_ids(&guard.conn)?;
+        let integrity = integrity_check(&guard.conn).unwrap_or_else(|e| vec![e.to_string()]);
+        let ids = match persist::all_ids(&guard.conn) {
+            Ok(ids) => ids,
+            Err(e) => {
+                let mut integrity = integrity;
+                integrity.push(format!("cannot list records: {e}"));
+                return Ok(VerifyReport {
+                    integrity,
+                    records: 0,
+                    unreadable: Vec::new(),
+                });
+            }
+        };
         let mut unreadable = Vec::new();
         for id in &ids {
             if let Err(e) = persist::load(&guard.conn, id, &self.actor) {
@@ -326,6 +338,14 @@ impl Store {
         tracing::info!(records = ids.len(), "projections rebuilt");
         Ok(())
     }
+}
+
+fn integrity_check(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("PRAGMA integrity_check")?;
+    let rows = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(rows)
 }
 
 fn parse_heads(heads: &[String]) -> Result<Vec<ChangeHash>> {

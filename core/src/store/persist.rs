@@ -5,32 +5,24 @@
 //! Write functions take the caller's `&Transaction`, so the chunk and the projection derived from
 //! the same document commit together or not at all.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
 use automerge::{ActorId, AutoCommit};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
 
 use super::cache::Entry;
+use crate::doc::chunks;
 use crate::error::{Error, Result};
 use crate::model::RecordId;
 
-/// Runs an automerge parse, turning a panic on hostile bytes into an error.
-pub fn guarded<T>(f: impl FnOnce() -> Result<T, automerge::AutomergeError>) -> Result<T, String> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("the automerge decoder panicked on these bytes".into()),
-    }
-}
-
 /// Loads a document, or `None` if no such record is stored.
 pub fn load(conn: &Connection, id: &RecordId, actor: &ActorId) -> Result<Option<Entry>> {
-    let row: Option<(Option<String>, Vec<u8>, i64)> = conn
-        .prepare_cached("SELECT kind, snapshot, chunk_bytes FROM docs WHERE id = ?1")?
-        .query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    let row: Option<(Option<String>, Vec<u8>, i64, String)> = conn
+        .prepare_cached("SELECT kind, snapshot, chunk_bytes, heads FROM docs WHERE id = ?1")?
+        .query_row([id.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .optional()?;
-    let Some((kind, snapshot, chunk_bytes)) = row else {
+    let Some((kind, snapshot, chunk_bytes, stored_heads)) = row else {
         return Ok(None);
     };
     let unreadable = |reason: String| Error::RecordUnreadable {
@@ -41,21 +33,28 @@ pub fn load(conn: &Connection, id: &RecordId, actor: &ActorId) -> Result<Option<
     let mut doc = if snapshot.is_empty() {
         AutoCommit::new()
     } else {
-        guarded(|| AutoCommit::load(&snapshot)).map_err(|e| unreadable(format!("snapshot: {e}")))?
+        chunks::load(&snapshot).map_err(|e| unreadable(format!("snapshot: {e}")))?
     };
-    let mut chunks = Vec::with_capacity(chunk_bytes.max(0) as usize);
+    let mut all_chunks = Vec::with_capacity(chunk_bytes.max(0) as usize);
     {
         let mut stmt =
             conn.prepare_cached("SELECT data FROM chunks WHERE doc_id = ?1 ORDER BY seq")?;
         let mut rows = stmt.query([id.as_str()])?;
         while let Some(row) = rows.next()? {
-            chunks.extend_from_slice(row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?);
+            all_chunks.extend_from_slice(row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?);
         }
     }
-    if !chunks.is_empty() {
-        guarded(|| doc.load_incremental(&chunks)).map_err(|e| unreadable(format!("chunk: {e}")))?;
+    if !all_chunks.is_empty() {
+        chunks::apply(&mut doc, &all_chunks).map_err(|e| unreadable(format!("chunk: {e}")))?;
     }
     let persisted_heads = doc.get_heads();
+    // The heads written with the last chunk must be what the bytes load to: anything else means
+    // bytes were lost or damaged on disk.
+    if heads_text(&persisted_heads) != stored_heads {
+        return Err(unreadable(
+            "stored changes are missing or damaged (heads differ)".into(),
+        ));
+    }
     let mut has_pending = false;
     {
         let mut stmt = conn.prepare_cached("SELECT data FROM pending_changes WHERE doc_id = ?1")?;
@@ -63,8 +62,7 @@ pub fn load(conn: &Connection, id: &RecordId, actor: &ActorId) -> Result<Option<
         while let Some(row) = rows.next()? {
             has_pending = true;
             let data = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
-            guarded(|| doc.load_incremental(data))
-                .map_err(|e| unreadable(format!("pending: {e}")))?;
+            chunks::apply(&mut doc, data).map_err(|e| unreadable(format!("pending: {e}")))?;
         }
     }
     doc.set_actor(actor.clone());

@@ -79,11 +79,11 @@ pub const MIGRATIONS: &[&str] = &[
 
 pub const CURRENT_VERSION: u32 = MIGRATIONS.len() as u32;
 
-/// Brings the schema to [`CURRENT_VERSION`] in one transaction, or fails without changing it.
-pub fn init(conn: &mut Connection, path: &std::path::Path) -> Result<()> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let version: u32 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    let app_id: i32 = tx.pragma_query_value(None, "application_id", |r| r.get(0))?;
+/// Fails, without writing anything, unless the file is a new database or an Offgrid database
+/// this version can open. Returns the schema version found.
+pub fn check(conn: &Connection, path: &std::path::Path) -> Result<u32> {
+    let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let app_id: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
     if app_id != 0 && app_id != APPLICATION_ID {
         return Err(Error::NotADatabase {
             path: path.to_owned(),
@@ -97,7 +97,7 @@ pub fn init(conn: &mut Connection, path: &std::path::Path) -> Result<()> {
         });
     }
     if version == 0 && app_id == 0 {
-        let tables: i64 = tx.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+        let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
         if tables > 0 {
             return Err(Error::NotADatabase {
                 path: path.to_owned(),
@@ -105,6 +105,13 @@ pub fn init(conn: &mut Connection, path: &std::path::Path) -> Result<()> {
             });
         }
     }
+    Ok(version)
+}
+
+/// Brings the schema to [`CURRENT_VERSION`] in one transaction, or fails without changing it.
+pub fn init(conn: &mut Connection, path: &std::path::Path) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let version = check(&tx, path)?;
     if version == CURRENT_VERSION {
         return Ok(());
     }

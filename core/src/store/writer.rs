@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cache::{DocCache, Entry};
 use super::{persist, projection};
+use crate::doc::chunks;
 use crate::doc::edit::Edit;
 use crate::doc::genesis::{identity, new_record};
 use crate::doc::meta::ChangeMeta;
@@ -130,7 +131,7 @@ impl<'a> Writer<'a> {
         self.touched.push(id.clone());
         let entry = load_entry(&self.tx, self.cache, self.actor, id)?;
         let before = entry.doc.get_heads();
-        persist::guarded(|| entry.doc.load_incremental(bytes)).map_err(bad)?;
+        chunks::apply(&mut entry.doc, bytes).map_err(bad)?;
         let (doc_id, kind) = identity(&entry.doc);
         if let Some(doc_id) = doc_id.as_deref()
             && doc_id != id.as_str()

@@ -1,0 +1,135 @@
+//! Strict decoding of automerge bytes (one or more concatenated chunks: whole documents or
+//! single changes). `AutoCommit::load_incremental` silently ignores a damaged tail, which would
+//! hide a truncated chunk on disk or a cut-off request; here every chunk must be complete and
+//! checksummed, or nothing is applied.
+
+use automerge::{AutoCommit, Change};
+
+use crate::error::Result;
+
+const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+const DOCUMENT: u8 = 0;
+const CHANGE: u8 = 1;
+const COMPRESSED_CHANGE: u8 = 2;
+
+/// Splits `bytes` into whole chunks, failing on anything that is not exactly a sequence of them.
+pub fn split(bytes: &[u8]) -> Result<Vec<(u8, &[u8])>, String> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let rest = &bytes[at..];
+        if rest.len() < 10 || rest[..4] != MAGIC {
+            return Err(format!("no automerge chunk at byte {at}"));
+        }
+        let kind = rest[8];
+        let (len, leb) =
+            uleb(&rest[9..]).ok_or_else(|| format!("bad chunk length at byte {at}"))?;
+        let total = 9usize
+            .checked_add(leb)
+            .and_then(|n| n.checked_add(usize::try_from(len).ok()?))
+            .ok_or_else(|| format!("chunk length overflows at byte {at}"))?;
+        if total > rest.len() {
+            return Err(format!(
+                "chunk at byte {at} is truncated ({} of {total} bytes)",
+                rest.len()
+            ));
+        }
+        out.push((kind, &rest[..total]));
+        at += total;
+    }
+    Ok(out)
+}
+
+/// What a byte string holds, fully decoded and verified.
+pub struct Decoded {
+    pub changes: Vec<Change>,
+    pub documents: Vec<AutoCommit>,
+}
+
+pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
+    let mut decoded = Decoded {
+        changes: Vec::new(),
+        documents: Vec::new(),
+    };
+    for (kind, chunk) in split(bytes)? {
+        match kind {
+            CHANGE | COMPRESSED_CHANGE => {
+                let change = guarded(|| Change::try_from(chunk).map_err(|e| e.to_string()))?;
+                decoded.changes.push(change);
+            }
+            DOCUMENT => {
+                let doc = guarded(|| AutoCommit::load(chunk).map_err(|e| e.to_string()))?;
+                decoded.documents.push(doc);
+            }
+            other => return Err(format!("unsupported automerge chunk type {other}")),
+        }
+    }
+    Ok(decoded)
+}
+
+/// Decodes `bytes` strictly, then applies all of it to `doc`. Changes whose dependencies are
+/// missing are queued by automerge (see `get_missing_deps`). On error nothing was applied.
+pub fn apply(doc: &mut AutoCommit, bytes: &[u8]) -> Result<(), String> {
+    let Decoded { changes, documents } = decode(bytes)?;
+    guarded(|| doc.apply_changes(changes).map_err(|e| e.to_string()))?;
+    for mut other in documents {
+        guarded(|| doc.merge(&mut other).map(|_| ()).map_err(|e| e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Loads a stored snapshot strictly.
+pub fn load(bytes: &[u8]) -> Result<AutoCommit, String> {
+    guarded(|| AutoCommit::load(bytes).map_err(|e| e.to_string()))
+}
+
+/// Runs automerge decoding, turning a panic on hostile bytes into an error.
+fn guarded<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|_| Err("the automerge decoder panicked on these bytes".into()))
+}
+
+fn uleb(bytes: &[u8]) -> Option<(u64, usize)> {
+    let mut value: u64 = 0;
+    for (i, b) in bytes.iter().enumerate().take(10) {
+        value |= u64::from(b & 0x7f).checked_shl(7 * i as u32)?;
+        if b & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::transaction::Transactable;
+
+    #[test]
+    fn splits_concatenations_and_rejects_truncation() {
+        let mut doc = AutoCommit::new();
+        doc.put(automerge::ROOT, "a", 1).unwrap();
+        doc.commit();
+        doc.put(automerge::ROOT, "b", "二").unwrap();
+        doc.commit();
+        let changes: Vec<Vec<u8>> = doc
+            .get_changes(&[])
+            .iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect();
+        let all = changes.concat();
+        assert_eq!(split(&all).unwrap().len(), 2);
+        let saved = doc.save();
+        assert_eq!(
+            split(&[saved.clone(), all.clone()].concat()).unwrap().len(),
+            3
+        );
+        for cut in [1, 5, 9, all.len() - 1] {
+            assert!(decode(&all[..all.len() - cut]).is_err(), "cut {cut}");
+        }
+        let mut fresh = AutoCommit::new();
+        apply(&mut fresh, &all).unwrap();
+        assert_eq!(fresh.get_heads(), doc.get_heads());
+        assert!(decode(&[]).unwrap().changes.is_empty());
+    }
+}

@@ -1,0 +1,37 @@
+//! Helpers shared by the integration tests: real store files in temp dirs, with a user and a
+//! clock the test controls.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use offgrid_core::{FixedClock, Store, StoreOptions, User};
+
+pub const T0: i64 = 1_764_300_000_000; // 2025-11-28, UTC ms
+
+pub fn user(id: &str) -> User {
+    User {
+        id: id.into(),
+        name: format!("name of {id}"),
+    }
+}
+
+/// Opens a store at `path` as user `who`, with a fixed clock at `T0`.
+pub fn open_as(path: &Path, who: &str) -> (Store, Arc<FixedClock>) {
+    let clock = Arc::new(FixedClock::new(T0, 480));
+    let store = Store::open_with(
+        path,
+        StoreOptions {
+            clock: clock.clone(),
+            ..Default::default()
+        },
+    )
+    .expect("open store");
+    store.set_user(user(who));
+    (store, clock)
+}
+
+pub fn sha256_file(path: &Path) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(std::fs::read(path).unwrap()).to_vec()
+}

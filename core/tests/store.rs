@@ -1,0 +1,462 @@
+//! The store's behaviour on real SQLite files: writes, reads, lists, search, notifications,
+//! compaction, the cache bound, projection rebuilds, and the genesis rule.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use common::{open_as, user};
+use offgrid_core::{Error, ListQuery, RecordId, RecordKind, Store, StoreOptions};
+use serde_json::json;
+
+fn inspection_fields() -> serde_json::Value {
+    json!({
+        "title": "底板钢筋隐蔽验收 Floor-slab rebar",
+        "status": "draft",
+        "project": "p1",
+        "site": "B2",
+        "answers": {"rebar-spacing": {}, "cover": {}},
+    })
+}
+
+#[test]
+fn create_update_and_read_back_after_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.db");
+    let id = {
+        let (store, clock) = open_as(&path, "zhang");
+        let id = store
+            .create(RecordKind::Inspection, &inspection_fields())
+            .unwrap();
+        clock.advance_ms(60_000);
+        store
+            .update(&id, "answer rebar spacing", |e| {
+                e.set("/answers/rebar-spacing/value", "pass")?;
+                e.set("/answers/rebar-spacing/note", "间距 200mm，符合要求")?;
+                e.set("/status", "in_progress")
+            })
+            .unwrap();
+        id
+    };
+    let (store, _) = open_as(&path, "zhang");
+    let doc = store.get(&id).unwrap();
+    assert_eq!(doc["id"], id.as_str());
+    assert_eq!(doc["kind"], "inspection");
+    assert_eq!(doc["created_by"], "zhang");
+    assert_eq!(doc["answers"]["rebar-spacing"]["value"], "pass");
+    assert_eq!(
+        doc["answers"]["rebar-spacing"]["note"],
+        "间距 200mm，符合要求"
+    );
+    assert_eq!(doc["answers"]["cover"], json!({}));
+    // Genesis maps of the kind exist even when not given.
+    for map in ["photos", "notes", "signatures", "events"] {
+        assert_eq!(doc[map], json!({}), "{map}");
+    }
+    let rows = store.list(&ListQuery::default()).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].status.as_deref(), Some("in_progress"));
+    assert_eq!(rows[0].updated_by.as_deref(), Some("zhang"));
+    assert_eq!(rows[0].updated_ms, common::T0 + 60_000);
+    assert_eq!(rows[0].created_ms, common::T0);
+
+    let history = store.history(&id).unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1].message, "answer rebar spacing");
+    assert_eq!(history[1].user_id.as_deref(), Some("zhang"));
+    assert_eq!(history[1].offset_minutes, 480);
+    assert_eq!(history[1].time_ms, common::T0 + 60_000);
+    assert_eq!(
+        history[1].paths,
+        vec![
+            "/answers/rebar-spacing/note",
+            "/answers/rebar-spacing/value",
+            "/status"
+        ]
+    );
+}
+
+#[test]
+fn genesis_rule_is_enforced_by_the_edit_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open_as(&dir.path().join("g.db"), "zhang");
+    let id = store
+        .create(RecordKind::Inspection, &inspection_fields())
+        .unwrap();
+    // No lazily created maps: the parent of a set must exist.
+    let err = store
+        .update(&id, "x", |e| e.set("/answers/unknown-item/value", "pass"))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::PathNotFound { ref path } if path == "/answers/unknown-item"),
+        "{err}"
+    );
+    // Maps go in only under new keys.
+    let note = RecordId::new();
+    store
+        .update(&id, "note", |e| {
+            e.insert(
+                "/notes",
+                note.as_str(),
+                &json!({"text": "混凝土未到", "by": "zhang"}),
+            )
+        })
+        .unwrap();
+    let err = store
+        .update(&id, "again", |e| {
+            e.insert("/notes", note.as_str(), &json!({}))
+        })
+        .unwrap_err();
+    assert!(matches!(err, Error::AlreadyExists { .. }), "{err}");
+    // Objects cannot be `set` over a field, and identity fields are fixed.
+    let err = store
+        .update(&id, "x", |e| e.set("/answers/cover", json!({"a": 1})))
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidValue { .. }), "{err}");
+    let err = store
+        .update(&id, "x", |e| e.set("/kind", "hazard"))
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidValue { .. }), "{err}");
+    // A failed edit keeps nothing, even what it did before failing.
+    let err = store
+        .update(&id, "half", |e| {
+            e.set("/status", "submitted")?;
+            e.set("/nope/x", 1)
+        })
+        .unwrap_err();
+    assert!(matches!(err, Error::PathNotFound { .. }));
+    assert_eq!(
+        store.get_path(&id, "/status").unwrap(),
+        Some(json!("draft"))
+    );
+    store.clear_cache();
+    assert_eq!(
+        store.get_path(&id, "/status").unwrap(),
+        Some(json!("draft"))
+    );
+    assert_eq!(store.history(&id).unwrap().len(), 2);
+}
+
+#[test]
+fn writes_need_a_user_and_are_attributed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("u.db")).unwrap();
+    let err = store.create(RecordKind::Hazard, &json!({})).unwrap_err();
+    assert!(matches!(err, Error::NoCurrentUser));
+    store.set_user(user("wang"));
+    let id = store
+        .create(RecordKind::Hazard, &json!({"title": "t"}))
+        .unwrap();
+    assert_eq!(
+        store.list(&ListQuery::default()).unwrap()[0]
+            .created_by
+            .as_deref(),
+        Some("wang")
+    );
+    assert_eq!(
+        store.history(&id).unwrap()[0].user_name.as_deref(),
+        Some("name of wang")
+    );
+}
+
+#[test]
+fn list_filters_and_chinese_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, clock) = open_as(&dir.path().join("l.db"), "li");
+    let mut ids = Vec::new();
+    store
+        .write(|w| {
+            for (i, (desc, status, grade)) in [
+                ("底板局部渗水，墙面有裂缝", "open", "yellow"),
+                ("防护密闭门门框变形 blast door frame bent", "open", "red"),
+                ("通风管道 Ventilation duct loose", "closed", "blue"),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                ids.push(w.create(
+                    RecordKind::Hazard,
+                    &json!({"title": format!("隐患 {i}"), "description": desc, "status": status,
+                            "grade": grade, "project": "p1"}),
+                )?);
+            }
+            w.create(
+                RecordKind::Inspection,
+                &json!({"title": "巡查", "project": "p2"}),
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    clock.advance_ms(1000);
+    store
+        .update(&ids[0], "touch", |e| e.set("/assignee", "wang"))
+        .unwrap();
+
+    let q = |q: ListQuery| {
+        store
+            .list(&q)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(q(ListQuery::default()).len(), 4);
+    assert_eq!(
+        q(ListQuery {
+            kind: Some(RecordKind::Hazard),
+            ..Default::default()
+        })
+        .len(),
+        3
+    );
+    assert_eq!(
+        q(ListQuery {
+            status: Some("open".into()),
+            ..Default::default()
+        })
+        .len(),
+        2
+    );
+    assert_eq!(
+        q(ListQuery {
+            grade: Some("red".into()),
+            ..Default::default()
+        }),
+        vec![ids[1].clone()]
+    );
+    assert_eq!(
+        q(ListQuery {
+            assignee: Some("wang".into()),
+            ..Default::default()
+        }),
+        vec![ids[0].clone()]
+    );
+    assert_eq!(
+        q(ListQuery {
+            project: Some("p2".into()),
+            ..Default::default()
+        })
+        .len(),
+        1
+    );
+    // Most recently updated first.
+    assert_eq!(q(ListQuery::default())[0], ids[0]);
+    // One-, two- and three-character Chinese words inside a sentence; English case-insensitive.
+    let search = |t: &str| {
+        q(ListQuery {
+            text: Some(t.into()),
+            ..Default::default()
+        })
+    };
+    assert_eq!(search("裂"), vec![ids[0].clone()]);
+    assert_eq!(search("渗水"), vec![ids[0].clone()]);
+    assert_eq!(search("密闭门"), vec![ids[1].clone()]);
+    assert_eq!(search("ventilation"), vec![ids[2].clone()]);
+    assert_eq!(search("门"), vec![ids[1].clone()]);
+    assert!(search("不存在的词").is_empty());
+    assert_eq!(search("\"quoted\" %_"), Vec::<RecordId>::new());
+    assert_eq!(
+        q(ListQuery {
+            text: Some("隐患".into()),
+            status: Some("open".into()),
+            limit: Some(1),
+            ..Default::default()
+        })
+        .len(),
+        1
+    );
+    // Search sees edits: the index follows the document.
+    store
+        .update(&ids[2], "note", |e| e.set("/description", "排风机 异响"))
+        .unwrap();
+    assert_eq!(search("异响"), vec![ids[2].clone()]);
+    assert!(search("ventilation").is_empty());
+}
+
+#[test]
+fn subscribers_are_told_what_changed_after_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open_as(&dir.path().join("n.db"), "zhang");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sub = {
+        let seen = seen.clone();
+        store.subscribe(move |ids| seen.lock().unwrap().push(ids.to_vec()))
+    };
+    let (a, b) = store
+        .write(|w| {
+            Ok((
+                w.create(RecordKind::Hazard, &json!({}))?,
+                w.create(RecordKind::Patrol, &json!({}))?,
+            ))
+        })
+        .unwrap();
+    store.update(&a, "x", |e| e.set("/title", "t")).unwrap();
+    // A failed write and a no-op write notify nobody.
+    let _ = store.update(&a, "bad", |e| e.set("/missing/x", 1));
+    store.update(&a, "noop", |_| Ok(())).unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![vec![a.clone(), b.clone()], vec![a.clone()]]
+    );
+    drop(sub);
+    store.update(&b, "y", |e| e.set("/title", "t")).unwrap();
+    assert_eq!(seen.lock().unwrap().len(), 2);
+}
+
+#[test]
+fn chunks_are_compacted_and_documents_reload_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let (store, _) = open_as(&path, "zhang");
+    let id = store
+        .create(RecordKind::Inspection, &inspection_fields())
+        .unwrap();
+    for i in 0..200 {
+        store
+            .update(&id, "n", |e| e.set("/answers/cover/value", i))
+            .unwrap();
+    }
+    let before = store.get(&id).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let (snapshot_len, chunk_bytes): (i64, i64) = conn
+        .query_row(
+            "SELECT length(snapshot), chunk_bytes FROM docs WHERE id = ?1",
+            [id.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let chunks: i64 = conn
+        .query_row("SELECT count(*) FROM chunks", [], |r| r.get(0))
+        .unwrap();
+    let sum: i64 = conn
+        .query_row(
+            "SELECT coalesce(sum(length(data)),0) FROM chunks",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        chunk_bytes <= snapshot_len,
+        "chunks {chunk_bytes} outgrew snapshot {snapshot_len}"
+    );
+    assert_eq!(sum, chunk_bytes);
+    assert!(chunks < 200, "compaction happened ({chunks} chunks left)");
+    drop(store);
+    let (store, _) = open_as(&path, "zhang");
+    assert_eq!(store.get(&id).unwrap(), before);
+    assert_eq!(store.history(&id).unwrap().len(), 201);
+}
+
+#[test]
+fn cache_is_bounded_and_evicted_documents_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(offgrid_core::FixedClock::new(common::T0, 0));
+    let store = Store::open_with(
+        dir.path().join("b.db"),
+        StoreOptions {
+            clock,
+            cache_capacity: 4,
+        },
+    )
+    .unwrap();
+    store.set_user(user("zhang"));
+    let ids: Vec<_> = (0..20)
+        .map(|i| {
+            store
+                .create(RecordKind::Hazard, &json!({"title": format!("h{i}")}))
+                .unwrap()
+        })
+        .collect();
+    for (i, id) in ids.iter().enumerate() {
+        store
+            .update(id, "s", |e| e.set("/status", format!("s{i}")))
+            .unwrap();
+    }
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(
+            store.get_path(id, "/status").unwrap(),
+            Some(json!(format!("s{i}")))
+        );
+        assert_eq!(
+            store.get_path(id, "/title").unwrap(),
+            Some(json!(format!("h{i}")))
+        );
+    }
+}
+
+#[test]
+fn actor_is_random_per_install_and_persisted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _) = open_as(&dir.path().join("a.db"), "same-user");
+    let (b, _) = open_as(&dir.path().join("b.db"), "same-user");
+    assert_ne!(a.actor_id(), b.actor_id());
+    assert_eq!(a.actor_id().len(), 32);
+    let actor = a.actor_id();
+    drop(a);
+    let (a, _) = open_as(&dir.path().join("a.db"), "other-user");
+    assert_eq!(a.actor_id(), actor);
+}
+
+#[test]
+fn projections_are_rebuilt_when_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    let (store, _) = open_as(&path, "zhang");
+    let id = store
+        .create(
+            RecordKind::Hazard,
+            &json!({"title": "渗水", "status": "open"}),
+        )
+        .unwrap();
+    drop(store);
+    // Simulate a projection from older code: wrong row, no FTS, stale version.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "UPDATE records SET status = 'garbage'; DELETE FROM records_fts;
+         DELETE FROM meta WHERE key = 'projection_version';",
+    )
+    .unwrap();
+    drop(conn);
+    let (store, _) = open_as(&path, "zhang");
+    let rows = store
+        .list(&ListQuery {
+            text: Some("渗水".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].id, id);
+    assert_eq!(rows[0].status.as_deref(), Some("open"));
+}
+
+#[test]
+fn many_threads_share_one_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open_as(&dir.path().join("t.db"), "zhang");
+    let store = Arc::new(store);
+    let id = store
+        .create(RecordKind::Inspection, &inspection_fields())
+        .unwrap();
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let store = store.clone();
+            let id = id.clone();
+            std::thread::spawn(move || {
+                for i in 0..10 {
+                    let key = format!("t{t}-{i}");
+                    store
+                        .update(&id, "note", |e| e.insert("/notes", &key, &json!({"n": i})))
+                        .unwrap();
+                    store.list(&ListQuery::default()).unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(
+        store.get(&id).unwrap()["notes"].as_object().unwrap().len(),
+        40
+    );
+}
