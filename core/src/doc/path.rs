@@ -58,7 +58,7 @@ pub fn resolve_obj<D: ReadDoc>(doc: &D, segments: &[String]) -> Result<(ObjId, O
     let mut obj = ROOT;
     let mut ty = ObjType::Map;
     for (i, seg) in segments.iter().enumerate() {
-        let prop = segment_prop(ty, seg, &segments[..=i].to_vec())?;
+        let prop = segment_prop(ty, seg, &segments[..=i])?;
         match doc.get(&obj, prop)? {
             Some((Value::Object(t), id)) => {
                 obj = id;

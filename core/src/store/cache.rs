@@ -63,10 +63,9 @@ impl DocCache {
     pub fn get_mut(&mut self, id: &RecordId) -> Option<&mut Entry> {
         self.tick += 1;
         let tick = self.tick;
-        self.entries.get_mut(id).map(|e| {
-            e.last_used = tick;
-            e
-        })
+        let entry = self.entries.get_mut(id)?;
+        entry.last_used = tick;
+        Some(entry)
     }
 
     /// Inserts an entry, evicting the least recently used ones beyond capacity.
