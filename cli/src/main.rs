@@ -1,1 +1,227 @@
-fn main() {}
+//! `offgrid`: the admin and diagnostic tool for Offgrid record stores. This file only parses
+//! the command line and dispatches; the commands live in [`commands`], [`demo`] and [`bench`].
+//!
+//! Exit codes: 0 success, 1 failure (including `check` finding problems), 2 usage error.
+
+mod bench;
+mod commands;
+mod demo;
+mod output;
+mod time;
+mod user;
+mod values;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use offgrid_core::{ListQuery, RecordKind};
+use serde_json::Value as Json;
+
+use commands::Ctx;
+
+/// Offline-first inspection records: inspect, edit and check an Offgrid database.
+#[derive(Parser)]
+#[command(name = "offgrid", version)]
+struct Cli {
+    /// The database file.
+    #[arg(long, global = true, value_name = "PATH", default_value = "offgrid.db")]
+    db: PathBuf,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// User id that writes are attributed to [default: $OFFGRID_USER, else "cli"].
+    #[arg(long, global = true, value_name = "ID")]
+    user: Option<String>,
+    /// Display name of that user [default: $OFFGRID_USER_NAME, else the id, else "CLI"].
+    #[arg(long, global = true, value_name = "NAME")]
+    user_name: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List records, most recently updated first.
+    List(ListArgs),
+    /// Print a record (or one field) as JSON.
+    Show {
+        /// Record id.
+        id: String,
+        /// JSON pointer of one field, e.g. /answers/cover/value.
+        #[arg(long, value_name = "POINTER")]
+        path: Option<String>,
+    },
+    /// Every change to a record: when, who, what, which fields.
+    History {
+        /// Record id.
+        id: String,
+    },
+    /// Fields of a record holding concurrent values from different devices.
+    Conflicts {
+        /// Record id.
+        id: String,
+    },
+    /// Check the database file and that every record loads (exit code 1 if not).
+    Check,
+    /// Create a record and print its id.
+    Create {
+        /// project, inspection, hazard or patrol.
+        #[arg(value_parser = values::parse_kind)]
+        kind: RecordKind,
+        /// A field, KEY=VALUE (VALUE is JSON if it parses, else a string). Repeatable.
+        #[arg(long = "field", value_name = "KEY=VALUE", value_parser = values::parse_field)]
+        fields: Vec<(String, Json)>,
+        /// Fields as one JSON object; --field values override it.
+        #[arg(long, value_name = "JSON")]
+        json_fields: Option<String>,
+    },
+    /// Set one field (VALUE is a JSON scalar if it parses, else a string).
+    Set {
+        /// Record id.
+        id: String,
+        /// JSON pointer, e.g. /answers/cover/value. Its parent map must exist.
+        pointer: String,
+        /// 25, -1.5, true, null, "quoted text" (JSON), or any other text as a string.
+        #[arg(allow_negative_numbers = true)]
+        value: String,
+        /// Change description [default: "set POINTER"].
+        #[arg(long)]
+        message: Option<String>,
+    },
+    /// Two simulated devices edit one inspection offline, then merge.
+    Demo {
+        /// Where to put the two databases [default: a new temporary directory, kept].
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Benchmarks; each prints one JSON object per line.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Args)]
+struct ListArgs {
+    /// Only this kind: project, inspection, hazard or patrol.
+    #[arg(long, value_parser = values::parse_kind)]
+    kind: Option<RecordKind>,
+    /// Only records whose `project` field is this.
+    #[arg(long)]
+    project: Option<String>,
+    /// Only records with this status.
+    #[arg(long)]
+    status: Option<String>,
+    /// Only records with this grade.
+    #[arg(long)]
+    grade: Option<String>,
+    /// Only records assigned to this user id.
+    #[arg(long)]
+    assignee: Option<String>,
+    /// Text anywhere in the record (one or two Chinese characters work too).
+    #[arg(long, value_name = "TEXT")]
+    search: Option<String>,
+    /// Only records with conflicting values.
+    #[arg(long)]
+    conflicted: bool,
+    /// At most N records.
+    #[arg(long, value_name = "N")]
+    limit: Option<u32>,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// The record store: commit latency vs raw SQLite, document load, lists and search.
+    Store {
+        /// Directory for the benchmark's files (a temporary subdirectory, removed after).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Records for the list and search measurements.
+        #[arg(long, value_name = "N", default_value_t = 10_000)]
+        records: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let ctx = Ctx {
+        db: cli.db,
+        json: cli.json,
+        user: user::resolve(cli.user, cli.user_name),
+    };
+    match cli.command {
+        Command::List(a) => commands::list(
+            &ctx,
+            &ListQuery {
+                kind: a.kind,
+                project: a.project,
+                status: a.status,
+                grade: a.grade,
+                assignee: a.assignee,
+                text: a.search,
+                conflicted: a.conflicted,
+                limit: a.limit,
+                offset: 0,
+            },
+        )?,
+        Command::Show { id, path } => commands::show(&ctx, &id, path.as_deref())?,
+        Command::History { id } => commands::history(&ctx, &id)?,
+        Command::Conflicts { id } => commands::conflicts(&ctx, &id)?,
+        Command::Check => {
+            if !commands::check(&ctx)? {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Create {
+            kind,
+            fields,
+            json_fields,
+        } => commands::create(&ctx, kind, fields, json_fields.as_deref())?,
+        Command::Set {
+            id,
+            pointer,
+            value,
+            message,
+        } => commands::set(
+            &ctx,
+            &id,
+            &pointer,
+            values::parse_value(&value),
+            message.as_deref(),
+        )?,
+        Command::Demo { dir } => demo::run(dir, ctx.json)?,
+        Command::Bench(BenchCommand::Store { dir, records }) => {
+            bench::store::run(dir.as_deref(), records)?
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Logs go to stderr; `OFFGRID_LOG` sets the filter (e.g. `info`, `offgrid_core=debug`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("OFFGRID_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Output piped into `head` and closed early is not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,98 @@
+//! Generated records for the benchmarks: deterministic, varied kinds, statuses, projects and
+//! assignees, with bilingual titles and Chinese descriptions drawn from real civil-air-defence
+//! defects, so lists, filters and searches see realistic selectivity.
+
+use offgrid_core::RecordKind;
+use serde_json::{Map, Value as Json, json};
+
+/// Defects (Chinese, English). Only the first contains 渗水, the short search term.
+const DEFECTS: [(&str, &str); 11] = [
+    ("施工缝处渗水", "seepage at a construction joint"),
+    ("防护密闭门门框变形", "blast-door frame deformed"),
+    ("通风管道穿墙处未封堵", "duct wall penetration not sealed"),
+    ("钢筋保护层厚度不足", "insufficient concrete cover"),
+    ("混凝土表面裂缝", "surface cracks in concrete"),
+    ("防爆波活门安装偏差", "blast valve misaligned"),
+    ("排水沟堵塞", "drainage channel blocked"),
+    ("应急照明失效", "emergency lighting not working"),
+    (
+        "密闭通道防水层破损",
+        "waterproofing damaged in the airtight passage",
+    ),
+    ("战时出入口标识缺失", "wartime entrance signage missing"),
+    (
+        "防化通信设备未调试",
+        "NBC communication equipment not commissioned",
+    ),
+];
+/// A two-character query (a scan of the indexed text) matching about two records in eleven.
+pub const SHORT_QUERY: &str = "渗水";
+/// A longer query (the trigram index) matching about two records in eleven.
+pub const LONG_QUERY: &str = "防护密闭门";
+
+const HAZARD_STATUSES: [&str; 4] = ["open", "in_progress", "rectified", "closed"];
+const INSPECTION_STATUSES: [&str; 4] = ["draft", "in_progress", "submitted", "approved"];
+const GRADES: [&str; 3] = ["minor", "major", "critical"];
+const ASSIGNEES: [&str; 5] = ["zhang", "li", "wang", "zhao", "chen"];
+const PROJECTS: usize = 12;
+
+/// The status the filter benchmark asks for, with kind hazard.
+pub const FILTER_STATUS: &str = "open";
+
+/// Record number `i`: two in three are hazards, the rest inspections.
+pub fn record(i: usize) -> (RecordKind, Json) {
+    let kind = if i % 3 == 2 {
+        RecordKind::Inspection
+    } else {
+        RecordKind::Hazard
+    };
+    let (zh, en) = DEFECTS[i % DEFECTS.len()];
+    let (zh2, _) = DEFECTS[(i * 7 + 3) % DEFECTS.len()];
+    let building = i % 9 + 1;
+    let floor = i % 2 + 1;
+    let mut fields = Map::new();
+    fields.insert(
+        "title".into(),
+        json!(format!(
+            "{building}号楼地下{floor}层{zh} / {en}, building {building} B{floor}"
+        )),
+    );
+    fields.insert(
+        "description".into(),
+        json!(format!(
+            "{building}号楼地下{floor}层{}轴附近{zh}；另见{zh2}。请于{}日内整改并复查。",
+            i % 20 + 1,
+            i % 14 + 1
+        )),
+    );
+    fields.insert(
+        "project".into(),
+        json!(format!("project-{:02}", i % PROJECTS)),
+    );
+    fields.insert(
+        "site".into(),
+        json!(format!("{building}号楼 / Building {building}")),
+    );
+    fields.insert("assignee".into(), json!(ASSIGNEES[i % ASSIGNEES.len()]));
+    match kind {
+        RecordKind::Inspection => {
+            fields.insert("status".into(), json!(INSPECTION_STATUSES[(i / 3) % 4]));
+            let answers: Map<String, Json> = (0..5)
+                .map(|k| {
+                    let value = if (i + k).is_multiple_of(4) {
+                        "fail"
+                    } else {
+                        "pass"
+                    };
+                    (format!("item-{k}"), json!({ "value": value }))
+                })
+                .collect();
+            fields.insert("answers".into(), Json::Object(answers));
+        }
+        _ => {
+            fields.insert("status".into(), json!(HAZARD_STATUSES[(i / 3) % 4]));
+            fields.insert("grade".into(), json!(GRADES[(i / 7) % 3]));
+        }
+    }
+    (kind, Json::Object(fields))
+}

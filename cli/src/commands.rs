@@ -1,0 +1,205 @@
+//! The record commands: list, show, history, conflicts, check (read an existing database) and
+//! create, set (write as the current user). Each opens the store, does one thing and prints it,
+//! human-readable or as JSON (`--json`).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use offgrid_core::{Error as CoreError, ListQuery, RecordId, RecordKind, Store, User};
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+
+use crate::output;
+
+/// What every command needs: the database, the output form and who writes.
+pub struct Ctx {
+    pub db: PathBuf,
+    pub json: bool,
+    pub user: User,
+}
+
+impl Ctx {
+    /// The store at `--db`, which must already exist (reading never creates a database).
+    fn open_existing(&self) -> Result<Store> {
+        if !self.db.exists() {
+            bail!(
+                "{} does not exist (pass --db PATH, or create a record first)",
+                self.db.display()
+            );
+        }
+        // The core treats an empty file as a new database; a read must not turn it into one.
+        let len = std::fs::metadata(&self.db)
+            .with_context(|| format!("cannot read {}", self.db.display()))?
+            .len();
+        if len == 0 && self.db.is_file() {
+            bail!(
+                "{} is empty: not an Offgrid database yet",
+                self.db.display()
+            );
+        }
+        open(&self.db)
+    }
+
+    /// The store at `--db`, created if missing, with the current user set for writes.
+    fn open_or_create(&self) -> Result<Store> {
+        let existed = self.db.exists();
+        let store = open(&self.db)?;
+        if !existed {
+            eprintln!("created new database {}", self.db.display());
+        }
+        store.set_user(self.user.clone());
+        Ok(store)
+    }
+}
+
+/// Opens a store. The core's "not an Offgrid database" message already names the file.
+pub fn open(path: &Path) -> Result<Store> {
+    Store::open(path).map_err(|e| match e {
+        CoreError::NotADatabase { .. } => anyhow::Error::new(e),
+        e => anyhow::Error::new(e).context(format!("cannot open {}", path.display())),
+    })
+}
+
+pub fn list(ctx: &Ctx, query: &ListQuery) -> Result<()> {
+    let store = ctx.open_existing()?;
+    let rows = store.list(query).context("cannot list records")?;
+    let mut out = std::io::stdout().lock();
+    if ctx.json {
+        output::json(&mut out, &rows)
+    } else {
+        output::records(&mut out, &rows)
+    }
+}
+
+/// Prints the record (or one field of it) as pretty JSON, whatever `--json` says: it is data.
+pub fn show(ctx: &Ctx, id: &str, pointer: Option<&str>) -> Result<()> {
+    let store = ctx.open_existing()?;
+    let id = RecordId::from(id);
+    let value = match pointer {
+        None => store.get(&id)?,
+        Some(p) => store
+            .get_path(&id, p)?
+            .with_context(|| format!("record {id} has no field at {p}"))?,
+    };
+    output::json(&mut std::io::stdout().lock(), &value)
+}
+
+pub fn history(ctx: &Ctx, id: &str) -> Result<()> {
+    let store = ctx.open_existing()?;
+    let entries = store.history(&RecordId::from(id))?;
+    let mut out = std::io::stdout().lock();
+    if ctx.json {
+        output::json(&mut out, &entries)
+    } else {
+        output::history(&mut out, &entries)
+    }
+}
+
+pub fn conflicts(ctx: &Ctx, id: &str) -> Result<()> {
+    let store = ctx.open_existing()?;
+    let conflicts = store.conflicts(&RecordId::from(id))?;
+    let mut out = std::io::stdout().lock();
+    if ctx.json {
+        output::json(&mut out, &conflicts)
+    } else {
+        output::conflicts(&mut out, &conflicts)
+    }
+}
+
+#[derive(Serialize)]
+struct CheckReport {
+    ok: bool,
+    integrity: Vec<String>,
+    records: usize,
+    unreadable: Vec<Unreadable>,
+}
+
+#[derive(Serialize)]
+struct Unreadable {
+    id: RecordId,
+    reason: String,
+}
+
+/// Verifies the file and every record. Returns whether all is well (the exit code says so).
+pub fn check(ctx: &Ctx) -> Result<bool> {
+    let store = ctx.open_existing()?;
+    let report = store.verify().context("cannot verify the database")?;
+    let ok = report.is_ok();
+    let report = CheckReport {
+        ok,
+        integrity: report.integrity,
+        records: report.records,
+        unreadable: report
+            .unreadable
+            .into_iter()
+            .map(|(id, reason)| Unreadable { id, reason })
+            .collect(),
+    };
+    let mut out = std::io::stdout().lock();
+    if ctx.json {
+        output::json(&mut out, &report)?;
+    } else {
+        writeln!(out, "file:       {}", ctx.db.display())?;
+        writeln!(out, "integrity:  {}", report.integrity.join("; "))?;
+        writeln!(out, "records:    {}", report.records)?;
+        if report.unreadable.is_empty() {
+            writeln!(out, "unreadable: none")?;
+        } else {
+            writeln!(out, "unreadable: {}", report.unreadable.len())?;
+            for u in &report.unreadable {
+                writeln!(out, "  {}  {}", u.id, u.reason)?;
+            }
+        }
+        writeln!(out, "{}", if ok { "OK" } else { "PROBLEMS FOUND" })?;
+    }
+    Ok(ok)
+}
+
+/// Creates a record from `--json-fields` (an object) overlaid with each `--field`.
+pub fn create(
+    ctx: &Ctx,
+    kind: RecordKind,
+    fields: Vec<(String, Json)>,
+    json_fields: Option<&str>,
+) -> Result<()> {
+    let mut map = match json_fields {
+        None => Map::new(),
+        Some(text) => {
+            match serde_json::from_str(text).context("--json-fields is not valid JSON")? {
+                Json::Object(m) => m,
+                _ => bail!("--json-fields must be a JSON object"),
+            }
+        }
+    };
+    map.extend(fields);
+    let store = ctx.open_or_create()?;
+    let id = store
+        .create(kind, &Json::Object(map))
+        .with_context(|| format!("cannot create {kind} record"))?;
+    let mut out = std::io::stdout().lock();
+    if ctx.json {
+        output::json(&mut out, &serde_json::json!({ "id": id, "kind": kind }))
+    } else {
+        writeln!(out, "{id}")?;
+        Ok(())
+    }
+}
+
+/// Sets one scalar field in one change.
+pub fn set(ctx: &Ctx, id: &str, pointer: &str, value: Json, message: Option<&str>) -> Result<()> {
+    let store = ctx.open_existing()?;
+    store.set_user(ctx.user.clone());
+    let id = RecordId::from(id);
+    let message = message.map_or_else(|| format!("set {pointer}"), str::to_owned);
+    store
+        .update(&id, &message, |e| e.set(pointer, value.clone()))
+        .with_context(|| format!("cannot set {pointer} on record {id}"))?;
+    if ctx.json {
+        let heads = store.heads(&id)?;
+        let report =
+            serde_json::json!({ "id": id, "path": pointer, "value": value, "heads": heads });
+        output::json(&mut std::io::stdout().lock(), &report)?;
+    }
+    Ok(())
+}

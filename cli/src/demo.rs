@@ -1,0 +1,257 @@
+//! `offgrid demo`: two inspectors' devices, each with its own database, share an inspection,
+//! edit it offline (both answer the same item differently), then sync both ways. Shows what
+//! merged (identical on both devices), what conflicted (every value kept, with who and when),
+//! the history, and a two-character Chinese search on the receiving device.
+//!
+//! Each device has its own [`FixedClock`] (Beijing time, UTC+8), so the times are realistic and
+//! every run prints the same times. Which of two concurrent values wins depends on the devices'
+//! random actor ids, so it can differ between runs; it never differs between devices.
+
+mod data;
+mod print;
+mod sync;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail, ensure};
+use offgrid_core::doc::{Conflict, HistoryEntry};
+use offgrid_core::{
+    FixedClock, ListQuery, RecordId, RecordKind, RecordSummary, Store, StoreOptions, User,
+};
+use serde::Serialize;
+use serde_json::{Value as Json, json};
+
+use crate::{output, time};
+
+/// Beijing time (UTC+8), the devices' offset.
+const OFFSET_MINUTES: i32 = 480;
+/// The demo's day: 18 March 2025.
+const DAY: (i64, u32, u32) = (2025, 3, 18);
+/// The two-character query searched for on device B.
+const QUERY: &str = "渗水";
+
+/// One simulated device: its own database file, clock and inspector.
+pub struct Device {
+    pub label: &'static str,
+    pub path: PathBuf,
+    pub store: Store,
+    pub user: User,
+    clock: Arc<FixedClock>,
+}
+
+impl Device {
+    fn open(label: &'static str, path: PathBuf, user_id: &str, user_name: &str) -> Result<Self> {
+        let clock = Arc::new(FixedClock::new(local(8, 0), OFFSET_MINUTES));
+        let options = StoreOptions {
+            clock: clock.clone(),
+            ..Default::default()
+        };
+        let store = Store::open_with(&path, options)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        let user = User {
+            id: user_id.into(),
+            name: user_name.into(),
+        };
+        store.set_user(user.clone());
+        Ok(Device {
+            label,
+            path,
+            store,
+            user,
+            clock,
+        })
+    }
+
+    /// Sets this device's clock to `hour:minute` Beijing time on the demo's day.
+    fn at(&self, hour: u32, minute: u32) -> &Store {
+        self.clock.set(local(hour, minute));
+        &self.store
+    }
+}
+
+/// UTC milliseconds of `hour:minute` Beijing time on the demo's day.
+fn local(hour: u32, minute: u32) -> i64 {
+    let (y, m, d) = DAY;
+    time::unix_ms(y, m, d, hour, minute) - i64::from(OFFSET_MINUTES) * 60_000
+}
+
+#[derive(Serialize)]
+pub struct DeviceInfo {
+    pub label: &'static str,
+    pub db: PathBuf,
+    pub user: User,
+    pub actor: String,
+}
+
+#[derive(Serialize)]
+pub struct Records {
+    pub project: RecordId,
+    pub inspection: RecordId,
+    pub hazard: RecordId,
+}
+
+#[derive(Serialize)]
+pub struct Merged {
+    /// Every record hydrates to the same JSON on both devices.
+    pub identical: bool,
+    pub records_compared: usize,
+    pub inspection: Json,
+}
+
+#[derive(Serialize)]
+pub struct Search {
+    pub query: &'static str,
+    pub device: &'static str,
+    pub results: Vec<RecordSummary>,
+}
+
+/// Everything the demo shows (printed as one JSON object with `--json`).
+#[derive(Serialize)]
+pub struct Report {
+    pub dir: PathBuf,
+    pub devices: [DeviceInfo; 2],
+    pub records: Records,
+    pub sync: Vec<sync::Transfer>,
+    pub merged: Merged,
+    pub conflicts: Vec<Conflict>,
+    pub history: Vec<HistoryEntry>,
+    pub search: Search,
+}
+
+pub fn run(dir: Option<PathBuf>, json: bool) -> Result<()> {
+    let dir = prepare_dir(dir)?;
+    let report = play(&dir)?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        output::json(&mut out, &report)
+    } else {
+        print::report(&mut out, &report)
+    }
+}
+
+fn prepare_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
+    let Some(dir) = dir else {
+        let tmp = tempfile::Builder::new()
+            .prefix("offgrid-demo-")
+            .tempdir()
+            .context("cannot create a temporary directory")?;
+        return Ok(tmp.keep());
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for name in ["device-a.db", "device-b.db"] {
+        if dir.join(name).exists() {
+            bail!(
+                "{} already holds a demo ({name}); choose an empty directory",
+                dir.display()
+            );
+        }
+    }
+    dir.canonicalize()
+        .with_context(|| format!("cannot resolve {}", dir.display()))
+}
+
+fn play(dir: &Path) -> Result<Report> {
+    let a = Device::open("A", dir.join("device-a.db"), "zhang", "张工")?;
+    let b = Device::open("B", dir.join("device-b.db"), "li", "李工")?;
+    let mut transfers = Vec::new();
+
+    // In the site office, online: A sets up the project and the inspection; B receives them.
+    let project = a.at(9, 0).create(RecordKind::Project, &data::project())?;
+    let inspection = a
+        .at(9, 5)
+        .create(RecordKind::Inspection, &data::inspection(&project))?;
+    transfers.push(sync::transfer(&a, &b, "before going underground")?);
+
+    // Underground, offline: both answer the same item, each adds a note, A records a hazard.
+    edit_offline(&a, &b, &inspection)?;
+    let hazard = a
+        .at(10, 5)
+        .create(RecordKind::Hazard, &data::hazard(&project, &inspection))?;
+
+    // Back on the surface: sync both ways.
+    transfers.push(sync::transfer(&a, &b, "back online")?);
+    transfers.push(sync::transfer(&b, &a, "back online")?);
+
+    let compared = sync::assert_identical(&a, &b)?;
+    let conflicts = a.store.conflicts(&inspection)?;
+    ensure!(
+        conflicts == b.store.conflicts(&inspection)?,
+        "the devices report different conflicts"
+    );
+    let results = b.store.list(&ListQuery {
+        text: Some(QUERY.into()),
+        ..Default::default()
+    })?;
+    ensure!(
+        results.iter().any(|r| r.id == hazard),
+        "searching {QUERY:?} on device B did not find the hazard"
+    );
+    Ok(Report {
+        dir: dir.to_owned(),
+        devices: [info(&a), info(&b)],
+        merged: Merged {
+            identical: true,
+            records_compared: compared,
+            inspection: a.store.get(&inspection)?,
+        },
+        history: a.store.history(&inspection)?,
+        records: Records {
+            project,
+            inspection,
+            hazard,
+        },
+        sync: transfers,
+        conflicts,
+        search: Search {
+            query: QUERY,
+            device: b.label,
+            results,
+        },
+    })
+}
+
+/// The offline edits. A and B both answer `rebar-spacing` (a conflict); B measures the cover;
+/// each adds a note under a fresh unique key (no conflict).
+fn edit_offline(a: &Device, b: &Device, id: &RecordId) -> Result<()> {
+    a.at(9, 40)
+        .update(id, "钢筋间距：合格 / rebar spacing: pass", |e| {
+            e.set("/answers/rebar-spacing/value", "pass")?;
+            e.set(
+                "/answers/rebar-spacing/note",
+                "实测间距150mm，符合设计 / measured 150 mm, as designed",
+            )
+        })?;
+    b.at(9, 42)
+        .update(id, "钢筋间距：不合格 / rebar spacing: fail", |e| {
+            e.set("/answers/rebar-spacing/value", "fail")
+        })?;
+    b.at(9, 45)
+        .update(id, "保护层厚度 25mm / cover 25 mm", |e| {
+            e.set("/answers/cover/value", 25)
+        })?;
+    a.at(9, 50).update(id, "添加备注 / add note", |e| {
+        let note = json!({
+            "text": "底板钢筋绑扎基本完成，等待监理复核 / Slab rebar tied; awaiting the supervisor",
+            "by": "zhang",
+        });
+        e.insert("/notes", RecordId::new().as_str(), &note)
+    })?;
+    b.at(9, 52).update(id, "添加备注 / add note", |e| {
+        let note = json!({
+            "text": "东侧局部钢筋间距约200mm，超出设计 / East side: spacing ~200 mm in places, over design",
+            "by": "li",
+        });
+        e.insert("/notes", RecordId::new().as_str(), &note)
+    })?;
+    Ok(())
+}
+
+fn info(d: &Device) -> DeviceInfo {
+    DeviceInfo {
+        label: d.label,
+        db: d.path.clone(),
+        user: d.user.clone(),
+        actor: d.store.actor_id(),
+    }
+}

@@ -1,0 +1,83 @@
+//! Formatting the core's timestamps (UTC milliseconds plus the device's UTC offset) for people,
+//! without a date library: the proleptic Gregorian calendar conversion in both directions.
+
+/// `2025-03-18T01:20:00Z` for UTC milliseconds (seconds precision; negative times work too).
+pub fn utc(unix_ms: i64) -> String {
+    let secs = unix_ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// `+08:00` for an offset in minutes.
+pub fn offset(minutes: i32) -> String {
+    let sign = if minutes < 0 { '-' } else { '+' };
+    let m = minutes.unsigned_abs();
+    format!("{sign}{:02}:{:02}", m / 60, m % 60)
+}
+
+/// The UTC time followed by the device's offset: `2025-03-18T01:20:00Z +08:00`.
+pub fn utc_with_offset(unix_ms: i64, offset_minutes: i32) -> String {
+    format!("{} {}", utc(unix_ms), offset(offset_minutes))
+}
+
+/// UTC milliseconds of a calendar date and time of day (UTC).
+pub fn unix_ms(year: i64, month: u32, day: u32, hour: u32, minute: u32) -> i64 {
+    let days = days_from_civil(year, month, day);
+    (days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60) * 1000
+}
+
+/// Days since 1970-01-01 of a date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day number since 1970-01-01 (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc(1_742_260_800_000), "2025-03-18T01:20:00Z");
+        assert_eq!(utc(951_782_400_000), "2000-02-29T00:00:00Z");
+        assert_eq!(utc(-1), "1969-12-31T23:59:59Z");
+        assert_eq!(offset(480), "+08:00");
+        assert_eq!(offset(-330), "-05:30");
+        assert_eq!(offset(0), "+00:00");
+    }
+
+    #[test]
+    fn civil_round_trips() {
+        assert_eq!(unix_ms(2025, 3, 18, 1, 20), 1_742_260_800_000);
+        for days in [-800_000, -1, 0, 59, 60, 11_016, 20_165, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! End-to-end tests of the `offgrid` binary: each runs the built executable in a temporary
+//! directory and checks its exit code, stdout (mostly `--json`) and stderr.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value as Json;
+
+fn offgrid(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_offgrid"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("OFFGRID_USER")
+        .env_remove("OFFGRID_USER_NAME")
+        .env_remove("OFFGRID_LOG")
+        .output()
+        .expect("the offgrid binary runs")
+}
+
+/// Runs a command that must succeed; returns its stdout.
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = offgrid(dir, args);
+    assert!(
+        out.status.success(),
+        "offgrid {args:?} failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("stdout is UTF-8")
+}
+
+fn json(dir: &Path, args: &[&str]) -> Json {
+    let text = ok(dir, args);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("offgrid {args:?}: {e}\n{text}"))
+}
+
+#[test]
+fn create_set_show_list_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let id = ok(
+        dir,
+        &[
+            "--db",
+            "site.db",
+            "--user",
+            "zhang",
+            "--user-name",
+            "张工",
+            "create",
+            "hazard",
+            "--field",
+            "title=底板东北角渗水",
+            "--field",
+            "status=open",
+            "--json-fields",
+            r#"{"grade": "major", "area_m2": 0.5}"#,
+        ],
+    )
+    .trim()
+    .to_owned();
+    assert_eq!(id.len(), 36, "a UUID: {id:?}");
+
+    ok(
+        dir,
+        &[
+            "--db",
+            "site.db",
+            "--user",
+            "li",
+            "--user-name",
+            "李工",
+            "set",
+            &id,
+            "/status",
+            "rectifying",
+            "--message",
+            "整改中",
+        ],
+    );
+    ok(dir, &["--db", "site.db", "set", &id, "/area_m2", "0.75"]);
+
+    let record = json(dir, &["--db", "site.db", "--json", "show", &id]);
+    assert_eq!(record["id"], id.as_str());
+    assert_eq!(record["title"], "底板东北角渗水");
+    assert_eq!(record["status"], "rectifying");
+    assert_eq!(record["grade"], "major");
+    assert_eq!(record["area_m2"], 0.75);
+    let status = json(dir, &["--db", "site.db", "show", &id, "--path", "/status"]);
+    assert_eq!(status, "rectifying");
+
+    let listed = json(
+        dir,
+        &["--db", "site.db", "--json", "list", "--search", "渗水"],
+    );
+    let rows = listed.as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["id"], id.as_str());
+    assert_eq!(rows[0]["kind"], "hazard");
+    assert_eq!(rows[0]["updated_by"], "cli");
+    let none = json(
+        dir,
+        &["--db", "site.db", "--json", "list", "--kind", "inspection"],
+    );
+    assert_eq!(none, Json::Array(vec![]));
+    let table = ok(dir, &["--db", "site.db", "list", "--status", "rectifying"]);
+    assert!(
+        table.contains(&id) && table.contains("底板东北角渗水"),
+        "{table}"
+    );
+
+    let history = json(dir, &["--db", "site.db", "--json", "history", &id]);
+    let entries = history.as_array().unwrap();
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[0]["user_id"], "zhang");
+    assert_eq!(entries[0]["user_name"], "张工");
+    assert_eq!(entries[0]["message"], "create hazard");
+    assert_eq!(entries[1]["user_id"], "li");
+    assert_eq!(entries[1]["user_name"], "李工");
+    assert_eq!(entries[1]["message"], "整改中");
+    assert_eq!(entries[1]["paths"], serde_json::json!(["/status"]));
+    assert_eq!(entries[2]["user_id"], "cli");
+    assert_eq!(entries[2]["message"], "set /area_m2");
+
+    let check = json(dir, &["--db", "site.db", "--json", "check"]);
+    assert_eq!(check["ok"], true);
+    assert_eq!(check["records"], 1);
+}
+
+#[test]
+fn usage_and_record_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let id = ok(dir, &["create", "inspection", "--field", "title=t"]);
+    let id = id.trim();
+
+    // A parent map that does not exist is refused (genesis rule), with the path named.
+    let out = offgrid(dir, &["set", id, "/answers/x/value", "pass"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/answers/x"));
+
+    let out = offgrid(dir, &["show", "no-such-record"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "));
+
+    // Usage errors exit 2.
+    assert_eq!(offgrid(dir, &["create", "bogus"]).status.code(), Some(2));
+    assert_eq!(
+        offgrid(dir, &["create", "hazard", "--field", "novalue"])
+            .status
+            .code(),
+        Some(2)
+    );
+
+    // Reading never creates a database.
+    let out = offgrid(dir, &["--db", "missing.db", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!dir.join("missing.db").exists());
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused_and_left_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let content = b"inspection notes, not a database\n\xe6\xb8\x97\xe6\xb0\xb4\n".repeat(50);
+    std::fs::write(dir.join("notadb.txt"), &content).unwrap();
+    for args in [
+        &["--db", "notadb.txt", "list"][..],
+        &["--db", "notadb.txt", "create", "hazard"],
+        &["--db", "notadb.txt", "check"],
+    ] {
+        let out = offgrid(dir, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("not an Offgrid database"), "{stderr}");
+    }
+    assert_eq!(std::fs::read(dir.join("notadb.txt")).unwrap(), content);
+    let names: BTreeSet<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, BTreeSet::from(["notadb.txt".to_owned()]));
+}
+
+#[test]
+fn demo_merges_and_reports_the_conflict() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let report = json(dir, &["--json", "demo", "--dir", "demo"]);
+
+    assert_eq!(report["merged"]["identical"], true);
+    assert_eq!(report["merged"]["records_compared"], 3);
+    let inspection = &report["merged"]["inspection"];
+    assert_eq!(inspection["answers"]["cover"]["value"], 25);
+    assert_eq!(inspection["notes"].as_object().unwrap().len(), 2);
+
+    let conflicts = report["conflicts"].as_array().unwrap();
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(conflicts[0]["path"], "/answers/rebar-spacing/value");
+    let values = conflicts[0]["values"].as_array().unwrap();
+    let mut seen: Vec<(&str, &str)> = values
+        .iter()
+        .map(|v| (v["value"].as_str().unwrap(), v["user_id"].as_str().unwrap()))
+        .collect();
+    seen.sort();
+    assert_eq!(seen, [("fail", "li"), ("pass", "zhang")]);
+    let winners: Vec<&Json> = values.iter().filter(|v| v["winner"] == true).collect();
+    assert_eq!(winners.len(), 1);
+    assert_eq!(
+        inspection["answers"]["rebar-spacing"]["value"],
+        winners[0]["value"]
+    );
+    assert_eq!(values[0]["offset_minutes"], 480);
+
+    let hazard = report["records"]["hazard"].as_str().unwrap();
+    let found: Vec<&str> = report["search"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, [hazard]);
+    assert!(report["history"].as_array().unwrap().len() >= 6);
+
+    // Both databases are real stores that the other commands read, and they agree.
+    let id = report["records"]["inspection"].as_str().unwrap();
+    let a = json(dir, &["--db", "demo/device-a.db", "show", id]);
+    let b = json(dir, &["--db", "demo/device-b.db", "show", id]);
+    assert_eq!(a, b);
+    assert_eq!(&a, inspection);
+    let conflicts_b = json(
+        dir,
+        &["--db", "demo/device-b.db", "--json", "conflicts", id],
+    );
+    assert_eq!(&conflicts_b, &report["conflicts"]);
+
+    // The human form runs too, and a second run into the same directory is refused.
+    let human = ok(dir, &["demo", "--dir", "demo2"]);
+    assert!(human.contains("/answers/rebar-spacing/value"), "{human}");
+    assert_eq!(
+        offgrid(dir, &["demo", "--dir", "demo2"]).status.code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn bench_store_prints_every_metric_as_a_json_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let text = ok(dir, &["bench", "store", "--records", "300", "--dir", "."]);
+    let mut names = BTreeSet::new();
+    for line in text.lines() {
+        let m: Json = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(m["value"].is_number(), "{line}");
+        assert!(m["unit"].is_string(), "{line}");
+        names.insert(m["name"].as_str().unwrap().to_owned());
+    }
+    let want = [
+        "machine.cores",
+        "store.record_ops",
+        "store.commit_p50_ms",
+        "store.commit_p99_ms",
+        "store.raw_commit_p50_ms",
+        "store.commit_ratio",
+        "store.open_ms",
+        "store.open_p99_ms",
+        "store.list_10k_ms",
+        "store.filter_10k_ms",
+        "store.search_short_10k_ms",
+        "store.search_10k_ms",
+        "store.rss_10k_mb",
+        "store.peak_rss_mb",
+    ];
+    assert_eq!(names, want.iter().map(|s| s.to_string()).collect());
+    // The benchmark cleans up after itself.
+    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 0);
+}
