@@ -460,3 +460,55 @@ fn many_threads_share_one_store() {
         40
     );
 }
+
+#[test]
+fn incremental_search_index_equals_a_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("i.db");
+    let fts_text = |path: &std::path::Path| -> Vec<(String, String, i64)> {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT r.id, f.text, r.conflict_count FROM records r JOIN records_fts f ON f.rowid = r.rid ORDER BY r.id")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let (store, _) = open_as(&path, "zhang");
+    let id = store
+        .create(RecordKind::Inspection, &inspection_fields())
+        .unwrap();
+    store
+        .update(&id, "a", |e| e.set("/answers/cover/value", "二十五"))
+        .unwrap();
+    store
+        .update(&id, "b", |e| e.set("/answers/cover/value", 25))
+        .unwrap(); // string replaced by a number
+    store
+        .update(&id, "c", |e| {
+            e.set("/answers/rebar-spacing/note", "间距偏大")
+        })
+        .unwrap();
+    store
+        .update(&id, "d", |e| {
+            e.insert("/notes", "n1", &json!({"text": "渗水"}))
+        })
+        .unwrap();
+    store
+        .update(&id, "e", |e| e.set("/notes/n1/text", "已处理"))
+        .unwrap();
+    store
+        .update(&id, "f", |e| e.delete("/answers/rebar-spacing/note"))
+        .unwrap();
+    store.update(&id, "g", |e| e.set("/title", "复查")).unwrap();
+    drop(store);
+    let incremental = fts_text(&path);
+    assert!(incremental[0].1.contains("已处理") && !incremental[0].1.contains("二十五"));
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("DELETE FROM meta WHERE key = 'projection_version'", [])
+        .unwrap();
+    drop(conn);
+    drop(open_as(&path, "zhang"));
+    assert_eq!(fts_text(&path), incremental);
+}

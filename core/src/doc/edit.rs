@@ -15,11 +15,19 @@ pub const RESERVED_ROOT_KEYS: [&str; 4] = ["id", "kind", "created_ms", "created_
 
 pub struct Edit<'a> {
     doc: &'a mut AutoCommit,
+    /// Map fields set by this edit (lets the search index update just those).
+    pub(crate) set_fields: Vec<(automerge::ObjId, String)>,
+    /// Whether objects were added or removed (the search index is then rebuilt).
+    pub(crate) structural: bool,
 }
 
 impl<'a> Edit<'a> {
     pub(crate) fn new(doc: &'a mut AutoCommit) -> Self {
-        Edit { doc }
+        Edit {
+            doc,
+            set_fields: Vec::new(),
+            structural: false,
+        }
     }
 
     /// Sets a scalar (string, number, boolean or null) at `pointer`. The parent must exist.
@@ -44,6 +52,10 @@ impl<'a> Edit<'a> {
             return Err(Error::PathNotFound {
                 path: pointer.to_owned(),
             });
+        }
+        match &prop {
+            Prop::Map(key) => self.set_fields.push((obj.clone(), key.clone())),
+            Prop::Seq(_) => self.structural = true,
         }
         self.doc.put(&obj, prop, scalar)?;
         Ok(())
@@ -71,6 +83,7 @@ impl<'a> Edit<'a> {
         if self.doc.get(&obj, key)?.is_some() {
             return Err(Error::AlreadyExists { path });
         }
+        self.structural = true;
         put_json(self.doc, &obj, Prop::Map(key.to_owned()), value)
     }
 
@@ -85,6 +98,7 @@ impl<'a> Edit<'a> {
             });
         }
         let end = self.doc.length(&obj);
+        self.structural = true;
         put_json(self.doc, &obj, Prop::Seq(end), value)
     }
 
@@ -102,6 +116,7 @@ impl<'a> Edit<'a> {
                 path: pointer.to_owned(),
             });
         }
+        self.structural = true;
         self.doc.delete(&obj, prop)?;
         Ok(())
     }

@@ -21,6 +21,8 @@ pub struct Entry {
     pub chunk_bytes: usize,
     /// The projection last written, to skip rewriting unchanged rows.
     pub projection: Option<Projection>,
+    /// Strings and conflicts of the document for its projection (`None`: rebuild on next use).
+    pub search: Option<crate::doc::walk::SearchIndex>,
     /// Whether `pending_changes` holds rows for this document.
     pub has_pending: bool,
     last_used: u64,
@@ -35,6 +37,7 @@ impl Entry {
             snapshot_len: 0,
             chunk_bytes: 0,
             projection: None,
+            search: None,
             has_pending: false,
             last_used: 0,
         }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::doc::genesis::identity;
 use crate::doc::meta::ChangeMeta;
-use crate::doc::walk::walk;
+use crate::doc::walk::SearchIndex;
 use crate::error::Result;
 use crate::model::{RecordId, RecordKind, RecordSummary};
 
@@ -32,8 +32,9 @@ pub struct Projection {
     pub text: String,
 }
 
-/// Derives the projection, or `None` if the document does not (yet) name a known kind.
-pub fn derive(doc: &mut AutoCommit) -> Option<Projection> {
+/// Derives the projection, or `None` if the document does not (yet) name a known kind. `search`
+/// is the document's search index, built here if absent.
+pub fn derive(doc: &mut AutoCommit, search: &mut Option<SearchIndex>) -> Option<Projection> {
     let kind: RecordKind = identity(&*doc).1?.parse().ok()?;
     let text_of = |key: &str| match doc.get(ROOT, key) {
         Ok(Some((Value::Scalar(s), _))) => s.as_str().map(str::to_owned),
@@ -64,7 +65,9 @@ pub fn derive(doc: &mut AutoCommit) -> Option<Projection> {
         conflict_count: 0,
         text: String::new(),
     };
-    let summary = walk(&*doc);
+    let summary = search
+        .get_or_insert_with(|| SearchIndex::build(&*doc))
+        .summary();
     p.text = summary.text;
     p.conflict_count = summary.conflicts;
     // The latest of the current heads (by the writing device's clock) says who updated it last.

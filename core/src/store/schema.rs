@@ -58,6 +58,7 @@ pub const MIGRATIONS: &[&str] = &[
         updated_by     TEXT,
         conflict_count INTEGER NOT NULL DEFAULT 0
     );
+    CREATE INDEX records_by_updated ON records(updated_ms DESC, rid DESC);
     CREATE INDEX records_by_kind ON records(kind, updated_ms DESC);
     CREATE INDEX records_by_project ON records(project, kind, updated_ms DESC);
     CREATE INDEX records_by_status ON records(status, updated_ms DESC);

@@ -91,7 +91,9 @@ impl<'a> Writer<'a> {
         let (user, now) = (self.user, self.now);
         self.touched.push(id.clone());
         let entry = load_entry(&self.tx, self.cache, self.actor, id)?;
-        let result = f(&mut Edit::new(&mut entry.doc));
+        let mut edit = Edit::new(&mut entry.doc);
+        let result = f(&mut edit);
+        let (set_fields, structural) = (std::mem::take(&mut edit.set_fields), edit.structural);
         let out = match result {
             Ok(r) => r,
             Err(e) => {
@@ -101,6 +103,10 @@ impl<'a> Writer<'a> {
         };
         let meta = ChangeMeta::new(user, now, message);
         if entry.doc.commit_with(meta.commit_options(now)).is_some() {
+            match (&mut entry.search, structural) {
+                (Some(search), false) => search.update(&entry.doc, &set_fields),
+                _ => entry.search = None,
+            }
             self.persist(id)?;
         }
         Ok(out)
@@ -141,6 +147,8 @@ impl<'a> Writer<'a> {
         if entry.kind.is_none() {
             entry.kind = kind;
         }
+        // Merged changes may touch any field: rebuild the search index.
+        entry.search = None;
         let missing = entry.doc.get_missing_deps(&[]);
         let after = entry.doc.get_heads();
         let changed = before != after;
@@ -203,7 +211,7 @@ pub(super) fn write_projection(
     id: &RecordId,
     entry: &mut Entry,
 ) -> Result<()> {
-    match projection::derive(&mut entry.doc) {
+    match projection::derive(&mut entry.doc, &mut entry.search) {
         Some(p) => {
             projection::write(tx, id, &p, entry.projection.as_ref())?;
             entry.projection = Some(p);
