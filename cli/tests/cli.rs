@@ -266,6 +266,7 @@ fn bench_store_prints_every_metric_as_a_json_line() {
         "store.open_ms",
         "store.open_p99_ms",
         "store.list_10k_ms",
+        "store.list_all_10k_ms",
         "store.filter_10k_ms",
         "store.search_short_10k_ms",
         "store.search_10k_ms",
