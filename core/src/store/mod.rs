@@ -18,7 +18,7 @@ pub mod writer;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
-use automerge::{ActorId, AutoCommit, ChangeHash};
+use automerge::{ActorId, AutoCommit, Automerge, ChangeHash};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
@@ -203,8 +203,15 @@ impl Store {
         self.write(|w| w.apply_changes(id, bytes))
     }
 
-    /// Runs `f` on the record's document (loaded into the cache if needed).
-    pub fn read<R>(
+    /// Runs `f` on the record's document, read-only (loaded into the cache if needed). Changes
+    /// go through [`Store::update`], never through a read.
+    pub fn read<R>(&self, id: &RecordId, f: impl FnOnce(&Automerge) -> Result<R>) -> Result<R> {
+        self.read_mut(id, |d| f(d.document()))
+    }
+
+    /// As [`Store::read`] for the few automerge calls that need `&mut` without changing the
+    /// document (`diff`). Private: a mutation here would never be persisted.
+    fn read_mut<R>(
         &self,
         id: &RecordId,
         f: impl FnOnce(&mut AutoCommit) -> Result<R>,
@@ -224,12 +231,12 @@ impl Store {
 
     /// The record as JSON (conflicts resolved to the value every device shows).
     pub fn get(&self, id: &RecordId) -> Result<serde_json::Value> {
-        self.read(id, |d| doc::json::hydrate(&*d, &automerge::ROOT))
+        self.read(id, |d| doc::json::hydrate(d, &automerge::ROOT))
     }
 
     /// One field by JSON pointer, or `None`.
     pub fn get_path(&self, id: &RecordId, pointer: &str) -> Result<Option<serde_json::Value>> {
-        self.read(id, |d| doc::edit::get(&*d, pointer))
+        self.read(id, |d| doc::edit::get(d, pointer))
     }
 
     /// Current heads (hex).
@@ -250,12 +257,12 @@ impl Store {
 
     /// Every field holding concurrent values, with who wrote each and when.
     pub fn conflicts(&self, id: &RecordId) -> Result<Vec<Conflict>> {
-        self.read(id, |d| doc::conflicts::conflicts(d.document()))
+        self.read(id, doc::conflicts::conflicts)
     }
 
     /// Every change: who, when (device clock and offset), what message, which fields.
     pub fn history(&self, id: &RecordId) -> Result<Vec<HistoryEntry>> {
-        self.read(id, doc::history::history)
+        self.read_mut(id, doc::history::history)
     }
 
     /// Records matching the query, from the projection tables (no document is loaded).
