@@ -147,11 +147,13 @@ impl<'a> Writer<'a> {
         if entry.kind.is_none() {
             entry.kind = kind;
         }
-        // Merged changes may touch any field: rebuild the search index.
-        entry.search = None;
         let missing = entry.doc.get_missing_deps(&[]);
         let after = entry.doc.get_heads();
         let changed = before != after;
+        if changed {
+            // Merged changes may touch any field: rebuild the search index.
+            entry.search = None;
+        }
         if is_new {
             persist::insert_new(&self.tx, id, entry)?;
             if changed {
