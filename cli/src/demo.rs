@@ -49,10 +49,7 @@ impl Device {
         };
         let store = Store::open_with(&path, options)
             .with_context(|| format!("cannot open {}", path.display()))?;
-        let user = User {
-            id: user_id.into(),
-            name: user_name.into(),
-        };
+        let user = User::new(user_id, user_name).with_role("*", offgrid_core::Role::Inspector);
         store.set_user(user.clone());
         Ok(Device {
             label,

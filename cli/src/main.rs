@@ -1,5 +1,6 @@
 //! `offgrid`: the admin and diagnostic tool for Offgrid record stores. This file only parses
-//! the command line and dispatches; the commands live in [`commands`], [`demo`] and [`bench`].
+//! the command line and dispatches; the commands live in [`commands`], [`template`], [`demo`]
+//! and [`bench`].
 //!
 //! Exit codes: 0 success, 1 failure (including `check` finding problems), 2 usage error.
 
@@ -7,6 +8,7 @@ mod bench;
 mod commands;
 mod demo;
 mod output;
+mod template;
 mod time;
 mod user;
 mod values;
@@ -98,6 +100,31 @@ enum Command {
     /// Benchmarks; each prints one JSON object per line.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Checklist templates: the built-ins, validating a template file, the JSON Schema.
+    #[command(subcommand)]
+    Template(TemplateCommand),
+}
+
+#[derive(Subcommand)]
+enum TemplateCommand {
+    /// The built-in templates: id, version, purpose, item count, title.
+    List,
+    /// Print a template as JSON: a built-in by id, or the one in --file.
+    Show {
+        /// Built-in template id (see `template list`).
+        #[arg(required_unless_present = "file", conflicts_with = "file")]
+        id: Option<String>,
+        /// A template JSON file instead of a built-in.
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+    },
+    /// Parse and validate a template file; print every problem at its JSON path (exit code 1).
+    Validate {
+        /// The template JSON file.
+        path: PathBuf,
+    },
+    /// Print the JSON Schema of the template format.
+    Schema,
 }
 
 #[derive(Args)]
@@ -173,6 +200,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 conflicted: a.conflicted,
                 limit: a.limit,
                 offset: 0,
+                ..ListQuery::default()
             },
         )?,
         Command::Show { id, path } => commands::show(&ctx, &id, path.as_deref())?,
@@ -204,6 +232,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(BenchCommand::Store { dir, records }) => {
             bench::store::run(dir.as_deref(), records)?
         }
+        Command::Template(TemplateCommand::List) => template::list(ctx.json)?,
+        Command::Template(TemplateCommand::Show { id, file }) => {
+            template::show(id.as_deref(), file.as_deref())?
+        }
+        Command::Template(TemplateCommand::Validate { path }) => {
+            return template::validate(&path, ctx.json);
+        }
+        Command::Template(TemplateCommand::Schema) => template::schema()?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -17,14 +17,8 @@ pub fn resolve(id: Option<String>, name: Option<String>) -> User {
     let id = id.or_else(|| from_env(USER_ENV));
     let name = name.or_else(|| from_env(USER_NAME_ENV));
     match (id, name) {
-        (Some(id), Some(name)) => User { id, name },
-        (Some(id), None) => User {
-            name: id.clone(),
-            id,
-        },
-        (None, name) => User {
-            id: DEFAULT_ID.to_owned(),
-            name: name.unwrap_or_else(|| DEFAULT_NAME.to_owned()),
-        },
+        (Some(id), Some(name)) => User::new(&id, &name),
+        (Some(id), None) => User::new(&id, &id),
+        (None, name) => User::new(DEFAULT_ID, name.as_deref().unwrap_or(DEFAULT_NAME)),
     }
 }

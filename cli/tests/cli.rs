@@ -49,7 +49,7 @@ fn create_set_show_list_history() {
             "--user-name",
             "张工",
             "create",
-            "hazard",
+            "patrol",
             "--field",
             "title=底板东北角渗水",
             "--field",
@@ -97,7 +97,7 @@ fn create_set_show_list_history() {
     let rows = listed.as_array().unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["id"], id.as_str());
-    assert_eq!(rows[0]["kind"], "hazard");
+    assert_eq!(rows[0]["kind"], "patrol");
     assert_eq!(rows[0]["updated_by"], "cli");
     let none = json(
         dir,
@@ -115,7 +115,7 @@ fn create_set_show_list_history() {
     assert_eq!(entries.len(), 3);
     assert_eq!(entries[0]["user_id"], "zhang");
     assert_eq!(entries[0]["user_name"], "张工");
-    assert_eq!(entries[0]["message"], "create hazard");
+    assert_eq!(entries[0]["message"], "create patrol");
     assert_eq!(entries[1]["user_id"], "li");
     assert_eq!(entries[1]["user_name"], "李工");
     assert_eq!(entries[1]["message"], "整改中");
@@ -276,4 +276,169 @@ fn bench_store_prints_every_metric_as_a_json_line() {
     assert_eq!(names, want.iter().map(|s| s.to_string()).collect());
     // The benchmark cleans up after itself.
     assert_eq!(std::fs::read_dir(dir).unwrap().count(), 0);
+}
+
+/// The built-in template files, next to the core crate.
+fn template_files() -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/templates");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn template_list_show_and_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let listed = json(dir, &["--json", "template", "list"]);
+    let rows = listed.as_array().unwrap();
+    assert_eq!(rows.len(), 4, "{listed}");
+    for row in rows {
+        assert!(row["items"].as_u64().unwrap() > 0, "{row}");
+        assert_eq!(row["content_hash"].as_str().unwrap().len(), 64, "{row}");
+        assert!(!row["title"]["zh-CN"].as_str().unwrap().is_empty(), "{row}");
+    }
+    let table = ok(dir, &["template", "list"]);
+    assert!(
+        table.contains("rf-maintenance-check") && table.contains("人防工程维护管理检查"),
+        "{table}"
+    );
+    // No database is touched.
+    assert!(!dir.join("offgrid.db").exists());
+
+    // A built-in shown as JSON is a valid template file with the same identity.
+    let shown = ok(dir, &["template", "show", "rf-maintenance-check"]);
+    std::fs::write(dir.join("shown.json"), &shown).unwrap();
+    let again = json(dir, &["template", "show", "--file", "shown.json"]);
+    assert_eq!(again, serde_json::from_str::<Json>(&shown).unwrap());
+    let checked = json(dir, &["--json", "template", "validate", "shown.json"]);
+    let listed_hash = rows
+        .iter()
+        .find(|r| r["id"] == "rf-maintenance-check")
+        .unwrap()["content_hash"]
+        .clone();
+    assert_eq!(checked["content_hash"], listed_hash);
+    assert_eq!(
+        offgrid(dir, &["template", "show", "no-such-template"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(offgrid(dir, &["template", "show"]).status.code(), Some(2));
+
+    let schema = ok(dir, &["template", "schema"]);
+    let schema: Json = serde_json::from_str(&schema).unwrap();
+    assert!(schema.to_string().contains("visible_if"));
+}
+
+#[test]
+fn template_validate_accepts_the_builtins() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = template_files();
+    assert_eq!(files.len(), 4, "{files:?}");
+    for file in &files {
+        let out = ok(
+            tmp.path(),
+            &["template", "validate", file.to_str().unwrap()],
+        );
+        assert!(
+            out.starts_with("ok: ") && out.contains(" items, hash "),
+            "{file:?}: {out}"
+        );
+        let report = json(
+            tmp.path(),
+            &["--json", "template", "validate", file.to_str().unwrap()],
+        );
+        assert_eq!(report["ok"], true);
+        assert_eq!(report["issues"], serde_json::json!([]));
+    }
+}
+
+#[test]
+fn template_validate_reports_every_problem_at_its_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let broken = serde_json::json!({
+        "id": "broken",
+        "version": 1,
+        "title": {"zh-CN": "坏模板", "en": "Broken"},
+        "purpose": "patrol",
+        "sections": [{
+            "id": "s",
+            "title": {"zh-CN": "检查", "en": "Checks"},
+            "items": [
+                {"id": "exits", "type": "pass_fail", "text": {"zh-CN": "疏散通道畅通", "en": ""}},
+                {
+                    "id": "signs",
+                    "type": "pass_fail",
+                    "text": {"zh-CN": "标识完好", "en": "Signs intact"},
+                    "visible_if": {"op": "eq", "item": "exit", "value": "pass"}
+                }
+            ]
+        }]
+    });
+    std::fs::write(dir.join("broken.json"), broken.to_string()).unwrap();
+
+    let out = offgrid(dir, &["template", "validate", "broken.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("$.sections[0].items[1].visible_if.item: unknown item \"exit\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("$.sections[0].items[0].text.en"),
+        "{stdout}"
+    );
+
+    let out = offgrid(dir, &["--json", "template", "validate", "broken.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: Json = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    let paths: Vec<&str> = report["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "$.sections[0].items[0].text.en",
+            "$.sections[0].items[1].visible_if.item"
+        ]
+    );
+
+    // A file that does not deserialize has its one error; an unreadable file is an error too.
+    std::fs::write(
+        dir.join("typo.json"),
+        broken
+            .to_string()
+            .replace("\"visible_if\"", "\"visible-if\""),
+    )
+    .unwrap();
+    let out = offgrid(dir, &["template", "validate", "typo.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("$.sections[0].items[1]") && stdout.contains("visible-if"),
+        "{stdout}"
+    );
+    std::fs::write(dir.join("not-json.json"), "{").unwrap();
+    assert_eq!(
+        offgrid(dir, &["template", "validate", "not-json.json"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        offgrid(dir, &["template", "validate", "missing.json"])
+            .status
+            .code(),
+        Some(1)
+    );
 }

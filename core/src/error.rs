@@ -45,6 +45,39 @@ pub enum Error {
     #[error("invalid value for {path}: {reason}")]
     InvalidValue { path: String, reason: String },
 
+    /// A checklist template is malformed: `path` is the JSON path of the offending value.
+    #[error("template invalid at {path}: {reason}")]
+    Template { path: String, reason: String },
+
+    /// An answer does not fit its item's type.
+    #[error("invalid answer for item {item}: {reason}")]
+    InvalidAnswer { item: String, reason: String },
+
+    /// A scanned checkpoint code is not the one printed at this point.
+    #[error("checkpoint {item}: the scanned code does not match this point")]
+    CheckpointMismatch { item: String },
+
+    /// The template has no such item.
+    #[error("unknown item {item}")]
+    UnknownItem { item: String },
+
+    /// The action does not fit the record's current state (e.g. answering a submitted
+    /// inspection, re-inspecting before rectification).
+    #[error("cannot {action} while {state}")]
+    InvalidState { action: String, state: String },
+
+    /// Submitting with required answers or evidence missing; each entry is `item: what`.
+    #[error("{} thing(s) missing before submission, first: {}", missing.len(), missing.first().map(String::as_str).unwrap_or(""))]
+    Incomplete { missing: Vec<String> },
+
+    /// A lifecycle rule: e.g. the re-inspector must not be who rectified.
+    #[error("not allowed: {0}")]
+    RuleViolation(String),
+
+    /// The current user's roles on the project do not grant this permission.
+    #[error("permission {permission} is missing on project {project}")]
+    Forbidden { permission: String, project: String },
+
     /// Writes are attributed to a user; set one with [`crate::Store::set_user`].
     #[error("no current user is set")]
     NoCurrentUser,

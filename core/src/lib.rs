@@ -8,16 +8,26 @@
 //!
 //! Layers (see `docs/ARCHITECTURE.md`):
 //! - [`model`]: plain data types shared by every layer (ids, kinds, users, time, summaries).
+//! - [`checklist`]: checklist templates: format, validation, visibility conditions, built-ins.
+//! - [`hazard`]: hazards and their closed loop (events folded into a status), the register.
+//! - [`inspection`]: inspections from pinned templates: answers, progress, lifecycle.
 //! - [`doc`]: everything that reads or writes one automerge document, with no I/O.
 //! - [`store`]: persistence (SQLite), projections for lists and search, cache, notifications.
 
+pub mod access;
+pub mod checklist;
 pub mod doc;
 pub mod error;
+pub mod hazard;
+pub mod inspection;
 pub mod model;
 pub mod store;
 
+pub use access::{Permission, ProjectRole, Role};
 pub use error::{Error, Result};
 pub use model::{
-    Clock, FixedClock, RecordId, RecordKind, RecordSummary, SystemClock, Timestamp, User,
+    Clock, FixedClock, RecordId, RecordKind, RecordSummary, RiskGrade, SystemClock, Timestamp, User,
 };
-pub use store::{ApplyOutcome, ListQuery, Store, StoreOptions, Subscription, VerifyReport, Writer};
+pub use store::{
+    ApplyOutcome, ListQuery, ListSort, Store, StoreOptions, Subscription, VerifyReport, Writer,
+};

@@ -85,12 +85,79 @@ impl FromStr for RecordKind {
     }
 }
 
+/// Four-colour risk grade (风险分级): red 重大 major, orange 较大 significant, yellow 一般
+/// general, blue 低 low.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskGrade {
+    Red,
+    Orange,
+    Yellow,
+    Blue,
+}
+
+impl RiskGrade {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskGrade::Red => "red",
+            RiskGrade::Orange => "orange",
+            RiskGrade::Yellow => "yellow",
+            RiskGrade::Blue => "blue",
+        }
+    }
+
+    /// The label users read: (zh-CN, en).
+    pub fn label(self) -> (&'static str, &'static str) {
+        match self {
+            RiskGrade::Red => ("重大", "major"),
+            RiskGrade::Orange => ("较大", "significant"),
+            RiskGrade::Yellow => ("一般", "general"),
+            RiskGrade::Blue => ("低", "low"),
+        }
+    }
+}
+
 /// The person using the device. Every change is attributed to one (id and display name are
 /// written into the change's metadata; the automerge actor id is per install, not per user).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub id: String,
     pub name: String,
+    /// Role per project (see [`crate::access`]).
+    #[serde(default)]
+    pub roles: Vec<crate::access::ProjectRole>,
+}
+
+impl User {
+    /// A user with no roles yet.
+    pub fn new(id: &str, name: &str) -> Self {
+        User {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            roles: Vec::new(),
+        }
+    }
+
+    /// Adds a role on `project` (`"*"`: every project).
+    pub fn with_role(mut self, project: &str, role: crate::access::Role) -> Self {
+        self.roles.push(crate::access::ProjectRole {
+            project: project.to_owned(),
+            role,
+        });
+        self
+    }
 }
 
 /// A moment as the device saw it: UTC milliseconds plus the device's UTC offset in minutes.

@@ -153,7 +153,7 @@ fn out_of_order_changes_wait_on_disk_until_their_dependencies_arrive() {
     let dir = tempfile::tempdir().unwrap();
     let (a, _) = open_as(&dir.path().join("a.db"), "zhang");
     let id = a
-        .create(RecordKind::Hazard, &json!({"title": "渗水"}))
+        .create(RecordKind::Patrol, &json!({"title": "渗水"}))
         .unwrap();
     for i in 0..3 {
         a.update(&id, "s", |e| e.set("/status", format!("s{i}")))

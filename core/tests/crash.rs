@@ -50,7 +50,7 @@ fn crash_child() {
             0 | 1 => {
                 let id = store
                     .create(
-                        RecordKind::Hazard,
+                        RecordKind::Patrol,
                         &json!({"title": format!("隐患 {n}"), "status": format!("{n}")}),
                     )
                     .unwrap();

@@ -141,11 +141,11 @@ fn genesis_rule_is_enforced_by_the_edit_api() {
 fn writes_need_a_user_and_are_attributed() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("u.db")).unwrap();
-    let err = store.create(RecordKind::Hazard, &json!({})).unwrap_err();
+    let err = store.create(RecordKind::Patrol, &json!({})).unwrap_err();
     assert!(matches!(err, Error::NoCurrentUser));
     store.set_user(user("wang"));
     let id = store
-        .create(RecordKind::Hazard, &json!({"title": "t"}))
+        .create(RecordKind::Patrol, &json!({"title": "t"}))
         .unwrap();
     assert_eq!(
         store.list(&ListQuery::default()).unwrap()[0]
@@ -175,7 +175,7 @@ fn list_filters_and_chinese_search() {
             .enumerate()
             {
                 ids.push(w.create(
-                    RecordKind::Hazard,
+                    RecordKind::Patrol,
                     &json!({"title": format!("隐患 {i}"), "description": desc, "status": status,
                             "grade": grade, "project": "p1"}),
                 )?);
@@ -203,7 +203,7 @@ fn list_filters_and_chinese_search() {
     assert_eq!(q(ListQuery::default()).len(), 4);
     assert_eq!(
         q(ListQuery {
-            kind: Some(RecordKind::Hazard),
+            kind: Some(RecordKind::Patrol),
             ..Default::default()
         })
         .len(),
@@ -285,7 +285,7 @@ fn subscribers_are_told_what_changed_after_commit() {
     let (a, b) = store
         .write(|w| {
             Ok((
-                w.create(RecordKind::Hazard, &json!({}))?,
+                w.create(RecordKind::Patrol, &json!({}))?,
                 w.create(RecordKind::Patrol, &json!({}))?,
             ))
         })
@@ -363,7 +363,7 @@ fn cache_is_bounded_and_evicted_documents_reload() {
     let ids: Vec<_> = (0..20)
         .map(|i| {
             store
-                .create(RecordKind::Hazard, &json!({"title": format!("h{i}")}))
+                .create(RecordKind::Patrol, &json!({"title": format!("h{i}")}))
                 .unwrap()
         })
         .collect();
@@ -404,7 +404,7 @@ fn projections_are_rebuilt_when_stale() {
     let (store, _) = open_as(&path, "zhang");
     let id = store
         .create(
-            RecordKind::Hazard,
+            RecordKind::Patrol,
             &json!({"title": "渗水", "status": "open"}),
         )
         .unwrap();

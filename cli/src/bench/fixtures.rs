@@ -36,15 +36,16 @@ const GRADES: [&str; 3] = ["minor", "major", "critical"];
 const ASSIGNEES: [&str; 5] = ["zhang", "li", "wang", "zhao", "chen"];
 const PROJECTS: usize = 12;
 
-/// The status the filter benchmark asks for, with kind hazard.
+/// The status the filter benchmark asks for, with kind patrol.
 pub const FILTER_STATUS: &str = "open";
 
-/// Record number `i`: two in three are hazards, the rest inspections.
+/// Record number `i`: two in three are patrol records (status a plain field), the rest
+/// inspections.
 pub fn record(i: usize) -> (RecordKind, Json) {
     let kind = if i % 3 == 2 {
         RecordKind::Inspection
     } else {
-        RecordKind::Hazard
+        RecordKind::Patrol
     };
     let (zh, en) = DEFECTS[i % DEFECTS.len()];
     let (zh2, _) = DEFECTS[(i * 7 + 3) % DEFECTS.len()];

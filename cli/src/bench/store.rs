@@ -57,10 +57,7 @@ pub fn run(dir: Option<&Path>, records: usize) -> Result<()> {
 
 fn open(path: &Path) -> Result<Store> {
     let store = Store::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    store.set_user(User {
-        id: "bench".into(),
-        name: "Bench".into(),
-    });
+    store.set_user(User::new("bench", "Bench"));
     Ok(store)
 }
 
@@ -208,7 +205,7 @@ fn lists(path: &Path, records: usize) -> Result<()> {
     let all = time_list(&store, &ListQuery::default())?;
     ensure!(all.0 == records, "listed {} of {records} records", all.0);
     let filter = ListQuery {
-        kind: Some(RecordKind::Hazard),
+        kind: Some(RecordKind::Patrol),
         status: Some(FILTER_STATUS.into()),
         ..Default::default()
     };

@@ -61,6 +61,48 @@ impl<'a> Edit<'a> {
         Ok(())
     }
 
+    /// Replaces the field at `pointer` with any JSON value as a whole (e.g. a multiple-choice
+    /// answer's list). The parent must exist. Use only for values that are replaced, never
+    /// written into: concurrent replacements are kept as conflicting values.
+    pub fn replace(&mut self, pointer: &str, value: &Json) -> Result<()> {
+        if json_to_scalar(value).is_some() {
+            return self.set(pointer, value.clone());
+        }
+        let segments = parse(pointer)?;
+        let Some((last, parent)) = segments.split_last() else {
+            return Err(Error::InvalidArgument("cannot replace the root".into()));
+        };
+        check_not_reserved(&segments)?;
+        let (obj, ty) = resolve_obj(&*self.doc, parent)?;
+        if ty != ObjType::Map {
+            return Err(Error::InvalidValue {
+                path: pointer.to_owned(),
+                reason: "parent is not a map".into(),
+            });
+        }
+        self.structural = true;
+        put_json(self.doc, &obj, Prop::Map(last.clone()), value)
+    }
+
+    /// Sets raw bytes (e.g. a signature image) at `pointer`. The parent must exist.
+    pub fn set_bytes(&mut self, pointer: &str, bytes: Vec<u8>) -> Result<()> {
+        let segments = parse(pointer)?;
+        let Some((last, parent)) = segments.split_last() else {
+            return Err(Error::InvalidArgument("cannot set the root".into()));
+        };
+        let (obj, ty) = resolve_obj(&*self.doc, parent)?;
+        if ty != ObjType::Map {
+            return Err(Error::InvalidValue {
+                path: pointer.to_owned(),
+                reason: "parent is not a map".into(),
+            });
+        }
+        self.set_fields.push((obj.clone(), last.clone()));
+        self.doc
+            .put(&obj, last.as_str(), automerge::ScalarValue::Bytes(bytes))?;
+        Ok(())
+    }
+
     /// Adds `value` (any JSON) under a key of the map at `map_pointer` that must not exist yet.
     /// Use a unique key (e.g. [`crate::RecordId::new`]) for things added concurrently: photos,
     /// notes, events.

@@ -60,10 +60,7 @@ mod tests {
 
     #[test]
     fn round_trips_and_tolerates_plain_text() {
-        let user = User {
-            id: "u1".into(),
-            name: "张工".into(),
-        };
+        let user = User::new("u1", "张工");
         let meta = ChangeMeta::new(
             &user,
             Timestamp {

@@ -13,6 +13,7 @@ pub mod notify;
 pub mod persist;
 pub mod projection;
 pub mod schema;
+pub mod templates;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -23,7 +24,8 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 pub use notify::Subscription;
-pub use projection::ListQuery;
+pub use projection::{ListQuery, ListSort};
+pub use templates::TemplateRef;
 pub use writer::{ApplyOutcome, Writer};
 
 use cache::DocCache;
@@ -271,6 +273,23 @@ impl Store {
         projection::list(&conn, query)
     }
 
+    /// Number of records matching `query` per value of `column` ("status" or "grade"; missing
+    /// values count under "").
+    pub fn counts(
+        &self,
+        query: &ListQuery,
+        column: &str,
+    ) -> Result<std::collections::BTreeMap<String, u32>> {
+        if !matches!(column, "status" | "grade") {
+            return Err(Error::InvalidArgument(format!("cannot count by {column}")));
+        }
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(projection::counts(&conn, query, column)?
+            .into_iter()
+            .map(|(k, n)| (k.unwrap_or_default(), n))
+            .collect())
+    }
+
     /// Registers a listener told, after each commit, which records changed.
     pub fn subscribe(
         &self,
@@ -312,6 +331,19 @@ impl Store {
     /// Drops every open document from memory (they reload from disk on next use).
     pub fn clear_cache(&self) {
         self.lock().cache.clear();
+    }
+
+    /// The store's clock.
+    pub fn now(&self) -> crate::model::Timestamp {
+        self.clock.now()
+    }
+
+    /// Runs `f` on the writer connection (small statements outside documents, e.g. templates).
+    pub(crate) fn with_writer_conn<R>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<R>,
+    ) -> Result<R> {
+        f(&self.lock().conn)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

@@ -65,6 +65,24 @@ pub fn derive(doc: &mut AutoCommit, search: &mut Option<SearchIndex>) -> Option<
         conflict_count: 0,
         text: String::new(),
     };
+    // Lifecycle statuses are folds of event maps, never a field two devices could overwrite.
+    match kind {
+        RecordKind::Inspection => {
+            p.status = Some(
+                crate::inspection::status_of(doc.document())
+                    .as_str()
+                    .to_owned(),
+            );
+        }
+        RecordKind::Hazard => {
+            let st = crate::hazard::state_of(doc.document());
+            p.status = Some(st.status.as_str().to_owned());
+            p.grade = st.grade.map(|g| g.as_str().to_owned());
+            p.assignee = st.assignee;
+            p.due_ms = st.deadline_ms;
+        }
+        _ => {}
+    }
     let summary = search
         .get_or_insert_with(|| SearchIndex::build(&*doc))
         .summary();
@@ -140,6 +158,7 @@ pub fn write(
 pub struct ListQuery {
     pub kind: Option<RecordKind>,
     pub project: Option<String>,
+    pub site: Option<String>,
     pub status: Option<String>,
     pub grade: Option<String>,
     pub assignee: Option<String>,
@@ -148,16 +167,34 @@ pub struct ListQuery {
     pub text: Option<String>,
     /// Only records with conflicting values.
     pub conflicted: bool,
+    /// Only records overdue at this time (UTC ms): a deadline passed while still awaiting
+    /// rectification.
+    pub overdue_at_ms: Option<i64>,
+    #[serde(default)]
+    pub sort: ListSort,
     pub limit: Option<u32>,
     pub offset: u32,
 }
 
-/// Records matching `q`, most recently updated first.
-pub fn list(conn: &Connection, q: &ListQuery) -> Result<Vec<RecordSummary>> {
-    let mut sql = String::from(
-        "SELECT id, kind, project, title, status, site, grade, assignee, due_ms, created_ms,
-                created_by, updated_ms, updated_by, conflict_count FROM records WHERE 1",
-    );
+/// List order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListSort {
+    /// Most recently updated first.
+    #[default]
+    Updated,
+    /// Earliest deadline first (no deadline last).
+    Due,
+    /// Most severe grade first (red, orange, yellow, blue, ungraded), then earliest deadline.
+    Grade,
+}
+
+/// Statuses in which a deadline runs (see `hazard::HazardStatus::awaiting_rectification`).
+const AWAITING_RECTIFICATION: &str = "('ordered', 'returned')";
+
+/// The WHERE clause (starting with `WHERE`) and its arguments for `q`.
+fn filter(q: &ListQuery) -> (String, Vec<rusqlite::types::Value>) {
+    let mut sql = String::from(" WHERE 1");
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
     let mut eq = |sql: &mut String, col: &str, v: &Option<String>| {
         if let Some(v) = v {
@@ -167,11 +204,19 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<Vec<RecordSummary>> {
     };
     eq(&mut sql, "kind", &q.kind.map(|k| k.as_str().to_owned()));
     eq(&mut sql, "project", &q.project);
+    eq(&mut sql, "site", &q.site);
     eq(&mut sql, "status", &q.status);
     eq(&mut sql, "grade", &q.grade);
     eq(&mut sql, "assignee", &q.assignee);
     if q.conflicted {
         sql.push_str(" AND conflict_count > 0");
+    }
+    if let Some(now) = q.overdue_at_ms {
+        args.push(now.into());
+        sql.push_str(&format!(
+            " AND due_ms < ?{} AND status IN {AWAITING_RECTIFICATION}",
+            args.len()
+        ));
     }
     if let Some(text) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         if text.chars().count() >= 3 {
@@ -188,7 +233,43 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<Vec<RecordSummary>> {
             ));
         }
     }
-    sql.push_str(" ORDER BY updated_ms DESC, rid DESC");
+    (sql, args)
+}
+
+/// Number of matching records per value of `column` (`status` or `grade`).
+pub fn counts(
+    conn: &Connection,
+    q: &ListQuery,
+    column: &str,
+) -> Result<Vec<(Option<String>, u32)>> {
+    debug_assert!(matches!(column, "status" | "grade"));
+    let (where_sql, args) = filter(q);
+    let sql = format!(
+        "SELECT {column}, count(*) FROM records{where_sql} GROUP BY {column} ORDER BY {column}"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Records matching `q`, in the order it asks for.
+pub fn list(conn: &Connection, q: &ListQuery) -> Result<Vec<RecordSummary>> {
+    let (where_sql, args) = filter(q);
+    let mut sql = String::from(
+        "SELECT id, kind, project, title, status, site, grade, assignee, due_ms, created_ms,
+                created_by, updated_ms, updated_by, conflict_count FROM records",
+    );
+    sql.push_str(&where_sql);
+    sql.push_str(match q.sort {
+        ListSort::Updated => " ORDER BY updated_ms DESC, rid DESC",
+        ListSort::Due => " ORDER BY due_ms IS NULL, due_ms, rid",
+        ListSort::Grade => {
+            " ORDER BY CASE grade WHEN 'red' THEN 0 WHEN 'orange' THEN 1 WHEN 'yellow' THEN 2
+                 WHEN 'blue' THEN 3 ELSE 4 END, due_ms IS NULL, due_ms, rid"
+        }
+    });
     if let Some(limit) = q.limit {
         sql.push_str(&format!(" LIMIT {limit} OFFSET {}", q.offset));
     } else if q.offset > 0 {

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 pub const APPLICATION_ID: i32 = 0x4F46_4752;
 
 /// Version of the code that derives the projection tables from documents.
-pub const PROJECTION_VERSION: i64 = 1;
+pub const PROJECTION_VERSION: i64 = 2;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
@@ -75,6 +75,17 @@ pub const MIGRATIONS: &[&str] = &[
     );
     -- FTS was added: make the store rebuild projections from the documents.
     DELETE FROM meta WHERE key = 'projection_version';
+    "#,
+    // 3: published checklist templates (immutable: id + version, with the content hash).
+    r#"
+    CREATE TABLE templates (
+        id           TEXT NOT NULL,
+        version      INTEGER NOT NULL,
+        hash         TEXT NOT NULL,
+        json         TEXT NOT NULL,
+        published_ms INTEGER NOT NULL,
+        PRIMARY KEY (id, version)
+    );
     "#,
 ];
 

@@ -10,10 +10,7 @@ use offgrid_core::{FixedClock, Store, StoreOptions, User};
 pub const T0: i64 = 1_764_300_000_000; // 2025-11-28, UTC ms
 
 pub fn user(id: &str) -> User {
-    User {
-        id: id.into(),
-        name: format!("name of {id}"),
-    }
+    User::new(id, &format!("name of {id}")).with_role("*", offgrid_core::Role::Admin)
 }
 
 /// Opens a store at `path` as user `who`, with a fixed clock at `T0`.

@@ -1,0 +1,165 @@
+//! Roles and permissions. The current user carries a role per project; every domain action
+//! checks a [`Permission`] and fails with [`Error::Forbidden`] naming it.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::User;
+
+/// What someone does on a project.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Inspects, raises hazards, re-inspects rectifications.
+    Inspector,
+    /// Rectifies hazards (usually the contractor).
+    Rectifier,
+    /// Reviews inspections, orders rectification, writes off major hazards.
+    Supervisor,
+    /// Everything, including templates and members.
+    Admin,
+    /// Reads only.
+    Viewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Inspector => "inspector",
+            Role::Rectifier => "rectifier",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+            Role::Viewer => "viewer",
+        }
+    }
+}
+
+/// A role on one project (`"*"` means every project).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectRole {
+    pub project: String,
+    pub role: Role,
+}
+
+/// An action that needs a role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    CreateInspection,
+    AnswerInspection,
+    SubmitInspection,
+    ReviewInspection,
+    RaiseHazard,
+    GradeHazard,
+    OrderRectification,
+    SubmitRectification,
+    Reinspect,
+    Escalate,
+    CloseHazard,
+    WriteOffHazard,
+    PublishTemplate,
+}
+
+impl Permission {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::CreateInspection => "create_inspection",
+            Permission::AnswerInspection => "answer_inspection",
+            Permission::SubmitInspection => "submit_inspection",
+            Permission::ReviewInspection => "review_inspection",
+            Permission::RaiseHazard => "raise_hazard",
+            Permission::GradeHazard => "grade_hazard",
+            Permission::OrderRectification => "order_rectification",
+            Permission::SubmitRectification => "submit_rectification",
+            Permission::Reinspect => "reinspect",
+            Permission::Escalate => "escalate",
+            Permission::CloseHazard => "close_hazard",
+            Permission::WriteOffHazard => "write_off_hazard",
+            Permission::PublishTemplate => "publish_template",
+        }
+    }
+}
+
+impl fmt::Display for Permission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether `role` grants `permission`.
+pub fn grants(role: Role, permission: Permission) -> bool {
+    use Permission::*;
+    match role {
+        Role::Admin => true,
+        Role::Viewer => false,
+        Role::Rectifier => matches!(permission, SubmitRectification),
+        Role::Inspector => matches!(
+            permission,
+            CreateInspection
+                | AnswerInspection
+                | SubmitInspection
+                | RaiseHazard
+                | GradeHazard
+                | Reinspect
+                | Escalate
+                | CloseHazard
+        ),
+        Role::Supervisor => !matches!(permission, PublishTemplate | SubmitRectification),
+    }
+}
+
+impl User {
+    /// The user's roles on `project` (including roles on every project).
+    pub fn roles_on<'a>(&'a self, project: &'a str) -> impl Iterator<Item = Role> + 'a {
+        self.roles
+            .iter()
+            .filter(move |r| r.project == project || r.project == "*")
+            .map(|r| r.role)
+    }
+
+    pub fn can(&self, project: &str, permission: Permission) -> bool {
+        self.roles_on(project).any(|r| grants(r, permission))
+    }
+
+    /// `Ok` if the user may do `permission` on `project`, else [`Error::Forbidden`].
+    pub fn require(&self, project: &str, permission: Permission) -> Result<()> {
+        if self.can(project, permission) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden {
+                permission: permission.as_str().into(),
+                project: project.into(),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_grant_by_project() {
+        let mut u = User::new("li", "李工");
+        u.roles.push(ProjectRole {
+            project: "p1".into(),
+            role: Role::Rectifier,
+        });
+        u.roles.push(ProjectRole {
+            project: "*".into(),
+            role: Role::Viewer,
+        });
+        assert!(u.can("p1", Permission::SubmitRectification));
+        assert!(!u.can("p2", Permission::SubmitRectification));
+        let err = u.require("p1", Permission::WriteOffHazard).unwrap_err();
+        assert!(
+            matches!(err, Error::Forbidden { ref permission, .. } if permission == "write_off_hazard")
+        );
+        assert!(err.to_string().contains("write_off_hazard"));
+        assert!(grants(Role::Supervisor, Permission::WriteOffHazard));
+        assert!(!grants(Role::Inspector, Permission::WriteOffHazard));
+        assert!(!grants(Role::Supervisor, Permission::SubmitRectification));
+    }
+}

@@ -1,0 +1,262 @@
+//! The hazard closed loop (隐患闭环) as an append-only event map. Status is a deterministic fold
+//! of the events sorted by device time then event id: two devices that recorded different events
+//! keep both and compute the same status. An event that does not fit the state it reaches in the
+//! fold (possible only after merging offline work) is kept but marked not applied.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::RiskGrade;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HazardEvent {
+    #[serde(default)]
+    pub id: String,
+    #[serde(flatten)]
+    pub kind: HazardEventKind,
+    pub by: String,
+    #[serde(default)]
+    pub by_name: String,
+    pub at_ms: i64,
+    #[serde(default)]
+    pub offset_minutes: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum HazardEventKind {
+    /// 发现/登记.
+    Raised {
+        #[serde(default)]
+        grade: Option<RiskGrade>,
+        #[serde(default)]
+        major: bool,
+    },
+    /// 评估分级.
+    Graded { grade: RiskGrade, major: bool },
+    /// 下达整改: who (unit, person), by when, what to do.
+    RectificationOrdered {
+        unit: String,
+        person: String,
+        #[serde(default)]
+        person_name: String,
+        deadline_ms: i64,
+        measures: String,
+    },
+    /// 提交整改, with after-photos (SHA-256).
+    RectificationSubmitted {
+        #[serde(default)]
+        photos: Vec<String>,
+    },
+    /// 复查: passed, or sent back (退回整改).
+    Reinspected { passed: bool },
+    /// 超期 / 挂牌督办: escalated one level.
+    Escalated,
+    /// 销号.
+    Closed,
+    /// 核销: a supervisor writes a (major) hazard off after acceptance.
+    WrittenOff,
+}
+
+impl HazardEventKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            HazardEventKind::Raised { .. } => "raised",
+            HazardEventKind::Graded { .. } => "graded",
+            HazardEventKind::RectificationOrdered { .. } => "rectification_ordered",
+            HazardEventKind::RectificationSubmitted { .. } => "rectification_submitted",
+            HazardEventKind::Reinspected { .. } => "reinspected",
+            HazardEventKind::Escalated => "escalated",
+            HazardEventKind::Closed => "closed",
+            HazardEventKind::WrittenOff => "written_off",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HazardStatus {
+    /// 待评估: found, not yet graded.
+    Raised,
+    /// 待下达整改: graded, no rectification ordered.
+    Graded,
+    /// 待整改 / 整改中.
+    Ordered,
+    /// 待复查: rectification submitted.
+    Submitted,
+    /// 退回整改: sent back after re-inspection.
+    Returned,
+    /// 复查通过: awaiting closing (or write-off for a major hazard).
+    Verified,
+    /// 已销号.
+    Closed,
+    /// 已核销.
+    WrittenOff,
+}
+
+impl HazardStatus {
+    pub const ALL: [HazardStatus; 8] = [
+        HazardStatus::Raised,
+        HazardStatus::Graded,
+        HazardStatus::Ordered,
+        HazardStatus::Submitted,
+        HazardStatus::Returned,
+        HazardStatus::Verified,
+        HazardStatus::Closed,
+        HazardStatus::WrittenOff,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HazardStatus::Raised => "raised",
+            HazardStatus::Graded => "graded",
+            HazardStatus::Ordered => "ordered",
+            HazardStatus::Submitted => "submitted",
+            HazardStatus::Returned => "returned",
+            HazardStatus::Verified => "verified",
+            HazardStatus::Closed => "closed",
+            HazardStatus::WrittenOff => "written_off",
+        }
+    }
+
+    /// What users read: (zh-CN, en).
+    pub fn label(self) -> (&'static str, &'static str) {
+        match self {
+            HazardStatus::Raised => ("待评估", "to grade"),
+            HazardStatus::Graded => ("待下达整改", "to order"),
+            HazardStatus::Ordered => ("待整改", "to rectify"),
+            HazardStatus::Submitted => ("待复查", "to re-inspect"),
+            HazardStatus::Returned => ("退回整改", "sent back"),
+            HazardStatus::Verified => ("复查通过", "verified"),
+            HazardStatus::Closed => ("已销号", "closed"),
+            HazardStatus::WrittenOff => ("已核销", "written off"),
+        }
+    }
+
+    /// The statuses in which a rectification deadline runs (so the hazard can be overdue).
+    pub fn awaiting_rectification(self) -> bool {
+        matches!(self, HazardStatus::Ordered | HazardStatus::Returned)
+    }
+
+    pub fn is_open(self) -> bool {
+        !matches!(self, HazardStatus::Closed | HazardStatus::WrittenOff)
+    }
+}
+
+/// The state a hazard's events fold into.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HazardState {
+    pub status: HazardStatus,
+    pub grade: Option<RiskGrade>,
+    pub major: bool,
+    /// The responsible unit, person and deadline of the current order.
+    pub unit: Option<String>,
+    pub assignee: Option<String>,
+    pub assignee_name: Option<String>,
+    pub deadline_ms: Option<i64>,
+    pub measures: Option<String>,
+    /// Who submitted the latest rectification (may not re-inspect it).
+    pub rectified_by: Option<String>,
+    pub escalations: u32,
+    /// Ids of events kept but not applied (they did not fit the state after a merge).
+    pub not_applied: Vec<String>,
+}
+
+/// Sorts events into the fold order: device time, then event id.
+pub fn sort(events: &mut [HazardEvent]) {
+    events.sort_by(|a, b| (a.at_ms, &a.id).cmp(&(b.at_ms, &b.id)));
+}
+
+/// Folds sorted events into the hazard's state.
+pub fn fold(events: &[HazardEvent]) -> HazardState {
+    use HazardEventKind as E;
+    use HazardStatus as S;
+    let mut st = HazardState {
+        status: S::Raised,
+        grade: None,
+        major: false,
+        unit: None,
+        assignee: None,
+        assignee_name: None,
+        deadline_ms: None,
+        measures: None,
+        rectified_by: None,
+        escalations: 0,
+        not_applied: Vec::new(),
+    };
+    for e in events {
+        if !applies(&st, &e.kind) {
+            st.not_applied.push(e.id.clone());
+            continue;
+        }
+        match &e.kind {
+            E::Raised { grade, major } => {
+                st.grade = *grade;
+                st.major |= *major || *grade == Some(RiskGrade::Red);
+                if grade.is_some() {
+                    st.status = S::Graded;
+                }
+            }
+            E::Graded { grade, major } => {
+                st.grade = Some(*grade);
+                st.major = *major || *grade == RiskGrade::Red;
+                if st.status == S::Raised {
+                    st.status = S::Graded;
+                }
+            }
+            E::RectificationOrdered {
+                unit,
+                person,
+                person_name,
+                deadline_ms,
+                measures,
+            } => {
+                st.status = if st.status == S::Returned {
+                    S::Returned
+                } else {
+                    S::Ordered
+                };
+                st.unit = Some(unit.clone());
+                st.assignee = Some(person.clone());
+                st.assignee_name = Some(person_name.clone());
+                st.deadline_ms = Some(*deadline_ms);
+                st.measures = Some(measures.clone());
+            }
+            E::RectificationSubmitted { .. } => {
+                st.status = S::Submitted;
+                st.rectified_by = Some(e.by.clone());
+            }
+            E::Reinspected { passed } => {
+                st.status = if *passed { S::Verified } else { S::Returned }
+            }
+            E::Escalated => st.escalations += 1,
+            E::Closed => st.status = S::Closed,
+            E::WrittenOff => st.status = S::WrittenOff,
+        }
+    }
+    st
+}
+
+/// Whether an event fits the state it reaches (the same rules the actions check).
+pub fn applies(st: &HazardState, kind: &HazardEventKind) -> bool {
+    use HazardEventKind as E;
+    use HazardStatus as S;
+    match kind {
+        E::Raised { .. } => st.status == S::Raised && st.grade.is_none(),
+        E::Graded { .. } => matches!(st.status, S::Raised | S::Graded | S::Ordered | S::Returned),
+        E::RectificationOrdered { .. } => {
+            st.grade.is_some() && matches!(st.status, S::Graded | S::Ordered | S::Returned)
+        }
+        E::RectificationSubmitted { .. } => matches!(st.status, S::Ordered | S::Returned),
+        E::Reinspected { .. } => st.status == S::Submitted,
+        E::Escalated => st.status.is_open(),
+        E::Closed => st.status == S::Verified && !st.major,
+        E::WrittenOff => st.status == S::Verified,
+    }
+}
+
+/// Overdue: a rectification deadline has passed while the hazard still awaits rectification.
+pub fn is_overdue(st: &HazardState, now_ms: i64) -> bool {
+    st.status.awaiting_rectification() && st.deadline_ms.is_some_and(|d| d < now_ms)
+}

@@ -1,0 +1,368 @@
+//! Hazards (隐患): one record each, raised from a failed inspection item (linking inspection,
+//! item and clause) or on their own, followed through the closed loop in [`events`] until
+//! closed or written off. The register (台账) lists and counts them from the projection tables.
+//!
+//! Document layout (kind `hazard`): root `title`, `description`, `location`, `site`, `project`,
+//! `source` {inspection, item, clause}; genesis maps `photos` (by SHA-256), `notes`, `events`.
+
+pub mod events;
+pub mod register;
+
+use std::collections::BTreeMap;
+
+use automerge::{Automerge, ReadDoc, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value as Json, json};
+
+pub use events::{HazardEvent, HazardEventKind, HazardState, HazardStatus};
+pub use register::{Register, RegisterQuery};
+
+use crate::access::Permission;
+use crate::checklist::Clause;
+use crate::error::{Error, Result};
+use crate::inspection::PhotoRef;
+use crate::model::{RecordId, RecordKind, RiskGrade};
+use crate::store::Store;
+
+/// Where a hazard came from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HazardSource {
+    pub inspection: RecordId,
+    pub item: String,
+    #[serde(default)]
+    pub clause: Option<Clause>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewHazard {
+    pub project: String,
+    pub site: String,
+    /// 部位: where exactly.
+    pub location: String,
+    pub title: String,
+    pub description: String,
+    /// A grade known at once (e.g. the failed item's default); else graded later.
+    pub grade: Option<RiskGrade>,
+    pub major: bool,
+    /// Photos of the hazard as found (SHA-256).
+    pub photos: Vec<String>,
+}
+
+/// A hazard as the app shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Hazard {
+    pub id: RecordId,
+    pub project: String,
+    pub site: String,
+    pub location: String,
+    pub title: String,
+    pub description: String,
+    pub source: Option<HazardSource>,
+    pub photos: BTreeMap<String, PhotoRef>,
+    /// Every event, in fold order, including those not applied.
+    pub events: Vec<HazardEvent>,
+    pub state: HazardState,
+    /// Overdue at the store clock's "now".
+    pub overdue: bool,
+}
+
+/// A rectification order (下达整改).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RectificationOrder {
+    /// 责任单位.
+    pub unit: String,
+    /// 责任人: user id, and the name as shown.
+    pub person: String,
+    pub person_name: String,
+    /// 期限, UTC ms.
+    pub deadline_ms: i64,
+    /// 措施.
+    pub measures: String,
+}
+
+impl Store {
+    /// Raises a hazard on its own (e.g. during a patrol).
+    pub fn raise_hazard(&self, new: &NewHazard) -> Result<RecordId> {
+        self.create_hazard(new, None)
+    }
+
+    /// Raises a hazard from a failed item of an inspection: links the inspection, the item and
+    /// its clause; the grade defaults to the item's `raises_hazard`.
+    pub fn raise_hazard_from_item(
+        &self,
+        inspection: &RecordId,
+        item_id: &str,
+        location: &str,
+        description: &str,
+    ) -> Result<RecordId> {
+        let ins = self.inspection(inspection)?;
+        let failed = ins
+            .progress
+            .failed
+            .iter()
+            .find(|f| f.item == item_id)
+            .ok_or_else(|| Error::InvalidState {
+                action: format!("raise a hazard from {item_id}"),
+                state: "the item has not failed".into(),
+            })?;
+        let template = self.template(&ins.template.id, ins.template.version)?;
+        let item = template.item(item_id).ok_or_else(|| Error::UnknownItem {
+            item: item_id.into(),
+        })?;
+        let photos = ins
+            .answers
+            .get(item_id)
+            .map(|a| a.photos.keys().cloned().collect())
+            .unwrap_or_default();
+        let new = NewHazard {
+            project: ins.project.clone(),
+            site: ins.site.clone(),
+            location: location.to_owned(),
+            title: item.text.zh.clone(),
+            description: description.to_owned(),
+            grade: failed.raises_hazard,
+            major: failed.raises_hazard == Some(RiskGrade::Red),
+            photos,
+        };
+        let source = HazardSource {
+            inspection: inspection.clone(),
+            item: item_id.to_owned(),
+            clause: failed.clause.clone(),
+        };
+        self.create_hazard(&new, Some(source))
+    }
+
+    fn create_hazard(&self, new: &NewHazard, source: Option<HazardSource>) -> Result<RecordId> {
+        let user = self.user().ok_or(Error::NoCurrentUser)?;
+        user.require(&new.project, Permission::RaiseHazard)?;
+        if new.description.trim().is_empty() && new.title.trim().is_empty() {
+            return Err(Error::InvalidArgument(
+                "a hazard needs a title or a description".into(),
+            ));
+        }
+        let now = self.now();
+        let raised = HazardEvent {
+            id: RecordId::new().0,
+            kind: HazardEventKind::Raised {
+                grade: new.grade,
+                major: new.major,
+            },
+            by: user.id.clone(),
+            by_name: user.name.clone(),
+            at_ms: now.unix_ms,
+            offset_minutes: now.offset_minutes,
+            note: None,
+        };
+        let photos: serde_json::Map<String, Json> = new
+            .photos
+            .iter()
+            .map(|sha| {
+                (
+                    sha.clone(),
+                    json!({"sha256": sha, "by": user.id, "at_ms": now.unix_ms}),
+                )
+            })
+            .collect();
+        let fields = json!({
+            "project": new.project, "site": new.site, "location": new.location,
+            "title": new.title, "description": new.description,
+            "source": source,
+            "photos": photos,
+            "events": {raised.id.clone(): raised},
+        });
+        self.create(RecordKind::Hazard, &fields)
+    }
+
+    /// The hazard with its folded state, overdue at the store's clock.
+    pub fn hazard(&self, id: &RecordId) -> Result<Hazard> {
+        let now = self.now().unix_ms;
+        self.read(id, |doc| {
+            let root = crate::doc::json::hydrate(doc, &automerge::ROOT)?;
+            if root["kind"] != "hazard" {
+                return Err(Error::InvalidArgument(format!(
+                    "record {id} is not a hazard"
+                )));
+            }
+            let events = events_of(&root["events"]);
+            let state = events::fold(&events);
+            let text = |k: &str| root[k].as_str().unwrap_or_default().to_owned();
+            Ok(Hazard {
+                id: id.clone(),
+                project: text("project"),
+                site: text("site"),
+                location: text("location"),
+                title: text("title"),
+                description: text("description"),
+                source: serde_json::from_value(root["source"].clone()).ok(),
+                photos: serde_json::from_value(root["photos"].clone()).unwrap_or_default(),
+                overdue: events::is_overdue(&state, now),
+                events,
+                state,
+            })
+        })
+    }
+
+    pub fn grade_hazard(
+        &self,
+        id: &RecordId,
+        grade: RiskGrade,
+        major: bool,
+        note: Option<&str>,
+    ) -> Result<()> {
+        self.hazard_event(
+            id,
+            Permission::GradeHazard,
+            HazardEventKind::Graded { grade, major },
+            note,
+        )
+    }
+
+    pub fn order_rectification(&self, id: &RecordId, order: &RectificationOrder) -> Result<()> {
+        if order.person.trim().is_empty()
+            || order.unit.trim().is_empty()
+            || order.measures.trim().is_empty()
+        {
+            return Err(Error::InvalidArgument(
+                "an order names the unit, the person and the measures".into(),
+            ));
+        }
+        let kind = HazardEventKind::RectificationOrdered {
+            unit: order.unit.clone(),
+            person: order.person.clone(),
+            person_name: order.person_name.clone(),
+            deadline_ms: order.deadline_ms,
+            measures: order.measures.clone(),
+        };
+        self.hazard_event(id, Permission::OrderRectification, kind, None)
+    }
+
+    /// The rectifier reports the work done, with after-photos (SHA-256) as evidence.
+    pub fn submit_rectification(&self, id: &RecordId, note: &str, photos: &[String]) -> Result<()> {
+        if photos.is_empty() {
+            return Err(Error::InvalidArgument(
+                "a rectification needs photos of the result".into(),
+            ));
+        }
+        let kind = HazardEventKind::RectificationSubmitted {
+            photos: photos.to_vec(),
+        };
+        self.hazard_event(id, Permission::SubmitRectification, kind, Some(note))
+    }
+
+    /// Re-inspection by someone other than who rectified: passed, or sent back (with a note).
+    pub fn reinspect(&self, id: &RecordId, passed: bool, note: Option<&str>) -> Result<()> {
+        if !passed && note.is_none_or(|n| n.trim().is_empty()) {
+            return Err(Error::InvalidArgument(
+                "sending a rectification back needs a note saying why".into(),
+            ));
+        }
+        self.hazard_event(
+            id,
+            Permission::Reinspect,
+            HazardEventKind::Reinspected { passed },
+            note,
+        )
+    }
+
+    pub fn escalate_hazard(&self, id: &RecordId, note: &str) -> Result<()> {
+        self.hazard_event(
+            id,
+            Permission::Escalate,
+            HazardEventKind::Escalated,
+            Some(note),
+        )
+    }
+
+    /// 销号: closes a verified general hazard. A major hazard is closed only by a write-off.
+    pub fn close_hazard(&self, id: &RecordId, note: Option<&str>) -> Result<()> {
+        self.hazard_event(id, Permission::CloseHazard, HazardEventKind::Closed, note)
+    }
+
+    /// 核销: a supervisor writes off a verified hazard (the only way to close a major one).
+    pub fn write_off_hazard(&self, id: &RecordId, note: &str) -> Result<()> {
+        self.hazard_event(
+            id,
+            Permission::WriteOffHazard,
+            HazardEventKind::WrittenOff,
+            Some(note),
+        )
+    }
+
+    fn hazard_event(
+        &self,
+        id: &RecordId,
+        permission: Permission,
+        kind: HazardEventKind,
+        note: Option<&str>,
+    ) -> Result<()> {
+        let hazard = self.hazard(id)?;
+        let user = self.user().ok_or(Error::NoCurrentUser)?;
+        user.require(&hazard.project, permission)?;
+        let st = &hazard.state;
+        if matches!(kind, HazardEventKind::Reinspected { .. })
+            && st.rectified_by.as_deref() == Some(user.id.as_str())
+        {
+            return Err(Error::RuleViolation(
+                "the re-inspector must not be the person who rectified".into(),
+            ));
+        }
+        if matches!(kind, HazardEventKind::Closed)
+            && st.major
+            && st.status == HazardStatus::Verified
+        {
+            return Err(Error::RuleViolation(
+                "a major hazard is closed only by a supervisor's write-off".into(),
+            ));
+        }
+        if !events::applies(st, &kind) {
+            return Err(Error::InvalidState {
+                action: kind.name().replace('_', " "),
+                state: st.status.as_str().into(),
+            });
+        }
+        let now = self.now();
+        let event = HazardEvent {
+            id: RecordId::new().0,
+            kind,
+            by: user.id.clone(),
+            by_name: user.name.clone(),
+            at_ms: now.unix_ms,
+            offset_minutes: now.offset_minutes,
+            note: note.map(str::to_owned),
+        };
+        let message = event.kind.name();
+        let key = event.id.clone();
+        self.update(id, message, |e| {
+            e.insert("/events", &key, &serde_json::to_value(&event)?)
+        })
+    }
+}
+
+/// Events of a hydrated `events` map, in fold order.
+fn events_of(map: &Json) -> Vec<HazardEvent> {
+    let mut out: Vec<HazardEvent> = map
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| {
+                    serde_json::from_value::<HazardEvent>(v.clone())
+                        .ok()
+                        .map(|e| HazardEvent { id: k.clone(), ..e })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    events::sort(&mut out);
+    out
+}
+
+/// The folded state, reading only the events map (for the list projection).
+pub fn state_of(doc: &Automerge) -> HazardState {
+    let events = match doc.get(automerge::ROOT, "events") {
+        Ok(Some((Value::Object(_), obj))) => crate::doc::json::hydrate(doc, &obj)
+            .map(|m| events_of(&m))
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    events::fold(&events)
+}

@@ -1,0 +1,85 @@
+//! The hazard register (台账): hazards filtered by project, site, status, grade, overdue,
+//! assignee and text, sorted, with counts by status and by grade — all from the projection
+//! tables, without loading a document.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::model::{RecordKind, RecordSummary};
+use crate::store::{ListQuery, ListSort, Store};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegisterQuery {
+    pub project: Option<String>,
+    pub site: Option<String>,
+    /// A [`super::HazardStatus`] name, e.g. "ordered".
+    pub status: Option<String>,
+    /// A [`crate::RiskGrade`] name, e.g. "red".
+    pub grade: Option<String>,
+    /// Only hazards overdue now (by the store's clock).
+    pub overdue: bool,
+    pub assignee: Option<String>,
+    pub text: Option<String>,
+    pub sort: ListSort,
+    pub limit: Option<u32>,
+    pub offset: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Register {
+    pub rows: Vec<RecordSummary>,
+    /// Every matching hazard (not only this page), by status and by grade ("" = ungraded).
+    pub by_status: BTreeMap<String, u32>,
+    pub by_grade: BTreeMap<String, u32>,
+    /// How many matching hazards are overdue now.
+    pub overdue: u32,
+    /// The time "overdue" was judged at (UTC ms).
+    pub now_ms: i64,
+}
+
+impl Store {
+    pub fn register(&self, q: &RegisterQuery) -> Result<Register> {
+        let now_ms = self.now().unix_ms;
+        let list = ListQuery {
+            kind: Some(RecordKind::Hazard),
+            project: q.project.clone(),
+            site: q.site.clone(),
+            status: q.status.clone(),
+            grade: q.grade.clone(),
+            assignee: q.assignee.clone(),
+            text: q.text.clone(),
+            overdue_at_ms: q.overdue.then_some(now_ms),
+            sort: q.sort,
+            limit: q.limit,
+            offset: q.offset,
+            ..Default::default()
+        };
+        let rows = self.list(&list)?;
+        let all = ListQuery {
+            limit: None,
+            offset: 0,
+            ..list.clone()
+        };
+        let by_status = self.counts(&all, "status")?;
+        let by_grade = self.counts(&all, "grade")?;
+        let overdue = self
+            .counts(
+                &ListQuery {
+                    overdue_at_ms: Some(now_ms),
+                    ..all
+                },
+                "status",
+            )?
+            .values()
+            .sum();
+        Ok(Register {
+            rows,
+            by_status,
+            by_grade,
+            overdue,
+            now_ms,
+        })
+    }
+}

@@ -1,0 +1,500 @@
+//! Inspections: created from a pinned template version for a project and a site, answered item
+//! by item (value, note, photo references, who and when), signed, submitted with a full list of
+//! what is missing, and reviewed or returned by a supervisor.
+//!
+//! Document layout (kind `inspection`): root `title`, `project`, `site`, `template`
+//! {id, version, hash}; genesis maps `answers` (one map per template item, each with its own
+//! `photos` map), `photos`, `notes`, `signatures`, `events`. Edits that reach a submitted
+//! inspection from another device are kept and reported as [`Inspection::amendments`].
+
+pub mod answer;
+pub mod lifecycle;
+pub mod progress;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use automerge::{Automerge, ReadDoc, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value as Json, json};
+
+pub use lifecycle::{InspectionEvent, InspectionEventKind, InspectionStatus};
+pub use progress::{FailedItem, Missing, MissingKind, Progress};
+
+use crate::access::Permission;
+use crate::checklist::{ItemKind, Template, Visibility};
+use crate::error::{Error, Result};
+use crate::model::{RecordId, RecordKind, RiskGrade};
+use crate::store::{Store, TemplateRef};
+
+/// What to create.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewInspection {
+    pub template_id: String,
+    /// `None`: the newest version available.
+    pub template_version: Option<u32>,
+    pub project: String,
+    pub site: String,
+    /// Defaults to the template's Chinese title.
+    pub title: Option<String>,
+}
+
+/// One item's answer as stored.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnswerData {
+    #[serde(default)]
+    pub value: Option<Json>,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Photo references by SHA-256.
+    #[serde(default)]
+    pub photos: BTreeMap<String, PhotoRef>,
+    #[serde(default)]
+    pub by: Option<String>,
+    #[serde(default)]
+    pub at_ms: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhotoRef {
+    pub sha256: String,
+    pub by: String,
+    pub at_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Signature {
+    pub id: String,
+    /// The signature item it answers, if any.
+    pub item: Option<String>,
+    pub name: String,
+    pub user_id: String,
+    pub at_ms: i64,
+    pub offset_minutes: i32,
+    pub image_bytes: usize,
+}
+
+/// An inspection as the app shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Inspection {
+    pub id: RecordId,
+    pub template: TemplateRef,
+    pub project: String,
+    pub site: String,
+    pub title: String,
+    pub status: InspectionStatus,
+    pub answers: HashMap<String, AnswerData>,
+    pub signatures: Vec<Signature>,
+    pub events: Vec<InspectionEvent>,
+    pub progress: Progress,
+    /// Items whose answer was changed on another device after (or concurrently with) the
+    /// submission. Kept, and flagged for the reviewer.
+    pub amendments: Vec<String>,
+}
+
+/// What answering did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AnswerOutcome {
+    pub failed: bool,
+    /// The grade of the hazard this failure should raise, if the item says so.
+    pub raises_hazard: Option<RiskGrade>,
+    /// Items that became visible / hidden because of this answer.
+    pub shown: Vec<String>,
+    pub hidden: Vec<String>,
+}
+
+impl Store {
+    /// Creates an inspection pinned to a template version (stored, so it can always be read).
+    pub fn create_inspection(&self, new: &NewInspection) -> Result<RecordId> {
+        let user = self.user().ok_or(Error::NoCurrentUser)?;
+        user.require(&new.project, Permission::CreateInspection)?;
+        let template = match new.template_version {
+            Some(v) => self.template(&new.template_id, v)?,
+            None => self
+                .templates()?
+                .into_iter()
+                .find(|t| t.id == new.template_id)
+                .ok_or_else(|| {
+                    Error::InvalidArgument(format!("no template {}", new.template_id))
+                })?,
+        };
+        let r = self.store_template(&template)?;
+        // Genesis: one map per item (with its photos map), so devices only ever write into them.
+        let answers: serde_json::Map<String, Json> = template
+            .items()
+            .map(|(_, i)| (i.id.clone(), json!({"photos": {}})))
+            .collect();
+        let fields = json!({
+            "title": new.title.clone().unwrap_or_else(|| template.title.zh.clone()),
+            "project": new.project,
+            "site": new.site,
+            "template": {"id": r.id, "version": r.version, "hash": r.hash},
+            "answers": answers,
+        });
+        self.create(RecordKind::Inspection, &fields)
+    }
+
+    /// The inspection with its status, progress and amendments.
+    pub fn inspection(&self, id: &RecordId) -> Result<Inspection> {
+        let (data, amendments) = self.read(id, |doc| Ok((read(doc, id)?, amended_items(doc)?)))?;
+        let template = self.template(&data.template.id, data.template.version)?;
+        let signed: Vec<String> = data
+            .signatures
+            .iter()
+            .filter_map(|s| s.item.clone())
+            .collect();
+        let progress = progress::compute(&template, &data.answers, &signed);
+        Ok(Inspection {
+            progress,
+            amendments,
+            ..data
+        })
+    }
+
+    /// Answers an item (value and optional note). Checks the role, the state and the value.
+    pub fn answer(
+        &self,
+        id: &RecordId,
+        item_id: &str,
+        value: &Json,
+        note: Option<&str>,
+    ) -> Result<AnswerOutcome> {
+        let (ins, template) = self.editable_inspection(id, Permission::AnswerInspection)?;
+        let item = template.item(item_id).ok_or_else(|| Error::UnknownItem {
+            item: item_id.into(),
+        })?;
+        answer::check(item, value)?;
+        let mut values: HashMap<String, Json> = ins
+            .answers
+            .iter()
+            .filter_map(|(k, a)| {
+                a.value
+                    .clone()
+                    .filter(|v| !v.is_null())
+                    .map(|v| (k.clone(), v))
+            })
+            .collect();
+        let mut visibility = Visibility::new(&template, &values);
+        let was: HashSet<String> = visibility.visible_items().map(str::to_owned).collect();
+        if value.is_null() {
+            values.remove(item_id);
+        } else {
+            values.insert(item_id.to_owned(), value.clone());
+        }
+        let changed = visibility.answer_changed(item_id, &values).changed;
+        let user = self.user().ok_or(Error::NoCurrentUser)?;
+        let now = self.now();
+        let base = format!("/answers{}", crate::doc::path::format(&[item_id]));
+        self.update(id, &format!("answer {item_id}"), |e| {
+            e.replace(&format!("{base}/value"), value)?;
+            if let Some(note) = note {
+                e.set(&format!("{base}/note"), note)?;
+            }
+            e.set(&format!("{base}/by"), user.id.as_str())?;
+            e.set(&format!("{base}/at_ms"), now.unix_ms)
+        })?;
+        let failed = answer::is_failure(item, value);
+        let (shown, hidden) = changed.into_iter().partition(|i| !was.contains(i));
+        Ok(AnswerOutcome {
+            failed,
+            raises_hazard: item.raises_hazard.filter(|_| failed),
+            shown,
+            hidden,
+        })
+    }
+
+    /// Attaches a photo (by SHA-256; the photo pipeline stores the bytes) to an item's answer.
+    pub fn add_answer_photo(&self, id: &RecordId, item_id: &str, sha256: &str) -> Result<()> {
+        let (_, template) = self.editable_inspection(id, Permission::AnswerInspection)?;
+        template.item(item_id).ok_or_else(|| Error::UnknownItem {
+            item: item_id.into(),
+        })?;
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::InvalidArgument(
+                "a photo is referenced by its SHA-256 in hex".into(),
+            ));
+        }
+        let user = self.user().ok_or(Error::NoCurrentUser)?;
+        let now = self.now();
+        let map = format!("/answers{}/photos", crate::doc::path::format(&[item_id]));
+        self.update(id, &format!("photo for {item_id}"), |e| {
+            if e.get(&format!("{map}/{sha256}"))?.is_some() {
+                return Ok(()); // the same photo twice is one photo
+            }
+            e.insert(&map, &sha256.to_ascii_lowercase(), &json!({"sha256": sha256.to_ascii_lowercase(), "by": user.id, "at_ms": now.unix_ms}))
+        })
+    }
+
+    /// Signs the inspection (name as written, time, image bytes), optionally answering a
+    /// signature item.
+    pub fn sign_inspection(
+        &self,
+        id: &RecordId,
+        item_id: Option<&str>,
+        name: &str,
+        image: &[u8],
+    ) -> Result<()> {
+        let (_, template) = self.editable_inspection(id, Permission::AnswerInspection)?;
+        if let Some(item_id) = item_id {
+            let item = template.item(item_id).ok_or_else(|| Error::UnknownItem {
+                item: item_id.into(),
+            })?;
+            if !matches!(item.kind, ItemKind::Signature) {
+                return Err(Error::InvalidAnswer {
+                    item: item_id.into(),
+                    reason: "not a signature item".into(),
+                });
+            }
+        }
+        if name.trim().is_empty() || image.is_empty() {
+            return Err(Error::InvalidArgument(
+                "a signature needs the signer's name and the image".into(),
+            ));
+        }
+        let user = self.user().ok_or(Error::NoCurrentUser)?;
+        let now = self.now();
+        let key = RecordId::new().0;
+        self.update(id, "sign", |e| {
+            e.insert(
+                "/signatures",
+                &key,
+                &json!({
+                    "item": item_id, "name": name, "user_id": user.id,
+                    "at_ms": now.unix_ms, "offset_minutes": now.offset_minutes,
+                }),
+            )?;
+            e.set_bytes(&format!("/signatures/{key}/image"), image.to_vec())
+        })
+    }
+
+    /// Submits: refused with the full list of what is missing, if anything is.
+    pub fn submit_inspection(&self, id: &RecordId) -> Result<Progress> {
+        let (ins, _) = self.editable_inspection(id, Permission::SubmitInspection)?;
+        if !ins.progress.missing.is_empty() {
+            return Err(Error::Incomplete {
+                missing: ins
+                    .progress
+                    .missing
+                    .iter()
+                    .map(|m| format!("{}: {}", m.item, m.what.as_str()))
+                    .collect(),
+            });
+        }
+        self.add_inspection_event(id, InspectionEventKind::Submitted, None)?;
+        Ok(ins.progress)
+    }
+
+    /// A supervisor accepts (`reviewed`) or returns a submitted inspection (a note is required
+    /// to return it).
+    pub fn review_inspection(&self, id: &RecordId, accept: bool, note: Option<&str>) -> Result<()> {
+        let ins = self.inspection(id)?;
+        let user = self.user().ok_or(Error::NoCurrentUser)?;
+        user.require(&ins.project, Permission::ReviewInspection)?;
+        if ins.status != InspectionStatus::Submitted {
+            return Err(Error::InvalidState {
+                action: "review".into(),
+                state: ins.status.as_str().into(),
+            });
+        }
+        if !accept && note.is_none_or(|n| n.trim().is_empty()) {
+            return Err(Error::InvalidArgument(
+                "returning an inspection needs a note saying why".into(),
+            ));
+        }
+        let kind = if accept {
+            InspectionEventKind::Reviewed
+        } else {
+            InspectionEventKind::Returned
+        };
+        self.add_inspection_event(id, kind, note)
+    }
+
+    fn add_inspection_event(
+        &self,
+        id: &RecordId,
+        kind: InspectionEventKind,
+        note: Option<&str>,
+    ) -> Result<()> {
+        let user = self.user().ok_or(Error::NoCurrentUser)?;
+        let now = self.now();
+        let key = RecordId::new().0;
+        let event = InspectionEvent {
+            id: key.clone(),
+            kind,
+            by: user.id.clone(),
+            by_name: user.name.clone(),
+            at_ms: now.unix_ms,
+            offset_minutes: now.offset_minutes,
+            note: note.map(str::to_owned),
+        };
+        self.update(id, &format!("{kind:?}").to_lowercase(), |e| {
+            e.insert("/events", &key, &serde_json::to_value(&event)?)
+        })
+    }
+
+    /// The inspection and its template, if the user may do `permission` and it is editable.
+    fn editable_inspection(
+        &self,
+        id: &RecordId,
+        permission: Permission,
+    ) -> Result<(Inspection, Template)> {
+        let ins = self.inspection(id)?;
+        let user = self.user().ok_or(Error::NoCurrentUser)?;
+        user.require(&ins.project, permission)?;
+        if !ins.status.editable() {
+            return Err(Error::InvalidState {
+                action: "change the inspection".into(),
+                state: ins.status.as_str().into(),
+            });
+        }
+        let template = self.template(&ins.template.id, ins.template.version)?;
+        Ok((ins, template))
+    }
+}
+
+/// Reads the inspection fields from its document (progress and amendments left empty).
+fn read(doc: &Automerge, id: &RecordId) -> Result<Inspection> {
+    let root = crate::doc::json::hydrate(doc, &automerge::ROOT)?;
+    if root["kind"] != "inspection" {
+        return Err(Error::InvalidArgument(format!(
+            "record {id} is not an inspection"
+        )));
+    }
+    let text = |k: &str| root[k].as_str().unwrap_or_default().to_owned();
+    let template: TemplateRef = serde_json::from_value(root["template"].clone())?;
+    let answers: HashMap<String, AnswerData> =
+        serde_json::from_value(root["answers"].clone()).unwrap_or_default();
+    let mut events: Vec<InspectionEvent> = root["events"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| {
+                    serde_json::from_value::<InspectionEvent>(v.clone())
+                        .ok()
+                        .map(|e| InspectionEvent { id: k.clone(), ..e })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    lifecycle::sort(&mut events);
+    let any_answer = answers
+        .values()
+        .any(|a| a.value.as_ref().is_some_and(|v| !v.is_null()) || !a.photos.is_empty());
+    let status = lifecycle::fold(&events, any_answer);
+    let signatures = root["signatures"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| Signature {
+                    id: k.clone(),
+                    item: v["item"].as_str().map(str::to_owned),
+                    name: v["name"].as_str().unwrap_or_default().to_owned(),
+                    user_id: v["user_id"].as_str().unwrap_or_default().to_owned(),
+                    at_ms: v["at_ms"].as_i64().unwrap_or_default(),
+                    offset_minutes: v["offset_minutes"].as_i64().unwrap_or_default() as i32,
+                    image_bytes: v["image"].as_str().map_or(0, |h| h.len() / 2),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Inspection {
+        id: id.clone(),
+        template,
+        project: text("project"),
+        site: text("site"),
+        title: text("title"),
+        status,
+        answers,
+        signatures,
+        events,
+        progress: Progress::default(),
+        amendments: Vec::new(),
+    })
+}
+
+/// Items whose value or note holds a change that is not in the causal past of the (last)
+/// submission: made on another device after, or concurrently with, submitting.
+fn amended_items(doc: &Automerge) -> Result<Vec<String>> {
+    let Some((_, events_obj)) = get_obj(doc, &automerge::ROOT, "events") else {
+        return Ok(Vec::new());
+    };
+    // The last submission in fold order.
+    let mut submits: Vec<(i64, String, automerge::ChangeHash)> = Vec::new();
+    for key in doc.keys(&events_obj) {
+        let Some((_, ev)) = get_obj(doc, &events_obj, &key) else {
+            continue;
+        };
+        let is_submit = matches!(doc.get(&ev, "type")?, Some((Value::Scalar(s), _)) if s.as_str() == Some("submitted"));
+        let at = match doc.get(&ev, "at_ms")? {
+            Some((Value::Scalar(s), _)) => s.as_i64().unwrap_or(0),
+            _ => 0,
+        };
+        if is_submit && let Some(h) = doc.hash_for_opid(&ev) {
+            submits.push((at, key, h));
+        }
+    }
+    submits.sort();
+    let Some((_, _, submit)) = submits.pop() else {
+        return Ok(Vec::new());
+    };
+    let after: HashSet<_> = doc
+        .get_changes(&[submit])
+        .iter()
+        .map(|c| c.hash())
+        .collect();
+    let Some((_, answers)) = get_obj(doc, &automerge::ROOT, "answers") else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for item in doc.keys(&answers) {
+        let Some((_, a)) = get_obj(doc, &answers, &item) else {
+            continue;
+        };
+        let touched = ["value", "note"].iter().any(|k| {
+            doc.get_all(&a, *k)
+                .unwrap_or_default()
+                .iter()
+                .any(|(_, op)| doc.hash_for_opid(op).is_some_and(|h| after.contains(&h)))
+        });
+        if touched {
+            out.push(item);
+        }
+    }
+    Ok(out)
+}
+
+/// The status alone, cheaply (for the list projection): the events map, and answers only until
+/// the first answered item.
+pub fn status_of(doc: &Automerge) -> InspectionStatus {
+    let mut events = Vec::new();
+    if let Some((_, events_obj)) = get_obj(doc, &automerge::ROOT, "events") {
+        for key in doc.keys(&events_obj) {
+            if let Some((_, ev)) = get_obj(doc, &events_obj, &key)
+                && let Ok(json) = crate::doc::json::hydrate(doc, &ev)
+                && let Ok(e) = serde_json::from_value::<InspectionEvent>(json)
+            {
+                events.push(InspectionEvent { id: key, ..e });
+            }
+        }
+    }
+    lifecycle::sort(&mut events);
+    let any_answer = get_obj(doc, &automerge::ROOT, "answers").is_some_and(|(_, answers)| {
+        doc.keys(&answers).any(|item| {
+            get_obj(doc, &answers, &item).is_some_and(|(_, a)| {
+                matches!(doc.get(&a, "value"), Ok(Some((Value::Scalar(v), _))) if !v.is_null())
+                    || get_obj(doc, &a, "photos").is_some_and(|(_, p)| doc.length(&p) > 0)
+            })
+        })
+    });
+    lifecycle::fold(&events, any_answer)
+}
+
+fn get_obj(
+    doc: &Automerge,
+    obj: &automerge::ObjId,
+    key: &str,
+) -> Option<(automerge::ObjType, automerge::ObjId)> {
+    match doc.get(obj, key).ok()? {
+        Some((Value::Object(t), id)) => Some((t, id)),
+        _ => None,
+    }
+}

@@ -1,0 +1,127 @@
+//! Published checklist templates, kept in the store so every inspection can always be read
+//! against the exact template version it was created from. A published (id, version) never
+//! changes: publishing different content under it is refused.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use super::Store;
+use crate::access::Permission;
+use crate::checklist::{self, Template, builtin};
+use crate::error::{Error, Result};
+
+/// Which template version a record was made from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateRef {
+    pub id: String,
+    pub version: u32,
+    /// SHA-256 of the template's canonical JSON.
+    pub hash: String,
+}
+
+impl TemplateRef {
+    pub fn of(t: &Template) -> Self {
+        TemplateRef {
+            id: t.id.clone(),
+            version: t.version,
+            hash: t.content_hash(),
+        }
+    }
+}
+
+impl Store {
+    /// Publishes a template (validated; needs [`Permission::PublishTemplate`] on every project).
+    pub fn publish_template(&self, template: &Template) -> Result<TemplateRef> {
+        let user = self.user().ok_or(Error::NoCurrentUser)?;
+        user.require("*", Permission::PublishTemplate)?;
+        self.store_template(template)
+    }
+
+    /// Stores a template version, idempotently; refuses different content under a published
+    /// (id, version).
+    pub(crate) fn store_template(&self, template: &Template) -> Result<TemplateRef> {
+        if let Some(issue) = checklist::validate(template).into_iter().next() {
+            return Err(Error::Template {
+                path: issue.path,
+                reason: issue.reason,
+            });
+        }
+        let r = TemplateRef::of(template);
+        let now = self.now().unix_ms;
+        self.with_writer_conn(|conn| {
+            let existing: Option<String> = conn
+                .query_row(
+                    "SELECT hash FROM templates WHERE id = ?1 AND version = ?2",
+                    params![r.id, r.version],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            match existing {
+                Some(hash) if hash == r.hash => Ok(()),
+                Some(_) => Err(Error::Template {
+                    path: "$.version".into(),
+                    reason: format!(
+                        "{} version {} is already published with other content: publish a new version",
+                        r.id, r.version
+                    ),
+                }),
+                None => {
+                    conn.execute(
+                        "INSERT INTO templates(id, version, hash, json, published_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![r.id, r.version, r.hash, serde_json::to_string(template)?, now],
+                    )?;
+                    Ok(())
+                }
+            }
+        })?;
+        Ok(r)
+    }
+
+    /// A template version: published ones first, then the built-in templates.
+    pub fn template(&self, id: &str, version: u32) -> Result<Template> {
+        let stored: Option<String> = self.with_writer_conn(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT json FROM templates WHERE id = ?1 AND version = ?2",
+                    params![id, version],
+                    |row| row.get(0),
+                )
+                .optional()?)
+        })?;
+        if let Some(json) = stored {
+            return Ok(serde_json::from_str(&json)?);
+        }
+        match builtin::get(id)? {
+            Some(t) if t.version == version => Ok(t),
+            _ => Err(Error::InvalidArgument(format!(
+                "no template {id} version {version}"
+            ))),
+        }
+    }
+
+    /// The newest version of every template (published or built in).
+    pub fn templates(&self) -> Result<Vec<Template>> {
+        let mut out: Vec<Template> = self.with_writer_conn(latest)?;
+        for t in builtin::all()? {
+            match out.iter_mut().find(|o| o.id == t.id) {
+                Some(o) if o.version >= t.version => {}
+                Some(o) => *o = t,
+                None => out.push(t),
+            }
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+}
+
+fn latest(conn: &Connection) -> Result<Vec<Template>> {
+    let mut stmt = conn.prepare(
+        "SELECT json FROM templates t WHERE version = (SELECT max(version) FROM templates WHERE id = t.id)",
+    )?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for json in rows {
+        out.push(serde_json::from_str(&json?)?);
+    }
+    Ok(out)
+}
