@@ -12,16 +12,27 @@ use serde_json::{Map, Value as Json};
 
 use crate::output;
 
-/// What every command needs: the database, the output form and who writes.
+/// What every command needs: the database, the output form, who writes and on which project.
 pub struct Ctx {
     pub db: PathBuf,
     pub json: bool,
     pub user: User,
+    /// `--project`: the project of the user's role, of new inspections and hazards, and the
+    /// register's filter.
+    pub project: Option<String>,
 }
 
 impl Ctx {
+    /// The `--project` a command that creates a record needs.
+    pub fn require_project(&self, command: &str) -> Result<String> {
+        match &self.project {
+            Some(p) if !p.trim().is_empty() => Ok(p.clone()),
+            _ => bail!("{command} needs --project P"),
+        }
+    }
+
     /// The store at `--db`, which must already exist (reading never creates a database).
-    fn open_existing(&self) -> Result<Store> {
+    pub fn open_existing(&self) -> Result<Store> {
         if !self.db.exists() {
             bail!(
                 "{} does not exist (pass --db PATH, or create a record first)",
@@ -41,8 +52,15 @@ impl Ctx {
         open(&self.db)
     }
 
+    /// The store at `--db`, which must already exist, with the current user set for writes.
+    pub fn open_as_user(&self) -> Result<Store> {
+        let store = self.open_existing()?;
+        store.set_user(self.user.clone());
+        Ok(store)
+    }
+
     /// The store at `--db`, created if missing, with the current user set for writes.
-    fn open_or_create(&self) -> Result<Store> {
+    pub fn open_or_create(&self) -> Result<Store> {
         let existed = self.db.exists();
         let store = open(&self.db)?;
         if !existed {
@@ -50,6 +68,28 @@ impl Ctx {
         }
         store.set_user(self.user.clone());
         Ok(store)
+    }
+}
+
+/// The record of `kind` that `text` names: a full id, or the start or end of exactly one id (as
+/// the register's short ids show them).
+pub fn resolve_id(store: &Store, kind: RecordKind, text: &str) -> Result<RecordId> {
+    const FULL_LEN: usize = 36;
+    if text.len() == FULL_LEN || text.len() < 4 {
+        return Ok(RecordId::from(text));
+    }
+    let rows = store.list(&ListQuery {
+        kind: Some(kind),
+        ..Default::default()
+    })?;
+    let mut found = rows
+        .into_iter()
+        .map(|r| r.id)
+        .filter(|id| id.as_str().starts_with(text) || id.as_str().ends_with(text));
+    match (found.next(), found.next()) {
+        (Some(id), None) => Ok(id),
+        (None, _) => Ok(RecordId::from(text)), // the core names it in "not found"
+        (Some(_), Some(_)) => bail!("{text:?} matches more than one {kind}: give the full id"),
     }
 }
 

@@ -1,13 +1,16 @@
 //! `offgrid demo`: two inspectors' devices, each with its own database, share an inspection,
 //! edit it offline (both answer the same item differently), then sync both ways. Shows what
 //! merged (identical on both devices), what conflicted (every value kept, with who and when),
-//! the history, and a two-character Chinese search on the receiving device.
+//! the history, and a two-character Chinese search on the receiving device. Then the rest of
+//! the day on device A ([`day`]): a stage inspection from a built-in template, its review, the
+//! hazards it raises, their rectification, re-inspection and escalation, and the register.
 //!
 //! Each device has its own [`FixedClock`] (Beijing time, UTC+8), so the times are realistic and
 //! every run prints the same times. Which of two concurrent values wins depends on the devices'
 //! random actor ids, so it can differ between runs; it never differs between devices.
 
 mod data;
+mod day;
 mod print;
 mod sync;
 
@@ -69,8 +72,13 @@ impl Device {
 
 /// UTC milliseconds of `hour:minute` Beijing time on the demo's day.
 fn local(hour: u32, minute: u32) -> i64 {
+    local_on(0, hour, minute)
+}
+
+/// UTC milliseconds of `hour:minute` Beijing time, `days` after the demo's day.
+fn local_on(days: i64, hour: u32, minute: u32) -> i64 {
     let (y, m, d) = DAY;
-    time::unix_ms(y, m, d, hour, minute) - i64::from(OFFSET_MINUTES) * 60_000
+    time::unix_ms(y, m, d, hour, minute) + days * 86_400_000 - i64::from(OFFSET_MINUTES) * 60_000
 }
 
 #[derive(Serialize)]
@@ -114,6 +122,8 @@ pub struct Report {
     pub conflicts: Vec<Conflict>,
     pub history: Vec<HistoryEntry>,
     pub search: Search,
+    /// The rest of the day on device A.
+    pub day: day::Day,
 }
 
 pub fn run(dir: Option<PathBuf>, json: bool) -> Result<()> {
@@ -162,9 +172,7 @@ fn play(dir: &Path) -> Result<Report> {
 
     // Underground, offline: both answer the same item, each adds a note, A records a hazard.
     edit_offline(&a, &b, &inspection)?;
-    let hazard = a
-        .at(10, 5)
-        .create(RecordKind::Hazard, &data::hazard(&project, &inspection))?;
+    let hazard = a.at(10, 5).raise_hazard(&data::hazard(&project))?;
 
     // Back on the surface: sync both ways.
     transfers.push(sync::transfer(&a, &b, "back online")?);
@@ -184,6 +192,7 @@ fn play(dir: &Path) -> Result<Report> {
         results.iter().any(|r| r.id == hazard),
         "searching {QUERY:?} on device B did not find the hazard"
     );
+    let day = day::play(&a, &project, &hazard)?;
     Ok(Report {
         dir: dir.to_owned(),
         devices: [info(&a), info(&b)],
@@ -205,6 +214,7 @@ fn play(dir: &Path) -> Result<Report> {
             device: b.label,
             results,
         },
+        day,
     })
 }
 

@@ -1,13 +1,18 @@
 //! `offgrid`: the admin and diagnostic tool for Offgrid record stores. This file only parses
-//! the command line and dispatches; the commands live in [`commands`], [`template`], [`demo`]
-//! and [`bench`].
+//! the command line and dispatches; the commands live in [`commands`], [`inspect`], [`hazard`],
+//! [`register`], [`template`], [`demo`] and [`bench`] (the inspection and hazard subcommands
+//! declare their own arguments).
 //!
-//! Exit codes: 0 success, 1 failure (including `check` finding problems), 2 usage error.
+//! Exit codes: 0 success, 1 failure (including `check` finding problems, a refused action and
+//! an incomplete submission), 2 usage error.
 
 mod bench;
 mod commands;
 mod demo;
+mod hazard;
+mod inspect;
 mod output;
+mod register;
 mod template;
 mod time;
 mod user;
@@ -16,15 +21,15 @@ mod values;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
-use offgrid_core::{ListQuery, RecordKind};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use offgrid_core::{ListQuery, RecordKind, Role};
 use serde_json::Value as Json;
 
 use commands::Ctx;
 
 /// Offline-first inspection records: inspect, edit and check an Offgrid database.
 #[derive(Parser)]
-#[command(name = "offgrid", version)]
+#[command(name = "offgrid", version, after_help = ROLES_HELP)]
 struct Cli {
     /// The database file.
     #[arg(long, global = true, value_name = "PATH", default_value = "offgrid.db")]
@@ -38,9 +43,31 @@ struct Cli {
     /// Display name of that user [default: $OFFGRID_USER_NAME, else the id, else "CLI"].
     #[arg(long, global = true, value_name = "NAME")]
     user_name: Option<String>,
+    /// The user's role: inspector, rectifier, supervisor, admin or viewer [default:
+    /// $OFFGRID_ROLE, else admin].
+    #[arg(long, global = true, value_name = "ROLE", value_parser = user::parse_role)]
+    role: Option<Role>,
+    /// The project the role is held on [default: every project]; also the project of
+    /// `inspection create` and `hazard raise`, and the register's filter.
+    #[arg(long, global = true, value_name = "P")]
+    project: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
+
+const ROLES_HELP: &str = "\
+Roles (--role, on --project or every project; the core checks them on every inspection and
+hazard action):
+  inspector   create, answer and submit inspections; raise, grade, re-inspect, escalate and
+              close hazards
+  rectifier   submit rectifications
+  supervisor  everything but rectifying and publishing templates: review inspections, order
+              rectification, write off hazards
+  admin       everything (the default)
+  viewer      read only
+
+Example: offgrid --user chen --user-name 陈工 --role rectifier --project p1 \\
+           hazard rectify ID --note 已整改 --photo SHA256";
 
 #[derive(Subcommand)]
 enum Command {
@@ -91,7 +118,8 @@ enum Command {
         #[arg(long)]
         message: Option<String>,
     },
-    /// Two simulated devices edit one inspection offline, then merge.
+    /// Two simulated devices edit one inspection offline and merge; then a day on site:
+    /// an inspection, its review, hazards raised, ordered, rectified, re-inspected, escalated.
     Demo {
         /// Where to put the two databases [default: a new temporary directory, kept].
         #[arg(long, value_name = "DIR")]
@@ -103,6 +131,14 @@ enum Command {
     /// Checklist templates: the built-ins, validating a template file, the JSON Schema.
     #[command(subcommand)]
     Template(TemplateCommand),
+    /// Inspections from checklist templates: create, answer, photograph, sign, submit, review.
+    #[command(subcommand)]
+    Inspection(inspect::InspectionCommand),
+    /// Hazards (隐患) and their closed loop: raise, grade, order, rectify, re-inspect, close.
+    #[command(subcommand)]
+    Hazard(hazard::HazardCommand),
+    /// The hazard register (台账) of --project: rows, counts by status and grade, overdue.
+    Register(register::RegisterArgs),
 }
 
 #[derive(Subcommand)]
@@ -166,6 +202,15 @@ enum BenchCommand {
         #[arg(long, value_name = "N", default_value_t = 10_000)]
         records: usize,
     },
+    /// Domain operations: instantiate an inspection, answer with conditions, the register.
+    Domain {
+        /// Directory for the benchmark's files (a temporary subdirectory, removed after).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Hazards for the register measurement.
+        #[arg(long, value_name = "N", default_value_t = 10_000)]
+        hazards: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -182,10 +227,26 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Some(command) = needs_project(&cli.command)
+        && cli.project.as_deref().is_none_or(|p| p.trim().is_empty())
+    {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                format!("`{command}` needs --project P"),
+            )
+            .exit();
+    }
     let ctx = Ctx {
         db: cli.db,
         json: cli.json,
-        user: user::resolve(cli.user, cli.user_name),
+        user: user::resolve(user::Identity {
+            id: cli.user,
+            name: cli.user_name,
+            role: cli.role,
+            project: cli.project.clone(),
+        })?,
+        project: cli.project,
     };
     match cli.command {
         Command::List(a) => commands::list(
@@ -232,6 +293,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(BenchCommand::Store { dir, records }) => {
             bench::store::run(dir.as_deref(), records)?
         }
+        Command::Bench(BenchCommand::Domain { dir, hazards }) => {
+            bench::domain::run(dir.as_deref(), hazards)?
+        }
         Command::Template(TemplateCommand::List) => template::list(ctx.json)?,
         Command::Template(TemplateCommand::Show { id, file }) => {
             template::show(id.as_deref(), file.as_deref())?
@@ -240,8 +304,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return template::validate(&path, ctx.json);
         }
         Command::Template(TemplateCommand::Schema) => template::schema()?,
+        Command::Inspection(c) => return inspect::run(&ctx, c),
+        Command::Hazard(c) => hazard::run(&ctx, c)?,
+        Command::Register(a) => register::run(&ctx, a)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The commands that create a record in a project, so need `--project`.
+fn needs_project(command: &Command) -> Option<&'static str> {
+    match command {
+        Command::Inspection(inspect::InspectionCommand::Create { .. }) => Some("inspection create"),
+        Command::Hazard(hazard::HazardCommand::Raise { .. }) => Some("hazard raise"),
+        _ => None,
+    }
 }
 
 /// Logs go to stderr; `OFFGRID_LOG` sets the filter (e.g. `info`, `offgrid_core=debug`).

@@ -1,12 +1,14 @@
 //! Printing: `--json` output (pretty JSON, one value per command) and the human forms of record
-//! lists, histories and conflicts. Human tables are aligned by display width, so Chinese text
-//! (two columns a character) lines up with Latin text.
+//! lists, histories and conflicts, and the labels of grades, statuses and clauses. Human tables
+//! are aligned by display width, so Chinese text (two columns a character) lines up with Latin.
 
 use std::io::Write;
 
 use anyhow::Result;
-use offgrid_core::RecordSummary;
+use offgrid_core::checklist::Clause;
 use offgrid_core::doc::{Conflict, HistoryEntry};
+use offgrid_core::hazard::HazardStatus;
+use offgrid_core::{RecordSummary, RiskGrade};
 use serde::Serialize;
 
 use crate::time;
@@ -114,6 +116,45 @@ pub fn who(name: Option<&str>, id: Option<&str>) -> String {
         (None, Some(i)) => i.to_owned(),
         (None, None) => "unknown".to_owned(),
     }
+}
+
+/// `orange 较大 / significant`.
+pub fn grade(g: RiskGrade) -> String {
+    let (zh, en) = g.label();
+    format!("{} {zh} / {en}", g.as_str())
+}
+
+/// `ordered 待整改 / to rectify`.
+pub fn status(s: HazardStatus) -> String {
+    let (zh, en) = s.label();
+    format!("{} {zh} / {en}", s.as_str())
+}
+
+/// `GB 50038-2005 3.1.6 (unconfirmed)`.
+pub fn clause(c: &Clause) -> String {
+    let mut out = c.standard.clone();
+    if let Some(n) = &c.clause {
+        out.push(' ');
+        out.push_str(n);
+    }
+    if c.unconfirmed {
+        out.push_str(" (unconfirmed)");
+    }
+    out
+}
+
+/// Writes `text` with every line indented by two spaces.
+pub fn indented(w: &mut impl Write, text: &str) -> Result<()> {
+    for line in text.lines() {
+        writeln!(w, "  {line}")?;
+    }
+    Ok(())
+}
+
+/// The last 8 characters of an id (the random part of a UUIDv7), which the record commands
+/// accept in place of the full id.
+pub fn short_id(id: &str) -> &str {
+    id.char_indices().rev().nth(7).map_or(id, |(i, _)| &id[i..])
 }
 
 /// The outermost paths (a new map's own fields are implied by the map), a few of them.
@@ -254,5 +295,22 @@ mod tests {
             "/a, /b, /c, /d (+1 more)"
         );
         assert_eq!(p(&[]), "");
+    }
+
+    #[test]
+    fn labels_and_short_ids() {
+        assert_eq!(grade(RiskGrade::Red), "red 重大 / major");
+        assert_eq!(
+            status(HazardStatus::Returned),
+            "returned 退回整改 / sent back"
+        );
+        let c = Clause {
+            standard: "GB 50038-2005".into(),
+            clause: Some("3.1.6".into()),
+            unconfirmed: true,
+        };
+        assert_eq!(clause(&c), "GB 50038-2005 3.1.6 (unconfirmed)");
+        assert_eq!(short_id("0195a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"), "2e3f4a5b");
+        assert_eq!(short_id("abc"), "abc");
     }
 }

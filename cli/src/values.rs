@@ -1,8 +1,19 @@
 //! Values typed on the command line: JSON when the text parses as JSON (`25`, `true`, `null`,
-//! `"quoted"`, `{"a": 1}`), otherwise the text itself as a string (`pass`, `底板渗水`).
+//! `"quoted"`, `{"a": 1}`), otherwise the text itself as a string (`pass`, `底板渗水`); and the
+//! clap value parsers of the domain's names (record kinds, risk grades, hazard statuses, list
+//! orders, photo hashes).
 
-use offgrid_core::RecordKind;
+use offgrid_core::hazard::HazardStatus;
+use offgrid_core::{ListSort, RecordKind, RiskGrade};
 use serde_json::Value as Json;
+
+/// Every risk grade, most severe first.
+pub const GRADES: [RiskGrade; 4] = [
+    RiskGrade::Red,
+    RiskGrade::Orange,
+    RiskGrade::Yellow,
+    RiskGrade::Blue,
+];
 
 /// The JSON value of `text`, or `text` as a string.
 pub fn parse_value(text: &str) -> Json {
@@ -32,6 +43,53 @@ pub fn parse_kind(text: &str) -> Result<RecordKind, String> {
     })
 }
 
+/// A risk grade: red, orange, yellow or blue (clap value parser).
+pub fn parse_grade(text: &str) -> Result<RiskGrade, String> {
+    GRADES
+        .into_iter()
+        .find(|g| g.as_str() == text)
+        .ok_or_else(|| format!("unknown grade {text:?} (expected red, orange, yellow or blue)"))
+}
+
+/// A hazard status name, e.g. `ordered` (clap value parser).
+pub fn parse_status(text: &str) -> Result<HazardStatus, String> {
+    status_named(text).ok_or_else(|| {
+        let names: Vec<&str> = HazardStatus::ALL.iter().map(|s| s.as_str()).collect();
+        format!(
+            "unknown status {text:?} (expected one of: {})",
+            names.join(", ")
+        )
+    })
+}
+
+/// The hazard status with this name, if there is one.
+pub fn status_named(text: &str) -> Option<HazardStatus> {
+    HazardStatus::ALL.into_iter().find(|s| s.as_str() == text)
+}
+
+/// A list order: updated, due or grade (clap value parser).
+pub fn parse_sort(text: &str) -> Result<ListSort, String> {
+    match text {
+        "updated" => Ok(ListSort::Updated),
+        "due" => Ok(ListSort::Due),
+        "grade" => Ok(ListSort::Grade),
+        _ => Err(format!(
+            "unknown order {text:?} (expected updated, due or grade)"
+        )),
+    }
+}
+
+/// A photo reference: 64 hex digits (a SHA-256), lowercased (clap value parser).
+pub fn parse_sha256(text: &str) -> Result<String, String> {
+    if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(text.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "{text:?} is not a SHA-256 (64 hex digits) of a photo"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,5 +117,19 @@ mod tests {
         assert!(parse_field("=3").is_err());
         assert_eq!(parse_kind("hazard").unwrap(), RecordKind::Hazard);
         assert!(parse_kind("bogus").unwrap_err().contains("inspection"));
+    }
+
+    #[test]
+    fn domain_names_parse() {
+        assert_eq!(parse_grade("orange"), Ok(RiskGrade::Orange));
+        assert!(parse_grade("major").is_err());
+        assert_eq!(parse_status("written_off"), Ok(HazardStatus::WrittenOff));
+        assert!(parse_status("open").unwrap_err().contains("ordered"));
+        assert_eq!(parse_sort("due"), Ok(ListSort::Due));
+        assert!(parse_sort("title").is_err());
+        let sha = "AB".repeat(32);
+        assert_eq!(parse_sha256(&sha), Ok("ab".repeat(32)));
+        assert!(parse_sha256("abc").is_err());
+        assert!(parse_sha256(&"g".repeat(64)).is_err());
     }
 }

@@ -8,14 +8,36 @@ use std::process::{Command, Output};
 use serde_json::Value as Json;
 
 fn offgrid(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_offgrid"))
-        .args(args)
+    offgrid_env(dir, args, &[])
+}
+
+/// Runs the binary with only the given `OFFGRID_*` variables set.
+fn offgrid_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_offgrid"));
+    cmd.args(args)
         .current_dir(dir)
         .env_remove("OFFGRID_USER")
         .env_remove("OFFGRID_USER_NAME")
-        .env_remove("OFFGRID_LOG")
-        .output()
-        .expect("the offgrid binary runs")
+        .env_remove("OFFGRID_ROLE")
+        .env_remove("OFFGRID_LOG");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the offgrid binary runs")
+}
+
+/// Runs a command that must fail with exit code 1; returns its stderr.
+fn fails(dir: &Path, args: &[&str]) -> String {
+    let out = offgrid(dir, args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "offgrid {args:?} did not fail:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let stderr = String::from_utf8(out.stderr).expect("stderr is UTF-8");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    stderr
 }
 
 /// Runs a command that must succeed; returns its stdout.
@@ -441,4 +463,359 @@ fn template_validate_reports_every_problem_at_its_path() {
             .code(),
         Some(1)
     );
+}
+
+#[test]
+fn inspection_and_hazard_loop_with_roles() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let db = ["--db", "site.db"];
+    let with =
+        |args: &[&str]| -> Vec<String> { db.iter().chain(args).map(|s| s.to_string()).collect() };
+    let run = |args: &[&str]| {
+        ok(
+            dir,
+            &with(args).iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+    };
+    let run_json = |args: &[&str]| -> Json {
+        let text = run(&[&["--json"], args].concat());
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: {e}\n{text}"))
+    };
+    let refused = |args: &[&str]| {
+        fails(
+            dir,
+            &with(args).iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+    };
+
+    // An inspection from the built-in stage-inspection template, as the default admin.
+    let created = run_json(&[
+        "--project",
+        "p1",
+        "inspection",
+        "create",
+        "--template",
+        "rf-stage-inspection",
+        "--site",
+        "3号楼地下一层",
+    ]);
+    let ins = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(ins.len(), 36, "{created}");
+    // `inspection create` without a project is a usage error.
+    assert_eq!(
+        offgrid(
+            dir,
+            &with(&[
+                "inspection",
+                "create",
+                "--template",
+                "rf-stage-inspection",
+                "--site",
+                "s"
+            ])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+        )
+        .status
+        .code(),
+        Some(2)
+    );
+
+    let err = refused(&["inspection", "answer", &ins, "slab-rebar-spacing", "maybe"]);
+    assert!(err.contains("invalid answer"), "{err}");
+    let outcome = run_json(&[
+        "inspection",
+        "answer",
+        &ins,
+        "door-wall-thickness",
+        "le-400",
+    ]);
+    assert_eq!(outcome["failed"], false);
+    assert_eq!(outcome["shown"], serde_json::json!(["diagonal-bars-thin"]));
+    let outcome = run_json(&[
+        "inspection",
+        "answer",
+        &ins,
+        "wall-cover",
+        "18",
+        "--note",
+        "东侧18mm",
+    ]);
+    assert_eq!(outcome["failed"], true);
+    assert_eq!(outcome["raises_hazard"], "yellow");
+    // Text items take what was typed, even when it looks like a number.
+    run(&["inspection", "answer", &ins, "remarks", "25"]);
+    run(&[
+        "inspection",
+        "photo",
+        &ins,
+        "rebar-photos",
+        &"ab".repeat(32),
+    ]);
+
+    let err = refused(&["inspection", "submit", &ins]);
+    for entry in [
+        "slab-rebar-spacing: answer",
+        "wall-cover: photo of the failure",
+        "rebar-photos: photos",
+        "diagonal-bars-thin: answer",
+        "supervisor-signature: signature",
+    ] {
+        assert!(err.contains(entry), "{entry} not listed:\n{err}");
+    }
+    let shown = run_json(&["inspection", "show", &ins]);
+    assert_eq!(shown["status"], "in_progress");
+    assert_eq!(shown["answers"]["remarks"]["value"], "25");
+    assert_eq!(
+        shown["answers"]["rebar-photos"]["photos"]
+            .as_object()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(shown["progress"]["failed"][0]["item"], "wall-cover");
+    let human = run(&["inspection", "show", &ins[ins.len() - 8..]]);
+    assert!(
+        human.contains("外墙钢筋保护层厚度") && human.contains("18 mm"),
+        "{human}"
+    );
+
+    // A viewer (here from $OFFGRID_ROLE) may not answer.
+    let out = offgrid_env(
+        dir,
+        &with(&["inspection", "answer", &ins, "slab-tie-bars", "pass"])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        &[("OFFGRID_ROLE", "viewer")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("permission answer_inspection"));
+
+    // A hazard through the loop, each step by its role.
+    let sha = "cd".repeat(32);
+    let hazard = run(&[
+        "--project",
+        "p1",
+        "--user",
+        "zhang",
+        "--user-name",
+        "张工",
+        "--role",
+        "inspector",
+        "hazard",
+        "raise",
+        "--site",
+        "3号楼地下一层",
+        "--location",
+        "东侧外墙",
+        "--title",
+        "外墙渗水",
+        "--description",
+        "施工缝渗水",
+        "--grade",
+        "yellow",
+        "--photo",
+        &sha,
+    ]);
+    let hazard = hazard.trim();
+    let err = refused(&[
+        "--role",
+        "inspector",
+        "hazard",
+        "order",
+        hazard,
+        "--unit",
+        "U",
+        "--person",
+        "chen",
+        "--person-name",
+        "陈工",
+        "--deadline",
+        "2099-01-01",
+        "--measures",
+        "M",
+    ]);
+    assert!(err.contains("permission order_rectification"), "{err}");
+    run(&[
+        "--user",
+        "wang",
+        "--role",
+        "supervisor",
+        "--project",
+        "p1",
+        "hazard",
+        "order",
+        hazard,
+        "--unit",
+        "滨江建设",
+        "--person",
+        "chen",
+        "--person-name",
+        "陈工",
+        "--deadline",
+        "2099-01-01T08:00",
+        "--measures",
+        "注浆堵漏",
+    ]);
+    let err = refused(&[
+        "--role",
+        "rectifier",
+        "--project",
+        "p2",
+        "--user",
+        "chen",
+        "hazard",
+        "rectify",
+        hazard,
+        "--note",
+        "done",
+        "--photo",
+        &sha,
+    ]);
+    assert!(
+        err.contains("permission submit_rectification is missing on project p1"),
+        "{err}"
+    );
+    run(&[
+        "--role",
+        "rectifier",
+        "--user",
+        "chen",
+        "hazard",
+        "rectify",
+        hazard,
+        "--note",
+        "已注浆",
+        "--photo",
+        &sha,
+    ]);
+    let err = refused(&[
+        "--user",
+        "chen",
+        "--role",
+        "inspector",
+        "hazard",
+        "reinspect",
+        hazard,
+        "--pass",
+    ]);
+    assert!(
+        err.contains("must not be the person who rectified"),
+        "{err}"
+    );
+    run(&[
+        "--user",
+        "zhang",
+        "--role",
+        "inspector",
+        "hazard",
+        "reinspect",
+        hazard,
+        "--pass",
+    ]);
+    run(&[
+        "--user",
+        "zhang",
+        "--role",
+        "inspector",
+        "hazard",
+        "close",
+        hazard,
+        "--note",
+        "销号",
+    ]);
+
+    let shown = run_json(&["hazard", "show", hazard]);
+    assert_eq!(shown["state"]["status"], "closed");
+    assert_eq!(shown["state"]["rectified_by"], "chen");
+    let kinds: Vec<&str> = shown["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "raised",
+            "rectification_ordered",
+            "rectification_submitted",
+            "reinspected",
+            "closed"
+        ]
+    );
+    let human = run(&["hazard", "show", &hazard[hazard.len() - 8..]]);
+    assert!(
+        human.contains("已销号") && human.contains("陈工 (chen)"),
+        "{human}"
+    );
+
+    let register = run_json(&["--project", "p1", "register"]);
+    assert_eq!(register["by_status"]["closed"], 1);
+    assert_eq!(register["by_grade"]["yellow"], 1);
+    assert_eq!(register["overdue"], 0);
+    assert_eq!(register["rows"][0]["id"], hazard);
+    let table = run(&["register", "--status", "closed"]);
+    assert!(
+        table.contains("已销号") && table.contains("外墙渗水"),
+        "{table}"
+    );
+    let none = run_json(&["--project", "p2", "register"]);
+    assert_eq!(none["rows"], serde_json::json!([]));
+}
+
+#[test]
+fn demo_day_ends_with_an_overdue_and_a_returned_hazard() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let report = json(dir, &["--json", "demo", "--dir", "day"]);
+    let day = &report["day"];
+    assert_eq!(day["status"], "reviewed");
+    assert_eq!(day["progress"]["completion_pct"], 100.0);
+    assert_eq!(day["progress"]["failed"].as_array().unwrap().len(), 3);
+    let hazards = day["hazards"].as_array().unwrap();
+    assert_eq!(hazards.len(), 4);
+    let register = &day["register"];
+    assert!(register["overdue"].as_u64().unwrap() >= 1, "{register}");
+    assert_eq!(register["by_status"]["returned"], 1, "{register}");
+    assert_eq!(register["by_status"]["closed"], 1, "{register}");
+    let overdue: Vec<&Json> = day["timelines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["overdue"] == true)
+        .collect();
+    assert_eq!(overdue.len(), 1);
+    assert_eq!(overdue[0]["state"]["escalations"], 1);
+
+    // Device A holds the day: the register command agrees with the report.
+    let project = report["records"]["project"].as_str().unwrap();
+    let again = json(
+        dir,
+        &[
+            "--db",
+            "day/device-a.db",
+            "--json",
+            "--project",
+            project,
+            "register",
+        ],
+    );
+    assert_eq!(again["by_status"], register["by_status"]);
+    let ins = day["inspection"].as_str().unwrap();
+    let shown = json(
+        dir,
+        &[
+            "--db",
+            "day/device-a.db",
+            "--json",
+            "inspection",
+            "show",
+            ins,
+        ],
+    );
+    assert_eq!(shown["status"], "reviewed");
 }

@@ -66,9 +66,11 @@ pub enum Error {
     #[error("cannot {action} while {state}")]
     InvalidState { action: String, state: String },
 
-    /// Submitting with required answers or evidence missing; each entry is `item: what`.
-    #[error("{} thing(s) missing before submission, first: {}", missing.len(), missing.first().map(String::as_str).unwrap_or(""))]
-    Incomplete { missing: Vec<String> },
+    /// Submitting with required answers or evidence missing: every missing thing, by item.
+    #[error("{} thing(s) missing before submission{}", missing.len(), missing.first().map(|m| format!(", first: {}: {}", m.item, m.what.as_str())).unwrap_or_default())]
+    Incomplete {
+        missing: Vec<crate::inspection::Missing>,
+    },
 
     /// A lifecycle rule: e.g. the re-inspector must not be who rectified.
     #[error("not allowed: {0}")]

@@ -107,6 +107,10 @@ fn a_whole_inspection_from_template_to_review() {
     let Err(Error::Incomplete { missing }) = store.submit_inspection(&id) else {
         panic!("submitted incomplete")
     };
+    let missing: Vec<String> = missing
+        .iter()
+        .map(|m| format!("{}: {}", m.item, m.what.as_str()))
+        .collect();
     assert_eq!(
         missing,
         vec![
@@ -264,7 +268,7 @@ fn bad_answers_and_wrong_roles_are_typed_errors_and_change_nothing() {
     ));
     changed.version = 2;
     store.publish_template(&changed).unwrap();
-    assert_eq!(store.template("slab-rebar", 1).unwrap(), template());
+    assert_eq!(*store.template("slab-rebar", 1).unwrap(), template());
 }
 
 #[test]

@@ -55,7 +55,14 @@ fn create_update_and_read_back_after_reopen() {
     }
     let rows = store.list(&ListQuery::default()).unwrap();
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].status.as_deref(), Some("in_progress"));
+    // An inspection's listed status is the fold of its lifecycle events (none here), never a
+    // field that devices could overwrite.
+    assert_eq!(rows[0].status.as_deref(), Some("draft"));
+    assert_eq!(doc["status"], "in_progress");
+    assert_eq!(
+        rows[0].title.as_deref(),
+        Some("底板钢筋隐蔽验收 Floor-slab rebar")
+    );
     assert_eq!(rows[0].updated_by.as_deref(), Some("zhang"));
     assert_eq!(rows[0].updated_ms, common::T0 + 60_000);
     assert_eq!(rows[0].created_ms, common::T0);

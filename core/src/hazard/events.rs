@@ -60,6 +60,20 @@ pub enum HazardEventKind {
 }
 
 impl HazardEventKind {
+    /// The action as a verb phrase, for messages ("cannot re-inspect while ordered").
+    pub fn action(&self) -> &'static str {
+        match self {
+            HazardEventKind::Raised { .. } => "raise",
+            HazardEventKind::Graded { .. } => "grade",
+            HazardEventKind::RectificationOrdered { .. } => "order rectification",
+            HazardEventKind::RectificationSubmitted { .. } => "submit a rectification",
+            HazardEventKind::Reinspected { .. } => "re-inspect",
+            HazardEventKind::Escalated => "escalate",
+            HazardEventKind::Closed => "close",
+            HazardEventKind::WrittenOff => "write off",
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             HazardEventKind::Raised { .. } => "raised",

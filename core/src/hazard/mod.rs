@@ -21,7 +21,7 @@ use crate::access::Permission;
 use crate::checklist::Clause;
 use crate::error::{Error, Result};
 use crate::inspection::PhotoRef;
-use crate::model::{RecordId, RecordKind, RiskGrade};
+use crate::model::{RecordId, RecordKind, RiskGrade, Timestamp, User};
 use crate::store::Store;
 
 /// Where a hazard came from.
@@ -132,44 +132,25 @@ impl Store {
         self.create_hazard(&new, Some(source))
     }
 
+    /// Raises many hazards in one transaction (imports, patrol results entered in bulk).
+    pub fn raise_hazards(&self, hazards: &[NewHazard]) -> Result<Vec<RecordId>> {
+        let user = self.user().ok_or(Error::NoCurrentUser)?;
+        let now = self.now();
+        let fields = hazards
+            .iter()
+            .map(|new| hazard_fields(new, None, &user, now))
+            .collect::<Result<Vec<_>>>()?;
+        self.write(|w| {
+            fields
+                .iter()
+                .map(|f| w.create(RecordKind::Hazard, f))
+                .collect()
+        })
+    }
+
     fn create_hazard(&self, new: &NewHazard, source: Option<HazardSource>) -> Result<RecordId> {
         let user = self.user().ok_or(Error::NoCurrentUser)?;
-        user.require(&new.project, Permission::RaiseHazard)?;
-        if new.description.trim().is_empty() && new.title.trim().is_empty() {
-            return Err(Error::InvalidArgument(
-                "a hazard needs a title or a description".into(),
-            ));
-        }
-        let now = self.now();
-        let raised = HazardEvent {
-            id: RecordId::new().0,
-            kind: HazardEventKind::Raised {
-                grade: new.grade,
-                major: new.major,
-            },
-            by: user.id.clone(),
-            by_name: user.name.clone(),
-            at_ms: now.unix_ms,
-            offset_minutes: now.offset_minutes,
-            note: None,
-        };
-        let photos: serde_json::Map<String, Json> = new
-            .photos
-            .iter()
-            .map(|sha| {
-                (
-                    sha.clone(),
-                    json!({"sha256": sha, "by": user.id, "at_ms": now.unix_ms}),
-                )
-            })
-            .collect();
-        let fields = json!({
-            "project": new.project, "site": new.site, "location": new.location,
-            "title": new.title, "description": new.description,
-            "source": source,
-            "photos": photos,
-            "events": {raised.id.clone(): raised},
-        });
+        let fields = hazard_fields(new, source, &user, self.now())?;
         self.create(RecordKind::Hazard, &fields)
     }
 
@@ -244,7 +225,10 @@ impl Store {
             ));
         }
         let kind = HazardEventKind::RectificationSubmitted {
-            photos: photos.to_vec(),
+            photos: photos
+                .iter()
+                .map(|p| photo_hash(p))
+                .collect::<Result<Vec<_>>>()?,
         };
         self.hazard_event(id, Permission::SubmitRectification, kind, Some(note))
     }
@@ -316,7 +300,7 @@ impl Store {
         }
         if !events::applies(st, &kind) {
             return Err(Error::InvalidState {
-                action: kind.name().replace('_', " "),
+                action: kind.action().into(),
                 state: st.status.as_str().into(),
             });
         }
@@ -336,6 +320,58 @@ impl Store {
             e.insert("/events", &key, &serde_json::to_value(&event)?)
         })
     }
+}
+
+/// The genesis fields of a new hazard: what was found, and the `raised` event. Checks the role.
+fn hazard_fields(
+    new: &NewHazard,
+    source: Option<HazardSource>,
+    user: &User,
+    now: Timestamp,
+) -> Result<Json> {
+    user.require(&new.project, Permission::RaiseHazard)?;
+    if new.description.trim().is_empty() && new.title.trim().is_empty() {
+        return Err(Error::InvalidArgument(
+            "a hazard needs a title or a description".into(),
+        ));
+    }
+    let raised = HazardEvent {
+        id: RecordId::new().0,
+        kind: HazardEventKind::Raised {
+            grade: new.grade,
+            major: new.major,
+        },
+        by: user.id.clone(),
+        by_name: user.name.clone(),
+        at_ms: now.unix_ms,
+        offset_minutes: now.offset_minutes,
+        note: None,
+    };
+    let mut photos = serde_json::Map::new();
+    for sha in &new.photos {
+        let sha = photo_hash(sha)?;
+        photos.insert(
+            sha.clone(),
+            json!({"sha256": sha, "by": user.id, "at_ms": now.unix_ms}),
+        );
+    }
+    Ok(json!({
+        "project": new.project, "site": new.site, "location": new.location,
+        "title": new.title, "description": new.description,
+        "source": source,
+        "photos": photos,
+        "events": {raised.id.clone(): raised},
+    }))
+}
+
+/// A photo reference: a SHA-256 in hex, lowercased.
+fn photo_hash(sha256: &str) -> Result<String> {
+    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::InvalidArgument(format!(
+            "a photo is referenced by its SHA-256 in hex, not {sha256:?}"
+        )));
+    }
+    Ok(sha256.to_ascii_lowercase())
 }
 
 /// Events of a hydrated `events` map, in fold order.

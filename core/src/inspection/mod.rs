@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod progress;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use automerge::{Automerge, ReadDoc, Value};
 use serde::{Deserialize, Serialize};
@@ -108,7 +109,7 @@ impl Store {
         let user = self.user().ok_or(Error::NoCurrentUser)?;
         user.require(&new.project, Permission::CreateInspection)?;
         let template = match new.template_version {
-            Some(v) => self.template(&new.template_id, v)?,
+            Some(v) => (*self.template(&new.template_id, v)?).clone(),
             None => self
                 .templates()?
                 .into_iter()
@@ -117,7 +118,7 @@ impl Store {
                     Error::InvalidArgument(format!("no template {}", new.template_id))
                 })?,
         };
-        let r = self.store_template(&template)?;
+        let r = self.pin_template(&template)?;
         // Genesis: one map per item (with its photos map), so devices only ever write into them.
         let answers: serde_json::Map<String, Json> = template
             .items()
@@ -158,21 +159,21 @@ impl Store {
         value: &Json,
         note: Option<&str>,
     ) -> Result<AnswerOutcome> {
-        let (ins, template) = self.editable_inspection(id, Permission::AnswerInspection)?;
+        // Only what answering needs (not the whole inspection): this is the hot path.
+        let (project, status, tref, mut values) = self.read(id, answer_context)?;
+        let user = self.user().ok_or(Error::NoCurrentUser)?;
+        user.require(&project, Permission::AnswerInspection)?;
+        if !status.editable() {
+            return Err(Error::InvalidState {
+                action: "change the inspection".into(),
+                state: status.as_str().into(),
+            });
+        }
+        let template = self.template(&tref.id, tref.version)?;
         let item = template.item(item_id).ok_or_else(|| Error::UnknownItem {
             item: item_id.into(),
         })?;
         answer::check(item, value)?;
-        let mut values: HashMap<String, Json> = ins
-            .answers
-            .iter()
-            .filter_map(|(k, a)| {
-                a.value
-                    .clone()
-                    .filter(|v| !v.is_null())
-                    .map(|v| (k.clone(), v))
-            })
-            .collect();
         let mut visibility = Visibility::new(&template, &values);
         let was: HashSet<String> = visibility.visible_items().map(str::to_owned).collect();
         if value.is_null() {
@@ -190,7 +191,8 @@ impl Store {
                 e.set(&format!("{base}/note"), note)?;
             }
             e.set(&format!("{base}/by"), user.id.as_str())?;
-            e.set(&format!("{base}/at_ms"), now.unix_ms)
+            e.set(&format!("{base}/at_ms"), now.unix_ms)?;
+            mark_started(e, &user.id, now.unix_ms)
         })?;
         let failed = answer::is_failure(item, value);
         let (shown, hidden) = changed.into_iter().partition(|i| !was.contains(i));
@@ -216,11 +218,17 @@ impl Store {
         let user = self.user().ok_or(Error::NoCurrentUser)?;
         let now = self.now();
         let map = format!("/answers{}/photos", crate::doc::path::format(&[item_id]));
+        let sha256 = sha256.to_ascii_lowercase();
         self.update(id, &format!("photo for {item_id}"), |e| {
             if e.get(&format!("{map}/{sha256}"))?.is_some() {
                 return Ok(()); // the same photo twice is one photo
             }
-            e.insert(&map, &sha256.to_ascii_lowercase(), &json!({"sha256": sha256.to_ascii_lowercase(), "by": user.id, "at_ms": now.unix_ms}))
+            e.insert(
+                &map,
+                &sha256,
+                &json!({"sha256": sha256, "by": user.id, "at_ms": now.unix_ms}),
+            )?;
+            mark_started(e, &user.id, now.unix_ms)
         })
     }
 
@@ -262,7 +270,8 @@ impl Store {
                     "at_ms": now.unix_ms, "offset_minutes": now.offset_minutes,
                 }),
             )?;
-            e.set_bytes(&format!("/signatures/{key}/image"), image.to_vec())
+            e.set_bytes(&format!("/signatures/{key}/image"), image.to_vec())?;
+            mark_started(e, &user.id, now.unix_ms)
         })
     }
 
@@ -271,12 +280,7 @@ impl Store {
         let (ins, _) = self.editable_inspection(id, Permission::SubmitInspection)?;
         if !ins.progress.missing.is_empty() {
             return Err(Error::Incomplete {
-                missing: ins
-                    .progress
-                    .missing
-                    .iter()
-                    .map(|m| format!("{}: {}", m.item, m.what.as_str()))
-                    .collect(),
+                missing: ins.progress.missing.clone(),
             });
         }
         self.add_inspection_event(id, InspectionEventKind::Submitted, None)?;
@@ -336,7 +340,7 @@ impl Store {
         &self,
         id: &RecordId,
         permission: Permission,
-    ) -> Result<(Inspection, Template)> {
+    ) -> Result<(Inspection, Arc<Template>)> {
         let ins = self.inspection(id)?;
         let user = self.user().ok_or(Error::NoCurrentUser)?;
         user.require(&ins.project, permission)?;
@@ -376,9 +380,7 @@ fn read(doc: &Automerge, id: &RecordId) -> Result<Inspection> {
         })
         .unwrap_or_default();
     lifecycle::sort(&mut events);
-    let any_answer = answers
-        .values()
-        .any(|a| a.value.as_ref().is_some_and(|v| !v.is_null()) || !a.photos.is_empty());
+    let any_answer = root["started"].as_object().is_some_and(|m| !m.is_empty());
     let status = lifecycle::fold(&events, any_answer);
     let signatures = root["signatures"]
         .as_object()
@@ -462,6 +464,56 @@ fn amended_items(doc: &Automerge) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// Records that `user` has started work on the inspection (once per user; concurrent first
+/// answers by different users never touch the same key). "In progress" derives from it.
+fn mark_started(e: &mut crate::doc::Edit<'_>, user: &str, now_ms: i64) -> Result<()> {
+    if e.get(&crate::doc::path::format(&["started", user]))?
+        .is_none()
+    {
+        e.insert("/started", user, &json!(now_ms))?;
+    }
+    Ok(())
+}
+
+/// Project, status, template and answer values of an inspection, read without hydrating it.
+fn answer_context(
+    doc: &Automerge,
+) -> Result<(String, InspectionStatus, TemplateRef, HashMap<String, Json>)> {
+    let text = |key: &str| match doc.get(automerge::ROOT, key) {
+        Ok(Some((Value::Scalar(s), _))) => s.as_str().map(str::to_owned),
+        _ => None,
+    };
+    if text("kind").as_deref() != Some("inspection") {
+        return Err(Error::InvalidArgument(
+            "the record is not an inspection".into(),
+        ));
+    }
+    let template = match get_obj(doc, &automerge::ROOT, "template") {
+        Some((_, t)) => serde_json::from_value(crate::doc::json::hydrate(doc, &t)?)?,
+        None => {
+            return Err(Error::InvalidArgument(
+                "the inspection names no template".into(),
+            ));
+        }
+    };
+    let mut values = HashMap::new();
+    if let Some((_, answers)) = get_obj(doc, &automerge::ROOT, "answers")
+        && let Json::Object(items) = crate::doc::json::hydrate(doc, &answers)?
+    {
+        for (item, mut a) in items {
+            if let Some(v) = a.get_mut("value").map(Json::take).filter(|v| !v.is_null()) {
+                values.insert(item, v);
+            }
+        }
+    }
+    Ok((
+        text("project").unwrap_or_default(),
+        status_of(doc),
+        template,
+        values,
+    ))
+}
+
 /// The status alone, cheaply (for the list projection): the events map, and answers only until
 /// the first answered item.
 pub fn status_of(doc: &Automerge) -> InspectionStatus {
@@ -477,14 +529,8 @@ pub fn status_of(doc: &Automerge) -> InspectionStatus {
         }
     }
     lifecycle::sort(&mut events);
-    let any_answer = get_obj(doc, &automerge::ROOT, "answers").is_some_and(|(_, answers)| {
-        doc.keys(&answers).any(|item| {
-            get_obj(doc, &answers, &item).is_some_and(|(_, a)| {
-                matches!(doc.get(&a, "value"), Ok(Some((Value::Scalar(v), _))) if !v.is_null())
-                    || get_obj(doc, &a, "photos").is_some_and(|(_, p)| doc.length(&p) > 0)
-            })
-        })
-    });
+    let any_answer =
+        get_obj(doc, &automerge::ROOT, "started").is_some_and(|(_, m)| doc.length(&m) > 0);
     lifecycle::fold(&events, any_answer)
 }
 

@@ -83,6 +83,9 @@ pub struct Store {
     user: RwLock<Option<User>>,
     clock: Arc<dyn Clock>,
     actor: ActorId,
+    /// Parsed template versions (immutable once published).
+    template_cache:
+        Mutex<std::collections::HashMap<(String, u32), Arc<crate::checklist::Template>>>,
 }
 
 impl Store {
@@ -122,6 +125,7 @@ impl Store {
             user: RwLock::new(None),
             clock: options.clock,
             actor,
+            template_cache: Mutex::new(Default::default()),
         };
         store.rebuild_projections_if_stale()?;
         tracing::debug!("store opened");

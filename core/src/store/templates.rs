@@ -2,6 +2,8 @@
 //! against the exact template version it was created from. A published (id, version) never
 //! changes: publishing different content under it is refused.
 
+use std::sync::Arc;
+
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +37,28 @@ impl Store {
         let user = self.user().ok_or(Error::NoCurrentUser)?;
         user.require("*", Permission::PublishTemplate)?;
         self.store_template(template)
+    }
+
+    /// The reference to pin a record to: the stored one if this version is already stored
+    /// (validated and hashed when it was), else stores it first.
+    pub(crate) fn pin_template(&self, template: &Template) -> Result<TemplateRef> {
+        let stored: Option<String> = self.with_writer_conn(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT hash FROM templates WHERE id = ?1 AND version = ?2",
+                    params![template.id, template.version],
+                    |row| row.get(0),
+                )
+                .optional()?)
+        })?;
+        match stored {
+            Some(hash) => Ok(TemplateRef {
+                id: template.id.clone(),
+                version: template.version,
+                hash,
+            }),
+            None => self.store_template(template),
+        }
     }
 
     /// Stores a template version, idempotently; refuses different content under a published
@@ -77,8 +101,27 @@ impl Store {
         Ok(r)
     }
 
-    /// A template version: published ones first, then the built-in templates.
-    pub fn template(&self, id: &str, version: u32) -> Result<Template> {
+    /// A template version: published ones first, then the built-in templates. Versions are
+    /// immutable, so they are parsed once and cached.
+    pub fn template(&self, id: &str, version: u32) -> Result<Arc<Template>> {
+        let key = (id.to_owned(), version);
+        if let Some(t) = self
+            .template_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(t.clone());
+        }
+        let t = Arc::new(self.load_template(id, version)?);
+        self.template_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, t.clone());
+        Ok(t)
+    }
+
+    fn load_template(&self, id: &str, version: u32) -> Result<Template> {
         let stored: Option<String> = self.with_writer_conn(|conn| {
             Ok(conn
                 .query_row(

@@ -1,0 +1,196 @@
+//! `offgrid bench domain`: the domain operations an inspector feels.
+//!
+//! 1. Instantiate an inspection from a 200-item template (`domain.instantiate_200_ms`, p50).
+//! 2. One answer on a 500-item template with 200 visibility conditions, including the
+//!    re-evaluation and the commit (`domain.answer_500_p50_ms`, and p99).
+//! 3. The hazard register over N hazards (default 10,000): filtered by project and overdue,
+//!    sorted by grade, first page, with counts by status and grade (`domain.register_10k_ms`).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, ensure};
+use offgrid_core::checklist::{Template, parse};
+use offgrid_core::hazard::{NewHazard, RectificationOrder, RegisterQuery};
+use offgrid_core::inspection::NewInspection;
+use offgrid_core::{Clock, FixedClock, ListSort, RiskGrade, Role, Store, StoreOptions, User};
+use serde_json::{Value as Json, json};
+
+use super::{emit, percentile_ms};
+
+const RUNS: usize = 50;
+const ANSWERS: usize = 200;
+const DAY: i64 = 86_400_000;
+
+pub fn run(dir: Option<&Path>, hazards: usize) -> Result<()> {
+    let tmp = match dir {
+        Some(d) => tempfile::Builder::new()
+            .prefix("offgrid-bench-")
+            .tempdir_in(d),
+        None => tempfile::Builder::new().prefix("offgrid-bench-").tempdir(),
+    }
+    .context("cannot create the benchmark directory")?;
+    super::warn_if_tmpfs(tmp.path());
+    let clock = Arc::new(FixedClock::new(1_764_300_000_000, 480));
+    let store = Store::open_with(
+        tmp.path().join("domain.db"),
+        StoreOptions {
+            clock: clock.clone(),
+            ..Default::default()
+        },
+    )?;
+    store.set_user(User::new("bench", "Bench").with_role("*", Role::Admin));
+
+    // 1. Instantiate a 200-item inspection.
+    let t200 = template("bench-200", 200, 0)?;
+    store.publish_template(&t200)?;
+    let new = |id: &str| NewInspection {
+        template_id: id.into(),
+        template_version: Some(1),
+        project: "p1".into(),
+        site: "B1".into(),
+        title: None,
+    };
+    let mut times = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        store.create_inspection(&new("bench-200"))?;
+        times.push(start.elapsed());
+    }
+    emit(
+        "domain.instantiate_200_ms",
+        percentile_ms(&times, 50.0),
+        "ms",
+    )?;
+
+    // 2. Answers on a 500-item template with 200 conditions.
+    let t500 = template("bench-500", 500, 200)?;
+    store.publish_template(&t500)?;
+    let id = store.create_inspection(&new("bench-500"))?;
+    let mut times: Vec<Duration> = Vec::with_capacity(ANSWERS);
+    let mut shown = 0;
+    for i in 0..ANSWERS {
+        // Gate items (which conditions read) and plain ones, pass and fail.
+        let item = format!("i{}", (i * 7) % 300);
+        let value = if i % 3 == 0 { "fail" } else { "pass" };
+        let start = Instant::now();
+        let out = store.answer(&id, &item, &json!(value), None)?;
+        times.push(start.elapsed());
+        shown += out.shown.len();
+    }
+    ensure!(
+        shown > 0,
+        "no answer changed visibility: the benchmark template lost its conditions"
+    );
+    emit(
+        "domain.answer_500_p50_ms",
+        percentile_ms(&times, 50.0),
+        "ms",
+    )?;
+    emit(
+        "domain.answer_500_p99_ms",
+        percentile_ms(&times, 99.0),
+        "ms",
+    )?;
+
+    // 3. The register over many hazards.
+    let grades = [
+        RiskGrade::Red,
+        RiskGrade::Orange,
+        RiskGrade::Yellow,
+        RiskGrade::Blue,
+    ];
+    for start in (0..hazards).step_by(500) {
+        let batch: Vec<NewHazard> = (start..(start + 500).min(hazards))
+            .map(|i| NewHazard {
+                project: format!("p{}", i % 4),
+                site: format!("{}号楼", i % 9 + 1),
+                location: "B1".into(),
+                title: format!("隐患 {i}"),
+                description: ["底板渗水", "疏散通道堵塞", "电动车充电", "应急照明损坏"][i % 4]
+                    .into(),
+                grade: Some(grades[i % 4]),
+                major: false,
+                photos: Vec::new(),
+            })
+            .collect();
+        let ids = store.raise_hazards(&batch)?;
+        // One in ten gets a rectification order, half of those already past their deadline.
+        for (n, id) in ids.iter().enumerate().filter(|(n, _)| n % 10 == 0) {
+            let deadline = clock.now().unix_ms + if n % 20 == 0 { -DAY } else { 7 * DAY };
+            store.order_rectification(
+                id,
+                &RectificationOrder {
+                    unit: "施工单位".into(),
+                    person: "chen".into(),
+                    person_name: "陈工".into(),
+                    deadline_ms: deadline,
+                    measures: "整改".into(),
+                },
+            )?;
+        }
+    }
+    let query = RegisterQuery {
+        project: Some("p0".into()),
+        overdue: true,
+        sort: ListSort::Grade,
+        limit: Some(100),
+        ..Default::default()
+    };
+    let mut times = Vec::with_capacity(RUNS);
+    let mut rows = 0;
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        let reg = store.register(&query)?;
+        times.push(start.elapsed());
+        rows = reg.rows.len() + reg.by_status.len();
+    }
+    ensure!(
+        hazards < 100 || rows > 0,
+        "the register query matched nothing"
+    );
+    emit("domain.register_hazards", hazards, "hazards")?;
+    emit("domain.register_10k_ms", percentile_ms(&times, 50.0), "ms")?;
+    let all = RegisterQuery {
+        sort: ListSort::Grade,
+        limit: Some(100),
+        ..Default::default()
+    };
+    let mut times = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        store.register(&all)?;
+        times.push(start.elapsed());
+    }
+    emit(
+        "domain.register_all_10k_ms",
+        percentile_ms(&times, 50.0),
+        "ms",
+    )?;
+    Ok(())
+}
+
+/// A template of `items` pass/fail items, `conditions` of which show only when an earlier
+/// "gate" item (one of the first 100) failed.
+fn template(id: &str, items: usize, conditions: usize) -> Result<Template> {
+    let text = |s: String| json!({"zh-CN": format!("检查项 {s}"), "en": format!("Item {s}")});
+    let list: Vec<Json> = (0..items)
+        .map(|i| {
+            let mut item =
+                json!({"id": format!("i{i}"), "type": "pass_fail", "text": text(i.to_string())});
+            if i >= items - conditions {
+                item["visible_if"] =
+                    json!({"op": "eq", "item": format!("i{}", i % 100), "value": "fail"});
+            }
+            item
+        })
+        .collect();
+    let sections: Vec<Json> = list
+        .chunks(50)
+        .enumerate()
+        .map(|(s, chunk)| json!({"id": format!("s{s}"), "title": text(format!("section {s}")), "items": chunk}))
+        .collect();
+    let t = json!({"id": id, "version": 1, "title": text(id.to_owned()), "purpose": "patrol", "sections": sections});
+    Ok(parse(&t.to_string())?)
+}
