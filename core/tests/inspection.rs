@@ -349,3 +349,29 @@ fn two_devices_offline_on_one_inspection() {
         );
     }
 }
+
+#[test]
+fn answering_after_a_merge_sees_the_merged_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _) = open_as(&dir.path().join("a.db"), "zhang");
+    let (b, _) = open_as(&dir.path().join("b.db"), "li");
+    let id = new_inspection(&a);
+    b.publish_template(&template()).unwrap();
+    let sync = |from: &Store, to: &Store| {
+        let heads = to.heads(&id).unwrap_or_default();
+        for c in from.changes_since(&id, &heads).unwrap() {
+            to.apply_changes(&id, &c).unwrap();
+        }
+    };
+    sync(&a, &b);
+    // A answers (its answering state is now cached), then B's answer arrives.
+    a.answer(&id, "spacing", &json!("pass"), None).unwrap();
+    let out = b.answer(&id, "sill", &json!("removable"), None).unwrap();
+    assert_eq!(out.shown, vec!["sill-stored"]);
+    sync(&b, &a);
+    // On A the conditional item is visible now; changing the gate hides it again.
+    let out = a.answer(&id, "sill", &json!("fixed"), None).unwrap();
+    assert_eq!(out.hidden, vec!["sill-stored"]);
+    let out = a.answer(&id, "sill", &json!("removable"), None).unwrap();
+    assert_eq!(out.shown, vec!["sill-stored"]);
+}

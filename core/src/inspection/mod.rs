@@ -159,43 +159,79 @@ impl Store {
         value: &Json,
         note: Option<&str>,
     ) -> Result<AnswerOutcome> {
-        // Only what answering needs (not the whole inspection): this is the hot path.
-        let (project, status, tref, mut values) = self.read(id, answer_context)?;
+        // The hot path. What answering needs (project, status, template, values, visibility) is
+        // kept per inspection while the document's heads are unchanged, so an answer evaluates
+        // only the conditions that read it; any other change (a merge) rebuilds it.
+        let heads = self.heads(id)?;
+        let cached = self.answer_states().remove(id).filter(|s| s.heads == heads);
+        let mut state = match cached {
+            Some(s) => s,
+            None => {
+                let (project, status, template, values) = self.read(id, answer_context)?;
+                let t = self.template(&template.id, template.version)?;
+                let visibility = Visibility::new(&t, &values);
+                AnswerState {
+                    heads,
+                    project,
+                    status,
+                    template: t,
+                    values,
+                    visibility,
+                }
+            }
+        };
         let user = self.user().ok_or(Error::NoCurrentUser)?;
-        user.require(&project, Permission::AnswerInspection)?;
-        if !status.editable() {
+        user.require(&state.project, Permission::AnswerInspection)?;
+        if !state.status.editable() {
             return Err(Error::InvalidState {
                 action: "change the inspection".into(),
-                state: status.as_str().into(),
+                state: state.status.as_str().into(),
             });
         }
-        let template = self.template(&tref.id, tref.version)?;
+        let template = state.template.clone();
         let item = template.item(item_id).ok_or_else(|| Error::UnknownItem {
             item: item_id.into(),
         })?;
         answer::check(item, value)?;
-        let mut visibility = Visibility::new(&template, &values);
-        let was: HashSet<String> = visibility.visible_items().map(str::to_owned).collect();
-        if value.is_null() {
-            values.remove(item_id);
-        } else {
-            values.insert(item_id.to_owned(), value.clone());
-        }
-        let changed = visibility.answer_changed(item_id, &values).changed;
-        let user = self.user().ok_or(Error::NoCurrentUser)?;
         let now = self.now();
         let base = format!("/answers{}", crate::doc::path::format(&[item_id]));
-        self.update(id, &format!("answer {item_id}"), |e| {
-            e.replace(&format!("{base}/value"), value)?;
-            if let Some(note) = note {
-                e.set(&format!("{base}/note"), note)?;
-            }
-            e.set(&format!("{base}/by"), user.id.as_str())?;
-            e.set(&format!("{base}/at_ms"), now.unix_ms)?;
-            mark_started(e, &user.id, now.unix_ms)
+        // The heads are read in the same transaction, so no other write can slip in between.
+        let new_heads = self.write(|w| {
+            w.update(id, &format!("answer {item_id}"), |e| {
+                e.replace(&format!("{base}/value"), value)?;
+                if let Some(note) = note {
+                    e.set(&format!("{base}/note"), note)?;
+                }
+                e.set(&format!("{base}/by"), user.id.as_str())?;
+                e.set(&format!("{base}/at_ms"), now.unix_ms)?;
+                mark_started(e, &user.id, now.unix_ms)
+            })?;
+            w.heads(id)
         })?;
+        if value.is_null() {
+            state.values.remove(item_id);
+        } else {
+            state.values.insert(item_id.to_owned(), value.clone());
+        }
+        let changed = state
+            .visibility
+            .answer_changed(item_id, &state.values)
+            .changed;
+        let (shown, hidden) = changed
+            .into_iter()
+            .partition(|i| state.visibility.is_visible(i));
+        state.status = match state.status {
+            InspectionStatus::Draft => InspectionStatus::InProgress,
+            s => s,
+        };
+        state.heads = new_heads;
+        let mut states = self.answer_states();
+        if states.len() >= ANSWER_STATES {
+            states.clear();
+        }
+        states.insert(id.clone(), state);
+        drop(states);
         let failed = answer::is_failure(item, value);
-        let (shown, hidden) = changed.into_iter().partition(|i| !was.contains(i));
         Ok(AnswerOutcome {
             failed,
             raises_hazard: item.raises_hazard.filter(|_| failed),
@@ -462,6 +498,19 @@ fn amended_items(doc: &Automerge) -> Result<Vec<String>> {
         }
     }
     Ok(out)
+}
+
+/// How many inspections keep their answering state in memory (a handful are open at once).
+const ANSWER_STATES: usize = 8;
+
+/// What answering an inspection needs, valid while the document's heads are `heads`.
+pub(crate) struct AnswerState {
+    heads: Vec<String>,
+    project: String,
+    status: InspectionStatus,
+    template: Arc<Template>,
+    values: HashMap<String, Json>,
+    visibility: Visibility,
 }
 
 /// Records that `user` has started work on the inspection (once per user; concurrent first

@@ -83,6 +83,8 @@ pub struct Store {
     user: RwLock<Option<User>>,
     clock: Arc<dyn Clock>,
     actor: ActorId,
+    /// Per open inspection, what answering needs (see `inspection::Store::answer`).
+    answer_states: Mutex<std::collections::HashMap<RecordId, crate::inspection::AnswerState>>,
     /// Parsed template versions (immutable once published).
     template_cache:
         Mutex<std::collections::HashMap<(String, u32), Arc<crate::checklist::Template>>>,
@@ -126,6 +128,7 @@ impl Store {
             clock: options.clock,
             actor,
             template_cache: Mutex::new(Default::default()),
+            answer_states: Mutex::new(Default::default()),
         };
         store.rebuild_projections_if_stale()?;
         tracing::debug!("store opened");
@@ -348,6 +351,12 @@ impl Store {
         f: impl FnOnce(&Connection) -> Result<R>,
     ) -> Result<R> {
         f(&self.lock().conn)
+    }
+
+    pub(crate) fn answer_states(
+        &self,
+    ) -> MutexGuard<'_, std::collections::HashMap<RecordId, crate::inspection::AnswerState>> {
+        self.answer_states.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

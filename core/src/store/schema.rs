@@ -87,6 +87,11 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (id, version)
     );
     "#,
+    // 4: the hazard register: counts by status and grade, most severe first.
+    r#"
+    CREATE INDEX records_by_kind_status ON records(kind, status);
+    CREATE INDEX records_by_kind_grade ON records(kind, grade, due_ms);
+    "#,
 ];
 
 pub const CURRENT_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -112,6 +112,13 @@ impl<'a> Writer<'a> {
         Ok(out)
     }
 
+    /// The record's heads as this transaction leaves them (hex).
+    pub fn heads(&mut self, id: &RecordId) -> Result<Vec<String>> {
+        self.touched.push(id.clone());
+        let entry = load_entry(&self.tx, self.cache, self.actor, id)?;
+        Ok(hex(&entry.doc.get_heads()))
+    }
+
     /// Merges automerge changes from another device (one change or many, concatenated, as
     /// [`super::Store::changes_since`] returns them). Idempotent and order-independent: duplicates
     /// are ignored, and changes whose dependencies are missing are kept until they arrive.
