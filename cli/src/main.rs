@@ -161,6 +161,11 @@ enum TemplateCommand {
     },
     /// Print the JSON Schema of the template format.
     Schema,
+    /// Publish (import) a template file into --db: validated, then immutable (id + version).
+    Publish {
+        /// The template JSON file.
+        path: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -296,7 +301,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(BenchCommand::Domain { dir, hazards }) => {
             bench::domain::run(dir.as_deref(), hazards)?
         }
-        Command::Template(TemplateCommand::List) => template::list(ctx.json)?,
+        Command::Template(TemplateCommand::List) => {
+            let store = ctx.db.exists().then(|| ctx.open_existing()).transpose()?;
+            template::list(store.as_ref(), ctx.json)?
+        }
+        Command::Template(TemplateCommand::Publish { path }) => {
+            template::publish(&ctx.open_or_create()?, &path, ctx.json)?
+        }
         Command::Template(TemplateCommand::Show { id, file }) => {
             template::show(id.as_deref(), file.as_deref())?
         }

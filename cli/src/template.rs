@@ -1,6 +1,6 @@
-//! The template commands: list the built-in checklist templates, show one (or a file) as JSON,
-//! validate a template file with every problem at its JSON path, print the JSON Schema. None of
-//! them opens a database.
+//! The template commands: list the templates (built-in, plus those published in `--db` when it
+//! exists), show one (or a file) as JSON, validate a template file with every problem at its JSON
+//! path, publish (import) a file into the database, print the JSON Schema.
 
 use std::io::Write;
 use std::path::Path;
@@ -38,9 +38,12 @@ impl<'a> Summary<'a> {
     }
 }
 
-/// The built-in templates: id, version, purpose, item count and title.
-pub fn list(json: bool) -> Result<()> {
-    let templates = builtin::all().context("a built-in template is broken")?;
+/// The newest version of every template: built-in, and published in the store if given.
+pub fn list(store: Option<&offgrid_core::Store>, json: bool) -> Result<()> {
+    let templates = match store {
+        Some(store) => store.templates().context("cannot read the templates")?,
+        None => builtin::all().context("a built-in template is broken")?,
+    };
     let rows: Vec<Summary> = templates.iter().map(Summary::of).collect();
     let mut out = std::io::stdout().lock();
     if json {
@@ -147,6 +150,21 @@ fn issues(text: &str, err: CoreError) -> Result<Vec<TemplateIssue>> {
 /// The JSON Schema of the template format.
 pub fn schema() -> Result<()> {
     output::json(&mut std::io::stdout().lock(), &checklist::json_schema())
+}
+
+/// Publishes (imports) a template file into the store: validated, then immutable under its id
+/// and version. Publishing the same content again is a no-op; other content under a published
+/// version is refused.
+pub fn publish(store: &offgrid_core::Store, path: &Path, json: bool) -> Result<()> {
+    let template = checklist::parse(&read(path)?)
+        .with_context(|| format!("{} is not a valid template", path.display()))?;
+    let r = store.publish_template(&template)?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        return output::json(&mut out, &r);
+    }
+    writeln!(out, "published {} v{} (hash {})", r.id, r.version, r.hash)?;
+    Ok(())
 }
 
 fn read(path: &Path) -> Result<String> {

@@ -819,3 +819,56 @@ fn demo_day_ends_with_an_overdue_and_a_returned_hazard() {
     );
     assert_eq!(shown["status"], "reviewed");
 }
+
+#[test]
+fn template_publish_is_immutable_per_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let template = serde_json::json!({
+        "id": "site-walk", "version": 1, "purpose": "patrol",
+        "title": {"zh-CN": "现场巡查", "en": "Site walk"},
+        "sections": [{"id": "s", "title": {"zh-CN": "消防", "en": "Fire"}, "items": [
+            {"id": "exits", "type": "pass_fail", "text": {"zh-CN": "疏散通道畅通", "en": "Exits clear"}}]}]
+    });
+    std::fs::write(d.join("walk.json"), template.to_string()).unwrap();
+    let published = json(
+        d,
+        &["--db", "t.db", "--json", "template", "publish", "walk.json"],
+    );
+    assert_eq!(published["id"], "site-walk");
+    assert_eq!(published["hash"].as_str().unwrap().len(), 64);
+    // Publishing the same content again is fine; other content under version 1 is refused.
+    ok(d, &["--db", "t.db", "template", "publish", "walk.json"]);
+    let mut changed = template.clone();
+    changed["title"]["en"] = "Site walk (changed)".into();
+    std::fs::write(d.join("walk2.json"), changed.to_string()).unwrap();
+    let err = fails(d, &["--db", "t.db", "template", "publish", "walk2.json"]);
+    assert!(err.contains("already published"), "{err}");
+    // The list shows it beside the built-ins; an inspection can be made from it.
+    let list = json(d, &["--db", "t.db", "--json", "template", "list"]);
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"site-walk") && ids.contains(&"rf-stage-inspection"),
+        "{ids:?}"
+    );
+    ok(
+        d,
+        &[
+            "--db",
+            "t.db",
+            "--project",
+            "p1",
+            "inspection",
+            "create",
+            "--template",
+            "site-walk",
+            "--site",
+            "A",
+        ],
+    );
+}
