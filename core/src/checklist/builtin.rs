@@ -30,7 +30,26 @@ pub const FILES: [(&str, &str); 4] = [
 /// Every built-in template, parsed and validated, in [`FILES`] order. An error names the file,
 /// e.g. `stage-inspection.json: $.sections[0].items[2].id`.
 pub fn all() -> Result<Vec<Template>> {
-    FILES.iter().map(|(name, json)| load(name, json)).collect()
+    // Parsed once per process: they are compiled in and never change.
+    static PARSED: std::sync::OnceLock<std::result::Result<Vec<Template>, (String, String)>> =
+        std::sync::OnceLock::new();
+    let parsed = PARSED.get_or_init(|| {
+        FILES
+            .iter()
+            .map(|(name, json)| load(name, json))
+            .collect::<Result<Vec<_>>>()
+            .map_err(|e| match e {
+                Error::Template { path, reason } => (path, reason),
+                e => (String::new(), e.to_string()),
+            })
+    });
+    match parsed {
+        Ok(all) => Ok(all.clone()),
+        Err((path, reason)) => Err(Error::Template {
+            path: path.clone(),
+            reason: reason.clone(),
+        }),
+    }
 }
 
 /// The built-in template with this id, if there is one.
