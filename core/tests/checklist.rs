@@ -380,3 +380,68 @@ fn the_json_schema_describes_the_format() {
         assert!(text.contains(word), "schema lacks {word}");
     }
 }
+
+#[test]
+fn wrong_field_types_and_bad_conditions_are_reported_where_they_are() {
+    let cases: Vec<(Json, &str, &str)> = vec![
+        (
+            template(vec![item("n", json!({"type": "number", "min": "25"}))]),
+            "$.sections[0].items[0].min",
+            "expected a number",
+        ),
+        (
+            template(vec![item("p", json!({"type": "photo", "min_count": -1}))]),
+            "$.sections[0].items[0].min_count",
+            "whole number",
+        ),
+        (
+            template(vec![item(
+                "a",
+                json!({"type": "pass_fail", "required": "yes"}),
+            )]),
+            "$.sections[0].items[0].required",
+            "boolean",
+        ),
+        (
+            template(vec![
+                item("a", json!({"type": "pass_fail"})),
+                item(
+                    "b",
+                    json!({"type": "pass_fail",
+                "visible_if": {"op": "all", "all": [{"op": "answered", "item": "a"}, {"op": "equals", "item": "a", "value": "pass"}]}}),
+                ),
+            ]),
+            "$.sections[0].items[1].visible_if.all[1].op",
+            "unknown operator \"equals\"",
+        ),
+        (
+            template(vec![
+                item("a", json!({"type": "number"})),
+                item(
+                    "b",
+                    json!({"type": "pass_fail",
+                "visible_if": {"op": "not", "not": {"op": "gt", "item": "a", "value": "3"}}}),
+                ),
+            ]),
+            "$.sections[0].items[1].visible_if.not.value",
+            "compares with a number",
+        ),
+        (
+            template(vec![
+                item("a", json!({"type": "pass_fail"})),
+                item(
+                    "b",
+                    json!({"type": "pass_fail",
+                "visible_if": {"op": "eq", "item": "a"}}),
+                ),
+            ]),
+            "$.sections[0].items[1].visible_if",
+            "needs `value`",
+        ),
+    ];
+    for (t, path, reason) in cases {
+        let (p, r) = err_of(&t);
+        assert_eq!(p, path, "reason was {r}");
+        assert!(r.contains(reason), "{p}: {r:?} should mention {reason:?}");
+    }
+}

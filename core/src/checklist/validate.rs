@@ -28,7 +28,7 @@ impl std::fmt::Display for TemplateIssue {
 /// Parses and validates a template. Errors name the first problem's path and reason.
 pub fn parse(json: &str) -> Result<Template> {
     if let Ok(raw) = serde_json::from_str::<Json>(json)
-        && let Some(issue) = unknown_item_fields(&raw)
+        && let Some(issue) = raw_item_issues(&raw)
     {
         return Err(Error::Template {
             path: issue.path,
@@ -52,31 +52,124 @@ pub fn parse(json: &str) -> Result<Template> {
     Ok(template)
 }
 
-/// The first item field that neither items nor the item's type know (typos such as `requierd`
-/// would otherwise be ignored silently).
-fn unknown_item_fields(raw: &Json) -> Option<TemplateIssue> {
+/// Checks item fields and conditions on the raw JSON, before serde: serde cannot report paths
+/// inside flattened or internally tagged values, so without this a wrong field type or an
+/// unknown condition operator would be reported only at the item. Returns the first problem.
+fn raw_item_issues(raw: &Json) -> Option<TemplateIssue> {
     let sections = raw.get("sections")?.as_array()?;
     for (s, section) in sections.iter().enumerate() {
         let Some(items) = section.get("items").and_then(Json::as_array) else {
             continue;
         };
         for (i, item) in items.iter().enumerate() {
+            let path = format!("$.sections[{s}].items[{i}]");
             let Some(fields) = item.as_object() else {
                 continue;
             };
             let type_name = fields.get("type").and_then(Json::as_str).unwrap_or("");
-            if let Some(unknown) = fields.keys().find(|k| {
-                !ITEM_FIELDS.contains(&k.as_str())
-                    && !ItemKind::fields(type_name).contains(&k.as_str())
-            }) {
-                return Some(TemplateIssue {
-                    path: format!("$.sections[{s}].items[{i}]"),
-                    reason: format!("unknown field `{unknown}` for an item of type {type_name:?}"),
-                });
+            for (key, value) in fields {
+                if !ITEM_FIELDS.contains(&key.as_str())
+                    && !ItemKind::fields(type_name).contains(&key.as_str())
+                {
+                    return Some(TemplateIssue {
+                        path,
+                        reason: format!("unknown field `{key}` for an item of type {type_name:?}"),
+                    });
+                }
+                let expected = match key.as_str() {
+                    "id" | "type" | "raises_hazard" | "unit" | "code" => "string",
+                    "required" | "multiline" => "boolean",
+                    "weight" | "min" | "max" => "number",
+                    "min_count" => "whole number",
+                    "options" => "array",
+                    _ => "object",
+                };
+                let fits = match expected {
+                    "string" => value.is_string(),
+                    "boolean" => value.is_boolean(),
+                    "number" => value.is_number(),
+                    "whole number" => value.is_u64(),
+                    "array" => value.is_array(),
+                    _ => value.is_object(),
+                };
+                if !fits {
+                    return Some(TemplateIssue {
+                        path: format!("{path}.{key}"),
+                        reason: format!("expected a {expected}, got {value}"),
+                    });
+                }
+            }
+            if let Some(cond) = fields.get("visible_if")
+                && let Some(issue) = raw_condition_issue(cond, &format!("{path}.visible_if"))
+            {
+                return Some(issue);
             }
         }
     }
     None
+}
+
+/// The first structural problem of a raw condition, with its path.
+fn raw_condition_issue(cond: &Json, path: &str) -> Option<TemplateIssue> {
+    let issue = |path: String, reason: String| Some(TemplateIssue { path, reason });
+    let Some(fields) = cond.as_object() else {
+        return issue(
+            path.to_owned(),
+            format!("a condition is an object, got {cond}"),
+        );
+    };
+    let op = fields.get("op").and_then(Json::as_str).unwrap_or("");
+    let needs: &[&str] = match op {
+        "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "contains" => &["item", "value"],
+        "in" => &["item", "values"],
+        "answered" => &["item"],
+        "all" => &["all"],
+        "any" => &["any"],
+        "not" => &["not"],
+        _ => {
+            return issue(
+                format!("{path}.op"),
+                format!(
+                    "unknown operator {op:?} (eq, ne, lt, le, gt, ge, in, contains, answered, all, any, not)"
+                ),
+            );
+        }
+    };
+    for key in fields.keys().filter(|k| *k != "op") {
+        if !needs.contains(&key.as_str()) {
+            return issue(
+                path.to_owned(),
+                format!("unknown field `{key}` for operator {op:?}"),
+            );
+        }
+    }
+    for key in needs {
+        if !fields.contains_key(*key) {
+            return issue(path.to_owned(), format!("operator {op:?} needs `{key}`"));
+        }
+    }
+    match op {
+        "all" | "any" => {
+            let Some(list) = fields[op].as_array() else {
+                return issue(
+                    format!("{path}.{op}"),
+                    "expected a list of conditions".into(),
+                );
+            };
+            list.iter()
+                .enumerate()
+                .find_map(|(i, c)| raw_condition_issue(c, &format!("{path}.{op}[{i}]")))
+        }
+        "not" => raw_condition_issue(&fields["not"], &format!("{path}.not")),
+        "lt" | "le" | "gt" | "ge" if !fields["value"].is_number() => issue(
+            format!("{path}.value"),
+            format!("operator {op:?} compares with a number"),
+        ),
+        _ if !fields["item"].is_string() => {
+            issue(format!("{path}.item"), "expected an item id".into())
+        }
+        _ => None,
+    }
 }
 
 /// Every problem of a parsed template (empty when it is valid).
