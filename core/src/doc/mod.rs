@@ -7,6 +7,7 @@
 pub mod chunks;
 pub mod conflicts;
 pub mod edit;
+pub mod events;
 pub mod genesis;
 pub mod history;
 pub mod json;

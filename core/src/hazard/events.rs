@@ -177,9 +177,21 @@ pub struct HazardState {
     pub not_applied: Vec<String>,
 }
 
+impl crate::doc::events::Event for HazardEvent {
+    fn with_id(self, id: String) -> Self {
+        HazardEvent { id, ..self }
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn at_ms(&self) -> i64 {
+        self.at_ms
+    }
+}
+
 /// Sorts events into the fold order: device time, then event id.
 pub fn sort(events: &mut [HazardEvent]) {
-    events.sort_by(|a, b| (a.at_ms, &a.id).cmp(&(b.at_ms, &b.id)));
+    crate::doc::events::sort(events);
 }
 
 /// Folds sorted events into the hazard's state.

@@ -10,7 +10,7 @@ pub mod register;
 
 use std::collections::BTreeMap;
 
-use automerge::{Automerge, ReadDoc, Value};
+use automerge::Automerge;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
@@ -164,7 +164,7 @@ impl Store {
                     "record {id} is not a hazard"
                 )));
             }
-            let events = events_of(&root["events"]);
+            let events: Vec<HazardEvent> = crate::doc::events::from_json(&root["events"]);
             let state = events::fold(&events);
             let text = |k: &str| root[k].as_str().unwrap_or_default().to_owned();
             Ok(Hazard {
@@ -227,7 +227,7 @@ impl Store {
         let kind = HazardEventKind::RectificationSubmitted {
             photos: photos
                 .iter()
-                .map(|p| photo_hash(p))
+                .map(|p| crate::doc::events::photo_hash(p))
                 .collect::<Result<Vec<_>>>()?,
         };
         self.hazard_event(id, Permission::SubmitRectification, kind, Some(note))
@@ -349,7 +349,7 @@ fn hazard_fields(
     };
     let mut photos = serde_json::Map::new();
     for sha in &new.photos {
-        let sha = photo_hash(sha)?;
+        let sha = crate::doc::events::photo_hash(sha)?;
         photos.insert(
             sha.clone(),
             json!({"sha256": sha, "by": user.id, "at_ms": now.unix_ms}),
@@ -364,41 +364,7 @@ fn hazard_fields(
     }))
 }
 
-/// A photo reference: a SHA-256 in hex, lowercased.
-fn photo_hash(sha256: &str) -> Result<String> {
-    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(Error::InvalidArgument(format!(
-            "a photo is referenced by its SHA-256 in hex, not {sha256:?}"
-        )));
-    }
-    Ok(sha256.to_ascii_lowercase())
-}
-
-/// Events of a hydrated `events` map, in fold order.
-fn events_of(map: &Json) -> Vec<HazardEvent> {
-    let mut out: Vec<HazardEvent> = map
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| {
-                    serde_json::from_value::<HazardEvent>(v.clone())
-                        .ok()
-                        .map(|e| HazardEvent { id: k.clone(), ..e })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    events::sort(&mut out);
-    out
-}
-
 /// The folded state, reading only the events map (for the list projection).
 pub fn state_of(doc: &Automerge) -> HazardState {
-    let events = match doc.get(automerge::ROOT, "events") {
-        Ok(Some((Value::Object(_), obj))) => crate::doc::json::hydrate(doc, &obj)
-            .map(|m| events_of(&m))
-            .unwrap_or_default(),
-        _ => Vec::new(),
-    };
-    events::fold(&events)
+    events::fold(&crate::doc::events::read::<HazardEvent, _>(doc))
 }

@@ -59,9 +59,16 @@ impl InspectionStatus {
     }
 }
 
-/// Sorts events into their deterministic order.
-pub fn sort(events: &mut [InspectionEvent]) {
-    events.sort_by(|a, b| (a.at_ms, &a.id).cmp(&(b.at_ms, &b.id)));
+impl crate::doc::events::Event for InspectionEvent {
+    fn with_id(self, id: String) -> Self {
+        InspectionEvent { id, ..self }
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn at_ms(&self) -> i64 {
+        self.at_ms
+    }
 }
 
 /// The status after `events` (sorted), given whether anything has been answered. Events that do

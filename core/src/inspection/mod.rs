@@ -246,15 +246,10 @@ impl Store {
         template.item(item_id).ok_or_else(|| Error::UnknownItem {
             item: item_id.into(),
         })?;
-        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(Error::InvalidArgument(
-                "a photo is referenced by its SHA-256 in hex".into(),
-            ));
-        }
+        let sha256 = crate::doc::events::photo_hash(sha256)?;
         let user = self.user().ok_or(Error::NoCurrentUser)?;
         let now = self.now();
         let map = format!("/answers{}/photos", crate::doc::path::format(&[item_id]));
-        let sha256 = sha256.to_ascii_lowercase();
         self.update(id, &format!("photo for {item_id}"), |e| {
             if e.get(&format!("{map}/{sha256}"))?.is_some() {
                 return Ok(()); // the same photo twice is one photo
@@ -403,19 +398,7 @@ fn read(doc: &Automerge, id: &RecordId) -> Result<Inspection> {
     let template: TemplateRef = serde_json::from_value(root["template"].clone())?;
     let answers: HashMap<String, AnswerData> =
         serde_json::from_value(root["answers"].clone()).unwrap_or_default();
-    let mut events: Vec<InspectionEvent> = root["events"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| {
-                    serde_json::from_value::<InspectionEvent>(v.clone())
-                        .ok()
-                        .map(|e| InspectionEvent { id: k.clone(), ..e })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    lifecycle::sort(&mut events);
+    let events: Vec<InspectionEvent> = crate::doc::events::from_json(&root["events"]);
     let any_answer = root["started"].as_object().is_some_and(|m| !m.is_empty());
     let status = lifecycle::fold(&events, any_answer);
     let signatures = root["signatures"]
@@ -563,21 +546,9 @@ fn answer_context(
     ))
 }
 
-/// The status alone, cheaply (for the list projection): the events map, and answers only until
-/// the first answered item.
+/// The status alone, cheaply (for the list projection): the events map and the `started` map.
 pub fn status_of(doc: &Automerge) -> InspectionStatus {
-    let mut events = Vec::new();
-    if let Some((_, events_obj)) = get_obj(doc, &automerge::ROOT, "events") {
-        for key in doc.keys(&events_obj) {
-            if let Some((_, ev)) = get_obj(doc, &events_obj, &key)
-                && let Ok(json) = crate::doc::json::hydrate(doc, &ev)
-                && let Ok(e) = serde_json::from_value::<InspectionEvent>(json)
-            {
-                events.push(InspectionEvent { id: key, ..e });
-            }
-        }
-    }
-    lifecycle::sort(&mut events);
+    let events: Vec<InspectionEvent> = crate::doc::events::read(doc);
     let any_answer =
         get_obj(doc, &automerge::ROOT, "started").is_some_and(|(_, m)| doc.length(&m) > 0);
     lifecycle::fold(&events, any_answer)
