@@ -151,14 +151,8 @@ pub fn conflicts(ctx: &Ctx, id: &str) -> Result<()> {
 struct CheckReport {
     ok: bool,
     integrity: Vec<String>,
-    records: usize,
-    unreadable: Vec<Unreadable>,
-}
-
-#[derive(Serialize)]
-struct Unreadable {
-    id: RecordId,
-    reason: String,
+    records: u64,
+    unreadable: Vec<offgrid_core::UnreadableRecord>,
 }
 
 /// Verifies the file and every record. Returns whether all is well (the exit code says so).
@@ -170,11 +164,7 @@ pub fn check(ctx: &Ctx) -> Result<bool> {
         ok,
         integrity: report.integrity,
         records: report.records,
-        unreadable: report
-            .unreadable
-            .into_iter()
-            .map(|(id, reason)| Unreadable { id, reason })
-            .collect(),
+        unreadable: report.unreadable,
     };
     let mut out = std::io::stdout().lock();
     if ctx.json {

@@ -10,6 +10,7 @@ use crate::model::User;
 
 /// What someone does on a project.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Inspects, raises hazards, re-inspects rectifications.
@@ -38,6 +39,7 @@ impl Role {
 
 /// A role on one project (`"*"` means every project).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ProjectRole {
     pub project: String,
     pub role: Role,

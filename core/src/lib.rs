@@ -18,10 +18,15 @@ pub mod access;
 pub mod checklist;
 pub mod doc;
 pub mod error;
+#[cfg(feature = "uniffi")]
+pub mod ffi;
 pub mod hazard;
 pub mod inspection;
 pub mod model;
 pub mod store;
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("offgrid_core");
 
 pub use access::{Permission, ProjectRole, Role};
 pub use error::{Error, Result};
@@ -29,5 +34,6 @@ pub use model::{
     Clock, FixedClock, RecordId, RecordKind, RecordSummary, RiskGrade, SystemClock, Timestamp, User,
 };
 pub use store::{
-    ApplyOutcome, ListQuery, ListSort, Store, StoreOptions, Subscription, VerifyReport, Writer,
+    ApplyOutcome, ListQuery, ListSort, Store, StoreOptions, Subscription, UnreadableRecord,
+    VerifyReport, Writer,
 };

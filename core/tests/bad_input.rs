@@ -173,7 +173,7 @@ fn a_truncated_chunk_makes_only_that_record_unreadable() {
     assert_eq!(store.list(&ListQuery::default()).unwrap().len(), ids.len());
     let report = store.verify().unwrap();
     assert_eq!(report.integrity, vec!["ok"]);
-    let mut bad: Vec<_> = report.unreadable.iter().map(|(id, _)| id.clone()).collect();
+    let mut bad: Vec<_> = report.unreadable.iter().map(|u| u.id.clone()).collect();
     bad.sort();
     let mut want = vec![ids[3].clone(), ids[5].clone()];
     want.sort();

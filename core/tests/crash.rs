@@ -188,7 +188,7 @@ fn writes_survive_sigkill() {
             .map(|r| (r.id, r.status))
             .collect();
         assert_eq!(
-            rows.len(),
+            rows.len() as u64,
             report.records,
             "round {round}: every record is listed"
         );

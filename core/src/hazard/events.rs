@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::RiskGrade;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HazardEvent {
     #[serde(default)]
     pub id: String,
@@ -24,6 +25,7 @@ pub struct HazardEvent {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum HazardEventKind {
     /// 发现/登记.
@@ -89,6 +91,7 @@ impl HazardEventKind {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum HazardStatus {
     /// 待评估: found, not yet graded.
@@ -160,6 +163,7 @@ impl HazardStatus {
 
 /// The state a hazard's events fold into.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HazardState {
     pub status: HazardStatus,
     pub grade: Option<RiskGrade>,

@@ -26,6 +26,7 @@ use crate::store::Store;
 
 /// Where a hazard came from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HazardSource {
     pub inspection: RecordId,
     pub item: String,
@@ -34,6 +35,7 @@ pub struct HazardSource {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewHazard {
     pub project: String,
     pub site: String,
@@ -41,15 +43,19 @@ pub struct NewHazard {
     pub location: String,
     pub title: String,
     pub description: String,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// A grade known at once (e.g. the failed item's default); else graded later.
     pub grade: Option<RiskGrade>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub major: bool,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Photos of the hazard as found (SHA-256).
     pub photos: Vec<String>,
 }
 
 /// A hazard as the app shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Hazard {
     pub id: RecordId,
     pub project: String,
@@ -68,6 +74,7 @@ pub struct Hazard {
 
 /// A rectification order (下达整改).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RectificationOrder {
     /// 责任单位.
     pub unit: String,

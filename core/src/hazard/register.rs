@@ -11,23 +11,34 @@ use crate::model::{RecordKind, RecordSummary};
 use crate::store::{ListQuery, ListSort, Store};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RegisterQuery {
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub project: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub site: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// A [`super::HazardStatus`] name, e.g. "ordered".
     pub status: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// A [`crate::RiskGrade`] name, e.g. "red".
     pub grade: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Only hazards overdue now (by the store's clock).
     pub overdue: bool,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub assignee: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub text: Option<String>,
     pub sort: ListSort,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub limit: Option<u32>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub offset: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Register {
     pub rows: Vec<RecordSummary>,
     /// Every matching hazard (not only this page), by status and by grade ("" = ungraded).

@@ -29,18 +29,22 @@ use crate::store::{Store, TemplateRef};
 
 /// What to create.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewInspection {
     pub template_id: String,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// `None`: the newest version available.
     pub template_version: Option<u32>,
     pub project: String,
     pub site: String,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Defaults to the template's Chinese title.
     pub title: Option<String>,
 }
 
 /// One item's answer as stored.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AnswerData {
     #[serde(default)]
     pub value: Option<Json>,
@@ -56,6 +60,7 @@ pub struct AnswerData {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PhotoRef {
     pub sha256: String,
     pub by: String,
@@ -63,6 +68,7 @@ pub struct PhotoRef {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Signature {
     pub id: String,
     /// The signature item it answers, if any.
@@ -71,11 +77,12 @@ pub struct Signature {
     pub user_id: String,
     pub at_ms: i64,
     pub offset_minutes: i32,
-    pub image_bytes: usize,
+    pub image_bytes: u64,
 }
 
 /// An inspection as the app shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Inspection {
     pub id: RecordId,
     pub template: TemplateRef,
@@ -94,6 +101,7 @@ pub struct Inspection {
 
 /// What answering did.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AnswerOutcome {
     pub failed: bool,
     /// The grade of the hazard this failure should raise, if the item says so.
@@ -412,7 +420,7 @@ fn read(doc: &Automerge, id: &RecordId) -> Result<Inspection> {
                     user_id: v["user_id"].as_str().unwrap_or_default().to_owned(),
                     at_ms: v["at_ms"].as_i64().unwrap_or_default(),
                     offset_minutes: v["offset_minutes"].as_i64().unwrap_or_default() as i32,
-                    image_bytes: v["image"].as_str().map_or(0, |h| h.len() / 2),
+                    image_bytes: v["image"].as_str().map_or(0, |h| h.len() as u64 / 2),
                 })
                 .collect()
         })

@@ -12,6 +12,7 @@ use crate::checklist::{Clause, ItemKind, Template, Visibility};
 use crate::model::RiskGrade;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Progress {
     /// Visible required items.
     pub required: u32,
@@ -25,9 +26,14 @@ pub struct Progress {
     pub failed: Vec<FailedItem>,
     /// Everything that blocks submission.
     pub missing: Vec<Missing>,
+    /// Items hidden by their visibility conditions, in template order: a form does not show
+    /// them, and they are neither required nor scored.
+    #[serde(default)]
+    pub hidden: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FailedItem {
     pub item: String,
     pub clause: Option<Clause>,
@@ -35,12 +41,14 @@ pub struct FailedItem {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Missing {
     pub item: String,
     pub what: MissingKind,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum MissingKind {
     Answer,
@@ -84,8 +92,10 @@ pub fn compute(
     let (mut passed_weight, mut scored_weight) = (0.0, 0.0);
     let mut failed = Vec::new();
     let mut missing = Vec::new();
+    let mut hidden = Vec::new();
     for (_, item) in template.items() {
         if !visibility.is_visible(&item.id) {
+            hidden.push(item.id.clone());
             continue;
         }
         let answer = answers.get(&item.id);
@@ -157,5 +167,6 @@ pub fn compute(
         score_pct: (scored_weight > 0.0).then(|| passed_weight * 100.0 / scored_weight),
         failed,
         missing,
+        hidden,
     }
 }

@@ -54,12 +54,21 @@ impl Default for StoreOptions {
 
 /// Result of [`Store::verify`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct VerifyReport {
     /// `PRAGMA integrity_check` output: `["ok"]` when healthy.
     pub integrity: Vec<String>,
-    pub records: usize,
+    pub records: u64,
     /// Records whose stored bytes do not load, with the reason. The bytes are kept.
-    pub unreadable: Vec<(RecordId, String)>,
+    pub unreadable: Vec<UnreadableRecord>,
+}
+
+/// A record whose stored bytes do not load (see [`Store::verify`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct UnreadableRecord {
+    pub id: RecordId,
+    pub reason: String,
 }
 
 impl VerifyReport {
@@ -325,12 +334,15 @@ impl Store {
         let mut unreadable = Vec::new();
         for id in &ids {
             if let Err(e) = persist::load(&guard.conn, id, &self.actor) {
-                unreadable.push((id.clone(), e.to_string()));
+                unreadable.push(UnreadableRecord {
+                    id: id.clone(),
+                    reason: e.to_string(),
+                });
             }
         }
         Ok(VerifyReport {
             integrity,
-            records: ids.len(),
+            records: ids.len() as u64,
             unreadable,
         })
     }

@@ -155,29 +155,42 @@ pub fn write(
 
 /// A list request. Every field narrows the result; `text` searches every string of the record.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ListQuery {
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub kind: Option<RecordKind>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub project: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub site: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub status: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub grade: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub assignee: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Substring search. Three or more characters use the trigram index; one or two (a Chinese
     /// word like 渗水 or 裂) scan the indexed text.
     pub text: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Only records with conflicting values.
     pub conflicted: bool,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Only records overdue at this time (UTC ms): a deadline passed while still awaiting
     /// rectification.
     pub overdue_at_ms: Option<i64>,
     #[serde(default)]
     pub sort: ListSort,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub limit: Option<u32>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub offset: u32,
 }
 
 /// List order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum ListSort {
     /// Most recently updated first.

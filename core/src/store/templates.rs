@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 
 /// Which template version a record was made from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TemplateRef {
     pub id: String,
     pub version: u32,

@@ -1,0 +1,57 @@
+//! # offgrid-ffi
+//!
+//! The UniFFI layer between `offgrid-core` and the Android (Kotlin) and iOS (Swift) shells, also
+//! loadable from Python. It is deliberately thin:
+//! - the domain types are the core's own, derived with `uniffi::Record`/`Enum` behind the core's
+//!   `uniffi` feature, so nothing is mapped by hand twice;
+//! - [`OffgridStore`] is a newtype over [`offgrid_core::Store`] whose methods are one line each
+//!   (split by concern over `store.rs`, `inspections.rs`, `hazards.rs`, `templates.rs`);
+//! - one public error, [`OffgridError`], converted from the core's error in one place
+//!   (`error.rs`);
+//! - two foreign traits implemented by the shells: [`ChangeListener`] (which records changed)
+//!   and [`Logger`] (the core's `tracing` events, for Logcat/OSLog).
+//!
+//! Database calls are synchronous: shells call them off the main thread. UniFFI catches Rust
+//! panics at the boundary and raises them as an internal exception; the core does not panic on
+//! bad input, it returns [`OffgridError`].
+//!
+//! Ownership: every object is reference-counted. Kotlin objects are `AutoCloseable` (`use {}` or
+//! `close()` releases the Rust side); Swift releases in `deinit`; Python when the object is
+//! garbage-collected. [`OffgridStore::close_database`] closes the database file at once, whoever
+//! still holds the object.
+
+mod error;
+mod hazards;
+mod inspections;
+mod listener;
+mod logging;
+mod store;
+mod templates;
+
+pub use error::OffgridError;
+pub use listener::{ChangeListener, ChangeSubscription};
+pub use logging::{LogLevel, LogRecord, Logger, set_logger};
+pub use store::OffgridStore;
+
+uniffi::setup_scaffolding!("offgrid_ffi");
+
+// Types whose UniFFI converters the core defines as "remote" custom types.
+use offgrid_core::ffi;
+uniffi::use_remote_type!(offgrid_core::ffi::JsonValue);
+uniffi::use_remote_type!(offgrid_core::ffi::Counts);
+
+pub(crate) type Result<T, E = OffgridError> = std::result::Result<T, E>;
+
+/// Parses JSON text from the shell. Parameters that carry JSON are plain strings so malformed
+/// text is a typed [`OffgridError::InvalidArgument`], not an internal error.
+pub(crate) fn parse_json(what: &str, text: &str) -> Result<ffi::JsonValue> {
+    serde_json::from_str(text).map_err(|e| OffgridError::InvalidArgument {
+        reason: format!("{what} is not valid JSON: {e}"),
+    })
+}
+
+/// The version of the Offgrid core this library was built from.
+#[uniffi::export]
+pub fn core_version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}

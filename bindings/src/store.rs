@@ -1,0 +1,152 @@
+//! [`OffgridStore`]: one open database, with the generic record API (create, read, merge,
+//! conflicts, history, lists). The domain methods live in `inspections.rs`, `hazards.rs` and
+//! `templates.rs`; each method is one line over [`offgrid_core::Store`].
+
+use std::sync::{Arc, RwLock};
+
+use offgrid_core::doc::{Conflict, HistoryEntry};
+use offgrid_core::ffi::{Counts, JsonValue};
+use offgrid_core::{
+    ApplyOutcome, ListQuery, RecordId, RecordKind, RecordSummary, Store, StoreOptions, SystemClock,
+    User, VerifyReport,
+};
+
+use crate::{OffgridError, Result, parse_json};
+
+/// An open Offgrid database (one SQLite file). Thread-safe: call it from any thread, but not
+/// from the UI thread (every call may touch the disk).
+///
+/// Ownership: Kotlin `use {}`/`close()` and Swift `deinit` release this object; the file closes
+/// when the last reference goes. [`OffgridStore::close_database`] closes it at once instead.
+#[derive(uniffi::Object)]
+pub struct OffgridStore {
+    inner: RwLock<Option<Arc<Store>>>,
+}
+
+impl OffgridStore {
+    /// The open store, or [`OffgridError::Closed`]. A call in progress keeps its `Arc`, so
+    /// `close_database` never pulls the store from under it.
+    pub(crate) fn store(&self) -> Result<Arc<Store>> {
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| OffgridError::Closed {
+                reason: "the database was closed".into(),
+            })
+    }
+}
+
+#[uniffi::export]
+impl OffgridStore {
+    /// Opens (or creates) the database at `path`. `utc_offset_minutes` is the device's current
+    /// UTC offset (480 for China), recorded with every change as evidence of local time.
+    /// A file that is not an Offgrid database, is corrupt or is newer is refused untouched.
+    #[uniffi::constructor]
+    pub fn new(path: String, utc_offset_minutes: i32) -> Result<Arc<Self>> {
+        let clock = Arc::new(SystemClock {
+            offset_minutes: utc_offset_minutes,
+        });
+        let store = Store::open_with(
+            path,
+            StoreOptions {
+                clock,
+                ..Default::default()
+            },
+        )?;
+        Ok(Arc::new(OffgridStore {
+            inner: RwLock::new(Some(Arc::new(store))),
+        }))
+    }
+
+    /// Closes the database now (the WAL is checkpointed into the file). Calls already running
+    /// finish first; every later call fails with `Closed`. Closing twice is harmless.
+    pub fn close_database(&self) {
+        self.inner.write().unwrap_or_else(|e| e.into_inner()).take();
+    }
+
+    /// Whether `close_database` was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none()
+    }
+
+    pub fn path(&self) -> Result<String> {
+        Ok(self.store()?.path().to_string_lossy().into_owned())
+    }
+
+    /// This install's automerge actor id (hex), random per install.
+    pub fn actor_id(&self) -> Result<String> {
+        Ok(self.store()?.actor_id())
+    }
+
+    /// Sets who is using the device, with their roles; every write is attributed to them.
+    pub fn set_user(&self, user: User) -> Result<()> {
+        self.store()?.set_user(user);
+        Ok(())
+    }
+
+    pub fn current_user(&self) -> Result<Option<User>> {
+        Ok(self.store()?.user())
+    }
+
+    /// Creates a record of `kind` from a JSON object of fields; returns its new id.
+    pub fn create_record(&self, kind: RecordKind, fields_json: String) -> Result<RecordId> {
+        Ok(self
+            .store()?
+            .create(kind, &parse_json("fields", &fields_json)?)?)
+    }
+
+    /// The whole record as JSON.
+    pub fn get_record(&self, id: RecordId) -> Result<JsonValue> {
+        Ok(self.store()?.get(&id)?)
+    }
+
+    /// One field by JSON pointer (`/answers/a1/value`), or `None` if absent.
+    pub fn get_path(&self, id: RecordId, pointer: String) -> Result<Option<JsonValue>> {
+        Ok(self.store()?.get_path(&id, &pointer)?)
+    }
+
+    /// The record's current heads (hex change hashes).
+    pub fn heads(&self, id: RecordId) -> Result<Vec<String>> {
+        Ok(self.store()?.heads(&id)?)
+    }
+
+    /// The changes a peer at `heads` lacks, as encoded automerge changes.
+    pub fn changes_since(&self, id: RecordId, heads: Vec<String>) -> Result<Vec<Vec<u8>>> {
+        Ok(self.store()?.changes_since(&id, &heads)?)
+    }
+
+    /// Merges changes from another device (idempotent, any order). Bad bytes are refused with
+    /// `BadChanges` and nothing is stored.
+    pub fn apply_changes(&self, id: RecordId, changes: Vec<u8>) -> Result<ApplyOutcome> {
+        Ok(self.store()?.apply_changes(&id, &changes)?)
+    }
+
+    /// Fields with concurrent values from different devices, with who wrote each and when.
+    pub fn conflicts(&self, id: RecordId) -> Result<Vec<Conflict>> {
+        Ok(self.store()?.conflicts(&id)?)
+    }
+
+    /// Who changed what, when: one entry per change.
+    pub fn history(&self, id: RecordId) -> Result<Vec<HistoryEntry>> {
+        Ok(self.store()?.history(&id)?)
+    }
+
+    /// A page of records from the list tables (never loads documents).
+    pub fn list(&self, query: ListQuery) -> Result<Vec<RecordSummary>> {
+        Ok(self.store()?.list(&query)?)
+    }
+
+    /// How many records match `query`, by `column` ("status" or "grade").
+    pub fn counts(&self, query: ListQuery, column: String) -> Result<Counts> {
+        Ok(self.store()?.counts(&query, &column)?)
+    }
+
+    /// Checks the file and every record; damage is reported, not raised.
+    pub fn verify(&self) -> Result<VerifyReport> {
+        Ok(self.store()?.verify()?)
+    }
+}

@@ -1,0 +1,122 @@
+// A whole inspection through the bindings: template, answers, photos, signature, submission,
+// review; plus templates and the typed errors an inspector's screen reacts to.
+package offgrid.tests
+
+import kotlin.test.assertContains
+import kotlin.test.assertEquals
+import kotlin.test.assertFalse
+import kotlin.test.assertTrue
+import uniffi.offgrid_core.InspectionStatus
+import uniffi.offgrid_core.ItemKind
+import uniffi.offgrid_core.MissingKind
+import uniffi.offgrid_core.NewInspection
+import uniffi.offgrid_core.RiskGrade
+import uniffi.offgrid_ffi.OffgridException
+import uniffi.offgrid_ffi.parseTemplate
+
+fun sha(n: Int): String = "%064x".format(n)
+
+fun inspectionTests() {
+    test("templates: built-ins, parse with exact error paths, publish") {
+        withStore { _, s ->
+            val builtins = s.templates()
+            assertTrue(builtins.size >= 4)
+            assertTrue(builtins.all { it.title.zh.isNotBlank() && it.title.en.isNotBlank() })
+            val t = parseTemplate(fixture("fire-patrol.json"))
+            assertEquals("绑定测试巡查", t.title.zh)
+            val items = t.sections.flatMap { it.items }
+            assertEquals(7, items.size)
+            assertTrue(items.first { it.id == "entrance" }.kind is ItemKind.Checkpoint)
+            val number = items.first { it.id == "extinguishers" }.kind as ItemKind.Number
+            assertEquals("MPa", number.unit)
+            assertContains(items.first { it.id == "ebike-photos" }.visibleIf ?: "", "\"op\":\"in\"")
+            val bad = fails<OffgridException.InvalidTemplate> {
+                parseTemplate(fixture("fire-patrol.json").replace("\"min\": 1.0", "\"min\": 9.0"))
+            }
+            assertContains(bad.path, "items")
+            fails<OffgridException.Forbidden> {
+                s.setUser(inspector)
+                s.publishTemplate(t)
+            }
+            s.setUser(admin)
+            val ref = s.publishTemplate(t)
+            assertEquals(1u, ref.version)
+            assertEquals(64, ref.hash.length)
+            assertEquals(t, s.template(t.id, 1u))
+            assertTrue(s.templates().any { it.id == t.id })
+        }
+    }
+
+    test("a whole inspection: answers, photos, signature, submit, review") {
+        withStore { _, s ->
+            s.setUser(admin)
+            val t = parseTemplate(fixture("fire-patrol.json"))
+            s.publishTemplate(t)
+            s.setUser(inspector)
+            val id = s.createInspection(NewInspection(templateId = t.id, project = "p1", site = "人防工程B2层"))
+            var ins = s.inspection(id)
+            assertEquals(InspectionStatus.DRAFT, ins.status)
+            assertEquals("绑定测试巡查", ins.title)
+            assertEquals("人防工程B2层", ins.site)
+            assertEquals(listOf("ebike-photos"), ins.progress.hidden)
+
+            val wrong = fails<OffgridException.CheckpointMismatch> {
+                s.answer(id, "entrance", "\"RF-CP-OTHER\"", null)
+            }
+            assertEquals("entrance", wrong.item)
+            s.answer(id, "entrance", "\"RF-CP-ENTRANCE-01\"", null)
+            assertEquals(InspectionStatus.IN_PROGRESS, s.inspection(id).status)
+            fails<OffgridException.InvalidAnswer> { s.answer(id, "extinguishers", "\"很多\"", null) }
+            fails<OffgridException.UnknownItem> { s.answer(id, "nope", "1", null) }
+            fails<OffgridException.InvalidArgument> { s.answer(id, "extinguishers", "1.2.3", null) }
+
+            val failed = s.answer(id, "exits-clear", "\"fail\"", "通道堆放杂物，疏散受阻")
+            assertTrue(failed.failed)
+            assertEquals(RiskGrade.ORANGE, failed.raisesHazard)
+
+            val incomplete = fails<OffgridException.Incomplete> { s.submitInspection(id) }
+            val missing = incomplete.missing.map { it.item to it.what }.toSet()
+            assertTrue(("exits-clear" to MissingKind.FAILURE_PHOTO) in missing, "$missing")
+            assertTrue(("extinguishers" to MissingKind.ANSWER) in missing)
+            assertTrue(("signed" to MissingKind.SIGNATURE) in missing)
+            assertContains(incomplete.reason, "missing")
+
+            s.addAnswerPhoto(id, "exits-clear", sha(1))
+            s.answer(id, "extinguishers", "1.2", null)
+            val shown = s.answer(id, "ebikes", "\"parked\"", null)
+            assertEquals(listOf("ebike-photos"), shown.shown)
+            s.addAnswerPhoto(id, "ebike-photos", sha(2))
+            // A signature image of several MB crosses as one byte array.
+            val image = ByteArray(5 * 1024 * 1024) { (it % 251).toByte() }
+            s.signInspection(id, "signed", "张工", image)
+
+            val progress = s.submitInspection(id)
+            assertEquals(100.0, progress.completionPct)
+            assertEquals(setOf("exits-clear", "ebikes"), progress.failed.map { it.item }.toSet())
+            ins = s.inspection(id)
+            assertEquals(InspectionStatus.SUBMITTED, ins.status)
+            assertEquals("通道堆放杂物，疏散受阻", ins.answers["exits-clear"]?.note)
+            assertEquals(setOf(sha(1)), ins.answers["exits-clear"]?.photos?.keys)
+            assertEquals("u-zhang", ins.answers["exits-clear"]?.photos?.get(sha(1))?.by)
+            assertEquals(5uL * 1024u * 1024u, ins.signatures.single().imageBytes)
+            assertEquals("张工", ins.signatures.single().name)
+            assertEquals(480, ins.signatures.single().offsetMinutes)
+
+            val locked = fails<OffgridException.InvalidState> { s.answer(id, "remarks", "\"迟到的备注\"", null) }
+            assertEquals("submitted", locked.state)
+
+            s.setUser(supervisor)
+            fails<OffgridException.InvalidArgument> { s.reviewInspection(id, false, null) }
+            s.reviewInspection(id, false, "请补充灭火器照片")
+            assertEquals(InspectionStatus.RETURNED, s.inspection(id).status)
+            s.setUser(inspector)
+            s.submitInspection(id)
+            s.setUser(supervisor)
+            s.reviewInspection(id, true, null)
+            ins = s.inspection(id)
+            assertEquals(InspectionStatus.REVIEWED, ins.status)
+            assertEquals(listOf("submitted", "returned", "submitted", "reviewed"), ins.events.map { it.kind.name.lowercase() })
+            assertFalse(ins.amendments.isNotEmpty())
+        }
+    }
+}
