@@ -1,0 +1,162 @@
+"""The core scenarios through the Python binding: an inspection, the hazard loop, typed errors,
+callbacks, Chinese text and large byte arrays, closing."""
+
+import threading
+import time
+
+import pytest
+
+from offgrid import offgrid_ffi as ffi
+from offgrid.offgrid_core import (
+    HazardStatus,
+    InspectionStatus,
+    ListQuery,
+    ListSort,
+    MissingKind,
+    NewHazard,
+    NewInspection,
+    RecordKind,
+    RectificationOrder,
+    RegisterQuery,
+    RiskGrade,
+)
+
+from conftest import ADMIN, INSPECTOR, RECTIFIER, SUPERVISOR
+
+DAY = 86_400_000
+
+
+def sha(n):
+    return f"{n:064x}"
+
+
+def new_inspection(store, template):
+    store.set_user(ADMIN)
+    store.publish_template(template)
+    store.set_user(INSPECTOR)
+    return store.create_inspection(NewInspection(template_id=template.id, project="p1", site="人防工程B2层"))
+
+
+def test_whole_inspection(store, template):
+    iid = new_inspection(store, template)
+    assert store.inspection(iid).progress.hidden == ["ebike-photos"]
+    with pytest.raises(ffi.OffgridError.CheckpointMismatch) as e:
+        store.answer(iid, "entrance", '"WRONG"', None)
+    assert e.value.item == "entrance"
+    store.answer(iid, "entrance", '"RF-CP-ENTRANCE-01"', None)
+    out = store.answer(iid, "exits-clear", '"fail"', "通道堆放杂物")
+    assert out.failed and out.raises_hazard == RiskGrade.ORANGE
+    with pytest.raises(ffi.OffgridError.Incomplete) as e:
+        store.submit_inspection(iid)
+    assert ("extinguishers", MissingKind.ANSWER) in {(m.item, m.what) for m in e.value.missing}
+    store.add_answer_photo(iid, "exits-clear", sha(1))
+    store.answer(iid, "extinguishers", "1.25", None)
+    assert store.answer(iid, "ebikes", '"none"', None).shown == []
+    image = bytes(range(256)) * (3 * 4096)  # 3 MiB
+    store.sign_inspection(iid, "signed", "张工", image)
+    progress = store.submit_inspection(iid)
+    assert progress.completion_pct == 100.0
+    ins = store.inspection(iid)
+    assert ins.status == InspectionStatus.SUBMITTED
+    assert ins.answers["exits-clear"].note == "通道堆放杂物"
+    assert ins.signatures[0].image_bytes == len(image)
+
+
+def test_hazard_loop(store):
+    store.set_user(INSPECTOR)
+    hid = store.raise_hazard(
+        NewHazard(project="p1", site="B2", location="配电间", title="配电箱进水", description="渗水", grade=RiskGrade.RED, major=True)
+    )
+    store.set_user(SUPERVISOR)
+    store.order_rectification(hid, RectificationOrder(unit="机电班组", person="u-li", person_name="李师傅", deadline_ms=int(time.time() * 1000) - DAY, measures="断电排水"))
+    assert store.hazard(hid).overdue
+    register = store.register(RegisterQuery(overdue=True, sort=ListSort.DUE))
+    assert [r.id for r in register.rows] == [hid]
+    assert register.by_grade == {"red": 1}
+    store.set_user(RECTIFIER)
+    store.submit_rectification(hid, "已更换", [sha(2)])
+    with pytest.raises(ffi.OffgridError.RuleViolation):
+        store.set_user(RECTIFIER.__class__(id="u-li", name="李师傅", roles=RECTIFIER.roles + INSPECTOR.roles))
+        store.reinspect(hid, True, None)
+    store.set_user(INSPECTOR)
+    store.reinspect(hid, True, None)
+    with pytest.raises(ffi.OffgridError.Forbidden) as e:
+        store.write_off_hazard(hid, "核销")
+    assert e.value.permission == "write_off_hazard"
+    store.set_user(SUPERVISOR)
+    store.write_off_hazard(hid, "验收合格")
+    assert store.hazard(hid).state.status == HazardStatus.WRITTEN_OFF
+
+
+def test_typed_errors_and_close(store, db_path):
+    with pytest.raises(ffi.OffgridError.NoCurrentUser):
+        store.create_record(RecordKind.PROJECT, "{}")
+    store.set_user(ADMIN)
+    rid = store.create_record(RecordKind.PROJECT, '{"title": "防护单元 ①"}')
+    with pytest.raises(ffi.OffgridError.NotFound) as e:
+        store.get_record("missing")
+    assert "not found" in e.value.reason
+    with pytest.raises(ffi.OffgridError.InvalidArgument):
+        store.create_record(RecordKind.PROJECT, "{oops")
+    with pytest.raises(ffi.OffgridError.BadChanges):
+        store.apply_changes(rid, b"\x00" * 100)
+    assert [r.title for r in store.list(ListQuery(sort=ListSort.UPDATED))] == ["防护单元 ①"]
+    store.close_database()
+    with pytest.raises(ffi.OffgridError.Closed):
+        store.get_record(rid)
+    again = ffi.OffgridStore(db_path, 480)
+    assert again.get_path(rid, "/title") == '"防护单元 ①"'
+    again.close_database()
+
+
+def test_merge_through_bytes(tmp_path, template):
+    a = ffi.OffgridStore(str(tmp_path / "a.db"), 480)
+    b = ffi.OffgridStore(str(tmp_path / "b.db"), 480)
+    iid = new_inspection(a, template)
+    b.set_user(ADMIN)
+    b.publish_template(template)
+    for change in a.changes_since(iid, []):
+        b.apply_changes(iid, change)
+    b.set_user(INSPECTOR)
+    base = a.heads(iid)
+    a.answer(iid, "extinguishers", "1.2", None)
+    b.answer(iid, "extinguishers", "0.9", None)
+    for change in b.changes_since(iid, base):
+        a.apply_changes(iid, change)
+    for change in a.changes_since(iid, b.heads(iid)):
+        b.apply_changes(iid, change)
+    assert a.get_record(iid) == b.get_record(iid)
+    assert any(c.path == "/answers/extinguishers/value" for c in a.conflicts(iid))
+
+
+def test_listener_and_logger(store):
+    seen, done = set(), threading.Event()
+
+    class Listener(ffi.ChangeListener):
+        def on_change(self, records):
+            seen.update(records)
+            if len(seen) >= 2:
+                done.set()
+
+    class Logger(ffi.Logger):
+        def __init__(self):
+            self.records = []
+
+        def log(self, record):
+            self.records.append(record)
+
+    sub = store.subscribe(Listener())
+    store.set_user(ADMIN)
+    ids = {store.create_record(RecordKind.PROJECT, "{}") for _ in range(2)}
+    assert done.wait(10)
+    assert seen == ids
+    sub.cancel()
+
+    logger = Logger()
+    ffi.set_logger(logger, ffi.LogLevel.DEBUG)
+    try:
+        store.verify()
+        ffi.OffgridStore(store.path() + ".second.db", 0).close_database()
+        assert any("store opened" in r.message for r in logger.records)
+    finally:
+        ffi.set_logger(None, ffi.LogLevel.ERROR)
