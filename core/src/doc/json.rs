@@ -200,6 +200,12 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn hex_is_lowercase_two_digits_per_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xab, 0xff]), "000fabff");
+        assert_eq!(hex(&[]), "");
+    }
+
+    #[test]
     fn json_round_trips_through_a_document() {
         let mut doc = AutoCommit::new();
         let v = json!({"title": "底板钢筋", "n": 3, "big": u64::MAX, "f": 1.5, "ok": true,
