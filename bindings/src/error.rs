@@ -76,6 +76,19 @@ pub enum OffgridError {
     /// A bad argument: an unknown path, a value of the wrong shape, malformed JSON.
     #[error("{reason}")]
     InvalidArgument { reason: String },
+    /// Not a JPEG or PNG; `format` names what it is ("HEIC": ask the camera for JPEG).
+    #[error("{reason}")]
+    UnsupportedImage { format: String, reason: String },
+    /// A damaged image (truncated, corrupt).
+    #[error("{reason}")]
+    ImageDecode { reason: String },
+    /// More pixels than the pipeline accepts.
+    #[error("{reason}")]
+    ImageTooLarge {
+        width: u32,
+        height: u32,
+        reason: String,
+    },
     /// The database or the file system failed (disk full, permissions).
     #[error("{reason}")]
     Storage { reason: String },
@@ -126,6 +139,13 @@ impl From<Error> for OffgridError {
             | Error::InvalidValue { .. }
             | Error::InvalidArgument(_)
             | Error::Json(_) => OffgridError::InvalidArgument { reason },
+            Error::UnsupportedImage { format } => OffgridError::UnsupportedImage { format, reason },
+            Error::ImageDecode { .. } => OffgridError::ImageDecode { reason },
+            Error::ImageTooLarge { width, height, .. } => OffgridError::ImageTooLarge {
+                width,
+                height,
+                reason,
+            },
             Error::Sqlite(_) | Error::Io(_) => OffgridError::Storage { reason },
             Error::Automerge(_) => OffgridError::Internal { reason },
         }

@@ -87,6 +87,23 @@ pub enum Error {
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
 
+    /// Not an image the pipeline takes (JPEG and PNG are). `format` names what it is instead:
+    /// "HEIC" (ask the camera for JPEG), "WebP", "empty", "unknown".
+    #[error("unsupported image: {format} (JPEG or PNG expected)")]
+    UnsupportedImage { format: String },
+
+    /// The image is damaged (truncated, corrupt) or could not be processed.
+    #[error("cannot decode {format} image: {reason}")]
+    ImageDecode { format: String, reason: String },
+
+    /// More pixels than the pipeline accepts (decompression bombs, huge panoramas).
+    #[error("image of {width}×{height} pixels exceeds the limit of {max_pixels} pixels")]
+    ImageTooLarge {
+        width: u32,
+        height: u32,
+        max_pixels: u64,
+    },
+
     #[error("SQLite: {0}")]
     Sqlite(rusqlite::Error),
 

@@ -23,6 +23,7 @@ pub mod ffi;
 pub mod hazard;
 pub mod inspection;
 pub mod model;
+pub mod photo;
 pub mod store;
 
 #[cfg(feature = "uniffi")]

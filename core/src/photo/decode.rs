@@ -1,0 +1,117 @@
+//! Decoding to 8-bit RGB with a pixel limit checked from the headers, before any pixel buffer is
+//! allocated (decompression bombs, 100-megapixel panoramas). JPEG (baseline, progressive,
+//! CMYK/YCCK) through zune-jpeg; PNG (any bit depth, palette, alpha composited on white) through
+//! zune-png. Every failure is a typed error; nothing here panics on bad input.
+
+use zune_core::bytestream::ZCursor;
+use zune_core::colorspace::ColorSpace;
+use zune_core::options::DecoderOptions;
+
+use super::format::Format;
+use crate::error::{Error, Result};
+
+/// An image as 8-bit RGB, row-major, no padding.
+pub struct Rgb {
+    pub width: u32,
+    pub height: u32,
+    pub pixels: Vec<u8>,
+}
+
+/// The dimensions from the headers alone.
+pub fn dimensions(bytes: &[u8], format: Format) -> Result<(u32, u32)> {
+    let (w, h) = match format {
+        Format::Jpeg => {
+            let mut d = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options());
+            d.decode_headers().map_err(|e| decode_error(format, e))?;
+            d.dimensions().ok_or_else(|| decode_error(format, "no dimensions"))?
+        }
+        Format::Png => {
+            let mut d = zune_png::PngDecoder::new_with_options(ZCursor::new(bytes), options());
+            d.decode_headers().map_err(|e| decode_error(format, e))?;
+            d.dimensions().ok_or_else(|| decode_error(format, "no dimensions"))?
+        }
+    };
+    Ok((w as u32, h as u32))
+}
+
+/// Decodes to RGB. The caller has checked the dimensions against its pixel limit.
+pub fn decode(bytes: &[u8], format: Format) -> Result<Rgb> {
+    match format {
+        Format::Jpeg => {
+            let opts = options().jpeg_set_out_colorspace(ColorSpace::RGB);
+            let mut d = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), opts);
+            let pixels = d.decode().map_err(|e| decode_error(format, e))?;
+            let (w, h) = d
+                .dimensions()
+                .ok_or_else(|| decode_error(format, "no dimensions"))?;
+            rgb(w, h, pixels, format)
+        }
+        Format::Png => {
+            let opts = options().png_set_strip_to_8bit(true);
+            let mut d = zune_png::PngDecoder::new_with_options(ZCursor::new(bytes), opts);
+            d.decode_headers().map_err(|e| decode_error(format, e))?;
+            let colorspace = d
+                .colorspace()
+                .ok_or_else(|| decode_error(format, "no colour space"))?;
+            let raw = d.decode_raw().map_err(|e| decode_error(format, e))?;
+            let (w, h) = d
+                .dimensions()
+                .ok_or_else(|| decode_error(format, "no dimensions"))?;
+            let pixels = to_rgb(raw, colorspace).ok_or_else(|| {
+                decode_error(format, format!("unsupported colour space {colorspace:?}"))
+            })?;
+            rgb(w, h, pixels, format)
+        }
+    }
+}
+
+fn options() -> DecoderOptions {
+    // The pixel limit is ours (see `PhotoLimits`); the decoders' own limits only guard sizes.
+    DecoderOptions::default()
+        .set_max_width(1 << 16)
+        .set_max_height(1 << 16)
+        .set_strict_mode(false)
+}
+
+fn rgb(w: usize, h: usize, pixels: Vec<u8>, format: Format) -> Result<Rgb> {
+    if w == 0 || h == 0 || pixels.len() < w * h * 3 {
+        return Err(decode_error(format, "image data is incomplete"));
+    }
+    Ok(Rgb {
+        width: w as u32,
+        height: h as u32,
+        pixels,
+    })
+}
+
+/// Converts 8-bit samples in `colorspace` to RGB; alpha is composited over white (a transparent
+/// screenshot reads as on paper).
+fn to_rgb(raw: Vec<u8>, colorspace: ColorSpace) -> Option<Vec<u8>> {
+    let over_white = |c: u8, a: u8| -> u8 {
+        let (c, a) = (u16::from(c), u16::from(a));
+        ((c * a + 255 * (255 - a) + 127) / 255) as u8
+    };
+    Some(match colorspace {
+        ColorSpace::RGB => raw,
+        ColorSpace::RGBA => raw
+            .chunks_exact(4)
+            .flat_map(|p| [0, 1, 2].map(|i| over_white(p[i], p[3])))
+            .collect(),
+        ColorSpace::Luma => raw.iter().flat_map(|&l| [l, l, l]).collect(),
+        ColorSpace::LumaA => raw
+            .chunks_exact(2)
+            .flat_map(|p| {
+                let l = over_white(p[0], p[1]);
+                [l, l, l]
+            })
+            .collect(),
+        _ => return None,
+    })
+}
+
+fn decode_error(format: Format, e: impl std::fmt::Display) -> Error {
+    Error::ImageDecode {
+        format: format.as_str().into(),
+        reason: e.to_string(),
+    }
+}

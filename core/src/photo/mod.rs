@@ -1,0 +1,135 @@
+//! The photo pipeline: photos are the evidence of every finding and rectification.
+//!
+//! [`process`] takes the original bytes (JPEG or PNG; HEIC and anything else are refused with an
+//! error naming the format) and returns:
+//! - the identity: SHA-256 of the original bytes, which are kept unmodified (they are the
+//!   evidence);
+//! - the EXIF fields that matter ([`ExifData`]);
+//! - an upload copy (long edge 2048, JPEG q80 4:2:0) and a thumbnail (long edge 256, made from
+//!   the upload copy), both turned upright per the EXIF orientation.
+//!
+//! Memory is bounded: the dimensions are read from the headers first and images above
+//! [`PhotoLimits::max_pixels`] are refused before any pixel buffer exists. The peak is about
+//! 3 bytes per source pixel plus the upload copy (≈ 45 MB for 12 MP, see `docs/benchmarks.md`).
+//!
+//! Storing the files and the metadata is the store's job (`store::blobs`, `Store::add_photo`).
+
+mod decode;
+mod encode;
+pub mod exif;
+mod format;
+pub mod sample;
+mod transform;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use exif::ExifData;
+pub use format::Format;
+
+use crate::error::{Error, Result};
+
+/// A position: from the phone's location service (the shell) or from EXIF.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct GpsFix {
+    pub lat: f64,
+    pub lon: f64,
+    pub altitude_m: Option<f64>,
+    /// Horizontal accuracy in metres, when the source reports it.
+    pub accuracy_m: Option<f64>,
+}
+
+/// Sizes and limits of the pipeline.
+#[derive(Clone, Debug)]
+pub struct PhotoLimits {
+    /// Larger images are refused (before decoding). 50 MP admits 48 MP phone photos.
+    pub max_pixels: u64,
+    pub upload_long_edge: u32,
+    pub thumb_long_edge: u32,
+    pub quality: u8,
+}
+
+impl Default for PhotoLimits {
+    fn default() -> Self {
+        PhotoLimits {
+            max_pixels: 50_000_000,
+            upload_long_edge: 2048,
+            thumb_long_edge: 256,
+            quality: 80,
+        }
+    }
+}
+
+/// What processing one photo produced.
+#[derive(Clone, Debug)]
+pub struct Processed {
+    pub info: PhotoInfo,
+    pub upload: Vec<u8>,
+    pub thumb: Vec<u8>,
+}
+
+/// Facts about an original image.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct PhotoInfo {
+    /// SHA-256 of the original bytes, lowercase hex: the photo's identity.
+    pub sha256: String,
+    /// "jpeg" or "png".
+    pub format: String,
+    pub bytes: u64,
+    /// Dimensions of the original as stored (before orientation).
+    pub width: u32,
+    pub height: u32,
+    /// Dimensions of the upright upload copy and thumbnail.
+    pub upload_width: u32,
+    pub upload_height: u32,
+    pub thumb_width: u32,
+    pub thumb_height: u32,
+    pub exif: Option<ExifData>,
+}
+
+/// The SHA-256 of `bytes` in lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    crate::doc::json::hex(&Sha256::digest(bytes))
+}
+
+/// Runs the whole pipeline on one original image.
+pub fn process(bytes: &[u8], limits: &PhotoLimits) -> Result<Processed> {
+    let format = format::sniff(bytes).map_err(|what| Error::UnsupportedImage {
+        format: what.into(),
+    })?;
+    let (width, height) = decode::dimensions(bytes, format)?;
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels == 0 || pixels > limits.max_pixels {
+        return Err(Error::ImageTooLarge {
+            width,
+            height,
+            max_pixels: limits.max_pixels,
+        });
+    }
+    let exif = exif::read(bytes);
+    let orientation = exif.as_ref().map_or(1, |e| e.orientation);
+    let full = decode::decode(bytes, format)?;
+    let upload = transform::orient(transform::fit(full, limits.upload_long_edge)?, orientation);
+    let upload_jpeg = encode::jpeg(&upload, limits.quality)?;
+    let (upload_width, upload_height) = (upload.width, upload.height);
+    let thumb = transform::fit(upload, limits.thumb_long_edge)?;
+    let thumb_jpeg = encode::jpeg(&thumb, limits.quality)?;
+    Ok(Processed {
+        info: PhotoInfo {
+            sha256: sha256_hex(bytes),
+            format: format.as_str().into(),
+            bytes: bytes.len() as u64,
+            width,
+            height,
+            upload_width,
+            upload_height,
+            thumb_width: thumb.width,
+            thumb_height: thumb.height,
+            exif,
+        },
+        upload: upload_jpeg,
+        thumb: thumb_jpeg,
+    })
+}
