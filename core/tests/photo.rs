@@ -54,7 +54,11 @@ fn every_orientation_comes_out_upright() {
             (640, 480),
             "orientation {orientation}"
         );
-        let stored = if orientation >= 5 { (480, 640) } else { (640, 480) };
+        let stored = if orientation >= 5 {
+            (480, 640)
+        } else {
+            (640, 480)
+        };
         assert_eq!((p.info.width, p.info.height), stored);
         for (name, jpeg) in [("upload", &p.upload), ("thumb", &p.thumb)] {
             let got = quadrant_colours(jpeg);
@@ -126,7 +130,11 @@ fn png_progressive_and_cmyk() {
     assert_eq!(p.info.format, "png");
     assert_eq!((p.info.upload_width, p.info.upload_height), (300, 200));
     let q = quadrant_colours(&p.upload);
-    assert!(close(q[0], [255, 255, 255]), "transparent is white: {:?}", q[0]);
+    assert!(
+        close(q[0], [255, 255, 255]),
+        "transparent is white: {:?}",
+        q[0]
+    );
     assert!(close(q[1], QUADRANTS[1]));
 
     let progressive = sample::jpeg(&Sample {
@@ -154,7 +162,9 @@ fn bad_input_gets_a_typed_error() {
         other => panic!("expected UnsupportedImage, got {other:?}"),
     };
     assert_eq!(unsupported(b""), "empty");
-    let random: Vec<u8> = (0..10_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let random: Vec<u8> = (0..10_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     assert_eq!(unsupported(&random), "unknown");
     assert_eq!(unsupported(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic"), "HEIC");
 
@@ -205,7 +215,9 @@ fn enormous_dimensions_are_refused_before_decoding() {
     bytes[sof + 5..sof + 7].copy_from_slice(&60_000u16.to_be_bytes());
     bytes[sof + 7..sof + 9].copy_from_slice(&60_000u16.to_be_bytes());
     match process(&bytes, &PhotoLimits::default()) {
-        Err(Error::ImageTooLarge { width, height, .. }) => assert_eq!((width, height), (60_000, 60_000)),
+        Err(Error::ImageTooLarge { width, height, .. }) => {
+            assert_eq!((width, height), (60_000, 60_000))
+        }
         other => panic!("expected ImageTooLarge, got {other:?}"),
     }
 }

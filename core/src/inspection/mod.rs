@@ -65,6 +65,9 @@ pub struct PhotoRef {
     pub sha256: String,
     pub by: String,
     pub at_ms: i64,
+    /// For hazards: "found" or "rectification" (absent on references made by hash only).
+    #[serde(default)]
+    pub stage: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -375,7 +378,7 @@ impl Store {
     }
 
     /// The inspection and its template, if the user may do `permission` and it is editable.
-    fn editable_inspection(
+    pub(crate) fn editable_inspection(
         &self,
         id: &RecordId,
         permission: Permission,
@@ -506,7 +509,7 @@ pub(crate) struct AnswerState {
 
 /// Records that `user` has started work on the inspection (once per user; concurrent first
 /// answers by different users never touch the same key). "In progress" derives from it.
-fn mark_started(e: &mut crate::doc::Edit<'_>, user: &str, now_ms: i64) -> Result<()> {
+pub(crate) fn mark_started(e: &mut crate::doc::Edit<'_>, user: &str, now_ms: i64) -> Result<()> {
     if e.get(&crate::doc::path::format(&["started", user]))?
         .is_none()
     {

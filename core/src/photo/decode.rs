@@ -23,12 +23,14 @@ pub fn dimensions(bytes: &[u8], format: Format) -> Result<(u32, u32)> {
         Format::Jpeg => {
             let mut d = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options());
             d.decode_headers().map_err(|e| decode_error(format, e))?;
-            d.dimensions().ok_or_else(|| decode_error(format, "no dimensions"))?
+            d.dimensions()
+                .ok_or_else(|| decode_error(format, "no dimensions"))?
         }
         Format::Png => {
             let mut d = zune_png::PngDecoder::new_with_options(ZCursor::new(bytes), options());
             d.decode_headers().map_err(|e| decode_error(format, e))?;
-            d.dimensions().ok_or_else(|| decode_error(format, "no dimensions"))?
+            d.dimensions()
+                .ok_or_else(|| decode_error(format, "no dimensions"))?
         }
     };
     Ok((w as u32, h as u32))

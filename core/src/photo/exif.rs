@@ -109,10 +109,14 @@ fn gps(exif: &exif::Exif) -> Option<GpsFix> {
     if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
         return None;
     }
-    let altitude_m = match exif.get_field(Tag::GPSAltitude, In::PRIMARY).map(|f| &f.value) {
+    let altitude_m = match exif
+        .get_field(Tag::GPSAltitude, In::PRIMARY)
+        .map(|f| &f.value)
+    {
         Some(Value::Rational(v)) if v.first().is_some_and(|r| r.denom != 0) => {
             let below = matches!(
-                exif.get_field(Tag::GPSAltitudeRef, In::PRIMARY).and_then(|f| f.value.get_uint(0)),
+                exif.get_field(Tag::GPSAltitudeRef, In::PRIMARY)
+                    .and_then(|f| f.value.get_uint(0)),
                 Some(1)
             );
             Some(v[0].to_f64() * if below { -1.0 } else { 1.0 })

@@ -23,16 +23,28 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, &'static str> {
         [] => Err("empty"),
         [0xFF, 0xD8, 0xFF, ..] => Ok(Format::Jpeg),
         [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Ok(Format::Png),
-        [_, _, _, _, b'f', b't', b'y', b'p', brand @ ..] if brand.len() >= 4 => {
-            match &brand[..4] {
-                b"heic" | b"heix" | b"heim" | b"heis" | b"hevc" | b"hevx" | b"mif1" | b"msf1" => {
-                    Err("HEIC")
-                }
-                b"avif" | b"avis" => Err("AVIF"),
-                _ => Err("an ISO media file"),
+        [_, _, _, _, b'f', b't', b'y', b'p', brand @ ..] if brand.len() >= 4 => match &brand[..4] {
+            b"heic" | b"heix" | b"heim" | b"heis" | b"hevc" | b"hevx" | b"mif1" | b"msf1" => {
+                Err("HEIC")
             }
-        }
-        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Err("WebP"),
+            b"avif" | b"avis" => Err("AVIF"),
+            _ => Err("an ISO media file"),
+        },
+        [
+            b'R',
+            b'I',
+            b'F',
+            b'F',
+            _,
+            _,
+            _,
+            _,
+            b'W',
+            b'E',
+            b'B',
+            b'P',
+            ..,
+        ] => Err("WebP"),
         [b'G', b'I', b'F', b'8', ..] => Err("GIF"),
         _ => Err("unknown"),
     }

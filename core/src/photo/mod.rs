@@ -14,6 +14,7 @@
 //!
 //! Storing the files and the metadata is the store's job (`store::blobs`, `Store::add_photo`).
 
+mod attach;
 mod decode;
 mod encode;
 pub mod exif;
@@ -24,6 +25,7 @@ mod transform;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use attach::{CaptureContext, PhotoMeta, PhotoTarget};
 pub use exif::ExifData;
 pub use format::Format;
 

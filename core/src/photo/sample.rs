@@ -196,7 +196,12 @@ fn tiff(orientation: u8) -> Vec<u8> {
     let mut ifd0 = vec![
         ascii(0x010F, "Offgrid"),
         ascii(0x0110, "Sample"),
-        (0x0112, SHORT, 1, u16::from(orientation).to_be_bytes().to_vec()),
+        (
+            0x0112,
+            SHORT,
+            1,
+            u16::from(orientation).to_be_bytes().to_vec(),
+        ),
         placeholder(0x8769),
         placeholder(0x8825),
     ];

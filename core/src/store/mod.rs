@@ -7,10 +7,12 @@
 //! documents, [`projection`] derives the query tables, [`cache`] keeps recent documents open,
 //! [`writer`] is the transaction API, [`notify`] tells subscribers what changed.
 
+pub mod blobs;
 pub mod cache;
 pub mod conn;
 pub mod notify;
 pub mod persist;
+pub mod photos;
 pub mod projection;
 pub mod schema;
 pub mod templates;
@@ -23,7 +25,9 @@ use automerge::{ActorId, AutoCommit, Automerge, ChangeHash};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
+pub use blobs::PhotoFile;
 pub use notify::Subscription;
+pub use photos::{PhotoState, QueuedPhoto};
 pub use projection::{ListQuery, ListSort};
 pub use templates::TemplateRef;
 pub use writer::{ApplyOutcome, Writer};
@@ -97,6 +101,8 @@ pub struct Store {
     /// Parsed template versions (immutable once published).
     template_cache:
         Mutex<std::collections::HashMap<(String, u32), Arc<crate::checklist::Template>>>,
+    /// Photo files next to the database.
+    blobs: blobs::Blobs,
 }
 
 impl Store {
@@ -125,7 +131,10 @@ impl Store {
             }
         };
         let reader = conn::open_reader(&path)?;
+        let blobs = blobs::Blobs::for_db(&path);
+        blobs.clean_tmp();
         let store = Store {
+            blobs,
             path,
             inner: Mutex::new(Inner {
                 conn,

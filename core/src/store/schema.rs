@@ -92,6 +92,22 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX records_by_kind_status ON records(kind, status);
     CREATE INDEX records_by_kind_grade ON records(kind, grade, due_ms);
     "#,
+    // 5: photos stored on this device (files in `<db>.blobs/`) and their upload state, the
+    // photo queue for sync. References to photos live in the documents.
+    r#"
+    CREATE TABLE photos (
+        sha256   TEXT PRIMARY KEY,
+        format   TEXT NOT NULL,
+        bytes    INTEGER NOT NULL,
+        width    INTEGER NOT NULL,
+        height   INTEGER NOT NULL,
+        state    TEXT NOT NULL DEFAULT 'local'
+                 CHECK (state IN ('local', 'uploading', 'uploaded', 'verified')),
+        added_ms INTEGER NOT NULL,
+        state_ms INTEGER NOT NULL
+    );
+    CREATE INDEX photos_by_state ON photos(state, added_ms);
+    "#,
 ];
 
 pub const CURRENT_VERSION: u32 = MIGRATIONS.len() as u32;

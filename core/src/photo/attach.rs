@@ -1,0 +1,202 @@
+//! Attaching a photo to a record: the evidence of an inspection item, of a hazard as found or
+//! as rectified, or of a patrol.
+//!
+//! Order of work, so that nothing half-done survives a failure or a kill:
+//! 1. check the user may do this and the record accepts it (before any work);
+//! 2. process the bytes (hash, EXIF, upload copy, thumbnail) outside every lock;
+//! 3. write the three files durably (see `store::blobs`);
+//! 4. one transaction: the `photos` row (queue state `local`), the metadata under
+//!    `/photos/<sha256>` and, for an item, the reference in the item's `photos` map.
+//!
+//! A kill between 3 and 4 leaves whole, unreferenced files that the same photo reuses when
+//! attached again. The same photo attached twice is one photo.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{ExifData, GpsFix, PhotoLimits, process};
+use crate::access::Permission;
+use crate::error::{Error, Result};
+use crate::model::{RecordId, RecordKind};
+use crate::store::{PhotoFile, Store};
+
+/// What a photo is evidence of.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum PhotoTarget {
+    /// An inspection item's answer.
+    Inspection { id: RecordId, item: String },
+    /// A hazard as found, or its rectification (the photos a rectification is submitted with).
+    Hazard { id: RecordId, rectification: bool },
+    /// A patrol.
+    Patrol { id: RecordId },
+}
+
+/// What the shell knows about the capture (the camera's EXIF may say otherwise: both are kept).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct CaptureContext {
+    /// When the shell took or received the photo (device clock, UTC ms).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub captured_ms: Option<i64>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub offset_minutes: Option<i32>,
+    /// The phone's location fix, if it had one (rarely underground).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub gps: Option<GpsFix>,
+}
+
+/// A photo as recorded in its record: who attached it and when, what the shell said, what the
+/// EXIF says, and the image facts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct PhotoMeta {
+    pub sha256: String,
+    pub format: String,
+    pub bytes: u64,
+    pub width: u32,
+    pub height: u32,
+    /// The inspection item it answers.
+    #[serde(default)]
+    pub item: Option<String>,
+    /// Hazards: "found" or "rectification".
+    #[serde(default)]
+    pub stage: Option<String>,
+    pub by: String,
+    #[serde(default)]
+    pub by_name: String,
+    /// When it was attached (store clock) and the device's offset.
+    pub at_ms: i64,
+    #[serde(default)]
+    pub offset_minutes: i32,
+    #[serde(default)]
+    pub capture: CaptureContext,
+    #[serde(default)]
+    pub exif: Option<ExifData>,
+}
+
+impl Store {
+    /// Processes and stores a photo and attaches it to `target`. Returns what was recorded.
+    pub fn add_photo(
+        &self,
+        target: &PhotoTarget,
+        bytes: &[u8],
+        capture: &CaptureContext,
+    ) -> Result<PhotoMeta> {
+        let (id, item, stage) = self.check_photo_target(target)?;
+        let processed = process(bytes, &PhotoLimits::default())?;
+        let info = &processed.info;
+        let blobs = self.blobs();
+        blobs.put(&info.sha256, PhotoFile::Original, bytes)?;
+        blobs.put(&info.sha256, PhotoFile::Upload, &processed.upload)?;
+        blobs.put(&info.sha256, PhotoFile::Thumb, &processed.thumb)?;
+        let user = self.user().ok_or(Error::NoCurrentUser)?;
+        let now = self.now();
+        let meta = PhotoMeta {
+            sha256: info.sha256.clone(),
+            format: info.format.clone(),
+            bytes: info.bytes,
+            width: info.width,
+            height: info.height,
+            item: item.clone(),
+            stage: stage.map(str::to_owned),
+            by: user.id.clone(),
+            by_name: user.name.clone(),
+            at_ms: now.unix_ms,
+            offset_minutes: now.offset_minutes,
+            capture: capture.clone(),
+            exif: info.exif.clone(),
+        };
+        let sha = info.sha256.clone();
+        let meta_json = serde_json::to_value(&meta)?;
+        let recorded = self.write(|w| {
+            w.record_photo(info)?;
+            w.update(&id, &format!("photo {}", &sha[..12]), |e| {
+                let at = format!("/photos/{sha}");
+                let existing = e.get(&at)?;
+                if existing.is_none() {
+                    e.insert("/photos", &sha, &meta_json)?;
+                }
+                if let Some(item) = &item {
+                    let map = format!("/answers{}/photos", crate::doc::path::format(&[item]));
+                    if e.get(&format!("{map}/{sha}"))?.is_none() {
+                        e.insert(
+                            &map,
+                            &sha,
+                            &json!({"sha256": sha, "by": meta.by, "at_ms": meta.at_ms}),
+                        )?;
+                    }
+                    crate::inspection::mark_started(e, &meta.by, meta.at_ms)?;
+                }
+                Ok(existing)
+            })
+        })?;
+        tracing::debug!(bytes = info.bytes, "photo attached");
+        match recorded {
+            // Attached before: the first record of it stands.
+            Some(first) => Ok(serde_json::from_value(first).unwrap_or(meta)),
+            None => Ok(meta),
+        }
+    }
+
+    /// Every photo recorded in a record, oldest first.
+    pub fn photos(&self, id: &RecordId) -> Result<Vec<PhotoMeta>> {
+        let all = self.get_path(id, "/photos")?.unwrap_or_default();
+        let mut photos: Vec<PhotoMeta> = all
+            .as_object()
+            .map(|m| {
+                m.values()
+                    .filter_map(|v| serde_json::from_value(v.clone()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        photos.sort_by(|a, b| (a.at_ms, &a.sha256).cmp(&(b.at_ms, &b.sha256)));
+        Ok(photos)
+    }
+
+    /// The record, item and hazard stage a photo goes to, after checking role and state.
+    fn check_photo_target(
+        &self,
+        target: &PhotoTarget,
+    ) -> Result<(RecordId, Option<String>, Option<&'static str>)> {
+        let user = self.user().ok_or(Error::NoCurrentUser)?;
+        match target {
+            PhotoTarget::Inspection { id, item } => {
+                let (_, template) = self.editable_inspection(id, Permission::AnswerInspection)?;
+                template
+                    .item(item)
+                    .ok_or_else(|| Error::UnknownItem { item: item.clone() })?;
+                Ok((id.clone(), Some(item.clone()), None))
+            }
+            PhotoTarget::Hazard { id, rectification } => {
+                let hazard = self.hazard(id)?;
+                let (permission, stage) = if *rectification {
+                    (Permission::SubmitRectification, "rectification")
+                } else {
+                    (Permission::RaiseHazard, "found")
+                };
+                user.require(&hazard.project, permission)?;
+                if !hazard.state.status.is_open() {
+                    return Err(Error::InvalidState {
+                        action: "add a photo".into(),
+                        state: hazard.state.status.as_str().into(),
+                    });
+                }
+                Ok((id.clone(), None, Some(stage)))
+            }
+            PhotoTarget::Patrol { id } => {
+                let kind = self.get_path(id, "/kind")?;
+                if kind.as_ref().and_then(|k| k.as_str()) != Some(RecordKind::Patrol.as_str()) {
+                    return Err(Error::InvalidArgument(format!(
+                        "record {id} is not a patrol"
+                    )));
+                }
+                let project = self.get_path(id, "/project")?;
+                if let Some(project) = project.as_ref().and_then(|p| p.as_str()) {
+                    user.require(project, Permission::RaiseHazard)?;
+                }
+                Ok((id.clone(), None, None))
+            }
+        }
+    }
+}

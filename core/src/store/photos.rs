@@ -1,0 +1,157 @@
+//! The photos this device holds (the `photos` table) and their upload state: the photo queue
+//! that sync drains. A photo becomes `local` when attached (in the same transaction as the
+//! record change that references it); sync moves it to `uploading`, `uploaded` and, once the
+//! server confirms the hash, `verified`.
+
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use super::blobs::PhotoFile;
+use super::{Store, Writer};
+use crate::error::{Error, Result};
+use crate::photo::PhotoInfo;
+
+/// Where a photo stands on its way to the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoState {
+    /// Only on this device.
+    Local,
+    /// An upload has started (it resumes by byte range).
+    Uploading,
+    /// The server has the bytes.
+    Uploaded,
+    /// The server checked the bytes against the hash.
+    Verified,
+}
+
+impl PhotoState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhotoState::Local => "local",
+            PhotoState::Uploading => "uploading",
+            PhotoState::Uploaded => "uploaded",
+            PhotoState::Verified => "verified",
+        }
+    }
+
+    fn parse(s: &str) -> Result<PhotoState> {
+        [
+            PhotoState::Local,
+            PhotoState::Uploading,
+            PhotoState::Uploaded,
+            PhotoState::Verified,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+        .ok_or_else(|| Error::Corrupt(format!("unknown photo state {s:?}")))
+    }
+}
+
+/// One row of the photo queue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct QueuedPhoto {
+    pub sha256: String,
+    pub state: PhotoState,
+    pub format: String,
+    pub bytes: u64,
+    pub added_ms: i64,
+    pub state_ms: i64,
+}
+
+impl Writer<'_> {
+    /// Records that this device holds the photo (its files are already written).
+    pub fn record_photo(&mut self, info: &PhotoInfo) -> Result<()> {
+        let now = self.now().unix_ms;
+        self.tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO photos (sha256, format, bytes, width, height, added_ms, state_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+            )?
+            .execute(params![
+                info.sha256,
+                info.format,
+                info.bytes as i64,
+                info.width,
+                info.height,
+                now
+            ])?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The photo queue: photos in `state` (all when `None`), oldest first.
+    pub fn photo_queue(&self, state: Option<PhotoState>) -> Result<Vec<QueuedPhoto>> {
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stmt = conn.prepare_cached(
+            "SELECT sha256, state, format, bytes, added_ms, state_ms FROM photos
+             WHERE ?1 IS NULL OR state = ?1 ORDER BY added_ms, sha256",
+        )?;
+        let rows = stmt.query_map(params![state.map(PhotoState::as_str)], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (sha256, state, format, bytes, added_ms, state_ms) = row?;
+            Ok(QueuedPhoto {
+                sha256,
+                state: PhotoState::parse(&state)?,
+                format,
+                bytes: bytes as u64,
+                added_ms,
+                state_ms,
+            })
+        })
+        .collect()
+    }
+
+    /// Moves a photo to `state` (sync calls this as uploads progress).
+    pub fn set_photo_state(&self, sha256: &str, state: PhotoState) -> Result<()> {
+        let sha256 = crate::doc::events::photo_hash(sha256)?;
+        let now = self.now().unix_ms;
+        let guard = self.lock();
+        let changed = guard.conn.execute(
+            "UPDATE photos SET state = ?2, state_ms = ?3 WHERE sha256 = ?1",
+            params![sha256, state.as_str(), now],
+        )?;
+        if changed == 0 {
+            return Err(Error::InvalidArgument(format!(
+                "photo {sha256} is not stored on this device"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The path of one of a photo's files, if this device has it.
+    pub fn photo_path(&self, sha256: &str, file: PhotoFile) -> Result<Option<std::path::PathBuf>> {
+        let sha256 = crate::doc::events::photo_hash(sha256)?;
+        Ok(self
+            .blobs
+            .exists(&sha256, file)
+            .then(|| self.blobs.path(&sha256, file)))
+    }
+
+    /// Whether the photo is recorded on this device.
+    pub fn has_photo(&self, sha256: &str) -> Result<bool> {
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(conn
+            .query_row("SELECT 1 FROM photos WHERE sha256 = ?1", [sha256], |_| {
+                Ok(())
+            })
+            .optional()?
+            .is_some())
+    }
+
+    pub(crate) fn blobs(&self) -> &super::blobs::Blobs {
+        &self.blobs
+    }
+}
