@@ -25,6 +25,7 @@ mod hazards;
 mod inspections;
 mod listener;
 mod logging;
+mod photos;
 mod store;
 mod templates;
 

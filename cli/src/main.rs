@@ -12,6 +12,7 @@ mod demo;
 mod hazard;
 mod inspect;
 mod output;
+mod photo;
 mod register;
 mod template;
 mod time;
@@ -139,6 +140,9 @@ enum Command {
     Hazard(hazard::HazardCommand),
     /// The hazard register (台账) of --project: rows, counts by status and grade, overdue.
     Register(register::RegisterArgs),
+    /// Photos: process a file, attach photos to items, hazards and patrols, the upload queue.
+    #[command(subcommand)]
+    Photo(photo::PhotoCommand),
 }
 
 #[derive(Subcommand)]
@@ -215,6 +219,18 @@ enum BenchCommand {
         /// Hazards for the register measurement.
         #[arg(long, value_name = "N", default_value_t = 10_000)]
         hazards: usize,
+    },
+    /// The photo pipeline on a 12 MP JPEG (generated, or INPUT), per step and whole, peak
+    /// memory, and `vipsthumbnail` on the same file for comparison.
+    Photo {
+        /// A JPEG or PNG [default: a generated 4000×3000 JPEG with EXIF orientation 6].
+        input: Option<PathBuf>,
+        /// Measured runs (after one warm-up); medians are reported.
+        #[arg(long, value_name = "N", default_value_t = 5)]
+        runs: usize,
+        /// Internal: measure in this process (the parent starts a child with it).
+        #[arg(long, hide = true)]
+        measure: bool,
     },
 }
 
@@ -301,6 +317,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(BenchCommand::Domain { dir, hazards }) => {
             bench::domain::run(dir.as_deref(), hazards)?
         }
+        Command::Bench(BenchCommand::Photo {
+            input,
+            runs,
+            measure,
+        }) => bench::photo::run(input.as_deref(), runs, measure)?,
         Command::Template(TemplateCommand::List) => {
             let store = ctx.db.exists().then(|| ctx.open_existing()).transpose()?;
             template::list(store.as_ref(), ctx.json)?
@@ -318,6 +339,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Inspection(c) => return inspect::run(&ctx, c),
         Command::Hazard(c) => hazard::run(&ctx, c)?,
         Command::Register(a) => register::run(&ctx, a)?,
+        Command::Photo(c) => photo::run(&ctx, c)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -176,14 +176,23 @@ fn bad_input_gets_a_typed_error() {
         Err(Error::ImageDecode { .. })
     ));
 
-    // Truncated at every tenth: an error or an image, never a panic.
-    let whole = sample::jpeg(&Sample::default());
-    for cut in (1..10).map(|i| whole.len() * i / 10) {
-        match process(&whole[..cut], &limits) {
-            Ok(p) => assert_eq!((p.info.width, p.info.height), (640, 480)),
-            Err(Error::ImageDecode { .. }) => {}
-            Err(e) => panic!("truncated at {cut}: unexpected {e:?}"),
+    // Truncated anywhere (in the headers, in the EXIF, in the scan data, before the end
+    // marker): a typed error, never a grey-filled image passed off as the photo.
+    for progressive in [false, true] {
+        let whole = sample::jpeg(&Sample {
+            progressive,
+            ..Default::default()
+        });
+        for cut in (1..20)
+            .map(|i| whole.len() * i / 20)
+            .chain([whole.len() - 2])
+        {
+            match process(&whole[..cut], &limits) {
+                Err(Error::ImageDecode { .. }) => {}
+                other => panic!("truncated at {cut} of {}: {other:?}", whole.len()),
+            }
         }
+        assert!(process(&whole, &limits).is_ok());
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod domain;
 mod fixtures;
+pub mod photo;
 mod raw_sqlite;
 pub mod store;
 

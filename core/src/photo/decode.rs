@@ -40,6 +40,13 @@ pub fn dimensions(bytes: &[u8], format: Format) -> Result<(u32, u32)> {
 pub fn decode(bytes: &[u8], format: Format) -> Result<Rgb> {
     match format {
         Format::Jpeg => {
+            // zune-jpeg fills a truncated image with grey; a cut-off photo is not evidence.
+            if !jpeg_is_complete(bytes) {
+                return Err(decode_error(
+                    format,
+                    "the file is truncated (no end-of-image marker)",
+                ));
+            }
             let opts = options().jpeg_set_out_colorspace(ColorSpace::RGB);
             let mut d = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), opts);
             let pixels = d.decode().map_err(|e| decode_error(format, e))?;
@@ -65,6 +72,26 @@ pub fn decode(bytes: &[u8], format: Format) -> Result<Rgb> {
             rgb(w, h, pixels, format)
         }
     }
+}
+
+/// Whether the JPEG's entropy-coded data is followed by its end-of-image marker. Walks the
+/// marker segments to the first start-of-scan (skipping APP segments, whose embedded EXIF
+/// thumbnail has markers of its own), then looks for EOI after it: scan data cannot contain
+/// `FF D9` (an `FF` there is always stuffed as `FF 00`).
+fn jpeg_is_complete(b: &[u8]) -> bool {
+    let mut i = 2;
+    while i + 4 <= b.len() {
+        if b[i] != 0xFF {
+            return false;
+        }
+        match b[i + 1] {
+            0xFF => i += 1,
+            0xDA => return b[i..].windows(2).any(|w| w == [0xFF, 0xD9]),
+            0x01 | 0xD0..=0xD7 => i += 2,
+            _ => i += 2 + usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]])),
+        }
+    }
+    false
 }
 
 fn options() -> DecoderOptions {

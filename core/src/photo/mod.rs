@@ -22,6 +22,8 @@ mod format;
 pub mod sample;
 mod transform;
 
+use std::time::{Duration, Instant};
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -98,6 +100,21 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Runs the whole pipeline on one original image.
 pub fn process(bytes: &[u8], limits: &PhotoLimits) -> Result<Processed> {
+    process_observed(bytes, limits, &mut |_, _| {})
+}
+
+/// [`process`], reporting how long each step took (for `offgrid bench photo`).
+pub fn process_observed(
+    bytes: &[u8],
+    limits: &PhotoLimits,
+    step: &mut dyn FnMut(&'static str, Duration),
+) -> Result<Processed> {
+    let mut clock = Instant::now();
+    let mut lap = |name: &'static str| {
+        let now = Instant::now();
+        step(name, now - clock);
+        clock = now;
+    };
     let format = format::sniff(bytes).map_err(|what| Error::UnsupportedImage {
         format: what.into(),
     })?;
@@ -112,15 +129,25 @@ pub fn process(bytes: &[u8], limits: &PhotoLimits) -> Result<Processed> {
     }
     let exif = exif::read(bytes);
     let orientation = exif.as_ref().map_or(1, |e| e.orientation);
+    lap("headers_exif");
     let full = decode::decode(bytes, format)?;
-    let upload = transform::orient(transform::fit(full, limits.upload_long_edge)?, orientation);
+    lap("decode");
+    let upload = transform::fit(full, limits.upload_long_edge)?;
+    lap("resize_upload");
+    let upload = transform::orient(upload, orientation);
+    lap("orient");
     let upload_jpeg = encode::jpeg(&upload, limits.quality)?;
+    lap("encode_upload");
     let (upload_width, upload_height) = (upload.width, upload.height);
     let thumb = transform::fit(upload, limits.thumb_long_edge)?;
+    lap("resize_thumb");
     let thumb_jpeg = encode::jpeg(&thumb, limits.quality)?;
+    lap("encode_thumb");
+    let sha256 = sha256_hex(bytes);
+    lap("sha256");
     Ok(Processed {
         info: PhotoInfo {
-            sha256: sha256_hex(bytes),
+            sha256,
             format: format.as_str().into(),
             bytes: bytes.len() as u64,
             width,

@@ -88,6 +88,7 @@ fun main() {
     hazardTests()
     concurrencyTests()
     callbackTests()
+    photoTests()
 
     var failed = 0
     for ((name, body) in cases) {

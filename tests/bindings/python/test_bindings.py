@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from offgrid import offgrid_core as core
 from offgrid import offgrid_ffi as ffi
 from offgrid.offgrid_core import (
     HazardStatus,
@@ -160,3 +161,20 @@ def test_listener_and_logger(store):
         assert any("store opened" in r.message for r in logger.records)
     finally:
         ffi.set_logger(None, ffi.LogLevel.ERROR)
+
+
+def test_photo(store, template):
+    import hashlib
+    import os
+
+    sample = os.environ.get("OFFGRID_SAMPLE", "target/bindings/sample.jpg")
+    data = open(sample, "rb").read()
+    iid = new_inspection(store, template)
+    meta = store.add_photo(core.PhotoTarget.INSPECTION(id=iid, item="exits-clear"), data, core.CaptureContext())
+    assert meta.sha256 == hashlib.sha256(data).hexdigest()
+    assert meta.exif.orientation == 6
+    assert open(store.photo_path(meta.sha256, core.PhotoFile.ORIGINAL), "rb").read() == data
+    assert [q.sha256 for q in store.photo_queue(core.PhotoState.LOCAL)] == [meta.sha256]
+    with pytest.raises(ffi.OffgridError.UnsupportedImage) as e:
+        store.add_photo(core.PhotoTarget.INSPECTION(id=iid, item="exits-clear"), b"GIF89a....", core.CaptureContext())
+    assert e.value.format == "GIF"

@@ -465,6 +465,22 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
+    typealias FfiType = UInt8
+    typealias SwiftType = UInt8
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -844,6 +860,79 @@ public func FfiConverterTypeApplyOutcome_lower(_ value: ApplyOutcome) -> RustBuf
 }
 
 
+/**
+ * What the shell knows about the capture (the camera's EXIF may say otherwise: both are kept).
+ */
+public struct CaptureContext: Equatable, Hashable {
+    /**
+     * When the shell took or received the photo (device clock, UTC ms).
+     */
+    public var capturedMs: Int64?
+    public var offsetMinutes: Int32?
+    /**
+     * The phone's location fix, if it had one (rarely underground).
+     */
+    public var gps: GpsFix?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * When the shell took or received the photo (device clock, UTC ms).
+         */capturedMs: Int64? = nil, offsetMinutes: Int32? = nil, 
+        /**
+         * The phone's location fix, if it had one (rarely underground).
+         */gps: GpsFix? = nil) {
+        self.capturedMs = capturedMs
+        self.offsetMinutes = offsetMinutes
+        self.gps = gps
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CaptureContext: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCaptureContext: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CaptureContext {
+        return
+            try CaptureContext(
+                capturedMs: FfiConverterOptionInt64.read(from: &buf), 
+                offsetMinutes: FfiConverterOptionInt32.read(from: &buf), 
+                gps: FfiConverterOptionTypeGpsFix.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CaptureContext, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.capturedMs, into: &buf)
+        FfiConverterOptionInt32.write(value.offsetMinutes, into: &buf)
+        FfiConverterOptionTypeGpsFix.write(value.gps, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCaptureContext_lift(_ buf: RustBuffer) throws -> CaptureContext {
+    return try FfiConverterTypeCaptureContext.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCaptureContext_lower(_ value: CaptureContext) -> RustBuffer {
+    return FfiConverterTypeCaptureContext.lower(value)
+}
+
+
 public struct Choice: Equatable, Hashable {
     public var id: String
     public var label: LocalizedText
@@ -1194,6 +1283,107 @@ public func FfiConverterTypeEvidence_lower(_ value: Evidence) -> RustBuffer {
 }
 
 
+/**
+ * What the image's EXIF says.
+ */
+public struct ExifData: Equatable, Hashable {
+    /**
+     * DateTimeOriginal as written, `YYYY-MM-DDTHH:MM:SS` (local time of the camera).
+     */
+    public var takenLocal: String?
+    /**
+     * OffsetTimeOriginal in minutes east of UTC, when the camera wrote it.
+     */
+    public var takenOffsetMinutes: Int32?
+    /**
+     * The moment in UTC ms, when both the time and its offset are known.
+     */
+    public var takenUnixMs: Int64?
+    public var gps: GpsFix?
+    /**
+     * 1–8 (1 = upright). Already applied to the derived images.
+     */
+    public var orientation: UInt8
+    public var make: String?
+    public var model: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * DateTimeOriginal as written, `YYYY-MM-DDTHH:MM:SS` (local time of the camera).
+         */takenLocal: String?, 
+        /**
+         * OffsetTimeOriginal in minutes east of UTC, when the camera wrote it.
+         */takenOffsetMinutes: Int32?, 
+        /**
+         * The moment in UTC ms, when both the time and its offset are known.
+         */takenUnixMs: Int64?, gps: GpsFix?, 
+        /**
+         * 1–8 (1 = upright). Already applied to the derived images.
+         */orientation: UInt8, make: String?, model: String?) {
+        self.takenLocal = takenLocal
+        self.takenOffsetMinutes = takenOffsetMinutes
+        self.takenUnixMs = takenUnixMs
+        self.gps = gps
+        self.orientation = orientation
+        self.make = make
+        self.model = model
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ExifData: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeExifData: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExifData {
+        return
+            try ExifData(
+                takenLocal: FfiConverterOptionString.read(from: &buf), 
+                takenOffsetMinutes: FfiConverterOptionInt32.read(from: &buf), 
+                takenUnixMs: FfiConverterOptionInt64.read(from: &buf), 
+                gps: FfiConverterOptionTypeGpsFix.read(from: &buf), 
+                orientation: FfiConverterUInt8.read(from: &buf), 
+                make: FfiConverterOptionString.read(from: &buf), 
+                model: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ExifData, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.takenLocal, into: &buf)
+        FfiConverterOptionInt32.write(value.takenOffsetMinutes, into: &buf)
+        FfiConverterOptionInt64.write(value.takenUnixMs, into: &buf)
+        FfiConverterOptionTypeGpsFix.write(value.gps, into: &buf)
+        FfiConverterUInt8.write(value.orientation, into: &buf)
+        FfiConverterOptionString.write(value.make, into: &buf)
+        FfiConverterOptionString.write(value.model, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExifData_lift(_ buf: RustBuffer) throws -> ExifData {
+    return try FfiConverterTypeExifData.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExifData_lower(_ value: ExifData) -> RustBuffer {
+    return FfiConverterTypeExifData.lower(value)
+}
+
+
 public struct FailedItem: Equatable, Hashable {
     public var item: String
     public var clause: Clause?
@@ -1249,6 +1439,77 @@ public func FfiConverterTypeFailedItem_lift(_ buf: RustBuffer) throws -> FailedI
 #endif
 public func FfiConverterTypeFailedItem_lower(_ value: FailedItem) -> RustBuffer {
     return FfiConverterTypeFailedItem.lower(value)
+}
+
+
+/**
+ * A position: from the phone's location service (the shell) or from EXIF.
+ */
+public struct GpsFix: Equatable, Hashable {
+    public var lat: Double
+    public var lon: Double
+    public var altitudeM: Double?
+    /**
+     * Horizontal accuracy in metres, when the source reports it.
+     */
+    public var accuracyM: Double?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(lat: Double, lon: Double, altitudeM: Double?, 
+        /**
+         * Horizontal accuracy in metres, when the source reports it.
+         */accuracyM: Double?) {
+        self.lat = lat
+        self.lon = lon
+        self.altitudeM = altitudeM
+        self.accuracyM = accuracyM
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GpsFix: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGpsFix: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GpsFix {
+        return
+            try GpsFix(
+                lat: FfiConverterDouble.read(from: &buf), 
+                lon: FfiConverterDouble.read(from: &buf), 
+                altitudeM: FfiConverterOptionDouble.read(from: &buf), 
+                accuracyM: FfiConverterOptionDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GpsFix, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterDouble.write(value.lon, into: &buf)
+        FfiConverterOptionDouble.write(value.altitudeM, into: &buf)
+        FfiConverterOptionDouble.write(value.accuracyM, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGpsFix_lift(_ buf: RustBuffer) throws -> GpsFix {
+    return try FfiConverterTypeGpsFix.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGpsFix_lower(_ value: GpsFix) -> RustBuffer {
+    return FfiConverterTypeGpsFix.lower(value)
 }
 
 
@@ -2414,17 +2675,258 @@ public func FfiConverterTypeNewInspection_lower(_ value: NewInspection) -> RustB
 }
 
 
+/**
+ * Facts about an original image.
+ */
+public struct PhotoInfo: Equatable, Hashable {
+    /**
+     * SHA-256 of the original bytes, lowercase hex: the photo's identity.
+     */
+    public var sha256: String
+    /**
+     * "jpeg" or "png".
+     */
+    public var format: String
+    public var bytes: UInt64
+    /**
+     * Dimensions of the original as stored (before orientation).
+     */
+    public var width: UInt32
+    public var height: UInt32
+    /**
+     * Dimensions of the upright upload copy and thumbnail.
+     */
+    public var uploadWidth: UInt32
+    public var uploadHeight: UInt32
+    public var thumbWidth: UInt32
+    public var thumbHeight: UInt32
+    public var exif: ExifData?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * SHA-256 of the original bytes, lowercase hex: the photo's identity.
+         */sha256: String, 
+        /**
+         * "jpeg" or "png".
+         */format: String, bytes: UInt64, 
+        /**
+         * Dimensions of the original as stored (before orientation).
+         */width: UInt32, height: UInt32, 
+        /**
+         * Dimensions of the upright upload copy and thumbnail.
+         */uploadWidth: UInt32, uploadHeight: UInt32, thumbWidth: UInt32, thumbHeight: UInt32, exif: ExifData?) {
+        self.sha256 = sha256
+        self.format = format
+        self.bytes = bytes
+        self.width = width
+        self.height = height
+        self.uploadWidth = uploadWidth
+        self.uploadHeight = uploadHeight
+        self.thumbWidth = thumbWidth
+        self.thumbHeight = thumbHeight
+        self.exif = exif
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PhotoInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoInfo {
+        return
+            try PhotoInfo(
+                sha256: FfiConverterString.read(from: &buf), 
+                format: FfiConverterString.read(from: &buf), 
+                bytes: FfiConverterUInt64.read(from: &buf), 
+                width: FfiConverterUInt32.read(from: &buf), 
+                height: FfiConverterUInt32.read(from: &buf), 
+                uploadWidth: FfiConverterUInt32.read(from: &buf), 
+                uploadHeight: FfiConverterUInt32.read(from: &buf), 
+                thumbWidth: FfiConverterUInt32.read(from: &buf), 
+                thumbHeight: FfiConverterUInt32.read(from: &buf), 
+                exif: FfiConverterOptionTypeExifData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PhotoInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.sha256, into: &buf)
+        FfiConverterString.write(value.format, into: &buf)
+        FfiConverterUInt64.write(value.bytes, into: &buf)
+        FfiConverterUInt32.write(value.width, into: &buf)
+        FfiConverterUInt32.write(value.height, into: &buf)
+        FfiConverterUInt32.write(value.uploadWidth, into: &buf)
+        FfiConverterUInt32.write(value.uploadHeight, into: &buf)
+        FfiConverterUInt32.write(value.thumbWidth, into: &buf)
+        FfiConverterUInt32.write(value.thumbHeight, into: &buf)
+        FfiConverterOptionTypeExifData.write(value.exif, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoInfo_lift(_ buf: RustBuffer) throws -> PhotoInfo {
+    return try FfiConverterTypePhotoInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoInfo_lower(_ value: PhotoInfo) -> RustBuffer {
+    return FfiConverterTypePhotoInfo.lower(value)
+}
+
+
+/**
+ * A photo as recorded in its record: who attached it and when, what the shell said, what the
+ * EXIF says, and the image facts.
+ */
+public struct PhotoMeta: Equatable, Hashable {
+    public var sha256: String
+    public var format: String
+    public var bytes: UInt64
+    public var width: UInt32
+    public var height: UInt32
+    /**
+     * The inspection item it answers.
+     */
+    public var item: String?
+    /**
+     * Hazards: "found" or "rectification".
+     */
+    public var stage: String?
+    public var by: String
+    public var byName: String
+    /**
+     * When it was attached (store clock) and the device's offset.
+     */
+    public var atMs: Int64
+    public var offsetMinutes: Int32
+    public var capture: CaptureContext
+    public var exif: ExifData?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(sha256: String, format: String, bytes: UInt64, width: UInt32, height: UInt32, 
+        /**
+         * The inspection item it answers.
+         */item: String?, 
+        /**
+         * Hazards: "found" or "rectification".
+         */stage: String?, by: String, byName: String, 
+        /**
+         * When it was attached (store clock) and the device's offset.
+         */atMs: Int64, offsetMinutes: Int32, capture: CaptureContext, exif: ExifData?) {
+        self.sha256 = sha256
+        self.format = format
+        self.bytes = bytes
+        self.width = width
+        self.height = height
+        self.item = item
+        self.stage = stage
+        self.by = by
+        self.byName = byName
+        self.atMs = atMs
+        self.offsetMinutes = offsetMinutes
+        self.capture = capture
+        self.exif = exif
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PhotoMeta: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoMeta: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoMeta {
+        return
+            try PhotoMeta(
+                sha256: FfiConverterString.read(from: &buf), 
+                format: FfiConverterString.read(from: &buf), 
+                bytes: FfiConverterUInt64.read(from: &buf), 
+                width: FfiConverterUInt32.read(from: &buf), 
+                height: FfiConverterUInt32.read(from: &buf), 
+                item: FfiConverterOptionString.read(from: &buf), 
+                stage: FfiConverterOptionString.read(from: &buf), 
+                by: FfiConverterString.read(from: &buf), 
+                byName: FfiConverterString.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf), 
+                offsetMinutes: FfiConverterInt32.read(from: &buf), 
+                capture: FfiConverterTypeCaptureContext.read(from: &buf), 
+                exif: FfiConverterOptionTypeExifData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PhotoMeta, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.sha256, into: &buf)
+        FfiConverterString.write(value.format, into: &buf)
+        FfiConverterUInt64.write(value.bytes, into: &buf)
+        FfiConverterUInt32.write(value.width, into: &buf)
+        FfiConverterUInt32.write(value.height, into: &buf)
+        FfiConverterOptionString.write(value.item, into: &buf)
+        FfiConverterOptionString.write(value.stage, into: &buf)
+        FfiConverterString.write(value.by, into: &buf)
+        FfiConverterString.write(value.byName, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterInt32.write(value.offsetMinutes, into: &buf)
+        FfiConverterTypeCaptureContext.write(value.capture, into: &buf)
+        FfiConverterOptionTypeExifData.write(value.exif, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoMeta_lift(_ buf: RustBuffer) throws -> PhotoMeta {
+    return try FfiConverterTypePhotoMeta.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoMeta_lower(_ value: PhotoMeta) -> RustBuffer {
+    return FfiConverterTypePhotoMeta.lower(value)
+}
+
+
 public struct PhotoRef: Equatable, Hashable {
     public var sha256: String
     public var by: String
     public var atMs: Int64
+    /**
+     * For hazards: "found" or "rectification" (absent on references made by hash only).
+     */
+    public var stage: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(sha256: String, by: String, atMs: Int64) {
+    public init(sha256: String, by: String, atMs: Int64, 
+        /**
+         * For hazards: "found" or "rectification" (absent on references made by hash only).
+         */stage: String?) {
         self.sha256 = sha256
         self.by = by
         self.atMs = atMs
+        self.stage = stage
     }
 
     
@@ -2445,7 +2947,8 @@ public struct FfiConverterTypePhotoRef: FfiConverterRustBuffer {
             try PhotoRef(
                 sha256: FfiConverterString.read(from: &buf), 
                 by: FfiConverterString.read(from: &buf), 
-                atMs: FfiConverterInt64.read(from: &buf)
+                atMs: FfiConverterInt64.read(from: &buf), 
+                stage: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -2453,6 +2956,7 @@ public struct FfiConverterTypePhotoRef: FfiConverterRustBuffer {
         FfiConverterString.write(value.sha256, into: &buf)
         FfiConverterString.write(value.by, into: &buf)
         FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterOptionString.write(value.stage, into: &buf)
     }
 }
 
@@ -2640,6 +3144,79 @@ public func FfiConverterTypeProjectRole_lift(_ buf: RustBuffer) throws -> Projec
 #endif
 public func FfiConverterTypeProjectRole_lower(_ value: ProjectRole) -> RustBuffer {
     return FfiConverterTypeProjectRole.lower(value)
+}
+
+
+/**
+ * One row of the photo queue.
+ */
+public struct QueuedPhoto: Equatable, Hashable {
+    public var sha256: String
+    public var state: PhotoState
+    public var format: String
+    public var bytes: UInt64
+    public var addedMs: Int64
+    public var stateMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(sha256: String, state: PhotoState, format: String, bytes: UInt64, addedMs: Int64, stateMs: Int64) {
+        self.sha256 = sha256
+        self.state = state
+        self.format = format
+        self.bytes = bytes
+        self.addedMs = addedMs
+        self.stateMs = stateMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueuedPhoto: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueuedPhoto: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueuedPhoto {
+        return
+            try QueuedPhoto(
+                sha256: FfiConverterString.read(from: &buf), 
+                state: FfiConverterTypePhotoState.read(from: &buf), 
+                format: FfiConverterString.read(from: &buf), 
+                bytes: FfiConverterUInt64.read(from: &buf), 
+                addedMs: FfiConverterInt64.read(from: &buf), 
+                stateMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueuedPhoto, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.sha256, into: &buf)
+        FfiConverterTypePhotoState.write(value.state, into: &buf)
+        FfiConverterString.write(value.format, into: &buf)
+        FfiConverterUInt64.write(value.bytes, into: &buf)
+        FfiConverterInt64.write(value.addedMs, into: &buf)
+        FfiConverterInt64.write(value.stateMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueuedPhoto_lift(_ buf: RustBuffer) throws -> QueuedPhoto {
+    return try FfiConverterTypeQueuedPhoto.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueuedPhoto_lower(_ value: QueuedPhoto) -> RustBuffer {
+    return FfiConverterTypeQueuedPhoto.lower(value)
 }
 
 
@@ -4391,6 +4968,282 @@ public func FfiConverterTypeMissingKind_lower(_ value: MissingKind) -> RustBuffe
 
 
 /**
+ * Which file of a photo.
+ */
+
+public enum PhotoFile: Equatable, Hashable {
+    
+    /**
+     * The original bytes, unmodified.
+     */
+    case original
+    /**
+     * Long edge 2048, upright JPEG: what is uploaded and shown full screen.
+     */
+    case upload
+    /**
+     * Long edge 256, upright JPEG: lists and grids.
+     */
+    case thumb
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PhotoFile: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoFile: FfiConverterRustBuffer {
+    typealias SwiftType = PhotoFile
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoFile {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .original
+        
+        case 2: return .upload
+        
+        case 3: return .thumb
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PhotoFile, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .original:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .upload:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .thumb:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoFile_lift(_ buf: RustBuffer) throws -> PhotoFile {
+    return try FfiConverterTypePhotoFile.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoFile_lower(_ value: PhotoFile) -> RustBuffer {
+    return FfiConverterTypePhotoFile.lower(value)
+}
+
+
+
+/**
+ * Where a photo stands on its way to the server.
+ */
+
+public enum PhotoState: Equatable, Hashable {
+    
+    /**
+     * Only on this device.
+     */
+    case local
+    /**
+     * An upload has started (it resumes by byte range).
+     */
+    case uploading
+    /**
+     * The server has the bytes.
+     */
+    case uploaded
+    /**
+     * The server checked the bytes against the hash.
+     */
+    case verified
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PhotoState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoState: FfiConverterRustBuffer {
+    typealias SwiftType = PhotoState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .local
+        
+        case 2: return .uploading
+        
+        case 3: return .uploaded
+        
+        case 4: return .verified
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PhotoState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .local:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .uploading:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .uploaded:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .verified:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoState_lift(_ buf: RustBuffer) throws -> PhotoState {
+    return try FfiConverterTypePhotoState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoState_lower(_ value: PhotoState) -> RustBuffer {
+    return FfiConverterTypePhotoState.lower(value)
+}
+
+
+
+/**
+ * What a photo is evidence of.
+ */
+
+public enum PhotoTarget: Equatable, Hashable {
+    
+    /**
+     * An inspection item's answer.
+     */
+    case inspection(id: RecordId, item: String
+    )
+    /**
+     * A hazard as found, or its rectification (the photos a rectification is submitted with).
+     */
+    case hazard(id: RecordId, rectification: Bool
+    )
+    /**
+     * A patrol.
+     */
+    case patrol(id: RecordId
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PhotoTarget: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoTarget: FfiConverterRustBuffer {
+    typealias SwiftType = PhotoTarget
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoTarget {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .inspection(id: try FfiConverterTypeRecordId.read(from: &buf), item: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .hazard(id: try FfiConverterTypeRecordId.read(from: &buf), rectification: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 3: return .patrol(id: try FfiConverterTypeRecordId.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PhotoTarget, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .inspection(id,item):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeRecordId.write(id, into: &buf)
+            FfiConverterString.write(item, into: &buf)
+            
+        
+        case let .hazard(id,rectification):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeRecordId.write(id, into: &buf)
+            FfiConverterBool.write(rectification, into: &buf)
+            
+        
+        case let .patrol(id):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeRecordId.write(id, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoTarget_lift(_ buf: RustBuffer) throws -> PhotoTarget {
+    return try FfiConverterTypePhotoTarget.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoTarget_lower(_ value: PhotoTarget) -> RustBuffer {
+    return FfiConverterTypePhotoTarget.lower(value)
+}
+
+
+
+/**
  * What a record is. Each kind has its own genesis maps (see [`crate::doc::genesis`]).
  */
 
@@ -4783,6 +5636,30 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
+    typealias SwiftType = Int32?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterInt32.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
     typealias SwiftType = Int64?
 
@@ -4871,6 +5748,54 @@ fileprivate struct FfiConverterOptionTypeClause: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeClause.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeExifData: FfiConverterRustBuffer {
+    typealias SwiftType = ExifData?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeExifData.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeExifData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeGpsFix: FfiConverterRustBuffer {
+    typealias SwiftType = GpsFix?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeGpsFix.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeGpsFix.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

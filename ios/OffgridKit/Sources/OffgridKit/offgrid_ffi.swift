@@ -1248,6 +1248,38 @@ public protocol OffgridStoreProtocol: AnyObject, Sendable {
     func subscribe(listener: ChangeListener) throws  -> ChangeSubscription
     
     /**
+     * Processes a JPEG or PNG and attaches it to `target`; the original is kept unmodified.
+     * Heavy (decoding a 12 MP photo): call it off the main thread.
+     */
+    func addPhoto(target: PhotoTarget, bytes: Data, capture: CaptureContext) throws  -> PhotoMeta
+    
+    /**
+     * [`Self::add_photo`] from a file (what the camera wrote), without copying it through
+     * the FFI.
+     */
+    func addPhotoFile(target: PhotoTarget, path: String, capture: CaptureContext) throws  -> PhotoMeta
+    
+    /**
+     * The path of a photo's original, upload copy or thumbnail, if this device has it.
+     */
+    func photoPath(sha256: String, file: PhotoFile) throws  -> String?
+    
+    /**
+     * The upload queue: photos in `state` (all when `None`), oldest first.
+     */
+    func photoQueue(state: PhotoState?) throws  -> [QueuedPhoto]
+    
+    /**
+     * The photos recorded in a record, oldest first.
+     */
+    func photos(id: RecordId) throws  -> [PhotoMeta]
+    
+    /**
+     * Moves a photo along the upload states (used by sync).
+     */
+    func setPhotoState(sha256: String, state: PhotoState) throws 
+    
+    /**
      * This install's automerge actor id (hex), random per install.
      */
     func actorId() throws  -> String
@@ -1692,6 +1724,91 @@ open func subscribe(listener: ChangeListener)throws  -> ChangeSubscription  {
         FfiConverterTypeChangeListener_lower(listener),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Processes a JPEG or PNG and attaches it to `target`; the original is kept unmodified.
+     * Heavy (decoding a 12 MP photo): call it off the main thread.
+     */
+open func addPhoto(target: PhotoTarget, bytes: Data, capture: CaptureContext)throws  -> PhotoMeta  {
+    return try  FfiConverterTypePhotoMeta_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_add_photo(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePhotoTarget_lower(target),
+        FfiConverterData.lower(bytes),
+        FfiConverterTypeCaptureContext_lower(capture),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * [`Self::add_photo`] from a file (what the camera wrote), without copying it through
+     * the FFI.
+     */
+open func addPhotoFile(target: PhotoTarget, path: String, capture: CaptureContext)throws  -> PhotoMeta  {
+    return try  FfiConverterTypePhotoMeta_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_add_photo_file(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePhotoTarget_lower(target),
+        FfiConverterString.lower(path),
+        FfiConverterTypeCaptureContext_lower(capture),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The path of a photo's original, upload copy or thumbnail, if this device has it.
+     */
+open func photoPath(sha256: String, file: PhotoFile)throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_photo_path(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(sha256),
+        FfiConverterTypePhotoFile_lower(file),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The upload queue: photos in `state` (all when `None`), oldest first.
+     */
+open func photoQueue(state: PhotoState?)throws  -> [QueuedPhoto]  {
+    return try  FfiConverterSequenceTypeQueuedPhoto.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_photo_queue(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionTypePhotoState.lower(state),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The photos recorded in a record, oldest first.
+     */
+open func photos(id: RecordId)throws  -> [PhotoMeta]  {
+    return try  FfiConverterSequenceTypePhotoMeta.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_photos(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Moves a photo along the upload states (used by sync).
+     */
+open func setPhotoState(sha256: String, state: PhotoState)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_set_photo_state(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(sha256),
+        FfiConverterTypePhotoState_lower(state),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -2247,6 +2364,21 @@ enum OffgridError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case InvalidArgument(reason: String
     )
     /**
+     * Not a JPEG or PNG; `format` names what it is ("HEIC": ask the camera for JPEG).
+     */
+    case UnsupportedImage(format: String, reason: String
+    )
+    /**
+     * A damaged image (truncated, corrupt).
+     */
+    case ImageDecode(reason: String
+    )
+    /**
+     * More pixels than the pipeline accepts.
+     */
+    case ImageTooLarge(width: UInt32, height: UInt32, reason: String
+    )
+    /**
      * The database or the file system failed (disk full, permissions).
      */
     case Storage(reason: String
@@ -2350,10 +2482,22 @@ public struct FfiConverterTypeOffgridError: FfiConverterRustBuffer {
         case 17: return .InvalidArgument(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 18: return .Storage(
+        case 18: return .UnsupportedImage(
+            format: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 19: return .Internal(
+        case 19: return .ImageDecode(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 20: return .ImageTooLarge(
+            width: try FfiConverterUInt32.read(from: &buf), 
+            height: try FfiConverterUInt32.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 21: return .Storage(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 22: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -2467,13 +2611,31 @@ public struct FfiConverterTypeOffgridError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Storage(reason):
+        case let .UnsupportedImage(format,reason):
             writeInt(&buf, Int32(18))
+            FfiConverterString.write(format, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .ImageDecode(reason):
+            writeInt(&buf, Int32(19))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .ImageTooLarge(width,height,reason):
+            writeInt(&buf, Int32(20))
+            FfiConverterUInt32.write(width, into: &buf)
+            FfiConverterUInt32.write(height, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Storage(reason):
+            writeInt(&buf, Int32(21))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(19))
+            writeInt(&buf, Int32(22))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -2562,6 +2724,30 @@ fileprivate struct FfiConverterOptionTypeUser: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeUser.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePhotoState: FfiConverterRustBuffer {
+    typealias SwiftType = PhotoState?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePhotoState.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePhotoState.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -2736,6 +2922,56 @@ fileprivate struct FfiConverterSequenceTypeNewHazard: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeNewHazard.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePhotoMeta: FfiConverterRustBuffer {
+    typealias SwiftType = [PhotoMeta]
+
+    public static func write(_ value: [PhotoMeta], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePhotoMeta.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PhotoMeta] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PhotoMeta]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePhotoMeta.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeQueuedPhoto: FfiConverterRustBuffer {
+    typealias SwiftType = [QueuedPhoto]
+
+    public static func write(_ value: [QueuedPhoto], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeQueuedPhoto.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [QueuedPhoto] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [QueuedPhoto]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeQueuedPhoto.read(from: &buf))
         }
         return seq
     }
@@ -2965,6 +3201,24 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_subscribe() != 44692) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_add_photo() != 54183) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_add_photo_file() != 26963) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_photo_path() != 3391) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_photo_queue() != 49424) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_photos() != 14049) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_set_photo_state() != 11719) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_actor_id() != 2853) {

@@ -1,0 +1,129 @@
+//! `offgrid bench photo [INPUT]`: the photo pipeline on a 12-megapixel JPEG (4000×3000, EXIF
+//! orientation 6; generated when no INPUT is given), per step and whole, against
+//! `vipsthumbnail` (Debian `libvips-tools`) making both sizes from the same file.
+//!
+//! The measurement runs in a child process so that `photo.peak_rss_mb` (the process's high-water
+//! mark) covers reading the file and the pipeline only, not making the sample.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use offgrid_core::photo::sample::{self, Sample};
+use offgrid_core::photo::{PhotoLimits, process_observed};
+
+use super::{emit, ms, proc_status_mb};
+
+pub fn run(input: Option<&Path>, runs: usize, measure: bool) -> Result<()> {
+    if measure {
+        let input = input.context("--measure needs INPUT")?;
+        return measure_in_this_process(input, runs.max(1));
+    }
+    let dir = tempfile::tempdir()?;
+    let input = match input {
+        Some(p) => p.to_owned(),
+        None => {
+            let path = dir.path().join("sample-12mp-orientation6.jpg");
+            let bytes = sample::jpeg(&Sample {
+                width: 4000,
+                height: 3000,
+                orientation: 6,
+                noise: 10,
+                quality: 92,
+                ..Default::default()
+            });
+            std::fs::write(&path, bytes)?;
+            path
+        }
+    };
+    let status = Command::new(std::env::current_exe()?)
+        .args(["bench", "photo", "--measure", "--runs", &runs.to_string()])
+        .arg(&input)
+        .status()
+        .context("cannot start the measuring process")?;
+    if !status.success() {
+        bail!("the measuring process failed ({status})");
+    }
+    Ok(())
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+fn measure_in_this_process(input: &Path, runs: usize) -> Result<()> {
+    let bytes = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
+    let limits = PhotoLimits::default();
+    let mut steps: BTreeMap<&'static str, Vec<Duration>> = BTreeMap::new();
+    let mut totals = Vec::new();
+    let mut info = None;
+    // One warm-up run, then `runs` measured ones.
+    for i in 0..=runs {
+        let start = Instant::now();
+        let mut these = Vec::new();
+        let processed = process_observed(&bytes, &limits, &mut |name, d| these.push((name, d)))?;
+        let total = start.elapsed();
+        if i > 0 {
+            totals.push(total);
+            for (name, d) in these {
+                steps.entry(name).or_default().push(d);
+            }
+        }
+        info = Some(processed.info);
+    }
+    let info = info.context("no run")?;
+    emit("photo.input_bytes", bytes.len() as u64, "bytes")?;
+    emit(
+        "photo.input_megapixels",
+        f64::from(info.width) * f64::from(info.height) / 1e6,
+        "MP",
+    )?;
+    for (name, samples) in steps {
+        emit(&format!("photo.step.{name}_ms"), ms(median(samples)), "ms")?;
+    }
+    let pipeline = ms(median(totals));
+    emit("photo.pipeline_ms", pipeline, "ms")?;
+    if let Some(peak) = proc_status_mb("VmHWM") {
+        emit("photo.peak_rss_mb", peak, "MB")?;
+    }
+    match vips(input, runs)? {
+        Some(vips_ms) => {
+            emit("photo.vips_ms", vips_ms, "ms")?;
+            emit("photo.ratio", pipeline / vips_ms, "x")?;
+        }
+        None => tracing::warn!(
+            "vipsthumbnail not found (Debian: apt-get install libvips-tools); no comparison"
+        ),
+    }
+    Ok(())
+}
+
+/// Median time for `vipsthumbnail` to make both sizes (two runs of the tool, as a shell would).
+fn vips(input: &Path, runs: usize) -> Result<Option<f64>> {
+    let out = tempfile::tempdir()?;
+    let make = |size: u32, name: &str| -> Result<bool> {
+        let target: PathBuf = out.path().join(name);
+        let status = Command::new("vipsthumbnail")
+            .arg(input)
+            .args(["--size", &format!("{size}x{size}")])
+            .arg("-o")
+            .arg(format!("{}[Q=80]", target.display()))
+            .status();
+        Ok(matches!(status, Ok(s) if s.success()))
+    };
+    if !make(2048, "warm.jpg")? {
+        return Ok(None);
+    }
+    let mut totals = Vec::new();
+    for _ in 0..runs {
+        let start = Instant::now();
+        if !(make(2048, "upload.jpg")? && make(256, "thumb.jpg")?) {
+            bail!("vipsthumbnail failed on {}", input.display());
+        }
+        totals.push(start.elapsed());
+    }
+    Ok(Some(ms(median(totals))))
+}

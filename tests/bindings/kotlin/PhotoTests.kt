@@ -1,0 +1,96 @@
+// Photos through the bindings: a 12 MP JPEG (several MB) attached to an inspection item and a
+// hazard, its files, EXIF beside the shell's context, the upload queue, typed errors.
+package offgrid.tests
+
+import java.io.File
+import java.security.MessageDigest
+import javax.imageio.ImageIO
+import kotlin.test.assertContains
+import kotlin.test.assertEquals
+import kotlin.test.assertNotNull
+import kotlin.test.assertTrue
+import uniffi.offgrid_core.CaptureContext
+import uniffi.offgrid_core.GpsFix
+import uniffi.offgrid_core.NewHazard
+import uniffi.offgrid_core.NewInspection
+import uniffi.offgrid_core.PhotoFile
+import uniffi.offgrid_core.PhotoState
+import uniffi.offgrid_core.PhotoTarget
+import uniffi.offgrid_ffi.OffgridException
+import uniffi.offgrid_ffi.parseTemplate
+
+fun samplePhoto(): File = File(System.getProperty("offgrid.sample") ?: "target/bindings/sample.jpg")
+
+fun sha256(bytes: ByteArray): String =
+    MessageDigest.getInstance("SHA-256").digest(bytes).joinToString("") { "%02x".format(it) }
+
+fun photoTests() {
+    test("a 12 MP photo for an item and a hazard: files, EXIF, queue") {
+        withStore { _, s ->
+            s.setUser(admin)
+            val t = parseTemplate(fixture("fire-patrol.json"))
+            s.publishTemplate(t)
+            s.setUser(inspector)
+            val id = s.createInspection(NewInspection(templateId = t.id, project = "p1", site = "B2"))
+            val bytes = samplePhoto().readBytes()
+            assertTrue(bytes.size > 2_000_000, "the sample is several MB: ${bytes.size}")
+            val phoneFix = GpsFix(30.2, 120.1, null, 35.0)
+            val meta = s.addPhoto(
+                PhotoTarget.Inspection(id, "exits-clear"),
+                bytes,
+                CaptureContext(capturedMs = System.currentTimeMillis(), offsetMinutes = 480, gps = phoneFix),
+            )
+            assertEquals(sha256(bytes), meta.sha256)
+            assertEquals(bytes.size.toULong(), meta.bytes)
+            assertEquals(phoneFix, meta.capture.gps)
+            val exif = assertNotNull(meta.exif)
+            assertEquals(6.toUByte(), exif.orientation)
+            assertEquals("2026-11-28T09:30:00", exif.takenLocal)
+            assertEquals(480, exif.takenOffsetMinutes)
+            assertTrue(kotlin.math.abs(exif.gps!!.lat - 30.25) < 1e-9)
+
+            val original = File(assertNotNull(s.photoPath(meta.sha256, PhotoFile.ORIGINAL)))
+            assertTrue(original.readBytes().contentEquals(bytes), "the original is kept byte for byte")
+            val upload = ImageIO.read(File(assertNotNull(s.photoPath(meta.sha256, PhotoFile.UPLOAD))))
+            // Stored 3000×4000 with orientation 6: the upload copy is upright, 2048×1536.
+            assertEquals(2048 to 1536, upload.width to upload.height)
+            val topLeft = upload.getRGB(upload.width / 4, upload.height / 4)
+            assertTrue((topLeft shr 16 and 0xFF) > 150 && (topLeft and 0xFF) < 100, "top-left is red: ${Integer.toHexString(topLeft)}")
+            val thumb = ImageIO.read(File(assertNotNull(s.photoPath(meta.sha256, PhotoFile.THUMB))))
+            assertEquals(256 to 192, thumb.width to thumb.height)
+
+            assertEquals(setOf(meta.sha256), s.inspection(id).answers["exits-clear"]?.photos?.keys)
+            assertEquals(listOf(meta), s.photos(id))
+
+            val hazard = s.raiseHazard(NewHazard(project = "p1", site = "B2", location = "东侧", title = "堵塞", description = "杂物"))
+            val found = s.addPhotoFile(PhotoTarget.Hazard(hazard, false), samplePhoto().path, CaptureContext())
+            assertEquals("found", found.stage)
+            assertEquals(meta.sha256, found.sha256)
+            assertEquals(setOf(meta.sha256), s.hazard(hazard).photos.keys)
+
+            val queue = s.photoQueue(PhotoState.LOCAL)
+            assertEquals(listOf(meta.sha256), queue.map { it.sha256 })
+            s.setPhotoState(meta.sha256, PhotoState.UPLOADED)
+            assertTrue(s.photoQueue(PhotoState.LOCAL).isEmpty())
+            assertEquals(1, s.photoQueue(null).size)
+        }
+    }
+
+    test("photo errors: HEIC, damaged, random bytes") {
+        withStore { _, s ->
+            s.setUser(inspector)
+            val hazard = s.raiseHazard(NewHazard(project = "p1", site = "B2", location = "东侧", title = "堵塞", description = "杂物"))
+            val target = PhotoTarget.Hazard(hazard, false)
+            val heic = "\u0000\u0000\u0000\u0018ftypheic\u0000\u0000\u0000\u0000mif1heic".toByteArray(Charsets.ISO_8859_1)
+            val e = fails<OffgridException.UnsupportedImage> { s.addPhoto(target, heic, CaptureContext()) }
+            assertEquals("HEIC", e.format)
+            assertContains(e.reason, "HEIC")
+            val damaged = samplePhoto().readBytes().copyOf(2000)
+            fails<OffgridException.ImageDecode> { s.addPhoto(target, damaged, CaptureContext()) }
+            fails<OffgridException.UnsupportedImage> { s.addPhoto(target, ByteArray(4096) { (it * 31).toByte() }, CaptureContext()) }
+            fails<OffgridException.Storage> { s.addPhotoFile(target, "/nonexistent/photo.jpg", CaptureContext()) }
+            assertTrue(s.photoQueue(null).isEmpty())
+            assertTrue(s.photos(hazard).isEmpty())
+        }
+    }
+}
