@@ -872,3 +872,86 @@ fn template_publish_is_immutable_per_version() {
         ],
     );
 }
+
+#[test]
+fn photo_sample_derive_add_and_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(
+        d,
+        &[
+            "photo",
+            "sample",
+            "p.jpg",
+            "--width",
+            "800",
+            "--height",
+            "600",
+            "--orientation",
+            "6",
+        ],
+    );
+    let info = json(d, &["photo", "derive", "p.jpg", "--out", "out"]);
+    let sha = info["sha256"].as_str().unwrap().to_owned();
+    assert_eq!(sha.len(), 64);
+    assert_eq!(
+        (info["width"].as_u64(), info["height"].as_u64()),
+        (Some(600), Some(800))
+    );
+    assert_eq!(info["upload_width"], 800);
+    assert_eq!(info["exif"]["orientation"], 6);
+    for name in [format!("{sha}.jpg"), format!("{sha}.thumb.jpg")] {
+        let bytes = std::fs::read(d.join("out").join(&name)).unwrap();
+        assert_eq!(&bytes[..2], &[0xFF, 0xD8], "{name} is a JPEG");
+    }
+
+    // Attach to a hazard as found, with the phone's position; then list and queue.
+    let hazard = json(
+        d,
+        &[
+            "--db",
+            "s.db",
+            "--json",
+            "--project",
+            "p1",
+            "hazard",
+            "raise",
+            "--site",
+            "B2",
+            "--location",
+            "东墙",
+            "--title",
+            "渗水",
+            "--description",
+            "施工缝渗水",
+        ],
+    );
+    let id = hazard["id"].as_str().unwrap().to_owned();
+    let meta = json(
+        d,
+        &[
+            "--db", "s.db", "--json", "photo", "add", "p.jpg", "--hazard", &id, "--lat", "30.2",
+            "--lon", "120.1",
+        ],
+    );
+    assert_eq!(meta["sha256"], sha.as_str());
+    assert_eq!(meta["stage"], "found");
+    assert_eq!(meta["capture"]["gps"]["lat"], 30.2);
+    let photos = json(d, &["--db", "s.db", "--json", "photo", "list", &id]);
+    assert_eq!(photos.as_array().unwrap().len(), 1);
+    let queue = json(d, &["--db", "s.db", "--json", "photo", "queue"]);
+    assert_eq!(queue[0]["state"], "local");
+    assert!(d.join("s.db.blobs").is_dir());
+
+    // Not an image: a clear error, nothing recorded.
+    std::fs::write(d.join("notes.txt"), "not a photo").unwrap();
+    let err = fails(
+        d,
+        &["--db", "s.db", "photo", "add", "notes.txt", "--hazard", &id],
+    );
+    assert!(err.contains("unsupported image"), "{err}");
+    let err = fails(d, &["photo", "derive", "notes.txt", "--out", "out"]);
+    assert!(err.contains("JPEG or PNG"), "{err}");
+    let queue = json(d, &["--db", "s.db", "--json", "photo", "queue"]);
+    assert_eq!(queue.as_array().unwrap().len(), 1);
+}
