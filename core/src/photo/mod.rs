@@ -130,21 +130,31 @@ pub fn process_observed(
     let exif = exif::read(bytes);
     let orientation = exif.as_ref().map_or(1, |e| e.orientation);
     lap("headers_exif");
-    let full = decode::decode(bytes, format)?;
-    lap("decode");
-    let upload = transform::fit(full, limits.upload_long_edge)?;
-    lap("resize_upload");
-    let upload = transform::orient(upload, orientation);
-    lap("orient");
-    let upload_jpeg = encode::jpeg(&upload, limits.quality)?;
-    lap("encode_upload");
-    let (upload_width, upload_height) = (upload.width, upload.height);
-    let thumb = transform::fit(upload, limits.thumb_long_edge)?;
-    lap("resize_thumb");
-    let thumb_jpeg = encode::jpeg(&thumb, limits.quality)?;
-    lap("encode_thumb");
-    let sha256 = sha256_hex(bytes);
-    lap("sha256");
+    // The hash runs on a second core while this one decodes and resizes.
+    let (sha256, derived) = std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| sha256_hex(bytes));
+        let derived = (|| -> Result<_> {
+            let full = decode::decode(bytes, format)?;
+            lap("decode");
+            let upload = transform::fit(full, limits.upload_long_edge)?;
+            lap("resize_upload");
+            let upload = transform::orient(upload, orientation);
+            lap("orient");
+            let upload_jpeg = encode::jpeg(&upload, limits.quality)?;
+            lap("encode_upload");
+            let upload_size = (upload.width, upload.height);
+            let thumb = transform::fit(upload, limits.thumb_long_edge)?;
+            lap("resize_thumb");
+            let thumb_jpeg = encode::jpeg(&thumb, limits.quality)?;
+            lap("encode_thumb");
+            Ok((upload_jpeg, upload_size, thumb_jpeg, (thumb.width, thumb.height)))
+        })();
+        let sha256 = hashing.join().unwrap_or_else(|_| sha256_hex(bytes));
+        lap("sha256_wait");
+        (sha256, derived)
+    });
+    let (upload_jpeg, (upload_width, upload_height), thumb_jpeg, (thumb_width, thumb_height)) =
+        derived?;
     Ok(Processed {
         info: PhotoInfo {
             sha256,
@@ -154,8 +164,8 @@ pub fn process_observed(
             height,
             upload_width,
             upload_height,
-            thumb_width: thumb.width,
-            thumb_height: thumb.height,
+            thumb_width,
+            thumb_height,
             exif,
         },
         upload: upload_jpeg,
