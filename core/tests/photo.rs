@@ -230,3 +230,40 @@ fn enormous_dimensions_are_refused_before_decoding() {
         other => panic!("expected ImageTooLarge, got {other:?}"),
     }
 }
+
+#[test]
+fn large_jpegs_decode_at_a_reduced_scale_and_large_pngs_are_refused() {
+    // Small limits stand in for 16 MP / 2048 so the test stays fast: a 3 MP JPEG above a 1 MP
+    // full-decode limit is decoded at 1/2 (1000×750 covers a 512 upload) and still comes out
+    // upright with the right size.
+    let limits = PhotoLimits {
+        full_decode_pixels: 1_000_000,
+        upload_long_edge: 512,
+        thumb_long_edge: 64,
+        ..PhotoLimits::default()
+    };
+    for (orientation, progressive) in [(6, false), (3, true), (1, false)] {
+        let bytes = sample::jpeg(&Sample {
+            width: 2000,
+            height: 1500,
+            orientation,
+            progressive,
+            ..Default::default()
+        });
+        let p = process(&bytes, &limits).unwrap();
+        assert_eq!((p.info.upload_width, p.info.upload_height), (512, 384));
+        assert_eq!((p.info.thumb_width, p.info.thumb_height), (64, 48));
+        let q = quadrant_colours(&p.upload);
+        assert!((0..4).all(|i| close(q[i], QUADRANTS[i])), "orientation {orientation}: {q:?}");
+        // Truncation is refused on this path too.
+        assert!(matches!(
+            process(&bytes[..bytes.len() / 2], &limits),
+            Err(Error::ImageDecode { .. })
+        ));
+    }
+    let png = sample::png(1200, 1000);
+    match process(&png, &limits) {
+        Err(Error::ImageTooLarge { max_pixels, .. }) => assert_eq!(max_pixels, 1_000_000),
+        other => panic!("expected ImageTooLarge, got {other:?}"),
+    }
+}

@@ -94,6 +94,33 @@ fn jpeg_is_complete(b: &[u8]) -> bool {
     false
 }
 
+/// Decodes a JPEG at a reduced DCT scale (1/2, 1/4 or 1/8, the smallest that keeps the long
+/// edge at least `min_long_edge`), so a 48 MP photo never exists at full size in memory.
+pub fn decode_jpeg_scaled(bytes: &[u8], min_long_edge: u32) -> Result<Rgb> {
+    let format = Format::Jpeg;
+    if !jpeg_is_complete(bytes) {
+        return Err(decode_error(format, "the file is truncated (no end-of-image marker)"));
+    }
+    let mut d = jpeg_decoder::Decoder::new(std::io::Cursor::new(bytes));
+    let edge = u16::try_from(min_long_edge).unwrap_or(u16::MAX);
+    let (w, h) = d.scale(edge, edge).map_err(|e| decode_error(format, e))?;
+    let raw = d.decode().map_err(|e| decode_error(format, e))?;
+    let info = d
+        .info()
+        .ok_or_else(|| decode_error(format, "no image information"))?;
+    let pixels = match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => raw,
+        jpeg_decoder::PixelFormat::L8 => raw.iter().flat_map(|&l| [l, l, l]).collect(),
+        other => {
+            return Err(decode_error(
+                format,
+                format!("{other:?} JPEGs this large are not supported"),
+            ));
+        }
+    };
+    rgb(usize::from(w), usize::from(h), pixels, format)
+}
+
 fn options() -> DecoderOptions {
     // The pixel limit is ours (see `PhotoLimits`); the decoders' own limits only guard sizes.
     DecoderOptions::default()

@@ -8,9 +8,11 @@
 //! - an upload copy (long edge 2048, JPEG q80 4:2:0) and a thumbnail (long edge 256, made from
 //!   the upload copy), both turned upright per the EXIF orientation.
 //!
-//! Memory is bounded: the dimensions are read from the headers first and images above
-//! [`PhotoLimits::max_pixels`] are refused before any pixel buffer exists. The peak is about
-//! 3 bytes per source pixel plus the upload copy (≈ 45 MB for 12 MP, see `docs/benchmarks.md`).
+//! Memory is bounded: the dimensions are read from the headers first; images above
+//! [`PhotoLimits::max_pixels`] (PNGs: above [`PhotoLimits::full_decode_pixels`]) are refused
+//! before any pixel buffer exists, and JPEGs above `full_decode_pixels` are decoded at a reduced
+//! DCT scale. The peak is about 3 bytes per decoded pixel plus the resizer's buffer: ≈ 73 MB
+//! for the whole process on a 12 MP photo, and no more for 48 MP (see `docs/benchmarks.md`).
 //!
 //! Storing the files and the metadata is the store's job (`store::blobs`, `Store::add_photo`).
 
@@ -47,8 +49,12 @@ pub struct GpsFix {
 /// Sizes and limits of the pipeline.
 #[derive(Clone, Debug)]
 pub struct PhotoLimits {
-    /// Larger images are refused (before decoding). 50 MP admits 48 MP phone photos.
+    /// Larger images are refused, from their headers, before decoding.
     pub max_pixels: u64,
+    /// Larger JPEGs are decoded at a reduced DCT scale (1/2, 1/4, 1/8) that still covers the
+    /// upload size, so a 48 MP photo costs the memory of a 12 MP one. PNGs (no scaled
+    /// decoding) above it are refused.
+    pub full_decode_pixels: u64,
     pub upload_long_edge: u32,
     pub thumb_long_edge: u32,
     pub quality: u8,
@@ -57,7 +63,8 @@ pub struct PhotoLimits {
 impl Default for PhotoLimits {
     fn default() -> Self {
         PhotoLimits {
-            max_pixels: 50_000_000,
+            max_pixels: 200_000_000,
+            full_decode_pixels: 16_000_000,
             upload_long_edge: 2048,
             thumb_long_edge: 256,
             quality: 80,
@@ -120,11 +127,16 @@ pub fn process_observed(
     })?;
     let (width, height) = decode::dimensions(bytes, format)?;
     let pixels = u64::from(width) * u64::from(height);
-    if pixels == 0 || pixels > limits.max_pixels {
+    let scaled = pixels > limits.full_decode_pixels;
+    let max_pixels = match format {
+        Format::Jpeg => limits.max_pixels,
+        Format::Png => limits.full_decode_pixels.min(limits.max_pixels),
+    };
+    if pixels == 0 || pixels > max_pixels {
         return Err(Error::ImageTooLarge {
             width,
             height,
-            max_pixels: limits.max_pixels,
+            max_pixels,
         });
     }
     let exif = exif::read(bytes);
@@ -134,7 +146,11 @@ pub fn process_observed(
     let (sha256, derived) = std::thread::scope(|scope| {
         let hashing = scope.spawn(|| sha256_hex(bytes));
         let derived = (|| -> Result<_> {
-            let full = decode::decode(bytes, format)?;
+            let full = if scaled {
+                decode::decode_jpeg_scaled(bytes, limits.upload_long_edge)?
+            } else {
+                decode::decode(bytes, format)?
+            };
             lap("decode");
             let upload = transform::fit(full, limits.upload_long_edge)?;
             lap("resize_upload");
