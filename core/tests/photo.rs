@@ -254,7 +254,10 @@ fn large_jpegs_decode_at_a_reduced_scale_and_large_pngs_are_refused() {
         assert_eq!((p.info.upload_width, p.info.upload_height), (512, 384));
         assert_eq!((p.info.thumb_width, p.info.thumb_height), (64, 48));
         let q = quadrant_colours(&p.upload);
-        assert!((0..4).all(|i| close(q[i], QUADRANTS[i])), "orientation {orientation}: {q:?}");
+        assert!(
+            (0..4).all(|i| close(q[i], QUADRANTS[i])),
+            "orientation {orientation}: {q:?}"
+        );
         // Truncation is refused on this path too.
         assert!(matches!(
             process(&bytes[..bytes.len() / 2], &limits),

@@ -99,7 +99,10 @@ fn jpeg_is_complete(b: &[u8]) -> bool {
 pub fn decode_jpeg_scaled(bytes: &[u8], min_long_edge: u32) -> Result<Rgb> {
     let format = Format::Jpeg;
     if !jpeg_is_complete(bytes) {
-        return Err(decode_error(format, "the file is truncated (no end-of-image marker)"));
+        return Err(decode_error(
+            format,
+            "the file is truncated (no end-of-image marker)",
+        ));
     }
     let mut d = jpeg_decoder::Decoder::new(std::io::Cursor::new(bytes));
     let edge = u16::try_from(min_long_edge).unwrap_or(u16::MAX);

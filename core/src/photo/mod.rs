@@ -163,7 +163,12 @@ pub fn process_observed(
             lap("resize_thumb");
             let thumb_jpeg = encode::jpeg(&thumb, limits.quality)?;
             lap("encode_thumb");
-            Ok((upload_jpeg, upload_size, thumb_jpeg, (thumb.width, thumb.height)))
+            Ok((
+                upload_jpeg,
+                upload_size,
+                thumb_jpeg,
+                (thumb.width, thumb.height),
+            ))
         })();
         let sha256 = hashing.join().unwrap_or_else(|_| sha256_hex(bytes));
         lap("sha256_wait");
