@@ -1,7 +1,9 @@
 //! Crash safety, for real: a child process writes in a loop and reports each write after the
 //! call returned; the parent kills it with SIGKILL at a random moment, reopens the store, and
 //! checks that every reported write is there, that every record loads, that the projection
-//! agrees with the documents, and that `PRAGMA integrity_check` is ok.
+//! agrees with the documents, and that `PRAGMA integrity_check` is ok. Some writes attach photos:
+//! every reported photo must be recorded, and every recorded photo must have its three files
+//! whole (the original's hash checked).
 //!
 //! 50 kills by default; set `OFFGRID_CRASH_ITERATIONS` for more (e.g. 1000 in a soak run).
 
@@ -43,6 +45,12 @@ fn crash_child() {
         .into_iter()
         .map(|r| r.id)
         .collect();
+    let photo = offgrid_core::photo::sample::jpeg(&offgrid_core::photo::sample::Sample {
+        width: 320,
+        height: 240,
+        orientation: 6,
+        ..Default::default()
+    });
     let mut n: u64 = seed * 1_000_000;
     loop {
         n += 1;
@@ -82,6 +90,17 @@ fn crash_child() {
                     .unwrap();
                 println!("W N {id} {key}");
             }
+            9 if !ids.is_empty() => {
+                // A photo: bytes after the end-of-image marker make each one unique.
+                let id = ids[rng.random_range(0..ids.len())].clone();
+                let mut bytes = photo.clone();
+                bytes.extend(n.to_be_bytes());
+                let target = offgrid_core::photo::PhotoTarget::Patrol { id: id.clone() };
+                let meta = store
+                    .add_photo(&target, &bytes, &Default::default())
+                    .unwrap();
+                println!("W P {id} {}", meta.sha256);
+            }
             _ if !ids.is_empty() => {
                 // Mostly the same few records, so compaction happens under the kill too.
                 let pick = rng.random_range(0..ids.len().min(4));
@@ -101,6 +120,7 @@ struct Expected {
     /// Lowest status counter each record must show (the last reported write).
     status: HashMap<RecordId, u64>,
     notes: HashMap<RecordId, BTreeSet<String>>,
+    photos: HashMap<RecordId, BTreeSet<String>>,
 }
 
 impl Expected {
@@ -118,6 +138,9 @@ impl Expected {
             }
             "N" => {
                 self.notes.entry(id).or_default().insert(value.to_owned());
+            }
+            "P" => {
+                self.photos.entry(id).or_default().insert(value.to_owned());
             }
             _ => panic!("bad op {line:?}"),
         }
@@ -209,6 +232,34 @@ fn writes_survive_sigkill() {
                 "round {round}: projection of {id}"
             );
         }
+        // Every reported photo is recorded; every photo recorded has its three files, whole.
+        for (id, shas) in &expected.photos {
+            let recorded: BTreeSet<String> = store
+                .photos(id)
+                .unwrap()
+                .into_iter()
+                .map(|p| p.sha256)
+                .collect();
+            assert!(
+                shas.is_subset(&recorded),
+                "round {round}: photos of {id} lost"
+            );
+        }
+        for queued in store.photo_queue(None).unwrap() {
+            use offgrid_core::store::PhotoFile;
+            let file = |f| store.photo_path(&queued.sha256, f).unwrap();
+            let original = std::fs::read(file(PhotoFile::Original).expect("original")).unwrap();
+            assert_eq!(
+                offgrid_core::photo::sha256_hex(&original),
+                queued.sha256,
+                "round {round}"
+            );
+            for f in [PhotoFile::Upload, PhotoFile::Thumb] {
+                let bytes = std::fs::read(file(f).expect("derived file")).unwrap();
+                assert!(bytes.starts_with(&[0xFF, 0xD8]) && bytes.ends_with(&[0xFF, 0xD9]));
+            }
+        }
+        assert!(!path.with_file_name("crash.db.blobs").join("tmp").exists());
         for (id, keys) in &expected.notes {
             let notes = store.get_path(id, "/notes").unwrap().unwrap();
             for key in keys {
@@ -220,8 +271,9 @@ fn writes_survive_sigkill() {
         }
     }
     eprintln!(
-        "crash test: {iterations} kills, {total_reports} reported writes verified, {} records, {:?}",
+        "crash test: {iterations} kills, {total_reports} reported writes verified, {} records, {} photos, {:?}",
         expected.status.len(),
+        expected.photos.values().map(BTreeSet::len).sum::<usize>(),
         started.elapsed()
     );
     assert!(
