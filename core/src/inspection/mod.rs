@@ -260,17 +260,8 @@ impl Store {
         let sha256 = crate::doc::events::photo_hash(sha256)?;
         let user = self.user().ok_or(Error::NoCurrentUser)?;
         let now = self.now();
-        let map = format!("/answers{}/photos", crate::doc::path::format(&[item_id]));
         self.update(id, &format!("photo for {item_id}"), |e| {
-            if e.get(&format!("{map}/{sha256}"))?.is_some() {
-                return Ok(()); // the same photo twice is one photo
-            }
-            e.insert(
-                &map,
-                &sha256,
-                &json!({"sha256": sha256, "by": user.id, "at_ms": now.unix_ms}),
-            )?;
-            mark_started(e, &user.id, now.unix_ms)
+            reference_answer_photo(e, item_id, &sha256, &user.id, now.unix_ms)
         })
     }
 
@@ -509,7 +500,27 @@ pub(crate) struct AnswerState {
 
 /// Records that `user` has started work on the inspection (once per user; concurrent first
 /// answers by different users never touch the same key). "In progress" derives from it.
-pub(crate) fn mark_started(e: &mut crate::doc::Edit<'_>, user: &str, now_ms: i64) -> Result<()> {
+/// Adds a photo reference to an item's `photos` map (the same photo twice is one photo) and
+/// marks the inspection started.
+pub(crate) fn reference_answer_photo(
+    e: &mut crate::doc::Edit<'_>,
+    item_id: &str,
+    sha256: &str,
+    by: &str,
+    at_ms: i64,
+) -> Result<()> {
+    let map = format!("/answers{}/photos", crate::doc::path::format(&[item_id]));
+    if e.get(&format!("{map}/{sha256}"))?.is_none() {
+        e.insert(
+            &map,
+            sha256,
+            &json!({"sha256": sha256, "by": by, "at_ms": at_ms}),
+        )?;
+    }
+    mark_started(e, by, at_ms)
+}
+
+fn mark_started(e: &mut crate::doc::Edit<'_>, user: &str, now_ms: i64) -> Result<()> {
     if e.get(&crate::doc::path::format(&["started", user]))?
         .is_none()
     {

@@ -12,7 +12,6 @@
 //! attached again. The same photo attached twice is one photo.
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::{ExifData, GpsFix, PhotoLimits, process};
 use crate::access::Permission;
@@ -118,15 +117,7 @@ impl Store {
                     e.insert("/photos", &sha, &meta_json)?;
                 }
                 if let Some(item) = &item {
-                    let map = format!("/answers{}/photos", crate::doc::path::format(&[item]));
-                    if e.get(&format!("{map}/{sha}"))?.is_none() {
-                        e.insert(
-                            &map,
-                            &sha,
-                            &json!({"sha256": sha, "by": meta.by, "at_ms": meta.at_ms}),
-                        )?;
-                    }
-                    crate::inspection::mark_started(e, &meta.by, meta.at_ms)?;
+                    crate::inspection::reference_answer_photo(e, item, &sha, &meta.by, meta.at_ms)?;
                 }
                 Ok(existing)
             })

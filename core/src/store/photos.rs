@@ -3,7 +3,7 @@
 //! record change that references it); sync moves it to `uploading`, `uploaded` and, once the
 //! server confirms the hash, `verified`.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 use super::blobs::PhotoFile;
@@ -138,17 +138,6 @@ impl Store {
             .blobs
             .exists(&sha256, file)
             .then(|| self.blobs.path(&sha256, file)))
-    }
-
-    /// Whether the photo is recorded on this device.
-    pub fn has_photo(&self, sha256: &str) -> Result<bool> {
-        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(conn
-            .query_row("SELECT 1 FROM photos WHERE sha256 = ?1", [sha256], |_| {
-                Ok(())
-            })
-            .optional()?
-            .is_some())
     }
 
     pub(crate) fn blobs(&self) -> &super::blobs::Blobs {
