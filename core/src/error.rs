@@ -104,6 +104,31 @@ pub enum Error {
         max_pixels: u64,
     },
 
+    /// Sync needs one online login first.
+    #[error("not signed in to a sync server: log in once while online")]
+    NotSignedIn,
+
+    /// The server refused the password or the token (revoked, or from another server).
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+
+    /// The network failed, after retries, or the server was unavailable. Nothing is lost: the
+    /// next sync carries on from what was acknowledged.
+    #[error("network: {0}")]
+    Network(String),
+
+    /// The server refused the request (a 4xx other than 401).
+    #[error("server refused ({status} {code}): {message}")]
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
+
+    /// The caller cancelled the sync. What was acknowledged before stays acknowledged.
+    #[error("sync cancelled")]
+    Cancelled,
+
     #[error("SQLite: {0}")]
     Sqlite(rusqlite::Error),
 

@@ -25,6 +25,7 @@ pub mod inspection;
 pub mod model;
 pub mod photo;
 pub mod store;
+pub mod sync;
 
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!("offgrid_core");

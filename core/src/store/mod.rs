@@ -15,6 +15,7 @@ pub mod persist;
 pub mod photos;
 pub mod projection;
 pub mod schema;
+pub mod sync_state;
 pub mod templates;
 pub mod writer;
 
@@ -28,6 +29,7 @@ use serde::{Deserialize, Serialize};
 pub use blobs::PhotoFile;
 pub use notify::Subscription;
 pub use photos::{PhotoState, QueuedPhoto};
+pub use sync_state::{DirtyRecord, SyncAccount};
 pub use projection::{ListQuery, ListSort};
 pub use templates::TemplateRef;
 pub use writer::{ApplyOutcome, Writer};

@@ -108,6 +108,34 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX photos_by_state ON photos(state, added_ms);
     "#,
+    // 6: sync state, in the same file as the data it describes: the account this device syncs
+    // as (one), what the server acknowledged of each record, the feed cursor per project, and
+    // when the server received each change (evidence beside the device clocks).
+    r#"
+    CREATE TABLE sync_account (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        server_url TEXT NOT NULL,
+        account    TEXT NOT NULL,
+        token      TEXT NOT NULL,
+        token_id   TEXT NOT NULL,
+        device     TEXT NOT NULL
+    );
+    -- The server holds every change up to these heads (comma-separated hex, as docs.heads).
+    CREATE TABLE sync_acked (
+        doc_id TEXT PRIMARY KEY REFERENCES docs(id),
+        heads  TEXT NOT NULL
+    );
+    CREATE TABLE sync_cursors (
+        project TEXT PRIMARY KEY,
+        cursor  TEXT NOT NULL
+    );
+    CREATE TABLE sync_receipts (
+        doc_id      TEXT NOT NULL,
+        hash        TEXT NOT NULL,
+        received_ms INTEGER NOT NULL,
+        PRIMARY KEY (doc_id, hash)
+    );
+    "#,
 ];
 
 pub const CURRENT_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -1,0 +1,268 @@
+//! Sync state in the store's own file (schema 6): the signed-in account, what the server has
+//! acknowledged of each record, the feed cursor per project, the server's receipt times, and
+//! the sync status (last success, last error). Reads use the reader connection; writes take
+//! the writer's `&Transaction`, so they commit with the data they describe.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::{Store, schema};
+use crate::error::{Error, Result};
+use crate::model::RecordId;
+use crate::sync::protocol::Account;
+
+/// The account this device syncs as, saved at login. The token matters only when syncing: a
+/// device works offline for as long as it needs after one login.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncAccount {
+    pub server_url: String,
+    pub account: Account,
+    pub token: String,
+    pub token_id: String,
+    /// The device name given at login.
+    pub device: String,
+}
+
+/// A record with changes the server has not acknowledged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirtyRecord {
+    pub id: RecordId,
+    pub project: Option<String>,
+    pub kind: String,
+    /// What the server is known to hold (empty: nothing).
+    pub acked: Vec<String>,
+}
+
+pub(crate) fn heads_text(heads: &[String]) -> String {
+    heads.join(",")
+}
+
+pub(crate) fn heads_list(s: &str) -> Vec<String> {
+    if s.is_empty() {
+        Vec::new()
+    } else {
+        s.split(',').map(str::to_owned).collect()
+    }
+}
+
+impl Store {
+    pub fn sync_account(&self) -> Result<Option<SyncAccount>> {
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let row = conn
+            .query_row(
+                "SELECT server_url, account, token, token_id, device FROM sync_account WHERE id = 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                    ))
+                },
+            )
+            .optional()?;
+        row.map(|(server_url, account, token, token_id, device)| {
+            Ok(SyncAccount {
+                server_url,
+                account: serde_json::from_str(&account)?,
+                token,
+                token_id,
+                device,
+            })
+        })
+        .transpose()
+    }
+
+    /// Saves the account after a login (replacing any other). Signing in as another user on
+    /// the same server keeps the sync state; a different server starts it over.
+    pub fn set_sync_account(&self, a: &SyncAccount) -> Result<()> {
+        let previous = self.sync_account()?;
+        let mut guard = self.lock();
+        let tx = guard.conn.transaction()?;
+        if previous.as_ref().is_some_and(|p| p.server_url != a.server_url) {
+            tx.execute_batch("DELETE FROM sync_acked; DELETE FROM sync_cursors;")?;
+        }
+        tx.execute(
+            "INSERT INTO sync_account (id, server_url, account, token, token_id, device)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(id) DO UPDATE SET server_url = excluded.server_url,
+               account = excluded.account, token = excluded.token,
+               token_id = excluded.token_id, device = excluded.device",
+            params![
+                a.server_url,
+                serde_json::to_string(&a.account)?,
+                a.token,
+                a.token_id,
+                a.device
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Forgets the token (sign out). Data and sync state stay.
+    pub fn clear_sync_account(&self) -> Result<()> {
+        self.lock().conn.execute("DELETE FROM sync_account", [])?;
+        Ok(())
+    }
+
+    /// Records whose heads differ from what the server acknowledged, oldest change first.
+    pub fn dirty_records(&self, limit: usize) -> Result<Vec<DirtyRecord>> {
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = conn.prepare_cached(
+            "SELECT d.id, r.project, COALESCE(r.kind, d.kind), a.heads
+             FROM docs d LEFT JOIN sync_acked a ON a.doc_id = d.id
+             LEFT JOIN records r ON r.id = d.id
+             WHERE d.heads != '' AND (a.heads IS NULL OR a.heads != d.heads)
+             ORDER BY r.updated_ms, d.id LIMIT ?1",
+        )?;
+        let rows = st.query_map([limit as i64], |r| {
+            Ok(DirtyRecord {
+                id: RecordId(r.get(0)?),
+                project: r.get(1)?,
+                kind: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                acked: heads_list(&r.get::<_, Option<String>>(3)?.unwrap_or_default()),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// How many records have changes the server has not acknowledged.
+    pub fn dirty_count(&self) -> Result<u64> {
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(conn.query_row(
+            "SELECT COUNT(*) FROM docs d LEFT JOIN sync_acked a ON a.doc_id = d.id
+             WHERE d.heads != '' AND (a.heads IS NULL OR a.heads != d.heads)",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
+    pub fn acked_heads(&self, id: &RecordId) -> Result<Vec<String>> {
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let s: Option<String> = conn
+            .query_row("SELECT heads FROM sync_acked WHERE doc_id = ?1", [id.as_str()], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        Ok(heads_list(&s.unwrap_or_default()))
+    }
+
+    pub fn sync_cursors(&self) -> Result<std::collections::BTreeMap<String, String>> {
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = conn.prepare_cached("SELECT project, cursor FROM sync_cursors")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// When the server received a change of the record (UTC ms), if known.
+    pub fn server_received_ms(&self, id: &RecordId, hash: &str) -> Result<Option<i64>> {
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(conn
+            .query_row(
+                "SELECT received_ms FROM sync_receipts WHERE doc_id = ?1 AND hash = ?2",
+                [id.as_str(), hash],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn sync_meta(&self, key: &str) -> Result<Option<String>> {
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        schema::get_meta(&conn, key)
+    }
+
+    pub fn set_sync_meta(&self, key: &str, value: Option<&str>) -> Result<()> {
+        let guard = self.lock();
+        match value {
+            Some(v) => schema::set_meta(&guard.conn, key, v)?,
+            None => {
+                guard.conn.execute("DELETE FROM meta WHERE key = ?1", [key])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Marks records for a full re-push (their acknowledgement is forgotten) and projects for
+    /// a full re-pull: what reconciliation asks for.
+    pub fn reset_sync(&self, records: &[String], projects: &[String]) -> Result<()> {
+        let mut guard = self.lock();
+        let tx = guard.conn.transaction()?;
+        for r in records {
+            tx.execute("DELETE FROM sync_acked WHERE doc_id = ?1", [r])?;
+        }
+        for p in projects {
+            tx.execute("DELETE FROM sync_cursors WHERE project = ?1", [p])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Write side, inside the transaction that applies a sync response.
+pub(crate) fn set_acked(tx: &Transaction<'_>, id: &RecordId, heads: &[String]) -> Result<()> {
+    let mut sorted = heads.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    tx.prepare_cached(
+        "INSERT INTO sync_acked (doc_id, heads) VALUES (?1, ?2)
+         ON CONFLICT(doc_id) DO UPDATE SET heads = excluded.heads",
+    )?
+    .execute(params![id.as_str(), heads_text(&sorted)])
+    .map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Error::NotFound(id.clone())
+        }
+        e => e.into(),
+    })?;
+    Ok(())
+}
+
+pub(crate) fn set_cursor(tx: &Transaction<'_>, project: &str, cursor: &str) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO sync_cursors (project, cursor) VALUES (?1, ?2)
+         ON CONFLICT(project) DO UPDATE SET cursor = excluded.cursor",
+    )?
+    .execute([project, cursor])?;
+    Ok(())
+}
+
+pub(crate) fn add_receipt(tx: &Transaction<'_>, id: &RecordId, hash: &str, ms: i64) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO sync_receipts (doc_id, hash, received_ms) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![id.as_str(), hash, ms])?;
+    Ok(())
+}
+
+pub(crate) fn persisted_heads(tx: &Transaction<'_>, id: &RecordId) -> Result<Vec<String>> {
+    let s: Option<String> = tx
+        .query_row("SELECT heads FROM docs WHERE id = ?1", [id.as_str()], |r| r.get(0))
+        .optional()?;
+    Ok(heads_list(&s.unwrap_or_default()))
+}
+
+pub(crate) fn acked_in(tx: &Transaction<'_>, id: &RecordId) -> Result<Vec<String>> {
+    let s: Option<String> = tx
+        .query_row("SELECT heads FROM sync_acked WHERE doc_id = ?1", [id.as_str()], |r| r.get(0))
+        .optional()?;
+    Ok(heads_list(&s.unwrap_or_default()))
+}
+
+impl super::Writer<'_> {
+    /// The transaction, for the sync client's state updates.
+    pub(crate) fn transaction(&self) -> &Transaction<'_> {
+        &self.tx
+    }
+}
+
+impl Store {
+    /// Every record id on the device (for reconciliation).
+    pub fn all_record_ids(&self) -> Result<Vec<RecordId>> {
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        super::persist::all_ids(&conn)
+    }
+}

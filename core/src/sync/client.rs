@@ -1,0 +1,482 @@
+//! The sync client: [`login`], [`sync`] (push every dirty record and pull every project feed,
+//! looping while the server says "more", then photos), [`reconcile`], and the status a screen
+//! shows. A response is applied in one store transaction: changes, query tables, acknowledged
+//! heads and cursors commit together, so a crash or a lost response at any point only means
+//! some work is repeated, never lost.
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use serde::{Deserialize, Serialize};
+
+use super::http::{RetryPolicy, Transport};
+use super::photos;
+use super::protocol::{
+    Account, Bytes, DEFAULT_PULL_BYTES, LoginRequest, LoginResponse, PushRecord, ReconcileRequest,
+    ReconcileResponse, RecordHeads, SyncRequest, SyncResponse,
+};
+use crate::error::{Error, Result};
+use crate::model::{RecordId, User};
+use crate::store::{PhotoFile, PhotoState, Store, SyncAccount, sync_state};
+
+const LAST_SUCCESS: &str = "sync.last_success_ms";
+const LAST_ATTEMPT: &str = "sync.last_attempt_ms";
+const LAST_ERROR: &str = "sync.last_error";
+
+/// How a sync runs.
+#[derive(Clone, Debug)]
+pub struct SyncOptions {
+    /// Pull budget per response (bytes of change data).
+    pub max_pull_bytes: u64,
+    /// Push budget per request (bytes of change data); more dirty records go in later rounds.
+    pub max_push_bytes: usize,
+    /// Download the photos of pulled records this device lacks.
+    pub download_photos: bool,
+    pub retry: RetryPolicy,
+    /// Safety net against a server that always says "more".
+    pub max_rounds: u32,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            max_pull_bytes: DEFAULT_PULL_BYTES,
+            max_push_bytes: 4 << 20,
+            download_photos: true,
+            retry: RetryPolicy::default(),
+            max_rounds: 1000,
+        }
+    }
+}
+
+/// Progress, reported after every round trip and photo.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct SyncProgress {
+    /// "push_pull", "photos_up", "photos_down" or "done".
+    pub phase: String,
+    pub records_up: u64,
+    pub records_down: u64,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    pub photos_up: u64,
+    pub photos_down: u64,
+    pub round_trips: u64,
+}
+
+/// A record the server refused, and why (it stays on the device, unsynced).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct SyncRejection {
+    pub id: String,
+    pub code: String,
+    pub reason: String,
+}
+
+/// What a sync did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct SyncReport {
+    pub progress: SyncProgress,
+    pub rejected: Vec<SyncRejection>,
+    /// Records still unacknowledged (rejected ones, or pushed with missing dependencies).
+    pub pending_records: u64,
+    /// Photos referenced by this device's records that the server has not verified.
+    pub pending_photos: u64,
+    /// Everything is on the server, photos included.
+    pub complete: bool,
+}
+
+/// What a sync screen shows, read from the store (no network).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct SyncStatus {
+    pub signed_in: bool,
+    pub server_url: Option<String>,
+    pub user_id: Option<String>,
+    pub last_success_ms: Option<i64>,
+    pub last_attempt_ms: Option<i64>,
+    pub last_error: Option<String>,
+    pub pending_records: u64,
+    pub pending_photos: u64,
+}
+
+/// The store's user for an account (roles as the server gave them).
+pub fn user_of(account: &Account) -> User {
+    User {
+        id: account.id.clone(),
+        name: account.name.clone(),
+        roles: account.roles.clone(),
+    }
+}
+
+/// Logs in once (online), saves the token and account in the store, and makes the account the
+/// store's user. From then on the device works offline as long as it needs.
+pub fn login(
+    store: &Store,
+    server_url: &str,
+    user: &str,
+    password: &str,
+    device: &str,
+) -> Result<Account> {
+    let mut t = Transport::new(
+        server_url,
+        None,
+        RetryPolicy {
+            attempts: 3,
+            ..Default::default()
+        },
+        Arc::new(AtomicBool::new(false)),
+    )?;
+    let resp: LoginResponse = t.post_json(
+        "/v1/login",
+        &LoginRequest {
+            user: user.to_owned(),
+            password: password.to_owned(),
+            device: device.to_owned(),
+        },
+    )?;
+    store.set_sync_account(&SyncAccount {
+        server_url: t.base().to_owned(),
+        account: resp.account.clone(),
+        token: resp.token,
+        token_id: resp.token_id,
+        device: device.to_owned(),
+    })?;
+    store.set_user(user_of(&resp.account));
+    tracing::info!("logged in");
+    Ok(resp.account)
+}
+
+impl Store {
+    /// The sync status (no network).
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        let account = self.sync_account()?;
+        let num = |k| -> Result<Option<i64>> {
+            Ok(self.sync_meta(k)?.and_then(|v| v.parse().ok()))
+        };
+        Ok(SyncStatus {
+            signed_in: account.is_some(),
+            server_url: account.as_ref().map(|a| a.server_url.clone()),
+            user_id: account.as_ref().map(|a| a.account.id.clone()),
+            last_success_ms: num(LAST_SUCCESS)?,
+            last_attempt_ms: num(LAST_ATTEMPT)?,
+            last_error: self.sync_meta(LAST_ERROR)?,
+            pending_records: self.dirty_count()?,
+            pending_photos: self.pending_photo_count()?,
+        })
+    }
+
+    fn pending_photo_count(&self) -> Result<u64> {
+        Ok(self
+            .photo_queue(None)?
+            .into_iter()
+            .filter(|p| p.state != PhotoState::Verified)
+            .count() as u64)
+    }
+}
+
+/// Pushes every dirty record, pulls every project feed (looping while there is more), then
+/// uploads the photos the server lacks and downloads those this device lacks. Transient
+/// failures are retried with backoff; `cancel` stops at the next step. The outcome is saved
+/// for [`Store::sync_status`].
+pub fn sync(
+    store: &Store,
+    options: &SyncOptions,
+    progress: &mut dyn FnMut(&SyncProgress),
+    cancel: Arc<AtomicBool>,
+) -> Result<SyncReport> {
+    let now = crate::model::SystemClock::default();
+    let _ = store.set_sync_meta(LAST_ATTEMPT, Some(&crate::model::Clock::now(&now).unix_ms.to_string()));
+    let result = sync_inner(store, options, progress, cancel);
+    match &result {
+        Ok(report) => {
+            store.set_sync_meta(LAST_ERROR, None)?;
+            if report.complete {
+                store.set_sync_meta(
+                    LAST_SUCCESS,
+                    Some(&crate::model::Clock::now(&now).unix_ms.to_string()),
+                )?;
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "sync failed");
+            let _ = store.set_sync_meta(LAST_ERROR, Some(&e.to_string()));
+        }
+    }
+    result
+}
+
+fn sync_inner(
+    store: &Store,
+    options: &SyncOptions,
+    progress: &mut dyn FnMut(&SyncProgress),
+    cancel: Arc<AtomicBool>,
+) -> Result<SyncReport> {
+    let account = store.sync_account()?.ok_or(Error::NotSignedIn)?;
+    if store.user().is_none() {
+        store.set_user(user_of(&account.account));
+    }
+    let mut t = Transport::new(
+        &account.server_url,
+        Some(account.token.clone()),
+        options.retry.clone(),
+        cancel,
+    )?;
+    let device = store.actor_id();
+    let mut report = SyncReport::default();
+    let mut excluded: HashSet<RecordId> = HashSet::new();
+    let mut pulled_ids: BTreeSet<RecordId> = BTreeSet::new();
+    let mut declared: BTreeSet<String> = BTreeSet::new();
+    let mut needed: Vec<super::protocol::NeedBlob> = Vec::new();
+    report.progress.phase = "push_pull".into();
+
+    for round in 0..options.max_rounds {
+        t.check_cancel()?;
+        let (push, more_dirty) = build_push(store, options, &excluded)?;
+        let request = SyncRequest {
+            device: device.clone(),
+            cursors: store.sync_cursors()?,
+            push,
+            max_bytes: Some(options.max_pull_bytes),
+        };
+        let resp: SyncResponse = t.post_json("/v1/sync", &request)?;
+        report.progress.round_trips += 1;
+        for p in &request.push {
+            declared.extend(p.photos.iter().cloned());
+        }
+        apply_response(store, &request, &resp)?;
+        for r in &resp.rejected {
+            excluded.insert(RecordId(r.id.clone()));
+            tracing::warn!(record = %r.id, code = %r.code, "record refused by the server");
+            report.rejected.push(SyncRejection {
+                id: r.id.clone(),
+                code: r.code.clone(),
+                reason: r.reason.clone(),
+            });
+        }
+        for m in &resp.missing {
+            // The server lost history we thought it had: the next round sends it all, once.
+            if round > 0 && excluded.contains(&RecordId(m.id.clone())) {
+                continue;
+            }
+            excluded.insert(RecordId(m.id.clone()));
+        }
+        report.progress.records_up += resp.acked.len() as u64;
+        report.progress.records_down += resp.pull.len() as u64;
+        pulled_ids.extend(resp.pull.iter().map(|p| RecordId(p.id.clone())));
+        for n in resp.need_blobs {
+            if !needed.contains(&n) {
+                needed.push(n);
+            }
+        }
+        report.progress.bytes_up = t.bytes_up;
+        report.progress.bytes_down = t.bytes_down;
+        progress(&report.progress);
+        let retry_missing = !resp.missing.is_empty() && round == 0;
+        if !resp.more && !more_dirty && !retry_missing {
+            break;
+        }
+        if retry_missing {
+            // Resend whole histories of the records the server lacks dependencies for.
+            for m in &resp.missing {
+                excluded.remove(&RecordId(m.id.clone()));
+            }
+        }
+    }
+
+    // Photos: upload what the server lacks, mark what it has.
+    report.progress.phase = "photos_up".into();
+    let needed_set: BTreeSet<&str> = needed.iter().map(|n| n.sha256.as_str()).collect();
+    for sha in &declared {
+        if !needed_set.contains(sha.as_str())
+            && store.photo_path(sha, PhotoFile::Original)?.is_some()
+        {
+            let _ = store.set_photo_state(sha, PhotoState::Verified);
+        }
+    }
+    for need in &needed {
+        t.check_cancel()?;
+        if photos::upload(&mut t, store, need)? {
+            report.progress.photos_up += 1;
+        }
+        report.progress.bytes_up = t.bytes_up;
+        progress(&report.progress);
+    }
+
+    if options.download_photos {
+        report.progress.phase = "photos_down".into();
+        for id in &pulled_ids {
+            for sha in photo_refs(store, id)? {
+                if store.photo_path(&sha, PhotoFile::Original)?.is_some() {
+                    continue;
+                }
+                t.check_cancel()?;
+                match photos::download(&mut t, store, &sha) {
+                    Ok(()) => report.progress.photos_down += 1,
+                    // Not uploaded yet by its author: the next sync gets it.
+                    Err(Error::Server { status: 404, .. }) => {}
+                    Err(e) => return Err(e),
+                }
+                report.progress.bytes_down = t.bytes_down;
+                progress(&report.progress);
+            }
+        }
+    }
+
+    report.pending_records = store.dirty_count()?;
+    report.pending_photos = store.pending_photo_count()?;
+    report.complete = report.pending_records == 0 && report.pending_photos == 0;
+    report.progress.phase = "done".into();
+    progress(&report.progress);
+    tracing::info!(
+        round_trips = report.progress.round_trips,
+        up = report.progress.records_up,
+        down = report.progress.records_down,
+        complete = report.complete,
+        "sync finished"
+    );
+    Ok(report)
+}
+
+/// The photos a record references (keys of its `/photos` map).
+fn photo_refs(store: &Store, id: &RecordId) -> Result<Vec<String>> {
+    Ok(match store.get_path(id, "/photos")? {
+        Some(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
+        _ => Vec::new(),
+    })
+}
+
+/// The next batch of dirty records with their unacknowledged changes. `true` if more remain.
+fn build_push(
+    store: &Store,
+    options: &SyncOptions,
+    excluded: &HashSet<RecordId>,
+) -> Result<(Vec<PushRecord>, bool)> {
+    let mut out = Vec::new();
+    let mut bytes = 0usize;
+    let dirty = store.dirty_records(100_000)?;
+    let mut more = false;
+    for d in dirty {
+        if excluded.contains(&d.id) {
+            continue;
+        }
+        if bytes >= options.max_push_bytes {
+            more = true;
+            break;
+        }
+        let project = match (&d.project, d.kind.as_str()) {
+            (Some(p), _) => p.clone(),
+            (None, "project") => d.id.0.clone(),
+            _ => {
+                tracing::debug!(record = %d.id, "record without a project is not synced");
+                continue;
+            }
+        };
+        let changes = store.changes_since(&d.id, &d.acked)?;
+        if changes.is_empty() {
+            continue;
+        }
+        bytes += changes.iter().map(Vec::len).sum::<usize>();
+        out.push(PushRecord {
+            id: d.id.0.clone(),
+            project,
+            kind: d.kind.clone(),
+            changes: changes.into_iter().map(Bytes).collect(),
+            heads: store.heads(&d.id)?,
+            photos: photo_refs(store, &d.id)?,
+        });
+    }
+    Ok((out, more))
+}
+
+/// Applies one response in one transaction: pulled changes (with their projections), the
+/// acknowledged heads, the receipts and the cursors.
+fn apply_response(store: &Store, request: &SyncRequest, resp: &SyncResponse) -> Result<()> {
+    let mut bad_pulls = Vec::new();
+    store.write(|w| {
+        for a in &resp.acked {
+            if let Some(p) = request.push.iter().find(|p| p.id == a.id) {
+                sync_state::set_acked(w.transaction(), &RecordId(a.id.clone()), &p.heads)?;
+            }
+        }
+        for m in &resp.missing {
+            sync_state::set_acked(w.transaction(), &RecordId(m.id.clone()), &[])?;
+        }
+        for p in &resp.pull {
+            let id = RecordId(p.id.clone());
+            let before = sync_state::persisted_heads(w.transaction(), &id)?;
+            let acked = sync_state::acked_in(w.transaction(), &id)?;
+            let clean = before == acked;
+            let mut bytes = Vec::new();
+            if let Some(s) = &p.snapshot {
+                bytes.extend_from_slice(&s.0);
+            }
+            for c in &p.changes {
+                bytes.extend_from_slice(&c.0);
+            }
+            match w.apply_changes(&id, &bytes) {
+                Ok(outcome) => {
+                    let mut pulled_hashes = Vec::new();
+                    for (i, c) in p.changes.iter().enumerate() {
+                        if let Ok(ch) = automerge::Change::from_bytes(c.0.clone()) {
+                            let h = ch.hash().to_string();
+                            if let Some(ms) = p.received_ms.get(i) {
+                                sync_state::add_receipt(w.transaction(), &id, &h, *ms)?;
+                            }
+                            pulled_hashes.push(h);
+                        }
+                    }
+                    if !outcome.missing_deps.is_empty() {
+                        continue;
+                    }
+                    let new_acked = if clean {
+                        outcome.heads.clone()
+                    } else {
+                        let mut set: BTreeSet<String> = acked.into_iter().collect();
+                        set.extend(pulled_hashes);
+                        set.into_iter().collect()
+                    };
+                    sync_state::set_acked(w.transaction(), &id, &new_acked)?;
+                }
+                Err(e) => {
+                    // One bad record must not stop the rest of the sync.
+                    tracing::warn!(record = %id, error = %e, "pulled changes refused");
+                    bad_pulls.push(id);
+                }
+            }
+        }
+        for (project, cursor) in &resp.cursors {
+            sync_state::set_cursor(w.transaction(), project, cursor)?;
+        }
+        Ok(())
+    })
+}
+
+/// Sends every record's heads; forgets what the server lacks (pushed whole next sync) and
+/// resets the cursors of projects to pull again. Then syncs.
+pub fn reconcile(store: &Store, cancel: Arc<AtomicBool>) -> Result<ReconcileResponse> {
+    let account = store.sync_account()?.ok_or(Error::NotSignedIn)?;
+    let mut t = Transport::new(
+        &account.server_url,
+        Some(account.token.clone()),
+        RetryPolicy::default(),
+        cancel,
+    )?;
+    let mut records = Vec::new();
+    for d in store.all_record_ids()? {
+        records.push(RecordHeads {
+            heads: store.heads(&d)?,
+            id: d.0,
+        });
+    }
+    let resp: ReconcileResponse = t.post_json("/v1/reconcile", &ReconcileRequest { records })?;
+    store.reset_sync(&resp.server_lacks, &resp.pull_again)?;
+    tracing::info!(
+        server_lacks = resp.server_lacks.len(),
+        pull_again = resp.pull_again.len(),
+        "reconciled"
+    );
+    Ok(resp)
+}

@@ -1,0 +1,249 @@
+//! The sync protocol's wire types, shared by the client (this crate) and the server
+//! (`offgrid-server`). JSON, gzip-compressed in both directions; binary fields (automerge
+//! changes, snapshots) are base64. Every field is documented in `docs/openapi.yaml`.
+//!
+//! One round trip carries everything: the client pushes the changes the server has not
+//! acknowledged for every dirty record and pulls the project feeds after its cursors. Every
+//! step is idempotent (changes are content-addressed), so a lost request or response is
+//! simply retried.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::access::ProjectRole;
+
+/// Sent as `Offgrid-Protocol`; the server refuses versions it does not speak.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Default pull budget per response (bytes of change data), small enough for one bar of signal.
+pub const DEFAULT_PULL_BYTES: u64 = 1 << 20;
+
+/// Largest single automerge change the server accepts.
+pub const MAX_CHANGE_BYTES: usize = 8 << 20;
+
+/// `POST /v1/login`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub user: String,
+    pub password: String,
+    /// A name for the device ("Pixel 8 of Wang Fang"); shown when tokens are listed or revoked.
+    pub device: String,
+}
+
+/// The signed-in user as the server knows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub roles: Vec<ProjectRole>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LoginResponse {
+    /// Bearer token for this device. The server keeps only its hash.
+    pub token: String,
+    /// The token's id, for revocation.
+    pub token_id: String,
+    pub account: Account,
+}
+
+/// `POST /v1/sync`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SyncRequest {
+    /// This install's automerge actor id: feed entries it pushed itself are not sent back.
+    pub device: String,
+    /// Opaque feed cursor per project, as the last response gave it. A project missing here is
+    /// pulled from the start (as snapshots).
+    #[serde(default)]
+    pub cursors: BTreeMap<String, String>,
+    /// Records with changes the server has not acknowledged.
+    #[serde(default)]
+    pub push: Vec<PushRecord>,
+    /// Pull budget: bytes of change data in the response (the server may cap it lower).
+    #[serde(default)]
+    pub max_bytes: Option<u64>,
+}
+
+/// One record's unacknowledged changes.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PushRecord {
+    pub id: String,
+    /// The record's project, fixed at its first write on the server.
+    pub project: String,
+    pub kind: String,
+    /// Automerge changes, each encoded on its own, in causal order.
+    pub changes: Vec<Bytes>,
+    /// The record's heads once these changes are applied (hex), as the client sees them.
+    pub heads: Vec<String>,
+    /// SHA-256 of every photo the record references.
+    #[serde(default)]
+    pub photos: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SyncResponse {
+    /// Records whose pushed changes are all stored and applied.
+    #[serde(default)]
+    pub acked: Vec<Acked>,
+    /// Records with changes stored but waiting for dependencies the server has never seen.
+    #[serde(default)]
+    pub missing: Vec<MissingDeps>,
+    /// Records refused, with why. Nothing of a refused record was stored.
+    #[serde(default)]
+    pub rejected: Vec<Rejected>,
+    /// Changes (or snapshots) from the feeds, after the request's cursors.
+    #[serde(default)]
+    pub pull: Vec<Pulled>,
+    /// The cursor to send next time, per project the user can read.
+    #[serde(default)]
+    pub cursors: BTreeMap<String, String>,
+    /// More feed entries are waiting: send another request with the new cursors.
+    #[serde(default)]
+    pub more: bool,
+    /// Photos referenced by pushed records that the server does not hold for their project.
+    #[serde(default)]
+    pub need_blobs: Vec<NeedBlob>,
+    /// The server's clock (UTC ms).
+    pub server_time_ms: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Acked {
+    pub id: String,
+    /// The server's heads for the record after this request.
+    pub heads: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MissingDeps {
+    pub id: String,
+    /// Hashes of changes the server needs before it can apply what it holds.
+    pub deps: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Rejected {
+    pub id: String,
+    /// `forbidden`, `wrong_project`, `unknown_project`, `bad_change`, `too_large`, `bad_id`.
+    pub code: String,
+    pub reason: String,
+}
+
+/// Feed data for one record.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Pulled {
+    pub project: String,
+    pub id: String,
+    pub kind: String,
+    /// Changes in feed order (causal within the record).
+    #[serde(default)]
+    pub changes: Vec<Bytes>,
+    /// A whole document (automerge `save`) instead of a long history, for a new device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<Bytes>,
+    /// When the server received each change (UTC ms), parallel to `changes`: evidence beside
+    /// the device's own clock, which may be wrong.
+    #[serde(default)]
+    pub received_ms: Vec<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NeedBlob {
+    pub sha256: String,
+    pub project: String,
+}
+
+/// `POST /v1/reconcile`: every record's heads, to repair divergence (e.g. after a server
+/// restore) without wiping the device.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ReconcileRequest {
+    pub records: Vec<RecordHeads>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RecordHeads {
+    pub id: String,
+    pub heads: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ReconcileResponse {
+    /// Records the server lacks some of: the client pushes their whole history next sync.
+    pub server_lacks: Vec<String>,
+    /// Projects whose feed the client should pull again from the start.
+    pub pull_again: Vec<String>,
+}
+
+/// Error body of every 4xx/5xx response.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable machine-readable code (`unauthorized`, `bad_request`, `forbidden`, ...).
+    pub error: String,
+    /// What went wrong, for a developer (never user-entered text).
+    pub message: String,
+}
+
+/// Bytes as base64 (standard alphabet, padded) in JSON.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Bytes(pub Vec<u8>);
+
+impl Serialize for Bytes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use base64::Engine;
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use base64::Engine;
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(s.as_bytes())
+            .map(Bytes)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Is `s` a lowercase hex SHA-256 (the only form blob and change ids take)?
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Record and project ids: 1-100 characters of `[A-Za-z0-9_.:-]`, not starting with a dot.
+/// Nothing else can reach a path or a query.
+pub fn is_valid_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 100
+        && !s.starts_with('.')
+        && s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_round_trip_as_base64() {
+        let b = Bytes(vec![0, 1, 2, 250]);
+        let json = serde_json::to_string(&b).unwrap();
+        assert_eq!(json, "\"AAEC+g==\"");
+        assert_eq!(serde_json::from_str::<Bytes>(&json).unwrap(), b);
+        assert!(serde_json::from_str::<Bytes>("\"not base64!\"").is_err());
+    }
+
+    #[test]
+    fn ids_are_checked() {
+        assert!(is_valid_id("0192f1c2-aaaa-7bbb-8ccc-123456789abc"));
+        assert!(is_valid_id("proj-1"));
+        for bad in ["", "../x", "a/b", ".hidden", "a b", "x\0", &"a".repeat(101)] {
+            assert!(!is_valid_id(bad), "{bad:?}");
+        }
+        assert!(is_sha256_hex(&"ab".repeat(32)));
+        assert!(!is_sha256_hex(&"AB".repeat(32)));
+        assert!(!is_sha256_hex("../../etc/passwd"));
+    }
+}

@@ -1,0 +1,170 @@
+//! Server storage behind one trait, two backends: [`sqlite`] (default: a file in the data
+//! folder, zero setup) and [`postgres`] (for scale; several server processes may share one
+//! database). The sync logic ([`crate::sync`]) and the account logic ([`crate::accounts`]) are
+//! written once against [`Tx`], the primitive operations inside one transaction; the same
+//! conformance suite (`server/tests/backends.rs`) runs against both.
+
+
+pub mod sqlite;
+
+use offgrid_core::access::{ProjectRole, Role};
+
+use crate::error::Result;
+
+/// A storage backend: runs closures in transactions.
+pub trait Backend: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn name(&self) -> &'static str;
+
+    /// Runs `f` in one transaction and commits if it returns `Ok`, rolls back otherwise. A
+    /// transaction the database aborts for a conflict (PostgreSQL serialisation or deadlock,
+    /// SQLite busy) is retried by running `f` again, so `f` must not have effects outside `tx`.
+    fn transaction(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+}
+
+/// Runs `f` in a transaction of `backend` and returns its result.
+pub fn transact<R>(
+    backend: &dyn Backend,
+    mut f: impl FnMut(&mut dyn Tx) -> Result<R>,
+) -> Result<R> {
+    let mut out = None;
+    backend.transaction(&mut |tx| {
+        out = Some(f(tx)?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| crate::error::Error::Internal("transaction returned nothing".into()))
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRow {
+    pub id: String,
+    pub name: String,
+    /// PHC string (argon2id).
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRow {
+    pub id: String,
+    /// SHA-256 (hex) of the bearer token; the token itself is never stored.
+    pub hash: String,
+    pub user_id: String,
+    pub device: String,
+    pub created_ms: i64,
+    pub revoked_ms: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordRow {
+    pub id: String,
+    pub project: String,
+    pub kind: String,
+    /// Hex change hashes, sorted.
+    pub heads: Vec<String>,
+}
+
+/// A change as received.
+#[derive(Clone, Debug)]
+pub struct ChangeRow {
+    pub record: String,
+    pub hash: String,
+    pub deps: Vec<String>,
+    pub data: Vec<u8>,
+    /// The device's clock (automerge change time, UTC ms).
+    pub device_time_ms: i64,
+    /// The server's clock when it arrived.
+    pub received_ms: i64,
+    pub user_id: String,
+    pub device: String,
+}
+
+/// One entry of a project's feed, with the change it points to.
+#[derive(Clone, Debug)]
+pub struct FeedRow {
+    pub seq: i64,
+    pub record: String,
+    pub kind: String,
+    pub device: String,
+    pub data: Vec<u8>,
+    pub received_ms: i64,
+}
+
+/// The primitive operations of one transaction. Write functions may take row locks (held until
+/// commit): callers lock records in id order, then project feed counters in id order.
+pub trait Tx {
+    // Accounts.
+    fn insert_user(&mut self, user: &UserRow, now_ms: i64) -> Result<bool>;
+    fn user(&mut self, id: &str) -> Result<Option<UserRow>>;
+    fn update_user(&mut self, user: &UserRow) -> Result<bool>;
+    fn insert_token(&mut self, token: &TokenRow) -> Result<()>;
+    fn token_by_hash(&mut self, hash: &str) -> Result<Option<TokenRow>>;
+    fn tokens(&mut self, user_id: &str) -> Result<Vec<TokenRow>>;
+    /// Revokes one token of the user, or all of them; returns how many were live.
+    fn revoke_tokens(&mut self, user_id: &str, token_id: Option<&str>, now_ms: i64)
+    -> Result<u64>;
+    fn insert_project(&mut self, id: &str, name: &str, now_ms: i64) -> Result<bool>;
+    fn project_exists(&mut self, id: &str) -> Result<bool>;
+    /// Sets (or with `None` removes) the user's role on the project.
+    fn set_member(&mut self, project: &str, user_id: &str, role: Option<Role>) -> Result<()>;
+    fn roles(&mut self, user_id: &str) -> Result<Vec<ProjectRole>>;
+
+    // Records and changes.
+    /// The record, locked for the rest of the transaction.
+    fn lock_record(&mut self, id: &str) -> Result<Option<RecordRow>>;
+    fn insert_record(&mut self, row: &RecordRow, now_ms: i64) -> Result<()>;
+    fn set_heads(&mut self, id: &str, heads: &[String]) -> Result<()>;
+    /// `None` if the change is unknown, else whether it is applied.
+    fn change_state(&mut self, record: &str, hash: &str) -> Result<Option<bool>>;
+    /// Stores an unapplied change (a no-op if it is already stored).
+    fn insert_change(&mut self, change: &ChangeRow) -> Result<()>;
+    /// Unapplied changes of the record: (hash, deps).
+    fn pending_changes(&mut self, record: &str) -> Result<Vec<(String, Vec<String>)>>;
+    fn mark_applied(&mut self, record: &str, hash: &str) -> Result<()>;
+    /// Appends applied changes to the project's feed, numbering them after the current head
+    /// under a lock on the project's counter, so sequence numbers follow commit order.
+    fn append_feed(&mut self, project: &str, entries: &[(String, String)], device: &str)
+    -> Result<()>;
+    /// Feed entries with `seq > after`, in order, at most `limit`.
+    fn feed_after(&mut self, project: &str, after: i64, limit: usize) -> Result<Vec<FeedRow>>;
+    /// The highest sequence number of the project's feed (0 when empty).
+    fn feed_head(&mut self, project: &str) -> Result<i64>;
+    /// Records of the project with `id > after`, by id, at most `limit`.
+    fn records_after(&mut self, project: &str, after: &str, limit: usize)
+    -> Result<Vec<RecordRow>>;
+    /// The record's applied changes in feed order: (data, received_ms).
+    fn applied_changes(&mut self, record: &str) -> Result<Vec<(Vec<u8>, i64)>>;
+
+    // Blob references and grants.
+    /// Notes that a record of the project references the photo.
+    fn add_blob_ref(&mut self, project: &str, sha256: &str, record: &str) -> Result<()>;
+    fn has_blob_ref(&mut self, project: &str, sha256: &str) -> Result<bool>;
+    /// The project has uploaded the photo's bytes (verified): its members may read it.
+    fn grant_blob(&mut self, project: &str, sha256: &str) -> Result<()>;
+    fn blob_granted(&mut self, project: &str, sha256: &str) -> Result<bool>;
+    /// Whether the user is a member (any role) of a project the photo is granted to.
+    fn user_can_read_blob(&mut self, user_id: &str, sha256: &str) -> Result<bool>;
+}
+
+pub(crate) fn join_heads(heads: &[String]) -> String {
+    heads.join(",")
+}
+
+pub(crate) fn split_heads(s: &str) -> Vec<String> {
+    if s.is_empty() {
+        Vec::new()
+    } else {
+        s.split(',').map(str::to_owned).collect()
+    }
+}
+
+pub(crate) fn role_from_str(s: &str) -> Option<Role> {
+    Some(match s {
+        "inspector" => Role::Inspector,
+        "rectifier" => Role::Rectifier,
+        "supervisor" => Role::Supervisor,
+        "admin" => Role::Admin,
+        "viewer" => Role::Viewer,
+        _ => return None,
+    })
+}

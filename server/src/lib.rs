@@ -1,0 +1,145 @@
+//! # offgrid-server
+//!
+//! The sync server: accounts and per-device tokens, the per-project change feed that devices
+//! push to and pull from in one round trip, and photo blobs. Storage is behind
+//! [`backend::Backend`] (SQLite by default, PostgreSQL for scale), blobs behind
+//! [`blobs::BlobStore`] (the filesystem by default). See `docs/ARCHITECTURE.md` and
+//! `docs/openapi.yaml`.
+
+pub mod accounts;
+pub mod backend;
+pub mod blobs;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod sync;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use error::{Error, Result};
+
+/// How to run a server.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Holds `server.db` (SQLite backend) and `blobs/`.
+    pub data_dir: PathBuf,
+    /// PostgreSQL connection string; the SQLite file is used when `None`.
+    pub postgres: Option<String>,
+    /// Largest request body, after decompression (photo chunks have their own limit).
+    pub max_body_bytes: usize,
+}
+
+impl Config {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            data_dir: data_dir.into(),
+            postgres: None,
+            max_body_bytes: 32 << 20,
+        }
+    }
+}
+
+/// A server's state: storage, blobs, metrics.
+pub struct App {
+    pub config: Config,
+    pub backend: Arc<dyn backend::Backend>,
+    pub blobs: Arc<dyn blobs::BlobStore>,
+    pub metrics: metrics::Metrics,
+}
+
+impl App {
+    /// Opens (creating) the data folder and the database.
+    pub fn open(config: Config) -> Result<Arc<App>> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let backend: Arc<dyn backend::Backend> = match &config.postgres {
+            Some(_url) => return Err(Error::Internal("PostgreSQL backend: not built yet".into())),
+            None => Arc::new(backend::sqlite::SqliteBackend::open(
+                &config.data_dir.join("server.db"),
+            )?),
+        };
+        let blobs = Arc::new(blobs::FsBlobStore::open(&config.data_dir.join("blobs"))?);
+        Ok(Arc::new(App {
+            config,
+            backend,
+            blobs,
+            metrics: metrics::Metrics::default(),
+        }))
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    app: Arc<App>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    tracing::info!(addr = %listener.local_addr()?, backend = app.backend.name(), "serving");
+    axum::serve(listener, http::router(app))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// A server on its own thread and runtime (tests, the demo, benchmarks). Dropping it stops it.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub app: Arc<App>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// Binds `addr` (port 0 picks a free one) and serves `app` with `workers` threads.
+    pub fn start(app: Arc<App>, addr: SocketAddr, workers: usize) -> Result<RunningServer> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers.max(1))
+            .enable_all()
+            .build()?;
+        let listener = rt.block_on(tokio::net::TcpListener::bind(addr))?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let served = app.clone();
+        let thread = std::thread::Builder::new()
+            .name("offgrid-server".into())
+            .spawn(move || {
+                let r = rt.block_on(serve(served, listener, async {
+                    let _ = rx.await;
+                }));
+                if let Err(e) = r {
+                    tracing::error!(error = %e, "server stopped with an error");
+                }
+                rt.shutdown_timeout(std::time::Duration::from_secs(5));
+            })?;
+        Ok(RunningServer {
+            addr,
+            app,
+            stop: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, finishes the requests in flight, and joins the thread.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

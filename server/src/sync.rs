@@ -1,0 +1,563 @@
+//! `POST /v1/sync` and `POST /v1/reconcile`, written once against [`Tx`].
+//!
+//! Push, in one transaction: for each record (in id order, so concurrent requests lock in the
+//! same order), check the caller may write its project (fixed at the record's first write),
+//! store every new change (deduplicated by hash), apply every change whose dependencies are all
+//! applied, update the heads, then append what was applied to the project feeds.
+//!
+//! Pull, in a second transaction: the feed after each cursor, up to a byte budget. A cursor is
+//! opaque to clients: `<seq>` in the feed, or `b<start>:<last record id>` while a new device is
+//! bootstrapped record by record (snapshots instead of long histories); entries committed
+//! during a bootstrap come after `start` in the feed, so nothing is skipped.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use offgrid_core::sync::protocol::{
+    Acked, Bytes, MAX_CHANGE_BYTES, MissingDeps, NeedBlob, Pulled, ReconcileRequest,
+    ReconcileResponse, Rejected, SyncRequest, SyncResponse, is_sha256_hex, is_valid_id,
+    DEFAULT_PULL_BYTES,
+};
+
+use crate::accounts::{Caller, now_ms};
+use crate::backend::{Backend, ChangeRow, RecordRow, Tx, transact};
+use crate::error::{Error, Result};
+
+/// Largest pull budget a client may ask for.
+pub const MAX_PULL_BYTES: u64 = 16 << 20;
+/// Records with more changes than this go to a new device as one snapshot.
+const SNAPSHOT_AFTER_CHANGES: usize = 4;
+const FEED_PAGE: usize = 256;
+const RECORD_PAGE: usize = 64;
+
+/// What one sync did, for metrics and logs.
+#[derive(Debug, Default)]
+pub struct SyncStats {
+    pub changes_in: usize,
+    pub changes_applied: usize,
+    pub changes_out: usize,
+}
+
+/// A change parsed before the transaction.
+struct Parsed {
+    hash: String,
+    deps: Vec<String>,
+    time_ms: i64,
+    data: Vec<u8>,
+}
+
+pub fn sync(b: &dyn Backend, caller: &Caller, req: SyncRequest) -> Result<(SyncResponse, SyncStats)> {
+    if req.device.is_empty() || req.device.len() > 128 {
+        return Err(Error::BadRequest("device must be 1-128 characters".into()));
+    }
+    let mut stats = SyncStats::default();
+    let mut resp = SyncResponse {
+        server_time_ms: now_ms(),
+        ..Default::default()
+    };
+
+    // Parse and check everything before taking any lock.
+    let mut push: Vec<(offgrid_core::sync::protocol::PushRecord, Result<Vec<Parsed>, Rejected>)> =
+        Vec::new();
+    let mut seen = BTreeSet::new();
+    for rec in req.push {
+        if !seen.insert(rec.id.clone()) {
+            return Err(Error::BadRequest(format!("record {} is pushed twice", rec.id)));
+        }
+        let parsed = parse_record(&rec);
+        stats.changes_in += rec.changes.len();
+        push.push((rec, parsed));
+    }
+    push.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+
+    if !push.is_empty() {
+        let now = now_ms();
+        let device = req.device.clone();
+        let out = transact(b, |tx| push_all(tx, caller, &push, &device, now))?;
+        stats.changes_applied = out.applied;
+        resp.acked = out.acked;
+        resp.missing = out.missing;
+        resp.rejected = out.rejected;
+        resp.need_blobs = out.need_blobs;
+    }
+
+    let budget = req.max_bytes.unwrap_or(DEFAULT_PULL_BYTES).clamp(1, MAX_PULL_BYTES);
+    let projects: Vec<String> = caller.roles.iter().map(|r| r.project.clone()).collect();
+    let mut cursors = BTreeMap::new();
+    for p in &projects {
+        let c = req.cursors.get(p).map(String::as_str).unwrap_or("");
+        cursors.insert(p.clone(), Cursor::parse(c)?);
+    }
+    let (pull, next, more) = transact(b, |tx| pull(tx, &cursors, &req.device, budget))?;
+    stats.changes_out = pull.iter().map(|p| p.changes.len()).sum();
+    resp.pull = pull;
+    resp.cursors = next;
+    resp.more = more;
+    Ok((resp, stats))
+}
+
+fn parse_record(rec: &offgrid_core::sync::protocol::PushRecord) -> Result<Vec<Parsed>, Rejected> {
+    let reject = |code: &str, reason: String| Rejected {
+        id: rec.id.clone(),
+        code: code.to_owned(),
+        reason,
+    };
+    if !is_valid_id(&rec.id) {
+        return Err(reject("bad_id", "invalid record id".into()));
+    }
+    if !is_valid_id(&rec.project) {
+        return Err(reject("bad_id", "invalid project id".into()));
+    }
+    if rec.kind.is_empty() || rec.kind.len() > 32 {
+        return Err(reject("bad_change", "invalid kind".into()));
+    }
+    if let Some(bad) = rec.photos.iter().find(|p| !is_sha256_hex(p)) {
+        let _ = bad;
+        return Err(reject("bad_id", "a photo reference is not a SHA-256".into()));
+    }
+    let mut out = Vec::with_capacity(rec.changes.len());
+    for (i, Bytes(bytes)) in rec.changes.iter().enumerate() {
+        if bytes.len() > MAX_CHANGE_BYTES {
+            return Err(reject(
+                "too_large",
+                format!("change {i} has {} bytes (limit {MAX_CHANGE_BYTES})", bytes.len()),
+            ));
+        }
+        let change = automerge::Change::from_bytes(bytes.clone())
+            .map_err(|e| reject("bad_change", format!("change {i} does not parse: {e}")))?;
+        out.push(Parsed {
+            hash: change.hash().to_string(),
+            deps: change.deps().iter().map(|h| h.to_string()).collect(),
+            time_ms: change.timestamp(),
+            data: bytes.clone(),
+        });
+    }
+    Ok(out)
+}
+
+struct PushOut {
+    acked: Vec<Acked>,
+    missing: Vec<MissingDeps>,
+    rejected: Vec<Rejected>,
+    need_blobs: Vec<NeedBlob>,
+    applied: usize,
+}
+
+fn push_all(
+    tx: &mut dyn Tx,
+    caller: &Caller,
+    push: &[(offgrid_core::sync::protocol::PushRecord, Result<Vec<Parsed>, Rejected>)],
+    device: &str,
+    now: i64,
+) -> Result<PushOut> {
+    let mut out = PushOut {
+        acked: Vec::new(),
+        missing: Vec::new(),
+        rejected: Vec::new(),
+        need_blobs: Vec::new(),
+        applied: 0,
+    };
+    let mut feed: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for (rec, parsed) in push {
+        let changes = match parsed {
+            Ok(c) => c,
+            Err(r) => {
+                out.rejected.push(r.clone());
+                continue;
+            }
+        };
+        let reject = |code: &str, reason: String| Rejected {
+            id: rec.id.clone(),
+            code: code.to_owned(),
+            reason,
+        };
+        let row = match tx.lock_record(&rec.id)? {
+            Some(row) => {
+                if row.project != rec.project {
+                    out.rejected.push(reject(
+                        "wrong_project",
+                        format!("record belongs to project {}", row.project),
+                    ));
+                    continue;
+                }
+                if !caller.can_write(&row.project) {
+                    out.rejected.push(reject(
+                        "forbidden",
+                        format!("no write access to project {}", row.project),
+                    ));
+                    continue;
+                }
+                row
+            }
+            None => {
+                if !caller.can_write(&rec.project) {
+                    out.rejected.push(reject(
+                        "forbidden",
+                        format!("no write access to project {}", rec.project),
+                    ));
+                    continue;
+                }
+                if !tx.project_exists(&rec.project)? {
+                    out.rejected.push(reject(
+                        "unknown_project",
+                        format!("project {} does not exist on the server", rec.project),
+                    ));
+                    continue;
+                }
+                let row = RecordRow {
+                    id: rec.id.clone(),
+                    project: rec.project.clone(),
+                    kind: rec.kind.clone(),
+                    heads: Vec::new(),
+                };
+                tx.insert_record(&row, now)?;
+                row
+            }
+        };
+        for c in changes {
+            if tx.change_state(&rec.id, &c.hash)?.is_none() {
+                tx.insert_change(&ChangeRow {
+                    record: rec.id.clone(),
+                    hash: c.hash.clone(),
+                    deps: c.deps.clone(),
+                    data: c.data.clone(),
+                    device_time_ms: c.time_ms,
+                    received_ms: now,
+                    user_id: caller.user_id.clone(),
+                    device: device.to_owned(),
+                })?;
+            }
+        }
+        let (heads, applied, missing) = apply_ready(tx, &row)?;
+        out.applied += applied.len();
+        if !applied.is_empty() {
+            tx.set_heads(&rec.id, &heads)?;
+            feed.entry(row.project.clone())
+                .or_default()
+                .extend(applied.into_iter().map(|h| (rec.id.clone(), h)));
+        }
+        for sha in &rec.photos {
+            tx.add_blob_ref(&row.project, sha, &rec.id)?;
+            if !tx.blob_granted(&row.project, sha)? {
+                let need = NeedBlob {
+                    sha256: sha.clone(),
+                    project: row.project.clone(),
+                };
+                if !out.need_blobs.contains(&need) {
+                    out.need_blobs.push(need);
+                }
+            }
+        }
+        if missing.is_empty() {
+            out.acked.push(Acked { id: rec.id.clone(), heads });
+        } else {
+            out.missing.push(MissingDeps {
+                id: rec.id.clone(),
+                deps: missing,
+            });
+        }
+    }
+    for (project, entries) in &feed {
+        tx.append_feed(project, entries, device)?;
+    }
+    Ok(out)
+}
+
+/// Applies every stored change of the record whose dependencies are applied, repeatedly.
+/// Returns the new heads, the hashes applied (in order) and the dependencies still missing.
+fn apply_ready(tx: &mut dyn Tx, row: &RecordRow) -> Result<(Vec<String>, Vec<String>, Vec<String>)> {
+    let mut heads: BTreeSet<String> = row.heads.iter().cloned().collect();
+    let mut pending: HashMap<String, Vec<String>> = tx.pending_changes(&row.id)?.into_iter().collect();
+    let mut known: HashMap<String, bool> = HashMap::new();
+    let mut applied = Vec::new();
+    loop {
+        let mut progress = false;
+        let mut ready: Vec<String> = Vec::new();
+        for (hash, deps) in &pending {
+            let mut all = true;
+            for d in deps {
+                let ok = match known.get(d) {
+                    Some(v) => *v,
+                    None => {
+                        let v = tx.change_state(&row.id, d)? == Some(true);
+                        known.insert(d.clone(), v);
+                        v
+                    }
+                };
+                if !ok {
+                    all = false;
+                    break;
+                }
+            }
+            if all {
+                ready.push(hash.clone());
+            }
+        }
+        ready.sort();
+        for hash in ready {
+            let deps = pending.remove(&hash).unwrap_or_default();
+            tx.mark_applied(&row.id, &hash)?;
+            known.insert(hash.clone(), true);
+            for d in &deps {
+                heads.remove(d);
+            }
+            heads.insert(hash.clone());
+            applied.push(hash);
+            progress = true;
+        }
+        if !progress || pending.is_empty() {
+            break;
+        }
+    }
+    let mut missing = BTreeSet::new();
+    for deps in pending.values() {
+        for d in deps {
+            if !pending.contains_key(d) && tx.change_state(&row.id, d)?.is_none() {
+                missing.insert(d.clone());
+            }
+        }
+    }
+    Ok((heads.into_iter().collect(), applied, missing.into_iter().collect()))
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Cursor {
+    Bootstrap { start: Option<i64>, after: String },
+    Feed(i64),
+}
+
+impl Cursor {
+    fn parse(s: &str) -> Result<Cursor> {
+        let bad = || Error::BadRequest("malformed cursor (send back what the server gave)".into());
+        if s.is_empty() {
+            return Ok(Cursor::Bootstrap { start: None, after: String::new() });
+        }
+        if let Some(rest) = s.strip_prefix('b') {
+            let (start, after) = rest.split_once(':').ok_or_else(bad)?;
+            let start = start.parse::<i64>().map_err(|_| bad())?;
+            if !after.is_empty() && !is_valid_id(after) {
+                return Err(bad());
+            }
+            return Ok(Cursor::Bootstrap { start: Some(start), after: after.to_owned() });
+        }
+        s.parse::<i64>().ok().filter(|n| *n >= 0).map(Cursor::Feed).ok_or_else(bad)
+    }
+
+    fn render(&self) -> String {
+        match self {
+            Cursor::Feed(n) => n.to_string(),
+            Cursor::Bootstrap { start, after } => format!("b{}:{after}", start.unwrap_or(0)),
+        }
+    }
+}
+
+fn pull(
+    tx: &mut dyn Tx,
+    cursors: &BTreeMap<String, Cursor>,
+    device: &str,
+    budget: u64,
+) -> Result<(Vec<Pulled>, BTreeMap<String, String>, bool)> {
+    let mut out: Vec<Pulled> = Vec::new();
+    let mut next = BTreeMap::new();
+    let mut used: u64 = 0;
+    let mut more = false;
+    for (project, cursor) in cursors {
+        let mut cursor = cursor.clone();
+        let head = tx.feed_head(project)?;
+        if let Cursor::Feed(n) = cursor
+            && n > head
+        {
+            // The server's feed is behind the client (restored from a backup): start over.
+            tracing::warn!(project = %project, cursor = n, head, "cursor ahead of the feed; bootstrapping");
+            cursor = Cursor::Bootstrap { start: None, after: String::new() };
+        }
+        'project: loop {
+            if used >= budget {
+                more = true;
+                break;
+            }
+            match &mut cursor {
+                Cursor::Bootstrap { start, after } => {
+                    let start_seq = *start.get_or_insert(head);
+                    let rows = tx.records_after(project, after, RECORD_PAGE)?;
+                    let done = rows.len() < RECORD_PAGE;
+                    for r in rows {
+                        let changes = tx.applied_changes(&r.id)?;
+                        let p = if changes.len() > SNAPSHOT_AFTER_CHANGES {
+                            let mut all = Vec::new();
+                            for (c, _) in &changes {
+                                all.extend_from_slice(c);
+                            }
+                            let doc = automerge::Automerge::load(&all).map_err(|e| {
+                                Error::Internal(format!("record {} does not load: {e}", r.id))
+                            })?;
+                            Pulled {
+                                project: project.clone(),
+                                id: r.id.clone(),
+                                kind: r.kind.clone(),
+                                changes: Vec::new(),
+                                snapshot: Some(Bytes(doc.save())),
+                                received_ms: Vec::new(),
+                            }
+                        } else {
+                            Pulled {
+                                project: project.clone(),
+                                id: r.id.clone(),
+                                kind: r.kind.clone(),
+                                received_ms: changes.iter().map(|c| c.1).collect(),
+                                changes: changes.into_iter().map(|c| Bytes(c.0)).collect(),
+                                snapshot: None,
+                            }
+                        };
+                        used += pulled_bytes(&p);
+                        out.push(p);
+                        *after = r.id;
+                        if used >= budget {
+                            break;
+                        }
+                    }
+                    if done && used < budget {
+                        cursor = Cursor::Feed(start_seq);
+                    } else if done {
+                        // Finished exactly at the budget: the next request moves to the feed.
+                        cursor = Cursor::Feed(start_seq);
+                        more = more || tx.feed_head(project)? > start_seq;
+                        break 'project;
+                    }
+                }
+                Cursor::Feed(n) => {
+                    let rows = tx.feed_after(project, *n, FEED_PAGE)?;
+                    if rows.is_empty() {
+                        break 'project;
+                    }
+                    let full_page = rows.len() == FEED_PAGE;
+                    let count = rows.len();
+                    for (i, row) in rows.into_iter().enumerate() {
+                        *n = row.seq;
+                        if row.device != device {
+                            used += row.data.len() as u64;
+                            match out.last_mut() {
+                                Some(last)
+                                    if last.id == row.record
+                                        && last.snapshot.is_none()
+                                        && last.project == *project =>
+                                {
+                                    last.changes.push(Bytes(row.data));
+                                    last.received_ms.push(row.received_ms);
+                                }
+                                _ => out.push(Pulled {
+                                    project: project.clone(),
+                                    id: row.record,
+                                    kind: row.kind,
+                                    changes: vec![Bytes(row.data)],
+                                    snapshot: None,
+                                    received_ms: vec![row.received_ms],
+                                }),
+                            }
+                        }
+                        if used >= budget {
+                            if i + 1 < count || full_page || tx.feed_head(project)? > *n {
+                                more = true;
+                            }
+                            break 'project;
+                        }
+                    }
+                    if !full_page {
+                        break 'project;
+                    }
+                }
+            }
+        }
+        next.insert(project.clone(), cursor.render());
+    }
+    Ok((out, next, more))
+}
+
+fn pulled_bytes(p: &Pulled) -> u64 {
+    p.changes.iter().map(|c| c.0.len() as u64).sum::<u64>()
+        + p.snapshot.as_ref().map(|s| s.0.len() as u64).unwrap_or(0)
+}
+
+/// Compares the client's heads with the server's: records the server lacks changes of (the
+/// client pushes their whole history next time) and projects the client should pull again.
+pub fn reconcile(b: &dyn Backend, caller: &Caller, req: ReconcileRequest) -> Result<ReconcileResponse> {
+    let mut client: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for r in req.records {
+        if !is_valid_id(&r.id) || r.heads.iter().any(|h| !is_sha256_hex(h)) {
+            return Err(Error::BadRequest("invalid record id or head".into()));
+        }
+        client.insert(r.id, r.heads.into_iter().collect());
+    }
+    transact(b, |tx| {
+        let mut resp = ReconcileResponse::default();
+        let mut pull_again = BTreeSet::new();
+        for (id, heads) in &client {
+            let row = tx.lock_record(id)?;
+            match row {
+                None => {
+                    if !heads.is_empty() {
+                        resp.server_lacks.push(id.clone());
+                    }
+                }
+                Some(row) => {
+                    if !caller.can_read(&row.project) {
+                        continue;
+                    }
+                    let mut lacks = false;
+                    for h in heads {
+                        if tx.change_state(id, h)? != Some(true) {
+                            lacks = true;
+                        }
+                    }
+                    if lacks {
+                        resp.server_lacks.push(id.clone());
+                    }
+                    let server: BTreeSet<String> = row.heads.iter().cloned().collect();
+                    if !server.is_subset(heads) {
+                        // The client may lack server changes (or simply be ahead: the server
+                        // cannot tell without its whole history), so it pulls the project
+                        // again. Idempotent; it costs bandwidth only.
+                        pull_again.insert(row.project.clone());
+                    }
+                }
+            }
+        }
+        for role in &caller.roles {
+            if pull_again.contains(&role.project) {
+                continue;
+            }
+            let mut after = String::new();
+            loop {
+                let rows = tx.records_after(&role.project, &after, 500)?;
+                let n = rows.len();
+                for r in rows {
+                    if !client.contains_key(&r.id) {
+                        pull_again.insert(role.project.clone());
+                    }
+                    after = r.id;
+                }
+                if n < 500 || pull_again.contains(&role.project) {
+                    break;
+                }
+            }
+        }
+        resp.server_lacks.sort();
+        resp.pull_again = pull_again.into_iter().collect();
+        Ok(resp)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        for c in [Cursor::Feed(0), Cursor::Feed(42), Cursor::Bootstrap { start: Some(7), after: "r-1".into() }] {
+            assert_eq!(Cursor::parse(&c.render()).unwrap(), c);
+        }
+        assert_eq!(Cursor::parse("").unwrap(), Cursor::Bootstrap { start: None, after: String::new() });
+        for bad in ["x", "-1", "b", "b1", "bx:y", "b1:../etc", "1.5"] {
+            assert!(Cursor::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
