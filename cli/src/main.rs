@@ -14,6 +14,8 @@ mod inspect;
 mod output;
 mod photo;
 mod register;
+mod server;
+mod sync;
 mod template;
 mod time;
 mod user;
@@ -143,6 +145,14 @@ enum Command {
     /// Photos: process a file, attach photos to items, hazards and patrols, the upload queue.
     #[command(subcommand)]
     Photo(photo::PhotoCommand),
+    /// Run the sync server (SQLite in a data folder, or --postgres) until SIGINT/SIGTERM.
+    Serve(server::ServeArgs),
+    /// Server administration: users, passwords, tokens, projects, members.
+    Admin(server::AdminArgs),
+    /// Log in to a sync server once (online); the device then works offline.
+    Login(sync::LoginArgs),
+    /// Sync --db with its server: push, pull, photos.
+    Sync(sync::SyncArgs),
 }
 
 #[derive(Subcommand)]
@@ -235,8 +245,8 @@ enum BenchCommand {
 }
 
 fn main() -> ExitCode {
-    init_logging();
     let cli = Cli::parse();
+    init_logging(matches!(cli.command, Command::Serve(_)));
     match run(cli) {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
@@ -340,6 +350,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Hazard(c) => hazard::run(&ctx, c)?,
         Command::Register(a) => register::run(&ctx, a)?,
         Command::Photo(c) => photo::run(&ctx, c)?,
+        Command::Serve(a) => server::serve(a)?,
+        Command::Admin(a) => server::admin(a, ctx.json)?,
+        Command::Login(a) => sync::login(&ctx, a)?,
+        Command::Sync(a) => sync::run(&ctx, a)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -353,10 +367,12 @@ fn needs_project(command: &Command) -> Option<&'static str> {
     }
 }
 
-/// Logs go to stderr; `OFFGRID_LOG` sets the filter (e.g. `info`, `offgrid_core=debug`).
-fn init_logging() {
+/// Logs go to stderr; `OFFGRID_LOG` sets the filter (e.g. `info`, `offgrid_core=debug`). The
+/// server logs one line per request at `info` by default.
+fn init_logging(server: bool) {
+    let default = if server { "info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("OFFGRID_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

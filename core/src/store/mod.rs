@@ -29,8 +29,8 @@ use serde::{Deserialize, Serialize};
 pub use blobs::PhotoFile;
 pub use notify::Subscription;
 pub use photos::{PhotoState, QueuedPhoto};
-pub use sync_state::{DirtyRecord, SyncAccount};
 pub use projection::{ListQuery, ListSort};
+pub use sync_state::{DirtyRecord, SyncAccount};
 pub use templates::TemplateRef;
 pub use writer::{ApplyOutcome, Writer};
 

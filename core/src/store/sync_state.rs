@@ -80,7 +80,10 @@ impl Store {
         let previous = self.sync_account()?;
         let mut guard = self.lock();
         let tx = guard.conn.transaction()?;
-        if previous.as_ref().is_some_and(|p| p.server_url != a.server_url) {
+        if previous
+            .as_ref()
+            .is_some_and(|p| p.server_url != a.server_url)
+        {
             tx.execute_batch("DELETE FROM sync_acked; DELETE FROM sync_cursors;")?;
         }
         tx.execute(
@@ -142,9 +145,11 @@ impl Store {
     pub fn acked_heads(&self, id: &RecordId) -> Result<Vec<String>> {
         let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
         let s: Option<String> = conn
-            .query_row("SELECT heads FROM sync_acked WHERE doc_id = ?1", [id.as_str()], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT heads FROM sync_acked WHERE doc_id = ?1",
+                [id.as_str()],
+                |r| r.get(0),
+            )
             .optional()?;
         Ok(heads_list(&s.unwrap_or_default()))
     }
@@ -178,7 +183,9 @@ impl Store {
         match value {
             Some(v) => schema::set_meta(&guard.conn, key, v)?,
             None => {
-                guard.conn.execute("DELETE FROM meta WHERE key = ?1", [key])?;
+                guard
+                    .conn
+                    .execute("DELETE FROM meta WHERE key = ?1", [key])?;
             }
         }
         Ok(())
@@ -240,14 +247,20 @@ pub(crate) fn add_receipt(tx: &Transaction<'_>, id: &RecordId, hash: &str, ms: i
 
 pub(crate) fn persisted_heads(tx: &Transaction<'_>, id: &RecordId) -> Result<Vec<String>> {
     let s: Option<String> = tx
-        .query_row("SELECT heads FROM docs WHERE id = ?1", [id.as_str()], |r| r.get(0))
+        .query_row("SELECT heads FROM docs WHERE id = ?1", [id.as_str()], |r| {
+            r.get(0)
+        })
         .optional()?;
     Ok(heads_list(&s.unwrap_or_default()))
 }
 
 pub(crate) fn acked_in(tx: &Transaction<'_>, id: &RecordId) -> Result<Vec<String>> {
     let s: Option<String> = tx
-        .query_row("SELECT heads FROM sync_acked WHERE doc_id = ?1", [id.as_str()], |r| r.get(0))
+        .query_row(
+            "SELECT heads FROM sync_acked WHERE doc_id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )
         .optional()?;
     Ok(heads_list(&s.unwrap_or_default()))
 }

@@ -153,9 +153,8 @@ impl Store {
     /// The sync status (no network).
     pub fn sync_status(&self) -> Result<SyncStatus> {
         let account = self.sync_account()?;
-        let num = |k| -> Result<Option<i64>> {
-            Ok(self.sync_meta(k)?.and_then(|v| v.parse().ok()))
-        };
+        let num =
+            |k| -> Result<Option<i64>> { Ok(self.sync_meta(k)?.and_then(|v| v.parse().ok())) };
         Ok(SyncStatus {
             signed_in: account.is_some(),
             server_url: account.as_ref().map(|a| a.server_url.clone()),
@@ -188,7 +187,10 @@ pub fn sync(
     cancel: Arc<AtomicBool>,
 ) -> Result<SyncReport> {
     let now = crate::model::SystemClock::default();
-    let _ = store.set_sync_meta(LAST_ATTEMPT, Some(&crate::model::Clock::now(&now).unix_ms.to_string()));
+    let _ = store.set_sync_meta(
+        LAST_ATTEMPT,
+        Some(&crate::model::Clock::now(&now).unix_ms.to_string()),
+    );
     let result = sync_inner(store, options, progress, cancel);
     match &result {
         Ok(report) => {

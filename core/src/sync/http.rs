@@ -56,7 +56,12 @@ enum Attempt<T> {
 }
 
 impl Transport {
-    pub fn new(base: &str, token: Option<String>, policy: RetryPolicy, cancel: Arc<AtomicBool>) -> Result<Transport> {
+    pub fn new(
+        base: &str,
+        token: Option<String>,
+        policy: RetryPolicy,
+        cancel: Arc<AtomicBool>,
+    ) -> Result<Transport> {
         let base = base.trim_end_matches('/').to_owned();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(Error::InvalidArgument(format!(
@@ -107,7 +112,11 @@ impl Transport {
     /// `POST` a JSON body (gzip-compressed) and parse the JSON answer, retrying transient
     /// failures. The same body is sent on every attempt, so the server sees at most duplicates,
     /// which it ignores.
-    pub fn post_json<B: Serialize, R: DeserializeOwned>(&mut self, path: &str, body: &B) -> Result<R> {
+    pub fn post_json<B: Serialize, R: DeserializeOwned>(
+        &mut self,
+        path: &str,
+        body: &B,
+    ) -> Result<R> {
         let json = serde_json::to_vec(body)?;
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(&json)?;
@@ -191,8 +200,12 @@ impl Transport {
         self.with_retry(|t| {
             t.requests += 1;
             match t.request(reqwest::Method::HEAD, path).send() {
-                Ok(r) if r.status().is_server_error() => Ok(Attempt::Retry(format!("server answered {}", r.status()))),
-                Ok(r) if r.status().is_success() || r.status() == reqwest::StatusCode::NOT_FOUND => {
+                Ok(r) if r.status().is_server_error() => {
+                    Ok(Attempt::Retry(format!("server answered {}", r.status())))
+                }
+                Ok(r)
+                    if r.status().is_success() || r.status() == reqwest::StatusCode::NOT_FOUND =>
+                {
                     Ok(Attempt::Done((r.status().as_u16(), r.headers().clone())))
                 }
                 Ok(r) => Err(error_of(r)),
@@ -202,7 +215,12 @@ impl Transport {
     }
 
     /// `PUT` raw bytes with headers; returns the status and the parsed JSON body.
-    pub fn put(&mut self, path: &str, headers: &[(&str, String)], body: &[u8]) -> Result<(u16, serde_json::Value)> {
+    pub fn put(
+        &mut self,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> Result<(u16, serde_json::Value)> {
         self.with_retry(|t| {
             let mut rb = t.request(reqwest::Method::PUT, path).body(body.to_vec());
             for (k, v) in headers {
@@ -215,7 +233,10 @@ impl Transport {
             };
             let status = resp.status().as_u16();
             match resp.bytes() {
-                Ok(b) => Ok(Attempt::Done((status, serde_json::from_slice(&b).unwrap_or_default()))),
+                Ok(b) => Ok(Attempt::Done((
+                    status,
+                    serde_json::from_slice(&b).unwrap_or_default(),
+                ))),
                 Err(e) => Ok(Attempt::Retry(format!("response body: {e}"))),
             }
         })
@@ -276,7 +297,10 @@ impl WithoutUrl for reqwest::Error {
 /// A typed error from a 4xx response.
 fn error_of(resp: Response) -> Error {
     let status = resp.status().as_u16();
-    let body: Option<ErrorBody> = resp.bytes().ok().and_then(|b| serde_json::from_slice(&b).ok());
+    let body: Option<ErrorBody> = resp
+        .bytes()
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
     let (code, message) = body
         .map(|b| (b.error, b.message))
         .unwrap_or_else(|| ("unknown".into(), format!("HTTP {status}")));

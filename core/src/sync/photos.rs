@@ -39,14 +39,21 @@ pub fn upload(t: &mut Transport, store: &Store, need: &NeedBlob) -> Result<bool>
         t.check_cancel()?;
         let end = (offset as usize + CHUNK).min(data.len());
         let range = format!("bytes {offset}-{}/{total}", end.max(1) - 1);
-        let res = t.put(&url, &[("content-range", range)], &data[offset as usize..end]);
+        let res = t.put(
+            &url,
+            &[("content-range", range)],
+            &data[offset as usize..end],
+        );
         match res {
             Ok((200, _)) => {
                 mark(store, &need.sha256, PhotoState::Verified);
                 return Ok(true);
             }
             Ok((_, body)) => {
-                offset = body.get("offset").and_then(|v| v.as_u64()).unwrap_or(end as u64);
+                offset = body
+                    .get("offset")
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or(end as u64);
                 mark(store, &need.sha256, PhotoState::Uploaded);
             }
             // Our idea of the offset is stale (a retried chunk that did arrive): ask again.
@@ -87,9 +94,14 @@ fn mark(store: &Store, sha: &str, state: PhotoState) {
 /// it as already verified.
 pub fn download(t: &mut Transport, store: &Store, sha256: &str) -> Result<()> {
     let data = t.get_bytes(&format!("/v1/blobs/{sha256}"), 0)?;
-    let got: String = Sha256::digest(&data).iter().map(|b| format!("{b:02x}")).collect();
+    let got: String = Sha256::digest(&data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     if got != sha256 {
-        return Err(Error::Network(format!("photo {sha256} arrived damaged (hash differs)")));
+        return Err(Error::Network(format!(
+            "photo {sha256} arrived damaged (hash differs)"
+        )));
     }
     let processed = process(&data, &PhotoLimits::default())?;
     let blobs = store.blobs();

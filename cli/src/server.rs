@@ -1,0 +1,195 @@
+//! `offgrid serve` (the sync server, until SIGINT/SIGTERM, finishing requests in flight) and
+//! `offgrid admin` (users, passwords, tokens, projects, members) on the same storage.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use offgrid_core::Role;
+use offgrid_server::{App, Config, accounts};
+
+use crate::user;
+
+/// Where the server keeps its data.
+#[derive(Args, Clone)]
+pub struct StorageArgs {
+    /// Data folder: `server.db` (SQLite) and `blobs/`.
+    #[arg(long, value_name = "DIR", default_value = "offgrid-server")]
+    pub data: PathBuf,
+    /// Use PostgreSQL instead of the SQLite file (e.g. "host=/run/postgresql dbname=offgrid"
+    /// or "postgresql://user@host/db"). Blobs stay in the data folder.
+    #[arg(long, value_name = "URL", env = "OFFGRID_POSTGRES")]
+    pub postgres: Option<String>,
+}
+
+impl StorageArgs {
+    fn open(&self) -> Result<std::sync::Arc<App>> {
+        let mut config = Config::new(&self.data);
+        config.postgres = self.postgres.clone();
+        App::open(config)
+            .with_context(|| format!("cannot open the server data in {}", self.data.display()))
+    }
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    /// Address to listen on (port 0: any free port; the address is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8470")]
+    pub addr: SocketAddr,
+    /// Worker threads [default: the number of cores].
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+}
+
+pub fn serve(args: ServeArgs) -> Result<()> {
+    let app = args.storage.open()?;
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = args.workers {
+        rt.worker_threads(n.max(1));
+    }
+    let rt = rt.enable_all().build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.addr))?;
+        // The first line of stdout: scripts and tests read the address from it.
+        println!("listening on http://{}", listener.local_addr()?);
+        offgrid_server::serve(app, listener, shutdown_signal()).await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+#[derive(Args)]
+pub struct AdminArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Create a user. The password comes from --password or $OFFGRID_PASSWORD.
+    UserAdd {
+        id: String,
+        /// Display name (e.g. 王芳).
+        #[arg(long)]
+        name: String,
+        #[arg(long, env = "OFFGRID_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// Set a user's password; every token of theirs is revoked.
+    Password {
+        id: String,
+        #[arg(long, env = "OFFGRID_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// A user's device tokens (id, device, created, revoked).
+    Tokens { user: String },
+    /// Revoke one token of a user (--token), or all of them.
+    Revoke {
+        user: String,
+        #[arg(long, value_name = "TOKEN_ID")]
+        token: Option<String>,
+    },
+    /// Create a project.
+    ProjectAdd {
+        id: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Give a user a role on a project: inspector, rectifier, supervisor, admin or viewer.
+    Member {
+        project: String,
+        user: String,
+        #[arg(value_parser = user::parse_role)]
+        role: Role,
+    },
+    /// Remove a user from a project.
+    Unmember { project: String, user: String },
+}
+
+pub fn admin(args: AdminArgs, json: bool) -> Result<()> {
+    let app = args.storage.open()?;
+    let b = app.backend.as_ref();
+    match args.command {
+        AdminCommand::UserAdd { id, name, password } => {
+            accounts::add_user(b, &id, &name, &password)?;
+            println!("user {id} created");
+        }
+        AdminCommand::Password { id, password } => {
+            accounts::set_password(b, &id, &password)?;
+            println!("password of {id} set; their tokens are revoked");
+        }
+        AdminCommand::Tokens { user } => {
+            let tokens = accounts::tokens(b, &user)?;
+            if json {
+                let rows: Vec<_> = tokens
+                    .iter()
+                    .map(|t| {
+                        serde_json::json!({"id": t.id, "device": t.device,
+                            "created_ms": t.created_ms, "revoked_ms": t.revoked_ms})
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for t in tokens {
+                    let state = if t.revoked_ms.is_some() {
+                        "revoked"
+                    } else {
+                        "live"
+                    };
+                    println!("{}  {state:7}  {}", t.id, t.device);
+                }
+            }
+        }
+        AdminCommand::Revoke { user, token } => {
+            let n = accounts::revoke(b, &user, token.as_deref())?;
+            if n == 0 {
+                bail!("no live token to revoke");
+            }
+            println!("{n} token(s) revoked");
+        }
+        AdminCommand::ProjectAdd { id, name } => {
+            accounts::add_project(b, &id, &name)?;
+            println!("project {id} created");
+        }
+        AdminCommand::Member {
+            project,
+            user,
+            role,
+        } => {
+            accounts::set_member(b, &project, &user, Some(role))?;
+            println!("{user} is {} on {project}", role.as_str());
+        }
+        AdminCommand::Unmember { project, user } => {
+            accounts::set_member(b, &project, &user, None)?;
+            println!("{user} removed from {project}");
+        }
+    }
+    Ok(())
+}
