@@ -1,14 +1,14 @@
 //! Users, passwords (argon2id), per-device tokens (random, stored as SHA-256), projects and
 //! memberships. Used by the HTTP layer (login, authentication) and the admin commands.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use offgrid_core::access::{ProjectRole, Role};
-use offgrid_core::sync::protocol::{is_valid_id, Account, LoginResponse};
+use offgrid_core::sync::protocol::{Account, LoginResponse, is_valid_id};
 use sha2::{Digest, Sha256};
 
-use crate::backend::{transact, Backend, TokenRow, UserRow};
+use crate::backend::{Backend, TokenRow, UserRow, transact};
 use crate::error::{Error, Result};
 
 /// Who is calling, once their token checked out.
@@ -21,7 +21,10 @@ pub struct Caller {
 
 impl Caller {
     pub fn role(&self, project: &str) -> Option<Role> {
-        self.roles.iter().find(|r| r.project == project).map(|r| r.role)
+        self.roles
+            .iter()
+            .find(|r| r.project == project)
+            .map(|r| r.role)
     }
 
     /// Members of every role but viewer write.
@@ -52,7 +55,11 @@ pub fn hash_password(password: &str) -> Result<String> {
 
 fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -78,7 +85,9 @@ fn check_id(what: &str, id: &str) -> Result<()> {
 pub fn add_user(b: &dyn Backend, id: &str, name: &str, password: &str) -> Result<()> {
     check_id("user", id)?;
     if password.len() < 8 {
-        return Err(Error::BadRequest("passwords have at least 8 characters".into()));
+        return Err(Error::BadRequest(
+            "passwords have at least 8 characters".into(),
+        ));
     }
     let row = UserRow {
         id: id.to_owned(),
@@ -222,5 +231,4 @@ pub fn tokens(b: &dyn Backend, user: &str) -> Result<Vec<TokenRow>> {
 }
 
 /// An argon2id hash of a random password, verified against when the user does not exist.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2yZ7J6s7mIvAHiOTeZ6nQ9Qyl2gYjZ0cY+JUqY5hqjU";
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2yZ7J6s7mIvAHiOTeZ6nQ9Qyl2gYjZ0cY+JUqY5hqjU";

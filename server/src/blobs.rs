@@ -55,7 +55,9 @@ fn check(sha: &str) -> Result<()> {
     if offgrid_core::sync::protocol::is_sha256_hex(sha) {
         Ok(())
     } else {
-        Err(Error::BadRequest("blob ids are lowercase hex SHA-256".into()))
+        Err(Error::BadRequest(
+            "blob ids are lowercase hex SHA-256".into(),
+        ))
     }
 }
 
@@ -110,7 +112,11 @@ impl BlobStore for FsBlobStore {
             }
             hasher.update(&buf[..n]);
         }
-        let got: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let got: String = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         if got != sha {
             fs::remove_file(&partial)?;
             return Ok(false);
@@ -119,7 +125,9 @@ impl BlobStore for FsBlobStore {
         if dest.exists() {
             fs::remove_file(&partial)?;
         } else {
-            let dir = dest.parent().ok_or_else(|| Error::Internal("blob path".into()))?;
+            let dir = dest
+                .parent()
+                .ok_or_else(|| Error::Internal("blob path".into()))?;
             fs::create_dir_all(dir)?;
             fs::rename(&partial, &dest)?;
             File::open(dir)?.sync_all()?;
@@ -129,8 +137,8 @@ impl BlobStore for FsBlobStore {
 
     fn read(&self, sha: &str, offset: u64, max: u64) -> Result<Vec<u8>> {
         check(sha)?;
-        let mut f = File::open(self.path(sha))
-            .map_err(|_| Error::NotFound(format!("no blob {sha}")))?;
+        let mut f =
+            File::open(self.path(sha)).map_err(|_| Error::NotFound(format!("no blob {sha}")))?;
         f.seek(SeekFrom::Start(offset))?;
         let mut out = Vec::new();
         f.take(max).read_to_end(&mut out)?;
@@ -143,7 +151,10 @@ mod tests {
     use super::*;
 
     fn sha(data: &[u8]) -> String {
-        Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+        Sha256::digest(data)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     #[test]
@@ -153,8 +164,14 @@ mod tests {
         let data = b"photo bytes".repeat(1000);
         let h = sha(&data);
         assert_eq!(s.append(&h, 0, &data[..5000]).unwrap(), 5000);
-        assert!(matches!(s.append(&h, 4000, &data[4000..]), Err(Error::Conflict(_))));
-        assert_eq!(s.append(&h, 5000, &data[5000..]).unwrap(), data.len() as u64);
+        assert!(matches!(
+            s.append(&h, 4000, &data[4000..]),
+            Err(Error::Conflict(_))
+        ));
+        assert_eq!(
+            s.append(&h, 5000, &data[5000..]).unwrap(),
+            data.len() as u64
+        );
         assert!(s.finish(&h).unwrap());
         assert_eq!(s.len(&h).unwrap(), Some(data.len() as u64));
         assert_eq!(s.read(&h, 10, 5).unwrap(), &data[10..15]);

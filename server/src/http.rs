@@ -21,11 +21,11 @@ use serde::de::DeserializeOwned;
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
 
+use crate::App;
 use crate::accounts::{self, Caller};
 use crate::backend::transact;
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
-use crate::App;
 
 /// Largest photo chunk per `PUT` (clients send 1 MiB).
 pub const MAX_BLOB_CHUNK: usize = 16 << 20;
@@ -87,13 +87,18 @@ fn bearer(headers: &HeaderMap) -> Result<String> {
         .strip_prefix("Bearer ")
         .ok_or_else(|| Error::Unauthorized("Authorization must be a Bearer token".into()))?;
     if token.is_empty() || token.len() > 200 {
-        return Err(Error::Unauthorized("invalid or revoked token: log in again".into()));
+        return Err(Error::Unauthorized(
+            "invalid or revoked token: log in again".into(),
+        ));
     }
     Ok(token.to_owned())
 }
 
 fn check_protocol(headers: &HeaderMap) -> Result<()> {
-    match headers.get("offgrid-protocol").map(|v| v.to_str().map(str::parse::<u32>)) {
+    match headers
+        .get("offgrid-protocol")
+        .map(|v| v.to_str().map(str::parse::<u32>))
+    {
         None => Ok(()),
         Some(Ok(Ok(v))) if v == PROTOCOL_VERSION => Ok(()),
         _ => Err(Error::BadRequest(format!(
@@ -104,9 +109,8 @@ fn check_protocol(headers: &HeaderMap) -> Result<()> {
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        Error::BadRequest(format!("malformed body at {}: {}", e.path(), e.inner()))
-    })
+    serde_path_to_error::deserialize(de)
+        .map_err(|e| Error::BadRequest(format!("malformed body at {}: {}", e.path(), e.inner())))
 }
 
 async fn authed(app: &Arc<App>, headers: &HeaderMap) -> Result<Caller> {
@@ -168,7 +172,11 @@ async fn sync(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> R
     Ok(Json(resp).into_response())
 }
 
-async fn reconcile(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response> {
+async fn reconcile(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
     let caller = authed(&app, &headers).await?;
     let req: ReconcileRequest = parse(&body)?;
     let a = app.clone();
@@ -185,7 +193,9 @@ fn check_sha(sha: &str) -> Result<()> {
     if is_sha256_hex(sha) {
         Ok(())
     } else {
-        Err(Error::BadRequest("blob ids are lowercase hex SHA-256".into()))
+        Err(Error::BadRequest(
+            "blob ids are lowercase hex SHA-256".into(),
+        ))
     }
 }
 
@@ -203,10 +213,11 @@ async fn blob_head(
     let (readable, size, offset) = blocking(move || {
         let readable = match &q.project {
             Some(p) => {
-                caller.can_read(p)
-                    && transact(a.backend.as_ref(), |tx| tx.blob_granted(p, &sha))?
+                caller.can_read(p) && transact(a.backend.as_ref(), |tx| tx.blob_granted(p, &sha))?
             }
-            None => transact(a.backend.as_ref(), |tx| tx.user_can_read_blob(&caller.user_id, &sha))?,
+            None => transact(a.backend.as_ref(), |tx| {
+                tx.user_can_read_blob(&caller.user_id, &sha)
+            })?,
         };
         let size = a.blobs.len(&sha)?;
         let offset = match &q.project {
@@ -219,11 +230,13 @@ async fn blob_head(
     let mut resp = Response::new(Body::empty());
     match (readable, size) {
         (true, Some(n)) => {
-            resp.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(n));
+            resp.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(n));
         }
         _ => {
             *resp.status_mut() = StatusCode::NOT_FOUND;
-            resp.headers_mut().insert("upload-offset", HeaderValue::from(offset));
+            resp.headers_mut()
+                .insert("upload-offset", HeaderValue::from(offset));
         }
     }
     Ok(resp)
@@ -243,18 +256,26 @@ async fn blob_get(
         .transpose()?;
     let a = app.clone();
     let (data, total, start) = blocking(move || {
-        let ok = transact(a.backend.as_ref(), |tx| tx.user_can_read_blob(&caller.user_id, &sha))?;
+        let ok = transact(a.backend.as_ref(), |tx| {
+            tx.user_can_read_blob(&caller.user_id, &sha)
+        })?;
         let total = match a.blobs.len(&sha)? {
             Some(n) if ok => n,
             // The same answer whether the blob is missing or not the caller's.
             _ => return Err(Error::NotFound(format!("no blob {sha} readable by you"))),
         };
         let (start, end) = match range {
-            Some((s, e)) => (s, e.unwrap_or(total.saturating_sub(1)).min(total.saturating_sub(1))),
+            Some((s, e)) => (
+                s,
+                e.unwrap_or(total.saturating_sub(1))
+                    .min(total.saturating_sub(1)),
+            ),
             None => (0, total.saturating_sub(1)),
         };
         if start >= total && total > 0 {
-            return Err(Error::BadRequest(format!("range starts past the end ({total} bytes)")));
+            return Err(Error::BadRequest(format!(
+                "range starts past the end ({total} bytes)"
+            )));
         }
         let data = a.blobs.read(&sha, start, end + 1 - start)?;
         Ok((data, total, start))
@@ -264,7 +285,10 @@ async fn blob_get(
     let partial = range.is_some();
     let len = data.len() as u64;
     let mut resp = Response::new(Body::from(data));
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
     if partial {
         *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
         let v = format!("bytes {start}-{}/{total}", start + len.saturating_sub(1));
@@ -280,7 +304,11 @@ fn parse_range(s: &str) -> Result<(u64, Option<u64>)> {
     let r = s.strip_prefix("bytes=").ok_or_else(bad)?;
     let (a, b) = r.split_once('-').ok_or_else(bad)?;
     let start = a.parse::<u64>().map_err(|_| bad())?;
-    let end = if b.is_empty() { None } else { Some(b.parse::<u64>().map_err(|_| bad())?) };
+    let end = if b.is_empty() {
+        None
+    } else {
+        Some(b.parse::<u64>().map_err(|_| bad())?)
+    };
     if matches!(end, Some(e) if e < start) {
         return Err(bad());
     }
@@ -325,7 +353,9 @@ async fn blob_put(
         Some(v) => {
             let (s, e, t) = parse_content_range(v.to_str().unwrap_or(""))?;
             if e + 1 - s != body.len() as u64 {
-                return Err(Error::BadRequest("Content-Range does not match the body length".into()));
+                return Err(Error::BadRequest(
+                    "Content-Range does not match the body length".into(),
+                ));
             }
             (s, t)
         }
@@ -335,10 +365,15 @@ async fn blob_put(
     let a = app.clone();
     let (status, offset) = blocking(move || {
         if !caller.can_write(&project) {
-            return Err(Error::Forbidden(format!("no write access to project {project}")));
+            return Err(Error::Forbidden(format!(
+                "no write access to project {project}"
+            )));
         }
         let referenced = transact(a.backend.as_ref(), |tx| {
-            Ok((tx.has_blob_ref(&project, &sha)?, tx.blob_granted(&project, &sha)?))
+            Ok((
+                tx.has_blob_ref(&project, &sha)?,
+                tx.blob_granted(&project, &sha)?,
+            ))
         })?;
         match referenced {
             (_, true) => return Ok((StatusCode::OK, total)),
@@ -355,7 +390,9 @@ async fn blob_put(
         }
         if have > total {
             a.blobs.finish(&sha)?;
-            return Err(Error::BadRequest("more bytes than Content-Range announced".into()));
+            return Err(Error::BadRequest(
+                "more bytes than Content-Range announced".into(),
+            ));
         }
         if !a.blobs.finish(&sha)? {
             return Err(Error::Unprocessable(format!(
@@ -367,12 +404,12 @@ async fn blob_put(
     })
     .await?;
     Metrics::add(&app.metrics.blob_bytes_in, n);
-    let mut resp = Json(serde_json::json!({ "complete": status == StatusCode::OK, "offset": offset }))
-        .into_response();
+    let mut resp =
+        Json(serde_json::json!({ "complete": status == StatusCode::OK, "offset": offset }))
+            .into_response();
     *resp.status_mut() = status;
     if let Ok(v) = HeaderValue::from_str(&offset.to_string()) {
         resp.headers_mut().insert("upload-offset", v);
     }
     Ok(resp)
 }
-

@@ -55,17 +55,33 @@ impl Metrics {
 
     pub fn render(&self) -> String {
         let mut s = String::new();
-        let _ = writeln!(s, "# HELP offgrid_http_requests_total HTTP requests by route and status.");
+        let _ = writeln!(
+            s,
+            "# HELP offgrid_http_requests_total HTTP requests by route and status."
+        );
         let _ = writeln!(s, "# TYPE offgrid_http_requests_total counter");
-        for ((route, status), n) in self.requests.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        for ((route, status), n) in self
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
             let _ = writeln!(
                 s,
                 "offgrid_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
             );
         }
-        let _ = writeln!(s, "# HELP offgrid_http_request_duration_seconds Request latency.");
+        let _ = writeln!(
+            s,
+            "# HELP offgrid_http_request_duration_seconds Request latency."
+        );
         let _ = writeln!(s, "# TYPE offgrid_http_request_duration_seconds histogram");
-        for (route, h) in self.latency.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        for (route, h) in self
+            .latency
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
             for (i, b) in BUCKETS_MS.iter().enumerate() {
                 let _ = writeln!(
                     s,
@@ -91,12 +107,36 @@ impl Metrics {
             );
         }
         for (name, help, c) in [
-            ("offgrid_sync_changes_received_total", "Changes received in pushes.", &self.changes_in),
-            ("offgrid_sync_changes_applied_total", "Changes newly applied.", &self.changes_applied),
-            ("offgrid_sync_changes_sent_total", "Changes sent in pulls.", &self.changes_out),
-            ("offgrid_blob_bytes_received_total", "Photo bytes uploaded.", &self.blob_bytes_in),
-            ("offgrid_blob_bytes_sent_total", "Photo bytes downloaded.", &self.blob_bytes_out),
-            ("offgrid_logins_failed_total", "Failed logins.", &self.logins_failed),
+            (
+                "offgrid_sync_changes_received_total",
+                "Changes received in pushes.",
+                &self.changes_in,
+            ),
+            (
+                "offgrid_sync_changes_applied_total",
+                "Changes newly applied.",
+                &self.changes_applied,
+            ),
+            (
+                "offgrid_sync_changes_sent_total",
+                "Changes sent in pulls.",
+                &self.changes_out,
+            ),
+            (
+                "offgrid_blob_bytes_received_total",
+                "Photo bytes uploaded.",
+                &self.blob_bytes_in,
+            ),
+            (
+                "offgrid_blob_bytes_sent_total",
+                "Photo bytes downloaded.",
+                &self.blob_bytes_out,
+            ),
+            (
+                "offgrid_logins_failed_total",
+                "Failed logins.",
+                &self.logins_failed,
+            ),
         ] {
             let _ = writeln!(s, "# HELP {name} {help}");
             let _ = writeln!(s, "# TYPE {name} counter");

@@ -13,9 +13,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use offgrid_core::sync::protocol::{
-    Acked, Bytes, MAX_CHANGE_BYTES, MissingDeps, NeedBlob, Pulled, ReconcileRequest,
-    ReconcileResponse, Rejected, SyncRequest, SyncResponse, is_sha256_hex, is_valid_id,
-    DEFAULT_PULL_BYTES,
+    Acked, Bytes, DEFAULT_PULL_BYTES, MAX_CHANGE_BYTES, MissingDeps, NeedBlob, Pulled,
+    ReconcileRequest, ReconcileResponse, Rejected, SyncRequest, SyncResponse, is_sha256_hex,
+    is_valid_id,
 };
 
 use crate::accounts::{Caller, now_ms};
@@ -45,7 +45,11 @@ struct Parsed {
     data: Vec<u8>,
 }
 
-pub fn sync(b: &dyn Backend, caller: &Caller, req: SyncRequest) -> Result<(SyncResponse, SyncStats)> {
+pub fn sync(
+    b: &dyn Backend,
+    caller: &Caller,
+    req: SyncRequest,
+) -> Result<(SyncResponse, SyncStats)> {
     if req.device.is_empty() || req.device.len() > 128 {
         return Err(Error::BadRequest("device must be 1-128 characters".into()));
     }
@@ -56,12 +60,17 @@ pub fn sync(b: &dyn Backend, caller: &Caller, req: SyncRequest) -> Result<(SyncR
     };
 
     // Parse and check everything before taking any lock.
-    let mut push: Vec<(offgrid_core::sync::protocol::PushRecord, Result<Vec<Parsed>, Rejected>)> =
-        Vec::new();
+    let mut push: Vec<(
+        offgrid_core::sync::protocol::PushRecord,
+        Result<Vec<Parsed>, Rejected>,
+    )> = Vec::new();
     let mut seen = BTreeSet::new();
     for rec in req.push {
         if !seen.insert(rec.id.clone()) {
-            return Err(Error::BadRequest(format!("record {} is pushed twice", rec.id)));
+            return Err(Error::BadRequest(format!(
+                "record {} is pushed twice",
+                rec.id
+            )));
         }
         let parsed = parse_record(&rec);
         stats.changes_in += rec.changes.len();
@@ -80,7 +89,10 @@ pub fn sync(b: &dyn Backend, caller: &Caller, req: SyncRequest) -> Result<(SyncR
         resp.need_blobs = out.need_blobs;
     }
 
-    let budget = req.max_bytes.unwrap_or(DEFAULT_PULL_BYTES).clamp(1, MAX_PULL_BYTES);
+    let budget = req
+        .max_bytes
+        .unwrap_or(DEFAULT_PULL_BYTES)
+        .clamp(1, MAX_PULL_BYTES);
     let projects: Vec<String> = caller.roles.iter().map(|r| r.project.clone()).collect();
     let mut cursors = BTreeMap::new();
     for p in &projects {
@@ -112,14 +124,20 @@ fn parse_record(rec: &offgrid_core::sync::protocol::PushRecord) -> Result<Vec<Pa
     }
     if let Some(bad) = rec.photos.iter().find(|p| !is_sha256_hex(p)) {
         let _ = bad;
-        return Err(reject("bad_id", "a photo reference is not a SHA-256".into()));
+        return Err(reject(
+            "bad_id",
+            "a photo reference is not a SHA-256".into(),
+        ));
     }
     let mut out = Vec::with_capacity(rec.changes.len());
     for (i, Bytes(bytes)) in rec.changes.iter().enumerate() {
         if bytes.len() > MAX_CHANGE_BYTES {
             return Err(reject(
                 "too_large",
-                format!("change {i} has {} bytes (limit {MAX_CHANGE_BYTES})", bytes.len()),
+                format!(
+                    "change {i} has {} bytes (limit {MAX_CHANGE_BYTES})",
+                    bytes.len()
+                ),
             ));
         }
         let change = automerge::Change::from_bytes(bytes.clone())
@@ -145,7 +163,10 @@ struct PushOut {
 fn push_all(
     tx: &mut dyn Tx,
     caller: &Caller,
-    push: &[(offgrid_core::sync::protocol::PushRecord, Result<Vec<Parsed>, Rejected>)],
+    push: &[(
+        offgrid_core::sync::protocol::PushRecord,
+        Result<Vec<Parsed>, Rejected>,
+    )],
     device: &str,
     now: i64,
 ) -> Result<PushOut> {
@@ -248,7 +269,10 @@ fn push_all(
             }
         }
         if missing.is_empty() {
-            out.acked.push(Acked { id: rec.id.clone(), heads });
+            out.acked.push(Acked {
+                id: rec.id.clone(),
+                heads,
+            });
         } else {
             out.missing.push(MissingDeps {
                 id: rec.id.clone(),
@@ -264,9 +288,13 @@ fn push_all(
 
 /// Applies every stored change of the record whose dependencies are applied, repeatedly.
 /// Returns the new heads, the hashes applied (in order) and the dependencies still missing.
-fn apply_ready(tx: &mut dyn Tx, row: &RecordRow) -> Result<(Vec<String>, Vec<String>, Vec<String>)> {
+fn apply_ready(
+    tx: &mut dyn Tx,
+    row: &RecordRow,
+) -> Result<(Vec<String>, Vec<String>, Vec<String>)> {
     let mut heads: BTreeSet<String> = row.heads.iter().cloned().collect();
-    let mut pending: HashMap<String, Vec<String>> = tx.pending_changes(&row.id)?.into_iter().collect();
+    let mut pending: HashMap<String, Vec<String>> =
+        tx.pending_changes(&row.id)?.into_iter().collect();
     let mut known: HashMap<String, bool> = HashMap::new();
     let mut applied = Vec::new();
     loop {
@@ -316,7 +344,11 @@ fn apply_ready(tx: &mut dyn Tx, row: &RecordRow) -> Result<(Vec<String>, Vec<Str
             }
         }
     }
-    Ok((heads.into_iter().collect(), applied, missing.into_iter().collect()))
+    Ok((
+        heads.into_iter().collect(),
+        applied,
+        missing.into_iter().collect(),
+    ))
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -329,7 +361,10 @@ impl Cursor {
     fn parse(s: &str) -> Result<Cursor> {
         let bad = || Error::BadRequest("malformed cursor (send back what the server gave)".into());
         if s.is_empty() {
-            return Ok(Cursor::Bootstrap { start: None, after: String::new() });
+            return Ok(Cursor::Bootstrap {
+                start: None,
+                after: String::new(),
+            });
         }
         if let Some(rest) = s.strip_prefix('b') {
             let (start, after) = rest.split_once(':').ok_or_else(bad)?;
@@ -337,9 +372,16 @@ impl Cursor {
             if !after.is_empty() && !is_valid_id(after) {
                 return Err(bad());
             }
-            return Ok(Cursor::Bootstrap { start: Some(start), after: after.to_owned() });
+            return Ok(Cursor::Bootstrap {
+                start: Some(start),
+                after: after.to_owned(),
+            });
         }
-        s.parse::<i64>().ok().filter(|n| *n >= 0).map(Cursor::Feed).ok_or_else(bad)
+        s.parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .map(Cursor::Feed)
+            .ok_or_else(bad)
     }
 
     fn render(&self) -> String {
@@ -368,7 +410,10 @@ fn pull(
         {
             // The server's feed is behind the client (restored from a backup): start over.
             tracing::warn!(project = %project, cursor = n, head, "cursor ahead of the feed; bootstrapping");
-            cursor = Cursor::Bootstrap { start: None, after: String::new() };
+            cursor = Cursor::Bootstrap {
+                start: None,
+                after: String::new(),
+            };
         }
         'project: loop {
             if used >= budget {
@@ -479,7 +524,11 @@ fn pulled_bytes(p: &Pulled) -> u64 {
 
 /// Compares the client's heads with the server's: records the server lacks changes of (the
 /// client pushes their whole history next time) and projects the client should pull again.
-pub fn reconcile(b: &dyn Backend, caller: &Caller, req: ReconcileRequest) -> Result<ReconcileResponse> {
+pub fn reconcile(
+    b: &dyn Backend,
+    caller: &Caller,
+    req: ReconcileRequest,
+) -> Result<ReconcileResponse> {
     let mut client: HashMap<String, BTreeSet<String>> = HashMap::new();
     for r in req.records {
         if !is_valid_id(&r.id) || r.heads.iter().any(|h| !is_sha256_hex(h)) {
@@ -552,10 +601,23 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        for c in [Cursor::Feed(0), Cursor::Feed(42), Cursor::Bootstrap { start: Some(7), after: "r-1".into() }] {
+        for c in [
+            Cursor::Feed(0),
+            Cursor::Feed(42),
+            Cursor::Bootstrap {
+                start: Some(7),
+                after: "r-1".into(),
+            },
+        ] {
             assert_eq!(Cursor::parse(&c.render()).unwrap(), c);
         }
-        assert_eq!(Cursor::parse("").unwrap(), Cursor::Bootstrap { start: None, after: String::new() });
+        assert_eq!(
+            Cursor::parse("").unwrap(),
+            Cursor::Bootstrap {
+                start: None,
+                after: String::new()
+            }
+        );
         for bad in ["x", "-1", "b", "b1", "bx:y", "b1:../etc", "1.5"] {
             assert!(Cursor::parse(bad).is_err(), "{bad}");
         }

@@ -103,7 +103,8 @@ impl SqliteBackend {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         let app: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
-        let version = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
+        let version =
+            conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
         if app != 0 && app != APPLICATION_ID {
             return Err(Error::Internal(format!(
                 "{} is not an Offgrid server database",
@@ -304,7 +305,13 @@ impl Tx for SqliteTx<'_> {
     fn insert_record(&mut self, row: &RecordRow, now_ms: i64) -> Result<()> {
         self.tx.execute(
             "INSERT INTO records(id, project, kind, heads, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![row.id, row.project, row.kind, join_heads(&row.heads), now_ms],
+            params![
+                row.id,
+                row.project,
+                row.kind,
+                join_heads(&row.heads),
+                now_ms
+            ],
         )?;
         Ok(())
     }
@@ -364,7 +371,12 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn append_feed(&mut self, project: &str, entries: &[(String, String)], device: &str) -> Result<()> {
+    fn append_feed(
+        &mut self,
+        project: &str,
+        entries: &[(String, String)],
+        device: &str,
+    ) -> Result<()> {
         if entries.is_empty() {
             return Ok(());
         }
@@ -407,12 +419,21 @@ impl Tx for SqliteTx<'_> {
     fn feed_head(&mut self, project: &str) -> Result<i64> {
         Ok(self
             .tx
-            .query_row("SELECT feed_seq FROM projects WHERE id = ?1", [project], |r| r.get(0))
+            .query_row(
+                "SELECT feed_seq FROM projects WHERE id = ?1",
+                [project],
+                |r| r.get(0),
+            )
             .optional()?
             .unwrap_or(0))
     }
 
-    fn records_after(&mut self, project: &str, after: &str, limit: usize) -> Result<Vec<RecordRow>> {
+    fn records_after(
+        &mut self,
+        project: &str,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<RecordRow>> {
         let mut st = self.tx.prepare_cached(
             "SELECT id, project, kind, heads FROM records WHERE project = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
         )?;

@@ -1,0 +1,528 @@
+//! The HTTP API against a real server on loopback (SQLite backend): bad input and access
+//! control. Every refusal is a 4xx with the JSON error shape, the server keeps running, and
+//! what was stored before is untouched.
+
+use std::io::Write;
+
+use automerge::transaction::Transactable;
+use offgrid_core::sync::protocol::{Bytes, PushRecord, SyncRequest, SyncResponse};
+use offgrid_server::{App, Config, RunningServer, accounts};
+use reqwest::blocking::{Client, Response};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+struct Env {
+    _dir: tempfile::TempDir,
+    server: RunningServer,
+    http: Client,
+}
+
+const PW: &str = "correct horse";
+
+fn setup() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(Config::new(dir.path())).unwrap();
+    let b = app.backend.as_ref();
+    for p in ["p1", "p2"] {
+        accounts::add_project(b, p, p).unwrap();
+    }
+    for (u, p, role) in [
+        ("alice", "p1", offgrid_core::Role::Inspector),
+        ("bob", "p2", offgrid_core::Role::Inspector),
+        ("vera", "p1", offgrid_core::Role::Viewer),
+    ] {
+        accounts::add_user(b, u, u, PW).unwrap();
+        accounts::set_member(b, p, u, Some(role)).unwrap();
+    }
+    let server = RunningServer::start(app, "127.0.0.1:0".parse().unwrap(), 2).unwrap();
+    Env {
+        _dir: dir,
+        server,
+        http: Client::new(),
+    }
+}
+
+impl Env {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.url())
+    }
+
+    fn login(&self, user: &str) -> String {
+        let r = self
+            .http
+            .post(self.url("/v1/login"))
+            .json(&json!({"user": user, "password": PW, "device": "test"}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    fn sync(&self, token: &str, req: &SyncRequest) -> Response {
+        self.http
+            .post(self.url("/v1/sync"))
+            .bearer_auth(token)
+            .json(req)
+            .send()
+            .unwrap()
+    }
+
+    fn sync_ok(&self, token: &str, req: &SyncRequest) -> SyncResponse {
+        let r = self.sync(token, req);
+        assert_eq!(r.status(), 200);
+        r.json().unwrap()
+    }
+
+    fn heads(&self, id: &str) -> Option<String> {
+        let app = &self.server.app;
+        offgrid_server::backend::transact(app.backend.as_ref(), |tx| {
+            Ok(tx.lock_record(id)?.map(|r| r.heads.join(",")))
+        })
+        .unwrap()
+    }
+}
+
+/// A record's first changes, made with automerge directly (the server never reads content).
+fn changes(n: usize, salt: &str) -> Vec<Bytes> {
+    let mut doc = automerge::AutoCommit::new();
+    for i in 0..n {
+        doc.put(automerge::ROOT, "k", format!("{salt}{i}")).unwrap();
+        doc.commit();
+    }
+    doc.get_changes(&[])
+        .into_iter()
+        .map(|c| Bytes(c.raw_bytes().to_vec()))
+        .collect()
+}
+
+fn push(id: &str, project: &str, changes: Vec<Bytes>, photos: Vec<String>) -> SyncRequest {
+    SyncRequest {
+        device: "dev-1".into(),
+        push: vec![PushRecord {
+            id: id.into(),
+            project: project.into(),
+            kind: "hazard".into(),
+            changes,
+            heads: vec![],
+            photos,
+        }],
+        ..Default::default()
+    }
+}
+
+fn expect_error(r: Response, status: u16, code: &str) -> String {
+    assert_eq!(r.status().as_u16(), status, "status");
+    let body: Value = r.json().expect("a JSON error body");
+    assert_eq!(body["error"], code, "{body}");
+    body["message"].as_str().unwrap().to_owned()
+}
+
+fn sha(data: &[u8]) -> String {
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn tokens_and_passwords() {
+    let e = setup();
+    let r = e
+        .http
+        .post(e.url("/v1/login"))
+        .json(&json!({"user": "alice", "password": "wrong", "device": "x"}))
+        .send()
+        .unwrap();
+    let wrong = expect_error(r, 401, "unauthorized");
+    let r = e
+        .http
+        .post(e.url("/v1/login"))
+        .json(&json!({"user": "nobody", "password": "wrong", "device": "x"}))
+        .send()
+        .unwrap();
+    assert_eq!(
+        expect_error(r, 401, "unauthorized"),
+        wrong,
+        "unknown users look the same"
+    );
+
+    let req = SyncRequest {
+        device: "d".into(),
+        ..Default::default()
+    };
+    let r = e.http.post(e.url("/v1/sync")).json(&req).send().unwrap();
+    expect_error(r, 401, "unauthorized");
+    expect_error(e.sync("og_forged", &req), 401, "unauthorized");
+
+    let token = e.login("alice");
+    let me: Value = e
+        .http
+        .get(e.url("/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(me["id"], "alice");
+    assert_eq!(me["roles"][0]["project"], "p1");
+    e.sync_ok(&token, &req);
+    let app = &e.server.app;
+    assert_eq!(
+        accounts::revoke(app.backend.as_ref(), "alice", None).unwrap(),
+        1
+    );
+    expect_error(e.sync(&token, &req), 401, "unauthorized");
+
+    let r = e
+        .http
+        .post(e.url("/v1/sync"))
+        .bearer_auth(e.login("alice"))
+        .header("offgrid-protocol", "99")
+        .json(&req)
+        .send()
+        .unwrap();
+    expect_error(r, 400, "bad_request");
+}
+
+#[test]
+fn malformed_requests_are_refused_and_nothing_changes() {
+    let e = setup();
+    let token = e.login("alice");
+    let good = e.sync_ok(&token, &push("r1", "p1", changes(2, "a"), vec![]));
+    assert_eq!(good.acked.len(), 1);
+    let before = e.heads("r1").unwrap();
+
+    for body in [
+        &b"not json"[..],
+        b"{\"device\": 5}",
+        b"[]",
+        b"{\"device\":\"d\",\"push\":[{\"id\":1}]}",
+    ] {
+        let r = e
+            .http
+            .post(e.url("/v1/sync"))
+            .bearer_auth(&token)
+            .body(body.to_vec())
+            .send()
+            .unwrap();
+        let msg = expect_error(r, 400, "bad_request");
+        assert!(msg.contains("malformed body"), "{msg}");
+    }
+    // A gzip header on bytes that are not gzip.
+    let r = e
+        .http
+        .post(e.url("/v1/sync"))
+        .bearer_auth(&token)
+        .header("content-encoding", "gzip")
+        .body(b"garbage".to_vec())
+        .send()
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    // A gzip bomb: small compressed, over the limit decompressed.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(b"{\"device\":\"").unwrap();
+    gz.write_all(&vec![b'a'; 40 << 20]).unwrap();
+    gz.write_all(b"\"}").unwrap();
+    let bomb = gz.finish().unwrap();
+    assert!(bomb.len() < 1 << 20);
+    let r = e
+        .http
+        .post(e.url("/v1/sync"))
+        .bearer_auth(&token)
+        .header("content-encoding", "gzip")
+        .body(bomb)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 413);
+
+    // Corrupt change bytes: the record is refused, nothing of it stored.
+    let mut bad = changes(1, "b");
+    let n = bad[0].0.len();
+    bad[0].0[n - 3] ^= 0xff;
+    let resp = e.sync_ok(&token, &push("r2", "p1", bad, vec![]));
+    assert_eq!(resp.rejected.len(), 1);
+    assert_eq!(resp.rejected[0].code, "bad_change");
+    assert_eq!(e.heads("r2"), None);
+    let resp = e.sync_ok(
+        &token,
+        &push(
+            "r1",
+            "p1",
+            vec![Bytes(b"\x85\x6f\x4a\x83garbage".to_vec())],
+            vec![],
+        ),
+    );
+    assert_eq!(resp.rejected[0].code, "bad_change");
+
+    // Path tricks in ids.
+    for id in ["../r1", "r1/../../x", "", ".hidden"] {
+        let resp = e.sync_ok(&token, &push(id, "p1", changes(1, "c"), vec![]));
+        assert_eq!(resp.rejected[0].code, "bad_id", "{id:?}");
+    }
+    let resp = e.sync_ok(
+        &token,
+        &push("r3", "p1", changes(1, "c"), vec!["../../etc/passwd".into()]),
+    );
+    assert_eq!(resp.rejected[0].code, "bad_id");
+    let mut cursors = std::collections::BTreeMap::new();
+    cursors.insert("p1".to_string(), "b1:../x".to_string());
+    let r = e.sync(
+        &token,
+        &SyncRequest {
+            device: "d".into(),
+            cursors,
+            ..Default::default()
+        },
+    );
+    expect_error(r, 400, "bad_request");
+    let r = e
+        .http
+        .get(e.url("/v1/blobs/..%2F..%2Fetc%2Fpasswd"))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    expect_error(r, 400, "bad_request");
+    let r = e.http.get(e.url("/v1/nothing")).send().unwrap();
+    expect_error(r, 404, "not_found");
+
+    // Still serving, and r1 is as it was.
+    assert_eq!(e.heads("r1").unwrap(), before);
+    assert_eq!(e.http.get(e.url("/healthz")).send().unwrap().status(), 200);
+    let metrics = e
+        .http
+        .get(e.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("offgrid_http_requests_total{route=\"/v1/sync\",status=\"400\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("offgrid_sync_changes_applied_total 2"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn projects_are_walled_off() {
+    let e = setup();
+    let alice = e.login("alice");
+    let bob = e.login("bob");
+    let vera = e.login("vera");
+    e.sync_ok(&bob, &push("b1", "p2", changes(1, "bob"), vec![]));
+
+    // Alice (p1) cannot write to p2, nor move b1 into p1.
+    let r = e.sync_ok(&alice, &push("a-in-p2", "p2", changes(1, "x"), vec![]));
+    assert_eq!(r.rejected[0].code, "forbidden");
+    let r = e.sync_ok(&alice, &push("b1", "p1", changes(1, "x"), vec![]));
+    assert_eq!(r.rejected[0].code, "wrong_project");
+    let r = e.sync_ok(&alice, &push("new", "p-unknown", changes(1, "x"), vec![]));
+    assert_eq!(r.rejected[0].code, "forbidden");
+    // A viewer cannot push.
+    let r = e.sync_ok(&vera, &push("v1", "p1", changes(1, "v"), vec![]));
+    assert_eq!(r.rejected[0].code, "forbidden");
+    // Alice's pull sees only p1.
+    let r = e.sync_ok(
+        &alice,
+        &SyncRequest {
+            device: "a".into(),
+            ..Default::default()
+        },
+    );
+    assert!(r.pull.iter().all(|p| p.project == "p1"));
+    assert_eq!(r.cursors.keys().collect::<Vec<_>>(), ["p1"]);
+    // Reconcile does not reveal p2's records.
+    let r: Value = e
+        .http
+        .post(e.url("/v1/reconcile"))
+        .bearer_auth(&alice)
+        .json(&json!({"records": [{"id": "b1", "heads": []}]}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(r["pull_again"], json!([]));
+
+    // Blobs: bob's photo is not alice's.
+    let photo = b"bob's photo bytes".repeat(100);
+    let h = sha(&photo);
+    let r = e
+        .http
+        .put(e.url(&format!("/v1/blobs/{h}?project=p2")))
+        .bearer_auth(&bob)
+        .body(photo.clone())
+        .send()
+        .unwrap();
+    expect_error(r, 403, "forbidden"); // not referenced by any record yet
+    let r = e.sync_ok(&bob, &push("b2", "p2", changes(1, "b2"), vec![h.clone()]));
+    assert_eq!(r.need_blobs.len(), 1);
+    let r = e
+        .http
+        .put(e.url(&format!("/v1/blobs/{h}?project=p2")))
+        .bearer_auth(&bob)
+        .body(photo.clone())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = e
+        .http
+        .get(e.url(&format!("/v1/blobs/{h}")))
+        .bearer_auth(&bob)
+        .send()
+        .unwrap();
+    assert_eq!(r.bytes().unwrap().as_ref(), &photo[..]);
+    for url in [
+        format!("/v1/blobs/{h}"),
+        format!("/v1/blobs/{h}?project=p2"),
+    ] {
+        let r = e.http.head(e.url(&url)).bearer_auth(&alice).send().unwrap();
+        assert_eq!(r.status(), 404, "{url}");
+    }
+    let r = e
+        .http
+        .get(e.url(&format!("/v1/blobs/{h}")))
+        .bearer_auth(&alice)
+        .send()
+        .unwrap();
+    expect_error(r, 404, "not_found");
+    // Alice referencing bob's hash in p1 does not make it hers: she must upload the bytes.
+    let r = e.sync_ok(&alice, &push("a2", "p1", changes(1, "a2"), vec![h.clone()]));
+    assert_eq!(r.need_blobs.len(), 1);
+    let r = e
+        .http
+        .get(e.url(&format!("/v1/blobs/{h}")))
+        .bearer_auth(&alice)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = e
+        .http
+        .put(e.url(&format!("/v1/blobs/{h}?project=p2")))
+        .bearer_auth(&alice)
+        .body(photo.clone())
+        .send()
+        .unwrap();
+    expect_error(r, 403, "forbidden");
+}
+
+#[test]
+fn photo_uploads_resume_and_are_verified() {
+    let e = setup();
+    let alice = e.login("alice");
+    let photo: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let h = sha(&photo);
+    let wrong = sha(b"something else");
+    let r = e.sync_ok(
+        &alice,
+        &push("r1", "p1", changes(1, "x"), vec![h.clone(), wrong.clone()]),
+    );
+    assert_eq!(r.need_blobs.len(), 2);
+
+    // Bytes that do not match their name: refused and discarded.
+    let r = e
+        .http
+        .put(e.url(&format!("/v1/blobs/{wrong}?project=p1")))
+        .bearer_auth(&alice)
+        .body(photo.clone())
+        .send()
+        .unwrap();
+    expect_error(r, 422, "unprocessable");
+    let r = e
+        .http
+        .head(e.url(&format!("/v1/blobs/{wrong}?project=p1")))
+        .bearer_auth(&alice)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["upload-offset"], "0");
+
+    // Half, then the connection "drops"; HEAD says where to resume.
+    let url = e.url(&format!("/v1/blobs/{h}?project=p1"));
+    let total = photo.len();
+    let r = e
+        .http
+        .put(&url)
+        .bearer_auth(&alice)
+        .header("content-range", format!("bytes 0-99999/{total}"))
+        .body(photo[..100_000].to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let r = e.http.head(&url).bearer_auth(&alice).send().unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["upload-offset"], "100000");
+    // A replayed chunk at a stale offset conflicts and changes nothing.
+    let r = e
+        .http
+        .put(&url)
+        .bearer_auth(&alice)
+        .header("content-range", format!("bytes 0-99999/{total}"))
+        .body(photo[..100_000].to_vec())
+        .send()
+        .unwrap();
+    expect_error(r, 409, "conflict");
+    let r = e
+        .http
+        .put(&url)
+        .bearer_auth(&alice)
+        .header(
+            "content-range",
+            format!("bytes 100000-{}/{total}", total - 1),
+        )
+        .body(photo[100_000..].to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = e.http.head(&url).bearer_auth(&alice).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-length"], total.to_string());
+    // Ranged download.
+    let r = e
+        .http
+        .get(e.url(&format!("/v1/blobs/{h}")))
+        .bearer_auth(&alice)
+        .header("range", "bytes=250000-")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.bytes().unwrap().as_ref(), &photo[250_000..]);
+    // The next sync no longer asks for it.
+    let r = e.sync_ok(&alice, &push("r1", "p1", changes(1, "x"), vec![h.clone()]));
+    assert!(r.need_blobs.is_empty());
+}
+
+#[test]
+fn out_of_order_changes_wait_for_their_dependencies() {
+    let e = setup();
+    let alice = e.login("alice");
+    let all = changes(3, "o");
+    let r = e.sync_ok(&alice, &push("r1", "p1", vec![all[2].clone()], vec![]));
+    assert_eq!(r.missing.len(), 1);
+    assert!(r.acked.is_empty());
+    assert_eq!(e.heads("r1").as_deref(), Some(""));
+    let r = e.sync_ok(
+        &alice,
+        &push("r1", "p1", vec![all[0].clone(), all[1].clone()], vec![]),
+    );
+    assert_eq!(r.acked.len(), 1);
+    let last = automerge::Change::from_bytes(all[2].0.clone())
+        .unwrap()
+        .hash()
+        .to_string();
+    assert_eq!(r.acked[0].heads, vec![last]);
+    // Another device pulls all three, in order, exactly once.
+    let bob_view = e.sync_ok(
+        &alice,
+        &SyncRequest {
+            device: "other".into(),
+            ..Default::default()
+        },
+    );
+    let got: usize = bob_view.pull.iter().map(|p| p.changes.len()).sum();
+    assert_eq!(got, 3);
+}
