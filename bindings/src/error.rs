@@ -89,6 +89,26 @@ pub enum OffgridError {
         height: u32,
         reason: String,
     },
+    /// Sync needs one online login first.
+    #[error("{reason}")]
+    NotSignedIn { reason: String },
+    /// Wrong password, or the token was revoked: log in again.
+    #[error("{reason}")]
+    Unauthorized { reason: String },
+    /// The network failed after retries, or the server was unavailable. Nothing is lost:
+    /// sync again later.
+    #[error("{reason}")]
+    Network { reason: String },
+    /// The server refused the request; `status` is the HTTP status, `code` its error code.
+    #[error("{reason}")]
+    ServerRefused {
+        status: u16,
+        code: String,
+        reason: String,
+    },
+    /// The sync was cancelled.
+    #[error("{reason}")]
+    Cancelled { reason: String },
     /// The database or the file system failed (disk full, permissions).
     #[error("{reason}")]
     Storage { reason: String },
@@ -146,6 +166,15 @@ impl From<Error> for OffgridError {
                 height,
                 reason,
             },
+            Error::NotSignedIn => OffgridError::NotSignedIn { reason },
+            Error::Unauthorized(_) => OffgridError::Unauthorized { reason },
+            Error::Network(_) => OffgridError::Network { reason },
+            Error::Server { status, code, .. } => OffgridError::ServerRefused {
+                status,
+                code,
+                reason,
+            },
+            Error::Cancelled => OffgridError::Cancelled { reason },
             Error::Sqlite(_) | Error::Io(_) => OffgridError::Storage { reason },
             Error::Automerge(_) => OffgridError::Internal { reason },
         }

@@ -27,12 +27,14 @@ mod listener;
 mod logging;
 mod photos;
 mod store;
+mod sync;
 mod templates;
 
 pub use error::OffgridError;
 pub use listener::{ChangeListener, ChangeSubscription};
 pub use logging::{LogLevel, LogRecord, Logger, set_logger};
 pub use store::OffgridStore;
+pub use sync::{SyncCancel, SyncProgressListener};
 
 uniffi::setup_scaffolding!("offgrid_ffi");
 

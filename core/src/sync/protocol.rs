@@ -33,6 +33,7 @@ pub struct LoginRequest {
 
 /// The signed-in user as the server knows them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Account {
     pub id: String,
     pub name: String,

@@ -257,6 +257,13 @@ typedef void (*UniffiCallbackInterfaceLoggerMethod0)(uint64_t, RustBuffer, void*
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_PROGRESS_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_PROGRESS_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceSyncProgressListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CHANGE_LISTENER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CHANGE_LISTENER
 typedef struct UniffiVTableCallbackInterfaceChangeListener {
@@ -273,6 +280,15 @@ typedef struct UniffiVTableCallbackInterfaceLogger {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceLoggerMethod0 _Nonnull log;
 } UniffiVTableCallbackInterfaceLogger;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_PROGRESS_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_PROGRESS_LISTENER
+typedef struct UniffiVTableCallbackInterfaceSyncProgressListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceSyncProgressListenerMethod0 _Nonnull onProgress;
+} UniffiVTableCallbackInterfaceSyncProgressListener;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_CHANGELISTENER
@@ -560,6 +576,31 @@ void uniffi_offgrid_ffi_fn_method_offgridstore_set_user(uint64_t ptr, RustBuffer
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_verify(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_LOGIN
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_LOGIN
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_login(uint64_t ptr, RustBuffer server_url, RustBuffer user, RustBuffer password, RustBuffer device, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_RECONCILE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_RECONCILE
+void uniffi_offgrid_ffi_fn_method_offgridstore_reconcile(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_SIGN_OUT
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_SIGN_OUT
+void uniffi_offgrid_ffi_fn_method_offgridstore_sign_out(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_SYNC
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_sync(uint64_t ptr, RustBuffer listener, RustBuffer cancel, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_SYNC_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_SYNC_STATUS
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_sync_status(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_PUBLISH_TEMPLATE
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_PUBLISH_TEMPLATE
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_publish_template(uint64_t ptr, RustBuffer template, RustCallStatus *_Nonnull out_status
@@ -573,6 +614,52 @@ RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_template(uint64_t ptr, Rust
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_TEMPLATES
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_TEMPLATES
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_templates(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_SYNCCANCEL
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_SYNCCANCEL
+uint64_t uniffi_offgrid_ffi_fn_clone_synccancel(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FREE_SYNCCANCEL
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FREE_SYNCCANCEL
+void uniffi_offgrid_ffi_fn_free_synccancel(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CONSTRUCTOR_SYNCCANCEL_NEW
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CONSTRUCTOR_SYNCCANCEL_NEW
+uint64_t uniffi_offgrid_ffi_fn_constructor_synccancel_new(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_SYNCCANCEL_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_SYNCCANCEL_CANCEL
+void uniffi_offgrid_ffi_fn_method_synccancel_cancel(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_SYNCCANCEL_IS_CANCELLED
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_SYNCCANCEL_IS_CANCELLED
+int8_t uniffi_offgrid_ffi_fn_method_synccancel_is_cancelled(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_SYNCPROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_SYNCPROGRESSLISTENER
+uint64_t uniffi_offgrid_ffi_fn_clone_syncprogresslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FREE_SYNCPROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FREE_SYNCPROGRESSLISTENER
+void uniffi_offgrid_ffi_fn_free_syncprogresslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_INIT_CALLBACK_VTABLE_SYNCPROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_INIT_CALLBACK_VTABLE_SYNCPROGRESSLISTENER
+void uniffi_offgrid_ffi_fn_init_callback_vtable_syncprogresslistener(const UniffiVTableCallbackInterfaceSyncProgressListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_SYNCPROGRESSLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_SYNCPROGRESSLISTENER_ON_PROGRESS
+void uniffi_offgrid_ffi_fn_method_syncprogresslistener_on_progress(uint64_t ptr, RustBuffer progress, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FUNC_CORE_VERSION
@@ -1145,6 +1232,36 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_verify(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_LOGIN
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_LOGIN
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_login(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_RECONCILE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_RECONCILE
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_reconcile(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_SIGN_OUT
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_SIGN_OUT
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_sign_out(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_SYNC
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_sync(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_SYNC_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_SYNC_STATUS
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_sync_status(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_PUBLISH_TEMPLATE
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_PUBLISH_TEMPLATE
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_publish_template(void
@@ -1163,9 +1280,33 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_templates(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_SYNCCANCEL_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_SYNCCANCEL_CANCEL
+uint16_t uniffi_offgrid_ffi_checksum_method_synccancel_cancel(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_SYNCCANCEL_IS_CANCELLED
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_SYNCCANCEL_IS_CANCELLED
+uint16_t uniffi_offgrid_ffi_checksum_method_synccancel_is_cancelled(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_SYNCPROGRESSLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_SYNCPROGRESSLISTENER_ON_PROGRESS
+uint16_t uniffi_offgrid_ffi_checksum_method_syncprogresslistener_on_progress(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_CONSTRUCTOR_OFFGRIDSTORE_NEW
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_CONSTRUCTOR_OFFGRIDSTORE_NEW
 uint16_t uniffi_offgrid_ffi_checksum_constructor_offgridstore_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_CONSTRUCTOR_SYNCCANCEL_NEW
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_CONSTRUCTOR_SYNCCANCEL_NEW
+uint16_t uniffi_offgrid_ffi_checksum_constructor_synccancel_new(void
     
 );
 #endif

@@ -89,6 +89,7 @@ fun main() {
     concurrencyTests()
     callbackTests()
     photoTests()
+    syncTests()
 
     var failed = 0
     for ((name, body) in cases) {

@@ -178,3 +178,36 @@ def test_photo(store, template):
     with pytest.raises(ffi.OffgridError.UnsupportedImage) as e:
         store.add_photo(core.PhotoTarget.INSPECTION(id=iid, item="exits-clear"), b"GIF89a....", core.CaptureContext())
     assert e.value.format == "GIF"
+
+
+def test_sync_through_a_real_server(tmp_path):
+    import os
+
+    url = os.environ["OFFGRID_SERVER"]
+    a = ffi.OffgridStore(str(tmp_path / "a.db"), 480)
+    b = ffi.OffgridStore(str(tmp_path / "b.db"), 480)
+    try:
+        with pytest.raises(ffi.OffgridError.Unauthorized):
+            a.login(url, "zhang", "nope", "py")
+        account = a.login(url, "zhang", "correct horse", "python device a")
+        assert account.name == "张工"
+        b.login(url, "wang", "correct horse", "python device b")
+        hid = a.raise_hazard(NewHazard(project="p1", site="B3", location="排风机房", title="风机异响", description="轴承磨损"))
+
+        class Listener(ffi.SyncProgressListener):
+            def __init__(self):
+                self.phases = []
+
+            def on_progress(self, progress):
+                self.phases.append(progress.phase)
+
+        listener = Listener()
+        report = a.sync(listener, None)
+        assert report.complete and report.progress.records_up >= 1
+        assert listener.phases[-1] == "done"
+        assert b.sync(None, None).complete
+        assert b.hazard(hid).title == "风机异响"
+        assert a.heads(hid) == b.heads(hid)
+    finally:
+        a.close_database()
+        b.close_database()

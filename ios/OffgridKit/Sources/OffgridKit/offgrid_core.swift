@@ -630,6 +630,67 @@ fileprivate struct FfiConverterString: FfiConverter {
 
 
 /**
+ * The signed-in user as the server knows them.
+ */
+public struct Account: Equatable, Hashable {
+    public var id: String
+    public var name: String
+    public var roles: [ProjectRole]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, name: String, roles: [ProjectRole]) {
+        self.id = id
+        self.name = name
+        self.roles = roles
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Account: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAccount: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Account {
+        return
+            try Account(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                roles: FfiConverterSequenceTypeProjectRole.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Account, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterSequenceTypeProjectRole.write(value.roles, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAccount_lift(_ buf: RustBuffer) throws -> Account {
+    return try FfiConverterTypeAccount.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAccount_lower(_ value: Account) -> RustBuffer {
+    return FfiConverterTypeAccount.lower(value)
+}
+
+
+/**
  * One item's answer as stored.
  */
 public struct AnswerData: Equatable, Hashable {
@@ -3757,6 +3818,322 @@ public func FfiConverterTypeSignature_lower(_ value: Signature) -> RustBuffer {
 }
 
 
+/**
+ * Progress, reported after every round trip and photo.
+ */
+public struct SyncProgress: Equatable, Hashable {
+    /**
+     * "push_pull", "photos_up", "photos_down" or "done".
+     */
+    public var phase: String
+    public var recordsUp: UInt64
+    public var recordsDown: UInt64
+    public var bytesUp: UInt64
+    public var bytesDown: UInt64
+    public var photosUp: UInt64
+    public var photosDown: UInt64
+    public var roundTrips: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * "push_pull", "photos_up", "photos_down" or "done".
+         */phase: String, recordsUp: UInt64, recordsDown: UInt64, bytesUp: UInt64, bytesDown: UInt64, photosUp: UInt64, photosDown: UInt64, roundTrips: UInt64) {
+        self.phase = phase
+        self.recordsUp = recordsUp
+        self.recordsDown = recordsDown
+        self.bytesUp = bytesUp
+        self.bytesDown = bytesDown
+        self.photosUp = photosUp
+        self.photosDown = photosDown
+        self.roundTrips = roundTrips
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncProgress: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncProgress: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncProgress {
+        return
+            try SyncProgress(
+                phase: FfiConverterString.read(from: &buf), 
+                recordsUp: FfiConverterUInt64.read(from: &buf), 
+                recordsDown: FfiConverterUInt64.read(from: &buf), 
+                bytesUp: FfiConverterUInt64.read(from: &buf), 
+                bytesDown: FfiConverterUInt64.read(from: &buf), 
+                photosUp: FfiConverterUInt64.read(from: &buf), 
+                photosDown: FfiConverterUInt64.read(from: &buf), 
+                roundTrips: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncProgress, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.phase, into: &buf)
+        FfiConverterUInt64.write(value.recordsUp, into: &buf)
+        FfiConverterUInt64.write(value.recordsDown, into: &buf)
+        FfiConverterUInt64.write(value.bytesUp, into: &buf)
+        FfiConverterUInt64.write(value.bytesDown, into: &buf)
+        FfiConverterUInt64.write(value.photosUp, into: &buf)
+        FfiConverterUInt64.write(value.photosDown, into: &buf)
+        FfiConverterUInt64.write(value.roundTrips, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncProgress_lift(_ buf: RustBuffer) throws -> SyncProgress {
+    return try FfiConverterTypeSyncProgress.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncProgress_lower(_ value: SyncProgress) -> RustBuffer {
+    return FfiConverterTypeSyncProgress.lower(value)
+}
+
+
+/**
+ * A record the server refused, and why (it stays on the device, unsynced).
+ */
+public struct SyncRejection: Equatable, Hashable {
+    public var id: String
+    public var code: String
+    public var reason: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, code: String, reason: String) {
+        self.id = id
+        self.code = code
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncRejection: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncRejection: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncRejection {
+        return
+            try SyncRejection(
+                id: FfiConverterString.read(from: &buf), 
+                code: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncRejection, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncRejection_lift(_ buf: RustBuffer) throws -> SyncRejection {
+    return try FfiConverterTypeSyncRejection.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncRejection_lower(_ value: SyncRejection) -> RustBuffer {
+    return FfiConverterTypeSyncRejection.lower(value)
+}
+
+
+/**
+ * What a sync did.
+ */
+public struct SyncReport: Equatable, Hashable {
+    public var progress: SyncProgress
+    public var rejected: [SyncRejection]
+    /**
+     * Records still unacknowledged (rejected ones, or pushed with missing dependencies).
+     */
+    public var pendingRecords: UInt64
+    /**
+     * Photos referenced by this device's records that the server has not verified.
+     */
+    public var pendingPhotos: UInt64
+    /**
+     * Everything is on the server, photos included.
+     */
+    public var complete: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(progress: SyncProgress, rejected: [SyncRejection], 
+        /**
+         * Records still unacknowledged (rejected ones, or pushed with missing dependencies).
+         */pendingRecords: UInt64, 
+        /**
+         * Photos referenced by this device's records that the server has not verified.
+         */pendingPhotos: UInt64, 
+        /**
+         * Everything is on the server, photos included.
+         */complete: Bool) {
+        self.progress = progress
+        self.rejected = rejected
+        self.pendingRecords = pendingRecords
+        self.pendingPhotos = pendingPhotos
+        self.complete = complete
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncReport {
+        return
+            try SyncReport(
+                progress: FfiConverterTypeSyncProgress.read(from: &buf), 
+                rejected: FfiConverterSequenceTypeSyncRejection.read(from: &buf), 
+                pendingRecords: FfiConverterUInt64.read(from: &buf), 
+                pendingPhotos: FfiConverterUInt64.read(from: &buf), 
+                complete: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncReport, into buf: inout [UInt8]) {
+        FfiConverterTypeSyncProgress.write(value.progress, into: &buf)
+        FfiConverterSequenceTypeSyncRejection.write(value.rejected, into: &buf)
+        FfiConverterUInt64.write(value.pendingRecords, into: &buf)
+        FfiConverterUInt64.write(value.pendingPhotos, into: &buf)
+        FfiConverterBool.write(value.complete, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncReport_lift(_ buf: RustBuffer) throws -> SyncReport {
+    return try FfiConverterTypeSyncReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer {
+    return FfiConverterTypeSyncReport.lower(value)
+}
+
+
+/**
+ * What a sync screen shows, read from the store (no network).
+ */
+public struct SyncStatus: Equatable, Hashable {
+    public var signedIn: Bool
+    public var serverUrl: String?
+    public var userId: String?
+    public var lastSuccessMs: Int64?
+    public var lastAttemptMs: Int64?
+    public var lastError: String?
+    public var pendingRecords: UInt64
+    public var pendingPhotos: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(signedIn: Bool, serverUrl: String?, userId: String?, lastSuccessMs: Int64?, lastAttemptMs: Int64?, lastError: String?, pendingRecords: UInt64, pendingPhotos: UInt64) {
+        self.signedIn = signedIn
+        self.serverUrl = serverUrl
+        self.userId = userId
+        self.lastSuccessMs = lastSuccessMs
+        self.lastAttemptMs = lastAttemptMs
+        self.lastError = lastError
+        self.pendingRecords = pendingRecords
+        self.pendingPhotos = pendingPhotos
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncStatus {
+        return
+            try SyncStatus(
+                signedIn: FfiConverterBool.read(from: &buf), 
+                serverUrl: FfiConverterOptionString.read(from: &buf), 
+                userId: FfiConverterOptionString.read(from: &buf), 
+                lastSuccessMs: FfiConverterOptionInt64.read(from: &buf), 
+                lastAttemptMs: FfiConverterOptionInt64.read(from: &buf), 
+                lastError: FfiConverterOptionString.read(from: &buf), 
+                pendingRecords: FfiConverterUInt64.read(from: &buf), 
+                pendingPhotos: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncStatus, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.signedIn, into: &buf)
+        FfiConverterOptionString.write(value.serverUrl, into: &buf)
+        FfiConverterOptionString.write(value.userId, into: &buf)
+        FfiConverterOptionInt64.write(value.lastSuccessMs, into: &buf)
+        FfiConverterOptionInt64.write(value.lastAttemptMs, into: &buf)
+        FfiConverterOptionString.write(value.lastError, into: &buf)
+        FfiConverterUInt64.write(value.pendingRecords, into: &buf)
+        FfiConverterUInt64.write(value.pendingPhotos, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStatus_lift(_ buf: RustBuffer) throws -> SyncStatus {
+    return try FfiConverterTypeSyncStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStatus_lower(_ value: SyncStatus) -> RustBuffer {
+    return FfiConverterTypeSyncStatus.lower(value)
+}
+
+
 public struct Template: Equatable, Hashable {
     /**
      * Stable id, lowercase words joined by '-', e.g. `rfj-stage-slab-rebar`.
@@ -6240,6 +6617,31 @@ fileprivate struct FfiConverterSequenceTypeSignature: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeSignature.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSyncRejection: FfiConverterRustBuffer {
+    typealias SwiftType = [SyncRejection]
+
+    public static func write(_ value: [SyncRejection], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSyncRejection.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SyncRejection] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SyncRejection]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSyncRejection.read(from: &buf))
         }
         return seq
     }

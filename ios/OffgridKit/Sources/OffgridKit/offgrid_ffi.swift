@@ -471,6 +471,22 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
+    typealias FfiType = UInt16
+    typealias SwiftType = UInt16
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -1361,6 +1377,35 @@ public protocol OffgridStoreProtocol: AnyObject, Sendable {
     func verify() throws  -> VerifyReport
     
     /**
+     * Logs in (online, once): saves the token and account in the database and makes the
+     * account the current user, with the roles the server gives.
+     */
+    func login(serverUrl: String, user: String, password: String, device: String) throws  -> Account
+    
+    /**
+     * Compares every record with the server and marks what to send or pull again (after a
+     * server restore); the next `sync` repairs it. Nothing on the device is deleted.
+     */
+    func reconcile() throws 
+    
+    /**
+     * Forgets the token; records and sync state stay on the device.
+     */
+    func signOut() throws 
+    
+    /**
+     * Pushes, pulls and transfers photos until everything is exchanged; retries transient
+     * failures with backoff. `complete` in the report means every record and photo is on the
+     * server.
+     */
+    func sync(listener: SyncProgressListener?, cancel: SyncCancel?) throws  -> SyncReport
+    
+    /**
+     * Last success, pending records and photos, last error: no network.
+     */
+    func syncStatus() throws  -> SyncStatus
+    
+    /**
      * Publishes a validated template; a published id and version never change.
      */
     func publishTemplate(template: Template) throws  -> TemplateRef
@@ -2026,6 +2071,74 @@ open func verify()throws  -> VerifyReport  {
 }
     
     /**
+     * Logs in (online, once): saves the token and account in the database and makes the
+     * account the current user, with the roles the server gives.
+     */
+open func login(serverUrl: String, user: String, password: String, device: String)throws  -> Account  {
+    return try  FfiConverterTypeAccount_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_login(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(serverUrl),
+        FfiConverterString.lower(user),
+        FfiConverterString.lower(password),
+        FfiConverterString.lower(device),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Compares every record with the server and marks what to send or pull again (after a
+     * server restore); the next `sync` repairs it. Nothing on the device is deleted.
+     */
+open func reconcile()throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_reconcile(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Forgets the token; records and sync state stay on the device.
+     */
+open func signOut()throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_sign_out(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Pushes, pulls and transfers photos until everything is exchanged; retries transient
+     * failures with backoff. `complete` in the report means every record and photo is on the
+     * server.
+     */
+open func sync(listener: SyncProgressListener?, cancel: SyncCancel?)throws  -> SyncReport  {
+    return try  FfiConverterTypeSyncReport_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_sync(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionTypeSyncProgressListener.lower(listener),
+        FfiConverterOptionTypeSyncCancel.lower(cancel),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Last success, pending records and photos, last error: no network.
+     */
+open func syncStatus()throws  -> SyncStatus  {
+    return try  FfiConverterTypeSyncStatus_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_sync_status(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Publishes a validated template; a published id and version never change.
      */
 open func publishTemplate(template: Template)throws  -> TemplateRef  {
@@ -2107,6 +2220,351 @@ public func FfiConverterTypeOffgridStore_lift(_ handle: UInt64) throws -> Offgri
 #endif
 public func FfiConverterTypeOffgridStore_lower(_ value: OffgridStore) -> UInt64 {
     return FfiConverterTypeOffgridStore.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Cancels a running sync at its next step (what was acknowledged stays acknowledged).
+ */
+public protocol SyncCancelProtocol: AnyObject, Sendable {
+    
+    func cancel() 
+    
+    func isCancelled()  -> Bool
+    
+}
+/**
+ * Cancels a running sync at its next step (what was acknowledged stays acknowledged).
+ */
+open class SyncCancel: SyncCancelProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_offgrid_ffi_fn_clone_synccancel(self.handle, $0) }
+    }
+public convenience init() {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_constructor_synccancel_new(uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_offgrid_ffi_fn_free_synccancel(handle, $0) }
+    }
+
+    
+
+    
+open func cancel()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_synccancel_cancel(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+open func isCancelled() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_synccancel_is_cancelled(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncCancel: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = SyncCancel
+
+    public static func lift(_ handle: UInt64) throws -> SyncCancel {
+        return SyncCancel(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: SyncCancel) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncCancel {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SyncCancel, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncCancel_lift(_ handle: UInt64) throws -> SyncCancel {
+    return try FfiConverterTypeSyncCancel.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncCancel_lower(_ value: SyncCancel) -> UInt64 {
+    return FfiConverterTypeSyncCancel.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Implemented by the shell: progress after every round trip and photo, on the syncing thread.
+ */
+public protocol SyncProgressListener: AnyObject, Sendable {
+    
+    func onProgress(progress: SyncProgress) 
+    
+}
+/**
+ * Implemented by the shell: progress after every round trip and photo, on the syncing thread.
+ */
+open class SyncProgressListenerImpl: SyncProgressListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_offgrid_ffi_fn_clone_syncprogresslistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_offgrid_ffi_fn_free_syncprogresslistener(handle, $0) }
+    }
+
+    
+
+    
+open func onProgress(progress: SyncProgress)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_syncprogresslistener_on_progress(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSyncProgress_lower(progress),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceSyncProgressListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceSyncProgressListener = UniffiVTableCallbackInterfaceSyncProgressListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeSyncProgressListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface SyncProgressListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeSyncProgressListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface SyncProgressListener: handle missing in uniffiClone")
+            }
+        },
+        onProgress: { (
+            uniffiHandle: UInt64,
+            progress: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSyncProgressListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onProgress(
+                     progress: try FfiConverterTypeSyncProgress_lift(progress)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceSyncProgressListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceSyncProgressListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitSyncProgressListener() {
+    uniffi_offgrid_ffi_fn_init_callback_vtable_syncprogresslistener(UniffiCallbackInterfaceSyncProgressListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncProgressListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<SyncProgressListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = SyncProgressListener
+
+    public static func lift(_ handle: UInt64) throws -> SyncProgressListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SyncProgressListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: SyncProgressListener) -> UInt64 {
+         if let rustImpl = value as? SyncProgressListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncProgressListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SyncProgressListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncProgressListener_lift(_ handle: UInt64) throws -> SyncProgressListener {
+    return try FfiConverterTypeSyncProgressListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncProgressListener_lower(_ value: SyncProgressListener) -> UInt64 {
+    return FfiConverterTypeSyncProgressListener.lower(value)
 }
 
 
@@ -2379,6 +2837,32 @@ enum OffgridError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case ImageTooLarge(width: UInt32, height: UInt32, reason: String
     )
     /**
+     * Sync needs one online login first.
+     */
+    case NotSignedIn(reason: String
+    )
+    /**
+     * Wrong password, or the token was revoked: log in again.
+     */
+    case Unauthorized(reason: String
+    )
+    /**
+     * The network failed after retries, or the server was unavailable. Nothing is lost:
+     * sync again later.
+     */
+    case Network(reason: String
+    )
+    /**
+     * The server refused the request; `status` is the HTTP status, `code` its error code.
+     */
+    case ServerRefused(status: UInt16, code: String, reason: String
+    )
+    /**
+     * The sync was cancelled.
+     */
+    case Cancelled(reason: String
+    )
+    /**
      * The database or the file system failed (disk full, permissions).
      */
     case Storage(reason: String
@@ -2494,10 +2978,27 @@ public struct FfiConverterTypeOffgridError: FfiConverterRustBuffer {
             height: try FfiConverterUInt32.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 21: return .Storage(
+        case 21: return .NotSignedIn(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 22: return .Internal(
+        case 22: return .Unauthorized(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 23: return .Network(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 24: return .ServerRefused(
+            status: try FfiConverterUInt16.read(from: &buf), 
+            code: try FfiConverterString.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 25: return .Cancelled(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 26: return .Storage(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 27: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -2629,13 +3130,40 @@ public struct FfiConverterTypeOffgridError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Storage(reason):
+        case let .NotSignedIn(reason):
             writeInt(&buf, Int32(21))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Internal(reason):
+        case let .Unauthorized(reason):
             writeInt(&buf, Int32(22))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Network(reason):
+            writeInt(&buf, Int32(23))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .ServerRefused(status,code,reason):
+            writeInt(&buf, Int32(24))
+            FfiConverterUInt16.write(status, into: &buf)
+            FfiConverterString.write(code, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Cancelled(reason):
+            writeInt(&buf, Int32(25))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Storage(reason):
+            writeInt(&buf, Int32(26))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Internal(reason):
+            writeInt(&buf, Int32(27))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -2700,6 +3228,54 @@ fileprivate struct FfiConverterOptionTypeLogger: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeLogger.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSyncCancel: FfiConverterRustBuffer {
+    typealias SwiftType = SyncCancel?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSyncCancel.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSyncCancel.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSyncProgressListener: FfiConverterRustBuffer {
+    typealias SwiftType = SyncProgressListener?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSyncProgressListener.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSyncProgressListener.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3272,6 +3848,21 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_verify() != 53819) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_login() != 20818) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_reconcile() != 24539) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_sign_out() != 14142) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_sync() != 21420) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_sync_status() != 41428) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_publish_template() != 49759) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3281,12 +3872,25 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_templates() != 43678) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_offgrid_ffi_checksum_method_synccancel_cancel() != 9976) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_synccancel_is_cancelled() != 22665) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_syncprogresslistener_on_progress() != 64845) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_offgrid_ffi_checksum_constructor_offgridstore_new() != 27472) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_constructor_synccancel_new() != 3681) {
         return InitializationResult.apiChecksumMismatch
     }
 
     uniffiCallbackInitChangeListener()
     uniffiCallbackInitLogger()
+    uniffiCallbackInitSyncProgressListener()
     uniffiEnsureOffgridCoreInitialized()
     return InitializationResult.ok
 }()
