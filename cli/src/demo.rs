@@ -1,5 +1,6 @@
 //! `offgrid demo`: two inspectors' devices, each with its own database, share an inspection,
-//! edit it offline (both answer the same item differently), then sync both ways. Shows what
+//! edit it offline (both answer the same item differently), then sync through a real sync
+//! server on loopback over a flaky link (requests dropped, duplicated, delayed, truncated). Shows what
 //! merged (identical on both devices), what conflicted (every value kept, with who and when),
 //! the history, and a two-character Chinese search on the receiving device. Then the rest of
 //! the day on device A ([`day`]): a stage inspection from a built-in template, its review, the
@@ -20,7 +21,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail, ensure};
 use offgrid_core::doc::{Conflict, HistoryEntry};
 use offgrid_core::{
-    FixedClock, ListQuery, RecordId, RecordKind, RecordSummary, Store, StoreOptions, User,
+    FixedClock, ListQuery, RecordId, RecordKind, RecordSummary, Role, Store, StoreOptions, User,
 };
 use serde::Serialize;
 use serde_json::{Value as Json, json};
@@ -115,7 +116,9 @@ pub struct Search {
 #[derive(Serialize)]
 pub struct Report {
     pub dir: PathBuf,
-    pub devices: [DeviceInfo; 2],
+    pub devices: [DeviceInfo; 3],
+    /// The sync server and what the flaky link did.
+    pub link: sync::LinkReport,
     pub records: Records,
     pub sync: Vec<sync::Transfer>,
     pub merged: Merged,
@@ -124,6 +127,15 @@ pub struct Report {
     pub search: Search,
     /// The rest of the day on device A.
     pub day: day::Day,
+    /// After the last syncs: every device holds the same records.
+    pub end: End,
+}
+
+#[derive(Serialize)]
+pub struct End {
+    pub identical: bool,
+    pub devices: usize,
+    pub records_compared: usize,
 }
 
 pub fn run(dir: Option<PathBuf>, json: bool) -> Result<()> {
@@ -146,7 +158,7 @@ fn prepare_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
         return Ok(tmp.keep());
     };
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for name in ["device-a.db", "device-b.db"] {
+    for name in ["device-a.db", "device-b.db", "device-c.db", "server"] {
         if dir.join(name).exists() {
             bail!(
                 "{} already holds a demo ({name}); choose an empty directory",
@@ -161,22 +173,38 @@ fn prepare_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
 fn play(dir: &Path) -> Result<Report> {
     let a = Device::open("A", dir.join("device-a.db"), "zhang", "张工")?;
     let b = Device::open("B", dir.join("device-b.db"), "li", "李工")?;
+    let c = Device::open("C", dir.join("device-c.db"), "wang", "王总监")?;
     let mut transfers = Vec::new();
 
-    // In the site office, online: A sets up the project and the inspection; B receives them.
+    // In the site office, online: A sets up the project and the inspection; the project is
+    // registered on the sync server, everyone logs in once; B receives the records.
     let project = a.at(9, 0).create(RecordKind::Project, &data::project())?;
     let inspection = a
         .at(9, 5)
         .create(RecordKind::Inspection, &data::inspection(&project))?;
-    transfers.push(sync::transfer(&a, &b, "before going underground")?);
+    let link = sync::Link::start(
+        dir,
+        &project,
+        &[
+            ("zhang", "张工", Role::Inspector),
+            ("li", "李工", Role::Inspector),
+            ("wang", "王总监", Role::Supervisor),
+        ],
+    )?;
+    for d in [&a, &b, &c] {
+        link.login(d)?;
+    }
+    transfers.push(link.sync(&a, "before going underground")?);
+    transfers.push(link.sync(&b, "before going underground")?);
 
     // Underground, offline: both answer the same item, each adds a note, A records a hazard.
     edit_offline(&a, &b, &inspection)?;
     let hazard = a.at(10, 5).raise_hazard(&data::hazard(&project))?;
 
-    // Back on the surface: sync both ways.
-    transfers.push(sync::transfer(&a, &b, "back online")?);
-    transfers.push(sync::transfer(&b, &a, "back online")?);
+    // Back on the surface, on one bar of signal: A, then B, then A again.
+    transfers.push(link.sync(&a, "back online")?);
+    transfers.push(link.sync(&b, "back online")?);
+    transfers.push(link.sync(&a, "back online")?);
 
     let compared = sync::assert_identical(&a, &b)?;
     let conflicts = a.store.conflicts(&inspection)?;
@@ -193,9 +221,26 @@ fn play(dir: &Path) -> Result<Report> {
         "searching {QUERY:?} on device B did not find the hazard"
     );
     let day = day::play(&a, &project, &hazard)?;
+
+    // End of the day: A syncs the day's work; B catches up; the supervisor's new device C
+    // starts from nothing. All three end identical.
+    transfers.push(link.sync(&a, "end of the day")?);
+    transfers.push(link.sync(&b, "end of the day")?);
+    transfers.push(link.sync(&c, "new device")?);
+    let end_compared = sync::assert_identical(&a, &b)?;
+    ensure!(
+        sync::assert_identical(&a, &c)? == end_compared,
+        "device C differs"
+    );
     Ok(Report {
         dir: dir.to_owned(),
-        devices: [info(&a), info(&b)],
+        devices: [info(&a), info(&b), info(&c)],
+        link: link.report(),
+        end: End {
+            identical: true,
+            devices: 3,
+            records_compared: end_compared,
+        },
         merged: Merged {
             identical: true,
             records_compared: compared,

@@ -22,10 +22,10 @@ use offgrid_core::photo::PhotoTarget;
 use offgrid_core::photo::sample::{self, Sample};
 use offgrid_core::sync::{self, RetryPolicy, SyncOptions};
 use offgrid_core::{RecordId, RecordKind, Store};
+use offgrid_server::flaky::Proxy;
 use proptest::prelude::*;
 use serde_json::json;
 use support::ServerProcess;
-use support::proxy::Proxy;
 
 const DEVICES: usize = 3;
 const ITEMS: u8 = 4;
@@ -104,7 +104,7 @@ fn setup(seed: u64) -> World {
         support::admin(&data, &["member", "p1", &id, role]);
     }
     let server = ServerProcess::start(&data, "127.0.0.1:0");
-    let proxy = Proxy::start(server.addr, seed, 0);
+    let proxy = Proxy::start(server.addr, seed, 0).unwrap();
     let mut devices = Vec::new();
     for i in 0..DEVICES {
         let store = Store::open(dir.path().join(format!("d{i}.db"))).unwrap();

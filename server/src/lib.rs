@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod backend;
 pub mod blobs;
 pub mod error;
+pub mod flaky;
 pub mod http;
 pub mod metrics;
 pub mod sync;
@@ -54,7 +55,7 @@ impl App {
     pub fn open(config: Config) -> Result<Arc<App>> {
         std::fs::create_dir_all(&config.data_dir)?;
         let backend: Arc<dyn backend::Backend> = match &config.postgres {
-            Some(_url) => return Err(Error::Internal("PostgreSQL backend: not built yet".into())),
+            Some(url) => Arc::new(backend::postgres::PostgresBackend::connect(url)?),
             None => Arc::new(backend::sqlite::SqliteBackend::open(
                 &config.data_dir.join("server.db"),
             )?),

@@ -14,7 +14,7 @@ use crate::{hazard, register};
 pub fn report(w: &mut impl Write, r: &Report) -> Result<()> {
     writeln!(
         w,
-        "Offgrid demo: two inspectors edit one inspection offline, then sync\n"
+        "Offgrid demo: two inspectors edit one inspection offline, then sync through a server\n"
     )?;
     let devices: Vec<[String; 3]> = r
         .devices
@@ -37,17 +37,21 @@ pub fn report(w: &mut impl Write, r: &Report) -> Result<()> {
     ];
     indented(w, &output::render(&records))?;
 
-    writeln!(w, "\nSync")?;
+    writeln!(
+        w,
+        "\nSync through {} over a flaky link ({}% of requests damaged: {} faults injected, all retried)",
+        r.link.server, r.link.fault_percent, r.link.faults_injected
+    )?;
     let sync: Vec<[String; 3]> = r
         .sync
         .iter()
         .map(|t| {
             [
-                format!("{} → {}", t.from, t.to),
+                format!("device {}", t.device),
                 format!("{}:", t.when),
                 format!(
-                    "{} record(s), {} change(s), {} bytes",
-                    t.records, t.changes, t.bytes
+                    "{} round trip(s), {} record(s) up, {} down, {} B up, {} B down",
+                    t.round_trips, t.records_up, t.records_down, t.bytes_up, t.bytes_down
                 ),
             ]
         })
@@ -80,6 +84,11 @@ pub fn report(w: &mut impl Write, r: &Report) -> Result<()> {
     output::records(w, &r.search.results)?;
 
     day(w, &r.day)?;
+    writeln!(
+        w,
+        "\nEnd of the day: after the last syncs all {} devices are identical ({} records compared: same heads, same JSON)",
+        r.end.devices, r.end.records_compared
+    )?;
 
     let (a, b) = (&r.devices[0].db, &r.devices[1].db);
     let id = &r.records.inspection;

@@ -1,9 +1,7 @@
 //! Test support: a sync server in a child process (`offgrid serve`, so it can be SIGKILLed and
-//! restarted on the same port and data) and the fault-injecting proxy.
+//! restarted on the same port and data).
 
 #![allow(dead_code)]
-
-pub mod proxy;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

@@ -4,7 +4,7 @@
 //! written once against [`Tx`], the primitive operations inside one transaction; the same
 //! conformance suite (`server/tests/backends.rs`) runs against both.
 
-
+pub mod postgres;
 pub mod sqlite;
 
 use offgrid_core::access::{ProjectRole, Role};
@@ -101,8 +101,7 @@ pub trait Tx {
     fn token_by_hash(&mut self, hash: &str) -> Result<Option<TokenRow>>;
     fn tokens(&mut self, user_id: &str) -> Result<Vec<TokenRow>>;
     /// Revokes one token of the user, or all of them; returns how many were live.
-    fn revoke_tokens(&mut self, user_id: &str, token_id: Option<&str>, now_ms: i64)
-    -> Result<u64>;
+    fn revoke_tokens(&mut self, user_id: &str, token_id: Option<&str>, now_ms: i64) -> Result<u64>;
     fn insert_project(&mut self, id: &str, name: &str, now_ms: i64) -> Result<bool>;
     fn project_exists(&mut self, id: &str) -> Result<bool>;
     /// Sets (or with `None` removes) the user's role on the project.
@@ -123,8 +122,12 @@ pub trait Tx {
     fn mark_applied(&mut self, record: &str, hash: &str) -> Result<()>;
     /// Appends applied changes to the project's feed, numbering them after the current head
     /// under a lock on the project's counter, so sequence numbers follow commit order.
-    fn append_feed(&mut self, project: &str, entries: &[(String, String)], device: &str)
-    -> Result<()>;
+    fn append_feed(
+        &mut self,
+        project: &str,
+        entries: &[(String, String)],
+        device: &str,
+    ) -> Result<()>;
     /// Feed entries with `seq > after`, in order, at most `limit`.
     fn feed_after(&mut self, project: &str, after: i64, limit: usize) -> Result<Vec<FeedRow>>;
     /// The highest sequence number of the project's feed (0 when empty).

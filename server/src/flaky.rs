@@ -1,7 +1,8 @@
-//! A fault-injecting HTTP proxy the tests own. Between the sync clients and the server it
-//! drops requests, drops responses after the server committed, sends requests twice, delays,
-//! truncates response bodies and answers 503, at random (seeded). Every request is forwarded
-//! on its own connection with `Connection: close`, so responses end at EOF.
+//! A fault-injecting HTTP proxy for the convergence tests and `offgrid demo`: between sync
+//! clients and the server it drops requests, drops responses after the server committed, sends
+//! requests twice, delays, truncates response bodies and answers 503, at random (seeded). Every
+//! request is forwarded on its own connection with `Connection: close`, so responses end at
+//! EOF. Not for production traffic.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -12,7 +13,7 @@ use std::time::Duration;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-/// What the proxy did, for the test's report.
+/// What the proxy did, for a report.
 #[derive(Debug, Default)]
 pub struct FaultCounts {
     pub forwarded: AtomicU64,
@@ -33,9 +34,9 @@ pub struct Proxy {
 }
 
 impl Proxy {
-    pub fn start(upstream: SocketAddr, seed: u64, fault_percent: u64) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
-        let addr = listener.local_addr().expect("proxy addr");
+    pub fn start(upstream: SocketAddr, seed: u64, fault_percent: u64) -> std::io::Result<Proxy> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let fault = Arc::new(AtomicU64::new(fault_percent));
         let counts = Arc::new(FaultCounts::default());
@@ -53,12 +54,12 @@ impl Proxy {
                 }
             });
         }
-        Proxy {
+        Ok(Proxy {
             addr,
             fault_percent: fault,
             counts,
             stop,
-        }
+        })
     }
 
     pub fn url(&self) -> String {
@@ -194,5 +195,22 @@ fn handle(
             let resp = forward(&req, upstream);
             let _ = conn.write_all(resp.as_deref().unwrap_or(BAD_GATEWAY));
         }
+    }
+}
+
+impl FaultCounts {
+    /// Faults injected so far (everything but clean forwards).
+    pub fn faults(&self) -> u64 {
+        [
+            &self.dropped_requests,
+            &self.dropped_responses,
+            &self.duplicated,
+            &self.delayed,
+            &self.truncated,
+            &self.errors_5xx,
+        ]
+        .iter()
+        .map(|c| c.load(Ordering::Relaxed))
+        .sum()
     }
 }

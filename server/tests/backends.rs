@@ -1,0 +1,722 @@
+//! The backend conformance suite: written once against `&dyn Backend` through the public API
+//! (accounts, sync, `transact`), run against SQLite (a temporary folder) and PostgreSQL (the
+//! database named by `OFFGRID_TEST_POSTGRES`, e.g. the line `tests/postgres.sh` prints; the
+//! PostgreSQL test is skipped when it is unset). The PostgreSQL test empties the database first.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ROOT};
+use offgrid_core::access::{ProjectRole, Role};
+use offgrid_core::sync::protocol::{Bytes, NeedBlob, PushRecord, SyncRequest, SyncResponse};
+use offgrid_server::accounts::{self, Caller};
+use offgrid_server::backend::postgres::{self as pg, PostgresBackend};
+use offgrid_server::backend::sqlite::SqliteBackend;
+use offgrid_server::backend::{Backend, transact};
+use offgrid_server::sync::sync;
+use offgrid_server::{App, Config, Error, RunningServer};
+
+const PASSWORD: &str = "correct horse battery";
+const SHA: &str = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+
+#[test]
+fn sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = SqliteBackend::open(&dir.path().join("server.db")).unwrap();
+    assert_eq!(b.name(), "sqlite");
+    conformance(&b);
+    // Reopening keeps everything.
+    drop(b);
+    let b = SqliteBackend::open(&dir.path().join("server.db")).unwrap();
+    assert!(transact(&b, |tx| tx.project_exists("p1")).unwrap());
+}
+
+#[test]
+fn postgres() {
+    let Ok(url) = std::env::var("OFFGRID_TEST_POSTGRES") else {
+        println!("skipped: OFFGRID_TEST_POSTGRES not set");
+        return;
+    };
+    pg::reset_for_tests(&url).unwrap();
+    // Several processes starting at once on an empty database: one creates the schema.
+    let backends: Vec<PostgresBackend> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| PostgresBackend::connect(&url)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap().unwrap())
+            .collect()
+    });
+    drop(backends);
+    let b = PostgresBackend::connect(&url).unwrap();
+    assert_eq!(b.name(), "postgres");
+    conformance(&b);
+
+    // Connecting to an existing database keeps everything.
+    let again = PostgresBackend::connect(&url).unwrap();
+    assert!(transact(&again, |tx| tx.project_exists("p1")).unwrap());
+    drop(again);
+
+    // The server drops the pooled connections (a restart, a failover): they are replaced, even
+    // when there are more of them than attempts at a transaction.
+    let all_busy = std::sync::Barrier::new(pg::POOL_SIZE);
+    std::thread::scope(|s| {
+        for _ in 0..pg::POOL_SIZE {
+            s.spawn(|| {
+                transact(&b, |tx| {
+                    all_busy.wait();
+                    tx.project_exists("p1")
+                })
+                .unwrap()
+            });
+        }
+    });
+    const { assert!(pg::POOL_SIZE > pg::MAX_ATTEMPTS) };
+    let mut admin = url
+        .parse::<postgres::Config>()
+        .unwrap()
+        .connect(postgres::NoTls)
+        .unwrap();
+    let pids: Vec<i32> = admin
+        .query(
+            "SELECT pg_terminate_backend(pid), pid FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name = 'offgrid-server'",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(1))
+        .collect();
+    assert!(!pids.is_empty());
+    for _ in 0..100 {
+        let left: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1)",
+                &[&pids],
+            )
+            .unwrap()
+            .get(0);
+        if left == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    for _ in 0..pg::POOL_SIZE + 1 {
+        assert!(transact(&b, |tx| tx.project_exists("p1")).unwrap());
+    }
+    drop(b);
+
+    // The server on PostgreSQL: storage work runs on the runtime's blocking threads.
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path());
+    config.postgres = Some(url.clone());
+    let app = App::open(config).unwrap();
+    assert_eq!(app.backend.name(), "postgres");
+    let server = RunningServer::start(app, "127.0.0.1:0".parse().unwrap(), 2).unwrap();
+    let http = reqwest::blocking::Client::new();
+    let r = http
+        .get(format!("{}/healthz", server.url()))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let login: serde_json::Value = http
+        .post(format!("{}/v1/login", server.url()))
+        .json(&serde_json::json!({"user": "alice", "password": PASSWORD, "device": "http"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let token = login["token"].as_str().unwrap();
+    let h = history(1);
+    let req = request(
+        "dev-http",
+        &BTreeMap::new(),
+        vec![record("p1", "r-http", &[&h[0]])],
+    );
+    let r = http
+        .post(format!("{}/v1/sync", server.url()))
+        .bearer_auth(token)
+        .json(&req)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let resp: SyncResponse = r.json().unwrap();
+    assert_eq!(resp.acked.len(), 1);
+    assert_eq!(resp.acked[0].heads, vec![h[0].1.clone()]);
+    assert!(
+        transact(server.app.backend.as_ref(), |tx| tx.lock_record("r-http"))
+            .unwrap()
+            .is_some()
+    );
+    server.stop();
+}
+
+/// Everything, in order (later parts use what earlier parts created).
+fn conformance(b: &dyn Backend) {
+    transactions(b);
+    let users = accounts_and_projects(b);
+    push_and_pull(b, &users);
+    blobs(b, &users);
+    concurrent_pushes(b, &users);
+}
+
+struct Users {
+    /// Inspector on p1.
+    alice: Caller,
+    /// Viewer on p1.
+    vera: Caller,
+    /// Inspector on p2.
+    bob: Caller,
+}
+
+fn transactions(b: &dyn Backend) {
+    // An error rolls back.
+    let r: Result<(), Error> = transact(b, |tx| {
+        assert!(tx.insert_project("px", "Doomed", 1)?);
+        assert!(tx.project_exists("px")?);
+        Err(Error::Internal("boom".into()))
+    });
+    assert!(matches!(r, Err(Error::Internal(m)) if m == "boom"));
+    assert!(!transact(b, |tx| tx.project_exists("px")).unwrap());
+    // A value comes back.
+    assert_eq!(transact(b, |tx| tx.feed_head("nope")).unwrap(), 0);
+}
+
+fn accounts_and_projects(b: &dyn Backend) -> Users {
+    accounts::add_project(b, "p1", "Site one").unwrap();
+    accounts::add_project(b, "p2", "Site two").unwrap();
+    assert!(matches!(
+        accounts::add_project(b, "p1", "Again"),
+        Err(Error::Conflict(_))
+    ));
+    assert!(matches!(
+        accounts::add_project(b, "bad id", "x"),
+        Err(Error::BadRequest(_))
+    ));
+    assert!(transact(b, |tx| tx.project_exists("p2")).unwrap());
+    assert!(!transact(b, |tx| tx.insert_project("p2", "Dup", 1)).unwrap());
+
+    for (id, name) in [("alice", "Alice"), ("vera", "Vera"), ("bob", "Bob")] {
+        accounts::add_user(b, id, name, PASSWORD).unwrap();
+    }
+    assert!(matches!(
+        accounts::add_user(b, "alice", "A", PASSWORD),
+        Err(Error::Conflict(_))
+    ));
+    assert!(matches!(
+        accounts::add_user(b, "carol", "C", "short"),
+        Err(Error::BadRequest(_))
+    ));
+    let alice_row = transact(b, |tx| tx.user("alice")).unwrap().unwrap();
+    assert_eq!(
+        (alice_row.name.as_str(), alice_row.disabled),
+        ("Alice", false)
+    );
+    assert!(alice_row.password_hash.starts_with("$argon2id$"));
+    assert!(!transact(b, |tx| tx.insert_user(&alice_row, 1)).unwrap());
+    assert!(transact(b, |tx| tx.user("nobody")).unwrap().is_none());
+    let mut ghost = alice_row.clone();
+    ghost.id = "ghost".into();
+    assert!(!transact(b, |tx| tx.update_user(&ghost)).unwrap());
+
+    // Members and roles: set, change, remove.
+    accounts::set_member(b, "p1", "alice", Some(Role::Inspector)).unwrap();
+    accounts::set_member(b, "p1", "vera", Some(Role::Viewer)).unwrap();
+    accounts::set_member(b, "p2", "bob", Some(Role::Inspector)).unwrap();
+    accounts::set_member(b, "p2", "alice", Some(Role::Viewer)).unwrap();
+    accounts::set_member(b, "p2", "alice", Some(Role::Supervisor)).unwrap();
+    let roles = |user: &str| transact(b, |tx| tx.roles(user)).unwrap();
+    let role = |project: &str, role| ProjectRole {
+        project: project.into(),
+        role,
+    };
+    assert_eq!(
+        roles("alice"),
+        vec![role("p1", Role::Inspector), role("p2", Role::Supervisor)]
+    );
+    accounts::set_member(b, "p2", "alice", None).unwrap();
+    assert_eq!(roles("alice"), vec![role("p1", Role::Inspector)]);
+    assert_eq!(roles("nobody"), vec![]);
+    assert!(matches!(
+        accounts::set_member(b, "nope", "alice", Some(Role::Admin)),
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        accounts::set_member(b, "p1", "nobody", Some(Role::Admin)),
+        Err(Error::NotFound(_))
+    ));
+
+    // Logins and tokens.
+    assert!(unauthorized(accounts::login(
+        b,
+        "alice",
+        "wrong password",
+        "d"
+    )));
+    assert!(unauthorized(accounts::login(b, "nobody", PASSWORD, "d")));
+    assert!(unauthorized(accounts::authenticate(b, "og_not_a_token")));
+    let first = accounts::login(b, "alice", PASSWORD, "phone").unwrap();
+    assert_eq!(first.account.id, "alice");
+    assert_eq!(first.account.roles, vec![role("p1", Role::Inspector)]);
+    let second = accounts::login(b, "alice", PASSWORD, "tablet").unwrap();
+    let caller = accounts::authenticate(b, &first.token).unwrap();
+    assert_eq!(
+        (caller.user_id.as_str(), caller.token_id.as_str()),
+        ("alice", first.token_id.as_str())
+    );
+    assert_eq!(caller.roles, vec![role("p1", Role::Inspector)]);
+    let tokens = accounts::tokens(b, "alice").unwrap();
+    assert_eq!(tokens.len(), 2);
+    let mut ids: Vec<&str> = tokens.iter().map(|t| t.id.as_str()).collect();
+    ids.sort();
+    let mut expected = vec![first.token_id.as_str(), second.token_id.as_str()];
+    expected.sort();
+    assert_eq!(ids, expected);
+    assert!(
+        tokens
+            .iter()
+            .all(|t| t.revoked_ms.is_none() && t.user_id == "alice")
+    );
+    assert!(
+        tokens
+            .windows(2)
+            .all(|w| (w[0].created_ms, &w[0].id) <= (w[1].created_ms, &w[1].id))
+    );
+    assert_eq!(
+        tokens
+            .iter()
+            .find(|t| t.id == second.token_id)
+            .unwrap()
+            .device,
+        "tablet"
+    );
+
+    // Revoke one, then all.
+    assert_eq!(
+        accounts::revoke(b, "alice", Some(&second.token_id)).unwrap(),
+        1
+    );
+    assert_eq!(
+        accounts::revoke(b, "alice", Some(&second.token_id)).unwrap(),
+        0
+    );
+    assert_eq!(
+        accounts::revoke(b, "bob", Some(&first.token_id)).unwrap(),
+        0
+    );
+    assert!(unauthorized(accounts::authenticate(b, &second.token)));
+    accounts::authenticate(b, &first.token).unwrap();
+    assert_eq!(accounts::revoke(b, "alice", None).unwrap(), 1);
+    assert!(unauthorized(accounts::authenticate(b, &first.token)));
+    assert!(
+        accounts::tokens(b, "alice")
+            .unwrap()
+            .iter()
+            .all(|t| t.revoked_ms.is_some())
+    );
+
+    let alice = accounts::authenticate(
+        b,
+        &accounts::login(b, "alice", PASSWORD, "phone")
+            .unwrap()
+            .token,
+    )
+    .unwrap();
+    let vera_login = accounts::login(b, "vera", PASSWORD, "phone").unwrap();
+    let vera = accounts::authenticate(b, &vera_login.token).unwrap();
+    let bob = accounts::authenticate(
+        b,
+        &accounts::login(b, "bob", PASSWORD, "phone").unwrap().token,
+    )
+    .unwrap();
+    assert_eq!(bob.roles, vec![role("p2", Role::Inspector)]);
+
+    // A disabled user's tokens stop working; enabled again, they work again.
+    let set_disabled = |disabled: bool| {
+        transact(b, |tx| {
+            let mut u = tx.user("vera")?.unwrap();
+            u.disabled = disabled;
+            tx.update_user(&u)
+        })
+        .unwrap()
+    };
+    assert!(set_disabled(true));
+    assert!(unauthorized(accounts::authenticate(b, &vera_login.token)));
+    assert!(unauthorized(accounts::login(b, "vera", PASSWORD, "phone")));
+    assert!(set_disabled(false));
+    accounts::authenticate(b, &vera_login.token).unwrap();
+
+    Users { alice, vera, bob }
+}
+
+fn unauthorized<T>(r: Result<T, Error>) -> bool {
+    matches!(r, Err(Error::Unauthorized(_)))
+}
+
+/// A record's history: `n` changes, each setting one more key.
+fn history(n: usize) -> Vec<(Bytes, String)> {
+    let mut doc = AutoCommit::new();
+    for i in 0..n {
+        doc.put(ROOT, format!("k{i}"), i as i64).unwrap();
+        doc.commit();
+    }
+    let changes = doc.get_changes(&[]);
+    assert_eq!(changes.len(), n);
+    changes
+        .iter()
+        .map(|c| (Bytes(c.raw_bytes().to_vec()), c.hash().to_string()))
+        .collect()
+}
+
+fn record(project: &str, id: &str, changes: &[&(Bytes, String)]) -> PushRecord {
+    PushRecord {
+        id: id.into(),
+        project: project.into(),
+        kind: "inspection".into(),
+        changes: changes.iter().map(|c| c.0.clone()).collect(),
+        heads: Vec::new(),
+        photos: Vec::new(),
+    }
+}
+
+fn request(device: &str, cursors: &BTreeMap<String, String>, push: Vec<PushRecord>) -> SyncRequest {
+    SyncRequest {
+        device: device.into(),
+        cursors: cursors.clone(),
+        push,
+        max_bytes: None,
+    }
+}
+
+fn push(b: &dyn Backend, caller: &Caller, device: &str, records: Vec<PushRecord>) -> SyncResponse {
+    sync(b, caller, request(device, &BTreeMap::new(), records))
+        .unwrap()
+        .0
+}
+
+fn feed_seqs(b: &dyn Backend, project: &str) -> Vec<i64> {
+    transact(b, |tx| tx.feed_after(project, 0, 100_000))
+        .unwrap()
+        .iter()
+        .map(|r| r.seq)
+        .collect()
+}
+
+/// The feed is numbered 1..=head without gaps.
+fn assert_contiguous(b: &dyn Backend, project: &str) -> i64 {
+    let head = transact(b, |tx| tx.feed_head(project)).unwrap();
+    assert_eq!(feed_seqs(b, project), (1..=head).collect::<Vec<_>>());
+    head
+}
+
+fn rejected(resp: &SyncResponse) -> Vec<(&str, &str)> {
+    resp.rejected
+        .iter()
+        .map(|r| (r.id.as_str(), r.code.as_str()))
+        .collect()
+}
+
+fn push_and_pull(b: &dyn Backend, u: &Users) {
+    let h = history(3);
+    let head = |p: &str| transact(b, |tx| tx.feed_head(p)).unwrap();
+
+    // Out of order: the second change alone waits for the first.
+    let resp = push(b, &u.alice, "dev-a", vec![record("p1", "r1", &[&h[1]])]);
+    assert!(resp.acked.is_empty() && resp.rejected.is_empty());
+    assert_eq!(resp.missing.len(), 1);
+    assert_eq!(
+        (resp.missing[0].id.as_str(), &resp.missing[0].deps),
+        ("r1", &vec![h[0].1.clone()])
+    );
+    assert_eq!(head("p1"), 0);
+    assert_eq!(
+        transact(b, |tx| tx.change_state("r1", &h[1].1)).unwrap(),
+        Some(false)
+    );
+    assert_eq!(
+        transact(b, |tx| tx.change_state("r1", &h[0].1)).unwrap(),
+        None
+    );
+    let r1 = transact(b, |tx| tx.lock_record("r1")).unwrap().unwrap();
+    assert_eq!(
+        (r1.project.as_str(), r1.kind.as_str(), r1.heads.len()),
+        ("p1", "inspection", 0)
+    );
+
+    // The first arrives: both apply, in causal order.
+    let resp = push(b, &u.alice, "dev-a", vec![record("p1", "r1", &[&h[0]])]);
+    assert!(resp.missing.is_empty() && resp.rejected.is_empty());
+    assert_eq!(resp.acked.len(), 1);
+    assert_eq!(
+        (resp.acked[0].id.as_str(), &resp.acked[0].heads),
+        ("r1", &vec![h[1].1.clone()])
+    );
+    assert_eq!(head("p1"), 2);
+    let feed = transact(b, |tx| tx.feed_after("p1", 0, 10)).unwrap();
+    let entries: Vec<(i64, &str, &str, &[u8])> = feed
+        .iter()
+        .map(|r| {
+            (
+                r.seq,
+                r.record.as_str(),
+                r.device.as_str(),
+                r.data.as_slice(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        vec![
+            (1, "r1", "dev-a", &h[0].0.0[..]),
+            (2, "r1", "dev-a", &h[1].0.0[..])
+        ]
+    );
+    assert!(
+        feed.iter()
+            .all(|r| r.kind == "inspection" && r.received_ms > 0)
+    );
+    assert_eq!(
+        transact(b, |tx| tx.change_state("r1", &h[0].1)).unwrap(),
+        Some(true)
+    );
+    assert_eq!(
+        transact(b, |tx| tx.lock_record("r1"))
+            .unwrap()
+            .unwrap()
+            .heads,
+        vec![h[1].1.clone()]
+    );
+
+    // The same changes again: stored once, the feed does not grow.
+    let resp = push(
+        b,
+        &u.alice,
+        "dev-b",
+        vec![record("p1", "r1", &[&h[0], &h[1]])],
+    );
+    assert_eq!(resp.acked.len(), 1);
+    assert_eq!(resp.acked[0].heads, vec![h[1].1.clone()]);
+    assert_eq!(head("p1"), 2);
+    assert_eq!(transact(b, |tx| tx.applied_changes("r1")).unwrap().len(), 2);
+    assert!(
+        transact(b, |tx| tx.pending_changes("r1"))
+            .unwrap()
+            .is_empty()
+    );
+
+    // Several records in one request (any order); ids compare bytewise ("R" < "a").
+    let (h2, h3, big) = (history(1), history(2), history(6));
+    let resp = push(
+        b,
+        &u.alice,
+        "dev-a",
+        vec![
+            record("p1", "a-lower", &[&h3[0], &h3[1]]),
+            record("p1", "R-upper", &[&h2[0]]),
+            record("p1", "big", &big.iter().collect::<Vec<_>>()),
+        ],
+    );
+    assert_eq!(resp.acked.len(), 3);
+    assert_eq!(assert_contiguous(b, "p1"), 11);
+    let ids: Vec<String> = transact(b, |tx| tx.records_after("p1", "", 100))
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, ["R-upper", "a-lower", "big", "r1"]);
+    let after: Vec<String> = transact(b, |tx| tx.records_after("p1", "a-lower", 1))
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(after, ["big"]);
+    let page = transact(b, |tx| tx.feed_after("p1", 3, 2)).unwrap();
+    assert_eq!(page.iter().map(|r| r.seq).collect::<Vec<_>>(), [4, 5]);
+
+    // A viewer cannot write, neither new records nor existing ones.
+    let resp = push(
+        b,
+        &u.vera,
+        "dev-v",
+        vec![
+            record("p1", "r-vera", &[&history(1)[0]]),
+            record("p1", "r1", &[&h[2]]),
+        ],
+    );
+    assert_eq!(
+        rejected(&resp),
+        [("r-vera", "forbidden"), ("r1", "forbidden")]
+    );
+    assert!(resp.acked.is_empty());
+    assert!(
+        transact(b, |tx| tx.lock_record("r-vera"))
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        transact(b, |tx| tx.change_state("r1", &h[2].1)).unwrap(),
+        None
+    );
+
+    // A record stays in its project; nobody writes a project they are not a member of.
+    let resp = push(
+        b,
+        &u.bob,
+        "dev-bob",
+        vec![
+            record("p2", "r1", &[&h[2]]),
+            record("p1", "r-bob", &[&history(1)[0]]),
+        ],
+    );
+    assert_eq!(
+        rejected(&resp),
+        [("r-bob", "forbidden"), ("r1", "wrong_project")]
+    );
+    assert_eq!(head("p1"), 11);
+    assert_eq!(head("p2"), 0);
+
+    // A new device bootstraps: every record, long histories as snapshots.
+    let (resp, _) = sync(b, &u.alice, request("dev-new", &BTreeMap::new(), vec![])).unwrap();
+    assert!(!resp.more);
+    assert_eq!(
+        resp.cursors,
+        BTreeMap::from([("p1".to_owned(), "11".to_owned())])
+    );
+    let pulled: BTreeMap<&str, (usize, bool)> = resp
+        .pull
+        .iter()
+        .map(|p| (p.id.as_str(), (p.changes.len(), p.snapshot.is_some())))
+        .collect();
+    assert_eq!(
+        pulled,
+        BTreeMap::from([
+            ("R-upper", (1, false)),
+            ("a-lower", (2, false)),
+            ("big", (0, true)),
+            ("r1", (2, false)),
+        ])
+    );
+    let r1_pulled = resp.pull.iter().find(|p| p.id == "r1").unwrap();
+    assert_eq!(r1_pulled.changes, vec![h[0].0.clone(), h[1].0.clone()]);
+    assert_eq!(r1_pulled.received_ms.len(), 2);
+    let cursors = resp.cursors;
+
+    // One more change from dev-a: the new device gets just that; dev-a not its own.
+    let resp = push(b, &u.alice, "dev-a", vec![record("p1", "r1", &[&h[2]])]);
+    assert_eq!(resp.acked[0].heads, vec![h[2].1.clone()]);
+    let (resp, _) = sync(b, &u.alice, request("dev-new", &cursors, vec![])).unwrap();
+    assert_eq!(resp.pull.len(), 1);
+    assert_eq!(
+        (resp.pull[0].id.as_str(), &resp.pull[0].changes),
+        ("r1", &vec![h[2].0.clone()])
+    );
+    assert_eq!(resp.cursors["p1"], "12");
+    let (again, _) = sync(b, &u.alice, request("dev-new", &resp.cursors, vec![])).unwrap();
+    assert!(again.pull.is_empty() && !again.more);
+    assert_eq!(again.cursors["p1"], "12");
+    let (own, _) = sync(b, &u.alice, request("dev-a", &cursors, vec![])).unwrap();
+    assert!(own.pull.is_empty());
+    assert_eq!(own.cursors["p1"], "12");
+    let applied: Vec<Vec<u8>> = transact(b, |tx| tx.applied_changes("r1"))
+        .unwrap()
+        .into_iter()
+        .map(|c| c.0)
+        .collect();
+    assert_eq!(applied, h.iter().map(|c| c.0.0.clone()).collect::<Vec<_>>());
+    assert_eq!(assert_contiguous(b, "p1"), 12);
+}
+
+fn blobs(b: &dyn Backend, u: &Users) {
+    let mut rec = record("p1", "r-photo", &[&history(1)[0]]);
+    rec.photos = vec![SHA.into()];
+    let need = NeedBlob {
+        sha256: SHA.into(),
+        project: "p1".into(),
+    };
+    let resp = push(b, &u.alice, "dev-a", vec![rec.clone()]);
+    assert_eq!(resp.need_blobs, vec![need]);
+    let check =
+        |f: &dyn Fn(&mut dyn offgrid_server::backend::Tx) -> offgrid_server::Result<bool>| {
+            transact(b, |tx| f(tx)).unwrap()
+        };
+    assert!(check(&|tx| tx.has_blob_ref("p1", SHA)));
+    assert!(!check(&|tx| tx.has_blob_ref("p2", SHA)));
+    assert!(!check(&|tx| tx.blob_granted("p1", SHA)));
+    assert!(!check(&|tx| tx.user_can_read_blob("alice", SHA)));
+
+    transact(b, |tx| {
+        tx.add_blob_ref("p1", SHA, "r-photo")?;
+        tx.grant_blob("p1", SHA)?;
+        tx.grant_blob("p1", SHA)
+    })
+    .unwrap();
+    assert!(check(&|tx| tx.blob_granted("p1", SHA)));
+    assert!(!check(&|tx| tx.blob_granted("p2", SHA)));
+    assert!(check(&|tx| tx.user_can_read_blob("alice", SHA)));
+    assert!(check(&|tx| tx.user_can_read_blob("vera", SHA)));
+    assert!(!check(&|tx| tx.user_can_read_blob("bob", SHA)));
+    assert!(!check(
+        &|tx| tx.user_can_read_blob("alice", &SHA.replace('5', "6"))
+    ));
+    let resp = push(b, &u.alice, "dev-a", vec![rec]);
+    assert!(resp.need_blobs.is_empty());
+    assert_eq!(resp.acked.len(), 1);
+
+    // Granted to p2 as well: bob reads it; removed from p1, vera no longer does.
+    transact(b, |tx| tx.grant_blob("p2", SHA)).unwrap();
+    assert!(check(&|tx| tx.user_can_read_blob("bob", SHA)));
+    accounts::set_member(b, "p1", "vera", None).unwrap();
+    assert!(!check(&|tx| tx.user_can_read_blob("vera", SHA)));
+}
+
+/// Devices pushing at once, some creating the same record: every change lands in the feed
+/// exactly once and the feed stays contiguous.
+fn concurrent_pushes(b: &dyn Backend, u: &Users) {
+    const THREADS: usize = 4;
+    const ROUNDS: usize = 5;
+    let before = assert_contiguous(b, "p1");
+    let hashes: Vec<Vec<String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let alice = &u.alice;
+                s.spawn(move || {
+                    let own = history(ROUNDS);
+                    let shared = history(1);
+                    let device = format!("dev-{t}");
+                    for (i, c) in own.iter().enumerate() {
+                        let mut records = vec![record("p1", &format!("own-{t}"), &[c])];
+                        if i == 0 {
+                            // Every thread creates this record in its first push.
+                            records.push(record("p1", "shared", &[&shared[0]]));
+                        }
+                        let resp = push(b, alice, &device, records);
+                        assert!(
+                            resp.rejected.is_empty() && resp.missing.is_empty(),
+                            "{resp:?}"
+                        );
+                    }
+                    let mut hashes: Vec<String> = own.into_iter().map(|c| c.1).collect();
+                    hashes.push(shared[0].1.clone());
+                    hashes
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let head = assert_contiguous(b, "p1");
+    assert_eq!(head - before, (THREADS * (ROUNDS + 1)) as i64);
+    let feed = transact(b, |tx| tx.feed_after("p1", before, 1000)).unwrap();
+    let in_feed: BTreeSet<Vec<u8>> = feed.iter().map(|r| r.data.clone()).collect();
+    assert_eq!(in_feed.len(), feed.len(), "a change is in the feed twice");
+    let shared = transact(b, |tx| tx.lock_record("shared")).unwrap().unwrap();
+    let mut expected: Vec<String> = hashes.iter().map(|h| h[ROUNDS].clone()).collect();
+    expected.sort();
+    assert_eq!(shared.heads, expected);
+    for (t, h) in hashes.iter().enumerate() {
+        let own = transact(b, |tx| tx.lock_record(&format!("own-{t}")))
+            .unwrap()
+            .unwrap();
+        assert_eq!(own.heads, vec![h[ROUNDS - 1].clone()]);
+    }
+}
