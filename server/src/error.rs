@@ -29,7 +29,7 @@ pub enum Error {
     Unprocessable(String),
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", pg_detail(.0))]
     Postgres(#[from] postgres::Error),
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
@@ -81,5 +81,13 @@ impl IntoResponse for Error {
             message,
         };
         (status, axum::Json(body)).into_response()
+    }
+}
+
+/// `postgres::Error` displays as "db error": add the server's code and message.
+fn pg_detail(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({}): {}", e, db.code().code(), db.message()),
+        None => e.to_string(),
     }
 }

@@ -23,6 +23,9 @@ pub struct FaultCounts {
     pub delayed: AtomicU64,
     pub truncated: AtomicU64,
     pub errors_5xx: AtomicU64,
+    /// Bytes of clean forwards, as on the wire (headers included): requests, responses.
+    pub bytes_up: AtomicU64,
+    pub bytes_down: AtomicU64,
 }
 
 pub struct Proxy {
@@ -193,7 +196,14 @@ fn handle(
         None => {
             c(&counts.forwarded);
             let resp = forward(&req, upstream);
-            let _ = conn.write_all(resp.as_deref().unwrap_or(BAD_GATEWAY));
+            counts
+                .bytes_up
+                .fetch_add(req.len() as u64, Ordering::Relaxed);
+            let resp = resp.as_deref().unwrap_or(BAD_GATEWAY);
+            counts
+                .bytes_down
+                .fetch_add(resp.len() as u64, Ordering::Relaxed);
+            let _ = conn.write_all(resp);
         }
     }
 }

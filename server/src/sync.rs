@@ -529,7 +529,8 @@ pub fn reconcile(
     caller: &Caller,
     req: ReconcileRequest,
 ) -> Result<ReconcileResponse> {
-    let mut client: HashMap<String, BTreeSet<String>> = HashMap::new();
+    // Sorted, so records are locked in the same order as pushes lock them.
+    let mut client: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for r in req.records {
         if !is_valid_id(&r.id) || r.heads.iter().any(|h| !is_sha256_hex(h)) {
             return Err(Error::BadRequest("invalid record id or head".into()));

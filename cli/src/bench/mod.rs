@@ -10,6 +10,7 @@ mod fixtures;
 pub mod photo;
 mod raw_sqlite;
 pub mod store;
+pub mod sync;
 
 use std::io::Write;
 use std::path::Path;

@@ -75,7 +75,9 @@ pub struct PushRecord {
     pub kind: String,
     /// Automerge changes, each encoded on its own, in causal order.
     pub changes: Vec<Bytes>,
-    /// The record's heads once these changes are applied (hex), as the client sees them.
+    /// Not sent (bytes on a weak link): the client's heads once these changes are applied,
+    /// kept beside the request to record what the server acknowledged.
+    #[serde(skip)]
     pub heads: Vec<String>,
     /// SHA-256 of every photo the record references.
     #[serde(default)]

@@ -1,0 +1,295 @@
+//! `offgrid bench sync`: sync on loopback against a real server (in this process).
+//!
+//! - `sync.dirty_100_of_1000_*`: a device holding 1,000 synced records edits 100 of them (one
+//!   field each) and syncs: round trips, bytes on the wire (requests and responses, headers
+//!   included, counted by a pass-through proxy), wall time.
+//! - `sync.bootstrap_10k_ms`: a new device logs in and pulls a project of 10,000 records.
+//! - `sync.server_rps_*`, `sync.server_p50_ms_*`, `sync.server_p99_ms_*`: 50 simulated devices
+//!   (threads) each push a one-field change to their own record and pull the feed, as fast as
+//!   they can, for a few seconds: requests per second and latency. On SQLite, and on
+//!   PostgreSQL when `--postgres URL` (or `$OFFGRID_TEST_POSTGRES`) is given.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, ensure};
+use automerge::transaction::Transactable;
+use offgrid_core::sync::http::Transport;
+use offgrid_core::sync::protocol::{Bytes, PushRecord, SyncRequest, SyncResponse};
+use offgrid_core::sync::{self, RetryPolicy, SyncOptions};
+use offgrid_core::{RecordId, RecordKind, Role, Store};
+use offgrid_server::flaky::Proxy;
+use offgrid_server::{App, Config, RunningServer, accounts};
+use serde_json::json;
+
+use super::{emit, ms, percentile_ms};
+
+const PASSWORD: &str = "bench-password";
+
+pub struct Options {
+    pub records: usize,
+    pub dirty: usize,
+    pub bootstrap: usize,
+    pub devices: usize,
+    pub seconds: f64,
+    pub postgres: Option<String>,
+}
+
+pub fn run(dir: Option<&Path>, o: &Options) -> Result<()> {
+    let tmp = match dir {
+        Some(d) => tempfile::tempdir_in(d)?,
+        None => tempfile::tempdir()?,
+    };
+    let (server, project) = start(tmp.path(), None)?;
+    dirty_and_bootstrap(tmp.path(), &server, &project, o)?;
+    drop(server);
+    throughput(tmp.path(), None, o, "sqlite")?;
+    if let Some(url) = &o.postgres {
+        throughput(tmp.path(), Some(url.clone()), o, "postgres")?;
+    } else {
+        tracing::warn!("no --postgres URL: skipping the PostgreSQL figures");
+    }
+    Ok(())
+}
+
+/// A server with a fresh project and user (unique names, so a shared PostgreSQL is fine).
+fn start(dir: &Path, postgres: Option<String>) -> Result<(RunningServer, String)> {
+    let suffix = format!("{:08x}", rand::random::<u32>());
+    let mut config = Config::new(dir.join(format!("server-{suffix}")));
+    config.postgres = postgres;
+    let app = App::open(config)?;
+    let project = format!("bench-{suffix}");
+    let b = app.backend.as_ref();
+    accounts::add_project(b, &project, "bench")?;
+    accounts::add_user(b, &project, "bench", PASSWORD)?;
+    accounts::set_member(b, &project, &project, Some(Role::Inspector))?;
+    let server = RunningServer::start(app, "127.0.0.1:0".parse()?, 2)?;
+    Ok((server, project))
+}
+
+fn device(dir: &Path, name: &str, server_url: &str, project: &str) -> Result<Store> {
+    let store = Store::open(dir.join(format!("{name}.db")))?;
+    sync::login(&store, server_url, project, PASSWORD, name)?;
+    Ok(store)
+}
+
+fn create(store: &Store, project: &str, n: usize) -> Result<Vec<RecordId>> {
+    store
+        .write(|w| {
+            (0..n)
+                .map(|i| {
+                    w.create(
+                        RecordKind::Hazard,
+                        &json!({"project": project, "title": format!("隐患 {i} / hazard {i}"),
+                            "status": "raised", "site": "B1", "location": format!("point {i}")}),
+                    )
+                })
+                .collect()
+        })
+        .map_err(Into::into)
+}
+
+fn quiet_sync(store: &Store) -> Result<sync::SyncReport> {
+    let r = sync::sync(
+        store,
+        &SyncOptions::default(),
+        &mut |_| {},
+        Arc::new(AtomicBool::new(false)),
+    )?;
+    ensure!(r.complete, "sync incomplete: {r:?}");
+    Ok(r)
+}
+
+fn dirty_and_bootstrap(
+    dir: &Path,
+    server: &RunningServer,
+    project: &str,
+    o: &Options,
+) -> Result<()> {
+    // A pass-through proxy (no faults) counts the bytes on the wire.
+    let proxy = Proxy::start(server.addr, 1, 0)?;
+    let a = device(dir, "a", &proxy.url(), project)?;
+    let ids = create(&a, project, o.records)?;
+    quiet_sync(&a)?;
+    for id in ids
+        .iter()
+        .step_by((o.records / o.dirty.max(1)).max(1))
+        .take(o.dirty)
+    {
+        a.update(id, "edit", |e| e.set("/title", "已整改 / rectified"))?;
+    }
+    ensure!(
+        a.dirty_count()? as usize == o.dirty.min(o.records),
+        "dirty count"
+    );
+    let (up0, down0) = (
+        proxy.counts.bytes_up.load(Ordering::Relaxed),
+        proxy.counts.bytes_down.load(Ordering::Relaxed),
+    );
+    let start = Instant::now();
+    let report = quiet_sync(&a)?;
+    let elapsed = start.elapsed();
+    let up = proxy.counts.bytes_up.load(Ordering::Relaxed) - up0;
+    let down = proxy.counts.bytes_down.load(Ordering::Relaxed) - down0;
+    let wire = up + down;
+    emit("sync.round_trips", report.progress.round_trips, "requests")?;
+    emit("sync.dirty_bytes_up", up, "bytes")?;
+    emit("sync.dirty_bytes_down", down, "bytes")?;
+    emit(
+        &format!("sync.dirty_{}_of_{}_bytes", o.dirty, o.records),
+        wire,
+        "bytes",
+    )?;
+    emit(
+        &format!("sync.dirty_{}_of_{}_ms", o.dirty, o.records),
+        ms(elapsed),
+        "ms",
+    )?;
+
+    // A project of `bootstrap` records, pulled by a new device.
+    if o.bootstrap > o.records {
+        create(&a, project, o.bootstrap - o.records)?;
+        quiet_sync(&a)?;
+    }
+    let b = Store::open(dir.join("b.db"))?;
+    sync::login(&b, &server.url(), project, PASSWORD, "b")?;
+    let start = Instant::now();
+    let report = quiet_sync(&b)?;
+    let elapsed = start.elapsed();
+    ensure!(
+        b.dirty_count()? == 0 && b.all_record_ids()?.len() >= o.bootstrap,
+        "the new device holds {} records",
+        b.all_record_ids()?.len()
+    );
+    emit(
+        &format!("sync.bootstrap_{}k_ms", o.bootstrap / 1000),
+        ms(elapsed),
+        "ms",
+    )?;
+    emit(
+        "sync.bootstrap_round_trips",
+        report.progress.round_trips,
+        "requests",
+    )?;
+    emit(
+        "sync.bootstrap_bytes_down",
+        report.progress.bytes_down,
+        "bytes",
+    )?;
+    Ok(())
+}
+
+/// `devices` threads, each pushing one change to its own record and pulling, in a loop.
+fn throughput(dir: &Path, postgres: Option<String>, o: &Options, label: &str) -> Result<()> {
+    let (server, project) = start(dir, postgres)?;
+    let token = {
+        let s = Store::open(dir.join(format!("token-{label}.db")))?;
+        sync::login(&s, &server.url(), &project, PASSWORD, "bench")?;
+        s.sync_account()?.context("account")?.token
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let samples = Arc::new(Mutex::new(Vec::<Duration>::new()));
+    let errors = Arc::new(Mutex::new(0u64));
+    let url = server.url();
+    let mut threads = Vec::new();
+    for d in 0..o.devices {
+        let (stop, samples, errors) = (stop.clone(), samples.clone(), errors.clone());
+        let (url, token, project) = (url.clone(), token.clone(), project.clone());
+        threads.push(std::thread::spawn(move || -> Result<()> {
+            let mut t = Transport::new(
+                &url,
+                Some(token),
+                RetryPolicy {
+                    attempts: 1,
+                    ..Default::default()
+                },
+                Arc::new(AtomicBool::new(false)),
+            )?;
+            let mut doc = automerge::AutoCommit::new();
+            let id = format!("{project}-dev{d}");
+            let mut cursors = BTreeMap::new();
+            let mut heads = Vec::new();
+            let mut local = Vec::new();
+            let mut i = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                doc.put(automerge::ROOT, "value", i)?;
+                doc.commit();
+                i += 1;
+                let changes: Vec<Bytes> = changes_since(&mut doc, &heads);
+                heads = doc.get_heads();
+                let req = SyncRequest {
+                    device: format!("bench-{d}"),
+                    cursors: cursors.clone(),
+                    push: vec![PushRecord {
+                        id: id.clone(),
+                        project: project.clone(),
+                        kind: "hazard".into(),
+                        changes,
+                        heads: heads.iter().map(|h| h.to_string()).collect(),
+                        photos: vec![],
+                    }],
+                    max_bytes: None,
+                };
+                let start = Instant::now();
+                match t.post_json::<_, SyncResponse>("/v1/sync", &req) {
+                    Ok(r) => {
+                        local.push(start.elapsed());
+                        cursors = r.cursors;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "bench request failed");
+                        *errors.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+                    }
+                }
+            }
+            samples
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(local);
+            Ok(())
+        }));
+    }
+    let start = Instant::now();
+    std::thread::sleep(Duration::from_secs_f64(o.seconds));
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        t.join()
+            .map_err(|_| anyhow::anyhow!("a simulated device panicked"))??;
+    }
+    let elapsed = start.elapsed();
+    let samples = samples.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let errors = *errors.lock().unwrap_or_else(|e| e.into_inner());
+    emit(
+        &format!("sync.server_rps_{label}"),
+        samples.len() as f64 / elapsed.as_secs_f64(),
+        "req/s",
+    )?;
+    emit(
+        &format!("sync.server_p50_ms_{label}"),
+        percentile_ms(&samples, 50.0),
+        "ms",
+    )?;
+    emit(
+        &format!("sync.server_p99_ms_{label}"),
+        percentile_ms(&samples, 99.0),
+        "ms",
+    )?;
+    emit(&format!("sync.server_errors_{label}"), errors, "requests")?;
+    emit(
+        &format!("sync.server_devices_{label}"),
+        o.devices,
+        "threads",
+    )?;
+    Ok(())
+}
+
+/// The changes made since `heads`, each encoded on its own.
+fn changes_since(doc: &mut automerge::AutoCommit, heads: &[automerge::ChangeHash]) -> Vec<Bytes> {
+    doc.get_changes(heads)
+        .into_iter()
+        .map(|c| Bytes(c.raw_bytes().to_vec()))
+        .collect()
+}
