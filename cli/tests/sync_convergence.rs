@@ -163,7 +163,6 @@ fn new_hazard(title: &str) -> NewHazard {
         grade: None,
         major: false,
         photos: Vec::new(),
-        ..Default::default()
     }
 }
 

@@ -526,3 +526,98 @@ fn out_of_order_changes_wait_for_their_dependencies() {
     let got: usize = bob_view.pull.iter().map(|p| p.changes.len()).sum();
     assert_eq!(got, 3);
 }
+
+/// Every field the protocol serialises is documented in docs/openapi.yaml.
+#[test]
+fn openapi_documents_every_protocol_field() {
+    use offgrid_core::sync::protocol::*;
+    let spec =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.yaml"))
+            .unwrap();
+    let pulled = Pulled {
+        project: "p".into(),
+        id: "r".into(),
+        kind: "hazard".into(),
+        changes: vec![Bytes(vec![1])],
+        snapshot: Some(Bytes(vec![2])),
+        received_ms: vec![1],
+    };
+    let values = [
+        serde_json::to_value(push("r", "p", vec![Bytes(vec![1])], vec!["a".into()])).unwrap(),
+        serde_json::to_value(SyncResponse {
+            acked: vec![Acked {
+                id: "r".into(),
+                heads: vec![],
+            }],
+            missing: vec![MissingDeps {
+                id: "r".into(),
+                deps: vec![],
+            }],
+            rejected: vec![Rejected {
+                id: "r".into(),
+                code: "c".into(),
+                reason: "x".into(),
+            }],
+            pull: vec![pulled],
+            need_blobs: vec![NeedBlob {
+                sha256: "s".into(),
+                project: "p".into(),
+            }],
+            ..Default::default()
+        })
+        .unwrap(),
+        serde_json::to_value(LoginRequest {
+            user: "u".into(),
+            password: "p".into(),
+            device: "d".into(),
+        })
+        .unwrap(),
+        serde_json::to_value(LoginResponse {
+            token: "t".into(),
+            token_id: "i".into(),
+            account: Account {
+                id: "u".into(),
+                name: "n".into(),
+                roles: vec![offgrid_core::ProjectRole {
+                    project: "p".into(),
+                    role: offgrid_core::Role::Viewer,
+                }],
+            },
+        })
+        .unwrap(),
+        serde_json::to_value(ReconcileRequest {
+            records: vec![RecordHeads {
+                id: "r".into(),
+                heads: vec![],
+            }],
+        })
+        .unwrap(),
+        serde_json::to_value(ReconcileResponse::default()).unwrap(),
+        serde_json::to_value(ErrorBody {
+            error: "e".into(),
+            message: "m".into(),
+        })
+        .unwrap(),
+    ];
+    fn keys(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    out.insert(k.clone());
+                    keys(v, out);
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|v| keys(v, out)),
+            _ => {}
+        }
+    }
+    let mut all = std::collections::BTreeSet::new();
+    values.iter().for_each(|v| keys(v, &mut all));
+    assert!(all.len() > 30, "{all:?}");
+    for k in all {
+        assert!(
+            spec.contains(&format!("{k}:")),
+            "field {k} is not in docs/openapi.yaml"
+        );
+    }
+}
