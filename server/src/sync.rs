@@ -140,7 +140,9 @@ fn parse_record(rec: &offgrid_core::sync::protocol::PushRecord) -> Result<Vec<Pa
                 ),
             ));
         }
-        let change = automerge::Change::from_bytes(bytes.clone())
+        // Hostile bytes must not take the server down: a panic in the parser is a refusal.
+        let change = std::panic::catch_unwind(|| automerge::Change::from_bytes(bytes.clone()))
+            .map_err(|_| reject("bad_change", format!("change {i} does not parse")))?
             .map_err(|e| reject("bad_change", format!("change {i} does not parse: {e}")))?;
         out.push(Parsed {
             hash: change.hash().to_string(),
@@ -427,31 +429,28 @@ fn pull(
                     let done = rows.len() < RECORD_PAGE;
                     for r in rows {
                         let changes = tx.applied_changes(&r.id)?;
-                        let p = if changes.len() > SNAPSHOT_AFTER_CHANGES {
-                            let mut all = Vec::new();
-                            for (c, _) in &changes {
-                                all.extend_from_slice(c);
-                            }
-                            let doc = automerge::Automerge::load(&all).map_err(|e| {
-                                Error::Internal(format!("record {} does not load: {e}", r.id))
-                            })?;
-                            Pulled {
+                        let snapshot = if changes.len() > SNAPSHOT_AFTER_CHANGES {
+                            snapshot(&r.id, &changes)
+                        } else {
+                            None
+                        };
+                        let p = match snapshot {
+                            Some(s) => Pulled {
                                 project: project.clone(),
                                 id: r.id.clone(),
                                 kind: r.kind.clone(),
                                 changes: Vec::new(),
-                                snapshot: Some(Bytes(doc.save())),
+                                snapshot: Some(Bytes(s)),
                                 received_ms: Vec::new(),
-                            }
-                        } else {
-                            Pulled {
+                            },
+                            None => Pulled {
                                 project: project.clone(),
                                 id: r.id.clone(),
                                 kind: r.kind.clone(),
                                 received_ms: changes.iter().map(|c| c.1).collect(),
                                 changes: changes.into_iter().map(|c| Bytes(c.0)).collect(),
                                 snapshot: None,
-                            }
+                            },
                         };
                         used += pulled_bytes(&p);
                         out.push(p);
@@ -515,6 +514,27 @@ fn pull(
         next.insert(project.clone(), cursor.render());
     }
     Ok((out, next, more))
+}
+
+/// The record as one saved document, or `None` (then its changes are sent) if its changes do
+/// not load: one bad record must not stop a project's bootstrap.
+fn snapshot(id: &str, changes: &[(Vec<u8>, i64)]) -> Option<Vec<u8>> {
+    let mut all = Vec::new();
+    for (c, _) in changes {
+        all.extend_from_slice(c);
+    }
+    let loaded = std::panic::catch_unwind(|| automerge::Automerge::load(&all).map(|d| d.save()));
+    match loaded {
+        Ok(Ok(bytes)) => Some(bytes),
+        Ok(Err(e)) => {
+            tracing::warn!(record = %id, error = %e, "record does not load; sending its changes");
+            None
+        }
+        Err(_) => {
+            tracing::warn!(record = %id, "loading the record panicked; sending its changes");
+            None
+        }
+    }
 }
 
 fn pulled_bytes(p: &Pulled) -> u64 {

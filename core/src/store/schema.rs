@@ -135,6 +135,13 @@ pub const MIGRATIONS: &[&str] = &[
         received_ms INTEGER NOT NULL,
         PRIMARY KEY (doc_id, hash)
     );
+    -- Photos the server asked for, per project, until uploaded and verified: an upload cut
+    -- off after its record was acknowledged is resumed by the next sync.
+    CREATE TABLE sync_uploads (
+        sha256  TEXT NOT NULL,
+        project TEXT NOT NULL,
+        PRIMARY KEY (sha256, project)
+    );
     "#,
 ];
 

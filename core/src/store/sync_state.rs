@@ -237,6 +237,13 @@ pub(crate) fn set_cursor(tx: &Transaction<'_>, project: &str, cursor: &str) -> R
     Ok(())
 }
 
+/// Remembers a photo the server asked for (see `sync_uploads`).
+pub(crate) fn add_upload(tx: &Transaction<'_>, sha256: &str, project: &str) -> Result<()> {
+    tx.prepare_cached("INSERT OR IGNORE INTO sync_uploads (sha256, project) VALUES (?1, ?2)")?
+        .execute([sha256, project])?;
+    Ok(())
+}
+
 pub(crate) fn add_receipt(tx: &Transaction<'_>, id: &RecordId, hash: &str, ms: i64) -> Result<()> {
     tx.prepare_cached(
         "INSERT OR IGNORE INTO sync_receipts (doc_id, hash, received_ms) VALUES (?1, ?2, ?3)",
@@ -273,6 +280,24 @@ impl super::Writer<'_> {
 }
 
 impl Store {
+    /// Photos the server asked for and has not yet verified: (sha256, project).
+    pub fn pending_uploads(&self) -> Result<Vec<(String, String)>> {
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st =
+            conn.prepare_cached("SELECT sha256, project FROM sync_uploads ORDER BY rowid")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The server verified the photo for the project.
+    pub fn upload_done(&self, sha256: &str, project: &str) -> Result<()> {
+        self.lock().conn.execute(
+            "DELETE FROM sync_uploads WHERE sha256 = ?1 AND project = ?2",
+            [sha256, project],
+        )?;
+        Ok(())
+    }
+
     /// Every record id on the device (for reconciliation).
     pub fn all_record_ids(&self) -> Result<Vec<RecordId>> {
         let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());

@@ -231,7 +231,6 @@ fn sync_inner(
     let mut excluded: HashSet<RecordId> = HashSet::new();
     let mut pulled_ids: BTreeSet<RecordId> = BTreeSet::new();
     let mut declared: BTreeSet<String> = BTreeSet::new();
-    let mut needed: Vec<super::protocol::NeedBlob> = Vec::new();
     report.progress.phase = "push_pull".into();
 
     for round in 0..options.max_rounds {
@@ -268,11 +267,6 @@ fn sync_inner(
         report.progress.records_up += resp.acked.len() as u64;
         report.progress.records_down += resp.pull.len() as u64;
         pulled_ids.extend(resp.pull.iter().map(|p| RecordId(p.id.clone())));
-        for n in resp.need_blobs {
-            if !needed.contains(&n) {
-                needed.push(n);
-            }
-        }
         report.progress.bytes_up = t.bytes_up;
         report.progress.bytes_down = t.bytes_down;
         progress(&report.progress);
@@ -288,8 +282,14 @@ fn sync_inner(
         }
     }
 
-    // Photos: upload what the server lacks, mark what it has.
+    // Photos: upload what the server asked for (this sync or an earlier one cut off), mark
+    // what it has.
     report.progress.phase = "photos_up".into();
+    let needed: Vec<super::protocol::NeedBlob> = store
+        .pending_uploads()?
+        .into_iter()
+        .map(|(sha256, project)| super::protocol::NeedBlob { sha256, project })
+        .collect();
     let needed_set: BTreeSet<&str> = needed.iter().map(|n| n.sha256.as_str()).collect();
     for sha in &declared {
         if !needed_set.contains(sha.as_str())
@@ -302,6 +302,7 @@ fn sync_inner(
         t.check_cancel()?;
         if photos::upload(&mut t, store, need)? {
             report.progress.photos_up += 1;
+            store.upload_done(&need.sha256, &need.project)?;
         }
         report.progress.bytes_up = t.bytes_up;
         progress(&report.progress);
@@ -451,6 +452,9 @@ fn apply_response(store: &Store, request: &SyncRequest, resp: &SyncResponse) -> 
         }
         for (project, cursor) in &resp.cursors {
             sync_state::set_cursor(w.transaction(), project, cursor)?;
+        }
+        for n in &resp.need_blobs {
+            sync_state::add_upload(w.transaction(), &n.sha256, &n.project)?;
         }
         Ok(())
     })

@@ -35,7 +35,9 @@ pub fn upload(t: &mut Transport, store: &Store, need: &NeedBlob) -> Result<bool>
     mark(store, &need.sha256, PhotoState::Uploading);
     let total = data.len() as u64;
     let mut conflicts = 0;
-    loop {
+    // Every chunk moves the offset on; a server that does not is given up on.
+    let max_requests = 3 * (data.len() / CHUNK + 2);
+    for _ in 0..max_requests {
         t.check_cancel()?;
         let end = (offset as usize + CHUNK).min(data.len());
         let range = format!("bytes {offset}-{}/{total}", end.max(1) - 1);
@@ -82,6 +84,10 @@ pub fn upload(t: &mut Transport, store: &Store, need: &NeedBlob) -> Result<bool>
             offset = 0;
         }
     }
+    Err(Error::Network(format!(
+        "upload of photo {} made no progress",
+        need.sha256
+    )))
 }
 
 fn mark(store: &Store, sha: &str, state: PhotoState) {

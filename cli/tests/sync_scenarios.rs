@@ -1,0 +1,193 @@
+//! Sync scenarios against a real server on loopback (in-process, SQLite): a photo upload cut
+//! off after its record was acknowledged is finished by the next sync; a server restored from
+//! an old backup is repaired by reconcile without wiping the device; a revoked token stops
+//! sync with a typed error while the device keeps working offline.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use offgrid_core::photo::sample::{self, Sample};
+use offgrid_core::photo::{CaptureContext, PhotoTarget};
+use offgrid_core::sync::{self, SyncOptions};
+use offgrid_core::{Error, RecordKind, Role, Store};
+use offgrid_server::{App, Config, RunningServer, accounts};
+use serde_json::json;
+
+const PW: &str = "correct horse";
+
+fn server(data: &Path, fresh: bool) -> RunningServer {
+    let app = App::open(Config::new(data)).unwrap();
+    if fresh {
+        let b = app.backend.as_ref();
+        accounts::add_project(b, "p1", "p1").unwrap();
+        for u in ["zhang", "li"] {
+            accounts::add_user(b, u, u, PW).unwrap();
+            accounts::set_member(b, "p1", u, Some(Role::Inspector)).unwrap();
+        }
+    }
+    RunningServer::start(app, "127.0.0.1:0".parse().unwrap(), 2).unwrap()
+}
+
+fn device(dir: &Path, name: &str, user: &str, url: &str) -> Store {
+    let s = Store::open(dir.join(format!("{name}.db"))).unwrap();
+    sync::login(&s, url, user, PW, name).unwrap();
+    s
+}
+
+fn sync_now(s: &Store) -> offgrid_core::Result<sync::SyncReport> {
+    sync::sync(
+        s,
+        &SyncOptions::default(),
+        &mut |_| {},
+        Arc::new(AtomicBool::new(false)),
+    )
+}
+
+fn hazard(s: &Store, title: &str) -> offgrid_core::RecordId {
+    s.create(
+        RecordKind::Hazard,
+        &json!({"project": "p1", "title": title, "status": "raised"}),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_cut_off_photo_upload_is_finished_by_the_next_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = server(&dir.path().join("server"), true);
+    let a = device(dir.path(), "a", "zhang", &srv.url());
+    let id = a
+        .raise_hazard(&offgrid_core::hazard::NewHazard {
+            project: "p1".into(),
+            site: "B1".into(),
+            location: "东墙".into(),
+            title: "渗水".into(),
+            description: "施工缝渗水".into(),
+            grade: None,
+            major: false,
+            photos: vec![],
+        })
+        .unwrap();
+    let photo = sample::jpeg(&Sample::default());
+    let meta = a
+        .add_photo(
+            &PhotoTarget::Hazard {
+                id: id.clone(),
+                rectification: false,
+            },
+            &photo,
+            &CaptureContext::default(),
+        )
+        .unwrap();
+
+    // Cancelled right after the push/pull round: the record is acknowledged, the photo not sent.
+    let cancel = Arc::new(AtomicBool::new(false));
+    let c = cancel.clone();
+    let r = sync::sync(
+        &a,
+        &SyncOptions::default(),
+        &mut |_| c.store(true, Ordering::Relaxed),
+        cancel,
+    );
+    assert!(matches!(r, Err(Error::Cancelled)), "{r:?}");
+    assert_eq!(a.dirty_count().unwrap(), 0, "the record was acknowledged");
+    let status = a.sync_status().unwrap();
+    assert_eq!(status.pending_photos, 1);
+    assert!(status.last_error.unwrap().contains("cancelled"));
+
+    let r = sync_now(&a).unwrap();
+    assert_eq!(r.progress.photos_up, 1);
+    assert!(r.complete, "{r:?}");
+    assert!(srv.app.blobs.len(&meta.sha256).unwrap().is_some());
+
+    // Another device gets the photo, byte for byte.
+    let b = device(dir.path(), "b", "li", &srv.url());
+    let r = sync_now(&b).unwrap();
+    assert_eq!(r.progress.photos_down, 1);
+    let got = std::fs::read(
+        b.photo_path(&meta.sha256, offgrid_core::store::PhotoFile::Original)
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(got, photo);
+}
+
+#[test]
+fn reconcile_repairs_a_server_restored_from_an_old_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("server");
+    let srv = server(&data, true);
+    let url = srv.url();
+    let a = device(dir.path(), "a", "zhang", &url);
+    let early = hazard(&a, "早");
+    assert!(sync_now(&a).unwrap().complete);
+
+    // The backup is taken here (server stopped for a consistent copy).
+    let addr = srv.addr;
+    srv.stop();
+    let backup = dir.path().join("backup");
+    copy_dir(&data, &backup);
+    let srv = RunningServer::start(App::open(Config::new(&data)).unwrap(), addr, 2).unwrap();
+    let late = hazard(&a, "晚");
+    a.update(&early, "edit", |e| e.set("/title", "早（改）"))
+        .unwrap();
+    assert!(sync_now(&a).unwrap().complete);
+
+    // Disaster: the server comes back from the backup, without `late` and the edit.
+    srv.stop();
+    std::fs::remove_dir_all(&data).unwrap();
+    copy_dir(&backup, &data);
+    let srv = RunningServer::start(App::open(Config::new(&data)).unwrap(), addr, 2).unwrap();
+    assert!(srv.app.backend.name() == "sqlite");
+
+    let r = sync::reconcile(&a, Arc::new(AtomicBool::new(false))).unwrap();
+    assert!(
+        r.server_lacks.contains(&early.0) && r.server_lacks.contains(&late.0),
+        "{r:?}"
+    );
+    let report = sync_now(&a).unwrap();
+    assert!(report.complete, "{report:?}");
+
+    // A new device bootstraps everything from the repaired server.
+    let b = device(dir.path(), "b", "li", &url);
+    assert!(sync_now(&b).unwrap().complete);
+    for id in [&early, &late] {
+        assert_eq!(b.get(id).unwrap(), a.get(id).unwrap());
+    }
+    assert_eq!(b.get(&early).unwrap()["title"], "早（改）");
+    drop(srv);
+}
+
+#[test]
+fn a_revoked_token_stops_sync_but_not_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = server(&dir.path().join("server"), true);
+    let a = device(dir.path(), "a", "zhang", &srv.url());
+    assert!(sync_now(&a).unwrap().complete);
+    accounts::revoke(srv.app.backend.as_ref(), "zhang", None).unwrap();
+    let id = hazard(&a, "离线 / offline");
+    let r = sync_now(&a);
+    assert!(matches!(r, Err(Error::Unauthorized(_))), "{r:?}");
+    let status = a.sync_status().unwrap();
+    assert_eq!(status.pending_records, 1);
+    assert!(status.last_error.unwrap().contains("unauthorized"));
+    // Logging in again resumes where it stopped.
+    sync::login(&a, &srv.url(), "zhang", PW, "a").unwrap();
+    assert!(sync_now(&a).unwrap().complete);
+    assert_eq!(a.get(&id).unwrap()["title"], "离线 / offline");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
