@@ -191,3 +191,21 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn a_record_without_a_project_is_reported_not_silently_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = server(&dir.path().join("server"), true);
+    let a = device(dir.path(), "a", "zhang", &srv.url());
+    let orphan = a
+        .create(RecordKind::Patrol, &json!({"title": "巡查"}))
+        .unwrap();
+    let r = sync_now(&a).unwrap();
+    assert!(!r.complete);
+    assert_eq!(r.rejected.len(), 1, "{r:?}");
+    assert_eq!(
+        (r.rejected[0].id.as_str(), r.rejected[0].code.as_str()),
+        (orphan.as_str(), "no_project")
+    );
+    assert_eq!(r.pending_records, 1);
+}

@@ -6,7 +6,6 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use base64::Engine;
 use offgrid_core::access::{ProjectRole, Role};
 use offgrid_core::sync::protocol::{Account, LoginResponse, is_valid_id};
-use sha2::{Digest, Sha256};
 
 use crate::backend::{Backend, TokenRow, UserRow, transact};
 use crate::error::{Error, Result};
@@ -64,11 +63,7 @@ fn verify_password(password: &str, phc: &str) -> bool {
 }
 
 pub fn token_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    offgrid_core::photo::sha256_hex(token.as_bytes())
 }
 
 fn check_id(what: &str, id: &str) -> Result<()> {

@@ -112,12 +112,7 @@ impl BlobStore for FsBlobStore {
             }
             hasher.update(&buf[..n]);
         }
-        let got: String = hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        if got != sha {
+        if offgrid_core::doc::json::hex(&hasher.finalize()) != sha {
             fs::remove_file(&partial)?;
             return Ok(false);
         }
@@ -151,10 +146,7 @@ mod tests {
     use super::*;
 
     fn sha(data: &[u8]) -> String {
-        Sha256::digest(data)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        offgrid_core::photo::sha256_hex(data)
     }
 
     #[test]

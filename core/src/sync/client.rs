@@ -79,6 +79,7 @@ pub struct SyncRejection {
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncReport {
     pub progress: SyncProgress,
+    /// Records the server refused, and records that cannot be synced (`no_project`).
     pub rejected: Vec<SyncRejection>,
     /// Records still unacknowledged (rejected ones, or pushed with missing dependencies).
     pub pending_records: u64,
@@ -228,14 +229,17 @@ fn sync_inner(
     )?;
     let device = store.actor_id();
     let mut report = SyncReport::default();
+    // Refused records, and records still missing dependencies after their whole history was
+    // sent once: not pushed again in this sync.
     let mut excluded: HashSet<RecordId> = HashSet::new();
+    let mut resent: HashSet<RecordId> = HashSet::new();
     let mut pulled_ids: BTreeSet<RecordId> = BTreeSet::new();
     let mut declared: BTreeSet<String> = BTreeSet::new();
     report.progress.phase = "push_pull".into();
 
-    for round in 0..options.max_rounds {
+    for _ in 0..options.max_rounds {
         t.check_cancel()?;
-        let (push, more_dirty) = build_push(store, options, &excluded)?;
+        let (push, more_dirty) = build_push(store, options, &mut excluded, &mut report.rejected)?;
         let request = SyncRequest {
             device: device.clone(),
             cursors: store.sync_cursors()?,
@@ -257,12 +261,16 @@ fn sync_inner(
                 reason: r.reason.clone(),
             });
         }
+        // The server lacks history we thought it had: its acked heads were forgotten when the
+        // response was applied, so the next round sends the whole record, once.
+        let mut resend = false;
         for m in &resp.missing {
-            // The server lost history we thought it had: the next round sends it all, once.
-            if round > 0 && excluded.contains(&RecordId(m.id.clone())) {
-                continue;
+            let id = RecordId(m.id.clone());
+            if resent.insert(id.clone()) {
+                resend = true;
+            } else {
+                excluded.insert(id);
             }
-            excluded.insert(RecordId(m.id.clone()));
         }
         report.progress.records_up += resp.acked.len() as u64;
         report.progress.records_down += resp.pull.len() as u64;
@@ -270,15 +278,8 @@ fn sync_inner(
         report.progress.bytes_up = t.bytes_up;
         report.progress.bytes_down = t.bytes_down;
         progress(&report.progress);
-        let retry_missing = !resp.missing.is_empty() && round == 0;
-        if !resp.more && !more_dirty && !retry_missing {
+        if !resp.more && !more_dirty && !resend {
             break;
-        }
-        if retry_missing {
-            // Resend whole histories of the records the server lacks dependencies for.
-            for m in &resp.missing {
-                excluded.remove(&RecordId(m.id.clone()));
-            }
         }
     }
 
@@ -352,10 +353,13 @@ fn photo_refs(store: &Store, id: &RecordId) -> Result<Vec<String>> {
 }
 
 /// The next batch of dirty records with their unacknowledged changes. `true` if more remain.
+/// Records that cannot be pushed at all (no project) are reported in `unsyncable` once and
+/// added to `excluded`.
 fn build_push(
     store: &Store,
     options: &SyncOptions,
-    excluded: &HashSet<RecordId>,
+    excluded: &mut HashSet<RecordId>,
+    unsyncable: &mut Vec<SyncRejection>,
 ) -> Result<(Vec<PushRecord>, bool)> {
     let mut out = Vec::new();
     let mut bytes = 0usize;
@@ -373,7 +377,13 @@ fn build_push(
             (Some(p), _) => p.clone(),
             (None, "project") => d.id.0.clone(),
             _ => {
-                tracing::debug!(record = %d.id, "record without a project is not synced");
+                tracing::warn!(record = %d.id, "record without a project is not synced");
+                unsyncable.push(SyncRejection {
+                    id: d.id.0.clone(),
+                    code: "no_project".into(),
+                    reason: "the record names no project, so no server project can hold it".into(),
+                });
+                excluded.insert(d.id.clone());
                 continue;
             }
         };
@@ -397,7 +407,6 @@ fn build_push(
 /// Applies one response in one transaction: pulled changes (with their projections), the
 /// acknowledged heads, the receipts and the cursors.
 fn apply_response(store: &Store, request: &SyncRequest, resp: &SyncResponse) -> Result<()> {
-    let mut bad_pulls = Vec::new();
     store.write(|w| {
         for a in &resp.acked {
             if let Some(p) = request.push.iter().find(|p| p.id == a.id) {
@@ -446,7 +455,6 @@ fn apply_response(store: &Store, request: &SyncRequest, resp: &SyncResponse) -> 
                 Err(e) => {
                     // One bad record must not stop the rest of the sync.
                     tracing::warn!(record = %id, error = %e, "pulled changes refused");
-                    bad_pulls.push(id);
                 }
             }
         }

@@ -264,9 +264,18 @@ impl Transport {
     }
 }
 
+/// What went wrong, without the URL: the kind, then the causes.
 fn describe(e: &reqwest::Error) -> String {
-    // The URL is the server's, not personal data; keep it out anyway for brevity.
-    let mut s = e.without_url_ref().to_string();
+    let mut s = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else if e.is_body() || e.is_decode() {
+        "body interrupted"
+    } else {
+        "request failed"
+    }
+    .to_owned();
     let mut src = std::error::Error::source(e);
     while let Some(inner) = src {
         s.push_str(": ");
@@ -274,24 +283,6 @@ fn describe(e: &reqwest::Error) -> String {
         src = inner.source();
     }
     s
-}
-
-trait WithoutUrl {
-    fn without_url_ref(&self) -> String;
-}
-
-impl WithoutUrl for reqwest::Error {
-    fn without_url_ref(&self) -> String {
-        if self.is_timeout() {
-            "timed out".into()
-        } else if self.is_connect() {
-            "cannot connect".into()
-        } else if self.is_body() || self.is_decode() {
-            "body interrupted".into()
-        } else {
-            "request failed".into()
-        }
-    }
 }
 
 /// A typed error from a 4xx response.

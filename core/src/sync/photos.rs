@@ -2,8 +2,6 @@
 //! interrupted upload stopped, `PUT` sends 1 MiB chunks with `Content-Range`), and downloads
 //! the photos of pulled records this device lacks, verifying their hash before storing them.
 
-use sha2::{Digest, Sha256};
-
 use super::http::Transport;
 use super::protocol::NeedBlob;
 use crate::error::{Error, Result};
@@ -100,11 +98,7 @@ fn mark(store: &Store, sha: &str, state: PhotoState) {
 /// it as already verified.
 pub fn download(t: &mut Transport, store: &Store, sha256: &str) -> Result<()> {
     let data = t.get_bytes(&format!("/v1/blobs/{sha256}"), 0)?;
-    let got: String = Sha256::digest(&data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    if got != sha256 {
+    if crate::photo::sha256_hex(&data) != sha256 {
         return Err(Error::Network(format!(
             "photo {sha256} arrived damaged (hash differs)"
         )));

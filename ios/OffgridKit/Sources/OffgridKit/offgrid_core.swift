@@ -3971,6 +3971,9 @@ public func FfiConverterTypeSyncRejection_lower(_ value: SyncRejection) -> RustB
  */
 public struct SyncReport: Equatable, Hashable {
     public var progress: SyncProgress
+    /**
+     * Records the server refused, and records that cannot be synced (`no_project`).
+     */
     public var rejected: [SyncRejection]
     /**
      * Records still unacknowledged (rejected ones, or pushed with missing dependencies).
@@ -3987,7 +3990,10 @@ public struct SyncReport: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(progress: SyncProgress, rejected: [SyncRejection], 
+    public init(progress: SyncProgress, 
+        /**
+         * Records the server refused, and records that cannot be synced (`no_project`).
+         */rejected: [SyncRejection], 
         /**
          * Records still unacknowledged (rejected ones, or pushed with missing dependencies).
          */pendingRecords: UInt64, 
