@@ -3,7 +3,7 @@
 //! the sync status (last success, last error). Reads use the reader connection; writes take
 //! the writer's `&Transaction`, so they commit with the data they describe.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{Store, schema};
 use crate::error::{Error, Result};
@@ -142,16 +142,10 @@ impl Store {
         )? as u64)
     }
 
+    /// What the server is known to hold of the record (empty: nothing).
     pub fn acked_heads(&self, id: &RecordId) -> Result<Vec<String>> {
         let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
-        let s: Option<String> = conn
-            .query_row(
-                "SELECT heads FROM sync_acked WHERE doc_id = ?1",
-                [id.as_str()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(heads_list(&s.unwrap_or_default()))
+        acked_in(&conn, id)
     }
 
     pub fn sync_cursors(&self) -> Result<std::collections::BTreeMap<String, String>> {
@@ -252,22 +246,21 @@ pub(crate) fn add_receipt(tx: &Transaction<'_>, id: &RecordId, hash: &str, ms: i
     Ok(())
 }
 
-pub(crate) fn persisted_heads(tx: &Transaction<'_>, id: &RecordId) -> Result<Vec<String>> {
-    let s: Option<String> = tx
-        .query_row("SELECT heads FROM docs WHERE id = ?1", [id.as_str()], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    Ok(heads_list(&s.unwrap_or_default()))
+/// The record's persisted heads (empty if it does not exist).
+pub(crate) fn persisted_heads(conn: &Connection, id: &RecordId) -> Result<Vec<String>> {
+    heads_column(conn, "SELECT heads FROM docs WHERE id = ?1", id)
 }
 
-pub(crate) fn acked_in(tx: &Transaction<'_>, id: &RecordId) -> Result<Vec<String>> {
-    let s: Option<String> = tx
-        .query_row(
-            "SELECT heads FROM sync_acked WHERE doc_id = ?1",
-            [id.as_str()],
-            |r| r.get(0),
-        )
+/// The record's acknowledged heads (empty if none).
+pub(crate) fn acked_in(conn: &Connection, id: &RecordId) -> Result<Vec<String>> {
+    heads_column(conn, "SELECT heads FROM sync_acked WHERE doc_id = ?1", id)
+}
+
+/// A comma-separated heads column of the row `sql` selects by id; empty when there is none.
+fn heads_column(conn: &Connection, sql: &str, id: &RecordId) -> Result<Vec<String>> {
+    let s: Option<String> = conn
+        .prepare_cached(sql)?
+        .query_row([id.as_str()], |r| r.get(0))
         .optional()?;
     Ok(heads_list(&s.unwrap_or_default()))
 }
