@@ -17,6 +17,9 @@ pub struct Ctx {
     pub db: PathBuf,
     pub json: bool,
     pub user: User,
+    /// Whether `user` was chosen (`--user`, `--user-name`, `--role` or their environment
+    /// variables). If not, a signed-in database writes as its account (see [`Ctx::writer`]).
+    pub user_given: bool,
     /// `--project`: the project of the user's role, of new inspections and hazards, and the
     /// register's filter.
     pub project: Option<String>,
@@ -52,10 +55,22 @@ impl Ctx {
         open(&self.db)
     }
 
+    /// Who writes to `store`: the user given on the command line or in the environment; else
+    /// the account the database is signed in as (`offgrid login`), with the roles the server
+    /// gave it, so its records sync under the right name; else the default "cli" admin.
+    pub fn writer(&self, store: &Store) -> Result<User> {
+        if !self.user_given
+            && let Some(account) = store.sync_account()?
+        {
+            return Ok(offgrid_core::sync::user_of(&account.account));
+        }
+        Ok(self.user.clone())
+    }
+
     /// The store at `--db`, which must already exist, with the current user set for writes.
     pub fn open_as_user(&self) -> Result<Store> {
         let store = self.open_existing()?;
-        store.set_user(self.user.clone());
+        store.set_user(self.writer(&store)?);
         Ok(store)
     }
 
@@ -66,7 +81,7 @@ impl Ctx {
         if !existed {
             eprintln!("created new database {}", self.db.display());
         }
-        store.set_user(self.user.clone());
+        store.set_user(self.writer(&store)?);
         Ok(store)
     }
 }
@@ -218,8 +233,7 @@ pub fn create(
 
 /// Sets one scalar field in one change.
 pub fn set(ctx: &Ctx, id: &str, pointer: &str, value: Json, message: Option<&str>) -> Result<()> {
-    let store = ctx.open_existing()?;
-    store.set_user(ctx.user.clone());
+    let store = ctx.open_as_user()?;
     let id = RecordId::from(id);
     let message = message.map_or_else(|| format!("set {pointer}"), str::to_owned);
     store

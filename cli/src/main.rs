@@ -40,7 +40,8 @@ struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
-    /// User id that writes are attributed to [default: $OFFGRID_USER, else "cli"].
+    /// User id that writes are attributed to [default: $OFFGRID_USER, else the account the
+    /// database is signed in as, else "cli"].
     #[arg(long, global = true, value_name = "ID")]
     user: Option<String>,
     /// Display name of that user [default: $OFFGRID_USER_NAME, else the id, else "CLI"].
@@ -151,7 +152,8 @@ enum Command {
     Admin(server::AdminArgs),
     /// Log in to a sync server once (online); the device then works offline.
     Login(sync::LoginArgs),
-    /// Sync --db with its server: push, pull, photos.
+    /// Sync --db with its server: push, pull, photos. Exits 1 while a record or a photo is
+    /// not on the server yet.
     Sync(sync::SyncArgs),
 }
 
@@ -293,15 +295,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
             .exit();
     }
+    let identity = user::Identity {
+        id: cli.user,
+        name: cli.user_name,
+        role: cli.role,
+        project: cli.project.clone(),
+    };
     let ctx = Ctx {
         db: cli.db,
         json: cli.json,
-        user: user::resolve(user::Identity {
-            id: cli.user,
-            name: cli.user_name,
-            role: cli.role,
-            project: cli.project.clone(),
-        })?,
+        user_given: identity.is_given(),
+        user: user::resolve(identity)?,
         project: cli.project,
     };
     match cli.command {
@@ -397,7 +401,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(a) => server::serve(a)?,
         Command::Admin(a) => server::admin(a, ctx.json)?,
         Command::Login(a) => sync::login(&ctx, a)?,
-        Command::Sync(a) => sync::run(&ctx, a)?,
+        Command::Sync(a) => {
+            if !sync::run(&ctx, a)? {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

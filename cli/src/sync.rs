@@ -63,7 +63,9 @@ pub struct SyncArgs {
     pub no_photos: bool,
 }
 
-pub fn run(ctx: &Ctx, a: SyncArgs) -> Result<()> {
+/// Runs `offgrid sync`. Returns whether everything is on the server: `false` (exit code 1)
+/// while a record or a photo is still pending, so a script never takes a partial sync for done.
+pub fn run(ctx: &Ctx, a: SyncArgs) -> Result<bool> {
     let store = open(&ctx.db)?;
     if a.status {
         let s = store.sync_status()?;
@@ -82,7 +84,7 @@ pub fn run(ctx: &Ctx, a: SyncArgs) -> Result<()> {
                 s.last_error.as_deref().unwrap_or("-"),
             );
         }
-        return Ok(());
+        return Ok(true);
     }
     if let Some(account) = store.sync_account()? {
         store.set_user(sync::user_of(&account.account));
@@ -141,5 +143,12 @@ pub fn run(ctx: &Ctx, a: SyncArgs) -> Result<()> {
             report.pending_photos
         );
     }
-    Ok(())
+    if !report.complete {
+        eprintln!(
+            "sync incomplete: {} record(s) and {} photo(s) not on the server yet \
+             (run `offgrid sync` again; `--status` shows what is pending)",
+            report.pending_records, report.pending_photos
+        );
+    }
+    Ok(report.complete)
 }

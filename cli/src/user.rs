@@ -2,6 +2,8 @@
 //! from `--user` / `--user-name`, else from `OFFGRID_USER` / `OFFGRID_USER_NAME`, else "cli".
 //! The user has one role, from `--role`, else `OFFGRID_ROLE`, else admin, on the project named by
 //! `--project` (else on every project, `"*"`): the core checks it on every domain action.
+//! When none of these is given and the database is signed in (`offgrid login`), the CLI writes
+//! as that account with the roles the server gave it (`Ctx::writer`).
 
 use anyhow::{Result, bail};
 use offgrid_core::{Role, User};
@@ -33,6 +35,18 @@ pub struct Identity {
     pub role: Option<Role>,
     /// The project the role applies to; `None`: every project.
     pub project: Option<String>,
+}
+
+impl Identity {
+    /// Whether any part of the identity was chosen, on the command line or in the environment.
+    pub fn is_given(&self) -> bool {
+        self.id.is_some()
+            || self.name.is_some()
+            || self.role.is_some()
+            || [USER_ENV, USER_NAME_ENV, ROLE_ENV]
+                .iter()
+                .any(|key| std::env::var(key).is_ok_and(|v| !v.trim().is_empty()))
+    }
 }
 
 /// The user for writes. Without a display name, a chosen id doubles as the name.

@@ -1,30 +1,13 @@
 //! End-to-end tests of the `offgrid` binary: each runs the built executable in a temporary
 //! directory and checks its exit code, stdout (mostly `--json`) and stderr.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value as Json;
-
-fn offgrid(dir: &Path, args: &[&str]) -> Output {
-    offgrid_env(dir, args, &[])
-}
-
-/// Runs the binary with only the given `OFFGRID_*` variables set.
-fn offgrid_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_offgrid"));
-    cmd.args(args)
-        .current_dir(dir)
-        .env_remove("OFFGRID_USER")
-        .env_remove("OFFGRID_USER_NAME")
-        .env_remove("OFFGRID_ROLE")
-        .env_remove("OFFGRID_LOG");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("the offgrid binary runs")
-}
+use support::{json, ok, run as offgrid, run_env as offgrid_env};
 
 /// Runs a command that must fail with exit code 1; returns its stderr.
 fn fails(dir: &Path, args: &[&str]) -> String {
@@ -38,23 +21,6 @@ fn fails(dir: &Path, args: &[&str]) -> String {
     let stderr = String::from_utf8(out.stderr).expect("stderr is UTF-8");
     assert!(stderr.starts_with("error: "), "{stderr}");
     stderr
-}
-
-/// Runs a command that must succeed; returns its stdout.
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = offgrid(dir, args);
-    assert!(
-        out.status.success(),
-        "offgrid {args:?} failed ({}):\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("stdout is UTF-8")
-}
-
-fn json(dir: &Path, args: &[&str]) -> Json {
-    let text = ok(dir, args);
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("offgrid {args:?}: {e}\n{text}"))
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Test support: a sync server in a child process (`offgrid serve`, so it can be SIGKILLed and
+//! Test support: running the binary, and a sync server in a child process (`offgrid serve`, so it can be SIGKILLed and
 //! restarted on the same port and data).
 
 #![allow(dead_code)]
@@ -6,10 +6,50 @@
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value as Json;
 
 pub fn offgrid() -> Command {
     Command::new(env!("CARGO_BIN_EXE_offgrid"))
+}
+
+/// Runs the binary in `dir` with no `OFFGRID_*` identity or log level from the environment.
+pub fn run(dir: &Path, args: &[&str]) -> Output {
+    run_env(dir, args, &[])
+}
+
+/// [`run`] with the given `OFFGRID_*` variables set.
+pub fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = offgrid();
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("OFFGRID_USER")
+        .env_remove("OFFGRID_USER_NAME")
+        .env_remove("OFFGRID_ROLE")
+        .env_remove("OFFGRID_LOG");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the offgrid binary runs")
+}
+
+/// Runs a command that must succeed; returns its stdout.
+pub fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = run(dir, args);
+    assert!(
+        out.status.success(),
+        "offgrid {args:?} failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("stdout is UTF-8")
+}
+
+/// Runs a command that must succeed and print JSON; returns it.
+pub fn json(dir: &Path, args: &[&str]) -> Json {
+    let text = ok(dir, args);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("offgrid {args:?}: {e}\n{text}"))
 }
 
 /// `offgrid admin` on the data folder; panics on failure.
