@@ -9,6 +9,25 @@ use std::path::Path;
 use serde_json::Value as Json;
 use support::{ServerProcess, json, ok, run};
 
+/// `offgrid --db DB login URL --as USER --password PASSWORD --device DB`.
+fn login(dir: &Path, db: &str, url: &str, user: &str, password: &str) -> std::process::Output {
+    run(
+        dir,
+        &[
+            "--db",
+            db,
+            "login",
+            url,
+            "--as",
+            user,
+            "--password",
+            password,
+            "--device",
+            db,
+        ],
+    )
+}
+
 fn raise(dir: &Path, db: &str, title: &str, extra: &[&str]) -> String {
     let mut args = vec![
         "--db",
@@ -46,40 +65,16 @@ fn a_signed_in_database_writes_as_its_account_and_syncs_it() {
     let url = server.url();
 
     // A wrong password is refused with a clear message, and nothing is saved.
-    let out = run(
-        dir,
-        &[
-            "--db",
-            "a.db",
-            "login",
-            &url,
-            "--as",
-            "zhang",
-            "--password",
-            "wrong",
-        ],
-    );
+    let out = login(dir, "a.db", &url, "zhang", "wrong");
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("login failed"), "{stderr}");
     let status = json(dir, &["--db", "a.db", "--json", "sync", "--status"]);
     assert_eq!(status["user_id"], Json::Null, "{status}");
 
-    let who = ok(
-        dir,
-        &[
-            "--db",
-            "a.db",
-            "login",
-            &url,
-            "--as",
-            "zhang",
-            "--password",
-            "correct horse",
-            "--device",
-            "a",
-        ],
-    );
+    let out = login(dir, "a.db", &url, "zhang", "correct horse");
+    assert!(out.status.success(), "{out:?}");
+    let who = String::from_utf8_lossy(&out.stdout);
     assert!(
         who.contains("logged in as zhang (张工): inspector on p1"),
         "{who}"
@@ -111,21 +106,8 @@ fn a_signed_in_database_writes_as_its_account_and_syncs_it() {
     assert!(status["last_success_ms"].is_i64(), "{status}");
 
     // A second device signs in as another user and receives both records, authors intact.
-    ok(
-        dir,
-        &[
-            "--db",
-            "b.db",
-            "login",
-            &url,
-            "--as",
-            "li",
-            "--password",
-            "correct horse",
-            "--device",
-            "b",
-        ],
-    );
+    let out = login(dir, "b.db", &url, "li", "correct horse");
+    assert!(out.status.success(), "{out:?}");
     let report = json(dir, &["--db", "b.db", "--json", "sync"]);
     assert_eq!(report["complete"], true, "{report}");
     let rows = json(dir, &["--db", "b.db", "--json", "list"]);
