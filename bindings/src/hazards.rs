@@ -54,7 +54,8 @@ impl OffgridStore {
         Ok(self.store()?.order_rectification(&id, &order)?)
     }
 
-    /// 提交整改 with after-photos (SHA-256).
+    /// 提交整改 with after-photos (SHA-256), each attached first with `add_photo` /
+    /// `add_photo_file` and `PhotoTarget::Hazard { rectification: true }`.
     pub fn submit_rectification(
         &self,
         id: RecordId,

@@ -99,7 +99,8 @@ pub enum HazardCommand {
         /// Why, or what was done.
         #[arg(long)]
         note: String,
-        /// A photo of the result, by SHA-256. Repeatable; at least one.
+        /// A photo of the result, by SHA-256, attached first with `photo add FILE --hazard ID
+        /// --rectification`. Repeatable; at least one.
         #[arg(long = "photo", value_name = "SHA256", value_parser = values::parse_sha256)]
         photos: Vec<String>,
     },

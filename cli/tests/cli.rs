@@ -644,38 +644,38 @@ fn inspection_and_hazard_loop_with_roles() {
         "--measures",
         "注浆堵漏",
     ]);
-    let err = refused(&[
-        "--role",
-        "rectifier",
-        "--project",
-        "p2",
-        "--user",
-        "chen",
-        "hazard",
-        "rectify",
-        hazard,
-        "--note",
-        "done",
-        "--photo",
-        &sha,
-    ]);
+    // A rectifier on another project only.
+    let err = refused(&[&["--project", "p2"][..], &rectify_as_chen(hazard, &sha)].concat());
     assert!(
         err.contains("permission submit_rectification is missing on project p1"),
         "{err}"
     );
+    // The evidence must exist: the photo of the hazard as found is not proof of the fix.
+    let err = refused(&rectify_as_chen(hazard, &sha));
+    assert!(err.contains("not attached to this hazard"), "{err}");
+    // The "after" photo is attached first, then cited.
     run(&[
+        "photo",
+        "sample",
+        "after.jpg",
+        "--width",
+        "64",
+        "--height",
+        "48",
+    ]);
+    let after = run_json(&[
         "--role",
         "rectifier",
         "--user",
         "chen",
-        "hazard",
-        "rectify",
+        "photo",
+        "add",
+        "after.jpg",
+        "--hazard",
         hazard,
-        "--note",
-        "已注浆",
-        "--photo",
-        &sha,
+        "--rectification",
     ]);
+    run(&rectify_as_chen(hazard, after["sha256"].as_str().unwrap()));
     let err = refused(&[
         "--user",
         "chen",
@@ -938,4 +938,21 @@ fn photo_sample_derive_add_and_queue() {
     assert!(err.contains("JPEG or PNG"), "{err}");
     let queue = json(d, &["--db", "s.db", "--json", "photo", "queue"]);
     assert_eq!(queue.as_array().unwrap().len(), 1);
+}
+
+/// `hazard rectify HAZARD --note 已注浆 --photo PHOTO` as chen, the rectifier.
+fn rectify_as_chen<'a>(hazard: &'a str, photo: &'a str) -> [&'a str; 11] {
+    [
+        "--role",
+        "rectifier",
+        "--user",
+        "chen",
+        "hazard",
+        "rectify",
+        hazard,
+        "--note",
+        "已注浆",
+        "--photo",
+        photo,
+    ]
 }

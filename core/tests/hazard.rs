@@ -7,6 +7,8 @@ mod common;
 use common::open_as;
 use offgrid_core::hazard::events::{HazardEvent, HazardEventKind, fold, sort};
 use offgrid_core::hazard::{HazardStatus, NewHazard, RectificationOrder, RegisterQuery};
+use offgrid_core::photo::sample::{self, Sample};
+use offgrid_core::photo::{CaptureContext, PhotoTarget};
 use offgrid_core::{Error, ListSort, RecordId, RiskGrade, Role, Store, User};
 use proptest::prelude::*;
 
@@ -28,6 +30,22 @@ fn new(grade: Option<RiskGrade>, site: &str, description: &str) -> NewHazard {
         major: false,
         photos: vec![PHOTO.into()],
     }
+}
+
+/// Attaches an "after" photo to the hazard (as the rectifier) and submits the rectification
+/// citing it.
+fn rectify(store: &Store, id: &RecordId, note: &str) -> offgrid_core::Result<()> {
+    let bytes = sample::jpeg(&Sample {
+        width: 64,
+        height: 48,
+        ..Sample::default()
+    });
+    let target = PhotoTarget::Hazard {
+        id: id.clone(),
+        rectification: true,
+    };
+    let meta = store.add_photo(&target, &bytes, &CaptureContext::default())?;
+    store.submit_rectification(id, note, &[meta.sha256])
 }
 
 fn order(deadline_ms: i64) -> RectificationOrder {
@@ -86,10 +104,23 @@ fn the_closed_loop_with_a_return() {
         store.submit_rectification(&id, "done", &[]),
         Err(Error::InvalidArgument(_))
     ));
+    // The evidence must exist: a hash with no photo attached is refused, and so is a photo of
+    // the hazard as found (it shows the problem, not the fix). Nothing is recorded.
+    for cited in ["dd".repeat(32), PHOTO.to_owned()] {
+        let err = store
+            .submit_rectification(&id, "done", &[cited])
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidArgument(m) if m.contains("not attached")),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        store.hazard(&id).unwrap().state.status,
+        HazardStatus::Ordered
+    );
     clock.advance_ms(DAY);
-    store
-        .submit_rectification(&id, "已清淤，水泵修复", &[PHOTO.into()])
-        .unwrap();
+    rectify(&store, &id, "已清淤，水泵修复").unwrap();
     assert_eq!(
         store.hazard(&id).unwrap().state.status,
         HazardStatus::Submitted
@@ -116,9 +147,7 @@ fn the_closed_loop_with_a_return() {
         HazardStatus::Returned
     );
     as_user(&store, "chen", Role::Rectifier);
-    store
-        .submit_rectification(&id, "补做防水", &[PHOTO.into()])
-        .unwrap();
+    rectify(&store, &id, "补做防水").unwrap();
     as_user(&store, "zhang", Role::Inspector);
     store.reinspect(&id, true, None).unwrap();
     store.close_hazard(&id, Some("销号")).unwrap();
@@ -165,9 +194,7 @@ fn a_major_hazard_is_closed_only_by_a_supervisor_write_off() {
         .order_rectification(&id, &order(common::T0 + DAY))
         .unwrap();
     as_user(&store, "chen", Role::Rectifier);
-    store
-        .submit_rectification(&id, "更换门框", &[PHOTO.into()])
-        .unwrap();
+    rectify(&store, &id, "更换门框").unwrap();
     as_user(&store, "zhang", Role::Inspector);
     store.reinspect(&id, true, None).unwrap();
     let err = store.close_hazard(&id, None).unwrap_err();
@@ -242,8 +269,7 @@ fn two_devices_one_passes_one_returns() {
     a.order_rectification(&id, &order(common::T0 + DAY))
         .unwrap();
     as_user(&a, "chen", Role::Rectifier);
-    a.submit_rectification(&id, "done", &[PHOTO.into()])
-        .unwrap();
+    rectify(&a, &id, "done").unwrap();
     let sync = |from: &Store, to: &Store| {
         let heads = to.heads(&id).unwrap_or_default();
         for c in from.changes_since(&id, &heads).unwrap() {
@@ -322,9 +348,7 @@ fn overdue_and_the_register() {
     assert_eq!(reg.overdue, 2);
     // A submitted rectification is no longer overdue.
     as_user(&store, "chen", Role::Rectifier);
-    store
-        .submit_rectification(&yellow, "疏通", &[PHOTO.into()])
-        .unwrap();
+    rectify(&store, &yellow, "疏通").unwrap();
     let reg = store.register(&RegisterQuery::default()).unwrap();
     assert_eq!(reg.overdue, 1);
     assert_eq!(reg.rows.len(), 4);

@@ -133,7 +133,33 @@ pub fn found(item: &str) -> (&'static str, &'static str) {
     }
 }
 
-/// A photo's SHA-256: of some made-up bytes (the photo pipeline stores the real ones).
+/// An "after" photo of a rectification: a real (synthetic) JPEG, different for each `n`,
+/// attached to the hazard through the photo pipeline so the rectification's evidence exists
+/// and syncs. Returns its SHA-256.
+pub fn attach_after_photo(
+    store: &offgrid_core::Store,
+    hazard: &RecordId,
+    n: u32,
+) -> offgrid_core::Result<String> {
+    use offgrid_core::photo::sample::{self, Sample};
+    use offgrid_core::photo::{CaptureContext, PhotoTarget};
+    let bytes = sample::jpeg(&Sample {
+        width: 320,
+        height: 240,
+        noise: 8 + n as u8,
+        ..Sample::default()
+    });
+    let target = PhotoTarget::Hazard {
+        id: hazard.clone(),
+        rectification: true,
+    };
+    Ok(store
+        .add_photo(&target, &bytes, &CaptureContext::default())?
+        .sha256)
+}
+
+/// An answer photo's SHA-256: of some made-up bytes (the demo cites answer photos by hash;
+/// the photo pipeline would store the real ones).
 pub fn photo(record: &RecordId, what: &str, n: u32) -> String {
     let bytes = format!("demo photo of {what} #{n} for {record}");
     offgrid_core::doc::json::hex(&sha2::Sha256::digest(bytes.as_bytes()))

@@ -15,7 +15,7 @@ use offgrid_core::{Error as CoreError, ListSort, RecordId, Role, Store, User};
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 
-use super::data::{SIGNATURE, TEMPLATE, found, photo, scripted};
+use super::data::{SIGNATURE, TEMPLATE, attach_after_photo, found, photo, scripted};
 use super::{Device, data, local_on};
 use crate::{output, time};
 
@@ -372,21 +372,22 @@ fn rectify_and_reinspect(d: &mut Diary, people: &People, hazards: &[RecordId]) -
         bail!("expected four hazards");
     };
     let store = d.at(0, 15, 30, &people.chen);
+    let after = [
+        attach_after_photo(store, cover, 0)?,
+        attach_after_photo(store, cover, 1)?,
+    ];
     store.submit_rectification(
         cover,
         "已加垫块，复测保护层28–32mm / Spacers added; cover now 28–32 mm",
-        &[photo(cover, "after", 0), photo(cover, "after", 1)],
+        &after,
     )?;
     d.log(format!(
         "reported rectification of {} (2 photos)",
         output::short_id(cover.as_str())
     ));
     let store = d.at(0, 16, 0, &people.chen);
-    store.submit_rectification(
-        bolts,
-        "已更换对拉螺栓 / Tie bolts replaced",
-        &[photo(bolts, "after", 0)],
-    )?;
+    let after = attach_after_photo(store, bolts, 2)?;
+    store.submit_rectification(bolts, "已更换对拉螺栓 / Tie bolts replaced", &[after])?;
     d.log(format!(
         "reported rectification of {} (1 photo)",
         output::short_id(bolts.as_str())

@@ -224,7 +224,10 @@ impl Store {
         self.hazard_event(id, Permission::OrderRectification, kind, None)
     }
 
-    /// The rectifier reports the work done, with after-photos (SHA-256) as evidence.
+    /// The rectifier reports the work done, with after-photos as evidence: each one attached
+    /// to this hazard first (`add_photo` with `PhotoTarget::Hazard { rectification: true }`,
+    /// on this device or another), cited here by its SHA-256. A hash with no photo behind it
+    /// is refused: the evidence would be missing everywhere.
     pub fn submit_rectification(&self, id: &RecordId, note: &str, photos: &[String]) -> Result<()> {
         if photos.is_empty() {
             return Err(Error::InvalidArgument(
@@ -311,6 +314,9 @@ impl Store {
                 state: st.status.as_str().into(),
             });
         }
+        if let HazardEventKind::RectificationSubmitted { photos } = &kind {
+            require_rectification_photos(&hazard, photos)?;
+        }
         let now = self.now();
         let event = HazardEvent {
             id: RecordId::new().0,
@@ -369,6 +375,22 @@ fn hazard_fields(
         "photos": photos,
         "events": {raised.id.clone(): raised},
     }))
+}
+
+/// Every photo a rectification cites must be attached to the hazard as a rectification photo
+/// (an "after" photo; the photos of the hazard as found are not evidence of the fix).
+fn require_rectification_photos(hazard: &Hazard, photos: &[String]) -> Result<()> {
+    for sha in photos {
+        let attached = hazard.photos.get(sha);
+        if attached.is_none_or(|p| p.stage.as_deref() != Some("rectification")) {
+            return Err(Error::InvalidArgument(format!(
+                "photo {} is not attached to this hazard as a rectification photo: attach it \
+                 first (add_photo with rectification), then cite it",
+                &sha[..12.min(sha.len())]
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The folded state, reading only the events map (for the list projection).

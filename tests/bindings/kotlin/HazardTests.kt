@@ -3,22 +3,42 @@
 // a major hazard written off by a supervisor; overdue and escalation; the register.
 package offgrid.tests
 
+import java.awt.image.BufferedImage
+import java.io.ByteArrayOutputStream
+import javax.imageio.ImageIO
 import kotlin.test.assertContains
 import kotlin.test.assertEquals
 import kotlin.test.assertFalse
 import kotlin.test.assertTrue
+import uniffi.offgrid_core.CaptureContext
 import uniffi.offgrid_core.HazardEventKind
 import uniffi.offgrid_core.HazardStatus
 import uniffi.offgrid_core.ListSort
 import uniffi.offgrid_core.NewHazard
 import uniffi.offgrid_core.NewInspection
+import uniffi.offgrid_core.PhotoTarget
 import uniffi.offgrid_core.RectificationOrder
 import uniffi.offgrid_core.RegisterQuery
 import uniffi.offgrid_core.RiskGrade
 import uniffi.offgrid_ffi.OffgridException
+import uniffi.offgrid_ffi.OffgridStoreInterface
 import uniffi.offgrid_ffi.parseTemplate
 
 private const val DAY = 86_400_000L
+
+/** A small real JPEG (the rectification's "after" photo), made with the JDK's ImageIO. */
+private fun afterPhoto(): ByteArray {
+    val image = BufferedImage(64, 48, BufferedImage.TYPE_INT_RGB)
+    for (x in 0 until 64) for (y in 0 until 48) image.setRGB(x, y, (x * 4 shl 16) or (y * 5 shl 8) or 0x40)
+    return ByteArrayOutputStream().also { ImageIO.write(image, "jpg", it) }.toByteArray()
+}
+
+/** Attaches an "after" photo to the hazard, then submits the rectification citing it. */
+private fun rectify(s: OffgridStoreInterface, id: String, note: String) {
+    val after = s.addPhoto(PhotoTarget.Hazard(id, true), afterPhoto(), CaptureContext())
+    assertEquals("rectification", after.stage)
+    s.submitRectification(id, note, listOf(after.sha256))
+}
 
 fun hazardTests() {
     test("hazard loop: raise from item, grade, order, rectify, return, verify, close") {
@@ -55,7 +75,10 @@ fun hazardTests() {
             assertEquals("ordered", early.state)
 
             s.setUser(rectifier)
-            s.submitRectification(id, "已清理", listOf(sha(8)))
+            // The evidence must exist: a hash with no photo attached to the hazard is refused.
+            val missing = fails<OffgridException.InvalidArgument> { s.submitRectification(id, "已清理", listOf(sha(8))) }
+            assertContains(missing.reason, "not attached")
+            rectify(s, id, "已清理")
             // The rectifier may not verify their own work.
             s.setUser(rectifier.copy(roles = rectifier.roles + inspector.roles))
             val own = fails<OffgridException.RuleViolation> { s.reinspect(id, true, null) }
@@ -64,7 +87,7 @@ fun hazardTests() {
             s.reinspect(id, false, "仍有杂物")
             assertEquals(HazardStatus.RETURNED, s.hazard(id).state.status)
             s.setUser(rectifier)
-            s.submitRectification(id, "再次清理", listOf(sha(9)))
+            rectify(s, id, "再次清理")
             s.setUser(inspector)
             s.reinspect(id, true, "通过")
             s.closeHazard(id, "销号")
@@ -114,7 +137,7 @@ fun hazardTests() {
             assertEquals(3u, page.byStatus.values.sum())
 
             s.setUser(rectifier)
-            s.submitRectification(major, "已更换配电箱并封堵渗漏点", listOf(sha(4)))
+            rectify(s, major, "已更换配电箱并封堵渗漏点")
             s.setUser(inspector)
             s.reinspect(major, true, null)
             val notYours = fails<OffgridException.Forbidden> { s.writeOffHazard(major, "核销") }

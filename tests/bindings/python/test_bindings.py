@@ -31,6 +31,13 @@ def sha(n):
     return f"{n:064x}"
 
 
+def sample_photo():
+    """The bytes of the test JPEG that tests/bindings/run makes."""
+    import os
+
+    return open(os.environ.get("OFFGRID_SAMPLE", "target/bindings/sample.jpg"), "rb").read()
+
+
 def new_inspection(store, template):
     store.set_user(ADMIN)
     store.publish_template(template)
@@ -75,7 +82,13 @@ def test_hazard_loop(store):
     assert [r.id for r in register.rows] == [hid]
     assert register.by_grade == {"red": 1}
     store.set_user(RECTIFIER)
-    store.submit_rectification(hid, "已更换", [sha(2)])
+    # The evidence must exist: a hash with no photo attached to the hazard is refused.
+    with pytest.raises(ffi.OffgridError.InvalidArgument) as e:
+        store.submit_rectification(hid, "已更换", [sha(2)])
+    assert "not attached" in e.value.reason
+    after = store.add_photo(core.PhotoTarget.HAZARD(id=hid, rectification=True), sample_photo(), core.CaptureContext())
+    assert after.stage == "rectification"
+    store.submit_rectification(hid, "已更换", [after.sha256])
     with pytest.raises(ffi.OffgridError.RuleViolation):
         store.set_user(RECTIFIER.__class__(id="u-li", name="李师傅", roles=RECTIFIER.roles + INSPECTOR.roles))
         store.reinspect(hid, True, None)
@@ -165,10 +178,8 @@ def test_listener_and_logger(store):
 
 def test_photo(store, template):
     import hashlib
-    import os
 
-    sample = os.environ.get("OFFGRID_SAMPLE", "target/bindings/sample.jpg")
-    data = open(sample, "rb").read()
+    data = sample_photo()
     iid = new_inspection(store, template)
     meta = store.add_photo(core.PhotoTarget.INSPECTION(id=iid, item="exits-clear"), data, core.CaptureContext())
     assert meta.sha256 == hashlib.sha256(data).hexdigest()

@@ -1213,7 +1213,8 @@ public protocol OffgridStoreProtocol: AnyObject, Sendable {
     func reinspect(id: RecordId, passed: Bool, note: String?) throws 
     
     /**
-     * 提交整改 with after-photos (SHA-256).
+     * 提交整改 with after-photos (SHA-256), each attached first with `add_photo` /
+     * `add_photo_file` and `PhotoTarget::Hazard { rectification: true }`.
      */
     func submitRectification(id: RecordId, note: String, photos: [String]) throws 
     
@@ -1633,7 +1634,8 @@ open func reinspect(id: RecordId, passed: Bool, note: String?)throws   {try rust
 }
     
     /**
-     * 提交整改 with after-photos (SHA-256).
+     * 提交整改 with after-photos (SHA-256), each attached first with `add_photo` /
+     * `add_photo_file` and `PhotoTarget::Hazard { rectification: true }`.
      */
 open func submitRectification(id: RecordId, note: String, photos: [String])throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
         uniffiCallStatus in
@@ -3749,7 +3751,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_reinspect() != 6328) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_submit_rectification() != 816) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_submit_rectification() != 34523) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_write_off_hazard() != 29790) {
