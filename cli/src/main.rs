@@ -246,29 +246,7 @@ enum BenchCommand {
     },
     /// Sync on loopback: a dirty sync (bytes, round trips, time), a new device bootstrapping,
     /// server throughput and latency with concurrent simulated devices (SQLite, PostgreSQL).
-    Sync {
-        /// Directory for the benchmark's files (a temporary subdirectory, removed after).
-        #[arg(long, value_name = "DIR")]
-        dir: Option<PathBuf>,
-        /// Records on the device for the dirty sync.
-        #[arg(long, value_name = "N", default_value_t = 1000)]
-        records: usize,
-        /// Of which edited before the measured sync.
-        #[arg(long, value_name = "N", default_value_t = 100)]
-        dirty: usize,
-        /// Records a new device bootstraps.
-        #[arg(long, value_name = "N", default_value_t = 10_000)]
-        bootstrap: usize,
-        /// Concurrent simulated devices for the throughput figures.
-        #[arg(long, value_name = "N", default_value_t = 50)]
-        devices: usize,
-        /// Seconds of load per backend.
-        #[arg(long, value_name = "S", default_value_t = 5.0)]
-        seconds: f64,
-        /// Also measure the server on this PostgreSQL database.
-        #[arg(long, value_name = "URL", env = "OFFGRID_TEST_POSTGRES")]
-        postgres: Option<String>,
-    },
+    Sync(bench::sync::Options),
 }
 
 fn main() -> ExitCode {
@@ -361,25 +339,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runs,
             measure,
         }) => bench::photo::run(input.as_deref(), runs, measure)?,
-        Command::Bench(BenchCommand::Sync {
-            dir,
-            records,
-            dirty,
-            bootstrap,
-            devices,
-            seconds,
-            postgres,
-        }) => bench::sync::run(
-            dir.as_deref(),
-            &bench::sync::Options {
-                records,
-                dirty,
-                bootstrap,
-                devices,
-                seconds,
-                postgres,
-            },
-        )?,
+        Command::Bench(BenchCommand::Sync(o)) => bench::sync::run(&o)?,
         Command::Template(TemplateCommand::List) => {
             let store = ctx.db.exists().then(|| ctx.open_existing()).transpose()?;
             template::list(store.as_ref(), ctx.json)?

@@ -10,7 +10,7 @@
 //!   PostgreSQL when `--postgres URL` (or `$OFFGRID_TEST_POSTGRES`) is given.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -29,17 +29,34 @@ use super::{emit, ms, percentile_ms};
 
 const PASSWORD: &str = "bench-password";
 
+/// What `offgrid bench sync` measures, and on what.
+#[derive(clap::Args)]
 pub struct Options {
+    /// Directory for the benchmark's files (a temporary subdirectory, removed after).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Records on the device for the dirty sync.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
     pub records: usize,
+    /// Of which edited before the measured sync.
+    #[arg(long, value_name = "N", default_value_t = 100)]
     pub dirty: usize,
+    /// Records a new device bootstraps.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub bootstrap: usize,
+    /// Concurrent simulated devices for the throughput figures.
+    #[arg(long, value_name = "N", default_value_t = 50)]
     pub devices: usize,
+    /// Seconds of load per backend.
+    #[arg(long, value_name = "S", default_value_t = 5.0)]
     pub seconds: f64,
+    /// Also measure the server on this PostgreSQL database.
+    #[arg(long, value_name = "URL", env = "OFFGRID_TEST_POSTGRES")]
     pub postgres: Option<String>,
 }
 
-pub fn run(dir: Option<&Path>, o: &Options) -> Result<()> {
-    let tmp = match dir {
+pub fn run(o: &Options) -> Result<()> {
+    let tmp = match &o.dir {
         Some(d) => tempfile::tempdir_in(d)?,
         None => tempfile::tempdir()?,
     };
