@@ -23,7 +23,10 @@ pub mod ffi;
 pub mod hazard;
 pub mod inspection;
 pub mod model;
+pub mod patrol;
 pub mod photo;
+pub mod project;
+pub mod record;
 pub mod store;
 pub mod sync;
 

@@ -159,10 +159,15 @@ async fn sync(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> R
     let req: SyncRequest = parse(&body)?;
     let a = app.clone();
     let (resp, stats) =
-        blocking(move || crate::sync::sync(a.backend.as_ref(), &caller, req)).await?;
+        blocking(move || {
+            let gate = a.config.gate.then_some(&a.docs);
+            crate::sync::sync(a.backend.as_ref(), gate, &caller, req)
+        })
+        .await?;
     Metrics::add(&app.metrics.changes_in, stats.changes_in as u64);
     Metrics::add(&app.metrics.changes_applied, stats.changes_applied as u64);
     Metrics::add(&app.metrics.changes_out, stats.changes_out as u64);
+    Metrics::add(&app.metrics.records_refused, stats.refused as u64);
     tracing::debug!(
         changes_in = stats.changes_in,
         applied = stats.changes_applied,

@@ -541,6 +541,7 @@ fn openapi_documents_every_protocol_field() {
         changes: vec![Bytes(vec![1])],
         snapshot: Some(Bytes(vec![2])),
         received_ms: vec![1],
+        received_by: vec!["u".into()],
     };
     let values = [
         serde_json::to_value(push("r", "p", vec![Bytes(vec![1])], vec!["a".into()])).unwrap(),

@@ -1,0 +1,147 @@
+//! The inspection kind's rules: genesis maps, the status column from the fold, and the write
+//! policy. Answers, notes, photos and signatures by roles that may answer, while the author has
+//! not seen the inspection submitted (edits concurrent with a submission are amendments and are
+//! kept); a signature only by the person it names; submission by roles that may submit; review
+//! and return only by a supervisor.
+
+use std::collections::BTreeSet;
+
+use automerge::Automerge;
+
+use super::lifecycle::{InspectionEvent, InspectionEventKind};
+use crate::access::Permission;
+use crate::model::RecordKind;
+use crate::record::{KindColumns, KindRules, Refusal, Transition};
+
+pub struct InspectionRules;
+
+/// Root maps that hold the inspector's work.
+const WORK: [&str; 5] = ["answers", "photos", "notes", "signatures", "started"];
+
+impl KindRules for InspectionRules {
+    fn kind(&self) -> RecordKind {
+        RecordKind::Inspection
+    }
+
+    fn genesis_maps(&self) -> &'static [&'static str] {
+        &["answers", "photos", "notes", "signatures", "events", "started"]
+    }
+
+    fn append_only(&self) -> &'static [&'static str] {
+        &["photos", "notes", "signatures", "events", "started"]
+    }
+
+    fn columns(&self, doc: &Automerge) -> KindColumns {
+        KindColumns {
+            status: Some(super::status_of(doc).as_str().to_owned()),
+            ..Default::default()
+        }
+    }
+
+    fn judge(&self, t: &Transition<'_>) -> Result<(), Refusal> {
+        let project = t.project.clone();
+        let forbidden = |permission| Refusal::Permission {
+            permission,
+            project: project.clone(),
+        };
+        if t.is_genesis() {
+            crate::record::require_all(t, Permission::CreateInspection)?;
+            for map in ["events", "signatures", "photos", "notes", "started"] {
+                if t.map_at(map, None).as_object().is_some_and(|m| !m.is_empty()) {
+                    return Err(Refusal::rule(
+                        "genesis_empty",
+                        format!("a new inspection has no {map} yet"),
+                    ));
+                }
+            }
+            let answers = t.map_at("answers", None);
+            for (item, a) in answers.as_object().into_iter().flatten() {
+                let answered = ["value", "note", "by", "at_ms"]
+                    .iter()
+                    .any(|k| !a.get(*k).unwrap_or(&serde_json::Value::Null).is_null());
+                let photos = a["photos"].as_object().is_some_and(|m| !m.is_empty());
+                if answered || photos {
+                    return Err(Refusal::rule(
+                        "genesis_empty",
+                        format!("a new inspection has no answer yet (item {item})"),
+                    ));
+                }
+            }
+            return Ok(());
+        }
+
+        for root in t.roots() {
+            if root == "title" || WORK.contains(&root) {
+                for author in t.authors_under(root) {
+                    if !t.roles_of(author.as_deref()).grant(Permission::AnswerInspection) {
+                        return Err(forbidden(Permission::AnswerInspection));
+                    }
+                }
+            } else if root != "events" {
+                return Err(Refusal::rule(
+                    "not_editable",
+                    format!("/{root} of an inspection is fixed when it is created"),
+                ));
+            }
+        }
+        // An item's photos are only added.
+        for touch in t.touches.iter().filter(|x| x.path.len() >= 4) {
+            if touch.path[0] == "answers"
+                && touch.path[2] == "photos"
+                && t.existed_path(&["answers", &touch.path[1], "photos", &touch.path[3]])
+            {
+                return Err(Refusal::rule(
+                    "append_only",
+                    "an item's photos are only added, never changed or removed",
+                ));
+            }
+        }
+        // An answer's `by` is whoever wrote it.
+        for touch in t.touches.iter().filter(|x| x.path.len() == 3) {
+            if touch.path[0] == "answers" && touch.path[2] == "by" {
+                let by = crate::doc::edit::get(t.doc, &crate::doc::path::format(&touch.path))
+                    .ok()
+                    .flatten();
+                let author = touch.op.as_ref().and_then(|op| t.author_of(op));
+                if by.as_ref().and_then(|b| b.as_str()) != author.as_deref() {
+                    return Err(Refusal::rule(
+                        "author_mismatch",
+                        format!("the answer to {} names another author", touch.path[1]),
+                    ));
+                }
+            }
+        }
+        // Work written by someone who saw the inspection submitted (or reviewed).
+        let mut changes = BTreeSet::new();
+        for root in WORK {
+            changes.extend(t.changes_under(root));
+        }
+        for change in changes {
+            let seen = t.deps_of(&change);
+            if !super::status_at(t.doc, &seen).editable() {
+                return Err(Refusal::rule(
+                    "submitted",
+                    "the inspection was submitted before this change was made: it is read only",
+                ));
+            }
+        }
+        for entry in t.new_entries("events") {
+            let Ok(event) = serde_json::from_value::<InspectionEvent>(entry.value.clone()) else {
+                return Err(Refusal::rule(
+                    "unknown_event",
+                    format!("/events/{} is not an inspection event this server knows", entry.key),
+                ));
+            };
+            let permission = match event.kind {
+                InspectionEventKind::Submitted => Permission::SubmitInspection,
+                InspectionEventKind::Returned | InspectionEventKind::Reviewed => {
+                    Permission::ReviewInspection
+                }
+            };
+            if !t.roles_of(Some(&event.by)).grant(permission) {
+                return Err(forbidden(permission));
+            }
+        }
+        Ok(())
+    }
+}

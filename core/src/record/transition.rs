@@ -1,0 +1,282 @@
+//! [`Transition`]: what a write does to a record, as policies see it. Built from the document
+//! after the write and the heads before it: the new changes and their authors, every field they
+//! touched (from automerge's diff, which also reports values that lost a conflict), and the new
+//! entries of root maps (events, photos, signatures) with their authors.
+
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+
+use automerge::{Automerge, ChangeHash, ObjId, PatchAction, Prop, ROOT, ReadDoc, Value};
+use serde_json::Value as Json;
+
+use super::Roles;
+use super::gate::Authority;
+use crate::doc::meta::ChangeMeta;
+
+/// One field a write touched: its path from the root and how.
+#[derive(Clone, Debug)]
+pub struct Touch {
+    /// Map keys and list indexes from the root (`["events", "<id>", "type"]`).
+    pub path: Vec<String>,
+    pub how: How,
+    /// The object or op that now holds the value (for attribution), if any.
+    pub(crate) op: Option<ObjId>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum How {
+    Put,
+    Insert,
+    Delete,
+    Text,
+    Increment,
+    /// A concurrent value appeared (it may not be the one shown).
+    Conflict,
+    Mark,
+}
+
+/// An entry added to a root map by this write, as JSON, with who added it.
+#[derive(Clone, Debug)]
+pub struct NewEntry {
+    pub key: String,
+    pub value: Json,
+    /// The user id of the change that created it (from its message), if it names one.
+    pub author: Option<String>,
+    /// The change that created it.
+    pub change: Option<ChangeHash>,
+}
+
+pub struct Transition<'a> {
+    /// The record as it is after the write.
+    pub doc: &'a Automerge,
+    /// Heads before the write (empty: the record is new).
+    pub before: &'a [ChangeHash],
+    /// The record's project ("" when it names none).
+    pub project: String,
+    pub touches: Vec<Touch>,
+    authority: &'a Authority,
+    authors: RefCell<HashMap<ChangeHash, Option<String>>>,
+    /// User ids of the new changes.
+    pub new_authors: BTreeSet<Option<String>>,
+}
+
+impl<'a> Transition<'a> {
+    pub(crate) fn new(doc: &'a Automerge, before: &'a [ChangeHash], authority: &'a Authority) -> Self {
+        let after = doc.get_heads();
+        let patches = doc.diff(before, &after);
+        let mut touches = Vec::with_capacity(patches.len());
+        for p in patches {
+            let mut path: Vec<String> = p.path.iter().map(|(_, prop)| prop_text(prop)).collect();
+            let (how, last, op) = match p.action {
+                PatchAction::PutMap { key, value, .. } => {
+                    let op = match value.0 {
+                        Value::Object(_) => Some(value.1),
+                        Value::Scalar(_) => doc.get(&p.obj, key.as_str()).ok().flatten().map(|(_, id)| id),
+                    };
+                    (How::Put, Some(key), op)
+                }
+                PatchAction::PutSeq { index, value, .. } => (How::Put, Some(index.to_string()), Some(value.1)),
+                PatchAction::Insert { index, .. } => (How::Insert, Some(index.to_string()), None),
+                PatchAction::SpliceText { .. } => (How::Text, None, Some(p.obj.clone())),
+                PatchAction::Increment { prop, .. } => (How::Increment, Some(prop_text(&prop)), None),
+                PatchAction::Conflict { prop } => (How::Conflict, Some(prop_text(&prop)), None),
+                PatchAction::DeleteMap { key } => (How::Delete, Some(key), None),
+                PatchAction::DeleteSeq { index, .. } => (How::Delete, Some(index.to_string()), None),
+                PatchAction::Mark { .. } => (How::Mark, None, None),
+            };
+            path.extend(last);
+            touches.push(Touch { path, how, op });
+        }
+        let text = |k: &str| match doc.get(ROOT, k) {
+            Ok(Some((Value::Scalar(s), _))) => s.as_str().unwrap_or_default().to_owned(),
+            _ => String::new(),
+        };
+        // A project record is its own project.
+        let project = match text("kind").as_str() {
+            "project" => text("id"),
+            _ => text("project"),
+        };
+        let t = Transition {
+            doc,
+            before,
+            project,
+            touches,
+            authority,
+            authors: RefCell::new(HashMap::new()),
+            new_authors: BTreeSet::new(),
+        };
+        let new_authors = doc
+            .get_changes(before)
+            .iter()
+            .map(|c| t.author_of_change(&c.hash()))
+            .collect();
+        Transition { new_authors, ..t }
+    }
+
+    /// Whether the record is new (this write is its first).
+    pub fn is_genesis(&self) -> bool {
+        self.before.is_empty()
+    }
+
+    /// Root keys this write touched.
+    pub fn roots(&self) -> BTreeSet<&str> {
+        self.touches
+            .iter()
+            .filter_map(|t| t.path.first().map(String::as_str))
+            .collect()
+    }
+
+    /// Whether the write touched anything under the root key `key`.
+    pub fn touches_root(&self, key: &str) -> bool {
+        self.touches.iter().any(|t| t.path.first().is_some_and(|k| k == key))
+    }
+
+    /// The user id a change's message names.
+    pub fn author_of_change(&self, hash: &ChangeHash) -> Option<String> {
+        if let Some(a) = self.authors.borrow().get(hash) {
+            return a.clone();
+        }
+        let author = self
+            .doc
+            .get_change_meta_by_hash(hash)
+            .and_then(|m| ChangeMeta::decode(m.message.as_deref()).user_id);
+        self.authors.borrow_mut().insert(*hash, author.clone());
+        author
+    }
+
+    /// Who wrote the op or object `op` (`None`: unattributed, e.g. the root).
+    pub fn author_of(&self, op: &ObjId) -> Option<String> {
+        self.doc.hash_for_opid(op).and_then(|h| self.author_of_change(&h))
+    }
+
+    /// The authors of the touches under `root` (an unattributable touch counts as every new
+    /// author: a deletion carries no op of its own).
+    pub fn authors_under(&self, root: &str) -> BTreeSet<Option<String>> {
+        let mut out = BTreeSet::new();
+        for t in self.touches.iter().filter(|t| t.path.first().is_some_and(|k| k == root)) {
+            match t.op.as_ref().and_then(|op| self.doc.hash_for_opid(op)) {
+                Some(h) => {
+                    out.insert(self.author_of_change(&h));
+                }
+                None => out.extend(self.new_authors.iter().cloned()),
+            }
+        }
+        out
+    }
+
+    /// The roles `user` holds on this record's project, as far as this write knows.
+    pub fn roles_of(&self, user: Option<&str>) -> Roles {
+        self.authority.roles_on(user, &self.project)
+    }
+
+    /// Entries added to the root map `map` by this write, with their authors.
+    pub fn new_entries(&self, map: &str) -> Vec<NewEntry> {
+        let Ok(Some((Value::Object(_), map_obj))) = self.doc.get(ROOT, map) else {
+            return Vec::new();
+        };
+        let keys: BTreeSet<&str> = self
+            .touches
+            .iter()
+            .filter(|t| t.path.len() >= 2 && t.path[0] == map && t.how != How::Delete)
+            .map(|t| t.path[1].as_str())
+            .collect();
+        let mut out = Vec::new();
+        for key in keys {
+            if !self.before.is_empty() && self.doc.get_at(&map_obj, key, self.before).ok().flatten().is_some() {
+                continue;
+            }
+            let Ok(Some((value, id))) = self.doc.get(&map_obj, key) else {
+                continue;
+            };
+            let value = match crate::doc::json::value_to_json(self.doc, &value, &id) {
+                Ok(v) => v,
+                Err(_) => continue,
+            };
+            let change = self.doc.hash_for_opid(&id);
+            out.push(NewEntry {
+                key: key.to_owned(),
+                value,
+                author: change.and_then(|h| self.author_of_change(&h)),
+                change,
+            });
+        }
+        out
+    }
+
+    /// Whether `key` existed in the root map `map` before this write.
+    pub fn existed(&self, map: &str, key: &str) -> bool {
+        if self.before.is_empty() {
+            return false;
+        }
+        match self.doc.get_at(ROOT, map, self.before) {
+            Ok(Some((Value::Object(_), obj))) => {
+                self.doc.get_at(&obj, key, self.before).ok().flatten().is_some()
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the value at `path` (from the root) existed before this write.
+    pub fn existed_path(&self, path: &[&str]) -> bool {
+        if self.before.is_empty() {
+            return false;
+        }
+        let mut obj = ROOT;
+        for (i, key) in path.iter().enumerate() {
+            match self.doc.get_at(&obj, *key, self.before) {
+                Ok(Some((Value::Object(_), id))) => obj = id,
+                Ok(Some(_)) => return i + 1 == path.len(),
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// The changes that made the touches under `root` (all new changes for a touch that
+    /// carries no op, such as a deletion).
+    pub fn changes_under(&self, root: &str) -> BTreeSet<ChangeHash> {
+        let mut out = BTreeSet::new();
+        let mut all = false;
+        for t in self.touches.iter().filter(|t| t.path.first().is_some_and(|k| k == root)) {
+            match t.op.as_ref().and_then(|op| self.doc.hash_for_opid(op)) {
+                Some(h) => {
+                    out.insert(h);
+                }
+                None => all = true,
+            }
+        }
+        if all {
+            out.extend(self.doc.get_changes(self.before).iter().map(|c| c.hash()));
+        }
+        out
+    }
+
+    /// The root map `map` as JSON at the heads `at` (`None`: now).
+    pub fn map_at(&self, map: &str, at: Option<&[ChangeHash]>) -> Json {
+        let found = match at {
+            Some(h) => self.doc.get_at(ROOT, map, h),
+            None => self.doc.get(ROOT, map),
+        };
+        match found {
+            Ok(Some((Value::Object(_), obj))) => {
+                crate::doc::json::hydrate_at(self.doc, &obj, at).unwrap_or(Json::Null)
+            }
+            _ => Json::Null,
+        }
+    }
+
+    /// The dependencies of a change (the state its author saw).
+    pub fn deps_of(&self, change: &ChangeHash) -> Vec<ChangeHash> {
+        self.doc
+            .get_change_by_hash(change)
+            .map(|c| c.deps().to_vec())
+            .unwrap_or_default()
+    }
+}
+
+fn prop_text(p: &Prop) -> String {
+    match p {
+        Prop::Map(k) => k.clone(),
+        Prop::Seq(i) => i.to_string(),
+    }
+}
