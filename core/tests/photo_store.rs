@@ -117,7 +117,7 @@ fn a_photo_for_an_inspection_item() {
     assert_eq!(store.photos(&id).unwrap(), vec![meta]);
     assert_eq!(
         store.photo_queue(None).unwrap()[0].state,
-        PhotoState::Uploaded
+        PhotoState::Local
     );
 }
 

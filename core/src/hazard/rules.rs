@@ -12,7 +12,8 @@ use crate::record::{KindColumns, KindRules, Refusal, Roles, Transition};
 
 pub struct HazardRules;
 
-/// Root fields that may be corrected after the hazard was raised.
+/// Root fields that describe what was found: corrected by those who raise hazards. Other root
+/// fields (notes of the shells) by anyone who writes on the project; the state is the events.
 const EDITABLE: [&str; 4] = ["title", "description", "location", "site"];
 
 impl KindRules for HazardRules {
@@ -57,15 +58,16 @@ impl KindRules for HazardRules {
             crate::record::require_all(t, Permission::RaiseHazard)?;
         } else {
             for root in t.roots() {
-                if EDITABLE.contains(&root) {
-                    for author in t.authors_under(root) {
-                        need(&t.roles_of(author.as_deref()), Permission::RaiseHazard)?;
+                if self.genesis_maps().contains(&root) {
+                    continue;
+                }
+                for author in t.authors_under(root) {
+                    let roles = t.roles_of(author.as_deref());
+                    if EDITABLE.contains(&root) {
+                        need(&roles, Permission::RaiseHazard)?;
+                    } else if !roles.writes() {
+                        return Err(Refusal::rule("viewer", "viewers read only"));
                     }
-                } else if !self.genesis_maps().contains(&root) {
-                    return Err(Refusal::rule(
-                        "not_editable",
-                        format!("/{root} of a hazard is not edited (its state is its events)"),
-                    ));
                 }
             }
         }
@@ -101,11 +103,9 @@ impl KindRules for HazardRules {
                 E::RectificationOrdered { .. } => need(&roles, Permission::OrderRectification)?,
                 E::RectificationSubmitted { photos: cited } => {
                     let ordered = before.assignee.as_deref() == Some(event.by.as_str());
-                    if !ordered && !roles.grant(Permission::SubmitRectification) {
-                        return Err(Refusal::rule(
-                            "rectifier",
-                            "a rectification is submitted by the person ordered or a rectifier of the project",
-                        ));
+                    if !ordered {
+                        // The person ordered, or a rectifier of the project.
+                        need(&roles, Permission::SubmitRectification)?;
                     }
                     if cited.is_empty() {
                         return Err(Refusal::rule(
@@ -118,7 +118,9 @@ impl KindRules for HazardRules {
                             return Err(Refusal::rule(
                                 "rectification_photos",
                                 format!(
-                                    "photo {} is not attached to the hazard as a rectification photo",
+                                    "photo {} is not attached to this hazard as a rectification \
+                                     photo: attach it first (add_photo with rectification), then \
+                                     cite it",
                                     &sha[..12.min(sha.len())]
                                 ),
                             ));

@@ -212,6 +212,12 @@ impl Store {
                 if w.heads(id)? != state.heads {
                     return Ok(None);
                 }
+                if !state.status.editable() {
+                    return Err(Error::InvalidState {
+                        action: "change the inspection".into(),
+                        state: state.status.as_str().into(),
+                    });
+                }
                 w.update(id, &format!("answer {item_id}"), |e| {
                     e.replace(&format!("{base}/value"), value)?;
                     if let Some(note) = note {
@@ -221,12 +227,6 @@ impl Store {
                     e.set(&format!("{base}/at_ms"), now.unix_ms)?;
                     mark_started(e, &user.id, now.unix_ms)
                 })?;
-                if !state.status.editable() {
-                    return Err(Error::InvalidState {
-                        action: "change the inspection".into(),
-                        state: state.status.as_str().into(),
-                    });
-                }
                 w.heads(id).map(Some)
             })?;
             match written {
@@ -382,8 +382,8 @@ impl Store {
         })
     }
 
-    /// Adds a lifecycle event inside `w`: the gate decides whether the user may, then the
-    /// status (read in the same transaction) must be one `allowed` accepts.
+    /// Adds a lifecycle event inside `w`: the status (read in the same transaction) must be one
+    /// `allowed` accepts, then the gate decides whether the user may.
     fn add_inspection_event(
         &self,
         w: &mut crate::store::Writer<'_>,
@@ -407,19 +407,19 @@ impl Store {
         };
         let value = serde_json::to_value(&event)?;
         let status = w.read(id, inspection_status)?;
-        w.update(id, &format!("{kind:?}").to_lowercase(), |e| e.insert("/events", &key, &value))?;
         if !allowed(status) {
             return Err(Error::InvalidState {
                 action: action.into(),
                 state: status.as_str().into(),
             });
         }
+        w.update(id, &format!("{kind:?}").to_lowercase(), |e| e.insert("/events", &key, &value))?;
         Ok(())
     }
 
-    /// One change to an inspection, load → check → write in one transaction: the write gate
-    /// decides whether the user may (`crate::inspection::rules`), then the status read in the
-    /// same transaction must be one `allowed` accepts, or nothing is written.
+    /// One change to an inspection, load → check → write in one transaction: the status read in
+    /// the same transaction must be one `allowed` accepts, then the write gate decides whether
+    /// the user may (`crate::inspection::rules`), or nothing is written.
     fn inspection_change<R>(
         &self,
         id: &RecordId,
@@ -430,14 +430,13 @@ impl Store {
     ) -> Result<R> {
         self.write(|w| {
             let status = w.read(id, inspection_status)?;
-            let r = w.update(id, message, f)?;
             if !allowed(status) {
                 return Err(Error::InvalidState {
                     action: action.into(),
                     state: status.as_str().into(),
                 });
             }
-            Ok(r)
+            w.update(id, message, f)
         })
     }
 

@@ -15,7 +15,8 @@ use crate::record::{KindColumns, KindRules, Refusal, Transition};
 
 pub struct InspectionRules;
 
-/// Root maps that hold the inspector's work.
+/// Root maps that hold the inspector's work (other root fields, such as the title, need the
+/// same permission).
 const WORK: [&str; 5] = ["answers", "photos", "notes", "signatures", "started"];
 
 impl KindRules for InspectionRules {
@@ -71,17 +72,13 @@ impl KindRules for InspectionRules {
         }
 
         for root in t.roots() {
-            if root == "title" || WORK.contains(&root) {
-                for author in t.authors_under(root) {
-                    if !t.roles_of(author.as_deref()).grant(Permission::AnswerInspection) {
-                        return Err(forbidden(Permission::AnswerInspection));
-                    }
+            if root == "events" {
+                continue;
+            }
+            for author in t.authors_under(root) {
+                if !t.roles_of(author.as_deref()).grant(Permission::AnswerInspection) {
+                    return Err(forbidden(Permission::AnswerInspection));
                 }
-            } else if root != "events" {
-                return Err(Refusal::rule(
-                    "not_editable",
-                    format!("/{root} of an inspection is fixed when it is created"),
-                ));
             }
         }
         // An item's photos are only added.
@@ -96,18 +93,16 @@ impl KindRules for InspectionRules {
                 ));
             }
         }
-        // An answer's `by` is whoever wrote it.
+        // An answer's `by` is whoever wrote it (every value a new change wrote, conflicts too).
         for touch in t.touches.iter().filter(|x| x.path.len() == 3) {
             if touch.path[0] == "answers" && touch.path[2] == "by" {
-                let by = crate::doc::edit::get(t.doc, &crate::doc::path::format(&touch.path))
-                    .ok()
-                    .flatten();
-                let author = touch.op.as_ref().and_then(|op| t.author_of(op));
-                if by.as_ref().and_then(|b| b.as_str()) != author.as_deref() {
-                    return Err(Refusal::rule(
-                        "author_mismatch",
-                        format!("the answer to {} names another author", touch.path[1]),
-                    ));
+                for (by, author) in t.new_values(&touch.path) {
+                    if by.as_str() != author.as_deref() {
+                        return Err(Refusal::rule(
+                            "author_mismatch",
+                            format!("the answer to {} names another author", touch.path[1]),
+                        ));
+                    }
                 }
             }
         }

@@ -108,6 +108,11 @@ impl From<Refusal> for Error {
                 permission: permission.as_str().into(),
                 project,
             },
+            // Citing a photo that is not attached is a mistake in the call, not a forgery.
+            Refusal::Rule {
+                rule: "rectification_photos",
+                reason,
+            } => Error::InvalidArgument(reason),
             r @ Refusal::Rule { .. } => Error::RuleViolation(r.to_string()),
         }
     }

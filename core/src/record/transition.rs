@@ -265,6 +265,33 @@ impl<'a> Transition<'a> {
         }
     }
 
+    /// The scalar values at `path` written by this write's new changes (all of them when they
+    /// conflict), each with the author of the change that wrote it.
+    pub fn new_values(&self, path: &[String]) -> Vec<(Json, Option<String>)> {
+        let Some((last, parents)) = path.split_last() else {
+            return Vec::new();
+        };
+        let mut obj = ROOT;
+        for key in parents {
+            match self.doc.get(&obj, key.as_str()) {
+                Ok(Some((Value::Object(_), id))) => obj = id,
+                _ => return Vec::new(),
+            }
+        }
+        let new: BTreeSet<ChangeHash> = self.doc.get_changes(self.before).iter().map(|c| c.hash()).collect();
+        let mut out = Vec::new();
+        for (value, op) in self.doc.get_all(&obj, last.as_str()).unwrap_or_default() {
+            let Some(h) = self.doc.hash_for_opid(&op) else {
+                continue;
+            };
+            if new.contains(&h) {
+                let v = crate::doc::json::value_to_json(self.doc, &value, &op).unwrap_or(Json::Null);
+                out.push((v, self.author_of_change(&h)));
+            }
+        }
+        out
+    }
+
     /// The dependencies of a change (the state its author saw).
     pub fn deps_of(&self, change: &ChangeHash) -> Vec<ChangeHash> {
         self.doc
