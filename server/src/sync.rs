@@ -238,7 +238,9 @@ fn push_all(
             }
         }
         // Every new change is the pushing account's own: a device sends what its user wrote.
-        if let Some(c) = new.iter().find(|c| c.author.as_deref() != Some(caller.user_id.as_str())) {
+        if gate.is_some()
+            && let Some(c) = new.iter().find(|c| c.author.as_deref() != Some(caller.user_id.as_str()))
+        {
             out.rejected.push(reject(
                 "forbidden",
                 format!(

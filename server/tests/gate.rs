@@ -306,7 +306,7 @@ fn the_rectifier_never_reinspects_their_own_work() {
 fn identity_fields_and_events_never_change() {
     let w = world();
     let (id, wang) = ordered_hazard(&w);
-    for field in ["project", "created_by", "kind"] {
+    for field in ["project", "created_by", "kind", "created_ms", "id"] {
         let forged = forge(&wang, &id, Some("wang"), |d| {
             d.put(ROOT, field, "other").unwrap();
         });

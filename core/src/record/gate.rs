@@ -80,7 +80,15 @@ pub fn judge(doc: &Automerge, before: &[ChangeHash], authority: &Authority) -> R
         return Ok(());
     }
     let t = Transition::new(doc, before, authority);
-    let kind: RecordKind = match root_text(doc, "kind") {
+    // The kind the record was (a change to the kind itself is refused below).
+    let kind_text = match before {
+        [] => root_text(doc, "kind"),
+        heads => match doc.get_at(ROOT, "kind", heads) {
+            Ok(Some((Value::Scalar(s), _))) => s.as_str().map(str::to_owned),
+            _ => None,
+        },
+    };
+    let kind: RecordKind = match kind_text {
         Some(k) => k.parse().map_err(|_| {
             Refusal::rule("unknown_kind", format!("records of kind {k:?} are not accepted"))
         })?,
