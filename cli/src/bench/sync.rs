@@ -370,7 +370,7 @@ fn push_big_record(dir: &Path, gate: bool, label: &str) -> Result<()> {
     for i in 0..300 {
         edit_title(&mut doc, &user, i)?;
     }
-    let ops = doc.document().stats().num_ops;
+    let ops = automerge::ReadDoc::stats(doc.document()).num_ops;
     let push = |doc: &mut automerge::AutoCommit, heads: &[automerge::ChangeHash]| {
         let req = SyncRequest {
             device: "bench-big".into(),

@@ -1,6 +1,7 @@
 //! The hazard kind's rules: genesis maps, list columns from the fold, and the write policy of the
 //! closed loop. Each event type only by a role allowed to do it on the project; a rectification
-//! only by the person ordered or a rectifier, citing photos attached as rectification photos;
+//! only by the person ordered (with a role on the project) or a rectifier, citing photos attached
+//! as rectification photos;
 //! a re-inspection never by whoever rectified; a major hazard closed only by a write-off.
 
 use automerge::Automerge;
@@ -102,7 +103,8 @@ impl KindRules for HazardRules {
                 E::Graded { .. } => need(&roles, Permission::GradeHazard)?,
                 E::RectificationOrdered { .. } => need(&roles, Permission::OrderRectification)?,
                 E::RectificationSubmitted { photos: cited } => {
-                    let ordered = before.assignee.as_deref() == Some(event.by.as_str());
+                    let ordered = before.assignee.as_deref() == Some(event.by.as_str())
+                        && roles.writes();
                     if !ordered {
                         // The person ordered, or a rectifier of the project.
                         need(&roles, Permission::SubmitRectification)?;
@@ -154,7 +156,8 @@ impl KindRules for HazardRules {
         for entry in t.new_entries("photos") {
             let roles = t.roles_of(entry.author.as_deref());
             if entry.value["stage"] == "rectification" {
-                let ordered = state.assignee.is_some() && state.assignee == entry.author;
+                let ordered =
+                    state.assignee.is_some() && state.assignee == entry.author && roles.writes();
                 if !ordered && !roles.grant(Permission::SubmitRectification) {
                     need(&roles, Permission::SubmitRectification)?;
                 }

@@ -47,26 +47,28 @@ impl KindRules for InspectionRules {
         };
         if t.is_genesis() {
             crate::record::require_all(t, Permission::CreateInspection)?;
-            for map in ["events", "signatures", "photos", "notes", "started"] {
-                if t.map_at(map, None).as_object().is_some_and(|m| !m.is_empty()) {
-                    return Err(Refusal::rule(
-                        "genesis_empty",
-                        format!("a new inspection has no {map} yet"),
-                    ));
-                }
+            // Born in draft: the lifecycle starts with the first submission.
+            if t.map_at("events", None).as_object().is_some_and(|m| !m.is_empty()) {
+                return Err(Refusal::rule(
+                    "genesis_empty",
+                    "a new inspection has no lifecycle events yet",
+                ));
             }
-            let answers = t.map_at("answers", None);
-            for (item, a) in answers.as_object().into_iter().flatten() {
-                let answered = ["value", "note", "by", "at_ms"]
-                    .iter()
-                    .any(|k| !a.get(*k).unwrap_or(&serde_json::Value::Null).is_null());
-                let photos = a["photos"].as_object().is_some_and(|m| !m.is_empty());
-                if answered || photos {
-                    return Err(Refusal::rule(
-                        "genesis_empty",
-                        format!("a new inspection has no answer yet (item {item})"),
-                    ));
-                }
+            // Answers, photos, notes and signatures written with the record (an import) are
+            // the creator's work: they need the permission to answer.
+            let answered = t.map_at("answers", None).as_object().is_some_and(|m| {
+                m.values().any(|a| {
+                    ["value", "note", "by", "at_ms"]
+                        .iter()
+                        .any(|k| !a.get(*k).unwrap_or(&serde_json::Value::Null).is_null())
+                        || a["photos"].as_object().is_some_and(|p| !p.is_empty())
+                })
+            });
+            let other_work = ["signatures", "photos", "notes", "started"]
+                .iter()
+                .any(|m| t.map_at(m, None).as_object().is_some_and(|m| !m.is_empty()));
+            if answered || other_work {
+                crate::record::require_all(t, Permission::AnswerInspection)?;
             }
             return Ok(());
         }

@@ -75,10 +75,27 @@ impl Authority {
 }
 
 /// Judges the transition of `doc` from `before` (empty: a new record) to its current heads.
+/// A new record that arrives with more than its first change (a push of a whole history) is
+/// judged in two steps: the first change as the record's genesis, then the rest.
 pub fn judge(doc: &Automerge, before: &[ChangeHash], authority: &Authority) -> Result<(), Refusal> {
     if doc.get_heads().as_slice() == before {
         return Ok(());
     }
+    if before.is_empty() {
+        let changes = doc.get_changes(&[]);
+        if changes.len() > 1 {
+            let first = [changes[0].hash()];
+            let genesis = doc
+                .fork_at(&first)
+                .map_err(|_| Refusal::rule("bad_change", "the record's first change does not load"))?;
+            judge_one(&genesis, &[], authority)?;
+            return judge_one(doc, &first, authority);
+        }
+    }
+    judge_one(doc, before, authority)
+}
+
+fn judge_one(doc: &Automerge, before: &[ChangeHash], authority: &Authority) -> Result<(), Refusal> {
     let t = Transition::new(doc, before, authority);
     // The kind the record was (a change to the kind itself is refused below).
     let kind_text = match before {
