@@ -335,3 +335,59 @@ fn a_forged_merge_is_refused_and_nothing_of_it_kept() {
         refused_as(store.apply_changes(&id, &bytes).map(|_| ()), "author_mismatch");
     });
 }
+
+#[test]
+fn the_same_first_answer_on_two_devices_merges() {
+    // One inspector on two devices: both mark the inspection started under their own id,
+    // concurrently. Adding the same key twice is not a change: the merge is accepted.
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _) = open_as(&dir.path().join("a.db"), "zhang");
+    let id = inspection(&a);
+    let (b, _) = open_as(&dir.path().join("b.db"), "zhang");
+    b.apply_changes(&id, &a.changes_since(&id, &[]).unwrap().concat()).unwrap();
+    as_user(&b, "zhang", Role::Inspector);
+    let item = a.inspection(&id).unwrap().answers.keys().next().unwrap().clone();
+    a.update(&id, "a", |e| {
+        e.set(&format!("/answers/{item}/note"), "甲")?;
+        e.insert("/started", "zhang", &json!(1))
+    })
+    .unwrap();
+    b.update(&id, "b", |e| {
+        e.set(&format!("/answers/{item}/note"), "乙")?;
+        e.insert("/started", "zhang", &json!(2))
+    })
+    .unwrap();
+    let from_b = b.changes_since(&id, &[]).unwrap().concat();
+    a.apply_changes(&id, &from_b).unwrap();
+    let from_a = a.changes_since(&id, &[]).unwrap().concat();
+    b.apply_changes(&id, &from_a).unwrap();
+    assert_eq!(a.get(&id).unwrap(), b.get(&id).unwrap());
+}
+
+#[test]
+fn a_concurrent_entry_under_an_existing_key_is_judged_too() {
+    // A forger adds a "closed" event under the key of the raised event, concurrently (no
+    // dependency on it): it would sit beside the real one as a conflict. It is judged.
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open_as(&dir.path().join("a.db"), "zhang");
+    let id = ordered(&store);
+    let first = store.hazard(&id).unwrap().events[0].id.clone();
+    let genesis = store.changes_since(&id, &[]).unwrap().remove(0);
+    let bytes = {
+        let mut doc = AutoCommit::load(&genesis).unwrap();
+        let before = doc.get_heads();
+        let (_, events) = doc.get(ROOT, "events").unwrap().unwrap();
+        let ev = event(json!({"type": "closed"}), "zhang");
+        offgrid_core::doc::json::put_json(&mut doc, &events, Prop::Map(first.clone()), &ev).unwrap();
+        let meta = ChangeMeta {
+            user_id: Some("chen".into()),
+            ..Default::default()
+        };
+        doc.commit_with(CommitOptions::default().with_message(meta.encode()).with_time(1));
+        doc.get_changes(&before).into_iter().flat_map(|c| c.raw_bytes().to_vec()).collect::<Vec<u8>>()
+    };
+    unchanged(&store, &id, || {
+        let r = store.apply_changes(&id, &bytes).map(|_| ());
+        assert!(r.is_err(), "{r:?}");
+    });
+}

@@ -87,7 +87,7 @@ impl KindRules for InspectionRules {
         for touch in t.touches.iter().filter(|x| x.path.len() >= 4) {
             if touch.path[0] == "answers"
                 && touch.path[2] == "photos"
-                && t.existed_path(&["answers", &touch.path[1], "photos", &touch.path[3]])
+                && (touch.how == crate::record::transition::How::Delete || t.rewrites(touch, 4))
             {
                 return Err(Refusal::rule(
                     "append_only",

@@ -148,8 +148,8 @@ fn judge_one(doc: &Automerge, before: &[ChangeHash], authority: &Authority) -> R
     }
     for map in rules.append_only() {
         for touch in t.touches.iter().filter(|x| x.path.first().is_some_and(|k| k == map)) {
-            let changed_entry = touch.path.len() >= 2 && t.existed(map, &touch.path[1]);
-            if changed_entry || touch.how == How::Delete {
+            // Two devices adding the same key (the same photo) is not a change: both stay.
+            if touch.path.len() >= 2 && (touch.how == How::Delete || t.rewrites(touch, 2)) {
                 return Err(Refusal::rule(
                     "append_only",
                     format!("entries of /{map} are only added, never changed or removed"),

@@ -21,6 +21,8 @@ pub struct Touch {
     pub how: How,
     /// The object or op that now holds the value (for attribution), if any.
     pub(crate) op: Option<ObjId>,
+    /// The object the touch changed (the parent of the key).
+    pub(crate) obj: ObjId,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +60,8 @@ pub struct Transition<'a> {
     authors: RefCell<HashMap<ChangeHash, Option<String>>>,
     /// User ids of the new changes.
     pub new_authors: BTreeSet<Option<String>>,
+    /// The changes this write adds.
+    pub new_changes: BTreeSet<ChangeHash>,
 }
 
 impl<'a> Transition<'a> {
@@ -67,7 +71,7 @@ impl<'a> Transition<'a> {
         let mut touches = Vec::with_capacity(patches.len());
         for p in patches {
             let mut path: Vec<String> = p.path.iter().map(|(_, prop)| prop_text(prop)).collect();
-            let (how, last, op) = match p.action {
+            let (how, last, op) = match p.action.clone() {
                 PatchAction::PutMap { key, value, .. } => {
                     let op = match value.0 {
                         Value::Object(_) => Some(value.1),
@@ -85,7 +89,12 @@ impl<'a> Transition<'a> {
                 PatchAction::Mark { .. } => (How::Mark, None, None),
             };
             path.extend(last);
-            touches.push(Touch { path, how, op });
+            touches.push(Touch {
+                path,
+                how,
+                op,
+                obj: p.obj,
+            });
         }
         let text = |k: &str| match doc.get(ROOT, k) {
             Ok(Some((Value::Scalar(s), _))) => s.as_str().unwrap_or_default().to_owned(),
@@ -104,13 +113,16 @@ impl<'a> Transition<'a> {
             authority,
             authors: RefCell::new(HashMap::new()),
             new_authors: BTreeSet::new(),
+            new_changes: BTreeSet::new(),
         };
-        let new_authors = doc
-            .get_changes(before)
-            .iter()
-            .map(|c| t.author_of_change(&c.hash()))
-            .collect();
-        Transition { new_authors, ..t }
+        let new_changes: BTreeSet<ChangeHash> =
+            doc.get_changes(before).iter().map(|c| c.hash()).collect();
+        let new_authors = new_changes.iter().map(|h| t.author_of_change(h)).collect();
+        Transition {
+            new_authors,
+            new_changes,
+            ..t
+        }
     }
 
     /// Whether the record is new (this write is its first).
@@ -169,7 +181,45 @@ impl<'a> Transition<'a> {
         self.authority.roles_on(user, &self.project)
     }
 
-    /// Entries added to the root map `map` by this write, with their authors.
+    /// Whether the op or object `op` was made by one of this write's new changes.
+    pub fn is_new(&self, op: &ObjId) -> bool {
+        self.doc
+            .hash_for_opid(op)
+            .is_some_and(|h| self.new_changes.contains(&h))
+    }
+
+    /// Whether `touch`, in an append-only map whose entries sit at path length `entry_depth`,
+    /// changes or removes what existed before this write: an entry it superseded (overwrote
+    /// or deleted, as opposed to one added concurrently under the same key, which stays
+    /// beside it), or anything inside an entry that existed before.
+    pub fn rewrites(&self, touch: &Touch, entry_depth: usize) -> bool {
+        if touch.path.len() > entry_depth {
+            // Inside an entry: only one made by this write may be written into.
+            return !self.before.is_empty() && !self.is_new(&touch.obj);
+        }
+        let Some(key) = touch.path.last() else {
+            return false;
+        };
+        if self.before.is_empty() {
+            return false;
+        }
+        let prop: Prop = match self.doc.object_type(&touch.obj) {
+            Ok(automerge::ObjType::Map) | Ok(automerge::ObjType::Table) => key.clone().into(),
+            _ => match key.parse::<usize>() {
+                Ok(i) => i.into(),
+                Err(_) => return true,
+            },
+        };
+        let was = self
+            .doc
+            .get_all_at(&touch.obj, prop.clone(), self.before)
+            .unwrap_or_default();
+        let now = self.doc.get_all(&touch.obj, prop).unwrap_or_default();
+        was.iter().any(|(_, id)| !now.iter().any(|(_, n)| n == id))
+    }
+
+    /// Values added under keys of the root map `map` by this write (every value a new change
+    /// wrote, those that lost a conflict too), with their authors.
     pub fn new_entries(&self, map: &str) -> Vec<NewEntry> {
         let Ok(Some((Value::Object(_), map_obj))) = self.doc.get(ROOT, map) else {
             return Vec::new();
@@ -182,54 +232,26 @@ impl<'a> Transition<'a> {
             .collect();
         let mut out = Vec::new();
         for key in keys {
-            if !self.before.is_empty() && self.doc.get_at(&map_obj, key, self.before).ok().flatten().is_some() {
-                continue;
+            for (value, id) in self.doc.get_all(&map_obj, key).unwrap_or_default() {
+                let Some(change) = self.doc.hash_for_opid(&id) else {
+                    continue;
+                };
+                if !self.new_changes.contains(&change) {
+                    continue;
+                }
+                let value = match crate::doc::json::value_to_json(self.doc, &value, &id) {
+                    Ok(v) => v,
+                    Err(_) => continue,
+                };
+                out.push(NewEntry {
+                    key: key.to_owned(),
+                    value,
+                    author: self.author_of_change(&change),
+                    change: Some(change),
+                });
             }
-            let Ok(Some((value, id))) = self.doc.get(&map_obj, key) else {
-                continue;
-            };
-            let value = match crate::doc::json::value_to_json(self.doc, &value, &id) {
-                Ok(v) => v,
-                Err(_) => continue,
-            };
-            let change = self.doc.hash_for_opid(&id);
-            out.push(NewEntry {
-                key: key.to_owned(),
-                value,
-                author: change.and_then(|h| self.author_of_change(&h)),
-                change,
-            });
         }
         out
-    }
-
-    /// Whether `key` existed in the root map `map` before this write.
-    pub fn existed(&self, map: &str, key: &str) -> bool {
-        if self.before.is_empty() {
-            return false;
-        }
-        match self.doc.get_at(ROOT, map, self.before) {
-            Ok(Some((Value::Object(_), obj))) => {
-                self.doc.get_at(&obj, key, self.before).ok().flatten().is_some()
-            }
-            _ => false,
-        }
-    }
-
-    /// Whether the value at `path` (from the root) existed before this write.
-    pub fn existed_path(&self, path: &[&str]) -> bool {
-        if self.before.is_empty() {
-            return false;
-        }
-        let mut obj = ROOT;
-        for (i, key) in path.iter().enumerate() {
-            match self.doc.get_at(&obj, *key, self.before) {
-                Ok(Some((Value::Object(_), id))) => obj = id,
-                Ok(Some(_)) => return i + 1 == path.len(),
-                _ => return false,
-            }
-        }
-        true
     }
 
     /// The changes that made the touches under `root` (all new changes for a touch that
@@ -278,7 +300,7 @@ impl<'a> Transition<'a> {
                 _ => return Vec::new(),
             }
         }
-        let new: BTreeSet<ChangeHash> = self.doc.get_changes(self.before).iter().map(|c| c.hash()).collect();
+        let new = &self.new_changes;
         let mut out = Vec::new();
         for (value, op) in self.doc.get_all(&obj, last.as_str()).unwrap_or_default() {
             let Some(h) = self.doc.hash_for_opid(&op) else {
