@@ -83,6 +83,15 @@ fn unchanged(store: &Store, id: &RecordId, f: impl FnOnce()) {
 }
 
 #[test]
+fn nothing_is_confirmed_before_the_server_has_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open_as(&dir.path().join("a.db"), "zhang");
+    let id = ordered(&store);
+    assert!(store.history(&id).unwrap().iter().all(|e| e.verified_by.is_none()));
+    assert!(store.hazard(&id).unwrap().events.iter().all(|e| e.verified_by.is_none()));
+}
+
+#[test]
 fn a_viewer_cannot_create_a_record() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = open_as(&dir.path().join("a.db"), "vera");

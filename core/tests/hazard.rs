@@ -425,6 +425,7 @@ fn event(i: usize, kind: HazardEventKind, at: i64) -> HazardEvent {
         at_ms: at,
         offset_minutes: 0,
         note: None,
+        verified_by: None,
     }
 }
 

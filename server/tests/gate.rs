@@ -368,9 +368,13 @@ fn honest_offline_work_still_converges() {
     }
     assert_eq!(wang.hazard(&id).unwrap().state.escalations, 2);
     assert_eq!(zhang.hazard(&id).unwrap(), wang.hazard(&id).unwrap());
-    // Every change is confirmed by the server, with the verified pusher.
+    // Every change is confirmed by the server, with the verified pusher: in the history and
+    // on the hazard's timeline.
     for e in zhang.history(&id).unwrap() {
         assert_eq!(e.verified_by, e.user_id, "{e:?}");
+    }
+    for e in zhang.hazard(&id).unwrap().events {
+        assert_eq!(e.verified_by.as_deref(), Some(e.by.as_str()), "{e:?}");
     }
 }
 
@@ -396,4 +400,25 @@ fn a_refused_record_stays_on_the_device_and_is_not_resent() {
     assert_eq!(again.progress.records_up, 0, "not sent again");
     assert_eq!(again.rejected.len(), 1, "still reported");
     assert_eq!(w.stored(&id), before);
+}
+
+#[test]
+fn offline_work_is_judged_by_the_roles_held_when_it_arrives() {
+    let w = world();
+    let (id, wang) = ordered_hazard(&w);
+    // wang escalates offline; meanwhile the office takes away his supervisor role.
+    wang.escalate_hazard(&id, "超期").unwrap();
+    let b = w.server.app.backend.as_ref();
+    accounts::set_member(b, "p1", "wang", Some(Role::Rectifier)).unwrap();
+    let before = w.stored(&id);
+    let r = w.sync(&wang);
+    assert_eq!(r.rejected.len(), 1, "{r:?}");
+    assert!(r.rejected[0].reason.starts_with("permission"), "{r:?}");
+    assert_eq!(w.stored(&id), before);
+    assert_eq!(wang.hazard(&id).unwrap().state.escalations, 1, "kept on the device");
+    // The role restored, the same work goes in once the record changes again.
+    accounts::set_member(b, "p1", "wang", Some(Role::Supervisor)).unwrap();
+    wang.escalate_hazard(&id, "再次督办").unwrap();
+    let r = w.sync(&wang);
+    assert!(r.rejected.is_empty() && r.complete, "{r:?}");
 }

@@ -33,6 +33,10 @@ pub struct ConflictValue {
     /// Automerge actor (per install) and change hash, hex.
     pub actor: String,
     pub change: String,
+    /// The account the sync server verified as the pusher of that change (`None`: not yet
+    /// confirmed by the server).
+    #[serde(default)]
+    pub verified_by: Option<String>,
 }
 
 pub fn conflicts(doc: &Automerge) -> Result<Vec<Conflict>> {
@@ -95,5 +99,6 @@ fn describe(doc: &Automerge, v: &Value<'_>, id: &ObjId, winner: bool) -> Result<
             .map(|m| m.actor.to_hex_string())
             .unwrap_or_default(),
         change: change.map(|h| h.to_string()).unwrap_or_default(),
+        verified_by: None,
     })
 }

@@ -22,6 +22,10 @@ pub struct HazardEvent {
     pub offset_minutes: i32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The account the sync server verified as the pusher of the change that recorded this
+    /// event (`None`: not yet confirmed by the server). Never read from the document.
+    #[serde(skip)]
+    pub verified_by: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

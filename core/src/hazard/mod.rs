@@ -164,7 +164,7 @@ impl Store {
     /// The hazard with its folded state, overdue at the store's clock.
     pub fn hazard(&self, id: &RecordId) -> Result<Hazard> {
         let now = self.now().unix_ms;
-        self.read(id, |doc| {
+        let mut hazard = self.read(id, |doc| {
             let root = crate::doc::json::hydrate(doc, &automerge::ROOT)?;
             if root["kind"] != "hazard" {
                 return Err(Error::InvalidArgument(format!(
@@ -184,10 +184,25 @@ impl Store {
                 source: serde_json::from_value(root["source"].clone()).ok(),
                 photos: serde_json::from_value(root["photos"].clone()).unwrap_or_default(),
                 overdue: events::is_overdue(&state, now),
-                events,
+                events: events
+                    .into_iter()
+                    .map(|e| HazardEvent {
+                        // Which change recorded it (for its verified author, below).
+                        verified_by: event_change(doc, &e.id),
+                        ..e
+                    })
+                    .collect(),
                 state,
             })
-        })
+        })?;
+        let receipts = self.sync_receipts(id)?;
+        for e in &mut hazard.events {
+            e.verified_by = e
+                .verified_by
+                .take()
+                .and_then(|change| receipts.get(&change).and_then(|(_, by)| by.clone()));
+        }
+        Ok(hazard)
     }
 
     pub fn grade_hazard(
@@ -276,6 +291,7 @@ impl Store {
             at_ms: now.unix_ms,
             offset_minutes: now.offset_minutes,
             note: note.map(str::to_owned),
+            verified_by: None,
         };
         let value = serde_json::to_value(&event)?;
         self.write(|w| {
@@ -323,6 +339,7 @@ fn hazard_fields(
         at_ms: now.unix_ms,
         offset_minutes: now.offset_minutes,
         note: None,
+        verified_by: None,
     };
     let mut photos = serde_json::Map::new();
     for sha in &new.photos {
@@ -339,6 +356,14 @@ fn hazard_fields(
         "photos": photos,
         "events": {raised.id.clone(): raised},
     }))
+}
+
+/// The change (hex) that recorded the event stored under `key`.
+fn event_change(doc: &Automerge, key: &str) -> Option<String> {
+    use automerge::ReadDoc;
+    let (_, events) = doc.get(automerge::ROOT, "events").ok()??;
+    let (_, obj) = doc.get(&events, key).ok()??;
+    doc.hash_for_opid(&obj).map(|h| h.to_string())
 }
 
 /// The folded state, reading only the events map (for the list projection).

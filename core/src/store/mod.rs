@@ -279,9 +279,15 @@ impl Store {
         })
     }
 
-    /// Every field holding concurrent values, with who wrote each and when.
+    /// Every field holding concurrent values, with who wrote each and when, and which account
+    /// the server verified as its pusher (`verified_by`, once synced).
     pub fn conflicts(&self, id: &RecordId) -> Result<Vec<Conflict>> {
-        self.read(id, doc::conflicts::conflicts)
+        let mut conflicts = self.read(id, doc::conflicts::conflicts)?;
+        let receipts = self.sync_receipts(id)?;
+        for v in conflicts.iter_mut().flat_map(|c| c.values.iter_mut()) {
+            v.verified_by = receipts.get(&v.change).and_then(|(_, by)| by.clone());
+        }
+        Ok(conflicts)
     }
 
     /// Every change: who, when (device clock and offset), what message, which fields, and,
