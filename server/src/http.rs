@@ -451,20 +451,28 @@ fn parse_range(v: &HeaderValue) -> Option<ByteRange> {
     }
 }
 
-/// `Content-Range: bytes START-END/TOTAL` of an upload chunk (decimal digits, END inclusive,
-/// `START <= END < TOTAL`).
-fn parse_content_range(s: &str) -> Result<(u64, u64, u64)> {
+/// The three numbers of `Content-Range: bytes START-END/TOTAL` as written (decimal digits),
+/// or a 400: the form docs/openapi.yaml states.
+fn content_range_parts(s: &str) -> Result<[&str; 3]> {
     let bad = || Error::BadRequest("Content-Range must be bytes START-END/TOTAL".into());
-    let num = |s: &str| {
-        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad());
-        }
-        s.parse::<u64>().map_err(|_| bad())
-    };
     let r = s.strip_prefix("bytes ").ok_or_else(bad)?;
     let (range, total) = r.split_once('/').ok_or_else(bad)?;
-    let (a, b) = range.split_once('-').ok_or_else(bad)?;
-    let (start, end, total) = (num(a)?, num(b)?, num(total)?);
+    let (start, end) = range.split_once('-').ok_or_else(bad)?;
+    let parts = [start, end, total];
+    if parts
+        .iter()
+        .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(bad());
+    }
+    Ok(parts)
+}
+
+/// An upload chunk's `Content-Range`: `START <= END < TOTAL` (END inclusive), in 64 bits.
+fn parse_content_range(s: &str) -> Result<(u64, u64, u64)> {
+    let bad = || Error::BadRequest("Content-Range must have START <= END < TOTAL".into());
+    let [start, end, total] = content_range_parts(s)?.map(|p| p.parse::<u64>().map_err(|_| bad()));
+    let (start, end, total) = (start?, end?, total?);
     if end < start || end >= total {
         return Err(bad());
     }
@@ -475,7 +483,7 @@ fn parse_content_range(s: &str) -> Result<(u64, u64, u64)> {
 /// references. When the last byte arrives the hash is checked: on a match the project may read
 /// the blob (200, `{"complete":true}`); on a mismatch the upload is discarded (422). An
 /// incomplete upload answers 202 with `Upload-Offset`. Access is checked before
-/// `Content-Range`: a caller who may not upload learns nothing from it.
+/// `Content-Range`, and only its form once the photo is complete (a replay).
 async fn blob_put(
     State(app): State<Arc<App>>,
     sha: Result<Path<String>, PathRejection>,
@@ -508,15 +516,17 @@ async fn blob_put(
                 tx.blob_granted(&project, &sha)?,
             ))
         })?;
-        match referenced {
-            (false, false) => {
-                return Err(Error::Forbidden(format!(
-                    "no record of project {project} references blob {sha}: sync first"
-                )));
-            }
-            // A replay once the photo is complete: nothing to store, whatever the chunk is.
-            (_, true) => return Ok((StatusCode::OK, a.blobs.len(&sha)?.unwrap_or(0))),
-            (true, false) => {}
+        if referenced == (false, false) {
+            return Err(Error::Forbidden(format!(
+                "no record of project {project} references blob {sha}: sync first"
+            )));
+        }
+        if let Some(v) = &content_range {
+            content_range_parts(v)?;
+        }
+        if referenced.1 {
+            // A replay once the photo is complete: nothing to store, whatever the chunk holds.
+            return Ok((StatusCode::OK, a.blobs.len(&sha)?.unwrap_or(0)));
         }
         let (start, total) = match content_range {
             Some(v) => {
