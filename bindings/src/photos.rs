@@ -49,9 +49,4 @@ impl OffgridStore {
     pub fn photo_queue(&self, state: Option<PhotoState>) -> Result<Vec<QueuedPhoto>> {
         Ok(self.store()?.photo_queue(state)?)
     }
-
-    /// Moves a photo along the upload states (used by sync).
-    pub fn set_photo_state(&self, sha256: String, state: PhotoState) -> Result<()> {
-        Ok(self.store()?.set_photo_state(&sha256, state)?)
-    }
 }

@@ -2,7 +2,7 @@
 //! publishing, and parsing a template's JSON with exact error paths.
 
 use offgrid_core::checklist::{self, Template};
-use offgrid_core::store::TemplateRef;
+use offgrid_core::checklist::TemplateRef;
 
 use crate::{OffgridStore, Result};
 

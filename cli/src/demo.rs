@@ -45,7 +45,11 @@ pub struct Device {
 }
 
 impl Device {
-    fn open(label: &'static str, path: PathBuf, user_id: &str, user_name: &str) -> Result<Self> {
+    fn open(
+        label: &'static str,
+        path: PathBuf,
+        (user_id, user_name, role): (&str, &str, Role),
+    ) -> Result<Self> {
         let clock = Arc::new(FixedClock::new(local(8, 0), OFFSET_MINUTES));
         let options = StoreOptions {
             clock: clock.clone(),
@@ -53,7 +57,7 @@ impl Device {
         };
         let store = Store::open_with(&path, options)
             .with_context(|| format!("cannot open {}", path.display()))?;
-        let user = User::new(user_id, user_name).with_role("*", offgrid_core::Role::Inspector);
+        let user = User::new(user_id, user_name).with_role("*", role);
         store.set_user(user.clone());
         Ok(Device {
             label,
@@ -171,9 +175,16 @@ fn prepare_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
 }
 
 fn play(dir: &Path) -> Result<Report> {
-    let a = Device::open("A", dir.join("device-a.db"), "zhang", "张工")?;
-    let b = Device::open("B", dir.join("device-b.db"), "li", "李工")?;
-    let c = Device::open("C", dir.join("device-c.db"), "wang", "王总监")?;
+    // zhang sets the project up (its admin), li inspects, wang supervises, chen rectifies.
+    let people = [
+        ("zhang", "张工", Role::Admin),
+        ("li", "李工", Role::Inspector),
+        ("wang", "王总监", Role::Supervisor),
+        ("chen", "陈工", Role::Rectifier),
+    ];
+    let a = Device::open("A", dir.join("device-a.db"), people[0])?;
+    let b = Device::open("B", dir.join("device-b.db"), people[1])?;
+    let c = Device::open("C", dir.join("device-c.db"), people[2])?;
     let mut transfers = Vec::new();
 
     // In the site office, online: A sets up the project and the inspection; the project is
@@ -182,15 +193,7 @@ fn play(dir: &Path) -> Result<Report> {
     let inspection = a
         .at(9, 5)
         .create(RecordKind::Inspection, &data::inspection(&project))?;
-    let link = sync::Link::start(
-        dir,
-        &project,
-        &[
-            ("zhang", "张工", Role::Inspector),
-            ("li", "李工", Role::Inspector),
-            ("wang", "王总监", Role::Supervisor),
-        ],
-    )?;
+    let link = sync::Link::start(dir, &project, &people)?;
     for d in [&a, &b, &c] {
         link.login(d)?;
     }
@@ -220,7 +223,13 @@ fn play(dir: &Path) -> Result<Report> {
         results.iter().any(|r| r.id == hazard),
         "searching {QUERY:?} on device B did not find the hazard"
     );
-    let day = day::play(&a, &project, &hazard)?;
+    // The day on A, a tablet passed from hand to hand: each person signs in when they take it
+    // (the server takes each account's own work only), after A synced the previous one's.
+    let handover = |user: &User| -> Result<()> {
+        link.sync(&a, "handover")?;
+        link.login_as(&a, &user.id)
+    };
+    let day = day::play(&a, &project, &hazard, &handover)?;
 
     // End of the day: A syncs the day's work; B catches up; the supervisor's new device C
     // starts from nothing. All three end identical.

@@ -58,12 +58,18 @@ pub fn records(w: &mut impl Write, rows: &[RecordSummary]) -> Result<()> {
 
 /// One line per change: when (UTC and the device's offset), who, what, which fields.
 pub fn history(w: &mut impl Write, entries: &[HistoryEntry]) -> Result<()> {
-    let rows: Vec<[String; 4]> = entries
+    let rows: Vec<[String; 5]> = entries
         .iter()
         .map(|e| {
             [
                 time::utc_with_offset(e.time_ms, e.offset_minutes),
                 who(e.user_name.as_deref(), e.user_id.as_deref()),
+                // The account the server verified as the pusher, or not yet confirmed.
+                match &e.verified_by {
+                    Some(by) if Some(by) == e.user_id.as_ref() => "✓".into(),
+                    Some(by) => format!("pushed by {by}"),
+                    None => "未确认 / unconfirmed".into(),
+                },
                 if e.message.is_empty() {
                     "-".into()
                 } else {
@@ -73,7 +79,7 @@ pub fn history(w: &mut impl Write, entries: &[HistoryEntry]) -> Result<()> {
             ]
         })
         .collect();
-    let header = ["TIME (UTC, DEVICE OFFSET)", "USER", "MESSAGE", "FIELDS"];
+    let header = ["TIME (UTC, DEVICE OFFSET)", "USER", "SERVER", "MESSAGE", "FIELDS"];
     table(w, &header.map(String::from), &rows)
 }
 

@@ -85,7 +85,9 @@ fn a_signed_in_database_writes_as_its_account_and_syncs_it() {
     let rows = json(dir, &["--db", "a.db", "--json", "list"]);
     assert_eq!(rows[0]["id"], hazard.as_str());
     assert_eq!(rows[0]["updated_by"], "zhang", "{rows}");
-    // An explicit --user still wins (an admin tool may act for someone).
+    // An explicit --user still writes as that user on this device, but the server takes only
+    // the signed-in account's own work: the sync prints the refusal and exits 1, the record
+    // stays here with its data, and is not sent again until it changes.
     let other = raise(dir, "a.db", "配电箱未接地", &["--user", "wang"]);
     let rows = json(dir, &["--db", "a.db", "--json", "list"]);
     let by = |id: &str| {
@@ -96,16 +98,25 @@ fn a_signed_in_database_writes_as_its_account_and_syncs_it() {
             .map(|r| r["updated_by"].clone())
     };
     assert_eq!(by(&other), Some(Json::from("wang")), "{rows}");
-
-    let report = json(dir, &["--db", "a.db", "--json", "sync"]);
-    assert_eq!(report["complete"], true, "{report}");
-    assert_eq!(report["pending_records"], 0, "{report}");
+    let out = run(dir, &["--db", "a.db", "sync"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("refused: {other} (forbidden): author_mismatch")),
+        "{stdout}"
+    );
     let status = json(dir, &["--db", "a.db", "--json", "sync", "--status"]);
     assert_eq!(status["user_id"], "zhang");
-    assert_eq!(status["pending_records"], 0);
-    assert!(status["last_success_ms"].is_i64(), "{status}");
+    assert_eq!(status["pending_records"], 1, "{status}");
+    assert_eq!(status["refused"][0]["id"], other.as_str(), "{status}");
+    assert!(status["last_success_ms"].is_null(), "{status}");
+    let out = run(dir, &["--db", "a.db", "--json", "sync"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let again: Json = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(again["progress"]["records_up"], 0, "not resent: {again}");
+    assert_eq!(again["rejected"][0]["id"], other.as_str(), "still shown: {again}");
 
-    // A second device signs in as another user and receives both records, authors intact.
+    // A second device signs in as another user and receives the accepted record, author intact.
     let out = login(dir, "b.db", &url, "li", "correct horse");
     assert!(out.status.success(), "{out:?}");
     let report = json(dir, &["--db", "b.db", "--json", "sync"]);
@@ -123,15 +134,15 @@ fn a_signed_in_database_writes_as_its_account_and_syncs_it() {
         })
         .collect();
     got.sort();
-    let mut want = vec![(hazard.clone(), "zhang".into()), (other, "wang".into())];
-    want.sort();
-    assert_eq!(got, want);
+    assert_eq!(got, vec![(hazard.clone(), "zhang".to_owned())]);
 
     // A record the server refuses (no project) leaves the sync incomplete: the exit code says
     // so (a script must not take it for done), the refusal is printed, and it stays pending.
     let orphan = ok(
         dir,
-        &["--db", "b.db", "create", "patrol", "--field", "title=巡查"],
+        &[
+            "--db", "b.db", "--role", "inspector", "create", "patrol", "--field", "title=巡查",
+        ],
     );
     let orphan = orphan.trim();
     let out = run(dir, &["--db", "b.db", "sync"]);

@@ -62,6 +62,10 @@ pub enum Permission {
     CloseHazard,
     WriteOffHazard,
     PublishTemplate,
+    /// Edit a project record (members, sites, settings).
+    ManageProject,
+    /// Write patrol records.
+    Patrol,
 }
 
 impl Permission {
@@ -80,6 +84,8 @@ impl Permission {
             Permission::CloseHazard => "close_hazard",
             Permission::WriteOffHazard => "write_off_hazard",
             Permission::PublishTemplate => "publish_template",
+            Permission::ManageProject => "manage_project",
+            Permission::Patrol => "patrol",
         }
     }
 }
@@ -107,8 +113,12 @@ pub fn grants(role: Role, permission: Permission) -> bool {
                 | Reinspect
                 | Escalate
                 | CloseHazard
+                | Patrol
         ),
-        Role::Supervisor => !matches!(permission, PublishTemplate | SubmitRectification),
+        Role::Supervisor => !matches!(
+            permission,
+            PublishTemplate | SubmitRectification | ManageProject
+        ),
     }
 }
 

@@ -14,6 +14,13 @@
 //! - [`doc`]: everything that reads or writes one automerge document, with no I/O.
 //! - [`store`]: persistence (SQLite), projections for lists and search, cache, notifications.
 
+// The sync server builds the core without the photo pipeline and the sync client: the
+// device-side helpers they use are then unused there.
+#![cfg_attr(
+    not(all(feature = "photo-pipeline", feature = "sync-client")),
+    allow(dead_code)
+)]
+
 pub mod access;
 pub mod checklist;
 pub mod doc;
@@ -23,7 +30,10 @@ pub mod ffi;
 pub mod hazard;
 pub mod inspection;
 pub mod model;
+pub mod patrol;
 pub mod photo;
+pub mod project;
+pub mod record;
 pub mod store;
 pub mod sync;
 

@@ -503,7 +503,7 @@ fn incremental_search_index_equals_a_rebuild() {
         })
         .unwrap();
     store
-        .update(&id, "e", |e| e.set("/notes/n1/text", "已处理"))
+        .update(&id, "e", |e| e.set("/answers/cover/note", "已处理"))
         .unwrap();
     store
         .update(&id, "f", |e| e.delete("/answers/rebar-spacing/note"))

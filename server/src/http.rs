@@ -190,8 +190,11 @@ async fn sync(
     let caller = authed(&app, &headers).await?;
     let (req, twice) = sync_request(parse(&body(bytes)?)?)?;
     let a = app.clone();
-    let (mut resp, stats) =
-        blocking(move || crate::sync::sync(a.backend.as_ref(), &caller, req)).await?;
+    let (mut resp, stats) = blocking(move || {
+        let gate = a.config.gate.then_some(&a.docs);
+        crate::sync::sync(a.backend.as_ref(), gate, &caller, req)
+    })
+    .await?;
     if !twice.is_empty() {
         resp.rejected.extend(twice);
         resp.rejected.sort_by(|a, b| a.id.cmp(&b.id));
@@ -199,6 +202,7 @@ async fn sync(
     Metrics::add(&app.metrics.changes_in, stats.changes_in as u64);
     Metrics::add(&app.metrics.changes_applied, stats.changes_applied as u64);
     Metrics::add(&app.metrics.changes_out, stats.changes_out as u64);
+    Metrics::add(&app.metrics.records_refused, stats.refused as u64);
     tracing::debug!(
         changes_in = stats.changes_in,
         applied = stats.changes_applied,

@@ -11,6 +11,7 @@ pub mod backend;
 pub mod blobs;
 pub mod error;
 pub mod flaky;
+pub mod gate;
 pub mod http;
 pub mod metrics;
 pub mod sync;
@@ -30,6 +31,9 @@ pub struct Config {
     pub postgres: Option<String>,
     /// Largest request body, after decompression (photo chunks have their own limit).
     pub max_body_bytes: usize,
+    /// Judge every push with the records' write policies (always, but for benchmarks that
+    /// measure what the gate costs).
+    pub gate: bool,
 }
 
 impl Config {
@@ -38,6 +42,7 @@ impl Config {
             data_dir: data_dir.into(),
             postgres: None,
             max_body_bytes: 32 << 20,
+            gate: true,
         }
     }
 }
@@ -48,6 +53,8 @@ pub struct App {
     pub backend: Arc<dyn backend::Backend>,
     pub blobs: Arc<dyn blobs::BlobStore>,
     pub metrics: metrics::Metrics,
+    /// Open documents for the write gate.
+    pub docs: gate::DocCache,
 }
 
 impl App {
@@ -66,6 +73,7 @@ impl App {
             backend,
             blobs,
             metrics: metrics::Metrics::default(),
+            docs: gate::DocCache::default(),
         }))
     }
 }

@@ -15,6 +15,8 @@ pub struct Metrics {
     pub changes_in: AtomicU64,
     pub changes_applied: AtomicU64,
     pub changes_out: AtomicU64,
+    /// Records the write gate refused.
+    pub records_refused: AtomicU64,
     pub blob_bytes_in: AtomicU64,
     pub blob_bytes_out: AtomicU64,
     pub logins_failed: AtomicU64,
@@ -121,6 +123,11 @@ impl Metrics {
                 "offgrid_sync_changes_sent_total",
                 "Changes sent in pulls.",
                 &self.changes_out,
+            ),
+            (
+                "offgrid_sync_records_refused_total",
+                "Pushed records the write gate refused.",
+                &self.records_refused,
             ),
             (
                 "offgrid_blob_bytes_received_total",

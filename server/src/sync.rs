@@ -20,6 +20,7 @@ use offgrid_core::sync::protocol::{
 
 use crate::accounts::{Caller, now_ms};
 use crate::backend::{Backend, ChangeRow, RecordRow, Tx, transact};
+use crate::gate::DocCache;
 use crate::error::{Error, Result};
 
 /// Largest pull budget a client may ask for.
@@ -35,11 +36,15 @@ pub struct SyncStats {
     pub changes_in: usize,
     pub changes_applied: usize,
     pub changes_out: usize,
+    /// Records the write gate refused.
+    pub refused: usize,
 }
 
 /// A change parsed before the transaction.
 struct Parsed {
     hash: String,
+    /// The user id the change's message names as its author.
+    author: Option<String>,
     deps: Vec<String>,
     time_ms: i64,
     data: Vec<u8>,
@@ -47,6 +52,7 @@ struct Parsed {
 
 pub fn sync(
     b: &dyn Backend,
+    gate: Option<&DocCache>,
     caller: &Caller,
     req: SyncRequest,
 ) -> Result<(SyncResponse, SyncStats)> {
@@ -81,8 +87,9 @@ pub fn sync(
     if !push.is_empty() {
         let now = now_ms();
         let device = req.device.clone();
-        let out = transact(b, |tx| push_all(tx, caller, &push, &device, now))?;
+        let out = transact(b, |tx| push_all(tx, gate, caller, &push, &device, now))?;
         stats.changes_applied = out.applied;
+        stats.refused = out.refused;
         resp.acked = out.acked;
         resp.missing = out.missing;
         resp.rejected = out.rejected;
@@ -145,6 +152,8 @@ fn parse_record(rec: &offgrid_core::sync::protocol::PushRecord) -> Result<Vec<Pa
             .map_err(|_| reject("bad_change", format!("change {i} does not parse")))?
             .map_err(|e| reject("bad_change", format!("change {i} does not parse: {e}")))?;
         out.push(Parsed {
+            author: offgrid_core::doc::ChangeMeta::decode(change.message())
+                .user_id,
             hash: change.hash().to_string(),
             deps: change.deps().iter().map(|h| h.to_string()).collect(),
             time_ms: change.timestamp(),
@@ -160,10 +169,12 @@ struct PushOut {
     rejected: Vec<Rejected>,
     need_blobs: Vec<NeedBlob>,
     applied: usize,
+    refused: usize,
 }
 
 fn push_all(
     tx: &mut dyn Tx,
+    gate: Option<&DocCache>,
     caller: &Caller,
     push: &[(
         offgrid_core::sync::protocol::PushRecord,
@@ -178,6 +189,7 @@ fn push_all(
         rejected: Vec::new(),
         need_blobs: Vec::new(),
         applied: 0,
+        refused: 0,
     };
     let mut feed: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for (rec, parsed) in push {
@@ -193,39 +205,72 @@ fn push_all(
             code: code.to_owned(),
             reason,
         };
-        let row = match tx.lock_record(&rec.id)? {
-            Some(row) => {
-                if row.project != rec.project {
-                    out.rejected.push(reject(
-                        "wrong_project",
-                        format!("record belongs to project {}", row.project),
-                    ));
-                    continue;
-                }
-                if !caller.can_write(&row.project) {
-                    out.rejected.push(reject(
-                        "forbidden",
-                        format!("no write access to project {}", row.project),
-                    ));
-                    continue;
-                }
-                row
+        let existing = tx.lock_record(&rec.id)?;
+        let project = match &existing {
+            Some(row) if row.project != rec.project => {
+                out.rejected.push(reject(
+                    "wrong_project",
+                    format!("record belongs to project {}", row.project),
+                ));
+                continue;
             }
+            Some(row) => row.project.clone(),
+            None => rec.project.clone(),
+        };
+        if !caller.can_write(&project) {
+            out.rejected.push(reject(
+                "forbidden",
+                format!("no write access to project {project}"),
+            ));
+            continue;
+        }
+        if existing.is_none() && !tx.project_exists(&rec.project)? {
+            out.rejected.push(reject(
+                "unknown_project",
+                format!("project {} does not exist on the server", rec.project),
+            ));
+            continue;
+        }
+        let mut new = Vec::new();
+        for c in changes {
+            if tx.change_state(&rec.id, &c.hash)?.is_none() {
+                new.push(c);
+            }
+        }
+        // Every new change is the pushing account's own: a device sends what its user wrote.
+        if gate.is_some()
+            && let Some(c) = new.iter().find(|c| c.author.as_deref() != Some(caller.user_id.as_str()))
+        {
+            out.rejected.push(reject(
+                "forbidden",
+                format!(
+                    "author_mismatch: change {} names {} as its author, but {} pushed it",
+                    &c.hash[..12],
+                    c.author.as_deref().map_or("nobody".into(), |a| format!("{a:?}")),
+                    caller.user_id
+                ),
+            ));
+            continue;
+        }
+        // The gate: the record as it would be, judged as the caller, before anything is stored.
+        let judged = match gate {
+            Some(cache) if !new.is_empty() => {
+                let data: Vec<&[u8]> = new.iter().map(|c| c.data.as_slice()).collect();
+                match crate::gate::check(cache, tx, &rec.id, existing.as_ref(), &data, caller)? {
+                    Ok(j) => Some(j),
+                    Err(refusal) => {
+                        tracing::info!(record = %rec.id, rule = refusal.name(), "push refused by the gate");
+                        out.refused += 1;
+                        out.rejected.push(reject("forbidden", refusal.to_string()));
+                        continue;
+                    }
+                }
+            }
+            _ => None,
+        };
+        let row = match existing {
+            Some(row) => row,
             None => {
-                if !caller.can_write(&rec.project) {
-                    out.rejected.push(reject(
-                        "forbidden",
-                        format!("no write access to project {}", rec.project),
-                    ));
-                    continue;
-                }
-                if !tx.project_exists(&rec.project)? {
-                    out.rejected.push(reject(
-                        "unknown_project",
-                        format!("project {} does not exist on the server", rec.project),
-                    ));
-                    continue;
-                }
                 let row = RecordRow {
                     id: rec.id.clone(),
                     project: rec.project.clone(),
@@ -236,22 +281,23 @@ fn push_all(
                 row
             }
         };
-        for c in changes {
-            if tx.change_state(&rec.id, &c.hash)?.is_none() {
-                tx.insert_change(&ChangeRow {
-                    record: rec.id.clone(),
-                    hash: c.hash.clone(),
-                    deps: c.deps.clone(),
-                    data: c.data.clone(),
-                    device_time_ms: c.time_ms,
-                    received_ms: now,
-                    user_id: caller.user_id.clone(),
-                    device: device.to_owned(),
-                })?;
-            }
+        for c in new {
+            tx.insert_change(&ChangeRow {
+                record: rec.id.clone(),
+                hash: c.hash.clone(),
+                deps: c.deps.clone(),
+                data: c.data.clone(),
+                device_time_ms: c.time_ms,
+                received_ms: now,
+                user_id: caller.user_id.clone(),
+                device: device.to_owned(),
+            })?;
         }
         let (heads, applied, missing) = apply_ready(tx, &row)?;
         out.applied += applied.len();
+        if let (Some(cache), Some(j)) = (gate, judged) {
+            crate::gate::keep(cache, &rec.id, j, &heads);
+        }
         if !applied.is_empty() {
             tx.set_heads(&rec.id, &heads)?;
             feed.entry(row.project.clone())
@@ -442,12 +488,14 @@ fn pull(
                                 changes: Vec::new(),
                                 snapshot: Some(Bytes(s)),
                                 received_ms: Vec::new(),
+                                received_by: Vec::new(),
                             },
                             None => Pulled {
                                 project: project.clone(),
                                 id: r.id.clone(),
                                 kind: r.kind.clone(),
                                 received_ms: changes.iter().map(|c| c.1).collect(),
+                                received_by: changes.iter().map(|c| c.2.clone()).collect(),
                                 changes: changes.into_iter().map(|c| Bytes(c.0)).collect(),
                                 snapshot: None,
                             },
@@ -487,6 +535,7 @@ fn pull(
                                 {
                                     last.changes.push(Bytes(row.data));
                                     last.received_ms.push(row.received_ms);
+                                    last.received_by.push(row.user_id);
                                 }
                                 _ => out.push(Pulled {
                                     project: project.clone(),
@@ -495,6 +544,7 @@ fn pull(
                                     changes: vec![Bytes(row.data)],
                                     snapshot: None,
                                     received_ms: vec![row.received_ms],
+                                    received_by: vec![row.user_id],
                                 }),
                             }
                         }
@@ -518,9 +568,9 @@ fn pull(
 
 /// The record as one saved document, or `None` (then its changes are sent) if its changes do
 /// not load: one bad record must not stop a project's bootstrap.
-fn snapshot(id: &str, changes: &[(Vec<u8>, i64)]) -> Option<Vec<u8>> {
+fn snapshot(id: &str, changes: &[(Vec<u8>, i64, String)]) -> Option<Vec<u8>> {
     let mut all = Vec::new();
-    for (c, _) in changes {
+    for (c, _, _) in changes {
         all.extend_from_slice(c);
     }
     let loaded = std::panic::catch_unwind(|| automerge::Automerge::load(&all).map(|d| d.save()));

@@ -390,7 +390,7 @@ fn request(device: &str, cursors: &BTreeMap<String, String>, push: Vec<PushRecor
 }
 
 fn push(b: &dyn Backend, caller: &Caller, device: &str, records: Vec<PushRecord>) -> SyncResponse {
-    sync(b, caller, request(device, &BTreeMap::new(), records))
+    sync(b, None, caller, request(device, &BTreeMap::new(), records))
         .unwrap()
         .0
 }
@@ -577,7 +577,7 @@ fn push_and_pull(b: &dyn Backend, u: &Users) {
     assert_eq!(head("p2"), 0);
 
     // A new device bootstraps: every record, long histories as snapshots.
-    let (resp, _) = sync(b, &u.alice, request("dev-new", &BTreeMap::new(), vec![])).unwrap();
+    let (resp, _) = sync(b, None, &u.alice, request("dev-new", &BTreeMap::new(), vec![])).unwrap();
     assert!(!resp.more);
     assert_eq!(
         resp.cursors,
@@ -605,17 +605,17 @@ fn push_and_pull(b: &dyn Backend, u: &Users) {
     // One more change from dev-a: the new device gets just that; dev-a not its own.
     let resp = push(b, &u.alice, "dev-a", vec![record("p1", "r1", &[&h[2]])]);
     assert_eq!(resp.acked[0].heads, vec![h[2].1.clone()]);
-    let (resp, _) = sync(b, &u.alice, request("dev-new", &cursors, vec![])).unwrap();
+    let (resp, _) = sync(b, None, &u.alice, request("dev-new", &cursors, vec![])).unwrap();
     assert_eq!(resp.pull.len(), 1);
     assert_eq!(
         (resp.pull[0].id.as_str(), &resp.pull[0].changes),
         ("r1", &vec![h[2].0.clone()])
     );
     assert_eq!(resp.cursors["p1"], "12");
-    let (again, _) = sync(b, &u.alice, request("dev-new", &resp.cursors, vec![])).unwrap();
+    let (again, _) = sync(b, None, &u.alice, request("dev-new", &resp.cursors, vec![])).unwrap();
     assert!(again.pull.is_empty() && !again.more);
     assert_eq!(again.cursors["p1"], "12");
-    let (own, _) = sync(b, &u.alice, request("dev-a", &cursors, vec![])).unwrap();
+    let (own, _) = sync(b, None, &u.alice, request("dev-a", &cursors, vec![])).unwrap();
     assert!(own.pull.is_empty());
     assert_eq!(own.cursors["p1"], "12");
     let applied: Vec<Vec<u8>> = transact(b, |tx| tx.applied_changes("r1"))

@@ -1,6 +1,7 @@
 //! The HTTP API against a real server on loopback (SQLite backend): bad input and access
 //! control. Every refusal is a 4xx with the JSON error shape, the server keeps running, and
-//! what was stored before is untouched.
+//! what was stored before is untouched. Records here are bare automerge documents, so these
+//! transport and access tests run with the write gate off (`tests/gate.rs` tests the gate).
 
 use std::io::Write;
 
@@ -21,7 +22,11 @@ const PW: &str = "correct horse";
 
 fn setup() -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let app = App::open(Config::new(dir.path())).unwrap();
+    let app = App::open(Config {
+        gate: false,
+        ..Config::new(dir.path())
+    })
+    .unwrap();
     let b = app.backend.as_ref();
     for p in ["p1", "p2"] {
         accounts::add_project(b, p, p).unwrap();
@@ -705,6 +710,7 @@ fn openapi_documents_every_protocol_field() {
         changes: vec![Bytes(vec![1])],
         snapshot: Some(Bytes(vec![2])),
         received_ms: vec![1],
+        received_by: vec!["u".into()],
     };
     let values = [
         serde_json::to_value(push("r", "p", vec![Bytes(vec![1])], vec!["a".into()])).unwrap(),

@@ -57,7 +57,7 @@ pub fn run(dir: Option<&Path>, records: usize) -> Result<()> {
 
 fn open(path: &Path) -> Result<Store> {
     let store = Store::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    store.set_user(User::new("bench", "Bench"));
+    store.set_user(User::new("bench", "Bench").with_role("*", offgrid_core::Role::Admin));
     Ok(store)
 }
 

@@ -5,9 +5,12 @@
 //!   included, counted by a pass-through proxy), wall time.
 //! - `sync.bootstrap_10k_ms`: a new device logs in and pulls a project of 10,000 records.
 //! - `sync.server_rps_*`, `sync.server_p50_ms_*`, `sync.server_p99_ms_*`: 50 simulated devices
-//!   (threads) each push a one-field change to their own record and pull the feed, as fast as
-//!   they can, for a few seconds: requests per second and latency. On SQLite, and on
-//!   PostgreSQL when `--postgres URL` (or `$OFFGRID_TEST_POSTGRES`) is given.
+//!   (threads) each push a one-field change to their own hazard and pull the feed, as fast as
+//!   they can, for a few seconds: requests per second and latency. On SQLite with the write
+//!   gate on and off in the same run (`*_gate_off`, `sync.gate_rps_ratio`), and on PostgreSQL
+//!   when `--postgres URL` (or `$OFFGRID_TEST_POSTGRES`) is given.
+//! - `sync.push_1300_ops_p50_ms` / `_p99_ms` (and `_gate_off`): server side, one change pushed
+//!   to a record of about 1,300 ops, in process (no HTTP): what a push costs the server.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -63,9 +66,13 @@ pub fn run(o: &Options) -> Result<()> {
     let (server, project) = start(tmp.path(), None)?;
     dirty_and_bootstrap(tmp.path(), &server, &project, o)?;
     drop(server);
-    throughput(tmp.path(), None, o, "sqlite")?;
+    let on = throughput(tmp.path(), None, true, o, "sqlite")?;
+    let off = throughput(tmp.path(), None, false, o, "sqlite_gate_off")?;
+    emit("sync.gate_rps_ratio", on / off.max(f64::MIN_POSITIVE), "ratio")?;
+    push_big_record(tmp.path(), true, "")?;
+    push_big_record(tmp.path(), false, "_gate_off")?;
     if let Some(url) = &o.postgres {
-        throughput(tmp.path(), Some(url.clone()), o, "postgres")?;
+        throughput(tmp.path(), Some(url.clone()), true, o, "postgres")?;
     } else {
         tracing::warn!("no --postgres URL: skipping the PostgreSQL figures");
     }
@@ -74,9 +81,14 @@ pub fn run(o: &Options) -> Result<()> {
 
 /// A server with a fresh project and user (unique names, so a shared PostgreSQL is fine).
 fn start(dir: &Path, postgres: Option<String>) -> Result<(RunningServer, String)> {
+    start_with(dir, postgres, true)
+}
+
+fn start_with(dir: &Path, postgres: Option<String>, gate: bool) -> Result<(RunningServer, String)> {
     let suffix = format!("{:08x}", rand::random::<u32>());
     let mut config = Config::new(dir.join(format!("server-{suffix}")));
     config.postgres = postgres;
+    config.gate = gate;
     let app = App::open(config)?;
     let project = format!("bench-{suffix}");
     let b = app.backend.as_ref();
@@ -199,9 +211,16 @@ fn dirty_and_bootstrap(
     Ok(())
 }
 
-/// `devices` threads, each pushing one change to its own record and pulling, in a loop.
-fn throughput(dir: &Path, postgres: Option<String>, o: &Options, label: &str) -> Result<()> {
-    let (server, project) = start(dir, postgres)?;
+/// `devices` threads, each pushing one change to its own hazard and pulling, in a loop.
+/// Returns the requests per second.
+fn throughput(
+    dir: &Path,
+    postgres: Option<String>,
+    gate: bool,
+    o: &Options,
+    label: &str,
+) -> Result<f64> {
+    let (server, project) = start_with(dir, postgres, gate)?;
     let token = {
         let s = Store::open(dir.join(format!("token-{label}.db")))?;
         sync::login(&s, &server.url(), &project, PASSWORD, "bench")?;
@@ -225,15 +244,14 @@ fn throughput(dir: &Path, postgres: Option<String>, o: &Options, label: &str) ->
                 },
                 Arc::new(AtomicBool::new(false)),
             )?;
-            let mut doc = automerge::AutoCommit::new();
             let id = format!("{project}-dev{d}");
+            let (mut doc, user) = hazard_doc(&id, &project)?;
             let mut cursors = BTreeMap::new();
             let mut heads = Vec::new();
             let mut local = Vec::new();
             let mut i = 0u64;
             while !stop.load(Ordering::Relaxed) {
-                doc.put(automerge::ROOT, "value", i)?;
-                doc.commit();
+                edit_title(&mut doc, &user, i)?;
                 i += 1;
                 let changes: Vec<Bytes> = changes_since(&mut doc, &heads);
                 heads = doc.get_heads();
@@ -279,11 +297,8 @@ fn throughput(dir: &Path, postgres: Option<String>, o: &Options, label: &str) ->
     let elapsed = start.elapsed();
     let samples = samples.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let errors = *errors.lock().unwrap_or_else(|e| e.into_inner());
-    emit(
-        &format!("sync.server_rps_{label}"),
-        samples.len() as f64 / elapsed.as_secs_f64(),
-        "req/s",
-    )?;
+    let rps = samples.len() as f64 / elapsed.as_secs_f64();
+    emit(&format!("sync.server_rps_{label}"), rps, "req/s")?;
     emit(
         &format!("sync.server_p50_ms_{label}"),
         percentile_ms(&samples, 50.0),
@@ -299,6 +314,101 @@ fn throughput(dir: &Path, postgres: Option<String>, o: &Options, label: &str) ->
         &format!("sync.server_devices_{label}"),
         o.devices,
         "threads",
+    )?;
+    Ok(rps)
+}
+
+/// A hazard's first change, as the bench account (`project` is also its user id).
+fn hazard_doc(id: &str, project: &str) -> Result<(automerge::AutoCommit, offgrid_core::User)> {
+    let user = offgrid_core::User::new(project, "bench");
+    let now = offgrid_core::Timestamp {
+        unix_ms: 1_764_300_000_000,
+        offset_minutes: 480,
+    };
+    let rules = offgrid_core::record::rules(RecordKind::Hazard);
+    let doc = offgrid_core::doc::genesis::new_record(
+        RecordKind::Hazard,
+        rules.genesis_maps(),
+        &RecordId::from(id),
+        &json!({"project": project, "title": "隐患", "site": "B1"}),
+        &user,
+        now,
+        automerge::ActorId::random(),
+    )?;
+    Ok((doc, user))
+}
+
+/// One attributed change: the hazard's title.
+fn edit_title(doc: &mut automerge::AutoCommit, user: &offgrid_core::User, i: u64) -> Result<()> {
+    let now = offgrid_core::Timestamp {
+        unix_ms: 1_764_300_000_000 + i as i64,
+        offset_minutes: 480,
+    };
+    doc.put(automerge::ROOT, "title", format!("隐患 {i}"))?;
+    let meta = offgrid_core::doc::ChangeMeta::new(user, now, "edit");
+    doc.commit_with(meta.commit_options(now));
+    Ok(())
+}
+
+/// Server side, in process: one change pushed to a record of ~1,300 ops, 300 times in a row.
+fn push_big_record(dir: &Path, gate: bool, label: &str) -> Result<()> {
+    let (server, project) = start_with(dir, None, gate)?;
+    let app = server.app.clone();
+    let caller = offgrid_server::accounts::Caller {
+        user_id: project.clone(),
+        token_id: "bench".into(),
+        roles: vec![offgrid_core::ProjectRole {
+            project: project.clone(),
+            role: Role::Inspector,
+        }],
+    };
+    let id = format!("{project}-big");
+    let (mut doc, user) = hazard_doc(&id, &project)?;
+    // ~1,300 ops: a long description typed in (one op per character) and 300 title edits.
+    let text = "底板施工缝渗水，东侧集水井附近，约两平方米。".repeat(45);
+    doc.put(automerge::ROOT, "description", text.as_str())?;
+    for i in 0..300 {
+        edit_title(&mut doc, &user, i)?;
+    }
+    let ops = automerge::ReadDoc::stats(doc.document()).num_ops;
+    let push = |doc: &mut automerge::AutoCommit, heads: &[automerge::ChangeHash]| {
+        let req = SyncRequest {
+            device: "bench-big".into(),
+            cursors: BTreeMap::new(),
+            push: vec![PushRecord {
+                id: id.clone(),
+                project: project.clone(),
+                kind: "hazard".into(),
+                changes: changes_since(doc, heads),
+                heads: vec![],
+                photos: vec![],
+            }],
+            max_bytes: Some(1),
+        };
+        let gate = app.config.gate.then_some(&app.docs);
+        let start = Instant::now();
+        let (resp, _) = offgrid_server::sync::sync(app.backend.as_ref(), gate, &caller, req)?;
+        let took = start.elapsed();
+        ensure!(resp.rejected.is_empty(), "refused: {:?}", resp.rejected);
+        anyhow::Ok(took)
+    };
+    push(&mut doc, &[])?;
+    let mut samples = Vec::new();
+    for i in 0..300 {
+        let heads = doc.get_heads();
+        edit_title(&mut doc, &user, 1000 + i)?;
+        samples.push(push(&mut doc, &heads)?);
+    }
+    emit("sync.push_record_ops", ops, "ops")?;
+    emit(
+        &format!("sync.push_1300_ops_p50_ms{label}"),
+        percentile_ms(&samples, 50.0),
+        "ms",
+    )?;
+    emit(
+        &format!("sync.push_1300_ops_p99_ms{label}"),
+        percentile_ms(&samples, 99.0),
+        "ms",
     )?;
     Ok(())
 }

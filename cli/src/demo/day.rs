@@ -61,14 +61,20 @@ struct People {
 struct Diary<'a> {
     device: &'a Device,
     log: Vec<Step>,
+    /// Hands the tablet to someone: syncs what the previous person did and signs in as them
+    /// (the server takes each account's own work only).
+    handover: &'a dyn Fn(&User) -> Result<()>,
 }
 
 impl Diary<'_> {
     /// `user` takes the tablet at `hour:minute` (`days` after the demo's day).
-    fn at(&self, days: i64, hour: u32, minute: u32, user: &User) -> &Store {
+    fn at(&self, days: i64, hour: u32, minute: u32, user: &User) -> Result<&Store> {
+        if self.device.store.user().map(|u| u.id) != Some(user.id.clone()) {
+            (self.handover)(user)?;
+        }
         self.device.clock.set(local_on(days, hour, minute));
         self.device.store.set_user(user.clone());
-        &self.device.store
+        Ok(&self.device.store)
     }
 
     fn store(&self) -> &Store {
@@ -89,7 +95,12 @@ impl Diary<'_> {
     }
 }
 
-pub fn play(device: &Device, project: &RecordId, seepage: &RecordId) -> Result<Day> {
+pub fn play(
+    device: &Device,
+    project: &RecordId,
+    seepage: &RecordId,
+    handover: &dyn Fn(&User) -> Result<()>,
+) -> Result<Day> {
     let p = project.as_str();
     let people = People {
         zhang: User::new("zhang", "张工").with_role(p, Role::Inspector),
@@ -99,6 +110,7 @@ pub fn play(device: &Device, project: &RecordId, seepage: &RecordId) -> Result<D
     let mut d = Diary {
         device,
         log: Vec::new(),
+        handover,
     };
 
     let inspection = inspect(&mut d, &people, project)?;
@@ -108,7 +120,7 @@ pub fn play(device: &Device, project: &RecordId, seepage: &RecordId) -> Result<D
     rectify_and_reinspect(&mut d, &people, &hazards)?;
 
     // 17:30: whatever is past its deadline is escalated (挂牌督办).
-    d.at(0, 17, 30, &people.wang);
+    d.at(0, 17, 30, &people.wang)?;
     let query = RegisterQuery {
         project: Some(project.to_string()),
         overdue: true,
@@ -144,6 +156,7 @@ pub fn play(device: &Device, project: &RecordId, seepage: &RecordId) -> Result<D
         .collect::<offgrid_core::Result<Vec<_>>>()?;
     let ins = d.store().inspection(&inspection)?;
     // The tablet goes back to its owner.
+    handover(&device.user)?;
     device.store.set_user(device.user.clone());
     Ok(Day {
         people: vec![people.zhang, people.wang, people.chen],
@@ -161,7 +174,7 @@ pub fn play(device: &Device, project: &RecordId, seepage: &RecordId) -> Result<D
 /// 10:30–11:30, 张工: creates the inspection, answers every visible required item in template
 /// order (two minutes each), photographs, signs and submits.
 fn inspect(d: &mut Diary, people: &People, project: &RecordId) -> Result<RecordId> {
-    let store = d.at(0, 10, 30, &people.zhang);
+    let store = d.at(0, 10, 30, &people.zhang)?;
     let id = store.create_inspection(&NewInspection {
         template_id: TEMPLATE.into(),
         template_version: None,
@@ -265,7 +278,7 @@ fn inspect(d: &mut Diary, people: &People, project: &RecordId) -> Result<RecordI
 
 /// 13:30, 王监理: accepts the inspection and raises a hazard from each failed item.
 fn review_and_raise(d: &mut Diary, people: &People, id: &RecordId) -> Result<Vec<RecordId>> {
-    let store = d.at(0, 13, 30, &people.wang);
+    let store = d.at(0, 13, 30, &people.wang)?;
     store.review_inspection(
         id,
         true,
@@ -304,7 +317,7 @@ fn order(d: &mut Diary, people: &People, hazards: &[RecordId]) -> Result<()> {
     let [seepage, cover, bolts, plumb] = hazards else {
         bail!("expected four hazards");
     };
-    let store = d.at(0, 13, 50, &people.wang);
+    let store = d.at(0, 13, 50, &people.wang)?;
     store.grade_hazard(
         seepage,
         offgrid_core::RiskGrade::Yellow,
@@ -371,7 +384,7 @@ fn rectify_and_reinspect(d: &mut Diary, people: &People, hazards: &[RecordId]) -
     let [_, cover, bolts, _] = hazards else {
         bail!("expected four hazards");
     };
-    let store = d.at(0, 15, 30, &people.chen);
+    let store = d.at(0, 15, 30, &people.chen)?;
     let after = [
         attach_after_photo(store, cover, 0)?,
         attach_after_photo(store, cover, 1)?,
@@ -385,7 +398,7 @@ fn rectify_and_reinspect(d: &mut Diary, people: &People, hazards: &[RecordId]) -
         "reported rectification of {} (2 photos)",
         output::short_id(cover.as_str())
     ));
-    let store = d.at(0, 16, 0, &people.chen);
+    let store = d.at(0, 16, 0, &people.chen)?;
     let after = attach_after_photo(store, bolts, 2)?;
     store.submit_rectification(bolts, "已更换对拉螺栓 / Tie bolts replaced", &[after])?;
     d.log(format!(
@@ -393,7 +406,7 @@ fn rectify_and_reinspect(d: &mut Diary, people: &People, hazards: &[RecordId]) -
         output::short_id(bolts.as_str())
     ));
     // The contractor cannot sign off his own work: his role has no re-inspection.
-    let store = d.at(0, 16, 5, &people.chen);
+    let store = d.at(0, 16, 5, &people.chen)?;
     match store.reinspect(cover, true, None) {
         Err(e @ CoreError::Forbidden { .. }) => {
             d.log(format!("tried to re-inspect: refused ({e})"))
@@ -401,7 +414,7 @@ fn rectify_and_reinspect(d: &mut Diary, people: &People, hazards: &[RecordId]) -
         other => bail!("a rectifier's re-inspection was not refused: {other:?}"),
     }
 
-    let store = d.at(0, 16, 30, &people.zhang);
+    let store = d.at(0, 16, 30, &people.zhang)?;
     store.reinspect(
         cover,
         true,
@@ -411,7 +424,7 @@ fn rectify_and_reinspect(d: &mut Diary, people: &People, hazards: &[RecordId]) -
         "re-inspected {}: passed",
         output::short_id(cover.as_str())
     ));
-    let store = d.at(0, 16, 35, &people.zhang);
+    let store = d.at(0, 16, 35, &people.zhang)?;
     store.reinspect(
         bolts,
         false,
@@ -421,7 +434,7 @@ fn rectify_and_reinspect(d: &mut Diary, people: &People, hazards: &[RecordId]) -
         "re-inspected {}: returned",
         output::short_id(bolts.as_str())
     ));
-    let store = d.at(0, 16, 45, &people.zhang);
+    let store = d.at(0, 16, 45, &people.zhang)?;
     store.close_hazard(cover, Some("复查合格，销号 / Verified: closed"))?;
     d.log(format!("closed {}", output::short_id(cover.as_str())));
     Ok(())

@@ -4,11 +4,13 @@
 
 pub mod builtin;
 pub mod condition;
+pub mod published;
 pub mod template;
 pub mod validate;
 pub mod visibility;
 
 pub use condition::Condition;
+pub use published::TemplateRef;
 pub use template::{
     Choice, Clause, Evidence, Item, ItemKind, Section, Template, TemplatePurpose, Text, json_schema,
 };

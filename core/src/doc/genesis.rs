@@ -13,29 +13,13 @@ use super::meta::ChangeMeta;
 use crate::error::{Error, Result};
 use crate::model::{RecordId, RecordKind, Timestamp, User};
 
-/// The maps each kind of record is born with. Entries inside them are keyed by item id (answers)
-/// or by unique ids (photos by SHA-256, notes and events by UUID): never positional lists.
-pub fn genesis_maps(kind: RecordKind) -> &'static [&'static str] {
-    match kind {
-        RecordKind::Project => &["members", "sites", "settings"],
-        // `started`: user id → when they first answered (makes "in progress" cheap to derive).
-        RecordKind::Inspection => &[
-            "answers",
-            "photos",
-            "notes",
-            "signatures",
-            "events",
-            "started",
-        ],
-        RecordKind::Hazard => &["photos", "notes", "events"],
-        RecordKind::Patrol => &["checkpoints", "photos", "notes", "events", "hazards"],
-    }
-}
-
-/// A new document for a record: identity fields, the kind's genesis maps, and `fields` (a JSON
-/// object; a value for a genesis map must be an object and fills that map).
+/// A new document for a record: identity fields, the kind's genesis maps (`maps`, as the kind's
+/// rules name them: entries inside them are keyed by item id or by unique ids, never positional
+/// lists), and `fields` (a JSON object; a value for a genesis map must be an object and fills
+/// that map).
 pub fn new_record(
     kind: RecordKind,
+    maps: &[&str],
     id: &RecordId,
     fields: &Json,
     user: &User,
@@ -56,7 +40,7 @@ pub fn new_record(
     doc.put(ROOT, "kind", kind.as_str())?;
     doc.put(ROOT, "created_ms", now.unix_ms)?;
     doc.put(ROOT, "created_by", user.id.as_str())?;
-    for name in genesis_maps(kind) {
+    for name in maps {
         // Each genesis map with its initial entries in one batch.
         match fields.get(*name) {
             None => {
@@ -80,7 +64,7 @@ pub fn new_record(
                 reason: "reserved field".into(),
             });
         }
-        if !genesis_maps(kind).contains(&k.as_str()) {
+        if !maps.contains(&k.as_str()) {
             put_json(&mut doc, &ROOT, Prop::Map(k.clone()), v)?;
         }
     }

@@ -25,6 +25,11 @@ pub struct HistoryEntry {
     pub message: String,
     /// JSON pointers of the fields this change set, inserted into or deleted.
     pub paths: Vec<String>,
+    /// When the sync server received the change (UTC ms), once known.
+    pub received_ms: Option<i64>,
+    /// The account the server verified as the change's pusher (`None`: not yet confirmed by
+    /// the server; `user_id` is only what the change says).
+    pub verified_by: Option<String>,
 }
 
 pub fn history(doc: &mut AutoCommit) -> Result<Vec<HistoryEntry>> {
@@ -64,6 +69,8 @@ pub fn history(doc: &mut AutoCommit) -> Result<Vec<HistoryEntry>> {
             user_name: meta.user_name,
             message: meta.message,
             paths: paths.into_iter().collect(),
+            received_ms: None,
+            verified_by: None,
         });
     }
     Ok(out)

@@ -66,6 +66,15 @@ pub fn value_to_json<D: ReadDoc>(doc: &D, value: &Value<'_>, id: &ObjId) -> Resu
 /// re-seeks automerge's op set for every field and cost ~20 ms on a 500-item inspection; one
 /// pass costs ~1 ms.
 pub fn hydrate<D: ReadDoc>(doc: &D, obj: &ObjId) -> Result<Json> {
+    hydrate_at(doc, obj, None)
+}
+
+/// As [`hydrate`], as the object was at `heads` (`None`: now).
+pub fn hydrate_at<D: ReadDoc>(
+    doc: &D,
+    obj: &ObjId,
+    heads: Option<&[automerge::ChangeHash]>,
+) -> Result<Json> {
     use automerge::iter::{DocItem, Span};
     use automerge::{ScalarValueRef, ValueRef};
     use std::collections::HashMap;
@@ -81,7 +90,7 @@ pub fn hydrate<D: ReadDoc>(doc: &D, obj: &ObjId) -> Result<Json> {
         ValueRef::Object(t) => Entry::Object(id(), t),
         ValueRef::Scalar(s) => Entry::Scalar(scalar_ref_to_json(&s)),
     };
-    for item in doc.iter_at(obj, None) {
+    for item in doc.iter_at(obj, heads) {
         let parent = (*item.obj).clone();
         match item.item {
             DocItem::Map(m) => {

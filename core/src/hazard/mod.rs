@@ -7,6 +7,7 @@
 
 pub mod events;
 pub mod register;
+pub mod rules;
 
 use std::collections::BTreeMap;
 
@@ -17,7 +18,6 @@ use serde_json::{Value as Json, json};
 pub use events::{HazardEvent, HazardEventKind, HazardState, HazardStatus};
 pub use register::{Register, RegisterQuery};
 
-use crate::access::Permission;
 use crate::checklist::Clause;
 use crate::error::{Error, Result};
 use crate::inspection::PhotoRef;
@@ -197,12 +197,7 @@ impl Store {
         major: bool,
         note: Option<&str>,
     ) -> Result<()> {
-        self.hazard_event(
-            id,
-            Permission::GradeHazard,
-            HazardEventKind::Graded { grade, major },
-            note,
-        )
+        self.hazard_event(id, HazardEventKind::Graded { grade, major }, note)
     }
 
     pub fn order_rectification(&self, id: &RecordId, order: &RectificationOrder) -> Result<()> {
@@ -221,7 +216,7 @@ impl Store {
             deadline_ms: order.deadline_ms,
             measures: order.measures.clone(),
         };
-        self.hazard_event(id, Permission::OrderRectification, kind, None)
+        self.hazard_event(id, kind, None)
     }
 
     /// The rectifier reports the work done, with after-photos as evidence: each one attached
@@ -240,7 +235,7 @@ impl Store {
                 .map(|p| crate::doc::events::photo_hash(p))
                 .collect::<Result<Vec<_>>>()?,
         };
-        self.hazard_event(id, Permission::SubmitRectification, kind, Some(note))
+        self.hazard_event(id, kind, Some(note))
     }
 
     /// Re-inspection by someone other than who rectified: passed, or sent back (with a note).
@@ -250,73 +245,28 @@ impl Store {
                 "sending a rectification back needs a note saying why".into(),
             ));
         }
-        self.hazard_event(
-            id,
-            Permission::Reinspect,
-            HazardEventKind::Reinspected { passed },
-            note,
-        )
+        self.hazard_event(id, HazardEventKind::Reinspected { passed }, note)
     }
 
     pub fn escalate_hazard(&self, id: &RecordId, note: &str) -> Result<()> {
-        self.hazard_event(
-            id,
-            Permission::Escalate,
-            HazardEventKind::Escalated,
-            Some(note),
-        )
+        self.hazard_event(id, HazardEventKind::Escalated, Some(note))
     }
 
     /// 销号: closes a verified general hazard. A major hazard is closed only by a write-off.
     pub fn close_hazard(&self, id: &RecordId, note: Option<&str>) -> Result<()> {
-        self.hazard_event(id, Permission::CloseHazard, HazardEventKind::Closed, note)
+        self.hazard_event(id, HazardEventKind::Closed, note)
     }
 
     /// 核销: a supervisor writes off a verified hazard (the only way to close a major one).
     pub fn write_off_hazard(&self, id: &RecordId, note: &str) -> Result<()> {
-        self.hazard_event(
-            id,
-            Permission::WriteOffHazard,
-            HazardEventKind::WrittenOff,
-            Some(note),
-        )
+        self.hazard_event(id, HazardEventKind::WrittenOff, Some(note))
     }
 
-    fn hazard_event(
-        &self,
-        id: &RecordId,
-        permission: Permission,
-        kind: HazardEventKind,
-        note: Option<&str>,
-    ) -> Result<()> {
-        let hazard = self.hazard(id)?;
+    /// Records one event, load → check → write in one transaction: the write gate decides
+    /// whether the user may (role, rules: `crate::hazard::rules`), then the event must fit the
+    /// state the user sees, or nothing is written.
+    fn hazard_event(&self, id: &RecordId, kind: HazardEventKind, note: Option<&str>) -> Result<()> {
         let user = self.user().ok_or(Error::NoCurrentUser)?;
-        user.require(&hazard.project, permission)?;
-        let st = &hazard.state;
-        if matches!(kind, HazardEventKind::Reinspected { .. })
-            && st.rectified_by.as_deref() == Some(user.id.as_str())
-        {
-            return Err(Error::RuleViolation(
-                "the re-inspector must not be the person who rectified".into(),
-            ));
-        }
-        if matches!(kind, HazardEventKind::Closed)
-            && st.major
-            && st.status == HazardStatus::Verified
-        {
-            return Err(Error::RuleViolation(
-                "a major hazard is closed only by a supervisor's write-off".into(),
-            ));
-        }
-        if !events::applies(st, &kind) {
-            return Err(Error::InvalidState {
-                action: kind.action().into(),
-                state: st.status.as_str().into(),
-            });
-        }
-        if let HazardEventKind::RectificationSubmitted { photos } = &kind {
-            require_rectification_photos(&hazard, photos)?;
-        }
         let now = self.now();
         let event = HazardEvent {
             id: RecordId::new().0,
@@ -327,10 +277,25 @@ impl Store {
             offset_minutes: now.offset_minutes,
             note: note.map(str::to_owned),
         };
-        let message = event.kind.name();
-        let key = event.id.clone();
-        self.update(id, message, |e| {
-            e.insert("/events", &key, &serde_json::to_value(&event)?)
+        let value = serde_json::to_value(&event)?;
+        self.write(|w| {
+            let state = w.read(id, |doc| {
+                if crate::record::gate::root_text(doc, "kind").as_deref() != Some("hazard") {
+                    return Err(Error::InvalidArgument(format!("record {id} is not a hazard")));
+                }
+                Ok(state_of(doc))
+            })?;
+            // Order first (the state the user sees), then authority (the gate, on the write). A
+            // major hazard's close fits the state but only the gate says why it is refused.
+            let major_close = matches!(event.kind, HazardEventKind::Closed) && state.major;
+            if !events::applies(&state, &event.kind) && !major_close {
+                return Err(Error::InvalidState {
+                    action: event.kind.action().into(),
+                    state: state.status.as_str().into(),
+                });
+            }
+            w.update(id, event.kind.name(), |e| e.insert("/events", &event.id, &value))?;
+            Ok(())
         })
     }
 }
@@ -342,7 +307,6 @@ fn hazard_fields(
     user: &User,
     now: Timestamp,
 ) -> Result<Json> {
-    user.require(&new.project, Permission::RaiseHazard)?;
     if new.description.trim().is_empty() && new.title.trim().is_empty() {
         return Err(Error::InvalidArgument(
             "a hazard needs a title or a description".into(),
@@ -375,22 +339,6 @@ fn hazard_fields(
         "photos": photos,
         "events": {raised.id.clone(): raised},
     }))
-}
-
-/// Every photo a rectification cites must be attached to the hazard as a rectification photo
-/// (an "after" photo; the photos of the hazard as found are not evidence of the fix).
-fn require_rectification_photos(hazard: &Hazard, photos: &[String]) -> Result<()> {
-    for sha in photos {
-        let attached = hazard.photos.get(sha);
-        if attached.is_none_or(|p| p.stage.as_deref() != Some("rectification")) {
-            return Err(Error::InvalidArgument(format!(
-                "photo {} is not attached to this hazard as a rectification photo: attach it \
-                 first (add_photo with rectification), then cite it",
-                &sha[..12.min(sha.len())]
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// The folded state, reading only the events map (for the list projection).

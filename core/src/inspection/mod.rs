@@ -10,6 +10,7 @@
 pub mod answer;
 pub mod lifecycle;
 pub mod progress;
+pub mod rules;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -25,7 +26,8 @@ use crate::access::Permission;
 use crate::checklist::{ItemKind, Template, Visibility};
 use crate::error::{Error, Result};
 use crate::model::{RecordId, RecordKind, RiskGrade};
-use crate::store::{Store, TemplateRef};
+use crate::checklist::TemplateRef;
+use crate::store::Store;
 
 /// What to create.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -117,8 +119,6 @@ pub struct AnswerOutcome {
 impl Store {
     /// Creates an inspection pinned to a template version (stored, so it can always be read).
     pub fn create_inspection(&self, new: &NewInspection) -> Result<RecordId> {
-        let user = self.user().ok_or(Error::NoCurrentUser)?;
-        user.require(&new.project, Permission::CreateInspection)?;
         let template = match new.template_version {
             Some(v) => (*self.template(&new.template_id, v)?).clone(),
             None => self
@@ -172,53 +172,75 @@ impl Store {
     ) -> Result<AnswerOutcome> {
         // The hot path. What answering needs (project, status, template, values, visibility) is
         // kept per inspection while the document's heads are unchanged, so an answer evaluates
-        // only the conditions that read it; any other change (a merge) rebuilds it.
-        let heads = self.heads(id)?;
-        let cached = self.answer_states().remove(id).filter(|s| s.heads == heads);
-        let mut state = match cached {
-            Some(s) => s,
-            None => {
-                let (project, status, template, values) = self.read(id, answer_context)?;
-                let t = self.template(&template.id, template.version)?;
-                let visibility = Visibility::new(&t, &values);
-                AnswerState {
-                    heads,
-                    project,
-                    status,
-                    template: t,
-                    values,
-                    visibility,
+        // only the conditions that read it; any other change (a merge) rebuilds it. The state is
+        // checked against the heads inside the write transaction: if a merge came in between,
+        // it is rebuilt and the answer tried again, so the check and the write see one document.
+        let user = self.user().ok_or(Error::NoCurrentUser)?;
+        let base = format!("/answers{}", crate::doc::path::format(&[item_id]));
+        let mut attempts = 0;
+        let (mut state, item, new_heads) = loop {
+            attempts += 1;
+            let heads = self.heads(id)?;
+            let cached = self
+                .with_cache(|c: &mut AnswerStates| c.0.remove(id))
+                .filter(|s| s.heads == heads);
+            let state = match cached {
+                Some(s) => s,
+                None => {
+                    let (_, status, template, values) = self.read(id, answer_context)?;
+                    let t = self.template(&template.id, template.version)?;
+                    let visibility = Visibility::new(&t, &values);
+                    AnswerState {
+                        heads,
+                        status,
+                        template: t,
+                        values,
+                        visibility,
+                    }
+                }
+            };
+            let template = state.template.clone();
+            let item = template
+                .item(item_id)
+                .ok_or_else(|| Error::UnknownItem {
+                    item: item_id.into(),
+                })?
+                .clone();
+            answer::check(&item, value)?;
+            let now = self.now();
+            let written = self.write(|w| {
+                if w.heads(id)? != state.heads {
+                    return Ok(None);
+                }
+                if !state.status.editable() {
+                    return Err(Error::InvalidState {
+                        action: "change the inspection".into(),
+                        state: state.status.as_str().into(),
+                    });
+                }
+                w.update(id, &format!("answer {item_id}"), |e| {
+                    e.replace(&format!("{base}/value"), value)?;
+                    if let Some(note) = note {
+                        e.set(&format!("{base}/note"), note)?;
+                    }
+                    e.set(&format!("{base}/by"), user.id.as_str())?;
+                    e.set(&format!("{base}/at_ms"), now.unix_ms)?;
+                    mark_started(e, &user.id, now.unix_ms)
+                })?;
+                w.heads(id).map(Some)
+            })?;
+            match written {
+                Some(new_heads) => break (state, item, new_heads),
+                None if attempts < 3 => continue,
+                None => {
+                    return Err(Error::InvalidState {
+                        action: "answer".into(),
+                        state: "changing under concurrent merges".into(),
+                    });
                 }
             }
         };
-        let user = self.user().ok_or(Error::NoCurrentUser)?;
-        user.require(&state.project, Permission::AnswerInspection)?;
-        if !state.status.editable() {
-            return Err(Error::InvalidState {
-                action: "change the inspection".into(),
-                state: state.status.as_str().into(),
-            });
-        }
-        let template = state.template.clone();
-        let item = template.item(item_id).ok_or_else(|| Error::UnknownItem {
-            item: item_id.into(),
-        })?;
-        answer::check(item, value)?;
-        let now = self.now();
-        let base = format!("/answers{}", crate::doc::path::format(&[item_id]));
-        // The heads are read in the same transaction, so no other write can slip in between.
-        let new_heads = self.write(|w| {
-            w.update(id, &format!("answer {item_id}"), |e| {
-                e.replace(&format!("{base}/value"), value)?;
-                if let Some(note) = note {
-                    e.set(&format!("{base}/note"), note)?;
-                }
-                e.set(&format!("{base}/by"), user.id.as_str())?;
-                e.set(&format!("{base}/at_ms"), now.unix_ms)?;
-                mark_started(e, &user.id, now.unix_ms)
-            })?;
-            w.heads(id)
-        })?;
+        let item = &item;
         if value.is_null() {
             state.values.remove(item_id);
         } else {
@@ -236,12 +258,12 @@ impl Store {
             s => s,
         };
         state.heads = new_heads;
-        let mut states = self.answer_states();
-        if states.len() >= ANSWER_STATES {
-            states.clear();
-        }
-        states.insert(id.clone(), state);
-        drop(states);
+        self.with_cache(|states: &mut AnswerStates| {
+            if states.0.len() >= ANSWER_STATES {
+                states.0.clear();
+            }
+            states.0.insert(id.clone(), state);
+        });
         let failed = answer::is_failure(item, value);
         Ok(AnswerOutcome {
             failed,
@@ -253,14 +275,14 @@ impl Store {
 
     /// Attaches a photo (by SHA-256; the photo pipeline stores the bytes) to an item's answer.
     pub fn add_answer_photo(&self, id: &RecordId, item_id: &str, sha256: &str) -> Result<()> {
-        let (_, template) = self.editable_inspection(id, Permission::AnswerInspection)?;
+        let template = self.inspection_template(id)?;
         template.item(item_id).ok_or_else(|| Error::UnknownItem {
             item: item_id.into(),
         })?;
         let sha256 = crate::doc::events::photo_hash(sha256)?;
         let user = self.user().ok_or(Error::NoCurrentUser)?;
         let now = self.now();
-        self.update(id, &format!("photo for {item_id}"), |e| {
+        self.inspection_change(id, &format!("photo for {item_id}"), "change the inspection", InspectionStatus::editable, |e| {
             reference_answer_photo(e, item_id, &sha256, &user.id, now.unix_ms)
         })
     }
@@ -274,7 +296,7 @@ impl Store {
         name: &str,
         image: &[u8],
     ) -> Result<()> {
-        let (_, template) = self.editable_inspection(id, Permission::AnswerInspection)?;
+        let template = self.inspection_template(id)?;
         if let Some(item_id) = item_id {
             let item = template.item(item_id).ok_or_else(|| Error::UnknownItem {
                 item: item_id.into(),
@@ -294,7 +316,7 @@ impl Store {
         let user = self.user().ok_or(Error::NoCurrentUser)?;
         let now = self.now();
         let key = RecordId::new().0;
-        self.update(id, "sign", |e| {
+        self.inspection_change(id, "sign", "change the inspection", InspectionStatus::editable, |e| {
             e.insert(
                 "/signatures",
                 &key,
@@ -310,28 +332,41 @@ impl Store {
 
     /// Submits: refused with the full list of what is missing, if anything is.
     pub fn submit_inspection(&self, id: &RecordId) -> Result<Progress> {
-        let (ins, _) = self.editable_inspection(id, Permission::SubmitInspection)?;
-        if !ins.progress.missing.is_empty() {
-            return Err(Error::Incomplete {
-                missing: ins.progress.missing.clone(),
-            });
+        for _ in 0..3 {
+            let heads = self.heads(id)?;
+            let ins = self.inspection(id)?;
+            if !ins.status.editable() {
+                return Err(Error::InvalidState {
+                    action: "change the inspection".into(),
+                    state: ins.status.as_str().into(),
+                });
+            }
+            if !ins.progress.missing.is_empty() {
+                return Err(Error::Incomplete {
+                    missing: ins.progress.missing.clone(),
+                });
+            }
+            // What was checked must still be what is submitted: else check again.
+            let done = self.write(|w| {
+                if w.heads(id)? != heads {
+                    return Ok(false);
+                }
+                self.add_inspection_event(w, id, InspectionEventKind::Submitted, None, "submit", InspectionStatus::editable)?;
+                Ok(true)
+            })?;
+            if done {
+                return Ok(ins.progress);
+            }
         }
-        self.add_inspection_event(id, InspectionEventKind::Submitted, None)?;
-        Ok(ins.progress)
+        Err(Error::InvalidState {
+            action: "submit".into(),
+            state: "changing under concurrent merges".into(),
+        })
     }
 
     /// A supervisor accepts (`reviewed`) or returns a submitted inspection (a note is required
     /// to return it).
     pub fn review_inspection(&self, id: &RecordId, accept: bool, note: Option<&str>) -> Result<()> {
-        let ins = self.inspection(id)?;
-        let user = self.user().ok_or(Error::NoCurrentUser)?;
-        user.require(&ins.project, Permission::ReviewInspection)?;
-        if ins.status != InspectionStatus::Submitted {
-            return Err(Error::InvalidState {
-                action: "review".into(),
-                state: ins.status.as_str().into(),
-            });
-        }
         if !accept && note.is_none_or(|n| n.trim().is_empty()) {
             return Err(Error::InvalidArgument(
                 "returning an inspection needs a note saying why".into(),
@@ -342,17 +377,24 @@ impl Store {
         } else {
             InspectionEventKind::Returned
         };
-        self.add_inspection_event(id, kind, note)
+        self.write(|w| {
+            self.add_inspection_event(w, id, kind, note, "review", |s| s == InspectionStatus::Submitted)
+        })
     }
 
+    /// Adds a lifecycle event inside `w`: the status (read in the same transaction) must be one
+    /// `allowed` accepts, then the gate decides whether the user may.
     fn add_inspection_event(
         &self,
+        w: &mut crate::store::Writer<'_>,
         id: &RecordId,
         kind: InspectionEventKind,
         note: Option<&str>,
+        action: &str,
+        allowed: impl Fn(InspectionStatus) -> bool,
     ) -> Result<()> {
         let user = self.user().ok_or(Error::NoCurrentUser)?;
-        let now = self.now();
+        let now = w.now();
         let key = RecordId::new().0;
         let event = InspectionEvent {
             id: key.clone(),
@@ -363,9 +405,45 @@ impl Store {
             offset_minutes: now.offset_minutes,
             note: note.map(str::to_owned),
         };
-        self.update(id, &format!("{kind:?}").to_lowercase(), |e| {
-            e.insert("/events", &key, &serde_json::to_value(&event)?)
+        let value = serde_json::to_value(&event)?;
+        let status = w.read(id, inspection_status)?;
+        if !allowed(status) {
+            return Err(Error::InvalidState {
+                action: action.into(),
+                state: status.as_str().into(),
+            });
+        }
+        w.update(id, &format!("{kind:?}").to_lowercase(), |e| e.insert("/events", &key, &value))?;
+        Ok(())
+    }
+
+    /// One change to an inspection, load → check → write in one transaction: the status read in
+    /// the same transaction must be one `allowed` accepts, then the write gate decides whether
+    /// the user may (`crate::inspection::rules`), or nothing is written.
+    fn inspection_change<R>(
+        &self,
+        id: &RecordId,
+        message: &str,
+        action: &str,
+        allowed: impl Fn(InspectionStatus) -> bool,
+        f: impl FnOnce(&mut crate::doc::Edit<'_>) -> Result<R>,
+    ) -> Result<R> {
+        self.write(|w| {
+            let status = w.read(id, inspection_status)?;
+            if !allowed(status) {
+                return Err(Error::InvalidState {
+                    action: action.into(),
+                    state: status.as_str().into(),
+                });
+            }
+            w.update(id, message, f)
         })
+    }
+
+    /// The template an inspection was made from.
+    fn inspection_template(&self, id: &RecordId) -> Result<Arc<Template>> {
+        let (_, _, template, _) = self.read(id, answer_context)?;
+        self.template(&template.id, template.version)
     }
 
     /// The inspection and its template, if the user may do `permission` and it is editable.
@@ -488,10 +566,13 @@ fn amended_items(doc: &Automerge) -> Result<Vec<String>> {
 /// How many inspections keep their answering state in memory (a handful are open at once).
 const ANSWER_STATES: usize = 8;
 
+/// Per open inspection, what answering needs (kept with the store).
+#[derive(Default)]
+struct AnswerStates(HashMap<RecordId, AnswerState>);
+
 /// What answering an inspection needs, valid while the document's heads are `heads`.
-pub(crate) struct AnswerState {
+struct AnswerState {
     heads: Vec<String>,
-    project: String,
     status: InspectionStatus,
     template: Arc<Template>,
     values: HashMap<String, Json>,
@@ -568,11 +649,34 @@ fn answer_context(
     ))
 }
 
+/// The status of an inspection record (an error for another kind).
+fn inspection_status(doc: &Automerge) -> Result<InspectionStatus> {
+    if crate::record::gate::root_text(doc, "kind").as_deref() != Some("inspection") {
+        return Err(Error::InvalidArgument("the record is not an inspection".into()));
+    }
+    Ok(status_of(doc))
+}
+
 /// The status alone, cheaply (for the list projection): the events map and the `started` map.
 pub fn status_of(doc: &Automerge) -> InspectionStatus {
     let events: Vec<InspectionEvent> = crate::doc::events::read(doc);
     let any_answer =
         get_obj(doc, &automerge::ROOT, "started").is_some_and(|(_, m)| doc.length(&m) > 0);
+    lifecycle::fold(&events, any_answer)
+}
+
+/// The status as it was at `heads` (what the author of a change with these dependencies saw).
+pub fn status_at(doc: &Automerge, heads: &[automerge::ChangeHash]) -> InspectionStatus {
+    let events: Vec<InspectionEvent> = match doc.get_at(automerge::ROOT, "events", heads) {
+        Ok(Some((Value::Object(_), obj))) => crate::doc::json::hydrate_at(doc, &obj, Some(heads))
+            .map(|m| crate::doc::events::from_json(&m))
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let any_answer = match doc.get_at(automerge::ROOT, "started", heads) {
+        Ok(Some((Value::Object(_), m))) => doc.length_at(&m, heads) > 0,
+        _ => false,
+    };
     lifecycle::fold(&events, any_answer)
 }
 

@@ -109,6 +109,8 @@ impl Store {
         let sha = info.sha256.clone();
         let meta_json = serde_json::to_value(&meta)?;
         let recorded = self.write(|w| {
+            // The state checked above, again on the document this write changes.
+            w.read(&id, |doc| still_accepts(doc, target))?;
             w.record_photo(info)?;
             w.update(&id, &format!("photo {}", &sha[..12]), |e| {
                 let at = format!("/photos/{sha}");
@@ -189,5 +191,27 @@ impl Store {
                 Ok((id.clone(), None, None))
             }
         }
+    }
+}
+
+/// Whether the record still takes photos for `target` (read inside the write transaction).
+fn still_accepts(doc: &automerge::Automerge, target: &PhotoTarget) -> Result<()> {
+    let state = match target {
+        PhotoTarget::Inspection { .. } => {
+            let status = crate::inspection::status_of(doc);
+            (!status.editable()).then(|| status.as_str())
+        }
+        PhotoTarget::Hazard { .. } => {
+            let status = crate::hazard::state_of(doc).status;
+            (!status.is_open()).then(|| status.as_str())
+        }
+        PhotoTarget::Patrol { .. } => None,
+    };
+    match state {
+        Some(state) => Err(Error::InvalidState {
+            action: "add a photo".into(),
+            state: state.into(),
+        }),
+        None => Ok(()),
     }
 }

@@ -3,8 +3,10 @@
 //! device (make, model). Missing or garbage fields are simply absent: a photo with broken EXIF
 //! is still evidence.
 
+#[cfg(feature = "photo-pipeline")]
 use std::io::Cursor;
 
+#[cfg(feature = "photo-pipeline")]
 use exif::{In, Reader, Tag, Value};
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +30,7 @@ pub struct ExifData {
 }
 
 /// Reads EXIF from a JPEG or PNG container; `None` when there is none or it does not parse.
+#[cfg(feature = "photo-pipeline")]
 pub fn read(bytes: &[u8]) -> Option<ExifData> {
     let exif = Reader::new()
         .continue_on_error(true)
@@ -80,6 +83,7 @@ pub fn read(bytes: &[u8]) -> Option<ExifData> {
     Some(data)
 }
 
+#[cfg(feature = "photo-pipeline")]
 fn valid_date(dt: &exif::DateTime) -> bool {
     (1..=12).contains(&dt.month)
         && (1..=31).contains(&dt.day)
@@ -89,6 +93,7 @@ fn valid_date(dt: &exif::DateTime) -> bool {
         && dt.year >= 1900
 }
 
+#[cfg(feature = "photo-pipeline")]
 fn gps(exif: &exif::Exif) -> Option<GpsFix> {
     let coord = |tag, reference, negative: &[u8]| -> Option<f64> {
         let Value::Rational(parts) = &exif.get_field(tag, In::PRIMARY)?.value else {
@@ -132,6 +137,7 @@ fn gps(exif: &exif::Exif) -> Option<GpsFix> {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+#[cfg(feature = "photo-pipeline")]
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);

@@ -16,7 +16,6 @@ pub mod photos;
 pub mod projection;
 pub mod schema;
 pub mod sync_state;
-pub mod templates;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -30,8 +29,7 @@ pub use blobs::PhotoFile;
 pub use notify::Subscription;
 pub use photos::{PhotoState, QueuedPhoto};
 pub use projection::{ListQuery, ListSort};
-pub use sync_state::{DirtyRecord, SyncAccount};
-pub use templates::TemplateRef;
+pub use sync_state::{DirtyRecord, Refusal as SyncRefusal, SyncAccount};
 pub use writer::{ApplyOutcome, Writer};
 
 use cache::DocCache;
@@ -98,11 +96,9 @@ pub struct Store {
     user: RwLock<Option<User>>,
     clock: Arc<dyn Clock>,
     actor: ActorId,
-    /// Per open inspection, what answering needs (see `inspection::Store::answer`).
-    answer_states: Mutex<std::collections::HashMap<RecordId, crate::inspection::AnswerState>>,
-    /// Parsed template versions (immutable once published).
-    template_cache:
-        Mutex<std::collections::HashMap<(String, u32), Arc<crate::checklist::Template>>>,
+    /// Caches the domain keeps beside the store (parsed templates, answering state), one per
+    /// type: the store holds them without knowing what they are.
+    caches: Mutex<std::collections::HashMap<std::any::TypeId, Box<dyn std::any::Any + Send>>>,
     /// Photo files next to the database.
     blobs: blobs::Blobs,
 }
@@ -147,8 +143,7 @@ impl Store {
             user: RwLock::new(None),
             clock: options.clock,
             actor,
-            template_cache: Mutex::new(Default::default()),
-            answer_states: Mutex::new(Default::default()),
+            caches: Mutex::new(Default::default()),
         };
         store.rebuild_projections_if_stale()?;
         tracing::debug!("store opened");
@@ -289,9 +284,19 @@ impl Store {
         self.read(id, doc::conflicts::conflicts)
     }
 
-    /// Every change: who, when (device clock and offset), what message, which fields.
+    /// Every change: who, when (device clock and offset), what message, which fields, and,
+    /// once the server has it, when it received it and which account it verified as the
+    /// pusher (`verified_by`; `None`: not yet confirmed by the server).
     pub fn history(&self, id: &RecordId) -> Result<Vec<HistoryEntry>> {
-        self.read_mut(id, doc::history::history)
+        let mut entries = self.read_mut(id, doc::history::history)?;
+        let receipts = self.sync_receipts(id)?;
+        for e in &mut entries {
+            if let Some((ms, by)) = receipts.get(&e.change) {
+                e.received_ms = Some(*ms);
+                e.verified_by = by.clone();
+            }
+        }
+        Ok(entries)
     }
 
     /// Records matching the query, from the projection tables (no document is loaded).
@@ -376,10 +381,17 @@ impl Store {
         f(&self.lock().conn)
     }
 
-    pub(crate) fn answer_states(
-        &self,
-    ) -> MutexGuard<'_, std::collections::HashMap<RecordId, crate::inspection::AnswerState>> {
-        self.answer_states.lock().unwrap_or_else(|e| e.into_inner())
+    /// Runs `f` on the store's cache of type `T` (created empty on first use).
+    pub(crate) fn with_cache<T: Default + Send + 'static, R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        let mut caches = self.caches.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = caches
+            .entry(std::any::TypeId::of::<T>())
+            .or_insert_with(|| Box::new(T::default()));
+        match entry.downcast_mut::<T>() {
+            Some(cache) => f(cache),
+            // Unreachable: entries are keyed by their own type.
+            None => f(&mut T::default()),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

@@ -114,8 +114,9 @@ impl Store {
         .collect()
     }
 
-    /// Moves a photo to `state` (sync calls this as uploads progress).
-    pub fn set_photo_state(&self, sha256: &str, state: PhotoState) -> Result<()> {
+    /// Moves a photo to `state`. Only sync moves photo states (a shell marking a photo
+    /// verified would keep it from ever being uploaded).
+    pub(crate) fn set_photo_state(&self, sha256: &str, state: PhotoState) -> Result<()> {
         let sha256 = crate::doc::events::photo_hash(sha256)?;
         let now = self.now().unix_ms;
         let guard = self.lock();

@@ -24,6 +24,7 @@ pub struct Projection {
     pub grade: Option<String>,
     pub assignee: Option<String>,
     pub due_ms: Option<i64>,
+    pub overdue_from_ms: Option<i64>,
     pub created_ms: i64,
     pub created_by: Option<String>,
     pub updated_ms: i64,
@@ -58,6 +59,7 @@ pub fn derive(doc: &mut AutoCommit, search: &mut Option<SearchIndex>) -> Option<
         grade: text_of("grade"),
         assignee: text_of("assignee"),
         due_ms: int_of("due_ms"),
+        overdue_from_ms: None,
         created_ms: int_of("created_ms").unwrap_or(0),
         created_by: text_of("created_by"),
         updated_ms: 0,
@@ -65,24 +67,14 @@ pub fn derive(doc: &mut AutoCommit, search: &mut Option<SearchIndex>) -> Option<
         conflict_count: 0,
         text: String::new(),
     };
-    // Lifecycle statuses are folds of event maps, never a field two devices could overwrite.
-    match kind {
-        RecordKind::Inspection => {
-            p.status = Some(
-                crate::inspection::status_of(doc.document())
-                    .as_str()
-                    .to_owned(),
-            );
-        }
-        RecordKind::Hazard => {
-            let st = crate::hazard::state_of(doc.document());
-            p.status = Some(st.status.as_str().to_owned());
-            p.grade = st.grade.map(|g| g.as_str().to_owned());
-            p.assignee = st.assignee;
-            p.due_ms = st.deadline_ms;
-        }
-        _ => {}
-    }
+    // Lifecycle statuses are folds of event maps, never a field two devices could overwrite:
+    // the kind derives them.
+    let cols = crate::record::rules(kind).columns(doc.document());
+    p.status = cols.status.or(p.status);
+    p.grade = cols.grade.or(p.grade);
+    p.assignee = cols.assignee.or(p.assignee);
+    p.due_ms = cols.due_ms.or(p.due_ms);
+    p.overdue_from_ms = cols.overdue_from_ms;
     let summary = search
         .get_or_insert_with(|| SearchIndex::build(&*doc))
         .summary();
@@ -115,14 +107,16 @@ pub fn write(
     let rid: i64 = tx
         .prepare_cached(
             "INSERT INTO records(id, kind, project, title, status, site, grade, assignee, due_ms,
-                                 created_ms, created_by, updated_ms, updated_by, conflict_count)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                                 created_ms, created_by, updated_ms, updated_by, conflict_count,
+                                 overdue_from_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
              ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, project = excluded.project,
                  title = excluded.title, status = excluded.status, site = excluded.site,
                  grade = excluded.grade, assignee = excluded.assignee, due_ms = excluded.due_ms,
                  created_ms = excluded.created_ms, created_by = excluded.created_by,
                  updated_ms = excluded.updated_ms, updated_by = excluded.updated_by,
-                 conflict_count = excluded.conflict_count
+                 conflict_count = excluded.conflict_count,
+                 overdue_from_ms = excluded.overdue_from_ms
              RETURNING rid",
         )?
         .query_row(
@@ -140,7 +134,8 @@ pub fn write(
                 p.created_by,
                 p.updated_ms,
                 p.updated_by,
-                p.conflict_count
+                p.conflict_count,
+                p.overdue_from_ms
             ],
             |r| r.get(0),
         )?;
@@ -177,8 +172,8 @@ pub struct ListQuery {
     /// Only records with conflicting values.
     pub conflicted: bool,
     #[cfg_attr(feature = "uniffi", uniffi(default))]
-    /// Only records overdue at this time (UTC ms): a deadline passed while still awaiting
-    /// rectification.
+    /// Only records overdue at this time (UTC ms): a running deadline (as the record's kind
+    /// says: for hazards, awaiting rectification) has passed.
     pub overdue_at_ms: Option<i64>,
     #[serde(default)]
     pub sort: ListSort,
@@ -202,9 +197,6 @@ pub enum ListSort {
     Grade,
 }
 
-/// Statuses in which a deadline runs (see `hazard::HazardStatus::awaiting_rectification`).
-const AWAITING_RECTIFICATION: &str = "('ordered', 'returned')";
-
 /// The WHERE clause (starting with `WHERE`) and its arguments for `q`.
 fn filter(q: &ListQuery) -> (String, Vec<rusqlite::types::Value>) {
     let mut sql = String::from(" WHERE 1");
@@ -226,10 +218,7 @@ fn filter(q: &ListQuery) -> (String, Vec<rusqlite::types::Value>) {
     }
     if let Some(now) = q.overdue_at_ms {
         args.push(now.into());
-        sql.push_str(&format!(
-            " AND due_ms < ?{} AND status IN {AWAITING_RECTIFICATION}",
-            args.len()
-        ));
+        sql.push_str(&format!(" AND overdue_from_ms < ?{}", args.len()));
     }
     if let Some(text) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         if text.chars().count() >= 3 {

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 pub const APPLICATION_ID: i32 = 0x4F46_4752;
 
 /// Version of the code that derives the projection tables from documents.
-pub const PROJECTION_VERSION: i64 = 2;
+pub const PROJECTION_VERSION: i64 = 3;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
@@ -142,6 +142,23 @@ pub const MIGRATIONS: &[&str] = &[
         project TEXT NOT NULL,
         PRIMARY KEY (sha256, project)
     );
+    "#,
+    // 7: the write gate. `overdue_from_ms`: from when a record counts overdue, as its kind
+    // derives it (a running deadline), so lists hold no kind's rule. `received_by`: the
+    // account the server verified as the pusher of each change. `sync_refusals`: records the
+    // server refused (kept with all their data), not pushed again until they change.
+    r#"
+    ALTER TABLE records ADD COLUMN overdue_from_ms INTEGER;
+    CREATE INDEX records_by_overdue ON records(overdue_from_ms) WHERE overdue_from_ms IS NOT NULL;
+    ALTER TABLE sync_receipts ADD COLUMN received_by TEXT;
+    CREATE TABLE sync_refusals (
+        doc_id TEXT PRIMARY KEY REFERENCES docs(id),
+        heads  TEXT NOT NULL,
+        code   TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        at_ms  INTEGER NOT NULL
+    );
+    DELETE FROM meta WHERE key = 'projection_version';
     "#,
 ];
 

@@ -238,12 +238,57 @@ pub(crate) fn add_upload(tx: &Transaction<'_>, sha256: &str, project: &str) -> R
     Ok(())
 }
 
-pub(crate) fn add_receipt(tx: &Transaction<'_>, id: &RecordId, hash: &str, ms: i64) -> Result<()> {
+/// The server received change `hash` at `ms`, pushed by the account `by` (verified by its token).
+pub(crate) fn add_receipt(
+    tx: &Transaction<'_>,
+    id: &RecordId,
+    hash: &str,
+    ms: i64,
+    by: Option<&str>,
+) -> Result<()> {
     tx.prepare_cached(
-        "INSERT OR IGNORE INTO sync_receipts (doc_id, hash, received_ms) VALUES (?1, ?2, ?3)",
+        "INSERT INTO sync_receipts (doc_id, hash, received_ms, received_by) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(doc_id, hash) DO UPDATE SET
+             received_by = COALESCE(sync_receipts.received_by, excluded.received_by)",
     )?
-    .execute(params![id.as_str(), hash, ms])?;
+    .execute(params![id.as_str(), hash, ms, by])?;
     Ok(())
+}
+
+/// A record the server refused at `heads`: kept with all its data, not pushed again until it
+/// changes.
+pub(crate) fn set_refusal(
+    tx: &Transaction<'_>,
+    id: &RecordId,
+    heads: &[String],
+    code: &str,
+    reason: &str,
+    at_ms: i64,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO sync_refusals (doc_id, heads, code, reason, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(doc_id) DO UPDATE SET heads = excluded.heads, code = excluded.code,
+             reason = excluded.reason, at_ms = excluded.at_ms",
+    )?
+    .execute(params![id.as_str(), heads_text(heads), code, reason, at_ms])?;
+    Ok(())
+}
+
+pub(crate) fn clear_refusal(tx: &Transaction<'_>, id: &RecordId) -> Result<()> {
+    tx.prepare_cached("DELETE FROM sync_refusals WHERE doc_id = ?1")?
+        .execute([id.as_str()])?;
+    Ok(())
+}
+
+/// A refusal of the server, as kept on the device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub id: RecordId,
+    /// The record's heads when it was refused (it is not pushed again while they hold).
+    pub heads: Vec<String>,
+    pub code: String,
+    pub reason: String,
+    pub at_ms: i64,
 }
 
 /// The record's persisted heads (empty if it does not exist).
@@ -273,6 +318,42 @@ impl super::Writer<'_> {
 }
 
 impl Store {
+    /// Records the server refused, newest first.
+    pub fn sync_refusals(&self) -> Result<Vec<Refusal>> {
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = conn.prepare_cached(
+            "SELECT doc_id, heads, code, reason, at_ms FROM sync_refusals ORDER BY at_ms DESC, doc_id",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(Refusal {
+                id: RecordId(r.get(0)?),
+                heads: heads_list(&r.get::<_, String>(1)?),
+                code: r.get(2)?,
+                reason: r.get(3)?,
+                at_ms: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Why the server refused this record, if it did (and it has not changed since).
+    pub fn sync_refusal(&self, id: &RecordId) -> Result<Option<Refusal>> {
+        Ok(self.sync_refusals()?.into_iter().find(|r| &r.id == id))
+    }
+
+    /// Server receipts of the record's changes: hash → (received_ms, verified pusher).
+    pub fn sync_receipts(
+        &self,
+        id: &RecordId,
+    ) -> Result<std::collections::HashMap<String, (i64, Option<String>)>> {
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = conn.prepare_cached(
+            "SELECT hash, received_ms, received_by FROM sync_receipts WHERE doc_id = ?1",
+        )?;
+        let rows = st.query_map([id.as_str()], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Photos the server asked for and has not yet verified: (sha256, project).
     pub fn pending_uploads(&self) -> Result<Vec<(String, String)>> {
         let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());

@@ -16,6 +16,7 @@ use crate::doc::genesis::{identity, new_record};
 use crate::doc::meta::ChangeMeta;
 use crate::error::{Error, Result};
 use crate::model::{RecordId, RecordKind, Timestamp, User};
+use crate::record::{self, Authority};
 
 /// What [`Writer::apply_changes`] did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,7 +71,17 @@ impl<'a> Writer<'a> {
                 path: format!("record {id}"),
             });
         }
-        let doc = new_record(kind, id, fields, self.user, self.now, self.actor.clone())?;
+        let rules = record::rules(kind);
+        let mut doc = new_record(
+            kind,
+            rules.genesis_maps(),
+            id,
+            fields,
+            self.user,
+            self.now,
+            self.actor.clone(),
+        )?;
+        record::judge(doc.document(), &[], &Authority::writer(self.user))?;
         self.touched.push(id.clone());
         let entry = self
             .cache
@@ -92,6 +103,7 @@ impl<'a> Writer<'a> {
         let (user, now) = (self.user, self.now);
         self.touched.push(id.clone());
         let entry = load_entry(&self.tx, self.cache, self.actor, id)?;
+        let before = entry.doc.get_heads();
         let mut edit = Edit::new(&mut entry.doc);
         let result = f(&mut edit);
         let (set_fields, structural) = (std::mem::take(&mut edit.set_fields), edit.structural);
@@ -104,6 +116,12 @@ impl<'a> Writer<'a> {
         };
         let meta = ChangeMeta::new(user, now, message);
         if entry.doc.commit_with(meta.commit_options(now)).is_some() {
+            // The gate, before anything is persisted: a refused change leaves with the cached
+            // document (the disk never saw it).
+            if let Err(refusal) = record::judge(entry.doc.document(), &before, &Authority::writer(user)) {
+                self.cache.remove(id);
+                return Err(refusal.into());
+            }
             match (&mut entry.search, structural) {
                 (Some(search), false) => search.update(&entry.doc, &set_fields),
                 _ => entry.search = None,
@@ -111,6 +129,18 @@ impl<'a> Writer<'a> {
             self.persist(id)?;
         }
         Ok(out)
+    }
+
+    /// Runs `f` on the record's document as this transaction sees it: domain actions load,
+    /// check and write inside one transaction, so nothing can slip in between.
+    pub fn read<R>(
+        &mut self,
+        id: &RecordId,
+        f: impl FnOnce(&automerge::Automerge) -> Result<R>,
+    ) -> Result<R> {
+        self.touched.push(id.clone());
+        let entry = load_entry(&self.tx, self.cache, self.actor, id)?;
+        f(entry.doc.document())
     }
 
     /// The record's heads as this transaction leaves them (hex).
@@ -123,8 +153,28 @@ impl<'a> Writer<'a> {
     /// Merges automerge changes from another device (one change or many, concatenated, as
     /// [`super::Store::changes_since`] returns them). Idempotent and order-independent: duplicates
     /// are ignored, and changes whose dependencies are missing are kept until they arrive.
+    ///
+    /// The merged changes pass the write gate as their authors (the current user's roles are
+    /// known; other authors' were judged by the server): a forged change is refused and
+    /// nothing of `bytes` is kept.
     pub fn apply_changes(&mut self, id: &RecordId, bytes: &[u8]) -> Result<ApplyOutcome> {
-        let result = self.apply_inner(id, bytes);
+        let authority = Authority::merge(Some(self.user));
+        self.apply_judged(id, bytes, Some(&authority))
+    }
+
+    /// As [`Writer::apply_changes`] for changes the sync server accepted: it is the authority
+    /// and judged them as their authors, with their roles.
+    pub(crate) fn apply_from_server(&mut self, id: &RecordId, bytes: &[u8]) -> Result<ApplyOutcome> {
+        self.apply_judged(id, bytes, None)
+    }
+
+    fn apply_judged(
+        &mut self,
+        id: &RecordId,
+        bytes: &[u8],
+        authority: Option<&Authority>,
+    ) -> Result<ApplyOutcome> {
+        let result = self.apply_inner(id, bytes, authority);
         if result.is_err() {
             // The in-memory document may hold part of the bad input: forget it.
             self.cache.remove(id);
@@ -132,7 +182,12 @@ impl<'a> Writer<'a> {
         result
     }
 
-    fn apply_inner(&mut self, id: &RecordId, bytes: &[u8]) -> Result<ApplyOutcome> {
+    fn apply_inner(
+        &mut self,
+        id: &RecordId,
+        bytes: &[u8],
+        authority: Option<&Authority>,
+    ) -> Result<ApplyOutcome> {
         let bad = |reason: String| Error::BadChanges {
             id: id.clone(),
             reason,
@@ -158,6 +213,9 @@ impl<'a> Writer<'a> {
         let missing = entry.doc.get_missing_deps(&[]);
         let after = entry.doc.get_heads();
         let changed = before != after;
+        if changed && let Some(authority) = authority {
+            record::judge(entry.doc.document(), &before, authority)?;
+        }
         if changed {
             // Merged changes may touch any field: rebuild the search index.
             entry.search = None;

@@ -101,6 +101,8 @@ pub struct SyncStatus {
     pub last_error: Option<String>,
     pub pending_records: u64,
     pub pending_photos: u64,
+    /// Records the server refused (kept on the device with all their data), with why.
+    pub refused: Vec<SyncRejection>,
 }
 
 /// The store's user for an account (roles as the server gave them).
@@ -165,6 +167,15 @@ impl Store {
             last_error: self.sync_meta(LAST_ERROR)?,
             pending_records: self.dirty_count()?,
             pending_photos: self.pending_photo_count()?,
+            refused: self
+                .sync_refusals()?
+                .into_iter()
+                .map(|r| SyncRejection {
+                    id: r.id.0,
+                    code: r.code,
+                    reason: r.reason,
+                })
+                .collect(),
         })
     }
 
@@ -251,7 +262,7 @@ fn sync_inner(
         for p in &request.push {
             declared.extend(p.photos.iter().cloned());
         }
-        apply_response(store, &request, &resp)?;
+        apply_response(store, &account.account.id, &request, &resp)?;
         for r in &resp.rejected {
             excluded.insert(RecordId(r.id.clone()));
             tracing::warn!(record = %r.id, code = %r.code, "record refused by the server");
@@ -329,6 +340,16 @@ fn sync_inner(
         }
     }
 
+    // Records refused earlier and not changed since were not sent again: still reported.
+    for r in store.sync_refusals()? {
+        if !report.rejected.iter().any(|x| x.id == r.id.0) {
+            report.rejected.push(SyncRejection {
+                id: r.id.0,
+                code: r.code,
+                reason: r.reason,
+            });
+        }
+    }
     report.pending_records = store.dirty_count()?;
     report.pending_photos = store.pending_photo_count()?;
     report.complete = report.pending_records == 0 && report.pending_photos == 0;
@@ -364,9 +385,20 @@ fn build_push(
     let mut out = Vec::new();
     let mut bytes = 0usize;
     let dirty = store.dirty_records(100_000)?;
+    let refused: std::collections::HashMap<RecordId, Vec<String>> = store
+        .sync_refusals()?
+        .into_iter()
+        .map(|r| (r.id, r.heads))
+        .collect();
     let mut more = false;
     for d in dirty {
         if excluded.contains(&d.id) {
+            continue;
+        }
+        // Refused as it is now: not sent again (in a loop) until it changes.
+        if let Some(heads) = refused.get(&d.id)
+            && *heads == store.heads(&d.id)?
+        {
             continue;
         }
         if bytes >= options.max_push_bytes {
@@ -406,11 +438,33 @@ fn build_push(
 
 /// Applies one response in one transaction: pulled changes (with their projections), the
 /// acknowledged heads, the receipts and the cursors.
-fn apply_response(store: &Store, request: &SyncRequest, resp: &SyncResponse) -> Result<()> {
+fn apply_response(
+    store: &Store,
+    account: &str,
+    request: &SyncRequest,
+    resp: &SyncResponse,
+) -> Result<()> {
     store.write(|w| {
         for a in &resp.acked {
             if let Some(p) = request.push.iter().find(|p| p.id == a.id) {
-                sync_state::set_acked(w.transaction(), &RecordId(a.id.clone()), &p.heads)?;
+                let id = RecordId(a.id.clone());
+                sync_state::set_acked(w.transaction(), &id, &p.heads)?;
+                sync_state::clear_refusal(w.transaction(), &id)?;
+                // The server accepted these changes as pushed by this account.
+                for c in &p.changes {
+                    if let Ok(ch) = automerge::Change::from_bytes(c.0.clone()) {
+                        let h = ch.hash().to_string();
+                        let at = resp.server_time_ms;
+                        sync_state::add_receipt(w.transaction(), &id, &h, at, Some(account))?;
+                    }
+                }
+            }
+        }
+        for r in &resp.rejected {
+            if let Some(p) = request.push.iter().find(|p| p.id == r.id) {
+                let id = RecordId(r.id.clone());
+                let at = resp.server_time_ms;
+                sync_state::set_refusal(w.transaction(), &id, &p.heads, &r.code, &r.reason, at)?;
             }
         }
         for m in &resp.missing {
@@ -428,14 +482,15 @@ fn apply_response(store: &Store, request: &SyncRequest, resp: &SyncResponse) -> 
             for c in &p.changes {
                 bytes.extend_from_slice(&c.0);
             }
-            match w.apply_changes(&id, &bytes) {
+            match w.apply_from_server(&id, &bytes) {
                 Ok(outcome) => {
                     let mut pulled_hashes = Vec::new();
                     for (i, c) in p.changes.iter().enumerate() {
                         if let Ok(ch) = automerge::Change::from_bytes(c.0.clone()) {
                             let h = ch.hash().to_string();
                             if let Some(ms) = p.received_ms.get(i) {
-                                sync_state::add_receipt(w.transaction(), &id, &h, *ms)?;
+                                let by = p.received_by.get(i).map(String::as_str);
+                                sync_state::add_receipt(w.transaction(), &id, &h, *ms, by)?;
                             }
                             pulled_hashes.push(h);
                         }

@@ -2,13 +2,18 @@
 //! [`http`]: transport with retry and backoff; [`client`]: login, the sync loop, reconcile,
 //! status; [`photos`]: resumable photo upload and verified download.
 
+#[cfg(feature = "sync-client")]
 pub mod client;
+#[cfg(feature = "sync-client")]
 pub mod http;
+#[cfg(feature = "sync-client")]
 pub mod photos;
 pub mod protocol;
 
+#[cfg(feature = "sync-client")]
 pub use client::{
     SyncOptions, SyncProgress, SyncRejection, SyncReport, SyncStatus, login, reconcile, sync,
     user_of,
 };
+#[cfg(feature = "sync-client")]
 pub use http::RetryPolicy;

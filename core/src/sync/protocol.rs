@@ -128,7 +128,9 @@ pub struct MissingDeps {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Rejected {
     pub id: String,
-    /// `forbidden`, `wrong_project`, `unknown_project`, `bad_change`, `too_large`, `bad_id`.
+    /// `forbidden` (no write access, or the write gate refused: `reason` starts with the rule's
+    /// name, e.g. `permission: …`, `reinspector_rectified: …`), `wrong_project`,
+    /// `unknown_project`, `bad_change`, `too_large`, `bad_id`.
     pub code: String,
     pub reason: String,
 }
@@ -149,6 +151,10 @@ pub struct Pulled {
     /// the device's own clock, which may be wrong.
     #[serde(default)]
     pub received_ms: Vec<i64>,
+    /// The account the server verified as the pusher of each change, parallel to `changes`:
+    /// who really wrote it, whatever its message claims.
+    #[serde(default)]
+    pub received_by: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

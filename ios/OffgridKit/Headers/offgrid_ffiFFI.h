@@ -486,11 +486,6 @@ RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_photo_queue(uint64_t ptr, R
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_photos(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_SET_PHOTO_STATE
-#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_SET_PHOTO_STATE
-void uniffi_offgrid_ffi_fn_method_offgridstore_set_photo_state(uint64_t ptr, RustBuffer sha256, RustBuffer state, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_ACTOR_ID
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_ACTOR_ID
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_actor_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -1121,12 +1116,6 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_photo_queue(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_PHOTOS
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_PHOTOS
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_photos(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_SET_PHOTO_STATE
-#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_SET_PHOTO_STATE
-uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_set_photo_state(void
     
 );
 #endif

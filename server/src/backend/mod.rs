@@ -88,6 +88,8 @@ pub struct FeedRow {
     pub device: String,
     pub data: Vec<u8>,
     pub received_ms: i64,
+    /// The account that pushed the change (verified by its token).
+    pub user_id: String,
 }
 
 /// The primitive operations of one transaction. Write functions may take row locks (held until
@@ -119,6 +121,8 @@ pub trait Tx {
     fn insert_change(&mut self, change: &ChangeRow) -> Result<()>;
     /// Unapplied changes of the record: (hash, deps).
     fn pending_changes(&mut self, record: &str) -> Result<Vec<(String, Vec<String>)>>;
+    /// The bytes of the record's unapplied changes.
+    fn pending_change_data(&mut self, record: &str) -> Result<Vec<Vec<u8>>>;
     fn mark_applied(&mut self, record: &str, hash: &str) -> Result<()>;
     /// Appends applied changes to the project's feed, numbering them after the current head
     /// under a lock on the project's counter, so sequence numbers follow commit order.
@@ -135,8 +139,8 @@ pub trait Tx {
     /// Records of the project with `id > after`, by id, at most `limit`.
     fn records_after(&mut self, project: &str, after: &str, limit: usize)
     -> Result<Vec<RecordRow>>;
-    /// The record's applied changes in feed order: (data, received_ms).
-    fn applied_changes(&mut self, record: &str) -> Result<Vec<(Vec<u8>, i64)>>;
+    /// The record's applied changes in feed order: (data, received_ms, pushing account).
+    fn applied_changes(&mut self, record: &str) -> Result<Vec<(Vec<u8>, i64, String)>>;
 
     // Blob references and grants.
     /// Notes that a record of the project references the photo.

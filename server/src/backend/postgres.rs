@@ -695,6 +695,16 @@ impl Tx for PgTx<'_> {
         .collect()
     }
 
+    fn pending_change_data(&mut self, record: &str) -> Result<Vec<Vec<u8>>> {
+        self.query(
+            "SELECT data FROM changes WHERE record = $1 AND NOT applied",
+            &[&record],
+        )?
+        .iter()
+        .map(|r| Ok(r.try_get(0)?))
+        .collect()
+    }
+
     fn mark_applied(&mut self, record: &str, hash: &str) -> Result<()> {
         self.execute(
             "UPDATE changes SET applied = TRUE WHERE record = $1 AND hash = $2",
@@ -737,7 +747,7 @@ impl Tx for PgTx<'_> {
 
     fn feed_after(&mut self, project: &str, after: i64, limit_rows: usize) -> Result<Vec<FeedRow>> {
         self.query(
-            "SELECT f.seq, f.record, r.kind, f.device, c.data, c.received_ms
+            "SELECT f.seq, f.record, r.kind, f.device, c.data, c.received_ms, c.user_id
              FROM feed f JOIN records r ON r.id = f.record
              JOIN changes c ON c.record = f.record AND c.hash = f.hash
              WHERE f.project = $1 AND f.seq > $2 ORDER BY f.seq LIMIT $3",
@@ -752,6 +762,7 @@ impl Tx for PgTx<'_> {
                 device: r.try_get(3)?,
                 data: r.try_get(4)?,
                 received_ms: r.try_get(5)?,
+                user_id: r.try_get(6)?,
             })
         })
         .collect()
@@ -780,15 +791,15 @@ impl Tx for PgTx<'_> {
         .collect()
     }
 
-    fn applied_changes(&mut self, record: &str) -> Result<Vec<(Vec<u8>, i64)>> {
+    fn applied_changes(&mut self, record: &str) -> Result<Vec<(Vec<u8>, i64, String)>> {
         self.query(
-            "SELECT c.data, c.received_ms
+            "SELECT c.data, c.received_ms, c.user_id
              FROM feed f JOIN changes c ON c.record = f.record AND c.hash = f.hash
              WHERE f.record = $1 ORDER BY f.seq",
             &[&record],
         )?
         .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
         .collect()
     }
 

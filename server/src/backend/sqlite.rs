@@ -363,6 +363,14 @@ impl Tx for SqliteTx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn pending_change_data(&mut self, record: &str) -> Result<Vec<Vec<u8>>> {
+        let mut st = self
+            .tx
+            .prepare_cached("SELECT data FROM changes WHERE record = ?1 AND applied = 0")?;
+        let rows = st.query_map([record], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn mark_applied(&mut self, record: &str, hash: &str) -> Result<()> {
         self.tx.execute(
             "UPDATE changes SET applied = 1 WHERE record = ?1 AND hash = ?2",
@@ -398,7 +406,7 @@ impl Tx for SqliteTx<'_> {
 
     fn feed_after(&mut self, project: &str, after: i64, limit: usize) -> Result<Vec<FeedRow>> {
         let mut st = self.tx.prepare_cached(
-            "SELECT f.seq, f.record, r.kind, f.device, c.data, c.received_ms
+            "SELECT f.seq, f.record, r.kind, f.device, c.data, c.received_ms, c.user_id
              FROM feed f JOIN records r ON r.id = f.record
              JOIN changes c ON c.record = f.record AND c.hash = f.hash
              WHERE f.project = ?1 AND f.seq > ?2 ORDER BY f.seq LIMIT ?3",
@@ -411,6 +419,7 @@ impl Tx for SqliteTx<'_> {
                 device: r.get(3)?,
                 data: r.get(4)?,
                 received_ms: r.get(5)?,
+                user_id: r.get(6)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -441,12 +450,12 @@ impl Tx for SqliteTx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn applied_changes(&mut self, record: &str) -> Result<Vec<(Vec<u8>, i64)>> {
+    fn applied_changes(&mut self, record: &str) -> Result<Vec<(Vec<u8>, i64, String)>> {
         let mut st = self.tx.prepare_cached(
-            "SELECT c.data, c.received_ms FROM feed f JOIN changes c ON c.record = f.record AND c.hash = f.hash
+            "SELECT c.data, c.received_ms, c.user_id FROM feed f JOIN changes c ON c.record = f.record AND c.hash = f.hash
              WHERE f.record = ?1 ORDER BY f.seq",
         )?;
-        let rows = st.query_map([record], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows = st.query_map([record], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

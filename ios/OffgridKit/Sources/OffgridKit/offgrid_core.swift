@@ -1942,6 +1942,15 @@ public struct HistoryEntry: Equatable, Hashable {
      * JSON pointers of the fields this change set, inserted into or deleted.
      */
     public var paths: [String]
+    /**
+     * When the sync server received the change (UTC ms), once known.
+     */
+    public var receivedMs: Int64?
+    /**
+     * The account the server verified as the change's pusher (`None`: not yet confirmed by
+     * the server; `user_id` is only what the change says).
+     */
+    public var verifiedBy: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1951,7 +1960,14 @@ public struct HistoryEntry: Equatable, Hashable {
          */timeMs: Int64, offsetMinutes: Int32, userId: String?, userName: String?, message: String, 
         /**
          * JSON pointers of the fields this change set, inserted into or deleted.
-         */paths: [String]) {
+         */paths: [String], 
+        /**
+         * When the sync server received the change (UTC ms), once known.
+         */receivedMs: Int64?, 
+        /**
+         * The account the server verified as the change's pusher (`None`: not yet confirmed by
+         * the server; `user_id` is only what the change says).
+         */verifiedBy: String?) {
         self.change = change
         self.deps = deps
         self.actor = actor
@@ -1962,6 +1978,8 @@ public struct HistoryEntry: Equatable, Hashable {
         self.userName = userName
         self.message = message
         self.paths = paths
+        self.receivedMs = receivedMs
+        self.verifiedBy = verifiedBy
     }
 
     
@@ -1989,7 +2007,9 @@ public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
                 userId: FfiConverterOptionString.read(from: &buf), 
                 userName: FfiConverterOptionString.read(from: &buf), 
                 message: FfiConverterString.read(from: &buf), 
-                paths: FfiConverterSequenceString.read(from: &buf)
+                paths: FfiConverterSequenceString.read(from: &buf), 
+                receivedMs: FfiConverterOptionInt64.read(from: &buf), 
+                verifiedBy: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -2004,6 +2024,8 @@ public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.userName, into: &buf)
         FfiConverterString.write(value.message, into: &buf)
         FfiConverterSequenceString.write(value.paths, into: &buf)
+        FfiConverterOptionInt64.write(value.receivedMs, into: &buf)
+        FfiConverterOptionString.write(value.verifiedBy, into: &buf)
     }
 }
 
@@ -2349,8 +2371,8 @@ public struct ListQuery: Equatable, Hashable {
      */
     public var conflicted: Bool
     /**
-     * Only records overdue at this time (UTC ms): a deadline passed while still awaiting
-     * rectification.
+     * Only records overdue at this time (UTC ms): a running deadline (as the record's kind
+     * says: for hazards, awaiting rectification) has passed.
      */
     public var overdueAtMs: Int64?
     public var sort: ListSort
@@ -2368,8 +2390,8 @@ public struct ListQuery: Equatable, Hashable {
          * Only records with conflicting values.
          */conflicted: Bool = false, 
         /**
-         * Only records overdue at this time (UTC ms): a deadline passed while still awaiting
-         * rectification.
+         * Only records overdue at this time (UTC ms): a running deadline (as the record's kind
+         * says: for hazards, awaiting rectification) has passed.
          */overdueAtMs: Int64? = nil, sort: ListSort, limit: UInt32? = nil, offset: UInt32 = UInt32(0)) {
         self.kind = kind
         self.project = project
@@ -4071,10 +4093,17 @@ public struct SyncStatus: Equatable, Hashable {
     public var lastError: String?
     public var pendingRecords: UInt64
     public var pendingPhotos: UInt64
+    /**
+     * Records the server refused (kept on the device with all their data), with why.
+     */
+    public var refused: [SyncRejection]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(signedIn: Bool, serverUrl: String?, userId: String?, lastSuccessMs: Int64?, lastAttemptMs: Int64?, lastError: String?, pendingRecords: UInt64, pendingPhotos: UInt64) {
+    public init(signedIn: Bool, serverUrl: String?, userId: String?, lastSuccessMs: Int64?, lastAttemptMs: Int64?, lastError: String?, pendingRecords: UInt64, pendingPhotos: UInt64, 
+        /**
+         * Records the server refused (kept on the device with all their data), with why.
+         */refused: [SyncRejection]) {
         self.signedIn = signedIn
         self.serverUrl = serverUrl
         self.userId = userId
@@ -4083,6 +4112,7 @@ public struct SyncStatus: Equatable, Hashable {
         self.lastError = lastError
         self.pendingRecords = pendingRecords
         self.pendingPhotos = pendingPhotos
+        self.refused = refused
     }
 
     
@@ -4108,7 +4138,8 @@ public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
                 lastAttemptMs: FfiConverterOptionInt64.read(from: &buf), 
                 lastError: FfiConverterOptionString.read(from: &buf), 
                 pendingRecords: FfiConverterUInt64.read(from: &buf), 
-                pendingPhotos: FfiConverterUInt64.read(from: &buf)
+                pendingPhotos: FfiConverterUInt64.read(from: &buf), 
+                refused: FfiConverterSequenceTypeSyncRejection.read(from: &buf)
         )
     }
 
@@ -4121,6 +4152,7 @@ public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.lastError, into: &buf)
         FfiConverterUInt64.write(value.pendingRecords, into: &buf)
         FfiConverterUInt64.write(value.pendingPhotos, into: &buf)
+        FfiConverterSequenceTypeSyncRejection.write(value.refused, into: &buf)
     }
 }
 

@@ -1292,11 +1292,6 @@ public protocol OffgridStoreProtocol: AnyObject, Sendable {
     func photos(id: RecordId) throws  -> [PhotoMeta]
     
     /**
-     * Moves a photo along the upload states (used by sync).
-     */
-    func setPhotoState(sha256: String, state: PhotoState) throws 
-    
-    /**
      * This install's automerge actor id (hex), random per install.
      */
     func actorId() throws  -> String
@@ -1843,19 +1838,6 @@ open func photos(id: RecordId)throws  -> [PhotoMeta]  {
         FfiConverterTypeRecordId_lower(id),uniffiCallStatus
     )
 })
-}
-    
-    /**
-     * Moves a photo along the upload states (used by sync).
-     */
-open func setPhotoState(sha256: String, state: PhotoState)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_set_photo_state(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(sha256),
-        FfiConverterTypePhotoState_lower(state),uniffiCallStatus
-    )
-}
 }
     
     /**
@@ -3796,9 +3778,6 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_photos() != 14049) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_set_photo_state() != 11719) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_actor_id() != 2853) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3865,7 +3844,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_sync_status() != 41428) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_publish_template() != 49759) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_publish_template() != 24665) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_template() != 35132) {

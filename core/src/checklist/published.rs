@@ -7,9 +7,9 @@ use std::sync::Arc;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use super::Store;
 use crate::access::Permission;
 use crate::checklist::{self, Template, builtin};
+use crate::store::Store;
 use crate::error::{Error, Result};
 
 /// Which template version a record was made from.
@@ -31,6 +31,10 @@ impl TemplateRef {
         }
     }
 }
+
+/// Parsed template versions (immutable once published), kept with the store.
+#[derive(Default)]
+struct TemplateCache(std::collections::HashMap<(String, u32), Arc<Template>>);
 
 impl Store {
     /// Publishes a template (validated; needs [`Permission::PublishTemplate`] on every project).
@@ -106,19 +110,11 @@ impl Store {
     /// immutable, so they are parsed once and cached.
     pub fn template(&self, id: &str, version: u32) -> Result<Arc<Template>> {
         let key = (id.to_owned(), version);
-        if let Some(t) = self
-            .template_cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-        {
-            return Ok(t.clone());
+        if let Some(t) = self.with_cache(|c: &mut TemplateCache| c.0.get(&key).cloned()) {
+            return Ok(t);
         }
         let t = Arc::new(self.load_template(id, version)?);
-        self.template_cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, t.clone());
+        self.with_cache(|c: &mut TemplateCache| c.0.insert(key, t.clone()));
         Ok(t)
     }
 

@@ -1,0 +1,175 @@
+//! The hazard kind's rules: genesis maps, list columns from the fold, and the write policy of the
+//! closed loop. Each event type only by a role allowed to do it on the project; a rectification
+//! only by the person ordered (with a role on the project) or a rectifier, citing photos attached
+//! as rectification photos;
+//! a re-inspection never by whoever rectified; a major hazard closed only by a write-off.
+
+use automerge::Automerge;
+
+use super::events::{self, HazardEvent, HazardEventKind};
+use crate::access::Permission;
+use crate::model::RecordKind;
+use crate::record::{KindColumns, KindRules, Refusal, Roles, Transition};
+
+pub struct HazardRules;
+
+/// Root fields that describe what was found: corrected by those who raise hazards. Other root
+/// fields (notes of the shells) by anyone who writes on the project; the state is the events.
+const EDITABLE: [&str; 4] = ["title", "description", "location", "site"];
+
+impl KindRules for HazardRules {
+    fn kind(&self) -> RecordKind {
+        RecordKind::Hazard
+    }
+
+    fn genesis_maps(&self) -> &'static [&'static str] {
+        &["photos", "notes", "events"]
+    }
+
+    fn append_only(&self) -> &'static [&'static str] {
+        &["photos", "notes", "events"]
+    }
+
+    fn columns(&self, doc: &Automerge) -> KindColumns {
+        let st = super::state_of(doc);
+        KindColumns {
+            status: Some(st.status.as_str().to_owned()),
+            grade: st.grade.map(|g| g.as_str().to_owned()),
+            assignee: st.assignee.clone(),
+            due_ms: st.deadline_ms,
+            overdue_from_ms: st
+                .deadline_ms
+                .filter(|_| st.status.awaiting_rectification()),
+        }
+    }
+
+    fn judge(&self, t: &Transition<'_>) -> Result<(), Refusal> {
+        let project = t.project.clone();
+        let need = |roles: &Roles, permission: Permission| {
+            if roles.grant(permission) {
+                Ok(())
+            } else {
+                Err(Refusal::Permission {
+                    permission,
+                    project: project.clone(),
+                })
+            }
+        };
+        if t.is_genesis() {
+            crate::record::require_all(t, Permission::RaiseHazard)?;
+        } else {
+            for root in t.roots() {
+                if self.genesis_maps().contains(&root) {
+                    continue;
+                }
+                for author in t.authors_under(root) {
+                    let roles = t.roles_of(author.as_deref());
+                    if EDITABLE.contains(&root) {
+                        need(&roles, Permission::RaiseHazard)?;
+                    } else if !roles.writes() {
+                        return Err(Refusal::rule("viewer", "viewers read only"));
+                    }
+                }
+            }
+        }
+
+        let all: Vec<HazardEvent> = crate::doc::events::from_json(&t.map_at("events", None));
+        let photos = t.map_at("photos", None);
+        for entry in t.new_entries("events") {
+            let Ok(event) = serde_json::from_value::<HazardEvent>(entry.value.clone()) else {
+                return Err(Refusal::rule(
+                    "unknown_event",
+                    format!("/events/{} is not a hazard event this server knows", entry.key),
+                ));
+            };
+            let at = all.iter().position(|e| e.id == entry.key).unwrap_or(all.len());
+            let before = events::fold(&all[..at]);
+            let roles = t.roles_of(Some(&event.by));
+            use HazardEventKind as E;
+            match &event.kind {
+                E::Raised { .. } if t.is_genesis() => need(&roles, Permission::RaiseHazard)?,
+                E::Raised { .. } => {
+                    return Err(Refusal::rule(
+                        "raised_once",
+                        "a hazard is raised once, when it is created",
+                    ));
+                }
+                _ if t.is_genesis() => {
+                    return Err(Refusal::rule(
+                        "raised_first",
+                        format!("a new hazard starts with its raised event, not {}", event.kind.name()),
+                    ));
+                }
+                E::Graded { .. } => need(&roles, Permission::GradeHazard)?,
+                E::RectificationOrdered { .. } => need(&roles, Permission::OrderRectification)?,
+                E::RectificationSubmitted { photos: cited } => {
+                    let ordered = before.assignee.as_deref() == Some(event.by.as_str())
+                        && roles.writes();
+                    if !ordered {
+                        // The person ordered, or a rectifier of the project.
+                        need(&roles, Permission::SubmitRectification)?;
+                    }
+                    if cited.is_empty() {
+                        return Err(Refusal::rule(
+                            "rectification_photos",
+                            "a rectification cites photos of the result",
+                        ));
+                    }
+                    for sha in cited {
+                        if photos[sha.as_str()]["stage"] != "rectification" {
+                            return Err(Refusal::rule(
+                                "rectification_photos",
+                                format!(
+                                    "photo {} is not attached to this hazard as a rectification \
+                                     photo: attach it first (add_photo with rectification), then \
+                                     cite it",
+                                    &sha[..12.min(sha.len())]
+                                ),
+                            ));
+                        }
+                    }
+                }
+                E::Reinspected { .. } => {
+                    need(&roles, Permission::Reinspect)?;
+                    if before.rectified_by.as_deref() == Some(event.by.as_str()) {
+                        return Err(Refusal::rule(
+                            "reinspector_rectified",
+                            "the re-inspector must not be the person who rectified",
+                        ));
+                    }
+                }
+                E::Escalated => need(&roles, Permission::Escalate)?,
+                E::Closed => {
+                    need(&roles, Permission::CloseHazard)?;
+                    if before.major {
+                        return Err(Refusal::rule(
+                            "major_write_off",
+                            "a major hazard is closed only by a supervisor's write-off",
+                        ));
+                    }
+                }
+                E::WrittenOff => need(&roles, Permission::WriteOffHazard)?,
+            }
+        }
+
+        let state = events::fold(&all);
+        for entry in t.new_entries("photos") {
+            let roles = t.roles_of(entry.author.as_deref());
+            if entry.value["stage"] == "rectification" {
+                let ordered =
+                    state.assignee.is_some() && state.assignee == entry.author && roles.writes();
+                if !ordered && !roles.grant(Permission::SubmitRectification) {
+                    need(&roles, Permission::SubmitRectification)?;
+                }
+            } else {
+                need(&roles, Permission::RaiseHazard)?;
+            }
+        }
+        for entry in t.new_entries("notes") {
+            if !t.roles_of(entry.author.as_deref()).writes() {
+                return Err(Refusal::rule("viewer", "viewers read only"));
+            }
+        }
+        Ok(())
+    }
+}

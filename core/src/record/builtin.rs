@@ -1,0 +1,39 @@
+//! The kinds this version knows, each with its rules from its own module. The only place that
+//! lists them: the store and the server reach them through [`super::rules`].
+
+use super::KindRules;
+use crate::model::RecordKind;
+
+static PROJECT: crate::project::ProjectRules = crate::project::ProjectRules;
+static INSPECTION: crate::inspection::rules::InspectionRules =
+    crate::inspection::rules::InspectionRules;
+static HAZARD: crate::hazard::rules::HazardRules = crate::hazard::rules::HazardRules;
+static PATROL: crate::patrol::PatrolRules = crate::patrol::PatrolRules;
+
+/// The rules of `kind`.
+pub fn rules(kind: RecordKind) -> &'static dyn KindRules {
+    match kind {
+        RecordKind::Project => &PROJECT,
+        RecordKind::Inspection => &INSPECTION,
+        RecordKind::Hazard => &HAZARD,
+        RecordKind::Patrol => &PATROL,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_its_own_rules() {
+        for kind in RecordKind::ALL {
+            assert_eq!(rules(kind).kind(), kind);
+            for map in rules(kind).append_only() {
+                assert!(
+                    rules(kind).genesis_maps().contains(map),
+                    "{kind}: append-only map {map} must exist from genesis"
+                );
+            }
+        }
+    }
+}

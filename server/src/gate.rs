@@ -1,0 +1,170 @@
+//! The server side of the write gate. On every push the server materialises the record (from a
+//! bounded cache of documents, checked against the stored heads), applies the pushed changes to
+//! its copy and runs the kind's policy (`offgrid_core::record::judge`) as the authenticated
+//! account with the roles the server holds. Only then is anything stored.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use automerge::{Automerge, Change, ChangeHash};
+use offgrid_core::model::User;
+use offgrid_core::record::{Authority, Refusal, judge};
+
+use crate::accounts::Caller;
+use crate::backend::{RecordRow, Tx};
+use crate::error::Result;
+
+/// How many documents the server keeps open.
+pub const DEFAULT_CAPACITY: usize = 512;
+
+/// Open documents by record id, with the heads they are at (least recently used evicted).
+pub struct DocCache {
+    inner: Mutex<Inner>,
+    capacity: usize,
+}
+
+struct Inner {
+    docs: HashMap<String, (Automerge, u64)>,
+    tick: u64,
+}
+
+impl Default for DocCache {
+    fn default() -> Self {
+        DocCache::new(DEFAULT_CAPACITY)
+    }
+}
+
+impl DocCache {
+    pub fn new(capacity: usize) -> DocCache {
+        DocCache {
+            inner: Mutex::new(Inner {
+                docs: HashMap::new(),
+                tick: 0,
+            }),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// Takes the record's document out of the cache if it is at `heads`.
+    fn take(&self, id: &str, heads: &[String]) -> Option<Automerge> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let (doc, _) = inner.docs.remove(id)?;
+        (hex_sorted(&doc.get_heads()) == sorted(heads)).then_some(doc)
+    }
+
+    fn put(&self, id: &str, doc: Automerge) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.tick += 1;
+        let tick = inner.tick;
+        if inner.docs.len() >= self.capacity
+            && let Some(oldest) = inner
+                .docs
+                .iter()
+                .min_by_key(|(_, (_, t))| *t)
+                .map(|(k, _)| k.clone())
+        {
+            inner.docs.remove(&oldest);
+        }
+        inner.docs.insert(id.to_owned(), (doc, tick));
+    }
+}
+
+/// A record's document with pushed changes applied, judged but not yet stored.
+pub struct Judged {
+    pub doc: Automerge,
+}
+
+/// Materialises the record as stored (`row`: `None` for a record new to the server), applies
+/// the changes waiting for dependencies and the `new` ones, and judges the result as `caller`.
+pub fn check(
+    cache: &DocCache,
+    tx: &mut dyn Tx,
+    id: &str,
+    row: Option<&RecordRow>,
+    new: &[&[u8]],
+    caller: &Caller,
+) -> Result<std::result::Result<Judged, Refusal>> {
+    let mut doc = match row {
+        Some(row) => match cache.take(id, &row.heads) {
+            Some(doc) => doc,
+            None => match load(tx, id)? {
+                Some(doc) => doc,
+                None => {
+                    return Ok(Err(Refusal::rule(
+                        "bad_change",
+                        "the record as stored on the server does not load",
+                    )));
+                }
+            },
+        },
+        None => Automerge::new(),
+    };
+    let before: Vec<ChangeHash> = doc.get_heads();
+    let mut changes = Vec::new();
+    if row.is_some() {
+        for data in tx.pending_change_data(id)? {
+            changes.extend(Change::from_bytes(data).ok());
+        }
+    }
+    for data in new {
+        // Parsed (and size-checked) before the transaction; cannot fail here.
+        changes.extend(Change::from_bytes(data.to_vec()).ok());
+    }
+    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        doc.apply_changes(changes)
+    }));
+    if !matches!(applied, Ok(Ok(()))) {
+        return Ok(Err(Refusal::rule(
+            "bad_change",
+            "the changes do not apply to the record",
+        )));
+    }
+    let user = User {
+        id: caller.user_id.clone(),
+        name: String::new(),
+        roles: caller.roles.clone(),
+    };
+    let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        judge(&doc, &before, &Authority::server(user))
+    }))
+    .unwrap_or_else(|_| Err(Refusal::rule("bad_change", "the record cannot be judged")));
+    Ok(verdict.map(|()| Judged { doc }))
+}
+
+/// Keeps a judged and stored document for the next push (if it is at the stored heads).
+pub fn keep(cache: &DocCache, id: &str, judged: Judged, stored_heads: &[String]) {
+    if hex_sorted(&judged.doc.get_heads()) == sorted(stored_heads) {
+        cache.put(id, judged.doc);
+    }
+}
+
+fn load(tx: &mut dyn Tx, id: &str) -> Result<Option<Automerge>> {
+    let mut doc = Automerge::new();
+    let changes: Vec<Change> = tx
+        .applied_changes(id)?
+        .into_iter()
+        .filter_map(|(data, _, _)| Change::from_bytes(data).ok())
+        .collect();
+    let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        doc.apply_changes(changes)
+    }));
+    match loaded {
+        Ok(Ok(())) => Ok(Some(doc)),
+        _ => {
+            tracing::error!(record = %id, "stored changes do not load");
+            Ok(None)
+        }
+    }
+}
+
+fn hex_sorted(heads: &[ChangeHash]) -> Vec<String> {
+    let mut v: Vec<String> = heads.iter().map(|h| h.to_string()).collect();
+    v.sort();
+    v
+}
+
+fn sorted(heads: &[String]) -> Vec<String> {
+    let mut v = heads.to_vec();
+    v.sort();
+    v
+}
