@@ -140,7 +140,12 @@ pub fn set_member(b: &dyn Backend, project: &str, user: &str, role: Option<Role>
 /// and a wrong password, so logins cannot probe for user ids.
 pub fn login(b: &dyn Backend, user: &str, password: &str, device: &str) -> Result<LoginResponse> {
     let denied = || Error::Unauthorized("wrong user or password".into());
-    if !is_valid_id(user) || device.len() > 200 {
+    if device.chars().count() > 200 {
+        return Err(Error::BadRequest(
+            "device names have at most 200 characters".into(),
+        ));
+    }
+    if !is_valid_id(user) {
         return Err(denied());
     }
     let row = transact(b, |tx| tx.user(user))?;

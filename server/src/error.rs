@@ -27,6 +27,9 @@ pub enum Error {
     /// Well-formed but wrong: a blob whose bytes do not match its hash.
     #[error("{0}")]
     Unprocessable(String),
+    /// A `Range` outside a blob of this many bytes.
+    #[error("the range is outside the {0} bytes of the blob")]
+    RangeNotSatisfiable(u64),
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("PostgreSQL: {}", pg_detail(.0))]
@@ -47,6 +50,7 @@ impl Error {
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             Error::Sqlite(_) | Error::Postgres(_) | Error::Io(_) | Error::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -62,6 +66,7 @@ impl Error {
             Error::Conflict(_) => "conflict",
             Error::TooLarge(_) => "too_large",
             Error::Unprocessable(_) => "unprocessable",
+            Error::RangeNotSatisfiable(_) => "range_not_satisfiable",
             _ => "internal",
         }
     }
@@ -80,7 +85,15 @@ impl IntoResponse for Error {
             error: self.code().to_owned(),
             message,
         };
-        (status, axum::Json(body)).into_response()
+        let mut resp = (status, axum::Json(body)).into_response();
+        if let Error::RangeNotSatisfiable(total) = self {
+            // RFC 9110 §15.5.17: the current length, for the client to ask again.
+            if let Ok(v) = axum::http::HeaderValue::from_str(&format!("bytes */{total}")) {
+                resp.headers_mut()
+                    .insert(axum::http::header::CONTENT_RANGE, v);
+            }
+        }
+        resp
     }
 }
 

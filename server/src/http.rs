@@ -3,10 +3,12 @@
 //! runtime. Bodies may be gzip-compressed both ways; the size limit applies to the
 //! decompressed body, so a small compressed bomb is refused too.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -14,7 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use offgrid_core::sync::protocol::{
-    LoginRequest, PROTOCOL_VERSION, ReconcileRequest, SyncRequest, is_sha256_hex, is_valid_id,
+    LoginRequest, PROTOCOL_VERSION, PushRecord, ReconcileRequest, Rejected, SyncRequest,
+    is_sha256_hex, is_valid_id,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -94,16 +97,37 @@ fn bearer(headers: &HeaderMap) -> Result<String> {
     Ok(token.to_owned())
 }
 
+/// `Offgrid-Protocol`, if sent, is exactly the version this server speaks (`1`, not `01`).
 fn check_protocol(headers: &HeaderMap) -> Result<()> {
-    match headers
-        .get("offgrid-protocol")
-        .map(|v| v.to_str().map(str::parse::<u32>))
-    {
+    match headers.get("offgrid-protocol") {
         None => Ok(()),
-        Some(Ok(Ok(v))) if v == PROTOCOL_VERSION => Ok(()),
-        _ => Err(Error::BadRequest(format!(
+        Some(v) if v.as_bytes() == PROTOCOL_VERSION.to_string().as_bytes() => Ok(()),
+        Some(_) => Err(Error::BadRequest(format!(
             "unsupported protocol version (this server speaks {PROTOCOL_VERSION})"
         ))),
+    }
+}
+
+/// The body, or the same JSON error shape as every other refusal (e.g. 413 past the limit).
+fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes> {
+    body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge(e.body_text()),
+        _ => Error::BadRequest(e.body_text()),
+    })
+}
+
+fn path(p: Result<Path<String>, PathRejection>) -> Result<String> {
+    p.map(|Path(s)| s)
+        .map_err(|e| Error::BadRequest(e.body_text()))
+}
+
+fn query(q: Result<Query<BlobQuery>, QueryRejection>) -> Result<BlobQuery> {
+    let Query(q) = q.map_err(|e| Error::BadRequest(e.body_text()))?;
+    match &q.project {
+        Some(p) if !is_valid_id(p) => Err(Error::BadRequest(
+            "project must be an id (1-100 of A-Z a-z 0-9 _ - . :)".into(),
+        )),
+        _ => Ok(q),
     }
 }
 
@@ -133,9 +157,13 @@ async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
     )
 }
 
-async fn login(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response> {
+async fn login(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response> {
     check_protocol(&headers)?;
-    let req: LoginRequest = parse(&body)?;
+    let req: LoginRequest = parse(&body(bytes)?)?;
     let a = app.clone();
     let out = blocking(move || {
         accounts::login(a.backend.as_ref(), &req.user, &req.password, &req.device)
@@ -154,16 +182,23 @@ async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response>
     Ok(Json(account).into_response())
 }
 
-async fn sync(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Result<Response> {
+async fn sync(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response> {
     let caller = authed(&app, &headers).await?;
-    let req: SyncRequest = parse(&body)?;
+    let (req, twice) = sync_request(parse(&body(bytes)?)?)?;
     let a = app.clone();
-    let (resp, stats) =
-        blocking(move || {
-            let gate = a.config.gate.then_some(&a.docs);
-            crate::sync::sync(a.backend.as_ref(), gate, &caller, req)
-        })
-        .await?;
+    let (mut resp, stats) = blocking(move || {
+        let gate = a.config.gate.then_some(&a.docs);
+        crate::sync::sync(a.backend.as_ref(), gate, &caller, req)
+    })
+    .await?;
+    if !twice.is_empty() {
+        resp.rejected.extend(twice);
+        resp.rejected.sort_by(|a, b| a.id.cmp(&b.id));
+    }
     Metrics::add(&app.metrics.changes_in, stats.changes_in as u64);
     Metrics::add(&app.metrics.changes_applied, stats.changes_applied as u64);
     Metrics::add(&app.metrics.changes_out, stats.changes_out as u64);
@@ -177,13 +212,87 @@ async fn sync(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> R
     Ok(Json(resp).into_response())
 }
 
+/// `POST /v1/sync` as it arrives. The same fields as [`SyncRequest`], but `max_bytes` is any
+/// whole number, as JSON (and the schema's `integer`) has it: `1e3` and `1000.0` are 1000.
+#[derive(Deserialize)]
+struct SyncBody {
+    device: String,
+    #[serde(default)]
+    cursors: BTreeMap<String, String>,
+    #[serde(default)]
+    push: Vec<PushRecord>,
+    #[serde(default, deserialize_with = "whole_number")]
+    max_bytes: Option<u64>,
+}
+
+/// A non-negative whole number (or null); past `u64::MAX` it saturates (budgets are capped).
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if let Some(v) = n.as_u64() {
+        return Ok(Some(v));
+    }
+    match n.as_f64() {
+        // `as` saturates.
+        Some(f) if f >= 0.0 && f.fract() == 0.0 => Ok(Some(f as u64)),
+        _ => Err(serde::de::Error::custom(format!(
+            "{n} is not a non-negative whole number"
+        ))),
+    }
+}
+
+/// Checks what the schema states of a sync request and takes out records pushed more than once
+/// in it: each of those is rejected (`bad_id`), nothing of it stored, like any refused record.
+fn sync_request(body: SyncBody) -> Result<(SyncRequest, Vec<Rejected>)> {
+    let SyncBody {
+        device,
+        cursors,
+        push,
+        max_bytes,
+    } = body;
+    if !(1..=128).contains(&device.len()) || !device.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::BadRequest(
+            "device must be 1-128 visible ASCII characters".into(),
+        ));
+    }
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in &push {
+        *count.entry(&r.id).or_default() += 1;
+    }
+    let twice: BTreeSet<String> = count
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(id, _)| id.to_owned())
+        .collect();
+    let rejected = twice
+        .iter()
+        .map(|id| Rejected {
+            id: id.clone(),
+            code: "bad_id".into(),
+            reason: "the record is pushed more than once in this request".into(),
+        })
+        .collect();
+    let push = push
+        .into_iter()
+        .filter(|r| !twice.contains(&r.id))
+        .collect();
+    let req = SyncRequest {
+        device,
+        cursors,
+        push,
+        max_bytes,
+    };
+    Ok((req, rejected))
+}
+
 async fn reconcile(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    body: Bytes,
+    bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response> {
     let caller = authed(&app, &headers).await?;
-    let req: ReconcileRequest = parse(&body)?;
+    let req: ReconcileRequest = parse(&body(bytes)?)?;
     let a = app.clone();
     let resp = blocking(move || crate::sync::reconcile(a.backend.as_ref(), &caller, req)).await?;
     Ok(Json(resp).into_response())
@@ -208,11 +317,13 @@ fn check_sha(sha: &str) -> Result<()> {
 /// otherwise 404 with `Upload-Offset` telling a writer where to resume.
 async fn blob_head(
     State(app): State<Arc<App>>,
-    Path(sha): Path<String>,
-    Query(q): Query<BlobQuery>,
+    sha: Result<Path<String>, PathRejection>,
+    q: Result<Query<BlobQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response> {
+    let sha = path(sha)?;
     check_sha(&sha)?;
+    let q = query(q)?;
     let caller = authed(&app, &headers).await?;
     let a = app.clone();
     let (readable, size, offset) = blocking(move || {
@@ -247,20 +358,20 @@ async fn blob_head(
     Ok(resp)
 }
 
-/// `GET`, with an optional `Range: bytes=START-` (or `START-END`) to resume a download.
+/// `GET`, with an optional `Range` (one byte range, RFC 9110) to resume a download: 206 with
+/// `Content-Range`, or 416 if the range is not satisfiable. A `Range` that is not one byte
+/// range is ignored (RFC 9110 allows that, and requires it for other units): the whole photo.
 async fn blob_get(
     State(app): State<Arc<App>>,
-    Path(sha): Path<String>,
+    sha: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Result<Response> {
+    let sha = path(sha)?;
     check_sha(&sha)?;
     let caller = authed(&app, &headers).await?;
-    let range = headers
-        .get(header::RANGE)
-        .map(|v| parse_range(v.to_str().unwrap_or("")))
-        .transpose()?;
+    let range = headers.get(header::RANGE).and_then(parse_range);
     let a = app.clone();
-    let (data, total, start) = blocking(move || {
+    let (data, total, span) = blocking(move || {
         let ok = transact(a.backend.as_ref(), |tx| {
             tx.user_can_read_blob(&caller.user_id, &sha)
         })?;
@@ -269,68 +380,103 @@ async fn blob_get(
             // The same answer whether the blob is missing or not the caller's.
             _ => return Err(Error::NotFound(format!("no blob {sha} readable by you"))),
         };
-        let (start, end) = match range {
-            Some((s, e)) => (
-                s,
-                e.unwrap_or(total.saturating_sub(1))
-                    .min(total.saturating_sub(1)),
-            ),
-            None => (0, total.saturating_sub(1)),
+        let span = match range {
+            Some(r) => Some(r.span(total).ok_or(Error::RangeNotSatisfiable(total))?),
+            None => None,
         };
-        if start >= total && total > 0 {
-            return Err(Error::BadRequest(format!(
-                "range starts past the end ({total} bytes)"
-            )));
-        }
-        let data = a.blobs.read(&sha, start, end + 1 - start)?;
-        Ok((data, total, start))
+        let (start, len) = match span {
+            Some((first, last)) => (first, last - first + 1),
+            None => (0, total),
+        };
+        Ok((a.blobs.read(&sha, start, len)?, total, span))
     })
     .await?;
     Metrics::add(&app.metrics.blob_bytes_out, data.len() as u64);
-    let partial = range.is_some();
-    let len = data.len() as u64;
     let mut resp = Response::new(Body::from(data));
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/octet-stream"),
     );
-    if partial {
+    if let Some((first, last)) = span {
         *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
-        let v = format!("bytes {start}-{}/{total}", start + len.saturating_sub(1));
-        if let Ok(v) = HeaderValue::from_str(&v) {
+        if let Ok(v) = HeaderValue::from_str(&format!("bytes {first}-{last}/{total}")) {
             resp.headers_mut().insert(header::CONTENT_RANGE, v);
         }
     }
     Ok(resp)
 }
 
-fn parse_range(s: &str) -> Result<(u64, Option<u64>)> {
-    let bad = || Error::BadRequest("Range must be bytes=START- or bytes=START-END".into());
-    let r = s.strip_prefix("bytes=").ok_or_else(bad)?;
-    let (a, b) = r.split_once('-').ok_or_else(bad)?;
-    let start = a.parse::<u64>().map_err(|_| bad())?;
-    let end = if b.is_empty() {
-        None
-    } else {
-        Some(b.parse::<u64>().map_err(|_| bad())?)
-    };
-    if matches!(end, Some(e) if e < start) {
-        return Err(bad());
-    }
-    Ok((start, end))
+/// One byte range of a `Range` header (RFC 9110 §14.1.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ByteRange {
+    /// `bytes=FIRST-` or `bytes=FIRST-LAST`.
+    From(u64, Option<u64>),
+    /// `bytes=-N`: the last N bytes.
+    Suffix(u64),
 }
 
-/// `Content-Range: bytes START-END/TOTAL` of an upload chunk.
-fn parse_content_range(s: &str) -> Result<(u64, u64, u64)> {
+impl ByteRange {
+    /// The first and last byte of a `total`-byte blob, or `None` if not satisfiable: a range
+    /// starting at or past the end, a suffix of 0 bytes, any range of an empty blob.
+    fn span(self, total: u64) -> Option<(u64, u64)> {
+        let last = total.checked_sub(1)?;
+        match self {
+            ByteRange::From(first, end) => {
+                (first <= last).then(|| (first, end.map_or(last, |e| e.min(last))))
+            }
+            ByteRange::Suffix(0) => None,
+            ByteRange::Suffix(n) => Some((total.saturating_sub(n), last)),
+        }
+    }
+}
+
+/// `None` for anything but one well-formed byte range (another unit, several ranges, LAST
+/// before FIRST), which the server then ignores. Numbers too large for 64 bits saturate: they
+/// are past any end.
+fn parse_range(v: &HeaderValue) -> Option<ByteRange> {
+    let (unit, spec) = v.to_str().ok()?.split_once('=')?;
+    if !unit.eq_ignore_ascii_case("bytes") {
+        return None;
+    }
+    let num = |s: &str| {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| {
+            s.bytes().fold(0u64, |n, b| {
+                n.saturating_mul(10).saturating_add(u64::from(b - b'0'))
+            })
+        })
+    };
+    match spec.split_once('-')? {
+        ("", n) => num(n).map(ByteRange::Suffix),
+        (first, "") => num(first).map(|f| ByteRange::From(f, None)),
+        (first, last) => {
+            let (f, l) = (num(first)?, num(last)?);
+            (l >= f).then_some(ByteRange::From(f, Some(l)))
+        }
+    }
+}
+
+/// The three numbers of `Content-Range: bytes START-END/TOTAL` as written (decimal digits),
+/// or a 400: the form docs/openapi.yaml states.
+fn content_range_parts(s: &str) -> Result<[&str; 3]> {
     let bad = || Error::BadRequest("Content-Range must be bytes START-END/TOTAL".into());
     let r = s.strip_prefix("bytes ").ok_or_else(bad)?;
     let (range, total) = r.split_once('/').ok_or_else(bad)?;
-    let (a, b) = range.split_once('-').ok_or_else(bad)?;
-    let (start, end, total) = (
-        a.parse::<u64>().map_err(|_| bad())?,
-        b.parse::<u64>().map_err(|_| bad())?,
-        total.parse::<u64>().map_err(|_| bad())?,
-    );
+    let (start, end) = range.split_once('-').ok_or_else(bad)?;
+    let parts = [start, end, total];
+    if parts
+        .iter()
+        .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(bad());
+    }
+    Ok(parts)
+}
+
+/// An upload chunk's `Content-Range`: `START <= END < TOTAL` (END inclusive), in 64 bits.
+fn parse_content_range(s: &str) -> Result<(u64, u64, u64)> {
+    let bad = || Error::BadRequest("Content-Range must have START <= END < TOTAL".into());
+    let [start, end, total] = content_range_parts(s)?.map(|p| p.parse::<u64>().map_err(|_| bad()));
+    let (start, end, total) = (start?, end?, total?);
     if end < start || end >= total {
         return Err(bad());
     }
@@ -340,32 +486,26 @@ fn parse_content_range(s: &str) -> Result<(u64, u64, u64)> {
 /// `PUT ?project=P`: appends a chunk (or the whole photo) of a blob some record of `P`
 /// references. When the last byte arrives the hash is checked: on a match the project may read
 /// the blob (200, `{"complete":true}`); on a mismatch the upload is discarded (422). An
-/// incomplete upload answers 202 with `Upload-Offset`.
+/// incomplete upload answers 202 with `Upload-Offset`. Access is checked before
+/// `Content-Range`, and only its form once the photo is complete (a replay).
 async fn blob_put(
     State(app): State<Arc<App>>,
-    Path(sha): Path<String>,
-    Query(q): Query<BlobQuery>,
+    sha: Result<Path<String>, PathRejection>,
+    q: Result<Query<BlobQuery>, QueryRejection>,
     headers: HeaderMap,
-    body: Bytes,
+    bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response> {
+    let sha = path(sha)?;
     check_sha(&sha)?;
+    let q = query(q)?;
     let caller = authed(&app, &headers).await?;
     let project = q
         .project
-        .filter(|p| is_valid_id(p))
         .ok_or_else(|| Error::BadRequest("PUT needs ?project=<id>".into()))?;
-    let (start, total) = match headers.get(header::CONTENT_RANGE) {
-        Some(v) => {
-            let (s, e, t) = parse_content_range(v.to_str().unwrap_or(""))?;
-            if e + 1 - s != body.len() as u64 {
-                return Err(Error::BadRequest(
-                    "Content-Range does not match the body length".into(),
-                ));
-            }
-            (s, t)
-        }
-        None => (0, body.len() as u64),
-    };
+    let content_range = headers
+        .get(header::CONTENT_RANGE)
+        .map(|v| v.to_str().unwrap_or("").to_owned());
+    let body = body(bytes)?;
     let n = body.len() as u64;
     let a = app.clone();
     let (status, offset) = blocking(move || {
@@ -380,15 +520,30 @@ async fn blob_put(
                 tx.blob_granted(&project, &sha)?,
             ))
         })?;
-        match referenced {
-            (_, true) => return Ok((StatusCode::OK, total)),
-            (false, false) => {
-                return Err(Error::Forbidden(format!(
-                    "no record of project {project} references blob {sha}: sync first"
-                )));
-            }
-            _ => {}
+        if referenced == (false, false) {
+            return Err(Error::Forbidden(format!(
+                "no record of project {project} references blob {sha}: sync first"
+            )));
         }
+        if let Some(v) = &content_range {
+            content_range_parts(v)?;
+        }
+        if referenced.1 {
+            // A replay once the photo is complete: nothing to store, whatever the chunk holds.
+            return Ok((StatusCode::OK, a.blobs.len(&sha)?.unwrap_or(0)));
+        }
+        let (start, total) = match content_range {
+            Some(v) => {
+                let (s, e, t) = parse_content_range(&v)?;
+                if e - s + 1 != n {
+                    return Err(Error::BadRequest(
+                        "Content-Range does not match the body length".into(),
+                    ));
+                }
+                (s, t)
+            }
+            None => (0, n),
+        };
         let have = a.blobs.append(&sha, start, &body)?;
         if have < total {
             return Ok((StatusCode::ACCEPTED, have));
@@ -417,4 +572,62 @@ async fn blob_put(
         resp.headers_mut().insert("upload-offset", v);
     }
     Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(s: &str) -> Option<ByteRange> {
+        parse_range(&HeaderValue::from_str(s).unwrap())
+    }
+
+    #[test]
+    fn ranges_follow_rfc_9110() {
+        use ByteRange::*;
+        assert_eq!(range("bytes=5-"), Some(From(5, None)));
+        assert_eq!(range("bytes=5-9"), Some(From(5, Some(9))));
+        assert_eq!(range("Bytes=-3"), Some(Suffix(3)));
+        assert_eq!(
+            range("bytes=99999999999999999999999-"),
+            Some(From(u64::MAX, None))
+        );
+        for ignored in [
+            "",
+            "bytes",
+            "bytes=",
+            "bytes=-",
+            "bytes=9-5",
+            "bytes=0-1,5-6",
+            "items=0-5",
+            "bytes= 0-5",
+            "bytes=+1-",
+            "bytes=a-b",
+        ] {
+            assert_eq!(range(ignored), None, "{ignored:?}");
+        }
+        assert_eq!(From(5, None).span(10), Some((5, 9)));
+        assert_eq!(From(5, Some(100)).span(10), Some((5, 9)));
+        assert_eq!(From(10, None).span(10), None);
+        assert_eq!(Suffix(3).span(10), Some((7, 9)));
+        assert_eq!(Suffix(30).span(10), Some((0, 9)));
+        assert_eq!(Suffix(0).span(10), None);
+        assert_eq!(From(0, None).span(0), None);
+    }
+
+    #[test]
+    fn content_ranges_are_decimal_and_inside_the_total() {
+        assert_eq!(parse_content_range("bytes 0-9/10").unwrap(), (0, 9, 10));
+        for bad in [
+            "bytes 0-10/10",
+            "bytes 5-4/10",
+            "bytes +0-9/10",
+            "bytes 0-9/",
+            "bytes 0-9",
+            "0-9/10",
+            "bytes 0-99999999999999999999/10",
+        ] {
+            assert!(parse_content_range(bad).is_err(), "{bad:?}");
+        }
+    }
 }

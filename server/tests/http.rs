@@ -501,6 +501,170 @@ fn photo_uploads_resume_and_are_verified() {
     assert!(r.need_blobs.is_empty());
 }
 
+/// What docs/openapi.yaml states at its edges: a request it allows is accepted, one it forbids
+/// refused (tests/api/run checks the same with generated requests).
+#[test]
+fn requests_at_the_edges_of_the_schema() {
+    let e = setup();
+    let token = e.login("alice");
+    let post = |path: &str, body: Value, protocol: &str| {
+        e.http
+            .post(e.url(path))
+            .bearer_auth(&token)
+            .header("offgrid-protocol", protocol)
+            .json(&body)
+            .send()
+            .unwrap()
+    };
+    let ok = json!({"device": "d"});
+    assert_eq!(post("/v1/sync", ok.clone(), "1").status(), 200);
+    for protocol in ["01", "+1", "2", ""] {
+        expect_error(post("/v1/sync", ok.clone(), protocol), 400, "bad_request");
+    }
+
+    // The device: 1-128 visible ASCII characters.
+    for device in ["a".repeat(128), "d-1:x.y_Z".into()] {
+        assert_eq!(
+            post("/v1/sync", json!({"device": device}), "1").status(),
+            200
+        );
+    }
+    for device in ["".to_string(), "a".repeat(129), "设备".into(), "a b".into()] {
+        expect_error(
+            post("/v1/sync", json!({"device": device}), "1"),
+            400,
+            "bad_request",
+        );
+    }
+    // max_bytes: any whole number (as JSON has them), or null.
+    for max in [
+        json!(0),
+        json!(1000.0),
+        json!(1e3),
+        json!(null),
+        json!(1e30),
+    ] {
+        let body = json!({"device": "d", "max_bytes": max});
+        assert_eq!(post("/v1/sync", body, "1").status(), 200, "{max}");
+    }
+    for max in [json!(-1), json!(1.5), json!("1")] {
+        let body = json!({"device": "d", "max_bytes": max});
+        expect_error(post("/v1/sync", body, "1"), 400, "bad_request");
+    }
+    // A record pushed twice in one request is rejected, every copy; the rest applies.
+    let mut req = push("twice", "p1", changes(1, "t"), vec![]);
+    req.push.push(req.push[0].clone());
+    req.push
+        .extend(push("once", "p1", changes(1, "o"), vec![]).push);
+    let resp = e.sync_ok(&token, &req);
+    assert_eq!(resp.rejected.len(), 1);
+    assert_eq!(
+        (resp.rejected[0].id.as_str(), resp.rejected[0].code.as_str()),
+        ("twice", "bad_id")
+    );
+    assert_eq!(resp.acked.len(), 1);
+    assert_eq!(e.heads("twice"), None);
+    assert!(e.heads("once").is_some());
+
+    // Login: a device name of up to 200 characters, not bytes.
+    for (device, status) in [("设".repeat(200), 200), ("设".repeat(201), 400)] {
+        let r = e
+            .http
+            .post(e.url("/v1/login"))
+            .json(&json!({"user": "alice", "password": PW, "device": device}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), status);
+    }
+    let h = sha(b"x");
+    let r = e
+        .http
+        .head(e.url(&format!("/v1/blobs/{h}?project=..%2Fp1")))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = e
+        .http
+        .put(e.url(&format!("/v1/blobs/{h}?project=")))
+        .bearer_auth(&token)
+        .body(b"x".to_vec())
+        .send()
+        .unwrap();
+    expect_error(r, 400, "bad_request");
+}
+
+/// `Range` as RFC 9110 has it: one byte range is served, an unsatisfiable one is a 416, anything
+/// else is ignored.
+#[test]
+fn photo_ranges() {
+    let e = setup();
+    let alice = e.login("alice");
+    let photo: Vec<u8> = (0..100u8).collect();
+    let h = sha(&photo);
+    e.sync_ok(&alice, &push("r1", "p1", changes(1, "x"), vec![h.clone()]));
+    let url = e.url(&format!("/v1/blobs/{h}?project=p1"));
+    let r = e.http.put(&url).bearer_auth(&alice).body(photo.clone());
+    assert_eq!(r.send().unwrap().status(), 200);
+    // Replaying the upload once complete answers 200 whatever the chunk holds; only the form
+    // of Content-Range is checked.
+    let put = |range: &str| {
+        e.http
+            .put(&url)
+            .bearer_auth(&alice)
+            .header("content-range", range)
+            .body(b"junk".to_vec())
+            .send()
+            .unwrap()
+    };
+    let r = put("bytes 7-3/2");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().unwrap()["offset"], 100);
+    expect_error(put("bytes 0-3"), 400, "bad_request");
+
+    let get = |range: &str| {
+        e.http
+            .get(e.url(&format!("/v1/blobs/{h}")))
+            .bearer_auth(&alice)
+            .header("range", range)
+            .send()
+            .unwrap()
+    };
+    for (range, first, last) in [
+        ("bytes=10-", 10, 99),
+        ("bytes=10-19", 10, 19),
+        ("bytes=90-500", 90, 99),
+        ("bytes=-5", 95, 99),
+        ("bytes=-500", 0, 99),
+        ("BYTES=99-", 99, 99),
+    ] {
+        let r = get(range);
+        assert_eq!(r.status(), 206, "{range}");
+        assert_eq!(
+            r.headers()["content-range"],
+            format!("bytes {first}-{last}/100"),
+            "{range}"
+        );
+        assert_eq!(r.bytes().unwrap().as_ref(), &photo[first..=last], "{range}");
+    }
+    for range in ["bytes=100-", "bytes=99999999999999999999999-", "bytes=-0"] {
+        let r = get(range);
+        assert_eq!(r.headers()["content-range"], "bytes */100", "{range}");
+        expect_error(r, 416, "range_not_satisfiable");
+    }
+    for range in [
+        "items=0-5",
+        "bytes=9-5",
+        "bytes=0-1,5-6",
+        "bytes=x-",
+        "bytes",
+    ] {
+        let r = get(range);
+        assert_eq!(r.status(), 200, "{range}");
+        assert_eq!(r.bytes().unwrap().as_ref(), &photo[..], "{range}");
+    }
+}
+
 #[test]
 fn out_of_order_changes_wait_for_their_dependencies() {
     let e = setup();
