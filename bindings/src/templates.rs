@@ -1,8 +1,8 @@
 //! Checklist templates through the FFI: the templates a store knows (built-ins and published),
 //! publishing, and parsing a template's JSON with exact error paths.
 
-use offgrid_core::checklist::{self, Template};
 use offgrid_core::checklist::TemplateRef;
+use offgrid_core::checklist::{self, Template};
 
 use crate::{OffgridStore, Result};
 

@@ -79,7 +79,13 @@ pub fn history(w: &mut impl Write, entries: &[HistoryEntry]) -> Result<()> {
             ]
         })
         .collect();
-    let header = ["TIME (UTC, DEVICE OFFSET)", "USER", "SERVER", "MESSAGE", "FIELDS"];
+    let header = [
+        "TIME (UTC, DEVICE OFFSET)",
+        "USER",
+        "SERVER",
+        "MESSAGE",
+        "FIELDS",
+    ];
     table(w, &header.map(String::from), &rows)
 }
 

@@ -114,7 +114,11 @@ fn a_signed_in_database_writes_as_its_account_and_syncs_it() {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let again: Json = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(again["progress"]["records_up"], 0, "not resent: {again}");
-    assert_eq!(again["rejected"][0]["id"], other.as_str(), "still shown: {again}");
+    assert_eq!(
+        again["rejected"][0]["id"],
+        other.as_str(),
+        "still shown: {again}"
+    );
 
     // A second device signs in as another user and receives the accepted record, author intact.
     let out = login(dir, "b.db", &url, "li", "correct horse");
@@ -141,7 +145,14 @@ fn a_signed_in_database_writes_as_its_account_and_syncs_it() {
     let orphan = ok(
         dir,
         &[
-            "--db", "b.db", "--role", "inspector", "create", "patrol", "--field", "title=巡查",
+            "--db",
+            "b.db",
+            "--role",
+            "inspector",
+            "create",
+            "patrol",
+            "--field",
+            "title=巡查",
         ],
     );
     let orphan = orphan.trim();

@@ -198,7 +198,9 @@ fn a_record_without_a_project_is_reported_not_silently_skipped() {
     let srv = server(&dir.path().join("server"), true);
     let a = device(dir.path(), "a", "zhang", &srv.url());
     // Written with a role on every project (the account's are on p1 only), as zhang.
-    a.set_user(offgrid_core::User::new("zhang", "张工").with_role("*", offgrid_core::Role::Inspector));
+    a.set_user(
+        offgrid_core::User::new("zhang", "张工").with_role("*", offgrid_core::Role::Inspector),
+    );
     let orphan = a
         .create(RecordKind::Patrol, &json!({"title": "巡查"}))
         .unwrap();

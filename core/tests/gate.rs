@@ -60,7 +60,9 @@ fn event(kind: Value, by: &str) -> Value {
 
 /// Inserts `event` through the generic record API, as the store's user.
 fn insert_event(store: &Store, id: &RecordId, event: Value) -> offgrid_core::Result<()> {
-    store.update(id, "raw event", |e| e.insert("/events", &RecordId::new().0, &event))
+    store.update(id, "raw event", |e| {
+        e.insert("/events", &RecordId::new().0, &event)
+    })
 }
 
 fn refused_as(result: offgrid_core::Result<()>, rule: &str) {
@@ -87,8 +89,21 @@ fn nothing_is_confirmed_before_the_server_has_it() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = open_as(&dir.path().join("a.db"), "zhang");
     let id = ordered(&store);
-    assert!(store.history(&id).unwrap().iter().all(|e| e.verified_by.is_none()));
-    assert!(store.hazard(&id).unwrap().events.iter().all(|e| e.verified_by.is_none()));
+    assert!(
+        store
+            .history(&id)
+            .unwrap()
+            .iter()
+            .all(|e| e.verified_by.is_none())
+    );
+    assert!(
+        store
+            .hazard(&id)
+            .unwrap()
+            .events
+            .iter()
+            .all(|e| e.verified_by.is_none())
+    );
 }
 
 #[test]
@@ -97,7 +112,10 @@ fn a_viewer_cannot_create_a_record() {
     let (store, _) = open_as(&dir.path().join("a.db"), "vera");
     as_user(&store, "vera", Role::Viewer);
     let r = store.create(RecordKind::Hazard, &json!({"project": "p1", "title": "x"}));
-    assert!(matches!(r, Err(Error::Forbidden { ref permission, .. }) if permission == "raise_hazard"), "{r:?}");
+    assert!(
+        matches!(r, Err(Error::Forbidden { ref permission, .. }) if permission == "raise_hazard"),
+        "{r:?}"
+    );
     assert!(store.list(&Default::default()).unwrap().is_empty());
 }
 
@@ -117,7 +135,10 @@ fn identity_fields_never_change() {
     let (store, _) = open_as(&dir.path().join("a.db"), "zhang");
     let id = hazard(&store);
     unchanged(&store, &id, || {
-        refused_as(store.update(&id, "move", |e| e.set("/project", "p2")), "immutable_field");
+        refused_as(
+            store.update(&id, "move", |e| e.set("/project", "p2")),
+            "immutable_field",
+        );
     });
 }
 
@@ -129,7 +150,9 @@ fn events_are_never_changed_or_removed() {
     let first = store.hazard(&id).unwrap().events[0].id.clone();
     unchanged(&store, &id, || {
         refused_as(
-            store.update(&id, "rewrite", |e| e.set(&format!("/events/{first}/by"), "wang")),
+            store.update(&id, "rewrite", |e| {
+                e.set(&format!("/events/{first}/by"), "wang")
+            }),
             "append_only",
         );
         refused_as(
@@ -158,7 +181,11 @@ fn a_rectifier_cannot_reinspect_or_close() {
     let id = ordered(&store);
     as_user(&store, "chen", Role::Rectifier);
     unchanged(&store, &id, || {
-        let r = insert_event(&store, &id, event(json!({"type": "reinspected", "passed": true}), "chen"));
+        let r = insert_event(
+            &store,
+            &id,
+            event(json!({"type": "reinspected", "passed": true}), "chen"),
+        );
         refused_as(r, "permission");
         let r = insert_event(&store, &id, event(json!({"type": "closed"}), "chen"));
         refused_as(r, "permission");
@@ -172,9 +199,15 @@ fn a_rectification_needs_attached_after_photos() {
     let id = ordered(&store);
     as_user(&store, "chen", Role::Rectifier);
     unchanged(&store, &id, || {
-        let ev = event(json!({"type": "rectification_submitted", "photos": []}), "chen");
+        let ev = event(
+            json!({"type": "rectification_submitted", "photos": []}),
+            "chen",
+        );
         refused_as(insert_event(&store, &id, ev), "rectification_photos");
-        let ev = event(json!({"type": "rectification_submitted", "photos": ["ab".repeat(32)]}), "chen");
+        let ev = event(
+            json!({"type": "rectification_submitted", "photos": ["ab".repeat(32)]}),
+            "chen",
+        );
         refused_as(insert_event(&store, &id, ev), "rectification_photos");
     });
 }
@@ -198,10 +231,17 @@ fn the_person_ordered_may_rectify_without_the_rectifier_role() {
     // The early check asks for the rectifier role; the gate accepts the person ordered.
     let _ = store.add_photo(&target, &bytes, &Default::default());
     as_user(&store, "chen", Role::Rectifier);
-    let photo = store.add_photo(&target, &bytes, &Default::default()).unwrap();
+    let photo = store
+        .add_photo(&target, &bytes, &Default::default())
+        .unwrap();
     as_user(&store, "chen", Role::Inspector);
-    store.submit_rectification(&id, "已注浆", &[photo.sha256]).unwrap();
-    assert_eq!(store.hazard(&id).unwrap().state.rectified_by.as_deref(), Some("chen"));
+    store
+        .submit_rectification(&id, "已注浆", &[photo.sha256])
+        .unwrap();
+    assert_eq!(
+        store.hazard(&id).unwrap().state.rectified_by.as_deref(),
+        Some("chen")
+    );
 }
 
 #[test]
@@ -215,8 +255,12 @@ fn the_rectifier_never_reinspects_their_own_work() {
         id: id.clone(),
         rectification: true,
     };
-    let photo = store.add_photo(&target, &bytes, &Default::default()).unwrap();
-    store.submit_rectification(&id, "已注浆", &[photo.sha256]).unwrap();
+    let photo = store
+        .add_photo(&target, &bytes, &Default::default())
+        .unwrap();
+    store
+        .submit_rectification(&id, "已注浆", &[photo.sha256])
+        .unwrap();
     unchanged(&store, &id, || {
         refused_as(store.reinspect(&id, true, None), "reinspector_rectified");
     });
@@ -253,7 +297,14 @@ fn only_roles_that_answer_write_answers() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = open_as(&dir.path().join("a.db"), "zhang");
     let id = inspection(&store);
-    let item = store.inspection(&id).unwrap().answers.keys().next().unwrap().clone();
+    let item = store
+        .inspection(&id)
+        .unwrap()
+        .answers
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
     as_user(&store, "chen", Role::Rectifier);
     unchanged(&store, &id, || {
         let r = store.update(&id, "answer", |e| {
@@ -268,23 +319,39 @@ fn answers_after_submission_are_refused_but_concurrent_ones_are_amendments() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = open_as(&dir.path().join("a.db"), "zhang");
     let id = inspection(&store);
-    let item = store.inspection(&id).unwrap().answers.keys().next().unwrap().clone();
+    let item = store
+        .inspection(&id)
+        .unwrap()
+        .answers
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
     // An honest offline answer on another device, not yet merged.
     let (other, _) = open_as(&dir.path().join("b.db"), "li");
-    other.apply_changes(&id, &store.changes_since(&id, &[]).unwrap().concat()).unwrap();
+    other
+        .apply_changes(&id, &store.changes_since(&id, &[]).unwrap().concat())
+        .unwrap();
     as_user(&other, "li", Role::Inspector);
     other
-        .update(&id, "answer", |e| e.set(&format!("/answers/{item}/note"), "离线"))
+        .update(&id, "answer", |e| {
+            e.set(&format!("/answers/{item}/note"), "离线")
+        })
         .unwrap();
     // zhang submits (the built-in template has required items: submit with a raw event).
     as_user(&store, "zhang", Role::Inspector);
     insert_event(&store, &id, event(json!({"type": "submitted"}), "zhang")).unwrap();
     unchanged(&store, &id, || {
-        let r = store.update(&id, "late", |e| e.set(&format!("/answers/{item}/note"), "迟"));
+        let r = store.update(&id, "late", |e| {
+            e.set(&format!("/answers/{item}/note"), "迟")
+        });
         refused_as(r, "submitted");
     });
     // The concurrent one merges and is listed as an amendment.
-    let theirs = other.changes_since(&id, &store.heads(&id).unwrap()).unwrap().concat();
+    let theirs = other
+        .changes_since(&id, &store.heads(&id).unwrap())
+        .unwrap()
+        .concat();
     let _ = theirs;
     let li_changes = other.changes_since(&id, &[]).unwrap().concat();
     store.apply_changes(&id, &li_changes).unwrap();
@@ -298,7 +365,11 @@ fn a_signature_names_its_signer() {
     let id = inspection(&store);
     unchanged(&store, &id, || {
         let r = store.update(&id, "sign", |e| {
-            e.insert("/signatures", "s1", &json!({"name": "王监理", "user_id": "wang", "at_ms": 1}))
+            e.insert(
+                "/signatures",
+                "s1",
+                &json!({"name": "王监理", "user_id": "wang", "at_ms": 1}),
+            )
         });
         refused_as(r, "author_mismatch");
     });
@@ -318,7 +389,12 @@ fn only_a_supervisor_reviews() {
 }
 
 /// A change made outside the store (a foreign client), merged on the device.
-fn foreign(store: &Store, id: &RecordId, claim: &str, edit: impl FnOnce(&mut AutoCommit)) -> Vec<u8> {
+fn foreign(
+    store: &Store,
+    id: &RecordId,
+    claim: &str,
+    edit: impl FnOnce(&mut AutoCommit),
+) -> Vec<u8> {
     let mut doc = AutoCommit::load(&store.changes_since(id, &[]).unwrap().concat()).unwrap();
     let before = doc.get_heads();
     edit(&mut doc);
@@ -326,8 +402,15 @@ fn foreign(store: &Store, id: &RecordId, claim: &str, edit: impl FnOnce(&mut Aut
         user_id: Some(claim.into()),
         ..Default::default()
     };
-    doc.commit_with(CommitOptions::default().with_message(meta.encode()).with_time(1));
-    doc.get_changes(&before).into_iter().flat_map(|c| c.raw_bytes().to_vec()).collect()
+    doc.commit_with(
+        CommitOptions::default()
+            .with_message(meta.encode())
+            .with_time(1),
+    );
+    doc.get_changes(&before)
+        .into_iter()
+        .flat_map(|c| c.raw_bytes().to_vec())
+        .collect()
 }
 
 #[test]
@@ -341,7 +424,10 @@ fn a_forged_merge_is_refused_and_nothing_of_it_kept() {
         offgrid_core::doc::json::put_json(d, &events, Prop::Map("forged".into()), &ev).unwrap();
     });
     unchanged(&store, &id, || {
-        refused_as(store.apply_changes(&id, &bytes).map(|_| ()), "author_mismatch");
+        refused_as(
+            store.apply_changes(&id, &bytes).map(|_| ()),
+            "author_mismatch",
+        );
     });
 }
 
@@ -353,9 +439,17 @@ fn the_same_first_answer_on_two_devices_merges() {
     let (a, _) = open_as(&dir.path().join("a.db"), "zhang");
     let id = inspection(&a);
     let (b, _) = open_as(&dir.path().join("b.db"), "zhang");
-    b.apply_changes(&id, &a.changes_since(&id, &[]).unwrap().concat()).unwrap();
+    b.apply_changes(&id, &a.changes_since(&id, &[]).unwrap().concat())
+        .unwrap();
     as_user(&b, "zhang", Role::Inspector);
-    let item = a.inspection(&id).unwrap().answers.keys().next().unwrap().clone();
+    let item = a
+        .inspection(&id)
+        .unwrap()
+        .answers
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
     a.update(&id, "a", |e| {
         e.set(&format!("/answers/{item}/note"), "甲")?;
         e.insert("/started", "zhang", &json!(1))
@@ -387,13 +481,21 @@ fn a_concurrent_entry_under_an_existing_key_is_judged_too() {
         let before = doc.get_heads();
         let (_, events) = doc.get(ROOT, "events").unwrap().unwrap();
         let ev = event(json!({"type": "closed"}), "zhang");
-        offgrid_core::doc::json::put_json(&mut doc, &events, Prop::Map(first.clone()), &ev).unwrap();
+        offgrid_core::doc::json::put_json(&mut doc, &events, Prop::Map(first.clone()), &ev)
+            .unwrap();
         let meta = ChangeMeta {
             user_id: Some("chen".into()),
             ..Default::default()
         };
-        doc.commit_with(CommitOptions::default().with_message(meta.encode()).with_time(1));
-        doc.get_changes(&before).into_iter().flat_map(|c| c.raw_bytes().to_vec()).collect::<Vec<u8>>()
+        doc.commit_with(
+            CommitOptions::default()
+                .with_message(meta.encode())
+                .with_time(1),
+        );
+        doc.get_changes(&before)
+            .into_iter()
+            .flat_map(|c| c.raw_bytes().to_vec())
+            .collect::<Vec<u8>>()
     };
     unchanged(&store, &id, || {
         let r = store.apply_changes(&id, &bytes).map(|_| ());

@@ -115,10 +115,7 @@ fn a_photo_for_an_inspection_item() {
     drop(store);
     let (store, _) = open_as(&db, "zhang");
     assert_eq!(store.photos(&id).unwrap(), vec![meta]);
-    assert_eq!(
-        store.photo_queue(None).unwrap()[0].state,
-        PhotoState::Local
-    );
+    assert_eq!(store.photo_queue(None).unwrap()[0].state, PhotoState::Local);
 }
 
 #[test]

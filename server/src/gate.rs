@@ -110,9 +110,8 @@ pub fn check(
         // Parsed (and size-checked) before the transaction; cannot fail here.
         changes.extend(Change::from_bytes(data.to_vec()).ok());
     }
-    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        doc.apply_changes(changes)
-    }));
+    let applied =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.apply_changes(changes)));
     if !matches!(applied, Ok(Ok(()))) {
         return Ok(Err(Refusal::rule(
             "bad_change",
@@ -145,9 +144,8 @@ fn load(tx: &mut dyn Tx, id: &str) -> Result<Option<Automerge>> {
         .into_iter()
         .filter_map(|(data, _, _)| Change::from_bytes(data).ok())
         .collect();
-    let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        doc.apply_changes(changes)
-    }));
+    let loaded =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.apply_changes(changes)));
     match loaded {
         Ok(Ok(())) => Ok(Some(doc)),
         _ => {

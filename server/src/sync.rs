@@ -20,8 +20,8 @@ use offgrid_core::sync::protocol::{
 
 use crate::accounts::{Caller, now_ms};
 use crate::backend::{Backend, ChangeRow, RecordRow, Tx, transact};
-use crate::gate::DocCache;
 use crate::error::{Error, Result};
+use crate::gate::DocCache;
 
 /// Largest pull budget a client may ask for.
 pub const MAX_PULL_BYTES: u64 = 16 << 20;
@@ -152,8 +152,7 @@ fn parse_record(rec: &offgrid_core::sync::protocol::PushRecord) -> Result<Vec<Pa
             .map_err(|_| reject("bad_change", format!("change {i} does not parse")))?
             .map_err(|e| reject("bad_change", format!("change {i} does not parse: {e}")))?;
         out.push(Parsed {
-            author: offgrid_core::doc::ChangeMeta::decode(change.message())
-                .user_id,
+            author: offgrid_core::doc::ChangeMeta::decode(change.message()).user_id,
             hash: change.hash().to_string(),
             deps: change.deps().iter().map(|h| h.to_string()).collect(),
             time_ms: change.timestamp(),
@@ -239,14 +238,18 @@ fn push_all(
         }
         // Every new change is the pushing account's own: a device sends what its user wrote.
         if gate.is_some()
-            && let Some(c) = new.iter().find(|c| c.author.as_deref() != Some(caller.user_id.as_str()))
+            && let Some(c) = new
+                .iter()
+                .find(|c| c.author.as_deref() != Some(caller.user_id.as_str()))
         {
             out.rejected.push(reject(
                 "forbidden",
                 format!(
                     "author_mismatch: change {} names {} as its author, but {} pushed it",
                     &c.hash[..12],
-                    c.author.as_deref().map_or("nobody".into(), |a| format!("{a:?}")),
+                    c.author
+                        .as_deref()
+                        .map_or("nobody".into(), |a| format!("{a:?}")),
                     caller.user_id
                 ),
             ));

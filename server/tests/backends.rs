@@ -577,7 +577,13 @@ fn push_and_pull(b: &dyn Backend, u: &Users) {
     assert_eq!(head("p2"), 0);
 
     // A new device bootstraps: every record, long histories as snapshots.
-    let (resp, _) = sync(b, None, &u.alice, request("dev-new", &BTreeMap::new(), vec![])).unwrap();
+    let (resp, _) = sync(
+        b,
+        None,
+        &u.alice,
+        request("dev-new", &BTreeMap::new(), vec![]),
+    )
+    .unwrap();
     assert!(!resp.more);
     assert_eq!(
         resp.cursors,

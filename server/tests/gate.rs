@@ -14,7 +14,7 @@ use offgrid_core::hazard::{NewHazard, RectificationOrder};
 use offgrid_core::photo::{CaptureContext, PhotoTarget};
 use offgrid_core::sync::protocol::{Bytes, PushRecord, SyncRequest, SyncResponse};
 use offgrid_core::sync::{self, SyncOptions};
-use offgrid_core::{RecordId, Role, RiskGrade, Store};
+use offgrid_core::{RecordId, RiskGrade, Role, Store};
 use offgrid_server::{App, Config, RunningServer, accounts};
 use serde_json::{Value, json};
 
@@ -72,7 +72,10 @@ impl World {
             .json(&json!({"user": user, "password": PW, "device": "forger"}))
             .send()
             .unwrap();
-        r.json::<Value>().unwrap()["token"].as_str().unwrap().to_owned()
+        r.json::<Value>().unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// Pushes raw changes as `user` (a self-written client) and returns the response.
@@ -103,7 +106,10 @@ impl World {
     /// The record's heads and the project's feed length on the server.
     fn stored(&self, id: &RecordId) -> (Vec<String>, i64) {
         offgrid_server::backend::transact(self.server.app.backend.as_ref(), |tx| {
-            let heads = tx.lock_record(id.as_str())?.map(|r| r.heads).unwrap_or_default();
+            let heads = tx
+                .lock_record(id.as_str())?
+                .map(|r| r.heads)
+                .unwrap_or_default();
             Ok((heads, tx.feed_head("p1")?))
         })
         .unwrap()
@@ -160,7 +166,11 @@ fn forge(
         offset_minutes: 480,
         message: "forged".into(),
     };
-    doc.commit_with(CommitOptions::default().with_message(meta.encode()).with_time(1_800_000_000_000));
+    doc.commit_with(
+        CommitOptions::default()
+            .with_message(meta.encode())
+            .with_time(1_800_000_000_000),
+    );
     doc.get_changes(&before)
         .into_iter()
         .map(|c| c.raw_bytes().to_vec())
@@ -175,7 +185,8 @@ fn add_event(doc: &mut AutoCommit, event: Value) {
 }
 
 fn event(kind: Value, by: &str) -> Value {
-    let mut e = json!({"by": by, "by_name": by, "at_ms": 1_800_000_000_000i64, "offset_minutes": 480});
+    let mut e =
+        json!({"by": by, "by_name": by, "at_ms": 1_800_000_000_000i64, "offset_minutes": 480});
     for (k, v) in kind.as_object().unwrap() {
         e[k] = v.clone();
     }
@@ -202,8 +213,14 @@ fn an_order_by_someone_else_is_refused() {
     let w = world();
     let (id, wang) = ordered_hazard(&w);
     let forged = forge(&wang, &id, Some("chen"), |d| {
-        add_event(d, event(json!({"type": "rectification_ordered", "unit": "u", "person": "chen",
-            "deadline_ms": 1, "measures": "m"}), "wang"))
+        add_event(
+            d,
+            event(
+                json!({"type": "rectification_ordered", "unit": "u", "person": "chen",
+            "deadline_ms": 1, "measures": "m"}),
+                "wang",
+            ),
+        )
     });
     refused(&w, "chen", &id, forged, "author_mismatch");
 }
@@ -233,7 +250,13 @@ fn a_rectification_without_photos_is_refused() {
     let w = world();
     let (id, wang) = ordered_hazard(&w);
     let forged = forge(&wang, &id, Some("chen"), |d| {
-        add_event(d, event(json!({"type": "rectification_submitted", "photos": []}), "chen"))
+        add_event(
+            d,
+            event(
+                json!({"type": "rectification_submitted", "photos": []}),
+                "chen",
+            ),
+        )
     });
     refused(&w, "chen", &id, forged, "rectification_photos");
 }
@@ -244,7 +267,13 @@ fn a_rectification_citing_an_unattached_photo_is_refused() {
     let (id, wang) = ordered_hazard(&w);
     let sha = "ab".repeat(32);
     let forged = forge(&wang, &id, Some("chen"), |d| {
-        add_event(d, event(json!({"type": "rectification_submitted", "photos": [sha]}), "chen"))
+        add_event(
+            d,
+            event(
+                json!({"type": "rectification_submitted", "photos": [sha]}),
+                "chen",
+            ),
+        )
     });
     refused(&w, "chen", &id, forged, "rectification_photos");
 }
@@ -254,7 +283,10 @@ fn a_rectifier_cannot_reinspect_or_close() {
     let w = world();
     let (id, wang) = ordered_hazard(&w);
     let forged = forge(&wang, &id, Some("chen"), |d| {
-        add_event(d, event(json!({"type": "reinspected", "passed": true}), "chen"))
+        add_event(
+            d,
+            event(json!({"type": "reinspected", "passed": true}), "chen"),
+        )
     });
     refused(&w, "chen", &id, forged, "permission");
     let forged = forge(&wang, &id, Some("chen"), |d| {
@@ -285,19 +317,26 @@ fn the_rectifier_never_reinspects_their_own_work() {
             &CaptureContext::default(),
         )
         .unwrap();
-    chen.submit_rectification(&id, "已注浆", &[photo.sha256]).unwrap();
+    chen.submit_rectification(&id, "已注浆", &[photo.sha256])
+        .unwrap();
     let report = w.sync(&chen);
     assert!(report.rejected.is_empty(), "{report:?}");
     // wang (a supervisor may re-inspect) forges a re-inspection "by chen".
     let forged = forge(&chen, &id, Some("wang"), |d| {
-        add_event(d, event(json!({"type": "reinspected", "passed": true}), "chen"))
+        add_event(
+            d,
+            event(json!({"type": "reinspected", "passed": true}), "chen"),
+        )
     });
     refused(&w, "wang", &id, forged, "author_mismatch");
     // An admin who rectified may not re-inspect: pushed as themselves.
     let b = w.server.app.backend.as_ref();
     accounts::set_member(b, "p1", "chen", Some(Role::Admin)).unwrap();
     let forged = forge(&chen, &id, Some("chen"), |d| {
-        add_event(d, event(json!({"type": "reinspected", "passed": true}), "chen"))
+        add_event(
+            d,
+            event(json!({"type": "reinspected", "passed": true}), "chen"),
+        )
     });
     refused(&w, "chen", &id, forged, "reinspector_rectified");
 }
@@ -346,10 +385,22 @@ fn a_hazard_born_closed_is_refused() {
         user_id: Some("zhang".into()),
         ..Default::default()
     };
-    doc.commit_with(CommitOptions::default().with_message(meta.encode()).with_time(1));
-    let changes = doc.get_changes(&[]).into_iter().map(|c| c.raw_bytes().to_vec()).collect();
+    doc.commit_with(
+        CommitOptions::default()
+            .with_message(meta.encode())
+            .with_time(1),
+    );
+    let changes = doc
+        .get_changes(&[])
+        .into_iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect();
     refused(&w, "zhang", &id, changes, "raised_first");
-    assert_eq!(w.stored(&id).0, Vec::<String>::new(), "the record does not exist");
+    assert_eq!(
+        w.stored(&id).0,
+        Vec::<String>::new(),
+        "the record does not exist"
+    );
     drop(zhang);
 }
 
@@ -415,7 +466,11 @@ fn offline_work_is_judged_by_the_roles_held_when_it_arrives() {
     assert_eq!(r.rejected.len(), 1, "{r:?}");
     assert!(r.rejected[0].reason.starts_with("permission"), "{r:?}");
     assert_eq!(w.stored(&id), before);
-    assert_eq!(wang.hazard(&id).unwrap().state.escalations, 1, "kept on the device");
+    assert_eq!(
+        wang.hazard(&id).unwrap().state.escalations,
+        1,
+        "kept on the device"
+    );
     // The role restored, the same work goes in once the record changes again.
     accounts::set_member(b, "p1", "wang", Some(Role::Supervisor)).unwrap();
     wang.escalate_hazard(&id, "再次督办").unwrap();

@@ -140,7 +140,10 @@ impl World {
                 .json(&json!({"user": USERS[user].0, "password": PW, "device": "foreign"}))
                 .send()
                 .unwrap();
-            let token = r.json::<Value>().unwrap()["token"].as_str().unwrap().to_owned();
+            let token = r.json::<Value>().unwrap()["token"]
+                .as_str()
+                .unwrap()
+                .to_owned();
             self.tokens.insert(user, token);
         }
         self.tokens[&user].clone()
@@ -210,7 +213,11 @@ impl World {
             user_id: Some(USERS[claim].0.into()),
             ..Default::default()
         };
-        doc.commit_with(CommitOptions::default().with_message(meta.encode()).with_time(1));
+        doc.commit_with(
+            CommitOptions::default()
+                .with_message(meta.encode())
+                .with_time(1),
+        );
         let changes = doc
             .get_changes(&before)
             .into_iter()
@@ -250,7 +257,11 @@ impl World {
 }
 
 fn role_of(user: &str) -> Role {
-    USERS.iter().find(|(u, _)| *u == user).map(|(_, r)| *r).unwrap()
+    USERS
+        .iter()
+        .find(|(u, _)| *u == user)
+        .map(|(_, r)| *r)
+        .unwrap()
 }
 
 fn permission(kind: &HazardEventKind) -> Permission {
@@ -272,7 +283,11 @@ fn check(w: &World) {
             w.sync(d);
         }
     }
-    let shown: Vec<_> = w.devices.iter().map(|d| d.hazard(&w.hazard).unwrap()).collect();
+    let shown: Vec<_> = w
+        .devices
+        .iter()
+        .map(|d| d.hazard(&w.hazard).unwrap())
+        .collect();
     for h in &shown[1..] {
         assert_eq!(h.events, shown[0].events, "devices converge");
         assert_eq!(h.state, shown[0].state, "devices converge");

@@ -68,7 +68,11 @@ pub fn run(o: &Options) -> Result<()> {
     drop(server);
     let on = throughput(tmp.path(), None, true, o, "sqlite")?;
     let off = throughput(tmp.path(), None, false, o, "sqlite_gate_off")?;
-    emit("sync.gate_rps_ratio", on / off.max(f64::MIN_POSITIVE), "ratio")?;
+    emit(
+        "sync.gate_rps_ratio",
+        on / off.max(f64::MIN_POSITIVE),
+        "ratio",
+    )?;
     push_big_record(tmp.path(), true, "")?;
     push_big_record(tmp.path(), false, "_gate_off")?;
     if let Some(url) = &o.postgres {

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::Permission;
 use crate::checklist::{self, Template, builtin};
-use crate::store::Store;
 use crate::error::{Error, Result};
+use crate::store::Store;
 
 /// Which template version a record was made from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -297,7 +297,9 @@ impl Store {
         self.write(|w| {
             let state = w.read(id, |doc| {
                 if crate::record::gate::root_text(doc, "kind").as_deref() != Some("hazard") {
-                    return Err(Error::InvalidArgument(format!("record {id} is not a hazard")));
+                    return Err(Error::InvalidArgument(format!(
+                        "record {id} is not a hazard"
+                    )));
                 }
                 Ok(state_of(doc))
             })?;
@@ -310,7 +312,9 @@ impl Store {
                     state: state.status.as_str().into(),
                 });
             }
-            w.update(id, event.kind.name(), |e| e.insert("/events", &event.id, &value))?;
+            w.update(id, event.kind.name(), |e| {
+                e.insert("/events", &event.id, &value)
+            })?;
             Ok(())
         })
     }

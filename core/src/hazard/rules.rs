@@ -79,10 +79,16 @@ impl KindRules for HazardRules {
             let Ok(event) = serde_json::from_value::<HazardEvent>(entry.value.clone()) else {
                 return Err(Refusal::rule(
                     "unknown_event",
-                    format!("/events/{} is not a hazard event this server knows", entry.key),
+                    format!(
+                        "/events/{} is not a hazard event this server knows",
+                        entry.key
+                    ),
                 ));
             };
-            let at = all.iter().position(|e| e.id == entry.key).unwrap_or(all.len());
+            let at = all
+                .iter()
+                .position(|e| e.id == entry.key)
+                .unwrap_or(all.len());
             let before = events::fold(&all[..at]);
             let roles = t.roles_of(Some(&event.by));
             use HazardEventKind as E;
@@ -97,14 +103,17 @@ impl KindRules for HazardRules {
                 _ if t.is_genesis() => {
                     return Err(Refusal::rule(
                         "raised_first",
-                        format!("a new hazard starts with its raised event, not {}", event.kind.name()),
+                        format!(
+                            "a new hazard starts with its raised event, not {}",
+                            event.kind.name()
+                        ),
                     ));
                 }
                 E::Graded { .. } => need(&roles, Permission::GradeHazard)?,
                 E::RectificationOrdered { .. } => need(&roles, Permission::OrderRectification)?,
                 E::RectificationSubmitted { photos: cited } => {
-                    let ordered = before.assignee.as_deref() == Some(event.by.as_str())
-                        && roles.writes();
+                    let ordered =
+                        before.assignee.as_deref() == Some(event.by.as_str()) && roles.writes();
                     if !ordered {
                         // The person ordered, or a rectifier of the project.
                         need(&roles, Permission::SubmitRectification)?;

@@ -23,10 +23,10 @@ pub use lifecycle::{InspectionEvent, InspectionEventKind, InspectionStatus};
 pub use progress::{FailedItem, Missing, MissingKind, Progress};
 
 use crate::access::Permission;
+use crate::checklist::TemplateRef;
 use crate::checklist::{ItemKind, Template, Visibility};
 use crate::error::{Error, Result};
 use crate::model::{RecordId, RecordKind, RiskGrade};
-use crate::checklist::TemplateRef;
 use crate::store::Store;
 
 /// What to create.
@@ -282,9 +282,13 @@ impl Store {
         let sha256 = crate::doc::events::photo_hash(sha256)?;
         let user = self.user().ok_or(Error::NoCurrentUser)?;
         let now = self.now();
-        self.inspection_change(id, &format!("photo for {item_id}"), "change the inspection", InspectionStatus::editable, |e| {
-            reference_answer_photo(e, item_id, &sha256, &user.id, now.unix_ms)
-        })
+        self.inspection_change(
+            id,
+            &format!("photo for {item_id}"),
+            "change the inspection",
+            InspectionStatus::editable,
+            |e| reference_answer_photo(e, item_id, &sha256, &user.id, now.unix_ms),
+        )
     }
 
     /// Signs the inspection (name as written, time, image bytes), optionally answering a
@@ -316,18 +320,24 @@ impl Store {
         let user = self.user().ok_or(Error::NoCurrentUser)?;
         let now = self.now();
         let key = RecordId::new().0;
-        self.inspection_change(id, "sign", "change the inspection", InspectionStatus::editable, |e| {
-            e.insert(
-                "/signatures",
-                &key,
-                &json!({
-                    "item": item_id, "name": name, "user_id": user.id,
-                    "at_ms": now.unix_ms, "offset_minutes": now.offset_minutes,
-                }),
-            )?;
-            e.set_bytes(&format!("/signatures/{key}/image"), image.to_vec())?;
-            mark_started(e, &user.id, now.unix_ms)
-        })
+        self.inspection_change(
+            id,
+            "sign",
+            "change the inspection",
+            InspectionStatus::editable,
+            |e| {
+                e.insert(
+                    "/signatures",
+                    &key,
+                    &json!({
+                        "item": item_id, "name": name, "user_id": user.id,
+                        "at_ms": now.unix_ms, "offset_minutes": now.offset_minutes,
+                    }),
+                )?;
+                e.set_bytes(&format!("/signatures/{key}/image"), image.to_vec())?;
+                mark_started(e, &user.id, now.unix_ms)
+            },
+        )
     }
 
     /// Submits: refused with the full list of what is missing, if anything is.
@@ -351,7 +361,14 @@ impl Store {
                 if w.heads(id)? != heads {
                     return Ok(false);
                 }
-                self.add_inspection_event(w, id, InspectionEventKind::Submitted, None, "submit", InspectionStatus::editable)?;
+                self.add_inspection_event(
+                    w,
+                    id,
+                    InspectionEventKind::Submitted,
+                    None,
+                    "submit",
+                    InspectionStatus::editable,
+                )?;
                 Ok(true)
             })?;
             if done {
@@ -378,7 +395,9 @@ impl Store {
             InspectionEventKind::Returned
         };
         self.write(|w| {
-            self.add_inspection_event(w, id, kind, note, "review", |s| s == InspectionStatus::Submitted)
+            self.add_inspection_event(w, id, kind, note, "review", |s| {
+                s == InspectionStatus::Submitted
+            })
         })
     }
 
@@ -413,7 +432,9 @@ impl Store {
                 state: status.as_str().into(),
             });
         }
-        w.update(id, &format!("{kind:?}").to_lowercase(), |e| e.insert("/events", &key, &value))?;
+        w.update(id, &format!("{kind:?}").to_lowercase(), |e| {
+            e.insert("/events", &key, &value)
+        })?;
         Ok(())
     }
 
@@ -652,7 +673,9 @@ fn answer_context(
 /// The status of an inspection record (an error for another kind).
 fn inspection_status(doc: &Automerge) -> Result<InspectionStatus> {
     if crate::record::gate::root_text(doc, "kind").as_deref() != Some("inspection") {
-        return Err(Error::InvalidArgument("the record is not an inspection".into()));
+        return Err(Error::InvalidArgument(
+            "the record is not an inspection".into(),
+        ));
     }
     Ok(status_of(doc))
 }

@@ -25,7 +25,14 @@ impl KindRules for InspectionRules {
     }
 
     fn genesis_maps(&self) -> &'static [&'static str] {
-        &["answers", "photos", "notes", "signatures", "events", "started"]
+        &[
+            "answers",
+            "photos",
+            "notes",
+            "signatures",
+            "events",
+            "started",
+        ]
     }
 
     fn append_only(&self) -> &'static [&'static str] {
@@ -48,7 +55,10 @@ impl KindRules for InspectionRules {
         if t.is_genesis() {
             crate::record::require_all(t, Permission::CreateInspection)?;
             // Born in draft: the lifecycle starts with the first submission.
-            if t.map_at("events", None).as_object().is_some_and(|m| !m.is_empty()) {
+            if t.map_at("events", None)
+                .as_object()
+                .is_some_and(|m| !m.is_empty())
+            {
                 return Err(Refusal::rule(
                     "genesis_empty",
                     "a new inspection has no lifecycle events yet",
@@ -78,7 +88,10 @@ impl KindRules for InspectionRules {
                 continue;
             }
             for author in t.authors_under(root) {
-                if !t.roles_of(author.as_deref()).grant(Permission::AnswerInspection) {
+                if !t
+                    .roles_of(author.as_deref())
+                    .grant(Permission::AnswerInspection)
+                {
                     return Err(forbidden(Permission::AnswerInspection));
                 }
             }
@@ -126,7 +139,10 @@ impl KindRules for InspectionRules {
             let Ok(event) = serde_json::from_value::<InspectionEvent>(entry.value.clone()) else {
                 return Err(Refusal::rule(
                     "unknown_event",
-                    format!("/events/{} is not an inspection event this server knows", entry.key),
+                    format!(
+                        "/events/{} is not an inspection event this server knows",
+                        entry.key
+                    ),
                 ));
             };
             let permission = match event.kind {

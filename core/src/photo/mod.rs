@@ -25,23 +25,21 @@ mod encode;
 pub mod exif;
 mod format;
 #[cfg(feature = "photo-pipeline")]
-pub mod sample;
-#[cfg(feature = "photo-pipeline")]
 mod pipeline;
 #[cfg(feature = "photo-pipeline")]
+pub mod sample;
+#[cfg(feature = "photo-pipeline")]
 mod transform;
-
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 #[cfg(feature = "photo-pipeline")]
 pub use attach::{CaptureContext, PhotoMeta, PhotoTarget};
-#[cfg(feature = "photo-pipeline")]
-pub use pipeline::{PhotoLimits, Processed, process, process_observed};
 pub use exif::ExifData;
 pub use format::Format;
-
+#[cfg(feature = "photo-pipeline")]
+pub use pipeline::{PhotoLimits, Processed, process, process_observed};
 
 /// A position: from the phone's location service (the shell) or from EXIF.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -78,4 +76,3 @@ pub struct PhotoInfo {
 pub fn sha256_hex(bytes: &[u8]) -> String {
     crate::doc::json::hex(&Sha256::digest(bytes))
 }
-

@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::{PhotoInfo, decode, encode, exif, format, sha256_hex, transform};
 use super::format::Format;
+use super::{PhotoInfo, decode, encode, exif, format, sha256_hex, transform};
 use crate::error::{Error, Result};
 
 /// Sizes and limits of the pipeline.

@@ -85,9 +85,9 @@ pub fn judge(doc: &Automerge, before: &[ChangeHash], authority: &Authority) -> R
         let changes = doc.get_changes(&[]);
         if changes.len() > 1 {
             let first = [changes[0].hash()];
-            let genesis = doc
-                .fork_at(&first)
-                .map_err(|_| Refusal::rule("bad_change", "the record's first change does not load"))?;
+            let genesis = doc.fork_at(&first).map_err(|_| {
+                Refusal::rule("bad_change", "the record's first change does not load")
+            })?;
             judge_one(&genesis, &[], authority)?;
             return judge_one(doc, &first, authority);
         }
@@ -107,7 +107,10 @@ fn judge_one(doc: &Automerge, before: &[ChangeHash], authority: &Authority) -> R
     };
     let kind: RecordKind = match kind_text {
         Some(k) => k.parse().map_err(|_| {
-            Refusal::rule("unknown_kind", format!("records of kind {k:?} are not accepted"))
+            Refusal::rule(
+                "unknown_kind",
+                format!("records of kind {k:?} are not accepted"),
+            )
         })?,
         None => return Err(Refusal::rule("unknown_kind", "the record names no kind")),
     };
@@ -147,7 +150,11 @@ fn judge_one(doc: &Automerge, before: &[ChangeHash], authority: &Authority) -> R
         }
     }
     for map in rules.append_only() {
-        for touch in t.touches.iter().filter(|x| x.path.first().is_some_and(|k| k == map)) {
+        for touch in t
+            .touches
+            .iter()
+            .filter(|x| x.path.first().is_some_and(|k| k == map))
+        {
             // Two devices adding the same key (the same photo) is not a change: both stay.
             if touch.path.len() >= 2 && (touch.how == How::Delete || t.rewrites(touch, 2)) {
                 return Err(Refusal::rule(

@@ -135,9 +135,7 @@ impl Roles {
     /// Whether the roles grant `permission` (`true` when unknown: judged elsewhere).
     pub fn grant(&self, permission: Permission) -> bool {
         match self {
-            Roles::Known(roles) => roles
-                .iter()
-                .any(|r| crate::access::grants(*r, permission)),
+            Roles::Known(roles) => roles.iter().any(|r| crate::access::grants(*r, permission)),
             Roles::Unknown => true,
         }
     }

@@ -65,7 +65,11 @@ pub struct Transition<'a> {
 }
 
 impl<'a> Transition<'a> {
-    pub(crate) fn new(doc: &'a Automerge, before: &'a [ChangeHash], authority: &'a Authority) -> Self {
+    pub(crate) fn new(
+        doc: &'a Automerge,
+        before: &'a [ChangeHash],
+        authority: &'a Authority,
+    ) -> Self {
         let after = doc.get_heads();
         let patches = doc.diff(before, &after);
         let mut touches = Vec::with_capacity(patches.len());
@@ -75,17 +79,27 @@ impl<'a> Transition<'a> {
                 PatchAction::PutMap { key, value, .. } => {
                     let op = match value.0 {
                         Value::Object(_) => Some(value.1),
-                        Value::Scalar(_) => doc.get(&p.obj, key.as_str()).ok().flatten().map(|(_, id)| id),
+                        Value::Scalar(_) => doc
+                            .get(&p.obj, key.as_str())
+                            .ok()
+                            .flatten()
+                            .map(|(_, id)| id),
                     };
                     (How::Put, Some(key), op)
                 }
-                PatchAction::PutSeq { index, value, .. } => (How::Put, Some(index.to_string()), Some(value.1)),
+                PatchAction::PutSeq { index, value, .. } => {
+                    (How::Put, Some(index.to_string()), Some(value.1))
+                }
                 PatchAction::Insert { index, .. } => (How::Insert, Some(index.to_string()), None),
                 PatchAction::SpliceText { .. } => (How::Text, None, Some(p.obj.clone())),
-                PatchAction::Increment { prop, .. } => (How::Increment, Some(prop_text(&prop)), None),
+                PatchAction::Increment { prop, .. } => {
+                    (How::Increment, Some(prop_text(&prop)), None)
+                }
                 PatchAction::Conflict { prop } => (How::Conflict, Some(prop_text(&prop)), None),
                 PatchAction::DeleteMap { key } => (How::Delete, Some(key), None),
-                PatchAction::DeleteSeq { index, .. } => (How::Delete, Some(index.to_string()), None),
+                PatchAction::DeleteSeq { index, .. } => {
+                    (How::Delete, Some(index.to_string()), None)
+                }
                 PatchAction::Mark { .. } => (How::Mark, None, None),
             };
             path.extend(last);
@@ -140,7 +154,9 @@ impl<'a> Transition<'a> {
 
     /// Whether the write touched anything under the root key `key`.
     pub fn touches_root(&self, key: &str) -> bool {
-        self.touches.iter().any(|t| t.path.first().is_some_and(|k| k == key))
+        self.touches
+            .iter()
+            .any(|t| t.path.first().is_some_and(|k| k == key))
     }
 
     /// The user id a change's message names.
@@ -158,14 +174,20 @@ impl<'a> Transition<'a> {
 
     /// Who wrote the op or object `op` (`None`: unattributed, e.g. the root).
     pub fn author_of(&self, op: &ObjId) -> Option<String> {
-        self.doc.hash_for_opid(op).and_then(|h| self.author_of_change(&h))
+        self.doc
+            .hash_for_opid(op)
+            .and_then(|h| self.author_of_change(&h))
     }
 
     /// The authors of the touches under `root` (an unattributable touch counts as every new
     /// author: a deletion carries no op of its own).
     pub fn authors_under(&self, root: &str) -> BTreeSet<Option<String>> {
         let mut out = BTreeSet::new();
-        for t in self.touches.iter().filter(|t| t.path.first().is_some_and(|k| k == root)) {
+        for t in self
+            .touches
+            .iter()
+            .filter(|t| t.path.first().is_some_and(|k| k == root))
+        {
             match t.op.as_ref().and_then(|op| self.doc.hash_for_opid(op)) {
                 Some(h) => {
                     out.insert(self.author_of_change(&h));
@@ -259,7 +281,11 @@ impl<'a> Transition<'a> {
     pub fn changes_under(&self, root: &str) -> BTreeSet<ChangeHash> {
         let mut out = BTreeSet::new();
         let mut all = false;
-        for t in self.touches.iter().filter(|t| t.path.first().is_some_and(|k| k == root)) {
+        for t in self
+            .touches
+            .iter()
+            .filter(|t| t.path.first().is_some_and(|k| k == root))
+        {
             match t.op.as_ref().and_then(|op| self.doc.hash_for_opid(op)) {
                 Some(h) => {
                     out.insert(h);
@@ -307,7 +333,8 @@ impl<'a> Transition<'a> {
                 continue;
             };
             if new.contains(&h) {
-                let v = crate::doc::json::value_to_json(self.doc, &value, &op).unwrap_or(Json::Null);
+                let v =
+                    crate::doc::json::value_to_json(self.doc, &value, &op).unwrap_or(Json::Null);
                 out.push((v, self.author_of_change(&h)));
             }
         }

@@ -388,7 +388,10 @@ impl Store {
     }
 
     /// Runs `f` on the store's cache of type `T` (created empty on first use).
-    pub(crate) fn with_cache<T: Default + Send + 'static, R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+    pub(crate) fn with_cache<T: Default + Send + 'static, R>(
+        &self,
+        f: impl FnOnce(&mut T) -> R,
+    ) -> R {
         let mut caches = self.caches.lock().unwrap_or_else(|e| e.into_inner());
         let entry = caches
             .entry(std::any::TypeId::of::<T>())

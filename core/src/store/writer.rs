@@ -118,7 +118,9 @@ impl<'a> Writer<'a> {
         if entry.doc.commit_with(meta.commit_options(now)).is_some() {
             // The gate, before anything is persisted: a refused change leaves with the cached
             // document (the disk never saw it).
-            if let Err(refusal) = record::judge(entry.doc.document(), &before, &Authority::writer(user)) {
+            if let Err(refusal) =
+                record::judge(entry.doc.document(), &before, &Authority::writer(user))
+            {
                 self.cache.remove(id);
                 return Err(refusal.into());
             }
@@ -164,7 +166,11 @@ impl<'a> Writer<'a> {
 
     /// As [`Writer::apply_changes`] for changes the sync server accepted: it is the authority
     /// and judged them as their authors, with their roles.
-    pub(crate) fn apply_from_server(&mut self, id: &RecordId, bytes: &[u8]) -> Result<ApplyOutcome> {
+    pub(crate) fn apply_from_server(
+        &mut self,
+        id: &RecordId,
+        bytes: &[u8],
+    ) -> Result<ApplyOutcome> {
         self.apply_judged(id, bytes, None)
     }
 
