@@ -110,6 +110,8 @@ fn postgres() {
     // The server on PostgreSQL: storage work runs on the runtime's blocking threads.
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::new(dir.path());
+    // Bare automerge documents: storage conformance, not the write gate (tests/gate.rs).
+    config.gate = false;
     config.postgres = Some(url.clone());
     let app = App::open(config).unwrap();
     assert_eq!(app.backend.name(), "postgres");
@@ -434,6 +436,11 @@ fn push_and_pull(b: &dyn Backend, u: &Users) {
         transact(b, |tx| tx.change_state("r1", &h[1].1)).unwrap(),
         Some(false)
     );
+    // What the write gate applies before judging: the bytes of what waits.
+    assert_eq!(
+        transact(b, |tx| tx.pending_change_data("r1")).unwrap(),
+        vec![h[1].0.0.clone()]
+    );
     assert_eq!(
         transact(b, |tx| tx.change_state("r1", &h[0].1)).unwrap(),
         None
@@ -498,9 +505,17 @@ fn push_and_pull(b: &dyn Backend, u: &Users) {
     assert_eq!(resp.acked.len(), 1);
     assert_eq!(resp.acked[0].heads, vec![h[1].1.clone()]);
     assert_eq!(head("p1"), 2);
-    assert_eq!(transact(b, |tx| tx.applied_changes("r1")).unwrap().len(), 2);
+    let applied = transact(b, |tx| tx.applied_changes("r1")).unwrap();
+    assert_eq!(applied.len(), 2);
+    // Each with the account that really pushed it.
+    assert!(applied.iter().all(|(_, _, by)| by == &u.alice.user_id));
     assert!(
         transact(b, |tx| tx.pending_changes("r1"))
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        transact(b, |tx| tx.pending_change_data("r1"))
             .unwrap()
             .is_empty()
     );
