@@ -1215,6 +1215,11 @@ public struct ConflictValue: Equatable, Hashable {
      */
     public var actor: String
     public var change: String
+    /**
+     * The account the sync server verified as the pusher of that change (`None`: not yet
+     * confirmed by the server).
+     */
+    public var verifiedBy: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1224,7 +1229,11 @@ public struct ConflictValue: Equatable, Hashable {
          */timeMs: Int64, offsetMinutes: Int32, 
         /**
          * Automerge actor (per install) and change hash, hex.
-         */actor: String, change: String) {
+         */actor: String, change: String, 
+        /**
+         * The account the sync server verified as the pusher of that change (`None`: not yet
+         * confirmed by the server).
+         */verifiedBy: String?) {
         self.value = value
         self.winner = winner
         self.userId = userId
@@ -1233,6 +1242,7 @@ public struct ConflictValue: Equatable, Hashable {
         self.offsetMinutes = offsetMinutes
         self.actor = actor
         self.change = change
+        self.verifiedBy = verifiedBy
     }
 
     
@@ -1258,7 +1268,8 @@ public struct FfiConverterTypeConflictValue: FfiConverterRustBuffer {
                 timeMs: FfiConverterInt64.read(from: &buf), 
                 offsetMinutes: FfiConverterInt32.read(from: &buf), 
                 actor: FfiConverterString.read(from: &buf), 
-                change: FfiConverterString.read(from: &buf)
+                change: FfiConverterString.read(from: &buf), 
+                verifiedBy: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -1271,6 +1282,7 @@ public struct FfiConverterTypeConflictValue: FfiConverterRustBuffer {
         FfiConverterInt32.write(value.offsetMinutes, into: &buf)
         FfiConverterString.write(value.actor, into: &buf)
         FfiConverterString.write(value.change, into: &buf)
+        FfiConverterOptionString.write(value.verifiedBy, into: &buf)
     }
 }
 
@@ -1687,10 +1699,19 @@ public struct HazardEvent: Equatable, Hashable {
     public var atMs: Int64
     public var offsetMinutes: Int32
     public var note: String?
+    /**
+     * The account the sync server verified as the pusher of the change that recorded this
+     * event (`None`: not yet confirmed by the server). Never read from the document.
+     */
+    public var verifiedBy: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, kind: HazardEventKind, by: String, byName: String, atMs: Int64, offsetMinutes: Int32, note: String?) {
+    public init(id: String, kind: HazardEventKind, by: String, byName: String, atMs: Int64, offsetMinutes: Int32, note: String?, 
+        /**
+         * The account the sync server verified as the pusher of the change that recorded this
+         * event (`None`: not yet confirmed by the server). Never read from the document.
+         */verifiedBy: String?) {
         self.id = id
         self.kind = kind
         self.by = by
@@ -1698,6 +1719,7 @@ public struct HazardEvent: Equatable, Hashable {
         self.atMs = atMs
         self.offsetMinutes = offsetMinutes
         self.note = note
+        self.verifiedBy = verifiedBy
     }
 
     
@@ -1722,7 +1744,8 @@ public struct FfiConverterTypeHazardEvent: FfiConverterRustBuffer {
                 byName: FfiConverterString.read(from: &buf), 
                 atMs: FfiConverterInt64.read(from: &buf), 
                 offsetMinutes: FfiConverterInt32.read(from: &buf), 
-                note: FfiConverterOptionString.read(from: &buf)
+                note: FfiConverterOptionString.read(from: &buf), 
+                verifiedBy: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -1734,6 +1757,7 @@ public struct FfiConverterTypeHazardEvent: FfiConverterRustBuffer {
         FfiConverterInt64.write(value.atMs, into: &buf)
         FfiConverterInt32.write(value.offsetMinutes, into: &buf)
         FfiConverterOptionString.write(value.note, into: &buf)
+        FfiConverterOptionString.write(value.verifiedBy, into: &buf)
     }
 }
 
