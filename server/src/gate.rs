@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use automerge::{Automerge, Change, ChangeHash};
 use offgrid_core::model::User;
-use offgrid_core::record::{Authority, Refusal, judge};
+use offgrid_core::record::{Authority, Refusal, judge_logged};
 
 use crate::accounts::Caller;
 use crate::backend::{RecordRow, Tx};
@@ -110,8 +110,11 @@ pub fn check(
         // Parsed (and size-checked) before the transaction; cannot fail here.
         changes.extend(Change::from_bytes(data.to_vec()).ok());
     }
-    let applied =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.apply_changes(changes)));
+    // What applying did, logged as it happens: the gate judges it without diffing the document.
+    let mut log = automerge::PatchLog::active();
+    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        doc.apply_changes_log_patches(changes, &mut log)
+    }));
     if !matches!(applied, Ok(Ok(()))) {
         return Ok(Err(Refusal::rule(
             "bad_change",
@@ -124,7 +127,8 @@ pub fn check(
         roles: caller.roles.clone(),
     };
     let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        judge(&doc, &before, &Authority::server(user))
+        let patches = doc.make_patches(&mut log);
+        judge_logged(&doc, &before, &Authority::server(user), Some(patches))
     }))
     .unwrap_or_else(|_| Err(Refusal::rule("bad_change", "the record cannot be judged")));
     Ok(verdict.map(|()| Judged { doc }))

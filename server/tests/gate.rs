@@ -477,3 +477,44 @@ fn offline_work_is_judged_by_the_roles_held_when_it_arrives() {
     let r = w.sync(&wang);
     assert!(r.rejected.is_empty() && r.complete, "{r:?}");
 }
+
+/// A forged event under the key of an existing one, concurrent with it (made on the record's
+/// first change only): it sits beside the real event as a conflict, winning or losing by its
+/// actor id. Either way it is judged, and refused.
+#[test]
+fn a_concurrent_event_under_an_existing_key_is_judged_winning_or_losing() {
+    for actor in [[0u8; 16], [0xffu8; 16]] {
+        let w = world();
+        let (id, wang) = ordered_hazard(&w);
+        let order = wang
+            .hazard(&id)
+            .unwrap()
+            .events
+            .into_iter()
+            .find(|e| e.kind.name() == "rectification_ordered")
+            .unwrap();
+        let genesis = wang.changes_since(&id, &[]).unwrap().remove(0);
+        let mut doc = AutoCommit::load(&genesis).unwrap();
+        doc.set_actor(automerge::ActorId::from(actor));
+        let before = doc.get_heads();
+        let (_, events) = doc.get(ROOT, "events").unwrap().unwrap();
+        let forged = event(json!({"type": "closed"}), "chen");
+        offgrid_core::doc::json::put_json(&mut doc, &events, Prop::Map(order.id.clone()), &forged)
+            .unwrap();
+        let meta = ChangeMeta {
+            user_id: Some("chen".into()),
+            ..Default::default()
+        };
+        doc.commit_with(
+            CommitOptions::default()
+                .with_message(meta.encode())
+                .with_time(1),
+        );
+        let changes = doc
+            .get_changes(&before)
+            .into_iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect();
+        refused(&w, "chen", &id, changes, "permission");
+    }
+}

@@ -78,6 +78,17 @@ impl Authority {
 /// A new record that arrives with more than its first change (a push of a whole history) is
 /// judged in two steps: the first change as the record's genesis, then the rest.
 pub fn judge(doc: &Automerge, before: &[ChangeHash], authority: &Authority) -> Result<(), Refusal> {
+    judge_logged(doc, before, authority, None)
+}
+
+/// As [`judge`], with the patches automerge logged while applying the new changes
+/// (`Automerge::apply_changes_log_patches`), so the document is not diffed again.
+pub fn judge_logged(
+    doc: &Automerge,
+    before: &[ChangeHash],
+    authority: &Authority,
+    patches: Option<Vec<automerge::Patch>>,
+) -> Result<(), Refusal> {
     if doc.get_heads().as_slice() == before {
         return Ok(());
     }
@@ -88,15 +99,20 @@ pub fn judge(doc: &Automerge, before: &[ChangeHash], authority: &Authority) -> R
             let genesis = doc.fork_at(&first).map_err(|_| {
                 Refusal::rule("bad_change", "the record's first change does not load")
             })?;
-            judge_one(&genesis, &[], authority)?;
-            return judge_one(doc, &first, authority);
+            judge_one(&genesis, &[], authority, None)?;
+            return judge_one(doc, &first, authority, None);
         }
     }
-    judge_one(doc, before, authority)
+    judge_one(doc, before, authority, patches)
 }
 
-fn judge_one(doc: &Automerge, before: &[ChangeHash], authority: &Authority) -> Result<(), Refusal> {
-    let t = Transition::new(doc, before, authority);
+fn judge_one(
+    doc: &Automerge,
+    before: &[ChangeHash],
+    authority: &Authority,
+    patches: Option<Vec<automerge::Patch>>,
+) -> Result<(), Refusal> {
+    let t = Transition::new(doc, before, authority, patches);
     // The kind the record was (a change to the kind itself is refused below).
     let kind_text = match before {
         [] => root_text(doc, "kind"),

@@ -65,13 +65,16 @@ pub struct Transition<'a> {
 }
 
 impl<'a> Transition<'a> {
+    /// `patches`: what applying the new changes did, when the caller logged it (cheaper than
+    /// diffing the whole document); else the document is diffed from `before`.
     pub(crate) fn new(
         doc: &'a Automerge,
         before: &'a [ChangeHash],
         authority: &'a Authority,
+        patches: Option<Vec<automerge::Patch>>,
     ) -> Self {
         let after = doc.get_heads();
-        let patches = doc.diff(before, &after);
+        let patches = patches.unwrap_or_else(|| doc.diff(before, &after));
         let mut touches = Vec::with_capacity(patches.len());
         for p in patches {
             let mut path: Vec<String> = p.path.iter().map(|(_, prop)| prop_text(prop)).collect();
