@@ -292,19 +292,18 @@ fn inspection(store: &Store) -> RecordId {
         .unwrap()
 }
 
+/// An item of the inspection's template.
+fn first_item(store: &Store, id: &RecordId) -> String {
+    let answers = store.inspection(id).unwrap().answers;
+    answers.keys().min().unwrap().clone()
+}
+
 #[test]
 fn only_roles_that_answer_write_answers() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = open_as(&dir.path().join("a.db"), "zhang");
     let id = inspection(&store);
-    let item = store
-        .inspection(&id)
-        .unwrap()
-        .answers
-        .keys()
-        .next()
-        .unwrap()
-        .clone();
+    let item = first_item(&store, &id);
     as_user(&store, "chen", Role::Rectifier);
     unchanged(&store, &id, || {
         let r = store.update(&id, "answer", |e| {
@@ -319,14 +318,7 @@ fn answers_after_submission_are_refused_but_concurrent_ones_are_amendments() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = open_as(&dir.path().join("a.db"), "zhang");
     let id = inspection(&store);
-    let item = store
-        .inspection(&id)
-        .unwrap()
-        .answers
-        .keys()
-        .next()
-        .unwrap()
-        .clone();
+    let item = first_item(&store, &id);
     // An honest offline answer on another device, not yet merged.
     let (other, _) = open_as(&dir.path().join("b.db"), "li");
     other
@@ -442,14 +434,7 @@ fn the_same_first_answer_on_two_devices_merges() {
     b.apply_changes(&id, &a.changes_since(&id, &[]).unwrap().concat())
         .unwrap();
     as_user(&b, "zhang", Role::Inspector);
-    let item = a
-        .inspection(&id)
-        .unwrap()
-        .answers
-        .keys()
-        .next()
-        .unwrap()
-        .clone();
+    let item = first_item(&a, &id);
     a.update(&id, "a", |e| {
         e.set(&format!("/answers/{item}/note"), "甲")?;
         e.insert("/started", "zhang", &json!(1))

@@ -185,20 +185,10 @@ impl<'a> Transition<'a> {
     /// The authors of the touches under `root` (an unattributable touch counts as every new
     /// author: a deletion carries no op of its own).
     pub fn authors_under(&self, root: &str) -> BTreeSet<Option<String>> {
-        let mut out = BTreeSet::new();
-        for t in self
-            .touches
+        self.changes_under(root)
             .iter()
-            .filter(|t| t.path.first().is_some_and(|k| k == root))
-        {
-            match t.op.as_ref().and_then(|op| self.doc.hash_for_opid(op)) {
-                Some(h) => {
-                    out.insert(self.author_of_change(&h));
-                }
-                None => out.extend(self.new_authors.iter().cloned()),
-            }
-        }
-        out
+            .map(|h| self.author_of_change(h))
+            .collect()
     }
 
     /// The roles `user` holds on this record's project, as far as this write knows.
