@@ -6,9 +6,10 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use automerge::{Automerge, Change, ChangeHash};
+use automerge::{Automerge, Change, ChangeHash, ReadDoc};
 use offgrid_core::model::User;
 use offgrid_core::record::{Authority, Refusal, judge_logged};
+use offgrid_core::sync::protocol::PushRecord;
 
 use crate::accounts::Caller;
 use crate::backend::{RecordRow, Tx};
@@ -79,11 +80,12 @@ pub struct Judged {
 pub fn check(
     cache: &DocCache,
     tx: &mut dyn Tx,
-    id: &str,
+    pushed: &PushRecord,
     row: Option<&RecordRow>,
     new: &[&[u8]],
     caller: &Caller,
 ) -> Result<std::result::Result<Judged, Refusal>> {
+    let id = pushed.id.as_str();
     let mut doc = match row {
         Some(row) => match cache.take(id, &row.heads) {
             Some(doc) => doc,
@@ -126,6 +128,29 @@ pub fn check(
         name: String::new(),
         roles: caller.roles.clone(),
     };
+    // A new record's document is the record it is pushed as: its id, kind and project (a
+    // project record is its own project) are those of the envelope the server files it under.
+    // (After that they are identity fields, which the gate keeps from changing.)
+    let says = |key: &str| match doc.get(automerge::ROOT, key) {
+        Ok(Some((automerge::Value::Scalar(s), _))) => s.as_str().map(str::to_owned),
+        _ => None,
+    };
+    if row.is_none() && !doc.get_heads().is_empty() {
+        let kind = says("kind");
+        let project = match kind.as_deref() {
+            Some("project") => says("id"),
+            _ => says("project"),
+        };
+        if says("id").as_deref() != Some(id)
+            || kind.as_deref() != Some(pushed.kind.as_str())
+            || project.as_deref() != Some(pushed.project.as_str())
+        {
+            return Ok(Err(Refusal::rule(
+                "identity",
+                "the document's id, kind or project is not the record it is pushed as",
+            )));
+        }
+    }
     let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let patches = doc.make_patches(&mut log);
         judge_logged(&doc, &before, &Authority::server(user), Some(patches))

@@ -259,7 +259,7 @@ fn push_all(
         let judged = match gate {
             Some(cache) if !new.is_empty() => {
                 let data: Vec<&[u8]> = new.iter().map(|c| c.data.as_slice()).collect();
-                match crate::gate::check(cache, tx, &rec.id, existing.as_ref(), &data, caller)? {
+                match crate::gate::check(cache, tx, rec, existing.as_ref(), &data, caller)? {
                     Ok(j) => Some(j),
                     Err(refusal) => {
                         tracing::info!(record = %rec.id, rule = refusal.name(), "push refused by the gate");

@@ -518,3 +518,15 @@ fn a_concurrent_event_under_an_existing_key_is_judged_winning_or_losing() {
         refused(&w, "chen", &id, changes, "permission");
     }
 }
+
+#[test]
+fn a_document_filed_under_another_id_or_project_is_refused() {
+    let w = world();
+    let (id, wang) = ordered_hazard(&w);
+    // zhang's first change of the hazard pushed again as another record: devices would
+    // refuse to merge it, so the server never files it.
+    let genesis = wang.changes_since(&id, &[]).unwrap().remove(0);
+    let other = RecordId::new();
+    refused(&w, "zhang", &other, vec![genesis], "identity");
+    assert_eq!(w.stored(&other).0, Vec::<String>::new(), "nothing filed");
+}
