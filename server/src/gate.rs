@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use automerge::{Automerge, Change, ChangeHash, ReadDoc};
+use automerge::{Automerge, Change, ChangeHash};
 use offgrid_core::model::User;
 use offgrid_core::record::{Authority, Refusal, judge_logged};
 use offgrid_core::sync::protocol::PushRecord;
@@ -131,10 +131,7 @@ pub fn check(
     // A new record's document is the record it is pushed as: its id, kind and project (a
     // project record is its own project) are those of the envelope the server files it under.
     // (After that they are identity fields, which the gate keeps from changing.)
-    let says = |key: &str| match doc.get(automerge::ROOT, key) {
-        Ok(Some((automerge::Value::Scalar(s), _))) => s.as_str().map(str::to_owned),
-        _ => None,
-    };
+    let says = |key: &str| offgrid_core::doc::genesis::root_text(&doc, key);
     if row.is_none() && !doc.get_heads().is_empty() {
         let kind = says("kind");
         let project = match kind.as_deref() {

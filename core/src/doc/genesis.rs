@@ -75,9 +75,13 @@ pub fn new_record(
 
 /// The record id and kind a document says it is, if it says so.
 pub fn identity<D: automerge::ReadDoc>(doc: &D) -> (Option<String>, Option<String>) {
-    let read = |key: &str| match doc.get(ROOT, key) {
+    (root_text(doc, "id"), root_text(doc, "kind"))
+}
+
+/// A string field of the document's root, if it is one.
+pub fn root_text<D: automerge::ReadDoc>(doc: &D, key: &str) -> Option<String> {
+    match doc.get(ROOT, key) {
         Ok(Some((automerge::Value::Scalar(s), _))) => s.as_str().map(str::to_owned),
         _ => None,
-    };
-    (read("id"), read("kind"))
+    }
 }

@@ -296,7 +296,7 @@ impl Store {
         let value = serde_json::to_value(&event)?;
         self.write(|w| {
             let state = w.read(id, |doc| {
-                if crate::record::gate::root_text(doc, "kind").as_deref() != Some("hazard") {
+                if crate::doc::genesis::root_text(doc, "kind").as_deref() != Some("hazard") {
                     return Err(Error::InvalidArgument(format!(
                         "record {id} is not a hazard"
                     )));

@@ -44,17 +44,7 @@ impl KindRules for HazardRules {
     }
 
     fn judge(&self, t: &Transition<'_>) -> Result<(), Refusal> {
-        let project = t.project.clone();
-        let need = |roles: &Roles, permission: Permission| {
-            if roles.grant(permission) {
-                Ok(())
-            } else {
-                Err(Refusal::Permission {
-                    permission,
-                    project: project.clone(),
-                })
-            }
-        };
+        let need = |roles: &Roles, permission| roles.require(permission, &t.project);
         if t.is_genesis() {
             crate::record::require_all(t, Permission::RaiseHazard)?;
         } else {
@@ -167,7 +157,7 @@ impl KindRules for HazardRules {
             if entry.value["stage"] == "rectification" {
                 let ordered =
                     state.assignee.is_some() && state.assignee == entry.author && roles.writes();
-                if !ordered && !roles.grant(Permission::SubmitRectification) {
+                if !ordered {
                     need(&roles, Permission::SubmitRectification)?;
                 }
             } else {

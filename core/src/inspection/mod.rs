@@ -672,7 +672,7 @@ fn answer_context(
 
 /// The status of an inspection record (an error for another kind).
 fn inspection_status(doc: &Automerge) -> Result<InspectionStatus> {
-    if crate::record::gate::root_text(doc, "kind").as_deref() != Some("inspection") {
+    if crate::doc::genesis::root_text(doc, "kind").as_deref() != Some("inspection") {
         return Err(Error::InvalidArgument(
             "the record is not an inspection".into(),
         ));

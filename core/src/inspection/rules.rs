@@ -47,11 +47,6 @@ impl KindRules for InspectionRules {
     }
 
     fn judge(&self, t: &Transition<'_>) -> Result<(), Refusal> {
-        let project = t.project.clone();
-        let forbidden = |permission| Refusal::Permission {
-            permission,
-            project: project.clone(),
-        };
         if t.is_genesis() {
             crate::record::require_all(t, Permission::CreateInspection)?;
             // Born in draft: the lifecycle starts with the first submission.
@@ -88,12 +83,8 @@ impl KindRules for InspectionRules {
                 continue;
             }
             for author in t.authors_under(root) {
-                if !t
-                    .roles_of(author.as_deref())
-                    .grant(Permission::AnswerInspection)
-                {
-                    return Err(forbidden(Permission::AnswerInspection));
-                }
+                t.roles_of(author.as_deref())
+                    .require(Permission::AnswerInspection, &t.project)?;
             }
         }
         // An item's photos are only added.
@@ -151,9 +142,8 @@ impl KindRules for InspectionRules {
                     Permission::ReviewInspection
                 }
             };
-            if !t.roles_of(Some(&event.by)).grant(permission) {
-                return Err(forbidden(permission));
-            }
+            t.roles_of(Some(&event.by))
+                .require(permission, &t.project)?;
         }
         Ok(())
     }

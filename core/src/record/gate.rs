@@ -17,6 +17,7 @@ use automerge::{Automerge, ChangeHash, ROOT, ReadDoc, Value};
 
 use super::transition::{How, Transition};
 use super::{Refusal, Roles};
+use crate::doc::genesis::root_text;
 use crate::model::{RecordKind, User};
 
 /// Identity fields: written in the first change, never again.
@@ -33,9 +34,6 @@ pub struct Authority {
     /// are skipped (merges on a device: the server judged those changes as their author).
     pub strict: bool,
 }
-
-/// A user acting with their roles.
-pub type Principal = User;
 
 impl Authority {
     /// A local write by `user`: every change is theirs and their roles are known.
@@ -207,11 +205,4 @@ fn author_mismatch(author: Option<&str>, writer: &str) -> Refusal {
             author.map_or("nobody".to_owned(), |a| format!("{a:?}"))
         ),
     )
-}
-
-pub(crate) fn root_text(doc: &Automerge, key: &str) -> Option<String> {
-    match doc.get(ROOT, key) {
-        Ok(Some((Value::Scalar(s), _))) => s.as_str().map(str::to_owned),
-        _ => None,
-    }
 }

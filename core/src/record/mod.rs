@@ -19,7 +19,7 @@ use crate::access::{Permission, Role};
 use crate::error::Error;
 use crate::model::RecordKind;
 
-pub use gate::{Authority, Principal, judge, judge_logged};
+pub use gate::{Authority, judge, judge_logged};
 pub use transition::{NewEntry, Transition};
 
 /// The columns of a record's list row that only its kind can derive (from folds, not fields).
@@ -140,6 +140,18 @@ impl Roles {
         }
     }
 
+    /// `Ok` if the roles grant `permission` on `project`, else the refusal naming it.
+    pub fn require(&self, permission: Permission, project: &str) -> Result<(), Refusal> {
+        if self.grant(permission) {
+            Ok(())
+        } else {
+            Err(Refusal::Permission {
+                permission,
+                project: project.to_owned(),
+            })
+        }
+    }
+
     /// Whether the author holds `role` (`true` when unknown).
     pub fn has(&self, role: Role) -> bool {
         match self {
@@ -160,12 +172,8 @@ impl Roles {
 /// Refuses unless every new author may do `permission` on the record's project.
 pub fn require_all(t: &Transition<'_>, permission: Permission) -> Result<(), Refusal> {
     for author in &t.new_authors {
-        if !t.roles_of(author.as_deref()).grant(permission) {
-            return Err(Refusal::Permission {
-                permission,
-                project: t.project.clone(),
-            });
-        }
+        t.roles_of(author.as_deref())
+            .require(permission, &t.project)?;
     }
     Ok(())
 }

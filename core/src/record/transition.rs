@@ -113,10 +113,7 @@ impl<'a> Transition<'a> {
                 obj: p.obj,
             });
         }
-        let text = |k: &str| match doc.get(ROOT, k) {
-            Ok(Some((Value::Scalar(s), _))) => s.as_str().unwrap_or_default().to_owned(),
-            _ => String::new(),
-        };
+        let text = |k: &str| crate::doc::genesis::root_text(doc, k).unwrap_or_default();
         // A project record is its own project.
         let project = match text("kind").as_str() {
             "project" => text("id"),
@@ -153,13 +150,6 @@ impl<'a> Transition<'a> {
             .iter()
             .filter_map(|t| t.path.first().map(String::as_str))
             .collect()
-    }
-
-    /// Whether the write touched anything under the root key `key`.
-    pub fn touches_root(&self, key: &str) -> bool {
-        self.touches
-            .iter()
-            .any(|t| t.path.first().is_some_and(|k| k == key))
     }
 
     /// The user id a change's message names.
