@@ -544,7 +544,13 @@ async fn blob_put(
             }
             None => (0, n),
         };
-        let have = a.blobs.append(&sha, start, &body)?;
+        // The last chunk of an upload whose bytes all arrived before, but which the server
+        // never verified (it stopped in between): verify what it holds.
+        let have = if start + n == total && a.blobs.partial_len(&sha)? == total {
+            total
+        } else {
+            a.blobs.append(&sha, start, &body)?
+        };
         if have < total {
             return Ok((StatusCode::ACCEPTED, have));
         }

@@ -791,3 +791,47 @@ fn openapi_documents_every_protocol_field() {
         );
     }
 }
+
+/// Every byte of an upload arrived but the server stopped before verifying them (killed
+/// between the last chunk and the hash check): the client sends the last byte again and the
+/// server verifies what it holds.
+#[test]
+fn an_upload_received_whole_but_never_verified_is_finished_by_its_last_byte() {
+    let e = setup();
+    let alice = e.login("alice");
+    let photo: Vec<u8> = (0..5_000u32).map(|i| (i * 13 % 251) as u8).collect();
+    let h = sha(&photo);
+    e.sync_ok(&alice, &push("r1", "p1", changes(1, "y"), vec![h.clone()]));
+    e.server.app.blobs.append(&h, 0, &photo).unwrap();
+    let head = e
+        .http
+        .head(e.url(&format!("/v1/blobs/{h}?project=p1")))
+        .bearer_auth(&alice)
+        .send()
+        .unwrap();
+    assert_eq!(head.status(), 404);
+    assert_eq!(
+        head.headers()["upload-offset"],
+        photo.len().to_string().as_str()
+    );
+    let last = photo.len() - 1;
+    let r = e
+        .http
+        .put(e.url(&format!("/v1/blobs/{h}?project=p1")))
+        .bearer_auth(&alice)
+        .header(
+            "content-range",
+            format!("bytes {last}-{last}/{}", photo.len()),
+        )
+        .body(vec![photo[last]])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let got = e
+        .http
+        .get(e.url(&format!("/v1/blobs/{h}")))
+        .bearer_auth(&alice)
+        .send()
+        .unwrap();
+    assert_eq!(got.bytes().unwrap().to_vec(), photo);
+}

@@ -32,6 +32,11 @@ pub fn upload(t: &mut Transport, store: &Store, need: &NeedBlob) -> Result<bool>
         .min(data.len() as u64);
     mark(store, &need.sha256, PhotoState::Uploading);
     let total = data.len() as u64;
+    if offset >= total {
+        // Every byte arrived but the server never verified them (it stopped in between): the
+        // last byte again makes it finish.
+        offset = total.saturating_sub(1);
+    }
     let mut conflicts = 0;
     // Every chunk moves the offset on; a server that does not is given up on.
     let max_requests = 3 * (data.len() / CHUNK + 2);
