@@ -26,6 +26,7 @@ mod inspections;
 mod listener;
 mod logging;
 mod photos;
+mod reference;
 mod store;
 mod sync;
 mod templates;
@@ -33,6 +34,7 @@ mod templates;
 pub use error::OffgridError;
 pub use listener::{ChangeListener, ChangeSubscription};
 pub use logging::{LogLevel, LogRecord, Logger, set_logger};
+pub use reference::{OffgridGrid, OffgridSites, SiteTagEvent};
 pub use store::OffgridStore;
 pub use sync::{SyncCancel, SyncProgressListener};
 

@@ -9,12 +9,14 @@
 mod bench;
 mod commands;
 mod demo;
+mod grid;
 mod hazard;
 mod inspect;
 mod output;
 mod photo;
 mod register;
 mod server;
+mod site;
 mod sync;
 mod template;
 mod time;
@@ -141,6 +143,13 @@ enum Command {
     /// Hazards (隐患) and their closed loop: raise, grade, order, rectify, re-inspect, close.
     #[command(subcommand)]
     Hazard(hazard::HazardCommand),
+    /// The organisation's grid: cells (city → district → street → community → grid), their
+    /// members and boundaries (GeoJSON).
+    #[command(subcommand)]
+    Grid(grid::GridCommand),
+    /// Sites (人防工程): checkpoints, and the NFC tags and QR labels bound to them.
+    #[command(subcommand)]
+    Site(site::SiteCommand),
     /// The hazard register (台账) of --project: rows, counts by status and grade, overdue.
     Register(register::RegisterArgs),
     /// Photos: process a file, attach photos to items, hazards and patrols, the upload queue.
@@ -148,7 +157,7 @@ enum Command {
     Photo(photo::PhotoCommand),
     /// Run the sync server (SQLite in a data folder, or --postgres) until SIGINT/SIGTERM.
     Serve(server::ServeArgs),
-    /// Server administration: users, passwords, tokens, projects, members.
+    /// Server administration: users, passwords, tokens, projects, members, templates.
     Admin(server::AdminArgs),
     /// Log in to a sync server once (online); the device then works offline.
     Login(sync::LoginArgs),
@@ -357,6 +366,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Inspection(c) => return inspect::run(&ctx, c),
         Command::Hazard(c) => hazard::run(&ctx, c)?,
         Command::Register(a) => register::run(&ctx, a)?,
+        Command::Grid(c) => grid::run(&ctx, c)?,
+        Command::Site(c) => site::run(&ctx, c)?,
         Command::Photo(c) => photo::run(&ctx, c)?,
         Command::Serve(a) => server::serve(a)?,
         Command::Admin(a) => server::admin(a, ctx.json)?,

@@ -131,6 +131,14 @@ pub enum AdminCommand {
     },
     /// Remove a user from a project.
     Unmember { project: String, user: String },
+    /// Publish a checklist template (JSON, docs/templates.md) to every device. A version is
+    /// immutable: publishing it again with other content is refused (publish a new version).
+    TemplatePublish {
+        file: std::path::PathBuf,
+        /// Who publishes it (recorded with the template).
+        #[arg(long, default_value = "admin")]
+        by: String,
+    },
 }
 
 pub fn admin(args: AdminArgs, json: bool) -> Result<()> {
@@ -189,6 +197,31 @@ pub fn admin(args: AdminArgs, json: bool) -> Result<()> {
         AdminCommand::Unmember { project, user } => {
             accounts::set_member(b, &project, &user, None)?;
             println!("{user} removed from {project}");
+        }
+        AdminCommand::TemplatePublish { file, by } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let p = offgrid_server::templates::publish_admin(b, &text, &by)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"id": p.id, "version": p.version, "hash": p.hash, "new": p.new})
+                );
+            } else if p.new {
+                println!(
+                    "template {} version {} published ({})",
+                    p.id,
+                    p.version,
+                    &p.hash[..12]
+                );
+            } else {
+                println!(
+                    "template {} version {} was published already ({})",
+                    p.id,
+                    p.version,
+                    &p.hash[..12]
+                );
+            }
         }
     }
     Ok(())

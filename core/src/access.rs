@@ -66,6 +66,12 @@ pub enum Permission {
     ManageProject,
     /// Write patrol records.
     Patrol,
+    /// Edit the organisation's reference data: grid cells and sites (admins of the `org`
+    /// scope, see [`crate::grid::ORG`]).
+    ManageGrid,
+    /// Edit a site linked to the project (its fields, checkpoints and tags; not its cell or
+    /// its projects).
+    ManageSite,
 }
 
 impl Permission {
@@ -86,6 +92,8 @@ impl Permission {
             Permission::PublishTemplate => "publish_template",
             Permission::ManageProject => "manage_project",
             Permission::Patrol => "patrol",
+            Permission::ManageGrid => "manage_grid",
+            Permission::ManageSite => "manage_site",
         }
     }
 }
@@ -117,7 +125,7 @@ pub fn grants(role: Role, permission: Permission) -> bool {
         ),
         Role::Supervisor => !matches!(
             permission,
-            PublishTemplate | SubmitRectification | ManageProject
+            PublishTemplate | SubmitRectification | ManageProject | ManageGrid
         ),
     }
 }

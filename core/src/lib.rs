@@ -11,6 +11,8 @@
 //! - [`checklist`]: checklist templates: format, validation, visibility conditions, built-ins.
 //! - [`hazard`]: hazards and their closed loop (events folded into a status), the register.
 //! - [`inspection`]: inspections from pinned templates: answers, progress, lifecycle.
+//! - [`grid`], [`site`]: the organisation's reference data: grid cells, sites with their
+//!   checkpoints and tags (ADR 0007).
 //! - [`doc`]: everything that reads or writes one automerge document, with no I/O.
 //! - [`store`]: persistence (SQLite), projections for lists and search, cache, notifications.
 
@@ -27,6 +29,7 @@ pub mod doc;
 pub mod error;
 #[cfg(feature = "uniffi")]
 pub mod ffi;
+pub mod grid;
 pub mod hazard;
 pub mod inspection;
 pub mod model;
@@ -34,6 +37,7 @@ pub mod patrol;
 pub mod photo;
 pub mod project;
 pub mod record;
+pub mod site;
 pub mod store;
 pub mod sync;
 

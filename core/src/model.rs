@@ -50,14 +50,20 @@ pub enum RecordKind {
     Inspection,
     Hazard,
     Patrol,
+    /// A cell of the organisation's grid (city → district → street → community → grid).
+    GridCell,
+    /// A civil-defence work (人防工程) with its checkpoints and their tags.
+    Site,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 4] = [
+    pub const ALL: [RecordKind; 6] = [
         RecordKind::Project,
         RecordKind::Inspection,
         RecordKind::Hazard,
         RecordKind::Patrol,
+        RecordKind::GridCell,
+        RecordKind::Site,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +72,8 @@ impl RecordKind {
             RecordKind::Inspection => "inspection",
             RecordKind::Hazard => "hazard",
             RecordKind::Patrol => "patrol",
+            RecordKind::GridCell => "grid_cell",
+            RecordKind::Site => "site",
         }
     }
 }

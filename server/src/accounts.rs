@@ -115,6 +115,11 @@ pub fn set_password(b: &dyn Backend, id: &str, password: &str) -> Result<()> {
 
 pub fn add_project(b: &dyn Backend, id: &str, name: &str) -> Result<()> {
     check_id("project", id)?;
+    if id == crate::scope::ORG {
+        return Err(Error::BadRequest(format!(
+            "{id:?} is the organisation's scope (grid cells and sites); it exists already"
+        )));
+    }
     let now = now_ms();
     if transact(b, |tx| tx.insert_project(id, name, now))? {
         Ok(())
@@ -126,6 +131,9 @@ pub fn add_project(b: &dyn Backend, id: &str, name: &str) -> Result<()> {
 /// Gives the user a role on the project (`None` removes them).
 pub fn set_member(b: &dyn Backend, project: &str, user: &str, role: Option<Role>) -> Result<()> {
     transact(b, |tx| {
+        if project == crate::scope::ORG {
+            ensure_org(tx)?;
+        }
         if !tx.project_exists(project)? {
             return Err(Error::NotFound(format!("no project {project}")));
         }
@@ -232,3 +240,11 @@ pub fn tokens(b: &dyn Backend, user: &str) -> Result<Vec<TokenRow>> {
 
 /// An argon2id hash of a random password, verified against when the user does not exist.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2yZ7J6s7mIvAHiOTeZ6nQ9Qyl2gYjZ0cY+JUqY5hqjU";
+
+/// Creates the organisation scope's project row if it is missing (it exists on every server).
+pub(crate) fn ensure_org(tx: &mut dyn crate::backend::Tx) -> Result<()> {
+    if !tx.project_exists(crate::scope::ORG)? {
+        tx.insert_project(crate::scope::ORG, "组织 / Organisation", now_ms())?;
+    }
+    Ok(())
+}

@@ -223,6 +223,8 @@ struct SyncBody {
     push: Vec<PushRecord>,
     #[serde(default, deserialize_with = "whole_number")]
     max_bytes: Option<u64>,
+    #[serde(default)]
+    templates: Vec<serde_json::Value>,
 }
 
 /// A non-negative whole number (or null); past `u64::MAX` it saturates (budgets are capped).
@@ -250,7 +252,13 @@ fn sync_request(body: SyncBody) -> Result<(SyncRequest, Vec<Rejected>)> {
         cursors,
         push,
         max_bytes,
+        templates,
     } = body;
+    if templates.len() > 256 {
+        return Err(Error::BadRequest(
+            "at most 256 templates in one request".into(),
+        ));
+    }
     if !(1..=128).contains(&device.len()) || !device.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Error::BadRequest(
             "device must be 1-128 visible ASCII characters".into(),
@@ -282,6 +290,7 @@ fn sync_request(body: SyncBody) -> Result<(SyncRequest, Vec<Rejected>)> {
         cursors,
         push,
         max_bytes,
+        templates,
     };
     Ok((req, rejected))
 }

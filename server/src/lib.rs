@@ -14,7 +14,9 @@ pub mod flaky;
 pub mod gate;
 pub mod http;
 pub mod metrics;
+pub mod scope;
 pub mod sync;
+pub mod templates;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

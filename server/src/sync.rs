@@ -14,14 +14,17 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use offgrid_core::sync::protocol::{
     Acked, Bytes, DEFAULT_PULL_BYTES, MAX_CHANGE_BYTES, MissingDeps, NeedBlob, Pulled,
-    ReconcileRequest, ReconcileResponse, Rejected, SyncRequest, SyncResponse, is_sha256_hex,
-    is_valid_id,
+    ReconcileRequest, ReconcileResponse, Rejected, SyncRequest, SyncResponse, TEMPLATES_CURSOR,
+    is_sha256_hex, is_valid_id,
 };
+
+use offgrid_core::access::Role;
 
 use crate::accounts::{Caller, now_ms};
 use crate::backend::{Backend, ChangeRow, RecordRow, Tx, transact};
 use crate::error::{Error, Result};
 use crate::gate::DocCache;
+use crate::scope::ORG;
 
 /// Largest pull budget a client may ask for.
 pub const MAX_PULL_BYTES: u64 = 16 << 20;
@@ -84,6 +87,12 @@ pub fn sync(
     }
     push.sort_by(|a, b| a.0.id.cmp(&b.0.id));
 
+    // Templates first: a record pushed with the template it was made from finds it stored.
+    if !req.templates.is_empty() {
+        let may = crate::templates::may_publish(caller.role(ORG));
+        resp.template_refusals =
+            crate::templates::publish_pushed(b, &req.templates, &caller.user_id, may)?;
+    }
     if !push.is_empty() {
         let now = now_ms();
         let device = req.device.clone();
@@ -100,13 +109,53 @@ pub fn sync(
         .max_bytes
         .unwrap_or(DEFAULT_PULL_BYTES)
         .clamp(1, MAX_PULL_BYTES);
-    let projects: Vec<String> = caller.roles.iter().map(|r| r.project.clone()).collect();
+    let mut projects: BTreeSet<String> = caller
+        .roles
+        .iter()
+        .map(|r| r.project.clone())
+        .filter(|p| p != ORG)
+        .collect();
     let mut cursors = BTreeMap::new();
     for p in &projects {
         let c = req.cursors.get(p).map(String::as_str).unwrap_or("");
         cursors.insert(p.clone(), Cursor::parse(c)?);
     }
-    let (pull, next, more) = transact(b, |tx| pull(tx, &cursors, &req.device, budget))?;
+    // Every account reads some of the organisation scope (ADR 0007); its cursor is checked
+    // against what grants the reading inside the pull's transaction.
+    let org_cursor = req.cursors.get(ORG).cloned().unwrap_or_default();
+    projects.insert(ORG.to_owned());
+    let (pull, next, more, templates) = transact(b, |tx| {
+        let mut cursors = cursors.clone();
+        let index = b.org_index().current(tx)?;
+        let reach = index.reach(caller);
+        let digest = reach.digest();
+        if projects.contains(ORG) {
+            let inner = match org_cursor.split_once('~') {
+                Some((d, inner)) if d == digest => Cursor::parse(inner)?,
+                Some((_, inner)) => {
+                    Cursor::parse(inner)?;
+                    Cursor::parse("")?
+                }
+                None => Cursor::parse(&org_cursor)?,
+            };
+            cursors.insert(ORG.to_owned(), inner);
+        }
+        let (pull, mut next, more) =
+            pull(tx, &cursors, &req.device, budget, &|id| reach.reads(id))?;
+        if let Some(c) = next.get_mut(ORG) {
+            *c = format!("{digest}~{c}");
+        }
+        // Published templates, all of them whenever the device's set is not the server's.
+        let (templates, held) = crate::templates::all(tx)?;
+        let templates = if req.cursors.get(TEMPLATES_CURSOR) == Some(&held) {
+            Vec::new()
+        } else {
+            templates
+        };
+        next.insert(TEMPLATES_CURSOR.to_owned(), held);
+        Ok((pull, next, more, templates))
+    })?;
+    resp.templates = templates;
     stats.changes_out = pull.iter().map(|p| p.changes.len()).sum();
     resp.pull = pull;
     resp.cursors = next;
@@ -216,7 +265,19 @@ fn push_all(
             Some(row) => row.project.clone(),
             None => rec.project.clone(),
         };
-        if !caller.can_write(&project) {
+        // The organisation scope: any account that writes somewhere may push to it, and the
+        // gate decides (admins of `org` for cells and sites, supervisors for their sites'
+        // fields). Without the gate, only its admins.
+        let writes = if project == crate::scope::ORG {
+            caller.can_write(&project)
+                || (gate.is_some() && caller.roles.iter().any(|r| r.role != Role::Viewer))
+        } else {
+            caller.can_write(&project)
+        };
+        if project == crate::scope::ORG && existing.is_none() {
+            crate::accounts::ensure_org(tx)?;
+        }
+        if !writes {
             out.rejected.push(reject(
                 "forbidden",
                 format!("no write access to project {project}"),
@@ -443,17 +504,26 @@ impl Cursor {
     }
 }
 
+/// The feeds after `cursors`. The organisation scope goes first (a record pulled in the same
+/// response never waits for the reference data it names), filtered by `org_reads`, with whole
+/// records for its feed entries (see [`crate::scope`]).
 fn pull(
     tx: &mut dyn Tx,
     cursors: &BTreeMap<String, Cursor>,
     device: &str,
     budget: u64,
+    org_reads: &dyn Fn(&str) -> bool,
 ) -> Result<(Vec<Pulled>, BTreeMap<String, String>, bool)> {
     let mut out: Vec<Pulled> = Vec::new();
     let mut next = BTreeMap::new();
     let mut used: u64 = 0;
     let mut more = false;
-    for (project, cursor) in cursors {
+    let ordered = cursors
+        .iter()
+        .filter(|(p, _)| p.as_str() == ORG)
+        .chain(cursors.iter().filter(|(p, _)| p.as_str() != ORG));
+    for (project, cursor) in ordered {
+        let org = project == ORG;
         let mut cursor = cursor.clone();
         let head = tx.feed_head(project)?;
         if let Cursor::Feed(n) = cursor
@@ -477,32 +547,11 @@ fn pull(
                     let rows = tx.records_after(project, after, RECORD_PAGE)?;
                     let done = rows.len() < RECORD_PAGE;
                     for r in rows {
-                        let changes = tx.applied_changes(&r.id)?;
-                        let snapshot = if changes.len() > SNAPSHOT_AFTER_CHANGES {
-                            snapshot(&r.id, &changes)
-                        } else {
-                            None
-                        };
-                        let p = match snapshot {
-                            Some(s) => Pulled {
-                                project: project.clone(),
-                                id: r.id.clone(),
-                                kind: r.kind.clone(),
-                                changes: Vec::new(),
-                                snapshot: Some(Bytes(s)),
-                                received_ms: Vec::new(),
-                                received_by: Vec::new(),
-                            },
-                            None => Pulled {
-                                project: project.clone(),
-                                id: r.id.clone(),
-                                kind: r.kind.clone(),
-                                received_ms: changes.iter().map(|c| c.1).collect(),
-                                received_by: changes.iter().map(|c| c.2.clone()).collect(),
-                                changes: changes.into_iter().map(|c| Bytes(c.0)).collect(),
-                                snapshot: None,
-                            },
-                        };
+                        if org && !org_reads(&r.id) {
+                            *after = r.id;
+                            continue;
+                        }
+                        let p = whole(tx, project, &r.id, &r.kind)?;
                         used += pulled_bytes(&p);
                         out.push(p);
                         *after = r.id;
@@ -528,7 +577,17 @@ fn pull(
                     let count = rows.len();
                     for (i, row) in rows.into_iter().enumerate() {
                         *n = row.seq;
-                        if row.device != device {
+                        if org {
+                            // A readable record, whole, once per response.
+                            if row.device != device
+                                && org_reads(&row.record)
+                                && !out.iter().any(|p| p.id == row.record && p.project == ORG)
+                            {
+                                let p = whole(tx, project, &row.record, &row.kind)?;
+                                used += pulled_bytes(&p);
+                                out.push(p);
+                            }
+                        } else if row.device != device {
                             used += row.data.len() as u64;
                             match out.last_mut() {
                                 Some(last)
@@ -567,6 +626,36 @@ fn pull(
         next.insert(project.clone(), cursor.render());
     }
     Ok((out, next, more))
+}
+
+/// Every applied change of a record, as one snapshot when it has many.
+fn whole(tx: &mut dyn Tx, project: &str, id: &str, kind: &str) -> Result<Pulled> {
+    let changes = tx.applied_changes(id)?;
+    let snapshot = if changes.len() > SNAPSHOT_AFTER_CHANGES {
+        snapshot(id, &changes)
+    } else {
+        None
+    };
+    Ok(match snapshot {
+        Some(s) => Pulled {
+            project: project.to_owned(),
+            id: id.to_owned(),
+            kind: kind.to_owned(),
+            changes: Vec::new(),
+            snapshot: Some(Bytes(s)),
+            received_ms: Vec::new(),
+            received_by: Vec::new(),
+        },
+        None => Pulled {
+            project: project.to_owned(),
+            id: id.to_owned(),
+            kind: kind.to_owned(),
+            received_ms: changes.iter().map(|c| c.1).collect(),
+            received_by: changes.iter().map(|c| c.2.clone()).collect(),
+            changes: changes.into_iter().map(|c| Bytes(c.0)).collect(),
+            snapshot: None,
+        },
+    })
 }
 
 /// The record as one saved document, or `None` (then its changes are sent) if its changes do

@@ -388,6 +388,7 @@ fn request(device: &str, cursors: &BTreeMap<String, String>, push: Vec<PushRecor
         cursors: cursors.clone(),
         push,
         max_bytes: None,
+        templates: Vec::new(),
     }
 }
 

@@ -11,6 +11,9 @@
 //!   when `--postgres URL` (or `$OFFGRID_TEST_POSTGRES`) is given.
 //! - `sync.push_1300_ops_p50_ms` / `_p99_ms` (and `_gate_off`): server side, one change pushed
 //!   to a record of about 1,300 ops, in process (no HTTP): what a push costs the server.
+//! - `sync.reference_first_sync_ms`: a new device of an organisation admin pulls the reference
+//!   data (ADR 0007): `--sites` sites with four checkpoints and a bound tag each, `--cells` grid
+//!   cells and `--templates` published templates; with its bytes and round trips.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -53,6 +56,15 @@ pub struct Options {
     /// Seconds of load per backend.
     #[arg(long, value_name = "S", default_value_t = 5.0)]
     pub seconds: f64,
+    /// Sites for the reference-data first sync (four checkpoints and tags each).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub sites: usize,
+    /// Grid cells for it.
+    #[arg(long, value_name = "N", default_value_t = 300)]
+    pub cells: usize,
+    /// Published templates for it.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub templates: usize,
     /// Also measure the server on this PostgreSQL database.
     #[arg(long, value_name = "URL", env = "OFFGRID_TEST_POSTGRES")]
     pub postgres: Option<String>,
@@ -66,6 +78,7 @@ pub fn run(o: &Options) -> Result<()> {
     let (server, project) = start(tmp.path(), None)?;
     dirty_and_bootstrap(tmp.path(), &server, &project, o)?;
     drop(server);
+    reference_first_sync(tmp.path(), o)?;
     let on = throughput(tmp.path(), None, true, o, "sqlite")?;
     let off = throughput(tmp.path(), None, false, o, "sqlite_gate_off")?;
     emit(
@@ -215,6 +228,135 @@ fn dirty_and_bootstrap(
     Ok(())
 }
 
+/// An organisation admin's new device pulls the grid, the sites and the templates.
+fn reference_first_sync(dir: &Path, o: &Options) -> Result<()> {
+    use offgrid_core::grid::ORG;
+    let suffix = format!("{:08x}", rand::random::<u32>());
+    let app = App::open(Config::new(dir.join(format!("server-ref-{suffix}"))))?;
+    let b = app.backend.as_ref();
+    let admin = format!("ref-{suffix}");
+    accounts::add_user(b, &admin, "管理员", PASSWORD)?;
+    accounts::set_member(b, ORG, &admin, Some(Role::Admin))?;
+    let base = offgrid_core::checklist::builtin::get("rf-stage-inspection")?
+        .context("the built-in stage inspection")?;
+    for i in 0..o.templates {
+        let mut t = serde_json::to_value(&base)?;
+        t["id"] = format!("bench-template-{i}").into();
+        offgrid_server::templates::publish_admin(b, &t.to_string(), &admin)?;
+    }
+    let server = RunningServer::start(app, "127.0.0.1:0".parse()?, 2)?;
+    let a = Store::open(dir.join("ref-a.db"))?;
+    sync::login(&a, &server.url(), &admin, PASSWORD, "ref-a")?;
+    let cells = reference_cells(&a, o.cells)?;
+    reference_sites(&a, &admin, &cells, o.sites)?;
+    quiet_sync(&a)?;
+
+    let fresh = Store::open(dir.join("ref-b.db"))?;
+    sync::login(&fresh, &server.url(), &admin, PASSWORD, "ref-b")?;
+    let start = Instant::now();
+    let report = quiet_sync(&fresh)?;
+    let elapsed = start.elapsed();
+    let held = fresh.all_record_ids()?.len();
+    ensure!(
+        held == o.cells + o.sites,
+        "the new device holds {held} reference records"
+    );
+    ensure!(
+        fresh.templates()?.len() >= o.templates,
+        "the new device holds its templates"
+    );
+    emit("sync.reference_first_sync_ms", ms(elapsed), "ms")?;
+    emit(
+        "sync.reference_first_sync_round_trips",
+        report.progress.round_trips,
+        "requests",
+    )?;
+    emit(
+        "sync.reference_first_sync_bytes_down",
+        report.progress.bytes_down,
+        "bytes",
+    )?;
+    Ok(())
+}
+
+/// `n` cells: a city, ten districts, then streets and communities under them.
+fn reference_cells(store: &Store, n: usize) -> Result<Vec<RecordId>> {
+    use offgrid_core::grid::ORG;
+    let cell = |w: &mut offgrid_core::Writer<'_>, code: String, level: &str, parent: &str| {
+        w.create(
+            RecordKind::GridCell,
+            &json!({"project": ORG, "title": format!("网格 {code}"), "code": code,
+                "level": level, "parent": parent}),
+        )
+    };
+    store
+        .write(|w| {
+            let city = cell(w, "3201".into(), "city", "")?;
+            let mut out = vec![city.clone()];
+            let districts: Vec<RecordId> = (0..10.min(n.saturating_sub(1)))
+                .map(|d| cell(w, format!("3201{d:02}"), "district", city.as_str()))
+                .collect::<offgrid_core::Result<_>>()?;
+            out.extend(districts.iter().cloned());
+            let mut i = 0;
+            while out.len() < n {
+                let parent = &districts[i % districts.len()];
+                out.push(cell(
+                    w,
+                    format!("3201{:02}{i:04}", i % districts.len()),
+                    "community",
+                    parent.as_str(),
+                )?);
+                i += 1;
+            }
+            Ok(out)
+        })
+        .map_err(Into::into)
+}
+
+/// `n` sites spread over the cells, four checkpoints each with an NFC tag bound.
+fn reference_sites(store: &Store, admin: &str, cells: &[RecordId], n: usize) -> Result<()> {
+    use offgrid_core::grid::ORG;
+    let now = store.now().unix_ms;
+    store.write(|w| {
+        for i in 0..n {
+            let mut checkpoints = serde_json::Map::new();
+            let mut tags = serde_json::Map::new();
+            for (seq, (name, kind)) in [
+                ("主出入口", "entrance"),
+                ("1号防护密闭门", "blast_door"),
+                ("配电室", "power_room"),
+                ("集水井", "sump"),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let cp = RecordId::new().0;
+                checkpoints.insert(
+                    cp.clone(),
+                    json!({"name": name, "kind": kind,
+                    "methods": "nfc,qr", "seq": seq + 1, "retired": false}),
+                );
+                tags.insert(
+                    RecordId::new().0,
+                    json!({"type": "bind", "checkpoint": cp,
+                    "method": "nfc", "tag": format!("uid:04{i:06X}{seq:02X}"), "by": admin,
+                    "by_name": "管理员", "at_ms": now}),
+                );
+            }
+            w.create(
+                RecordKind::Site,
+                &json!({"project": ORG, "title": format!("人防工程 {i}"),
+                    "address": format!("江东中路 {i} 号地下"), "site_kind": "attached",
+                    "unit": "物业", "cell": cells[i % cells.len()].as_str(),
+                    "location": json!({"type": "Point", "coordinates": [118.7, 32.0]}).to_string(),
+                    "projects": {}, "checkpoints": checkpoints, "tags": tags}),
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
 /// `devices` threads, each pushing one change to its own hazard and pulling, in a loop.
 /// Returns the requests per second.
 fn throughput(
@@ -271,6 +413,7 @@ fn throughput(
                         photos: vec![],
                     }],
                     max_bytes: None,
+                    templates: Vec::new(),
                 };
                 let start = Instant::now();
                 match t.post_json::<_, SyncResponse>("/v1/sync", &req) {
@@ -391,6 +534,7 @@ fn push_big_record(dir: &Path, gate: bool, label: &str) -> Result<()> {
                 photos: vec![],
             }],
             max_bytes: None,
+            templates: Vec::new(),
         };
         let gate = app.config.gate.then_some(&app.docs);
         let start = Instant::now();

@@ -37,10 +37,12 @@ impl TemplateRef {
 struct TemplateCache(std::collections::HashMap<(String, u32), Arc<Template>>);
 
 impl Store {
-    /// Publishes a template (validated; needs [`Permission::PublishTemplate`] on every project).
+    /// Publishes a template (validated; needs [`Permission::PublishTemplate`] on the
+    /// organisation scope, [`crate::grid::ORG`]). The next sync offers it to the server, which
+    /// delivers it to every device (ADR 0007).
     pub fn publish_template(&self, template: &Template) -> Result<TemplateRef> {
         let user = self.user().ok_or(Error::NoCurrentUser)?;
-        user.require("*", Permission::PublishTemplate)?;
+        user.require(crate::grid::ORG, Permission::PublishTemplate)?;
         self.store_template(template)
     }
 
@@ -164,4 +166,87 @@ fn latest(conn: &Connection) -> Result<Vec<Template>> {
         out.push(serde_json::from_str(&json?)?);
     }
     Ok(out)
+}
+
+/// `templates.pushed`: stored here, not yet taken by the server.
+const NOT_PUSHED: i64 = 0;
+/// Taken by the server (or received from it).
+const PUSHED: i64 = 1;
+/// Refused by the server (not offered again).
+const REFUSED: i64 = 2;
+
+impl Store {
+    /// Template versions stored here that the server has not taken yet, as JSON.
+    #[cfg_attr(not(feature = "sync-client"), allow(dead_code))]
+    pub(crate) fn unpushed_templates(&self) -> Result<Vec<serde_json::Value>> {
+        self.with_writer_conn(|conn| {
+            let mut stmt =
+                conn.prepare("SELECT json FROM templates WHERE pushed = ?1 ORDER BY id, version")?;
+            let rows = stmt.query_map([NOT_PUSHED], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for json in rows {
+                out.push(serde_json::from_str(&json?)?);
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// Records the server's answer to a pushed template version (`refused`: it was not taken).
+#[cfg_attr(not(feature = "sync-client"), allow(dead_code))]
+pub(crate) fn mark_pushed(
+    tx: &rusqlite::Transaction<'_>,
+    json: &serde_json::Value,
+    refused: bool,
+) -> Result<()> {
+    let (Some(id), Some(version)) = (json["id"].as_str(), json["version"].as_i64()) else {
+        return Ok(());
+    };
+    tx.execute(
+        "UPDATE templates SET pushed = ?3 WHERE id = ?1 AND version = ?2",
+        params![id, version, if refused { REFUSED } else { PUSHED }],
+    )?;
+    Ok(())
+}
+
+/// Stores a template version the server delivered (validated, hashed here). A version held
+/// with other content (published here, refused by the server) is kept as it is.
+#[cfg_attr(not(feature = "sync-client"), allow(dead_code))]
+pub(crate) fn receive(
+    tx: &rusqlite::Transaction<'_>,
+    published: &crate::sync::protocol::PublishedTemplate,
+) -> Result<()> {
+    let t: Template = serde_json::from_value(published.template.clone())?;
+    if let Some(issue) = checklist::validate(&t).into_iter().next() {
+        return Err(Error::Template {
+            path: issue.path,
+            reason: issue.reason,
+        });
+    }
+    let r = TemplateRef::of(&t);
+    let held: Option<String> = tx
+        .query_row(
+            "SELECT hash FROM templates WHERE id = ?1 AND version = ?2",
+            params![r.id, r.version],
+            |row| row.get(0),
+        )
+        .optional()?;
+    match held {
+        Some(h) if h == r.hash => {
+            tx.execute(
+                "UPDATE templates SET pushed = ?3 WHERE id = ?1 AND version = ?2",
+                params![r.id, r.version, PUSHED],
+            )?;
+        }
+        Some(_) => {
+            tracing::warn!(template = %r.id, version = r.version, "a delivered template differs from the one held here; keeping this one");
+        }
+        None => {
+            tx.execute(
+                "INSERT INTO templates(id, version, hash, json, published_ms, pushed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![r.id, r.version, r.hash, serde_json::to_string(&t)?, published.published_ms, PUSHED],
+            )?;
+        }
+    }
+    Ok(())
 }

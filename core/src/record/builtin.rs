@@ -9,6 +9,8 @@ static INSPECTION: crate::inspection::rules::InspectionRules =
     crate::inspection::rules::InspectionRules;
 static HAZARD: crate::hazard::rules::HazardRules = crate::hazard::rules::HazardRules;
 static PATROL: crate::patrol::PatrolRules = crate::patrol::PatrolRules;
+static GRID_CELL: crate::grid::rules::GridCellRules = crate::grid::rules::GridCellRules;
+static SITE: crate::site::rules::SiteRules = crate::site::rules::SiteRules;
 
 /// The rules of `kind`.
 pub fn rules(kind: RecordKind) -> &'static dyn KindRules {
@@ -17,6 +19,8 @@ pub fn rules(kind: RecordKind) -> &'static dyn KindRules {
         RecordKind::Inspection => &INSPECTION,
         RecordKind::Hazard => &HAZARD,
         RecordKind::Patrol => &PATROL,
+        RecordKind::GridCell => &GRID_CELL,
+        RecordKind::Site => &SITE,
     }
 }
 

@@ -149,7 +149,9 @@ fn judge_one(
             let Some(root) = touch.path.first() else {
                 continue;
             };
-            if IDENTITY_FIELDS.contains(&root.as_str()) {
+            if IDENTITY_FIELDS.contains(&root.as_str())
+                || rules.immutable_fields().contains(&root.as_str())
+            {
                 return Err(Refusal::rule(
                     "immutable_field",
                     format!("/{root} is written once, when the record is created"),

@@ -32,6 +32,24 @@ pub struct KindColumns {
     pub due_ms: Option<i64>,
     /// From when the record counts as overdue (a deadline that is running), UTC ms.
     pub overdue_from_ms: Option<i64>,
+    /// Lookup keys (`tag:<key>`, `cell:<id>`, …): the store indexes records by them
+    /// (`record_keys`), so a scan or a cell's sites are found without loading documents.
+    pub keys: Vec<String>,
+}
+
+/// Who reads a record of the organisation scope ([`crate::grid::ORG`]) besides the scope's
+/// members (ADR 0007). The server derives the readers of each reference record from its
+/// document; a reader of a record also reads every record whose `parent` it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Readers {
+    /// Every account (published reference data such as templates).
+    pub everyone: bool,
+    /// Users named by the record itself (a grid cell's members).
+    pub members: Vec<String>,
+    /// The record whose readers also read this one (a cell's parent cell, a site's cell).
+    pub parent: Option<String>,
+    /// Members of these projects read it (a site's construction projects).
+    pub projects: Vec<String>,
 }
 
 /// What a kind knows about its records.
@@ -47,6 +65,16 @@ pub trait KindRules: Send + Sync + 'static {
 
     /// The kind-specific list columns.
     fn columns(&self, doc: &Automerge) -> KindColumns;
+
+    /// Who reads the record beyond its project's members (`None`: its project's members only).
+    fn readers(&self, _doc: &Automerge) -> Option<Readers> {
+        None
+    }
+
+    /// Root fields written once, in the record's first change, besides the identity fields.
+    fn immutable_fields(&self) -> &'static [&'static str] {
+        &[]
+    }
 
     /// The kind's write policy for a transition the generic rules already passed (identity
     /// fields untouched, append-only maps only added to, every entry's `by` its author).

@@ -186,6 +186,11 @@ impl<'a> Transition<'a> {
         self.authority.roles_on(user, &self.project)
     }
 
+    /// The roles of `user` on another project than the record's (a site's linked projects).
+    pub fn roles_on(&self, user: Option<&str>, project: &str) -> Roles {
+        self.authority.roles_on(user, project)
+    }
+
     /// Whether the op or object `op` was made by one of this write's new changes.
     pub fn is_new(&self, op: &ObjId) -> bool {
         self.doc

@@ -311,6 +311,13 @@ impl Store {
         projection::list(&conn, query)
     }
 
+    /// The records a kind indexed under `key` (a tag, a cell, a project), from the projection
+    /// tables (no document is loaded).
+    pub(crate) fn records_with_key(&self, key: &str) -> Result<Vec<RecordId>> {
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        projection::with_key(&conn, key)
+    }
+
     /// Number of records matching `query` per value of `column` ("status" or "grade"; missing
     /// values count under "").
     pub fn counts(

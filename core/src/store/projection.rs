@@ -31,6 +31,8 @@ pub struct Projection {
     pub updated_by: Option<String>,
     pub conflict_count: u32,
     pub text: String,
+    /// Lookup keys from the kind (`record_keys`), sorted.
+    pub keys: Vec<String>,
 }
 
 /// Derives the projection, or `None` if the document does not (yet) name a known kind. `search`
@@ -66,6 +68,7 @@ pub fn derive(doc: &mut AutoCommit, search: &mut Option<SearchIndex>) -> Option<
         updated_by: None,
         conflict_count: 0,
         text: String::new(),
+        keys: Vec::new(),
     };
     // Lifecycle statuses are folds of event maps, never a field two devices could overwrite:
     // the kind derives them.
@@ -75,6 +78,9 @@ pub fn derive(doc: &mut AutoCommit, search: &mut Option<SearchIndex>) -> Option<
     p.assignee = cols.assignee.or(p.assignee);
     p.due_ms = cols.due_ms.or(p.due_ms);
     p.overdue_from_ms = cols.overdue_from_ms;
+    p.keys = cols.keys;
+    p.keys.sort();
+    p.keys.dedup();
     let summary = search
         .get_or_insert_with(|| SearchIndex::build(&*doc))
         .summary();
@@ -139,6 +145,15 @@ pub fn write(
             ],
             |r| r.get(0),
         )?;
+    if previous.map(|q| &q.keys) != Some(&p.keys) {
+        tx.prepare_cached("DELETE FROM record_keys WHERE doc_id = ?1")?
+            .execute([id.as_str()])?;
+        let mut insert =
+            tx.prepare_cached("INSERT OR IGNORE INTO record_keys(key, doc_id) VALUES (?1, ?2)")?;
+        for key in &p.keys {
+            insert.execute(params![key, id.as_str()])?;
+        }
+    }
     if previous.map(|q| &q.text) != Some(&p.text) {
         tx.prepare_cached("DELETE FROM records_fts WHERE rowid = ?1")?
             .execute([rid])?;
@@ -308,6 +323,14 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<Vec<RecordSummary>> {
 
 /// Drops every projection row (before a rebuild).
 pub fn clear(tx: &Transaction<'_>) -> Result<()> {
-    tx.execute_batch("DELETE FROM records_fts; DELETE FROM records;")?;
+    tx.execute_batch("DELETE FROM records_fts; DELETE FROM records; DELETE FROM record_keys;")?;
     Ok(())
+}
+
+/// The records indexed under `key` (see [`crate::record::KindColumns::keys`]).
+pub fn with_key(conn: &Connection, key: &str) -> Result<Vec<RecordId>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT doc_id FROM record_keys WHERE key = ?1 ORDER BY doc_id")?;
+    let rows = stmt.query_map([key], |r| Ok(RecordId(r.get(0)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -160,6 +160,20 @@ pub const MIGRATIONS: &[&str] = &[
     );
     DELETE FROM meta WHERE key = 'projection_version';
     "#,
+    // 8: reference data (ADR 0007). `record_keys`: lookup keys a kind derives from a record
+    // (a site's tags, cell and projects; a cell's code, parent and members), so a scan finds
+    // its checkpoint and a cell its sites without loading documents. `templates.pushed`: a
+    // template version published on this device that the server has not taken yet.
+    r#"
+    CREATE TABLE record_keys (
+        key    TEXT NOT NULL,
+        doc_id TEXT NOT NULL,
+        PRIMARY KEY (key, doc_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX record_keys_by_doc ON record_keys(doc_id);
+    ALTER TABLE templates ADD COLUMN pushed INTEGER NOT NULL DEFAULT 0;
+    DELETE FROM meta WHERE key = 'projection_version';
+    "#,
 ];
 
 pub const CURRENT_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -256,6 +256,7 @@ fn sync_inner(
             cursors: store.sync_cursors()?,
             push,
             max_bytes: Some(options.max_pull_bytes),
+            templates: store.unpushed_templates()?,
         };
         let resp: SyncResponse = t.post_json("/v1/sync", &request)?;
         report.progress.round_trips += 1;
@@ -263,6 +264,14 @@ fn sync_inner(
             declared.extend(p.photos.iter().cloned());
         }
         apply_response(store, &account.account.id, &request, &resp)?;
+        for r in &resp.template_refusals {
+            tracing::warn!(template = %r.id, code = %r.code, "template refused by the server");
+            report.rejected.push(SyncRejection {
+                id: format!("template:{}", r.id),
+                code: r.code.clone(),
+                reason: r.reason.clone(),
+            });
+        }
         for r in &resp.rejected {
             excluded.insert(RecordId(r.id.clone()));
             tracing::warn!(record = %r.id, code = %r.code, "record refused by the server");
@@ -445,6 +454,17 @@ fn apply_response(
     resp: &SyncResponse,
 ) -> Result<()> {
     store.write(|w| {
+        // Templates before the records made from them.
+        for t in &request.templates {
+            let name = format!("{}@{}", t["id"].as_str().unwrap_or_default(), t["version"]);
+            let refused = resp.template_refusals.iter().any(|r| r.id == name);
+            crate::checklist::published::mark_pushed(w.transaction(), t, refused)?;
+        }
+        for t in &resp.templates {
+            if let Err(e) = crate::checklist::published::receive(w.transaction(), t) {
+                tracing::warn!(error = %e, "a delivered template was not stored");
+            }
+        }
         for a in &resp.acked {
             if let Some(p) = request.push.iter().find(|p| p.id == a.id) {
                 let id = RecordId(a.id.clone());

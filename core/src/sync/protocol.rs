@@ -64,6 +64,24 @@ pub struct SyncRequest {
     /// Pull budget: bytes of change data in the response (the server may cap it lower).
     #[serde(default)]
     pub max_bytes: Option<u64>,
+    /// Checklist template versions published on this device that the server has not taken
+    /// yet (each the template's JSON), stored before the records that name them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<serde_json::Value>,
+}
+
+/// The key in `cursors` under which the server keeps the digest of the published templates
+/// the device holds: when it differs from the server's, every published template is sent.
+pub const TEMPLATES_CURSOR: &str = "#templates";
+
+/// A published template version, as the server delivers it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PublishedTemplate {
+    /// The template's JSON (its hash is recomputed by the device).
+    pub template: serde_json::Value,
+    /// The account that published it.
+    pub published_by: String,
+    pub published_ms: i64,
 }
 
 /// One record's unacknowledged changes.
@@ -109,6 +127,15 @@ pub struct SyncResponse {
     pub need_blobs: Vec<NeedBlob>,
     /// The server's clock (UTC ms).
     pub server_time_ms: i64,
+    /// Every published template version, when the device's digest (`cursors["#templates"]`)
+    /// is not the server's; sent before the records.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<PublishedTemplate>,
+    /// Pushed template versions refused (`id` is `<template id>@<version>`): `forbidden` (no
+    /// right to publish), `template_conflict` (that version is published with other content),
+    /// `bad_template`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub template_refusals: Vec<Rejected>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

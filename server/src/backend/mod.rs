@@ -16,6 +16,10 @@ pub trait Backend: Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn name(&self) -> &'static str;
 
+    /// Who reads which record of the organisation scope, derived from its feed (kept with the
+    /// backend: one per database).
+    fn org_index(&self) -> &crate::scope::OrgIndex;
+
     /// Runs `f` in one transaction and commits if it returns `Ok`, rolls back otherwise. A
     /// transaction the database aborts for a conflict (PostgreSQL serialisation or deadlock,
     /// SQLite busy) is retried by running `f` again, so `f` must not have effects outside `tx`.
@@ -64,6 +68,19 @@ pub struct RecordRow {
     pub heads: Vec<String>,
 }
 
+/// A published checklist template version (immutable).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplateRow {
+    pub id: String,
+    pub version: i64,
+    /// SHA-256 of the template's canonical JSON.
+    pub hash: String,
+    pub json: String,
+    /// The account that published it.
+    pub published_by: String,
+    pub published_ms: i64,
+}
+
 /// A change as received.
 #[derive(Clone, Debug)]
 pub struct ChangeRow {
@@ -106,6 +123,12 @@ pub trait Tx {
     fn revoke_tokens(&mut self, user_id: &str, token_id: Option<&str>, now_ms: i64) -> Result<u64>;
     fn insert_project(&mut self, id: &str, name: &str, now_ms: i64) -> Result<bool>;
     fn project_exists(&mut self, id: &str) -> Result<bool>;
+    /// The hash of a published template version, if published.
+    fn template_hash(&mut self, id: &str, version: i64) -> Result<Option<String>>;
+    /// Publishes a template version (the caller checked it is not published yet).
+    fn insert_template(&mut self, row: &TemplateRow) -> Result<()>;
+    /// Every published template version, by id then version.
+    fn templates(&mut self) -> Result<Vec<TemplateRow>>;
     /// Sets (or with `None` removes) the user's role on the project.
     fn set_member(&mut self, project: &str, user_id: &str, role: Option<Role>) -> Result<()>;
     fn roles(&mut self, user_id: &str) -> Result<Vec<ProjectRole>>;

@@ -22,14 +22,15 @@ use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
 
 use super::{
-    Backend, ChangeRow, FeedRow, RecordRow, TokenRow, Tx, UserRow, join_heads, role_from_str,
-    split_heads,
+    Backend, ChangeRow, FeedRow, RecordRow, TemplateRow, TokenRow, Tx, UserRow, join_heads,
+    role_from_str, split_heads,
 };
 use crate::error::{Error, Result};
 
 /// Ids and other keys compare bytewise (`COLLATE "C"`), as in SQLite, whatever the database's
 /// collation: cursors (`id > $after ORDER BY id`) and listings then agree with the SQLite backend.
-const SCHEMA: &[&str] = &[r#"
+const SCHEMA: &[&str] = &[
+    r#"
     CREATE TABLE users (
         id            TEXT COLLATE "C" PRIMARY KEY,
         name          TEXT NOT NULL,
@@ -101,10 +102,23 @@ const SCHEMA: &[&str] = &[r#"
         PRIMARY KEY (project, sha256)
     );
     CREATE INDEX blob_grants_by_sha ON blob_grants(sha256);
-"#];
+"#,
+    // 2: published checklist templates (ADR 0007), delivered to every device.
+    r#"
+    CREATE TABLE templates (
+        id           TEXT COLLATE "C" NOT NULL,
+        version      BIGINT NOT NULL,
+        hash         TEXT NOT NULL,
+        json         TEXT NOT NULL,
+        published_by TEXT NOT NULL,
+        published_ms BIGINT NOT NULL,
+        PRIMARY KEY (id, version)
+    );
+"#,
+];
 
 /// Every table of the schema, dependents first (for [`reset_for_tests`]).
-const TABLES: &str = "blob_grants, blob_refs, feed, changes, records, members, projects, tokens, users, offgrid_schema";
+const TABLES: &str = "templates, blob_grants, blob_refs, feed, changes, records, members, projects, tokens, users, offgrid_schema";
 
 /// Key of the advisory lock that serialises schema changes: "OFGS".
 const SCHEMA_LOCK: i64 = 0x4F46_4753;
@@ -133,6 +147,7 @@ pub struct PostgresBackend {
     config: postgres::Config,
     pool: Mutex<Pool>,
     freed: Condvar,
+    org: crate::scope::OrgIndex,
 }
 
 impl PostgresBackend {
@@ -150,6 +165,7 @@ impl PostgresBackend {
             config,
             pool: Mutex::new(Pool::default()),
             freed: Condvar::new(),
+            org: Default::default(),
         };
         {
             let mut lease = backend.lease()?;
@@ -395,6 +411,10 @@ impl Backend for PostgresBackend {
         "postgres"
     }
 
+    fn org_index(&self) -> &crate::scope::OrgIndex {
+        &self.org
+    }
+
     fn transaction(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         let mut lease = self.lease()?;
         let mut attempt = 1;
@@ -577,6 +597,52 @@ impl Tx for PgTx<'_> {
             &[&id, &name, &now_ms],
         )?;
         Ok(n == 1)
+    }
+
+    fn template_hash(&mut self, id: &str, version: i64) -> Result<Option<String>> {
+        Ok(self
+            .query_opt(
+                "SELECT hash FROM templates WHERE id = $1 AND version = $2",
+                &[&id, &version],
+            )?
+            .map(|r| r.try_get(0))
+            .transpose()?)
+    }
+
+    fn insert_template(&mut self, t: &TemplateRow) -> Result<()> {
+        self.execute(
+            "INSERT INTO templates(id, version, hash, json, published_by, published_ms)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &t.id,
+                &t.version,
+                &t.hash,
+                &t.json,
+                &t.published_by,
+                &t.published_ms,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn templates(&mut self) -> Result<Vec<TemplateRow>> {
+        self.query(
+            "SELECT id, version, hash, json, published_by, published_ms FROM templates
+             ORDER BY id, version",
+            &[],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(TemplateRow {
+                id: r.try_get(0)?,
+                version: r.try_get(1)?,
+                hash: r.try_get(2)?,
+                json: r.try_get(3)?,
+                published_by: r.try_get(4)?,
+                published_ms: r.try_get(5)?,
+            })
+        })
+        .collect()
     }
 
     fn project_exists(&mut self, id: &str) -> Result<bool> {

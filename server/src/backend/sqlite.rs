@@ -9,12 +9,13 @@ use offgrid_core::access::{ProjectRole, Role};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{
-    Backend, ChangeRow, FeedRow, RecordRow, TokenRow, Tx, UserRow, join_heads, role_from_str,
-    split_heads,
+    Backend, ChangeRow, FeedRow, RecordRow, TemplateRow, TokenRow, Tx, UserRow, join_heads,
+    role_from_str, split_heads,
 };
 use crate::error::{Error, Result};
 
-const SCHEMA: &[&str] = &[r#"
+const SCHEMA: &[&str] = &[
+    r#"
     CREATE TABLE users (
         id            TEXT PRIMARY KEY,
         name          TEXT NOT NULL,
@@ -85,13 +86,27 @@ const SCHEMA: &[&str] = &[r#"
         PRIMARY KEY (project, sha256)
     );
     CREATE INDEX blob_grants_by_sha ON blob_grants(sha256);
-"#];
+"#,
+    // 2: published checklist templates (ADR 0007), delivered to every device.
+    r#"
+    CREATE TABLE templates (
+        id           TEXT NOT NULL,
+        version      INTEGER NOT NULL,
+        hash         TEXT NOT NULL,
+        json         TEXT NOT NULL,
+        published_by TEXT NOT NULL,
+        published_ms INTEGER NOT NULL,
+        PRIMARY KEY (id, version)
+    );
+"#,
+];
 
 /// `PRAGMA application_id` of a server database: "OFGS".
 const APPLICATION_ID: i32 = 0x4F46_4753;
 
 pub struct SqliteBackend {
     conn: Mutex<Connection>,
+    org: crate::scope::OrgIndex,
 }
 
 impl SqliteBackend {
@@ -126,6 +141,7 @@ impl SqliteBackend {
         tx.commit()?;
         Ok(SqliteBackend {
             conn: Mutex::new(conn),
+            org: Default::default(),
         })
     }
 }
@@ -133,6 +149,10 @@ impl SqliteBackend {
 impl Backend for SqliteBackend {
     fn name(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn org_index(&self) -> &crate::scope::OrgIndex {
+        &self.org
     }
 
     fn transaction(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
@@ -248,6 +268,51 @@ impl Tx for SqliteTx<'_> {
             params![id, name, now_ms],
         )?;
         Ok(n == 1)
+    }
+
+    fn template_hash(&mut self, id: &str, version: i64) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT hash FROM templates WHERE id = ?1 AND version = ?2",
+                params![id, version],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn insert_template(&mut self, t: &TemplateRow) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO templates(id, version, hash, json, published_by, published_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                t.id,
+                t.version,
+                t.hash,
+                t.json,
+                t.published_by,
+                t.published_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn templates(&mut self) -> Result<Vec<TemplateRow>> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT id, version, hash, json, published_by, published_ms FROM templates
+             ORDER BY id, version",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(TemplateRow {
+                id: r.get(0)?,
+                version: r.get(1)?,
+                hash: r.get(2)?,
+                json: r.get(3)?,
+                published_by: r.get(4)?,
+                published_ms: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
     fn project_exists(&mut self, id: &str) -> Result<bool> {

@@ -90,6 +90,7 @@ fun main() {
     callbackTests()
     photoTests()
     syncTests()
+    referenceTests()
 
     var failed = 0
     for ((name, body) in cases) {
@@ -105,7 +106,9 @@ fun main() {
     }
     val missing =
         Coverage.missing(OffgridStoreInterface::class.java) +
-            Coverage.missing(ChangeSubscriptionInterface::class.java)
+            Coverage.missing(ChangeSubscriptionInterface::class.java) +
+            Coverage.missing(uniffi.offgrid_ffi.OffgridGridInterface::class.java) +
+            Coverage.missing(uniffi.offgrid_ffi.OffgridSitesInterface::class.java)
     if (missing.isNotEmpty()) {
         failed++
         println("FAIL  coverage: exported methods never called from Kotlin: $missing")

@@ -222,3 +222,56 @@ def test_sync_through_a_real_server(tmp_path):
     finally:
         a.close_database()
         b.close_database()
+
+
+def test_grid_and_sites_with_tags(store):
+    """Reference data (ADR 0007): cells, a site with checkpoints, a tag bound then unbound."""
+    from offgrid.offgrid_core import (
+        CheckMethod,
+        CheckpointKind,
+        GridLevel,
+        GridMember,
+        GridRole,
+        NewCheckpoint,
+        NewGridCell,
+        NewSite,
+        SiteKind,
+        SiteQuery,
+    )
+
+    store.set_user(ADMIN)
+    grid, sites = store.grid(), store.sites()
+    city = grid.add(NewGridCell(code="3201", name="南京市", level=GridLevel.CITY, parent=None, boundary=None))
+    community = grid.add(
+        NewGridCell(code="320105001", name="吉庆社区", level=GridLevel.COMMUNITY, parent=city, boundary=None)
+    )
+    grid.set_member(community, GridMember(user="u-zhang", name="张工", role=GridRole.MEMBER))
+    assert [c.code for c in grid.subtree(city)] == ["3201", "320105001"]
+    assert grid.cells_of("u-zhang")[0].name == "吉庆社区"
+    with pytest.raises(ffi.OffgridError.InvalidArgument):
+        grid.add(NewGridCell(code="3201", name="重复", level=GridLevel.CITY, parent=None, boundary=None))
+
+    site = sites.add(
+        NewSite(
+            name="吉庆人防工程",
+            address="江东中路100号",
+            kind=SiteKind.ATTACHED,
+            unit="吉庆物业",
+            cell=community,
+            location='{"type":"Point","coordinates":[118.7312,32.0051]}',
+            projects=["p1"],
+        )
+    )
+    door = sites.add_checkpoint(site, NewCheckpoint(name="1号防护密闭门", kind=CheckpointKind.BLAST_DOOR, methods=[CheckMethod.QR]))
+    event = sites.bind_tag(site, door, "OFFGRID:CP:0042", CheckMethod.QR)
+    assert sites.tag_binding("OFFGRID:CP:0042", event.at_ms).checkpoint_name == "1号防护密闭门"
+    gone = sites.unbind_tag(site, "OFFGRID:CP:0042", "标签被盗")
+    assert sites.tag_binding("OFFGRID:CP:0042", gone.at_ms + 1) is None
+    assert sites.tag_binding("OFFGRID:CP:0042", event.at_ms) is not None or gone.at_ms == event.at_ms
+    assert [e.site for e in sites.tag_history("OFFGRID:CP:0042")] == [site, site]
+    assert [r.id for r in sites.list(SiteQuery(cell=community, project=None, text=None))] == [site]
+    assert sites.site(site).checkpoints[0].tags == []
+
+    store.set_user(INSPECTOR)
+    with pytest.raises(ffi.OffgridError.Forbidden):
+        sites.add_checkpoint(site, NewCheckpoint(name="x", kind=CheckpointKind.OTHER, methods=[CheckMethod.QR]))
