@@ -319,3 +319,46 @@ fn templates_travel_with_the_records_made_from_them() {
         offgrid_server::backend::transact(b, |tx| tx.template_hash("jy-custom-check", 1)).unwrap();
     assert_eq!(t.as_deref(), Some(p.hash.as_str()));
 }
+
+#[test]
+fn the_server_refuses_reference_writes_by_anyone_but_their_admins() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = server(&dir.path().join("server"));
+    let admin = device(dir.path(), "admin", &srv.url());
+    let city = cell(&admin, "3201", GridLevel::City, None);
+    let s2 = site(&admin, "S2", &city, &["p1"]);
+    member(&admin, &city, "li");
+    sync_now(&admin);
+
+    // li, a grid member, and zhou, supervisor of p1, claim to be organisation admins on their
+    // own devices: the devices let them, the server does not.
+    let li = device(dir.path(), "li", &srv.url());
+    sync_now(&li);
+    li.set_user(offgrid_core::User::new("li", "li").with_role(ORG, Role::Admin));
+    li.rename_grid_cell(&city, "改名").unwrap();
+    let zhou = device(dir.path(), "zhou", &srv.url());
+    sync_now(&zhou);
+    zhou.set_user(offgrid_core::User::new("zhou", "zhou").with_role(ORG, Role::Admin));
+    zhou.link_site_project(&s2, "p2").unwrap();
+    for (d, id) in [(&li, &city), (&zhou, &s2)] {
+        let report = sync::sync(
+            d,
+            &SyncOptions::default(),
+            &mut |_| {},
+            Arc::new(AtomicBool::new(false)),
+        )
+        .unwrap();
+        let r = report
+            .rejected
+            .iter()
+            .find(|r| r.id == id.as_str())
+            .expect("refused");
+        assert_eq!(r.code, "forbidden");
+        assert!(r.reason.contains("manage_grid"), "{}", r.reason);
+    }
+    sync_now(&admin);
+    assert_eq!(admin.grid_cell(&city).unwrap().name, "cell 3201");
+    assert_eq!(admin.site(&s2).unwrap().projects, ["p1"]);
+    // A grid member with no project role pulls what is theirs, and pushes nothing else.
+    assert_eq!(held(&li), ["S2", "改名"]);
+}

@@ -235,14 +235,14 @@ fn sites_with_checkpoints_are_listed_by_cell_and_project() {
             cell: Some(ids[4].clone()),
             ..Default::default()
         }),
-        [s.clone()]
+        vec![s.clone()]
     );
     assert_eq!(
         ids_of(SiteQuery {
             project: Some("p1".into()),
             ..Default::default()
         }),
-        [s.clone()]
+        vec![s.clone()]
     );
     assert_eq!(ids_of(SiteQuery::default()).len(), 2);
     store.link_site_project(&other, "p1").unwrap();
@@ -260,7 +260,7 @@ fn sites_with_checkpoints_are_listed_by_cell_and_project() {
             project: Some("p1".into()),
             ..Default::default()
         }),
-        [s.clone()]
+        vec![s.clone()]
     );
     assert_eq!(
         ids_of(SiteQuery {

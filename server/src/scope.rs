@@ -16,7 +16,7 @@
 //! projects, an `org` role); when that changes, the scope is pulled again from the start.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use automerge::{Automerge, Change};
 use offgrid_core::record::Readers;
@@ -35,7 +35,8 @@ const MAX_DEPTH: usize = 16;
 /// The readers of every record of the organisation scope, as of feed position `seq`.
 #[derive(Default)]
 pub struct OrgIndex {
-    inner: Mutex<Index>,
+    /// Shared with the requests reading it; copied only when the feed moved on.
+    inner: Mutex<Arc<Index>>,
 }
 
 #[derive(Clone, Default)]
@@ -46,9 +47,13 @@ pub struct Index {
 
 impl OrgIndex {
     /// The index brought up to the feed's head, inside `tx`.
-    pub fn current(&self, tx: &mut dyn Tx) -> Result<Index> {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+    pub fn current(&self, tx: &mut dyn Tx) -> Result<Arc<Index>> {
+        let mut shared = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let head = tx.feed_head(ORG)?;
+        if head == shared.seq {
+            return Ok(shared.clone());
+        }
+        let inner = Arc::make_mut(&mut shared);
         if head < inner.seq {
             // The database was restored from an older backup: start over.
             *inner = Index::default();
@@ -68,7 +73,7 @@ impl OrgIndex {
             }
             inner.seq = last;
         }
-        Ok(inner.clone())
+        Ok(shared.clone())
     }
 }
 

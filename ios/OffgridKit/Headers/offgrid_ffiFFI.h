@@ -346,6 +346,136 @@ void uniffi_offgrid_ffi_fn_init_callback_vtable_logger(const UniffiVTableCallbac
 void uniffi_offgrid_ffi_fn_method_logger_log(uint64_t ptr, RustBuffer record, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_OFFGRIDGRID
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_OFFGRIDGRID
+uint64_t uniffi_offgrid_ffi_fn_clone_offgridgrid(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FREE_OFFGRIDGRID
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FREE_OFFGRIDGRID
+void uniffi_offgrid_ffi_fn_free_offgridgrid(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDGRID_ADD
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDGRID_ADD
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridgrid_add(uint64_t ptr, RustBuffer cell, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDGRID_CELL
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDGRID_CELL
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridgrid_cell(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDGRID_CELL_BY_CODE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDGRID_CELL_BY_CODE
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridgrid_cell_by_code(uint64_t ptr, RustBuffer code, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDGRID_CELLS_OF
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDGRID_CELLS_OF
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridgrid_cells_of(uint64_t ptr, RustBuffer user, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDGRID_CHILDREN
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDGRID_CHILDREN
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridgrid_children(uint64_t ptr, RustBuffer parent, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDGRID_REMOVE_MEMBER
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDGRID_REMOVE_MEMBER
+void uniffi_offgrid_ffi_fn_method_offgridgrid_remove_member(uint64_t ptr, RustBuffer cell, RustBuffer user, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDGRID_RENAME
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDGRID_RENAME
+void uniffi_offgrid_ffi_fn_method_offgridgrid_rename(uint64_t ptr, RustBuffer cell, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDGRID_SET_BOUNDARY
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDGRID_SET_BOUNDARY
+void uniffi_offgrid_ffi_fn_method_offgridgrid_set_boundary(uint64_t ptr, RustBuffer cell, RustBuffer geojson, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDGRID_SET_MEMBER
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDGRID_SET_MEMBER
+void uniffi_offgrid_ffi_fn_method_offgridgrid_set_member(uint64_t ptr, RustBuffer cell, RustBuffer member, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDGRID_SUBTREE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDGRID_SUBTREE
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridgrid_subtree(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_OFFGRIDSITES
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_OFFGRIDSITES
+uint64_t uniffi_offgrid_ffi_fn_clone_offgridsites(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FREE_OFFGRIDSITES
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FREE_OFFGRIDSITES
+void uniffi_offgrid_ffi_fn_free_offgridsites(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_ADD
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_ADD
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridsites_add(uint64_t ptr, RustBuffer site, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_ADD_CHECKPOINT
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_ADD_CHECKPOINT
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridsites_add_checkpoint(uint64_t ptr, RustBuffer site, RustBuffer checkpoint, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_BIND_TAG
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_BIND_TAG
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridsites_bind_tag(uint64_t ptr, RustBuffer site, RustBuffer checkpoint, RustBuffer payload, RustBuffer method, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_LINK_PROJECT
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_LINK_PROJECT
+void uniffi_offgrid_ffi_fn_method_offgridsites_link_project(uint64_t ptr, RustBuffer id, RustBuffer project, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_LIST
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_LIST
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridsites_list(uint64_t ptr, RustBuffer query, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_SITE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_SITE
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridsites_site(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_TAG_BINDING
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_TAG_BINDING
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridsites_tag_binding(uint64_t ptr, RustBuffer payload, int64_t at_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_TAG_HISTORY
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_TAG_HISTORY
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridsites_tag_history(uint64_t ptr, RustBuffer payload, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_UNBIND_TAG
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_UNBIND_TAG
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridsites_unbind_tag(uint64_t ptr, RustBuffer site, RustBuffer payload, RustBuffer reason, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_UNLINK_PROJECT
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_UNLINK_PROJECT
+void uniffi_offgrid_ffi_fn_method_offgridsites_unlink_project(uint64_t ptr, RustBuffer id, RustBuffer project, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_UPDATE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_UPDATE
+void uniffi_offgrid_ffi_fn_method_offgridsites_update(uint64_t ptr, RustBuffer id, RustBuffer edit, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_UPDATE_CHECKPOINT
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSITES_UPDATE_CHECKPOINT
+void uniffi_offgrid_ffi_fn_method_offgridsites_update_checkpoint(uint64_t ptr, RustBuffer site, RustBuffer checkpoint, RustBuffer name, RustBuffer methods, RustBuffer retired, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_OFFGRIDSTORE
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_OFFGRIDSTORE
 uint64_t uniffi_offgrid_ffi_fn_clone_offgridstore(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -484,6 +614,16 @@ RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_photo_queue(uint64_t ptr, R
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_PHOTOS
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_PHOTOS
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_photos(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_GRID
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_GRID
+uint64_t uniffi_offgrid_ffi_fn_method_offgridstore_grid(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_SITES
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_SITES
+uint64_t uniffi_offgrid_ffi_fn_method_offgridstore_sites(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_ACTOR_ID
@@ -666,6 +806,11 @@ RustBuffer uniffi_offgrid_ffi_fn_func_core_version(RustCallStatus *_Nonnull out_
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FUNC_SET_LOGGER
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FUNC_SET_LOGGER
 void uniffi_offgrid_ffi_fn_func_set_logger(RustBuffer logger, RustBuffer level, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FUNC_TAG_KEY
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FUNC_TAG_KEY
+RustBuffer uniffi_offgrid_ffi_fn_func_tag_key(RustBuffer payload, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FUNC_PARSE_TEMPLATE
@@ -945,6 +1090,12 @@ uint16_t uniffi_offgrid_ffi_checksum_func_set_logger(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_FUNC_TAG_KEY
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_FUNC_TAG_KEY
+uint16_t uniffi_offgrid_ffi_checksum_func_tag_key(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_FUNC_PARSE_TEMPLATE
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_FUNC_PARSE_TEMPLATE
 uint16_t uniffi_offgrid_ffi_checksum_func_parse_template(void
@@ -966,6 +1117,138 @@ uint16_t uniffi_offgrid_ffi_checksum_method_changesubscription_cancel(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_LOGGER_LOG
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_LOGGER_LOG
 uint16_t uniffi_offgrid_ffi_checksum_method_logger_log(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDGRID_ADD
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDGRID_ADD
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridgrid_add(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDGRID_CELL
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDGRID_CELL
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridgrid_cell(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDGRID_CELL_BY_CODE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDGRID_CELL_BY_CODE
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridgrid_cell_by_code(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDGRID_CELLS_OF
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDGRID_CELLS_OF
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridgrid_cells_of(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDGRID_CHILDREN
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDGRID_CHILDREN
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridgrid_children(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDGRID_REMOVE_MEMBER
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDGRID_REMOVE_MEMBER
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridgrid_remove_member(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDGRID_RENAME
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDGRID_RENAME
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridgrid_rename(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDGRID_SET_BOUNDARY
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDGRID_SET_BOUNDARY
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridgrid_set_boundary(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDGRID_SET_MEMBER
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDGRID_SET_MEMBER
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridgrid_set_member(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDGRID_SUBTREE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDGRID_SUBTREE
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridgrid_subtree(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_ADD
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_ADD
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridsites_add(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_ADD_CHECKPOINT
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_ADD_CHECKPOINT
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridsites_add_checkpoint(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_BIND_TAG
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_BIND_TAG
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridsites_bind_tag(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_LINK_PROJECT
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_LINK_PROJECT
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridsites_link_project(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_LIST
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_LIST
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridsites_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_SITE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_SITE
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridsites_site(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_TAG_BINDING
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_TAG_BINDING
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridsites_tag_binding(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_TAG_HISTORY
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_TAG_HISTORY
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridsites_tag_history(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_UNBIND_TAG
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_UNBIND_TAG
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridsites_unbind_tag(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_UNLINK_PROJECT
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_UNLINK_PROJECT
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridsites_unlink_project(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_UPDATE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_UPDATE
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridsites_update(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_UPDATE_CHECKPOINT
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_UPDATE_CHECKPOINT
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridsites_update_checkpoint(void
     
 );
 #endif
@@ -1116,6 +1399,18 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_photo_queue(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_PHOTOS
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_PHOTOS
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_photos(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_GRID
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_GRID
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_grid(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_SITES
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_SITES
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_sites(void
     
 );
 #endif

@@ -994,6 +994,101 @@ public func FfiConverterTypeCaptureContext_lower(_ value: CaptureContext) -> Rus
 }
 
 
+/**
+ * A checkpoint as the app shows it.
+ */
+public struct Checkpoint: Equatable, Hashable {
+    public var id: String
+    public var name: String
+    public var kind: CheckpointKind
+    public var methods: [CheckMethod]
+    /**
+     * Position in the site's route (the order checkpoints were added, unless moved).
+     */
+    public var seq: Int64
+    /**
+     * No longer patrolled (kept: past scans cite it).
+     */
+    public var retired: Bool
+    /**
+     * Tags bound to it now (their keys, see [`tag_key`]).
+     */
+    public var tags: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, name: String, kind: CheckpointKind, methods: [CheckMethod], 
+        /**
+         * Position in the site's route (the order checkpoints were added, unless moved).
+         */seq: Int64, 
+        /**
+         * No longer patrolled (kept: past scans cite it).
+         */retired: Bool, 
+        /**
+         * Tags bound to it now (their keys, see [`tag_key`]).
+         */tags: [String]) {
+        self.id = id
+        self.name = name
+        self.kind = kind
+        self.methods = methods
+        self.seq = seq
+        self.retired = retired
+        self.tags = tags
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Checkpoint: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCheckpoint: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Checkpoint {
+        return
+            try Checkpoint(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeCheckpointKind.read(from: &buf), 
+                methods: FfiConverterSequenceTypeCheckMethod.read(from: &buf), 
+                seq: FfiConverterInt64.read(from: &buf), 
+                retired: FfiConverterBool.read(from: &buf), 
+                tags: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Checkpoint, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTypeCheckpointKind.write(value.kind, into: &buf)
+        FfiConverterSequenceTypeCheckMethod.write(value.methods, into: &buf)
+        FfiConverterInt64.write(value.seq, into: &buf)
+        FfiConverterBool.write(value.retired, into: &buf)
+        FfiConverterSequenceString.write(value.tags, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckpoint_lift(_ buf: RustBuffer) throws -> Checkpoint {
+    return try FfiConverterTypeCheckpoint.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckpoint_lower(_ value: Checkpoint) -> RustBuffer {
+    return FfiConverterTypeCheckpoint.lower(value)
+}
+
+
 public struct Choice: Equatable, Hashable {
     public var id: String
     public var label: LocalizedText
@@ -1583,6 +1678,156 @@ public func FfiConverterTypeGpsFix_lift(_ buf: RustBuffer) throws -> GpsFix {
 #endif
 public func FfiConverterTypeGpsFix_lower(_ value: GpsFix) -> RustBuffer {
     return FfiConverterTypeGpsFix.lower(value)
+}
+
+
+/**
+ * A cell as the app shows it.
+ */
+public struct GridCell: Equatable, Hashable {
+    public var id: RecordId
+    public var code: String
+    public var name: String
+    public var level: GridLevel
+    public var parent: RecordId?
+    /**
+     * GeoJSON geometry text, if drawn.
+     */
+    public var boundary: String?
+    /**
+     * By user id.
+     */
+    public var members: [GridMember]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: RecordId, code: String, name: String, level: GridLevel, parent: RecordId?, 
+        /**
+         * GeoJSON geometry text, if drawn.
+         */boundary: String?, 
+        /**
+         * By user id.
+         */members: [GridMember]) {
+        self.id = id
+        self.code = code
+        self.name = name
+        self.level = level
+        self.parent = parent
+        self.boundary = boundary
+        self.members = members
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GridCell: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGridCell: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GridCell {
+        return
+            try GridCell(
+                id: FfiConverterTypeRecordId.read(from: &buf), 
+                code: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                level: FfiConverterTypeGridLevel.read(from: &buf), 
+                parent: FfiConverterOptionTypeRecordId.read(from: &buf), 
+                boundary: FfiConverterOptionString.read(from: &buf), 
+                members: FfiConverterSequenceTypeGridMember.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GridCell, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordId.write(value.id, into: &buf)
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTypeGridLevel.write(value.level, into: &buf)
+        FfiConverterOptionTypeRecordId.write(value.parent, into: &buf)
+        FfiConverterOptionString.write(value.boundary, into: &buf)
+        FfiConverterSequenceTypeGridMember.write(value.members, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGridCell_lift(_ buf: RustBuffer) throws -> GridCell {
+    return try FfiConverterTypeGridCell.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGridCell_lower(_ value: GridCell) -> RustBuffer {
+    return FfiConverterTypeGridCell.lower(value)
+}
+
+
+/**
+ * A member of a cell.
+ */
+public struct GridMember: Equatable, Hashable {
+    public var user: String
+    public var name: String
+    public var role: GridRole
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(user: String, name: String, role: GridRole) {
+        self.user = user
+        self.name = name
+        self.role = role
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GridMember: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGridMember: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GridMember {
+        return
+            try GridMember(
+                user: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                role: FfiConverterTypeGridRole.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GridMember, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.user, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTypeGridRole.write(value.role, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGridMember_lift(_ buf: RustBuffer) throws -> GridMember {
+    return try FfiConverterTypeGridMember.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGridMember_lower(_ value: GridMember) -> RustBuffer {
+    return FfiConverterTypeGridMember.lower(value)
 }
 
 
@@ -2605,6 +2850,160 @@ public func FfiConverterTypeMissing_lower(_ value: Missing) -> RustBuffer {
 }
 
 
+/**
+ * A new checkpoint of a site.
+ */
+public struct NewCheckpoint: Equatable, Hashable {
+    public var name: String
+    public var kind: CheckpointKind
+    /**
+     * Methods it accepts (at least one).
+     */
+    public var methods: [CheckMethod]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(name: String, kind: CheckpointKind, 
+        /**
+         * Methods it accepts (at least one).
+         */methods: [CheckMethod]) {
+        self.name = name
+        self.kind = kind
+        self.methods = methods
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewCheckpoint: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewCheckpoint: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewCheckpoint {
+        return
+            try NewCheckpoint(
+                name: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeCheckpointKind.read(from: &buf), 
+                methods: FfiConverterSequenceTypeCheckMethod.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewCheckpoint, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTypeCheckpointKind.write(value.kind, into: &buf)
+        FfiConverterSequenceTypeCheckMethod.write(value.methods, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewCheckpoint_lift(_ buf: RustBuffer) throws -> NewCheckpoint {
+    return try FfiConverterTypeNewCheckpoint.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewCheckpoint_lower(_ value: NewCheckpoint) -> RustBuffer {
+    return FfiConverterTypeNewCheckpoint.lower(value)
+}
+
+
+/**
+ * A new cell.
+ */
+public struct NewGridCell: Equatable, Hashable {
+    /**
+     * Administrative division code + sequence (digits and letters), unique in the grid.
+     */
+    public var code: String
+    public var name: String
+    public var level: GridLevel
+    /**
+     * The parent cell (a level above); `None` only for a city.
+     */
+    public var parent: RecordId?
+    /**
+     * A GeoJSON Polygon or MultiPolygon (geometry, Feature or text of either).
+     */
+    public var boundary: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Administrative division code + sequence (digits and letters), unique in the grid.
+         */code: String, name: String, level: GridLevel, 
+        /**
+         * The parent cell (a level above); `None` only for a city.
+         */parent: RecordId?, 
+        /**
+         * A GeoJSON Polygon or MultiPolygon (geometry, Feature or text of either).
+         */boundary: String? = nil) {
+        self.code = code
+        self.name = name
+        self.level = level
+        self.parent = parent
+        self.boundary = boundary
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewGridCell: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewGridCell: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewGridCell {
+        return
+            try NewGridCell(
+                code: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                level: FfiConverterTypeGridLevel.read(from: &buf), 
+                parent: FfiConverterOptionTypeRecordId.read(from: &buf), 
+                boundary: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewGridCell, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTypeGridLevel.write(value.level, into: &buf)
+        FfiConverterOptionTypeRecordId.write(value.parent, into: &buf)
+        FfiConverterOptionString.write(value.boundary, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewGridCell_lift(_ buf: RustBuffer) throws -> NewGridCell {
+    return try FfiConverterTypeNewGridCell.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewGridCell_lower(_ value: NewGridCell) -> RustBuffer {
+    return FfiConverterTypeNewGridCell.lower(value)
+}
+
+
 public struct NewHazard: Equatable, Hashable {
     public var project: String
     public var site: String
@@ -2779,6 +3178,107 @@ public func FfiConverterTypeNewInspection_lift(_ buf: RustBuffer) throws -> NewI
 #endif
 public func FfiConverterTypeNewInspection_lower(_ value: NewInspection) -> RustBuffer {
     return FfiConverterTypeNewInspection.lower(value)
+}
+
+
+/**
+ * A new site.
+ */
+public struct NewSite: Equatable, Hashable {
+    public var name: String
+    public var address: String
+    public var kind: SiteKind
+    /**
+     * 管护单位.
+     */
+    public var unit: String
+    /**
+     * The grid cell it lies in.
+     */
+    public var cell: RecordId
+    /**
+     * The entrance above ground: a GeoJSON Point or "lon,lat".
+     */
+    public var location: String?
+    /**
+     * Construction projects it belongs to.
+     */
+    public var projects: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(name: String, address: String, kind: SiteKind, 
+        /**
+         * 管护单位.
+         */unit: String, 
+        /**
+         * The grid cell it lies in.
+         */cell: RecordId, 
+        /**
+         * The entrance above ground: a GeoJSON Point or "lon,lat".
+         */location: String? = nil, 
+        /**
+         * Construction projects it belongs to.
+         */projects: [String] = []) {
+        self.name = name
+        self.address = address
+        self.kind = kind
+        self.unit = unit
+        self.cell = cell
+        self.location = location
+        self.projects = projects
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewSite: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewSite: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewSite {
+        return
+            try NewSite(
+                name: FfiConverterString.read(from: &buf), 
+                address: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeSiteKind.read(from: &buf), 
+                unit: FfiConverterString.read(from: &buf), 
+                cell: FfiConverterTypeRecordId.read(from: &buf), 
+                location: FfiConverterOptionString.read(from: &buf), 
+                projects: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewSite, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.address, into: &buf)
+        FfiConverterTypeSiteKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.unit, into: &buf)
+        FfiConverterTypeRecordId.write(value.cell, into: &buf)
+        FfiConverterOptionString.write(value.location, into: &buf)
+        FfiConverterSequenceString.write(value.projects, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewSite_lift(_ buf: RustBuffer) throws -> NewSite {
+    return try FfiConverterTypeNewSite.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewSite_lower(_ value: NewSite) -> RustBuffer {
+    return FfiConverterTypeNewSite.lower(value)
 }
 
 
@@ -3865,6 +4365,271 @@ public func FfiConverterTypeSignature_lower(_ value: Signature) -> RustBuffer {
 
 
 /**
+ * A site as the app shows it.
+ */
+public struct Site: Equatable, Hashable {
+    public var id: RecordId
+    public var name: String
+    public var address: String
+    public var kind: SiteKind
+    public var unit: String
+    public var cell: RecordId
+    /**
+     * GeoJSON Point text.
+     */
+    public var location: String?
+    public var projects: [String]
+    /**
+     * In route order.
+     */
+    public var checkpoints: [Checkpoint]
+    /**
+     * Every bind and unbind, in fold order.
+     */
+    public var tagEvents: [TagEvent]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: RecordId, name: String, address: String, kind: SiteKind, unit: String, cell: RecordId, 
+        /**
+         * GeoJSON Point text.
+         */location: String?, projects: [String], 
+        /**
+         * In route order.
+         */checkpoints: [Checkpoint], 
+        /**
+         * Every bind and unbind, in fold order.
+         */tagEvents: [TagEvent]) {
+        self.id = id
+        self.name = name
+        self.address = address
+        self.kind = kind
+        self.unit = unit
+        self.cell = cell
+        self.location = location
+        self.projects = projects
+        self.checkpoints = checkpoints
+        self.tagEvents = tagEvents
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Site: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSite: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Site {
+        return
+            try Site(
+                id: FfiConverterTypeRecordId.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                address: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeSiteKind.read(from: &buf), 
+                unit: FfiConverterString.read(from: &buf), 
+                cell: FfiConverterTypeRecordId.read(from: &buf), 
+                location: FfiConverterOptionString.read(from: &buf), 
+                projects: FfiConverterSequenceString.read(from: &buf), 
+                checkpoints: FfiConverterSequenceTypeCheckpoint.read(from: &buf), 
+                tagEvents: FfiConverterSequenceTypeTagEvent.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Site, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordId.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.address, into: &buf)
+        FfiConverterTypeSiteKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.unit, into: &buf)
+        FfiConverterTypeRecordId.write(value.cell, into: &buf)
+        FfiConverterOptionString.write(value.location, into: &buf)
+        FfiConverterSequenceString.write(value.projects, into: &buf)
+        FfiConverterSequenceTypeCheckpoint.write(value.checkpoints, into: &buf)
+        FfiConverterSequenceTypeTagEvent.write(value.tagEvents, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSite_lift(_ buf: RustBuffer) throws -> Site {
+    return try FfiConverterTypeSite.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSite_lower(_ value: Site) -> RustBuffer {
+    return FfiConverterTypeSite.lower(value)
+}
+
+
+/**
+ * Changes to a site's own fields (`None`: unchanged).
+ */
+public struct SiteEdit: Equatable, Hashable {
+    public var name: String?
+    public var address: String?
+    public var kind: SiteKind?
+    public var unit: String?
+    public var location: String?
+    /**
+     * Moves the site to another cell (organisation admins only).
+     */
+    public var cell: RecordId?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(name: String? = nil, address: String? = nil, kind: SiteKind? = nil, unit: String? = nil, location: String? = nil, 
+        /**
+         * Moves the site to another cell (organisation admins only).
+         */cell: RecordId? = nil) {
+        self.name = name
+        self.address = address
+        self.kind = kind
+        self.unit = unit
+        self.location = location
+        self.cell = cell
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SiteEdit: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSiteEdit: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SiteEdit {
+        return
+            try SiteEdit(
+                name: FfiConverterOptionString.read(from: &buf), 
+                address: FfiConverterOptionString.read(from: &buf), 
+                kind: FfiConverterOptionTypeSiteKind.read(from: &buf), 
+                unit: FfiConverterOptionString.read(from: &buf), 
+                location: FfiConverterOptionString.read(from: &buf), 
+                cell: FfiConverterOptionTypeRecordId.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SiteEdit, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.address, into: &buf)
+        FfiConverterOptionTypeSiteKind.write(value.kind, into: &buf)
+        FfiConverterOptionString.write(value.unit, into: &buf)
+        FfiConverterOptionString.write(value.location, into: &buf)
+        FfiConverterOptionTypeRecordId.write(value.cell, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSiteEdit_lift(_ buf: RustBuffer) throws -> SiteEdit {
+    return try FfiConverterTypeSiteEdit.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSiteEdit_lower(_ value: SiteEdit) -> RustBuffer {
+    return FfiConverterTypeSiteEdit.lower(value)
+}
+
+
+/**
+ * Which sites to list.
+ */
+public struct SiteQuery: Equatable, Hashable {
+    /**
+     * Sites in this cell (not its sub-cells).
+     */
+    public var cell: RecordId?
+    /**
+     * Sites of this construction project.
+     */
+    public var project: String?
+    /**
+     * Substring of the name, address or unit.
+     */
+    public var text: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Sites in this cell (not its sub-cells).
+         */cell: RecordId? = nil, 
+        /**
+         * Sites of this construction project.
+         */project: String? = nil, 
+        /**
+         * Substring of the name, address or unit.
+         */text: String? = nil) {
+        self.cell = cell
+        self.project = project
+        self.text = text
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SiteQuery: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSiteQuery: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SiteQuery {
+        return
+            try SiteQuery(
+                cell: FfiConverterOptionTypeRecordId.read(from: &buf), 
+                project: FfiConverterOptionString.read(from: &buf), 
+                text: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SiteQuery, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeRecordId.write(value.cell, into: &buf)
+        FfiConverterOptionString.write(value.project, into: &buf)
+        FfiConverterOptionString.write(value.text, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSiteQuery_lift(_ buf: RustBuffer) throws -> SiteQuery {
+    return try FfiConverterTypeSiteQuery.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSiteQuery_lower(_ value: SiteQuery) -> RustBuffer {
+    return FfiConverterTypeSiteQuery.lower(value)
+}
+
+
+/**
  * Progress, reported after every round trip and photo.
  */
 public struct SyncProgress: Equatable, Hashable {
@@ -4193,6 +4958,176 @@ public func FfiConverterTypeSyncStatus_lift(_ buf: RustBuffer) throws -> SyncSta
 #endif
 public func FfiConverterTypeSyncStatus_lower(_ value: SyncStatus) -> RustBuffer {
     return FfiConverterTypeSyncStatus.lower(value)
+}
+
+
+/**
+ * What a tag stood for at a moment.
+ */
+public struct TagBinding: Equatable, Hashable {
+    public var tag: String
+    public var site: RecordId
+    public var siteName: String
+    public var checkpoint: String
+    public var checkpointName: String
+    public var method: CheckMethod
+    /**
+     * The bind event in force.
+     */
+    public var boundAtMs: Int64
+    public var boundBy: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(tag: String, site: RecordId, siteName: String, checkpoint: String, checkpointName: String, method: CheckMethod, 
+        /**
+         * The bind event in force.
+         */boundAtMs: Int64, boundBy: String) {
+        self.tag = tag
+        self.site = site
+        self.siteName = siteName
+        self.checkpoint = checkpoint
+        self.checkpointName = checkpointName
+        self.method = method
+        self.boundAtMs = boundAtMs
+        self.boundBy = boundBy
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TagBinding: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTagBinding: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TagBinding {
+        return
+            try TagBinding(
+                tag: FfiConverterString.read(from: &buf), 
+                site: FfiConverterTypeRecordId.read(from: &buf), 
+                siteName: FfiConverterString.read(from: &buf), 
+                checkpoint: FfiConverterString.read(from: &buf), 
+                checkpointName: FfiConverterString.read(from: &buf), 
+                method: FfiConverterTypeCheckMethod.read(from: &buf), 
+                boundAtMs: FfiConverterInt64.read(from: &buf), 
+                boundBy: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TagBinding, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.tag, into: &buf)
+        FfiConverterTypeRecordId.write(value.site, into: &buf)
+        FfiConverterString.write(value.siteName, into: &buf)
+        FfiConverterString.write(value.checkpoint, into: &buf)
+        FfiConverterString.write(value.checkpointName, into: &buf)
+        FfiConverterTypeCheckMethod.write(value.method, into: &buf)
+        FfiConverterInt64.write(value.boundAtMs, into: &buf)
+        FfiConverterString.write(value.boundBy, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTagBinding_lift(_ buf: RustBuffer) throws -> TagBinding {
+    return try FfiConverterTypeTagBinding.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTagBinding_lower(_ value: TagBinding) -> RustBuffer {
+    return FfiConverterTypeTagBinding.lower(value)
+}
+
+
+/**
+ * One bind or unbind.
+ */
+public struct TagEvent: Equatable, Hashable {
+    public var id: String
+    public var kind: TagEventKind
+    /**
+     * The tag's key ([`tag_key`]).
+     */
+    public var tag: String
+    public var by: String
+    public var byName: String
+    public var atMs: Int64
+    public var offsetMinutes: Int32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, kind: TagEventKind, 
+        /**
+         * The tag's key ([`tag_key`]).
+         */tag: String, by: String, byName: String, atMs: Int64, offsetMinutes: Int32) {
+        self.id = id
+        self.kind = kind
+        self.tag = tag
+        self.by = by
+        self.byName = byName
+        self.atMs = atMs
+        self.offsetMinutes = offsetMinutes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TagEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTagEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TagEvent {
+        return
+            try TagEvent(
+                id: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeTagEventKind.read(from: &buf), 
+                tag: FfiConverterString.read(from: &buf), 
+                by: FfiConverterString.read(from: &buf), 
+                byName: FfiConverterString.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf), 
+                offsetMinutes: FfiConverterInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TagEvent, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeTagEventKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.tag, into: &buf)
+        FfiConverterString.write(value.by, into: &buf)
+        FfiConverterString.write(value.byName, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterInt32.write(value.offsetMinutes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTagEvent_lift(_ buf: RustBuffer) throws -> TagEvent {
+    return try FfiConverterTypeTagEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTagEvent_lower(_ value: TagEvent) -> RustBuffer {
+    return FfiConverterTypeTagEvent.lower(value)
 }
 
 
@@ -4609,6 +5544,368 @@ public func FfiConverterTypeVerifyReport_lift(_ buf: RustBuffer) throws -> Verif
 public func FfiConverterTypeVerifyReport_lower(_ value: VerifyReport) -> RustBuffer {
     return FfiConverterTypeVerifyReport.lower(value)
 }
+
+
+/**
+ * How a patroller proves they were at a checkpoint (打卡方式).
+ */
+
+public enum CheckMethod: Equatable, Hashable {
+    
+    /**
+     * An NFC tag read by the phone.
+     */
+    case nfc
+    /**
+     * A QR code label scanned with the camera.
+     */
+    case qr
+    /**
+     * No tag: a photo taken on the spot.
+     */
+    case manualPhoto
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CheckMethod: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCheckMethod: FfiConverterRustBuffer {
+    typealias SwiftType = CheckMethod
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CheckMethod {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .nfc
+        
+        case 2: return .qr
+        
+        case 3: return .manualPhoto
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CheckMethod, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .nfc:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .qr:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .manualPhoto:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckMethod_lift(_ buf: RustBuffer) throws -> CheckMethod {
+    return try FfiConverterTypeCheckMethod.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckMethod_lower(_ value: CheckMethod) -> RustBuffer {
+    return FfiConverterTypeCheckMethod.lower(value)
+}
+
+
+
+/**
+ * What a checkpoint is.
+ */
+
+public enum CheckpointKind: Equatable, Hashable {
+    
+    /**
+     * 出入口.
+     */
+    case entrance
+    /**
+     * 防护密闭门.
+     */
+    case blastDoor
+    /**
+     * 配电室.
+     */
+    case powerRoom
+    /**
+     * 集水井.
+     */
+    case sump
+    /**
+     * 通风口 / 滤毒室.
+     */
+    case ventilation
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CheckpointKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCheckpointKind: FfiConverterRustBuffer {
+    typealias SwiftType = CheckpointKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CheckpointKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .entrance
+        
+        case 2: return .blastDoor
+        
+        case 3: return .powerRoom
+        
+        case 4: return .sump
+        
+        case 5: return .ventilation
+        
+        case 6: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CheckpointKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .entrance:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .blastDoor:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .powerRoom:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .sump:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .ventilation:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckpointKind_lift(_ buf: RustBuffer) throws -> CheckpointKind {
+    return try FfiConverterTypeCheckpointKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckpointKind_lower(_ value: CheckpointKind) -> RustBuffer {
+    return FfiConverterTypeCheckpointKind.lower(value)
+}
+
+
+
+/**
+ * A cell's level in the hierarchy, from the top.
+ */
+
+public enum GridLevel: Equatable, Hashable {
+    
+    case city
+    case district
+    case street
+    case community
+    case grid
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension GridLevel: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGridLevel: FfiConverterRustBuffer {
+    typealias SwiftType = GridLevel
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GridLevel {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .city
+        
+        case 2: return .district
+        
+        case 3: return .street
+        
+        case 4: return .community
+        
+        case 5: return .grid
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: GridLevel, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .city:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .district:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .street:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .community:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .grid:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGridLevel_lift(_ buf: RustBuffer) throws -> GridLevel {
+    return try FfiConverterTypeGridLevel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGridLevel_lower(_ value: GridLevel) -> RustBuffer {
+    return FfiConverterTypeGridLevel.lower(value)
+}
+
+
+
+/**
+ * A member's duty in a cell.
+ */
+
+public enum GridRole: Equatable, Hashable {
+    
+    /**
+     * 网格长: responsible for the cell.
+     */
+    case leader
+    /**
+     * 网格员: patrols it.
+     */
+    case member
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension GridRole: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGridRole: FfiConverterRustBuffer {
+    typealias SwiftType = GridRole
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GridRole {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .leader
+        
+        case 2: return .member
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: GridRole, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .leader:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .member:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGridRole_lift(_ buf: RustBuffer) throws -> GridRole {
+    return try FfiConverterTypeGridRole.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGridRole_lower(_ value: GridRole) -> RustBuffer {
+    return FfiConverterTypeGridRole.lower(value)
+}
+
 
 
 
@@ -5692,6 +6989,14 @@ public enum RecordKind: Equatable, Hashable {
     case inspection
     case hazard
     case patrol
+    /**
+     * A cell of the organisation's grid (city → district → street → community → grid).
+     */
+    case gridCell
+    /**
+     * A civil-defence work (人防工程) with its checkpoints and their tags.
+     */
+    case site
 
 
 
@@ -5721,6 +7026,10 @@ public struct FfiConverterTypeRecordKind: FfiConverterRustBuffer {
         
         case 4: return .patrol
         
+        case 5: return .gridCell
+        
+        case 6: return .site
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -5743,6 +7052,14 @@ public struct FfiConverterTypeRecordKind: FfiConverterRustBuffer {
         
         case .patrol:
             writeInt(&buf, Int32(4))
+        
+        
+        case .gridCell:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .site:
+            writeInt(&buf, Int32(6))
         
         }
     }
@@ -5950,6 +7267,171 @@ public func FfiConverterTypeRole_lift(_ buf: RustBuffer) throws -> Role {
 #endif
 public func FfiConverterTypeRole_lower(_ value: Role) -> RustBuffer {
     return FfiConverterTypeRole.lower(value)
+}
+
+
+
+/**
+ * What kind of work a site is.
+ */
+
+public enum SiteKind: Equatable, Hashable {
+    
+    /**
+     * 单建: a stand-alone work.
+     */
+    case standalone
+    /**
+     * 结建: built with (under) a building.
+     */
+    case attached
+    /**
+     * 平战结合: used in peacetime (car park, market, cooling shelter).
+     */
+    case dualUse
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SiteKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSiteKind: FfiConverterRustBuffer {
+    typealias SwiftType = SiteKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SiteKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .standalone
+        
+        case 2: return .attached
+        
+        case 3: return .dualUse
+        
+        case 4: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SiteKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .standalone:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .attached:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .dualUse:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSiteKind_lift(_ buf: RustBuffer) throws -> SiteKind {
+    return try FfiConverterTypeSiteKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSiteKind_lower(_ value: SiteKind) -> RustBuffer {
+    return FfiConverterTypeSiteKind.lower(value)
+}
+
+
+
+
+public enum TagEventKind: Equatable, Hashable {
+    
+    case bind(checkpoint: String, method: CheckMethod
+    )
+    case unbind(reason: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension TagEventKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTagEventKind: FfiConverterRustBuffer {
+    typealias SwiftType = TagEventKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TagEventKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .bind(checkpoint: try FfiConverterString.read(from: &buf), method: try FfiConverterTypeCheckMethod.read(from: &buf)
+        )
+        
+        case 2: return .unbind(reason: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TagEventKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .bind(checkpoint,method):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(checkpoint, into: &buf)
+            FfiConverterTypeCheckMethod.write(method, into: &buf)
+            
+        
+        case let .unbind(reason):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTagEventKind_lift(_ buf: RustBuffer) throws -> TagEventKind {
+    return try FfiConverterTypeTagEventKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTagEventKind_lower(_ value: TagEventKind) -> RustBuffer {
+    return FfiConverterTypeTagEventKind.lower(value)
 }
 
 
@@ -6339,6 +7821,30 @@ fileprivate struct FfiConverterOptionTypeRiskGrade: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeSiteKind: FfiConverterRustBuffer {
+    typealias SwiftType = SiteKind?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSiteKind.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSiteKind.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeCondition: FfiConverterRustBuffer {
     typealias SwiftType = Condition?
 
@@ -6387,6 +7893,30 @@ fileprivate struct FfiConverterOptionTypeJsonValue: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeRecordId: FfiConverterRustBuffer {
+    typealias SwiftType = RecordId?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRecordId.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRecordId.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -6404,6 +7934,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCheckpoint: FfiConverterRustBuffer {
+    typealias SwiftType = [Checkpoint]
+
+    public static func write(_ value: [Checkpoint], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCheckpoint.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Checkpoint] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Checkpoint]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCheckpoint.read(from: &buf))
         }
         return seq
     }
@@ -6479,6 +8034,31 @@ fileprivate struct FfiConverterSequenceTypeFailedItem: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeFailedItem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeGridMember: FfiConverterRustBuffer {
+    typealias SwiftType = [GridMember]
+
+    public static func write(_ value: [GridMember], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeGridMember.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [GridMember] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [GridMember]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeGridMember.read(from: &buf))
         }
         return seq
     }
@@ -6712,6 +8292,31 @@ fileprivate struct FfiConverterSequenceTypeSyncRejection: FfiConverterRustBuffer
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeTagEvent: FfiConverterRustBuffer {
+    typealias SwiftType = [TagEvent]
+
+    public static func write(_ value: [TagEvent], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeTagEvent.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [TagEvent] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [TagEvent]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeTagEvent.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeUnreadableRecord: FfiConverterRustBuffer {
     typealias SwiftType = [UnreadableRecord]
 
@@ -6729,6 +8334,31 @@ fileprivate struct FfiConverterSequenceTypeUnreadableRecord: FfiConverterRustBuf
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeUnreadableRecord.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCheckMethod: FfiConverterRustBuffer {
+    typealias SwiftType = [CheckMethod]
+
+    public static func write(_ value: [CheckMethod], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCheckMethod.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CheckMethod] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CheckMethod]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCheckMethod.read(from: &buf))
         }
         return seq
     }

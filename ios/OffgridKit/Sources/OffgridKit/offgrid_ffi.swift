@@ -519,6 +519,22 @@ fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterBool : FfiConverter {
     typealias FfiType = Int8
     typealias SwiftType = Bool
@@ -1154,6 +1170,576 @@ public func FfiConverterTypeLogger_lower(_ value: Logger) -> UInt64 {
 
 
 /**
+ * The grid of the organisation: cells city → district → street → community → grid.
+ */
+public protocol OffgridGridProtocol: AnyObject, Sendable {
+    
+    /**
+     * Adds a cell under its parent (one or more levels up); returns its id.
+     */
+    func add(cell: NewGridCell) throws  -> RecordId
+    
+    func cell(id: RecordId) throws  -> GridCell
+    
+    /**
+     * The cell with this code, if this device holds it.
+     */
+    func cellByCode(code: String) throws  -> RecordId?
+    
+    /**
+     * The cells a user is a member of (e.g. the signed-in grid member's own).
+     */
+    func cellsOf(user: String) throws  -> [GridCell]
+    
+    /**
+     * The cells directly under `parent` (`null`: the cities held here), by code.
+     */
+    func children(parent: RecordId?) throws  -> [GridCell]
+    
+    func removeMember(cell: RecordId, user: String) throws 
+    
+    func rename(cell: RecordId, name: String) throws 
+    
+    /**
+     * Draws the boundary (GeoJSON Polygon/MultiPolygon, or a Feature of one); `null` erases.
+     */
+    func setBoundary(cell: RecordId, geojson: String?) throws 
+    
+    func setMember(cell: RecordId, member: GridMember) throws 
+    
+    /**
+     * The cell and every cell under it, depth first.
+     */
+    func subtree(id: RecordId) throws  -> [GridCell]
+    
+}
+/**
+ * The grid of the organisation: cells city → district → street → community → grid.
+ */
+open class OffgridGrid: OffgridGridProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_offgrid_ffi_fn_clone_offgridgrid(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_offgrid_ffi_fn_free_offgridgrid(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Adds a cell under its parent (one or more levels up); returns its id.
+     */
+open func add(cell: NewGridCell)throws  -> RecordId  {
+    return try  FfiConverterTypeRecordId_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridgrid_add(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeNewGridCell_lower(cell),uniffiCallStatus
+    )
+})
+}
+    
+open func cell(id: RecordId)throws  -> GridCell  {
+    return try  FfiConverterTypeGridCell_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridgrid_cell(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The cell with this code, if this device holds it.
+     */
+open func cellByCode(code: String)throws  -> RecordId?  {
+    return try  FfiConverterOptionTypeRecordId.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridgrid_cell_by_code(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The cells a user is a member of (e.g. the signed-in grid member's own).
+     */
+open func cellsOf(user: String)throws  -> [GridCell]  {
+    return try  FfiConverterSequenceTypeGridCell.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridgrid_cells_of(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(user),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The cells directly under `parent` (`null`: the cities held here), by code.
+     */
+open func children(parent: RecordId?)throws  -> [GridCell]  {
+    return try  FfiConverterSequenceTypeGridCell.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridgrid_children(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionTypeRecordId.lower(parent),uniffiCallStatus
+    )
+})
+}
+    
+open func removeMember(cell: RecordId, user: String)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridgrid_remove_member(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(cell),
+        FfiConverterString.lower(user),uniffiCallStatus
+    )
+}
+}
+    
+open func rename(cell: RecordId, name: String)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridgrid_rename(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(cell),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Draws the boundary (GeoJSON Polygon/MultiPolygon, or a Feature of one); `null` erases.
+     */
+open func setBoundary(cell: RecordId, geojson: String?)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridgrid_set_boundary(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(cell),
+        FfiConverterOptionString.lower(geojson),uniffiCallStatus
+    )
+}
+}
+    
+open func setMember(cell: RecordId, member: GridMember)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridgrid_set_member(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(cell),
+        FfiConverterTypeGridMember_lower(member),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The cell and every cell under it, depth first.
+     */
+open func subtree(id: RecordId)throws  -> [GridCell]  {
+    return try  FfiConverterSequenceTypeGridCell.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridgrid_subtree(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOffgridGrid: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = OffgridGrid
+
+    public static func lift(_ handle: UInt64) throws -> OffgridGrid {
+        return OffgridGrid(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: OffgridGrid) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OffgridGrid {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: OffgridGrid, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOffgridGrid_lift(_ handle: UInt64) throws -> OffgridGrid {
+    return try FfiConverterTypeOffgridGrid.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOffgridGrid_lower(_ value: OffgridGrid) -> UInt64 {
+    return FfiConverterTypeOffgridGrid.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Sites (人防工程), their checkpoints and the tags bound to them.
+ */
+public protocol OffgridSitesProtocol: AnyObject, Sendable {
+    
+    /**
+     * Adds a site in a grid cell; returns its id.
+     */
+    func add(site: NewSite) throws  -> RecordId
+    
+    /**
+     * Adds a checkpoint at the end of the route; returns its id.
+     */
+    func addCheckpoint(site: RecordId, checkpoint: NewCheckpoint) throws  -> String
+    
+    /**
+     * Binds a tag (the raw NDEF URI or QR text) to a checkpoint.
+     */
+    func bindTag(site: RecordId, checkpoint: String, payload: String, method: CheckMethod) throws  -> TagEvent
+    
+    func linkProject(id: RecordId, project: String) throws 
+    
+    /**
+     * Sites held here matching the query, by name (from the list tables).
+     */
+    func list(query: SiteQuery) throws  -> [RecordSummary]
+    
+    func site(id: RecordId) throws  -> Site
+    
+    /**
+     * What the tag stood for at `at_ms` (UTC ms), from its bind/unbind history.
+     */
+    func tagBinding(payload: String, atMs: Int64) throws  -> TagBinding?
+    
+    func tagHistory(payload: String) throws  -> [SiteTagEvent]
+    
+    func unbindTag(site: RecordId, payload: String, reason: String) throws  -> TagEvent
+    
+    func unlinkProject(id: RecordId, project: String) throws 
+    
+    func update(id: RecordId, edit: SiteEdit) throws 
+    
+    /**
+     * Renames a checkpoint, changes its methods, or retires it (`null`: unchanged).
+     */
+    func updateCheckpoint(site: RecordId, checkpoint: String, name: String?, methods: [CheckMethod]?, retired: Bool?) throws 
+    
+}
+/**
+ * Sites (人防工程), their checkpoints and the tags bound to them.
+ */
+open class OffgridSites: OffgridSitesProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_offgrid_ffi_fn_clone_offgridsites(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_offgrid_ffi_fn_free_offgridsites(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Adds a site in a grid cell; returns its id.
+     */
+open func add(site: NewSite)throws  -> RecordId  {
+    return try  FfiConverterTypeRecordId_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsites_add(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeNewSite_lower(site),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Adds a checkpoint at the end of the route; returns its id.
+     */
+open func addCheckpoint(site: RecordId, checkpoint: NewCheckpoint)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsites_add_checkpoint(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(site),
+        FfiConverterTypeNewCheckpoint_lower(checkpoint),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Binds a tag (the raw NDEF URI or QR text) to a checkpoint.
+     */
+open func bindTag(site: RecordId, checkpoint: String, payload: String, method: CheckMethod)throws  -> TagEvent  {
+    return try  FfiConverterTypeTagEvent_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsites_bind_tag(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(site),
+        FfiConverterString.lower(checkpoint),
+        FfiConverterString.lower(payload),
+        FfiConverterTypeCheckMethod_lower(method),uniffiCallStatus
+    )
+})
+}
+    
+open func linkProject(id: RecordId, project: String)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsites_link_project(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),
+        FfiConverterString.lower(project),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Sites held here matching the query, by name (from the list tables).
+     */
+open func list(query: SiteQuery)throws  -> [RecordSummary]  {
+    return try  FfiConverterSequenceTypeRecordSummary.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsites_list(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSiteQuery_lower(query),uniffiCallStatus
+    )
+})
+}
+    
+open func site(id: RecordId)throws  -> Site  {
+    return try  FfiConverterTypeSite_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsites_site(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * What the tag stood for at `at_ms` (UTC ms), from its bind/unbind history.
+     */
+open func tagBinding(payload: String, atMs: Int64)throws  -> TagBinding?  {
+    return try  FfiConverterOptionTypeTagBinding.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsites_tag_binding(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(payload),
+        FfiConverterInt64.lower(atMs),uniffiCallStatus
+    )
+})
+}
+    
+open func tagHistory(payload: String)throws  -> [SiteTagEvent]  {
+    return try  FfiConverterSequenceTypeSiteTagEvent.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsites_tag_history(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(payload),uniffiCallStatus
+    )
+})
+}
+    
+open func unbindTag(site: RecordId, payload: String, reason: String)throws  -> TagEvent  {
+    return try  FfiConverterTypeTagEvent_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsites_unbind_tag(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(site),
+        FfiConverterString.lower(payload),
+        FfiConverterString.lower(reason),uniffiCallStatus
+    )
+})
+}
+    
+open func unlinkProject(id: RecordId, project: String)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsites_unlink_project(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),
+        FfiConverterString.lower(project),uniffiCallStatus
+    )
+}
+}
+    
+open func update(id: RecordId, edit: SiteEdit)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsites_update(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),
+        FfiConverterTypeSiteEdit_lower(edit),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Renames a checkpoint, changes its methods, or retires it (`null`: unchanged).
+     */
+open func updateCheckpoint(site: RecordId, checkpoint: String, name: String?, methods: [CheckMethod]?, retired: Bool?)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsites_update_checkpoint(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(site),
+        FfiConverterString.lower(checkpoint),
+        FfiConverterOptionString.lower(name),
+        FfiConverterOptionSequenceTypeCheckMethod.lower(methods),
+        FfiConverterOptionBool.lower(retired),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOffgridSites: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = OffgridSites
+
+    public static func lift(_ handle: UInt64) throws -> OffgridSites {
+        return OffgridSites(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: OffgridSites) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OffgridSites {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: OffgridSites, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOffgridSites_lift(_ handle: UInt64) throws -> OffgridSites {
+    return try FfiConverterTypeOffgridSites.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOffgridSites_lower(_ value: OffgridSites) -> UInt64 {
+    return FfiConverterTypeOffgridSites.lower(value)
+}
+
+
+
+
+
+
+/**
  * An open Offgrid database (one SQLite file). Thread-safe: call it from any thread, but not
  * from the UI thread (every call may touch the disk).
  *
@@ -1290,6 +1876,16 @@ public protocol OffgridStoreProtocol: AnyObject, Sendable {
      * The photos recorded in a record, oldest first.
      */
     func photos(id: RecordId) throws  -> [PhotoMeta]
+    
+    /**
+     * Grid cells, their members and boundaries.
+     */
+    func grid()  -> OffgridGrid
+    
+    /**
+     * Sites, checkpoints and tags.
+     */
+    func sites()  -> OffgridSites
     
     /**
      * This install's automerge actor id (hex), random per install.
@@ -1836,6 +2432,30 @@ open func photos(id: RecordId)throws  -> [PhotoMeta]  {
     uniffi_offgrid_ffi_fn_method_offgridstore_photos(
             self.uniffiCloneHandle(),
         FfiConverterTypeRecordId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Grid cells, their members and boundaries.
+     */
+open func grid() -> OffgridGrid  {
+    return try!  FfiConverterTypeOffgridGrid_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_grid(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sites, checkpoints and tags.
+     */
+open func sites() -> OffgridSites  {
+    return try!  FfiConverterTypeOffgridSites_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_sites(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -2628,6 +3248,63 @@ public func FfiConverterTypeLogRecord_lower(_ value: LogRecord) -> RustBuffer {
 
 
 /**
+ * One bind or unbind of a tag, with the site that holds it.
+ */
+public struct SiteTagEvent: Equatable, Hashable {
+    public var site: RecordId
+    public var event: TagEvent
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(site: RecordId, event: TagEvent) {
+        self.site = site
+        self.event = event
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SiteTagEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSiteTagEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SiteTagEvent {
+        return
+            try SiteTagEvent(
+                site: FfiConverterTypeRecordId.read(from: &buf), 
+                event: FfiConverterTypeTagEvent.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SiteTagEvent, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordId.write(value.site, into: &buf)
+        FfiConverterTypeTagEvent.write(value.event, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSiteTagEvent_lift(_ buf: RustBuffer) throws -> SiteTagEvent {
+    return try FfiConverterTypeSiteTagEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSiteTagEvent_lower(_ value: SiteTagEvent) -> RustBuffer {
+    return FfiConverterTypeSiteTagEvent.lower(value)
+}
+
+
+/**
  * Severity, most severe first.
  */
 
@@ -3172,6 +3849,30 @@ public func FfiConverterTypeOffgridError_lower(_ value: OffgridError) -> RustBuf
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionBool: FfiConverterRustBuffer {
+    typealias SwiftType = Bool?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterBool.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterBool.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
     typealias SwiftType = String?
 
@@ -3268,6 +3969,30 @@ fileprivate struct FfiConverterOptionTypeSyncProgressListener: FfiConverterRustB
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeTagBinding: FfiConverterRustBuffer {
+    typealias SwiftType = TagBinding?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTagBinding.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTagBinding.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeUser: FfiConverterRustBuffer {
     typealias SwiftType = User?
 
@@ -3316,6 +4041,30 @@ fileprivate struct FfiConverterOptionTypePhotoState: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionSequenceTypeCheckMethod: FfiConverterRustBuffer {
+    typealias SwiftType = [CheckMethod]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceTypeCheckMethod.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceTypeCheckMethod.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeJsonValue: FfiConverterRustBuffer {
     typealias SwiftType = JsonValue?
 
@@ -3332,6 +4081,30 @@ fileprivate struct FfiConverterOptionTypeJsonValue: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeJsonValue.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeRecordId: FfiConverterRustBuffer {
+    typealias SwiftType = RecordId?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRecordId.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRecordId.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3407,6 +4180,31 @@ fileprivate struct FfiConverterSequenceTypeConflict: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeConflict.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeGridCell: FfiConverterRustBuffer {
+    typealias SwiftType = [GridCell]
+
+    public static func write(_ value: [GridCell], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeGridCell.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [GridCell] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [GridCell]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeGridCell.read(from: &buf))
         }
         return seq
     }
@@ -3590,6 +4388,56 @@ fileprivate struct FfiConverterSequenceTypeTemplate: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeSiteTagEvent: FfiConverterRustBuffer {
+    typealias SwiftType = [SiteTagEvent]
+
+    public static func write(_ value: [SiteTagEvent], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSiteTagEvent.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SiteTagEvent] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SiteTagEvent]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSiteTagEvent.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCheckMethod: FfiConverterRustBuffer {
+    typealias SwiftType = [CheckMethod]
+
+    public static func write(_ value: [CheckMethod], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCheckMethod.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CheckMethod] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CheckMethod]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCheckMethod.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeRecordId: FfiConverterRustBuffer {
     typealias SwiftType = [RecordId]
 
@@ -3659,6 +4507,17 @@ public func setLogger(logger: Logger?, level: LogLevel)  {try! rustCall() {
 }
 }
 /**
+ * The key a tag payload is known by (`uid:<UID>` for NFC URLs with a UID, else its text).
+ */
+public func tagKey(payload: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_func_tag_key(
+        FfiConverterString.lower(payload),uniffiCallStatus
+    )
+})
+}
+/**
  * Parses and validates a template's JSON (see `docs/templates.md`); errors give the JSON path.
  */
 public func parseTemplate(json: String)throws  -> Template  {
@@ -3691,6 +4550,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_func_set_logger() != 45635) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_offgrid_ffi_checksum_func_tag_key() != 59716) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_offgrid_ffi_checksum_func_parse_template() != 16545) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3701,6 +4563,72 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_logger_log() != 23600) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_add() != 105) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_cell() != 14299) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_cell_by_code() != 53131) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_cells_of() != 37961) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_children() != 10374) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_remove_member() != 7841) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_rename() != 2102) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_set_boundary() != 2204) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_set_member() != 3827) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_subtree() != 61531) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_add() != 12077) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_add_checkpoint() != 56329) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_bind_tag() != 44635) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_link_project() != 48973) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_list() != 44347) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_site() != 60078) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_tag_binding() != 403) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_tag_history() != 37208) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_unbind_tag() != 45257) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_unlink_project() != 59842) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_update() != 12475) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_update_checkpoint() != 60661) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_close_hazard() != 20379) {
@@ -3776,6 +4704,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_photos() != 14049) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_grid() != 21714) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_sites() != 52834) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_actor_id() != 2853) {
