@@ -601,10 +601,14 @@ fn push_and_pull(b: &dyn Backend, u: &Users) {
     )
     .unwrap();
     assert!(!resp.more);
+    // The project's feed, the organisation scope (nothing of it readable here: empty) and the
+    // digest of the published templates (none).
     assert_eq!(
-        resp.cursors,
-        BTreeMap::from([("p1".to_owned(), "11".to_owned())])
+        resp.cursors.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["#templates", "org", "p1"]
     );
+    assert_eq!(resp.cursors["p1"], "11");
+    assert!(resp.templates.is_empty());
     let pulled: BTreeMap<&str, (usize, bool)> = resp
         .pull
         .iter()

@@ -340,7 +340,11 @@ fn projects_are_walled_off() {
         },
     );
     assert!(r.pull.iter().all(|p| p.project == "p1"));
-    assert_eq!(r.cursors.keys().collect::<Vec<_>>(), ["p1"]);
+    // Besides p1: the organisation scope (filtered per account) and the templates' digest.
+    assert_eq!(
+        r.cursors.keys().collect::<Vec<_>>(),
+        ["#templates", "org", "p1"]
+    );
     // Reconcile does not reveal p2's records.
     let r: Value = e
         .http

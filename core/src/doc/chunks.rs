@@ -70,7 +70,17 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
 /// Decodes `bytes` strictly, then applies all of it to `doc`. Changes whose dependencies are
 /// missing are queued by automerge (see `get_missing_deps`). On error nothing was applied.
 pub fn apply(doc: &mut AutoCommit, bytes: &[u8]) -> Result<(), String> {
-    let Decoded { changes, documents } = decode(bytes)?;
+    let Decoded {
+        changes,
+        mut documents,
+    } = decode(bytes)?;
+    if !documents.is_empty() && doc.get_heads().is_empty() {
+        // A new record received as a document (a snapshot): take it as it is, with this
+        // device's actor; merging it into an empty document would replay every change.
+        let mut first = documents.remove(0);
+        first.set_actor(doc.get_actor().clone());
+        *doc = first;
+    }
     guarded(|| doc.apply_changes(changes).map_err(|e| e.to_string()))?;
     for mut other in documents {
         guarded(|| doc.merge(&mut other).map(|_| ()).map_err(|e| e.to_string()))?;

@@ -85,6 +85,27 @@ pub fn exists(conn: &Connection, id: &RecordId) -> Result<bool> {
 /// Stores a record seen for the first time, as a snapshot.
 pub fn insert_new(tx: &Transaction<'_>, id: &RecordId, entry: &mut Entry) -> Result<()> {
     let snapshot = entry.doc.save();
+    insert_snapshot(tx, id, entry, snapshot)
+}
+
+/// Stores a record received whole (a document and/or all its changes, every one applied) as
+/// the bytes it came in: they load to the same heads, and saving the document again (encoding
+/// and compressing every column) is the largest cost of a new device's first sync.
+pub fn insert_received(
+    tx: &Transaction<'_>,
+    id: &RecordId,
+    entry: &mut Entry,
+    bytes: &[u8],
+) -> Result<()> {
+    insert_snapshot(tx, id, entry, bytes.to_vec())
+}
+
+fn insert_snapshot(
+    tx: &Transaction<'_>,
+    id: &RecordId,
+    entry: &mut Entry,
+    snapshot: Vec<u8>,
+) -> Result<()> {
     let heads = entry.doc.get_heads();
     tx.prepare_cached(
         "INSERT INTO docs(id, kind, snapshot, chunk_bytes, heads) VALUES (?1, ?2, ?3, 0, ?4)",

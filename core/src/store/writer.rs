@@ -227,7 +227,11 @@ impl<'a> Writer<'a> {
             entry.search = None;
         }
         if is_new {
-            persist::insert_new(&self.tx, id, entry)?;
+            if missing.is_empty() {
+                persist::insert_received(&self.tx, id, entry, bytes)?;
+            } else {
+                persist::insert_new(&self.tx, id, entry)?;
+            }
             if changed {
                 write_projection(&self.tx, id, entry)?;
                 self.changed.push(id.clone());
