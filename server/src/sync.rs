@@ -146,13 +146,11 @@ pub fn sync(
             *c = format!("{digest}~{c}");
         }
         // Published templates, all of them whenever the device's set is not the server's.
-        let (templates, held) = crate::templates::all(tx)?;
-        let templates = if req.cursors.get(TEMPLATES_CURSOR) == Some(&held) {
-            Vec::new()
-        } else {
-            templates
-        };
-        next.insert(TEMPLATES_CURSOR.to_owned(), held);
+        let (templates, digest) = crate::templates::unless_held(
+            tx,
+            req.cursors.get(TEMPLATES_CURSOR).map(String::as_str),
+        )?;
+        next.insert(TEMPLATES_CURSOR.to_owned(), digest);
         Ok((pull, next, more, templates))
     })?;
     resp.templates = templates;

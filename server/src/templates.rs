@@ -139,17 +139,24 @@ pub fn publish_pushed(
     })
 }
 
-/// Every published template and their digest (what a device holding all of them reports).
-pub fn all(tx: &mut dyn Tx) -> Result<(Vec<PublishedTemplate>, String)> {
-    let rows = tx.templates()?;
+/// The digest of the published templates (what a device holding all of them reports) and,
+/// unless the device's digest `held` is that, every published template.
+pub fn unless_held(
+    tx: &mut dyn Tx,
+    held: Option<&str>,
+) -> Result<(Vec<PublishedTemplate>, String)> {
     let mut h = Sha256::new();
-    for r in &rows {
-        h.update(format!("{}@{}:{}\n", r.id, r.version, r.hash).as_bytes());
+    for (id, version, hash) in tx.template_hashes()? {
+        h.update(format!("{id}@{version}:{hash}\n").as_bytes());
     }
-    let digest = h.finalize()[..8]
+    let digest: String = h.finalize()[..8]
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
+    if held == Some(digest.as_str()) {
+        return Ok((Vec::new(), digest));
+    }
+    let rows = tx.templates()?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         out.push(PublishedTemplate {

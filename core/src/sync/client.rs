@@ -245,6 +245,8 @@ fn sync_inner(
     let mut excluded: HashSet<RecordId> = HashSet::new();
     let mut resent: HashSet<RecordId> = HashSet::new();
     let mut pulled_ids: BTreeSet<RecordId> = BTreeSet::new();
+    // Photos the pulled records reference, read while each document was open.
+    let mut pulled_photos: BTreeSet<String> = BTreeSet::new();
     let mut declared: BTreeSet<String> = BTreeSet::new();
     report.progress.phase = "push_pull".into();
 
@@ -258,12 +260,18 @@ fn sync_inner(
             max_bytes: Some(options.max_pull_bytes),
             templates: store.unpushed_templates()?,
         };
+        let sent = std::time::Instant::now();
         let resp: SyncResponse = t.post_json("/v1/sync", &request)?;
+        tracing::debug!(
+            pushed = request.push.len(),
+            ms = sent.elapsed().as_millis() as u64,
+            "sync round trip"
+        );
         report.progress.round_trips += 1;
         for p in &request.push {
             declared.extend(p.photos.iter().cloned());
         }
-        apply_response(store, &account.account.id, &request, &resp)?;
+        pulled_photos.extend(apply_response(store, &account.account.id, &request, &resp)?);
         for r in &resp.template_refusals {
             tracing::warn!(template = %r.id, code = %r.code, "template refused by the server");
             report.rejected.push(SyncRejection {
@@ -331,8 +339,8 @@ fn sync_inner(
 
     if options.download_photos {
         report.progress.phase = "photos_down".into();
-        for id in &pulled_ids {
-            for sha in photo_refs(store, id)? {
+        {
+            for sha in pulled_photos.iter().cloned() {
                 if store.photo_path(&sha, PhotoFile::Original)?.is_some() {
                     continue;
                 }
@@ -446,14 +454,20 @@ fn build_push(
 }
 
 /// Applies one response in one transaction: pulled changes (with their projections), the
-/// acknowledged heads, the receipts and the cursors.
+/// acknowledged heads, the receipts and the cursors. Returns the photos the pulled records
+/// reference.
 fn apply_response(
     store: &Store,
     account: &str,
     request: &SyncRequest,
     resp: &SyncResponse,
-) -> Result<()> {
-    store.write(|w| {
+) -> Result<BTreeSet<String>> {
+    // Pushed records by id: a response may acknowledge thousands of them.
+    let pushed: std::collections::HashMap<&str, &super::protocol::PushRecord> =
+        request.push.iter().map(|p| (p.id.as_str(), p)).collect();
+    let started = std::time::Instant::now();
+    let mut photos = BTreeSet::new();
+    let result = store.write(|w| {
         // Templates before the records made from them.
         for t in &request.templates {
             let name = format!("{}@{}", t["id"].as_str().unwrap_or_default(), t["version"]);
@@ -466,7 +480,7 @@ fn apply_response(
             }
         }
         for a in &resp.acked {
-            if let Some(p) = request.push.iter().find(|p| p.id == a.id) {
+            if let Some(p) = pushed.get(a.id.as_str()) {
                 let id = RecordId(a.id.clone());
                 sync_state::set_acked(w.transaction(), &id, &p.heads)?;
                 sync_state::clear_refusal(w.transaction(), &id)?;
@@ -481,7 +495,7 @@ fn apply_response(
             }
         }
         for r in &resp.rejected {
-            if let Some(p) = request.push.iter().find(|p| p.id == r.id) {
+            if let Some(p) = pushed.get(r.id.as_str()) {
                 let id = RecordId(r.id.clone());
                 let at = resp.server_time_ms;
                 sync_state::set_refusal(w.transaction(), &id, &p.heads, &r.code, &r.reason, at)?;
@@ -504,6 +518,7 @@ fn apply_response(
             }
             match w.apply_from_server(&id, &bytes) {
                 Ok(outcome) => {
+                    photos.extend(w.read(&id, |doc| Ok(photo_keys(doc)))?);
                     let mut pulled_hashes = Vec::new();
                     for (i, c) in p.changes.iter().enumerate() {
                         if let Ok(ch) = automerge::Change::from_bytes(c.0.clone()) {
@@ -540,7 +555,23 @@ fn apply_response(
             sync_state::add_upload(w.transaction(), &n.sha256, &n.project)?;
         }
         Ok(())
-    })
+    });
+    tracing::debug!(
+        pulled = resp.pull.len(),
+        acked = resp.acked.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "response applied"
+    );
+    result.map(|()| photos)
+}
+
+/// The keys of a document's `/photos` map.
+fn photo_keys(doc: &automerge::Automerge) -> Vec<String> {
+    use automerge::ReadDoc;
+    match doc.get(automerge::ROOT, "photos") {
+        Ok(Some((automerge::Value::Object(_), obj))) => doc.keys(&obj).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Sends every record's heads; forgets what the server lacks (pushed whole next sync) and

@@ -129,6 +129,8 @@ pub trait Tx {
     fn insert_template(&mut self, row: &TemplateRow) -> Result<()>;
     /// Every published template version, by id then version.
     fn templates(&mut self) -> Result<Vec<TemplateRow>>;
+    /// (id, version, hash) of every published template version, by id then version.
+    fn template_hashes(&mut self) -> Result<Vec<(String, i64, String)>>;
     /// Sets (or with `None` removes) the user's role on the project.
     fn set_member(&mut self, project: &str, user_id: &str, role: Option<Role>) -> Result<()>;
     fn roles(&mut self, user_id: &str) -> Result<Vec<ProjectRole>>;

@@ -625,6 +625,16 @@ impl Tx for PgTx<'_> {
         Ok(())
     }
 
+    fn template_hashes(&mut self) -> Result<Vec<(String, i64, String)>> {
+        self.query(
+            "SELECT id, version, hash FROM templates ORDER BY id, version",
+            &[],
+        )?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect()
+    }
+
     fn templates(&mut self) -> Result<Vec<TemplateRow>> {
         self.query(
             "SELECT id, version, hash, json, published_by, published_ms FROM templates

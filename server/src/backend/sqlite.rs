@@ -297,6 +297,14 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn template_hashes(&mut self) -> Result<Vec<(String, i64, String)>> {
+        let mut st = self
+            .tx
+            .prepare_cached("SELECT id, version, hash FROM templates ORDER BY id, version")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     fn templates(&mut self) -> Result<Vec<TemplateRow>> {
         let mut st = self.tx.prepare_cached(
             "SELECT id, version, hash, json, published_by, published_ms FROM templates
