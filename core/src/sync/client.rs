@@ -339,21 +339,19 @@ fn sync_inner(
 
     if options.download_photos {
         report.progress.phase = "photos_down".into();
-        {
-            for sha in pulled_photos.iter().cloned() {
-                if store.photo_path(&sha, PhotoFile::Original)?.is_some() {
-                    continue;
-                }
-                t.check_cancel()?;
-                match photos::download(&mut t, store, &sha) {
-                    Ok(()) => report.progress.photos_down += 1,
-                    // Not uploaded yet by its author: the next sync gets it.
-                    Err(Error::Server { status: 404, .. }) => {}
-                    Err(e) => return Err(e),
-                }
-                report.progress.bytes_down = t.bytes_down;
-                progress(&report.progress);
+        for sha in &pulled_photos {
+            if store.photo_path(sha, PhotoFile::Original)?.is_some() {
+                continue;
             }
+            t.check_cancel()?;
+            match photos::download(&mut t, store, sha) {
+                Ok(()) => report.progress.photos_down += 1,
+                // Not uploaded yet by its author: the next sync gets it.
+                Err(Error::Server { status: 404, .. }) => {}
+                Err(e) => return Err(e),
+            }
+            report.progress.bytes_down = t.bytes_down;
+            progress(&report.progress);
         }
     }
 
