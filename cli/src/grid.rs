@@ -12,7 +12,7 @@ use offgrid_core::grid::{GridCell, GridLevel, GridMember, GridRole, NewGridCell}
 use offgrid_core::{RecordId, RecordKind, Store};
 
 use crate::commands::{Ctx, resolve_id};
-use crate::output;
+use crate::{output, values};
 
 #[derive(Subcommand)]
 pub enum GridCommand {
@@ -24,7 +24,7 @@ pub enum GridCommand {
         #[arg(long)]
         name: String,
         /// city, district, street, community or grid.
-        #[arg(long, value_parser = parse_level)]
+        #[arg(long, value_parser = values::parse_core::<GridLevel>)]
         level: GridLevel,
         /// The parent cell, by id or code (none only for a city).
         #[arg(long)]
@@ -58,7 +58,7 @@ pub enum GridCommand {
         #[arg(long, requires = "add")]
         name: Option<String>,
         /// leader (网格长) or member (网格员).
-        #[arg(long, value_parser = parse_grid_role, default_value = "member", requires = "add")]
+        #[arg(long, value_parser = values::parse_core::<GridRole>, default_value = "member", requires = "add")]
         grid_role: GridRole,
         /// Remove this user id.
         #[arg(long, value_name = "USER")]
@@ -73,14 +73,6 @@ pub enum GridCommand {
         #[arg(long)]
         clear: bool,
     },
-}
-
-pub fn parse_level(text: &str) -> Result<GridLevel, String> {
-    text.parse().map_err(|e: offgrid_core::Error| e.to_string())
-}
-
-pub fn parse_grid_role(text: &str) -> Result<GridRole, String> {
-    text.parse().map_err(|e: offgrid_core::Error| e.to_string())
 }
 
 /// A cell by code, else by id (or the start or end of one).

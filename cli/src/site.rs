@@ -15,7 +15,7 @@ use offgrid_core::{RecordId, RecordKind, Store};
 
 use crate::commands::{Ctx, resolve_id};
 use crate::grid::resolve_cell;
-use crate::{output, time};
+use crate::{output, time, values};
 
 #[derive(Subcommand)]
 pub enum SiteCommand {
@@ -26,7 +26,7 @@ pub enum SiteCommand {
         #[arg(long)]
         address: String,
         /// standalone (单建), attached (结建), dual_use (平战结合) or other.
-        #[arg(long, value_parser = parse_site_kind)]
+        #[arg(long, value_parser = values::parse_core::<SiteKind>)]
         kind: SiteKind,
         /// 管护单位: the maintaining unit.
         #[arg(long)]
@@ -48,7 +48,7 @@ pub enum SiteCommand {
         name: Option<String>,
         #[arg(long)]
         address: Option<String>,
-        #[arg(long, value_parser = parse_site_kind)]
+        #[arg(long, value_parser = values::parse_core::<SiteKind>)]
         kind: Option<SiteKind>,
         #[arg(long)]
         unit: Option<String>,
@@ -87,10 +87,10 @@ pub enum SiteCommand {
         #[arg(long)]
         name: String,
         /// entrance, blast_door, power_room, sump, ventilation or other.
-        #[arg(long, value_parser = parse_checkpoint_kind)]
+        #[arg(long, value_parser = values::parse_core::<CheckpointKind>)]
         kind: CheckpointKind,
         /// nfc, qr or manual_photo. Repeatable; at least one.
-        #[arg(long = "method", value_parser = parse_method, required = true)]
+        #[arg(long = "method", value_parser = values::parse_core::<CheckMethod>, required = true)]
         methods: Vec<CheckMethod>,
     },
     /// Bind a tag (its raw NDEF URI or QR text) to a checkpoint.
@@ -99,7 +99,7 @@ pub enum SiteCommand {
         checkpoint: String,
         payload: String,
         /// nfc or qr.
-        #[arg(long, value_parser = parse_method)]
+        #[arg(long, value_parser = values::parse_core::<CheckMethod>)]
         method: CheckMethod,
     },
     /// Unbind a tag from the site (replaced, lost, stolen).
@@ -116,18 +116,6 @@ pub enum SiteCommand {
         #[arg(long, value_name = "UNIX_MS")]
         at: Option<i64>,
     },
-}
-
-pub fn parse_site_kind(text: &str) -> Result<SiteKind, String> {
-    text.parse().map_err(|e: offgrid_core::Error| e.to_string())
-}
-
-pub fn parse_checkpoint_kind(text: &str) -> Result<CheckpointKind, String> {
-    text.parse().map_err(|e: offgrid_core::Error| e.to_string())
-}
-
-pub fn parse_method(text: &str) -> Result<CheckMethod, String> {
-    text.parse().map_err(|e: offgrid_core::Error| e.to_string())
 }
 
 /// A checkpoint of `site` by id, or by its name.

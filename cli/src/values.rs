@@ -90,6 +90,14 @@ pub fn parse_sha256(text: &str) -> Result<String, String> {
     }
 }
 
+/// Parses any of the core's enums that parse themselves (grid levels and roles, site and
+/// checkpoint kinds, check methods), with the core's message naming the accepted values.
+pub fn parse_core<T: std::str::FromStr<Err = offgrid_core::Error>>(
+    text: &str,
+) -> Result<T, String> {
+    text.parse().map_err(|e: offgrid_core::Error| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

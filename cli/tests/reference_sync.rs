@@ -44,14 +44,20 @@ fn device_named(dir: &Path, file: &str, user: &str, url: &str) -> Store {
     s
 }
 
-fn sync_now(s: &Store) {
-    let report = sync::sync(
+/// One sync, whatever it reports.
+fn sync_report(s: &Store) -> sync::SyncReport {
+    sync::sync(
         s,
         &SyncOptions::default(),
         &mut |_| {},
         Arc::new(AtomicBool::new(false)),
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// One sync that the server took whole.
+fn sync_now(s: &Store) {
+    let report = sync_report(s);
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);
 }
 
@@ -285,13 +291,7 @@ fn templates_travel_with_the_records_made_from_them() {
     let clash: offgrid_core::checklist::Template =
         serde_json::from_value(custom_template(1, "另一个内容")).unwrap();
     tablet.publish_template(&clash).unwrap();
-    let report = sync::sync(
-        &tablet,
-        &SyncOptions::default(),
-        &mut |_| {},
-        Arc::new(AtomicBool::new(false)),
-    )
-    .unwrap();
+    let report = sync_report(&tablet);
     let refusal = report
         .rejected
         .iter()
@@ -307,13 +307,7 @@ fn templates_travel_with_the_records_made_from_them() {
         "第二版"
     );
     // Not offered again.
-    let report = sync::sync(
-        &tablet,
-        &SyncOptions::default(),
-        &mut |_| {},
-        Arc::new(AtomicBool::new(false)),
-    )
-    .unwrap();
+    let report = sync_report(&tablet);
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);
     let t =
         offgrid_server::backend::transact(b, |tx| tx.template_hash("jy-custom-check", 1)).unwrap();
@@ -345,13 +339,7 @@ fn the_server_refuses_reference_writes_by_anyone_but_their_admins() {
         (&li, &city, "no write access"),
         (&zhou, &s2, "permission: manage_grid"),
     ] {
-        let report = sync::sync(
-            d,
-            &SyncOptions::default(),
-            &mut |_| {},
-            Arc::new(AtomicBool::new(false)),
-        )
-        .unwrap();
+        let report = sync_report(d);
         let r = report
             .rejected
             .iter()

@@ -93,18 +93,21 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The events of a site's `tags` map, in fold order.
+/// The events of a site's `tags` map, in fold order (time, then event id, as every event map).
 pub(crate) fn events_of(map: &Json) -> Vec<TagEvent> {
-    let mut out: Vec<TagEvent> = map
-        .as_object()
-        .map(|m| {
-            m.values()
-                .filter_map(|v| serde_json::from_value(v.clone()).ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    out.sort_by(|a, b| a.at_ms.cmp(&b.at_ms).then_with(|| a.id.cmp(&b.id)));
-    out
+    crate::doc::events::from_json(map)
+}
+
+impl crate::doc::events::Event for TagEvent {
+    fn with_id(self, id: String) -> Self {
+        TagEvent { id, ..self }
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn at_ms(&self) -> i64 {
+        self.at_ms
+    }
 }
 
 /// Tag key → (bind event id, checkpoint) for tags bound now.
