@@ -109,7 +109,7 @@ pub fn sync(
         .max_bytes
         .unwrap_or(DEFAULT_PULL_BYTES)
         .clamp(1, MAX_PULL_BYTES);
-    let mut projects: BTreeSet<String> = caller
+    let projects: BTreeSet<String> = caller
         .roles
         .iter()
         .map(|r| r.project.clone())
@@ -123,23 +123,21 @@ pub fn sync(
     // Every account reads some of the organisation scope (ADR 0007); its cursor is checked
     // against what grants the reading inside the pull's transaction.
     let org_cursor = req.cursors.get(ORG).cloned().unwrap_or_default();
-    projects.insert(ORG.to_owned());
     let (pull, next, more, templates) = transact(b, |tx| {
         let mut cursors = cursors.clone();
         let index = b.org_index().current(tx)?;
         let reach = index.reach(caller);
         let digest = reach.digest();
-        if projects.contains(ORG) {
-            let inner = match org_cursor.split_once('~') {
-                Some((d, inner)) if d == digest => Cursor::parse(inner)?,
-                Some((_, inner)) => {
-                    Cursor::parse(inner)?;
-                    Cursor::parse("")?
-                }
-                None => Cursor::parse(&org_cursor)?,
-            };
-            cursors.insert(ORG.to_owned(), inner);
-        }
+        let inner = match org_cursor.split_once('~') {
+            Some((d, inner)) if d == digest => Cursor::parse(inner)?,
+            // What grants the reading changed: the scope is pulled again from the start.
+            Some((_, inner)) => {
+                Cursor::parse(inner)?;
+                Cursor::parse("")?
+            }
+            None => Cursor::parse(&org_cursor)?,
+        };
+        cursors.insert(ORG.to_owned(), inner);
         let (pull, mut next, more) =
             pull(tx, &cursors, &req.device, budget, &|id| reach.reads(id))?;
         if let Some(c) = next.get_mut(ORG) {

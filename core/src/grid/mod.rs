@@ -356,7 +356,8 @@ fn expect_kind(doc: &automerge::Automerge, id: &RecordId) -> Result<()> {
     Ok(())
 }
 
-fn ignore_missing(e: Error) -> Result<()> {
+/// Deleting what is not there is no error.
+pub(crate) fn ignore_missing(e: Error) -> Result<()> {
     match e {
         Error::PathNotFound { .. } => Ok(()),
         e => Err(e),

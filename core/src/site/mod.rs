@@ -401,7 +401,7 @@ impl Store {
             self.grid_cell(cell)?;
         }
         let location = edit.location.as_deref().map(geojson::point).transpose()?;
-        self.site_write(id, "edit site", |e| {
+        self.site_write(id, "edit site", |e, _| {
             if let Some(v) = &edit.name {
                 e.set("/title", v.trim())?;
             }
@@ -433,7 +433,7 @@ impl Store {
         }
         let user = self.user().ok_or(Error::NoCurrentUser)?;
         let now = self.now().unix_ms;
-        self.site_write(id, "link project", |e| {
+        self.site_write(id, "link project", |e, _| {
             if e.get(&format!("/projects/{}", escape(project)))?.is_some() {
                 return Ok(());
             }
@@ -443,11 +443,9 @@ impl Store {
 
     /// Unlinks the site from a construction project.
     pub fn unlink_site_project(&self, id: &RecordId, project: &str) -> Result<()> {
-        self.site_write(id, "unlink project", |e| {
-            match e.delete(&format!("/projects/{}", escape(project))) {
-                Err(Error::PathNotFound { .. }) => Ok(()),
-                r => r,
-            }
+        self.site_write(id, "unlink project", |e, _| {
+            e.delete(&format!("/projects/{}", escape(project)))
+                .or_else(crate::grid::ignore_missing)
         })
     }
 
@@ -466,22 +464,16 @@ impl Store {
             });
         }
         let id = RecordId::new().0;
-        let seq = self
-            .site(site)?
-            .checkpoints
-            .iter()
-            .map(|c| c.seq)
-            .max()
-            .unwrap_or(0)
-            + 1;
-        let value = json!({
-            "name": new.name.trim(),
-            "kind": new.kind.as_str(),
-            "methods": methods_text(&new.methods),
-            "seq": seq,
-            "retired": false,
-        });
-        self.site_write(site, "add checkpoint", |e| {
+        self.site_write(site, "add checkpoint", |e, s| {
+            // At the end of the route as this device has it.
+            let seq = s.checkpoints.iter().map(|c| c.seq).max().unwrap_or(0) + 1;
+            let value = json!({
+                "name": new.name.trim(),
+                "kind": new.kind.as_str(),
+                "methods": methods_text(&new.methods),
+                "seq": seq,
+                "retired": false,
+            });
             e.insert("/checkpoints", &id, &value)
         })?;
         Ok(id)
@@ -503,7 +495,7 @@ impl Store {
             });
         }
         let path = format!("/checkpoints/{}", escape(checkpoint));
-        self.site_write(site, "edit checkpoint", |e| {
+        self.site_write(site, "edit checkpoint", |e, _| {
             if e.get(&path)?.is_none() {
                 return Err(Error::InvalidArgument(format!(
                     "the site has no checkpoint {checkpoint}"
@@ -522,21 +514,23 @@ impl Store {
         })
     }
 
-    /// One write to a site: load → check it is a site → write (the gate judges who).
+    /// One write to a site, load → check → write in one transaction: `f` gets the site as it
+    /// is in that transaction (to check the write against) and the edit; the gate judges who.
     fn site_write(
         &self,
         id: &RecordId,
         what: &str,
-        f: impl FnOnce(&mut crate::doc::edit::Edit<'_>) -> Result<()>,
+        f: impl FnOnce(&mut crate::doc::edit::Edit<'_>, &Site) -> Result<()>,
     ) -> Result<()> {
         self.write(|w| {
-            w.read(id, |doc| {
-                if crate::doc::genesis::root_text(doc, "kind").as_deref() != Some("site") {
+            let site = w.read(id, |doc| {
+                let root = crate::doc::json::hydrate(doc, &automerge::ROOT)?;
+                if root["kind"] != RecordKind::Site.as_str() {
                     return Err(Error::InvalidArgument(format!("record {id} is not a site")));
                 }
-                Ok(())
+                Ok(site_from_json(id, &root))
             })?;
-            w.update(id, what, f)
+            w.update(id, what, |e| f(e, &site))
         })
     }
 }

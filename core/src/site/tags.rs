@@ -177,27 +177,7 @@ impl Store {
         }
         let key = tag_key(payload)?;
         let now = self.now().unix_ms;
-        let s = self.site(site)?;
-        let cp = s
-            .checkpoints
-            .iter()
-            .find(|c| c.id == checkpoint)
-            .ok_or_else(|| {
-                Error::InvalidArgument(format!("the site has no checkpoint {checkpoint}"))
-            })?;
-        if cp.retired {
-            return Err(Error::InvalidState {
-                action: "bind a tag".into(),
-                state: "the checkpoint is retired".into(),
-            });
-        }
-        if !cp.methods.contains(&method) {
-            return Err(Error::InvalidArgument(format!(
-                "checkpoint {} does not accept {}",
-                cp.name,
-                method.as_str()
-            )));
-        }
+        // Other sites are read as committed; this site's checkpoint inside the write.
         if let Some(b) = self.tag_binding(payload, now)? {
             return Err(Error::InvalidState {
                 action: "bind the tag".into(),
@@ -207,33 +187,52 @@ impl Store {
                 ),
             });
         }
-        self.tag_event(
-            site,
-            key,
-            TagEventKind::Bind {
-                checkpoint: checkpoint.to_owned(),
-                method,
-            },
-        )
+        let kind = TagEventKind::Bind {
+            checkpoint: checkpoint.to_owned(),
+            method,
+        };
+        self.tag_event(site, key, kind, |s| {
+            let cp = s
+                .checkpoints
+                .iter()
+                .find(|c| c.id == checkpoint)
+                .ok_or_else(|| {
+                    Error::InvalidArgument(format!("the site has no checkpoint {checkpoint}"))
+                })?;
+            if cp.retired {
+                return Err(Error::InvalidState {
+                    action: "bind a tag".into(),
+                    state: "the checkpoint is retired".into(),
+                });
+            }
+            if !cp.methods.contains(&method) {
+                return Err(Error::InvalidArgument(format!(
+                    "checkpoint {} does not accept {}",
+                    cp.name,
+                    method.as_str()
+                )));
+            }
+            Ok(())
+        })
     }
 
     /// Unbinds a tag from the site's checkpoint it stands for now (replaced, lost, stolen).
     pub fn unbind_tag(&self, site: &RecordId, payload: &str, reason: &str) -> Result<TagEvent> {
         let key = tag_key(payload)?;
-        let s = self.site(site)?;
-        if !bound_now(&s.tag_events).contains_key(&key) {
-            return Err(Error::InvalidState {
-                action: "unbind the tag".into(),
-                state: "it is not bound at this site".into(),
-            });
-        }
-        self.tag_event(
-            site,
-            key,
-            TagEventKind::Unbind {
-                reason: reason.trim().to_owned(),
-            },
-        )
+        let kind = TagEventKind::Unbind {
+            reason: reason.trim().to_owned(),
+        };
+        let bound = key.clone();
+        self.tag_event(site, key, kind, move |s| {
+            if bound_now(&s.tag_events).contains_key(&bound) {
+                Ok(())
+            } else {
+                Err(Error::InvalidState {
+                    action: "unbind the tag".into(),
+                    state: "it is not bound at this site".into(),
+                })
+            }
+        })
     }
 
     /// Which checkpoint the tag stood for at `at_ms` (UTC ms), as far as this device knows.
@@ -268,7 +267,14 @@ impl Store {
             .collect()
     }
 
-    fn tag_event(&self, site: &RecordId, key: String, kind: TagEventKind) -> Result<TagEvent> {
+    /// Records a bind or unbind, after `check` accepts the site as it is in the write.
+    fn tag_event(
+        &self,
+        site: &RecordId,
+        key: String,
+        kind: TagEventKind,
+        check: impl FnOnce(&Site) -> Result<()>,
+    ) -> Result<TagEvent> {
         let user = self.user().ok_or(Error::NoCurrentUser)?;
         let now = self.now();
         let event = TagEvent {
@@ -285,7 +291,10 @@ impl Store {
             TagEventKind::Bind { .. } => "bind tag",
             TagEventKind::Unbind { .. } => "unbind tag",
         };
-        self.site_write(site, what, |e| e.insert("/tags", &event.id, &value))?;
+        self.site_write(site, what, |e, s| {
+            check(s)?;
+            e.insert("/tags", &event.id, &value)
+        })?;
         Ok(event)
     }
 }

@@ -244,7 +244,6 @@ fn sync_inner(
     // sent once: not pushed again in this sync.
     let mut excluded: HashSet<RecordId> = HashSet::new();
     let mut resent: HashSet<RecordId> = HashSet::new();
-    let mut pulled_ids: BTreeSet<RecordId> = BTreeSet::new();
     // Photos the pulled records reference, read while each document was open.
     let mut pulled_photos: BTreeSet<String> = BTreeSet::new();
     let mut declared: BTreeSet<String> = BTreeSet::new();
@@ -302,7 +301,6 @@ fn sync_inner(
         }
         report.progress.records_up += resp.acked.len() as u64;
         report.progress.records_down += resp.pull.len() as u64;
-        pulled_ids.extend(resp.pull.iter().map(|p| RecordId(p.id.clone())));
         report.progress.bytes_up = t.bytes_up;
         report.progress.bytes_down = t.bytes_down;
         progress(&report.progress);
