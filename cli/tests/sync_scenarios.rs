@@ -1,7 +1,8 @@
 //! Sync scenarios against a real server on loopback (in-process, SQLite): a photo upload cut
 //! off after its record was acknowledged is finished by the next sync; a server restored from
 //! an old backup is repaired by reconcile without wiping the device; a revoked token stops
-//! sync with a typed error while the device keeps working offline.
+//! sync with a typed error while the device keeps working offline; a new device pulls a
+//! project in pages, each next page requested while the previous one is applied.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -212,4 +213,61 @@ fn a_record_without_a_project_is_reported_not_silently_skipped() {
         (orphan.as_str(), "no_project")
     );
     assert_eq!(r.pending_records, 1);
+}
+
+#[test]
+fn a_new_device_pulls_every_page_and_then_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = server(&dir.path().join("server"), true);
+    let a = device(dir.path(), "a", "zhang", &srv.url());
+    let ids = a
+        .write(|w| {
+            (0..300)
+                .map(|i| {
+                    w.create(
+                        RecordKind::Hazard,
+                        &json!({"project": "p1", "title": format!("隐患 {i}"), "status": "raised"}),
+                    )
+                })
+                .collect::<offgrid_core::Result<Vec<_>>>()
+        })
+        .unwrap();
+    assert!(sync_now(&a).unwrap().complete);
+
+    let b = device(dir.path(), "b", "li", &srv.url());
+    let small_pages = SyncOptions {
+        max_pull_bytes: 16 << 10,
+        ..SyncOptions::default()
+    };
+    let report = sync::sync(
+        &b,
+        &small_pages,
+        &mut |_| {},
+        Arc::new(AtomicBool::new(false)),
+    )
+    .unwrap();
+    assert!(report.complete);
+    assert!(
+        report.progress.round_trips >= 4,
+        "pulled in pages: {report:?}"
+    );
+    assert_eq!(report.progress.records_down, 300);
+    let mut held = b.all_record_ids().unwrap();
+    held.sort();
+    let mut want = ids.clone();
+    want.sort();
+    assert!(want.iter().all(|id| held.contains(id)));
+    assert_eq!(
+        b.list(&offgrid_core::ListQuery {
+            text: Some("隐患 299".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .len(),
+        1
+    );
+    // The cursors of the last page were kept: nothing comes twice.
+    let again = sync_now(&b).unwrap();
+    assert_eq!(again.progress.records_down, 0);
+    assert_eq!(again.progress.round_trips, 1);
 }

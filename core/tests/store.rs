@@ -367,7 +367,8 @@ fn cache_is_bounded_and_evicted_documents_reload() {
     )
     .unwrap();
     store.set_user(user("zhang"));
-    let ids: Vec<_> = (0..20)
+    // Enough to free evicted documents in batches on another thread, several times.
+    let ids: Vec<_> = (0..100)
         .map(|i| {
             store
                 .create(RecordKind::Patrol, &json!({"title": format!("h{i}")}))
@@ -402,6 +403,57 @@ fn actor_is_random_per_install_and_persisted() {
     drop(a);
     let (a, _) = open_as(&dir.path().join("a.db"), "other-user");
     assert_eq!(a.actor_id(), actor);
+}
+
+#[test]
+fn search_text_of_a_rolled_back_write_is_not_indexed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open_as(&dir.path().join("s.db"), "zhang");
+    let search = |t: &str| {
+        store
+            .list(&ListQuery {
+                text: Some(t.into()),
+                ..Default::default()
+            })
+            .unwrap()
+            .len()
+    };
+    let failed = store.write(|w| {
+        w.create(RecordKind::Patrol, &json!({"title": "防护密闭门渗水"}))?;
+        w.create(RecordKind::Patrol, &json!({"title": "滤毒室漏风"}))?;
+        Err::<(), _>(Error::InvalidArgument("give up".into()))
+    });
+    assert!(failed.is_err());
+    // The text staged for indexing went with the transaction: the next write indexes only its own.
+    store
+        .create(RecordKind::Patrol, &json!({"title": "集水井积水"}))
+        .unwrap();
+    store
+        .create(RecordKind::Patrol, &json!({"title": "出入口堵塞"}))
+        .unwrap();
+    assert_eq!(search("密闭门"), 0);
+    assert_eq!(search("滤毒室"), 0);
+    assert_eq!(search("出入口"), 1);
+    assert_eq!(search("集水井"), 1);
+    // Many records in one transaction are all indexed, and an edit replaces a record's text.
+    let ids = store
+        .write(|w| {
+            (0..50)
+                .map(|i| {
+                    w.create(
+                        RecordKind::Patrol,
+                        &json!({"title": format!("配电室 {i} 号")}),
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .unwrap();
+    assert_eq!(search("配电室"), 50);
+    store
+        .update(&ids[0], "t", |e| e.set("/title", "通风口"))
+        .unwrap();
+    assert_eq!(search("配电室"), 49);
+    assert_eq!(search("通风口"), 1);
 }
 
 #[test]

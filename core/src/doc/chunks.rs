@@ -69,11 +69,14 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
 
 /// Decodes `bytes` strictly, then applies all of it to `doc`. Changes whose dependencies are
 /// missing are queued by automerge (see `get_missing_deps`). On error nothing was applied.
-pub fn apply(doc: &mut AutoCommit, bytes: &[u8]) -> Result<(), String> {
+///
+/// Returns the hashes of the change chunks, in the order of `bytes` (documents not included).
+pub fn apply(doc: &mut AutoCommit, bytes: &[u8]) -> Result<Vec<automerge::ChangeHash>, String> {
     let Decoded {
         changes,
         mut documents,
     } = decode(bytes)?;
+    let hashes = changes.iter().map(Change::hash).collect();
     if !documents.is_empty() && doc.get_heads().is_empty() {
         // A new record received as a document (a snapshot): take it as it is, with this
         // device's actor; merging it into an empty document would replay every change.
@@ -85,7 +88,7 @@ pub fn apply(doc: &mut AutoCommit, bytes: &[u8]) -> Result<(), String> {
     for mut other in documents {
         guarded(|| doc.merge(&mut other).map(|_| ()).map_err(|e| e.to_string()))?;
     }
-    Ok(())
+    Ok(hashes)
 }
 
 /// Loads a stored snapshot strictly.

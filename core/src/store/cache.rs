@@ -48,7 +48,12 @@ pub struct DocCache {
     entries: HashMap<RecordId, Entry>,
     capacity: usize,
     tick: u64,
+    /// Evicted documents not yet freed (see [`DocCache::insert`]).
+    evicted: Vec<Entry>,
 }
+
+/// Evicted documents are freed in batches of this many on another thread.
+const FREE_BATCH: usize = 32;
 
 impl DocCache {
     pub fn new(capacity: usize) -> Self {
@@ -56,6 +61,7 @@ impl DocCache {
             entries: HashMap::new(),
             capacity: capacity.max(1),
             tick: 0,
+            evicted: Vec::new(),
         }
     }
 
@@ -72,6 +78,10 @@ impl DocCache {
     }
 
     /// Inserts an entry, evicting the least recently used ones beyond capacity.
+    ///
+    /// Freeing a document costs as much as a tenth of applying it (thousands of small
+    /// allocations); when many pass through the cache (a first sync), evicted ones are freed
+    /// on another thread, off the writer's path.
     pub fn insert(&mut self, id: RecordId, mut entry: Entry) -> &mut Entry {
         while self.entries.len() >= self.capacity {
             let oldest = self
@@ -79,10 +89,17 @@ impl DocCache {
                 .iter()
                 .min_by_key(|(_, e)| e.last_used)
                 .map(|(k, _)| k.clone());
-            match oldest {
-                Some(k) => self.entries.remove(&k),
+            match oldest.and_then(|k| self.entries.remove(&k)) {
+                Some(old) => self.evicted.push(old),
                 None => break,
             };
+        }
+        if self.evicted.len() >= FREE_BATCH {
+            let batch = std::mem::take(&mut self.evicted);
+            // If no thread can be started, the batch is freed here when the closure drops.
+            let _ = std::thread::Builder::new()
+                .name("offgrid-free".into())
+                .spawn(move || drop(batch));
         }
         self.tick += 1;
         entry.last_used = self.tick;
@@ -95,6 +112,7 @@ impl DocCache {
 
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.evicted.clear();
     }
 
     pub fn len(&self) -> usize {

@@ -194,7 +194,11 @@ impl Store {
                 changed,
                 ..
             } = w;
-            let result = result.and_then(|r| tx.commit().map(|()| r).map_err(Error::from));
+            let result = result.and_then(|r| {
+                projection::flush_search(&tx)?;
+                tx.commit()?;
+                Ok(r)
+            });
             if result.is_err() {
                 for id in &touched {
                     cache.remove(id);
@@ -436,6 +440,7 @@ impl Store {
                 Err(e) => tracing::warn!(record = %id, error = %e, "skipping unreadable record"),
             }
         }
+        projection::flush_search(&tx)?;
         schema::set_meta(&tx, "projection_version", &current)?;
         tx.commit()?;
         tracing::info!(records = ids.len(), "projections rebuilt");

@@ -28,6 +28,9 @@ pub struct ApplyOutcome {
     pub heads: Vec<String>,
     /// Changes still needed before some received ones can apply, hex. They are kept meanwhile.
     pub missing_deps: Vec<String>,
+    /// Hashes of the change chunks received, hex, in the order of the bytes (whole documents
+    /// among them not included).
+    pub change_hashes: Vec<String>,
 }
 
 pub struct Writer<'a> {
@@ -206,7 +209,7 @@ impl<'a> Writer<'a> {
         self.touched.push(id.clone());
         let entry = load_entry(&self.tx, self.cache, self.actor, id)?;
         let before = entry.doc.get_heads();
-        chunks::apply(&mut entry.doc, bytes).map_err(bad)?;
+        let change_hashes = chunks::apply(&mut entry.doc, bytes).map_err(bad)?;
         let (doc_id, kind) = identity(&entry.doc);
         if let Some(doc_id) = doc_id.as_deref()
             && doc_id != id.as_str()
@@ -251,6 +254,7 @@ impl<'a> Writer<'a> {
             changed,
             heads: hex(&after),
             missing_deps: hex(&missing),
+            change_hashes: hex(&change_hashes),
         })
     }
 

@@ -249,28 +249,71 @@ fn sync_inner(
     let mut declared: BTreeSet<String> = BTreeSet::new();
     report.progress.phase = "push_pull".into();
 
+    // A pull-only request for the next page, sent while the previous page was applied.
+    let mut prefetched: Option<(SyncRequest, SyncResponse)> = None;
     for _ in 0..options.max_rounds {
         t.check_cancel()?;
-        let (push, more_dirty) = build_push(store, options, &mut excluded, &mut report.rejected)?;
-        let request = SyncRequest {
-            device: device.clone(),
-            cursors: store.sync_cursors()?,
-            push,
-            max_bytes: Some(options.max_pull_bytes),
-            templates: store.unpushed_templates()?,
+        let (request, resp, more_dirty) = match prefetched.take() {
+            Some((request, resp)) => (request, resp, false),
+            None => {
+                let (push, more_dirty) =
+                    build_push(store, options, &mut excluded, &mut report.rejected)?;
+                let request = SyncRequest {
+                    device: device.clone(),
+                    cursors: store.sync_cursors()?,
+                    push,
+                    max_bytes: Some(options.max_pull_bytes),
+                    templates: store.unpushed_templates()?,
+                };
+                let sent = std::time::Instant::now();
+                let resp: SyncResponse = t.post_json("/v1/sync", &request)?;
+                tracing::debug!(
+                    pushed = request.push.len(),
+                    ms = sent.elapsed().as_millis() as u64,
+                    "sync round trip"
+                );
+                (request, resp, more_dirty)
+            }
         };
-        let sent = std::time::Instant::now();
-        let resp: SyncResponse = t.post_json("/v1/sync", &request)?;
-        tracing::debug!(
-            pushed = request.push.len(),
-            ms = sent.elapsed().as_millis() as u64,
-            "sync round trip"
-        );
         report.progress.round_trips += 1;
         for p in &request.push {
             declared.extend(p.photos.iter().cloned());
         }
-        pulled_photos.extend(apply_response(store, &account.account.id, &request, &resp)?);
+        // More to pull and nothing of ours in flight: the next page's request is known now (the
+        // cursors this response carries), so it travels while this page is applied.
+        let next =
+            (resp.more && !more_dirty && request.push.is_empty() && request.templates.is_empty())
+                .then(|| {
+                    let mut cursors = request.cursors.clone();
+                    cursors.extend(resp.cursors.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    SyncRequest {
+                        device: device.clone(),
+                        cursors,
+                        push: Vec::new(),
+                        max_bytes: Some(options.max_pull_bytes),
+                        templates: Vec::new(),
+                    }
+                });
+        let (applied, fetched) = std::thread::scope(|scope| {
+            let fetch = next.map(|next| {
+                let t = &mut t;
+                scope.spawn(move || {
+                    let resp: Result<SyncResponse> = t.post_json("/v1/sync", &next);
+                    resp.map(|resp| (next, resp))
+                })
+            });
+            let applied = apply_response(store, &account.account.id, &request, &resp);
+            let fetched = fetch.map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::Network(
+                        "the sync request failed unexpectedly".into(),
+                    ))
+                })
+            });
+            (applied, fetched)
+        });
+        pulled_photos.extend(applied?);
+        prefetched = fetched.transpose()?;
         for r in &resp.template_refusals {
             tracing::warn!(template = %r.id, code = %r.code, "template refused by the server");
             report.rejected.push(SyncRejection {
@@ -515,15 +558,22 @@ fn apply_response(
             match w.apply_from_server(&id, &bytes) {
                 Ok(outcome) => {
                     photos.extend(w.read(&id, |doc| Ok(photo_keys(doc)))?);
-                    let mut pulled_hashes = Vec::new();
-                    for (i, c) in p.changes.iter().enumerate() {
-                        if let Ok(ch) = automerge::Change::from_bytes(c.0.clone()) {
-                            let h = ch.hash().to_string();
-                            if let Some(ms) = p.received_ms.get(i) {
-                                let by = p.received_by.get(i).map(String::as_str);
-                                sync_state::add_receipt(w.transaction(), &id, &h, *ms, by)?;
-                            }
-                            pulled_hashes.push(h);
+                    // The hashes of `p.changes`, as decoded while applying them (unless the
+                    // server sent a whole document among them).
+                    let pulled_hashes: Vec<String> =
+                        if p.snapshot.is_none() && outcome.change_hashes.len() == p.changes.len() {
+                            outcome.change_hashes.clone()
+                        } else {
+                            p.changes
+                                .iter()
+                                .filter_map(|c| automerge::Change::from_bytes(c.0.clone()).ok())
+                                .map(|ch| ch.hash().to_string())
+                                .collect()
+                        };
+                    for (i, h) in pulled_hashes.iter().enumerate() {
+                        if let Some(ms) = p.received_ms.get(i) {
+                            let by = p.received_by.get(i).map(String::as_str);
+                            sync_state::add_receipt(w.transaction(), &id, h, *ms, by)?;
                         }
                     }
                     if !outcome.missing_deps.is_empty() {
