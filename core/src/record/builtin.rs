@@ -8,7 +8,7 @@ static PROJECT: crate::project::ProjectRules = crate::project::ProjectRules;
 static INSPECTION: crate::inspection::rules::InspectionRules =
     crate::inspection::rules::InspectionRules;
 static HAZARD: crate::hazard::rules::HazardRules = crate::hazard::rules::HazardRules;
-static PATROL: crate::patrol::PatrolRules = crate::patrol::PatrolRules;
+static PATROL: crate::patrol::rules::PatrolRules = crate::patrol::PatrolRules;
 static GRID_CELL: crate::grid::rules::GridCellRules = crate::grid::rules::GridCellRules;
 static SITE: crate::site::rules::SiteRules = crate::site::rules::SiteRules;
 
