@@ -1,9 +1,11 @@
 //! Grid patrols (巡查): when patrols are due ([`schedule`]: recurrence, windows in the site's
 //! zone, overnight windows, versions of a plan), the tasks derived from them and their state
 //! ([`task`]: never created, so every device and the server compute the same ones offline),
-//! and the patrol record's write rules ([`rules`]).
+//! whether a checkpoint scan counts and what it flags ([`scan`]), and the patrol record's write
+//! rules ([`rules`]).
 
 pub mod rules;
+pub mod scan;
 pub mod schedule;
 pub mod task;
 
