@@ -56,7 +56,6 @@ fn default_offset() -> i32 {
 
 /// One window of a plan.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Occurrence {
     /// The window opens (UTC ms).
     pub start_ms: i64,
