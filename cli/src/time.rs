@@ -1,5 +1,7 @@
 //! Formatting the core's timestamps (UTC milliseconds plus the device's UTC offset) for people,
-//! without a date library: the proleptic Gregorian calendar conversion in both directions.
+//! without a date library (the calendar arithmetic is the core's `civil`).
+
+use offgrid_core::civil::{civil_from_days, days_from_civil};
 
 /// `2025-03-18T01:20:00Z` for UTC milliseconds (seconds precision; negative times work too).
 pub fn utc(unix_ms: i64) -> String {
@@ -78,31 +80,6 @@ pub fn parse_utc(text: &str) -> Result<i64, String> {
     Ok(unix_ms(i64::from(y), m, d, hour, minute))
 }
 
-/// Days since 1970-01-01 of a date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day number since 1970-01-01 (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,15 +110,6 @@ mod tests {
             "",
         ] {
             assert!(parse_utc(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn civil_round_trips() {
-        assert_eq!(unix_ms(2025, 3, 18, 1, 20), 1_742_260_800_000);
-        for days in [-800_000, -1, 0, 59, 60, 11_016, 20_165, 2_932_896] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
         }
     }
 }

@@ -25,6 +25,7 @@
 
 pub mod access;
 pub mod checklist;
+pub mod civil;
 pub mod doc;
 pub mod error;
 #[cfg(feature = "uniffi")]

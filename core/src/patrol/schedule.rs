@@ -11,6 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::civil::{civil_from_days, iso_weekday};
 use crate::error::{Error, Result};
 
 const MINUTE_MS: i64 = 60_000;
@@ -245,54 +246,15 @@ fn hhmm(minutes: i64) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
-/// ISO weekday (1 = Monday) of a day counted from 1970-01-01 (a Thursday).
-fn iso_weekday(day: i64) -> u8 {
-    ((day + 3).rem_euclid(7) + 1) as u8
-}
-
-/// The civil date of a day counted from 1970-01-01 (H. Hinnant's `civil_from_days`).
-fn civil_from_days(day: i64) -> (i64, u32, u32) {
-    let z = day + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::civil::days_from_civil;
 
     /// UTC ms of a local time at +08:00.
     fn cst(y: i64, m: u32, d: u32, hh: i64, mm: i64) -> i64 {
         let day = days_from_civil(y, m, d);
         day * DAY_MS + (hh * 60 + mm) * MINUTE_MS - 8 * 60 * MINUTE_MS
-    }
-
-    fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-        let y = if m <= 2 { y - 1 } else { y };
-        let era = y.div_euclid(400);
-        let yoe = y.rem_euclid(400);
-        let mp = i64::from((m + 9) % 12);
-        let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
-    }
-
-    #[test]
-    fn civil_dates_round_trip_across_centuries() {
-        for day in (-800_000..800_000).step_by(997) {
-            let (y, m, d) = civil_from_days(day);
-            assert_eq!(days_from_civil(y, m, d), day);
-        }
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(iso_weekday(0), 4, "1970-01-01 was a Thursday");
-        assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
     }
 
     #[test]

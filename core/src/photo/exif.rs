@@ -72,10 +72,13 @@ pub fn read(bytes: &[u8]) -> Option<ExifData> {
             data.taken_offset_minutes = dt.offset.map(i32::from);
         }
         if let Some(offset) = data.taken_offset_minutes {
-            let local_ms = days_from_civil(dt.year.into(), dt.month.into(), dt.day.into())
-                * 86_400_000
-                + (i64::from(dt.hour) * 3600 + i64::from(dt.minute) * 60 + i64::from(dt.second))
-                    * 1000;
+            let local_ms =
+                crate::civil::days_from_civil(dt.year.into(), dt.month.into(), dt.day.into())
+                    * 86_400_000
+                    + (i64::from(dt.hour) * 3600
+                        + i64::from(dt.minute) * 60
+                        + i64::from(dt.second))
+                        * 1000;
             data.taken_unix_ms = Some(local_ms - i64::from(offset) * 60_000);
         }
     }
@@ -134,25 +137,4 @@ fn gps(exif: &exif::Exif) -> Option<GpsFix> {
         altitude_m,
         accuracy_m: None,
     })
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-#[cfg(feature = "photo-pipeline")]
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn civil_days() {
-        assert_eq!(super::days_from_civil(1970, 1, 1), 0);
-        assert_eq!(super::days_from_civil(2026, 11, 28), 20_785);
-    }
 }
