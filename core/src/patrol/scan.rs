@@ -157,7 +157,7 @@ pub fn judge(
     let counts = required && method_ok;
 
     if let Some(o) = run.occurrence
-        && (at_ms < o.start_ms || at_ms > o.grace_end_ms)
+        && (at_ms < o.start_ms || at_ms >= o.grace_end_ms)
     {
         flags.insert(ScanFlag::OutOfWindow);
     }
@@ -178,19 +178,26 @@ pub fn judge(
     }
     // Time since the last scan: by the monotonic clock when both readings have one (a wall
     // clock can be set back), else by the device's clock.
+    // A monotonic clock restarts with the phone: a negative gap falls back to the wall clock,
+    // and a gap still negative (the clock was set back) flags nothing.
     let since = |p: &PriorScan| match (monotonic_ms, p.monotonic_ms) {
-        (Some(now), Some(then)) => now - then,
+        (Some(now), Some(then)) if now >= then => now - then,
         _ => at_ms - p.at_ms,
     };
     if let Some(last) = run.prior.last()
         && last.checkpoint.is_some()
         && checkpoint.is_some()
         && last.checkpoint != checkpoint
-        && since(last) < MIN_SECONDS_BETWEEN_CHECKPOINTS * 1000
+        && (0..MIN_SECONDS_BETWEEN_CHECKPOINTS * 1000).contains(&since(last))
     {
         flags.insert(ScanFlag::TooFast);
     }
-    let in_last_minute = run.prior.iter().filter(|p| since(p) < 60_000).count() + 1;
+    let in_last_minute = run
+        .prior
+        .iter()
+        .filter(|p| (0..60_000).contains(&since(p)))
+        .count()
+        + 1;
     if in_last_minute >= BURST_SCANS_PER_MINUTE {
         flags.insert(ScanFlag::Burst);
     }
@@ -402,5 +409,19 @@ mod tests {
             .collect();
         let burst = judge(&run(&w, &p, false), &tag(&gate), 2_030_000, None);
         assert!(burst.flags.contains(&ScanFlag::Burst));
+        // After a reboot (monotonic clock restarted) the wall clock decides; a clock set back
+        // flags nothing.
+        let p = [PriorScan {
+            monotonic_ms: Some(9_000_000),
+            ..prior("gate", 2_000_000)
+        }];
+        let rebooted = judge(&run(&w, &p, false), &tag(&door), 2_300_000, Some(5_000));
+        assert!(rebooted.flags.is_empty(), "{:?}", rebooted.flags);
+        let p = [prior("gate", 2_000_000)];
+        let set_back = judge(&run(&w, &p, false), &tag(&door), 1_990_000, None);
+        assert!(set_back.flags.is_empty(), "{:?}", set_back.flags);
+        // The grace is half-open: a scan at its very end is out of the window.
+        let at_end = judge(&run(&w, &[], false), &tag(&gate), 6_000_000, None);
+        assert_eq!(at_end.flags, [ScanFlag::OutOfWindow]);
     }
 }

@@ -132,7 +132,8 @@ impl Schedule {
         if starts.len() != self.starts.len() {
             return bad("starts", "the same start twice".into());
         }
-        let span = i64::from(self.window_minutes);
+        // A window is open until its grace ends: two tasks of one plan are never open together.
+        let span = i64::from(self.window_minutes) + i64::from(self.grace_minutes);
         for (i, s) in starts.iter().enumerate() {
             let next = starts
                 .get(i + 1)
@@ -159,8 +160,11 @@ impl Schedule {
         let reach_ms = (i64::from(self.window_minutes) + i64::from(self.grace_minutes)) * MINUTE_MS;
         // Local days whose windows can reach into the range: from the day a window opening
         // `reach` before `from` starts on, to the day of `to`.
-        let first_day = (from_ms + offset_ms - reach_ms).div_euclid(DAY_MS);
-        let last_day = (to_ms + offset_ms).div_euclid(DAY_MS);
+        let first_day = from_ms
+            .saturating_add(offset_ms)
+            .saturating_sub(reach_ms)
+            .div_euclid(DAY_MS);
+        let last_day = to_ms.saturating_add(offset_ms).div_euclid(DAY_MS);
         let mut starts = self.starts.clone();
         starts.sort_unstable();
         for day in first_day..=last_day {
@@ -365,6 +369,13 @@ mod tests {
             ..Schedule::daily(0, 120)
         };
         assert!(overlapping.validate().is_err());
+        // A grace that runs into the next window is an overlap too.
+        let grace_into_next = Schedule {
+            starts: vec![9 * 60, 11 * 60],
+            grace_minutes: 30,
+            ..Schedule::daily(0, 120)
+        };
+        assert!(grace_into_next.validate().is_err());
         // 22:00 for four hours runs into the next day's 01:00 window.
         let wrapping = Schedule {
             starts: vec![60, 22 * 60],
@@ -411,7 +422,7 @@ mod tests {
         fn occurrences_are_exact_and_complete(
             offset in -12 * 60i32..=14 * 60,
             start in 0u16..1440,
-            window in 1u32..=1440,
+            window in 1u32..=1260,
             grace in 0u32..=180,
             weekdays in proptest::collection::btree_set(1u8..=7, 1..7),
             from in 1_700_000_000_000i64..1_900_000_000_000,

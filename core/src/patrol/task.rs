@@ -149,7 +149,7 @@ pub fn fold(f: &TaskFacts<'_>, now_ms: i64) -> TaskState {
             .flatten()
     });
     if let Some(at) = completed_at {
-        return if at <= o.grace_end_ms {
+        return if at < o.grace_end_ms {
             TaskState::Done
         } else {
             TaskState::Late
@@ -159,24 +159,27 @@ pub fn fold(f: &TaskFacts<'_>, now_ms: i64) -> TaskState {
     if now_ms < o.start_ms && runs.is_empty() {
         return TaskState::Upcoming;
     }
-    if !runs.is_empty() {
-        return if open && runs.iter().any(|r| r.finished_ms.is_none()) {
-            TaskState::InProgress
-        } else if open && f.completion == Completion::Each {
-            // Someone's run is finished but others' are still to come.
-            TaskState::InProgress
+    if open {
+        return if runs.is_empty() {
+            TaskState::Due
         } else {
-            TaskState::Partial
+            // A run is under way, or finished short while others may still complete.
+            TaskState::InProgress
         };
     }
-    if open {
-        return TaskState::Due;
-    }
-    let synced_past = |who: &String| f.watermarks.get(who).is_some_and(|w| *w >= o.grace_end_ms);
-    if !f.assignees.is_empty() && f.assignees.iter().all(synced_past) {
-        TaskState::Missed
-    } else {
-        TaskState::AwaitingSync
+    // The window and grace are over and the task is not complete. Final only once every
+    // assignee who has not completed has synced past the grace: until then their complete run
+    // may be on a phone still underground.
+    let synced_past = |who: &&String| f.watermarks.get(*who).is_some_and(|w| *w >= o.grace_end_ms);
+    let settled = !f.assignees.is_empty()
+        && f.assignees
+            .iter()
+            .filter(|a| complete_at(a).is_none())
+            .all(|a| synced_past(&a));
+    match (settled, runs.is_empty()) {
+        (false, _) => TaskState::AwaitingSync,
+        (true, true) => TaskState::Missed,
+        (true, false) => TaskState::Partial,
     }
 }
 
@@ -258,12 +261,22 @@ mod tests {
         let late = [run("li", Some(14 * H), &["cp1", "cp2"])];
         assert_eq!(state(&late, Any, &[], 15 * H), TaskState::Late);
         let partial = [run("li", Some(11 * H), &["cp1"])];
-        assert_eq!(state(&partial, Any, &[], 14 * H), TaskState::Partial);
+        let synced = [("li", 20 * H), ("wang", 20 * H)];
+        assert_eq!(state(&partial, Any, &synced, 14 * H), TaskState::Partial);
         assert_eq!(
-            state(&started, Any, &[], 14 * H),
+            state(&partial, Any, &[("li", 20 * H)], 14 * H),
+            TaskState::AwaitingSync,
+            "wang's complete run may still arrive"
+        );
+        assert_eq!(
+            state(&started, Any, &synced, 14 * H),
             TaskState::Partial,
             "never finished"
         );
+        // The grace is half-open: finished at its very end is late.
+        let at_end = [run("li", Some(13 * H), &["cp1", "cp2"])];
+        assert_eq!(state(&at_end, Any, &[], 15 * H), TaskState::Late);
+        assert_eq!(state(&[], Any, &[], 13 * H), TaskState::AwaitingSync);
     }
 
     #[test]
@@ -303,7 +316,16 @@ mod tests {
         use Completion::Each;
         let one = [run("li", Some(11 * H), &["cp1", "cp2"])];
         assert_eq!(state(&one, Each, &[], 11 * H), TaskState::InProgress);
-        assert_eq!(state(&one, Each, &[], 14 * H), TaskState::Partial);
+        assert_eq!(
+            state(&one, Each, &[], 14 * H),
+            TaskState::AwaitingSync,
+            "wang has not synced"
+        );
+        assert_eq!(
+            state(&one, Each, &[("wang", 20 * H)], 14 * H),
+            TaskState::Partial,
+            "li completed; wang synced without a run"
+        );
         let both = [
             run("li", Some(11 * H), &["cp1", "cp2"]),
             run("wang", Some(12 * H + 1), &["cp2", "cp1"]),

@@ -52,7 +52,8 @@ pub struct DocCache {
     evicted: Vec<Entry>,
 }
 
-/// Evicted documents are freed in batches of this many on another thread.
+/// Evicted documents are freed in batches of this many (at most the capacity, so no more than
+/// twice the capacity is ever held) on another thread.
 const FREE_BATCH: usize = 32;
 
 impl DocCache {
@@ -94,7 +95,7 @@ impl DocCache {
                 None => break,
             };
         }
-        if self.evicted.len() >= FREE_BATCH {
+        if self.evicted.len() >= FREE_BATCH.min(self.capacity) {
             let batch = std::mem::take(&mut self.evicted);
             // If no thread can be started, the batch is freed here when the closure drops.
             let _ = std::thread::Builder::new()

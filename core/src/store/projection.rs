@@ -38,7 +38,7 @@ pub struct Projection {
 /// is the document's search index, built here if absent.
 pub fn derive(doc: &mut AutoCommit, search: &mut Option<SearchIndex>) -> Option<Projection> {
     let root = RootFields::read(&*doc);
-    let kind: RecordKind = root.text(&*doc, "kind")?.parse().ok()?;
+    let kind: RecordKind = root.string("kind")?.parse().ok()?;
     let text_of = |key: &str| root.text(&*doc, key);
     let int_of = |key: &str| root.int(key);
     let mut p = Projection {
@@ -138,6 +138,14 @@ impl<'a> RootFields<'a> {
         Option<automerge::ObjId>,
     )> {
         self.fields.iter().find(|(k, _, _)| k == key)
+    }
+
+    /// A string field (not a text object).
+    fn string(&self, key: &str) -> Option<String> {
+        match self.get(key)?.1 {
+            automerge::ValueRef::Scalar(ScalarValueRef::Str(ref s)) => Some(s.to_string()),
+            _ => None,
+        }
     }
 
     /// A string field, or a text object's content.

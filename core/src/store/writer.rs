@@ -28,6 +28,11 @@ pub struct ApplyOutcome {
     pub heads: Vec<String>,
     /// Changes still needed before some received ones can apply, hex. They are kept meanwhile.
     pub missing_deps: Vec<String>,
+}
+
+/// What [`Writer::apply_from_server`] did, with what the sync client needs besides.
+pub(crate) struct ServerApply {
+    pub outcome: ApplyOutcome,
     /// Hashes of the change chunks received, hex, in the order of the bytes (whole documents
     /// among them not included).
     pub change_hashes: Vec<String>,
@@ -165,15 +170,12 @@ impl<'a> Writer<'a> {
     pub fn apply_changes(&mut self, id: &RecordId, bytes: &[u8]) -> Result<ApplyOutcome> {
         let authority = Authority::merge(Some(self.user));
         self.apply_judged(id, bytes, Some(&authority))
+            .map(|r| r.outcome)
     }
 
     /// As [`Writer::apply_changes`] for changes the sync server accepted: it is the authority
     /// and judged them as their authors, with their roles.
-    pub(crate) fn apply_from_server(
-        &mut self,
-        id: &RecordId,
-        bytes: &[u8],
-    ) -> Result<ApplyOutcome> {
+    pub(crate) fn apply_from_server(&mut self, id: &RecordId, bytes: &[u8]) -> Result<ServerApply> {
         self.apply_judged(id, bytes, None)
     }
 
@@ -182,7 +184,7 @@ impl<'a> Writer<'a> {
         id: &RecordId,
         bytes: &[u8],
         authority: Option<&Authority>,
-    ) -> Result<ApplyOutcome> {
+    ) -> Result<ServerApply> {
         let result = self.apply_inner(id, bytes, authority);
         if result.is_err() {
             // The in-memory document may hold part of the bad input: forget it.
@@ -196,7 +198,7 @@ impl<'a> Writer<'a> {
         id: &RecordId,
         bytes: &[u8],
         authority: Option<&Authority>,
-    ) -> Result<ApplyOutcome> {
+    ) -> Result<ServerApply> {
         let bad = |reason: String| Error::BadChanges {
             id: id.clone(),
             reason,
@@ -250,10 +252,12 @@ impl<'a> Writer<'a> {
         if changed && !is_new {
             self.persist(id)?;
         }
-        Ok(ApplyOutcome {
-            changed,
-            heads: hex(&after),
-            missing_deps: hex(&missing),
+        Ok(ServerApply {
+            outcome: ApplyOutcome {
+                changed,
+                heads: hex(&after),
+                missing_deps: hex(&missing),
+            },
             change_hashes: hex(&change_hashes),
         })
     }

@@ -251,10 +251,11 @@ fn sync_inner(
 
     // A pull-only request for the next page, sent while the previous page was applied.
     let mut prefetched: Option<(SyncRequest, SyncResponse)> = None;
-    for _ in 0..options.max_rounds {
+    for round in 0..options.max_rounds {
         t.check_cancel()?;
         let (request, resp, more_dirty) = match prefetched.take() {
-            Some((request, resp)) => (request, resp, false),
+            // Records written since the last push round are pushed by the next round.
+            Some((request, resp)) => (request, resp, store.dirty_count()? > 0),
             None => {
                 let (push, more_dirty) =
                     build_push(store, options, &mut excluded, &mut report.rejected)?;
@@ -281,19 +282,22 @@ fn sync_inner(
         }
         // More to pull and nothing of ours in flight: the next page's request is known now (the
         // cursors this response carries), so it travels while this page is applied.
-        let next =
-            (resp.more && !more_dirty && request.push.is_empty() && request.templates.is_empty())
-                .then(|| {
-                    let mut cursors = request.cursors.clone();
-                    cursors.extend(resp.cursors.iter().map(|(k, v)| (k.clone(), v.clone())));
-                    SyncRequest {
-                        device: device.clone(),
-                        cursors,
-                        push: Vec::new(),
-                        max_bytes: Some(options.max_pull_bytes),
-                        templates: Vec::new(),
-                    }
-                });
+        let next = (resp.more
+            && !more_dirty
+            && round + 1 < options.max_rounds
+            && request.push.is_empty()
+            && request.templates.is_empty())
+        .then(|| {
+            let mut cursors = request.cursors.clone();
+            cursors.extend(resp.cursors.iter().map(|(k, v)| (k.clone(), v.clone())));
+            SyncRequest {
+                device: device.clone(),
+                cursors,
+                push: Vec::new(),
+                max_bytes: Some(options.max_pull_bytes),
+                templates: Vec::new(),
+            }
+        });
         let (applied, fetched) = std::thread::scope(|scope| {
             let fetch = next.map(|next| {
                 let t = &mut t;
@@ -556,23 +560,30 @@ fn apply_response(
                 bytes.extend_from_slice(&c.0);
             }
             match w.apply_from_server(&id, &bytes) {
-                Ok(outcome) => {
+                Ok(crate::store::writer::ServerApply {
+                    outcome,
+                    change_hashes,
+                }) => {
                     photos.extend(w.read(&id, |doc| Ok(photo_keys(doc)))?);
                     // The hashes of `p.changes`, as decoded while applying them (unless the
                     // server sent a whole document among them).
-                    let pulled_hashes: Vec<String> =
-                        if p.snapshot.is_none() && outcome.change_hashes.len() == p.changes.len() {
-                            outcome.change_hashes.clone()
+                    // (position in `p.changes`, hash): the receipts are by position.
+                    let pulled_hashes: Vec<(usize, String)> =
+                        if p.snapshot.is_none() && change_hashes.len() == p.changes.len() {
+                            change_hashes.into_iter().enumerate().collect()
                         } else {
                             p.changes
                                 .iter()
-                                .filter_map(|c| automerge::Change::from_bytes(c.0.clone()).ok())
-                                .map(|ch| ch.hash().to_string())
+                                .enumerate()
+                                .filter_map(|(i, c)| {
+                                    let ch = automerge::Change::from_bytes(c.0.clone()).ok()?;
+                                    Some((i, ch.hash().to_string()))
+                                })
                                 .collect()
                         };
-                    for (i, h) in pulled_hashes.iter().enumerate() {
-                        if let Some(ms) = p.received_ms.get(i) {
-                            let by = p.received_by.get(i).map(String::as_str);
+                    for (i, h) in &pulled_hashes {
+                        if let Some(ms) = p.received_ms.get(*i) {
+                            let by = p.received_by.get(*i).map(String::as_str);
                             sync_state::add_receipt(w.transaction(), &id, h, *ms, by)?;
                         }
                     }
@@ -583,7 +594,7 @@ fn apply_response(
                         outcome.heads.clone()
                     } else {
                         let mut set: BTreeSet<String> = acked.into_iter().collect();
-                        set.extend(pulled_hashes);
+                        set.extend(pulled_hashes.into_iter().map(|(_, h)| h));
                         set.into_iter().collect()
                     };
                     sync_state::set_acked(w.transaction(), &id, &new_acked)?;
