@@ -108,7 +108,11 @@ pub fn tasks(
     known: &Known,
     now_ms: i64,
 ) -> Vec<Task> {
-    let by_version: BTreeMap<u32, &PlanVersion> = versions.iter().map(|v| (v.version, v)).collect();
+    // Each version with its required checkpoints, worked out once for all its tasks.
+    let by_version: BTreeMap<u32, (&PlanVersion, Vec<String>)> = versions
+        .iter()
+        .map(|v| (v.version, (v, v.required())))
+        .collect();
     let schedules: Vec<Versioned<'_>> = versions
         .iter()
         .map(|v| Versioned {
@@ -120,15 +124,14 @@ pub fn tasks(
     occurrences_of(&schedules, from_ms, to_ms)
         .into_iter()
         .filter_map(|(version, occurrence)| {
-            let v = by_version.get(&version)?;
+            let (v, required) = by_version.get(&version)?;
             let id = task_id(plan, version, occurrence.start_ms);
-            let required = v.required();
             let state = fold(
                 &TaskFacts {
                     occurrence: &occurrence,
                     assignees: &v.assignees,
                     completion: v.completion,
-                    required: &required,
+                    required,
                     runs: known.runs.get(&id).map(Vec::as_slice).unwrap_or(&[]),
                     excused: known.excused.contains(&id),
                     watermarks: &known.watermarks,

@@ -134,16 +134,16 @@ pub fn judge(
                 (Some(b.checkpoint.clone()), accepts && b.method == *method)
             }
         },
-        Presented::Manual { checkpoint, photos } => {
-            let accepts =
-                find(checkpoint).is_some_and(|c| c.methods.contains(&CheckMethod::ManualPhoto));
-            if find(checkpoint).is_none() {
+        Presented::Manual { checkpoint, photos } => match find(checkpoint) {
+            None => {
                 flags.insert(ScanFlag::UnknownTag);
                 (None, false)
-            } else {
-                (Some((*checkpoint).to_owned()), accepts && *photos > 0)
             }
-        }
+            Some(c) => (
+                Some(c.id.clone()),
+                c.methods.contains(&CheckMethod::ManualPhoto) && *photos > 0,
+            ),
+        },
     };
     let required = checkpoint
         .as_deref()

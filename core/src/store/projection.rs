@@ -92,12 +92,15 @@ pub fn derive(doc: &mut AutoCommit, search: &mut Option<SearchIndex>) -> Option<
 /// The root fields a projection reads, in one pass over the root map (a lookup per field costs a
 /// seek through the document's columns each; one pass is several times cheaper).
 struct RootFields<'a> {
-    fields: Vec<(
-        std::borrow::Cow<'a, str>,
-        automerge::ValueRef<'a>,
-        Option<automerge::ObjId>,
-    )>,
+    fields: Vec<RootField<'a>>,
 }
+
+/// A root key, its value, and the object id when the value is a text object.
+type RootField<'a> = (
+    std::borrow::Cow<'a, str>,
+    automerge::ValueRef<'a>,
+    Option<automerge::ObjId>,
+);
 
 impl<'a> RootFields<'a> {
     const KEYS: [&'static str; 10] = [
@@ -129,14 +132,7 @@ impl<'a> RootFields<'a> {
         RootFields { fields }
     }
 
-    fn get(
-        &self,
-        key: &str,
-    ) -> Option<&(
-        std::borrow::Cow<'a, str>,
-        automerge::ValueRef<'a>,
-        Option<automerge::ObjId>,
-    )> {
+    fn get(&self, key: &str) -> Option<&RootField<'a>> {
         self.fields.iter().find(|(k, _, _)| k == key)
     }
 
