@@ -13,6 +13,7 @@ mod grid;
 mod hazard;
 mod inspect;
 mod output;
+mod patrol;
 mod photo;
 mod register;
 mod server;
@@ -150,6 +151,12 @@ enum Command {
     /// Sites (人防工程): checkpoints, and the NFC tags and QR labels bound to them.
     #[command(subcommand)]
     Site(site::SiteCommand),
+    /// Patrol plans (巡查计划): a site's checkpoints on a schedule, for assignees; versioned.
+    #[command(subcommand)]
+    Plan(patrol::PlanCommand),
+    /// Patrols (巡查): today's tasks, runs with checkpoint scans, skips, observations.
+    #[command(subcommand)]
+    Patrol(patrol::PatrolCommand),
     /// The hazard register (台账) of --project: rows, counts by status and grade, overdue.
     Register(register::RegisterArgs),
     /// Photos: process a file, attach photos to items, hazards and patrols, the upload queue.
@@ -253,6 +260,15 @@ enum BenchCommand {
         #[arg(long, hide = true)]
         measure: bool,
     },
+    /// Patrols: today's tasks over N plans from the projections, one checkpoint scan.
+    Patrol {
+        /// Directory for the benchmark's files (a temporary subdirectory, removed after).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Plans (ten per site).
+        #[arg(long, value_name = "N", default_value_t = 3_000)]
+        plans: usize,
+    },
     /// Sync on loopback: a dirty sync (bytes, round trips, time), a new device bootstrapping,
     /// server throughput and latency with concurrent simulated devices (SQLite, PostgreSQL).
     Sync(bench::sync::Options),
@@ -340,6 +356,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(BenchCommand::Store { dir, records }) => {
             bench::store::run(dir.as_deref(), records)?
         }
+        Command::Bench(BenchCommand::Patrol { dir, plans }) => {
+            bench::patrol::run(dir.as_deref(), plans)?
+        }
         Command::Bench(BenchCommand::Domain { dir, hazards }) => {
             bench::domain::run(dir.as_deref(), hazards)?
         }
@@ -368,6 +387,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Register(a) => register::run(&ctx, a)?,
         Command::Grid(c) => grid::run(&ctx, c)?,
         Command::Site(c) => site::run(&ctx, c)?,
+        Command::Plan(c) => patrol::run_plan(&ctx, c)?,
+        Command::Patrol(c) => patrol::run_patrol(&ctx, c)?,
         Command::Photo(c) => photo::run(&ctx, c)?,
         Command::Serve(a) => server::serve(a)?,
         Command::Admin(a) => server::admin(a, ctx.json)?,

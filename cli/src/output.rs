@@ -200,6 +200,19 @@ fn table<const N: usize>(
     Ok(())
 }
 
+/// One line per record: its short id and title.
+pub fn id_titles(w: &mut impl Write, rows: &[RecordSummary]) -> Result<()> {
+    for r in rows {
+        writeln!(
+            w,
+            "{}  {}",
+            short_id(r.id.as_str()),
+            r.title.as_deref().unwrap_or_default()
+        )?;
+    }
+    Ok(())
+}
+
 /// Rows as lines, each column padded to its widest cell plus two spaces.
 pub fn render<const N: usize>(rows: &[[String; N]]) -> String {
     let mut widths = [0usize; N];

@@ -218,14 +218,7 @@ pub fn run(ctx: &Ctx, command: SiteCommand) -> Result<()> {
             if ctx.json {
                 output::json(&mut out, &rows)?;
             } else {
-                for r in rows {
-                    writeln!(
-                        out,
-                        "{}  {}",
-                        output::short_id(r.id.as_str()),
-                        r.title.unwrap_or_default()
-                    )?;
-                }
+                output::id_titles(&mut out, &rows)?;
             }
         }
         SiteCommand::Checkpoint {

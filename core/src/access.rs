@@ -72,6 +72,9 @@ pub enum Permission {
     /// Edit a site linked to the project (its fields, checkpoints and tags; not its cell or
     /// its projects).
     ManageSite,
+    /// Write patrol plans and their versions, void patrol runs, approve skipped checkpoints
+    /// (supervisors and admins of the `org` scope).
+    ManagePatrol,
 }
 
 impl Permission {
@@ -94,6 +97,7 @@ impl Permission {
             Permission::Patrol => "patrol",
             Permission::ManageGrid => "manage_grid",
             Permission::ManageSite => "manage_site",
+            Permission::ManagePatrol => "manage_patrol",
         }
     }
 }

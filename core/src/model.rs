@@ -54,16 +54,22 @@ pub enum RecordKind {
     GridCell,
     /// A civil-defence work (人防工程) with its checkpoints and their tags.
     Site,
+    /// A patrol plan (巡查计划): site, required checkpoints, schedule, assignees; versioned.
+    PatrolPlan,
+    /// One patroller's run of a patrol (巡查记录): scans, skips, observations; one writer.
+    PatrolRun,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 6] = [
+    pub const ALL: [RecordKind; 8] = [
         RecordKind::Project,
         RecordKind::Inspection,
         RecordKind::Hazard,
         RecordKind::Patrol,
         RecordKind::GridCell,
         RecordKind::Site,
+        RecordKind::PatrolPlan,
+        RecordKind::PatrolRun,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -74,6 +80,8 @@ impl RecordKind {
             RecordKind::Patrol => "patrol",
             RecordKind::GridCell => "grid_cell",
             RecordKind::Site => "site",
+            RecordKind::PatrolPlan => "patrol_plan",
+            RecordKind::PatrolRun => "patrol_run",
         }
     }
 }

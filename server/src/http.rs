@@ -225,6 +225,8 @@ struct SyncBody {
     max_bytes: Option<u64>,
     #[serde(default)]
     templates: Vec<serde_json::Value>,
+    #[serde(default)]
+    pushed_all: bool,
 }
 
 /// A non-negative whole number (or null); past `u64::MAX` it saturates (budgets are capped).
@@ -253,6 +255,7 @@ fn sync_request(body: SyncBody) -> Result<(SyncRequest, Vec<Rejected>)> {
         push,
         max_bytes,
         templates,
+        pushed_all,
     } = body;
     if templates.len() > 256 {
         return Err(Error::BadRequest(
@@ -291,6 +294,7 @@ fn sync_request(body: SyncBody) -> Result<(SyncRequest, Vec<Rejected>)> {
         push,
         max_bytes,
         templates,
+        pushed_all,
     };
     Ok((req, rejected))
 }

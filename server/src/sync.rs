@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use offgrid_core::sync::protocol::{
     Acked, Bytes, DEFAULT_PULL_BYTES, MAX_CHANGE_BYTES, MissingDeps, NeedBlob, Pulled,
     ReconcileRequest, ReconcileResponse, Rejected, SyncRequest, SyncResponse, TEMPLATES_CURSOR,
-    is_sha256_hex, is_valid_id,
+    WATERMARKS_CURSOR, is_sha256_hex, is_valid_id,
 };
 
 use offgrid_core::access::Role;
@@ -93,6 +93,7 @@ pub fn sync(
         resp.template_refusals =
             crate::templates::publish_pushed(b, &req.templates, &caller.user_id, may)?;
     }
+    let arrived_ms = resp.server_time_ms;
     if !push.is_empty() {
         let now = now_ms();
         let device = req.device.clone();
@@ -103,6 +104,11 @@ pub fn sync(
         resp.missing = out.missing;
         resp.rejected = out.rejected;
         resp.need_blobs = out.need_blobs;
+    }
+    // Everything the device holds is here now (what waits for dependencies is not applied
+    // yet, so it does not count): its watermark is the time the request arrived.
+    if req.pushed_all && resp.missing.is_empty() {
+        transact(b, |tx| tx.set_token_watermark(&caller.token_id, arrived_ms))?;
     }
 
     let budget = req
@@ -123,7 +129,7 @@ pub fn sync(
     // Every account reads some of the organisation scope (ADR 0007); its cursor is checked
     // against what grants the reading inside the pull's transaction.
     let org_cursor = req.cursors.get(ORG).cloned().unwrap_or_default();
-    let (pull, next, more, templates) = transact(b, |tx| {
+    let (pull, next, more, templates, watermarks) = transact(b, |tx| {
         let mut cursors = cursors.clone();
         let index = b.org_index().current(tx)?;
         let reach = index.reach(caller);
@@ -149,8 +155,25 @@ pub fn sync(
             req.cursors.get(TEMPLATES_CURSOR).map(String::as_str),
         )?;
         next.insert(TEMPLATES_CURSOR.to_owned(), digest);
-        Ok((pull, next, more, templates))
+        // Sync watermarks newer than the device's (ADR 0008).
+        let after: i64 = req
+            .cursors
+            .get(WATERMARKS_CURSOR)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        // An account's least watermark can only have moved if one of its devices synced since
+        // the cursor (the latest device watermark the device was sent).
+        let marks = tx.watermarks_after(after)?;
+        if let Some(latest) = marks.iter().map(|(_, _, max)| *max).max() {
+            next.insert(WATERMARKS_CURSOR.to_owned(), latest.to_string());
+        }
+        Ok((pull, next, more, templates, marks))
     })?;
+    resp.watermarks = watermarks
+        .into_iter()
+        .filter(|(_, least, _)| *least > 0)
+        .map(|(account, least, _)| (account, least))
+        .collect();
     resp.templates = templates;
     stats.changes_out = pull.iter().map(|p| p.changes.len()).sum();
     resp.pull = pull;
@@ -263,10 +286,14 @@ fn push_all(
         };
         // The organisation scope: any account that writes somewhere may push to it, and the
         // gate decides (admins of `org` for cells and sites, supervisors for their sites'
-        // fields). Without the gate, only its admins.
+        // fields). Grid members hold no role at all and push their own patrol runs (the gate
+        // refuses a run written by anyone but its runner; only assignees' runs count). Without
+        // the gate, only its admins.
         let writes = if project == crate::scope::ORG {
             caller.can_write(&project)
-                || (gate.is_some() && caller.roles.iter().any(|r| r.role != Role::Viewer))
+                || (gate.is_some()
+                    && (caller.roles.iter().any(|r| r.role != Role::Viewer)
+                        || rec.kind == offgrid_core::RecordKind::PatrolRun.as_str()))
         } else {
             caller.can_write(&project)
         };

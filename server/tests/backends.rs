@@ -161,6 +161,7 @@ fn conformance(b: &dyn Backend) {
     push_and_pull(b, &users);
     blobs(b, &users);
     concurrent_pushes(b, &users);
+    watermarks(b, &users);
 }
 
 struct Users {
@@ -389,6 +390,7 @@ fn request(device: &str, cursors: &BTreeMap<String, String>, push: Vec<PushRecor
         push,
         max_bytes: None,
         templates: Vec::new(),
+        ..Default::default()
     }
 }
 
@@ -745,4 +747,44 @@ fn concurrent_pushes(b: &dyn Backend, u: &Users) {
             .unwrap();
         assert_eq!(own.heads, vec![h[ROUNDS - 1].clone()]);
     }
+}
+
+/// Sync watermarks (ADR 0008): a request that pushes everything its device holds records the
+/// time it arrived for that device; an account's watermark is the least of its devices', sent
+/// to devices until they have it.
+fn watermarks(b: &dyn Backend, u: &Users) {
+    let sync_as = |caller: &Caller, pushed_all: bool, cursors: &BTreeMap<String, String>| {
+        let req = SyncRequest {
+            pushed_all,
+            ..request("dev-w", cursors, Vec::new())
+        };
+        sync(b, None, caller, req).unwrap().0
+    };
+    let none = BTreeMap::new();
+    // A pull that does not say it pushed everything moves no watermark.
+    let r = sync_as(&u.bob, false, &none);
+    assert!(!r.watermarks.contains_key("bob"), "{:?}", r.watermarks);
+    let r = sync_as(&u.bob, true, &none);
+    let first = r.server_time_ms;
+    // The response that records it already carries it (it is read after the push).
+    assert_eq!(r.watermarks.get("bob"), Some(&first));
+    // Sent again only when something moved since the cursor.
+    let again = sync_as(&u.alice, false, &r.cursors);
+    assert!(again.watermarks.is_empty(), "{:?}", again.watermarks);
+    let from_scratch = sync_as(&u.alice, false, &none);
+    assert_eq!(from_scratch.watermarks.get("bob"), Some(&first));
+    // Bob signs in on a second phone that has not synced: his watermark is that phone's (none).
+    let phone2 = accounts::authenticate(
+        b,
+        &accounts::login(b, "bob", PASSWORD, "phone2").unwrap().token,
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let r = sync_as(&u.bob, true, &none);
+    assert!(!r.watermarks.contains_key("bob"), "{:?}", r.watermarks);
+    // Once it has synced everything too, the least of the two.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let r2 = sync_as(&phone2, true, &none);
+    assert_eq!(r2.watermarks.get("bob"), Some(&r.server_time_ms));
+    assert!(r.server_time_ms > first);
 }

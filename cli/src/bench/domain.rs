@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Result, ensure};
 use offgrid_core::checklist::{Template, parse};
 use offgrid_core::hazard::{NewHazard, RectificationOrder, RegisterQuery};
 use offgrid_core::inspection::NewInspection;
@@ -24,14 +24,7 @@ const ANSWERS: usize = 200;
 const DAY: i64 = 86_400_000;
 
 pub fn run(dir: Option<&Path>, hazards: usize) -> Result<()> {
-    let tmp = match dir {
-        Some(d) => tempfile::Builder::new()
-            .prefix("offgrid-bench-")
-            .tempdir_in(d),
-        None => tempfile::Builder::new().prefix("offgrid-bench-").tempdir(),
-    }
-    .context("cannot create the benchmark directory")?;
-    super::warn_if_tmpfs(tmp.path());
+    let tmp = super::bench_dir(dir)?;
     let clock = Arc::new(FixedClock::new(1_764_300_000_000, 480));
     let store = Store::open_with(
         tmp.path().join("domain.db"),

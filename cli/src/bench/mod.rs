@@ -7,6 +7,7 @@
 
 pub mod domain;
 mod fixtures;
+pub mod patrol;
 pub mod photo;
 mod raw_sqlite;
 pub mod store;
@@ -16,7 +17,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 use serde_json::Value as Json;
 
@@ -68,6 +69,23 @@ pub fn proc_status_mb(field: &str) -> Option<f64> {
         .find(|l| l.starts_with(&format!("{field}:")))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
+}
+
+/// A new temporary directory for a benchmark's files, in `dir` (created if missing) or the
+/// system's; removed when dropped. Warns when it is in memory (see [`warn_if_tmpfs`]).
+pub fn bench_dir(dir: Option<&Path>) -> Result<tempfile::TempDir> {
+    let tmp = match dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
+            tempfile::Builder::new()
+                .prefix("offgrid-bench-")
+                .tempdir_in(d)
+        }
+        None => tempfile::Builder::new().prefix("offgrid-bench-").tempdir(),
+    }
+    .context("cannot create the benchmark directory")?;
+    warn_if_tmpfs(tmp.path());
+    Ok(tmp)
 }
 
 /// Warns (stderr) when `dir` is in memory, where fsync costs nothing and commit timings lie.

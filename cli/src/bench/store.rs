@@ -33,17 +33,7 @@ const LIST_RUNS: usize = 20;
 const FIELD: &str = "/answers/item-7/value";
 
 pub fn run(dir: Option<&Path>, records: usize) -> Result<()> {
-    let tmp = match dir {
-        Some(d) => {
-            std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
-            tempfile::Builder::new()
-                .prefix("offgrid-bench-")
-                .tempdir_in(d)
-        }
-        None => tempfile::Builder::new().prefix("offgrid-bench-").tempdir(),
-    }
-    .context("cannot create the benchmark directory")?;
-    super::warn_if_tmpfs(tmp.path());
+    let tmp = super::bench_dir(dir)?;
     emit("machine.cores", super::cores(), "cores")?;
 
     let store = open(&tmp.path().join("store.db"))?;

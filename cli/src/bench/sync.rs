@@ -414,6 +414,7 @@ fn throughput(
                     }],
                     max_bytes: None,
                     templates: Vec::new(),
+                    pushed_all: false,
                 };
                 let start = Instant::now();
                 match t.post_json::<_, SyncResponse>("/v1/sync", &req) {
@@ -535,6 +536,7 @@ fn push_big_record(dir: &Path, gate: bool, label: &str) -> Result<()> {
             }],
             max_bytes: None,
             templates: Vec::new(),
+            pushed_all: false,
         };
         let gate = app.config.gate.then_some(&app.docs);
         let start = Instant::now();

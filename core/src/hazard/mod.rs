@@ -321,7 +321,7 @@ impl Store {
 }
 
 /// The genesis fields of a new hazard: what was found, and the `raised` event. Checks the role.
-fn hazard_fields(
+pub(crate) fn hazard_fields(
     new: &NewHazard,
     source: Option<HazardSource>,
     user: &User,

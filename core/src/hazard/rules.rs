@@ -40,7 +40,7 @@ impl KindRules for HazardRules {
             overdue_from_ms: st
                 .deadline_ms
                 .filter(|_| st.status.awaiting_rectification()),
-            keys: Vec::new(),
+            ..Default::default()
         }
     }
 

@@ -15,6 +15,7 @@ use crate::site::Checkpoint;
 
 /// One version of a plan.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PlanVersion {
     pub version: u32,
     /// In force for occurrences opening at or after this time (UTC ms).
@@ -76,6 +77,37 @@ impl PlanVersion {
     pub fn required(&self) -> Vec<String> {
         self.checkpoints.iter().map(|c| c.id.clone()).collect()
     }
+
+    /// What deriving tasks needs of this version.
+    pub fn facts(&self) -> VersionFacts {
+        VersionFacts {
+            version: self.version,
+            effective_from_ms: self.effective_from_ms,
+            schedule: self.schedule.clone(),
+            assignees: self.assignees.clone(),
+            completion: self.completion,
+            required: self.required(),
+        }
+    }
+}
+
+/// What deriving a version's tasks needs (kept in the plan's projection, so today's tasks of
+/// thousands of plans are computed without loading a document).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VersionFacts {
+    #[serde(rename = "v")]
+    pub version: u32,
+    #[serde(rename = "from")]
+    pub effective_from_ms: i64,
+    #[serde(rename = "s")]
+    pub schedule: Schedule,
+    #[serde(rename = "a")]
+    pub assignees: Vec<String>,
+    #[serde(rename = "c", default)]
+    pub completion: Completion,
+    /// Required checkpoint ids, in route order.
+    #[serde(rename = "r")]
+    pub required: Vec<String>,
 }
 
 /// A task with its state.
@@ -102,17 +134,14 @@ pub struct Known {
 /// when it opens, with its state at `now_ms`.
 pub fn tasks(
     plan: &RecordId,
-    versions: &[PlanVersion],
+    versions: &[VersionFacts],
     from_ms: i64,
     to_ms: i64,
     known: &Known,
     now_ms: i64,
 ) -> Vec<Task> {
-    // Each version with its required checkpoints, worked out once for all its tasks.
-    let by_version: BTreeMap<u32, (&PlanVersion, Vec<String>)> = versions
-        .iter()
-        .map(|v| (v.version, (v, v.required())))
-        .collect();
+    let by_version: BTreeMap<u32, &VersionFacts> =
+        versions.iter().map(|v| (v.version, v)).collect();
     let schedules: Vec<Versioned<'_>> = versions
         .iter()
         .map(|v| Versioned {
@@ -124,14 +153,14 @@ pub fn tasks(
     occurrences_of(&schedules, from_ms, to_ms)
         .into_iter()
         .filter_map(|(version, occurrence)| {
-            let (v, required) = by_version.get(&version)?;
+            let v = by_version.get(&version)?;
             let id = task_id(plan, version, occurrence.start_ms);
             let state = fold(
                 &TaskFacts {
                     occurrence: &occurrence,
                     assignees: &v.assignees,
                     completion: v.completion,
-                    required,
+                    required: &v.required,
                     runs: known.runs.get(&id).map(Vec::as_slice).unwrap_or(&[]),
                     excused: known.excused.contains(&id),
                     watermarks: &known.watermarks,
@@ -208,7 +237,7 @@ mod tests {
         // From day 2 on, wang patrols at 14:00.
         let v2 = version(2, 2 * DAY, 840, &["wang"]);
         let mut known = Known::default();
-        let all = tasks(&plan, &[v1.clone(), v2.clone()], 0, 4 * DAY, &known, 0);
+        let all = tasks(&plan, &[v1.facts(), v2.facts()], 0, 4 * DAY, &known, 0);
         assert_eq!(
             all.iter().map(|t| t.version).collect::<Vec<_>>(),
             [1, 1, 2, 2],
@@ -229,10 +258,11 @@ mod tests {
         );
         known.watermarks.insert("li".into(), 3 * DAY);
         let now = 3 * DAY;
-        let states: Vec<TaskState> = tasks(&plan, &[v1, v2], 0, 4 * DAY, &known, now)
-            .into_iter()
-            .map(|t| t.state)
-            .collect();
+        let states: Vec<TaskState> =
+            tasks(&plan, &[v1.facts(), v2.facts()], 0, 4 * DAY, &known, now)
+                .into_iter()
+                .map(|t| t.state)
+                .collect();
         assert_eq!(
             states,
             [

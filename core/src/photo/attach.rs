@@ -179,7 +179,12 @@ impl Store {
             }
             PhotoTarget::Patrol { id } => {
                 let kind = self.get_path(id, "/kind")?;
-                if kind.as_ref().and_then(|k| k.as_str()) != Some(RecordKind::Patrol.as_str()) {
+                let kind = kind.as_ref().and_then(|k| k.as_str());
+                if kind == Some(RecordKind::PatrolRun.as_str()) {
+                    // A run's photos are its runner's (the run's rules refuse anyone else).
+                    return Ok((id.clone(), None, None));
+                }
+                if kind != Some(RecordKind::Patrol.as_str()) {
                     return Err(Error::InvalidArgument(format!(
                         "record {id} is not a patrol"
                     )));
@@ -205,7 +210,7 @@ fn still_accepts(doc: &automerge::Automerge, target: &PhotoTarget) -> Result<()>
             let status = crate::hazard::state_of(doc).status;
             (!status.is_open()).then(|| status.as_str())
         }
-        PhotoTarget::Patrol { .. } => None,
+        PhotoTarget::Patrol { .. } => crate::patrol::run_rules::closed(doc),
     };
     match state {
         Some(state) => Err(Error::InvalidState {

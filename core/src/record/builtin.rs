@@ -11,6 +11,8 @@ static HAZARD: crate::hazard::rules::HazardRules = crate::hazard::rules::HazardR
 static PATROL: crate::patrol::rules::PatrolRules = crate::patrol::PatrolRules;
 static GRID_CELL: crate::grid::rules::GridCellRules = crate::grid::rules::GridCellRules;
 static SITE: crate::site::rules::SiteRules = crate::site::rules::SiteRules;
+static PATROL_PLAN: crate::patrol::plan_rules::PlanRules = crate::patrol::plan_rules::PlanRules;
+static PATROL_RUN: crate::patrol::run_rules::RunRules = crate::patrol::run_rules::RunRules;
 
 /// The rules of `kind`.
 pub fn rules(kind: RecordKind) -> &'static dyn KindRules {
@@ -21,6 +23,8 @@ pub fn rules(kind: RecordKind) -> &'static dyn KindRules {
         RecordKind::Patrol => &PATROL,
         RecordKind::GridCell => &GRID_CELL,
         RecordKind::Site => &SITE,
+        RecordKind::PatrolPlan => &PATROL_PLAN,
+        RecordKind::PatrolRun => &PATROL_RUN,
     }
 }
 

@@ -35,6 +35,9 @@ pub struct KindColumns {
     /// Lookup keys (`tag:<key>`, `cell:<id>`, …): the store indexes records by them
     /// (`record_keys`), so a scan or a cell's sites are found without loading documents.
     pub keys: Vec<String>,
+    /// What the kind's own queries read of the record without loading it (compact JSON: a
+    /// patrol plan's versions, a run's covered checkpoints), stored with the list row.
+    pub facts: Option<String>,
 }
 
 /// Who reads a record of the organisation scope ([`crate::grid::ORG`]) besides the scope's
@@ -68,6 +71,13 @@ pub trait KindRules: Send + Sync + 'static {
 
     /// Who reads the record beyond its project's members (`None`: its project's members only).
     fn readers(&self, _doc: &Automerge) -> Option<Readers> {
+        None
+    }
+
+    /// The root text fields search indexes (`None`: every string of the record). A kind whose
+    /// records grow by machine-made events (patrol runs) names its human fields, so an event
+    /// does not rewrite the record's search text.
+    fn search_fields(&self) -> Option<&'static [&'static str]> {
         None
     }
 

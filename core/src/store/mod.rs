@@ -322,6 +322,43 @@ impl Store {
         projection::with_key(&conn, key)
     }
 
+    /// The facts of the records of `kind` (optionally those indexed under `key`), from the
+    /// projection tables (see [`crate::record::KindColumns::facts`]).
+    pub(crate) fn facts(
+        &self,
+        kind: RecordKind,
+        key: Option<&str>,
+    ) -> Result<Vec<(RecordId, String)>> {
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        projection::facts(&conn, kind, key)
+    }
+
+    /// The lookup keys of `kind` starting with `prefix` (prefix taken off), by record.
+    pub(crate) fn keys_with_prefix(
+        &self,
+        kind: RecordKind,
+        prefix: &str,
+    ) -> Result<Vec<(RecordId, String)>> {
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        projection::keys_with_prefix(&conn, kind, prefix)
+    }
+
+    /// Records of `kind` counted per (site, grade, status), from the list table.
+    pub(crate) fn counts_by_site(&self, kind: RecordKind) -> Result<Vec<projection::SiteCount>> {
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        projection::counts_by_site(&conn, kind)
+    }
+
+    /// The facts of the patrol runs for windows opening in `[from_ms, to_ms)`.
+    pub(crate) fn run_facts_between(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<(RecordId, String)>> {
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        projection::run_facts_between(&conn, from_ms, to_ms)
+    }
+
     /// Number of records matching `query` per value of `column` ("status" or "grade"; missing
     /// values count under "").
     pub fn counts(

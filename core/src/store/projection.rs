@@ -32,6 +32,8 @@ pub struct Projection {
     pub text: String,
     /// Lookup keys from the kind (`record_keys`), sorted.
     pub keys: Vec<String>,
+    /// The kind's facts (see [`crate::record::KindColumns::facts`]).
+    pub facts: Option<String>,
 }
 
 /// Derives the projection, or `None` if the document does not (yet) name a known kind. `search`
@@ -58,6 +60,7 @@ pub fn derive(doc: &mut AutoCommit, search: &mut Option<SearchIndex>) -> Option<
         conflict_count: 0,
         text: String::new(),
         keys: Vec::new(),
+        facts: None,
     };
     // Lifecycle statuses are folds of event maps, never a field two devices could overwrite:
     // the kind derives them.
@@ -68,12 +71,20 @@ pub fn derive(doc: &mut AutoCommit, search: &mut Option<SearchIndex>) -> Option<
     p.due_ms = cols.due_ms.or(p.due_ms);
     p.overdue_from_ms = cols.overdue_from_ms;
     p.keys = cols.keys;
+    p.facts = cols.facts;
     p.keys.sort();
     p.keys.dedup();
     let summary = search
         .get_or_insert_with(|| SearchIndex::build(&*doc))
         .summary();
-    p.text = summary.text;
+    p.text = match crate::record::rules(kind).search_fields() {
+        Some(fields) => fields
+            .iter()
+            .filter_map(|f| crate::doc::genesis::root_text(&*doc, f))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        None => summary.text,
+    };
     p.conflict_count = summary.conflicts;
     // The latest of the current heads (by the writing device's clock) says who updated it last.
     let doc = doc.document();
@@ -178,15 +189,15 @@ pub fn write(
         .prepare_cached(
             "INSERT INTO records(id, kind, project, title, status, site, grade, assignee, due_ms,
                                  created_ms, created_by, updated_ms, updated_by, conflict_count,
-                                 overdue_from_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                                 overdue_from_ms, facts)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
              ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, project = excluded.project,
                  title = excluded.title, status = excluded.status, site = excluded.site,
                  grade = excluded.grade, assignee = excluded.assignee, due_ms = excluded.due_ms,
                  created_ms = excluded.created_ms, created_by = excluded.created_by,
                  updated_ms = excluded.updated_ms, updated_by = excluded.updated_by,
                  conflict_count = excluded.conflict_count,
-                 overdue_from_ms = excluded.overdue_from_ms
+                 overdue_from_ms = excluded.overdue_from_ms, facts = excluded.facts
              RETURNING rid",
         )?
         .query_row(
@@ -205,7 +216,8 @@ pub fn write(
                 p.updated_ms,
                 p.updated_by,
                 p.conflict_count,
-                p.overdue_from_ms
+                p.overdue_from_ms,
+                p.facts
             ],
             |r| r.get(0),
         )?;
@@ -424,4 +436,84 @@ pub fn with_key(conn: &Connection, key: &str) -> Result<Vec<RecordId>> {
         conn.prepare_cached("SELECT doc_id FROM record_keys WHERE key = ?1 ORDER BY doc_id")?;
     let rows = stmt.query_map([key], |r| Ok(RecordId(r.get(0)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The facts of the records of `kind` (those that have some), optionally only those indexed
+/// under `key`, by id.
+pub fn facts(
+    conn: &Connection,
+    kind: RecordKind,
+    key: Option<&str>,
+) -> Result<Vec<(RecordId, String)>> {
+    let map = |r: &rusqlite::Row<'_>| Ok((RecordId(r.get(0)?), r.get(1)?));
+    Ok(match key {
+        None => conn
+            .prepare_cached(
+                "SELECT id, facts FROM records WHERE kind = ?1 AND facts IS NOT NULL ORDER BY id",
+            )?
+            .query_map([kind.as_str()], map)?
+            .collect::<Result<_, _>>()?,
+        Some(key) => conn
+            .prepare_cached(
+                "SELECT r.id, r.facts FROM record_keys k JOIN records r ON r.id = k.doc_id
+                 WHERE k.key = ?1 AND r.kind = ?2 AND r.facts IS NOT NULL ORDER BY r.id",
+            )?
+            .query_map(params![key, kind.as_str()], map)?
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// The facts of the patrol runs whose task window opens in `[from_ms, to_ms)`.
+pub fn run_facts_between(
+    conn: &Connection,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<Vec<(RecordId, String)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, facts FROM records
+             WHERE kind = 'patrol_run' AND due_ms >= ?1 AND due_ms < ?2 AND facts IS NOT NULL",
+        )?
+        .query_map([from_ms, to_ms], |r| Ok((RecordId(r.get(0)?), r.get(1)?)))?
+        .collect::<Result<_, _>>()?)
+}
+
+/// The lookup keys starting with `prefix` of the records of `kind`, with the prefix taken off:
+/// (record, rest of the key). A range scan of `record_keys`, no document loaded.
+pub fn keys_with_prefix(
+    conn: &Connection,
+    kind: RecordKind,
+    prefix: &str,
+) -> Result<Vec<(RecordId, String)>> {
+    let mut end = prefix.to_owned();
+    end.push(char::MAX);
+    let rows = conn
+        .prepare_cached(
+            "SELECT k.doc_id, k.key FROM record_keys k JOIN records r ON r.id = k.doc_id
+             WHERE k.key >= ?1 AND k.key < ?2 AND r.kind = ?3",
+        )?
+        .query_map(params![prefix, end, kind.as_str()], |r| {
+            Ok((RecordId(r.get(0)?), r.get::<_, String>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, k)| (id, k[prefix.len()..].to_owned()))
+        .collect())
+}
+
+/// How many records there are with one (site, grade, status).
+pub type SiteCount = (Option<String>, Option<String>, Option<String>, u32);
+
+/// How many records of `kind` there are per (site, grade, status).
+pub fn counts_by_site(conn: &Connection, kind: RecordKind) -> Result<Vec<SiteCount>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT site, grade, status, count(*) FROM records WHERE kind = ?1
+             GROUP BY site, grade, status",
+        )?
+        .query_map([kind.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<Result<_, _>>()?)
 }

@@ -174,6 +174,20 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE templates ADD COLUMN pushed INTEGER NOT NULL DEFAULT 0;
     DELETE FROM meta WHERE key = 'projection_version';
     "#,
+    // 9: patrols (ADR 0008). `facts`: what a kind's queries need of a record, as compact JSON
+    // derived with the projection (a plan's versions, a run's covered checkpoints), so today's
+    // tasks and coverage are computed from rows, never by loading documents.
+    r#"
+    ALTER TABLE records ADD COLUMN facts TEXT;
+    CREATE INDEX records_runs_by_due ON records(due_ms) WHERE kind = 'patrol_run';
+    -- Per account, the time up to which everything its devices hold had reached the server, as
+    -- the server last said: a task is declared missed only past every assignee's watermark.
+    CREATE TABLE sync_watermarks (
+        account TEXT PRIMARY KEY,
+        at_ms   INTEGER NOT NULL
+    );
+    DELETE FROM meta WHERE key = 'projection_version';
+    "#,
 ];
 
 pub const CURRENT_VERSION: u32 = MIGRATIONS.len() as u32;

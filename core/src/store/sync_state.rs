@@ -45,6 +45,17 @@ pub(crate) fn heads_list(s: &str) -> Vec<String> {
 }
 
 impl Store {
+    /// Per account, how far its devices have synced, as the server last reported
+    /// (see [`crate::patrol::task::TaskFacts::watermarks`]).
+    pub fn patrol_watermarks(&self) -> Result<std::collections::BTreeMap<String, i64>> {
+        self.with_writer_conn(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT account, at_ms FROM sync_watermarks")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?)
+        })
+    }
+
     pub fn sync_account(&self) -> Result<Option<SyncAccount>> {
         let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
         let row = conn
@@ -377,4 +388,19 @@ impl Store {
         let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
         super::persist::all_ids(&conn)
     }
+}
+
+/// Records the watermarks the server reported (a watermark only moves forward).
+pub(crate) fn set_watermarks(
+    tx: &Transaction<'_>,
+    marks: &std::collections::BTreeMap<String, i64>,
+) -> Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO sync_watermarks(account, at_ms) VALUES (?1, ?2)
+         ON CONFLICT(account) DO UPDATE SET at_ms = max(at_ms, excluded.at_ms)",
+    )?;
+    for (account, at) in marks {
+        stmt.execute(rusqlite::params![account, at])?;
+    }
+    Ok(())
 }

@@ -265,6 +265,7 @@ fn sync_inner(
                     push,
                     max_bytes: Some(options.max_pull_bytes),
                     templates: store.unpushed_templates()?,
+                    pushed_all: !more_dirty,
                 };
                 let sent = std::time::Instant::now();
                 let resp: SyncResponse = t.post_json("/v1/sync", &request)?;
@@ -296,6 +297,7 @@ fn sync_inner(
                 push: Vec::new(),
                 max_bytes: Some(options.max_pull_bytes),
                 templates: Vec::new(),
+                pushed_all: false,
             }
         });
         let (applied, fetched) = std::thread::scope(|scope| {
@@ -611,6 +613,7 @@ fn apply_response(
         for n in &resp.need_blobs {
             sync_state::add_upload(w.transaction(), &n.sha256, &n.project)?;
         }
+        sync_state::set_watermarks(w.transaction(), &resp.watermarks)?;
         Ok(())
     });
     tracing::debug!(

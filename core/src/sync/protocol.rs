@@ -68,7 +68,15 @@ pub struct SyncRequest {
     /// yet (each the template's JSON), stored before the records that name them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub templates: Vec<serde_json::Value>,
+    /// This request pushes everything the device holds that the server lacks: the server
+    /// records the time it arrived as the device's sync watermark (ADR 0008).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pushed_all: bool,
 }
+
+/// The key in `cursors` under which the server keeps the latest sync watermark it sent the
+/// device: only newer ones are sent again.
+pub const WATERMARKS_CURSOR: &str = "#watermarks";
 
 /// The key in `cursors` under which the server keeps the digest of the published templates
 /// the device holds: when it differs from the server's, every published template is sent.
@@ -136,6 +144,12 @@ pub struct SyncResponse {
     /// `bad_template`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub template_refusals: Vec<Rejected>,
+    /// Per account, the time (server clock) up to which everything its devices hold had
+    /// reached the server: the least watermark of its devices (those not revoked). Only
+    /// those newer than `cursors["#watermarks"]`. A patrol task is declared missed only once
+    /// every assignee's watermark is past its window (ADR 0008).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub watermarks: BTreeMap<String, i64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

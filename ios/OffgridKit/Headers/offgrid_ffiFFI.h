@@ -346,6 +346,111 @@ void uniffi_offgrid_ffi_fn_init_callback_vtable_logger(const UniffiVTableCallbac
 void uniffi_offgrid_ffi_fn_method_logger_log(uint64_t ptr, RustBuffer record, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_OFFGRIDPATROLS
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_OFFGRIDPATROLS
+uint64_t uniffi_offgrid_ffi_fn_clone_offgridpatrols(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FREE_OFFGRIDPATROLS
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FREE_OFFGRIDPATROLS
+void uniffi_offgrid_ffi_fn_free_offgridpatrols(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_ADD_PLAN
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_ADD_PLAN
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_add_plan(uint64_t ptr, RustBuffer plan, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_APPROVE_SKIP
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_APPROVE_SKIP
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_approve_skip(uint64_t ptr, RustBuffer run, RustBuffer skip, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_COVERAGE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_COVERAGE
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_coverage(uint64_t ptr, RustBuffer query, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_EXCUSE_TASK
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_EXCUSE_TASK
+void uniffi_offgrid_ffi_fn_method_offgridpatrols_excuse_task(uint64_t ptr, RustBuffer plan, RustBuffer task, RustBuffer reason, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_FINISH
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_FINISH
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_finish(uint64_t ptr, RustBuffer run, RustBuffer reason, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_OBSERVE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_OBSERVE
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_observe(uint64_t ptr, RustBuffer run, RustBuffer observation, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_PAUSE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_PAUSE
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_pause(uint64_t ptr, RustBuffer run, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_PLAN
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_PLAN
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_plan(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_PLANS
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_PLANS
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_plans(uint64_t ptr, RustBuffer site, RustBuffer assignee, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_RAISE_HAZARD
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_RAISE_HAZARD
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_raise_hazard(uint64_t ptr, RustBuffer run, RustBuffer observation, RustBuffer project, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_RESUME
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_RESUME
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_resume(uint64_t ptr, RustBuffer run, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_REVISE_PLAN
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_REVISE_PLAN
+uint32_t uniffi_offgrid_ffi_fn_method_offgridpatrols_revise_plan(uint64_t ptr, RustBuffer id, RustBuffer plan, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_RUN
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_RUN
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_run(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_RUNS
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_RUNS
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_runs(uint64_t ptr, RustBuffer plan, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_SCAN
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_SCAN
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_scan(uint64_t ptr, RustBuffer run, RustBuffer scan, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_SKIP
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_SKIP
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_skip(uint64_t ptr, RustBuffer run, RustBuffer checkpoint, RustBuffer reason, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_START
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_START
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_start(uint64_t ptr, RustBuffer plan, RustBuffer task, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_TASKS
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_TASKS
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_tasks(uint64_t ptr, RustBuffer query, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_VOID_RUN
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_VOID_RUN
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_void_run(uint64_t ptr, RustBuffer run, RustBuffer reason, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_OFFGRIDGRID
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_OFFGRIDGRID
 uint64_t uniffi_offgrid_ffi_fn_clone_offgridgrid(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -589,6 +694,11 @@ RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_submit_inspection(uint64_t 
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_SUBSCRIBE
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_SUBSCRIBE
 uint64_t uniffi_offgrid_ffi_fn_method_offgridstore_subscribe(uint64_t ptr, uint64_t listener, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_PATROLS
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_PATROLS
+uint64_t uniffi_offgrid_ffi_fn_method_offgridstore_patrols(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_ADD_PHOTO
@@ -1120,6 +1230,120 @@ uint16_t uniffi_offgrid_ffi_checksum_method_logger_log(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_ADD_PLAN
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_ADD_PLAN
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_add_plan(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_APPROVE_SKIP
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_APPROVE_SKIP
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_approve_skip(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_COVERAGE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_COVERAGE
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_coverage(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_EXCUSE_TASK
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_EXCUSE_TASK
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_excuse_task(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_FINISH
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_FINISH
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_finish(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_OBSERVE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_OBSERVE
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_observe(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_PAUSE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_PAUSE
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_pause(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_PLAN
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_PLAN
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_plan(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_PLANS
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_PLANS
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_plans(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_RAISE_HAZARD
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_RAISE_HAZARD
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_raise_hazard(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_RESUME
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_RESUME
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_resume(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_REVISE_PLAN
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_REVISE_PLAN
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_revise_plan(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_RUN
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_RUN
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_run(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_RUNS
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_RUNS
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_runs(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_SCAN
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_SCAN
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_scan(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_SKIP
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_SKIP
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_skip(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_START
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_START
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_start(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_TASKS
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_TASKS
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_tasks(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_VOID_RUN
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_VOID_RUN
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_void_run(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDGRID_ADD
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDGRID_ADD
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridgrid_add(void
@@ -1369,6 +1593,12 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_submit_inspection(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_SUBSCRIBE
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_SUBSCRIBE
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_subscribe(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_PATROLS
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_PATROLS
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_patrols(void
     
 );
 #endif

@@ -120,6 +120,11 @@ pub trait Tx {
     fn token_by_hash(&mut self, hash: &str) -> Result<Option<TokenRow>>;
     fn tokens(&mut self, user_id: &str) -> Result<Vec<TokenRow>>;
     /// Revokes one token of the user, or all of them; returns how many were live.
+    /// Everything the token's device held had reached the server at `at_ms` (only moves on).
+    fn set_token_watermark(&mut self, token_id: &str, at_ms: i64) -> Result<()>;
+    /// Per account with a token not revoked of which one synced after `after_ms`: the least
+    /// and the greatest watermark of those tokens (a token never synced counts 0).
+    fn watermarks_after(&mut self, after_ms: i64) -> Result<Vec<(String, i64, i64)>>;
     fn revoke_tokens(&mut self, user_id: &str, token_id: Option<&str>, now_ms: i64) -> Result<u64>;
     fn insert_project(&mut self, id: &str, name: &str, now_ms: i64) -> Result<bool>;
     fn project_exists(&mut self, id: &str) -> Result<bool>;

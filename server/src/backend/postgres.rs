@@ -115,6 +115,11 @@ const SCHEMA: &[&str] = &[
         PRIMARY KEY (id, version)
     );
 "#,
+    // 3: per device (token), the time up to which everything it held had reached the server
+    // (ADR 0008: patrol tasks are declared missed only past every assignee's watermark).
+    r#"
+    ALTER TABLE tokens ADD COLUMN watermark_ms BIGINT;
+"#,
 ];
 
 /// Every table of the schema, dependents first (for [`reset_for_tests`]).
@@ -580,6 +585,26 @@ impl Tx for PgTx<'_> {
         .iter()
         .map(token_row)
         .collect()
+    }
+
+    fn set_token_watermark(&mut self, token_id: &str, at_ms: i64) -> Result<()> {
+        self.execute(
+            "UPDATE tokens SET watermark_ms = GREATEST(COALESCE(watermark_ms, 0), $2) WHERE id = $1",
+            &[&token_id, &at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn watermarks_after(&mut self, after_ms: i64) -> Result<Vec<(String, i64, i64)>> {
+        let rows = self.query(
+            "SELECT user_id, MIN(COALESCE(watermark_ms, 0)), MAX(COALESCE(watermark_ms, 0))
+             FROM tokens WHERE revoked_ms IS NULL GROUP BY user_id
+             HAVING MAX(COALESCE(watermark_ms, 0)) > $1 ORDER BY user_id",
+            &[&after_ms],
+        )?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect()
     }
 
     fn revoke_tokens(&mut self, user_id: &str, token_id: Option<&str>, now_ms: i64) -> Result<u64> {

@@ -99,6 +99,11 @@ const SCHEMA: &[&str] = &[
         PRIMARY KEY (id, version)
     );
 "#,
+    // 3: per device (token), the time up to which everything it held had reached the server
+    // (ADR 0008: patrol tasks are declared missed only past every assignee's watermark).
+    r#"
+    ALTER TABLE tokens ADD COLUMN watermark_ms INTEGER;
+"#,
 ];
 
 /// `PRAGMA application_id` of a server database: "OFGS".
@@ -255,6 +260,23 @@ impl Tx for SqliteTx<'_> {
         )?;
         let rows = st.query_map([user_id], token_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn set_token_watermark(&mut self, token_id: &str, at_ms: i64) -> Result<()> {
+        self.tx.execute(
+            "UPDATE tokens SET watermark_ms = max(coalesce(watermark_ms, 0), ?2) WHERE id = ?1",
+            params![token_id, at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn watermarks_after(&mut self, after_ms: i64) -> Result<Vec<(String, i64, i64)>> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT user_id, min(coalesce(watermark_ms, 0)), max(coalesce(watermark_ms, 0)) AS w
+             FROM tokens WHERE revoked_ms IS NULL GROUP BY user_id HAVING w > ?1 ORDER BY user_id",
+        )?;
+        let rows = st.query_map([after_ms], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
     fn revoke_tokens(&mut self, user_id: &str, token_id: Option<&str>, now_ms: i64) -> Result<u64> {

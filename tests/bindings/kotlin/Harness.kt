@@ -91,6 +91,7 @@ fun main() {
     photoTests()
     syncTests()
     referenceTests()
+    patrolTests()
 
     var failed = 0
     for ((name, body) in cases) {
@@ -108,7 +109,8 @@ fun main() {
         Coverage.missing(OffgridStoreInterface::class.java) +
             Coverage.missing(ChangeSubscriptionInterface::class.java) +
             Coverage.missing(uniffi.offgrid_ffi.OffgridGridInterface::class.java) +
-            Coverage.missing(uniffi.offgrid_ffi.OffgridSitesInterface::class.java)
+            Coverage.missing(uniffi.offgrid_ffi.OffgridSitesInterface::class.java) +
+            Coverage.missing(uniffi.offgrid_ffi.OffgridPatrolsInterface::class.java)
     if (missing.isNotEmpty()) {
         failed++
         println("FAIL  coverage: exported methods never called from Kotlin: $missing")

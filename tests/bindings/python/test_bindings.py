@@ -275,3 +275,93 @@ def test_grid_and_sites_with_tags(store):
     store.set_user(INSPECTOR)
     with pytest.raises(ffi.OffgridError.Forbidden):
         sites.add_checkpoint(site, NewCheckpoint(name="x", kind=CheckpointKind.OTHER, methods=[CheckMethod.QR]))
+
+
+def test_patrol_plan_run_scan_and_tasks(store):
+    """Patrols (ADR 0008): a plan, a run with a counting scan, a flagged one, a skip, a
+    finish that needs a reason, and tomorrow's task derived from the plan."""
+    import time
+
+    from offgrid.offgrid_core import (
+        CheckMethod,
+        CheckpointKind,
+        Completion,
+        GridLevel,
+        NewCheckpoint,
+        NewGridCell,
+        NewObservation,
+        NewPlan,
+        NewSite,
+        Recurrence,
+        RunStatus,
+        ScanFlag,
+        ScanInput,
+        Schedule,
+        SiteKind,
+        TaskQuery,
+        TaskState,
+        User,
+    )
+
+    store.set_user(ADMIN)
+    city = store.grid().add(NewGridCell(code="3201", name="南京市", level=GridLevel.CITY, parent=None, boundary=None))
+    sites = store.sites()
+    site = sites.add(
+        NewSite(name="吉庆人防工程", address="江东中路100号", kind=SiteKind.DUAL_USE, unit="物业", cell=city, location=None, projects=[])
+    )
+    doors = []
+    for i, name in enumerate(["出入口", "防护密闭门"]):
+        cp = sites.add_checkpoint(site, NewCheckpoint(name=name, kind=CheckpointKind.ENTRANCE, methods=[CheckMethod.NFC]))
+        sites.bind_tag(site, cp, f"https://tag.example/t?uid=04AABBCCDD000{i}", CheckMethod.NFC)
+        doors.append(cp)
+    patrols = store.patrols()
+    schedule = Schedule(recurrence=Recurrence.DAY(), starts=[9 * 60], window_minutes=120, grace_minutes=30, utc_offset_minutes=480)
+    plan = patrols.add_plan(
+        NewPlan(
+            title="日常巡查",
+            site=site,
+            checkpoints=[],
+            template=None,
+            schedule=schedule,
+            in_sequence=False,
+            assignees=["u-li"],
+            completion=Completion.ANY,
+            skip_needs_approval=False,
+        )
+    )
+    assert [c.id for c in patrols.plan(plan).versions[0].checkpoints] == doors
+    with pytest.raises(ffi.OffgridError.InvalidArgument):
+        patrols.add_plan(
+            NewPlan(title="x", site=site, checkpoints=[], template=None, schedule=schedule, in_sequence=False,
+                    assignees=[], completion=Completion.ANY, skip_needs_approval=False)
+        )
+
+    store.set_user(User(id="u-li", name="李", roles=[]))
+    run = patrols.start(plan, None)
+    ok = patrols.scan(run, ScanInput(method=CheckMethod.NFC, payload="https://tag.example/t?uid=04AABBCCDD0000",
+                                     checkpoint=None, photos=[], monotonic_ms=None, gps=None))
+    assert ok.verdict.counts and ok.verdict.checkpoint == doors[0]
+    unknown = patrols.scan(run, ScanInput(method=CheckMethod.NFC, payload="https://tag.example/t?uid=04FFFFFFFFFFFF",
+                                          checkpoint=None, photos=[], monotonic_ms=None, gps=None))
+    assert not unknown.verdict.counts and unknown.verdict.flags == [ScanFlag.UNKNOWN_TAG]
+    patrols.skip(run, doors[1], "积水 / flooded")
+    patrols.observe(run, NewObservation(checkpoint=doors[1], text="门下积水", grade=None, photos=[]))
+    view = patrols.run(run)
+    assert view.status == RunStatus.IN_PROGRESS and view.remaining == []
+    patrols.finish(run, None)
+    view = patrols.run(run)
+    assert view.status == RunStatus.FINISHED
+    assert view.events[0].kind.is_START() and view.events[1].kind.is_SCAN()
+    assert view.events[1].kind.verdict.checkpoint == doors[0]
+
+    # Tomorrow's 09:00 task, from the plan, upcoming.
+    now = int(time.time() * 1000)
+    local = now + 8 * 3_600_000 + 86_400_000
+    day = local - local % 86_400_000 - 8 * 3_600_000
+    tasks = patrols.tasks(TaskQuery(from_ms=day, to_ms=day + 86_400_000, assignee="u-li", plan=None, site=None))
+    assert len(tasks) == 1 and tasks[0].state == TaskState.UPCOMING
+    assert tasks[0].occurrence.start_ms == day + 9 * 3_600_000
+    from offgrid.offgrid_core import CoverageQuery
+
+    [cov] = patrols.coverage(CoverageQuery(from_ms=day, to_ms=day + 86_400_000, cell=None))
+    assert cov.code == "3201" and cov.sites == 1 and cov.total.tasks.upcoming == 1

@@ -481,6 +481,22 @@ fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
+    typealias FfiType = UInt16
+    typealias SwiftType = UInt16
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -625,6 +641,24 @@ fileprivate struct FfiConverterString: FfiConverter {
         let len = Int32(value.utf8.count)
         writeInt(&buf, len)
         writeBytes(&buf, value.utf8)
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterData: FfiConverterRustBuffer {
+    typealias SwiftType = Data
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Data {
+        let len: Int32 = try readInt(&buf)
+        return Data(try readBytes(&buf, count: Int(len)))
+    }
+
+    public static func write(_ value: Data, into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        writeBytes(&buf, value)
     }
 }
 
@@ -991,6 +1025,100 @@ public func FfiConverterTypeCaptureContext_lift(_ buf: RustBuffer) throws -> Cap
 #endif
 public func FfiConverterTypeCaptureContext_lower(_ value: CaptureContext) -> RustBuffer {
     return FfiConverterTypeCaptureContext.lower(value)
+}
+
+
+/**
+ * What a period looked like in one cell: its own sites (`own`) and with every cell under it
+ * (`total`).
+ */
+public struct CellCoverage: Equatable, Hashable {
+    public var cell: RecordId
+    public var code: String
+    public var name: String
+    public var parent: RecordId?
+    /**
+     * Levels below the query's root (0: the root, or a city).
+     */
+    public var depth: UInt32
+    /**
+     * Sites in the cell and every cell under it.
+     */
+    public var sites: UInt32
+    public var own: CoverageFigures
+    public var total: CoverageFigures
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(cell: RecordId, code: String, name: String, parent: RecordId?, 
+        /**
+         * Levels below the query's root (0: the root, or a city).
+         */depth: UInt32, 
+        /**
+         * Sites in the cell and every cell under it.
+         */sites: UInt32, own: CoverageFigures, total: CoverageFigures) {
+        self.cell = cell
+        self.code = code
+        self.name = name
+        self.parent = parent
+        self.depth = depth
+        self.sites = sites
+        self.own = own
+        self.total = total
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CellCoverage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCellCoverage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CellCoverage {
+        return
+            try CellCoverage(
+                cell: FfiConverterTypeRecordId.read(from: &buf), 
+                code: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                parent: FfiConverterOptionTypeRecordId.read(from: &buf), 
+                depth: FfiConverterUInt32.read(from: &buf), 
+                sites: FfiConverterUInt32.read(from: &buf), 
+                own: FfiConverterTypeCoverageFigures.read(from: &buf), 
+                total: FfiConverterTypeCoverageFigures.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CellCoverage, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordId.write(value.cell, into: &buf)
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionTypeRecordId.write(value.parent, into: &buf)
+        FfiConverterUInt32.write(value.depth, into: &buf)
+        FfiConverterUInt32.write(value.sites, into: &buf)
+        FfiConverterTypeCoverageFigures.write(value.own, into: &buf)
+        FfiConverterTypeCoverageFigures.write(value.total, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCellCoverage_lift(_ buf: RustBuffer) throws -> CellCoverage {
+    return try FfiConverterTypeCellCoverage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCellCoverage_lower(_ value: CellCoverage) -> RustBuffer {
+    return FfiConverterTypeCellCoverage.lower(value)
 }
 
 
@@ -1397,6 +1525,147 @@ public func FfiConverterTypeConflictValue_lower(_ value: ConflictValue) -> RustB
 }
 
 
+public struct CoverageFigures: Equatable, Hashable {
+    public var tasks: TaskCounts
+    /**
+     * Required checkpoints not covered by any run of partial and missed tasks.
+     */
+    public var checkpointsMissed: UInt32
+    /**
+     * Flags raised by the scans of the period's runs.
+     */
+    public var flags: UInt32
+    /**
+     * Open hazards at the cell's sites, by grade name ("" when ungraded).
+     */
+    public var openHazards: Counts
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(tasks: TaskCounts, 
+        /**
+         * Required checkpoints not covered by any run of partial and missed tasks.
+         */checkpointsMissed: UInt32, 
+        /**
+         * Flags raised by the scans of the period's runs.
+         */flags: UInt32, 
+        /**
+         * Open hazards at the cell's sites, by grade name ("" when ungraded).
+         */openHazards: Counts) {
+        self.tasks = tasks
+        self.checkpointsMissed = checkpointsMissed
+        self.flags = flags
+        self.openHazards = openHazards
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CoverageFigures: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCoverageFigures: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CoverageFigures {
+        return
+            try CoverageFigures(
+                tasks: FfiConverterTypeTaskCounts.read(from: &buf), 
+                checkpointsMissed: FfiConverterUInt32.read(from: &buf), 
+                flags: FfiConverterUInt32.read(from: &buf), 
+                openHazards: FfiConverterTypeCounts.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CoverageFigures, into buf: inout [UInt8]) {
+        FfiConverterTypeTaskCounts.write(value.tasks, into: &buf)
+        FfiConverterUInt32.write(value.checkpointsMissed, into: &buf)
+        FfiConverterUInt32.write(value.flags, into: &buf)
+        FfiConverterTypeCounts.write(value.openHazards, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCoverageFigures_lift(_ buf: RustBuffer) throws -> CoverageFigures {
+    return try FfiConverterTypeCoverageFigures.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCoverageFigures_lower(_ value: CoverageFigures) -> RustBuffer {
+    return FfiConverterTypeCoverageFigures.lower(value)
+}
+
+
+/**
+ * Which period, and which part of the grid (`cell` and everything under it; `None`: all).
+ */
+public struct CoverageQuery: Equatable, Hashable {
+    public var fromMs: Int64
+    public var toMs: Int64
+    public var cell: RecordId?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(fromMs: Int64, toMs: Int64, cell: RecordId?) {
+        self.fromMs = fromMs
+        self.toMs = toMs
+        self.cell = cell
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CoverageQuery: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCoverageQuery: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CoverageQuery {
+        return
+            try CoverageQuery(
+                fromMs: FfiConverterInt64.read(from: &buf), 
+                toMs: FfiConverterInt64.read(from: &buf), 
+                cell: FfiConverterOptionTypeRecordId.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CoverageQuery, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.fromMs, into: &buf)
+        FfiConverterInt64.write(value.toMs, into: &buf)
+        FfiConverterOptionTypeRecordId.write(value.cell, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCoverageQuery_lift(_ buf: RustBuffer) throws -> CoverageQuery {
+    return try FfiConverterTypeCoverageQuery.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCoverageQuery_lower(_ value: CoverageQuery) -> RustBuffer {
+    return FfiConverterTypeCoverageQuery.lower(value)
+}
+
+
 public struct Evidence: Equatable, Hashable {
     public var photoOnFail: Bool
     public var noteOnFail: Bool
@@ -1448,6 +1717,67 @@ public func FfiConverterTypeEvidence_lift(_ buf: RustBuffer) throws -> Evidence 
 #endif
 public func FfiConverterTypeEvidence_lower(_ value: Evidence) -> RustBuffer {
     return FfiConverterTypeEvidence.lower(value)
+}
+
+
+/**
+ * A task excused by a supervisor (the site was closed, flooded, …).
+ */
+public struct Excusal: Equatable, Hashable {
+    public var task: String
+    public var by: String
+    public var reason: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(task: String, by: String, reason: String) {
+        self.task = task
+        self.by = by
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Excusal: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeExcusal: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Excusal {
+        return
+            try Excusal(
+                task: FfiConverterString.read(from: &buf), 
+                by: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Excusal, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.task, into: &buf)
+        FfiConverterString.write(value.by, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExcusal_lift(_ buf: RustBuffer) throws -> Excusal {
+    return try FfiConverterTypeExcusal.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExcusal_lower(_ value: Excusal) -> RustBuffer {
+    return FfiConverterTypeExcusal.lower(value)
 }
 
 
@@ -1607,6 +1937,73 @@ public func FfiConverterTypeFailedItem_lift(_ buf: RustBuffer) throws -> FailedI
 #endif
 public func FfiConverterTypeFailedItem_lower(_ value: FailedItem) -> RustBuffer {
     return FfiConverterTypeFailedItem.lower(value)
+}
+
+
+/**
+ * A position fix (WGS-84), where the phone had one.
+ */
+public struct Gps: Equatable, Hashable {
+    public var lon: Double
+    public var lat: Double
+    /**
+     * Horizontal accuracy in metres.
+     */
+    public var accuracyM: Double
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(lon: Double, lat: Double, 
+        /**
+         * Horizontal accuracy in metres.
+         */accuracyM: Double) {
+        self.lon = lon
+        self.lat = lat
+        self.accuracyM = accuracyM
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Gps: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGps: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Gps {
+        return
+            try Gps(
+                lon: FfiConverterDouble.read(from: &buf), 
+                lat: FfiConverterDouble.read(from: &buf), 
+                accuracyM: FfiConverterDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Gps, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.lon, into: &buf)
+        FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterDouble.write(value.accuracyM, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGps_lift(_ buf: RustBuffer) throws -> Gps {
+    return try FfiConverterTypeGps.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGps_lower(_ value: Gps) -> RustBuffer {
+    return FfiConverterTypeGps.lower(value)
 }
 
 
@@ -3182,6 +3579,176 @@ public func FfiConverterTypeNewInspection_lower(_ value: NewInspection) -> RustB
 
 
 /**
+ * A problem seen on the way.
+ */
+public struct NewObservation: Equatable, Hashable {
+    public var checkpoint: String?
+    public var text: String
+    public var grade: RiskGrade?
+    /**
+     * SHA-256 of photos already attached to the run.
+     */
+    public var photos: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(checkpoint: String?, text: String, grade: RiskGrade?, 
+        /**
+         * SHA-256 of photos already attached to the run.
+         */photos: [String]) {
+        self.checkpoint = checkpoint
+        self.text = text
+        self.grade = grade
+        self.photos = photos
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewObservation: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewObservation: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewObservation {
+        return
+            try NewObservation(
+                checkpoint: FfiConverterOptionString.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf), 
+                grade: FfiConverterOptionTypeRiskGrade.read(from: &buf), 
+                photos: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewObservation, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.checkpoint, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+        FfiConverterOptionTypeRiskGrade.write(value.grade, into: &buf)
+        FfiConverterSequenceString.write(value.photos, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewObservation_lift(_ buf: RustBuffer) throws -> NewObservation {
+    return try FfiConverterTypeNewObservation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewObservation_lower(_ value: NewObservation) -> RustBuffer {
+    return FfiConverterTypeNewObservation.lower(value)
+}
+
+
+/**
+ * A new plan, or a plan's next version.
+ */
+public struct NewPlan: Equatable, Hashable {
+    public var title: String
+    public var site: RecordId
+    /**
+     * Checkpoint ids of the site, in the order patrolled (empty: every checkpoint the site
+     * has in service, in route order).
+     */
+    public var checkpoints: [String]
+    /**
+     * Checklist template answered on the run (`id@version`).
+     */
+    public var template: String?
+    public var schedule: Schedule
+    public var inSequence: Bool
+    public var assignees: [String]
+    public var completion: Completion
+    public var skipNeedsApproval: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(title: String, site: RecordId, 
+        /**
+         * Checkpoint ids of the site, in the order patrolled (empty: every checkpoint the site
+         * has in service, in route order).
+         */checkpoints: [String], 
+        /**
+         * Checklist template answered on the run (`id@version`).
+         */template: String?, schedule: Schedule, inSequence: Bool, assignees: [String], completion: Completion, skipNeedsApproval: Bool) {
+        self.title = title
+        self.site = site
+        self.checkpoints = checkpoints
+        self.template = template
+        self.schedule = schedule
+        self.inSequence = inSequence
+        self.assignees = assignees
+        self.completion = completion
+        self.skipNeedsApproval = skipNeedsApproval
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewPlan: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewPlan: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewPlan {
+        return
+            try NewPlan(
+                title: FfiConverterString.read(from: &buf), 
+                site: FfiConverterTypeRecordId.read(from: &buf), 
+                checkpoints: FfiConverterSequenceString.read(from: &buf), 
+                template: FfiConverterOptionString.read(from: &buf), 
+                schedule: FfiConverterTypeSchedule.read(from: &buf), 
+                inSequence: FfiConverterBool.read(from: &buf), 
+                assignees: FfiConverterSequenceString.read(from: &buf), 
+                completion: FfiConverterTypeCompletion.read(from: &buf), 
+                skipNeedsApproval: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewPlan, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterTypeRecordId.write(value.site, into: &buf)
+        FfiConverterSequenceString.write(value.checkpoints, into: &buf)
+        FfiConverterOptionString.write(value.template, into: &buf)
+        FfiConverterTypeSchedule.write(value.schedule, into: &buf)
+        FfiConverterBool.write(value.inSequence, into: &buf)
+        FfiConverterSequenceString.write(value.assignees, into: &buf)
+        FfiConverterTypeCompletion.write(value.completion, into: &buf)
+        FfiConverterBool.write(value.skipNeedsApproval, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewPlan_lift(_ buf: RustBuffer) throws -> NewPlan {
+    return try FfiConverterTypeNewPlan.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewPlan_lower(_ value: NewPlan) -> RustBuffer {
+    return FfiConverterTypeNewPlan.lower(value)
+}
+
+
+/**
  * A new site.
  */
 public struct NewSite: Equatable, Hashable {
@@ -3279,6 +3846,323 @@ public func FfiConverterTypeNewSite_lift(_ buf: RustBuffer) throws -> NewSite {
 #endif
 public func FfiConverterTypeNewSite_lower(_ value: NewSite) -> RustBuffer {
     return FfiConverterTypeNewSite.lower(value)
+}
+
+
+/**
+ * One window of a plan.
+ */
+public struct Occurrence: Equatable, Hashable {
+    /**
+     * The window opens (UTC ms).
+     */
+    public var startMs: Int64
+    /**
+     * The window closes (UTC ms).
+     */
+    public var endMs: Int64
+    /**
+     * The grace after the window ends (UTC ms): a patrol finished by then is late, not missed.
+     */
+    public var graceEndMs: Int64
+    /**
+     * The local day the window opens on, `YYYY-MM-DD` in the plan's zone.
+     */
+    public var localDate: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The window opens (UTC ms).
+         */startMs: Int64, 
+        /**
+         * The window closes (UTC ms).
+         */endMs: Int64, 
+        /**
+         * The grace after the window ends (UTC ms): a patrol finished by then is late, not missed.
+         */graceEndMs: Int64, 
+        /**
+         * The local day the window opens on, `YYYY-MM-DD` in the plan's zone.
+         */localDate: String) {
+        self.startMs = startMs
+        self.endMs = endMs
+        self.graceEndMs = graceEndMs
+        self.localDate = localDate
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Occurrence: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOccurrence: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Occurrence {
+        return
+            try Occurrence(
+                startMs: FfiConverterInt64.read(from: &buf), 
+                endMs: FfiConverterInt64.read(from: &buf), 
+                graceEndMs: FfiConverterInt64.read(from: &buf), 
+                localDate: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Occurrence, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.startMs, into: &buf)
+        FfiConverterInt64.write(value.endMs, into: &buf)
+        FfiConverterInt64.write(value.graceEndMs, into: &buf)
+        FfiConverterString.write(value.localDate, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOccurrence_lift(_ buf: RustBuffer) throws -> Occurrence {
+    return try FfiConverterTypeOccurrence.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOccurrence_lower(_ value: Occurrence) -> RustBuffer {
+    return FfiConverterTypeOccurrence.lower(value)
+}
+
+
+/**
+ * A plan with all its versions, oldest first.
+ */
+public struct PatrolPlan: Equatable, Hashable {
+    public var id: RecordId
+    public var title: String
+    public var site: RecordId
+    public var versions: [PlanVersion]
+    /**
+     * Tasks a supervisor excused, by task id.
+     */
+    public var excused: [Excusal]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: RecordId, title: String, site: RecordId, versions: [PlanVersion], 
+        /**
+         * Tasks a supervisor excused, by task id.
+         */excused: [Excusal]) {
+        self.id = id
+        self.title = title
+        self.site = site
+        self.versions = versions
+        self.excused = excused
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PatrolPlan: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePatrolPlan: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PatrolPlan {
+        return
+            try PatrolPlan(
+                id: FfiConverterTypeRecordId.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                site: FfiConverterTypeRecordId.read(from: &buf), 
+                versions: FfiConverterSequenceTypePlanVersion.read(from: &buf), 
+                excused: FfiConverterSequenceTypeExcusal.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PatrolPlan, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordId.write(value.id, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterTypeRecordId.write(value.site, into: &buf)
+        FfiConverterSequenceTypePlanVersion.write(value.versions, into: &buf)
+        FfiConverterSequenceTypeExcusal.write(value.excused, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolPlan_lift(_ buf: RustBuffer) throws -> PatrolPlan {
+    return try FfiConverterTypePatrolPlan.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolPlan_lower(_ value: PatrolPlan) -> RustBuffer {
+    return FfiConverterTypePatrolPlan.lower(value)
+}
+
+
+/**
+ * A run as the app shows it.
+ */
+public struct PatrolRunView: Equatable, Hashable {
+    public var id: RecordId
+    public var title: String
+    public var plan: RecordId
+    /**
+     * The task it is for (`None`: a patrol outside any task).
+     */
+    public var task: String?
+    public var version: UInt32
+    public var window: Occurrence?
+    public var site: RecordId
+    public var runner: String
+    public var status: RunStatus
+    public var startedMs: Int64?
+    public var finishedMs: Int64?
+    /**
+     * The plan version's checkpoints, in route order.
+     */
+    public var checkpoints: [Checkpoint]
+    public var covered: [String]
+    /**
+     * Required checkpoints not yet covered, in route order.
+     */
+    public var remaining: [String]
+    /**
+     * Flags of the run's scans, by name, with how often.
+     */
+    public var flags: Counts
+    /**
+     * Every event, in fold order.
+     */
+    public var events: [RunEvent]
+    /**
+     * Events that changed nothing (after the finish, …).
+     */
+    public var notApplied: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: RecordId, title: String, plan: RecordId, 
+        /**
+         * The task it is for (`None`: a patrol outside any task).
+         */task: String?, version: UInt32, window: Occurrence?, site: RecordId, runner: String, status: RunStatus, startedMs: Int64?, finishedMs: Int64?, 
+        /**
+         * The plan version's checkpoints, in route order.
+         */checkpoints: [Checkpoint], covered: [String], 
+        /**
+         * Required checkpoints not yet covered, in route order.
+         */remaining: [String], 
+        /**
+         * Flags of the run's scans, by name, with how often.
+         */flags: Counts, 
+        /**
+         * Every event, in fold order.
+         */events: [RunEvent], 
+        /**
+         * Events that changed nothing (after the finish, …).
+         */notApplied: [String]) {
+        self.id = id
+        self.title = title
+        self.plan = plan
+        self.task = task
+        self.version = version
+        self.window = window
+        self.site = site
+        self.runner = runner
+        self.status = status
+        self.startedMs = startedMs
+        self.finishedMs = finishedMs
+        self.checkpoints = checkpoints
+        self.covered = covered
+        self.remaining = remaining
+        self.flags = flags
+        self.events = events
+        self.notApplied = notApplied
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PatrolRunView: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePatrolRunView: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PatrolRunView {
+        return
+            try PatrolRunView(
+                id: FfiConverterTypeRecordId.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                plan: FfiConverterTypeRecordId.read(from: &buf), 
+                task: FfiConverterOptionString.read(from: &buf), 
+                version: FfiConverterUInt32.read(from: &buf), 
+                window: FfiConverterOptionTypeOccurrence.read(from: &buf), 
+                site: FfiConverterTypeRecordId.read(from: &buf), 
+                runner: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypeRunStatus.read(from: &buf), 
+                startedMs: FfiConverterOptionInt64.read(from: &buf), 
+                finishedMs: FfiConverterOptionInt64.read(from: &buf), 
+                checkpoints: FfiConverterSequenceTypeCheckpoint.read(from: &buf), 
+                covered: FfiConverterSequenceString.read(from: &buf), 
+                remaining: FfiConverterSequenceString.read(from: &buf), 
+                flags: FfiConverterTypeCounts.read(from: &buf), 
+                events: FfiConverterSequenceTypeRunEvent.read(from: &buf), 
+                notApplied: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PatrolRunView, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordId.write(value.id, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterTypeRecordId.write(value.plan, into: &buf)
+        FfiConverterOptionString.write(value.task, into: &buf)
+        FfiConverterUInt32.write(value.version, into: &buf)
+        FfiConverterOptionTypeOccurrence.write(value.window, into: &buf)
+        FfiConverterTypeRecordId.write(value.site, into: &buf)
+        FfiConverterString.write(value.runner, into: &buf)
+        FfiConverterTypeRunStatus.write(value.status, into: &buf)
+        FfiConverterOptionInt64.write(value.startedMs, into: &buf)
+        FfiConverterOptionInt64.write(value.finishedMs, into: &buf)
+        FfiConverterSequenceTypeCheckpoint.write(value.checkpoints, into: &buf)
+        FfiConverterSequenceString.write(value.covered, into: &buf)
+        FfiConverterSequenceString.write(value.remaining, into: &buf)
+        FfiConverterTypeCounts.write(value.flags, into: &buf)
+        FfiConverterSequenceTypeRunEvent.write(value.events, into: &buf)
+        FfiConverterSequenceString.write(value.notApplied, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolRunView_lift(_ buf: RustBuffer) throws -> PatrolRunView {
+    return try FfiConverterTypePatrolRunView.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolRunView_lower(_ value: PatrolRunView) -> RustBuffer {
+    return FfiConverterTypePatrolRunView.lower(value)
 }
 
 
@@ -3580,6 +4464,127 @@ public func FfiConverterTypePhotoRef_lift(_ buf: RustBuffer) throws -> PhotoRef 
 #endif
 public func FfiConverterTypePhotoRef_lower(_ value: PhotoRef) -> RustBuffer {
     return FfiConverterTypePhotoRef.lower(value)
+}
+
+
+/**
+ * One version of a plan.
+ */
+public struct PlanVersion: Equatable, Hashable {
+    public var version: UInt32
+    /**
+     * In force for occurrences opening at or after this time (UTC ms).
+     */
+    public var effectiveFromMs: Int64
+    public var site: RecordId
+    /**
+     * The site's checkpoints this plan requires, as they were when the version was made, in
+     * route order.
+     */
+    public var checkpoints: [Checkpoint]
+    /**
+     * The checklist template answered on the run (`id@version`), if any.
+     */
+    public var template: String?
+    public var schedule: Schedule
+    /**
+     * Checkpoints must be scanned in route order.
+     */
+    public var inSequence: Bool
+    public var assignees: [String]
+    public var completion: Completion
+    /**
+     * A skipped checkpoint counts only once a supervisor approves the skip.
+     */
+    public var skipNeedsApproval: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(version: UInt32, 
+        /**
+         * In force for occurrences opening at or after this time (UTC ms).
+         */effectiveFromMs: Int64, site: RecordId, 
+        /**
+         * The site's checkpoints this plan requires, as they were when the version was made, in
+         * route order.
+         */checkpoints: [Checkpoint], 
+        /**
+         * The checklist template answered on the run (`id@version`), if any.
+         */template: String?, schedule: Schedule, 
+        /**
+         * Checkpoints must be scanned in route order.
+         */inSequence: Bool, assignees: [String], completion: Completion, 
+        /**
+         * A skipped checkpoint counts only once a supervisor approves the skip.
+         */skipNeedsApproval: Bool) {
+        self.version = version
+        self.effectiveFromMs = effectiveFromMs
+        self.site = site
+        self.checkpoints = checkpoints
+        self.template = template
+        self.schedule = schedule
+        self.inSequence = inSequence
+        self.assignees = assignees
+        self.completion = completion
+        self.skipNeedsApproval = skipNeedsApproval
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PlanVersion: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePlanVersion: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PlanVersion {
+        return
+            try PlanVersion(
+                version: FfiConverterUInt32.read(from: &buf), 
+                effectiveFromMs: FfiConverterInt64.read(from: &buf), 
+                site: FfiConverterTypeRecordId.read(from: &buf), 
+                checkpoints: FfiConverterSequenceTypeCheckpoint.read(from: &buf), 
+                template: FfiConverterOptionString.read(from: &buf), 
+                schedule: FfiConverterTypeSchedule.read(from: &buf), 
+                inSequence: FfiConverterBool.read(from: &buf), 
+                assignees: FfiConverterSequenceString.read(from: &buf), 
+                completion: FfiConverterTypeCompletion.read(from: &buf), 
+                skipNeedsApproval: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PlanVersion, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.version, into: &buf)
+        FfiConverterInt64.write(value.effectiveFromMs, into: &buf)
+        FfiConverterTypeRecordId.write(value.site, into: &buf)
+        FfiConverterSequenceTypeCheckpoint.write(value.checkpoints, into: &buf)
+        FfiConverterOptionString.write(value.template, into: &buf)
+        FfiConverterTypeSchedule.write(value.schedule, into: &buf)
+        FfiConverterBool.write(value.inSequence, into: &buf)
+        FfiConverterSequenceString.write(value.assignees, into: &buf)
+        FfiConverterTypeCompletion.write(value.completion, into: &buf)
+        FfiConverterBool.write(value.skipNeedsApproval, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlanVersion_lift(_ buf: RustBuffer) throws -> PlanVersion {
+    return try FfiConverterTypePlanVersion.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlanVersion_lower(_ value: PlanVersion) -> RustBuffer {
+    return FfiConverterTypePlanVersion.lower(value)
 }
 
 
@@ -4223,6 +5228,389 @@ public func FfiConverterTypeRegisterQuery_lift(_ buf: RustBuffer) throws -> Regi
 #endif
 public func FfiConverterTypeRegisterQuery_lower(_ value: RegisterQuery) -> RustBuffer {
     return FfiConverterTypeRegisterQuery.lower(value)
+}
+
+
+/**
+ * One event of a run.
+ */
+public struct RunEvent: Equatable, Hashable {
+    public var id: String
+    public var kind: RunEventKind
+    public var by: String
+    public var atMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, kind: RunEventKind, by: String, atMs: Int64) {
+        self.id = id
+        self.kind = kind
+        self.by = by
+        self.atMs = atMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RunEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRunEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RunEvent {
+        return
+            try RunEvent(
+                id: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeRunEventKind.read(from: &buf), 
+                by: FfiConverterString.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RunEvent, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeRunEventKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.by, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRunEvent_lift(_ buf: RustBuffer) throws -> RunEvent {
+    return try FfiConverterTypeRunEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRunEvent_lower(_ value: RunEvent) -> RustBuffer {
+    return FfiConverterTypeRunEvent.lower(value)
+}
+
+
+/**
+ * What was read or chosen at a checkpoint.
+ */
+public struct ScanInput: Equatable, Hashable {
+    public var method: CheckMethod?
+    /**
+     * The NFC NDEF URI or QR text read (NFC, QR).
+     */
+    public var payload: String?
+    /**
+     * The checkpoint chosen by hand (manual with photo).
+     */
+    public var checkpoint: String?
+    /**
+     * SHA-256 of photos taken there, already attached to the run.
+     */
+    public var photos: [String]
+    public var monotonicMs: Int64?
+    public var gps: Gps?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(method: CheckMethod?, 
+        /**
+         * The NFC NDEF URI or QR text read (NFC, QR).
+         */payload: String?, 
+        /**
+         * The checkpoint chosen by hand (manual with photo).
+         */checkpoint: String?, 
+        /**
+         * SHA-256 of photos taken there, already attached to the run.
+         */photos: [String], monotonicMs: Int64?, gps: Gps?) {
+        self.method = method
+        self.payload = payload
+        self.checkpoint = checkpoint
+        self.photos = photos
+        self.monotonicMs = monotonicMs
+        self.gps = gps
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ScanInput: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScanInput: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScanInput {
+        return
+            try ScanInput(
+                method: FfiConverterOptionTypeCheckMethod.read(from: &buf), 
+                payload: FfiConverterOptionString.read(from: &buf), 
+                checkpoint: FfiConverterOptionString.read(from: &buf), 
+                photos: FfiConverterSequenceString.read(from: &buf), 
+                monotonicMs: FfiConverterOptionInt64.read(from: &buf), 
+                gps: FfiConverterOptionTypeGps.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ScanInput, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeCheckMethod.write(value.method, into: &buf)
+        FfiConverterOptionString.write(value.payload, into: &buf)
+        FfiConverterOptionString.write(value.checkpoint, into: &buf)
+        FfiConverterSequenceString.write(value.photos, into: &buf)
+        FfiConverterOptionInt64.write(value.monotonicMs, into: &buf)
+        FfiConverterOptionTypeGps.write(value.gps, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanInput_lift(_ buf: RustBuffer) throws -> ScanInput {
+    return try FfiConverterTypeScanInput.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanInput_lower(_ value: ScanInput) -> RustBuffer {
+    return FfiConverterTypeScanInput.lower(value)
+}
+
+
+/**
+ * A recorded scan: its event id and verdict.
+ */
+public struct ScanOutcome: Equatable, Hashable {
+    public var event: String
+    public var verdict: ScanVerdict
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(event: String, verdict: ScanVerdict) {
+        self.event = event
+        self.verdict = verdict
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ScanOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScanOutcome: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScanOutcome {
+        return
+            try ScanOutcome(
+                event: FfiConverterString.read(from: &buf), 
+                verdict: FfiConverterTypeScanVerdict.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ScanOutcome, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.event, into: &buf)
+        FfiConverterTypeScanVerdict.write(value.verdict, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanOutcome_lift(_ buf: RustBuffer) throws -> ScanOutcome {
+    return try FfiConverterTypeScanOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanOutcome_lower(_ value: ScanOutcome) -> RustBuffer {
+    return FfiConverterTypeScanOutcome.lower(value)
+}
+
+
+/**
+ * The verdict on one scan.
+ */
+public struct ScanVerdict: Equatable, Hashable {
+    /**
+     * The checkpoint the scan names (of this site), whether or not it counts.
+     */
+    public var checkpoint: String?
+    /**
+     * It covers `checkpoint` for the run.
+     */
+    public var counts: Bool
+    public var flags: [ScanFlag]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The checkpoint the scan names (of this site), whether or not it counts.
+         */checkpoint: String?, 
+        /**
+         * It covers `checkpoint` for the run.
+         */counts: Bool, flags: [ScanFlag]) {
+        self.checkpoint = checkpoint
+        self.counts = counts
+        self.flags = flags
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ScanVerdict: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScanVerdict: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScanVerdict {
+        return
+            try ScanVerdict(
+                checkpoint: FfiConverterOptionString.read(from: &buf), 
+                counts: FfiConverterBool.read(from: &buf), 
+                flags: FfiConverterSequenceTypeScanFlag.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ScanVerdict, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.checkpoint, into: &buf)
+        FfiConverterBool.write(value.counts, into: &buf)
+        FfiConverterSequenceTypeScanFlag.write(value.flags, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanVerdict_lift(_ buf: RustBuffer) throws -> ScanVerdict {
+    return try FfiConverterTypeScanVerdict.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanVerdict_lower(_ value: ScanVerdict) -> RustBuffer {
+    return FfiConverterTypeScanVerdict.lower(value)
+}
+
+
+/**
+ * When a plan's patrols are due.
+ */
+public struct Schedule: Equatable, Hashable {
+    public var recurrence: Recurrence
+    /**
+     * Local start times of the day's windows, minutes after midnight (0–1439), e.g. `[540]`
+     * for 09:00, `[540, 1260]` for 09:00 and 21:00.
+     */
+    public var starts: [UInt16]
+    /**
+     * Length of each window in minutes (1 to a day). A window starting at 22:00 for 480
+     * minutes ends at 06:00 the next day.
+     */
+    public var windowMinutes: UInt32
+    /**
+     * Minutes after a window's end in which a patrol still counts, as late.
+     */
+    public var graceMinutes: UInt32
+    /**
+     * The zone of the local times, minutes east of UTC (+08:00 is 480).
+     */
+    public var utcOffsetMinutes: Int32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(recurrence: Recurrence, 
+        /**
+         * Local start times of the day's windows, minutes after midnight (0–1439), e.g. `[540]`
+         * for 09:00, `[540, 1260]` for 09:00 and 21:00.
+         */starts: [UInt16], 
+        /**
+         * Length of each window in minutes (1 to a day). A window starting at 22:00 for 480
+         * minutes ends at 06:00 the next day.
+         */windowMinutes: UInt32, 
+        /**
+         * Minutes after a window's end in which a patrol still counts, as late.
+         */graceMinutes: UInt32, 
+        /**
+         * The zone of the local times, minutes east of UTC (+08:00 is 480).
+         */utcOffsetMinutes: Int32) {
+        self.recurrence = recurrence
+        self.starts = starts
+        self.windowMinutes = windowMinutes
+        self.graceMinutes = graceMinutes
+        self.utcOffsetMinutes = utcOffsetMinutes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Schedule: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSchedule: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Schedule {
+        return
+            try Schedule(
+                recurrence: FfiConverterTypeRecurrence.read(from: &buf), 
+                starts: FfiConverterSequenceUInt16.read(from: &buf), 
+                windowMinutes: FfiConverterUInt32.read(from: &buf), 
+                graceMinutes: FfiConverterUInt32.read(from: &buf), 
+                utcOffsetMinutes: FfiConverterInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Schedule, into buf: inout [UInt8]) {
+        FfiConverterTypeRecurrence.write(value.recurrence, into: &buf)
+        FfiConverterSequenceUInt16.write(value.starts, into: &buf)
+        FfiConverterUInt32.write(value.windowMinutes, into: &buf)
+        FfiConverterUInt32.write(value.graceMinutes, into: &buf)
+        FfiConverterInt32.write(value.utcOffsetMinutes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSchedule_lift(_ buf: RustBuffer) throws -> Schedule {
+    return try FfiConverterTypeSchedule.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSchedule_lower(_ value: Schedule) -> RustBuffer {
+    return FfiConverterTypeSchedule.lower(value)
 }
 
 
@@ -5131,6 +6519,257 @@ public func FfiConverterTypeTagEvent_lower(_ value: TagEvent) -> RustBuffer {
 }
 
 
+/**
+ * Tasks of a period by state.
+ */
+public struct TaskCounts: Equatable, Hashable {
+    public var upcoming: UInt32
+    public var due: UInt32
+    public var inProgress: UInt32
+    public var done: UInt32
+    public var late: UInt32
+    public var partial: UInt32
+    public var missed: UInt32
+    public var awaitingSync: UInt32
+    public var excused: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(upcoming: UInt32, due: UInt32, inProgress: UInt32, done: UInt32, late: UInt32, partial: UInt32, missed: UInt32, awaitingSync: UInt32, excused: UInt32) {
+        self.upcoming = upcoming
+        self.due = due
+        self.inProgress = inProgress
+        self.done = done
+        self.late = late
+        self.partial = partial
+        self.missed = missed
+        self.awaitingSync = awaitingSync
+        self.excused = excused
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TaskCounts: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTaskCounts: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TaskCounts {
+        return
+            try TaskCounts(
+                upcoming: FfiConverterUInt32.read(from: &buf), 
+                due: FfiConverterUInt32.read(from: &buf), 
+                inProgress: FfiConverterUInt32.read(from: &buf), 
+                done: FfiConverterUInt32.read(from: &buf), 
+                late: FfiConverterUInt32.read(from: &buf), 
+                partial: FfiConverterUInt32.read(from: &buf), 
+                missed: FfiConverterUInt32.read(from: &buf), 
+                awaitingSync: FfiConverterUInt32.read(from: &buf), 
+                excused: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TaskCounts, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.upcoming, into: &buf)
+        FfiConverterUInt32.write(value.due, into: &buf)
+        FfiConverterUInt32.write(value.inProgress, into: &buf)
+        FfiConverterUInt32.write(value.done, into: &buf)
+        FfiConverterUInt32.write(value.late, into: &buf)
+        FfiConverterUInt32.write(value.partial, into: &buf)
+        FfiConverterUInt32.write(value.missed, into: &buf)
+        FfiConverterUInt32.write(value.awaitingSync, into: &buf)
+        FfiConverterUInt32.write(value.excused, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskCounts_lift(_ buf: RustBuffer) throws -> TaskCounts {
+    return try FfiConverterTypeTaskCounts.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskCounts_lower(_ value: TaskCounts) -> RustBuffer {
+    return FfiConverterTypeTaskCounts.lower(value)
+}
+
+
+/**
+ * Which tasks to list: those open at some time in `[from_ms, to_ms)`.
+ */
+public struct TaskQuery: Equatable, Hashable {
+    public var fromMs: Int64
+    public var toMs: Int64
+    /**
+     * Only tasks of plans naming this assignee (in any version).
+     */
+    public var assignee: String?
+    public var plan: RecordId?
+    public var site: RecordId?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(fromMs: Int64, toMs: Int64, 
+        /**
+         * Only tasks of plans naming this assignee (in any version).
+         */assignee: String?, plan: RecordId?, site: RecordId?) {
+        self.fromMs = fromMs
+        self.toMs = toMs
+        self.assignee = assignee
+        self.plan = plan
+        self.site = site
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TaskQuery: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTaskQuery: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TaskQuery {
+        return
+            try TaskQuery(
+                fromMs: FfiConverterInt64.read(from: &buf), 
+                toMs: FfiConverterInt64.read(from: &buf), 
+                assignee: FfiConverterOptionString.read(from: &buf), 
+                plan: FfiConverterOptionTypeRecordId.read(from: &buf), 
+                site: FfiConverterOptionTypeRecordId.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TaskQuery, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.fromMs, into: &buf)
+        FfiConverterInt64.write(value.toMs, into: &buf)
+        FfiConverterOptionString.write(value.assignee, into: &buf)
+        FfiConverterOptionTypeRecordId.write(value.plan, into: &buf)
+        FfiConverterOptionTypeRecordId.write(value.site, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskQuery_lift(_ buf: RustBuffer) throws -> TaskQuery {
+    return try FfiConverterTypeTaskQuery.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskQuery_lower(_ value: TaskQuery) -> RustBuffer {
+    return FfiConverterTypeTaskQuery.lower(value)
+}
+
+
+/**
+ * A task as lists show it.
+ */
+public struct TaskView: Equatable, Hashable {
+    public var id: String
+    public var plan: RecordId
+    public var planTitle: String
+    public var site: RecordId
+    public var version: UInt32
+    public var occurrence: Occurrence
+    public var assignees: [String]
+    public var state: TaskState
+    /**
+     * Runs made for it that are held here.
+     */
+    public var runs: [RecordId]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, plan: RecordId, planTitle: String, site: RecordId, version: UInt32, occurrence: Occurrence, assignees: [String], state: TaskState, 
+        /**
+         * Runs made for it that are held here.
+         */runs: [RecordId]) {
+        self.id = id
+        self.plan = plan
+        self.planTitle = planTitle
+        self.site = site
+        self.version = version
+        self.occurrence = occurrence
+        self.assignees = assignees
+        self.state = state
+        self.runs = runs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TaskView: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTaskView: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TaskView {
+        return
+            try TaskView(
+                id: FfiConverterString.read(from: &buf), 
+                plan: FfiConverterTypeRecordId.read(from: &buf), 
+                planTitle: FfiConverterString.read(from: &buf), 
+                site: FfiConverterTypeRecordId.read(from: &buf), 
+                version: FfiConverterUInt32.read(from: &buf), 
+                occurrence: FfiConverterTypeOccurrence.read(from: &buf), 
+                assignees: FfiConverterSequenceString.read(from: &buf), 
+                state: FfiConverterTypeTaskState.read(from: &buf), 
+                runs: FfiConverterSequenceTypeRecordId.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TaskView, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeRecordId.write(value.plan, into: &buf)
+        FfiConverterString.write(value.planTitle, into: &buf)
+        FfiConverterTypeRecordId.write(value.site, into: &buf)
+        FfiConverterUInt32.write(value.version, into: &buf)
+        FfiConverterTypeOccurrence.write(value.occurrence, into: &buf)
+        FfiConverterSequenceString.write(value.assignees, into: &buf)
+        FfiConverterTypeTaskState.write(value.state, into: &buf)
+        FfiConverterSequenceTypeRecordId.write(value.runs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskView_lift(_ buf: RustBuffer) throws -> TaskView {
+    return try FfiConverterTypeTaskView.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskView_lower(_ value: TaskView) -> RustBuffer {
+    return FfiConverterTypeTaskView.lower(value)
+}
+
+
 public struct Template: Equatable, Hashable {
     /**
      * Stable id, lowercase words joined by '-', e.g. `rfj-stage-slab-rebar`.
@@ -5739,6 +7378,81 @@ public func FfiConverterTypeCheckpointKind_lift(_ buf: RustBuffer) throws -> Che
 #endif
 public func FfiConverterTypeCheckpointKind_lower(_ value: CheckpointKind) -> RustBuffer {
     return FfiConverterTypeCheckpointKind.lower(value)
+}
+
+
+
+/**
+ * Who must patrol for a task to be done.
+ */
+
+public enum Completion: Equatable, Hashable {
+    
+    /**
+     * Any one assignee's complete run does it.
+     */
+    case any
+    /**
+     * Every assignee must make a complete run.
+     */
+    case each
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Completion: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCompletion: FfiConverterRustBuffer {
+    typealias SwiftType = Completion
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Completion {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .any
+        
+        case 2: return .each
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Completion, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .any:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .each:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCompletion_lift(_ buf: RustBuffer) throws -> Completion {
+    return try FfiConverterTypeCompletion.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCompletion_lower(_ value: Completion) -> RustBuffer {
+    return FfiConverterTypeCompletion.lower(value)
 }
 
 
@@ -6997,6 +8711,14 @@ public enum RecordKind: Equatable, Hashable {
      * A civil-defence work (人防工程) with its checkpoints and their tags.
      */
     case site
+    /**
+     * A patrol plan (巡查计划): site, required checkpoints, schedule, assignees; versioned.
+     */
+    case patrolPlan
+    /**
+     * One patroller's run of a patrol (巡查记录): scans, skips, observations; one writer.
+     */
+    case patrolRun
 
 
 
@@ -7030,6 +8752,10 @@ public struct FfiConverterTypeRecordKind: FfiConverterRustBuffer {
         
         case 6: return .site
         
+        case 7: return .patrolPlan
+        
+        case 8: return .patrolRun
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -7061,6 +8787,14 @@ public struct FfiConverterTypeRecordKind: FfiConverterRustBuffer {
         case .site:
             writeInt(&buf, Int32(6))
         
+        
+        case .patrolPlan:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .patrolRun:
+            writeInt(&buf, Int32(8))
+        
         }
     }
 }
@@ -7078,6 +8812,97 @@ public func FfiConverterTypeRecordKind_lift(_ buf: RustBuffer) throws -> RecordK
 #endif
 public func FfiConverterTypeRecordKind_lower(_ value: RecordKind) -> RustBuffer {
     return FfiConverterTypeRecordKind.lower(value)
+}
+
+
+
+/**
+ * On which local days a plan's windows open.
+ */
+
+public enum Recurrence: Equatable, Hashable {
+    
+    /**
+     * Every day.
+     */
+    case day
+    /**
+     * On these ISO weekdays (1 = Monday … 7 = Sunday).
+     */
+    case week(days: Data
+    )
+    /**
+     * On these days of the month (1–31); a day a month lacks (31 in April) is skipped.
+     */
+    case month(days: Data
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Recurrence: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecurrence: FfiConverterRustBuffer {
+    typealias SwiftType = Recurrence
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Recurrence {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .day
+        
+        case 2: return .week(days: try FfiConverterData.read(from: &buf)
+        )
+        
+        case 3: return .month(days: try FfiConverterData.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Recurrence, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .day:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .week(days):
+            writeInt(&buf, Int32(2))
+            FfiConverterData.write(days, into: &buf)
+            
+        
+        case let .month(days):
+            writeInt(&buf, Int32(3))
+            FfiConverterData.write(days, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecurrence_lift(_ buf: RustBuffer) throws -> Recurrence {
+    return try FfiConverterTypeRecurrence.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecurrence_lower(_ value: Recurrence) -> RustBuffer {
+    return FfiConverterTypeRecurrence.lower(value)
 }
 
 
@@ -7271,6 +9096,424 @@ public func FfiConverterTypeRole_lower(_ value: Role) -> RustBuffer {
 
 
 
+
+public enum RunEventKind: Equatable, Hashable {
+    
+    case start
+    /**
+     * A checkpoint scan, with the device's verdict at the time.
+     */
+    case scan(method: CheckMethod, 
+        /**
+         * The tag's key ([`crate::site::tag_key`]) for NFC and QR.
+         */tag: String?, 
+        /**
+         * The raw payload read (an NTAG 424 SUN URL, for the server to verify).
+         */payload: String?, 
+        /**
+         * Reading of a clock that does not jump when the time is set (ms since boot).
+         */monotonicMs: Int64?, gps: Gps?, 
+        /**
+         * SHA-256 of photos taken at the checkpoint.
+         */photos: [String], verdict: ScanVerdict
+    )
+    /**
+     * A required checkpoint not visited, and why.
+     */
+    case skip(checkpoint: String, reason: String
+    )
+    /**
+     * A supervisor approved the skip `skip` (an event id).
+     */
+    case approveSkip(skip: String
+    )
+    /**
+     * A checklist answer given at a checkpoint (or for the run).
+     */
+    case answer(checkpoint: String?, item: String, value: JsonValue, note: String?
+    )
+    /**
+     * A problem seen on the way (上报); a hazard may be raised from it.
+     */
+    case observe(checkpoint: String?, text: String, grade: RiskGrade?, photos: [String]
+    )
+    case pause
+    case resume
+    /**
+     * The runner ended the run; a reason when required checkpoints were left uncovered.
+     */
+    case finish(reason: String?
+    )
+    /**
+     * A supervisor voided the run (it counts for nothing, and stays on record).
+     */
+    case void(reason: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RunEventKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRunEventKind: FfiConverterRustBuffer {
+    typealias SwiftType = RunEventKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RunEventKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .start
+        
+        case 2: return .scan(method: try FfiConverterTypeCheckMethod.read(from: &buf), tag: try FfiConverterOptionString.read(from: &buf), payload: try FfiConverterOptionString.read(from: &buf), monotonicMs: try FfiConverterOptionInt64.read(from: &buf), gps: try FfiConverterOptionTypeGps.read(from: &buf), photos: try FfiConverterSequenceString.read(from: &buf), verdict: try FfiConverterTypeScanVerdict.read(from: &buf)
+        )
+        
+        case 3: return .skip(checkpoint: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 4: return .approveSkip(skip: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 5: return .answer(checkpoint: try FfiConverterOptionString.read(from: &buf), item: try FfiConverterString.read(from: &buf), value: try FfiConverterTypeJsonValue.read(from: &buf), note: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 6: return .observe(checkpoint: try FfiConverterOptionString.read(from: &buf), text: try FfiConverterString.read(from: &buf), grade: try FfiConverterOptionTypeRiskGrade.read(from: &buf), photos: try FfiConverterSequenceString.read(from: &buf)
+        )
+        
+        case 7: return .pause
+        
+        case 8: return .resume
+        
+        case 9: return .finish(reason: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 10: return .void(reason: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RunEventKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .start:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .scan(method,tag,payload,monotonicMs,gps,photos,verdict):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeCheckMethod.write(method, into: &buf)
+            FfiConverterOptionString.write(tag, into: &buf)
+            FfiConverterOptionString.write(payload, into: &buf)
+            FfiConverterOptionInt64.write(monotonicMs, into: &buf)
+            FfiConverterOptionTypeGps.write(gps, into: &buf)
+            FfiConverterSequenceString.write(photos, into: &buf)
+            FfiConverterTypeScanVerdict.write(verdict, into: &buf)
+            
+        
+        case let .skip(checkpoint,reason):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(checkpoint, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .approveSkip(skip):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(skip, into: &buf)
+            
+        
+        case let .answer(checkpoint,item,value,note):
+            writeInt(&buf, Int32(5))
+            FfiConverterOptionString.write(checkpoint, into: &buf)
+            FfiConverterString.write(item, into: &buf)
+            FfiConverterTypeJsonValue.write(value, into: &buf)
+            FfiConverterOptionString.write(note, into: &buf)
+            
+        
+        case let .observe(checkpoint,text,grade,photos):
+            writeInt(&buf, Int32(6))
+            FfiConverterOptionString.write(checkpoint, into: &buf)
+            FfiConverterString.write(text, into: &buf)
+            FfiConverterOptionTypeRiskGrade.write(grade, into: &buf)
+            FfiConverterSequenceString.write(photos, into: &buf)
+            
+        
+        case .pause:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .resume:
+            writeInt(&buf, Int32(8))
+        
+        
+        case let .finish(reason):
+            writeInt(&buf, Int32(9))
+            FfiConverterOptionString.write(reason, into: &buf)
+            
+        
+        case let .void(reason):
+            writeInt(&buf, Int32(10))
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRunEventKind_lift(_ buf: RustBuffer) throws -> RunEventKind {
+    return try FfiConverterTypeRunEventKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRunEventKind_lower(_ value: RunEventKind) -> RustBuffer {
+    return FfiConverterTypeRunEventKind.lower(value)
+}
+
+
+
+/**
+ * Where a run stands.
+ */
+
+public enum RunStatus: Equatable, Hashable {
+    
+    case inProgress
+    case paused
+    case finished
+    case voided
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RunStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRunStatus: FfiConverterRustBuffer {
+    typealias SwiftType = RunStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RunStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .inProgress
+        
+        case 2: return .paused
+        
+        case 3: return .finished
+        
+        case 4: return .voided
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RunStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .inProgress:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .paused:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .finished:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .voided:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRunStatus_lift(_ buf: RustBuffer) throws -> RunStatus {
+    return try FfiConverterTypeRunStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRunStatus_lower(_ value: RunStatus) -> RustBuffer {
+    return FfiConverterTypeRunStatus.lower(value)
+}
+
+
+
+/**
+ * What a scan raised. Soft: a flagged scan is kept and may still count.
+ */
+
+public enum ScanFlag: Equatable, Hashable {
+    
+    /**
+     * The tag was bound to no checkpoint at the scan's time (never bound, or unbound).
+     */
+    case unknownTag
+    /**
+     * The tag belongs to another site.
+     */
+    case foreignTag
+    /**
+     * The checkpoint is this site's but the plan does not require it.
+     */
+    case notRequired
+    /**
+     * The checkpoint does not accept this method, or the tag was bound for another method, or
+     * a manual check came without a photo.
+     */
+    case methodNotAllowed
+    /**
+     * Outside the task's window and grace (by the device's clock).
+     */
+    case outOfWindow
+    /**
+     * Too soon after a scan at another checkpoint to have walked there.
+     */
+    case tooFast
+    /**
+     * One of many scans within a minute.
+     */
+    case burst
+    /**
+     * Not the next checkpoint of a plan patrolled in sequence.
+     */
+    case outOfOrder
+    /**
+     * The checkpoint was already covered in this run.
+     */
+    case `repeat`
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ScanFlag: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScanFlag: FfiConverterRustBuffer {
+    typealias SwiftType = ScanFlag
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScanFlag {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .unknownTag
+        
+        case 2: return .foreignTag
+        
+        case 3: return .notRequired
+        
+        case 4: return .methodNotAllowed
+        
+        case 5: return .outOfWindow
+        
+        case 6: return .tooFast
+        
+        case 7: return .burst
+        
+        case 8: return .outOfOrder
+        
+        case 9: return .`repeat`
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ScanFlag, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .unknownTag:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .foreignTag:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .notRequired:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .methodNotAllowed:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .outOfWindow:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .tooFast:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .burst:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .outOfOrder:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .`repeat`:
+            writeInt(&buf, Int32(9))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanFlag_lift(_ buf: RustBuffer) throws -> ScanFlag {
+    return try FfiConverterTypeScanFlag.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanFlag_lower(_ value: ScanFlag) -> RustBuffer {
+    return FfiConverterTypeScanFlag.lower(value)
+}
+
+
+
 /**
  * What kind of work a site is.
  */
@@ -7432,6 +9675,152 @@ public func FfiConverterTypeTagEventKind_lift(_ buf: RustBuffer) throws -> TagEv
 #endif
 public func FfiConverterTypeTagEventKind_lower(_ value: TagEventKind) -> RustBuffer {
     return FfiConverterTypeTagEventKind.lower(value)
+}
+
+
+
+/**
+ * Where a task stands.
+ */
+
+public enum TaskState: Equatable, Hashable {
+    
+    /**
+     * The window has not opened.
+     */
+    case upcoming
+    /**
+     * The window (or its grace) is open and no run has started.
+     */
+    case due
+    /**
+     * A run has started and the window (or its grace) is still open.
+     */
+    case inProgress
+    /**
+     * Complete within the window.
+     */
+    case done
+    /**
+     * Complete, but after the window and its grace.
+     */
+    case late
+    /**
+     * The window and grace passed with runs that left checkpoints uncovered.
+     */
+    case partial
+    /**
+     * The window and grace passed with no run, and every assignee has synced since.
+     */
+    case missed
+    /**
+     * The window and grace passed with no run known here, and some assignee has not synced
+     * since: their run may still arrive (待同步).
+     */
+    case awaitingSync
+    /**
+     * A supervisor excused the task.
+     */
+    case excused
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension TaskState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTaskState: FfiConverterRustBuffer {
+    typealias SwiftType = TaskState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TaskState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .upcoming
+        
+        case 2: return .due
+        
+        case 3: return .inProgress
+        
+        case 4: return .done
+        
+        case 5: return .late
+        
+        case 6: return .partial
+        
+        case 7: return .missed
+        
+        case 8: return .awaitingSync
+        
+        case 9: return .excused
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TaskState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .upcoming:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .due:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .inProgress:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .done:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .late:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .partial:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .missed:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .awaitingSync:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .excused:
+            writeInt(&buf, Int32(9))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskState_lift(_ buf: RustBuffer) throws -> TaskState {
+    return try FfiConverterTypeTaskState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskState_lower(_ value: TaskState) -> RustBuffer {
+    return FfiConverterTypeTaskState.lower(value)
 }
 
 
@@ -7701,6 +10090,30 @@ fileprivate struct FfiConverterOptionTypeExifData: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeGps: FfiConverterRustBuffer {
+    typealias SwiftType = Gps?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeGps.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeGps.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeGpsFix: FfiConverterRustBuffer {
     typealias SwiftType = GpsFix?
 
@@ -7765,6 +10178,54 @@ fileprivate struct FfiConverterOptionTypeLocalizedText: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeLocalizedText.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeOccurrence: FfiConverterRustBuffer {
+    typealias SwiftType = Occurrence?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeOccurrence.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeOccurrence.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeCheckMethod: FfiConverterRustBuffer {
+    typealias SwiftType = CheckMethod?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCheckMethod.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCheckMethod.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -7917,6 +10378,31 @@ fileprivate struct FfiConverterOptionTypeRecordId: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceUInt16: FfiConverterRustBuffer {
+    typealias SwiftType = [UInt16]
+
+    public static func write(_ value: [UInt16], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterUInt16.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [UInt16] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [UInt16]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterUInt16.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -8009,6 +10495,31 @@ fileprivate struct FfiConverterSequenceTypeConflictValue: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeConflictValue.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeExcusal: FfiConverterRustBuffer {
+    typealias SwiftType = [Excusal]
+
+    public static func write(_ value: [Excusal], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeExcusal.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Excusal] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Excusal]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeExcusal.read(from: &buf))
         }
         return seq
     }
@@ -8167,6 +10678,31 @@ fileprivate struct FfiConverterSequenceTypeMissing: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePlanVersion: FfiConverterRustBuffer {
+    typealias SwiftType = [PlanVersion]
+
+    public static func write(_ value: [PlanVersion], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePlanVersion.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PlanVersion] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PlanVersion]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePlanVersion.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeProjectRole: FfiConverterRustBuffer {
     typealias SwiftType = [ProjectRole]
 
@@ -8209,6 +10745,31 @@ fileprivate struct FfiConverterSequenceTypeRecordSummary: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeRecordSummary.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRunEvent: FfiConverterRustBuffer {
+    typealias SwiftType = [RunEvent]
+
+    public static func write(_ value: [RunEvent], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRunEvent.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RunEvent] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RunEvent]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRunEvent.read(from: &buf))
         }
         return seq
     }
@@ -8359,6 +10920,56 @@ fileprivate struct FfiConverterSequenceTypeCheckMethod: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeCheckMethod.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeScanFlag: FfiConverterRustBuffer {
+    typealias SwiftType = [ScanFlag]
+
+    public static func write(_ value: [ScanFlag], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeScanFlag.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ScanFlag] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ScanFlag]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeScanFlag.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRecordId: FfiConverterRustBuffer {
+    typealias SwiftType = [RecordId]
+
+    public static func write(_ value: [RecordId], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRecordId.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RecordId] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RecordId]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRecordId.read(from: &buf))
         }
         return seq
     }

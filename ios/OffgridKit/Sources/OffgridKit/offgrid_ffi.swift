@@ -1438,6 +1438,455 @@ public func FfiConverterTypeOffgridGrid_lower(_ value: OffgridGrid) -> UInt64 {
 
 
 /**
+ * Patrol plans, their tasks, and patrol runs.
+ */
+public protocol OffgridPatrolsProtocol: AnyObject, Sendable {
+    
+    /**
+     * Adds a plan for a site held here; its first version is in force at once.
+     */
+    func addPlan(plan: NewPlan) throws  -> RecordId
+    
+    /**
+     * Approves a skipped checkpoint (supervisors).
+     */
+    func approveSkip(run: RecordId, skip: String) throws  -> String
+    
+    /**
+     * Coverage of a period per grid cell, depth first, each with its own figures and those
+     * rolled up from the cells under it (from the list tables).
+     */
+    func coverage(query: CoverageQuery) throws  -> [CellCoverage]
+    
+    /**
+     * Excuses one task of a plan (supervisors), with the reason.
+     */
+    func excuseTask(plan: RecordId, task: String, reason: String) throws 
+    
+    /**
+     * Finishes the run; `reason` is required when checkpoints are left uncovered.
+     */
+    func finish(run: RecordId, reason: String?) throws  -> String
+    
+    /**
+     * Records a problem seen on the way; returns the observation's event id.
+     */
+    func observe(run: RecordId, observation: NewObservation) throws  -> String
+    
+    func pause(run: RecordId) throws  -> String
+    
+    func plan(id: RecordId) throws  -> PatrolPlan
+    
+    /**
+     * Plans held here, optionally of a site or naming an assignee, by title.
+     */
+    func plans(site: RecordId?, assignee: String?) throws  -> [RecordSummary]
+    
+    /**
+     * Raises a hazard from an observation, in `project`; again, the same hazard.
+     */
+    func raiseHazard(run: RecordId, observation: String, project: String) throws  -> RecordId
+    
+    func resume(run: RecordId) throws  -> String
+    
+    /**
+     * Adds the plan's next version (in force once the window open now has closed); returns
+     * its number.
+     */
+    func revisePlan(id: RecordId, plan: NewPlan) throws  -> UInt32
+    
+    func run(id: RecordId) throws  -> PatrolRunView
+    
+    /**
+     * The runs of a plan held here, newest window first.
+     */
+    func runs(plan: RecordId) throws  -> [RecordSummary]
+    
+    /**
+     * Records a scan (NFC, QR, or a manual check with photos) and returns its verdict.
+     */
+    func scan(run: RecordId, scan: ScanInput) throws  -> ScanOutcome
+    
+    /**
+     * Skips a required checkpoint, with the reason; returns the skip's event id.
+     */
+    func skip(run: RecordId, checkpoint: String, reason: String) throws  -> String
+    
+    /**
+     * Starts a patrol of a plan (for `task`, else the window open now); returns the run's id.
+     * An unfinished run of this user for the same task is returned instead of a new one.
+     */
+    func start(plan: RecordId, task: String?) throws  -> RecordId
+    
+    /**
+     * The tasks open in the query's period with their states (from the list tables).
+     */
+    func tasks(query: TaskQuery) throws  -> [TaskView]
+    
+    /**
+     * Voids a run (supervisors), with the reason.
+     */
+    func voidRun(run: RecordId, reason: String) throws  -> String
+    
+}
+/**
+ * Patrol plans, their tasks, and patrol runs.
+ */
+open class OffgridPatrols: OffgridPatrolsProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_offgrid_ffi_fn_clone_offgridpatrols(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_offgrid_ffi_fn_free_offgridpatrols(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Adds a plan for a site held here; its first version is in force at once.
+     */
+open func addPlan(plan: NewPlan)throws  -> RecordId  {
+    return try  FfiConverterTypeRecordId_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridpatrols_add_plan(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeNewPlan_lower(plan),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Approves a skipped checkpoint (supervisors).
+     */
+open func approveSkip(run: RecordId, skip: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridpatrols_approve_skip(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(run),
+        FfiConverterString.lower(skip),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Coverage of a period per grid cell, depth first, each with its own figures and those
+     * rolled up from the cells under it (from the list tables).
+     */
+open func coverage(query: CoverageQuery)throws  -> [CellCoverage]  {
+    return try  FfiConverterSequenceTypeCellCoverage.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridpatrols_coverage(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeCoverageQuery_lower(query),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Excuses one task of a plan (supervisors), with the reason.
+     */
+open func excuseTask(plan: RecordId, task: String, reason: String)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridpatrols_excuse_task(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(plan),
+        FfiConverterString.lower(task),
+        FfiConverterString.lower(reason),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Finishes the run; `reason` is required when checkpoints are left uncovered.
+     */
+open func finish(run: RecordId, reason: String?)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridpatrols_finish(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(run),
+        FfiConverterOptionString.lower(reason),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Records a problem seen on the way; returns the observation's event id.
+     */
+open func observe(run: RecordId, observation: NewObservation)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridpatrols_observe(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(run),
+        FfiConverterTypeNewObservation_lower(observation),uniffiCallStatus
+    )
+})
+}
+    
+open func pause(run: RecordId)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridpatrols_pause(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(run),uniffiCallStatus
+    )
+})
+}
+    
+open func plan(id: RecordId)throws  -> PatrolPlan  {
+    return try  FfiConverterTypePatrolPlan_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridpatrols_plan(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Plans held here, optionally of a site or naming an assignee, by title.
+     */
+open func plans(site: RecordId?, assignee: String?)throws  -> [RecordSummary]  {
+    return try  FfiConverterSequenceTypeRecordSummary.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridpatrols_plans(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionTypeRecordId.lower(site),
+        FfiConverterOptionString.lower(assignee),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Raises a hazard from an observation, in `project`; again, the same hazard.
+     */
+open func raiseHazard(run: RecordId, observation: String, project: String)throws  -> RecordId  {
+    return try  FfiConverterTypeRecordId_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridpatrols_raise_hazard(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(run),
+        FfiConverterString.lower(observation),
+        FfiConverterString.lower(project),uniffiCallStatus
+    )
+})
+}
+    
+open func resume(run: RecordId)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridpatrols_resume(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(run),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Adds the plan's next version (in force once the window open now has closed); returns
+     * its number.
+     */
+open func revisePlan(id: RecordId, plan: NewPlan)throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridpatrols_revise_plan(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),
+        FfiConverterTypeNewPlan_lower(plan),uniffiCallStatus
+    )
+})
+}
+    
+open func run(id: RecordId)throws  -> PatrolRunView  {
+    return try  FfiConverterTypePatrolRunView_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridpatrols_run(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The runs of a plan held here, newest window first.
+     */
+open func runs(plan: RecordId)throws  -> [RecordSummary]  {
+    return try  FfiConverterSequenceTypeRecordSummary.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridpatrols_runs(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(plan),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Records a scan (NFC, QR, or a manual check with photos) and returns its verdict.
+     */
+open func scan(run: RecordId, scan: ScanInput)throws  -> ScanOutcome  {
+    return try  FfiConverterTypeScanOutcome_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridpatrols_scan(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(run),
+        FfiConverterTypeScanInput_lower(scan),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Skips a required checkpoint, with the reason; returns the skip's event id.
+     */
+open func skip(run: RecordId, checkpoint: String, reason: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridpatrols_skip(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(run),
+        FfiConverterString.lower(checkpoint),
+        FfiConverterString.lower(reason),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Starts a patrol of a plan (for `task`, else the window open now); returns the run's id.
+     * An unfinished run of this user for the same task is returned instead of a new one.
+     */
+open func start(plan: RecordId, task: String?)throws  -> RecordId  {
+    return try  FfiConverterTypeRecordId_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridpatrols_start(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(plan),
+        FfiConverterOptionString.lower(task),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The tasks open in the query's period with their states (from the list tables).
+     */
+open func tasks(query: TaskQuery)throws  -> [TaskView]  {
+    return try  FfiConverterSequenceTypeTaskView.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridpatrols_tasks(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTaskQuery_lower(query),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Voids a run (supervisors), with the reason.
+     */
+open func voidRun(run: RecordId, reason: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridpatrols_void_run(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(run),
+        FfiConverterString.lower(reason),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOffgridPatrols: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = OffgridPatrols
+
+    public static func lift(_ handle: UInt64) throws -> OffgridPatrols {
+        return OffgridPatrols(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: OffgridPatrols) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OffgridPatrols {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: OffgridPatrols, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOffgridPatrols_lift(_ handle: UInt64) throws -> OffgridPatrols {
+    return try FfiConverterTypeOffgridPatrols.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOffgridPatrols_lower(_ value: OffgridPatrols) -> UInt64 {
+    return FfiConverterTypeOffgridPatrols.lower(value)
+}
+
+
+
+
+
+
+/**
  * Sites (人防工程), their checkpoints and the tags bound to them.
  */
 public protocol OffgridSitesProtocol: AnyObject, Sendable {
@@ -1849,6 +2298,11 @@ public protocol OffgridStoreProtocol: AnyObject, Sendable {
      * Registers `listener` until the returned subscription is cancelled or released.
      */
     func subscribe(listener: ChangeListener) throws  -> ChangeSubscription
+    
+    /**
+     * Patrol plans, tasks and runs.
+     */
+    func patrols()  -> OffgridPatrols
     
     /**
      * Processes a JPEG or PNG and attaches it to `target`; the original is kept unmodified.
@@ -2360,6 +2814,18 @@ open func subscribe(listener: ChangeListener)throws  -> ChangeSubscription  {
     uniffi_offgrid_ffi_fn_method_offgridstore_subscribe(
             self.uniffiCloneHandle(),
         FfiConverterTypeChangeListener_lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Patrol plans, tasks and runs.
+     */
+open func patrols() -> OffgridPatrols  {
+    return try!  FfiConverterTypeOffgridPatrols_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_patrols(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -4163,6 +4629,31 @@ fileprivate struct FfiConverterSequenceData: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeCellCoverage: FfiConverterRustBuffer {
+    typealias SwiftType = [CellCoverage]
+
+    public static func write(_ value: [CellCoverage], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCellCoverage.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CellCoverage] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CellCoverage]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCellCoverage.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeConflict: FfiConverterRustBuffer {
     typealias SwiftType = [Conflict]
 
@@ -4355,6 +4846,31 @@ fileprivate struct FfiConverterSequenceTypeRecordSummary: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeRecordSummary.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeTaskView: FfiConverterRustBuffer {
+    typealias SwiftType = [TaskView]
+
+    public static func write(_ value: [TaskView], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeTaskView.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [TaskView] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [TaskView]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeTaskView.read(from: &buf))
         }
         return seq
     }
@@ -4565,6 +5081,63 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_logger_log() != 23600) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_add_plan() != 2220) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_approve_skip() != 24584) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_coverage() != 60453) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_excuse_task() != 8585) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_finish() != 45071) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_observe() != 37767) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_pause() != 42232) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_plan() != 28281) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_plans() != 33735) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_raise_hazard() != 61405) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_resume() != 31449) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_revise_plan() != 41485) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_run() != 40622) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_runs() != 43390) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_scan() != 7764) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_skip() != 40312) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_start() != 1238) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_tasks() != 56986) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_void_run() != 45733) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_offgrid_ffi_checksum_method_offgridgrid_add() != 105) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4689,6 +5262,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_subscribe() != 44692) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_patrols() != 23053) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_add_photo() != 54183) {

@@ -1,0 +1,265 @@
+//! Coverage (巡查覆盖): the office's view of a period, per grid cell and rolled up the
+//! hierarchy — tasks by state, checkpoints missed, flags raised by scans, open hazards by
+//! grade. Built from the projection tables only (plans' and runs' facts, the lookup keys of
+//! cells and sites, the hazard list rows): no document is loaded.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use super::task::TaskState;
+use super::today::TaskQuery;
+use crate::error::Result;
+use crate::hazard::HazardStatus;
+use crate::model::{RecordId, RecordKind};
+use crate::store::Store;
+
+/// Which period, and which part of the grid (`cell` and everything under it; `None`: all).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct CoverageQuery {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    #[serde(default)]
+    pub cell: Option<RecordId>,
+}
+
+/// Tasks of a period by state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct TaskCounts {
+    pub upcoming: u32,
+    pub due: u32,
+    pub in_progress: u32,
+    pub done: u32,
+    pub late: u32,
+    pub partial: u32,
+    pub missed: u32,
+    pub awaiting_sync: u32,
+    pub excused: u32,
+}
+
+impl TaskCounts {
+    fn add_state(&mut self, s: TaskState) {
+        let slot = match s {
+            TaskState::Upcoming => &mut self.upcoming,
+            TaskState::Due => &mut self.due,
+            TaskState::InProgress => &mut self.in_progress,
+            TaskState::Done => &mut self.done,
+            TaskState::Late => &mut self.late,
+            TaskState::Partial => &mut self.partial,
+            TaskState::Missed => &mut self.missed,
+            TaskState::AwaitingSync => &mut self.awaiting_sync,
+            TaskState::Excused => &mut self.excused,
+        };
+        *slot += 1;
+    }
+
+    fn add(&mut self, o: &TaskCounts) {
+        self.upcoming += o.upcoming;
+        self.due += o.due;
+        self.in_progress += o.in_progress;
+        self.done += o.done;
+        self.late += o.late;
+        self.partial += o.partial;
+        self.missed += o.missed;
+        self.awaiting_sync += o.awaiting_sync;
+        self.excused += o.excused;
+    }
+
+    /// All tasks counted.
+    pub fn total(&self) -> u32 {
+        self.upcoming
+            + self.due
+            + self.in_progress
+            + self.done
+            + self.late
+            + self.partial
+            + self.missed
+            + self.awaiting_sync
+            + self.excused
+    }
+}
+
+/// What a period looked like in one cell: its own sites (`own`) and with every cell under it
+/// (`total`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct CellCoverage {
+    pub cell: RecordId,
+    pub code: String,
+    pub name: String,
+    pub parent: Option<RecordId>,
+    /// Levels below the query's root (0: the root, or a city).
+    pub depth: u32,
+    /// Sites in the cell and every cell under it.
+    pub sites: u32,
+    pub own: CoverageFigures,
+    pub total: CoverageFigures,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct CoverageFigures {
+    pub tasks: TaskCounts,
+    /// Required checkpoints not covered by any run of partial and missed tasks.
+    pub checkpoints_missed: u32,
+    /// Flags raised by the scans of the period's runs.
+    pub flags: u32,
+    /// Open hazards at the cell's sites, by grade name ("" when ungraded).
+    pub open_hazards: BTreeMap<String, u32>,
+}
+
+impl CoverageFigures {
+    fn add(&mut self, o: &CoverageFigures) {
+        self.tasks.add(&o.tasks);
+        self.checkpoints_missed += o.checkpoints_missed;
+        self.flags += o.flags;
+        for (g, n) in &o.open_hazards {
+            *self.open_hazards.entry(g.clone()).or_default() += n;
+        }
+    }
+}
+
+impl Store {
+    /// Coverage of the period per cell, depth first by code, each cell with its own figures
+    /// and those rolled up from every cell under it.
+    pub fn patrol_coverage(&self, q: &CoverageQuery) -> Result<Vec<CellCoverage>> {
+        // The grid: parents and codes from the lookup keys, names from the list rows.
+        let parent: HashMap<RecordId, Option<RecordId>> = self
+            .keys_with_prefix(RecordKind::GridCell, "parent:")?
+            .into_iter()
+            .map(|(id, p)| (id, (!p.is_empty()).then_some(RecordId(p))))
+            .collect();
+        let code: HashMap<RecordId, String> = self
+            .keys_with_prefix(RecordKind::GridCell, "code:")?
+            .into_iter()
+            .collect();
+        let names: HashMap<RecordId, String> = self
+            .list(&crate::store::ListQuery {
+                kind: Some(RecordKind::GridCell),
+                ..Default::default()
+            })?
+            .into_iter()
+            .map(|r| (r.id, r.title.unwrap_or_default()))
+            .collect();
+        let site_cell: HashMap<String, RecordId> = self
+            .keys_with_prefix(RecordKind::Site, "cell:")?
+            .into_iter()
+            .map(|(site, cell)| (site.0, RecordId(cell)))
+            .collect();
+
+        let mut own: HashMap<RecordId, CoverageFigures> = HashMap::new();
+        let mut sites: HashMap<RecordId, u32> = HashMap::new();
+        for cell in site_cell.values() {
+            *sites.entry(cell.clone()).or_default() += 1;
+        }
+        for t in self.derive_tasks(&TaskQuery {
+            from_ms: q.from_ms,
+            to_ms: q.to_ms,
+            ..Default::default()
+        })? {
+            let Some(cell) = site_cell.get(t.view.site.as_str()) else {
+                continue;
+            };
+            let f = own.entry(cell.clone()).or_default();
+            f.tasks.add_state(t.view.state);
+            if matches!(t.view.state, TaskState::Partial | TaskState::Missed) {
+                f.checkpoints_missed += t.required.saturating_sub(t.best_covered) as u32;
+            }
+            f.flags += t.flags;
+        }
+        let closed = [
+            HazardStatus::Closed.as_str(),
+            HazardStatus::WrittenOff.as_str(),
+        ];
+        for (site, grade, status, n) in self.counts_by_site(RecordKind::Hazard)? {
+            if status.as_deref().is_some_and(|s| closed.contains(&s)) {
+                continue;
+            }
+            let Some(cell) = site.as_deref().and_then(|s| site_cell.get(s)) else {
+                continue;
+            };
+            *own.entry(cell.clone())
+                .or_default()
+                .open_hazards
+                .entry(grade.unwrap_or_default())
+                .or_default() += n;
+        }
+
+        // Depth first from the roots (the query's cell, or the cells without a parent held).
+        let mut children: BTreeMap<Option<RecordId>, Vec<RecordId>> = BTreeMap::new();
+        for (id, p) in &parent {
+            let p = p.clone().filter(|p| parent.contains_key(p));
+            children.entry(p).or_default().push(id.clone());
+        }
+        for list in children.values_mut() {
+            list.sort_by(|a, b| code.get(a).cmp(&code.get(b)).then(a.cmp(b)));
+        }
+        let roots: Vec<RecordId> = match &q.cell {
+            Some(c) if parent.contains_key(c) => vec![c.clone()],
+            Some(_) => Vec::new(),
+            None => children.get(&None).cloned().unwrap_or_default(),
+        };
+        let mut out = Vec::new();
+        let mut seen = BTreeSet::new();
+        for root in roots {
+            collect(
+                &root, 0, &children, &parent, &code, &names, &own, &sites, &mut seen, &mut out,
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// Appends `cell` and its subtree (depth first), returning the cell's rolled-up figures.
+#[allow(clippy::too_many_arguments)]
+fn collect(
+    cell: &RecordId,
+    depth: u32,
+    children: &BTreeMap<Option<RecordId>, Vec<RecordId>>,
+    parent: &HashMap<RecordId, Option<RecordId>>,
+    code: &HashMap<RecordId, String>,
+    names: &HashMap<RecordId, String>,
+    own: &HashMap<RecordId, CoverageFigures>,
+    sites: &HashMap<RecordId, u32>,
+    seen: &mut BTreeSet<RecordId>,
+    out: &mut Vec<CellCoverage>,
+) -> (CoverageFigures, u32) {
+    if !seen.insert(cell.clone()) {
+        return (CoverageFigures::default(), 0);
+    }
+    let mine = own.get(cell).cloned().unwrap_or_default();
+    let at = out.len();
+    out.push(CellCoverage {
+        cell: cell.clone(),
+        code: code.get(cell).cloned().unwrap_or_default(),
+        name: names.get(cell).cloned().unwrap_or_default(),
+        parent: parent.get(cell).cloned().flatten(),
+        depth,
+        sites: 0,
+        own: mine.clone(),
+        total: CoverageFigures::default(),
+    });
+    let mut total = mine;
+    let mut site_count = sites.get(cell).copied().unwrap_or(0);
+    for child in children.get(&Some(cell.clone())).into_iter().flatten() {
+        let (f, n) = collect(
+            child,
+            depth + 1,
+            children,
+            parent,
+            code,
+            names,
+            own,
+            sites,
+            seen,
+            out,
+        );
+        total.add(&f);
+        site_count += n;
+    }
+    out[at].total = total.clone();
+    out[at].sites = site_count;
+    (total, site_count)
+}

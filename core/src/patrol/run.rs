@@ -1,0 +1,389 @@
+//! A patrol run's events and their fold. A run is one patroller's walk of a plan's checkpoints
+//! (one record per device per patrol, one writer): start, scans, skips, answers, observations,
+//! pause/resume, finish; a supervisor may approve a skip or void the run. Events are only
+//! added; the run's state is a deterministic fold (device time, then event id). Events the
+//! runner adds after finishing are kept and shown, but change nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::scan::{ScanFlag, ScanVerdict};
+use super::task::RunFacts;
+use crate::model::RiskGrade;
+use crate::site::CheckMethod;
+
+/// A position fix (WGS-84), where the phone had one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Gps {
+    pub lon: f64,
+    pub lat: f64,
+    /// Horizontal accuracy in metres.
+    pub accuracy_m: f64,
+}
+
+/// One event of a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct RunEvent {
+    #[serde(default)]
+    pub id: String,
+    #[serde(flatten)]
+    pub kind: RunEventKind,
+    pub by: String,
+    pub at_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum RunEventKind {
+    Start,
+    /// A checkpoint scan, with the device's verdict at the time.
+    Scan {
+        method: CheckMethod,
+        /// The tag's key ([`crate::site::tag_key`]) for NFC and QR.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tag: Option<String>,
+        /// The raw payload read (an NTAG 424 SUN URL, for the server to verify).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        payload: Option<String>,
+        /// Reading of a clock that does not jump when the time is set (ms since boot).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        monotonic_ms: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        gps: Option<Gps>,
+        /// SHA-256 of photos taken at the checkpoint.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        photos: Vec<String>,
+        verdict: ScanVerdict,
+    },
+    /// A required checkpoint not visited, and why.
+    Skip {
+        checkpoint: String,
+        reason: String,
+    },
+    /// A supervisor approved the skip `skip` (an event id).
+    ApproveSkip {
+        skip: String,
+    },
+    /// A checklist answer given at a checkpoint (or for the run).
+    Answer {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        checkpoint: Option<String>,
+        item: String,
+        value: serde_json::Value,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// A problem seen on the way (上报); a hazard may be raised from it.
+    Observe {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        checkpoint: Option<String>,
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        grade: Option<RiskGrade>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        photos: Vec<String>,
+    },
+    Pause,
+    Resume,
+    /// The runner ended the run; a reason when required checkpoints were left uncovered.
+    Finish {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A supervisor voided the run (it counts for nothing, and stays on record).
+    Void {
+        reason: String,
+    },
+}
+
+impl RunEventKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            RunEventKind::Start => "start",
+            RunEventKind::Scan { .. } => "scan",
+            RunEventKind::Skip { .. } => "skip",
+            RunEventKind::ApproveSkip { .. } => "approve_skip",
+            RunEventKind::Answer { .. } => "answer",
+            RunEventKind::Observe { .. } => "observe",
+            RunEventKind::Pause => "pause",
+            RunEventKind::Resume => "resume",
+            RunEventKind::Finish { .. } => "finish",
+            RunEventKind::Void { .. } => "void",
+        }
+    }
+
+    /// Written by a supervisor, not by the runner.
+    pub fn is_supervisors(&self) -> bool {
+        matches!(
+            self,
+            RunEventKind::ApproveSkip { .. } | RunEventKind::Void { .. }
+        )
+    }
+}
+
+impl crate::doc::events::Event for RunEvent {
+    fn with_id(mut self, id: String) -> Self {
+        self.id = id;
+        self
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn at_ms(&self) -> i64 {
+        self.at_ms
+    }
+}
+
+/// Where a run stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    InProgress,
+    Paused,
+    Finished,
+    Voided,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::InProgress => "in_progress",
+            RunStatus::Paused => "paused",
+            RunStatus::Finished => "finished",
+            RunStatus::Voided => "voided",
+        }
+    }
+
+    /// (zh-CN, en).
+    pub fn label(self) -> (&'static str, &'static str) {
+        match self {
+            RunStatus::InProgress => ("巡查中", "in progress"),
+            RunStatus::Paused => ("已暂停", "paused"),
+            RunStatus::Finished => ("已完成", "finished"),
+            RunStatus::Voided => ("已作废", "voided"),
+        }
+    }
+}
+
+/// A run's state: the fold of its events.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunState {
+    pub status: RunStatus,
+    pub started_ms: Option<i64>,
+    pub finished_ms: Option<i64>,
+    /// Checkpoints a counting scan covered, with the first such scan's time.
+    pub scanned: BTreeMap<String, i64>,
+    /// Checkpoints skipped (skip event id), and whether the skip counts (approved, or no
+    /// approval needed).
+    pub skipped: BTreeMap<String, (String, bool)>,
+    /// Every flag raised by the run's scans, with how often.
+    pub flags: BTreeMap<ScanFlag, u32>,
+    /// Observation event ids.
+    pub observations: Vec<String>,
+    /// Events that changed nothing (after the finish, a resume while running, …).
+    pub not_applied: BTreeSet<String>,
+}
+
+impl RunState {
+    /// Checkpoints covered: scanned, or skipped with a skip that counts.
+    pub fn covered(&self) -> BTreeSet<String> {
+        let mut out: BTreeSet<String> = self.scanned.keys().cloned().collect();
+        out.extend(
+            self.skipped
+                .iter()
+                .filter(|(_, (_, counts))| *counts)
+                .map(|(c, _)| c.clone()),
+        );
+        out
+    }
+
+    /// The facts a task's state is folded from.
+    pub fn facts(&self, by: &str) -> RunFacts {
+        RunFacts {
+            by: by.to_owned(),
+            started_ms: self.started_ms.unwrap_or(0),
+            finished_ms: self.finished_ms,
+            covered: self.covered(),
+            voided: self.status == RunStatus::Voided,
+        }
+    }
+}
+
+/// Folds `events` (in fold order). `skip_needs_approval`: a skip counts only once approved.
+pub fn fold(events: &[RunEvent], skip_needs_approval: bool) -> RunState {
+    let mut s = RunState {
+        status: RunStatus::InProgress,
+        started_ms: None,
+        finished_ms: None,
+        scanned: BTreeMap::new(),
+        skipped: BTreeMap::new(),
+        flags: BTreeMap::new(),
+        observations: Vec::new(),
+        not_applied: BTreeSet::new(),
+    };
+    let approved: BTreeSet<&str> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            RunEventKind::ApproveSkip { skip } => Some(skip.as_str()),
+            _ => None,
+        })
+        .collect();
+    for e in events {
+        let open = matches!(s.status, RunStatus::InProgress | RunStatus::Paused);
+        let applied = match &e.kind {
+            RunEventKind::Void { .. } => {
+                s.status = RunStatus::Voided;
+                true
+            }
+            RunEventKind::ApproveSkip { .. } => true,
+            _ if !open => false,
+            RunEventKind::Start => {
+                s.started_ms.get_or_insert(e.at_ms);
+                true
+            }
+            RunEventKind::Scan { verdict, .. } => {
+                for f in &verdict.flags {
+                    *s.flags.entry(*f).or_default() += 1;
+                }
+                if let (true, Some(c)) = (verdict.counts, &verdict.checkpoint) {
+                    s.scanned.entry(c.clone()).or_insert(e.at_ms);
+                }
+                true
+            }
+            RunEventKind::Skip { checkpoint, .. } => {
+                let counts = !skip_needs_approval || approved.contains(e.id.as_str());
+                s.skipped
+                    .entry(checkpoint.clone())
+                    .or_insert((e.id.clone(), counts));
+                true
+            }
+            RunEventKind::Answer { .. } => true,
+            RunEventKind::Observe { .. } => {
+                s.observations.push(e.id.clone());
+                true
+            }
+            RunEventKind::Pause if s.status == RunStatus::InProgress => {
+                s.status = RunStatus::Paused;
+                true
+            }
+            RunEventKind::Resume if s.status == RunStatus::Paused => {
+                s.status = RunStatus::InProgress;
+                true
+            }
+            RunEventKind::Pause | RunEventKind::Resume => false,
+            RunEventKind::Finish { .. } => {
+                s.status = RunStatus::Finished;
+                s.finished_ms = Some(e.at_ms);
+                true
+            }
+        };
+        if !applied {
+            s.not_applied.insert(e.id.clone());
+        }
+    }
+    if s.started_ms.is_none() {
+        s.started_ms = events.first().map(|e| e.at_ms);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(id: &str, at_ms: i64, kind: RunEventKind) -> RunEvent {
+        RunEvent {
+            id: id.into(),
+            kind,
+            by: "li".into(),
+            at_ms,
+        }
+    }
+
+    fn scan(checkpoint: &str, counts: bool, flags: Vec<ScanFlag>) -> RunEventKind {
+        RunEventKind::Scan {
+            method: CheckMethod::Nfc,
+            tag: Some("t".into()),
+            payload: None,
+            monotonic_ms: None,
+            gps: None,
+            photos: vec![],
+            verdict: ScanVerdict {
+                checkpoint: Some(checkpoint.into()),
+                counts,
+                flags,
+            },
+        }
+    }
+
+    #[test]
+    fn a_run_covers_what_its_counting_scans_and_skips_cover() {
+        let events = vec![
+            ev("a", 1, RunEventKind::Start),
+            ev("b", 2, scan("gate", true, vec![])),
+            ev(
+                "c",
+                3,
+                scan("door", false, vec![ScanFlag::MethodNotAllowed]),
+            ),
+            ev(
+                "d",
+                4,
+                RunEventKind::Skip {
+                    checkpoint: "sump".into(),
+                    reason: "flooded".into(),
+                },
+            ),
+            ev("e", 5, RunEventKind::Pause),
+            ev("f", 6, RunEventKind::Pause),
+            ev("g", 7, RunEventKind::Resume),
+            ev("h", 8, RunEventKind::Finish { reason: None }),
+            ev("i", 9, scan("door", true, vec![])),
+        ];
+        let s = fold(&events, false);
+        assert_eq!(s.status, RunStatus::Finished);
+        assert_eq!((s.started_ms, s.finished_ms), (Some(1), Some(8)));
+        assert_eq!(
+            s.covered().into_iter().collect::<Vec<_>>(),
+            ["gate", "sump"],
+            "the refused scan and the scan after finishing cover nothing"
+        );
+        assert_eq!(s.flags.get(&ScanFlag::MethodNotAllowed), Some(&1));
+        assert_eq!(
+            s.not_applied.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["f", "i"]
+        );
+        // A skip that needs approval counts once a supervisor approved it.
+        let s = fold(&events, true);
+        assert_eq!(s.covered().into_iter().collect::<Vec<_>>(), ["gate"]);
+        let mut approved = events.clone();
+        approved.push(ev("j", 10, RunEventKind::ApproveSkip { skip: "d".into() }));
+        assert!(fold(&approved, true).covered().contains("sump"));
+        // A void wins over everything and the run counts for nothing.
+        approved.push(ev(
+            "k",
+            11,
+            RunEventKind::Void {
+                reason: "lent phone".into(),
+            },
+        ));
+        let s = fold(&approved, true);
+        assert_eq!(s.status, RunStatus::Voided);
+        assert!(s.facts("li").voided);
+    }
+
+    #[test]
+    fn events_round_trip_through_json() {
+        let e = ev("x", 5, scan("gate", true, vec![ScanFlag::TooFast]));
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["type"], "scan");
+        assert_eq!(json["verdict"]["flags"][0], "too_fast");
+        let back: RunEvent = serde_json::from_value(json).unwrap();
+        assert_eq!(back, e);
+    }
+}

@@ -1,0 +1,777 @@
+//! Patrol runs on the device: start one for a task (or for the window open now), scan
+//! checkpoints, skip, answer, observe, raise a hazard from an observation, pause, resume,
+//! finish; a supervisor approves skips and voids runs. Each action loads, checks and writes in
+//! one transaction, and the run's rules ([`super::run_rules`]) judge every write.
+//!
+//! Document layout (kind `patrol_run`, project `org`): root `title`, and written once `plan`,
+//! `task` ("" for a run outside any task), `version`, `window_start_ms`, `site`, `runner`,
+//! `required` (checkpoint ids, comma-separated), `skip_needs_approval`; genesis maps `events`
+//! (event id → [`RunEvent`]), `photos` (SHA-256 → photo), `track` (chunk id → GPS points).
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::plan::PlanVersion;
+use super::plans::PatrolPlan;
+use super::run::{Gps, RunEvent, RunEventKind, RunState, RunStatus, fold};
+use super::scan::{Presented, PriorScan, RunContext, ScanVerdict, judge};
+use super::schedule::Occurrence;
+use super::task::task_id;
+use crate::error::{Error, Result};
+use crate::grid::ORG;
+use crate::model::{RecordId, RecordKind, RiskGrade};
+use crate::site::{CheckMethod, Checkpoint};
+use crate::store::Store;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// What was read or chosen at a checkpoint.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ScanInput {
+    pub method: Option<CheckMethod>,
+    /// The NFC NDEF URI or QR text read (NFC, QR).
+    #[serde(default)]
+    pub payload: Option<String>,
+    /// The checkpoint chosen by hand (manual with photo).
+    #[serde(default)]
+    pub checkpoint: Option<String>,
+    /// SHA-256 of photos taken there, already attached to the run.
+    #[serde(default)]
+    pub photos: Vec<String>,
+    #[serde(default)]
+    pub monotonic_ms: Option<i64>,
+    #[serde(default)]
+    pub gps: Option<Gps>,
+}
+
+/// A problem seen on the way.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct NewObservation {
+    #[serde(default)]
+    pub checkpoint: Option<String>,
+    pub text: String,
+    #[serde(default)]
+    pub grade: Option<RiskGrade>,
+    /// SHA-256 of photos already attached to the run.
+    #[serde(default)]
+    pub photos: Vec<String>,
+}
+
+/// A run as the app shows it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct PatrolRunView {
+    pub id: RecordId,
+    pub title: String,
+    pub plan: RecordId,
+    /// The task it is for (`None`: a patrol outside any task).
+    pub task: Option<String>,
+    pub version: u32,
+    pub window: Option<Occurrence>,
+    pub site: RecordId,
+    pub runner: String,
+    pub status: RunStatus,
+    pub started_ms: Option<i64>,
+    pub finished_ms: Option<i64>,
+    /// The plan version's checkpoints, in route order.
+    pub checkpoints: Vec<Checkpoint>,
+    pub covered: Vec<String>,
+    /// Required checkpoints not yet covered, in route order.
+    pub remaining: Vec<String>,
+    /// Flags of the run's scans, by name, with how often.
+    pub flags: std::collections::BTreeMap<String, u32>,
+    /// Every event, in fold order.
+    pub events: Vec<RunEvent>,
+    /// Events that changed nothing (after the finish, …).
+    pub not_applied: Vec<String>,
+}
+
+/// A recorded scan: its event id and verdict.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ScanOutcome {
+    pub event: String,
+    pub verdict: ScanVerdict,
+}
+
+/// A run's root and events as read inside a write.
+struct Loaded {
+    plan: RecordId,
+    task: String,
+    version: u32,
+    window_start_ms: Option<i64>,
+    site: RecordId,
+    runner: String,
+    title: String,
+    required: Vec<String>,
+    skip_needs_approval: bool,
+    events: Vec<RunEvent>,
+    /// SHA-256 of the photos attached.
+    photos: BTreeSet<String>,
+}
+
+impl Loaded {
+    fn state(&self) -> RunState {
+        fold(&self.events, self.skip_needs_approval)
+    }
+
+    fn read(id: &RecordId, doc: &automerge::Automerge) -> Result<Loaded> {
+        let root = crate::doc::json::hydrate(doc, &automerge::ROOT)?;
+        if root["kind"] != RecordKind::PatrolRun.as_str() {
+            return Err(Error::InvalidArgument(format!(
+                "record {id} is not a patrol run"
+            )));
+        }
+        let text = |k: &str| root[k].as_str().unwrap_or_default().to_owned();
+        Ok(Loaded {
+            plan: RecordId(text("plan")),
+            task: text("task"),
+            version: root["version"].as_u64().unwrap_or(0) as u32,
+            window_start_ms: root["window_start_ms"].as_i64(),
+            site: RecordId(text("site")),
+            runner: text("runner"),
+            title: text("title"),
+            required: text("required")
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            skip_needs_approval: root["skip_needs_approval"].as_bool().unwrap_or(false),
+            events: crate::doc::events::from_json(&root["events"]),
+            photos: root["photos"]
+                .as_object()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default(),
+        })
+    }
+}
+
+/// The id of the hazard raised from observation `event` of `run`: the same on every device, so
+/// raising it twice yields one hazard.
+pub fn observation_hazard_id(run: &RecordId, event: &str) -> RecordId {
+    let digest = Sha256::new()
+        .chain_update(b"offgrid-observation-hazard\0")
+        .chain_update(run.as_str().as_bytes())
+        .chain_update(b"\0")
+        .chain_update(event.as_bytes())
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    RecordId(uuid::Uuid::new_v8(bytes).to_string())
+}
+
+impl Store {
+    /// Starts a patrol of `plan`: for `task` if given (a task of the plan within a day), else
+    /// for the task whose window is open now, else a patrol outside any task. If this user
+    /// already has an unfinished run for that task here, that run is returned.
+    pub fn start_patrol(&self, plan: &RecordId, task: Option<&str>) -> Result<RecordId> {
+        let user = self.user().ok_or(Error::NoCurrentUser)?;
+        let now = self.now().unix_ms;
+        let p = self.patrol_plan(plan)?;
+        let found = open_tasks(&p, now - DAY_MS, now + DAY_MS);
+        let (version, window): (&PlanVersion, Option<Occurrence>) = match task {
+            Some(t) => {
+                let (v, o) = found
+                    .into_iter()
+                    .find(|(v, o)| task_id(plan, v.version, o.start_ms) == t)
+                    .ok_or_else(|| {
+                        Error::InvalidArgument(format!(
+                            "task {t} is not a task of the plan within a day of now"
+                        ))
+                    })?;
+                (v, Some(o))
+            }
+            None => match found
+                .into_iter()
+                .find(|(_, o)| o.start_ms <= now && now < o.grace_end_ms)
+            {
+                Some((v, o)) => (v, Some(o)),
+                None => (
+                    p.current().ok_or_else(|| Error::InvalidState {
+                        action: "start a patrol".into(),
+                        state: "the plan has no readable version".into(),
+                    })?,
+                    None,
+                ),
+            },
+        };
+        let task = window
+            .as_ref()
+            .map(|o| task_id(plan, version.version, o.start_ms))
+            .unwrap_or_default();
+        if !task.is_empty() {
+            for id in self.records_with_key(&format!("task:{task}"))? {
+                let run = self.patrol_run(&id)?;
+                if run.runner == user.id
+                    && matches!(run.status, RunStatus::InProgress | RunStatus::Paused)
+                {
+                    return Ok(id);
+                }
+            }
+        }
+        let title = match &window {
+            Some(o) => format!("{} {}", p.title, o.local_date),
+            None => p.title.clone(),
+        };
+        let start = RecordId::new().0;
+        let fields = json!({
+            "project": ORG,
+            "title": title,
+            "plan": plan.as_str(),
+            "task": task,
+            "version": version.version,
+            "window_start_ms": window.as_ref().map(|o| o.start_ms),
+            "site": version.site.as_str(),
+            "runner": user.id,
+            "required": version.required().join(","),
+            "skip_needs_approval": version.skip_needs_approval,
+            "events": {start: {"type": "start", "by": user.id, "at_ms": now}},
+        });
+        self.create(RecordKind::PatrolRun, &fields)
+    }
+
+    /// The run `id` with its state.
+    pub fn patrol_run(&self, id: &RecordId) -> Result<PatrolRunView> {
+        let run = self.read(id, |doc| Loaded::read(id, doc))?;
+        let plan = self.patrol_plan(&run.plan).ok();
+        let version = plan
+            .as_ref()
+            .and_then(|p| p.versions.iter().find(|v| v.version == run.version));
+        let window = version.and_then(|v| window_of(v, run.window_start_ms));
+        let state = run.state();
+        let covered = state.covered();
+        Ok(PatrolRunView {
+            id: id.clone(),
+            title: run.title.clone(),
+            plan: run.plan.clone(),
+            task: Some(run.task.clone()).filter(|t| !t.is_empty()),
+            version: run.version,
+            window,
+            site: run.site.clone(),
+            runner: run.runner.clone(),
+            status: state.status,
+            started_ms: state.started_ms,
+            finished_ms: state.finished_ms,
+            checkpoints: version.map(|v| v.checkpoints.clone()).unwrap_or_default(),
+            remaining: run
+                .required
+                .iter()
+                .filter(|c| !covered.contains(*c))
+                .cloned()
+                .collect(),
+            covered: covered.into_iter().collect(),
+            flags: state
+                .flags
+                .iter()
+                .map(|(f, n)| (f.as_str().to_owned(), *n))
+                .collect(),
+            not_applied: state.not_applied.into_iter().collect(),
+            events: run.events,
+        })
+    }
+
+    /// The runs of `plan` held here, newest window first (from the projection).
+    pub fn patrol_runs(&self, plan: &RecordId) -> Result<Vec<crate::model::RecordSummary>> {
+        let ids: BTreeSet<RecordId> = self
+            .records_with_key(&format!("plan:{plan}"))?
+            .into_iter()
+            .collect();
+        let mut rows = self.list(&crate::store::ListQuery {
+            kind: Some(RecordKind::PatrolRun),
+            ..Default::default()
+        })?;
+        rows.retain(|r| ids.contains(&r.id));
+        rows.sort_by(|a, b| b.due_ms.cmp(&a.due_ms).then(a.id.cmp(&b.id)));
+        Ok(rows)
+    }
+
+    /// Records a checkpoint scan (or a manual check with photos) and returns its verdict. The
+    /// scan is always kept, whether or not it counts.
+    pub fn scan_checkpoint(&self, run: &RecordId, input: &ScanInput) -> Result<ScanOutcome> {
+        let user = self.user().ok_or(Error::NoCurrentUser)?;
+        let now = self.now().unix_ms;
+        let method = input.method.ok_or_else(|| Error::InvalidValue {
+            path: "/method".into(),
+            reason: "how the checkpoint was checked: nfc, qr or manual_photo".into(),
+        })?;
+        let photos = input
+            .photos
+            .iter()
+            .map(|p| crate::doc::events::photo_hash(p))
+            .collect::<Result<Vec<_>>>()?;
+        let (tag, binding) = match method {
+            CheckMethod::Nfc | CheckMethod::Qr => {
+                let payload = input
+                    .payload
+                    .as_deref()
+                    .ok_or_else(|| Error::InvalidValue {
+                        path: "/payload".into(),
+                        reason: "a tag scan carries what was read".into(),
+                    })?;
+                (
+                    Some(crate::site::tag_key(payload)?),
+                    self.tag_binding(payload, now)?,
+                )
+            }
+            CheckMethod::ManualPhoto => {
+                if input.checkpoint.is_none() || photos.is_empty() {
+                    return Err(Error::InvalidValue {
+                        path: "/photos".into(),
+                        reason: "a manual check names the checkpoint and has a photo taken there"
+                            .into(),
+                    });
+                }
+                (None, None)
+            }
+        };
+        let event_id = RecordId::new().0;
+        let verdict = self.write(|w| {
+            let r = w.read(run, |doc| Loaded::read(run, doc))?;
+            check_runner(&r, &user.id)?;
+            let state = r.state();
+            require_running(&state, "scan a checkpoint")?;
+            let plan = w.read(&r.plan, |doc| {
+                let root = crate::doc::json::hydrate(doc, &automerge::ROOT)?;
+                Ok(super::plans::plan_from_json(&r.plan, &root))
+            })?;
+            let attached = &r.photos;
+            if let Some(p) = photos.iter().find(|p| !attached.contains(*p)) {
+                return Err(Error::InvalidArgument(format!(
+                    "photo {p} is not attached to the run"
+                )));
+            }
+            let version = plan
+                .versions
+                .iter()
+                .find(|v| v.version == r.version)
+                .ok_or_else(|| Error::InvalidState {
+                    action: "scan a checkpoint".into(),
+                    state: format!("version {} of the plan is not held here", r.version),
+                })?;
+            let window = window_of(version, r.window_start_ms);
+            let prior: Vec<PriorScan> = r
+                .events
+                .iter()
+                .filter_map(|e| match &e.kind {
+                    RunEventKind::Scan {
+                        verdict,
+                        monotonic_ms,
+                        ..
+                    } => Some(PriorScan {
+                        checkpoint: verdict.counts.then(|| verdict.checkpoint.clone()).flatten(),
+                        at_ms: e.at_ms,
+                        monotonic_ms: *monotonic_ms,
+                    }),
+                    _ => None,
+                })
+                .collect();
+            let ctx = RunContext {
+                site: &r.site,
+                checkpoints: &version.checkpoints,
+                required: &r.required,
+                in_sequence: version.in_sequence,
+                occurrence: window.as_ref(),
+                prior: &prior,
+            };
+            let presented = match (&binding, method) {
+                (_, CheckMethod::ManualPhoto) => Presented::Manual {
+                    checkpoint: input.checkpoint.as_deref().unwrap_or_default(),
+                    photos: photos.len(),
+                },
+                (b, m) => Presented::Tag {
+                    method: m,
+                    binding: b.as_ref(),
+                },
+            };
+            let verdict = judge(&ctx, &presented, now, input.monotonic_ms);
+            let event = RunEvent {
+                id: String::new(),
+                kind: RunEventKind::Scan {
+                    method,
+                    tag: tag.clone(),
+                    payload: input.payload.clone(),
+                    monotonic_ms: input.monotonic_ms,
+                    gps: input.gps.clone(),
+                    photos: photos.clone(),
+                    verdict: verdict.clone(),
+                },
+                by: user.id.clone(),
+                at_ms: now,
+            };
+            w.update(run, "scan checkpoint", |e| {
+                e.insert("/events", &event_id, &event_json(&event)?)
+            })?;
+            Ok(verdict)
+        })?;
+        Ok(ScanOutcome {
+            event: event_id,
+            verdict,
+        })
+    }
+
+    /// Skips a required checkpoint, with the reason (locked, flooded, no access, …).
+    pub fn skip_checkpoint(
+        &self,
+        run: &RecordId,
+        checkpoint: &str,
+        reason: &str,
+    ) -> Result<String> {
+        if reason.trim().is_empty() {
+            return Err(Error::InvalidValue {
+                path: "/reason".into(),
+                reason: "a skipped checkpoint needs a reason".into(),
+            });
+        }
+        self.run_event(run, "skip checkpoint", |r, state| {
+            if !r.required.iter().any(|c| c == checkpoint) {
+                return Err(Error::InvalidArgument(format!(
+                    "checkpoint {checkpoint} is not required by this patrol"
+                )));
+            }
+            if state.covered().contains(checkpoint) {
+                return Err(Error::InvalidState {
+                    action: format!("skip {checkpoint}"),
+                    state: "already covered".into(),
+                });
+            }
+            Ok(RunEventKind::Skip {
+                checkpoint: checkpoint.to_owned(),
+                reason: reason.trim().to_owned(),
+            })
+        })
+    }
+
+    /// Records a checklist answer given at a checkpoint (or for the whole run).
+    pub fn answer_on_patrol(
+        &self,
+        run: &RecordId,
+        checkpoint: Option<&str>,
+        item: &str,
+        value: serde_json::Value,
+        note: Option<&str>,
+    ) -> Result<String> {
+        if item.trim().is_empty() {
+            return Err(Error::InvalidValue {
+                path: "/item".into(),
+                reason: "an answer names its item".into(),
+            });
+        }
+        self.run_event(run, "answer", |r, _| {
+            check_checkpoint(r, checkpoint)?;
+            Ok(RunEventKind::Answer {
+                checkpoint: checkpoint.map(str::to_owned),
+                item: item.trim().to_owned(),
+                value,
+                note: note.map(str::to_owned).filter(|n| !n.trim().is_empty()),
+            })
+        })
+    }
+
+    /// Records a problem seen on the way; returns the observation's event id.
+    pub fn observe_on_patrol(&self, run: &RecordId, obs: &NewObservation) -> Result<String> {
+        if obs.text.trim().is_empty() {
+            return Err(Error::InvalidValue {
+                path: "/text".into(),
+                reason: "an observation says what was seen".into(),
+            });
+        }
+        let photos = obs
+            .photos
+            .iter()
+            .map(|p| crate::doc::events::photo_hash(p))
+            .collect::<Result<Vec<_>>>()?;
+        self.run_event(run, "observe", |r, _| {
+            check_checkpoint(r, obs.checkpoint.as_deref())?;
+            Ok(RunEventKind::Observe {
+                checkpoint: obs.checkpoint.clone(),
+                text: obs.text.trim().to_owned(),
+                grade: obs.grade,
+                photos: photos.clone(),
+            })
+        })
+    }
+
+    /// Raises a hazard from an observation of a run, in `project` (a construction project of
+    /// the site, or the organisation scope). The hazard's id is derived from the observation,
+    /// so raising it again returns the same hazard.
+    pub fn raise_hazard_from_observation(
+        &self,
+        run: &RecordId,
+        observation: &str,
+        project: &str,
+    ) -> Result<RecordId> {
+        let r = self.read(run, |doc| Loaded::read(run, doc))?;
+        let event = r
+            .events
+            .iter()
+            .find(|e| e.id == observation)
+            .ok_or_else(|| Error::InvalidArgument(format!("the run has no event {observation}")))?;
+        let RunEventKind::Observe {
+            checkpoint,
+            text,
+            grade,
+            photos,
+        } = &event.kind
+        else {
+            return Err(Error::InvalidArgument(format!(
+                "event {observation} is not an observation"
+            )));
+        };
+        let id = observation_hazard_id(run, observation);
+        if self.read(&id, |_| Ok(())).is_ok() {
+            return Ok(id);
+        }
+        let location = checkpoint
+            .as_ref()
+            .and_then(|c| {
+                self.patrol_plan(&r.plan).ok().and_then(|p| {
+                    p.versions
+                        .iter()
+                        .find(|v| v.version == r.version)
+                        .and_then(|v| v.checkpoints.iter().find(|x| &x.id == c))
+                        .map(|x| x.name.clone())
+                })
+            })
+            .unwrap_or_default();
+        let new = crate::hazard::NewHazard {
+            project: project.to_owned(),
+            site: r.site.0.clone(),
+            location,
+            title: text.chars().take(60).collect(),
+            description: text.clone(),
+            grade: *grade,
+            major: *grade == Some(RiskGrade::Red),
+            photos: photos.clone(),
+        };
+        let user = self.user().ok_or(Error::NoCurrentUser)?;
+        let mut fields = crate::hazard::hazard_fields(&new, None, &user, self.now())?;
+        fields["patrol"] = json!({
+            "run": run.as_str(),
+            "observation": observation,
+            "checkpoint": checkpoint,
+        });
+        self.write(|w| w.create_with_id(&id, RecordKind::Hazard, &fields))?;
+        Ok(id)
+    }
+
+    /// Pauses the run (lunch, a locked door): the clock of the run stops being the user's.
+    pub fn pause_patrol(&self, run: &RecordId) -> Result<String> {
+        self.run_event(run, "pause", |_, state| match state.status {
+            RunStatus::InProgress => Ok(RunEventKind::Pause),
+            s => Err(Error::InvalidState {
+                action: "pause".into(),
+                state: s.as_str().into(),
+            }),
+        })
+    }
+
+    pub fn resume_patrol(&self, run: &RecordId) -> Result<String> {
+        self.run_event(run, "resume", |_, state| match state.status {
+            RunStatus::Paused => Ok(RunEventKind::Resume),
+            s => Err(Error::InvalidState {
+                action: "resume".into(),
+                state: s.as_str().into(),
+            }),
+        })
+    }
+
+    /// Finishes the run; with required checkpoints uncovered, `reason` is required.
+    pub fn finish_patrol(&self, run: &RecordId, reason: Option<&str>) -> Result<String> {
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        self.run_event(run, "finish patrol", |r, state| {
+            let covered = state.covered();
+            let missing: Vec<&String> = r
+                .required
+                .iter()
+                .filter(|c| !covered.contains(*c))
+                .collect();
+            if !missing.is_empty() && reason.is_none() {
+                return Err(Error::InvalidValue {
+                    path: "/reason".into(),
+                    reason: format!(
+                        "{} required checkpoint(s) not covered: finishing needs a reason",
+                        missing.len()
+                    ),
+                });
+            }
+            Ok(RunEventKind::Finish {
+                reason: reason.map(str::to_owned),
+            })
+        })
+    }
+
+    /// A supervisor approves a skipped checkpoint (`skip`: the skip's event id).
+    pub fn approve_patrol_skip(&self, run: &RecordId, skip: &str) -> Result<String> {
+        self.supervisor_event(run, "approve skip", |r| {
+            let is_skip = r
+                .events
+                .iter()
+                .any(|e| e.id == skip && matches!(e.kind, RunEventKind::Skip { .. }));
+            if !is_skip {
+                return Err(Error::InvalidArgument(format!(
+                    "event {skip} is not a skip"
+                )));
+            }
+            Ok(RunEventKind::ApproveSkip {
+                skip: skip.to_owned(),
+            })
+        })
+    }
+
+    /// A supervisor voids a run (a lent phone, scans made at the guard booth): it counts for
+    /// nothing and stays on record.
+    pub fn void_patrol(&self, run: &RecordId, reason: &str) -> Result<String> {
+        if reason.trim().is_empty() {
+            return Err(Error::InvalidValue {
+                path: "/reason".into(),
+                reason: "voiding a patrol needs a reason".into(),
+            });
+        }
+        self.supervisor_event(run, "void patrol", |r| {
+            if r.state().status == RunStatus::Voided {
+                return Err(Error::InvalidState {
+                    action: "void".into(),
+                    state: "voided".into(),
+                });
+            }
+            Ok(RunEventKind::Void {
+                reason: reason.trim().to_owned(),
+            })
+        })
+    }
+
+    /// Adds an event by the runner to an open run: `f` decides it from the run as this
+    /// transaction reads it.
+    fn run_event(
+        &self,
+        run: &RecordId,
+        what: &str,
+        f: impl FnOnce(&Loaded, &RunState) -> Result<RunEventKind>,
+    ) -> Result<String> {
+        let user = self.user().ok_or(Error::NoCurrentUser)?;
+        let id = RecordId::new().0;
+        self.write(|w| {
+            let r = w.read(run, |doc| Loaded::read(run, doc))?;
+            check_runner(&r, &user.id)?;
+            let state = r.state();
+            if !matches!(state.status, RunStatus::InProgress | RunStatus::Paused) {
+                return Err(Error::InvalidState {
+                    action: what.into(),
+                    state: state.status.as_str().into(),
+                });
+            }
+            let kind = f(&r, &state)?;
+            if matches!(
+                kind,
+                RunEventKind::Skip { .. }
+                    | RunEventKind::Answer { .. }
+                    | RunEventKind::Observe { .. }
+            ) {
+                require_running(&state, what)?;
+            }
+            let event = RunEvent {
+                id: String::new(),
+                kind,
+                by: user.id.clone(),
+                at_ms: w.now().unix_ms,
+            };
+            w.update(run, what, |e| {
+                e.insert("/events", &id, &event_json(&event)?)
+            })
+        })?;
+        Ok(id)
+    }
+
+    fn supervisor_event(
+        &self,
+        run: &RecordId,
+        what: &str,
+        f: impl FnOnce(&Loaded) -> Result<RunEventKind>,
+    ) -> Result<String> {
+        let user = self.user().ok_or(Error::NoCurrentUser)?;
+        user.require(ORG, crate::access::Permission::ManagePatrol)?;
+        let id = RecordId::new().0;
+        self.write(|w| {
+            let r = w.read(run, |doc| Loaded::read(run, doc))?;
+            let kind = f(&r)?;
+            let event = RunEvent {
+                id: String::new(),
+                kind,
+                by: user.id.clone(),
+                at_ms: w.now().unix_ms,
+            };
+            w.update(run, what, |e| {
+                e.insert("/events", &id, &event_json(&event)?)
+            })
+        })?;
+        Ok(id)
+    }
+}
+
+/// The occurrences of the plan's versions opening in `[from_ms, to_ms)`, with their version.
+fn open_tasks(p: &PatrolPlan, from_ms: i64, to_ms: i64) -> Vec<(&PlanVersion, Occurrence)> {
+    let schedules: Vec<super::schedule::Versioned<'_>> = p
+        .versions
+        .iter()
+        .map(|v| super::schedule::Versioned {
+            version: v.version,
+            effective_from_ms: v.effective_from_ms,
+            schedule: &v.schedule,
+        })
+        .collect();
+    super::schedule::occurrences_of(&schedules, from_ms, to_ms)
+        .into_iter()
+        .filter_map(|(n, o)| p.versions.iter().find(|v| v.version == n).map(|v| (v, o)))
+        .collect()
+}
+
+/// The window of a version's occurrence opening at `start_ms`.
+fn window_of(v: &PlanVersion, start_ms: Option<i64>) -> Option<Occurrence> {
+    let start = start_ms?;
+    v.schedule
+        .occurrences(start, start + 1)
+        .into_iter()
+        .find(|o| o.start_ms == start)
+}
+
+fn check_runner(r: &Loaded, user: &str) -> Result<()> {
+    if r.runner != user {
+        return Err(Error::Forbidden {
+            permission: "patrol".into(),
+            project: format!("the run of {}", r.runner),
+        });
+    }
+    Ok(())
+}
+
+fn require_running(state: &RunState, action: &str) -> Result<()> {
+    if state.status != RunStatus::InProgress {
+        return Err(Error::InvalidState {
+            action: action.into(),
+            state: state.status.as_str().into(),
+        });
+    }
+    Ok(())
+}
+
+fn check_checkpoint(r: &Loaded, checkpoint: Option<&str>) -> Result<()> {
+    match checkpoint {
+        Some(c) if !r.required.iter().any(|x| x == c) => Err(Error::InvalidArgument(format!(
+            "checkpoint {c} is not part of this patrol"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn event_json(e: &RunEvent) -> Result<serde_json::Value> {
+    let mut v = serde_json::to_value(e)?;
+    if let Some(m) = v.as_object_mut() {
+        m.remove("id");
+    }
+    Ok(v)
+}
