@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use offgrid_core::patrol::{
     CellCoverage, CoverageQuery, NewObservation, NewPlan, PatrolPlan, PatrolRunView, ScanInput,
-    ScanOutcome, TaskQuery, TaskView,
+    ScanOutcome, TaskQuery, TaskView, TrackPoint,
 };
 use offgrid_core::{RecordId, RecordSummary};
 
@@ -118,6 +118,16 @@ impl OffgridPatrols {
             .owner
             .store()?
             .raise_hazard_from_observation(&run, &observation, &project)?)
+    }
+
+    /// Adds a chunk of GPS track points (above ground, while the run is open); returns its id.
+    pub fn add_track(&self, run: RecordId, points: Vec<TrackPoint>) -> Result<String> {
+        Ok(self.owner.store()?.add_track_points(&run, &points)?)
+    }
+
+    /// The run's track, in time order.
+    pub fn track(&self, run: RecordId) -> Result<Vec<TrackPoint>> {
+        Ok(self.owner.store()?.patrol_track(&run)?)
     }
 
     pub fn pause(&self, run: RecordId) -> Result<String> {

@@ -12,6 +12,7 @@
 
 mod data;
 mod day;
+mod patrol;
 mod print;
 mod sync;
 
@@ -131,6 +132,8 @@ pub struct Report {
     pub search: Search,
     /// The rest of the day on device A.
     pub day: day::Day,
+    /// The next day's patrol on a grid member's phone.
+    pub patrol: patrol::PatrolDay,
     /// After the last syncs: every device holds the same records.
     pub end: End,
 }
@@ -162,7 +165,13 @@ fn prepare_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
         return Ok(tmp.keep());
     };
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for name in ["device-a.db", "device-b.db", "device-c.db", "server"] {
+    for name in [
+        "device-a.db",
+        "device-b.db",
+        "device-c.db",
+        "patrol.db",
+        "server",
+    ] {
         if dir.join(name).exists() {
             bail!(
                 "{} already holds a demo ({name}); choose an empty directory",
@@ -269,6 +278,7 @@ fn play(dir: &Path) -> Result<Report> {
             results,
         },
         day,
+        patrol: patrol::play(dir)?,
     })
 }
 

@@ -614,3 +614,198 @@ fn coverage_rolls_tasks_checkpoints_flags_and_hazards_up_the_grid() {
     assert_eq!(part[0].total.tasks.partial, 1);
     assert_eq!(part[0].total.tasks.missed, 0);
 }
+
+#[test]
+fn a_track_is_recorded_only_within_an_open_run() {
+    use offgrid_core::patrol::TrackPoint;
+    let w = world(&["li"], Completion::Any);
+    let start = tomorrow() + 9 * H + 5 * MIN;
+    w.clock.set(start);
+    w.store.set_user(patroller("li"));
+    let run = w.store.start_patrol(&w.plan, None).unwrap();
+    w.clock.advance_ms(5 * MIN);
+    let point = |at_ms: i64, lon: f64| TrackPoint {
+        at_ms,
+        lon,
+        lat: 32.0051,
+        accuracy_m: 8.5,
+    };
+    w.store
+        .add_track_points(
+            &run,
+            &[
+                point(start + 2 * MIN, 118.7312),
+                point(start + MIN, 118.7313),
+            ],
+        )
+        .unwrap();
+    w.store
+        .add_track_points(&run, &[point(start + 3 * MIN, 118.7314)])
+        .unwrap();
+    let track = w.store.patrol_track(&run).unwrap();
+    assert_eq!(
+        track.iter().map(|p| p.at_ms - start).collect::<Vec<_>>(),
+        [MIN, 2 * MIN, 3 * MIN],
+        "every chunk, in time order"
+    );
+    // Before the run started, in the future, off the globe, empty: refused.
+    for bad in [
+        vec![point(start - MIN, 118.7)],
+        vec![point(start + 10 * MIN, 118.7)],
+        vec![point(start + MIN, 200.0)],
+        vec![],
+    ] {
+        let err = w.store.add_track_points(&run, &bad).unwrap_err();
+        assert!(matches!(err, Error::InvalidValue { .. }), "{err:?}");
+    }
+    // Malformed points written directly are refused by the gate.
+    let err = w
+        .store
+        .update(&run, "raw", |e| {
+            e.insert(
+                "/track",
+                "t1",
+                &json!({"by": "li", "at_ms": start, "points": "nonsense"}),
+            )
+        })
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::RuleViolation(r) if r.starts_with("track")),
+        "{err:?}"
+    );
+    // After the finish: no more track.
+    w.store.finish_patrol(&run, Some("测试 / test")).unwrap();
+    let err = w
+        .store
+        .add_track_points(&run, &[point(start + 4 * MIN, 118.7)])
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidState { .. }), "{err:?}");
+    assert_eq!(w.store.patrol_track(&run).unwrap().len(), 3);
+}
+
+/// Sends every change of `id` from one store to another (duplicates are no-ops).
+fn send(from: &Store, to: &Store, id: &RecordId) {
+    for c in from.changes_since(id, &[]).unwrap() {
+        to.apply_changes(id, &c).unwrap();
+    }
+}
+
+/// A runner's phone and a supervisor's, working on one run offline in any order and syncing
+/// at any points, end with the same run and the same task state.
+fn converge(ops: &[(u8, usize)]) {
+    let w = world(&["li"], Completion::Any);
+    let mut spec = plan_spec(&w.site, &["li"], Completion::Any, 540);
+    spec.skip_needs_approval = true;
+    let plan = w.store.add_patrol_plan(&spec).unwrap();
+    let day1 = tomorrow();
+    let (li, li_clock) = open_as(&w._dir.path().join("li.db"), "li");
+    li.set_user(patroller("li"));
+    for r in w.store.list(&Default::default()).unwrap() {
+        send(&w.store, &li, &r.id);
+    }
+    li_clock.set(day1 + 9 * H + 5 * MIN);
+    w.clock.set(day1 + 9 * H + 5 * MIN);
+    let run = li.start_patrol(&plan, None).unwrap();
+    send(&li, &w.store, &run);
+    for (op, arg) in ops {
+        li_clock.advance_ms(30_000);
+        w.clock.advance_ms(30_000);
+        let cp = &w.checkpoints[arg % 3];
+        let _ = match op {
+            0 => li
+                .scan_checkpoint(
+                    &run,
+                    &nfc(if *arg == 3 {
+                        "https://x.example/?uid=04FF"
+                    } else {
+                        &cp.1
+                    }),
+                )
+                .map(|_| ()),
+            1 => li.skip_checkpoint(&run, &cp.0, "锁闭 / locked").map(|_| ()),
+            2 => li.pause_patrol(&run).map(|_| ()),
+            3 => li.resume_patrol(&run).map(|_| ()),
+            4 => li.finish_patrol(&run, Some("结束 / done")).map(|_| ()),
+            5 => {
+                let skip = w
+                    .store
+                    .patrol_run(&run)
+                    .unwrap()
+                    .events
+                    .into_iter()
+                    .rev()
+                    .find(|e| e.kind.name() == "skip");
+                match skip {
+                    Some(s) => w.store.approve_patrol_skip(&run, &s.id).map(|_| ()),
+                    None => Ok(()),
+                }
+            }
+            6 => w
+                .store
+                .void_patrol(&run, "抽查不符 / spot check failed")
+                .map(|_| ()),
+            _ => {
+                send(&li, &w.store, &run);
+                send(&w.store, &li, &run);
+                Ok(())
+            }
+        };
+    }
+    send(&li, &w.store, &run);
+    send(&w.store, &li, &run);
+    let (a, b) = (
+        w.store.patrol_run(&run).unwrap(),
+        li.patrol_run(&run).unwrap(),
+    );
+    assert_eq!(
+        (
+            a.status,
+            &a.covered,
+            &a.remaining,
+            &a.not_applied,
+            a.events.len()
+        ),
+        (
+            b.status,
+            &b.covered,
+            &b.remaining,
+            &b.not_applied,
+            b.events.len()
+        )
+    );
+    assert_eq!(a.events, b.events);
+    // The same task state on both, later in the day, both knowing li has synced.
+    for s in [&w.store, &li] {
+        let conn = rusqlite::Connection::open(s.path()).unwrap();
+        conn.execute(
+            "INSERT OR REPLACE INTO sync_watermarks(account, at_ms) VALUES ('li', ?1)",
+            [day1 + 20 * H],
+        )
+        .unwrap();
+    }
+    w.clock.set(day1 + 20 * H);
+    li_clock.set(day1 + 20 * H);
+    let state = |s: &Store| -> Vec<TaskState> {
+        s.patrol_tasks(&TaskQuery {
+            from_ms: day1,
+            to_ms: day1 + DAY,
+            plan: Some(plan.clone()),
+            ..Default::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|t| t.state)
+        .collect()
+    };
+    assert_eq!(state(&w.store), state(&li));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..Default::default() })]
+    #[test]
+    fn a_runner_and_a_supervisor_converge_whatever_the_order(
+        ops in proptest::collection::vec((0u8..8, 0usize..4), 1..24)
+    ) {
+        converge(&ops);
+    }
+}

@@ -6,10 +6,13 @@ use std::io::Write;
 
 use anyhow::Result;
 
+use offgrid_core::patrol::run::RunEventKind;
+
 use super::Report;
 use super::day::Day;
+use super::patrol::PatrolDay;
 use crate::output::{self, indented};
-use crate::{hazard, register};
+use crate::{hazard, register, time};
 
 pub fn report(w: &mut impl Write, r: &Report) -> Result<()> {
     writeln!(
@@ -84,6 +87,7 @@ pub fn report(w: &mut impl Write, r: &Report) -> Result<()> {
     output::records(w, &r.search.results)?;
 
     day(w, &r.day)?;
+    patrol(w, &r.patrol)?;
     writeln!(
         w,
         "\nEnd of the day: after the last syncs all {} devices are identical ({} records compared: same heads, same JSON)",
@@ -111,6 +115,80 @@ pub fn report(w: &mut impl Write, r: &Report) -> Result<()> {
     if let Some(h) = r.day.hazards.get(3) {
         writeln!(w, "  offgrid --db {} hazard show {h}", a.display())?;
     }
+    let p = r.patrol.db.display();
+    writeln!(w, "  offgrid --db {p} patrol show {}", r.patrol.run.id)?;
+    writeln!(w, "  offgrid --db {p} patrol coverage --date 2025-03-19")?;
+    Ok(())
+}
+
+/// The next morning's patrol: each event of the run, the tasks, the coverage of the grid.
+fn patrol(w: &mut impl Write, p: &PatrolDay) -> Result<()> {
+    let (zh, en) = p.run.status.label();
+    writeln!(
+        w,
+        "\nPatrol, the next morning underground ({}): {zh} / {en}, {} of {} checkpoints covered",
+        p.run.title,
+        p.run.covered.len(),
+        p.run.checkpoints.len()
+    )?;
+    let name = |id: &str| {
+        p.run
+            .checkpoints
+            .iter()
+            .find(|c| c.id == id)
+            .map_or_else(|| "-".to_owned(), |c| c.name.clone())
+    };
+    let mut rows = Vec::new();
+    for e in &p.run.events {
+        let detail = match &e.kind {
+            RunEventKind::Scan { verdict, .. } => format!(
+                "{}  {}{}",
+                verdict.checkpoint.as_deref().map_or("-".into(), name),
+                if verdict.counts {
+                    "counts"
+                } else {
+                    "does not count"
+                },
+                verdict
+                    .flags
+                    .iter()
+                    .map(|f| format!("  [{}]", f.as_str()))
+                    .collect::<String>()
+            ),
+            RunEventKind::Skip { checkpoint, reason } => format!("{}  {reason}", name(checkpoint)),
+            RunEventKind::Observe { text, .. } => format!("{text}  → hazard {}", p.hazard),
+            _ => String::new(),
+        };
+        rows.push([
+            time::utc_with_offset(e.at_ms, super::OFFSET_MINUTES),
+            e.kind.name().to_owned(),
+            detail,
+        ]);
+    }
+    indented(w, &output::render(&rows))?;
+    for t in &p.tasks {
+        writeln!(w, "  task {} {}: {}", t.id, t.plan_title, t.state.as_str())?;
+    }
+    writeln!(
+        w,
+        "\nCoverage of the day (sites, tasks done / all, checkpoints missed, flags, open hazards)"
+    )?;
+    let rows: Vec<[String; 6]> = p
+        .coverage
+        .iter()
+        .map(|c| {
+            let t = &c.total;
+            [
+                format!("{}{} {}", "  ".repeat(c.depth as usize), c.code, c.name),
+                c.sites.to_string(),
+                format!("{}/{}", t.tasks.done + t.tasks.late, t.tasks.total()),
+                t.checkpoints_missed.to_string(),
+                t.flags.to_string(),
+                t.open_hazards.values().sum::<u32>().to_string(),
+            ]
+        })
+        .collect();
+    indented(w, &output::render(&rows))?;
     Ok(())
 }
 

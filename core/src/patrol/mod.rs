@@ -23,5 +23,6 @@ pub mod today;
 pub use coverage::{CellCoverage, CoverageFigures, CoverageQuery, TaskCounts};
 pub use plans::{Excusal, NewPlan, PatrolPlan};
 pub use rules::PatrolRules;
+pub use run::TrackPoint;
 pub use runs::{NewObservation, PatrolRunView, ScanInput, ScanOutcome};
 pub use today::{TaskQuery, TaskView};

@@ -292,6 +292,57 @@ pub fn fold(events: &[RunEvent], skip_needs_approval: bool) -> RunState {
     s
 }
 
+/// A position fix recorded above ground during a run (GPS is of no use underground).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct TrackPoint {
+    pub at_ms: i64,
+    pub lon: f64,
+    pub lat: f64,
+    /// Horizontal accuracy in metres.
+    pub accuracy_m: f64,
+}
+
+/// Most points in one chunk (a chunk is one write; a shell sends what it buffered).
+pub const MAX_TRACK_CHUNK: usize = 1_000;
+
+/// A chunk's points as stored: `at_ms,lon,lat,accuracy_m` per point, `;` between points.
+pub(crate) fn track_text(points: &[TrackPoint]) -> String {
+    points
+        .iter()
+        .map(|p| format!("{},{},{},{}", p.at_ms, p.lon, p.lat, p.accuracy_m))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// The points of a stored chunk, or why it is malformed.
+pub(crate) fn parse_track(text: &str) -> std::result::Result<Vec<TrackPoint>, String> {
+    text.split(';')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let f: Vec<&str> = p.split(',').collect();
+            let [at, lon, lat, acc] = f.as_slice() else {
+                return Err(format!("{p:?} is not at_ms,lon,lat,accuracy_m"));
+            };
+            let point = TrackPoint {
+                at_ms: at.parse().map_err(|_| format!("bad time in {p:?}"))?,
+                lon: lon.parse().map_err(|_| format!("bad longitude in {p:?}"))?,
+                lat: lat.parse().map_err(|_| format!("bad latitude in {p:?}"))?,
+                accuracy_m: acc.parse().map_err(|_| format!("bad accuracy in {p:?}"))?,
+            };
+            let ok = (-180.0..=180.0).contains(&point.lon)
+                && (-90.0..=90.0).contains(&point.lat)
+                && point.accuracy_m.is_finite()
+                && point.accuracy_m >= 0.0;
+            if ok {
+                Ok(point)
+            } else {
+                Err(format!("{p:?} is out of range"))
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

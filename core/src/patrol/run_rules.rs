@@ -174,6 +174,15 @@ impl KindRules for RunRules {
                 ));
             }
         }
+        for entry in t.new_entries("track") {
+            let points = entry.value["points"].as_str().unwrap_or_default();
+            if let Err(reason) = super::run::parse_track(points) {
+                return Err(Refusal::rule(
+                    "track",
+                    format!("/track/{}: {reason}", entry.key),
+                ));
+            }
+        }
         let required = required(t.doc);
         let all = std::cell::OnceCell::new();
         for entry in t.new_entries("events") {

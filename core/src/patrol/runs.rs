@@ -16,7 +16,10 @@ use sha2::{Digest, Sha256};
 
 use super::plan::PlanVersion;
 use super::plans::PatrolPlan;
-use super::run::{Gps, RunEvent, RunEventKind, RunState, RunStatus, fold};
+use super::run::{
+    Gps, MAX_TRACK_CHUNK, RunEvent, RunEventKind, RunState, RunStatus, TrackPoint, fold,
+    parse_track, track_text,
+};
 use super::scan::{Presented, PriorScan, RunContext, ScanVerdict, judge};
 use super::schedule::Occurrence;
 use super::task::task_id;
@@ -557,6 +560,67 @@ impl Store {
         });
         self.write(|w| w.create_with_id(&id, RecordKind::Hazard, &fields))?;
         Ok(id)
+    }
+
+    /// Adds a chunk of GPS track points to the run (above ground; the shell buffers them),
+    /// only while the run is open and only points from its start to now: a track is never
+    /// recorded outside a run. Chunks are only added. Returns the chunk's id.
+    pub fn add_track_points(&self, run: &RecordId, points: &[TrackPoint]) -> Result<String> {
+        let user = self.user().ok_or(Error::NoCurrentUser)?;
+        if points.is_empty() || points.len() > MAX_TRACK_CHUNK {
+            return Err(Error::InvalidValue {
+                path: "/points".into(),
+                reason: format!("a chunk holds 1 to {MAX_TRACK_CHUNK} points"),
+            });
+        }
+        let text = track_text(points);
+        parse_track(&text).map_err(|reason| Error::InvalidValue {
+            path: "/points".into(),
+            reason,
+        })?;
+        let id = RecordId::new().0;
+        self.write(|w| {
+            let now = w.now().unix_ms;
+            let r = w.read(run, |doc| Loaded::read(run, doc))?;
+            check_runner(&r, &user.id)?;
+            let state = r.state();
+            if !matches!(state.status, RunStatus::InProgress | RunStatus::Paused) {
+                return Err(Error::InvalidState {
+                    action: "record a track".into(),
+                    state: state.status.as_str().into(),
+                });
+            }
+            let started = state.started_ms.unwrap_or(now);
+            if let Some(p) = points.iter().find(|p| p.at_ms < started || p.at_ms > now) {
+                return Err(Error::InvalidValue {
+                    path: "/points".into(),
+                    reason: format!(
+                        "a point at {} ms lies outside the run (from {started} ms to now)",
+                        p.at_ms
+                    ),
+                });
+            }
+            let chunk = json!({"by": user.id, "at_ms": now, "points": text});
+            w.update(run, "track", |e| e.insert("/track", &id, &chunk))
+        })?;
+        Ok(id)
+    }
+
+    /// The run's track: every chunk's points, in time order.
+    pub fn patrol_track(&self, run: &RecordId) -> Result<Vec<TrackPoint>> {
+        self.read(run, |doc| {
+            Loaded::read(run, doc)?;
+            let chunks = super::plan_rules::map(doc, "track");
+            let mut out: Vec<TrackPoint> = chunks
+                .as_object()
+                .into_iter()
+                .flat_map(|m| m.values())
+                .filter_map(|c| c["points"].as_str().and_then(|t| parse_track(t).ok()))
+                .flatten()
+                .collect();
+            out.sort_by_key(|p| p.at_ms);
+            Ok(out)
+        })
     }
 
     /// Pauses the run (lunch, a locked door): the clock of the run stops being the user's.

@@ -361,6 +361,11 @@ void uniffi_offgrid_ffi_fn_free_offgridpatrols(uint64_t handle, RustCallStatus *
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_add_plan(uint64_t ptr, RustBuffer plan, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_ADD_TRACK
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_ADD_TRACK
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_add_track(uint64_t ptr, RustBuffer run, RustBuffer points, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_APPROVE_SKIP
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_APPROVE_SKIP
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_approve_skip(uint64_t ptr, RustBuffer run, RustBuffer skip, RustCallStatus *_Nonnull out_status
@@ -444,6 +449,11 @@ RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_start(uint64_t ptr, RustB
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_TASKS
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_TASKS
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_tasks(uint64_t ptr, RustBuffer query, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_TRACK
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_TRACK
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_track(uint64_t ptr, RustBuffer run, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_VOID_RUN
@@ -1236,6 +1246,12 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_add_plan(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_ADD_TRACK
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_ADD_TRACK
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_add_track(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_APPROVE_SKIP
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_APPROVE_SKIP
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_approve_skip(void
@@ -1335,6 +1351,12 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_start(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_TASKS
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_TASKS
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_tasks(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_TRACK
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_TRACK
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_track(void
     
 );
 #endif

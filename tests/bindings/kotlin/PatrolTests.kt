@@ -28,6 +28,7 @@ import uniffi.offgrid_core.Schedule
 import uniffi.offgrid_core.SiteKind
 import uniffi.offgrid_core.TaskQuery
 import uniffi.offgrid_core.TaskState
+import uniffi.offgrid_core.TrackPoint
 import uniffi.offgrid_core.User
 import uniffi.offgrid_ffi.OffgridException
 import uniffi.offgrid_ffi.OffgridPatrolsInterface
@@ -73,6 +74,10 @@ fun patrolTests() {
             val obs = patrols.observe(run, NewObservation(doors[1], "门下积水 / water under the door", null, listOf()))
             val hazard = patrols.raiseHazard(run, obs, "p1")
             assertEquals(hazard, patrols.raiseHazard(run, obs, "p1"), "raised twice: one hazard")
+            val now = System.currentTimeMillis()
+            patrols.addTrack(run, listOf(TrackPoint(now, 118.7312, 32.0051, 8.0)))
+            assertEquals(1, patrols.track(run).size)
+            fails<OffgridException.InvalidArgument> { patrols.addTrack(run, listOf(TrackPoint(now, 200.0, 32.0, 8.0))) }
             patrols.pause(run)
             fails<OffgridException.InvalidState> { patrols.scan(run, nfc("https://tag.example/t?uid=04AABBCCDD0001")) }
             patrols.resume(run)

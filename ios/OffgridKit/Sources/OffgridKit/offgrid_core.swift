@@ -6988,6 +6988,77 @@ public func FfiConverterTypeTimestamp_lower(_ value: Timestamp) -> RustBuffer {
 
 
 /**
+ * A position fix recorded above ground during a run (GPS is of no use underground).
+ */
+public struct TrackPoint: Equatable, Hashable {
+    public var atMs: Int64
+    public var lon: Double
+    public var lat: Double
+    /**
+     * Horizontal accuracy in metres.
+     */
+    public var accuracyM: Double
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(atMs: Int64, lon: Double, lat: Double, 
+        /**
+         * Horizontal accuracy in metres.
+         */accuracyM: Double) {
+        self.atMs = atMs
+        self.lon = lon
+        self.lat = lat
+        self.accuracyM = accuracyM
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TrackPoint: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTrackPoint: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TrackPoint {
+        return
+            try TrackPoint(
+                atMs: FfiConverterInt64.read(from: &buf), 
+                lon: FfiConverterDouble.read(from: &buf), 
+                lat: FfiConverterDouble.read(from: &buf), 
+                accuracyM: FfiConverterDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TrackPoint, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterDouble.write(value.lon, into: &buf)
+        FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterDouble.write(value.accuracyM, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTrackPoint_lift(_ buf: RustBuffer) throws -> TrackPoint {
+    return try FfiConverterTypeTrackPoint.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTrackPoint_lower(_ value: TrackPoint) -> RustBuffer {
+    return FfiConverterTypeTrackPoint.lower(value)
+}
+
+
+/**
  * A record whose stored bytes do not load (see [`Store::verify`]).
  */
 public struct UnreadableRecord: Equatable, Hashable {

@@ -1448,6 +1448,11 @@ public protocol OffgridPatrolsProtocol: AnyObject, Sendable {
     func addPlan(plan: NewPlan) throws  -> RecordId
     
     /**
+     * Adds a chunk of GPS track points (above ground, while the run is open); returns its id.
+     */
+    func addTrack(run: RecordId, points: [TrackPoint]) throws  -> String
+    
+    /**
      * Approves a skipped checkpoint (supervisors).
      */
     func approveSkip(run: RecordId, skip: String) throws  -> String
@@ -1524,6 +1529,11 @@ public protocol OffgridPatrolsProtocol: AnyObject, Sendable {
     func tasks(query: TaskQuery) throws  -> [TaskView]
     
     /**
+     * The run's track, in time order.
+     */
+    func track(run: RecordId) throws  -> [TrackPoint]
+    
+    /**
      * Voids a run (supervisors), with the reason.
      */
     func voidRun(run: RecordId, reason: String) throws  -> String
@@ -1594,6 +1604,20 @@ open func addPlan(plan: NewPlan)throws  -> RecordId  {
     uniffi_offgrid_ffi_fn_method_offgridpatrols_add_plan(
             self.uniffiCloneHandle(),
         FfiConverterTypeNewPlan_lower(plan),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Adds a chunk of GPS track points (above ground, while the run is open); returns its id.
+     */
+open func addTrack(run: RecordId, points: [TrackPoint])throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridpatrols_add_track(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(run),
+        FfiConverterSequenceTypeTrackPoint.lower(points),uniffiCallStatus
     )
 })
 }
@@ -1818,6 +1842,19 @@ open func tasks(query: TaskQuery)throws  -> [TaskView]  {
     uniffi_offgrid_ffi_fn_method_offgridpatrols_tasks(
             self.uniffiCloneHandle(),
         FfiConverterTypeTaskQuery_lower(query),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The run's track, in time order.
+     */
+open func track(run: RecordId)throws  -> [TrackPoint]  {
+    return try  FfiConverterSequenceTypeTrackPoint.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridpatrols_track(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(run),uniffiCallStatus
     )
 })
 }
@@ -4904,6 +4941,31 @@ fileprivate struct FfiConverterSequenceTypeTemplate: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeTrackPoint: FfiConverterRustBuffer {
+    typealias SwiftType = [TrackPoint]
+
+    public static func write(_ value: [TrackPoint], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeTrackPoint.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [TrackPoint] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [TrackPoint]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeTrackPoint.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeSiteTagEvent: FfiConverterRustBuffer {
     typealias SwiftType = [SiteTagEvent]
 
@@ -5084,6 +5146,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_add_plan() != 2220) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_add_track() != 38210) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_approve_skip() != 24584) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5133,6 +5198,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_tasks() != 56986) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_track() != 19475) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_void_run() != 45733) {
