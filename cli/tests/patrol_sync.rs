@@ -188,7 +188,33 @@ fn a_run_made_offline_turns_its_task_done_and_missed_waits_for_every_assignee() 
     assert_eq!(state_on(&admin, day2), TaskState::Missed);
     assert_eq!(state_on(&wang, day2), TaskState::Missed);
     assert_eq!(state_on(&wang, day1), TaskState::Done);
-    // The run as the office received it: li's, with the server's receipts.
+    // The run as the office received it: li's, every event confirmed by the server as pushed
+    // by li; li's clock was behind the server's (offline days), so nothing is flagged.
     let view = admin.patrol_run(&run).unwrap();
     assert_eq!((view.runner.as_str(), view.covered.len()), ("li", 2));
+    assert_eq!(view.receipts.len(), view.events.len());
+    assert!(
+        view.receipts
+            .iter()
+            .all(|r| r.received_by.as_deref() == Some("li"))
+    );
+    assert!(!view.flags.contains_key("clock_ahead"), "{:?}", view.flags);
+
+    // A phone whose clock runs a day ahead records a patrol "tomorrow": the server received it
+    // before the time it claims, and the office sees the flag.
+    li_clock.set(now + DAY);
+    let ahead = li.start_patrol(&plan, None).unwrap();
+    li.scan_checkpoint(
+        &ahead,
+        &ScanInput {
+            method: Some(CheckMethod::Nfc),
+            payload: Some(tags[0].clone()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    sync_now(&li);
+    sync_now(&admin);
+    let view = admin.patrol_run(&ahead).unwrap();
+    assert_eq!(view.flags.get("clock_ahead"), Some(&2), "{:?}", view.flags);
 }

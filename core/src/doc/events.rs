@@ -47,6 +47,14 @@ pub fn read<E: Event, D: ReadDoc>(doc: &D) -> Vec<E> {
     }
 }
 
+/// The change (hex hash) that recorded event `key` of the root `events` map: who really wrote
+/// it is that change's receipt on the server (ADR 0006).
+pub fn change_of(doc: &automerge::Automerge, key: &str) -> Option<String> {
+    let (_, events) = doc.get(automerge::ROOT, "events").ok()??;
+    let (_, obj) = doc.get(&events, key).ok()??;
+    doc.hash_for_opid(&obj).map(|h| h.to_string())
+}
+
 /// A photo reference: a SHA-256 in hex, lowercased.
 pub fn photo_hash(sha256: &str) -> crate::Result<String> {
     if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -188,7 +188,7 @@ impl Store {
                     .into_iter()
                     .map(|e| HazardEvent {
                         // Which change recorded it (for its verified author, below).
-                        verified_by: event_change(doc, &e.id),
+                        verified_by: crate::doc::events::change_of(doc, &e.id),
                         ..e
                     })
                     .collect(),
@@ -363,13 +363,6 @@ pub(crate) fn hazard_fields(
 }
 
 /// The change (hex) that recorded the event stored under `key`.
-fn event_change(doc: &Automerge, key: &str) -> Option<String> {
-    use automerge::ReadDoc;
-    let (_, events) = doc.get(automerge::ROOT, "events").ok()??;
-    let (_, obj) = doc.get(&events, key).ok()??;
-    doc.hash_for_opid(&obj).map(|h| h.to_string())
-}
-
 /// The folded state, reading only the events map (for the list projection).
 pub fn state_of(doc: &Automerge) -> HazardState {
     events::fold(&crate::doc::events::read::<HazardEvent, _>(doc))

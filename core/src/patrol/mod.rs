@@ -24,5 +24,5 @@ pub use coverage::{CellCoverage, CoverageFigures, CoverageQuery, TaskCounts};
 pub use plans::{Excusal, NewPlan, PatrolPlan};
 pub use rules::PatrolRules;
 pub use run::TrackPoint;
-pub use runs::{NewObservation, PatrolRunView, ScanInput, ScanOutcome};
+pub use runs::{EventReceipt, NewObservation, PatrolRunView, ScanInput, ScanOutcome};
 pub use today::{TaskQuery, TaskView};

@@ -140,20 +140,10 @@ pub fn tasks(
     known: &Known,
     now_ms: i64,
 ) -> Vec<Task> {
-    let by_version: BTreeMap<u32, &VersionFacts> =
-        versions.iter().map(|v| (v.version, v)).collect();
-    let schedules: Vec<Versioned<'_>> = versions
-        .iter()
-        .map(|v| Versioned {
-            version: v.version,
-            effective_from_ms: v.effective_from_ms,
-            schedule: &v.schedule,
-        })
-        .collect();
-    occurrences_of(&schedules, from_ms, to_ms)
+    in_force(versions, from_ms, to_ms)
         .into_iter()
-        .filter_map(|(version, occurrence)| {
-            let v = by_version.get(&version)?;
+        .map(|(v, occurrence)| {
+            let version = v.version;
             let id = task_id(plan, version, occurrence.start_ms);
             let state = fold(
                 &TaskFacts {
@@ -167,15 +157,62 @@ pub fn tasks(
                 },
                 now_ms,
             );
-            Some(Task {
+            Task {
                 id,
                 plan: plan.clone(),
                 version,
                 occurrence,
                 assignees: v.assignees.clone(),
                 state,
-            })
+            }
         })
+        .collect()
+}
+
+/// A plan version as the schedule sees it.
+pub trait Scheduled {
+    fn version(&self) -> u32;
+    fn effective_from_ms(&self) -> i64;
+    fn schedule(&self) -> &Schedule;
+}
+
+impl Scheduled for PlanVersion {
+    fn version(&self) -> u32 {
+        self.version
+    }
+    fn effective_from_ms(&self) -> i64 {
+        self.effective_from_ms
+    }
+    fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+}
+
+impl Scheduled for VersionFacts {
+    fn version(&self) -> u32 {
+        self.version
+    }
+    fn effective_from_ms(&self) -> i64 {
+        self.effective_from_ms
+    }
+    fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+}
+
+/// The occurrences opening in `[from_ms, to_ms)`, each with the version in force for it.
+pub fn in_force<V: Scheduled>(versions: &[V], from_ms: i64, to_ms: i64) -> Vec<(&V, Occurrence)> {
+    let schedules: Vec<Versioned<'_>> = versions
+        .iter()
+        .map(|v| Versioned {
+            version: v.version(),
+            effective_from_ms: v.effective_from_ms(),
+            schedule: v.schedule(),
+        })
+        .collect();
+    occurrences_of(&schedules, from_ms, to_ms)
+        .into_iter()
+        .filter_map(|(n, o)| versions.iter().find(|v| v.version() == n).map(|v| (v, o)))
         .collect()
 }
 

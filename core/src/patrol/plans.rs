@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::plan::{PlanVersion, VersionFacts};
-use super::schedule::Schedule;
+use super::schedule::{Occurrence, Schedule};
 use super::task::Completion;
 use crate::error::{Error, Result};
 use crate::grid::{ORG, escape};
@@ -70,6 +70,11 @@ impl PatrolPlan {
     /// The newest version.
     pub fn current(&self) -> Option<&PlanVersion> {
         self.versions.last()
+    }
+
+    /// The occurrences opening in `[from_ms, to_ms)`, each with the version in force for it.
+    pub fn occurrences(&self, from_ms: i64, to_ms: i64) -> Vec<(&PlanVersion, Occurrence)> {
+        super::plan::in_force(&self.versions, from_ms, to_ms)
     }
 
     /// The version in force for an occurrence opening at `at_ms`.
@@ -173,12 +178,12 @@ impl Store {
             action: "revise the plan".into(),
             state: "it has no readable version".into(),
         })?;
-        let open_until = current
-            .schedule
+        // The window open now, under whichever version is in force for it.
+        let open_until = plan
             .occurrences(now - 3 * DAY_MS, now + 1)
             .into_iter()
-            .filter(|o| o.start_ms <= now && now < o.grace_end_ms)
-            .map(|o| o.grace_end_ms)
+            .filter(|(_, o)| o.start_ms <= now && now < o.grace_end_ms)
+            .map(|(_, o)| o.grace_end_ms)
             .max();
         let from = open_until.unwrap_or(now).max(current.effective_from_ms);
         let number = current.version + 1;

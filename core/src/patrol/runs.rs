@@ -15,7 +15,6 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::plan::PlanVersion;
-use super::plans::PatrolPlan;
 use super::run::{
     Gps, MAX_TRACK_CHUNK, RunEvent, RunEventKind, RunState, RunStatus, TrackPoint, fold,
     parse_track, track_text,
@@ -92,7 +91,23 @@ pub struct PatrolRunView {
     pub events: Vec<RunEvent>,
     /// Events that changed nothing (after the finish, …).
     pub not_applied: Vec<String>,
+    /// Events the sync server confirmed: when it received them and from whom (evidence beside
+    /// the device's clock; ADR 0006).
+    pub receipts: Vec<EventReceipt>,
 }
+
+/// When the sync server received the change that recorded an event, and who pushed it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct EventReceipt {
+    pub event: String,
+    pub received_ms: i64,
+    pub received_by: Option<String>,
+}
+
+/// How far a device's time may run ahead of the server's receipt before the event is flagged
+/// `clock_ahead` (a device cannot record something after the server received it).
+pub const CLOCK_SLACK_MS: i64 = 2 * 60_000;
 
 /// A recorded scan: its event id and verdict.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -176,7 +191,7 @@ impl Store {
         let user = self.user().ok_or(Error::NoCurrentUser)?;
         let now = self.now().unix_ms;
         let p = self.patrol_plan(plan)?;
-        let found = open_tasks(&p, now - DAY_MS, now + DAY_MS);
+        let found = p.occurrences(now - DAY_MS, now + DAY_MS);
         let (version, window): (&PlanVersion, Option<Occurrence>) = match task {
             Some(t) => {
                 let (v, o) = found
@@ -240,7 +255,36 @@ impl Store {
 
     /// The run `id` with its state.
     pub fn patrol_run(&self, id: &RecordId) -> Result<PatrolRunView> {
-        let run = self.read(id, |doc| Loaded::read(id, doc))?;
+        let (run, changes) = self.read(id, |doc| {
+            let run = Loaded::read(id, doc)?;
+            let changes: Vec<(String, String)> = run
+                .events
+                .iter()
+                .filter_map(|e| {
+                    crate::doc::events::change_of(doc, &e.id).map(|h| (e.id.clone(), h))
+                })
+                .collect();
+            Ok((run, changes))
+        })?;
+        let received = self.sync_receipts(id)?;
+        let receipts: Vec<EventReceipt> = changes
+            .iter()
+            .filter_map(|(event, hash)| {
+                received.get(hash).map(|(ms, by)| EventReceipt {
+                    event: event.clone(),
+                    received_ms: *ms,
+                    received_by: by.clone(),
+                })
+            })
+            .collect();
+        let ahead = receipts
+            .iter()
+            .filter(|r| {
+                run.events
+                    .iter()
+                    .any(|e| e.id == r.event && e.at_ms > r.received_ms + CLOCK_SLACK_MS)
+            })
+            .count() as u32;
         let plan = self.patrol_plan(&run.plan).ok();
         let version = plan
             .as_ref()
@@ -272,9 +316,11 @@ impl Store {
                 .flags
                 .iter()
                 .map(|(f, n)| (f.as_str().to_owned(), *n))
+                .chain((ahead > 0).then(|| ("clock_ahead".to_owned(), ahead)))
                 .collect(),
             not_applied: state.not_applied.into_iter().collect(),
             events: run.events,
+            receipts,
         })
     }
 
@@ -775,23 +821,6 @@ impl Store {
         })?;
         Ok(id)
     }
-}
-
-/// The occurrences of the plan's versions opening in `[from_ms, to_ms)`, with their version.
-fn open_tasks(p: &PatrolPlan, from_ms: i64, to_ms: i64) -> Vec<(&PlanVersion, Occurrence)> {
-    let schedules: Vec<super::schedule::Versioned<'_>> = p
-        .versions
-        .iter()
-        .map(|v| super::schedule::Versioned {
-            version: v.version,
-            effective_from_ms: v.effective_from_ms,
-            schedule: &v.schedule,
-        })
-        .collect();
-    super::schedule::occurrences_of(&schedules, from_ms, to_ms)
-        .into_iter()
-        .filter_map(|(n, o)| p.versions.iter().find(|v| v.version == n).map(|v| (v, o)))
-        .collect()
 }
 
 /// The window of a version's occurrence opening at `start_ms`.

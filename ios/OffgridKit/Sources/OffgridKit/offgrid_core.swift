@@ -1666,6 +1666,67 @@ public func FfiConverterTypeCoverageQuery_lower(_ value: CoverageQuery) -> RustB
 }
 
 
+/**
+ * When the sync server received the change that recorded an event, and who pushed it.
+ */
+public struct EventReceipt: Equatable, Hashable {
+    public var event: String
+    public var receivedMs: Int64
+    public var receivedBy: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(event: String, receivedMs: Int64, receivedBy: String?) {
+        self.event = event
+        self.receivedMs = receivedMs
+        self.receivedBy = receivedBy
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EventReceipt: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEventReceipt: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EventReceipt {
+        return
+            try EventReceipt(
+                event: FfiConverterString.read(from: &buf), 
+                receivedMs: FfiConverterInt64.read(from: &buf), 
+                receivedBy: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EventReceipt, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.event, into: &buf)
+        FfiConverterInt64.write(value.receivedMs, into: &buf)
+        FfiConverterOptionString.write(value.receivedBy, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEventReceipt_lift(_ buf: RustBuffer) throws -> EventReceipt {
+    return try FfiConverterTypeEventReceipt.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEventReceipt_lower(_ value: EventReceipt) -> RustBuffer {
+    return FfiConverterTypeEventReceipt.lower(value)
+}
+
+
 public struct Evidence: Equatable, Hashable {
     public var photoOnFail: Bool
     public var noteOnFail: Bool
@@ -4052,6 +4113,11 @@ public struct PatrolRunView: Equatable, Hashable {
      * Events that changed nothing (after the finish, …).
      */
     public var notApplied: [String]
+    /**
+     * Events the sync server confirmed: when it received them and from whom (evidence beside
+     * the device's clock; ADR 0006).
+     */
+    public var receipts: [EventReceipt]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4073,7 +4139,11 @@ public struct PatrolRunView: Equatable, Hashable {
          */events: [RunEvent], 
         /**
          * Events that changed nothing (after the finish, …).
-         */notApplied: [String]) {
+         */notApplied: [String], 
+        /**
+         * Events the sync server confirmed: when it received them and from whom (evidence beside
+         * the device's clock; ADR 0006).
+         */receipts: [EventReceipt]) {
         self.id = id
         self.title = title
         self.plan = plan
@@ -4091,6 +4161,7 @@ public struct PatrolRunView: Equatable, Hashable {
         self.flags = flags
         self.events = events
         self.notApplied = notApplied
+        self.receipts = receipts
     }
 
     
@@ -4125,7 +4196,8 @@ public struct FfiConverterTypePatrolRunView: FfiConverterRustBuffer {
                 remaining: FfiConverterSequenceString.read(from: &buf), 
                 flags: FfiConverterTypeCounts.read(from: &buf), 
                 events: FfiConverterSequenceTypeRunEvent.read(from: &buf), 
-                notApplied: FfiConverterSequenceString.read(from: &buf)
+                notApplied: FfiConverterSequenceString.read(from: &buf), 
+                receipts: FfiConverterSequenceTypeEventReceipt.read(from: &buf)
         )
     }
 
@@ -4147,6 +4219,7 @@ public struct FfiConverterTypePatrolRunView: FfiConverterRustBuffer {
         FfiConverterTypeCounts.write(value.flags, into: &buf)
         FfiConverterSequenceTypeRunEvent.write(value.events, into: &buf)
         FfiConverterSequenceString.write(value.notApplied, into: &buf)
+        FfiConverterSequenceTypeEventReceipt.write(value.receipts, into: &buf)
     }
 }
 
@@ -10566,6 +10639,31 @@ fileprivate struct FfiConverterSequenceTypeConflictValue: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeConflictValue.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeEventReceipt: FfiConverterRustBuffer {
+    typealias SwiftType = [EventReceipt]
+
+    public static func write(_ value: [EventReceipt], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeEventReceipt.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [EventReceipt] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [EventReceipt]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeEventReceipt.read(from: &buf))
         }
         return seq
     }
