@@ -13,6 +13,7 @@ use super::plan::PlanVersion;
 use super::plans::{PlanFacts, versions_of};
 use crate::access::Permission;
 use crate::doc::genesis::root_text;
+use crate::doc::json::root_map as map;
 use crate::grid::rules::in_org;
 use crate::model::RecordKind;
 use crate::record::{KindColumns, KindRules, Readers, Refusal, Transition};
@@ -136,16 +137,5 @@ impl KindRules for PlanRules {
             }
         }
         Ok(())
-    }
-}
-
-/// The root map `key` as JSON (`Null` if absent).
-pub(crate) fn map(doc: &Automerge, key: &str) -> serde_json::Value {
-    use automerge::ReadDoc;
-    match doc.get(automerge::ROOT, key) {
-        Ok(Some((automerge::Value::Object(_), obj))) => {
-            crate::doc::json::hydrate(doc, &obj).unwrap_or(serde_json::Value::Null)
-        }
-        _ => serde_json::Value::Null,
     }
 }

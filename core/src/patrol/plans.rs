@@ -91,7 +91,6 @@ impl PatrolPlan {
 pub(crate) struct PlanFacts {
     #[serde(rename = "t")]
     pub title: String,
-    #[serde(rename = "site")]
     pub site: String,
     #[serde(rename = "vs")]
     pub versions: Vec<VersionFacts>,

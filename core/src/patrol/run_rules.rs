@@ -6,7 +6,6 @@
 
 use automerge::Automerge;
 
-use super::plan_rules::map;
 use super::run::{RunEvent, RunEventKind, RunStatus, fold};
 use crate::access::Permission;
 use crate::doc::genesis::root_text;
@@ -32,11 +31,9 @@ const FIXED: [&str; 8] = [
 /// What a task's fold and coverage read of a run, from its projection.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct RunFactsRow {
-    #[serde(rename = "plan")]
     pub plan: String,
-    #[serde(rename = "task", default)]
+    #[serde(default)]
     pub task: String,
-    #[serde(rename = "by")]
     pub by: String,
     #[serde(rename = "st")]
     pub started_ms: i64,
@@ -53,7 +50,7 @@ pub(crate) struct RunFactsRow {
 
 /// The run's events, in fold order.
 pub(crate) fn events(doc: &Automerge) -> Vec<RunEvent> {
-    crate::doc::events::from_json(&map(doc, "events"))
+    crate::doc::events::read(doc)
 }
 
 fn skip_needs_approval(doc: &Automerge) -> bool {

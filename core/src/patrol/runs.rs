@@ -437,24 +437,17 @@ impl Store {
                     binding: b.as_ref(),
                 },
             };
-            let verdict = judge(&ctx, &presented, now, input.monotonic_ms);
-            let event = RunEvent {
-                id: String::new(),
-                kind: RunEventKind::Scan {
-                    method,
-                    tag: tag.clone(),
-                    payload: input.payload.clone(),
-                    monotonic_ms: input.monotonic_ms,
-                    gps: input.gps.clone(),
-                    photos: photos.clone(),
-                    verdict: verdict.clone(),
-                },
-                by: user.id.clone(),
-                at_ms: now,
+            let verdict = judge(&ctx, &presented, w.now().unix_ms, input.monotonic_ms);
+            let kind = RunEventKind::Scan {
+                method,
+                tag: tag.clone(),
+                payload: input.payload.clone(),
+                monotonic_ms: input.monotonic_ms,
+                gps: input.gps.clone(),
+                photos: photos.clone(),
+                verdict: verdict.clone(),
             };
-            w.update(run, "scan checkpoint", |e| {
-                e.insert("/events", &event_id, &event_json(&event)?)
-            })?;
+            append_event(w, run, "scan checkpoint", &event_id, kind, &user.id)?;
             Ok(verdict)
         })?;
         Ok(ScanOutcome {
@@ -477,6 +470,7 @@ impl Store {
             });
         }
         self.run_event(run, "skip checkpoint", |r, state| {
+            require_running(state, "skip checkpoint")?;
             if !r.required.iter().any(|c| c == checkpoint) {
                 return Err(Error::InvalidArgument(format!(
                     "checkpoint {checkpoint} is not required by this patrol"
@@ -510,7 +504,8 @@ impl Store {
                 reason: "an answer names its item".into(),
             });
         }
-        self.run_event(run, "answer", |r, _| {
+        self.run_event(run, "answer", |r, state| {
+            require_running(state, "answer")?;
             check_checkpoint(r, checkpoint)?;
             Ok(RunEventKind::Answer {
                 checkpoint: checkpoint.map(str::to_owned),
@@ -534,7 +529,8 @@ impl Store {
             .iter()
             .map(|p| crate::doc::events::photo_hash(p))
             .collect::<Result<Vec<_>>>()?;
-        self.run_event(run, "observe", |r, _| {
+        self.run_event(run, "observe", |r, state| {
+            require_running(state, "observe")?;
             check_checkpoint(r, obs.checkpoint.as_deref())?;
             Ok(RunEventKind::Observe {
                 checkpoint: obs.checkpoint.clone(),
@@ -656,7 +652,7 @@ impl Store {
     pub fn patrol_track(&self, run: &RecordId) -> Result<Vec<TrackPoint>> {
         self.read(run, |doc| {
             Loaded::read(run, doc)?;
-            let chunks = super::plan_rules::map(doc, "track");
+            let chunks = crate::doc::json::root_map(doc, "track");
             let mut out: Vec<TrackPoint> = chunks
                 .as_object()
                 .into_iter()
@@ -776,23 +772,7 @@ impl Store {
                 });
             }
             let kind = f(&r, &state)?;
-            if matches!(
-                kind,
-                RunEventKind::Skip { .. }
-                    | RunEventKind::Answer { .. }
-                    | RunEventKind::Observe { .. }
-            ) {
-                require_running(&state, what)?;
-            }
-            let event = RunEvent {
-                id: String::new(),
-                kind,
-                by: user.id.clone(),
-                at_ms: w.now().unix_ms,
-            };
-            w.update(run, what, |e| {
-                e.insert("/events", &id, &event_json(&event)?)
-            })
+            append_event(w, run, what, &id, kind, &user.id)
         })?;
         Ok(id)
     }
@@ -809,15 +789,7 @@ impl Store {
         self.write(|w| {
             let r = w.read(run, |doc| Loaded::read(run, doc))?;
             let kind = f(&r)?;
-            let event = RunEvent {
-                id: String::new(),
-                kind,
-                by: user.id.clone(),
-                at_ms: w.now().unix_ms,
-            };
-            w.update(run, what, |e| {
-                e.insert("/events", &id, &event_json(&event)?)
-            })
+            append_event(w, run, what, &id, kind, &user.id)
         })?;
         Ok(id)
     }
@@ -859,6 +831,25 @@ fn check_checkpoint(r: &Loaded, checkpoint: Option<&str>) -> Result<()> {
         ))),
         _ => Ok(()),
     }
+}
+
+/// Adds event `id` of `kind` by `by` to the run, stamped with the write's time.
+fn append_event(
+    w: &mut crate::store::Writer<'_>,
+    run: &RecordId,
+    what: &str,
+    id: &str,
+    kind: RunEventKind,
+    by: &str,
+) -> Result<()> {
+    let event = RunEvent {
+        id: String::new(),
+        kind,
+        by: by.to_owned(),
+        at_ms: w.now().unix_ms,
+    };
+    let value = event_json(&event)?;
+    w.update(run, what, |e| e.insert("/events", id, &value))
 }
 
 fn event_json(e: &RunEvent) -> Result<serde_json::Value> {

@@ -48,12 +48,10 @@ impl Store {
     /// Per account, how far its devices have synced, as the server last reported
     /// (see [`crate::patrol::task::TaskFacts::watermarks`]).
     pub fn patrol_watermarks(&self) -> Result<std::collections::BTreeMap<String, i64>> {
-        self.with_writer_conn(|conn| {
-            Ok(conn
-                .prepare_cached("SELECT account, at_ms FROM sync_watermarks")?
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<_, _>>()?)
-        })
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = conn.prepare_cached("SELECT account, at_ms FROM sync_watermarks")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     pub fn sync_account(&self) -> Result<Option<SyncAccount>> {
