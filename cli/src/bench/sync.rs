@@ -65,33 +65,53 @@ pub struct Options {
     /// Published templates for it.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub templates: usize,
+    /// Measure only this part: `dirty` (the dirty sync and the bootstrap), `reference`,
+    /// `throughput` or `push`.
+    #[arg(long, value_name = "PART")]
+    pub only: Option<String>,
     /// Also measure the server on this PostgreSQL database.
     #[arg(long, value_name = "URL", env = "OFFGRID_TEST_POSTGRES")]
     pub postgres: Option<String>,
 }
 
 pub fn run(o: &Options) -> Result<()> {
+    const PARTS: [&str; 4] = ["dirty", "reference", "throughput", "push"];
+    if let Some(only) = &o.only {
+        ensure!(
+            PARTS.contains(&only.as_str()),
+            "--only takes one of {}",
+            PARTS.join(", ")
+        );
+    }
+    let part = |name: &str| o.only.as_deref().is_none_or(|only| only == name);
     let tmp = match &o.dir {
         Some(d) => tempfile::tempdir_in(d)?,
         None => tempfile::tempdir()?,
     };
-    let (server, project) = start(tmp.path(), None)?;
-    dirty_and_bootstrap(tmp.path(), &server, &project, o)?;
-    drop(server);
-    reference_first_sync(tmp.path(), o)?;
-    let on = throughput(tmp.path(), None, true, o, "sqlite")?;
-    let off = throughput(tmp.path(), None, false, o, "sqlite_gate_off")?;
-    emit(
-        "sync.gate_rps_ratio",
-        on / off.max(f64::MIN_POSITIVE),
-        "ratio",
-    )?;
-    push_big_record(tmp.path(), true, "")?;
-    push_big_record(tmp.path(), false, "_gate_off")?;
-    if let Some(url) = &o.postgres {
-        throughput(tmp.path(), Some(url.clone()), true, o, "postgres")?;
-    } else {
-        tracing::warn!("no --postgres URL: skipping the PostgreSQL figures");
+    if part("dirty") {
+        let (server, project) = start(tmp.path(), None)?;
+        dirty_and_bootstrap(tmp.path(), &server, &project, o)?;
+    }
+    if part("reference") {
+        reference_first_sync(tmp.path(), o)?;
+    }
+    if part("throughput") {
+        let on = throughput(tmp.path(), None, true, o, "sqlite")?;
+        let off = throughput(tmp.path(), None, false, o, "sqlite_gate_off")?;
+        emit(
+            "sync.gate_rps_ratio",
+            on / off.max(f64::MIN_POSITIVE),
+            "ratio",
+        )?;
+        if let Some(url) = &o.postgres {
+            throughput(tmp.path(), Some(url.clone()), true, o, "postgres")?;
+        } else {
+            tracing::warn!("no --postgres URL: skipping the PostgreSQL figures");
+        }
+    }
+    if part("push") {
+        push_big_record(tmp.path(), true, "")?;
+        push_big_record(tmp.path(), false, "_gate_off")?;
     }
     Ok(())
 }

@@ -59,12 +59,6 @@ pub fn value_to_json<D: ReadDoc>(doc: &D, value: &Value<'_>, id: &ObjId) -> Resu
     }
 }
 
-/// The whole object as JSON. Where a field has concurrent values, the winner that every device
-/// picks is shown; [`crate::doc::conflicts`] lists all of them.
-///
-/// Built from one pass over the object's subtree (`ReadDoc::iter_at`): reading key by key
-/// re-seeks automerge's op set for every field and cost ~20 ms on a 500-item inspection; one
-/// pass costs ~1 ms.
 /// The root map `key` as JSON (`Null` if absent or not a map).
 pub fn root_map<D: ReadDoc>(doc: &D, key: &str) -> Json {
     match doc.get(automerge::ROOT, key) {
@@ -73,6 +67,20 @@ pub fn root_map<D: ReadDoc>(doc: &D, key: &str) -> Json {
     }
 }
 
+/// The keys of the root map `key` (none if absent or not a map).
+pub fn root_map_keys<D: ReadDoc>(doc: &D, key: &str) -> Vec<String> {
+    match doc.get(automerge::ROOT, key) {
+        Ok(Some((automerge::Value::Object(_), obj))) => doc.keys(&obj).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The whole object as JSON. Where a field has concurrent values, the winner that every device
+/// picks is shown; [`crate::doc::conflicts`] lists all of them.
+///
+/// Built from one pass over the object's subtree (`ReadDoc::iter_at`): reading key by key
+/// re-seeks automerge's op set for every field and cost ~20 ms on a 500-item inspection; one
+/// pass costs ~1 ms.
 pub fn hydrate<D: ReadDoc>(doc: &D, obj: &ObjId) -> Result<Json> {
     hydrate_at(doc, obj, None)
 }

@@ -14,6 +14,8 @@ pub mod notify;
 pub mod persist;
 pub mod photos;
 pub mod projection;
+mod received;
+pub(crate) use received::Received;
 pub mod schema;
 pub mod sync_state;
 pub mod writer;

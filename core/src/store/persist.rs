@@ -100,6 +100,22 @@ pub fn insert_received(
     insert_snapshot(tx, id, entry, bytes.to_vec())
 }
 
+/// Stores a record received whole that was decoded elsewhere (not open in the cache): `kind`
+/// and `heads` are what its bytes load to.
+pub fn insert_whole(
+    tx: &Transaction<'_>,
+    id: &RecordId,
+    kind: Option<&str>,
+    heads: &[automerge::ChangeHash],
+    bytes: &[u8],
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO docs(id, kind, snapshot, chunk_bytes, heads) VALUES (?1, ?2, ?3, 0, ?4)",
+    )?
+    .execute(params![id.as_str(), kind, bytes, heads_text(heads)])?;
+    Ok(())
+}
+
 fn insert_snapshot(
     tx: &Transaction<'_>,
     id: &RecordId,
@@ -107,15 +123,7 @@ fn insert_snapshot(
     snapshot: Vec<u8>,
 ) -> Result<()> {
     let heads = entry.doc.get_heads();
-    tx.prepare_cached(
-        "INSERT INTO docs(id, kind, snapshot, chunk_bytes, heads) VALUES (?1, ?2, ?3, 0, ?4)",
-    )?
-    .execute(params![
-        id.as_str(),
-        entry.kind,
-        snapshot,
-        heads_text(&heads)
-    ])?;
+    insert_whole(tx, id, entry.kind.as_deref(), &heads, &snapshot)?;
     entry.snapshot_len = snapshot.len();
     entry.chunk_bytes = 0;
     entry.persisted_heads = heads;

@@ -9,6 +9,7 @@ use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
 
 use super::cache::{DocCache, Entry};
+use super::received::Received;
 use super::{persist, projection};
 use crate::doc::chunks;
 use crate::doc::edit::Edit;
@@ -36,6 +37,9 @@ pub(crate) struct ServerApply {
     /// Hashes of the change chunks received, hex, in the order of the bytes (whole documents
     /// among them not included).
     pub change_hashes: Vec<String>,
+    /// The keys of the record's `/photos` map, when read while applying (`None`: read them
+    /// from the document).
+    pub photo_keys: Option<Vec<String>>,
 }
 
 pub struct Writer<'a> {
@@ -175,8 +179,19 @@ impl<'a> Writer<'a> {
 
     /// As [`Writer::apply_changes`] for changes the sync server accepted: it is the authority
     /// and judged them as their authors, with their roles.
-    pub(crate) fn apply_from_server(&mut self, id: &RecordId, bytes: &[u8]) -> Result<ServerApply> {
-        self.apply_judged(id, bytes, None)
+    /// `prepared` is what [`super::Store::prepare_received`] made of the same bytes, used if the
+    /// record is new.
+    pub(crate) fn apply_from_server(
+        &mut self,
+        id: &RecordId,
+        bytes: &[u8],
+        prepared: Option<Received>,
+    ) -> Result<ServerApply> {
+        let result = self.apply_inner(id, bytes, None, prepared);
+        if result.is_err() {
+            self.cache.remove(id);
+        }
+        result
     }
 
     fn apply_judged(
@@ -185,7 +200,7 @@ impl<'a> Writer<'a> {
         bytes: &[u8],
         authority: Option<&Authority>,
     ) -> Result<ServerApply> {
-        let result = self.apply_inner(id, bytes, authority);
+        let result = self.apply_inner(id, bytes, authority, None);
         if result.is_err() {
             // The in-memory document may hold part of the bad input: forget it.
             self.cache.remove(id);
@@ -198,12 +213,32 @@ impl<'a> Writer<'a> {
         id: &RecordId,
         bytes: &[u8],
         authority: Option<&Authority>,
+        prepared: Option<Received>,
     ) -> Result<ServerApply> {
         let bad = |reason: String| Error::BadChanges {
             id: id.clone(),
             reason,
         };
         let is_new = !self.cache.contains(id) && !persist::exists(&self.tx, id)?;
+        if is_new && let Some(r) = prepared {
+            // Decoded and projected on another thread: what applying `bytes` to an empty
+            // document here would store, without opening the document on this thread.
+            persist::insert_whole(&self.tx, id, r.kind.as_deref(), &r.heads, bytes)?;
+            match &r.projection {
+                Some(p) => projection::write(&self.tx, id, p, None)?,
+                None => unlisted(id, r.kind.as_deref()),
+            }
+            self.changed.push(id.clone());
+            return Ok(ServerApply {
+                outcome: ApplyOutcome {
+                    changed: true,
+                    heads: hex(&r.heads),
+                    missing_deps: Vec::new(),
+                },
+                change_hashes: hex(&r.change_hashes),
+                photo_keys: Some(r.photos),
+            });
+        }
         if is_new {
             let doc = automerge::AutoCommit::new().with_actor(self.actor.clone());
             self.cache.insert(id.clone(), Entry::new(doc, None));
@@ -259,6 +294,7 @@ impl<'a> Writer<'a> {
                 missing_deps: hex(&missing),
             },
             change_hashes: hex(&change_hashes),
+            photo_keys: None,
         })
     }
 
@@ -302,13 +338,15 @@ pub(super) fn write_projection(
             projection::write(tx, id, &p, entry.projection.as_ref())?;
             entry.projection = Some(p);
         }
-        None => {
-            if entry.kind.is_some() {
-                tracing::warn!(record = %id, "record of an unknown kind is stored but not listed");
-            }
-        }
+        None => unlisted(id, entry.kind.as_deref()),
     }
     Ok(())
+}
+
+fn unlisted(id: &RecordId, kind: Option<&str>) {
+    if kind.is_some() {
+        tracing::warn!(record = %id, "record of an unknown kind is stored but not listed");
+    }
 }
 
 pub(super) fn hex(heads: &[ChangeHash]) -> Vec<String> {

@@ -512,109 +512,119 @@ fn apply_response(
         request.push.iter().map(|p| (p.id.as_str(), p)).collect();
     let started = std::time::Instant::now();
     let mut photos = BTreeSet::new();
-    let result = store.write(|w| {
-        // Templates before the records made from them.
-        for t in &request.templates {
-            let name = format!("{}@{}", t["id"].as_str().unwrap_or_default(), t["version"]);
-            let refused = resp.template_refusals.iter().any(|r| r.id == name);
-            crate::checklist::published::mark_pushed(w.transaction(), t, refused)?;
-        }
-        for t in &resp.templates {
-            if let Err(e) = crate::checklist::published::receive(w.transaction(), t) {
-                tracing::warn!(error = %e, "a delivered template was not stored");
+    let result = std::thread::scope(|scope| {
+        let decoded = super::pulled::Decoders::spawn(scope, store, &resp.pull);
+        store.write(|w| {
+            // Templates before the records made from them.
+            for t in &request.templates {
+                let name = format!("{}@{}", t["id"].as_str().unwrap_or_default(), t["version"]);
+                let refused = resp.template_refusals.iter().any(|r| r.id == name);
+                crate::checklist::published::mark_pushed(w.transaction(), t, refused)?;
             }
-        }
-        for a in &resp.acked {
-            if let Some(p) = pushed.get(a.id.as_str()) {
-                let id = RecordId(a.id.clone());
-                sync_state::set_acked(w.transaction(), &id, &p.heads)?;
-                sync_state::clear_refusal(w.transaction(), &id)?;
-                // The server accepted these changes as pushed by this account.
-                for c in &p.changes {
-                    if let Ok(ch) = automerge::Change::from_bytes(c.0.clone()) {
-                        let h = ch.hash().to_string();
-                        let at = resp.server_time_ms;
-                        sync_state::add_receipt(w.transaction(), &id, &h, at, Some(account))?;
-                    }
+            for t in &resp.templates {
+                if let Err(e) = crate::checklist::published::receive(w.transaction(), t) {
+                    tracing::warn!(error = %e, "a delivered template was not stored");
                 }
             }
-        }
-        for r in &resp.rejected {
-            if let Some(p) = pushed.get(r.id.as_str()) {
-                let id = RecordId(r.id.clone());
-                let at = resp.server_time_ms;
-                sync_state::set_refusal(w.transaction(), &id, &p.heads, &r.code, &r.reason, at)?;
-            }
-        }
-        for m in &resp.missing {
-            sync_state::set_acked(w.transaction(), &RecordId(m.id.clone()), &[])?;
-        }
-        for p in &resp.pull {
-            let id = RecordId(p.id.clone());
-            let before = sync_state::persisted_heads(w.transaction(), &id)?;
-            let acked = sync_state::acked_in(w.transaction(), &id)?;
-            let clean = before == acked;
-            let mut bytes = Vec::new();
-            if let Some(s) = &p.snapshot {
-                bytes.extend_from_slice(&s.0);
-            }
-            for c in &p.changes {
-                bytes.extend_from_slice(&c.0);
-            }
-            match w.apply_from_server(&id, &bytes) {
-                Ok(crate::store::writer::ServerApply {
-                    outcome,
-                    change_hashes,
-                }) => {
-                    photos.extend(w.read(&id, |doc| Ok(photo_keys(doc)))?);
-                    // The hashes of `p.changes`, as decoded while applying them (unless the
-                    // server sent a whole document among them).
-                    // (position in `p.changes`, hash): the receipts are by position.
-                    let pulled_hashes: Vec<(usize, String)> =
-                        if p.snapshot.is_none() && change_hashes.len() == p.changes.len() {
-                            change_hashes.into_iter().enumerate().collect()
-                        } else {
-                            p.changes
-                                .iter()
-                                .enumerate()
-                                .filter_map(|(i, c)| {
-                                    let ch = automerge::Change::from_bytes(c.0.clone()).ok()?;
-                                    Some((i, ch.hash().to_string()))
-                                })
-                                .collect()
-                        };
-                    for (i, h) in &pulled_hashes {
-                        if let Some(ms) = p.received_ms.get(*i) {
-                            let by = p.received_by.get(*i).map(String::as_str);
-                            sync_state::add_receipt(w.transaction(), &id, h, *ms, by)?;
+            for a in &resp.acked {
+                if let Some(p) = pushed.get(a.id.as_str()) {
+                    let id = RecordId(a.id.clone());
+                    sync_state::set_acked(w.transaction(), &id, &p.heads)?;
+                    sync_state::clear_refusal(w.transaction(), &id)?;
+                    // The server accepted these changes as pushed by this account.
+                    for c in &p.changes {
+                        if let Ok(ch) = automerge::Change::from_bytes(c.0.clone()) {
+                            let h = ch.hash().to_string();
+                            let at = resp.server_time_ms;
+                            sync_state::add_receipt(w.transaction(), &id, &h, at, Some(account))?;
                         }
                     }
-                    if !outcome.missing_deps.is_empty() {
-                        continue;
-                    }
-                    let new_acked = if clean {
-                        outcome.heads.clone()
-                    } else {
-                        let mut set: BTreeSet<String> = acked.into_iter().collect();
-                        set.extend(pulled_hashes.into_iter().map(|(_, h)| h));
-                        set.into_iter().collect()
-                    };
-                    sync_state::set_acked(w.transaction(), &id, &new_acked)?;
-                }
-                Err(e) => {
-                    // One bad record must not stop the rest of the sync.
-                    tracing::warn!(record = %id, error = %e, "pulled changes refused");
                 }
             }
-        }
-        for (project, cursor) in &resp.cursors {
-            sync_state::set_cursor(w.transaction(), project, cursor)?;
-        }
-        for n in &resp.need_blobs {
-            sync_state::add_upload(w.transaction(), &n.sha256, &n.project)?;
-        }
-        sync_state::set_watermarks(w.transaction(), &resp.watermarks)?;
-        Ok(())
+            for r in &resp.rejected {
+                if let Some(p) = pushed.get(r.id.as_str()) {
+                    let id = RecordId(r.id.clone());
+                    let at = resp.server_time_ms;
+                    sync_state::set_refusal(
+                        w.transaction(),
+                        &id,
+                        &p.heads,
+                        &r.code,
+                        &r.reason,
+                        at,
+                    )?;
+                }
+            }
+            for m in &resp.missing {
+                sync_state::set_acked(w.transaction(), &RecordId(m.id.clone()), &[])?;
+            }
+            for (i, p) in resp.pull.iter().enumerate() {
+                let (bytes, prepared) = decoded.take(i);
+                let id = RecordId(p.id.clone());
+                let before = sync_state::persisted_heads(w.transaction(), &id)?;
+                let acked = sync_state::acked_in(w.transaction(), &id)?;
+                let clean = before == acked;
+                match w.apply_from_server(&id, &bytes, prepared) {
+                    Ok(crate::store::writer::ServerApply {
+                        outcome,
+                        change_hashes,
+                        photo_keys,
+                    }) => {
+                        photos.extend(match photo_keys {
+                            Some(keys) => keys,
+                            None => w.read(&id, |doc| {
+                                Ok(crate::doc::json::root_map_keys(doc, "photos"))
+                            })?,
+                        });
+                        // The hashes of `p.changes`, as decoded while applying them (unless the
+                        // server sent a whole document among them).
+                        // (position in `p.changes`, hash): the receipts are by position.
+                        let pulled_hashes: Vec<(usize, String)> =
+                            if p.snapshot.is_none() && change_hashes.len() == p.changes.len() {
+                                change_hashes.into_iter().enumerate().collect()
+                            } else {
+                                p.changes
+                                    .iter()
+                                    .enumerate()
+                                    .filter_map(|(i, c)| {
+                                        let ch = automerge::Change::from_bytes(c.0.clone()).ok()?;
+                                        Some((i, ch.hash().to_string()))
+                                    })
+                                    .collect()
+                            };
+                        for (i, h) in &pulled_hashes {
+                            if let Some(ms) = p.received_ms.get(*i) {
+                                let by = p.received_by.get(*i).map(String::as_str);
+                                sync_state::add_receipt(w.transaction(), &id, h, *ms, by)?;
+                            }
+                        }
+                        if !outcome.missing_deps.is_empty() {
+                            continue;
+                        }
+                        let new_acked = if clean {
+                            outcome.heads.clone()
+                        } else {
+                            let mut set: BTreeSet<String> = acked.into_iter().collect();
+                            set.extend(pulled_hashes.into_iter().map(|(_, h)| h));
+                            set.into_iter().collect()
+                        };
+                        sync_state::set_acked(w.transaction(), &id, &new_acked)?;
+                    }
+                    Err(e) => {
+                        // One bad record must not stop the rest of the sync.
+                        tracing::warn!(record = %id, error = %e, "pulled changes refused");
+                    }
+                }
+            }
+            for (project, cursor) in &resp.cursors {
+                sync_state::set_cursor(w.transaction(), project, cursor)?;
+            }
+            for n in &resp.need_blobs {
+                sync_state::add_upload(w.transaction(), &n.sha256, &n.project)?;
+            }
+            sync_state::set_watermarks(w.transaction(), &resp.watermarks)?;
+            Ok(())
+        })
     });
     tracing::debug!(
         pulled = resp.pull.len(),
@@ -623,15 +633,6 @@ fn apply_response(
         "response applied"
     );
     result.map(|()| photos)
-}
-
-/// The keys of a document's `/photos` map.
-fn photo_keys(doc: &automerge::Automerge) -> Vec<String> {
-    use automerge::ReadDoc;
-    match doc.get(automerge::ROOT, "photos") {
-        Ok(Some((automerge::Value::Object(_), obj))) => doc.keys(&obj).collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// Sends every record's heads; forgets what the server lacks (pushed whole next sync) and

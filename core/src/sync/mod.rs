@@ -1,6 +1,7 @@
 //! Sync with an Offgrid server. [`protocol`]: the wire types (shared with `offgrid-server`);
 //! [`http`]: transport with retry and backoff; [`client`]: login, the sync loop, reconcile,
-//! status; [`photos`]: resumable photo upload and verified download.
+//! status; [`photos`]: resumable photo upload and verified download; `pulled`: pulled records
+//! decoded ahead of the writer.
 
 #[cfg(feature = "sync-client")]
 pub mod client;
@@ -9,6 +10,8 @@ pub mod http;
 #[cfg(feature = "sync-client")]
 pub mod photos;
 pub mod protocol;
+#[cfg(feature = "sync-client")]
+mod pulled;
 
 #[cfg(feature = "sync-client")]
 pub use client::{
