@@ -139,6 +139,24 @@ pub enum AdminCommand {
         #[arg(long, default_value = "admin")]
         by: String,
     },
+    /// NTAG 424 DNA tag keys, held only by the server: it checks the SUN message (MAC and
+    /// counter) of every patrol scan of a tag with a key. Devices never hold them.
+    #[command(subcommand)]
+    TagKey(TagKeyCommand),
+}
+
+#[derive(Subcommand)]
+pub enum TagKeyCommand {
+    /// Set (replace) a tag's SDM file-read key: UID as 14 hex digits, key as 32.
+    Set {
+        uid: String,
+        #[arg(long, env = "OFFGRID_TAG_KEY", hide_env_values = true)]
+        key: String,
+    },
+    /// Remove a tag's key (its scans are then reported unverified).
+    Remove { uid: String },
+    /// The tags with a key (never the keys).
+    List,
 }
 
 pub fn admin(args: AdminArgs, json: bool) -> Result<()> {
@@ -197,6 +215,24 @@ pub fn admin(args: AdminArgs, json: bool) -> Result<()> {
         AdminCommand::Unmember { project, user } => {
             accounts::set_member(b, &project, &user, None)?;
             println!("{user} removed from {project}");
+        }
+        AdminCommand::TagKey(TagKeyCommand::Set { uid, key }) => {
+            offgrid_server::sun::set_key(b, &uid, &key)?;
+            println!("key of tag {} set", uid.to_ascii_uppercase());
+        }
+        AdminCommand::TagKey(TagKeyCommand::Remove { uid }) => {
+            offgrid_server::sun::remove_key(b, &uid)?;
+            println!("key of tag {} removed", uid.to_ascii_uppercase());
+        }
+        AdminCommand::TagKey(TagKeyCommand::List) => {
+            let keys = offgrid_server::sun::keys(b)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&keys)?);
+            } else {
+                for k in keys {
+                    println!("{}  {} counter(s) seen", k.uid, k.counters_seen);
+                }
+            }
         }
         AdminCommand::TemplatePublish { file, by } => {
             let text = std::fs::read_to_string(&file)

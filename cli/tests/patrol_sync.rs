@@ -10,10 +10,10 @@ use std::sync::atomic::AtomicBool;
 use offgrid_core::grid::{GridLevel, GridMember, GridRole, NewGridCell, ORG};
 use offgrid_core::patrol::schedule::Schedule;
 use offgrid_core::patrol::task::{Completion, TaskState};
-use offgrid_core::patrol::{NewPlan, ScanInput, TaskQuery};
+use offgrid_core::patrol::{NewPlan, ScanInput, ScanOutcome, TaskQuery};
 use offgrid_core::site::{CheckMethod, CheckpointKind, NewCheckpoint, NewSite, SiteKind};
 use offgrid_core::sync::{self, SyncOptions};
-use offgrid_core::{FixedClock, Role, Store, StoreOptions};
+use offgrid_core::{FixedClock, RecordId, Role, Store, StoreOptions};
 use offgrid_server::{App, Config, RunningServer, accounts};
 
 const PW: &str = "correct horse";
@@ -57,6 +57,85 @@ fn sync_now(s: &Store) {
     assert!(report.complete, "{report:?}");
 }
 
+/// A city cell with these grid members, and one site in it.
+fn cell_with_site(admin: &Store, members: &[&str]) -> RecordId {
+    let cell = admin
+        .add_grid_cell(&NewGridCell {
+            code: "3201".into(),
+            name: "南京市".into(),
+            level: GridLevel::City,
+            parent: None,
+            boundary: None,
+        })
+        .unwrap();
+    for user in members {
+        let member = GridMember {
+            user: (*user).into(),
+            name: (*user).into(),
+            role: GridRole::Member,
+        };
+        admin.set_grid_member(&cell, &member).unwrap();
+    }
+    admin
+        .add_site(&NewSite {
+            name: "吉庆人防工程".into(),
+            address: "江东中路 100 号地下".into(),
+            kind: SiteKind::DualUse,
+            unit: "物业".into(),
+            cell,
+            location: None,
+            projects: vec![],
+        })
+        .unwrap()
+}
+
+/// A checkpoint of `site` with the NFC tag that read `payload` bound to it.
+fn nfc_checkpoint(admin: &Store, site: &RecordId, name: &str, payload: &str) {
+    let cp = admin
+        .add_checkpoint(
+            site,
+            &NewCheckpoint {
+                name: name.into(),
+                kind: CheckpointKind::Entrance,
+                methods: vec![CheckMethod::Nfc],
+            },
+        )
+        .unwrap();
+    admin
+        .bind_tag(site, &cp, payload, CheckMethod::Nfc)
+        .unwrap();
+}
+
+/// A plan of every checkpoint of `site` on `schedule`, any one of `assignees` completing it.
+fn daily_plan(admin: &Store, site: &RecordId, assignees: &[&str], schedule: Schedule) -> RecordId {
+    admin
+        .add_patrol_plan(&NewPlan {
+            title: "日常巡查".into(),
+            site: site.clone(),
+            checkpoints: vec![],
+            template: None,
+            schedule,
+            in_sequence: false,
+            assignees: assignees.iter().map(|a| (*a).into()).collect(),
+            completion: Completion::Any,
+            skip_needs_approval: false,
+        })
+        .unwrap()
+}
+
+/// Scans the NFC tag that read `payload` into `run`.
+fn nfc_scan(s: &Store, run: &RecordId, payload: &str) -> ScanOutcome {
+    s.scan_checkpoint(
+        run,
+        &ScanInput {
+            method: Some(CheckMethod::Nfc),
+            payload: Some(payload.to_owned()),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
 fn state_on(s: &Store, day: i64) -> TaskState {
     let tasks = s
         .patrol_tasks(&TaskQuery {
@@ -83,71 +162,16 @@ fn a_run_made_offline_turns_its_task_done_and_missed_waits_for_every_assignee() 
     let (day1, day2) = (day0 + DAY, day0 + 2 * DAY);
 
     let (admin, admin_clock) = device(dir.path(), "admin", &srv.url(), day0 + 12 * H);
-    let cell = admin
-        .add_grid_cell(&NewGridCell {
-            code: "3201".into(),
-            name: "南京市".into(),
-            level: GridLevel::City,
-            parent: None,
-            boundary: None,
-        })
-        .unwrap();
-    for user in ["li", "wang"] {
-        admin
-            .set_grid_member(
-                &cell,
-                &GridMember {
-                    user: user.into(),
-                    name: user.into(),
-                    role: GridRole::Member,
-                },
-            )
-            .unwrap();
-    }
-    let site = admin
-        .add_site(&NewSite {
-            name: "吉庆人防工程".into(),
-            address: "江东中路 100 号地下".into(),
-            kind: SiteKind::DualUse,
-            unit: "物业".into(),
-            cell,
-            location: None,
-            projects: vec![],
-        })
-        .unwrap();
+    let site = cell_with_site(&admin, &["li", "wang"]);
     let mut tags = Vec::new();
     for (i, name) in ["出入口", "防护密闭门"].iter().enumerate() {
-        let cp = admin
-            .add_checkpoint(
-                &site,
-                &NewCheckpoint {
-                    name: (*name).into(),
-                    kind: CheckpointKind::Entrance,
-                    methods: vec![CheckMethod::Nfc],
-                },
-            )
-            .unwrap();
         let payload = format!("https://tag.example/t?uid=04AABBCCDDEE0{i}");
-        admin
-            .bind_tag(&site, &cp, &payload, CheckMethod::Nfc)
-            .unwrap();
+        nfc_checkpoint(&admin, &site, name, &payload);
         tags.push(payload);
     }
     let mut schedule = Schedule::daily(9 * 60, 120);
     schedule.grace_minutes = 30;
-    let plan = admin
-        .add_patrol_plan(&NewPlan {
-            title: "日常巡查".into(),
-            site: site.clone(),
-            checkpoints: vec![],
-            template: None,
-            schedule,
-            in_sequence: false,
-            assignees: vec!["li".into(), "wang".into()],
-            completion: Completion::Any,
-            skip_needs_approval: false,
-        })
-        .unwrap();
+    let plan = daily_plan(&admin, &site, &["li", "wang"], schedule);
     sync_now(&admin);
 
     // Li patrols day 1 underground, then syncs; wang has not synced at all.
@@ -158,16 +182,7 @@ fn a_run_made_offline_turns_its_task_done_and_missed_waits_for_every_assignee() 
     let run = li.start_patrol(&plan, None).unwrap();
     for t in &tags {
         li_clock.advance_ms(3 * 60_000);
-        let out = li
-            .scan_checkpoint(
-                &run,
-                &ScanInput {
-                    method: Some(CheckMethod::Nfc),
-                    payload: Some(t.clone()),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+        let out = nfc_scan(&li, &run, t);
         assert!(out.verdict.counts, "{out:?}");
     }
     li.finish_patrol(&run, None).unwrap();
@@ -204,17 +219,107 @@ fn a_run_made_offline_turns_its_task_done_and_missed_waits_for_every_assignee() 
     // before the time it claims, and the office sees the flag.
     li_clock.set(now + DAY);
     let ahead = li.start_patrol(&plan, None).unwrap();
-    li.scan_checkpoint(
-        &ahead,
-        &ScanInput {
-            method: Some(CheckMethod::Nfc),
-            payload: Some(tags[0].clone()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    nfc_scan(&li, &ahead, &tags[0]);
     sync_now(&li);
     sync_now(&admin);
     let view = admin.patrol_run(&ahead).unwrap();
     assert_eq!(view.flags.get("clock_ahead"), Some(&2), "{:?}", view.flags);
+}
+
+/// A scan's NTAG 424 SUN message is checked by the server with the tag key only it holds: a
+/// real tap, a copied URL, a forged MAC and a tag without a key each come back as the server's
+/// finding, to the runner's phone with its acknowledgement and to the office with the run.
+#[test]
+fn the_server_checks_sun_messages_with_the_tag_keys_it_holds() {
+    use offgrid_core::patrol::sun::{self, SunCheck};
+    let dir = tempfile::tempdir().unwrap();
+    let srv = server(&dir.path().join("server"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let local = now + 8 * H;
+    let yesterday = local - local.rem_euclid(DAY) - 8 * H - DAY;
+    let (admin, _) = device(dir.path(), "admin", &srv.url(), yesterday + 8 * H);
+    let site = cell_with_site(&admin, &["li"]);
+    // Two SUN tags, bound by the URL the tag showed when it was installed; the server holds
+    // the first one's key only.
+    let (keyed, keyless) = ("04DE5F1EACC040", "041E3C8A2D6B80");
+    for (name, uid) in [("出入口", keyed), ("防护密闭门", keyless)] {
+        let installed = format!("https://tag.example/t?uid={uid}&ctr=000001&cmac=0000000000000000");
+        nfc_checkpoint(&admin, &site, name, &installed);
+    }
+    let key = [0x5Au8; 16];
+    let key_hex: String = key.iter().map(|b| format!("{b:02X}")).collect();
+    offgrid_server::sun::set_key(srv.app.backend.as_ref(), keyed, &key_hex).unwrap();
+    let plan = daily_plan(&admin, &site, &["li"], Schedule::daily(9 * 60, 120));
+    sync_now(&admin);
+
+    let url = |uid: &str, counter: u32, mac: [u8; 8]| {
+        let mac: String = mac.iter().map(|b| format!("{b:02X}")).collect();
+        format!("https://tag.example/t?uid={uid}&ctr={counter:06X}&cmac={mac}")
+    };
+    let uid_bytes: [u8; 7] = [0x04, 0xDE, 0x5F, 0x1E, 0xAC, 0xC0, 0x40];
+    let genuine = url(
+        keyed,
+        0x3D,
+        offgrid_server::sun::mac(&key, &uid_bytes, 0x3D),
+    );
+    let forged = url(keyed, 0x3E, [0x11; 8]);
+    let unkeyed = url(keyless, 7, [0x22; 8]);
+    assert!(sun::parse(&genuine).is_some());
+
+    let (li, li_clock) = device(dir.path(), "li", &srv.url(), yesterday + 9 * H + 5 * 60_000);
+    sync_now(&li);
+    let run = li.start_patrol(&plan, None).unwrap();
+    let mut scans = Vec::new();
+    // A real tap, the same URL again (copied), a forged MAC, a tag without a key.
+    for payload in [&genuine, &genuine, &forged, &unkeyed] {
+        li_clock.advance_ms(3 * 60_000);
+        let out = nfc_scan(&li, &run, payload);
+        // On the phone, offline, every one of them matches its checkpoint by the tag's UID.
+        assert!(out.verdict.counts, "{out:?}");
+        scans.push(out.event);
+    }
+    li.finish_patrol(&run, None).unwrap();
+    sync_now(&li);
+
+    let findings = |s: &Store| -> Vec<Option<SunCheck>> {
+        let view = s.patrol_run(&run).unwrap();
+        scans
+            .iter()
+            .map(|e| {
+                view.receipts
+                    .iter()
+                    .find(|r| &r.event == e)
+                    .and_then(|r| r.server_check.as_deref())
+                    .map(|c| c.parse().unwrap())
+            })
+            .collect()
+    };
+    let expected = vec![
+        Some(SunCheck::Valid),
+        Some(SunCheck::Replayed),
+        Some(SunCheck::Invalid),
+        Some(SunCheck::NoKey),
+    ];
+    // The runner's phone learns it from the acknowledgement of its push.
+    assert_eq!(findings(&li), expected);
+    // The office, from the pull; a new device of the office, from the run received whole.
+    sync_now(&admin);
+    assert_eq!(findings(&admin), expected);
+    let view = admin.patrol_run(&run).unwrap();
+    for flag in ["sun_replayed", "sun_invalid", "sun_unverified"] {
+        assert_eq!(view.flags.get(flag), Some(&1), "{flag}: {:?}", view.flags);
+    }
+    assert!(!view.flags.contains_key("sun_valid"), "{:?}", view.flags);
+    std::fs::create_dir(dir.path().join("second")).unwrap();
+    let (office2, _) = device(&dir.path().join("second"), "admin", &srv.url(), now);
+    sync_now(&office2);
+    assert_eq!(findings(&office2), expected);
+    let keys = offgrid_server::sun::keys(srv.app.backend.as_ref()).unwrap();
+    assert_eq!(
+        keys[0].counters_seen, 1,
+        "the forged counter is not claimed"
+    );
 }

@@ -57,6 +57,39 @@ fn admin_template_publish_is_immutable_per_version() {
 }
 
 #[test]
+fn admin_tag_keys_are_set_listed_without_the_key_and_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let admin = |args: &[&str]| -> Vec<String> {
+        ["admin", "--data", "srv", "tag-key"]
+            .iter()
+            .chain(args)
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let key = "00112233445566778899AABBCCDDEEFF";
+    let set = admin(&["set", "04de5f1eacc040", "--key", key]);
+    let out = ok(d, &set.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.contains("04DE5F1EACC040"), "{out}");
+    let list = admin(&["list"]);
+    let mut args: Vec<&str> = vec!["--json"];
+    args.extend(list.iter().map(String::as_str));
+    let listed = json(d, &args);
+    assert_eq!(listed[0]["uid"], "04DE5F1EACC040");
+    assert!(
+        !listed.to_string().contains("0011223344"),
+        "the key is never shown"
+    );
+    let bad = admin(&["set", "04DE5F", "--key", key]);
+    let err = fails(d, &bad.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(err.contains("14 hex digits"), "{err}");
+    let remove = admin(&["remove", "04DE5F1EACC040"]);
+    ok(d, &remove.iter().map(String::as_str).collect::<Vec<_>>());
+    let err = fails(d, &remove.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(err.contains("no key"), "{err}");
+}
+
+#[test]
 fn grid_and_sites_with_geojson_checkpoints_and_tags() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

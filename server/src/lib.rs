@@ -15,6 +15,7 @@ pub mod gate;
 pub mod http;
 pub mod metrics;
 pub mod scope;
+pub mod sun;
 pub mod sync;
 pub mod templates;
 

@@ -368,6 +368,16 @@ fn push_all(
                 row
             }
         };
+        // What the server checks in a patrol scan: its SUN message, with the tag keys it holds.
+        let mut checks = BTreeMap::new();
+        for c in &new {
+            if row.kind == offgrid_core::RecordKind::PatrolRun.as_str()
+                && let Some(check) = crate::sun::check_change(tx, &rec.id, &c.hash, &c.data)?
+            {
+                tx.set_change_check(&rec.id, &c.hash, check.as_str())?;
+                checks.insert(c.hash.clone(), check.as_str().to_owned());
+            }
+        }
         for c in new {
             tx.insert_change(&ChangeRow {
                 record: rec.id.clone(),
@@ -407,6 +417,7 @@ fn push_all(
             out.acked.push(Acked {
                 id: rec.id.clone(),
                 heads,
+                checks,
             });
         } else {
             out.missing.push(MissingDeps {
@@ -630,6 +641,7 @@ fn pull(
                                     snapshot: None,
                                     received_ms: vec![row.received_ms],
                                     received_by: vec![row.user_id],
+                                    checks: BTreeMap::new(),
                                 }),
                             }
                         }
@@ -648,13 +660,22 @@ fn pull(
         }
         next.insert(project.clone(), cursor.render());
     }
+    for p in &mut out {
+        if p.kind == offgrid_core::RecordKind::PatrolRun.as_str() {
+            p.checks = tx.change_checks(&p.id)?.into_iter().collect();
+        }
+    }
     Ok((out, next, more))
 }
 
 /// Every applied change of a record, as one snapshot when it has many.
 fn whole(tx: &mut dyn Tx, project: &str, id: &str, kind: &str) -> Result<Pulled> {
     let changes = tx.applied_changes(id)?;
-    let snapshot = if changes.len() > SNAPSHOT_AFTER_CHANGES {
+    // A patrol run is evidence: its changes travel one by one, with when, from whom and what
+    // the server checked of each.
+    let snapshot = if changes.len() > SNAPSHOT_AFTER_CHANGES
+        && kind != offgrid_core::RecordKind::PatrolRun.as_str()
+    {
         snapshot(id, &changes)
     } else {
         None
@@ -668,6 +689,7 @@ fn whole(tx: &mut dyn Tx, project: &str, id: &str, kind: &str) -> Result<Pulled>
             snapshot: Some(Bytes(s)),
             received_ms: Vec::new(),
             received_by: Vec::new(),
+            checks: BTreeMap::new(),
         },
         None => Pulled {
             project: project.to_owned(),
@@ -677,6 +699,7 @@ fn whole(tx: &mut dyn Tx, project: &str, id: &str, kind: &str) -> Result<Pulled>
             received_by: changes.iter().map(|c| c.2.clone()).collect(),
             changes: changes.into_iter().map(|c| Bytes(c.0)).collect(),
             snapshot: None,
+            checks: BTreeMap::new(),
         },
     })
 }

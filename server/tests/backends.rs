@@ -162,6 +162,54 @@ fn conformance(b: &dyn Backend) {
     blobs(b, &users);
     concurrent_pushes(b, &users);
     watermarks(b, &users);
+    tag_keys(b);
+}
+
+/// NTAG 424 tag keys (never listed), counters claimed once per tag, findings per change.
+fn tag_keys(b: &dyn Backend) {
+    use offgrid_server::sun;
+    let uid = "04DE5F1EACC040";
+    assert!(matches!(
+        sun::set_key(b, "04DE5F", &"00".repeat(16)),
+        Err(Error::BadRequest(_))
+    ));
+    assert!(matches!(
+        sun::set_key(b, uid, "00"),
+        Err(Error::BadRequest(_))
+    ));
+    sun::set_key(b, &uid.to_lowercase(), &"00".repeat(16)).unwrap();
+    sun::set_key(b, uid, &"11".repeat(16)).unwrap();
+    let keys = sun::keys(b).unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!((keys[0].uid.as_str(), keys[0].counters_seen), (uid, 0));
+    assert_eq!(
+        transact(b, |tx| tx.tag_key(uid)).unwrap(),
+        Some(vec![0x11; 16])
+    );
+    // A counter value is the first change's; the same change may claim it again (a retried
+    // push), another may not.
+    let claim = |counter, record: &str, hash: &str| {
+        transact(b, |tx| tx.claim_tag_counter(uid, counter, record, hash)).unwrap()
+    };
+    assert!(claim(0x3D, "run-1", "h1"));
+    assert!(claim(0x3D, "run-1", "h1"));
+    assert!(!claim(0x3D, "run-2", "h2"));
+    assert!(!claim(0x3D, "run-1", "h3"));
+    assert!(claim(0x3C, "run-2", "h2"));
+    assert_eq!(sun::keys(b).unwrap()[0].counters_seen, 2);
+    transact(b, |tx| {
+        tx.set_change_check("run-1", "h1", "sun_valid")?;
+        tx.set_change_check("run-2", "h2", "sun_valid")?;
+        tx.set_change_check("run-2", "h2", "sun_replayed")
+    })
+    .unwrap();
+    let mut found = transact(b, |tx| tx.change_checks("run-2")).unwrap();
+    found.sort();
+    assert_eq!(found, vec![("h2".to_owned(), "sun_replayed".to_owned())]);
+    sun::remove_key(b, uid).unwrap();
+    assert!(matches!(sun::remove_key(b, uid), Err(Error::NotFound(_))));
+    assert!(sun::keys(b).unwrap().is_empty());
+    assert_eq!(transact(b, |tx| tx.tag_key(uid)).unwrap(), None);
 }
 
 struct Users {

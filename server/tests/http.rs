@@ -715,6 +715,7 @@ fn openapi_documents_every_protocol_field() {
         snapshot: Some(Bytes(vec![2])),
         received_ms: vec![1],
         received_by: vec!["u".into()],
+        checks: [("h".to_owned(), "sun_valid".to_owned())].into(),
     };
     let values = [
         serde_json::to_value(push("r", "p", vec![Bytes(vec![1])], vec!["a".into()])).unwrap(),
@@ -722,6 +723,7 @@ fn openapi_documents_every_protocol_field() {
             acked: vec![Acked {
                 id: "r".into(),
                 heads: vec![],
+                checks: [("h".to_owned(), "sun_valid".to_owned())].into(),
             }],
             missing: vec![MissingDeps {
                 id: "r".into(),

@@ -200,7 +200,7 @@ impl Store {
             e.verified_by = e
                 .verified_by
                 .take()
-                .and_then(|change| receipts.get(&change).and_then(|(_, by)| by.clone()));
+                .and_then(|change| receipts.get(&change).and_then(|r| r.received_by.clone()));
         }
         Ok(hazard)
     }

@@ -17,6 +17,7 @@ pub mod run_rules;
 pub mod runs;
 pub mod scan;
 pub mod schedule;
+pub mod sun;
 pub mod task;
 pub mod today;
 

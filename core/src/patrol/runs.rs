@@ -103,6 +103,9 @@ pub struct EventReceipt {
     pub event: String,
     pub received_ms: i64,
     pub received_by: Option<String>,
+    /// What the server found checking the scan's NTAG 424 SUN message (`sun_valid`,
+    /// `sun_invalid`, `sun_replayed`, `sun_unverified`; see [`super::sun::SunCheck`]).
+    pub server_check: Option<String>,
 }
 
 /// How far a device's time may run ahead of the server's receipt before the event is flagged
@@ -270,10 +273,11 @@ impl Store {
         let receipts: Vec<EventReceipt> = changes
             .iter()
             .filter_map(|(event, hash)| {
-                received.get(hash).map(|(ms, by)| EventReceipt {
+                received.get(hash).map(|r| EventReceipt {
                     event: event.clone(),
-                    received_ms: *ms,
-                    received_by: by.clone(),
+                    received_ms: r.received_ms,
+                    received_by: r.received_by.clone(),
+                    server_check: r.server_check.clone(),
                 })
             })
             .collect();
@@ -285,6 +289,14 @@ impl Store {
                     .any(|e| e.id == r.event && e.at_ms > r.received_ms + CLOCK_SLACK_MS)
             })
             .count() as u32;
+        // The server's findings on SUN messages that do not stand for a real tap.
+        let mut server_flags: std::collections::BTreeMap<String, u32> = Default::default();
+        for r in &receipts {
+            let check = r.server_check.as_deref().and_then(|c| c.parse().ok());
+            if let Some(check) = check.filter(|c: &super::sun::SunCheck| c.is_flag()) {
+                *server_flags.entry(check.as_str().to_owned()).or_default() += 1;
+            }
+        }
         let plan = self.patrol_plan(&run.plan).ok();
         let version = plan
             .as_ref()
@@ -317,6 +329,7 @@ impl Store {
                 .iter()
                 .map(|(f, n)| (f.as_str().to_owned(), *n))
                 .chain((ahead > 0).then(|| ("clock_ahead".to_owned(), ahead)))
+                .chain(server_flags)
                 .collect(),
             not_applied: state.not_applied.into_iter().collect(),
             events: run.events,

@@ -14,8 +14,7 @@ pub mod notify;
 pub mod persist;
 pub mod photos;
 pub mod projection;
-mod received;
-pub(crate) use received::Received;
+pub(crate) mod received;
 pub mod schema;
 pub mod sync_state;
 pub mod writer;
@@ -291,7 +290,7 @@ impl Store {
         let mut conflicts = self.read(id, doc::conflicts::conflicts)?;
         let receipts = self.sync_receipts(id)?;
         for v in conflicts.iter_mut().flat_map(|c| c.values.iter_mut()) {
-            v.verified_by = receipts.get(&v.change).and_then(|(_, by)| by.clone());
+            v.verified_by = receipts.get(&v.change).and_then(|r| r.received_by.clone());
         }
         Ok(conflicts)
     }
@@ -303,9 +302,9 @@ impl Store {
         let mut entries = self.read_mut(id, doc::history::history)?;
         let receipts = self.sync_receipts(id)?;
         for e in &mut entries {
-            if let Some((ms, by)) = receipts.get(&e.change) {
-                e.received_ms = Some(*ms);
-                e.verified_by = by.clone();
+            if let Some(r) = receipts.get(&e.change) {
+                e.received_ms = Some(r.received_ms);
+                e.verified_by = r.received_by.clone();
             }
         }
         Ok(entries)

@@ -188,6 +188,11 @@ pub const MIGRATIONS: &[&str] = &[
     );
     DELETE FROM meta WHERE key = 'projection_version';
     "#,
+    // 10: what the server checked in a change it received (a patrol scan's NTAG 424 SUN
+    // message: `sun_valid`, `sun_invalid`, …), beside when and from whom it received it.
+    r#"
+    ALTER TABLE sync_receipts ADD COLUMN server_check TEXT;
+    "#,
 ];
 
 pub const CURRENT_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -264,6 +264,20 @@ pub(crate) fn add_receipt(
     Ok(())
 }
 
+/// What the server checked in the change `hash` of record `id` (its receipt is recorded first).
+pub(crate) fn set_check(
+    tx: &Transaction<'_>,
+    id: &RecordId,
+    hash: &str,
+    check: &str,
+) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE sync_receipts SET server_check = ?3 WHERE doc_id = ?1 AND hash = ?2",
+    )?
+    .execute(params![id.as_str(), hash, check])?;
+    Ok(())
+}
+
 /// A record the server refused at `heads`: kept with all its data, not pushed again until it
 /// changes.
 pub(crate) fn set_refusal(
@@ -290,6 +304,17 @@ pub(crate) fn clear_refusal(tx: &Transaction<'_>, id: &RecordId) -> Result<()> {
 }
 
 /// A refusal of the server, as kept on the device.
+/// What the server said of a change it received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    /// When it received the change (server clock, UTC ms).
+    pub received_ms: i64,
+    /// The account it verified as the pusher.
+    pub received_by: Option<String>,
+    /// What it checked in the change (a patrol scan's SUN message), if anything.
+    pub server_check: Option<String>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
     pub id: RecordId,
@@ -354,12 +379,22 @@ impl Store {
     pub fn sync_receipts(
         &self,
         id: &RecordId,
-    ) -> Result<std::collections::HashMap<String, (i64, Option<String>)>> {
+    ) -> Result<std::collections::HashMap<String, Receipt>> {
         let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
         let mut st = conn.prepare_cached(
-            "SELECT hash, received_ms, received_by FROM sync_receipts WHERE doc_id = ?1",
+            "SELECT hash, received_ms, received_by, server_check FROM sync_receipts
+             WHERE doc_id = ?1",
         )?;
-        let rows = st.query_map([id.as_str()], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
+        let rows = st.query_map([id.as_str()], |r| {
+            Ok((
+                r.get(0)?,
+                Receipt {
+                    received_ms: r.get(1)?,
+                    received_by: r.get(2)?,
+                    server_check: r.get(3)?,
+                },
+            ))
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -539,6 +539,9 @@ fn apply_response(
                             sync_state::add_receipt(w.transaction(), &id, &h, at, Some(account))?;
                         }
                     }
+                    for (hash, check) in &a.checks {
+                        sync_state::set_check(w.transaction(), &id, hash, check)?;
+                    }
                 }
             }
             for r in &resp.rejected {
@@ -597,6 +600,9 @@ fn apply_response(
                                 let by = p.received_by.get(*i).map(String::as_str);
                                 sync_state::add_receipt(w.transaction(), &id, h, *ms, by)?;
                             }
+                        }
+                        for (hash, check) in &p.checks {
+                            sync_state::set_check(w.transaction(), &id, hash, check)?;
                         }
                         if !outcome.missing_deps.is_empty() {
                             continue;

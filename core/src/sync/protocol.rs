@@ -157,6 +157,10 @@ pub struct Acked {
     pub id: String,
     /// The server's heads for the record after this request.
     pub heads: Vec<String>,
+    /// What the server checked in pushed changes, by change hash: a patrol scan's NTAG 424
+    /// SUN message (`sun_valid`, `sun_invalid`, `sun_replayed`, `sun_unverified`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub checks: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -196,6 +200,9 @@ pub struct Pulled {
     /// who really wrote it, whatever its message claims.
     #[serde(default)]
     pub received_by: Vec<String>,
+    /// What the server checked in the record's changes, by change hash (see [`Acked::checks`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub checks: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

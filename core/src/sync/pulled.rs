@@ -12,7 +12,8 @@ use std::thread::Scope;
 
 use super::protocol::Pulled;
 use crate::model::RecordId;
-use crate::store::{Received, Store};
+use crate::store::Store;
+use crate::store::received::Received;
 
 /// Decoding threads: with the writer, they keep two cores busy.
 const DECODERS: usize = 2;

@@ -181,6 +181,29 @@ pub trait Tx {
     fn blob_granted(&mut self, project: &str, sha256: &str) -> Result<bool>;
     /// Whether the user is a member (any role) of a project the photo is granted to.
     fn user_can_read_blob(&mut self, user_id: &str, sha256: &str) -> Result<bool>;
+
+    // NTAG 424 DNA tag keys and what the server checked (`crate::sun`).
+    /// The AES key of the tag with this UID (14 hex digits, upper case).
+    fn tag_key(&mut self, uid: &str) -> Result<Option<Vec<u8>>>;
+    /// Sets (replaces) the tag's key.
+    fn set_tag_key(&mut self, uid: &str, key: &[u8], now_ms: i64) -> Result<()>;
+    /// Removes the tag's key (its counters stay); whether there was one.
+    fn remove_tag_key(&mut self, uid: &str) -> Result<bool>;
+    /// Every tag with a key: (UID, when set, counter values seen), by UID. Never the keys.
+    fn tag_keys(&mut self) -> Result<Vec<(String, i64, i64)>>;
+    /// Claims the tag's counter value for change `hash` of `record`: false if another change
+    /// claimed it before (a replay), true if it was free or is this change's already.
+    fn claim_tag_counter(
+        &mut self,
+        uid: &str,
+        counter: u32,
+        record: &str,
+        hash: &str,
+    ) -> Result<bool>;
+    /// Records what the server found checking change `hash` of `record`.
+    fn set_change_check(&mut self, record: &str, hash: &str, check: &str) -> Result<()>;
+    /// Everything found checking the record's changes: (hash, finding).
+    fn change_checks(&mut self, record: &str) -> Result<Vec<(String, String)>>;
 }
 
 pub(crate) fn join_heads(heads: &[String]) -> String {

@@ -120,10 +120,32 @@ const SCHEMA: &[&str] = &[
     r#"
     ALTER TABLE tokens ADD COLUMN watermark_ms BIGINT;
 "#,
+    // 4: NTAG 424 DNA tag keys (held only here), the counter values each tag's scans brought,
+    // and what the server found checking a change (ADR 0008).
+    r#"
+    CREATE TABLE tag_keys (
+        uid      TEXT PRIMARY KEY,
+        key      BYTEA NOT NULL,
+        added_ms BIGINT NOT NULL
+    );
+    CREATE TABLE tag_counters (
+        uid     TEXT NOT NULL,
+        counter BIGINT NOT NULL,
+        record  TEXT NOT NULL,
+        hash    TEXT NOT NULL,
+        PRIMARY KEY (uid, counter)
+    );
+    CREATE TABLE change_checks (
+        record  TEXT NOT NULL,
+        hash    TEXT NOT NULL,
+        finding TEXT NOT NULL,
+        PRIMARY KEY (record, hash)
+    );
+"#,
 ];
 
 /// Every table of the schema, dependents first (for [`reset_for_tests`]).
-const TABLES: &str = "templates, blob_grants, blob_refs, feed, changes, records, members, projects, tokens, users, offgrid_schema";
+const TABLES: &str = "change_checks, tag_counters, tag_keys, templates, blob_grants, blob_refs, feed, changes, records, members, projects, tokens, users, offgrid_schema";
 
 /// Key of the advisory lock that serialises schema changes: "OFGS".
 const SCHEMA_LOCK: i64 = 0x4F46_4753;
@@ -941,5 +963,76 @@ impl Tx for PgTx<'_> {
              WHERE g.sha256 = $1 AND m.user_id = $2 LIMIT 1",
             &[&sha256, &user_id],
         )
+    }
+
+    fn tag_key(&mut self, uid: &str) -> Result<Option<Vec<u8>>> {
+        let row = self.query_opt("SELECT key FROM tag_keys WHERE uid = $1", &[&uid])?;
+        row.map(|r| Ok(r.try_get(0)?)).transpose()
+    }
+
+    fn set_tag_key(&mut self, uid: &str, key: &[u8], now_ms: i64) -> Result<()> {
+        self.execute(
+            "INSERT INTO tag_keys(uid, key, added_ms) VALUES ($1, $2, $3)
+             ON CONFLICT (uid) DO UPDATE SET key = EXCLUDED.key, added_ms = EXCLUDED.added_ms",
+            &[&uid, &key, &now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn remove_tag_key(&mut self, uid: &str) -> Result<bool> {
+        Ok(self.execute("DELETE FROM tag_keys WHERE uid = $1", &[&uid])? > 0)
+    }
+
+    fn tag_keys(&mut self) -> Result<Vec<(String, i64, i64)>> {
+        let rows = self.query(
+            "SELECT k.uid, k.added_ms, (SELECT COUNT(*) FROM tag_counters c WHERE c.uid = k.uid)
+             FROM tag_keys k ORDER BY k.uid",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect()
+    }
+
+    fn claim_tag_counter(
+        &mut self,
+        uid: &str,
+        counter: u32,
+        record: &str,
+        hash: &str,
+    ) -> Result<bool> {
+        let counter = i64::from(counter);
+        self.execute(
+            "INSERT INTO tag_counters(uid, counter, record, hash) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING",
+            &[&uid, &counter, &record, &hash],
+        )?;
+        let row = self.query_opt(
+            "SELECT record, hash FROM tag_counters WHERE uid = $1 AND counter = $2",
+            &[&uid, &counter],
+        )?;
+        Ok(match row {
+            Some(r) => r.try_get::<_, String>(0)? == record && r.try_get::<_, String>(1)? == hash,
+            None => false,
+        })
+    }
+
+    fn set_change_check(&mut self, record: &str, hash: &str, check: &str) -> Result<()> {
+        self.execute(
+            "INSERT INTO change_checks(record, hash, finding) VALUES ($1, $2, $3)
+             ON CONFLICT (record, hash) DO UPDATE SET finding = EXCLUDED.finding",
+            &[&record, &hash, &check],
+        )?;
+        Ok(())
+    }
+
+    fn change_checks(&mut self, record: &str) -> Result<Vec<(String, String)>> {
+        let rows = self.query(
+            "SELECT hash, finding FROM change_checks WHERE record = $1",
+            &[&record],
+        )?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 }

@@ -104,6 +104,28 @@ const SCHEMA: &[&str] = &[
     r#"
     ALTER TABLE tokens ADD COLUMN watermark_ms INTEGER;
 "#,
+    // 4: NTAG 424 DNA tag keys (held only here), the counter values each tag's scans brought,
+    // and what the server found checking a change (ADR 0008).
+    r#"
+    CREATE TABLE tag_keys (
+        uid      TEXT PRIMARY KEY,
+        key      BLOB NOT NULL,
+        added_ms INTEGER NOT NULL
+    );
+    CREATE TABLE tag_counters (
+        uid     TEXT NOT NULL,
+        counter INTEGER NOT NULL,
+        record  TEXT NOT NULL,
+        hash    TEXT NOT NULL,
+        PRIMARY KEY (uid, counter)
+    );
+    CREATE TABLE change_checks (
+        record  TEXT NOT NULL,
+        hash    TEXT NOT NULL,
+        finding TEXT NOT NULL,
+        PRIMARY KEY (record, hash)
+    );
+"#,
 ];
 
 /// `PRAGMA application_id` of a server database: "OFGS".
@@ -608,5 +630,76 @@ impl Tx for SqliteTx<'_> {
             )
             .optional()?
             .is_some())
+    }
+
+    fn tag_key(&mut self, uid: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .tx
+            .query_row("SELECT key FROM tag_keys WHERE uid = ?1", [uid], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    fn set_tag_key(&mut self, uid: &str, key: &[u8], now_ms: i64) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO tag_keys(uid, key, added_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT(uid) DO UPDATE SET key = excluded.key, added_ms = excluded.added_ms",
+            params![uid, key, now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn remove_tag_key(&mut self, uid: &str) -> Result<bool> {
+        Ok(self
+            .tx
+            .execute("DELETE FROM tag_keys WHERE uid = ?1", [uid])?
+            > 0)
+    }
+
+    fn tag_keys(&mut self) -> Result<Vec<(String, i64, i64)>> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT k.uid, k.added_ms, (SELECT count(*) FROM tag_counters c WHERE c.uid = k.uid)
+             FROM tag_keys k ORDER BY k.uid",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn claim_tag_counter(
+        &mut self,
+        uid: &str,
+        counter: u32,
+        record: &str,
+        hash: &str,
+    ) -> Result<bool> {
+        self.tx.execute(
+            "INSERT INTO tag_counters(uid, counter, record, hash) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
+            params![uid, counter, record, hash],
+        )?;
+        let (r, h): (String, String) = self.tx.query_row(
+            "SELECT record, hash FROM tag_counters WHERE uid = ?1 AND counter = ?2",
+            params![uid, counter],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        Ok(r == record && h == hash)
+    }
+
+    fn set_change_check(&mut self, record: &str, hash: &str, check: &str) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO change_checks(record, hash, finding) VALUES (?1, ?2, ?3)
+             ON CONFLICT(record, hash) DO UPDATE SET finding = excluded.finding",
+            [record, hash, check],
+        )?;
+        Ok(())
+    }
+
+    fn change_checks(&mut self, record: &str) -> Result<Vec<(String, String)>> {
+        let mut st = self
+            .tx
+            .prepare_cached("SELECT hash, finding FROM change_checks WHERE record = ?1")?;
+        let rows = st.query_map([record], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }

@@ -1673,13 +1673,23 @@ public struct EventReceipt: Equatable, Hashable {
     public var event: String
     public var receivedMs: Int64
     public var receivedBy: String?
+    /**
+     * What the server found checking the scan's NTAG 424 SUN message (`sun_valid`,
+     * `sun_invalid`, `sun_replayed`, `sun_unverified`; see [`super::sun::SunCheck`]).
+     */
+    public var serverCheck: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(event: String, receivedMs: Int64, receivedBy: String?) {
+    public init(event: String, receivedMs: Int64, receivedBy: String?, 
+        /**
+         * What the server found checking the scan's NTAG 424 SUN message (`sun_valid`,
+         * `sun_invalid`, `sun_replayed`, `sun_unverified`; see [`super::sun::SunCheck`]).
+         */serverCheck: String?) {
         self.event = event
         self.receivedMs = receivedMs
         self.receivedBy = receivedBy
+        self.serverCheck = serverCheck
     }
 
     
@@ -1700,7 +1710,8 @@ public struct FfiConverterTypeEventReceipt: FfiConverterRustBuffer {
             try EventReceipt(
                 event: FfiConverterString.read(from: &buf), 
                 receivedMs: FfiConverterInt64.read(from: &buf), 
-                receivedBy: FfiConverterOptionString.read(from: &buf)
+                receivedBy: FfiConverterOptionString.read(from: &buf), 
+                serverCheck: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -1708,6 +1719,7 @@ public struct FfiConverterTypeEventReceipt: FfiConverterRustBuffer {
         FfiConverterString.write(value.event, into: &buf)
         FfiConverterInt64.write(value.receivedMs, into: &buf)
         FfiConverterOptionString.write(value.receivedBy, into: &buf)
+        FfiConverterOptionString.write(value.serverCheck, into: &buf)
     }
 }
 
