@@ -378,6 +378,7 @@ pub fn run_patrol(ctx: &Ctx, command: PatrolCommand) -> Result<()> {
                     "待同步 awaiting".to_owned(),
                     "漏点 cps missed".to_owned(),
                     "标记 flags".to_owned(),
+                    "伪造 forged".to_owned(),
                     "隐患 hazards".to_owned(),
                 ]];
                 for c in &cov {
@@ -393,6 +394,7 @@ pub fn run_patrol(ctx: &Ctx, command: PatrolCommand) -> Result<()> {
                         t.tasks.awaiting_sync.to_string(),
                         t.checkpoints_missed.to_string(),
                         t.flags.to_string(),
+                        t.forged_scans.to_string(),
                         t.open_hazards.values().sum::<u32>().to_string(),
                     ]);
                 }

@@ -313,6 +313,27 @@ fn the_server_checks_sun_messages_with_the_tag_keys_it_holds() {
         assert_eq!(view.flags.get(flag), Some(&1), "{flag}: {:?}", view.flags);
     }
     assert!(!view.flags.contains_key("sun_valid"), "{:?}", view.flags);
+    // The office's coverage counts the forged and the copied scan against the site's cell.
+    let coverage = admin
+        .patrol_coverage(&offgrid_core::patrol::CoverageQuery {
+            from_ms: yesterday,
+            to_ms: yesterday + DAY,
+            cell: None,
+        })
+        .unwrap();
+    assert_eq!(coverage.len(), 1, "{coverage:?}");
+    assert_eq!(coverage[0].total.forged_scans, 2, "{coverage:?}");
+    let before = offgrid_core::patrol::CoverageQuery {
+        from_ms: yesterday - DAY,
+        to_ms: yesterday,
+        cell: None,
+    };
+    assert_eq!(
+        admin.patrol_coverage(&before).unwrap()[0]
+            .total
+            .forged_scans,
+        0
+    );
     std::fs::create_dir(dir.path().join("second")).unwrap();
     let (office2, _) = device(&dir.path().join("second"), "admin", &srv.url(), now);
     sync_now(&office2);

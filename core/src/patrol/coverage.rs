@@ -1,12 +1,14 @@
 //! Coverage (巡查覆盖): the office's view of a period, per grid cell and rolled up the
-//! hierarchy — tasks by state, checkpoints missed, flags raised by scans, open hazards by
-//! grade. Built from the projection tables only (plans' and runs' facts, the lookup keys of
-//! cells and sites, the hazard list rows): no document is loaded.
+//! hierarchy — tasks by state, checkpoints missed, flags raised by scans, scans the server
+//! found forged or copied, open hazards by grade. Built from the projection tables and the
+//! sync receipts only (plans' and runs' facts, the lookup keys of cells and sites, the hazard
+//! list rows, the server's findings on scans): no document is loaded.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use super::sun::SunCheck;
 use super::task::TaskState;
 use super::today::TaskQuery;
 use crate::error::Result;
@@ -106,6 +108,9 @@ pub struct CoverageFigures {
     pub checkpoints_missed: u32,
     /// Flags raised by the scans of the period's runs.
     pub flags: u32,
+    /// Scans of the period's runs whose NTAG 424 SUN message the sync server found forged
+    /// (`sun_invalid`) or copied (`sun_replayed`): not a real tap at the checkpoint.
+    pub forged_scans: u32,
     /// Open hazards at the cell's sites, by grade name ("" when ungraded).
     pub open_hazards: BTreeMap<String, u32>,
 }
@@ -115,6 +120,7 @@ impl CoverageFigures {
         self.tasks.add(&o.tasks);
         self.checkpoints_missed += o.checkpoints_missed;
         self.flags += o.flags;
+        self.forged_scans += o.forged_scans;
         for (g, n) in &o.open_hazards {
             *self.open_hazards.entry(g.clone()).or_default() += n;
         }
@@ -168,6 +174,12 @@ impl Store {
                 f.checkpoints_missed += t.required.saturating_sub(t.best_covered) as u32;
             }
             f.flags += t.flags;
+        }
+        let forged = [SunCheck::Invalid.as_str(), SunCheck::Replayed.as_str()];
+        for (site, n) in self.run_checks_by_site(q.from_ms, q.to_ms, &forged)? {
+            if let Some(cell) = site.as_deref().and_then(|s| site_cell.get(s)) {
+                own.entry(cell.clone()).or_default().forged_scans += n;
+            }
         }
         let closed = [
             HazardStatus::Closed.as_str(),

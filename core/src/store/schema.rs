@@ -192,6 +192,7 @@ pub const MIGRATIONS: &[&str] = &[
     // message: `sun_valid`, `sun_invalid`, …), beside when and from whom it received it.
     r#"
     ALTER TABLE sync_receipts ADD COLUMN server_check TEXT;
+    CREATE INDEX sync_receipts_checked ON sync_receipts(doc_id) WHERE server_check IS NOT NULL;
     "#,
 ];
 

@@ -1536,6 +1536,11 @@ public struct CoverageFigures: Equatable, Hashable {
      */
     public var flags: UInt32
     /**
+     * Scans of the period's runs whose NTAG 424 SUN message the sync server found forged
+     * (`sun_invalid`) or copied (`sun_replayed`): not a real tap at the checkpoint.
+     */
+    public var forgedScans: UInt32
+    /**
      * Open hazards at the cell's sites, by grade name ("" when ungraded).
      */
     public var openHazards: Counts
@@ -1550,11 +1555,16 @@ public struct CoverageFigures: Equatable, Hashable {
          * Flags raised by the scans of the period's runs.
          */flags: UInt32, 
         /**
+         * Scans of the period's runs whose NTAG 424 SUN message the sync server found forged
+         * (`sun_invalid`) or copied (`sun_replayed`): not a real tap at the checkpoint.
+         */forgedScans: UInt32, 
+        /**
          * Open hazards at the cell's sites, by grade name ("" when ungraded).
          */openHazards: Counts) {
         self.tasks = tasks
         self.checkpointsMissed = checkpointsMissed
         self.flags = flags
+        self.forgedScans = forgedScans
         self.openHazards = openHazards
     }
 
@@ -1577,6 +1587,7 @@ public struct FfiConverterTypeCoverageFigures: FfiConverterRustBuffer {
                 tasks: FfiConverterTypeTaskCounts.read(from: &buf), 
                 checkpointsMissed: FfiConverterUInt32.read(from: &buf), 
                 flags: FfiConverterUInt32.read(from: &buf), 
+                forgedScans: FfiConverterUInt32.read(from: &buf), 
                 openHazards: FfiConverterTypeCounts.read(from: &buf)
         )
     }
@@ -1585,6 +1596,7 @@ public struct FfiConverterTypeCoverageFigures: FfiConverterRustBuffer {
         FfiConverterTypeTaskCounts.write(value.tasks, into: &buf)
         FfiConverterUInt32.write(value.checkpointsMissed, into: &buf)
         FfiConverterUInt32.write(value.flags, into: &buf)
+        FfiConverterUInt32.write(value.forgedScans, into: &buf)
         FfiConverterTypeCounts.write(value.openHazards, into: &buf)
     }
 }
