@@ -107,6 +107,26 @@ impl OffgridPatrols {
         Ok(self.owner.store()?.observe_on_patrol(&run, &observation)?)
     }
 
+    /// Answers an item of the plan's checklist on the run (at `checkpoint`); `value_json` is
+    /// the answer as JSON, checked against the item's type. Returns the event id.
+    pub fn answer(
+        &self,
+        run: RecordId,
+        checkpoint: Option<String>,
+        item: String,
+        value_json: String,
+        note: Option<String>,
+    ) -> Result<String> {
+        let value = crate::parse_json("the answer", &value_json)?;
+        Ok(self.owner.store()?.answer_on_patrol(
+            &run,
+            checkpoint.as_deref(),
+            &item,
+            value,
+            note.as_deref(),
+        )?)
+    }
+
     /// Raises a hazard from an observation, in `project`; again, the same hazard.
     pub fn raise_hazard(
         &self,

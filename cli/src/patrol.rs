@@ -149,6 +149,18 @@ pub enum PatrolCommand {
         #[arg(long = "photo", value_parser = values::parse_sha256)]
         photos: Vec<String>,
     },
+    /// Answer an item of the plan's checklist on the run (at --checkpoint): pass, fail, na, an
+    /// option id, a number, text or JSON, checked against the item's type.
+    Answer {
+        run: String,
+        item: String,
+        #[arg(allow_negative_numbers = true)]
+        value: String,
+        #[arg(long)]
+        checkpoint: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
     /// Raise a hazard from an observation, in --project (again: the same hazard).
     Raise {
         run: String,
@@ -538,6 +550,24 @@ pub fn run_patrol(ctx: &Ctx, command: PatrolCommand) -> Result<()> {
                 },
             )?;
             writeln!(out, "{obs}")?;
+        }
+        PatrolCommand::Answer {
+            run,
+            item,
+            value,
+            checkpoint,
+            note,
+        } => {
+            let store = ctx.open_as_user()?;
+            let id = run_id(&store, &run)?;
+            let event = store.answer_on_patrol(
+                &id,
+                checkpoint.as_deref(),
+                &item,
+                values::parse_value(&value),
+                note.as_deref(),
+            )?;
+            writeln!(out, "{event}")?;
         }
         PatrolCommand::Raise { run, observation } => {
             let project = ctx.require_project("patrol raise")?;

@@ -94,6 +94,8 @@ fn a_plan_a_patrol_with_scans_and_a_finish_that_needs_a_reason() {
         "1440",
         "--assignee",
         "li",
+        "--template",
+        "shelter-safety-patrol@1",
     ])
     .trim()
     .to_owned();
@@ -165,6 +167,16 @@ fn a_plan_a_patrol_with_scans_and_a_finish_that_needs_a_reason() {
             .collect::<Vec<_>>(),
     );
     assert!(err.contains("reason"), "{err}");
+    // Answers to the plan's template: an item of it, of its type.
+    as_li(&["patrol", "answer", &run_id, "exits-clear", "pass"]);
+    let err = fails(
+        d,
+        &li(&["patrol", "answer", &run_id, "exits-clear", "maybe"])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert!(err.contains("pass"), "the answer's expected type: {err}");
     as_li(&[
         "patrol",
         "observe",
@@ -186,7 +198,8 @@ fn a_plan_a_patrol_with_scans_and_a_finish_that_needs_a_reason() {
     assert_eq!(view["covered"].as_array().unwrap().len(), 1);
     assert_eq!(view["remaining"].as_array().unwrap().len(), 1);
     assert_eq!(view["flags"]["unknown_tag"], 1);
-    assert_eq!(view["events"].as_array().unwrap().len(), 5);
+    // Start, two scans, the answer that fit, the observation, the finish.
+    assert_eq!(view["events"].as_array().unwrap().len(), 6);
     let text = as_li(&["patrol", "show", &run_id]);
     assert!(text.contains("已完成"), "{text}");
 

@@ -7,7 +7,7 @@ mod common;
 use common::{T0, open_as};
 use offgrid_core::grid::{GridLevel, NewGridCell};
 use offgrid_core::patrol::plan::PlanVersion;
-use offgrid_core::patrol::run::RunStatus;
+use offgrid_core::patrol::run::{RunEventKind, RunStatus};
 use offgrid_core::patrol::scan::ScanFlag;
 use offgrid_core::patrol::schedule::Schedule;
 use offgrid_core::patrol::task::{Completion, TaskState};
@@ -493,6 +493,57 @@ fn an_observation_raised_twice_is_one_hazard() {
             .raise_hazard_from_observation(&run, &scan.event, "p1")
             .is_err()
     );
+}
+
+#[test]
+fn answers_on_a_patrol_fit_the_plans_template() {
+    let w = world(&["li"], Completion::Any);
+    let mut spec = plan_spec(&w.site, &["li"], Completion::Any, 540);
+    for (bad, what) in [("shelter-safety-patrol", "id@version"), ("no-such@1", "")] {
+        spec.template = Some(bad.into());
+        let err = w.store.add_patrol_plan(&spec).unwrap_err();
+        assert!(err.to_string().contains(what), "{bad}: {err}");
+    }
+    spec.template = Some("shelter-safety-patrol@1".into());
+    let plan = w.store.add_patrol_plan(&spec).unwrap();
+    w.clock.set(tomorrow() + 9 * H + 5 * MIN);
+    w.store.set_user(patroller("li"));
+    let run = w.store.start_patrol(&plan, None).unwrap();
+    let cp = Some(w.checkpoints[0].0.as_str());
+    w.store
+        .answer_on_patrol(&run, cp, "exits-clear", json!("pass"), None)
+        .unwrap();
+    let err = w
+        .store
+        .answer_on_patrol(&run, cp, "exits-clear", json!(42), None)
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidAnswer { .. }), "{err:?}");
+    let err = w
+        .store
+        .answer_on_patrol(&run, cp, "no-such-item", json!("pass"), None)
+        .unwrap_err();
+    assert!(matches!(err, Error::UnknownItem { .. }), "{err:?}");
+    // Only the answer that fits was recorded.
+    let answers: Vec<_> = w
+        .store
+        .patrol_run(&run)
+        .unwrap()
+        .events
+        .into_iter()
+        .filter(|e| matches!(e.kind, RunEventKind::Answer { .. }))
+        .collect();
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    // A plan without a template takes answers as they come.
+    let free = w.store.start_patrol(&w.plan, None).unwrap();
+    w.store
+        .answer_on_patrol(
+            &free,
+            None,
+            "free-text",
+            json!("门口杂物已清 / cleared"),
+            None,
+        )
+        .unwrap();
 }
 
 #[test]

@@ -266,12 +266,31 @@ impl Store {
     }
 
     /// Version `number` of a plan from `new`, its checkpoints frozen from the site as held here.
+    /// The checklist template a plan version names (`id@version`).
+    pub(crate) fn plan_template(
+        &self,
+        spec: &str,
+    ) -> Result<std::sync::Arc<crate::checklist::Template>> {
+        let (id, version) = spec
+            .rsplit_once('@')
+            .and_then(|(id, v)| Some((id, v.parse::<u32>().ok()?)))
+            .ok_or_else(|| Error::InvalidValue {
+                path: "/template".into(),
+                reason: format!("{spec:?} is not a template's id@version"),
+            })?;
+        self.template(id, version)
+    }
+
     fn version_of(&self, new: &NewPlan, number: u32, from_ms: i64) -> Result<PlanVersion> {
         if new.title.trim().is_empty() {
             return Err(Error::InvalidValue {
                 path: "/title".into(),
                 reason: "a plan needs a title".into(),
             });
+        }
+        if let Some(spec) = &new.template {
+            // The template answered on the run must be one this device holds.
+            self.plan_template(spec)?;
         }
         let site = self.site(&new.site)?;
         let checkpoints = if new.checkpoints.is_empty() {

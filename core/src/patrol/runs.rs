@@ -517,6 +517,26 @@ impl Store {
                 reason: "an answer names its item".into(),
             });
         }
+        // Answers to the plan version's template must be to its items, and fit their types.
+        let (plan, version) = self.read(run, |doc| {
+            let r = Loaded::read(run, doc)?;
+            Ok((r.plan.clone(), r.version))
+        })?;
+        let spec = self
+            .patrol_plan(&plan)?
+            .versions
+            .into_iter()
+            .find(|v| v.version == version)
+            .and_then(|v| v.template);
+        if let Some(spec) = spec {
+            let template = self.plan_template(&spec)?;
+            let found = template
+                .item(item.trim())
+                .ok_or_else(|| Error::UnknownItem {
+                    item: item.trim().to_owned(),
+                })?;
+            crate::inspection::answer::check(found, &value)?;
+        }
         self.run_event(run, "answer", |r, state| {
             require_running(state, "answer")?;
             check_checkpoint(r, checkpoint)?;

@@ -366,6 +366,11 @@ RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_add_plan(uint64_t ptr, Ru
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_add_track(uint64_t ptr, RustBuffer run, RustBuffer points, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_ANSWER
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_ANSWER
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_answer(uint64_t ptr, RustBuffer run, RustBuffer checkpoint, RustBuffer item, RustBuffer value_json, RustBuffer note, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_APPROVE_SKIP
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPATROLS_APPROVE_SKIP
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridpatrols_approve_skip(uint64_t ptr, RustBuffer run, RustBuffer skip, RustCallStatus *_Nonnull out_status
@@ -1249,6 +1254,12 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_add_plan(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_ADD_TRACK
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_ADD_TRACK
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_add_track(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_ANSWER
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_ANSWER
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_answer(void
     
 );
 #endif

@@ -52,7 +52,7 @@ fun patrolTests() {
             }
             val patrols = Coverage.track(OffgridPatrolsInterface::class.java, s.patrols())
             val schedule = Schedule(Recurrence.Day, listOf((9 * 60).toUShort()), 120u, 30u, 480)
-            val spec = NewPlan("日常巡查", site, listOf(), null, schedule, false, listOf("u-li"), Completion.ANY, true)
+            val spec = NewPlan("日常巡查", site, listOf(), "shelter-safety-patrol@1", schedule, false, listOf("u-li"), Completion.ANY, true)
             val plan = patrols.addPlan(spec)
             assertEquals(doors, patrols.plan(plan).versions.single().checkpoints.map { it.id })
             assertEquals(listOf(plan), patrols.plans(site, "u-li").map { it.id })
@@ -71,6 +71,10 @@ fun patrolTests() {
             assertEquals(listOf(ScanFlag.UNKNOWN_TAG), stray.verdict.flags)
             val skip = patrols.skip(run, doors[1], "积水 / flooded")
             assertEquals(listOf(doors[1]), patrols.run(run).remaining, "a skip needing approval does not count yet")
+            // Answers fit the plan's template: its items, their types.
+            patrols.answer(run, doors[0], "exits-clear", "\"pass\"", null)
+            fails<OffgridException.InvalidAnswer> { patrols.answer(run, doors[0], "exits-clear", "42", null) }
+            fails<OffgridException.UnknownItem> { patrols.answer(run, doors[0], "no-such-item", "\"pass\"", null) }
             val obs = patrols.observe(run, NewObservation(doors[1], "门下积水 / water under the door", null, listOf()))
             val hazard = patrols.raiseHazard(run, obs, "p1")
             assertEquals(hazard, patrols.raiseHazard(run, obs, "p1"), "raised twice: one hazard")

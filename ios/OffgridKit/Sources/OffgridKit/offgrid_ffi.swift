@@ -1453,6 +1453,12 @@ public protocol OffgridPatrolsProtocol: AnyObject, Sendable {
     func addTrack(run: RecordId, points: [TrackPoint]) throws  -> String
     
     /**
+     * Answers an item of the plan's checklist on the run (at `checkpoint`); `value_json` is
+     * the answer as JSON, checked against the item's type. Returns the event id.
+     */
+    func answer(run: RecordId, checkpoint: String?, item: String, valueJson: String, note: String?) throws  -> String
+    
+    /**
      * Approves a skipped checkpoint (supervisors).
      */
     func approveSkip(run: RecordId, skip: String) throws  -> String
@@ -1618,6 +1624,24 @@ open func addTrack(run: RecordId, points: [TrackPoint])throws  -> String  {
             self.uniffiCloneHandle(),
         FfiConverterTypeRecordId_lower(run),
         FfiConverterSequenceTypeTrackPoint.lower(points),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Answers an item of the plan's checklist on the run (at `checkpoint`); `value_json` is
+     * the answer as JSON, checked against the item's type. Returns the event id.
+     */
+open func answer(run: RecordId, checkpoint: String?, item: String, valueJson: String, note: String?)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridpatrols_answer(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(run),
+        FfiConverterOptionString.lower(checkpoint),
+        FfiConverterString.lower(item),
+        FfiConverterString.lower(valueJson),
+        FfiConverterOptionString.lower(note),uniffiCallStatus
     )
 })
 }
@@ -5147,6 +5171,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_add_track() != 38210) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_answer() != 48118) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_approve_skip() != 24584) {
