@@ -303,8 +303,37 @@ fn the_server_checks_sun_messages_with_the_tag_keys_it_holds() {
         Some(SunCheck::Invalid),
         Some(SunCheck::NoKey),
     ];
-    // The runner's phone learns it from the acknowledgement of its push.
+    // The runner's phone learns it from the acknowledgement of its push; had that response
+    // been lost, the same push again (its changes held, none new) acknowledges them all.
     assert_eq!(findings(&li), expected);
+    let b = srv.app.backend.as_ref();
+    let caller =
+        accounts::authenticate(b, &accounts::login(b, "li", PW, "li-2").unwrap().token).unwrap();
+    let again = offgrid_core::sync::protocol::SyncRequest {
+        device: "li".into(),
+        push: vec![offgrid_core::sync::protocol::PushRecord {
+            id: run.0.clone(),
+            project: ORG.into(),
+            kind: "patrol_run".into(),
+            changes: li
+                .changes_since(&run, &[])
+                .unwrap()
+                .into_iter()
+                .map(offgrid_core::sync::protocol::Bytes)
+                .collect(),
+            heads: Vec::new(),
+            photos: Vec::new(),
+        }],
+        ..Default::default()
+    };
+    let (resp, _) = offgrid_server::sync::sync(b, Some(&srv.app.docs), &caller, again).unwrap();
+    assert_eq!(resp.acked.len(), 1, "{:?}", resp.rejected);
+    let mut acked: Vec<&str> = resp.acked[0].checks.values().map(String::as_str).collect();
+    acked.sort();
+    assert_eq!(
+        acked,
+        ["sun_invalid", "sun_replayed", "sun_unverified", "sun_valid"]
+    );
     // The office, from the pull; a new device of the office, from the run received whole.
     sync_now(&admin);
     assert_eq!(findings(&admin), expected);

@@ -369,14 +369,16 @@ fn push_all(
             }
         };
         // What the server checks in a patrol scan: its SUN message, with the tag keys it holds.
+        // The acknowledgement carries every finding on the run, so a phone whose previous
+        // response was lost (its changes now held here, not new) still learns them.
         let mut checks = BTreeMap::new();
-        for c in &new {
-            if row.kind == offgrid_core::RecordKind::PatrolRun.as_str()
-                && let Some(check) = crate::sun::check_change(tx, &rec.id, &c.hash, &c.data)?
-            {
-                tx.set_change_check(&rec.id, &c.hash, check.as_str())?;
-                checks.insert(c.hash.clone(), check.as_str().to_owned());
+        if row.kind == offgrid_core::RecordKind::PatrolRun.as_str() {
+            for c in &new {
+                if let Some(check) = crate::sun::check_change(tx, &rec.id, &c.hash, &c.data)? {
+                    tx.set_change_check(&rec.id, &c.hash, check.as_str())?;
+                }
             }
+            checks = tx.change_checks(&rec.id)?.into_iter().collect();
         }
         for c in new {
             tx.insert_change(&ChangeRow {
