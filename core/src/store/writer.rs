@@ -173,7 +173,7 @@ impl<'a> Writer<'a> {
     /// nothing of `bytes` is kept.
     pub fn apply_changes(&mut self, id: &RecordId, bytes: &[u8]) -> Result<ApplyOutcome> {
         let authority = Authority::merge(Some(self.user));
-        self.apply_judged(id, bytes, Some(&authority))
+        self.apply_judged(id, bytes, Some(&authority), None)
             .map(|r| r.outcome)
     }
 
@@ -187,11 +187,7 @@ impl<'a> Writer<'a> {
         bytes: &[u8],
         prepared: Option<Received>,
     ) -> Result<ServerApply> {
-        let result = self.apply_inner(id, bytes, None, prepared);
-        if result.is_err() {
-            self.cache.remove(id);
-        }
-        result
+        self.apply_judged(id, bytes, None, prepared)
     }
 
     fn apply_judged(
@@ -199,8 +195,9 @@ impl<'a> Writer<'a> {
         id: &RecordId,
         bytes: &[u8],
         authority: Option<&Authority>,
+        prepared: Option<Received>,
     ) -> Result<ServerApply> {
-        let result = self.apply_inner(id, bytes, authority, None);
+        let result = self.apply_inner(id, bytes, authority, prepared);
         if result.is_err() {
             // The in-memory document may hold part of the bad input: forget it.
             self.cache.remove(id);
