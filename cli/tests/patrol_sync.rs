@@ -30,6 +30,19 @@ fn server(data: &Path) -> RunningServer {
     RunningServer::start(app, "127.0.0.1:0".parse().unwrap(), 2).unwrap()
 }
 
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// Midnight (+08:00) of the day `days` before today, UTC ms.
+fn midnight_days_ago(days: i64) -> i64 {
+    let local = now_ms() - days * DAY + 8 * H;
+    local - local.rem_euclid(DAY) - 8 * H
+}
+
 /// A device whose clock the test sets.
 fn device(dir: &Path, user: &str, url: &str, at_ms: i64) -> (Store, Arc<FixedClock>) {
     let clock = Arc::new(FixedClock::new(at_ms, 480));
@@ -153,12 +166,7 @@ fn a_run_made_offline_turns_its_task_done_and_missed_waits_for_every_assignee() 
     let dir = tempfile::tempdir().unwrap();
     let srv = server(&dir.path().join("server"));
     // The devices live three days ago (the server's watermarks are its real clock).
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    let local = now - 3 * DAY + 8 * H;
-    let day0 = local - local.rem_euclid(DAY) - 8 * H;
+    let day0 = midnight_days_ago(3);
     let (day1, day2) = (day0 + DAY, day0 + 2 * DAY);
 
     let (admin, admin_clock) = device(dir.path(), "admin", &srv.url(), day0 + 12 * H);
@@ -217,7 +225,7 @@ fn a_run_made_offline_turns_its_task_done_and_missed_waits_for_every_assignee() 
 
     // A phone whose clock runs a day ahead records a patrol "tomorrow": the server received it
     // before the time it claims, and the office sees the flag.
-    li_clock.set(now + DAY);
+    li_clock.set(now_ms() + DAY);
     let ahead = li.start_patrol(&plan, None).unwrap();
     nfc_scan(&li, &ahead, &tags[0]);
     sync_now(&li);
@@ -234,12 +242,8 @@ fn the_server_checks_sun_messages_with_the_tag_keys_it_holds() {
     use offgrid_core::patrol::sun::{self, SunCheck};
     let dir = tempfile::tempdir().unwrap();
     let srv = server(&dir.path().join("server"));
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    let local = now + 8 * H;
-    let yesterday = local - local.rem_euclid(DAY) - 8 * H - DAY;
+    let now = now_ms();
+    let yesterday = midnight_days_ago(1);
     let (admin, _) = device(dir.path(), "admin", &srv.url(), yesterday + 8 * H);
     let site = cell_with_site(&admin, &["li"]);
     // Two SUN tags, bound by the URL the tag showed when it was installed; the server holds

@@ -265,7 +265,6 @@ impl Store {
         Ok(rows)
     }
 
-    /// Version `number` of a plan from `new`, its checkpoints frozen from the site as held here.
     /// The checklist template a plan version names (`id@version`).
     pub(crate) fn plan_template(
         &self,
@@ -281,6 +280,7 @@ impl Store {
         self.template(id, version)
     }
 
+    /// Version `number` of a plan from `new`, its checkpoints frozen from the site as held here.
     fn version_of(&self, new: &NewPlan, number: u32, from_ms: i64) -> Result<PlanVersion> {
         if new.title.trim().is_empty() {
             return Err(Error::InvalidValue {

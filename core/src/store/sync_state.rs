@@ -303,7 +303,6 @@ pub(crate) fn clear_refusal(tx: &Transaction<'_>, id: &RecordId) -> Result<()> {
     Ok(())
 }
 
-/// A refusal of the server, as kept on the device.
 /// What the server said of a change it received.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Receipt {
@@ -315,6 +314,7 @@ pub struct Receipt {
     pub server_check: Option<String>,
 }
 
+/// A refusal of the server, as kept on the device.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
     pub id: RecordId,

@@ -37,9 +37,8 @@ pub(crate) struct ServerApply {
     /// Hashes of the change chunks received, hex, in the order of the bytes (whole documents
     /// among them not included).
     pub change_hashes: Vec<String>,
-    /// The keys of the record's `/photos` map, when read while applying (`None`: read them
-    /// from the document).
-    pub photo_keys: Option<Vec<String>>,
+    /// The keys of the record's `/photos` map (the photos it references).
+    pub photo_keys: Vec<String>,
 }
 
 pub struct Writer<'a> {
@@ -233,7 +232,7 @@ impl<'a> Writer<'a> {
                     missing_deps: Vec::new(),
                 },
                 change_hashes: hex(&r.change_hashes),
-                photo_keys: Some(r.photos),
+                photo_keys: r.photos,
             });
         }
         if is_new {
@@ -281,6 +280,7 @@ impl<'a> Writer<'a> {
             persist::clear_pending(&self.tx, id)?;
             entry.has_pending = false;
         }
+        let photo_keys = crate::doc::json::root_map_keys(entry.doc.document(), "photos");
         if changed && !is_new {
             self.persist(id)?;
         }
@@ -291,7 +291,7 @@ impl<'a> Writer<'a> {
                 missing_deps: hex(&missing),
             },
             change_hashes: hex(&change_hashes),
-            photo_keys: None,
+            photo_keys,
         })
     }
 

@@ -563,64 +563,7 @@ fn apply_response(
             }
             for (i, p) in resp.pull.iter().enumerate() {
                 let (bytes, prepared) = decoded.take(i);
-                let id = RecordId(p.id.clone());
-                let before = sync_state::persisted_heads(w.transaction(), &id)?;
-                let acked = sync_state::acked_in(w.transaction(), &id)?;
-                let clean = before == acked;
-                match w.apply_from_server(&id, &bytes, prepared) {
-                    Ok(crate::store::writer::ServerApply {
-                        outcome,
-                        change_hashes,
-                        photo_keys,
-                    }) => {
-                        photos.extend(match photo_keys {
-                            Some(keys) => keys,
-                            None => w.read(&id, |doc| {
-                                Ok(crate::doc::json::root_map_keys(doc, "photos"))
-                            })?,
-                        });
-                        // The hashes of `p.changes`, as decoded while applying them (unless the
-                        // server sent a whole document among them).
-                        // (position in `p.changes`, hash): the receipts are by position.
-                        let pulled_hashes: Vec<(usize, String)> =
-                            if p.snapshot.is_none() && change_hashes.len() == p.changes.len() {
-                                change_hashes.into_iter().enumerate().collect()
-                            } else {
-                                p.changes
-                                    .iter()
-                                    .enumerate()
-                                    .filter_map(|(i, c)| {
-                                        let ch = automerge::Change::from_bytes(c.0.clone()).ok()?;
-                                        Some((i, ch.hash().to_string()))
-                                    })
-                                    .collect()
-                            };
-                        for (i, h) in &pulled_hashes {
-                            if let Some(ms) = p.received_ms.get(*i) {
-                                let by = p.received_by.get(*i).map(String::as_str);
-                                sync_state::add_receipt(w.transaction(), &id, h, *ms, by)?;
-                            }
-                        }
-                        for (hash, check) in &p.checks {
-                            sync_state::set_check(w.transaction(), &id, hash, check)?;
-                        }
-                        if !outcome.missing_deps.is_empty() {
-                            continue;
-                        }
-                        let new_acked = if clean {
-                            outcome.heads.clone()
-                        } else {
-                            let mut set: BTreeSet<String> = acked.into_iter().collect();
-                            set.extend(pulled_hashes.into_iter().map(|(_, h)| h));
-                            set.into_iter().collect()
-                        };
-                        sync_state::set_acked(w.transaction(), &id, &new_acked)?;
-                    }
-                    Err(e) => {
-                        // One bad record must not stop the rest of the sync.
-                        tracing::warn!(record = %id, error = %e, "pulled changes refused");
-                    }
-                }
+                apply_pulled(w, p, &bytes, prepared, &mut photos)?;
             }
             for (project, cursor) in &resp.cursors {
                 sync_state::set_cursor(w.transaction(), project, cursor)?;
@@ -639,6 +582,65 @@ fn apply_response(
         "response applied"
     );
     result.map(|()| photos)
+}
+
+/// Applies one pulled record with its receipts and the server's findings, and moves its acked
+/// heads; adds the photos it references to `photos`. A record whose changes are refused is
+/// logged and skipped: one bad record must not stop the rest of the sync.
+fn apply_pulled(
+    w: &mut crate::store::Writer<'_>,
+    p: &super::protocol::Pulled,
+    bytes: &[u8],
+    prepared: Option<crate::store::received::Received>,
+    photos: &mut BTreeSet<String>,
+) -> Result<()> {
+    let id = RecordId(p.id.clone());
+    let before = sync_state::persisted_heads(w.transaction(), &id)?;
+    let acked = sync_state::acked_in(w.transaction(), &id)?;
+    let clean = before == acked;
+    let applied = match w.apply_from_server(&id, bytes, prepared) {
+        Ok(applied) => applied,
+        Err(e) => {
+            tracing::warn!(record = %id, error = %e, "pulled changes refused");
+            return Ok(());
+        }
+    };
+    photos.extend(applied.photo_keys);
+    // The hashes of `p.changes`, as decoded while applying them (unless the server sent a whole
+    // document among them). (position in `p.changes`, hash): the receipts are by position.
+    let pulled_hashes: Vec<(usize, String)> =
+        if p.snapshot.is_none() && applied.change_hashes.len() == p.changes.len() {
+            applied.change_hashes.into_iter().enumerate().collect()
+        } else {
+            p.changes
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| {
+                    let ch = automerge::Change::from_bytes(c.0.clone()).ok()?;
+                    Some((i, ch.hash().to_string()))
+                })
+                .collect()
+        };
+    for (i, h) in &pulled_hashes {
+        if let Some(ms) = p.received_ms.get(*i) {
+            let by = p.received_by.get(*i).map(String::as_str);
+            sync_state::add_receipt(w.transaction(), &id, h, *ms, by)?;
+        }
+    }
+    for (hash, check) in &p.checks {
+        sync_state::set_check(w.transaction(), &id, hash, check)?;
+    }
+    if !applied.outcome.missing_deps.is_empty() {
+        return Ok(());
+    }
+    let new_acked = if clean {
+        applied.outcome.heads
+    } else {
+        let mut set: BTreeSet<String> = acked.into_iter().collect();
+        set.extend(pulled_hashes.into_iter().map(|(_, h)| h));
+        set.into_iter().collect()
+    };
+    sync_state::set_acked(w.transaction(), &id, &new_acked)
 }
 
 /// Sends every record's heads; forgets what the server lacks (pushed whole next sync) and
