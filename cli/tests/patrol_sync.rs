@@ -377,3 +377,130 @@ fn the_server_checks_sun_messages_with_the_tag_keys_it_holds() {
         "the forged counter is not claimed"
     );
 }
+
+/// An observation raised as a hazard on two phones offline is one hazard on the server and on
+/// both phones: the office's push carries the observation's first change, which names the
+/// runner; the server accepts it from the office only because it is exactly what the run it
+/// holds gives. Each raise is kept under its raiser's name, confirmed by the server; a first
+/// change that names the runner but says something else is refused.
+#[test]
+fn an_observation_raised_on_two_phones_offline_is_one_hazard_on_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = server(&dir.path().join("server"));
+    let b = srv.app.backend.as_ref();
+    accounts::set_member(b, ORG, "li", Some(Role::Inspector)).unwrap();
+    accounts::set_member(b, ORG, "wang", Some(Role::Supervisor)).unwrap();
+    let day1 = midnight_days_ago(1);
+    let (admin, admin_clock) = device(dir.path(), "admin", &srv.url(), day1 + 8 * H);
+    let site = cell_with_site(&admin, &["li"]);
+    nfc_checkpoint(
+        &admin,
+        &site,
+        "集水井",
+        "https://tag.example/t?uid=04AABBCCDDEE10",
+    );
+    let plan = daily_plan(&admin, &site, &["li"], Schedule::daily(9 * 60, 120));
+    sync_now(&admin);
+
+    let (li, li_clock) = device(dir.path(), "li", &srv.url(), day1 + 9 * H + 5 * 60_000);
+    sync_now(&li);
+    let run = li.start_patrol(&plan, None).unwrap();
+    let obs = li
+        .observe_on_patrol(
+            &run,
+            &offgrid_core::patrol::NewObservation {
+                checkpoint: None,
+                text: "集水井水位超过警戒线 / sump above the alarm line".into(),
+                grade: Some(offgrid_core::RiskGrade::Orange),
+                photos: vec![],
+            },
+        )
+        .unwrap();
+    sync_now(&li);
+    admin_clock.set(day1 + 9 * H + 30 * 60_000);
+    sync_now(&admin);
+
+    // Both raise it offline; the office syncs first.
+    li_clock.set(day1 + 9 * H + 20 * 60_000);
+    let hazard = li.raise_hazard_from_observation(&run, &obs, ORG).unwrap();
+    admin_clock.set(day1 + 10 * H);
+    assert_eq!(
+        admin
+            .raise_hazard_from_observation(&run, &obs, ORG)
+            .unwrap(),
+        hazard
+    );
+    sync_now(&admin);
+    sync_now(&li);
+    sync_now(&admin);
+    let (a, b) = (admin.hazard(&hazard).unwrap(), li.hazard(&hazard).unwrap());
+    assert_eq!(a, b);
+    let raised: Vec<(&str, Option<&str>)> = a
+        .events
+        .iter()
+        .filter(|e| e.kind.name() == "raised")
+        .map(|e| (e.by.as_str(), e.verified_by.as_deref()))
+        .collect();
+    assert_eq!(raised, [("li", Some("li")), ("admin", Some("admin"))]);
+    assert_eq!(admin.heads(&hazard).unwrap(), li.heads(&hazard).unwrap());
+    // The office's phone delivered the first change: the server says so, and names li its author.
+    let first = admin.history(&hazard).unwrap().remove(0);
+    assert_eq!(
+        (first.user_id.as_deref(), first.verified_by.as_deref()),
+        (Some("li"), Some("admin"))
+    );
+
+    // Wang's phone makes up a "first change" of another observation's hazard that names li
+    // and says something li never wrote; the server refuses it.
+    let (wang, _) = device(dir.path(), "wang", &srv.url(), day1 + 11 * H);
+    sync_now(&wang);
+    let other = li
+        .observe_on_patrol(
+            &run,
+            &offgrid_core::patrol::NewObservation {
+                text: "照明正常 / lights fine".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    sync_now(&li);
+    sync_now(&wang);
+    let forged_id = offgrid_core::patrol::observed::observation_hazard_id(&run, &other);
+    let mut forged = offgrid_core::doc::genesis::derived_record(
+        offgrid_core::RecordKind::Hazard,
+        &["photos", "notes", "events"],
+        &forged_id,
+        &serde_json::json!({
+            "project": ORG, "site": site.as_str(), "location": "", "title": "漏电 / live wires",
+            "description": "漏电 / live wires", "source": null, "photos": {},
+            "patrol": {"run": run.as_str(), "observation": other, "checkpoint": null},
+        }),
+        &offgrid_core::User::new("li", "li"),
+        offgrid_core::Timestamp {
+            unix_ms: day1 + 9 * H,
+            offset_minutes: 480,
+        },
+        automerge::ActorId::random(),
+    )
+    .unwrap();
+    let bytes = forged.document().get_changes(&[])[0].raw_bytes().to_vec();
+    wang.apply_changes(&forged_id, &bytes).unwrap();
+    let report = sync::sync(
+        &wang,
+        &SyncOptions::default(),
+        &mut |_| {},
+        Arc::new(AtomicBool::new(false)),
+    )
+    .unwrap();
+    assert_eq!(report.rejected.len(), 1, "{report:?}");
+    assert!(
+        report.rejected[0].reason.starts_with("author_mismatch"),
+        "{:?}",
+        report.rejected
+    );
+    sync_now(&admin);
+    assert!(
+        admin.hazard(&forged_id).is_err(),
+        "the forgery reached the office"
+    );
+}

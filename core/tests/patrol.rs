@@ -496,6 +496,146 @@ fn an_observation_raised_twice_is_one_hazard() {
 }
 
 #[test]
+fn an_observation_raised_on_two_phones_offline_is_one_hazard() {
+    let w = world(&["li"], Completion::Any);
+    let (li, li_clock) = open_as(&w._dir.path().join("li.db"), "li");
+    li.set_user(patroller("li").with_role("p1", Role::Inspector));
+    for r in w.store.list(&Default::default()).unwrap() {
+        send(&w.store, &li, &r.id);
+    }
+    let day1 = tomorrow();
+    li_clock.set(day1 + 9 * H + 5 * MIN);
+    let run = li.start_patrol(&w.plan, None).unwrap();
+    let obs = li
+        .observe_on_patrol(
+            &run,
+            &NewObservation {
+                checkpoint: Some(w.checkpoints[1].0.clone()),
+                text: "防护密闭门密封条老化 / blast door seal worn".into(),
+                grade: Some(offgrid_core::RiskGrade::Orange),
+                photos: vec![],
+            },
+        )
+        .unwrap();
+    // The office sees the run (li synced once), then li goes back underground.
+    send(&li, &w.store, &run);
+    // Both raise it, offline, at different times.
+    li_clock.set(day1 + 9 * H + 20 * MIN);
+    let from_li = li.raise_hazard_from_observation(&run, &obs, "p1").unwrap();
+    w.clock.set(day1 + 10 * H);
+    let from_office = w
+        .store
+        .raise_hazard_from_observation(&run, &obs, "p1")
+        .unwrap();
+    assert_eq!(from_li, from_office);
+    // The two first changes are the same bytes: one record, whoever raised it.
+    assert_eq!(
+        li.changes_since(&from_li, &[]).unwrap()[0],
+        w.store.changes_since(&from_li, &[]).unwrap()[0]
+    );
+    send(&li, &w.store, &from_li);
+    send(&w.store, &li, &from_li);
+    assert_eq!(
+        li.heads(&from_li).unwrap(),
+        w.store.heads(&from_li).unwrap()
+    );
+    let (a, b) = (
+        li.hazard(&from_li).unwrap(),
+        w.store.hazard(&from_li).unwrap(),
+    );
+    assert_eq!(a, b);
+    let raisers: Vec<&str> = a
+        .events
+        .iter()
+        .filter(|e| e.kind.name() == "raised")
+        .map(|e| e.by.as_str())
+        .collect();
+    assert_eq!(
+        raisers,
+        ["li", "admin"],
+        "each raiser is named, in time order"
+    );
+    assert_eq!(
+        a.state.not_applied.len(),
+        1,
+        "the second raise changes nothing"
+    );
+    assert_eq!(a.state.grade, Some(offgrid_core::RiskGrade::Orange));
+    assert_eq!(a.location, "防护密闭门");
+    assert_eq!(
+        w.store
+            .list(&Default::default())
+            .unwrap()
+            .iter()
+            .filter(|r| r.kind == offgrid_core::RecordKind::Hazard)
+            .count(),
+        1
+    );
+    // The hazard goes on through the loop.
+    w.store
+        .order_rectification(
+            &from_li,
+            &offgrid_core::hazard::RectificationOrder {
+                unit: "吉庆物业".into(),
+                person: "zhao".into(),
+                person_name: "赵".into(),
+                deadline_ms: day1 + 7 * DAY,
+                measures: "更换密封条 / replace the seal".into(),
+            },
+        )
+        .unwrap();
+}
+
+#[test]
+fn a_hazard_observed_on_a_patrol_comes_with_a_raise_by_someone_who_may() {
+    use offgrid_core::record::{Authority, judge};
+    let w = world(&["li"], Completion::Any);
+    w.clock.set(tomorrow() + 9 * H + 5 * MIN);
+    w.store
+        .set_user(patroller("li").with_role("p1", Role::Inspector));
+    let run = w.store.start_patrol(&w.plan, None).unwrap();
+    let obs = w
+        .store
+        .observe_on_patrol(
+            &run,
+            &NewObservation {
+                text: "照明损坏 / lights broken".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let hazard = w
+        .store
+        .raise_hazard_from_observation(&run, &obs, "p1")
+        .unwrap();
+    let changes = w.store.changes_since(&hazard, &[]).unwrap();
+    assert_eq!(
+        changes.len(),
+        2,
+        "the observation's first change, then li's raise"
+    );
+    let load = |n: usize| {
+        let mut doc = automerge::Automerge::new();
+        doc.apply_changes(
+            changes[..n]
+                .iter()
+                .map(|c| automerge::Change::from_bytes(c.clone()).unwrap()),
+        )
+        .unwrap();
+        doc
+    };
+    // The server's view: the first change alone is refused (nobody raised it) ...
+    let inspector = patroller("li").with_role("p1", Role::Inspector);
+    let alone = judge(&load(1), &[], &Authority::server(inspector.clone())).unwrap_err();
+    assert_eq!(alone.name(), "raised_first");
+    // ... with the raise of someone who may raise hazards it stands ...
+    judge(&load(2), &[], &Authority::server(inspector)).unwrap();
+    // ... and a grid member without a role on the project may not raise it.
+    let refused = judge(&load(2), &[], &Authority::server(patroller("li"))).unwrap_err();
+    assert_eq!(refused.name(), "permission", "{refused}");
+}
+
+#[test]
 fn answers_on_a_patrol_fit_the_plans_template() {
     let w = world(&["li"], Completion::Any);
     let mut spec = plan_spec(&w.site, &["li"], Completion::Any, 540);
@@ -742,7 +882,8 @@ fn send(from: &Store, to: &Store, id: &RecordId) {
 }
 
 /// A runner's phone and a supervisor's, working on one run offline in any order and syncing
-/// at any points, end with the same run and the same task state.
+/// at any points, end with the same run and the same task state; every observation raised, on
+/// either phone or both, is one hazard, the same on both.
 fn converge(ops: &[(u8, usize)]) {
     let w = world(&["li"], Completion::Any);
     let mut spec = plan_spec(&w.site, &["li"], Completion::Any, 540);
@@ -750,7 +891,7 @@ fn converge(ops: &[(u8, usize)]) {
     let plan = w.store.add_patrol_plan(&spec).unwrap();
     let day1 = tomorrow();
     let (li, li_clock) = open_as(&w._dir.path().join("li.db"), "li");
-    li.set_user(patroller("li"));
+    li.set_user(patroller("li").with_role("p1", Role::Inspector));
     for r in w.store.list(&Default::default()).unwrap() {
         send(&w.store, &li, &r.id);
     }
@@ -758,6 +899,44 @@ fn converge(ops: &[(u8, usize)]) {
     w.clock.set(day1 + 9 * H + 5 * MIN);
     let run = li.start_patrol(&plan, None).unwrap();
     send(&li, &w.store, &run);
+    let observations = |s: &Store| -> Vec<String> {
+        s.patrol_run(&run)
+            .unwrap()
+            .events
+            .into_iter()
+            .filter(|e| e.kind.name() == "observe")
+            .map(|e| e.id)
+            .collect()
+    };
+    let raise = |s: &Store, arg: usize| {
+        let seen = observations(s);
+        match seen.get(arg % seen.len().max(1)) {
+            Some(obs) => s.raise_hazard_from_observation(&run, obs, "p1").map(|_| ()),
+            None => Ok(()),
+        }
+    };
+    let hazards = |s: &Store| -> Vec<RecordId> {
+        let mut ids: Vec<RecordId> = s
+            .list(&Default::default())
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.kind == offgrid_core::RecordKind::Hazard)
+            .map(|r| r.id)
+            .collect();
+        ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        ids
+    };
+    let sync = || {
+        send(&li, &w.store, &run);
+        send(&w.store, &li, &run);
+        for h in hazards(&li) {
+            send(&li, &w.store, &h);
+        }
+        for h in hazards(&w.store) {
+            send(&w.store, &li, &h);
+        }
+    };
+    let mut raised = std::collections::BTreeSet::new();
     for (op, arg) in ops {
         li_clock.advance_ms(30_000);
         w.clock.advance_ms(30_000);
@@ -795,15 +974,35 @@ fn converge(ops: &[(u8, usize)]) {
                 .store
                 .void_patrol(&run, "抽查不符 / spot check failed")
                 .map(|_| ()),
+            7 => li
+                .observe_on_patrol(
+                    &run,
+                    &NewObservation {
+                        checkpoint: Some(cp.0.clone()),
+                        text: format!("渗水 {arg} / seepage {arg}"),
+                        grade: (*arg % 2 == 0).then_some(offgrid_core::RiskGrade::Yellow),
+                        photos: vec![],
+                    },
+                )
+                .map(|_| ()),
+            8 => raise(&li, *arg),
+            9 => raise(&w.store, *arg),
             _ => {
-                send(&li, &w.store, &run);
-                send(&w.store, &li, &run);
+                sync();
                 Ok(())
             }
         };
+        raised.extend(hazards(&li));
+        raised.extend(hazards(&w.store));
     }
-    send(&li, &w.store, &run);
-    send(&w.store, &li, &run);
+    sync();
+    // Every observation raised anywhere is one hazard, the same on both phones.
+    assert_eq!(hazards(&li), hazards(&w.store));
+    assert_eq!(raised.len(), hazards(&li).len());
+    for h in hazards(&li) {
+        assert_eq!(li.heads(&h).unwrap(), w.store.heads(&h).unwrap());
+        assert_eq!(li.hazard(&h).unwrap(), w.store.hazard(&h).unwrap());
+    }
     let (a, b) = (
         w.store.patrol_run(&run).unwrap(),
         li.patrol_run(&run).unwrap(),
@@ -855,7 +1054,7 @@ proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..Default::default() })]
     #[test]
     fn a_runner_and_a_supervisor_converge_whatever_the_order(
-        ops in proptest::collection::vec((0u8..8, 0usize..4), 1..24)
+        ops in proptest::collection::vec((0u8..11, 0usize..4), 1..24)
     ) {
         converge(&ops);
     }

@@ -163,6 +163,14 @@ pub fn keep(cache: &DocCache, id: &str, judged: Judged, stored_heads: &[String])
     }
 }
 
+/// Whether `change` is the first change of hazard `id` in `project` derived from an
+/// observation on a run this server holds (`offgrid_core::patrol::observed`).
+pub fn is_observed_genesis(tx: &mut dyn Tx, id: &str, project: &str, change: &[u8]) -> bool {
+    offgrid_core::patrol::observed::is_observed_genesis(id, project, change, |run| {
+        load(tx, run.as_str()).ok().flatten()
+    })
+}
+
 fn load(tx: &mut dyn Tx, id: &str) -> Result<Option<Automerge>> {
     let mut doc = Automerge::new();
     let changes: Vec<Change> = tx

@@ -321,10 +321,17 @@ fn push_all(
             }
         }
         // Every new change is the pushing account's own: a device sends what its user wrote.
+        // One exception: the first change of a hazard raised from a patrol observation names
+        // the runner who saw it, whoever raised it; it is accepted from another account only
+        // if it is exactly what the observation on the run held here gives.
         if gate.is_some()
-            && let Some(c) = new
-                .iter()
-                .find(|c| c.author.as_deref() != Some(caller.user_id.as_str()))
+            && let Some(c) = new.iter().find(|c| {
+                c.author.as_deref() != Some(caller.user_id.as_str())
+                    && !(existing.is_none()
+                        && c.deps.is_empty()
+                        && rec.kind == offgrid_core::RecordKind::Hazard.as_str()
+                        && crate::gate::is_observed_genesis(tx, &rec.id, &rec.project, &c.data))
+            })
         {
             out.rejected.push(reject(
                 "forbidden",

@@ -8,7 +8,7 @@ use automerge::{ActorId, AutoCommit, ObjType, Prop, ROOT};
 use serde_json::Value as Json;
 
 use super::edit::RESERVED_ROOT_KEYS;
-use super::json::put_json;
+use super::json::{put_json, put_json_sorted};
 use super::meta::ChangeMeta;
 use crate::error::{Error, Result};
 use crate::model::{RecordId, RecordKind, Timestamp, User};
@@ -25,6 +25,39 @@ pub fn new_record(
     user: &User,
     now: Timestamp,
     actor: ActorId,
+) -> Result<AutoCommit> {
+    build(kind, maps, id, fields, user, now, actor, put_json)
+}
+
+/// As [`new_record`], written so that the same arguments always give a byte-identical first
+/// change (every map key by key, in sorted order): a record every device derives from facts
+/// they all hold (a hazard raised from a patrol observation) is then one record, not two
+/// geneses for one id. `actor` must be derived from the record's id too, and no later change
+/// may use it.
+pub fn derived_record(
+    kind: RecordKind,
+    maps: &[&str],
+    id: &RecordId,
+    fields: &Json,
+    user: &User,
+    now: Timestamp,
+    actor: ActorId,
+) -> Result<AutoCommit> {
+    build(kind, maps, id, fields, user, now, actor, put_json_sorted)
+}
+
+type Put = fn(&mut AutoCommit, &automerge::ObjId, Prop, &Json) -> Result<()>;
+
+#[allow(clippy::too_many_arguments)]
+fn build(
+    kind: RecordKind,
+    maps: &[&str],
+    id: &RecordId,
+    fields: &Json,
+    user: &User,
+    now: Timestamp,
+    actor: ActorId,
+    put_json: Put,
 ) -> Result<AutoCommit> {
     let fields = match fields {
         Json::Object(m) => m.clone(),

@@ -204,6 +204,49 @@ pub fn put_json<T: Transactable>(tx: &mut T, obj: &ObjId, prop: Prop, value: &Js
     Ok(())
 }
 
+/// As [`put_json`], writing every map's keys one by one in sorted order, so the same value
+/// always makes the same operations in the same order. ([`put_json`] writes an object in one
+/// batch whose key order is a hash map's; a change meant to be byte-identical on every device
+/// that writes it cannot use that.)
+pub fn put_json_sorted<T: Transactable>(
+    tx: &mut T,
+    obj: &ObjId,
+    prop: Prop,
+    value: &Json,
+) -> Result<()> {
+    match value {
+        Json::Object(m) => {
+            let child = match prop {
+                Prop::Seq(i) => tx.insert_object(obj, i, ObjType::Map)?,
+                p => tx.put_object(obj, p, ObjType::Map)?,
+            };
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            for k in keys {
+                put_json_sorted(tx, &child, Prop::Map(k.clone()), &m[k])?;
+            }
+        }
+        Json::Array(items) => {
+            let child = match prop {
+                Prop::Seq(i) => tx.insert_object(obj, i, ObjType::List)?,
+                p => tx.put_object(obj, p, ObjType::List)?,
+            };
+            for (i, item) in items.iter().enumerate() {
+                put_json_sorted(tx, &child, Prop::Seq(i), item)?;
+            }
+        }
+        scalar => {
+            let s =
+                json_to_scalar(scalar).ok_or_else(|| Error::InvalidArgument("scalar".into()))?;
+            match prop {
+                Prop::Seq(i) => tx.insert(obj, i, s)?,
+                p => tx.put(obj, p, s)?,
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The automerge hydrate value for JSON (objects → maps, arrays → lists).
 fn to_hydrate(value: &Json) -> automerge::hydrate::Value {
     use automerge::hydrate::Value as H;

@@ -28,6 +28,27 @@ pub struct HazardEvent {
     pub verified_by: Option<String>,
 }
 
+impl HazardEvent {
+    /// A new event by `user` at `now`, with a fresh id.
+    pub(crate) fn new(
+        kind: HazardEventKind,
+        user: &crate::model::User,
+        now: crate::model::Timestamp,
+        note: Option<&str>,
+    ) -> HazardEvent {
+        HazardEvent {
+            id: crate::model::RecordId::new().0,
+            kind,
+            by: user.id.clone(),
+            by_name: user.name.clone(),
+            at_ms: now.unix_ms,
+            offset_minutes: now.offset_minutes,
+            note: note.map(str::to_owned),
+            verified_by: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -283,16 +283,7 @@ impl Store {
     fn hazard_event(&self, id: &RecordId, kind: HazardEventKind, note: Option<&str>) -> Result<()> {
         let user = self.user().ok_or(Error::NoCurrentUser)?;
         let now = self.now();
-        let event = HazardEvent {
-            id: RecordId::new().0,
-            kind,
-            by: user.id.clone(),
-            by_name: user.name.clone(),
-            at_ms: now.unix_ms,
-            offset_minutes: now.offset_minutes,
-            note: note.map(str::to_owned),
-            verified_by: None,
-        };
+        let event = HazardEvent::new(kind, &user, now, note);
         let value = serde_json::to_value(&event)?;
         self.write(|w| {
             let state = w.read(id, |doc| {
@@ -332,19 +323,15 @@ pub(crate) fn hazard_fields(
             "a hazard needs a title or a description".into(),
         ));
     }
-    let raised = HazardEvent {
-        id: RecordId::new().0,
-        kind: HazardEventKind::Raised {
+    let raised = HazardEvent::new(
+        HazardEventKind::Raised {
             grade: new.grade,
             major: new.major,
         },
-        by: user.id.clone(),
-        by_name: user.name.clone(),
-        at_ms: now.unix_ms,
-        offset_minutes: now.offset_minutes,
-        note: None,
-        verified_by: None,
-    };
+        user,
+        now,
+        None,
+    );
     let mut photos = serde_json::Map::new();
     for sha in &new.photos {
         let sha = crate::doc::events::photo_hash(sha)?;

@@ -3,6 +3,12 @@
 //! only by the person ordered (with a role on the project) or a rectifier, citing photos attached
 //! as rectification photos;
 //! a re-inspection never by whoever rectified; a major hazard closed only by a write-off.
+//!
+//! A hazard raised from a patrol observation starts with the observation's first change
+//! (`crate::patrol::observed`): authored by the runner, holding only what they observed, with
+//! no events. It needs no permission of the runner, but a `raised` event by someone who may
+//! raise hazards must come with it; later, anyone who may raise hazards may raise it again (a
+//! second phone that raised it offline), and the fold applies the first.
 
 use automerge::Automerge;
 
@@ -30,6 +36,10 @@ impl KindRules for HazardRules {
         &["photos", "notes", "events"]
     }
 
+    fn immutable_fields(&self) -> &'static [&'static str] {
+        &["patrol"]
+    }
+
     fn columns(&self, doc: &Automerge) -> KindColumns {
         let st = super::state_of(doc);
         KindColumns {
@@ -46,9 +56,30 @@ impl KindRules for HazardRules {
 
     fn judge(&self, t: &Transition<'_>) -> Result<(), Refusal> {
         let need = |roles: &Roles, permission| roles.require(permission, &t.project);
-        if t.is_genesis() {
+        let all: Vec<HazardEvent> = crate::doc::events::from_json(&t.map_at("events", None));
+        // Raised from a patrol observation (its link written once, in the first change).
+        let observed = crate::doc::json::root_map_keys(t.doc, "patrol").contains(&"run".to_owned());
+        let raised = all
+            .iter()
+            .any(|e| matches!(e.kind, HazardEventKind::Raised { .. }));
+        if t.is_genesis() && observed && all.is_empty() {
+            // The observation's own first change: the runner's words, photos and no more.
+            if !t.partial && t.is_authoritative() {
+                return Err(Refusal::rule(
+                    "raised_first",
+                    "a hazard observed on a patrol comes with its raised event",
+                ));
+            }
+            return Ok(());
+        } else if t.is_genesis() {
             crate::record::require_all(t, Permission::RaiseHazard)?;
         } else {
+            if observed && !raised && t.is_authoritative() {
+                return Err(Refusal::rule(
+                    "raised_first",
+                    "a hazard observed on a patrol comes with its raised event",
+                ));
+            }
             for root in t.roots() {
                 if self.genesis_maps().contains(&root) {
                     continue;
@@ -64,7 +95,6 @@ impl KindRules for HazardRules {
             }
         }
 
-        let all: Vec<HazardEvent> = crate::doc::events::from_json(&t.map_at("events", None));
         let photos = t.map_at("photos", None);
         for entry in t.new_entries("events") {
             let Ok(event) = serde_json::from_value::<HazardEvent>(entry.value.clone()) else {
@@ -84,7 +114,9 @@ impl KindRules for HazardRules {
             let roles = t.roles_of(Some(&event.by));
             use HazardEventKind as E;
             match &event.kind {
-                E::Raised { .. } if t.is_genesis() => need(&roles, Permission::RaiseHazard)?,
+                E::Raised { .. } if t.is_genesis() || observed => {
+                    need(&roles, Permission::RaiseHazard)?
+                }
                 E::Raised { .. } => {
                     return Err(Refusal::rule(
                         "raised_once",

@@ -12,7 +12,6 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::plan::PlanVersion;
 use super::run::{
@@ -121,19 +120,19 @@ pub struct ScanOutcome {
 }
 
 /// A run's root and events as read inside a write.
-struct Loaded {
-    plan: RecordId,
-    task: String,
-    version: u32,
-    window_start_ms: Option<i64>,
-    site: RecordId,
-    runner: String,
-    title: String,
-    required: Vec<String>,
-    skip_needs_approval: bool,
-    events: Vec<RunEvent>,
+pub(super) struct Loaded {
+    pub(super) plan: RecordId,
+    pub(super) task: String,
+    pub(super) version: u32,
+    pub(super) window_start_ms: Option<i64>,
+    pub(super) site: RecordId,
+    pub(super) runner: String,
+    pub(super) title: String,
+    pub(super) required: Vec<String>,
+    pub(super) skip_needs_approval: bool,
+    pub(super) events: Vec<RunEvent>,
     /// SHA-256 of the photos attached.
-    photos: BTreeSet<String>,
+    pub(super) photos: BTreeSet<String>,
 }
 
 impl Loaded {
@@ -141,7 +140,7 @@ impl Loaded {
         fold(&self.events, self.skip_needs_approval)
     }
 
-    fn read(id: &RecordId, doc: &automerge::Automerge) -> Result<Loaded> {
+    pub(super) fn read(id: &RecordId, doc: &automerge::Automerge) -> Result<Loaded> {
         let root = crate::doc::json::hydrate(doc, &automerge::ROOT)?;
         if root["kind"] != RecordKind::PatrolRun.as_str() {
             return Err(Error::InvalidArgument(format!(
@@ -170,20 +169,6 @@ impl Loaded {
                 .unwrap_or_default(),
         })
     }
-}
-
-/// The id of the hazard raised from observation `event` of `run`: the same on every device, so
-/// raising it twice yields one hazard.
-pub fn observation_hazard_id(run: &RecordId, event: &str) -> RecordId {
-    let digest = Sha256::new()
-        .chain_update(b"offgrid-observation-hazard\0")
-        .chain_update(run.as_str().as_bytes())
-        .chain_update(b"\0")
-        .chain_update(event.as_bytes())
-        .finalize();
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    RecordId(uuid::Uuid::new_v8(bytes).to_string())
 }
 
 impl Store {
@@ -572,69 +557,6 @@ impl Store {
                 photos: photos.clone(),
             })
         })
-    }
-
-    /// Raises a hazard from an observation of a run, in `project` (a construction project of
-    /// the site, or the organisation scope). The hazard's id is derived from the observation,
-    /// so raising it again returns the same hazard.
-    pub fn raise_hazard_from_observation(
-        &self,
-        run: &RecordId,
-        observation: &str,
-        project: &str,
-    ) -> Result<RecordId> {
-        let r = self.read(run, |doc| Loaded::read(run, doc))?;
-        let event = r
-            .events
-            .iter()
-            .find(|e| e.id == observation)
-            .ok_or_else(|| Error::InvalidArgument(format!("the run has no event {observation}")))?;
-        let RunEventKind::Observe {
-            checkpoint,
-            text,
-            grade,
-            photos,
-        } = &event.kind
-        else {
-            return Err(Error::InvalidArgument(format!(
-                "event {observation} is not an observation"
-            )));
-        };
-        let id = observation_hazard_id(run, observation);
-        if self.read(&id, |_| Ok(())).is_ok() {
-            return Ok(id);
-        }
-        let location = checkpoint
-            .as_ref()
-            .and_then(|c| {
-                self.patrol_plan(&r.plan).ok().and_then(|p| {
-                    p.versions
-                        .iter()
-                        .find(|v| v.version == r.version)
-                        .and_then(|v| v.checkpoints.iter().find(|x| &x.id == c))
-                        .map(|x| x.name.clone())
-                })
-            })
-            .unwrap_or_default();
-        let new = crate::hazard::NewHazard {
-            project: project.to_owned(),
-            site: r.site.0.clone(),
-            location,
-            title: text.chars().take(60).collect(),
-            description: text.clone(),
-            grade: *grade,
-            major: *grade == Some(RiskGrade::Red),
-            photos: photos.clone(),
-        };
-        let user = self.user().ok_or(Error::NoCurrentUser)?;
-        let mut fields = crate::hazard::hazard_fields(&new, None, &user, self.now())?;
-        fields["patrol"] = json!({
-            "run": run.as_str(),
-            "observation": observation,
-            "checkpoint": checkpoint,
-        });
-        self.write(|w| w.create_with_id(&id, RecordKind::Hazard, &fields))?;
-        Ok(id)
     }
 
     /// Adds a chunk of GPS track points to the run (above ground; the shell buffers them),

@@ -97,11 +97,17 @@ pub fn judge_logged(
             let genesis = doc.fork_at(&first).map_err(|_| {
                 Refusal::rule("bad_change", "the record's first change does not load")
             })?;
-            judge_one(&genesis, &[], authority, None)?;
-            return judge_one(doc, &first, authority, None);
+            judge_one(&genesis, &[], authority, None, true)?;
+            return judge_one(doc, &first, authority, None, false);
         }
     }
-    judge_one(doc, before, authority, patches)
+    judge_one(doc, before, authority, patches, false)
+}
+
+/// Judges a new record's first change (`doc` holds only it) that more changes will follow in
+/// the same write, judged in their turn ([`Transition::partial`]).
+pub fn judge_first(doc: &Automerge, authority: &Authority) -> Result<(), Refusal> {
+    judge_one(doc, &[], authority, None, true)
 }
 
 fn judge_one(
@@ -109,8 +115,10 @@ fn judge_one(
     before: &[ChangeHash],
     authority: &Authority,
     patches: Option<Vec<automerge::Patch>>,
+    partial: bool,
 ) -> Result<(), Refusal> {
-    let t = Transition::new(doc, before, authority, patches);
+    let mut t = Transition::new(doc, before, authority, patches);
+    t.partial = partial;
     // The kind the record was (a change to the kind itself is refused below).
     let kind_text = match before {
         [] => root_text(doc, "kind"),

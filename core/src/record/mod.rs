@@ -19,7 +19,7 @@ use crate::access::{Permission, Role};
 use crate::error::Error;
 use crate::model::RecordKind;
 
-pub use gate::{Authority, judge, judge_logged};
+pub use gate::{Authority, judge, judge_first, judge_logged};
 pub use transition::{NewEntry, Transition};
 
 /// The columns of a record's list row that only its kind can derive (from folds, not fields).

@@ -62,6 +62,10 @@ pub struct Transition<'a> {
     pub new_authors: BTreeSet<Option<String>>,
     /// The changes this write adds.
     pub new_changes: BTreeSet<ChangeHash>,
+    /// This is a record's first change judged on its own, and more changes follow it in the
+    /// same push, merge or write (they are judged next): a kind may require of a new record
+    /// something that only those changes bring.
+    pub partial: bool,
 }
 
 impl<'a> Transition<'a> {
@@ -128,6 +132,7 @@ impl<'a> Transition<'a> {
             authors: RefCell::new(HashMap::new()),
             new_authors: BTreeSet::new(),
             new_changes: BTreeSet::new(),
+            partial: false,
         };
         let new_changes: BTreeSet<ChangeHash> =
             doc.get_changes(before).iter().map(|c| c.hash()).collect();
@@ -184,6 +189,13 @@ impl<'a> Transition<'a> {
     /// The roles `user` holds on this record's project, as far as this write knows.
     pub fn roles_of(&self, user: Option<&str>) -> Roles {
         self.authority.roles_on(user, &self.project)
+    }
+
+    /// Whether this write is judged by an authority that must see the whole of it (a local
+    /// write, the server), not a merge on a device of changes the server judged already, which
+    /// may arrive one at a time.
+    pub fn is_authoritative(&self) -> bool {
+        self.authority.strict
     }
 
     /// The roles of `user` on another project than the record's (a site's linked projects).

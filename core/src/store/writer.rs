@@ -4,7 +4,7 @@
 //! If anything fails, the transaction rolls back and every document it touched is dropped from
 //! the cache, so memory never holds state the disk does not.
 
-use automerge::{ActorId, ChangeHash};
+use automerge::{ActorId, AutoCommit, ChangeHash};
 use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
 
@@ -97,6 +97,50 @@ impl<'a> Writer<'a> {
         let entry = self
             .cache
             .insert(id.clone(), Entry::new(doc, Some(kind.as_str().to_owned())));
+        persist::insert_new(&self.tx, id, entry)?;
+        write_projection(&self.tx, id, entry)?;
+        self.changed.push(id.clone());
+        Ok(())
+    }
+
+    /// Whether the record exists (in this transaction's view).
+    pub fn exists(&mut self, id: &RecordId) -> Result<bool> {
+        Ok(self.cache.contains(id) || persist::exists(&self.tx, id)?)
+    }
+
+    /// Creates a record from a first change derived elsewhere (`genesis`, e.g. a hazard raised
+    /// from a patrol observation, the same bytes on every device): judged as received, not as
+    /// this user's (it names its author), and only as the first step: the changes this write
+    /// adds next are judged as this user's. Later edits use this device's actor. Fails if the
+    /// id exists or `genesis` is not a first change of record `id` of `kind`.
+    pub fn create_derived(
+        &mut self,
+        id: &RecordId,
+        kind: RecordKind,
+        mut genesis: AutoCommit,
+    ) -> Result<()> {
+        if self.exists(id)? {
+            return Err(Error::AlreadyExists {
+                path: format!("record {id}"),
+            });
+        }
+        let doc = genesis.document();
+        let (says_id, says_kind) = identity(doc);
+        if doc.get_changes(&[]).len() != 1
+            || says_id.as_deref() != Some(id.as_str())
+            || says_kind.as_deref() != Some(kind.as_str())
+        {
+            return Err(Error::InvalidArgument(format!(
+                "not the first change of {kind} {id}"
+            )));
+        }
+        record::judge_first(doc, &Authority::merge(Some(self.user)))?;
+        genesis.set_actor(self.actor.clone());
+        self.touched.push(id.clone());
+        let entry = self.cache.insert(
+            id.clone(),
+            Entry::new(genesis, Some(kind.as_str().to_owned())),
+        );
         persist::insert_new(&self.tx, id, entry)?;
         write_projection(&self.tx, id, entry)?;
         self.changed.push(id.clone());
