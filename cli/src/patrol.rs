@@ -391,6 +391,8 @@ pub fn run_patrol(ctx: &Ctx, command: PatrolCommand) -> Result<()> {
                     "漏点 cps missed".to_owned(),
                     "标记 flags".to_owned(),
                     "伪造 forged".to_owned(),
+                    "存疑 disputed".to_owned(),
+                    "钟快 clock ahead".to_owned(),
                     "隐患 hazards".to_owned(),
                 ]];
                 for c in &cov {
@@ -407,6 +409,8 @@ pub fn run_patrol(ctx: &Ctx, command: PatrolCommand) -> Result<()> {
                         t.checkpoints_missed.to_string(),
                         t.flags.to_string(),
                         t.forged_scans.to_string(),
+                        t.disputed_scans.to_string(),
+                        t.clock_ahead.to_string(),
                         t.open_hazards.values().sum::<u32>().to_string(),
                     ]);
                 }

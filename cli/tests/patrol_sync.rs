@@ -136,6 +136,25 @@ fn daily_plan(admin: &Store, site: &RecordId, assignees: &[&str], schedule: Sche
         .unwrap()
 }
 
+/// What the server found in each of `scans` of `run`, as `s` holds its receipts.
+fn findings_on(
+    s: &Store,
+    run: &RecordId,
+    scans: &[String],
+) -> Vec<Vec<offgrid_core::patrol::check::ServerCheck>> {
+    let view = s.patrol_run(run).unwrap();
+    scans
+        .iter()
+        .map(|e| {
+            view.receipts
+                .iter()
+                .find(|r| &r.event == e)
+                .map(|r| r.server_checks.iter().map(|c| c.parse().unwrap()).collect())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 /// Scans the NFC tag that read `payload` into `run`.
 fn nfc_scan(s: &Store, run: &RecordId, payload: &str) -> ScanOutcome {
     s.scan_checkpoint(
@@ -225,13 +244,30 @@ fn a_run_made_offline_turns_its_task_done_and_missed_waits_for_every_assignee() 
 
     // A phone whose clock runs a day ahead records a patrol "tomorrow": the server received it
     // before the time it claims, and the office sees the flag.
-    li_clock.set(now_ms() + DAY);
+    let tomorrow = midnight_days_ago(-1);
+    li_clock.set(tomorrow + 9 * H + 30 * 60_000);
     let ahead = li.start_patrol(&plan, None).unwrap();
     nfc_scan(&li, &ahead, &tags[0]);
     sync_now(&li);
     sync_now(&admin);
     let view = admin.patrol_run(&ahead).unwrap();
     assert_eq!(view.flags.get("clock_ahead"), Some(&2), "{:?}", view.flags);
+    assert!(
+        view.receipts
+            .iter()
+            .all(|r| r.server_checks == ["clock_ahead"]),
+        "{:?}",
+        view.receipts
+    );
+    // The office's coverage of that day counts both changes, from list rows and receipts.
+    let coverage = admin
+        .patrol_coverage(&offgrid_core::patrol::CoverageQuery {
+            from_ms: tomorrow,
+            to_ms: tomorrow + DAY,
+            cell: None,
+        })
+        .unwrap();
+    assert_eq!(coverage[0].total.clock_ahead, 2, "{coverage:?}");
 }
 
 /// A scan's NTAG 424 SUN message is checked by the server with the tag key only it holds: a
@@ -239,7 +275,8 @@ fn a_run_made_offline_turns_its_task_done_and_missed_waits_for_every_assignee() 
 /// finding, to the runner's phone with its acknowledgement and to the office with the run.
 #[test]
 fn the_server_checks_sun_messages_with_the_tag_keys_it_holds() {
-    use offgrid_core::patrol::sun::{self, SunCheck};
+    use offgrid_core::patrol::check::ServerCheck;
+    use offgrid_core::patrol::sun;
     let dir = tempfile::tempdir().unwrap();
     let srv = server(&dir.path().join("server"));
     let now = now_ms();
@@ -288,24 +325,12 @@ fn the_server_checks_sun_messages_with_the_tag_keys_it_holds() {
     li.finish_patrol(&run, None).unwrap();
     sync_now(&li);
 
-    let findings = |s: &Store| -> Vec<Option<SunCheck>> {
-        let view = s.patrol_run(&run).unwrap();
-        scans
-            .iter()
-            .map(|e| {
-                view.receipts
-                    .iter()
-                    .find(|r| &r.event == e)
-                    .and_then(|r| r.server_check.as_deref())
-                    .map(|c| c.parse().unwrap())
-            })
-            .collect()
-    };
+    let findings = |s: &Store| findings_on(s, &run, &scans);
     let expected = vec![
-        Some(SunCheck::Valid),
-        Some(SunCheck::Replayed),
-        Some(SunCheck::Invalid),
-        Some(SunCheck::NoKey),
+        vec![ServerCheck::Valid],
+        vec![ServerCheck::Replayed],
+        vec![ServerCheck::Invalid],
+        vec![ServerCheck::NoKey],
     ];
     // The runner's phone learns it from the acknowledgement of its push; had that response
     // been lost, the same push again (its changes held, none new) acknowledges them all.
@@ -503,4 +528,72 @@ fn an_observation_raised_on_two_phones_offline_is_one_hazard_on_the_server() {
         admin.hazard(&forged_id).is_err(),
         "the forgery reached the office"
     );
+}
+
+/// The server judges every scan again from its own copies of the plan and the site. A phone
+/// underground since before the office moved its tags judges by what it last knew: a tag taken
+/// off its checkpoint still counts there, a tag fitted since is unknown. The server disputes
+/// both, the runner's phone learns it, and the office sees it on the run and in coverage; a scan
+/// both agree on carries no such finding.
+#[test]
+fn the_server_disputes_a_verdict_its_copy_of_the_site_does_not_bear() {
+    use offgrid_core::patrol::check::ServerCheck;
+    let dir = tempfile::tempdir().unwrap();
+    let srv = server(&dir.path().join("server"));
+    let day1 = midnight_days_ago(1);
+    let (admin, admin_clock) = device(dir.path(), "admin", &srv.url(), day1 - DAY);
+    let site = cell_with_site(&admin, &["li"]);
+    let old_tag = "https://tag.example/t?uid=04AABBCCDDEE20";
+    let kept_tag = "https://tag.example/t?uid=04AABBCCDDEE21";
+    nfc_checkpoint(&admin, &site, "出入口", old_tag);
+    nfc_checkpoint(&admin, &site, "防护密闭门", kept_tag);
+    let plan = daily_plan(&admin, &site, &["li"], Schedule::daily(9 * 60, 120));
+    sync_now(&admin);
+    let (li, li_clock) = device(dir.path(), "li", &srv.url(), day1 - DAY + H);
+    sync_now(&li);
+
+    // At 08:00 the office replaces the entrance's tag; li's phone does not sync again.
+    admin_clock.set(day1 + 8 * H);
+    let entrance = admin.site(&site).unwrap().checkpoints[0].id.clone();
+    admin
+        .unbind_tag(&site, old_tag, "标签损坏 / tag damaged")
+        .unwrap();
+    let new_tag = "https://tag.example/t?uid=04AABBCCDDEE22";
+    admin
+        .bind_tag(&site, &entrance, new_tag, CheckMethod::Nfc)
+        .unwrap();
+    sync_now(&admin);
+
+    li_clock.set(day1 + 9 * H + 10 * 60_000);
+    let run = li.start_patrol(&plan, None).unwrap();
+    let mut scans = Vec::new();
+    for (tag, counts_on_phone) in [(old_tag, true), (new_tag, false), (kept_tag, true)] {
+        li_clock.advance_ms(3 * 60_000);
+        let out = nfc_scan(&li, &run, tag);
+        assert_eq!(out.verdict.counts, counts_on_phone, "{tag}: {out:?}");
+        scans.push(out.event);
+    }
+    sync_now(&li);
+
+    let findings = |s: &Store| findings_on(s, &run, &scans);
+    let disputed = ServerCheck::Disputed.as_str();
+    let expected = vec![
+        vec![ServerCheck::Disputed],
+        vec![ServerCheck::Disputed],
+        vec![],
+    ];
+    assert_eq!(findings(&li), expected);
+    admin_clock.set(day1 + 12 * H);
+    sync_now(&admin);
+    assert_eq!(findings(&admin), expected);
+    let view = admin.patrol_run(&run).unwrap();
+    assert_eq!(view.flags.get(disputed), Some(&2), "{:?}", view.flags);
+    let coverage = admin
+        .patrol_coverage(&offgrid_core::patrol::CoverageQuery {
+            from_ms: day1,
+            to_ms: day1 + DAY,
+            cell: None,
+        })
+        .unwrap();
+    assert_eq!(coverage[0].total.disputed_scans, 2, "{coverage:?}");
 }

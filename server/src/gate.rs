@@ -171,6 +171,29 @@ pub fn is_observed_genesis(tx: &mut dyn Tx, id: &str, project: &str, change: &[u
     })
 }
 
+/// The changes among `new` (hex) that recorded a scan of patrol run `id` (`doc`, as judged) the
+/// server judges otherwise than the device did, from the plan and site it holds
+/// (`offgrid_core::patrol::rejudge`).
+pub fn disputed_scans(
+    tx: &mut dyn Tx,
+    id: &str,
+    doc: &Automerge,
+    new: &std::collections::BTreeSet<String>,
+) -> Result<Vec<String>> {
+    let run = offgrid_core::RecordId(id.to_owned());
+    let mut failed = None;
+    let found = offgrid_core::patrol::rejudge::disputed_scans(&run, doc, new, |other| {
+        load(tx, other.as_str()).unwrap_or_else(|e| {
+            failed = Some(e);
+            None
+        })
+    });
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(found),
+    }
+}
+
 fn load(tx: &mut dyn Tx, id: &str) -> Result<Option<Automerge>> {
     let mut doc = Automerge::new();
     let changes: Vec<Change> = tx

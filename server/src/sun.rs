@@ -14,7 +14,8 @@
 use aes::Aes128;
 use aes::cipher::KeyInit;
 use cmac::{Cmac, Mac};
-use offgrid_core::patrol::sun::{self, SunCheck, SunMessage};
+use offgrid_core::patrol::check::ServerCheck;
+use offgrid_core::patrol::sun::{self, SunMessage};
 use subtle::ConstantTimeEq;
 
 use crate::backend::{Backend, Tx, transact};
@@ -94,36 +95,36 @@ fn cmac_of(key: &[u8; 16], data: &[u8]) -> [u8; 16] {
 }
 
 /// Checks one SUN message carried by change `hash` of `record`, claiming its counter.
-pub fn check(tx: &mut dyn Tx, msg: &SunMessage, record: &str, hash: &str) -> Result<SunCheck> {
+pub fn check(tx: &mut dyn Tx, msg: &SunMessage, record: &str, hash: &str) -> Result<ServerCheck> {
     let Some(key) = tx.tag_key(&msg.uid)? else {
-        return Ok(SunCheck::NoKey);
+        return Ok(ServerCheck::NoKey);
     };
     let uid = parse_hex(&msg.uid, 7).and_then(|u| <[u8; 7]>::try_from(u).ok());
     let (Ok(key), Some(uid)) = (<[u8; 16]>::try_from(key.as_slice()), uid) else {
-        return Ok(SunCheck::NoKey);
+        return Ok(ServerCheck::NoKey);
     };
     if !bool::from(mac(&key, &uid, msg.counter).ct_eq(&msg.mac)) {
-        return Ok(SunCheck::Invalid);
+        return Ok(ServerCheck::Invalid);
     }
     Ok(
         if tx.claim_tag_counter(&msg.uid, msg.counter, record, hash)? {
-            SunCheck::Valid
+            ServerCheck::Valid
         } else {
-            SunCheck::Replayed
+            ServerCheck::Replayed
         },
     )
 }
 
-/// What the server finds in a change of a patrol run: the check of the SUN message of the scan
-/// it records, if it records one.
+/// What the server finds checking the SUN messages of the scans a change of a patrol run
+/// records (one scan per change; each message's finding, each once).
 pub fn check_change(
     tx: &mut dyn Tx,
     record: &str,
     hash: &str,
     data: &[u8],
-) -> Result<Option<SunCheck>> {
+) -> Result<Vec<ServerCheck>> {
     let Ok(change) = automerge::Change::from_bytes(data.to_vec()) else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
     let payloads: Vec<SunMessage> = change
         .decode()
@@ -135,15 +136,14 @@ pub fn check_change(
             _ => None,
         })
         .collect();
-    // One scan per change; should a change carry several, the worst finding stands.
-    let mut worst = None;
+    let mut found = Vec::new();
     for msg in &payloads {
         let c = check(tx, msg, record, hash)?;
-        if worst.is_none_or(|w: SunCheck| !w.is_flag() && c.is_flag()) {
-            worst = Some(c);
+        if !found.contains(&c) {
+            found.push(c);
         }
     }
-    Ok(worst)
+    Ok(found)
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ use crate::backend::{Backend, ChangeRow, RecordRow, Tx, transact};
 use crate::error::{Error, Result};
 use crate::gate::DocCache;
 use crate::scope::ORG;
+use offgrid_core::patrol::check::{self, CLOCK_SLACK_MS, ServerCheck};
 
 /// Largest pull budget a client may ask for.
 pub const MAX_PULL_BYTES: u64 = 16 << 20;
@@ -378,11 +379,27 @@ fn push_all(
         // What the server checks in a patrol scan: its SUN message, with the tag keys it holds.
         // The acknowledgement carries every finding on the run, so a phone whose previous
         // response was lost (its changes now held here, not new) still learns them.
+        // And its verdict, judged again from the server's copies of the plan and the site, and
+        // the device's clock against the server's.
         let mut checks = BTreeMap::new();
         if row.kind == offgrid_core::RecordKind::PatrolRun.as_str() {
+            let disputed = match &judged {
+                Some(j) => {
+                    let hashes = new.iter().map(|c| c.hash.clone()).collect();
+                    crate::gate::disputed_scans(tx, &rec.id, &j.doc, &hashes)?
+                }
+                None => Vec::new(),
+            };
             for c in &new {
-                if let Some(check) = crate::sun::check_change(tx, &rec.id, &c.hash, &c.data)? {
-                    tx.set_change_check(&rec.id, &c.hash, check.as_str())?;
+                let mut found = crate::sun::check_change(tx, &rec.id, &c.hash, &c.data)?;
+                if disputed.contains(&c.hash) {
+                    found.push(ServerCheck::Disputed);
+                }
+                if c.time_ms > now + CLOCK_SLACK_MS {
+                    found.push(ServerCheck::ClockAhead);
+                }
+                if !found.is_empty() {
+                    tx.set_change_check(&rec.id, &c.hash, &check::join(&found))?;
                 }
             }
             checks = tx.change_checks(&rec.id)?.into_iter().collect();

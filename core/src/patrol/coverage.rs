@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::sun::SunCheck;
+use super::check::{ServerCheck, split};
 use super::task::TaskState;
 use super::today::TaskQuery;
 use crate::error::Result;
@@ -111,6 +111,13 @@ pub struct CoverageFigures {
     /// Scans of the period's runs whose NTAG 424 SUN message the sync server found forged
     /// (`sun_invalid`) or copied (`sun_replayed`): not a real tap at the checkpoint.
     pub forged_scans: u32,
+    /// Scans of the period's runs the sync server judged otherwise than the phone did
+    /// (`scan_disputed`: which checkpoint, or whether it counts, from the server's copies of
+    /// the plan and the site).
+    pub disputed_scans: u32,
+    /// Changes of the period's runs made, by the phone's clock, after the server received them
+    /// (`clock_ahead`): a clock set ahead, which could hide a late patrol.
+    pub clock_ahead: u32,
     /// Open hazards at the cell's sites, by grade name ("" when ungraded).
     pub open_hazards: BTreeMap<String, u32>,
 }
@@ -121,6 +128,8 @@ impl CoverageFigures {
         self.checkpoints_missed += o.checkpoints_missed;
         self.flags += o.flags;
         self.forged_scans += o.forged_scans;
+        self.disputed_scans += o.disputed_scans;
+        self.clock_ahead += o.clock_ahead;
         for (g, n) in &o.open_hazards {
             *self.open_hazards.entry(g.clone()).or_default() += n;
         }
@@ -175,10 +184,21 @@ impl Store {
             }
             f.flags += t.flags;
         }
-        let forged = [SunCheck::Invalid.as_str(), SunCheck::Replayed.as_str()];
-        for (site, n) in self.run_checks_by_site(q.from_ms, q.to_ms, &forged)? {
-            if let Some(cell) = site.as_deref().and_then(|s| site_cell.get(s)) {
-                own.entry(cell.clone()).or_default().forged_scans += n;
+        for (site, checks, n) in self.run_checks_by_site(q.from_ms, q.to_ms)? {
+            let Some(cell) = site.as_deref().and_then(|s| site_cell.get(s)) else {
+                continue;
+            };
+            let f = own.entry(cell.clone()).or_default();
+            let checks = split(&checks);
+            let found = |c: &[ServerCheck]| checks.iter().any(|x| c.contains(x));
+            if found(&[ServerCheck::Invalid, ServerCheck::Replayed]) {
+                f.forged_scans += n;
+            }
+            if found(&[ServerCheck::Disputed]) {
+                f.disputed_scans += n;
+            }
+            if found(&[ServerCheck::ClockAhead]) {
+                f.clock_ahead += n;
             }
         }
         let closed = [

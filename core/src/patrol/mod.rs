@@ -3,15 +3,18 @@
 //! ([`plan`], [`task`]: never created, so every device and the server compute the same ones
 //! offline), whether a checkpoint scan counts and what it flags ([`scan`]), a run's events and
 //! their fold ([`run`]), the plan and run records with their rules ([`plans`], [`plan_rules`],
-//! [`runs`], [`run_rules`]), the hazard raised from an observation ([`observed`]), today's tasks and the office's coverage per grid cell from the
+//! [`runs`], [`run_rules`]), the hazard raised from an observation ([`observed`]), what the server checks in a scan
+//! ([`sun`], [`rejudge`], [`check`]), today's tasks and the office's coverage per grid cell from the
 //! projections ([`today`], [`coverage`]), and the legacy
 //! generic patrol record's rules ([`rules`]). ADR 0008.
 
+pub mod check;
 pub mod coverage;
 pub mod observed;
 pub mod plan;
 pub mod plan_rules;
 pub mod plans;
+pub mod rejudge;
 pub mod rules;
 pub mod run;
 pub mod run_rules;

@@ -102,14 +102,11 @@ pub struct EventReceipt {
     pub event: String,
     pub received_ms: i64,
     pub received_by: Option<String>,
-    /// What the server found checking the scan's NTAG 424 SUN message (`sun_valid`,
-    /// `sun_invalid`, `sun_replayed`, `sun_unverified`; see [`super::sun::SunCheck`]).
-    pub server_check: Option<String>,
+    /// What the server found checking the change (`sun_valid`, `sun_invalid`,
+    /// `sun_replayed`, `sun_unverified`, `scan_disputed`, `clock_ahead`; see
+    /// [`super::check::ServerCheck`]).
+    pub server_checks: Vec<String>,
 }
-
-/// How far a device's time may run ahead of the server's receipt before the event is flagged
-/// `clock_ahead` (a device cannot record something after the server received it).
-pub const CLOCK_SLACK_MS: i64 = 2 * 60_000;
 
 /// A recorded scan: its event id and verdict.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -262,25 +259,27 @@ impl Store {
                     event: event.clone(),
                     received_ms: r.received_ms,
                     received_by: r.received_by.clone(),
-                    server_check: r.server_check.clone(),
+                    server_checks: r
+                        .server_check
+                        .as_deref()
+                        .map(super::check::split)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|c| c.as_str().to_owned())
+                        .collect(),
                 })
             })
             .collect();
-        let ahead = receipts
-            .iter()
-            .filter(|r| {
-                run.events
-                    .iter()
-                    .any(|e| e.id == r.event && e.at_ms > r.received_ms + CLOCK_SLACK_MS)
-            })
-            .count() as u32;
-        // The server's findings on SUN messages that do not stand for a real tap.
+        // What the server found and flags: copied or forged tags, disputed verdicts, a clock
+        // ahead of the server's.
         let mut server_flags: std::collections::BTreeMap<String, u32> = Default::default();
-        for r in &receipts {
-            let check = r.server_check.as_deref().and_then(|c| c.parse().ok());
-            if let Some(check) = check.filter(|c: &super::sun::SunCheck| c.is_flag()) {
-                *server_flags.entry(check.as_str().to_owned()).or_default() += 1;
-            }
+        for check in receipts
+            .iter()
+            .flat_map(|r| &r.server_checks)
+            .filter_map(|c| c.parse::<super::check::ServerCheck>().ok())
+            .filter(|c| c.is_flag())
+        {
+            *server_flags.entry(check.as_str().to_owned()).or_default() += 1;
         }
         let plan = self.patrol_plan(&run.plan).ok();
         let version = plan
@@ -313,7 +312,6 @@ impl Store {
                 .flags
                 .iter()
                 .map(|(f, n)| (f.as_str().to_owned(), *n))
-                .chain((ahead > 0).then(|| ("clock_ahead".to_owned(), ahead)))
                 .chain(server_flags)
                 .collect(),
             not_applied: state.not_applied.into_iter().collect(),
@@ -751,7 +749,7 @@ impl Store {
 }
 
 /// The window of a version's occurrence opening at `start_ms`.
-fn window_of(v: &PlanVersion, start_ms: Option<i64>) -> Option<Occurrence> {
+pub(super) fn window_of(v: &PlanVersion, start_ms: Option<i64>) -> Option<Occurrence> {
     let start = start_ms?;
     v.schedule
         .occurrences(start, start + 1)

@@ -5,12 +5,10 @@
 //! the payload as read and matches the tag by its UID (`site::tag_key`); only the sync server,
 //! which holds the tag's key, can tell a genuine tap from a copied or forged URL. It checks the
 //! MAC and that no counter value of that tag was seen before, and sends its finding back with
-//! the receipt of the change that recorded the scan ([`SunCheck`]). Devices never hold tag keys.
+//! the receipt of the change that recorded the scan ([`super::check::ServerCheck`]). Devices never hold tag keys.
 //!
 //! Tags whose PICC data is encrypted (`e=…`) are not supported: a device could not tell which
 //! checkpoint such a tag stands for without the key.
-
-use std::str::FromStr;
 
 /// The SUN fields of a payload.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,53 +54,6 @@ pub fn parse(payload: &str) -> Option<SunMessage> {
     })
 }
 
-/// What the sync server found when it checked a scan's SUN message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SunCheck {
-    /// The MAC is the tag's and its counter was not seen before: a real tap.
-    Valid,
-    /// The MAC does not match the tag's key: a forged or altered URL.
-    Invalid,
-    /// A counter value of this tag seen in an earlier scan: a copied URL (the second to reach
-    /// the server is flagged).
-    Replayed,
-    /// The server holds no key for this tag: not verified.
-    NoKey,
-}
-
-impl SunCheck {
-    pub const ALL: [SunCheck; 4] = [
-        SunCheck::Valid,
-        SunCheck::Invalid,
-        SunCheck::Replayed,
-        SunCheck::NoKey,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SunCheck::Valid => "sun_valid",
-            SunCheck::Invalid => "sun_invalid",
-            SunCheck::Replayed => "sun_replayed",
-            SunCheck::NoKey => "sun_unverified",
-        }
-    }
-
-    /// Whether a run's view flags it (everything but a valid tap).
-    pub fn is_flag(self) -> bool {
-        self != SunCheck::Valid
-    }
-}
-
-impl FromStr for SunCheck {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        SunCheck::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,14 +82,5 @@ mod tests {
         ] {
             assert_eq!(parse(payload), None, "{payload}");
         }
-    }
-
-    #[test]
-    fn checks_round_trip_their_names() {
-        for c in SunCheck::ALL {
-            assert_eq!(c.as_str().parse::<SunCheck>(), Ok(c));
-        }
-        assert!("valid".parse::<SunCheck>().is_err());
-        assert!(!SunCheck::Valid.is_flag() && SunCheck::Replayed.is_flag());
     }
 }

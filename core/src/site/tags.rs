@@ -127,7 +127,7 @@ pub(crate) fn bound_now(events: &[TagEvent]) -> BTreeMap<String, (String, String
 }
 
 /// The binding in force for `key` at `at_ms` given every site that ever held it.
-fn binding_at(sites: &[Site], key: &str, at_ms: i64) -> Option<TagBinding> {
+pub(crate) fn binding_at(sites: &[Site], key: &str, at_ms: i64) -> Option<TagBinding> {
     let mut events: Vec<(&Site, &TagEvent)> = sites
         .iter()
         .flat_map(|s| s.tag_events.iter().map(move |e| (s, e)))

@@ -398,28 +398,26 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// How many changes of the patrol runs for windows opening in `[from_ms, to_ms)` the server
-    /// found one of `checks` in, per site (the receipts with a finding and their runs' list
-    /// rows; no document loaded).
+    /// What the server found in the changes of the patrol runs for windows opening in
+    /// `[from_ms, to_ms)`: per site and joined findings (`crate::patrol::check::join`), how many
+    /// changes (the receipts with a finding and their runs' list rows; no document loaded).
     pub(crate) fn run_checks_by_site(
         &self,
         from_ms: i64,
         to_ms: i64,
-        checks: &[&str],
-    ) -> Result<Vec<(Option<String>, u32)>> {
-        let checks = serde_json::to_string(checks)?;
+    ) -> Result<Vec<(Option<String>, String, u32)>> {
         let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
         let mut st = conn.prepare_cached(
             // The few receipts with a finding first (CROSS JOIN keeps that order), through
             // their partial index, then their runs.
-            "SELECT r.site, count(*) FROM sync_receipts s CROSS JOIN records r ON r.id = s.doc_id
+            "SELECT r.site, s.server_check, count(*)
+             FROM sync_receipts s CROSS JOIN records r ON r.id = s.doc_id
              WHERE s.server_check IS NOT NULL
-               AND s.server_check IN (SELECT value FROM json_each(?3))
                AND r.kind = 'patrol_run' AND r.due_ms >= ?1 AND r.due_ms < ?2
-             GROUP BY r.site",
+             GROUP BY r.site, s.server_check",
         )?;
-        let rows = st.query_map(params![from_ms, to_ms, checks], |r| {
-            Ok((r.get(0)?, r.get(1)?))
+        let rows = st.query_map(params![from_ms, to_ms], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -157,8 +157,9 @@ pub struct Acked {
     pub id: String,
     /// The server's heads for the record after this request.
     pub heads: Vec<String>,
-    /// What the server checked in pushed changes, by change hash: a patrol scan's NTAG 424
-    /// SUN message (`sun_valid`, `sun_invalid`, `sun_replayed`, `sun_unverified`).
+    /// What the server found checking a patrol run's changes, by change hash: finding names
+    /// joined by commas (`crate::patrol::check`: a scan's SUN message, a disputed verdict, a
+    /// clock ahead of the server's).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub checks: BTreeMap<String, String>,
 }

@@ -1541,6 +1541,17 @@ public struct CoverageFigures: Equatable, Hashable {
      */
     public var forgedScans: UInt32
     /**
+     * Scans of the period's runs the sync server judged otherwise than the phone did
+     * (`scan_disputed`: which checkpoint, or whether it counts, from the server's copies of
+     * the plan and the site).
+     */
+    public var disputedScans: UInt32
+    /**
+     * Changes of the period's runs made, by the phone's clock, after the server received them
+     * (`clock_ahead`): a clock set ahead, which could hide a late patrol.
+     */
+    public var clockAhead: UInt32
+    /**
      * Open hazards at the cell's sites, by grade name ("" when ungraded).
      */
     public var openHazards: Counts
@@ -1559,12 +1570,23 @@ public struct CoverageFigures: Equatable, Hashable {
          * (`sun_invalid`) or copied (`sun_replayed`): not a real tap at the checkpoint.
          */forgedScans: UInt32, 
         /**
+         * Scans of the period's runs the sync server judged otherwise than the phone did
+         * (`scan_disputed`: which checkpoint, or whether it counts, from the server's copies of
+         * the plan and the site).
+         */disputedScans: UInt32, 
+        /**
+         * Changes of the period's runs made, by the phone's clock, after the server received them
+         * (`clock_ahead`): a clock set ahead, which could hide a late patrol.
+         */clockAhead: UInt32, 
+        /**
          * Open hazards at the cell's sites, by grade name ("" when ungraded).
          */openHazards: Counts) {
         self.tasks = tasks
         self.checkpointsMissed = checkpointsMissed
         self.flags = flags
         self.forgedScans = forgedScans
+        self.disputedScans = disputedScans
+        self.clockAhead = clockAhead
         self.openHazards = openHazards
     }
 
@@ -1588,6 +1610,8 @@ public struct FfiConverterTypeCoverageFigures: FfiConverterRustBuffer {
                 checkpointsMissed: FfiConverterUInt32.read(from: &buf), 
                 flags: FfiConverterUInt32.read(from: &buf), 
                 forgedScans: FfiConverterUInt32.read(from: &buf), 
+                disputedScans: FfiConverterUInt32.read(from: &buf), 
+                clockAhead: FfiConverterUInt32.read(from: &buf), 
                 openHazards: FfiConverterTypeCounts.read(from: &buf)
         )
     }
@@ -1597,6 +1621,8 @@ public struct FfiConverterTypeCoverageFigures: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.checkpointsMissed, into: &buf)
         FfiConverterUInt32.write(value.flags, into: &buf)
         FfiConverterUInt32.write(value.forgedScans, into: &buf)
+        FfiConverterUInt32.write(value.disputedScans, into: &buf)
+        FfiConverterUInt32.write(value.clockAhead, into: &buf)
         FfiConverterTypeCounts.write(value.openHazards, into: &buf)
     }
 }
@@ -1686,22 +1712,24 @@ public struct EventReceipt: Equatable, Hashable {
     public var receivedMs: Int64
     public var receivedBy: String?
     /**
-     * What the server found checking the scan's NTAG 424 SUN message (`sun_valid`,
-     * `sun_invalid`, `sun_replayed`, `sun_unverified`; see [`super::sun::SunCheck`]).
+     * What the server found checking the change (`sun_valid`, `sun_invalid`,
+     * `sun_replayed`, `sun_unverified`, `scan_disputed`, `clock_ahead`; see
+     * [`super::check::ServerCheck`]).
      */
-    public var serverCheck: String?
+    public var serverChecks: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(event: String, receivedMs: Int64, receivedBy: String?, 
         /**
-         * What the server found checking the scan's NTAG 424 SUN message (`sun_valid`,
-         * `sun_invalid`, `sun_replayed`, `sun_unverified`; see [`super::sun::SunCheck`]).
-         */serverCheck: String?) {
+         * What the server found checking the change (`sun_valid`, `sun_invalid`,
+         * `sun_replayed`, `sun_unverified`, `scan_disputed`, `clock_ahead`; see
+         * [`super::check::ServerCheck`]).
+         */serverChecks: [String]) {
         self.event = event
         self.receivedMs = receivedMs
         self.receivedBy = receivedBy
-        self.serverCheck = serverCheck
+        self.serverChecks = serverChecks
     }
 
     
@@ -1723,7 +1751,7 @@ public struct FfiConverterTypeEventReceipt: FfiConverterRustBuffer {
                 event: FfiConverterString.read(from: &buf), 
                 receivedMs: FfiConverterInt64.read(from: &buf), 
                 receivedBy: FfiConverterOptionString.read(from: &buf), 
-                serverCheck: FfiConverterOptionString.read(from: &buf)
+                serverChecks: FfiConverterSequenceString.read(from: &buf)
         )
     }
 
@@ -1731,7 +1759,7 @@ public struct FfiConverterTypeEventReceipt: FfiConverterRustBuffer {
         FfiConverterString.write(value.event, into: &buf)
         FfiConverterInt64.write(value.receivedMs, into: &buf)
         FfiConverterOptionString.write(value.receivedBy, into: &buf)
-        FfiConverterOptionString.write(value.serverCheck, into: &buf)
+        FfiConverterSequenceString.write(value.serverChecks, into: &buf)
     }
 }
 
