@@ -204,6 +204,16 @@ pub enum PatrolCommand {
         /// Only this cell (id or code) and what is under it.
         #[arg(long)]
         cell: Option<String>,
+        /// Only cells at most this many levels below the root (0: the root only).
+        #[arg(long)]
+        depth: Option<u32>,
+        /// Only cells that need attention: tasks missed, partial or awaiting sync, checkpoints
+        /// missed, suspect scans, open hazards.
+        #[arg(long)]
+        attention: bool,
+        /// Order: grid (the hierarchy), missed, awaiting_sync, hazards, suspect.
+        #[arg(long, default_value = "grid")]
+        sort: offgrid_core::patrol::CoverageSort,
     },
 }
 
@@ -365,7 +375,14 @@ pub fn run_patrol(ctx: &Ctx, command: PatrolCommand) -> Result<()> {
     let run_id =
         |store: &offgrid_core::Store, text: &str| resolve_id(store, RecordKind::PatrolRun, text);
     match command {
-        PatrolCommand::Coverage { date, days, cell } => {
+        PatrolCommand::Coverage {
+            date,
+            days,
+            cell,
+            depth,
+            attention,
+            sort,
+        } => {
             let store = ctx.open_existing()?;
             let from = local_day(date.as_deref(), store.now().unix_ms)?;
             let cell = cell
@@ -375,6 +392,9 @@ pub fn run_patrol(ctx: &Ctx, command: PatrolCommand) -> Result<()> {
                 from_ms: from,
                 to_ms: from + i64::from(days.max(1)) * DAY_MS,
                 cell,
+                max_depth: depth,
+                attention_only: attention,
+                sort: Some(sort),
             })?;
             if ctx.json {
                 output::json(&mut out, &cov)?;

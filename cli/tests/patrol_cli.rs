@@ -224,4 +224,17 @@ fn a_plan_a_patrol_with_scans_and_a_finish_that_needs_a_reason() {
     assert_eq!(cov[0]["total"]["tasks"]["upcoming"], 1);
     let table = call(&["patrol", "coverage", "--date", &tomorrow]);
     assert!(table.contains("南京市"), "{table}");
+    // Nothing needs attention yet (the task is upcoming): the register-like filter leaves no row.
+    let quiet = call_json(&[
+        "patrol",
+        "coverage",
+        "--date",
+        &tomorrow,
+        "--attention",
+        "--sort",
+        "missed",
+        "--depth",
+        "0",
+    ]);
+    assert_eq!(quiet, serde_json::json!([]));
 }

@@ -770,6 +770,7 @@ fn coverage_rolls_tasks_checkpoints_flags_and_hazards_up_the_grid() {
             from_ms: day1,
             to_ms: day1 + 2 * DAY,
             cell: None,
+            ..Default::default()
         })
         .unwrap();
     assert_eq!(
@@ -799,11 +800,57 @@ fn coverage_rolls_tasks_checkpoints_flags_and_hazards_up_the_grid() {
             from_ms: day1,
             to_ms: day1 + DAY,
             cell: Some(district.clone()),
+            ..Default::default()
         })
         .unwrap();
     assert_eq!(part.len(), 1);
     assert_eq!(part[0].total.tasks.partial, 1);
     assert_eq!(part[0].total.tasks.missed, 0);
+
+    // As a register: a quiet district listed before the busy one, filtered and sorted.
+    w.store
+        .add_grid_cell(&NewGridCell {
+            code: "320104".into(),
+            name: "秦淮区".into(),
+            level: GridLevel::District,
+            parent: Some(city.clone()),
+            boundary: None,
+        })
+        .unwrap();
+    let codes = |q: offgrid_core::patrol::CoverageQuery| -> Vec<String> {
+        w.store
+            .patrol_coverage(&offgrid_core::patrol::CoverageQuery {
+                from_ms: day1,
+                to_ms: day1 + 2 * DAY,
+                ..q
+            })
+            .unwrap()
+            .into_iter()
+            .map(|c| c.code)
+            .collect()
+    };
+    use offgrid_core::patrol::{CoverageQuery as Q, CoverageSort};
+    assert_eq!(codes(Q::default()), ["3201", "320104", "320105"]);
+    let busy_first = codes(Q {
+        sort: Some(CoverageSort::Missed),
+        ..Default::default()
+    });
+    assert_eq!(busy_first, ["3201", "320105", "320104"]);
+    let attention = codes(Q {
+        attention_only: true,
+        ..Default::default()
+    });
+    assert_eq!(attention, ["3201", "320105"]);
+    let top = codes(Q {
+        max_depth: Some(0),
+        ..Default::default()
+    });
+    assert_eq!(top, ["3201"]);
+    assert_eq!(
+        "awaiting_sync".parse::<CoverageSort>(),
+        Ok(CoverageSort::AwaitingSync)
+    );
+    assert!("busiest".parse::<CoverageSort>().is_err());
 }
 
 #[test]

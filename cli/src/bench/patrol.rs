@@ -180,6 +180,7 @@ pub fn run(dir: Option<&Path>, plans: usize) -> Result<()> {
         from_ms: day,
         to_ms: day + DAY,
         cell: None,
+        ..Default::default()
     };
     let cells = store.patrol_coverage(&cq)?;
     ensure!(

@@ -189,6 +189,7 @@ pub fn play(dir: &std::path::Path) -> Result<PatrolDay> {
         from_ms: day,
         to_ms: day + 86_400_000,
         cell: None,
+        ..Default::default()
     })?;
     Ok(PatrolDay {
         db: path,

@@ -16,7 +16,8 @@ use crate::hazard::HazardStatus;
 use crate::model::{RecordId, RecordKind};
 use crate::store::Store;
 
-/// Which period, and which part of the grid (`cell` and everything under it; `None`: all).
+/// Which period, which part of the grid (`cell` and everything under it; `None`: all), and
+/// which rows in what order, as a register filters and sorts.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CoverageQuery {
@@ -24,6 +25,88 @@ pub struct CoverageQuery {
     pub to_ms: i64,
     #[serde(default)]
     pub cell: Option<RecordId>,
+    /// Only cells at most this many levels below the root (0: the root only); `None`: all.
+    #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub max_depth: Option<u32>,
+    /// Only cells whose rolled-up figures need the office's attention
+    /// ([`CoverageFigures::needs_attention`]).
+    #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub attention_only: bool,
+    /// The order of the rows (`None`: the grid's).
+    #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub sort: Option<CoverageSort>,
+}
+
+/// The order of coverage rows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[serde(rename_all = "snake_case")]
+pub enum CoverageSort {
+    /// The grid's hierarchy, depth first by code.
+    #[default]
+    Grid,
+    /// Most tasks missed or partial first.
+    Missed,
+    /// Most tasks awaiting sync first.
+    AwaitingSync,
+    /// Most open hazards first, the gravest grade counting first.
+    Hazards,
+    /// Most scans the server found forged, copied or disputed, and changes with the clock
+    /// ahead, first.
+    Suspect,
+}
+
+impl CoverageSort {
+    pub const ALL: [CoverageSort; 5] = [
+        CoverageSort::Grid,
+        CoverageSort::Missed,
+        CoverageSort::AwaitingSync,
+        CoverageSort::Hazards,
+        CoverageSort::Suspect,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoverageSort::Grid => "grid",
+            CoverageSort::Missed => "missed",
+            CoverageSort::AwaitingSync => "awaiting_sync",
+            CoverageSort::Hazards => "hazards",
+            CoverageSort::Suspect => "suspect",
+        }
+    }
+
+    /// The row's key in this order (greater first); the grid order has none.
+    fn key(self, f: &CoverageFigures) -> (u32, u32, u32, u32) {
+        let grade = |g: &str| f.open_hazards.get(g).copied().unwrap_or(0);
+        match self {
+            CoverageSort::Grid => (0, 0, 0, 0),
+            CoverageSort::Missed => (f.tasks.missed + f.tasks.partial, f.checkpoints_missed, 0, 0),
+            CoverageSort::AwaitingSync => (f.tasks.awaiting_sync, 0, 0, 0),
+            CoverageSort::Hazards => {
+                use crate::model::RiskGrade as G;
+                let [r, o, y, b] =
+                    [G::Red, G::Orange, G::Yellow, G::Blue].map(|g| grade(g.as_str()));
+                (r, o, y, b)
+            }
+            CoverageSort::Suspect => (f.forged_scans + f.disputed_scans, f.clock_ahead, 0, 0),
+        }
+    }
+}
+
+impl std::str::FromStr for CoverageSort {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        CoverageSort::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = CoverageSort::ALL.iter().map(|c| c.as_str()).collect();
+                format!("unknown order {s:?} (expected {})", names.join(", "))
+            })
+    }
 }
 
 /// Tasks of a period by state.
@@ -123,6 +206,15 @@ pub struct CoverageFigures {
 }
 
 impl CoverageFigures {
+    /// Something here needs the office's attention: tasks missed, partial or awaiting sync,
+    /// checkpoints missed, scans found forged, copied or disputed, a clock ahead, open hazards.
+    pub fn needs_attention(&self) -> bool {
+        self.tasks.missed + self.tasks.partial + self.tasks.awaiting_sync > 0
+            || self.checkpoints_missed + self.forged_scans + self.disputed_scans + self.clock_ahead
+                > 0
+            || self.open_hazards.values().any(|n| *n > 0)
+    }
+
     fn add(&mut self, o: &CoverageFigures) {
         self.tasks.add(&o.tasks);
         self.checkpoints_missed += o.checkpoints_missed;
@@ -137,8 +229,9 @@ impl CoverageFigures {
 }
 
 impl Store {
-    /// Coverage of the period per cell, depth first by code, each cell with its own figures
-    /// and those rolled up from every cell under it.
+    /// Coverage of the period per cell, each cell with its own figures and those rolled up
+    /// from every cell under it: depth first by code, or sorted by a rolled-up figure (then by
+    /// code), filtered by depth and by need of attention.
     pub fn patrol_coverage(&self, q: &CoverageQuery) -> Result<Vec<CellCoverage>> {
         // The grid: parents and codes from the lookup keys, names from the list rows.
         let parent: HashMap<RecordId, Option<RecordId>> = self
@@ -239,6 +332,15 @@ impl Store {
             collect(
                 &root, 0, &children, &parent, &code, &names, &own, &sites, &mut seen, &mut out,
             );
+        }
+        out.retain(|c| {
+            q.max_depth.is_none_or(|d| c.depth <= d)
+                && (!q.attention_only || c.total.needs_attention())
+        });
+        let sort = q.sort.unwrap_or_default();
+        if sort != CoverageSort::Grid {
+            // Stable: ties keep the grid's order.
+            out.sort_by_key(|c| std::cmp::Reverse(sort.key(&c.total)));
         }
         Ok(out)
     }

@@ -25,7 +25,7 @@ pub mod sun;
 pub mod task;
 pub mod today;
 
-pub use coverage::{CellCoverage, CoverageFigures, CoverageQuery, TaskCounts};
+pub use coverage::{CellCoverage, CoverageFigures, CoverageQuery, CoverageSort, TaskCounts};
 pub use plans::{Excusal, NewPlan, PatrolPlan};
 pub use rules::PatrolRules;
 pub use run::TrackPoint;

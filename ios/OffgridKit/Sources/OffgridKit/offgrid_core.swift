@@ -1644,19 +1644,46 @@ public func FfiConverterTypeCoverageFigures_lower(_ value: CoverageFigures) -> R
 
 
 /**
- * Which period, and which part of the grid (`cell` and everything under it; `None`: all).
+ * Which period, which part of the grid (`cell` and everything under it; `None`: all), and
+ * which rows in what order, as a register filters and sorts.
  */
 public struct CoverageQuery: Equatable, Hashable {
     public var fromMs: Int64
     public var toMs: Int64
     public var cell: RecordId?
+    /**
+     * Only cells at most this many levels below the root (0: the root only); `None`: all.
+     */
+    public var maxDepth: UInt32?
+    /**
+     * Only cells whose rolled-up figures need the office's attention
+     * ([`CoverageFigures::needs_attention`]).
+     */
+    public var attentionOnly: Bool
+    /**
+     * The order of the rows (`None`: the grid's).
+     */
+    public var sort: CoverageSort?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(fromMs: Int64, toMs: Int64, cell: RecordId?) {
+    public init(fromMs: Int64, toMs: Int64, cell: RecordId?, 
+        /**
+         * Only cells at most this many levels below the root (0: the root only); `None`: all.
+         */maxDepth: UInt32? = nil, 
+        /**
+         * Only cells whose rolled-up figures need the office's attention
+         * ([`CoverageFigures::needs_attention`]).
+         */attentionOnly: Bool = false, 
+        /**
+         * The order of the rows (`None`: the grid's).
+         */sort: CoverageSort? = nil) {
         self.fromMs = fromMs
         self.toMs = toMs
         self.cell = cell
+        self.maxDepth = maxDepth
+        self.attentionOnly = attentionOnly
+        self.sort = sort
     }
 
     
@@ -1677,7 +1704,10 @@ public struct FfiConverterTypeCoverageQuery: FfiConverterRustBuffer {
             try CoverageQuery(
                 fromMs: FfiConverterInt64.read(from: &buf), 
                 toMs: FfiConverterInt64.read(from: &buf), 
-                cell: FfiConverterOptionTypeRecordId.read(from: &buf)
+                cell: FfiConverterOptionTypeRecordId.read(from: &buf), 
+                maxDepth: FfiConverterOptionUInt32.read(from: &buf), 
+                attentionOnly: FfiConverterBool.read(from: &buf), 
+                sort: FfiConverterOptionTypeCoverageSort.read(from: &buf)
         )
     }
 
@@ -1685,6 +1715,9 @@ public struct FfiConverterTypeCoverageQuery: FfiConverterRustBuffer {
         FfiConverterInt64.write(value.fromMs, into: &buf)
         FfiConverterInt64.write(value.toMs, into: &buf)
         FfiConverterOptionTypeRecordId.write(value.cell, into: &buf)
+        FfiConverterOptionUInt32.write(value.maxDepth, into: &buf)
+        FfiConverterBool.write(value.attentionOnly, into: &buf)
+        FfiConverterOptionTypeCoverageSort.write(value.sort, into: &buf)
     }
 }
 
@@ -7654,6 +7687,112 @@ public func FfiConverterTypeCompletion_lower(_ value: Completion) -> RustBuffer 
 
 
 /**
+ * The order of coverage rows.
+ */
+
+public enum CoverageSort: Equatable, Hashable {
+    
+    /**
+     * The grid's hierarchy, depth first by code.
+     */
+    case grid
+    /**
+     * Most tasks missed or partial first.
+     */
+    case missed
+    /**
+     * Most tasks awaiting sync first.
+     */
+    case awaitingSync
+    /**
+     * Most open hazards first, the gravest grade counting first.
+     */
+    case hazards
+    /**
+     * Most scans the server found forged, copied or disputed, and changes with the clock
+     * ahead, first.
+     */
+    case suspect
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CoverageSort: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCoverageSort: FfiConverterRustBuffer {
+    typealias SwiftType = CoverageSort
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CoverageSort {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .grid
+        
+        case 2: return .missed
+        
+        case 3: return .awaitingSync
+        
+        case 4: return .hazards
+        
+        case 5: return .suspect
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CoverageSort, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .grid:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .missed:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .awaitingSync:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .hazards:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .suspect:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCoverageSort_lift(_ buf: RustBuffer) throws -> CoverageSort {
+    return try FfiConverterTypeCoverageSort.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCoverageSort_lower(_ value: CoverageSort) -> RustBuffer {
+    return FfiConverterTypeCoverageSort.lower(value)
+}
+
+
+
+/**
  * A cell's level in the hierarchy, from the top.
  */
 
@@ -10422,6 +10561,30 @@ fileprivate struct FfiConverterOptionTypeCheckMethod: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeCheckMethod.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeCoverageSort: FfiConverterRustBuffer {
+    typealias SwiftType = CoverageSort?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCoverageSort.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCoverageSort.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
