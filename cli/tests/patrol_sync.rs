@@ -457,3 +457,101 @@ fn the_server_disputes_a_verdict_its_copy_of_the_site_does_not_bear() {
         .unwrap();
     assert_eq!(coverage[0].total.disputed_scans, 2, "{coverage:?}");
 }
+
+/// A grid member's forged writes into another's run, pushed straight to the server with their
+/// own token: a scan in li's run, a void by wang (no role), a change naming li as its author.
+/// The server refuses each, naming the rule, and keeps li's run as it was.
+#[test]
+fn the_server_refuses_scans_into_someone_elses_run() {
+    use automerge::ReadDoc;
+    let dir = tempfile::tempdir().unwrap();
+    let srv = server(&dir.path().join("server"));
+    let day1 = midnight_days_ago(1);
+    let (admin, _) = device(dir.path(), "admin", &srv.url(), day1 + 8 * H);
+    let site = cell_with_site(&admin, &["li", "wang"]);
+    let tag = "https://tag.example/t?uid=04AABBCCDDEE40";
+    nfc_checkpoint(&admin, &site, "出入口", tag);
+    let plan = daily_plan(&admin, &site, &["li", "wang"], Schedule::daily(9 * 60, 120));
+    sync_now(&admin);
+    let (li, _) = device(dir.path(), "li", &srv.url(), day1 + 9 * H + 5 * 60_000);
+    sync_now(&li);
+    let run = li.start_patrol(&plan, None).unwrap();
+    sync_now(&li);
+    let (wang, _) = device(dir.path(), "wang", &srv.url(), day1 + 9 * H + 6 * 60_000);
+    sync_now(&wang);
+    let checkpoint = wang.site(&site).unwrap().checkpoints[0].id.clone();
+
+    let b = srv.app.backend.as_ref();
+    let stored = || {
+        offgrid_server::backend::transact(b, |tx| Ok(tx.lock_record(run.as_str())?.unwrap().heads))
+            .unwrap()
+    };
+    let before = stored();
+    let caller =
+        accounts::authenticate(b, &accounts::login(b, "wang", PW, "forger").unwrap().token)
+            .unwrap();
+    let forge = |author: &str, event: serde_json::Value| -> Vec<String> {
+        let mut doc = automerge::AutoCommit::new();
+        for c in wang.changes_since(&run, &[]).unwrap() {
+            doc.apply_changes([automerge::Change::from_bytes(c).unwrap()])
+                .unwrap();
+        }
+        let events = match doc.get(automerge::ROOT, "events").unwrap() {
+            Some((_, id)) => id,
+            None => panic!("a run has events"),
+        };
+        let key = format!("forged-{}", event["type"].as_str().unwrap());
+        offgrid_core::doc::json::put_json(&mut doc, &events, automerge::Prop::Map(key), &event)
+            .unwrap();
+        let meta = offgrid_core::doc::ChangeMeta::new(
+            &offgrid_core::User::new(author, author),
+            offgrid_core::Timestamp {
+                unix_ms: day1 + 9 * H + 7 * 60_000,
+                offset_minutes: 480,
+            },
+            "forge",
+        );
+        let hash = doc
+            .commit_with(meta.commit_options(offgrid_core::Timestamp {
+                unix_ms: day1 + 9 * H + 7 * 60_000,
+                offset_minutes: 480,
+            }))
+            .unwrap();
+        let change = doc.get_change_by_hash(&hash).unwrap().raw_bytes().to_vec();
+        let push = offgrid_core::sync::protocol::SyncRequest {
+            device: "forger".into(),
+            push: vec![offgrid_core::sync::protocol::PushRecord {
+                id: run.0.clone(),
+                project: ORG.into(),
+                kind: "patrol_run".into(),
+                changes: vec![offgrid_core::sync::protocol::Bytes(change)],
+                heads: Vec::new(),
+                photos: Vec::new(),
+            }],
+            ..Default::default()
+        };
+        let (resp, _) = offgrid_server::sync::sync(b, Some(&srv.app.docs), &caller, push).unwrap();
+        assert!(resp.acked.is_empty(), "{resp:?}");
+        resp.rejected.iter().map(|r| r.reason.clone()).collect()
+    };
+    let at = day1 + 9 * H + 7 * 60_000;
+    let scan = serde_json::json!({"type": "scan", "by": "wang", "at_ms": at, "method": "nfc",
+        "tag": "uid:04AABBCCDDEE40", "payload": tag,
+        "verdict": {"checkpoint": checkpoint, "counts": true, "flags": []}});
+    let void = serde_json::json!({"type": "void", "by": "wang", "at_ms": at, "reason": "x"});
+    let as_li = serde_json::json!({"type": "scan", "by": "li", "at_ms": at, "method": "nfc",
+        "tag": "uid:04AABBCCDDEE40", "payload": tag,
+        "verdict": {"checkpoint": checkpoint, "counts": true, "flags": []}});
+    for (author, event, rule) in [
+        ("wang", scan, "one_writer"),
+        ("wang", void, "permission"),
+        ("li", as_li, "author_mismatch"),
+    ] {
+        let reasons = forge(author, event);
+        assert_eq!(reasons.len(), 1, "{reasons:?}");
+        assert!(reasons[0].contains(rule), "{rule}: {reasons:?}");
+        assert_eq!(stored(), before, "li's run changed on the server");
+    }
+    sync_now(&admin);
+    assert_eq!(admin.patrol_run(&run).unwrap().events.len(), 1);
+}
