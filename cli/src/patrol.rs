@@ -49,9 +49,10 @@ pub enum PlanCommand {
 pub struct PlanArgs {
     #[arg(long)]
     title: String,
-    /// The site (id).
-    #[arg(long)]
-    site: String,
+    /// The site (id). Repeatable with `plan add`: one plan per site, the same schedule and
+    /// assignees, added together.
+    #[arg(long = "site", required = true)]
+    sites: Vec<String>,
     /// A required checkpoint (id or name), in patrol order. Repeatable [default: every
     /// checkpoint of the site in service, in route order].
     #[arg(long = "checkpoint")]
@@ -219,8 +220,35 @@ pub enum PatrolCommand {
 
 const DAY_MS: i64 = 86_400_000;
 
-fn new_plan(ctx: &Ctx, store: &offgrid_core::Store, a: PlanArgs) -> Result<NewPlan> {
-    let site = resolve_id(store, RecordKind::Site, &a.site)?;
+/// The plans `a` describes: one per site.
+fn new_plans(store: &offgrid_core::Store, a: PlanArgs) -> Result<Vec<NewPlan>> {
+    if a.sites.len() > 1 && !a.checkpoints.is_empty() {
+        return Err(offgrid_core::Error::InvalidArgument(
+            "--checkpoint names one site's checkpoints: give one --site with them".into(),
+        )
+        .into());
+    }
+    let sites = a
+        .sites
+        .iter()
+        .map(|s| resolve_id(store, RecordKind::Site, s))
+        .collect::<Result<Vec<_>>>()?;
+    let plan = new_plan(store, &sites[0], a)?;
+    Ok(sites
+        .into_iter()
+        .map(|site| NewPlan {
+            site,
+            ..plan.clone()
+        })
+        .collect())
+}
+
+fn new_plan(
+    store: &offgrid_core::Store,
+    site: &offgrid_core::RecordId,
+    a: PlanArgs,
+) -> Result<NewPlan> {
+    let site = site.clone();
     let checkpoints = if a.checkpoints.is_empty() {
         Vec::new()
     } else {
@@ -248,7 +276,6 @@ fn new_plan(ctx: &Ctx, store: &offgrid_core::Store, a: PlanArgs) -> Result<NewPl
         .iter()
         .map(|s| parse_hhmm(s))
         .collect::<offgrid_core::Result<Vec<u16>>>()?;
-    let _ = ctx;
     Ok(NewPlan {
         title: a.title,
         site,
@@ -277,18 +304,34 @@ pub fn run_plan(ctx: &Ctx, command: PlanCommand) -> Result<()> {
     match command {
         PlanCommand::Add(a) => {
             let store = ctx.open_as_user()?;
-            let new = new_plan(ctx, &store, a)?;
-            let id = store.add_patrol_plan(&new)?;
+            let ids = store.add_patrol_plans(&new_plans(&store, a)?)?;
             if ctx.json {
-                output::json(&mut out, &store.patrol_plan(&id)?)?;
+                let plans = ids
+                    .iter()
+                    .map(|id| store.patrol_plan(id))
+                    .collect::<offgrid_core::Result<Vec<_>>>()?;
+                // One site, one plan (as before); several sites, the list.
+                match plans.as_slice() {
+                    [one] => output::json(&mut out, one)?,
+                    many => output::json(&mut out, &many)?,
+                }
             } else {
-                writeln!(out, "{id}")?;
+                for id in ids {
+                    writeln!(out, "{id}")?;
+                }
             }
         }
         PlanCommand::Revise { plan, args } => {
             let store = ctx.open_as_user()?;
             let id = resolve_id(&store, RecordKind::PatrolPlan, &plan)?;
-            let new = new_plan(ctx, &store, args)?;
+            let mut plans = new_plans(&store, args)?;
+            if plans.len() != 1 {
+                return Err(offgrid_core::Error::InvalidArgument(
+                    "a plan is revised for its one site: give one --site".into(),
+                )
+                .into());
+            }
+            let new = plans.remove(0);
             let v = store.revise_patrol_plan(&id, &new)?;
             let p = store.patrol_plan(&id)?;
             if ctx.json {

@@ -237,4 +237,85 @@ fn a_plan_a_patrol_with_scans_and_a_finish_that_needs_a_reason() {
         "0",
     ]);
     assert_eq!(quiet, serde_json::json!([]));
+
+    // A set of sites planned in one step: one plan per site, the same schedule and assignees.
+    let second = call(&[
+        "site",
+        "add",
+        "--name",
+        "万达人防工程",
+        "--address",
+        "江东中路 98 号",
+        "--kind",
+        "dual_use",
+        "--unit",
+        "万达物业",
+        "--cell",
+        "3201",
+    ])
+    .trim()
+    .to_owned();
+    call(&[
+        "site",
+        "checkpoint",
+        &second,
+        "--name",
+        "出入口",
+        "--kind",
+        "entrance",
+        "--method",
+        "qr",
+    ]);
+    let plans = call(&[
+        "plan",
+        "add",
+        "--title",
+        "夜查",
+        "--site",
+        &site,
+        "--site",
+        &second,
+        "--at",
+        "22:00",
+        "--window",
+        "480",
+        "--assignee",
+        "wang",
+    ]);
+    assert_eq!(plans.lines().count(), 2, "{plans}");
+    let listed = call_json(&["plan", "list", "--assignee", "wang"]);
+    let mut sites: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["site"].as_str().unwrap())
+        .collect();
+    sites.sort();
+    let mut want = vec![site.as_str(), second.as_str()];
+    want.sort();
+    assert_eq!(sites, want, "{listed}");
+    // Checkpoints belong to one site.
+    let err = fails(
+        d,
+        &db(&[
+            "plan",
+            "add",
+            "--title",
+            "x",
+            "--site",
+            &site,
+            "--site",
+            &second,
+            "--at",
+            "08:00",
+            "--assignee",
+            "wang",
+            "--checkpoint",
+            "出入口",
+        ])
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>(),
+    );
+    assert!(err.contains("one --site"), "{err}");
 }

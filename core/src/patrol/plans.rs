@@ -148,16 +148,35 @@ pub(crate) fn plan_from_json(id: &RecordId, root: &serde_json::Value) -> PatrolP
 impl Store {
     /// Adds a patrol plan for a site held here; its first version is in force at once.
     pub fn add_patrol_plan(&self, new: &NewPlan) -> Result<RecordId> {
+        let mut ids = self.add_patrol_plans(std::slice::from_ref(new))?;
+        Ok(ids.remove(0))
+    }
+
+    /// Plans a set of sites in one step: one plan per site (each site's tasks, coverage and
+    /// history stand on their own), all written in one transaction or none. Each `NewPlan`
+    /// names its site; the same schedule and assignees for several sites is the same
+    /// `NewPlan` with another site.
+    pub fn add_patrol_plans(&self, plans: &[NewPlan]) -> Result<Vec<RecordId>> {
         let user = self.user().ok_or(Error::NoCurrentUser)?;
         let now = self.now().unix_ms;
-        let version = self.version_of(new, 1, now)?;
-        let fields = json!({
-            "project": ORG,
-            "title": new.title.trim(),
-            "site": new.site.as_str(),
-            "versions": {"1": version_entry(&version, &user.id, now)?},
-        });
-        self.create(RecordKind::PatrolPlan, &fields)
+        let fields = plans
+            .iter()
+            .map(|new| {
+                let version = self.version_of(new, 1, now)?;
+                Ok(json!({
+                    "project": ORG,
+                    "title": new.title.trim(),
+                    "site": new.site.as_str(),
+                    "versions": {"1": version_entry(&version, &user.id, now)?},
+                }))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.write(|w| {
+            fields
+                .iter()
+                .map(|f| w.create(RecordKind::PatrolPlan, f))
+                .collect()
+        })
     }
 
     /// Adds the plan's next version, from `new` (its site must be the plan's). It is in force
