@@ -28,6 +28,7 @@ mod logging;
 mod patrols;
 mod photos;
 mod reference;
+mod screens;
 mod store;
 mod sync;
 mod templates;
@@ -37,6 +38,7 @@ pub use listener::{ChangeListener, ChangeSubscription};
 pub use logging::{LogLevel, LogRecord, Logger, set_logger};
 pub use patrols::OffgridPatrols;
 pub use reference::{OffgridGrid, OffgridSites, SiteTagEvent};
+pub use screens::OffgridScreens;
 pub use store::OffgridStore;
 pub use sync::{SyncCancel, SyncProgressListener};
 

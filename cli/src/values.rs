@@ -64,7 +64,7 @@ pub fn parse_status(text: &str) -> Result<HazardStatus, String> {
 
 /// The hazard status with this name, if there is one.
 pub fn status_named(text: &str) -> Option<HazardStatus> {
-    HazardStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    HazardStatus::named(text)
 }
 
 /// A list order: updated, due or grade (clap value parser).

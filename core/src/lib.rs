@@ -38,6 +38,7 @@ pub mod patrol;
 pub mod photo;
 pub mod project;
 pub mod record;
+pub mod screens;
 pub mod site;
 pub mod store;
 pub mod sync;

@@ -149,6 +149,11 @@ impl HazardStatus {
         HazardStatus::WrittenOff,
     ];
 
+    /// The status with this name, if there is one.
+    pub fn named(text: &str) -> Option<HazardStatus> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             HazardStatus::Raised => "raised",

@@ -5,6 +5,7 @@
 //! Document layout (kind `hazard`): root `title`, `description`, `location`, `site`, `project`,
 //! `source` {inspection, item, clause}; genesis maps `photos` (by SHA-256), `notes`, `events`.
 
+pub mod actions;
 pub mod events;
 pub mod register;
 pub mod rules;
@@ -15,6 +16,7 @@ use automerge::Automerge;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
+pub use actions::HazardAction;
 pub use events::{HazardEvent, HazardEventKind, HazardState, HazardStatus};
 pub use register::{Register, RegisterQuery};
 

@@ -132,55 +132,12 @@ impl KindRules for HazardRules {
                         ),
                     ));
                 }
-                E::Graded { .. } => need(&roles, Permission::GradeHazard)?,
-                E::RectificationOrdered { .. } => need(&roles, Permission::OrderRectification)?,
-                E::RectificationSubmitted { photos: cited } => {
-                    let ordered =
-                        before.assignee.as_deref() == Some(event.by.as_str()) && roles.writes();
-                    if !ordered {
-                        // The person ordered, or a rectifier of the project.
-                        need(&roles, Permission::SubmitRectification)?;
-                    }
-                    if cited.is_empty() {
-                        return Err(Refusal::rule(
-                            "rectification_photos",
-                            "a rectification cites photos of the result",
-                        ));
-                    }
-                    for sha in cited {
-                        if photos[sha.as_str()]["stage"] != "rectification" {
-                            return Err(Refusal::rule(
-                                "rectification_photos",
-                                format!(
-                                    "photo {} is not attached to this hazard as a rectification \
-                                     photo: attach it first (add_photo with rectification), then \
-                                     cite it",
-                                    &sha[..12.min(sha.len())]
-                                ),
-                            ));
-                        }
+                other => {
+                    may_record(other, &event.by, &roles, &t.project, &before)?;
+                    if let E::RectificationSubmitted { photos: cited } = other {
+                        cite_rectification_photos(cited, &photos)?;
                     }
                 }
-                E::Reinspected { .. } => {
-                    need(&roles, Permission::Reinspect)?;
-                    if before.rectified_by.as_deref() == Some(event.by.as_str()) {
-                        return Err(Refusal::rule(
-                            "reinspector_rectified",
-                            "the re-inspector must not be the person who rectified",
-                        ));
-                    }
-                }
-                E::Escalated => need(&roles, Permission::Escalate)?,
-                E::Closed => {
-                    need(&roles, Permission::CloseHazard)?;
-                    if before.major {
-                        return Err(Refusal::rule(
-                            "major_write_off",
-                            "a major hazard is closed only by a supervisor's write-off",
-                        ));
-                    }
-                }
-                E::WrittenOff => need(&roles, Permission::WriteOffHazard)?,
             }
         }
 
@@ -204,4 +161,80 @@ impl KindRules for HazardRules {
         }
         Ok(())
     }
+}
+
+/// Whether `by`, holding `roles` on `project`, may record an event of `kind` (not `raised`) on
+/// a hazard whose fold has reached `before`: the part of the policy about who, and who not
+/// (the re-inspector is not the rectifier, a major hazard is written off, not closed). The
+/// gate applies it to every event; screens offer only the actions it allows
+/// ([`super::actions`]).
+pub(crate) fn may_record(
+    kind: &HazardEventKind,
+    by: &str,
+    roles: &Roles,
+    project: &str,
+    before: &events::HazardState,
+) -> Result<(), Refusal> {
+    use HazardEventKind as E;
+    let need = |permission| roles.require(permission, project);
+    match kind {
+        E::Raised { .. } => need(Permission::RaiseHazard),
+        E::Graded { .. } => need(Permission::GradeHazard),
+        E::RectificationOrdered { .. } => need(Permission::OrderRectification),
+        E::RectificationSubmitted { .. } => {
+            // The person ordered (with any role but viewer), or a rectifier of the project.
+            let ordered = before.assignee.as_deref() == Some(by) && roles.writes();
+            if ordered {
+                Ok(())
+            } else {
+                need(Permission::SubmitRectification)
+            }
+        }
+        E::Reinspected { .. } => {
+            need(Permission::Reinspect)?;
+            if before.rectified_by.as_deref() == Some(by) {
+                return Err(Refusal::rule(
+                    "reinspector_rectified",
+                    "the re-inspector must not be the person who rectified",
+                ));
+            }
+            Ok(())
+        }
+        E::Escalated => need(Permission::Escalate),
+        E::Closed => {
+            need(Permission::CloseHazard)?;
+            if before.major {
+                return Err(Refusal::rule(
+                    "major_write_off",
+                    "a major hazard is closed only by a supervisor's write-off",
+                ));
+            }
+            Ok(())
+        }
+        E::WrittenOff => need(Permission::WriteOffHazard),
+    }
+}
+
+/// A rectification cites photos of the result, each attached to the hazard as a rectification
+/// photo (`photos`: the hazard's photo map).
+fn cite_rectification_photos(cited: &[String], photos: &serde_json::Value) -> Result<(), Refusal> {
+    if cited.is_empty() {
+        return Err(Refusal::rule(
+            "rectification_photos",
+            "a rectification cites photos of the result",
+        ));
+    }
+    for sha in cited {
+        if photos[sha.as_str()]["stage"] != "rectification" {
+            return Err(Refusal::rule(
+                "rectification_photos",
+                format!(
+                    "photo {} is not attached to this hazard as a rectification photo: attach \
+                     it first (add_photo with rectification), then cite it",
+                    &sha[..12.min(sha.len())]
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

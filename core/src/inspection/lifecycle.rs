@@ -43,6 +43,19 @@ pub enum InspectionStatus {
 }
 
 impl InspectionStatus {
+    pub const ALL: [InspectionStatus; 5] = [
+        InspectionStatus::Draft,
+        InspectionStatus::InProgress,
+        InspectionStatus::Submitted,
+        InspectionStatus::Returned,
+        InspectionStatus::Reviewed,
+    ];
+
+    /// The status with this name, if there is one.
+    pub fn named(text: &str) -> Option<InspectionStatus> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             InspectionStatus::Draft => "draft",

@@ -76,6 +76,8 @@ pub struct PatrolRunView {
     pub window: Option<Occurrence>,
     pub site: RecordId,
     pub runner: String,
+    /// A skipped checkpoint counts only once a supervisor approves it.
+    pub skip_needs_approval: bool,
     pub status: RunStatus,
     pub started_ms: Option<i64>,
     pub finished_ms: Option<i64>,
@@ -297,6 +299,7 @@ impl Store {
             window,
             site: run.site.clone(),
             runner: run.runner.clone(),
+            skip_needs_approval: run.skip_needs_approval,
             status: state.status,
             started_ms: state.started_ms,
             finished_ms: state.finished_ms,

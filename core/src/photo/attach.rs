@@ -163,12 +163,30 @@ impl Store {
             }
             PhotoTarget::Hazard { id, rectification } => {
                 let hazard = self.hazard(id)?;
-                let (permission, stage) = if *rectification {
-                    (Permission::SubmitRectification, "rectification")
+                let stage = if *rectification {
+                    // Who may submit the rectification may photograph it: the person ordered,
+                    // or a rectifier of the project (the hazard rules, as the gate applies them).
+                    let roles =
+                        crate::record::Roles::Known(user.roles_on(&hazard.project).collect());
+                    let submit = crate::hazard::HazardEventKind::RectificationSubmitted {
+                        photos: Vec::new(),
+                    };
+                    crate::hazard::rules::may_record(
+                        &submit,
+                        &user.id,
+                        &roles,
+                        &hazard.project,
+                        &hazard.state,
+                    )
+                    .map_err(|_| Error::Forbidden {
+                        permission: Permission::SubmitRectification.as_str().into(),
+                        project: hazard.project.clone(),
+                    })?;
+                    "rectification"
                 } else {
-                    (Permission::RaiseHazard, "found")
+                    user.require(&hazard.project, Permission::RaiseHazard)?;
+                    "found"
                 };
-                user.require(&hazard.project, permission)?;
                 if !hazard.state.status.is_open() {
                     return Err(Error::InvalidState {
                         action: "add a photo".into(),

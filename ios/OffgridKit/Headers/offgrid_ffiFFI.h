@@ -596,6 +596,36 @@ void uniffi_offgrid_ffi_fn_method_offgridsites_update(uint64_t ptr, RustBuffer i
 void uniffi_offgrid_ffi_fn_method_offgridsites_update_checkpoint(uint64_t ptr, RustBuffer site, RustBuffer checkpoint, RustBuffer name, RustBuffer methods, RustBuffer retired, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_OFFGRIDSCREENS
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_OFFGRIDSCREENS
+uint64_t uniffi_offgrid_ffi_fn_clone_offgridscreens(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FREE_OFFGRIDSCREENS
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FREE_OFFGRIDSCREENS
+void uniffi_offgrid_ffi_fn_free_offgridscreens(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_HAZARD
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_HAZARD
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridscreens_hazard(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_HAZARD_COMMAND
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_HAZARD_COMMAND
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridscreens_hazard_command(uint64_t ptr, RustBuffer id, RustBuffer command, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_HOME
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_HOME
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridscreens_home(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_PATROL_RUN
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_PATROL_RUN
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridscreens_patrol_run(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_OFFGRIDSTORE
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_OFFGRIDSTORE
 uint64_t uniffi_offgrid_ffi_fn_clone_offgridstore(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -749,6 +779,11 @@ uint64_t uniffi_offgrid_ffi_fn_method_offgridstore_grid(uint64_t ptr, RustCallSt
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_SITES
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_SITES
 uint64_t uniffi_offgrid_ffi_fn_method_offgridstore_sites(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_SCREENS
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_SCREENS
+uint64_t uniffi_offgrid_ffi_fn_method_offgridstore_screens(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_ACTOR_ID
@@ -1509,6 +1544,30 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridsites_update_checkpoint(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSCREENS_HAZARD
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSCREENS_HAZARD
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridscreens_hazard(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSCREENS_HAZARD_COMMAND
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSCREENS_HAZARD_COMMAND
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridscreens_hazard_command(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSCREENS_HOME
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSCREENS_HOME
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridscreens_home(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSCREENS_PATROL_RUN
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSCREENS_PATROL_RUN
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridscreens_patrol_run(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_CLOSE_HAZARD
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_CLOSE_HAZARD
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_close_hazard(void
@@ -1674,6 +1733,12 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_grid(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_SITES
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_SITES
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_sites(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_SCREENS
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_SCREENS
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_screens(void
     
 );
 #endif

@@ -92,6 +92,7 @@ fun main() {
     syncTests()
     referenceTests()
     patrolTests()
+    screensTests()
 
     var failed = 0
     for ((name, body) in cases) {
@@ -110,7 +111,8 @@ fun main() {
             Coverage.missing(ChangeSubscriptionInterface::class.java) +
             Coverage.missing(uniffi.offgrid_ffi.OffgridGridInterface::class.java) +
             Coverage.missing(uniffi.offgrid_ffi.OffgridSitesInterface::class.java) +
-            Coverage.missing(uniffi.offgrid_ffi.OffgridPatrolsInterface::class.java)
+            Coverage.missing(uniffi.offgrid_ffi.OffgridPatrolsInterface::class.java) +
+            Coverage.missing(uniffi.offgrid_ffi.OffgridScreensInterface::class.java)
     if (missing.isNotEmpty()) {
         failed++
         println("FAIL  coverage: exported methods never called from Kotlin: $missing")

@@ -2565,6 +2565,92 @@ public func FfiConverterTypeHazardEvent_lower(_ value: HazardEvent) -> RustBuffe
 }
 
 
+public struct HazardScreen: Equatable, Hashable {
+    /**
+     * The hazard: fields, events in fold order (the timeline, with `verified_by`), state.
+     */
+    public var hazard: Hazard
+    /**
+     * Photos as found, oldest first.
+     */
+    public var beforePhotos: [PhotoRef]
+    /**
+     * Photos of the rectification, oldest first.
+     */
+    public var afterPhotos: [PhotoRef]
+    /**
+     * The steps the signed-in user may take now (none without a user).
+     */
+    public var allowedActions: [HazardAction]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The hazard: fields, events in fold order (the timeline, with `verified_by`), state.
+         */hazard: Hazard, 
+        /**
+         * Photos as found, oldest first.
+         */beforePhotos: [PhotoRef], 
+        /**
+         * Photos of the rectification, oldest first.
+         */afterPhotos: [PhotoRef], 
+        /**
+         * The steps the signed-in user may take now (none without a user).
+         */allowedActions: [HazardAction]) {
+        self.hazard = hazard
+        self.beforePhotos = beforePhotos
+        self.afterPhotos = afterPhotos
+        self.allowedActions = allowedActions
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HazardScreen: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHazardScreen: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HazardScreen {
+        return
+            try HazardScreen(
+                hazard: FfiConverterTypeHazard.read(from: &buf), 
+                beforePhotos: FfiConverterSequenceTypePhotoRef.read(from: &buf), 
+                afterPhotos: FfiConverterSequenceTypePhotoRef.read(from: &buf), 
+                allowedActions: FfiConverterSequenceTypeHazardAction.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HazardScreen, into buf: inout [UInt8]) {
+        FfiConverterTypeHazard.write(value.hazard, into: &buf)
+        FfiConverterSequenceTypePhotoRef.write(value.beforePhotos, into: &buf)
+        FfiConverterSequenceTypePhotoRef.write(value.afterPhotos, into: &buf)
+        FfiConverterSequenceTypeHazardAction.write(value.allowedActions, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazardScreen_lift(_ buf: RustBuffer) throws -> HazardScreen {
+    return try FfiConverterTypeHazardScreen.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazardScreen_lower(_ value: HazardScreen) -> RustBuffer {
+    return FfiConverterTypeHazardScreen.lower(value)
+}
+
+
 /**
  * Where a hazard came from.
  */
@@ -2854,6 +2940,108 @@ public func FfiConverterTypeHistoryEntry_lift(_ buf: RustBuffer) throws -> Histo
 #endif
 public func FfiConverterTypeHistoryEntry_lower(_ value: HistoryEntry) -> RustBuffer {
     return FfiConverterTypeHistoryEntry.lower(value)
+}
+
+
+public struct HomeScreen: Equatable, Hashable {
+    public var user: User
+    /**
+     * Today's patrol tasks of plans naming the user (the device's local day).
+     */
+    public var tasks: [TaskView]
+    /**
+     * Open hazards ordered to the user, earliest deadline first.
+     */
+    public var myHazards: [RecordSummary]
+    /**
+     * Hazards past their rectification deadline, earliest first.
+     */
+    public var overdueHazards: [RecordSummary]
+    /**
+     * Inspections not yet submitted, most recently updated first.
+     */
+    public var openInspections: [RecordSummary]
+    /**
+     * Pending records and photos, last success, last error (signed out: nothing pending
+     * known to a server).
+     */
+    public var sync: SyncStatus
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(user: User, 
+        /**
+         * Today's patrol tasks of plans naming the user (the device's local day).
+         */tasks: [TaskView], 
+        /**
+         * Open hazards ordered to the user, earliest deadline first.
+         */myHazards: [RecordSummary], 
+        /**
+         * Hazards past their rectification deadline, earliest first.
+         */overdueHazards: [RecordSummary], 
+        /**
+         * Inspections not yet submitted, most recently updated first.
+         */openInspections: [RecordSummary], 
+        /**
+         * Pending records and photos, last success, last error (signed out: nothing pending
+         * known to a server).
+         */sync: SyncStatus) {
+        self.user = user
+        self.tasks = tasks
+        self.myHazards = myHazards
+        self.overdueHazards = overdueHazards
+        self.openInspections = openInspections
+        self.sync = sync
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HomeScreen: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHomeScreen: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HomeScreen {
+        return
+            try HomeScreen(
+                user: FfiConverterTypeUser.read(from: &buf), 
+                tasks: FfiConverterSequenceTypeTaskView.read(from: &buf), 
+                myHazards: FfiConverterSequenceTypeRecordSummary.read(from: &buf), 
+                overdueHazards: FfiConverterSequenceTypeRecordSummary.read(from: &buf), 
+                openInspections: FfiConverterSequenceTypeRecordSummary.read(from: &buf), 
+                sync: FfiConverterTypeSyncStatus.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HomeScreen, into buf: inout [UInt8]) {
+        FfiConverterTypeUser.write(value.user, into: &buf)
+        FfiConverterSequenceTypeTaskView.write(value.tasks, into: &buf)
+        FfiConverterSequenceTypeRecordSummary.write(value.myHazards, into: &buf)
+        FfiConverterSequenceTypeRecordSummary.write(value.overdueHazards, into: &buf)
+        FfiConverterSequenceTypeRecordSummary.write(value.openInspections, into: &buf)
+        FfiConverterTypeSyncStatus.write(value.sync, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHomeScreen_lift(_ buf: RustBuffer) throws -> HomeScreen {
+    return try FfiConverterTypeHomeScreen.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHomeScreen_lower(_ value: HomeScreen) -> RustBuffer {
+    return FfiConverterTypeHomeScreen.lower(value)
 }
 
 
@@ -4159,6 +4347,84 @@ public func FfiConverterTypePatrolPlan_lower(_ value: PatrolPlan) -> RustBuffer 
 }
 
 
+public struct PatrolRunScreen: Equatable, Hashable {
+    public var run: PatrolRunView
+    /**
+     * The first required checkpoint not yet covered, in route order.
+     */
+    public var nextCheckpoint: Checkpoint?
+    /**
+     * Checkpoints a counting scan covered, in route order.
+     */
+    public var scanned: [String]
+    public var skipped: [SkippedCheckpoint]
+    public var allowedActions: [PatrolAction]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(run: PatrolRunView, 
+        /**
+         * The first required checkpoint not yet covered, in route order.
+         */nextCheckpoint: Checkpoint?, 
+        /**
+         * Checkpoints a counting scan covered, in route order.
+         */scanned: [String], skipped: [SkippedCheckpoint], allowedActions: [PatrolAction]) {
+        self.run = run
+        self.nextCheckpoint = nextCheckpoint
+        self.scanned = scanned
+        self.skipped = skipped
+        self.allowedActions = allowedActions
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PatrolRunScreen: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePatrolRunScreen: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PatrolRunScreen {
+        return
+            try PatrolRunScreen(
+                run: FfiConverterTypePatrolRunView.read(from: &buf), 
+                nextCheckpoint: FfiConverterOptionTypeCheckpoint.read(from: &buf), 
+                scanned: FfiConverterSequenceString.read(from: &buf), 
+                skipped: FfiConverterSequenceTypeSkippedCheckpoint.read(from: &buf), 
+                allowedActions: FfiConverterSequenceTypePatrolAction.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PatrolRunScreen, into buf: inout [UInt8]) {
+        FfiConverterTypePatrolRunView.write(value.run, into: &buf)
+        FfiConverterOptionTypeCheckpoint.write(value.nextCheckpoint, into: &buf)
+        FfiConverterSequenceString.write(value.scanned, into: &buf)
+        FfiConverterSequenceTypeSkippedCheckpoint.write(value.skipped, into: &buf)
+        FfiConverterSequenceTypePatrolAction.write(value.allowedActions, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolRunScreen_lift(_ buf: RustBuffer) throws -> PatrolRunScreen {
+    return try FfiConverterTypePatrolRunScreen.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolRunScreen_lower(_ value: PatrolRunScreen) -> RustBuffer {
+    return FfiConverterTypePatrolRunScreen.lower(value)
+}
+
+
 /**
  * A run as the app shows it.
  */
@@ -4174,6 +4440,10 @@ public struct PatrolRunView: Equatable, Hashable {
     public var window: Occurrence?
     public var site: RecordId
     public var runner: String
+    /**
+     * A skipped checkpoint counts only once a supervisor approves it.
+     */
+    public var skipNeedsApproval: Bool
     public var status: RunStatus
     public var startedMs: Int64?
     public var finishedMs: Int64?
@@ -4209,7 +4479,10 @@ public struct PatrolRunView: Equatable, Hashable {
     public init(id: RecordId, title: String, plan: RecordId, 
         /**
          * The task it is for (`None`: a patrol outside any task).
-         */task: String?, version: UInt32, window: Occurrence?, site: RecordId, runner: String, status: RunStatus, startedMs: Int64?, finishedMs: Int64?, 
+         */task: String?, version: UInt32, window: Occurrence?, site: RecordId, runner: String, 
+        /**
+         * A skipped checkpoint counts only once a supervisor approves it.
+         */skipNeedsApproval: Bool, status: RunStatus, startedMs: Int64?, finishedMs: Int64?, 
         /**
          * The plan version's checkpoints, in route order.
          */checkpoints: [Checkpoint], covered: [String], 
@@ -4237,6 +4510,7 @@ public struct PatrolRunView: Equatable, Hashable {
         self.window = window
         self.site = site
         self.runner = runner
+        self.skipNeedsApproval = skipNeedsApproval
         self.status = status
         self.startedMs = startedMs
         self.finishedMs = finishedMs
@@ -4273,6 +4547,7 @@ public struct FfiConverterTypePatrolRunView: FfiConverterRustBuffer {
                 window: FfiConverterOptionTypeOccurrence.read(from: &buf), 
                 site: FfiConverterTypeRecordId.read(from: &buf), 
                 runner: FfiConverterString.read(from: &buf), 
+                skipNeedsApproval: FfiConverterBool.read(from: &buf), 
                 status: FfiConverterTypeRunStatus.read(from: &buf), 
                 startedMs: FfiConverterOptionInt64.read(from: &buf), 
                 finishedMs: FfiConverterOptionInt64.read(from: &buf), 
@@ -4295,6 +4570,7 @@ public struct FfiConverterTypePatrolRunView: FfiConverterRustBuffer {
         FfiConverterOptionTypeOccurrence.write(value.window, into: &buf)
         FfiConverterTypeRecordId.write(value.site, into: &buf)
         FfiConverterString.write(value.runner, into: &buf)
+        FfiConverterBool.write(value.skipNeedsApproval, into: &buf)
         FfiConverterTypeRunStatus.write(value.status, into: &buf)
         FfiConverterOptionInt64.write(value.startedMs, into: &buf)
         FfiConverterOptionInt64.write(value.finishedMs, into: &buf)
@@ -6176,6 +6452,83 @@ public func FfiConverterTypeSiteQuery_lower(_ value: SiteQuery) -> RustBuffer {
 
 
 /**
+ * A skipped checkpoint, and whether it counts yet.
+ */
+public struct SkippedCheckpoint: Equatable, Hashable {
+    public var checkpoint: String
+    /**
+     * The skip's event id (what an approval names).
+     */
+    public var skip: String
+    public var reason: String
+    /**
+     * Counted: approved, or the plan needs no approval.
+     */
+    public var counts: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(checkpoint: String, 
+        /**
+         * The skip's event id (what an approval names).
+         */skip: String, reason: String, 
+        /**
+         * Counted: approved, or the plan needs no approval.
+         */counts: Bool) {
+        self.checkpoint = checkpoint
+        self.skip = skip
+        self.reason = reason
+        self.counts = counts
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SkippedCheckpoint: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSkippedCheckpoint: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SkippedCheckpoint {
+        return
+            try SkippedCheckpoint(
+                checkpoint: FfiConverterString.read(from: &buf), 
+                skip: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf), 
+                counts: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SkippedCheckpoint, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.checkpoint, into: &buf)
+        FfiConverterString.write(value.skip, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterBool.write(value.counts, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSkippedCheckpoint_lift(_ buf: RustBuffer) throws -> SkippedCheckpoint {
+    return try FfiConverterTypeSkippedCheckpoint.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSkippedCheckpoint_lower(_ value: SkippedCheckpoint) -> RustBuffer {
+    return FfiConverterTypeSkippedCheckpoint.lower(value)
+}
+
+
+/**
  * Progress, reported after every round trip and photo.
  */
 public struct SyncProgress: Equatable, Hashable {
@@ -7957,6 +8310,263 @@ public func FfiConverterTypeGridRole_lower(_ value: GridRole) -> RustBuffer {
 
 
 
+/**
+ * A step of the loop a user can take (the shells label it; zh-CN first).
+ */
+
+public enum HazardAction: Equatable, Hashable {
+    
+    /**
+     * 评估分级.
+     */
+    case grade
+    /**
+     * 下达整改.
+     */
+    case orderRectification
+    /**
+     * 提交整改.
+     */
+    case submitRectification
+    /**
+     * 复查 (passed or sent back).
+     */
+    case reinspect
+    /**
+     * 挂牌督办.
+     */
+    case escalate
+    /**
+     * 销号.
+     */
+    case close
+    /**
+     * 核销.
+     */
+    case writeOff
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension HazardAction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHazardAction: FfiConverterRustBuffer {
+    typealias SwiftType = HazardAction
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HazardAction {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .grade
+        
+        case 2: return .orderRectification
+        
+        case 3: return .submitRectification
+        
+        case 4: return .reinspect
+        
+        case 5: return .escalate
+        
+        case 6: return .close
+        
+        case 7: return .writeOff
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: HazardAction, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .grade:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .orderRectification:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .submitRectification:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .reinspect:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .escalate:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .close:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .writeOff:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazardAction_lift(_ buf: RustBuffer) throws -> HazardAction {
+    return try FfiConverterTypeHazardAction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazardAction_lower(_ value: HazardAction) -> RustBuffer {
+    return FfiConverterTypeHazardAction.lower(value)
+}
+
+
+
+/**
+ * A step of the loop, as a screen forwards it.
+ */
+
+public enum HazardCommand: Equatable, Hashable {
+    
+    case grade(grade: RiskGrade, major: Bool, note: String?
+    )
+    case orderRectification(order: RectificationOrder
+    )
+    /**
+     * After-photos (SHA-256) attached to the hazard as rectification photos first.
+     */
+    case submitRectification(note: String, photos: [String]
+    )
+    case reinspect(passed: Bool, note: String?
+    )
+    case escalate(note: String
+    )
+    case close(note: String?
+    )
+    case writeOff(note: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension HazardCommand: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHazardCommand: FfiConverterRustBuffer {
+    typealias SwiftType = HazardCommand
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HazardCommand {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .grade(grade: try FfiConverterTypeRiskGrade.read(from: &buf), major: try FfiConverterBool.read(from: &buf), note: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 2: return .orderRectification(order: try FfiConverterTypeRectificationOrder.read(from: &buf)
+        )
+        
+        case 3: return .submitRectification(note: try FfiConverterString.read(from: &buf), photos: try FfiConverterSequenceString.read(from: &buf)
+        )
+        
+        case 4: return .reinspect(passed: try FfiConverterBool.read(from: &buf), note: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 5: return .escalate(note: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 6: return .close(note: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 7: return .writeOff(note: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: HazardCommand, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .grade(grade,major,note):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeRiskGrade.write(grade, into: &buf)
+            FfiConverterBool.write(major, into: &buf)
+            FfiConverterOptionString.write(note, into: &buf)
+            
+        
+        case let .orderRectification(order):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeRectificationOrder.write(order, into: &buf)
+            
+        
+        case let .submitRectification(note,photos):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(note, into: &buf)
+            FfiConverterSequenceString.write(photos, into: &buf)
+            
+        
+        case let .reinspect(passed,note):
+            writeInt(&buf, Int32(4))
+            FfiConverterBool.write(passed, into: &buf)
+            FfiConverterOptionString.write(note, into: &buf)
+            
+        
+        case let .escalate(note):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(note, into: &buf)
+            
+        
+        case let .close(note):
+            writeInt(&buf, Int32(6))
+            FfiConverterOptionString.write(note, into: &buf)
+            
+        
+        case let .writeOff(note):
+            writeInt(&buf, Int32(7))
+            FfiConverterString.write(note, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazardCommand_lift(_ buf: RustBuffer) throws -> HazardCommand {
+    return try FfiConverterTypeHazardCommand.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazardCommand_lower(_ value: HazardCommand) -> RustBuffer {
+    return FfiConverterTypeHazardCommand.lower(value)
+}
+
+
+
 
 public enum HazardEventKind: Equatable, Hashable {
     
@@ -8748,6 +9358,130 @@ public func FfiConverterTypeMissingKind_lift(_ buf: RustBuffer) throws -> Missin
 #endif
 public func FfiConverterTypeMissingKind_lower(_ value: MissingKind) -> RustBuffer {
     return FfiConverterTypeMissingKind.lower(value)
+}
+
+
+
+/**
+ * What a user can do on a run.
+ */
+
+public enum PatrolAction: Equatable, Hashable {
+    
+    case scan
+    case skip
+    case observe
+    case answer
+    case pause
+    case resume
+    case finish
+    /**
+     * 作废 (a supervisor).
+     */
+    case void
+    /**
+     * Approve a skipped checkpoint (a supervisor, not the runner).
+     */
+    case approveSkip
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PatrolAction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePatrolAction: FfiConverterRustBuffer {
+    typealias SwiftType = PatrolAction
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PatrolAction {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .scan
+        
+        case 2: return .skip
+        
+        case 3: return .observe
+        
+        case 4: return .answer
+        
+        case 5: return .pause
+        
+        case 6: return .resume
+        
+        case 7: return .finish
+        
+        case 8: return .void
+        
+        case 9: return .approveSkip
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PatrolAction, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .scan:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .skip:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .observe:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .answer:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .pause:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .resume:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .finish:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .void:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .approveSkip:
+            writeInt(&buf, Int32(9))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolAction_lift(_ buf: RustBuffer) throws -> PatrolAction {
+    return try FfiConverterTypePatrolAction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolAction_lower(_ value: PatrolAction) -> RustBuffer {
+    return FfiConverterTypePatrolAction.lower(value)
 }
 
 
@@ -10377,6 +11111,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeCheckpoint: FfiConverterRustBuffer {
+    typealias SwiftType = Checkpoint?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCheckpoint.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCheckpoint.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeClause: FfiConverterRustBuffer {
     typealias SwiftType = Clause?
 
@@ -11062,6 +11820,31 @@ fileprivate struct FfiConverterSequenceTypeMissing: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePhotoRef: FfiConverterRustBuffer {
+    typealias SwiftType = [PhotoRef]
+
+    public static func write(_ value: [PhotoRef], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePhotoRef.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PhotoRef] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PhotoRef]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePhotoRef.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypePlanVersion: FfiConverterRustBuffer {
     typealias SwiftType = [PlanVersion]
 
@@ -11212,6 +11995,31 @@ fileprivate struct FfiConverterSequenceTypeSignature: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeSkippedCheckpoint: FfiConverterRustBuffer {
+    typealias SwiftType = [SkippedCheckpoint]
+
+    public static func write(_ value: [SkippedCheckpoint], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSkippedCheckpoint.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SkippedCheckpoint] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SkippedCheckpoint]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSkippedCheckpoint.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeSyncRejection: FfiConverterRustBuffer {
     typealias SwiftType = [SyncRejection]
 
@@ -11262,6 +12070,31 @@ fileprivate struct FfiConverterSequenceTypeTagEvent: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeTaskView: FfiConverterRustBuffer {
+    typealias SwiftType = [TaskView]
+
+    public static func write(_ value: [TaskView], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeTaskView.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [TaskView] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [TaskView]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeTaskView.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeUnreadableRecord: FfiConverterRustBuffer {
     typealias SwiftType = [UnreadableRecord]
 
@@ -11304,6 +12137,56 @@ fileprivate struct FfiConverterSequenceTypeCheckMethod: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeCheckMethod.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeHazardAction: FfiConverterRustBuffer {
+    typealias SwiftType = [HazardAction]
+
+    public static func write(_ value: [HazardAction], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeHazardAction.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [HazardAction] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [HazardAction]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeHazardAction.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePatrolAction: FfiConverterRustBuffer {
+    typealias SwiftType = [PatrolAction]
+
+    public static func write(_ value: [PatrolAction], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePatrolAction.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PatrolAction] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PatrolAction]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePatrolAction.read(from: &buf))
         }
         return seq
     }

@@ -1948,6 +1948,190 @@ public func FfiConverterTypeOffgridPatrols_lower(_ value: OffgridPatrols) -> UIn
 
 
 /**
+ * The screens' models.
+ */
+public protocol OffgridScreensProtocol: AnyObject, Sendable {
+    
+    /**
+     * A hazard with its timeline, photos before and after, and the steps allowed now.
+     */
+    func hazard(id: RecordId) throws  -> HazardScreen
+    
+    /**
+     * Takes a step of the hazard loop; returns the hazard screen again.
+     */
+    func hazardCommand(id: RecordId, command: HazardCommand) throws  -> HazardScreen
+    
+    /**
+     * Today's patrol tasks, hazards to act on, open inspections and the sync state.
+     */
+    func home() throws  -> HomeScreen
+    
+    /**
+     * A patrol run with its next checkpoint, progress, flags and the actions allowed now.
+     */
+    func patrolRun(id: RecordId) throws  -> PatrolRunScreen
+    
+}
+/**
+ * The screens' models.
+ */
+open class OffgridScreens: OffgridScreensProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_offgrid_ffi_fn_clone_offgridscreens(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_offgrid_ffi_fn_free_offgridscreens(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * A hazard with its timeline, photos before and after, and the steps allowed now.
+     */
+open func hazard(id: RecordId)throws  -> HazardScreen  {
+    return try  FfiConverterTypeHazardScreen_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridscreens_hazard(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Takes a step of the hazard loop; returns the hazard screen again.
+     */
+open func hazardCommand(id: RecordId, command: HazardCommand)throws  -> HazardScreen  {
+    return try  FfiConverterTypeHazardScreen_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridscreens_hazard_command(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),
+        FfiConverterTypeHazardCommand_lower(command),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Today's patrol tasks, hazards to act on, open inspections and the sync state.
+     */
+open func home()throws  -> HomeScreen  {
+    return try  FfiConverterTypeHomeScreen_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridscreens_home(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A patrol run with its next checkpoint, progress, flags and the actions allowed now.
+     */
+open func patrolRun(id: RecordId)throws  -> PatrolRunScreen  {
+    return try  FfiConverterTypePatrolRunScreen_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridscreens_patrol_run(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOffgridScreens: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = OffgridScreens
+
+    public static func lift(_ handle: UInt64) throws -> OffgridScreens {
+        return OffgridScreens(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: OffgridScreens) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OffgridScreens {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: OffgridScreens, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOffgridScreens_lift(_ handle: UInt64) throws -> OffgridScreens {
+    return try FfiConverterTypeOffgridScreens.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOffgridScreens_lower(_ value: OffgridScreens) -> UInt64 {
+    return FfiConverterTypeOffgridScreens.lower(value)
+}
+
+
+
+
+
+
+/**
  * Sites (人防工程), their checkpoints and the tags bound to them.
  */
 public protocol OffgridSitesProtocol: AnyObject, Sendable {
@@ -2401,6 +2585,11 @@ public protocol OffgridStoreProtocol: AnyObject, Sendable {
      * Sites, checkpoints and tags.
      */
     func sites()  -> OffgridSites
+    
+    /**
+     * Screen models: home, hazard detail, patrol run.
+     */
+    func screens()  -> OffgridScreens
     
     /**
      * This install's automerge actor id (hex), random per install.
@@ -2982,6 +3171,18 @@ open func sites() -> OffgridSites  {
     return try!  FfiConverterTypeOffgridSites_lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_offgrid_ffi_fn_method_offgridstore_sites(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Screen models: home, hazard detail, patrol run.
+     */
+open func screens() -> OffgridScreens  {
+    return try!  FfiConverterTypeOffgridScreens_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_screens(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -5299,6 +5500,18 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridsites_update_checkpoint() != 60661) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_hazard() != 10382) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_hazard_command() != 37064) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_home() != 50195) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_patrol_run() != 31722) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_close_hazard() != 20379) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5381,6 +5594,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_sites() != 52834) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_screens() != 59344) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_actor_id() != 2853) {

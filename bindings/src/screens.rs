@@ -1,0 +1,48 @@
+//! Screen models through the FFI (issue 14), as a sub-object of the store: `store.screens()`.
+//! One query per screen, computed in the core with the actions the signed-in user may take;
+//! commands return the refreshed screen. Each method is one line over
+//! [`offgrid_core::Store`].
+
+use std::sync::Arc;
+
+use offgrid_core::RecordId;
+use offgrid_core::screens::{HazardCommand, HazardScreen, HomeScreen, PatrolRunScreen};
+
+use crate::{OffgridStore, Result};
+
+/// The screens' models.
+#[derive(uniffi::Object)]
+pub struct OffgridScreens {
+    owner: Arc<OffgridStore>,
+}
+
+#[uniffi::export]
+impl OffgridStore {
+    /// Screen models: home, hazard detail, patrol run.
+    pub fn screens(self: Arc<Self>) -> Arc<OffgridScreens> {
+        Arc::new(OffgridScreens { owner: self })
+    }
+}
+
+#[uniffi::export]
+impl OffgridScreens {
+    /// Today's patrol tasks, hazards to act on, open inspections and the sync state.
+    pub fn home(&self) -> Result<HomeScreen> {
+        Ok(self.owner.store()?.home_screen()?)
+    }
+
+    /// A hazard with its timeline, photos before and after, and the steps allowed now.
+    pub fn hazard(&self, id: RecordId) -> Result<HazardScreen> {
+        Ok(self.owner.store()?.hazard_screen(&id)?)
+    }
+
+    /// Takes a step of the hazard loop; returns the hazard screen again.
+    pub fn hazard_command(&self, id: RecordId, command: HazardCommand) -> Result<HazardScreen> {
+        Ok(self.owner.store()?.hazard_command(&id, command)?)
+    }
+
+    /// A patrol run with its next checkpoint, progress, flags and the actions allowed now.
+    pub fn patrol_run(&self, id: RecordId) -> Result<PatrolRunScreen> {
+        Ok(self.owner.store()?.patrol_run_screen(&id)?)
+    }
+}

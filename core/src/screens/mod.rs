@@ -1,0 +1,15 @@
+//! Screen models (issue 14): one query per screen, computed in the core from the domain API,
+//! including which actions the signed-in user may take, so the Android and iOS shells only
+//! render and forward actions and cannot drift apart. Labels cross as enums and raw values;
+//! the shells localise (zh-CN first). Commands return the refreshed screen.
+//!
+//! Built so far: the hazard detail ([`hazard`]), the patrol run ([`patrol`]) and home
+//! ([`home`]).
+
+pub mod hazard;
+pub mod home;
+pub mod patrol;
+
+pub use hazard::{HazardCommand, HazardScreen};
+pub use home::HomeScreen;
+pub use patrol::{PatrolAction, PatrolRunScreen};

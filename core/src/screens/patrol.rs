@@ -1,0 +1,139 @@
+//! The patrol run screen: the next checkpoint, what is scanned, skipped and remaining, the
+//! flags, and what this user may do on the run now: the runner walks it (scan, skip, observe,
+//! answer, pause, resume, finish), a supervisor voids it or approves a skip (never their own).
+//! The same conditions the run's actions check ([`crate::patrol::runs`]) and its rules judge.
+
+use serde::{Deserialize, Serialize};
+
+use crate::access::Permission;
+use crate::error::Result;
+use crate::grid::ORG;
+use crate::model::RecordId;
+use crate::patrol::PatrolRunView;
+use crate::patrol::run::{RunEventKind, RunStatus};
+use crate::site::Checkpoint;
+use crate::store::Store;
+
+/// What a user can do on a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[serde(rename_all = "snake_case")]
+pub enum PatrolAction {
+    Scan,
+    Skip,
+    Observe,
+    Answer,
+    Pause,
+    Resume,
+    Finish,
+    /// 作废 (a supervisor).
+    Void,
+    /// Approve a skipped checkpoint (a supervisor, not the runner).
+    ApproveSkip,
+}
+
+/// A skipped checkpoint, and whether it counts yet.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct SkippedCheckpoint {
+    pub checkpoint: String,
+    /// The skip's event id (what an approval names).
+    pub skip: String,
+    pub reason: String,
+    /// Counted: approved, or the plan needs no approval.
+    pub counts: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct PatrolRunScreen {
+    pub run: PatrolRunView,
+    /// The first required checkpoint not yet covered, in route order.
+    pub next_checkpoint: Option<Checkpoint>,
+    /// Checkpoints a counting scan covered, in route order.
+    pub scanned: Vec<String>,
+    pub skipped: Vec<SkippedCheckpoint>,
+    pub allowed_actions: Vec<PatrolAction>,
+}
+
+impl Store {
+    /// The patrol run screen for the signed-in user.
+    pub fn patrol_run_screen(&self, id: &RecordId) -> Result<PatrolRunScreen> {
+        let run = self.patrol_run(id)?;
+        let next_checkpoint = run
+            .remaining
+            .first()
+            .and_then(|c| run.checkpoints.iter().find(|x| &x.id == c))
+            .cloned();
+        let mut skipped: Vec<SkippedCheckpoint> = Vec::new();
+        let mut scanned: Vec<String> = Vec::new();
+        for e in &run.events {
+            match &e.kind {
+                RunEventKind::Scan { verdict, .. } if verdict.counts => {
+                    if let Some(c) = &verdict.checkpoint
+                        && !scanned.contains(c)
+                    {
+                        scanned.push(c.clone());
+                    }
+                }
+                RunEventKind::Skip { checkpoint, reason } => skipped.push(SkippedCheckpoint {
+                    checkpoint: checkpoint.clone(),
+                    skip: e.id.clone(),
+                    reason: reason.clone(),
+                    counts: false,
+                }),
+                _ => {}
+            }
+        }
+        let approved: Vec<&str> = run
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                RunEventKind::ApproveSkip { skip } => Some(skip.as_str()),
+                _ => None,
+            })
+            .collect();
+        for s in &mut skipped {
+            s.counts = !run.skip_needs_approval || approved.contains(&s.skip.as_str());
+        }
+        let order = |c: &String| run.checkpoints.iter().position(|x| &x.id == c);
+        scanned.sort_by_key(order);
+        let allowed_actions = match self.user() {
+            Some(user) => {
+                let mut actions = Vec::new();
+                let runner = user.id == run.runner;
+                match run.status {
+                    RunStatus::InProgress if runner => actions.extend([
+                        PatrolAction::Scan,
+                        PatrolAction::Skip,
+                        PatrolAction::Observe,
+                        PatrolAction::Answer,
+                        PatrolAction::Pause,
+                        PatrolAction::Finish,
+                    ]),
+                    RunStatus::Paused if runner => {
+                        actions.extend([PatrolAction::Resume, PatrolAction::Finish])
+                    }
+                    _ => {}
+                }
+                if user.can(ORG, Permission::ManagePatrol) {
+                    if run.status != RunStatus::Voided {
+                        actions.push(PatrolAction::Void);
+                    }
+                    if !runner && skipped.iter().any(|s| !s.counts) {
+                        actions.push(PatrolAction::ApproveSkip);
+                    }
+                }
+                actions
+            }
+            None => Vec::new(),
+        };
+        Ok(PatrolRunScreen {
+            run,
+            next_checkpoint,
+            scanned,
+            skipped,
+            allowed_actions,
+        })
+    }
+}
