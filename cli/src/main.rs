@@ -269,6 +269,15 @@ enum BenchCommand {
         #[arg(long, value_name = "N", default_value_t = 3_000)]
         plans: usize,
     },
+    /// Screen models: home, hazard detail, patrol run, over N hazards.
+    Screens {
+        /// Directory for the benchmark's files (a temporary subdirectory, removed after).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Hazards in the store.
+        #[arg(long, value_name = "N", default_value_t = 10_000)]
+        hazards: usize,
+    },
     /// Sync on loopback: a dirty sync (bytes, round trips, time), a new device bootstrapping,
     /// server throughput and latency with concurrent simulated devices (SQLite, PostgreSQL).
     Sync(bench::sync::Options),
@@ -368,6 +377,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             measure,
         }) => bench::photo::run(input.as_deref(), runs, measure)?,
         Command::Bench(BenchCommand::Sync(o)) => bench::sync::run(&o)?,
+        Command::Bench(BenchCommand::Screens { dir, hazards }) => {
+            bench::screens::run(dir.as_deref(), hazards)?
+        }
         Command::Template(TemplateCommand::List) => {
             let store = ctx.db.exists().then(|| ctx.open_existing()).transpose()?;
             template::list(store.as_ref(), ctx.json)?

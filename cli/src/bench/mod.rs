@@ -10,6 +10,7 @@ mod fixtures;
 pub mod patrol;
 pub mod photo;
 mod raw_sqlite;
+pub mod screens;
 pub mod store;
 pub mod sync;
 

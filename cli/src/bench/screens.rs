@@ -1,0 +1,193 @@
+//! `offgrid bench screens`: what a screen costs to compute (issue 14's target: ≤ 16 ms p99,
+//! one frame).
+//!
+//! Fixture: N hazards (default 10,000) in two projects, 200 of them ordered to one rectifier
+//! (half overdue); a patrol run of 200 events on a site of five checkpoints.
+//!
+//! 1. The rectifier's home screen: today's tasks, hazards ordered to them, the overdue, open
+//!    inspections, sync state (`screens.home_first_ms` on a cold cache, then
+//!    `screens.home_p50_ms`, `screens.home_p99_ms` over 50 queries).
+//! 2. A hazard's detail screen with its allowed actions (`screens.hazard_p99_ms`; 50 hazards).
+//! 3. The patrol run screen of the 200-event run (`screens.patrol_run_p99_ms`; 50 queries).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Result, ensure};
+use offgrid_core::grid::{GridLevel, NewGridCell};
+use offgrid_core::hazard::{NewHazard, RectificationOrder};
+use offgrid_core::patrol::schedule::Schedule;
+use offgrid_core::patrol::task::Completion;
+use offgrid_core::patrol::{NewPlan, ScanInput};
+use offgrid_core::site::{CheckMethod, CheckpointKind, NewCheckpoint, NewSite, SiteKind};
+use offgrid_core::{FixedClock, RiskGrade, Role, Store, StoreOptions, User};
+
+use super::{emit, percentile_ms};
+
+const T0: i64 = 1_764_300_000_000;
+const DAY: i64 = 86_400_000;
+const RUNS: usize = 50;
+const ORDERED: usize = 200;
+const RUN_EVENTS: usize = 200;
+
+pub fn run(dir: Option<&Path>, hazards: usize) -> Result<()> {
+    let tmp = super::bench_dir(dir)?;
+    let clock = Arc::new(FixedClock::new(T0, 480));
+    let store = Store::open_with(
+        tmp.path().join("screens.db"),
+        StoreOptions {
+            clock: clock.clone(),
+            ..Default::default()
+        },
+    )?;
+    let admin = User::new("admin", "管理员").with_role("*", Role::Admin);
+    store.set_user(admin.clone());
+
+    let setup = Instant::now();
+    let mut ids = Vec::with_capacity(hazards);
+    for chunk in (0..hazards).collect::<Vec<_>>().chunks(500) {
+        let batch: Vec<NewHazard> = chunk
+            .iter()
+            .map(|i| NewHazard {
+                project: format!("p{}", i % 2),
+                site: format!("B{}", i % 9),
+                location: format!("{}号楼地下一层", i % 9 + 1),
+                title: format!("隐患 {i}"),
+                description: "施工缝处渗水 / seepage at a construction joint".into(),
+                grade: Some(RiskGrade::Yellow),
+                ..Default::default()
+            })
+            .collect();
+        ids.extend(store.raise_hazards(&batch)?);
+    }
+    for (n, id) in ids.iter().take(ORDERED).enumerate() {
+        // Half of them past their deadline at the measurement's "now".
+        let deadline = if n % 2 == 0 { T0 - DAY } else { T0 + 7 * DAY };
+        store.order_rectification(
+            id,
+            &RectificationOrder {
+                unit: "施工单位".into(),
+                person: "chen".into(),
+                person_name: "陈工".into(),
+                deadline_ms: deadline,
+                measures: "整改".into(),
+            },
+        )?;
+    }
+    let run = patrol_run(&store)?;
+    tracing::info!(
+        ms = setup.elapsed().as_millis() as u64,
+        hazards,
+        "screens fixture ready"
+    );
+
+    // 1. Home, as the rectifier.
+    store.set_user(User::new("chen", "陈工").with_role("p0", Role::Rectifier));
+    // The first query, reported apart: it warms SQLite's page cache, as opening the app does.
+    let first = Instant::now();
+    store.home_screen()?;
+    emit("screens.home_first_ms", super::ms(first.elapsed()), "ms")?;
+    let mut times = Vec::with_capacity(RUNS);
+    let mut mine = 0;
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        let home = store.home_screen()?;
+        times.push(start.elapsed());
+        mine = home.my_hazards.len();
+    }
+    ensure!(mine == ORDERED, "home listed {mine} hazards, not {ORDERED}");
+    emit("screens.home_p50_ms", percentile_ms(&times, 50.0), "ms")?;
+    emit("screens.home_p99_ms", percentile_ms(&times, 99.0), "ms")?;
+
+    // 2. Hazard detail screens.
+    let mut times = Vec::with_capacity(RUNS);
+    for i in 0..RUNS {
+        let id = &ids[(i * 197) % ids.len().min(ORDERED * 2)];
+        let start = Instant::now();
+        let screen = store.hazard_screen(id)?;
+        times.push(start.elapsed());
+        ensure!(!screen.hazard.events.is_empty());
+    }
+    emit("screens.hazard_p50_ms", percentile_ms(&times, 50.0), "ms")?;
+    emit("screens.hazard_p99_ms", percentile_ms(&times, 99.0), "ms")?;
+
+    // 3. The patrol run screen of a 200-event run, as its runner.
+    store.set_user(User::new("gm1", "网格员"));
+    let mut times = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        let screen = store.patrol_run_screen(&run)?;
+        times.push(start.elapsed());
+        ensure!(screen.run.events.len() > RUN_EVENTS);
+    }
+    emit(
+        "screens.patrol_run_p50_ms",
+        percentile_ms(&times, 50.0),
+        "ms",
+    )?;
+    emit(
+        "screens.patrol_run_p99_ms",
+        percentile_ms(&times, 99.0),
+        "ms",
+    )?;
+    Ok(())
+}
+
+/// A run of `RUN_EVENTS` scans on a site of five checkpoints, by grid member `gm1`.
+fn patrol_run(store: &Store) -> Result<offgrid_core::RecordId> {
+    let cell = store.add_grid_cell(&NewGridCell {
+        code: "3201".into(),
+        name: "南京市".into(),
+        level: GridLevel::City,
+        parent: None,
+        boundary: None,
+    })?;
+    let site = store.add_site(&NewSite {
+        name: "人防工程".into(),
+        address: "江东中路 1 号地下".into(),
+        kind: SiteKind::DualUse,
+        unit: "物业".into(),
+        cell,
+        location: None,
+        projects: vec![],
+    })?;
+    let mut tags = Vec::new();
+    for c in 0..5 {
+        let cp = store.add_checkpoint(
+            &site,
+            &NewCheckpoint {
+                name: format!("检查点 {c}"),
+                kind: CheckpointKind::Entrance,
+                methods: vec![CheckMethod::Nfc],
+            },
+        )?;
+        let payload = format!("https://tag.example/t?uid=04AABBCCDD{c:04X}");
+        store.bind_tag(&site, &cp, &payload, CheckMethod::Nfc)?;
+        tags.push(payload);
+    }
+    let plan = store.add_patrol_plan(&NewPlan {
+        title: "日常巡查".into(),
+        site,
+        checkpoints: vec![],
+        template: None,
+        schedule: Schedule::daily(0, 24 * 60),
+        in_sequence: false,
+        assignees: vec!["gm1".into()],
+        completion: Completion::Any,
+        skip_needs_approval: false,
+    })?;
+    store.set_user(User::new("gm1", "网格员"));
+    let run = store.start_patrol(&plan, None)?;
+    for i in 0..RUN_EVENTS {
+        store.scan_checkpoint(
+            &run,
+            &ScanInput {
+                method: Some(CheckMethod::Nfc),
+                payload: Some(tags[i % tags.len()].clone()),
+                ..Default::default()
+            },
+        )?;
+    }
+    Ok(run)
+}
