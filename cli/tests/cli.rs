@@ -284,6 +284,32 @@ fn bench_store_prints_every_metric_as_a_json_line() {
     assert_eq!(std::fs::read_dir(dir).unwrap().count(), 0);
 }
 
+#[test]
+fn bench_screens_prints_every_metric_as_a_json_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let text = ok(dir, &["bench", "screens", "--hazards", "300", "--dir", "."]);
+    let names: BTreeSet<String> = text
+        .lines()
+        .map(|line| {
+            let m: Json = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            assert!(m["value"].as_f64().is_some_and(|v| v > 0.0), "{line}");
+            m["name"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    let want = [
+        "screens.home_first_ms",
+        "screens.home_p50_ms",
+        "screens.home_p99_ms",
+        "screens.hazard_p50_ms",
+        "screens.hazard_p99_ms",
+        "screens.patrol_run_p50_ms",
+        "screens.patrol_run_p99_ms",
+    ];
+    assert_eq!(names, want.iter().map(|s| s.to_string()).collect());
+    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 0);
+}
+
 /// The built-in template files, next to the core crate.
 fn template_files() -> Vec<std::path::PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/templates");
