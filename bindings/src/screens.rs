@@ -6,7 +6,9 @@
 use std::sync::Arc;
 
 use offgrid_core::RecordId;
-use offgrid_core::screens::{HazardCommand, HazardScreen, HomeScreen, PatrolRunScreen};
+use offgrid_core::screens::{
+    ChecklistScreen, HazardCommand, HazardScreen, HomeScreen, PatrolRunScreen,
+};
 
 use crate::{OffgridStore, Result};
 
@@ -18,7 +20,7 @@ pub struct OffgridScreens {
 
 #[uniffi::export]
 impl OffgridStore {
-    /// Screen models: home, hazard detail, patrol run.
+    /// Screen models: home, checklist, hazard detail, patrol run.
     pub fn screens(self: Arc<Self>) -> Arc<OffgridScreens> {
         Arc::new(OffgridScreens { owner: self })
     }
@@ -29,6 +31,27 @@ impl OffgridScreens {
     /// Today's patrol tasks, hazards to act on, open inspections and the sync state.
     pub fn home(&self) -> Result<HomeScreen> {
         Ok(self.owner.store()?.home_screen()?)
+    }
+
+    /// An inspection's checklist: visible items with values, what is missing, progress, and
+    /// what the user may do.
+    pub fn checklist(&self, id: RecordId) -> Result<ChecklistScreen> {
+        Ok(self.owner.store()?.checklist_screen(&id)?)
+    }
+
+    /// Answers an item (`value_json`: the value as JSON); returns the checklist again.
+    pub fn checklist_answer(
+        &self,
+        id: RecordId,
+        item_id: String,
+        value_json: String,
+        note: Option<String>,
+    ) -> Result<ChecklistScreen> {
+        let value = crate::parse_json("the answer", &value_json)?;
+        Ok(self
+            .owner
+            .store()?
+            .checklist_answer(&id, &item_id, &value, note.as_deref())?)
     }
 
     /// A hazard with its timeline, photos before and after, and the steps allowed now.

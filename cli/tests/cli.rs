@@ -305,6 +305,8 @@ fn bench_screens_prints_every_metric_as_a_json_line() {
         "screens.hazard_p99_ms",
         "screens.patrol_run_p50_ms",
         "screens.patrol_run_p99_ms",
+        "screens.checklist_500_p50_ms",
+        "screens.checklist_500_p99_ms",
     ];
     assert_eq!(names, want.iter().map(|s| s.to_string()).collect());
     assert_eq!(std::fs::read_dir(dir).unwrap().count(), 0);

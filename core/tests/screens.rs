@@ -342,3 +342,105 @@ fn home_lists_the_hazards_ordered_to_the_user_and_the_overdue() {
     assert_eq!(ids(&home.overdue_hazards), [other]);
     assert!(home.tasks.is_empty());
 }
+
+#[test]
+fn the_checklist_runner_shows_visible_items_with_what_is_missing_and_who_may_submit() {
+    use offgrid_core::inspection::{MissingKind, NewInspection};
+    use offgrid_core::screens::InspectionAction;
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _) = open_as(&dir.path().join("a.db"), "zhang");
+    as_user(&s, "zhang", Role::Inspector);
+    let id = s
+        .create_inspection(&NewInspection {
+            template_id: "shelter-safety-patrol".into(),
+            template_version: Some(1),
+            project: "p1".into(),
+            site: "B1".into(),
+            title: None,
+        })
+        .unwrap();
+    let item = |screen: &offgrid_core::screens::ChecklistScreen, id: &str| {
+        screen
+            .sections
+            .iter()
+            .flat_map(|s| &s.items)
+            .find(|i| i.id == id)
+            .cloned()
+    };
+    let screen = s.checklist_screen(&id).unwrap();
+    assert_eq!(screen.allowed_actions, [InspectionAction::Answer]);
+    assert!(
+        item(&screen, "cooling-conduct").is_none(),
+        "hidden until it applies"
+    );
+    let screen = s
+        .checklist_answer(&id, "cooling-shelter", &json!("yes"), None)
+        .unwrap();
+    assert!(
+        item(&screen, "cooling-conduct").is_some(),
+        "shown once it applies"
+    );
+    let screen = s
+        .checklist_answer(&id, "exits-clear", &json!("fail"), Some("杂物堵塞"))
+        .unwrap();
+    let exits = item(&screen, "exits-clear").unwrap();
+    assert!(exits.failed);
+    assert_eq!(exits.value, Some(json!("fail")));
+    assert_eq!(exits.missing, Some(MissingKind::FailurePhoto));
+    assert!(!screen.allowed_actions.contains(&InspectionAction::Submit));
+    // A viewer reads the same screen and may do nothing.
+    as_user(&s, "vera", Role::Viewer);
+    let viewed = s.checklist_screen(&id).unwrap();
+    assert!(viewed.allowed_actions.is_empty());
+    assert_eq!(viewed.progress, screen.progress);
+}
+
+#[test]
+fn submit_is_offered_once_nothing_is_missing_and_review_to_a_supervisor() {
+    use offgrid_core::checklist::parse;
+    use offgrid_core::inspection::NewInspection;
+    use offgrid_core::screens::InspectionAction;
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _) = open_as(&dir.path().join("a.db"), "admin");
+    let t = |zh: &str, en: &str| json!({"zh-CN": zh, "en": en});
+    let template = parse(
+        &json!({
+            "id": "door-check", "version": 1, "title": t("防护门检查", "Door check"),
+            "purpose": "stage_inspection",
+            "sections": [{"id": "s", "title": t("门", "Door"), "items": [
+                {"id": "seal", "type": "pass_fail", "text": t("密封条", "Seal")}
+            ]}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    s.publish_template(&template).unwrap();
+    as_user(&s, "zhang", Role::Inspector);
+    let id = s
+        .create_inspection(&NewInspection {
+            template_id: "door-check".into(),
+            template_version: Some(1),
+            project: "p1".into(),
+            site: "B1".into(),
+            title: None,
+        })
+        .unwrap();
+    let screen = s
+        .checklist_answer(&id, "seal", &json!("pass"), None)
+        .unwrap();
+    assert_eq!(
+        screen.allowed_actions,
+        [InspectionAction::Answer, InspectionAction::Submit]
+    );
+    s.submit_inspection(&id).unwrap();
+    assert!(s.checklist_screen(&id).unwrap().allowed_actions.is_empty());
+    as_user(&s, "wang", Role::Supervisor);
+    assert_eq!(
+        s.checklist_screen(&id).unwrap().allowed_actions,
+        [InspectionAction::Review]
+    );
+    s.review_inspection(&id, true, None).unwrap();
+    assert!(s.checklist_screen(&id).unwrap().allowed_actions.is_empty());
+}

@@ -166,7 +166,7 @@ pub fn run(dir: Option<&Path>, hazards: usize) -> Result<()> {
 
 /// A template of `items` pass/fail items, `conditions` of which show only when an earlier
 /// "gate" item (one of the first 100) failed.
-fn template(id: &str, items: usize, conditions: usize) -> Result<Template> {
+pub(super) fn template(id: &str, items: usize, conditions: usize) -> Result<Template> {
     let text = |s: String| json!({"zh-CN": format!("检查项 {s}"), "en": format!("Item {s}")});
     let list: Vec<Json> = (0..items)
         .map(|i| {

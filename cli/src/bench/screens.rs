@@ -9,6 +9,8 @@
 //!    `screens.home_p50_ms`, `screens.home_p99_ms` over 50 queries).
 //! 2. A hazard's detail screen with its allowed actions (`screens.hazard_p99_ms`; 50 hazards).
 //! 3. The patrol run screen of the 200-event run (`screens.patrol_run_p99_ms`; 50 queries).
+//! 4. The checklist runner of a 500-item inspection with 200 visibility conditions, 100 items
+//!    answered (`screens.checklist_500_p99_ms`; 50 queries).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -129,6 +131,42 @@ pub fn run(dir: Option<&Path>, hazards: usize) -> Result<()> {
     )?;
     emit(
         "screens.patrol_run_p99_ms",
+        percentile_ms(&times, 99.0),
+        "ms",
+    )?;
+
+    // 4. The checklist runner of a 500-item inspection, as its inspector.
+    store.set_user(admin);
+    let t500 = super::domain::template("bench-500", 500, 200)?;
+    store.publish_template(&t500)?;
+    store.set_user(User::new("zhang", "张工").with_role("p1", Role::Inspector));
+    let ins = store.create_inspection(&offgrid_core::inspection::NewInspection {
+        template_id: "bench-500".into(),
+        template_version: Some(1),
+        project: "p1".into(),
+        site: "B1".into(),
+        title: None,
+    })?;
+    for i in 0..100 {
+        let value = if i % 3 == 0 { "fail" } else { "pass" };
+        let item = format!("i{}", (i * 7) % 300);
+        store.answer(&ins, &item, &serde_json::json!(value), None)?;
+    }
+    store.checklist_screen(&ins)?;
+    let mut times = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        let screen = store.checklist_screen(&ins)?;
+        times.push(start.elapsed());
+        ensure!(!screen.sections.is_empty());
+    }
+    emit(
+        "screens.checklist_500_p50_ms",
+        percentile_ms(&times, 50.0),
+        "ms",
+    )?;
+    emit(
+        "screens.checklist_500_p99_ms",
         percentile_ms(&times, 99.0),
         "ms",
     )?;

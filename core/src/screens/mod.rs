@@ -3,13 +3,15 @@
 //! render and forward actions and cannot drift apart. Labels cross as enums and raw values;
 //! the shells localise (zh-CN first). Commands return the refreshed screen.
 //!
-//! Built so far: the hazard detail ([`hazard`]), the patrol run ([`patrol`]) and home
-//! ([`home`]).
+//! Built so far: home ([`home`]), the checklist runner ([`checklist`]), the hazard detail
+//! ([`hazard`]) and the patrol run ([`patrol`]).
 
+pub mod checklist;
 pub mod hazard;
 pub mod home;
 pub mod patrol;
 
+pub use checklist::{ChecklistItem, ChecklistScreen, ChecklistSection, InspectionAction};
 pub use hazard::{HazardCommand, HazardScreen};
 pub use home::HomeScreen;
 pub use patrol::{PatrolAction, PatrolRunScreen};

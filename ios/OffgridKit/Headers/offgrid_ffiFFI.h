@@ -606,6 +606,16 @@ uint64_t uniffi_offgrid_ffi_fn_clone_offgridscreens(uint64_t handle, RustCallSta
 void uniffi_offgrid_ffi_fn_free_offgridscreens(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_CHECKLIST
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_CHECKLIST
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridscreens_checklist(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_CHECKLIST_ANSWER
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_CHECKLIST_ANSWER
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridscreens_checklist_answer(uint64_t ptr, RustBuffer id, RustBuffer item_id, RustBuffer value_json, RustBuffer note, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_HAZARD
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_HAZARD
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridscreens_hazard(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
@@ -1541,6 +1551,18 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridsites_update(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_UPDATE_CHECKPOINT
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSITES_UPDATE_CHECKPOINT
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridsites_update_checkpoint(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSCREENS_CHECKLIST
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSCREENS_CHECKLIST
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridscreens_checklist(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSCREENS_CHECKLIST_ANSWER
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSCREENS_CHECKLIST_ANSWER
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridscreens_checklist_answer(void
     
 );
 #endif

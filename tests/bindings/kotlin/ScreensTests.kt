@@ -18,6 +18,9 @@ import uniffi.offgrid_core.GridLevel
 import uniffi.offgrid_core.HazardAction
 import uniffi.offgrid_core.HazardCommand
 import uniffi.offgrid_core.HazardStatus
+import uniffi.offgrid_core.InspectionAction
+import uniffi.offgrid_core.MissingKind
+import uniffi.offgrid_core.NewInspection
 import uniffi.offgrid_core.NewCheckpoint
 import uniffi.offgrid_core.NewGridCell
 import uniffi.offgrid_core.NewHazard
@@ -43,6 +46,25 @@ private fun jpeg(width: Int): ByteArray {
 }
 
 fun screensTests() {
+    test("screens: the checklist runner shows visible items, what is missing, and who may submit") {
+        withStore { _, s ->
+            val screens = Coverage.track(OffgridScreensInterface::class.java, s.screens())
+            s.setUser(inspector)
+            val ins = s.createInspection(NewInspection(templateId = "shelter-safety-patrol", project = "p1", site = "B1"))
+            var c = screens.checklist(ins)
+            assertEquals(listOf(InspectionAction.ANSWER), c.allowedActions)
+            val items = { sc: uniffi.offgrid_core.ChecklistScreen -> sc.sections.flatMap { it.items }.associateBy { it.id } }
+            assertFalse("cooling-conduct" in items(c), "hidden until it applies")
+            c = screens.checklistAnswer(ins, "cooling-shelter", "\"yes\"", null)
+            assertTrue("cooling-conduct" in items(c))
+            c = screens.checklistAnswer(ins, "exits-clear", "\"fail\"", "杂物堵塞")
+            val exits = items(c).getValue("exits-clear")
+            assertTrue(exits.failed)
+            assertEquals(MissingKind.FAILURE_PHOTO, exits.missing)
+            fails<OffgridException.InvalidArgument> { screens.checklistAnswer(ins, "exits-clear", "not json", null) }
+        }
+    }
+
     test("screens: a hazard loop through the hazard screen, each user offered their steps") {
         withStore { _, s ->
             val screens = Coverage.track(OffgridScreensInterface::class.java, s.screens())

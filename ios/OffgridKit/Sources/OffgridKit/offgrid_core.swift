@@ -1122,6 +1122,288 @@ public func FfiConverterTypeCellCoverage_lower(_ value: CellCoverage) -> RustBuf
 }
 
 
+public struct ChecklistItem: Equatable, Hashable {
+    public var id: String
+    public var text: LocalizedText
+    public var help: LocalizedText?
+    public var kind: ItemKind
+    public var required: Bool
+    /**
+     * The answer's value, as JSON (`None`: not answered).
+     */
+    public var value: JsonValue?
+    public var note: String?
+    /**
+     * SHA-256 of the item's photos.
+     */
+    public var photos: [String]
+    /**
+     * What is still missing for submission (answer, photos, a note, a signature), if any.
+     */
+    public var missing: MissingKind?
+    /**
+     * The answer fails the item.
+     */
+    public var failed: Bool
+    public var clause: Clause?
+    /**
+     * The grade of the hazard a failure raises, if the item says so.
+     */
+    public var raisesHazard: RiskGrade?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, text: LocalizedText, help: LocalizedText?, kind: ItemKind, required: Bool, 
+        /**
+         * The answer's value, as JSON (`None`: not answered).
+         */value: JsonValue?, note: String?, 
+        /**
+         * SHA-256 of the item's photos.
+         */photos: [String], 
+        /**
+         * What is still missing for submission (answer, photos, a note, a signature), if any.
+         */missing: MissingKind?, 
+        /**
+         * The answer fails the item.
+         */failed: Bool, clause: Clause?, 
+        /**
+         * The grade of the hazard a failure raises, if the item says so.
+         */raisesHazard: RiskGrade?) {
+        self.id = id
+        self.text = text
+        self.help = help
+        self.kind = kind
+        self.required = required
+        self.value = value
+        self.note = note
+        self.photos = photos
+        self.missing = missing
+        self.failed = failed
+        self.clause = clause
+        self.raisesHazard = raisesHazard
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ChecklistItem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChecklistItem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChecklistItem {
+        return
+            try ChecklistItem(
+                id: FfiConverterString.read(from: &buf), 
+                text: FfiConverterTypeLocalizedText.read(from: &buf), 
+                help: FfiConverterOptionTypeLocalizedText.read(from: &buf), 
+                kind: FfiConverterTypeItemKind.read(from: &buf), 
+                required: FfiConverterBool.read(from: &buf), 
+                value: FfiConverterOptionTypeJsonValue.read(from: &buf), 
+                note: FfiConverterOptionString.read(from: &buf), 
+                photos: FfiConverterSequenceString.read(from: &buf), 
+                missing: FfiConverterOptionTypeMissingKind.read(from: &buf), 
+                failed: FfiConverterBool.read(from: &buf), 
+                clause: FfiConverterOptionTypeClause.read(from: &buf), 
+                raisesHazard: FfiConverterOptionTypeRiskGrade.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ChecklistItem, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeLocalizedText.write(value.text, into: &buf)
+        FfiConverterOptionTypeLocalizedText.write(value.help, into: &buf)
+        FfiConverterTypeItemKind.write(value.kind, into: &buf)
+        FfiConverterBool.write(value.required, into: &buf)
+        FfiConverterOptionTypeJsonValue.write(value.value, into: &buf)
+        FfiConverterOptionString.write(value.note, into: &buf)
+        FfiConverterSequenceString.write(value.photos, into: &buf)
+        FfiConverterOptionTypeMissingKind.write(value.missing, into: &buf)
+        FfiConverterBool.write(value.failed, into: &buf)
+        FfiConverterOptionTypeClause.write(value.clause, into: &buf)
+        FfiConverterOptionTypeRiskGrade.write(value.raisesHazard, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChecklistItem_lift(_ buf: RustBuffer) throws -> ChecklistItem {
+    return try FfiConverterTypeChecklistItem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChecklistItem_lower(_ value: ChecklistItem) -> RustBuffer {
+    return FfiConverterTypeChecklistItem.lower(value)
+}
+
+
+public struct ChecklistScreen: Equatable, Hashable {
+    public var id: RecordId
+    public var title: String
+    public var project: String
+    public var site: String
+    public var status: InspectionStatus
+    /**
+     * Sections with at least one visible item.
+     */
+    public var sections: [ChecklistSection]
+    public var progress: Progress
+    /**
+     * Items changed after the submission (flagged for the reviewer).
+     */
+    public var amendments: [String]
+    public var allowedActions: [InspectionAction]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: RecordId, title: String, project: String, site: String, status: InspectionStatus, 
+        /**
+         * Sections with at least one visible item.
+         */sections: [ChecklistSection], progress: Progress, 
+        /**
+         * Items changed after the submission (flagged for the reviewer).
+         */amendments: [String], allowedActions: [InspectionAction]) {
+        self.id = id
+        self.title = title
+        self.project = project
+        self.site = site
+        self.status = status
+        self.sections = sections
+        self.progress = progress
+        self.amendments = amendments
+        self.allowedActions = allowedActions
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ChecklistScreen: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChecklistScreen: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChecklistScreen {
+        return
+            try ChecklistScreen(
+                id: FfiConverterTypeRecordId.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                project: FfiConverterString.read(from: &buf), 
+                site: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypeInspectionStatus.read(from: &buf), 
+                sections: FfiConverterSequenceTypeChecklistSection.read(from: &buf), 
+                progress: FfiConverterTypeProgress.read(from: &buf), 
+                amendments: FfiConverterSequenceString.read(from: &buf), 
+                allowedActions: FfiConverterSequenceTypeInspectionAction.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ChecklistScreen, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordId.write(value.id, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterString.write(value.project, into: &buf)
+        FfiConverterString.write(value.site, into: &buf)
+        FfiConverterTypeInspectionStatus.write(value.status, into: &buf)
+        FfiConverterSequenceTypeChecklistSection.write(value.sections, into: &buf)
+        FfiConverterTypeProgress.write(value.progress, into: &buf)
+        FfiConverterSequenceString.write(value.amendments, into: &buf)
+        FfiConverterSequenceTypeInspectionAction.write(value.allowedActions, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChecklistScreen_lift(_ buf: RustBuffer) throws -> ChecklistScreen {
+    return try FfiConverterTypeChecklistScreen.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChecklistScreen_lower(_ value: ChecklistScreen) -> RustBuffer {
+    return FfiConverterTypeChecklistScreen.lower(value)
+}
+
+
+public struct ChecklistSection: Equatable, Hashable {
+    public var id: String
+    public var title: LocalizedText
+    /**
+     * Its visible items, in template order.
+     */
+    public var items: [ChecklistItem]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, title: LocalizedText, 
+        /**
+         * Its visible items, in template order.
+         */items: [ChecklistItem]) {
+        self.id = id
+        self.title = title
+        self.items = items
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ChecklistSection: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChecklistSection: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChecklistSection {
+        return
+            try ChecklistSection(
+                id: FfiConverterString.read(from: &buf), 
+                title: FfiConverterTypeLocalizedText.read(from: &buf), 
+                items: FfiConverterSequenceTypeChecklistItem.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ChecklistSection, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeLocalizedText.write(value.title, into: &buf)
+        FfiConverterSequenceTypeChecklistItem.write(value.items, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChecklistSection_lift(_ buf: RustBuffer) throws -> ChecklistSection {
+    return try FfiConverterTypeChecklistSection.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChecklistSection_lower(_ value: ChecklistSection) -> RustBuffer {
+    return FfiConverterTypeChecklistSection.lower(value)
+}
+
+
 /**
  * A checkpoint as the app shows it.
  */
@@ -8852,6 +9134,91 @@ public func FfiConverterTypeHazardStatus_lower(_ value: HazardStatus) -> RustBuf
 
 
 
+/**
+ * What a user can do on an inspection.
+ */
+
+public enum InspectionAction: Equatable, Hashable {
+    
+    /**
+     * Answer items, add photos and notes, sign.
+     */
+    case answer
+    /**
+     * Submit (offered once nothing required is missing).
+     */
+    case submit
+    /**
+     * Accept or return a submitted inspection.
+     */
+    case review
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension InspectionAction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeInspectionAction: FfiConverterRustBuffer {
+    typealias SwiftType = InspectionAction
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> InspectionAction {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .answer
+        
+        case 2: return .submit
+        
+        case 3: return .review
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: InspectionAction, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .answer:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .submit:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .review:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInspectionAction_lift(_ buf: RustBuffer) throws -> InspectionAction {
+    return try FfiConverterTypeInspectionAction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInspectionAction_lower(_ value: InspectionAction) -> RustBuffer {
+    return FfiConverterTypeInspectionAction.lower(value)
+}
+
+
+
 
 public enum InspectionEventKind: Equatable, Hashable {
     
@@ -11351,6 +11718,30 @@ fileprivate struct FfiConverterOptionTypeCoverageSort: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeMissingKind: FfiConverterRustBuffer {
+    typealias SwiftType = MissingKind?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeMissingKind.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeMissingKind.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeRecordKind: FfiConverterRustBuffer {
     typealias SwiftType = RecordKind?
 
@@ -11537,6 +11928,56 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeChecklistItem: FfiConverterRustBuffer {
+    typealias SwiftType = [ChecklistItem]
+
+    public static func write(_ value: [ChecklistItem], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeChecklistItem.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ChecklistItem] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ChecklistItem]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeChecklistItem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeChecklistSection: FfiConverterRustBuffer {
+    typealias SwiftType = [ChecklistSection]
+
+    public static func write(_ value: [ChecklistSection], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeChecklistSection.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ChecklistSection] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ChecklistSection]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeChecklistSection.read(from: &buf))
         }
         return seq
     }
@@ -12162,6 +12603,31 @@ fileprivate struct FfiConverterSequenceTypeHazardAction: FfiConverterRustBuffer 
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeHazardAction.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeInspectionAction: FfiConverterRustBuffer {
+    typealias SwiftType = [InspectionAction]
+
+    public static func write(_ value: [InspectionAction], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeInspectionAction.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [InspectionAction] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [InspectionAction]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeInspectionAction.read(from: &buf))
         }
         return seq
     }

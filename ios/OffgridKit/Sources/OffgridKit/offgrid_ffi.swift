@@ -1953,6 +1953,17 @@ public func FfiConverterTypeOffgridPatrols_lower(_ value: OffgridPatrols) -> UIn
 public protocol OffgridScreensProtocol: AnyObject, Sendable {
     
     /**
+     * An inspection's checklist: visible items with values, what is missing, progress, and
+     * what the user may do.
+     */
+    func checklist(id: RecordId) throws  -> ChecklistScreen
+    
+    /**
+     * Answers an item (`value_json`: the value as JSON); returns the checklist again.
+     */
+    func checklistAnswer(id: RecordId, itemId: String, valueJson: String, note: String?) throws  -> ChecklistScreen
+    
+    /**
      * A hazard with its timeline, photos before and after, and the steps allowed now.
      */
     func hazard(id: RecordId) throws  -> HazardScreen
@@ -2028,6 +2039,36 @@ open class OffgridScreens: OffgridScreensProtocol, @unchecked Sendable {
 
     
 
+    
+    /**
+     * An inspection's checklist: visible items with values, what is missing, progress, and
+     * what the user may do.
+     */
+open func checklist(id: RecordId)throws  -> ChecklistScreen  {
+    return try  FfiConverterTypeChecklistScreen_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridscreens_checklist(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Answers an item (`value_json`: the value as JSON); returns the checklist again.
+     */
+open func checklistAnswer(id: RecordId, itemId: String, valueJson: String, note: String?)throws  -> ChecklistScreen  {
+    return try  FfiConverterTypeChecklistScreen_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridscreens_checklist_answer(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),
+        FfiConverterString.lower(itemId),
+        FfiConverterString.lower(valueJson),
+        FfiConverterOptionString.lower(note),uniffiCallStatus
+    )
+})
+}
     
     /**
      * A hazard with its timeline, photos before and after, and the steps allowed now.
@@ -2587,7 +2628,7 @@ public protocol OffgridStoreProtocol: AnyObject, Sendable {
     func sites()  -> OffgridSites
     
     /**
-     * Screen models: home, hazard detail, patrol run.
+     * Screen models: home, checklist, hazard detail, patrol run.
      */
     func screens()  -> OffgridScreens
     
@@ -3177,7 +3218,7 @@ open func sites() -> OffgridSites  {
 }
     
     /**
-     * Screen models: home, hazard detail, patrol run.
+     * Screen models: home, checklist, hazard detail, patrol run.
      */
 open func screens() -> OffgridScreens  {
     return try!  FfiConverterTypeOffgridScreens_lift(try! rustCall() {
@@ -5500,6 +5541,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridsites_update_checkpoint() != 60661) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_checklist() != 41479) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_checklist_answer() != 55708) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_offgrid_ffi_checksum_method_offgridscreens_hazard() != 10382) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5596,7 +5643,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_sites() != 52834) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_screens() != 59344) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_screens() != 43530) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_actor_id() != 2853) {

@@ -1,0 +1,161 @@
+//! The checklist runner: an inspection's sections with their visible items, each with its
+//! value, note, photos, whether it is required and missing, failed with its clause; progress;
+//! and what the signed-in user may do (answer while editable, submit once nothing is missing,
+//! review a submitted one) — the conditions the inspection's actions and rules apply.
+
+use serde::{Deserialize, Serialize};
+
+use crate::access::Permission;
+use crate::checklist::{Clause, ItemKind, Text};
+use crate::error::Result;
+use crate::inspection::lifecycle::InspectionStatus;
+use crate::inspection::progress::{MissingKind, Progress};
+use crate::model::{RecordId, RiskGrade};
+use crate::store::Store;
+
+/// What a user can do on an inspection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[serde(rename_all = "snake_case")]
+pub enum InspectionAction {
+    /// Answer items, add photos and notes, sign.
+    Answer,
+    /// Submit (offered once nothing required is missing).
+    Submit,
+    /// Accept or return a submitted inspection.
+    Review,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ChecklistItem {
+    pub id: String,
+    pub text: Text,
+    pub help: Option<Text>,
+    pub kind: ItemKind,
+    pub required: bool,
+    /// The answer's value, as JSON (`None`: not answered).
+    pub value: Option<serde_json::Value>,
+    pub note: Option<String>,
+    /// SHA-256 of the item's photos.
+    pub photos: Vec<String>,
+    /// What is still missing for submission (answer, photos, a note, a signature), if any.
+    pub missing: Option<MissingKind>,
+    /// The answer fails the item.
+    pub failed: bool,
+    pub clause: Option<Clause>,
+    /// The grade of the hazard a failure raises, if the item says so.
+    pub raises_hazard: Option<RiskGrade>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ChecklistSection {
+    pub id: String,
+    pub title: Text,
+    /// Its visible items, in template order.
+    pub items: Vec<ChecklistItem>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ChecklistScreen {
+    pub id: RecordId,
+    pub title: String,
+    pub project: String,
+    pub site: String,
+    pub status: InspectionStatus,
+    /// Sections with at least one visible item.
+    pub sections: Vec<ChecklistSection>,
+    pub progress: Progress,
+    /// Items changed after the submission (flagged for the reviewer).
+    pub amendments: Vec<String>,
+    pub allowed_actions: Vec<InspectionAction>,
+}
+
+impl Store {
+    /// The checklist runner screen of an inspection, for the signed-in user.
+    pub fn checklist_screen(&self, id: &RecordId) -> Result<ChecklistScreen> {
+        let ins = self.inspection(id)?;
+        let template = self.template(&ins.template.id, ins.template.version)?;
+        let hidden = |item: &str| ins.progress.hidden.iter().any(|h| h == item);
+        let sections = template
+            .sections
+            .iter()
+            .map(|s| ChecklistSection {
+                id: s.id.clone(),
+                title: s.title.clone(),
+                items: s
+                    .items
+                    .iter()
+                    .filter(|i| !hidden(&i.id))
+                    .map(|i| {
+                        let answer = ins.answers.get(&i.id);
+                        let failed = ins.progress.failed.iter().find(|f| f.item == i.id);
+                        ChecklistItem {
+                            id: i.id.clone(),
+                            text: i.text.clone(),
+                            help: i.help.clone(),
+                            kind: i.kind.clone(),
+                            required: i.required,
+                            value: answer.and_then(|a| a.value.clone()),
+                            note: answer.and_then(|a| a.note.clone()),
+                            photos: answer
+                                .map(|a| a.photos.keys().cloned().collect())
+                                .unwrap_or_default(),
+                            missing: ins
+                                .progress
+                                .missing
+                                .iter()
+                                .find(|m| m.item == i.id)
+                                .map(|m| m.what),
+                            failed: failed.is_some(),
+                            clause: i.clause.clone(),
+                            raises_hazard: failed.and_then(|f| f.raises_hazard),
+                        }
+                    })
+                    .collect(),
+            })
+            .filter(|s: &ChecklistSection| !s.items.is_empty())
+            .collect();
+        let mut allowed_actions = Vec::new();
+        if let Some(user) = self.user() {
+            let can = |p| user.can(&ins.project, p);
+            if ins.status.editable() && can(Permission::AnswerInspection) {
+                allowed_actions.push(InspectionAction::Answer);
+            }
+            if ins.status.editable()
+                && ins.progress.missing.is_empty()
+                && can(Permission::SubmitInspection)
+            {
+                allowed_actions.push(InspectionAction::Submit);
+            }
+            if ins.status == InspectionStatus::Submitted && can(Permission::ReviewInspection) {
+                allowed_actions.push(InspectionAction::Review);
+            }
+        }
+        Ok(ChecklistScreen {
+            id: ins.id,
+            title: ins.title,
+            project: ins.project,
+            site: ins.site,
+            status: ins.status,
+            sections,
+            progress: ins.progress,
+            amendments: ins.amendments,
+            allowed_actions,
+        })
+    }
+
+    /// Answers an item from the checklist runner and returns the screen again.
+    pub fn checklist_answer(
+        &self,
+        id: &RecordId,
+        item: &str,
+        value: &serde_json::Value,
+        note: Option<&str>,
+    ) -> Result<ChecklistScreen> {
+        self.answer(id, item, value, note)?;
+        self.checklist_screen(id)
+    }
+}
