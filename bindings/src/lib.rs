@@ -31,6 +31,7 @@ mod reference;
 mod screens;
 mod store;
 mod sync;
+mod sync_service;
 mod templates;
 
 pub use error::OffgridError;
@@ -41,6 +42,7 @@ pub use reference::{OffgridGrid, OffgridSites, SiteTagEvent};
 pub use screens::OffgridScreens;
 pub use store::OffgridStore;
 pub use sync::{SyncCancel, SyncProgressListener};
+pub use sync_service::{OffgridSyncService, SyncStateListener};
 
 uniffi::setup_scaffolding!("offgrid_ffi");
 

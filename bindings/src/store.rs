@@ -21,6 +21,8 @@ use crate::{OffgridError, Result, parse_json};
 #[derive(uniffi::Object)]
 pub struct OffgridStore {
     inner: RwLock<Option<Arc<Store>>>,
+    /// The store's sync service, made on first use (`store.syncService()`).
+    pub(crate) sync_service: std::sync::OnceLock<Arc<offgrid_core::sync::service::SyncService>>,
 }
 
 impl OffgridStore {
@@ -56,6 +58,7 @@ impl OffgridStore {
         )?;
         Ok(Arc::new(OffgridStore {
             inner: RwLock::new(Some(Arc::new(store))),
+            sync_service: std::sync::OnceLock::new(),
         }))
     }
 

@@ -271,3 +271,104 @@ fn a_new_device_pulls_every_page_and_then_nothing() {
     assert_eq!(again.progress.records_down, 0);
     assert_eq!(again.progress.round_trips, 1);
 }
+
+/// The sync service the shells run: its states (needs login, syncing, idle, offline with a
+/// growing backoff, back to idle, needs login once the token is revoked), what observers hear,
+/// and whether a periodic run is due.
+#[test]
+fn the_sync_service_reports_its_state_and_backs_off_while_offline() {
+    use offgrid_core::sync::RetryPolicy;
+    use offgrid_core::sync::service::{SyncService, SyncState, backoff_ms};
+    use std::sync::Mutex;
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("server");
+    let srv = server(&data, true);
+    let service = SyncService::new(SyncOptions {
+        retry: RetryPolicy {
+            attempts: 1,
+            first_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(1),
+            timeout: Duration::from_secs(5),
+        },
+        ..SyncOptions::default()
+    });
+    let heard: Arc<Mutex<Vec<&'static str>>> = Arc::default();
+    let h = heard.clone();
+    let observer = service.observe(move |s| {
+        h.lock().unwrap().push(match s {
+            SyncState::Idle { .. } => "idle",
+            SyncState::Syncing { .. } => "syncing",
+            SyncState::Offline { .. } => "offline",
+            SyncState::NeedsLogin { .. } => "needs_login",
+            SyncState::Error { .. } => "error",
+        })
+    });
+
+    let signed_out = Store::open(dir.path().join("out.db")).unwrap();
+    assert!(matches!(
+        service.sync(&signed_out),
+        SyncState::NeedsLogin { .. }
+    ));
+
+    let a = device(dir.path(), "a", "zhang", &srv.url());
+    a.create(
+        RecordKind::Hazard,
+        &json!({"project": "p1", "title": "渗水"}),
+    )
+    .unwrap();
+    let state = service.sync(&a);
+    assert!(
+        matches!(
+            state,
+            SyncState::Idle {
+                complete: true,
+                last_success_ms: Some(_),
+                ..
+            }
+        ),
+        "{state:?}"
+    );
+    let told = heard.lock().unwrap().clone();
+    assert_eq!(told[..2], ["syncing", "needs_login"], "{told:?}");
+    assert_eq!(told.last(), Some(&"idle"), "{told:?}");
+    assert!(service.due(a.now().unix_ms));
+
+    // The server goes away: offline, trying again after 30 s, then after a minute.
+    let addr = srv.addr;
+    srv.stop();
+    let now = a.now().unix_ms;
+    let SyncState::Offline {
+        failures: 1,
+        retry_at_ms,
+        ..
+    } = service.sync(&a)
+    else {
+        panic!("{:?}", service.state());
+    };
+    assert!(retry_at_ms >= now + backoff_ms(1) && retry_at_ms < now + backoff_ms(2));
+    assert!(!service.due(now), "a periodic run waits out the backoff");
+    assert!(service.due(retry_at_ms));
+    assert!(matches!(
+        service.sync(&a),
+        SyncState::Offline { failures: 2, .. }
+    ));
+
+    // Back: idle again, the failures forgotten.
+    let srv = RunningServer::start(App::open(Config::new(&data)).unwrap(), addr, 2).unwrap();
+    assert!(matches!(
+        service.sync(&a),
+        SyncState::Idle { complete: true, .. }
+    ));
+    // The phone is reported lost: its token is revoked.
+    accounts::revoke(srv.app.backend.as_ref(), "zhang", None).unwrap();
+    assert!(matches!(service.sync(&a), SyncState::NeedsLogin { .. }));
+    service.unobserve(observer);
+    let before = heard.lock().unwrap().len();
+    service.sync(&a);
+    assert_eq!(
+        heard.lock().unwrap().len(),
+        before,
+        "an observer removed hears nothing"
+    );
+}

@@ -1,7 +1,8 @@
 //! Sync with an Offgrid server. [`protocol`]: the wire types (shared with `offgrid-server`);
 //! [`http`]: transport with retry and backoff; [`client`]: login, the sync loop, reconcile,
 //! status; [`photos`]: resumable photo upload and verified download; `pulled`: pulled records
-//! decoded ahead of the writer.
+//! decoded ahead of the writer; [`service`]: the sync service the shells run (state, backoff,
+//! cancel, observers).
 
 #[cfg(feature = "sync-client")]
 pub mod client;
@@ -12,6 +13,8 @@ pub mod photos;
 pub mod protocol;
 #[cfg(feature = "sync-client")]
 mod pulled;
+#[cfg(feature = "sync-client")]
+pub mod service;
 
 #[cfg(feature = "sync-client")]
 pub use client::{

@@ -264,6 +264,13 @@ typedef void (*UniffiCallbackInterfaceSyncProgressListenerMethod0)(uint64_t, Rus
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_STATE_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_STATE_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceSyncStateListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CHANGE_LISTENER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CHANGE_LISTENER
 typedef struct UniffiVTableCallbackInterfaceChangeListener {
@@ -289,6 +296,15 @@ typedef struct UniffiVTableCallbackInterfaceSyncProgressListener {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceSyncProgressListenerMethod0 _Nonnull onProgress;
 } UniffiVTableCallbackInterfaceSyncProgressListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_STATE_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_STATE_LISTENER
+typedef struct UniffiVTableCallbackInterfaceSyncStateListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceSyncStateListenerMethod0 _Nonnull onState;
+} UniffiVTableCallbackInterfaceSyncStateListener;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_CHANGELISTENER
@@ -906,6 +922,11 @@ RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_sync(uint64_t ptr, RustBuff
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_sync_status(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_SYNC_SERVICE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_SYNC_SERVICE
+uint64_t uniffi_offgrid_ffi_fn_method_offgridstore_sync_service(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_PUBLISH_TEMPLATE
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_PUBLISH_TEMPLATE
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_publish_template(uint64_t ptr, RustBuffer template, RustCallStatus *_Nonnull out_status
@@ -965,6 +986,66 @@ void uniffi_offgrid_ffi_fn_init_callback_vtable_syncprogresslistener(const Uniff
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_SYNCPROGRESSLISTENER_ON_PROGRESS
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_SYNCPROGRESSLISTENER_ON_PROGRESS
 void uniffi_offgrid_ffi_fn_method_syncprogresslistener_on_progress(uint64_t ptr, RustBuffer progress, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_OFFGRIDSYNCSERVICE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_OFFGRIDSYNCSERVICE
+uint64_t uniffi_offgrid_ffi_fn_clone_offgridsyncservice(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FREE_OFFGRIDSYNCSERVICE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FREE_OFFGRIDSYNCSERVICE
+void uniffi_offgrid_ffi_fn_free_offgridsyncservice(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSYNCSERVICE_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSYNCSERVICE_CANCEL
+void uniffi_offgrid_ffi_fn_method_offgridsyncservice_cancel(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSYNCSERVICE_DUE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSYNCSERVICE_DUE
+int8_t uniffi_offgrid_ffi_fn_method_offgridsyncservice_due(uint64_t ptr, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSYNCSERVICE_OBSERVE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSYNCSERVICE_OBSERVE
+uint64_t uniffi_offgrid_ffi_fn_method_offgridsyncservice_observe(uint64_t ptr, uint64_t listener, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSYNCSERVICE_RUN
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSYNCSERVICE_RUN
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridsyncservice_run(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSYNCSERVICE_STATE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSYNCSERVICE_STATE
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridsyncservice_state(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSYNCSERVICE_UNOBSERVE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSYNCSERVICE_UNOBSERVE
+void uniffi_offgrid_ffi_fn_method_offgridsyncservice_unobserve(uint64_t ptr, uint64_t id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_SYNCSTATELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_SYNCSTATELISTENER
+uint64_t uniffi_offgrid_ffi_fn_clone_syncstatelistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FREE_SYNCSTATELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FREE_SYNCSTATELISTENER
+void uniffi_offgrid_ffi_fn_free_syncstatelistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_INIT_CALLBACK_VTABLE_SYNCSTATELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_INIT_CALLBACK_VTABLE_SYNCSTATELISTENER
+void uniffi_offgrid_ffi_fn_init_callback_vtable_syncstatelistener(const UniffiVTableCallbackInterfaceSyncStateListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_SYNCSTATELISTENER_ON_STATE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_SYNCSTATELISTENER_ON_STATE
+void uniffi_offgrid_ffi_fn_method_syncstatelistener_on_state(uint64_t ptr, RustBuffer state, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FUNC_CORE_VERSION
@@ -1896,6 +1977,12 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_sync_status(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_SYNC_SERVICE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_SYNC_SERVICE
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_sync_service(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_PUBLISH_TEMPLATE
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_PUBLISH_TEMPLATE
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_publish_template(void
@@ -1929,6 +2016,48 @@ uint16_t uniffi_offgrid_ffi_checksum_method_synccancel_is_cancelled(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_SYNCPROGRESSLISTENER_ON_PROGRESS
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_SYNCPROGRESSLISTENER_ON_PROGRESS
 uint16_t uniffi_offgrid_ffi_checksum_method_syncprogresslistener_on_progress(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSYNCSERVICE_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSYNCSERVICE_CANCEL
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridsyncservice_cancel(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSYNCSERVICE_DUE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSYNCSERVICE_DUE
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridsyncservice_due(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSYNCSERVICE_OBSERVE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSYNCSERVICE_OBSERVE
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridsyncservice_observe(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSYNCSERVICE_RUN
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSYNCSERVICE_RUN
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridsyncservice_run(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSYNCSERVICE_STATE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSYNCSERVICE_STATE
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridsyncservice_state(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSYNCSERVICE_UNOBSERVE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSYNCSERVICE_UNOBSERVE
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridsyncservice_unobserve(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_SYNCSTATELISTENER_ON_STATE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_SYNCSTATELISTENER_ON_STATE
+uint16_t uniffi_offgrid_ffi_checksum_method_syncstatelistener_on_state(void
     
 );
 #endif

@@ -112,7 +112,8 @@ fun main() {
             Coverage.missing(uniffi.offgrid_ffi.OffgridGridInterface::class.java) +
             Coverage.missing(uniffi.offgrid_ffi.OffgridSitesInterface::class.java) +
             Coverage.missing(uniffi.offgrid_ffi.OffgridPatrolsInterface::class.java) +
-            Coverage.missing(uniffi.offgrid_ffi.OffgridScreensInterface::class.java)
+            Coverage.missing(uniffi.offgrid_ffi.OffgridScreensInterface::class.java) +
+            Coverage.missing(uniffi.offgrid_ffi.OffgridSyncServiceInterface::class.java)
     if (missing.isNotEmpty()) {
         failed++
         println("FAIL  coverage: exported methods never called from Kotlin: $missing")

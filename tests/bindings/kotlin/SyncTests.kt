@@ -16,9 +16,11 @@ import uniffi.offgrid_core.RectificationOrder
 import uniffi.offgrid_core.RiskGrade
 import uniffi.offgrid_core.Role
 import uniffi.offgrid_core.SyncProgress
+import uniffi.offgrid_core.SyncState
 import uniffi.offgrid_ffi.OffgridException
 import uniffi.offgrid_ffi.SyncCancel
 import uniffi.offgrid_ffi.SyncProgressListener
+import uniffi.offgrid_ffi.SyncStateListener
 
 fun serverUrl(): String = System.getProperty("offgrid.server") ?: error("-Doffgrid.server is not set")
 
@@ -102,6 +104,28 @@ fun syncTests() {
             s.signOut()
             assertTrue(!s.syncStatus().signedIn)
             fails<OffgridException.NotSignedIn> { s.sync(null, null) }
+        }
+    }
+
+    test("the sync service: needs login, syncing, idle; observers; cancel; due") {
+        withStore { _, s ->
+            val service = Coverage.track(uniffi.offgrid_ffi.OffgridSyncServiceInterface::class.java, s.syncService())
+            val heard = java.util.Collections.synchronizedList(mutableListOf<SyncState>())
+            val id = service.observe(object : SyncStateListener {
+                override fun onState(state: SyncState) { heard.add(state) }
+            })
+            assertTrue(service.run() is SyncState.NeedsLogin)
+            s.login(serverUrl(), "vera", PASSWORD, "service test")
+            val done = service.run()
+            assertTrue(done is SyncState.Idle && done.complete, "$done")
+            assertTrue(service.state() is SyncState.Idle)
+            assertTrue(heard.any { it is SyncState.Syncing }, "observers hear the sync running")
+            assertTrue(service.due(System.currentTimeMillis()))
+            service.cancel()
+            service.unobserve(id)
+            val before = heard.size
+            service.run()
+            assertEquals(before, heard.size, "a removed observer hears nothing")
         }
     }
 }

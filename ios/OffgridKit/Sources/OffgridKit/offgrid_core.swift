@@ -11042,6 +11042,130 @@ public func FfiConverterTypeSiteKind_lower(_ value: SiteKind) -> RustBuffer {
 
 
 
+/**
+ * What the sync screen and the status bar show.
+ */
+
+public enum SyncState: Equatable, Hashable {
+    
+    /**
+     * Nothing running. `complete`: the last sync left nothing pending.
+     */
+    case idle(lastSuccessMs: Int64?, pendingRecords: UInt64, pendingPhotos: UInt64, complete: Bool
+    )
+    case syncing(progress: SyncProgress
+    )
+    /**
+     * The server could not be reached; tries again from `retry_at_ms`.
+     */
+    case offline(message: String, failures: UInt32, retryAtMs: Int64
+    )
+    /**
+     * Not signed in, or the server refused the token (revoked: a lost phone reported).
+     */
+    case needsLogin(message: String
+    )
+    /**
+     * The server refused the request; tries again from `retry_at_ms`.
+     */
+    case error(message: String, failures: UInt32, retryAtMs: Int64
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SyncState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncState: FfiConverterRustBuffer {
+    typealias SwiftType = SyncState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .idle(lastSuccessMs: try FfiConverterOptionInt64.read(from: &buf), pendingRecords: try FfiConverterUInt64.read(from: &buf), pendingPhotos: try FfiConverterUInt64.read(from: &buf), complete: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 2: return .syncing(progress: try FfiConverterTypeSyncProgress.read(from: &buf)
+        )
+        
+        case 3: return .offline(message: try FfiConverterString.read(from: &buf), failures: try FfiConverterUInt32.read(from: &buf), retryAtMs: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 4: return .needsLogin(message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 5: return .error(message: try FfiConverterString.read(from: &buf), failures: try FfiConverterUInt32.read(from: &buf), retryAtMs: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SyncState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .idle(lastSuccessMs,pendingRecords,pendingPhotos,complete):
+            writeInt(&buf, Int32(1))
+            FfiConverterOptionInt64.write(lastSuccessMs, into: &buf)
+            FfiConverterUInt64.write(pendingRecords, into: &buf)
+            FfiConverterUInt64.write(pendingPhotos, into: &buf)
+            FfiConverterBool.write(complete, into: &buf)
+            
+        
+        case let .syncing(progress):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeSyncProgress.write(progress, into: &buf)
+            
+        
+        case let .offline(message,failures,retryAtMs):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(message, into: &buf)
+            FfiConverterUInt32.write(failures, into: &buf)
+            FfiConverterInt64.write(retryAtMs, into: &buf)
+            
+        
+        case let .needsLogin(message):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .error(message,failures,retryAtMs):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(message, into: &buf)
+            FfiConverterUInt32.write(failures, into: &buf)
+            FfiConverterInt64.write(retryAtMs, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncState_lift(_ buf: RustBuffer) throws -> SyncState {
+    return try FfiConverterTypeSyncState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncState_lower(_ value: SyncState) -> RustBuffer {
+    return FfiConverterTypeSyncState.lower(value)
+}
+
+
+
 
 public enum TagEventKind: Equatable, Hashable {
     

@@ -519,6 +519,22 @@ fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
+    typealias FfiType = UInt64
+    typealias SwiftType = UInt64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
     typealias FfiType = Int64
     typealias SwiftType = Int64
@@ -2743,6 +2759,11 @@ public protocol OffgridStoreProtocol: AnyObject, Sendable {
     func syncStatus() throws  -> SyncStatus
     
     /**
+     * The sync service of this store (the same one on every call).
+     */
+    func syncService()  -> OffgridSyncService
+    
+    /**
      * Publishes a validated template; a published id and version never change.
      */
     func publishTemplate(template: Template) throws  -> TemplateRef
@@ -3512,6 +3533,18 @@ open func syncStatus()throws  -> SyncStatus  {
 }
     
     /**
+     * The sync service of this store (the same one on every call).
+     */
+open func syncService() -> OffgridSyncService  {
+    return try!  FfiConverterTypeOffgridSyncService_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_sync_service(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Publishes a validated template; a published id and version never change.
      */
 open func publishTemplate(template: Template)throws  -> TemplateRef  {
@@ -3593,6 +3626,209 @@ public func FfiConverterTypeOffgridStore_lift(_ handle: UInt64) throws -> Offgri
 #endif
 public func FfiConverterTypeOffgridStore_lower(_ value: OffgridStore) -> UInt64 {
     return FfiConverterTypeOffgridStore.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The store's sync service.
+ */
+public protocol OffgridSyncServiceProtocol: AnyObject, Sendable {
+    
+    /**
+     * Cancels the sync running now, if any.
+     */
+    func cancel() 
+    
+    /**
+     * Whether a periodic run at `now_ms` should sync (not while waiting out a backoff).
+     */
+    func due(nowMs: Int64)  -> Bool
+    
+    /**
+     * Tells `listener` every new state; returns an id for `unobserve`.
+     */
+    func observe(listener: SyncStateListener)  -> UInt64
+    
+    /**
+     * Syncs now (one at a time) and returns the state it ends in; failures are states.
+     */
+    func run() throws  -> SyncState
+    
+    func state()  -> SyncState
+    
+    func unobserve(id: UInt64) 
+    
+}
+/**
+ * The store's sync service.
+ */
+open class OffgridSyncService: OffgridSyncServiceProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_offgrid_ffi_fn_clone_offgridsyncservice(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_offgrid_ffi_fn_free_offgridsyncservice(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Cancels the sync running now, if any.
+     */
+open func cancel()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsyncservice_cancel(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Whether a periodic run at `now_ms` should sync (not while waiting out a backoff).
+     */
+open func due(nowMs: Int64) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsyncservice_due(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Tells `listener` every new state; returns an id for `unobserve`.
+     */
+open func observe(listener: SyncStateListener) -> UInt64  {
+    return try!  FfiConverterUInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsyncservice_observe(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSyncStateListener_lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Syncs now (one at a time) and returns the state it ends in; failures are states.
+     */
+open func run()throws  -> SyncState  {
+    return try  FfiConverterTypeSyncState_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsyncservice_run(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+open func state() -> SyncState  {
+    return try!  FfiConverterTypeSyncState_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsyncservice_state(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+open func unobserve(id: UInt64)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsyncservice_unobserve(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(id),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOffgridSyncService: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = OffgridSyncService
+
+    public static func lift(_ handle: UInt64) throws -> OffgridSyncService {
+        return OffgridSyncService(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: OffgridSyncService) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OffgridSyncService {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: OffgridSyncService, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOffgridSyncService_lift(_ handle: UInt64) throws -> OffgridSyncService {
+    return try FfiConverterTypeOffgridSyncService.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOffgridSyncService_lower(_ value: OffgridSyncService) -> UInt64 {
+    return FfiConverterTypeOffgridSyncService.lower(value)
 }
 
 
@@ -3938,6 +4174,212 @@ public func FfiConverterTypeSyncProgressListener_lift(_ handle: UInt64) throws -
 #endif
 public func FfiConverterTypeSyncProgressListener_lower(_ value: SyncProgressListener) -> UInt64 {
     return FfiConverterTypeSyncProgressListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Implemented by the shell: told every new state, on the thread running the sync (hand UI
+ * work to the main thread). It must not register or remove observers from inside the call.
+ */
+public protocol SyncStateListener: AnyObject, Sendable {
+    
+    func onState(state: SyncState) 
+    
+}
+/**
+ * Implemented by the shell: told every new state, on the thread running the sync (hand UI
+ * work to the main thread). It must not register or remove observers from inside the call.
+ */
+open class SyncStateListenerImpl: SyncStateListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_offgrid_ffi_fn_clone_syncstatelistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_offgrid_ffi_fn_free_syncstatelistener(handle, $0) }
+    }
+
+    
+
+    
+open func onState(state: SyncState)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_syncstatelistener_on_state(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSyncState_lower(state),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceSyncStateListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceSyncStateListener = UniffiVTableCallbackInterfaceSyncStateListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeSyncStateListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface SyncStateListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeSyncStateListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface SyncStateListener: handle missing in uniffiClone")
+            }
+        },
+        onState: { (
+            uniffiHandle: UInt64,
+            state: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSyncStateListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onState(
+                     state: try FfiConverterTypeSyncState_lift(state)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceSyncStateListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceSyncStateListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitSyncStateListener() {
+    uniffi_offgrid_ffi_fn_init_callback_vtable_syncstatelistener(UniffiCallbackInterfaceSyncStateListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncStateListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<SyncStateListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = SyncStateListener
+
+    public static func lift(_ handle: UInt64) throws -> SyncStateListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SyncStateListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: SyncStateListener) -> UInt64 {
+         if let rustImpl = value as? SyncStateListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncStateListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SyncStateListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStateListener_lift(_ handle: UInt64) throws -> SyncStateListener {
+    return try FfiConverterTypeSyncStateListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStateListener_lower(_ value: SyncStateListener) -> UInt64 {
+    return FfiConverterTypeSyncStateListener.lower(value)
 }
 
 
@@ -5712,6 +6154,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_sync_status() != 41428) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_sync_service() != 50154) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_publish_template() != 24665) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5730,6 +6175,27 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_syncprogresslistener_on_progress() != 64845) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_offgrid_ffi_checksum_method_offgridsyncservice_cancel() != 24689) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridsyncservice_due() != 10814) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridsyncservice_observe() != 63752) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridsyncservice_run() != 48403) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridsyncservice_state() != 61475) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridsyncservice_unobserve() != 46267) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_syncstatelistener_on_state() != 18706) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_offgrid_ffi_checksum_constructor_offgridstore_new() != 27472) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5740,6 +6206,7 @@ private let initializationResult: InitializationResult = {
     uniffiCallbackInitChangeListener()
     uniffiCallbackInitLogger()
     uniffiCallbackInitSyncProgressListener()
+    uniffiCallbackInitSyncStateListener()
     uniffiEnsureOffgridCoreInitialized()
     return InitializationResult.ok
 }()
