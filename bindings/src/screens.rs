@@ -64,6 +64,16 @@ impl OffgridScreens {
         Ok(self.owner.store()?.hazard_command(&id, command)?)
     }
 
+    /// Coverage of `[from_ms, to_ms)` for the grid cells the user is a member of, each with
+    /// the cells under it.
+    pub fn my_coverage(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<offgrid_core::patrol::CellCoverage>> {
+        Ok(self.owner.store()?.my_coverage_screen(from_ms, to_ms)?)
+    }
+
     /// A patrol run with its next checkpoint, progress, flags and the actions allowed now.
     pub fn patrol_run(&self, id: RecordId) -> Result<PatrolRunScreen> {
         Ok(self.owner.store()?.patrol_run_screen(&id)?)

@@ -444,3 +444,53 @@ fn submit_is_offered_once_nothing_is_missing_and_review_to_a_supervisor() {
     s.review_inspection(&id, true, None).unwrap();
     assert!(s.checklist_screen(&id).unwrap().allowed_actions.is_empty());
 }
+
+#[test]
+fn coverage_of_my_cells_shows_the_cells_i_belong_to_and_what_is_under_them() {
+    use offgrid_core::grid::{GridLevel, GridMember, GridRole, NewGridCell};
+    let dir = tempfile::tempdir().unwrap();
+    let (s, clock) = open_as(&dir.path().join("a.db"), "admin");
+    patrol_world(&s, &clock);
+    s.set_user(User::new("admin", "管理员").with_role("*", Role::Admin));
+    let city = s.grid_cells_of("nobody").unwrap();
+    assert!(city.is_empty());
+    let cells = s.list(&Default::default()).unwrap();
+    let city = cells
+        .iter()
+        .find(|r| r.kind == offgrid_core::RecordKind::GridCell)
+        .unwrap()
+        .id
+        .clone();
+    let district = s
+        .add_grid_cell(&NewGridCell {
+            code: "320105".into(),
+            name: "建邺区".into(),
+            level: GridLevel::District,
+            parent: Some(city.clone()),
+            boundary: None,
+        })
+        .unwrap();
+    let member = |user: &str| GridMember {
+        user: user.into(),
+        name: user.into(),
+        role: GridRole::Member,
+    };
+    s.set_grid_member(&district, &member("li")).unwrap();
+    let day = s.now().unix_ms;
+    s.set_user(User::new("li", "李"));
+    let codes = |s: &Store| -> Vec<String> {
+        s.my_coverage_screen(day, day + DAY)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.code)
+            .collect()
+    };
+    assert_eq!(codes(&s), ["320105"]);
+    // A member of the city too: the city with its subtree, the district once.
+    s.set_user(User::new("admin", "管理员").with_role("*", Role::Admin));
+    s.set_grid_member(&city, &member("li")).unwrap();
+    s.set_user(User::new("li", "李"));
+    let mut got = codes(&s);
+    got.sort();
+    assert_eq!(got, ["3201", "320105"]);
+}

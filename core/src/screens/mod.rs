@@ -3,10 +3,11 @@
 //! render and forward actions and cannot drift apart. Labels cross as enums and raw values;
 //! the shells localise (zh-CN first). Commands return the refreshed screen.
 //!
-//! Built so far: home ([`home`]), the checklist runner ([`checklist`]), the hazard detail
-//! ([`hazard`]) and the patrol run ([`patrol`]).
+//! Built so far: home ([`home`]), the checklist runner ([`checklist`]), coverage of my cells
+//! ([`coverage`]), the hazard detail ([`hazard`]) and the patrol run ([`patrol`]).
 
 pub mod checklist;
+pub mod coverage;
 pub mod hazard;
 pub mod home;
 pub mod patrol;

@@ -647,6 +647,11 @@ RustBuffer uniffi_offgrid_ffi_fn_method_offgridscreens_hazard_command(uint64_t p
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridscreens_home(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_MY_COVERAGE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_MY_COVERAGE
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridscreens_my_coverage(uint64_t ptr, int64_t from_ms, int64_t to_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_PATROL_RUN
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_PATROL_RUN
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridscreens_patrol_run(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
@@ -1662,6 +1667,12 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridscreens_hazard_command(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSCREENS_HOME
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSCREENS_HOME
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridscreens_home(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSCREENS_MY_COVERAGE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSCREENS_MY_COVERAGE
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridscreens_my_coverage(void
     
 );
 #endif

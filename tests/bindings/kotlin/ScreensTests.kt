@@ -15,6 +15,8 @@ import uniffi.offgrid_core.CheckMethod
 import uniffi.offgrid_core.CheckpointKind
 import uniffi.offgrid_core.Completion
 import uniffi.offgrid_core.GridLevel
+import uniffi.offgrid_core.GridMember
+import uniffi.offgrid_core.GridRole
 import uniffi.offgrid_core.HazardAction
 import uniffi.offgrid_core.HazardCommand
 import uniffi.offgrid_core.HazardStatus
@@ -132,6 +134,13 @@ fun screensTests() {
             assertEquals(listOf(PatrolAction.VOID), r.allowedActions)
             assertFalse(r.run.skipNeedsApproval)
             assertEquals(admin.id, screens.home().user.id)
+            // Coverage of my cells: li is a member of none yet, then of the city.
+            s.setUser(User("u-li", "李", listOf()))
+            assertTrue(screens.myCoverage(day, day + 86_400_000L).isEmpty())
+            s.setUser(admin)
+            s.grid().setMember(city, GridMember("u-li", "李", GridRole.MEMBER))
+            s.setUser(User("u-li", "李", listOf()))
+            assertEquals(listOf("3201"), screens.myCoverage(day, day + 86_400_000L).map { it.code })
         }
     }
 }

@@ -1995,6 +1995,12 @@ public protocol OffgridScreensProtocol: AnyObject, Sendable {
     func home() throws  -> HomeScreen
     
     /**
+     * Coverage of `[from_ms, to_ms)` for the grid cells the user is a member of, each with
+     * the cells under it.
+     */
+    func myCoverage(fromMs: Int64, toMs: Int64) throws  -> [CellCoverage]
+    
+    /**
      * A patrol run with its next checkpoint, progress, flags and the actions allowed now.
      */
     func patrolRun(id: RecordId) throws  -> PatrolRunScreen
@@ -2121,6 +2127,21 @@ open func home()throws  -> HomeScreen  {
         uniffiCallStatus in
     uniffi_offgrid_ffi_fn_method_offgridscreens_home(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Coverage of `[from_ms, to_ms)` for the grid cells the user is a member of, each with
+     * the cells under it.
+     */
+open func myCoverage(fromMs: Int64, toMs: Int64)throws  -> [CellCoverage]  {
+    return try  FfiConverterSequenceTypeCellCoverage.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridscreens_my_coverage(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(fromMs),
+        FfiConverterInt64.lower(toMs),uniffiCallStatus
     )
 })
 }
@@ -5996,6 +6017,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridscreens_home() != 50195) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_my_coverage() != 30426) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridscreens_patrol_run() != 31722) {
