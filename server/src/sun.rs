@@ -115,29 +115,51 @@ pub fn check(tx: &mut dyn Tx, msg: &SunMessage, record: &str, hash: &str) -> Res
     )
 }
 
-/// What the server finds checking the SUN messages of the scans a change of a patrol run
-/// records (one scan per change; each message's finding, each once).
-pub fn check_change(
+/// What a change of a patrol run holds that the server checks, read from its operations once:
+/// the SUN messages among the scan payloads it writes, and whether it records a scan at all
+/// (writes a `verdict`).
+pub struct ScanOps {
+    pub payloads: Vec<SunMessage>,
+    pub records_scan: bool,
+}
+
+pub fn scan_ops(data: &[u8]) -> ScanOps {
+    let mut out = ScanOps {
+        payloads: Vec::new(),
+        records_scan: false,
+    };
+    let Ok(change) = automerge::Change::from_bytes(data.to_vec()) else {
+        return out;
+    };
+    for op in &change.decode().operations {
+        let automerge::legacy::Key::Map(key) = &op.key else {
+            continue;
+        };
+        match key.as_str() {
+            "verdict" => out.records_scan = true,
+            "payload" => {
+                if let Some(automerge::ScalarValue::Str(s)) = op.primitive_value()
+                    && let Some(msg) = sun::parse(&s)
+                {
+                    out.payloads.push(msg);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The server's findings on the SUN messages of change `hash` of `record` (one scan per change;
+/// each message's finding, each once).
+pub fn check_payloads(
     tx: &mut dyn Tx,
     record: &str,
     hash: &str,
-    data: &[u8],
+    payloads: &[SunMessage],
 ) -> Result<Vec<ServerCheck>> {
-    let Ok(change) = automerge::Change::from_bytes(data.to_vec()) else {
-        return Ok(Vec::new());
-    };
-    let payloads: Vec<SunMessage> = change
-        .decode()
-        .operations
-        .iter()
-        .filter(|op| matches!(&op.key, automerge::legacy::Key::Map(k) if k == "payload"))
-        .filter_map(|op| match op.primitive_value() {
-            Some(automerge::ScalarValue::Str(s)) => sun::parse(&s),
-            _ => None,
-        })
-        .collect();
     let mut found = Vec::new();
-    for msg in &payloads {
+    for msg in payloads {
         let c = check(tx, msg, record, hash)?;
         if !found.contains(&c) {
             found.push(c);

@@ -383,15 +383,23 @@ fn push_all(
         // the device's clock against the server's.
         let mut checks = BTreeMap::new();
         if row.kind == offgrid_core::RecordKind::PatrolRun.as_str() {
+            let ops: Vec<crate::sun::ScanOps> =
+                new.iter().map(|c| crate::sun::scan_ops(&c.data)).collect();
+            // Judged again only when the push records a scan (most pushes to a run do not).
+            let scans: BTreeSet<String> = new
+                .iter()
+                .zip(&ops)
+                .filter(|(_, o)| o.records_scan)
+                .map(|(c, _)| c.hash.clone())
+                .collect();
             let disputed = match &judged {
-                Some(j) => {
-                    let hashes = new.iter().map(|c| c.hash.clone()).collect();
-                    crate::gate::disputed_scans(tx, &rec.id, &j.doc, &hashes)?
+                Some(j) if !scans.is_empty() => {
+                    crate::gate::disputed_scans(tx, &rec.id, &j.doc, &scans)?
                 }
-                None => Vec::new(),
+                _ => Vec::new(),
             };
-            for c in &new {
-                let mut found = crate::sun::check_change(tx, &rec.id, &c.hash, &c.data)?;
+            for (c, o) in new.iter().zip(&ops) {
+                let mut found = crate::sun::check_payloads(tx, &rec.id, &c.hash, &o.payloads)?;
                 if disputed.contains(&c.hash) {
                     found.push(ServerCheck::Disputed);
                 }
