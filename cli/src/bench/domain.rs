@@ -7,14 +7,13 @@
 //!    sorted by grade, first page, with counts by status and grade (`domain.register_10k_ms`).
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, ensure};
 use offgrid_core::checklist::{Template, parse};
-use offgrid_core::hazard::{NewHazard, RectificationOrder, RegisterQuery};
+use offgrid_core::hazard::RegisterQuery;
 use offgrid_core::inspection::NewInspection;
-use offgrid_core::{Clock, FixedClock, ListSort, RiskGrade, Role, Store, StoreOptions, User};
+use offgrid_core::{Clock, ListSort};
 use serde_json::{Value as Json, json};
 
 use super::{emit, percentile_ms};
@@ -24,16 +23,7 @@ const ANSWERS: usize = 200;
 const DAY: i64 = 86_400_000;
 
 pub fn run(dir: Option<&Path>, hazards: usize) -> Result<()> {
-    let tmp = super::bench_dir(dir)?;
-    let clock = Arc::new(FixedClock::new(1_764_300_000_000, 480));
-    let store = Store::open_with(
-        tmp.path().join("domain.db"),
-        StoreOptions {
-            clock: clock.clone(),
-            ..Default::default()
-        },
-    )?;
-    store.set_user(User::new("bench", "Bench").with_role("*", Role::Admin));
+    let (_tmp, clock, store) = super::open_store(dir, "domain.db")?;
 
     // 1. Instantiate a 200-item inspection.
     let t200 = template("bench-200", 200, 0)?;
@@ -88,42 +78,11 @@ pub fn run(dir: Option<&Path>, hazards: usize) -> Result<()> {
     )?;
 
     // 3. The register over many hazards.
-    let grades = [
-        RiskGrade::Red,
-        RiskGrade::Orange,
-        RiskGrade::Yellow,
-        RiskGrade::Blue,
-    ];
-    for start in (0..hazards).step_by(500) {
-        let batch: Vec<NewHazard> = (start..(start + 500).min(hazards))
-            .map(|i| NewHazard {
-                project: format!("p{}", i % 4),
-                site: format!("{}号楼", i % 9 + 1),
-                location: "B1".into(),
-                title: format!("隐患 {i}"),
-                description: ["底板渗水", "疏散通道堵塞", "电动车充电", "应急照明损坏"][i % 4]
-                    .into(),
-                grade: Some(grades[i % 4]),
-                major: false,
-                photos: Vec::new(),
-            })
-            .collect();
-        let ids = store.raise_hazards(&batch)?;
-        // One in ten gets a rectification order, half of those already past their deadline.
-        for (n, id) in ids.iter().enumerate().filter(|(n, _)| n % 10 == 0) {
-            let deadline = clock.now().unix_ms + if n % 20 == 0 { -DAY } else { 7 * DAY };
-            store.order_rectification(
-                id,
-                &RectificationOrder {
-                    unit: "施工单位".into(),
-                    person: "chen".into(),
-                    person_name: "陈工".into(),
-                    deadline_ms: deadline,
-                    measures: "整改".into(),
-                },
-            )?;
-        }
-    }
+    // One in ten gets a rectification order, half of those already past their deadline.
+    let now = clock.now().unix_ms;
+    super::fixtures::hazards(&store, hazards, |i| {
+        (i % 10 == 0).then_some(now + if i % 20 == 0 { -DAY } else { 7 * DAY })
+    })?;
     let query = RegisterQuery {
         project: Some("p0".into()),
         overdue: true,

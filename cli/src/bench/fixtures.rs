@@ -97,3 +97,54 @@ pub fn record(i: usize) -> (RecordKind, Json) {
     }
     (kind, Json::Object(fields))
 }
+
+/// `n` hazards raised in batches of 500 in four projects (`p0`…`p3`), all four grades;
+/// `deadline(i)` gives hazard `i` a rectification order to "chen" with that deadline (UTC ms),
+/// or none. Returns their ids in order.
+pub fn hazards(
+    store: &offgrid_core::Store,
+    n: usize,
+    deadline: impl Fn(usize) -> Option<i64>,
+) -> anyhow::Result<Vec<offgrid_core::RecordId>> {
+    use offgrid_core::RiskGrade;
+    use offgrid_core::hazard::{NewHazard, RectificationOrder};
+    let grades = [
+        RiskGrade::Red,
+        RiskGrade::Orange,
+        RiskGrade::Yellow,
+        RiskGrade::Blue,
+    ];
+    let mut all = Vec::with_capacity(n);
+    for start in (0..n).step_by(500) {
+        let batch: Vec<NewHazard> = (start..(start + 500).min(n))
+            .map(|i| NewHazard {
+                project: format!("p{}", i % 4),
+                site: format!("{}号楼", i % 9 + 1),
+                location: "B1".into(),
+                title: format!("隐患 {i}"),
+                description: ["底板渗水", "疏散通道堵塞", "电动车充电", "应急照明损坏"][i % 4]
+                    .into(),
+                grade: Some(grades[i % 4]),
+                major: false,
+                photos: Vec::new(),
+            })
+            .collect();
+        let ids = store.raise_hazards(&batch)?;
+        for (k, id) in ids.iter().enumerate() {
+            if let Some(deadline_ms) = deadline(start + k) {
+                store.order_rectification(
+                    id,
+                    &RectificationOrder {
+                        unit: "施工单位".into(),
+                        person: "chen".into(),
+                        person_name: "陈工".into(),
+                        deadline_ms,
+                        measures: "整改".into(),
+                    },
+                )?;
+            }
+        }
+        all.extend(ids);
+    }
+    Ok(all)
+}

@@ -112,6 +112,37 @@ pub fn warn_if_tmpfs(dir: &Path) {
     }
 }
 
+/// The benchmarks' fixed time (2025-11-28, UTC ms), at +08:00.
+pub const T0: i64 = 1_764_300_000_000;
+
+/// A store file `name` in a new benchmark directory ([`bench_dir`]), with a fixed clock at
+/// [`T0`] the benchmark moves, and an admin of every project as its user.
+pub fn open_store(
+    dir: Option<&Path>,
+    name: &str,
+) -> Result<(
+    tempfile::TempDir,
+    std::sync::Arc<offgrid_core::FixedClock>,
+    offgrid_core::Store,
+)> {
+    let tmp = bench_dir(dir)?;
+    let clock = std::sync::Arc::new(offgrid_core::FixedClock::new(T0, 480));
+    let store = offgrid_core::Store::open_with(
+        tmp.path().join(name),
+        offgrid_core::StoreOptions {
+            clock: clock.clone(),
+            ..Default::default()
+        },
+    )?;
+    store.set_user(admin());
+    Ok((tmp, clock, store))
+}
+
+/// An admin of every project.
+pub fn admin() -> offgrid_core::User {
+    offgrid_core::User::new("admin", "管理员").with_role("*", offgrid_core::Role::Admin)
+}
+
 /// Cores this process may use.
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())

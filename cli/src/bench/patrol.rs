@@ -11,37 +11,27 @@
 //!    earlier scans, and commit the event (`patrol.scan_p50_ms`, p99; 40 runs of five scans).
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, ensure};
+use offgrid_core::User;
 use offgrid_core::grid::{GridLevel, NewGridCell};
 use offgrid_core::patrol::schedule::Schedule;
 use offgrid_core::patrol::task::Completion;
 use offgrid_core::patrol::{CoverageQuery, NewPlan, ScanInput, TaskQuery};
 use offgrid_core::site::{CheckMethod, CheckpointKind, NewCheckpoint, NewSite, SiteKind};
-use offgrid_core::{FixedClock, Role, Store, StoreOptions, User};
 
 use super::{emit, percentile_ms};
 
-const T0: i64 = 1_764_300_000_000;
+use super::T0;
 const H: i64 = 3_600_000;
 const DAY: i64 = 24 * H;
 const CHECKPOINTS: usize = 5;
 const PLANS_PER_SITE: usize = 10;
 
 pub fn run(dir: Option<&Path>, plans: usize) -> Result<()> {
-    let tmp = super::bench_dir(dir)?;
-    let clock = Arc::new(FixedClock::new(T0, 480));
-    let store = Store::open_with(
-        tmp.path().join("patrol.db"),
-        StoreOptions {
-            clock: clock.clone(),
-            ..Default::default()
-        },
-    )?;
-    let admin = User::new("admin", "管理员").with_role("*", Role::Admin);
-    store.set_user(admin.clone());
+    let (_tmp, clock, store) = super::open_store(dir, "patrol.db")?;
+    let admin = super::admin();
 
     let setup = Instant::now();
     let cell = store.add_grid_cell(&NewGridCell {

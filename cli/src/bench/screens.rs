@@ -1,7 +1,7 @@
 //! `offgrid bench screens`: what a screen costs to compute (issue 14's target: ≤ 16 ms p99,
 //! one frame).
 //!
-//! Fixture: N hazards (default 10,000) in two projects, 200 of them ordered to one rectifier
+//! Fixture: N hazards (default 10,000) in four projects, 200 of them ordered to one rectifier
 //! (half overdue); a patrol run of 200 events on a site of five checkpoints.
 //!
 //! 1. The rectifier's home screen: today's tasks, hazards ordered to them, the overdue, open
@@ -13,71 +13,34 @@
 //!    answered (`screens.checklist_500_p99_ms`; 50 queries).
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Result, ensure};
 use offgrid_core::grid::{GridLevel, NewGridCell};
-use offgrid_core::hazard::{NewHazard, RectificationOrder};
 use offgrid_core::patrol::schedule::Schedule;
 use offgrid_core::patrol::task::Completion;
 use offgrid_core::patrol::{NewPlan, ScanInput};
 use offgrid_core::site::{CheckMethod, CheckpointKind, NewCheckpoint, NewSite, SiteKind};
-use offgrid_core::{FixedClock, RiskGrade, Role, Store, StoreOptions, User};
+use offgrid_core::{Role, Store, User};
 
 use super::{emit, percentile_ms};
 
-const T0: i64 = 1_764_300_000_000;
+use super::T0;
 const DAY: i64 = 86_400_000;
 const RUNS: usize = 50;
 const ORDERED: usize = 200;
 const RUN_EVENTS: usize = 200;
 
 pub fn run(dir: Option<&Path>, hazards: usize) -> Result<()> {
-    let tmp = super::bench_dir(dir)?;
-    let clock = Arc::new(FixedClock::new(T0, 480));
-    let store = Store::open_with(
-        tmp.path().join("screens.db"),
-        StoreOptions {
-            clock: clock.clone(),
-            ..Default::default()
-        },
-    )?;
-    let admin = User::new("admin", "管理员").with_role("*", Role::Admin);
-    store.set_user(admin.clone());
+    let (_tmp, _clock, store) = super::open_store(dir, "screens.db")?;
+    let admin = super::admin();
 
     let setup = Instant::now();
-    let mut ids = Vec::with_capacity(hazards);
-    for chunk in (0..hazards).collect::<Vec<_>>().chunks(500) {
-        let batch: Vec<NewHazard> = chunk
-            .iter()
-            .map(|i| NewHazard {
-                project: format!("p{}", i % 2),
-                site: format!("B{}", i % 9),
-                location: format!("{}号楼地下一层", i % 9 + 1),
-                title: format!("隐患 {i}"),
-                description: "施工缝处渗水 / seepage at a construction joint".into(),
-                grade: Some(RiskGrade::Yellow),
-                ..Default::default()
-            })
-            .collect();
-        ids.extend(store.raise_hazards(&batch)?);
-    }
+    // The first 200 ordered to the rectifier, half of them past their deadline.
     let ordered = ORDERED.min(hazards);
-    for (n, id) in ids.iter().take(ordered).enumerate() {
-        // Half of them past their deadline at the measurement's "now".
-        let deadline = if n % 2 == 0 { T0 - DAY } else { T0 + 7 * DAY };
-        store.order_rectification(
-            id,
-            &RectificationOrder {
-                unit: "施工单位".into(),
-                person: "chen".into(),
-                person_name: "陈工".into(),
-                deadline_ms: deadline,
-                measures: "整改".into(),
-            },
-        )?;
-    }
+    let ids = super::fixtures::hazards(&store, hazards, |i| {
+        (i < ordered).then_some(if i % 2 == 0 { T0 - DAY } else { T0 + 7 * DAY })
+    })?;
     let run = patrol_run(&store)?;
     tracing::info!(
         ms = setup.elapsed().as_millis() as u64,
