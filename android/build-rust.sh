@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Rust core for the Android app: liboffgrid_ffi.so for arm64-v8a, armeabi-v7a and
 # x86_64 into app/src/main/jniLibs/<abi>/, and the Kotlin bindings (Android flavour) into
-# app/src/main/java/uniffi/. Both are build outputs (git-ignored): run this before building the
+# presentation/src/generated/kotlin/uniffi/ (the presentation module compiles them; the app
+# reaches them only through it). Both are build outputs (git-ignored): run this before building the
 # app in Android Studio, and again after changing Rust code.
 #
 # Needs: the Android NDK (ANDROID_NDK_HOME, e.g. $ANDROID_HOME/ndk/27.x), cargo-ndk
@@ -26,9 +27,10 @@ cargo ndk --platform "$min_sdk" -t arm64-v8a -t armeabi-v7a -t x86_64 -o "$app/j
 # The Kotlin comes from the unstripped host build of the same sources (the stripped Android
 # libraries carry no UniFFI metadata).
 bindings/generate
-rm -rf "$app/java/uniffi"
-mkdir -p "$app/java"
-cp -R target/bindings/android/uniffi "$app/java/"
+generated=android/presentation/src/generated/kotlin
+rm -rf "$generated"
+mkdir -p "$generated"
+cp -R target/bindings/android/uniffi "$generated/"
 
 ls -l "$app"/jniLibs/*/liboffgrid_ffi.so
-echo "Kotlin bindings: $app/java/uniffi (package uniffi.offgrid_ffi and uniffi.offgrid_core)"
+echo "Kotlin bindings: $generated/uniffi (package uniffi.offgrid_ffi and uniffi.offgrid_core)"

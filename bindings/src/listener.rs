@@ -1,17 +1,16 @@
 //! Change notifications for the shells: a [`ChangeListener`] implemented in Kotlin/Swift/Python
-//! is told, after commits, which records changed, so open screens can refresh.
+//! is told, after commits, one [`ChangeEvent`]: the topics (record kinds) and the records that
+//! changed, so a shell re-queries only the screens that show them.
 //!
 //! Each subscription delivers on its own Rust thread (`offgrid-notify`), never on the thread
 //! that wrote: a slow listener cannot stall a write, and the listener may call the store.
 //! Bursts are coalesced: changes committed while the listener runs arrive in one call.
 
-use std::collections::BTreeSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
 
-use offgrid_core::RecordId;
-use offgrid_core::store::Subscription;
+use offgrid_core::store::{ChangeEvent, Subscription};
 
 use crate::{OffgridError, OffgridStore, Result};
 
@@ -19,8 +18,8 @@ use crate::{OffgridError, OffgridStore, Result};
 /// work to the main thread.
 #[uniffi::export(foreign)]
 pub trait ChangeListener: Send + Sync {
-    /// The records that changed (each once, sorted), since the previous call.
-    fn on_change(&self, records: Vec<RecordId>);
+    /// What changed since the previous call: the kinds (topics) and the records, each once.
+    fn on_change(&self, event: ChangeEvent);
 }
 
 /// Keeps a listener registered. `cancel()` (or releasing the object: Kotlin `close()`, Swift
@@ -43,7 +42,7 @@ impl OffgridStore {
     /// Registers `listener` until the returned subscription is cancelled or released.
     pub fn subscribe(&self, listener: Arc<dyn ChangeListener>) -> Result<Arc<ChangeSubscription>> {
         let store = self.store()?;
-        let (tx, rx) = mpsc::channel::<Vec<RecordId>>();
+        let (tx, rx) = mpsc::channel::<ChangeEvent>();
         std::thread::Builder::new()
             .name("offgrid-notify".into())
             .spawn(move || deliver(&*listener, rx))
@@ -52,11 +51,11 @@ impl OffgridStore {
             })?;
         // The sender lives in the core's subscription: cancelling drops it, which ends the thread.
         let tx = Mutex::new(tx);
-        let subscription = store.subscribe(move |ids| {
+        let subscription = store.subscribe(move |event| {
             let _ = tx
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .send(ids.to_vec());
+                .send(event.clone());
         });
         Ok(Arc::new(ChangeSubscription {
             inner: Mutex::new(Some(subscription)),
@@ -66,14 +65,12 @@ impl OffgridStore {
 
 /// The notification thread: waits for commits, merges what queued up meanwhile, calls the
 /// listener. A listener that throws is logged and kept.
-fn deliver(listener: &dyn ChangeListener, rx: Receiver<Vec<RecordId>>) {
-    while let Ok(first) = rx.recv() {
-        let mut ids: BTreeSet<RecordId> = first.into_iter().collect();
+fn deliver(listener: &dyn ChangeListener, rx: Receiver<ChangeEvent>) {
+    while let Ok(mut event) = rx.recv() {
         while let Ok(more) = rx.try_recv() {
-            ids.extend(more);
+            event.merge(more);
         }
-        let ids: Vec<RecordId> = ids.into_iter().collect();
-        if catch_unwind(AssertUnwindSafe(|| listener.on_change(ids))).is_err() {
+        if catch_unwind(AssertUnwindSafe(|| listener.on_change(event))).is_err() {
             tracing::warn!(target: "offgrid_ffi", "a change listener failed");
         }
     }

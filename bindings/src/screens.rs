@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use offgrid_core::RecordId;
 use offgrid_core::screens::{
-    ChecklistScreen, HazardCommand, HazardScreen, HomeScreen, PatrolRunScreen,
+    ChecklistCommand, ChecklistScreen, HazardCommand, HazardScreen, HomeScreen, PatrolRunScreen,
 };
 
 use crate::{OffgridStore, Result};
@@ -52,6 +52,15 @@ impl OffgridScreens {
             .owner
             .store()?
             .checklist_answer(&id, &item_id, &value, note.as_deref())?)
+    }
+
+    /// Submits or reviews the inspection; returns the checklist again.
+    pub fn checklist_command(
+        &self,
+        id: RecordId,
+        command: ChecklistCommand,
+    ) -> Result<ChecklistScreen> {
+        Ok(self.owner.store()?.checklist_command(&id, command)?)
     }
 
     /// A hazard with its timeline, photos before and after, and the steps allowed now.

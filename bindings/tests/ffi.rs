@@ -72,9 +72,10 @@ fn calls_after_close_database_fail_cleanly_and_data_stays() {
 struct Channel(Mutex<mpsc::Sender<(Vec<String>, String)>>);
 
 impl ChangeListener for Channel {
-    fn on_change(&self, records: Vec<offgrid_core::RecordId>) {
+    fn on_change(&self, event: offgrid_core::store::ChangeEvent) {
         let thread = std::thread::current().name().unwrap_or("").to_owned();
-        let ids = records.into_iter().map(|r| r.0).collect();
+        assert_eq!(event.topics, vec![RecordKind::Project]);
+        let ids = event.records.into_iter().map(|r| r.0).collect();
         self.0.lock().unwrap().send((ids, thread)).unwrap();
     }
 }

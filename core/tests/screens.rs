@@ -400,7 +400,8 @@ fn the_checklist_runner_shows_visible_items_with_what_is_missing_and_who_may_sub
 fn submit_is_offered_once_nothing_is_missing_and_review_to_a_supervisor() {
     use offgrid_core::checklist::parse;
     use offgrid_core::inspection::NewInspection;
-    use offgrid_core::screens::InspectionAction;
+    use offgrid_core::inspection::lifecycle::InspectionStatus;
+    use offgrid_core::screens::{ChecklistCommand, InspectionAction};
     use serde_json::json;
     let dir = tempfile::tempdir().unwrap();
     let (s, _) = open_as(&dir.path().join("a.db"), "admin");
@@ -434,15 +435,30 @@ fn submit_is_offered_once_nothing_is_missing_and_review_to_a_supervisor() {
         screen.allowed_actions,
         [InspectionAction::Answer, InspectionAction::Submit]
     );
-    s.submit_inspection(&id).unwrap();
-    assert!(s.checklist_screen(&id).unwrap().allowed_actions.is_empty());
+    let screen = s.checklist_command(&id, ChecklistCommand::Submit).unwrap();
+    assert_eq!(screen.status, InspectionStatus::Submitted);
+    assert!(screen.allowed_actions.is_empty());
     as_user(&s, "wang", Role::Supervisor);
     assert_eq!(
         s.checklist_screen(&id).unwrap().allowed_actions,
         [InspectionAction::Review]
     );
-    s.review_inspection(&id, true, None).unwrap();
-    assert!(s.checklist_screen(&id).unwrap().allowed_actions.is_empty());
+    // Returning needs a note; the screen is unchanged by the refusal.
+    let refused = ChecklistCommand::Review {
+        accept: false,
+        note: Some("  ".into()),
+    };
+    assert!(matches!(
+        s.checklist_command(&id, refused),
+        Err(offgrid_core::Error::InvalidArgument(_))
+    ));
+    let accept = ChecklistCommand::Review {
+        accept: true,
+        note: None,
+    };
+    let screen = s.checklist_command(&id, accept).unwrap();
+    assert_eq!(screen.status, InspectionStatus::Reviewed);
+    assert!(screen.allowed_actions.is_empty());
 }
 
 #[test]

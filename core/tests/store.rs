@@ -287,27 +287,61 @@ fn subscribers_are_told_what_changed_after_commit() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sub = {
         let seen = seen.clone();
-        store.subscribe(move |ids| seen.lock().unwrap().push(ids.to_vec()))
+        store.subscribe(move |event| seen.lock().unwrap().push(event.clone()))
     };
-    let (a, b) = store
+    let (a, b, p) = store
         .write(|w| {
             Ok((
                 w.create(RecordKind::Patrol, &json!({}))?,
                 w.create(RecordKind::Patrol, &json!({}))?,
+                w.create(RecordKind::Project, &json!({}))?,
             ))
         })
         .unwrap();
     store.update(&a, "x", |e| e.set("/title", "t")).unwrap();
+    store
+        .update(&a, "x again", |e| e.set("/title", "t2"))
+        .unwrap();
     // A failed write and a no-op write notify nobody.
     let _ = store.update(&a, "bad", |e| e.set("/missing/x", 1));
     store.update(&a, "noop", |_| Ok(())).unwrap();
+    let mut first = vec![a.clone(), b.clone(), p.clone()];
+    first.sort();
+    let events = seen.lock().unwrap().clone();
+    assert_eq!(events.len(), 3, "{events:?}");
+    // One event per commit: each record once, sorted; the kinds as topics in their fixed order.
+    assert_eq!(events[0].records, first);
     assert_eq!(
-        *seen.lock().unwrap(),
-        vec![vec![a.clone(), b.clone()], vec![a.clone()]]
+        events[0].topics,
+        vec![RecordKind::Project, RecordKind::Patrol]
     );
+    assert_eq!(events[1].records, vec![a.clone()]);
+    assert_eq!(events[1].topics, vec![RecordKind::Patrol]);
+    // Events that queued up fold into one.
+    let mut merged = events[1].clone();
+    merged.merge(events[0].clone());
+    assert_eq!(merged, events[0]);
     drop(sub);
     store.update(&b, "y", |e| e.set("/title", "t")).unwrap();
-    assert_eq!(seen.lock().unwrap().len(), 2);
+    assert_eq!(seen.lock().unwrap().len(), 3);
+
+    // Changes merged from another device are told with their kind too.
+    let (other, _) = open_as(&dir.path().join("other.db"), "wang");
+    let heard = Arc::new(Mutex::new(Vec::new()));
+    let _sub = {
+        let heard = heard.clone();
+        other.subscribe(move |event| heard.lock().unwrap().push(event.clone()))
+    };
+    for change in store.changes_since(&a, &[]).unwrap() {
+        other.apply_changes(&a, &change).unwrap();
+    }
+    let heard = heard.lock().unwrap();
+    assert!(!heard.is_empty());
+    assert!(
+        heard
+            .iter()
+            .all(|e| e.records == vec![a.clone()] && e.topics == vec![RecordKind::Patrol])
+    );
 }
 
 #[test]

@@ -26,6 +26,17 @@ pub enum InspectionAction {
     Review,
 }
 
+/// A step on an inspection taken from the checklist screen (answers go through
+/// [`Store::checklist_answer`]).
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum ChecklistCommand {
+    /// Submits; refused with `Incomplete` listing what is missing.
+    Submit,
+    /// Accepts, or returns with a note (required when returning).
+    Review { accept: bool, note: Option<String> },
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ChecklistItem {
@@ -156,6 +167,23 @@ impl Store {
         note: Option<&str>,
     ) -> Result<ChecklistScreen> {
         self.answer(id, item, value, note)?;
+        self.checklist_screen(id)
+    }
+
+    /// Takes a step on the inspection from the checklist screen and returns the screen again.
+    pub fn checklist_command(
+        &self,
+        id: &RecordId,
+        command: ChecklistCommand,
+    ) -> Result<ChecklistScreen> {
+        match command {
+            ChecklistCommand::Submit => {
+                self.submit_inspection(id)?;
+            }
+            ChecklistCommand::Review { accept, note } => {
+                self.review_inspection(id, accept, note.as_deref())?
+            }
+        }
         self.checklist_screen(id)
     }
 }

@@ -12,7 +12,9 @@ pub mod hazard;
 pub mod home;
 pub mod patrol;
 
-pub use checklist::{ChecklistItem, ChecklistScreen, ChecklistSection, InspectionAction};
+pub use checklist::{
+    ChecklistCommand, ChecklistItem, ChecklistScreen, ChecklistSection, InspectionAction,
+};
 pub use hazard::{HazardCommand, HazardScreen};
 pub use home::HomeScreen;
 pub use patrol::{PatrolAction, PatrolRunScreen};

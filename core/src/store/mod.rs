@@ -27,7 +27,7 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 pub use blobs::PhotoFile;
-pub use notify::Subscription;
+pub use notify::{ChangeEvent, Subscription};
 pub use photos::{PhotoState, QueuedPhoto};
 pub use projection::{ListQuery, ListSort};
 pub use sync_state::{DirtyRecord, Refusal as SyncRefusal, SyncAccount};
@@ -208,7 +208,7 @@ impl Store {
             (result, changed)
         };
         let result = result?;
-        self.notifier.notify(&changed);
+        self.notifier.notify(&notify::ChangeEvent::of(&changed));
         Ok(result)
     }
 
@@ -377,10 +377,10 @@ impl Store {
             .collect())
     }
 
-    /// Registers a listener told, after each commit, which records changed.
+    /// Registers a listener told, after each commit, which records (and kinds) changed.
     pub fn subscribe(
         &self,
-        listener: impl Fn(&[RecordId]) + Send + Sync + 'static,
+        listener: impl Fn(&ChangeEvent) + Send + Sync + 'static,
     ) -> Subscription {
         self.notifier.subscribe(Arc::new(listener))
     }

@@ -1,12 +1,57 @@
-//! Change notifications: subscribers are told which records changed after each commit, outside
-//! every store lock (so a subscriber may read the store).
+//! Change notifications: subscribers are told, after each commit and outside every store lock
+//! (so a subscriber may read the store), one [`ChangeEvent`]: the topics (record kinds) and the
+//! records that changed, so a shell re-queries only the screens that show them.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
-use crate::model::RecordId;
+use crate::model::{RecordId, RecordKind};
 
-pub type Listener = Arc<dyn Fn(&[RecordId]) + Send + Sync>;
+/// What one commit (or, coalesced, several) changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ChangeEvent {
+    /// The kinds of the records that changed, each once, in [`RecordKind::ALL`] order: a list
+    /// screen refreshes when its kind is here.
+    pub topics: Vec<RecordKind>,
+    /// The records that changed, each once, sorted: a detail screen refreshes when its record
+    /// is here.
+    pub records: Vec<RecordId>,
+}
+
+impl ChangeEvent {
+    /// The event of `changed` records (with their kinds where known; repeats allowed).
+    pub(crate) fn of(changed: &[(RecordId, Option<RecordKind>)]) -> Self {
+        let records: BTreeSet<&RecordId> = changed.iter().map(|(id, _)| id).collect();
+        ChangeEvent {
+            topics: in_order(changed.iter().filter_map(|(_, kind)| *kind)),
+            records: records.into_iter().cloned().collect(),
+        }
+    }
+
+    /// Folds `other` into this event (notifications that queued up while a listener ran).
+    pub fn merge(&mut self, other: ChangeEvent) {
+        let records: BTreeSet<RecordId> = self.records.drain(..).chain(other.records).collect();
+        self.records = records.into_iter().collect();
+        self.topics = in_order(self.topics.drain(..).chain(other.topics));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+}
+
+/// `kinds` each once, in [`RecordKind::ALL`] order.
+fn in_order(kinds: impl Iterator<Item = RecordKind>) -> Vec<RecordKind> {
+    let seen: Vec<RecordKind> = kinds.collect();
+    RecordKind::ALL
+        .into_iter()
+        .filter(|k| seen.contains(k))
+        .collect()
+}
+
+pub type Listener = Arc<dyn Fn(&ChangeEvent) + Send + Sync>;
 
 #[derive(Default)]
 pub struct Notifier {
@@ -24,7 +69,7 @@ impl Notifier {
         }
     }
 
-    pub fn notify(&self, changed: &[RecordId]) {
+    pub fn notify(&self, changed: &ChangeEvent) {
         if changed.is_empty() {
             return;
         }

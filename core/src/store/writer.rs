@@ -49,8 +49,8 @@ pub struct Writer<'a> {
     pub(super) now: Timestamp,
     /// Records whose documents this writer loaded or changed (evicted on failure).
     pub(super) touched: Vec<RecordId>,
-    /// Records whose documents changed (notified after commit).
-    pub(super) changed: Vec<RecordId>,
+    /// Records whose documents changed, with their kinds where known (notified after commit).
+    pub(super) changed: Vec<(RecordId, Option<RecordKind>)>,
 }
 
 impl<'a> Writer<'a> {
@@ -99,7 +99,7 @@ impl<'a> Writer<'a> {
             .insert(id.clone(), Entry::new(doc, Some(kind.as_str().to_owned())));
         persist::insert_new(&self.tx, id, entry)?;
         write_projection(&self.tx, id, entry)?;
-        self.changed.push(id.clone());
+        self.mark_changed(id, Some(kind));
         Ok(())
     }
 
@@ -143,7 +143,7 @@ impl<'a> Writer<'a> {
         );
         persist::insert_new(&self.tx, id, entry)?;
         write_projection(&self.tx, id, entry)?;
-        self.changed.push(id.clone());
+        self.mark_changed(id, Some(kind));
         Ok(())
     }
 
@@ -268,7 +268,7 @@ impl<'a> Writer<'a> {
                 Some(p) => projection::write(&self.tx, id, p, None)?,
                 None => unlisted(id, r.kind.as_deref()),
             }
-            self.changed.push(id.clone());
+            self.mark_changed(id, r.kind.as_deref().and_then(|k| k.parse().ok()));
             return Ok(ServerApply {
                 outcome: ApplyOutcome {
                     changed: true,
@@ -314,7 +314,8 @@ impl<'a> Writer<'a> {
             }
             if changed {
                 write_projection(&self.tx, id, entry)?;
-                self.changed.push(id.clone());
+                let kind = entry.kind.as_deref().and_then(|k| k.parse().ok());
+                self.changed.push((id.clone(), kind));
             }
         }
         if !missing.is_empty() {
@@ -346,11 +347,15 @@ impl<'a> Writer<'a> {
             .ok_or_else(|| Error::NotFound(id.clone()))?;
         if persist::persist(&self.tx, id, entry)? {
             write_projection(&self.tx, id, entry)?;
-            if !self.changed.contains(id) {
-                self.changed.push(id.clone());
-            }
+            let kind = entry.kind.as_deref().and_then(|k| k.parse().ok());
+            self.mark_changed(id, kind);
         }
         Ok(())
+    }
+
+    /// Notes that `id` changed, for the event sent after commit.
+    fn mark_changed(&mut self, id: &RecordId, kind: Option<RecordKind>) {
+        self.changed.push((id.clone(), kind));
     }
 }
 

@@ -324,7 +324,7 @@ void uniffi_offgrid_ffi_fn_init_callback_vtable_changelistener(const UniffiVTabl
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_CHANGELISTENER_ON_CHANGE
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_CHANGELISTENER_ON_CHANGE
-void uniffi_offgrid_ffi_fn_method_changelistener_on_change(uint64_t ptr, RustBuffer records, RustCallStatus *_Nonnull out_status
+void uniffi_offgrid_ffi_fn_method_changelistener_on_change(uint64_t ptr, RustBuffer event, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_CHANGESUBSCRIPTION
@@ -630,6 +630,11 @@ RustBuffer uniffi_offgrid_ffi_fn_method_offgridscreens_checklist(uint64_t ptr, R
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_CHECKLIST_ANSWER
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_CHECKLIST_ANSWER
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridscreens_checklist_answer(uint64_t ptr, RustBuffer id, RustBuffer item_id, RustBuffer value_json, RustBuffer note, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_CHECKLIST_COMMAND
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_CHECKLIST_COMMAND
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridscreens_checklist_command(uint64_t ptr, RustBuffer id, RustBuffer command, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_HAZARD
@@ -1649,6 +1654,12 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridscreens_checklist(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSCREENS_CHECKLIST_ANSWER
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSCREENS_CHECKLIST_ANSWER
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridscreens_checklist_answer(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSCREENS_CHECKLIST_COMMAND
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSCREENS_CHECKLIST_COMMAND
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridscreens_checklist_command(void
     
 );
 #endif

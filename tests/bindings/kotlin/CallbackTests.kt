@@ -9,6 +9,7 @@ import kotlin.test.assertContains
 import kotlin.test.assertEquals
 import kotlin.test.assertFalse
 import kotlin.test.assertTrue
+import uniffi.offgrid_core.ChangeEvent
 import uniffi.offgrid_core.RecordKind
 import uniffi.offgrid_ffi.ChangeListener
 import uniffi.offgrid_ffi.ChangeSubscriptionInterface
@@ -20,11 +21,13 @@ import uniffi.offgrid_ffi.setLogger
 class RecordingListener(expected: Int) : ChangeListener {
     val seen: MutableSet<String> = Collections.synchronizedSet(mutableSetOf())
     val threads: MutableSet<String> = Collections.synchronizedSet(mutableSetOf())
+    val topics: MutableSet<RecordKind> = Collections.synchronizedSet(mutableSetOf())
     val latch = CountDownLatch(expected)
 
-    override fun onChange(records: List<String>) {
+    override fun onChange(event: ChangeEvent) {
         threads.add(Thread.currentThread().name)
-        for (r in records) if (seen.add(r)) latch.countDown()
+        topics.addAll(event.topics)
+        for (r in event.records) if (seen.add(r)) latch.countDown()
     }
 }
 
@@ -46,6 +49,7 @@ fun callbackTests() {
             val ids = (1..3).map { s.createRecord(RecordKind.PROJECT, """{"title": "项目$it"}""") }
             assertTrue(listener.latch.await(10, TimeUnit.SECONDS), "listener saw ${listener.seen}")
             assertEquals(ids.toSet(), listener.seen)
+            assertEquals(setOf(RecordKind.PROJECT), listener.topics)
             assertFalse(writer in listener.threads)
             sub.cancel()
             sub.cancel()
@@ -60,7 +64,7 @@ fun callbackTests() {
             s.setUser(admin)
             val calls = CountDownLatch(2)
             val sub = s.subscribe(object : ChangeListener {
-                override fun onChange(records: List<String>) {
+                override fun onChange(event: ChangeEvent) {
                     calls.countDown()
                     throw IllegalStateException("listener bug")
                 }

@@ -12,6 +12,7 @@ import kotlin.test.assertNull
 import kotlin.test.assertTrue
 import uniffi.offgrid_core.CaptureContext
 import uniffi.offgrid_core.CheckMethod
+import uniffi.offgrid_core.ChecklistCommand
 import uniffi.offgrid_core.CheckpointKind
 import uniffi.offgrid_core.Completion
 import uniffi.offgrid_core.GridLevel
@@ -64,6 +65,11 @@ fun screensTests() {
             assertTrue(exits.failed)
             assertEquals(MissingKind.FAILURE_PHOTO, exits.missing)
             fails<OffgridException.InvalidArgument> { screens.checklistAnswer(ins, "exits-clear", "not json", null) }
+            // Submitting before everything is answered is refused with what is missing;
+            // reviewing a draft is not a step it has.
+            fails<OffgridException.Incomplete> { screens.checklistCommand(ins, ChecklistCommand.Submit) }
+            s.setUser(supervisor)
+            fails<OffgridException.InvalidState> { screens.checklistCommand(ins, ChecklistCommand.Review(true, null)) }
         }
     }
 

@@ -147,8 +147,9 @@ def test_listener_and_logger(store):
     seen, done = set(), threading.Event()
 
     class Listener(ffi.ChangeListener):
-        def on_change(self, records):
-            seen.update(records)
+        def on_change(self, event):
+            assert event.topics == [RecordKind.PROJECT]
+            seen.update(event.records)
             if len(seen) >= 2:
                 done.set()
 

@@ -1122,6 +1122,79 @@ public func FfiConverterTypeCellCoverage_lower(_ value: CellCoverage) -> RustBuf
 }
 
 
+/**
+ * What one commit (or, coalesced, several) changed.
+ */
+public struct ChangeEvent: Equatable, Hashable {
+    /**
+     * The kinds of the records that changed, each once, in [`RecordKind::ALL`] order: a list
+     * screen refreshes when its kind is here.
+     */
+    public var topics: [RecordKind]
+    /**
+     * The records that changed, each once, sorted: a detail screen refreshes when its record
+     * is here.
+     */
+    public var records: [RecordId]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The kinds of the records that changed, each once, in [`RecordKind::ALL`] order: a list
+         * screen refreshes when its kind is here.
+         */topics: [RecordKind], 
+        /**
+         * The records that changed, each once, sorted: a detail screen refreshes when its record
+         * is here.
+         */records: [RecordId]) {
+        self.topics = topics
+        self.records = records
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ChangeEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChangeEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChangeEvent {
+        return
+            try ChangeEvent(
+                topics: FfiConverterSequenceTypeRecordKind.read(from: &buf), 
+                records: FfiConverterSequenceTypeRecordId.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ChangeEvent, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeRecordKind.write(value.topics, into: &buf)
+        FfiConverterSequenceTypeRecordId.write(value.records, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChangeEvent_lift(_ buf: RustBuffer) throws -> ChangeEvent {
+    return try FfiConverterTypeChangeEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChangeEvent_lower(_ value: ChangeEvent) -> RustBuffer {
+    return FfiConverterTypeChangeEvent.lower(value)
+}
+
+
 public struct ChecklistItem: Equatable, Hashable {
     public var id: String
     public var text: LocalizedText
@@ -8135,6 +8208,86 @@ public func FfiConverterTypeCheckMethod_lower(_ value: CheckMethod) -> RustBuffe
 
 
 /**
+ * A step on an inspection taken from the checklist screen (answers go through
+ * [`Store::checklist_answer`]).
+ */
+
+public enum ChecklistCommand: Equatable, Hashable {
+    
+    /**
+     * Submits; refused with `Incomplete` listing what is missing.
+     */
+    case submit
+    /**
+     * Accepts, or returns with a note (required when returning).
+     */
+    case review(accept: Bool, note: String?
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ChecklistCommand: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChecklistCommand: FfiConverterRustBuffer {
+    typealias SwiftType = ChecklistCommand
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChecklistCommand {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .submit
+        
+        case 2: return .review(accept: try FfiConverterBool.read(from: &buf), note: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ChecklistCommand, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .submit:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .review(accept,note):
+            writeInt(&buf, Int32(2))
+            FfiConverterBool.write(accept, into: &buf)
+            FfiConverterOptionString.write(note, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChecklistCommand_lift(_ buf: RustBuffer) throws -> ChecklistCommand {
+    return try FfiConverterTypeChecklistCommand.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChecklistCommand_lower(_ value: ChecklistCommand) -> RustBuffer {
+    return FfiConverterTypeChecklistCommand.lower(value)
+}
+
+
+
+/**
  * What a checkpoint is.
  */
 
@@ -12777,6 +12930,31 @@ fileprivate struct FfiConverterSequenceTypePatrolAction: FfiConverterRustBuffer 
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypePatrolAction.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRecordKind: FfiConverterRustBuffer {
+    typealias SwiftType = [RecordKind]
+
+    public static func write(_ value: [RecordKind], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRecordKind.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RecordKind] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RecordKind]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRecordKind.read(from: &buf))
         }
         return seq
     }

@@ -646,9 +646,9 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 public protocol ChangeListener: AnyObject, Sendable {
     
     /**
-     * The records that changed (each once, sorted), since the previous call.
+     * What changed since the previous call: the kinds (topics) and the records, each once.
      */
-    func onChange(records: [RecordId]) 
+    func onChange(event: ChangeEvent) 
     
 }
 /**
@@ -709,13 +709,13 @@ open class ChangeListenerImpl: ChangeListener, @unchecked Sendable {
 
     
     /**
-     * The records that changed (each once, sorted), since the previous call.
+     * What changed since the previous call: the kinds (topics) and the records, each once.
      */
-open func onChange(records: [RecordId])  {try! rustCall() {
+open func onChange(event: ChangeEvent)  {try! rustCall() {
         uniffiCallStatus in
     uniffi_offgrid_ffi_fn_method_changelistener_on_change(
             self.uniffiCloneHandle(),
-        FfiConverterSequenceTypeRecordId.lower(records),uniffiCallStatus
+        FfiConverterTypeChangeEvent_lower(event),uniffiCallStatus
     )
 }
 }
@@ -750,7 +750,7 @@ fileprivate struct UniffiCallbackInterfaceChangeListener {
         },
         onChange: { (
             uniffiHandle: UInt64,
-            records: RustBuffer,
+            event: RustBuffer,
             uniffiOutReturn: UnsafeMutableRawPointer,
             uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
         ) in
@@ -760,7 +760,7 @@ fileprivate struct UniffiCallbackInterfaceChangeListener {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
                 return uniffiObj.onChange(
-                     records: try FfiConverterSequenceTypeRecordId.lift(records)
+                     event: try FfiConverterTypeChangeEvent_lift(event)
                 )
             }
 
@@ -1980,6 +1980,11 @@ public protocol OffgridScreensProtocol: AnyObject, Sendable {
     func checklistAnswer(id: RecordId, itemId: String, valueJson: String, note: String?) throws  -> ChecklistScreen
     
     /**
+     * Submits or reviews the inspection; returns the checklist again.
+     */
+    func checklistCommand(id: RecordId, command: ChecklistCommand) throws  -> ChecklistScreen
+    
+    /**
      * A hazard with its timeline, photos before and after, and the steps allowed now.
      */
     func hazard(id: RecordId) throws  -> HazardScreen
@@ -2088,6 +2093,20 @@ open func checklistAnswer(id: RecordId, itemId: String, valueJson: String, note:
         FfiConverterString.lower(itemId),
         FfiConverterString.lower(valueJson),
         FfiConverterOptionString.lower(note),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Submits or reviews the inspection; returns the checklist again.
+     */
+open func checklistCommand(id: RecordId, command: ChecklistCommand)throws  -> ChecklistScreen  {
+    return try  FfiConverterTypeChecklistScreen_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridscreens_checklist_command(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),
+        FfiConverterTypeChecklistCommand_lower(command),uniffiCallStatus
     )
 })
 }
@@ -5863,7 +5882,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_func_parse_template() != 16545) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_changelistener_on_change() != 325) {
+    if (uniffi_offgrid_ffi_checksum_method_changelistener_on_change() != 52187) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_changesubscription_cancel() != 52670) {
@@ -6008,6 +6027,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridscreens_checklist_answer() != 55708) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_checklist_command() != 62118) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridscreens_hazard() != 10382) {

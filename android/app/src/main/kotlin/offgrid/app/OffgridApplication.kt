@@ -1,0 +1,26 @@
+// Keeps the process's one gateway (the store opens on first use, off the main thread) and
+// schedules the periodic sync job.
+package offgrid.app
+
+import android.app.Application
+import android.os.Looper
+import java.util.TimeZone
+import offgrid.presentation.MainThreadCheck
+import offgrid.presentation.OffgridGateway
+
+class OffgridApplication : Application() {
+    val gateway: OffgridGateway by lazy {
+        val dir = filesDir.resolve("offgrid").apply { mkdirs() }
+        val offsetMinutes = TimeZone.getDefault().getOffset(System.currentTimeMillis()) / 60_000
+        OffgridGateway.open(
+            dir.resolve("offgrid.db").path,
+            offsetMinutes,
+            MainThreadCheck { Looper.getMainLooper().isCurrentThread },
+        )
+    }
+
+    override fun onCreate() {
+        super.onCreate()
+        SyncWorker.schedule(this)
+    }
+}

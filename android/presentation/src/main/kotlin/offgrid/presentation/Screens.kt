@@ -1,0 +1,195 @@
+// One state holder per screen of the apps. Each names its query, the change events that concern
+// it, and its commands; every rule (what is shown, which buttons exist) is in the core's screen
+// model. The Compose screens and the SwiftUI views render these and forward the actions.
+package offgrid.presentation
+
+import java.util.concurrent.atomic.AtomicReference
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Job
+import uniffi.offgrid_core.CellCoverage
+import uniffi.offgrid_core.ChangeEvent
+import uniffi.offgrid_core.CheckMethod
+import uniffi.offgrid_core.ChecklistCommand
+import uniffi.offgrid_core.ChecklistScreen
+import uniffi.offgrid_core.HazardAction
+import uniffi.offgrid_core.HazardCommand
+import uniffi.offgrid_core.HazardScreen
+import uniffi.offgrid_core.HomeScreen
+import uniffi.offgrid_core.ListQuery
+import uniffi.offgrid_core.ListSort
+import uniffi.offgrid_core.NewObservation
+import uniffi.offgrid_core.PatrolRunScreen
+import uniffi.offgrid_core.RecordKind
+import uniffi.offgrid_core.RecordSummary
+import uniffi.offgrid_core.ScanInput
+import uniffi.offgrid_ffi.OffgridScreensInterface
+import uniffi.offgrid_ffi.OffgridStoreInterface
+
+/** Runs [block] on the store's screens object and releases it. */
+internal fun <T> OffgridStoreInterface.screens(block: (OffgridScreensInterface) -> T): T =
+    screens().use(block)
+
+private fun ChangeEvent.touches(vararg kinds: RecordKind) = topics.any { it in kinds }
+
+/** Home: today's patrol tasks, my hazards, overdue hazards, open inspections, sync. */
+class HomeStateHolder(gateway: OffgridGateway, scope: CoroutineScope) :
+    ScreenStateHolder<HomeScreen>(
+        gateway, scope,
+        query = { it.screens { s -> s.home() } },
+        concerns = { it.topics.isNotEmpty() },
+    )
+
+/** A list of records of one kind with the filters of the list screen. */
+data class ListFilter(
+    val project: String? = null,
+    val site: String? = null,
+    val status: String? = null,
+    val grade: String? = null,
+    val text: String? = null,
+    val overdueAtMs: Long? = null,
+)
+
+private fun ListFilter.query(kind: RecordKind) = ListQuery(
+    kind = kind, project = project, site = site, status = status, grade = grade, assignee = null,
+    text = text?.takeIf { it.isNotBlank() }, conflicted = false, overdueAtMs = overdueAtMs,
+    sort = ListSort.UPDATED, limit = 200u, offset = 0u,
+)
+
+/** A list screen (inspections, hazards) with filters; re-queries when records of its kind change. */
+class RecordListStateHolder private constructor(
+    gateway: OffgridGateway,
+    scope: CoroutineScope,
+    private val kind: RecordKind,
+    private val filter: AtomicReference<ListFilter>,
+) : ScreenStateHolder<List<RecordSummary>>(
+    gateway, scope,
+    query = { store -> store.list(filter.get().query(kind)) },
+    concerns = { it.touches(kind) },
+) {
+    constructor(
+        gateway: OffgridGateway,
+        scope: CoroutineScope,
+        kind: RecordKind,
+        filter: ListFilter = ListFilter(),
+    ) : this(gateway, scope, kind, AtomicReference(filter))
+
+    /** The filters applied now. */
+    val currentFilter: ListFilter get() = filter.get()
+
+    /** Applies new filters; the list follows them from now on. */
+    fun filter(new: ListFilter): Job {
+        filter.set(new)
+        return command { it.list(new.query(kind)) }
+    }
+}
+
+/** The checklist runner of one inspection. */
+class ChecklistStateHolder(gateway: OffgridGateway, scope: CoroutineScope, val id: String) :
+    ScreenStateHolder<ChecklistScreen>(
+        gateway, scope,
+        query = { it.screens { s -> s.checklist(id) } },
+        concerns = { id in it.records },
+    ) {
+    /** Answers an item; [valueJson] is the answer as JSON (`"pass"`, `3.5`, `["a","b"]`). */
+    fun answer(itemId: String, valueJson: String, note: String? = null): Job =
+        command { it.screens { s -> s.checklistAnswer(id, itemId, valueJson, note) } }
+
+    fun submit(): Job = command { it.screens { s -> s.checklistCommand(id, ChecklistCommand.Submit) } }
+
+    fun review(accept: Boolean, note: String?): Job =
+        command { it.screens { s -> s.checklistCommand(id, ChecklistCommand.Review(accept, note)) } }
+}
+
+/** A hazard's detail: timeline, photos before and after, the steps the user may take. */
+class HazardStateHolder(gateway: OffgridGateway, scope: CoroutineScope, val id: String) :
+    ScreenStateHolder<HazardScreen>(
+        gateway, scope,
+        query = { it.screens { s -> s.hazard(id) } },
+        concerns = { id in it.records },
+    ) {
+    fun perform(step: HazardCommand): Job = command { it.screens { s -> s.hazardCommand(id, step) } }
+}
+
+/** A patrol run: the next checkpoint, progress, flags and the actions allowed now. */
+class PatrolRunStateHolder(gateway: OffgridGateway, scope: CoroutineScope, val id: String) :
+    ScreenStateHolder<PatrolRunScreen>(
+        gateway, scope,
+        query = { it.screens { s -> s.patrolRun(id) } },
+        concerns = { id in it.records || it.touches(RecordKind.PATROL_PLAN, RecordKind.SITE) },
+    ) {
+    /** A scan read by NFC reader mode or the QR scanner (or a checkpoint chosen by hand). */
+    fun scan(input: ScanInput): Job = command { store ->
+        store.patrols().use { it.scan(id, input) }
+        store.screens { s -> s.patrolRun(id) }
+    }
+
+    fun skip(checkpoint: String, reason: String): Job = command { store ->
+        store.patrols().use { it.skip(id, checkpoint, reason) }
+        store.screens { s -> s.patrolRun(id) }
+    }
+
+    fun observe(observation: NewObservation): Job = command { store ->
+        store.patrols().use { it.observe(id, observation) }
+        store.screens { s -> s.patrolRun(id) }
+    }
+
+    fun finish(reason: String?): Job = command { store ->
+        store.patrols().use { it.finish(id, reason) }
+        store.screens { s -> s.patrolRun(id) }
+    }
+
+    fun approveSkip(skip: String): Job = command { store ->
+        store.patrols().use { it.approveSkip(id, skip) }
+        store.screens { s -> s.patrolRun(id) }
+    }
+}
+
+/** Coverage of the grid cells the user belongs to over a period. */
+class CoverageStateHolder(
+    gateway: OffgridGateway,
+    scope: CoroutineScope,
+    fromMs: Long,
+    toMs: Long,
+) : ScreenStateHolder<List<CellCoverage>>(
+    gateway, scope,
+    query = { it.screens { s -> s.myCoverage(fromMs, toMs) } },
+    concerns = { it.touches(RecordKind.PATROL_RUN, RecordKind.PATROL_PLAN, RecordKind.SITE, RecordKind.GRID_CELL, RecordKind.HAZARD) },
+) {
+    companion object {
+        /** Coverage from the first of this month (device time) to now. */
+        fun thisMonth(gateway: OffgridGateway, scope: CoroutineScope, now: java.time.ZonedDateTime = java.time.ZonedDateTime.now()): CoverageStateHolder {
+            val from = now.toLocalDate().withDayOfMonth(1).atStartOfDay(now.zone)
+            return CoverageStateHolder(gateway, scope, from.toInstant().toEpochMilli(), now.toInstant().toEpochMilli() + 1)
+        }
+    }
+}
+
+/** The list screens the apps have. */
+enum class ListKind(val recordKind: RecordKind) {
+    INSPECTIONS(RecordKind.INSPECTION),
+    HAZARDS(RecordKind.HAZARD),
+}
+
+/** Scans as the readers deliver them, for [PatrolRunStateHolder.scan]. */
+object Scans {
+    /** An NFC tag's NDEF URI (null: a tag without one, which the core refuses with a reason). */
+    fun nfc(uri: String?, monotonicMs: Long?): ScanInput =
+        ScanInput(CheckMethod.NFC, uri, null, listOf(), monotonicMs, null)
+
+    /** A QR code's text. */
+    fun qr(text: String, monotonicMs: Long?): ScanInput =
+        ScanInput(CheckMethod.QR, text, null, listOf(), monotonicMs, null)
+
+    /** A checkpoint chosen by hand, with the photos taken there (already attached to the run). */
+    fun manual(checkpoint: String, photos: List<String>): ScanInput =
+        ScanInput(CheckMethod.MANUAL_PHOTO, null, checkpoint, photos, null, null)
+}
+
+/** Hazard steps as the detail screen's buttons make them. */
+object HazardSteps {
+    /** The command of a step that needs no input, or null when it needs a form first. */
+    fun simple(action: HazardAction): HazardCommand? = when (action) {
+        HazardAction.CLOSE -> HazardCommand.Close(null)
+        else -> null
+    }
+}
