@@ -55,7 +55,7 @@ impl OffgridStore {
     }
 
     /// 提交整改 with after-photos (SHA-256), each attached first with `add_photo` /
-    /// `add_photo_file` and `PhotoTarget::Hazard { rectification: true }`.
+    /// `add_captured` and `PhotoTarget::Hazard { rectification: true }`.
     pub fn submit_rectification(
         &self,
         id: RecordId,

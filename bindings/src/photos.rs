@@ -1,5 +1,6 @@
-//! Photos through the FFI: attach (from bytes or a file the camera wrote), list a record's
-//! photos, find their files, and the upload queue. One line each over [`offgrid_core::Store`].
+//! Photos through the FFI: capture paths in the store's folder, attach (from the file the
+//! camera wrote, or bytes), list a record's photos, find their files, and the upload queue.
+//! One line each over [`offgrid_core::Store`].
 
 use offgrid_core::RecordId;
 use offgrid_core::photo::{CaptureContext, PhotoMeta, PhotoTarget};
@@ -20,16 +21,33 @@ impl OffgridStore {
         Ok(self.store()?.add_photo(&target, &bytes, &capture)?)
     }
 
-    /// [`Self::add_photo`] from a file (what the camera wrote), without copying it through
-    /// the FFI.
-    pub fn add_photo_file(
+    /// A new path in the store's capture folder for the camera to write a photo to.
+    pub fn capture_path(&self) -> Result<String> {
+        Ok(self.store()?.capture_path()?.to_string_lossy().into_owned())
+    }
+
+    /// Attaches the photo in the file at `path` without copying it through the FFI. A file in
+    /// the capture folder (what the camera wrote at `capture_path()`) is removed once stored,
+    /// and kept (see `leftover_captures`) if attaching fails; a file elsewhere is left as it is.
+    pub fn add_captured(
         &self,
         target: PhotoTarget,
         path: String,
         capture: CaptureContext,
     ) -> Result<PhotoMeta> {
-        let bytes = std::fs::read(&path).map_err(offgrid_core::Error::from)?;
-        Ok(self.store()?.add_photo(&target, &bytes, &capture)?)
+        Ok(self
+            .store()?
+            .add_captured(&target, std::path::Path::new(&path), &capture)?)
+    }
+
+    /// Photos taken but never attached (the app was killed in between), oldest first.
+    pub fn leftover_captures(&self) -> Result<Vec<String>> {
+        Ok(self
+            .store()?
+            .leftover_captures()?
+            .into_iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect())
     }
 
     /// The photos recorded in a record, oldest first.

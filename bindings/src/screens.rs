@@ -8,6 +8,7 @@ use std::sync::Arc;
 use offgrid_core::RecordId;
 use offgrid_core::screens::{
     ChecklistCommand, ChecklistScreen, HazardCommand, HazardScreen, HomeScreen, PatrolRunScreen,
+    SyncScreen,
 };
 
 use crate::{OffgridStore, Result};
@@ -86,5 +87,12 @@ impl OffgridScreens {
     /// A patrol run with its next checkpoint, progress, flags and the actions allowed now.
     pub fn patrol_run(&self, id: RecordId) -> Result<PatrolRunScreen> {
         Ok(self.owner.store()?.patrol_run_screen(&id)?)
+    }
+
+    /// The sync status: the service's state, pending records and photos, last success, last
+    /// error, refused changes, and whether "sync now" is offered.
+    pub fn sync(&self) -> Result<SyncScreen> {
+        let service = crate::sync_service::service_of(&self.owner);
+        Ok(self.owner.store()?.sync_screen(&service)?)
     }
 }

@@ -222,3 +222,84 @@ fn bad_photos_leave_nothing_behind() {
     let _reopened = open_as(&db, "zhang");
     assert!(!tmp.exists());
 }
+
+#[test]
+fn the_camera_writes_into_the_capture_folder_and_nothing_taken_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let (store, _) = open_as(&db, "zhang");
+    let id = store
+        .raise_hazard(&NewHazard {
+            project: "p1".into(),
+            site: "B1".into(),
+            location: "集水井".into(),
+            title: "排水泵故障".into(),
+            description: "水位高".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let target = PhotoTarget::Hazard {
+        id: id.clone(),
+        rectification: false,
+    };
+    // Paths are handed out inside the store's folder, each new.
+    let first = store.capture_path().unwrap();
+    let second = store.capture_path().unwrap();
+    assert_ne!(first, second);
+    assert!(first.starts_with(db.with_file_name("t.db.blobs")));
+    // The camera wrote the first; the app was killed before the second was taken and before
+    // the first was attached: the first is a leftover, the untaken one is not.
+    let bytes = photo(1);
+    fs::write(&first, &bytes).unwrap();
+    fs::write(&second, b"").unwrap();
+    assert_eq!(store.leftover_captures().unwrap(), vec![first.clone()]);
+    // Reopened, the leftover is still there (not swept with tmp/).
+    drop(store);
+    let (store, _) = open_as(&db, "zhang");
+    assert_eq!(store.leftover_captures().unwrap(), vec![first.clone()]);
+    // A refused attach (a hazard that does not exist) keeps the file.
+    let missing = PhotoTarget::Hazard {
+        id: offgrid_core::RecordId::new(),
+        rectification: false,
+    };
+    assert!(
+        store
+            .add_captured(&missing, &first, &CaptureContext::default())
+            .is_err()
+    );
+    assert!(first.exists());
+    // Attached: stored under its hash, the camera's copy gone.
+    let meta = store
+        .add_captured(&target, &first, &CaptureContext::default())
+        .unwrap();
+    assert_eq!(meta.sha256, sha256_hex(&bytes));
+    assert_eq!(
+        fs::read(
+            store
+                .photo_path(&meta.sha256, PhotoFile::Original)
+                .unwrap()
+                .unwrap()
+        )
+        .unwrap(),
+        bytes
+    );
+    assert!(!first.exists());
+    assert!(store.leftover_captures().unwrap().is_empty());
+    // A file elsewhere (a gallery pick) is attached and left where it was.
+    let picked = dir.path().join("picked.jpg");
+    let other = photo(3);
+    fs::write(&picked, &other).unwrap();
+    store
+        .add_captured(&target, &picked, &CaptureContext::default())
+        .unwrap();
+    assert!(picked.exists());
+    // An unreadable path is an I/O error, not a crash.
+    assert!(matches!(
+        store.add_captured(
+            &target,
+            &dir.path().join("nope.jpg"),
+            &CaptureContext::default()
+        ),
+        Err(Error::Io(_))
+    ));
+}

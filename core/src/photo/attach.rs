@@ -75,6 +75,24 @@ pub struct PhotoMeta {
 }
 
 impl Store {
+    /// Attaches the photo the camera wrote at `path` (see [`Store::add_photo`]). A file in the
+    /// capture folder is removed once the photo is stored; if attaching fails it stays, listed
+    /// by [`Store::leftover_captures`], so nothing taken is lost.
+    pub fn add_captured(
+        &self,
+        target: &PhotoTarget,
+        path: &std::path::Path,
+        capture: &CaptureContext,
+    ) -> Result<PhotoMeta> {
+        let bytes = std::fs::read(path)?;
+        let meta = self.add_photo(target, &bytes, capture)?;
+        if self.is_capture(path) {
+            // Stored durably by add_photo; the camera's copy is no longer needed.
+            let _ = std::fs::remove_file(path);
+        }
+        Ok(meta)
+    }
+
     /// Processes and stores a photo and attaches it to `target`. Returns what was recorded.
     pub fn add_photo(
         &self,

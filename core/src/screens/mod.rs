@@ -3,14 +3,17 @@
 //! render and forward actions and cannot drift apart. Labels cross as enums and raw values;
 //! the shells localise (zh-CN first). Commands return the refreshed screen.
 //!
-//! Built so far: home ([`home`]), the checklist runner ([`checklist`]), coverage of my cells
-//! ([`coverage`]), the hazard detail ([`hazard`]) and the patrol run ([`patrol`]).
+//! Built so far: home ([`home`]), the checklist runner with submit and review
+//! ([`checklist`]), coverage of my cells ([`coverage`]), the hazard detail ([`hazard`]), the
+//! patrol run ([`patrol`]) and the sync status (`sync`, with the sync client).
 
 pub mod checklist;
 pub mod coverage;
 pub mod hazard;
 pub mod home;
 pub mod patrol;
+#[cfg(feature = "sync-client")]
+pub mod sync;
 
 pub use checklist::{
     ChecklistCommand, ChecklistItem, ChecklistScreen, ChecklistSection, InspectionAction,
@@ -18,3 +21,5 @@ pub use checklist::{
 pub use hazard::{HazardCommand, HazardScreen};
 pub use home::HomeScreen;
 pub use patrol::{PatrolAction, PatrolRunScreen};
+#[cfg(feature = "sync-client")]
+pub use sync::SyncScreen;

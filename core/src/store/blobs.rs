@@ -35,6 +35,12 @@ impl Blobs {
         }
     }
 
+    /// Where the camera writes photos before they are attached (`capture/`): kept across crashes,
+    /// never emptied at open, so a shot taken just before the app was killed is not lost.
+    pub fn capture_dir(&self) -> PathBuf {
+        self.root.join("capture")
+    }
+
     /// Removes leftovers of writes interrupted by a crash.
     pub fn clean_tmp(&self) {
         let _ = fs::remove_dir_all(self.root.join("tmp"));

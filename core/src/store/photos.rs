@@ -144,4 +144,47 @@ impl Store {
     pub(crate) fn blobs(&self) -> &super::blobs::Blobs {
         &self.blobs
     }
+
+    /// A new file path in the store's capture folder for the camera to write a photo to; attach
+    /// it with [`Store::add_captured`]. Photos cross to the shells as paths, never bytes.
+    pub fn capture_path(&self) -> Result<std::path::PathBuf> {
+        let dir = self.blobs.capture_dir();
+        std::fs::create_dir_all(&dir)?;
+        Ok(dir.join(format!("{}.jpg", crate::model::RecordId::new())))
+    }
+
+    /// Photos in the capture folder never attached (the app was killed between taking and
+    /// attaching, or attaching failed), oldest first: the shell offers to attach or discard them.
+    pub fn leftover_captures(&self) -> Result<Vec<std::path::PathBuf>> {
+        let dir = self.blobs.capture_dir();
+        let mut files: Vec<std::path::PathBuf> = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file() && fs_len(p) > 0)
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        // Names are UUIDv7: sorting by name is sorting by when the path was handed out.
+        files.sort();
+        Ok(files)
+    }
+
+    /// Whether `path` is a file in the capture folder.
+    pub(crate) fn is_capture(&self, path: &std::path::Path) -> bool {
+        let dir = self.blobs.capture_dir();
+        match (
+            path.parent().map(std::fs::canonicalize),
+            std::fs::canonicalize(&dir),
+        ) {
+            (Some(Ok(parent)), Ok(dir)) => parent == dir,
+            _ => false,
+        }
+    }
+}
+
+/// The size of a file (0 if it cannot be read): an empty file is a capture the camera abandoned.
+fn fs_len(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
 }

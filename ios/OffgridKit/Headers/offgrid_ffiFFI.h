@@ -662,6 +662,11 @@ RustBuffer uniffi_offgrid_ffi_fn_method_offgridscreens_my_coverage(uint64_t ptr,
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridscreens_patrol_run(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSCREENS_SYNC
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridscreens_sync(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_OFFGRIDSTORE
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_OFFGRIDSTORE
 uint64_t uniffi_offgrid_ffi_fn_clone_offgridstore(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -782,14 +787,24 @@ uint64_t uniffi_offgrid_ffi_fn_method_offgridstore_subscribe(uint64_t ptr, uint6
 uint64_t uniffi_offgrid_ffi_fn_method_offgridstore_patrols(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_ADD_CAPTURED
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_ADD_CAPTURED
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_add_captured(uint64_t ptr, RustBuffer target, RustBuffer path, RustBuffer capture, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_ADD_PHOTO
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_ADD_PHOTO
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_add_photo(uint64_t ptr, RustBuffer target, RustBuffer bytes, RustBuffer capture, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_ADD_PHOTO_FILE
-#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_ADD_PHOTO_FILE
-RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_add_photo_file(uint64_t ptr, RustBuffer target, RustBuffer path, RustBuffer capture, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_CAPTURE_PATH
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_CAPTURE_PATH
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_capture_path(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_LEFTOVER_CAPTURES
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_LEFTOVER_CAPTURES
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_leftover_captures(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_PHOTO_PATH
@@ -1693,6 +1708,12 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridscreens_patrol_run(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSCREENS_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSCREENS_SYNC
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridscreens_sync(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_CLOSE_HAZARD
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_CLOSE_HAZARD
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_close_hazard(void
@@ -1819,15 +1840,27 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_patrols(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_ADD_CAPTURED
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_ADD_CAPTURED
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_add_captured(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_ADD_PHOTO
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_ADD_PHOTO
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_add_photo(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_ADD_PHOTO_FILE
-#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_ADD_PHOTO_FILE
-uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_add_photo_file(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_CAPTURE_PATH
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_CAPTURE_PATH
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_capture_path(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_LEFTOVER_CAPTURES
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_LEFTOVER_CAPTURES
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_leftover_captures(void
     
 );
 #endif

@@ -7,6 +7,7 @@ import java.security.MessageDigest
 import javax.imageio.ImageIO
 import kotlin.test.assertContains
 import kotlin.test.assertEquals
+import kotlin.test.assertFalse
 import kotlin.test.assertNotNull
 import kotlin.test.assertTrue
 import uniffi.offgrid_core.CaptureContext
@@ -63,10 +64,16 @@ fun photoTests() {
             assertEquals(listOf(meta), s.photos(id))
 
             val hazard = s.raiseHazard(NewHazard(project = "p1", site = "B2", location = "东侧", title = "堵塞", description = "杂物"))
-            val found = s.addPhotoFile(PhotoTarget.Hazard(hazard, false), samplePhoto().path, CaptureContext())
+            // The camera writes into the path the core hands out; attached, the capture is gone.
+            val shot = s.capturePath()
+            samplePhoto().copyTo(File(shot))
+            assertEquals(listOf(shot), s.leftoverCaptures())
+            val found = s.addCaptured(PhotoTarget.Hazard(hazard, false), shot, CaptureContext())
             assertEquals("found", found.stage)
             assertEquals(meta.sha256, found.sha256)
             assertEquals(setOf(meta.sha256), s.hazard(hazard).photos.keys)
+            assertFalse(File(shot).exists())
+            assertTrue(s.leftoverCaptures().isEmpty())
 
             val queue = s.photoQueue(PhotoState.LOCAL)
             assertEquals(listOf(meta.sha256), queue.map { it.sha256 })
@@ -88,7 +95,7 @@ fun photoTests() {
             val damaged = samplePhoto().readBytes().copyOf(2000)
             fails<OffgridException.ImageDecode> { s.addPhoto(target, damaged, CaptureContext()) }
             fails<OffgridException.UnsupportedImage> { s.addPhoto(target, ByteArray(4096) { (it * 31).toByte() }, CaptureContext()) }
-            fails<OffgridException.Storage> { s.addPhotoFile(target, "/nonexistent/photo.jpg", CaptureContext()) }
+            fails<OffgridException.Storage> { s.addCaptured(target, "/nonexistent/photo.jpg", CaptureContext()) }
             assertTrue(s.photoQueue(null).isEmpty())
             assertTrue(s.photos(hazard).isEmpty())
         }

@@ -147,6 +147,11 @@ fun screensTests() {
             s.grid().setMember(city, GridMember("u-li", "李", GridRole.MEMBER))
             s.setUser(User("u-li", "李", listOf()))
             assertEquals(listOf("3201"), screens.myCoverage(day, day + 86_400_000L).map { it.code })
+            // The sync screen of a device never signed in: nothing offered, the records pending.
+            val sync = screens.sync()
+            assertFalse(sync.status.signedIn)
+            assertFalse(sync.canSyncNow)
+            assertTrue(sync.status.pendingRecords > 0u)
         }
     }
 }

@@ -7124,6 +7124,70 @@ public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer 
 }
 
 
+public struct SyncScreen: Equatable, Hashable {
+    public var state: SyncState
+    public var status: SyncStatus
+    /**
+     * "Sync now" is offered: signed in and not syncing already.
+     */
+    public var canSyncNow: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(state: SyncState, status: SyncStatus, 
+        /**
+         * "Sync now" is offered: signed in and not syncing already.
+         */canSyncNow: Bool) {
+        self.state = state
+        self.status = status
+        self.canSyncNow = canSyncNow
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncScreen: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncScreen: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncScreen {
+        return
+            try SyncScreen(
+                state: FfiConverterTypeSyncState.read(from: &buf), 
+                status: FfiConverterTypeSyncStatus.read(from: &buf), 
+                canSyncNow: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncScreen, into buf: inout [UInt8]) {
+        FfiConverterTypeSyncState.write(value.state, into: &buf)
+        FfiConverterTypeSyncStatus.write(value.status, into: &buf)
+        FfiConverterBool.write(value.canSyncNow, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncScreen_lift(_ buf: RustBuffer) throws -> SyncScreen {
+    return try FfiConverterTypeSyncScreen.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncScreen_lower(_ value: SyncScreen) -> RustBuffer {
+    return FfiConverterTypeSyncScreen.lower(value)
+}
+
+
 /**
  * What a sync screen shows, read from the store (no network).
  */

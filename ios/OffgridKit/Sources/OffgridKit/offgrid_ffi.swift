@@ -2010,6 +2010,12 @@ public protocol OffgridScreensProtocol: AnyObject, Sendable {
      */
     func patrolRun(id: RecordId) throws  -> PatrolRunScreen
     
+    /**
+     * The sync status: the service's state, pending records and photos, last success, last
+     * error, refused changes, and whether "sync now" is offered.
+     */
+    func sync() throws  -> SyncScreen
+    
 }
 /**
  * The screens' models.
@@ -2174,6 +2180,19 @@ open func patrolRun(id: RecordId)throws  -> PatrolRunScreen  {
     uniffi_offgrid_ffi_fn_method_offgridscreens_patrol_run(
             self.uniffiCloneHandle(),
         FfiConverterTypeRecordId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The sync status: the service's state, pending records and photos, last success, last
+     * error, refused changes, and whether "sync now" is offered.
+     */
+open func sync()throws  -> SyncScreen  {
+    return try  FfiConverterTypeSyncScreen_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridscreens_sync(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -2591,7 +2610,7 @@ public protocol OffgridStoreProtocol: AnyObject, Sendable {
     
     /**
      * 提交整改 with after-photos (SHA-256), each attached first with `add_photo` /
-     * `add_photo_file` and `PhotoTarget::Hazard { rectification: true }`.
+     * `add_captured` and `PhotoTarget::Hazard { rectification: true }`.
      */
     func submitRectification(id: RecordId, note: String, photos: [String]) throws 
     
@@ -2647,16 +2666,27 @@ public protocol OffgridStoreProtocol: AnyObject, Sendable {
     func patrols()  -> OffgridPatrols
     
     /**
+     * Attaches the photo in the file at `path` without copying it through the FFI. A file in
+     * the capture folder (what the camera wrote at `capture_path()`) is removed once stored,
+     * and kept (see `leftover_captures`) if attaching fails; a file elsewhere is left as it is.
+     */
+    func addCaptured(target: PhotoTarget, path: String, capture: CaptureContext) throws  -> PhotoMeta
+    
+    /**
      * Processes a JPEG or PNG and attaches it to `target`; the original is kept unmodified.
      * Heavy (decoding a 12 MP photo): call it off the main thread.
      */
     func addPhoto(target: PhotoTarget, bytes: Data, capture: CaptureContext) throws  -> PhotoMeta
     
     /**
-     * [`Self::add_photo`] from a file (what the camera wrote), without copying it through
-     * the FFI.
+     * A new path in the store's capture folder for the camera to write a photo to.
      */
-    func addPhotoFile(target: PhotoTarget, path: String, capture: CaptureContext) throws  -> PhotoMeta
+    func capturePath() throws  -> String
+    
+    /**
+     * Photos taken but never attached (the app was killed in between), oldest first.
+     */
+    func leftoverCaptures() throws  -> [String]
     
     /**
      * The path of a photo's original, upload copy or thumbnail, if this device has it.
@@ -3032,7 +3062,7 @@ open func reinspect(id: RecordId, passed: Bool, note: String?)throws   {try rust
     
     /**
      * 提交整改 with after-photos (SHA-256), each attached first with `add_photo` /
-     * `add_photo_file` and `PhotoTarget::Hazard { rectification: true }`.
+     * `add_captured` and `PhotoTarget::Hazard { rectification: true }`.
      */
 open func submitRectification(id: RecordId, note: String, photos: [String])throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
         uniffiCallStatus in
@@ -3183,6 +3213,23 @@ open func patrols() -> OffgridPatrols  {
 }
     
     /**
+     * Attaches the photo in the file at `path` without copying it through the FFI. A file in
+     * the capture folder (what the camera wrote at `capture_path()`) is removed once stored,
+     * and kept (see `leftover_captures`) if attaching fails; a file elsewhere is left as it is.
+     */
+open func addCaptured(target: PhotoTarget, path: String, capture: CaptureContext)throws  -> PhotoMeta  {
+    return try  FfiConverterTypePhotoMeta_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_add_captured(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePhotoTarget_lower(target),
+        FfiConverterString.lower(path),
+        FfiConverterTypeCaptureContext_lower(capture),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Processes a JPEG or PNG and attaches it to `target`; the original is kept unmodified.
      * Heavy (decoding a 12 MP photo): call it off the main thread.
      */
@@ -3199,17 +3246,25 @@ open func addPhoto(target: PhotoTarget, bytes: Data, capture: CaptureContext)thr
 }
     
     /**
-     * [`Self::add_photo`] from a file (what the camera wrote), without copying it through
-     * the FFI.
+     * A new path in the store's capture folder for the camera to write a photo to.
      */
-open func addPhotoFile(target: PhotoTarget, path: String, capture: CaptureContext)throws  -> PhotoMeta  {
-    return try  FfiConverterTypePhotoMeta_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+open func capturePath()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
         uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_add_photo_file(
-            self.uniffiCloneHandle(),
-        FfiConverterTypePhotoTarget_lower(target),
-        FfiConverterString.lower(path),
-        FfiConverterTypeCaptureContext_lower(capture),uniffiCallStatus
+    uniffi_offgrid_ffi_fn_method_offgridstore_capture_path(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Photos taken but never attached (the app was killed in between), oldest first.
+     */
+open func leftoverCaptures()throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_leftover_captures(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -6047,6 +6102,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridscreens_patrol_run() != 31722) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_sync() != 20589) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_close_hazard() != 20379) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6077,7 +6135,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_reinspect() != 6328) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_submit_rectification() != 34523) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_submit_rectification() != 8591) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_write_off_hazard() != 29790) {
@@ -6110,10 +6168,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_patrols() != 23053) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_add_captured() != 25335) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_add_photo() != 54183) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_add_photo_file() != 26963) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_capture_path() != 9444) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_leftover_captures() != 18061) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_photo_path() != 3391) {

@@ -6,6 +6,7 @@ package offgrid.presentation
 import java.util.concurrent.atomic.AtomicReference
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
+import uniffi.offgrid_core.CaptureContext
 import uniffi.offgrid_core.CellCoverage
 import uniffi.offgrid_core.ChangeEvent
 import uniffi.offgrid_core.CheckMethod
@@ -19,6 +20,7 @@ import uniffi.offgrid_core.ListQuery
 import uniffi.offgrid_core.ListSort
 import uniffi.offgrid_core.NewObservation
 import uniffi.offgrid_core.PatrolRunScreen
+import uniffi.offgrid_core.PhotoTarget
 import uniffi.offgrid_core.RecordKind
 import uniffi.offgrid_core.RecordSummary
 import uniffi.offgrid_core.ScanInput
@@ -98,6 +100,12 @@ class ChecklistStateHolder(gateway: OffgridGateway, scope: CoroutineScope, val i
 
     fun review(accept: Boolean, note: String?): Job =
         command { it.screens { s -> s.checklistCommand(id, ChecklistCommand.Review(accept, note)) } }
+
+    /** Attaches the photo the camera wrote at [path] (from [Photos.capturePath]) to an item. */
+    fun attachPhoto(itemId: String, path: String, capture: CaptureContext = CaptureContext()): Job = command { store ->
+        store.addCaptured(PhotoTarget.Inspection(id, itemId), path, capture)
+        store.screens { s -> s.checklist(id) }
+    }
 }
 
 /** A hazard's detail: timeline, photos before and after, the steps the user may take. */
@@ -108,6 +116,21 @@ class HazardStateHolder(gateway: OffgridGateway, scope: CoroutineScope, val id: 
         concerns = { id in it.records },
     ) {
     fun perform(step: HazardCommand): Job = command { it.screens { s -> s.hazardCommand(id, step) } }
+
+    /** Attaches the photo the camera wrote at [path]: as found, or of the rectification. */
+    fun attachPhoto(path: String, rectification: Boolean, capture: CaptureContext = CaptureContext()): Job = command { store ->
+        store.addCaptured(PhotoTarget.Hazard(id, rectification), path, capture)
+        store.screens { s -> s.hazard(id) }
+    }
+}
+
+/** Photos cross as paths the core hands out: the camera writes there, then a holder attaches. */
+object Photos {
+    /** A new file path in the store's capture folder. */
+    suspend fun capturePath(gateway: OffgridGateway): String = gateway.call { it.capturePath() }
+
+    /** Shots taken but never attached (the app was killed in between): offer them again. */
+    suspend fun leftovers(gateway: OffgridGateway): List<String> = gateway.call { it.leftoverCaptures() }
 }
 
 /** A patrol run: the next checkpoint, progress, flags and the actions allowed now. */

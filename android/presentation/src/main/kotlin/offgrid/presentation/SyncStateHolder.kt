@@ -7,9 +7,13 @@ import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.flow.SharingStarted
+import kotlinx.coroutines.flow.filterNotNull
+import kotlinx.coroutines.flow.map
+import kotlinx.coroutines.flow.merge
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.stateIn
 import kotlinx.coroutines.launch
+import uniffi.offgrid_core.SyncScreen
 import uniffi.offgrid_core.SyncState
 
 class SyncStateHolder(private val gateway: OffgridGateway, private val scope: CoroutineScope) :
@@ -18,6 +22,15 @@ class SyncStateHolder(private val gateway: OffgridGateway, private val scope: Co
 
     /** The sync state (null until the first is read): idle, syncing with progress, offline… */
     val state: StateFlow<SyncState?> = gateway.syncStates.stateIn(own, SharingStarted.Eagerly, null)
+
+    /**
+     * The sync status screen (pending records and photos, last success, last error, refused
+     * changes, whether "sync now" is offered), read again at each state and each change.
+     */
+    val screen: StateFlow<SyncScreen?> = merge(gateway.syncStates.map { }, gateway.changes.map { })
+        .map { runCatching { gateway.call { store -> store.screens { s -> s.sync() } } }.getOrNull() }
+        .filterNotNull()
+        .stateIn(own, SharingStarted.Eagerly, null)
 
     /** "Sync now": runs at once (one at a time), whatever the backoff says. */
     fun syncNow(): Job = own.launch { runCatching { gateway.call { it.syncService().use { s -> s.run() } } } }

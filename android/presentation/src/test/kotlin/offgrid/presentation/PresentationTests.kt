@@ -96,11 +96,16 @@ fun presentationTests() {
         withDevice { d ->
             d.store.setUser(inspector)
             val id = d.store.raiseHazard(hazard("排水泵故障"))
-            d.store.addPhoto(PhotoTarget.Hazard(id, false), samplePhoto(), CaptureContext())
             val holder = HazardStateHolder(d.gateway, d.ui, id)
             var h = holder.awaitScreen("raised") { true }
             assertEquals(listOf(HazardAction.GRADE, HazardAction.ESCALATE), h.allowedActions)
-            assertEquals(1, h.beforePhotos.size)
+            // The camera writes into the path the core hands out; the holder attaches it.
+            val shot = Photos.capturePath(d.gateway)
+            java.io.File(shot).writeBytes(samplePhoto())
+            assertEquals(listOf(shot), Photos.leftovers(d.gateway))
+            holder.attachPhoto(shot, rectification = false).join()
+            assertEquals(1, holder.state.value.screen!!.beforePhotos.size)
+            assertTrue(Photos.leftovers(d.gateway).isEmpty())
             d.store.setUser(supervisor)
             holder.perform(HazardCommand.Grade(RiskGrade.ORANGE, false, null)).join()
             val deadline = System.currentTimeMillis() + 7 * 86_400_000L
@@ -224,6 +229,9 @@ fun presentationTests() {
                 val idle = awaitState("A idle", syncA.state) { it is SyncState.Idle && it.lastSuccessMs != null } as SyncState.Idle
                 assertTrue(idle.complete, "$idle")
                 assertTrue(seenA.any { it is SyncState.Syncing }, "A's holder saw the sync running: $seenA")
+                val screenA = awaitState("A's sync screen", syncA.screen) { it != null && it.status.lastSuccessMs != null }!!
+                assertTrue(screenA.status.signedIn && screenA.canSyncNow, "$screenA")
+                assertEquals(0uL, screenA.status.pendingRecords)
                 syncB.syncNow().join()
                 hazardsB.awaitScreen("B sees A's hazard") { rows -> rows.any { it.id == id } }
                 // B (a supervisor) grades it; A's open hazard screen follows after A syncs.
@@ -250,6 +258,7 @@ fun presentationTests() {
             sync.syncNow().join()
             val state = awaitState("needs login", sync.state) { it is SyncState.NeedsLogin }
             assertFalse(BackgroundSync.shouldRetry(state))
+            assertFalse(awaitState("sync screen", sync.screen) { it != null }!!.canSyncNow)
             assertTrue(BackgroundSync.shouldRetry(SyncState.Offline("unreachable", 1u, 0)))
             sync.close()
         }
