@@ -60,7 +60,10 @@ class OffgridGateway(
         block(store)
     }
 
-    /** Every change event of the store, while anyone collects (one subscription for all). */
+    /**
+     * Every change event of the store (one subscription for all, made at once so no event is
+     * lost between a screen's first query and its collecting).
+     */
     val changes: SharedFlow<ChangeEvent> = callbackFlow {
         val subscription = store.subscribe(object : ChangeListener {
             override fun onChange(event: ChangeEvent) {
@@ -71,7 +74,7 @@ class OffgridGateway(
             subscription.cancel()
             subscription.close()
         }
-    }.shareIn(scope, SharingStarted.WhileSubscribed(), replay = 0)
+    }.shareIn(scope, SharingStarted.Eagerly, replay = 0)
 
     /** The sync service's states: the current one, then every change. */
     val syncStates: Flow<SyncState> = callbackFlow {

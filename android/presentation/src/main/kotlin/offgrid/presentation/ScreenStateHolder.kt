@@ -12,6 +12,7 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.conflate
 import kotlinx.coroutines.flow.filter
+import kotlinx.coroutines.flow.onSubscription
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.sync.Mutex
@@ -31,9 +32,13 @@ open class ScreenStateHolder<T : Any>(
     /** The screen: collect it (Compose: `collectAsStateWithLifecycle()`). */
     val state: StateFlow<ScreenState<T>> = mutableState.asStateFlow()
 
+    // Subscribed before the first query, so a change committed in between is not missed.
     private val watcher: Job = scope.launch {
-        refreshNow()
-        gateway.changes.filter(concerns).conflate().collect { refreshNow() }
+        gateway.changes
+            .onSubscription { refreshNow() }
+            .filter(concerns)
+            .conflate()
+            .collect { refreshNow() }
     }
 
     /** Queries the screen again (pull to refresh). */
