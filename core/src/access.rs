@@ -147,6 +147,11 @@ impl User {
         self.roles_on(project).any(|r| grants(r, permission))
     }
 
+    /// Whether some role of the user, on any project, grants `permission`.
+    pub fn can_anywhere(&self, permission: Permission) -> bool {
+        self.roles.iter().any(|r| grants(r.role, permission))
+    }
+
     /// `Ok` if the user may do `permission` on `project`, else [`Error::Forbidden`].
     pub fn require(&self, project: &str, permission: Permission) -> Result<()> {
         if self.can(project, permission) {

@@ -117,6 +117,13 @@ pub enum Error {
     #[error("network: {0}")]
     Network(String),
 
+    /// A draft has fields that are empty, too long or name what is unknown; nothing was
+    /// written.
+    #[error("{}", describe_fields(fields))]
+    InvalidFields {
+        fields: Vec<crate::draft::FieldError>,
+    },
+
     /// The server refused the request (a 4xx other than 401).
     #[error("server refused ({status} {code}): {message}")]
     Server {
@@ -140,6 +147,15 @@ pub enum Error {
 
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+/// "title: required; deadline_ms: in the past" (field names and problems, never the values).
+fn describe_fields(fields: &[crate::draft::FieldError]) -> String {
+    let each: Vec<String> = fields
+        .iter()
+        .map(|f| format!("{}: {:?}", f.field, f.problem))
+        .collect();
+    format!("invalid fields: {}", each.join("; "))
 }
 
 impl From<rusqlite::Error> for Error {

@@ -27,6 +27,7 @@ pub mod access;
 pub mod checklist;
 pub mod civil;
 pub mod doc;
+pub mod draft;
 pub mod error;
 #[cfg(feature = "uniffi")]
 pub mod ffi;

@@ -264,4 +264,8 @@ pub struct RecordSummary {
     pub updated_by: Option<String>,
     /// Number of fields with concurrent values from different devices.
     pub conflict_count: u32,
+    /// When the record becomes overdue, UTC milliseconds, while a deadline runs (for hazards:
+    /// awaiting rectification); `None` when no deadline runs.
+    #[serde(default)]
+    pub overdue_from_ms: Option<i64>,
 }

@@ -249,6 +249,7 @@ fn bad_answers_and_wrong_roles_are_typed_errors_and_change_nothing() {
         store.create_inspection(&NewInspection {
             template_id: "slab-rebar".into(),
             project: "p1".into(),
+            site: "B1".into(),
             ..Default::default()
         }),
         Err(Error::Forbidden { .. })

@@ -293,6 +293,17 @@ fn the_camera_writes_into_the_capture_folder_and_nothing_taken_is_lost() {
         .add_captured(&target, &picked, &CaptureContext::default())
         .unwrap();
     assert!(picked.exists());
+    // A leftover the user does not want is discarded; a file elsewhere is never deleted.
+    let unwanted = store.capture_path().unwrap();
+    fs::write(&unwanted, photo(4)).unwrap();
+    assert_eq!(store.leftover_captures().unwrap(), vec![unwanted.clone()]);
+    store.discard_capture(&unwanted).unwrap();
+    assert!(store.leftover_captures().unwrap().is_empty());
+    assert!(matches!(
+        store.discard_capture(&picked),
+        Err(offgrid_core::Error::InvalidArgument(_))
+    ));
+    assert!(picked.exists());
     // An unreadable path is an I/O error, not a crash.
     assert!(matches!(
         store.add_captured(

@@ -319,17 +319,7 @@ fn home_lists_the_hazards_ordered_to_the_user_and_the_overdue() {
     };
     let (mine, other) = (raise("渗水"), raise("照明"));
     for (id, person, days) in [(&mine, "chen", 3), (&other, "zhao", 1)] {
-        s.order_rectification(
-            id,
-            &RectificationOrder {
-                unit: "物业".into(),
-                person: person.into(),
-                person_name: person.into(),
-                deadline_ms: T0 + days * DAY,
-                measures: "整改".into(),
-            },
-        )
-        .unwrap();
+        ordered(&s, id, person, T0 + days * DAY);
     }
     clock.set(T0 + 2 * DAY);
     as_user(&s, "chen", Role::Rectifier);
@@ -509,4 +499,482 @@ fn coverage_of_my_cells_shows_the_cells_i_belong_to_and_what_is_under_them() {
     let mut got = codes(&s);
     got.sort();
     assert_eq!(got, ["3201", "320105"]);
+}
+
+fn ordered(s: &Store, id: &offgrid_core::RecordId, person: &str, deadline_ms: i64) {
+    s.order_rectification(
+        id,
+        &RectificationOrder {
+            unit: "物业".into(),
+            person: person.into(),
+            person_name: person.into(),
+            deadline_ms,
+            measures: "整改".into(),
+        },
+    )
+    .unwrap();
+}
+
+#[test]
+fn the_hazard_list_pages_filters_and_counts_each_status() {
+    use offgrid_core::screens::{ListFilter, ListScreenKind::Hazards};
+    let dir = tempfile::tempdir().unwrap();
+    let (s, clock) = open_as(&dir.path().join("a.db"), "wang");
+    as_user(&s, "wang", Role::Supervisor);
+    let raise = |title: &str| {
+        s.raise_hazard(&NewHazard {
+            project: "p1".into(),
+            title: title.into(),
+            grade: Some(RiskGrade::Yellow),
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    let ids: Vec<_> = ["渗水", "照明", "通风", "密闭门", "标识"]
+        .iter()
+        .map(|t| raise(t))
+        .collect();
+    ordered(&s, &ids[0], "chen", T0 + DAY);
+    ordered(&s, &ids[1], "zhao", T0 + 5 * DAY);
+    clock.set(T0 + 3 * DAY + 3_600_000);
+
+    let all = s.list_screen(Hazards, ListFilter::default()).unwrap();
+    assert_eq!((all.total, all.rows.len(), all.has_more), (5, 5, false));
+    assert!(all.can_create);
+    let count = |screen: &offgrid_core::screens::ListScreen, status: HazardStatus| {
+        screen
+            .statuses
+            .iter()
+            .find(|c| c.status == status.as_str())
+            .map(|c| c.count)
+    };
+    assert_eq!(count(&all, HazardStatus::Ordered), Some(2));
+    assert_eq!(
+        count(&all, HazardStatus::Closed),
+        Some(0),
+        "zeros are listed"
+    );
+    // Earliest deadline first; the overdue one says by how many whole days.
+    assert_eq!(all.rows[0].record.id, ids[0]);
+    assert_eq!(all.rows[0].overdue_days, Some(2));
+    assert_eq!(all.rows[1].overdue_days, None);
+
+    let page = |n| {
+        s.list_screen(
+            Hazards,
+            ListFilter {
+                page: n,
+                page_size: Some(2),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    let (p0, p2) = (page(0), page(2));
+    assert_eq!((p0.rows.len(), p0.total, p0.has_more), (2, 5, true));
+    assert_eq!((p2.rows.len(), p2.has_more), (1, false));
+
+    let awaiting = s
+        .list_screen(
+            Hazards,
+            ListFilter {
+                status: Some("ordered".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(awaiting.total, 2);
+    assert_eq!(
+        count(&awaiting, HazardStatus::Ordered),
+        Some(2),
+        "the chips count without the status filter"
+    );
+    assert_eq!(awaiting.statuses, all.statuses);
+    let overdue = s
+        .list_screen(
+            Hazards,
+            ListFilter {
+                overdue: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(overdue.rows.len(), 1);
+    let words = s
+        .list_screen(
+            Hazards,
+            ListFilter {
+                text: Some("密闭".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(words.rows.len(), 1);
+    assert_eq!(words.rows[0].record.id, ids[3]);
+
+    as_user(&s, "zhao", Role::Rectifier);
+    let mine = s
+        .list_screen(
+            Hazards,
+            ListFilter {
+                mine: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(mine.rows.len(), 1);
+    assert_eq!(mine.rows[0].record.id, ids[1]);
+    assert!(!mine.can_create, "a rectifier raises no hazards");
+
+    let bad = s.list_screen(
+        Hazards,
+        ListFilter {
+            status: Some("reviewed".into()),
+            ..Default::default()
+        },
+    );
+    assert!(matches!(bad, Err(Error::InvalidArgument(_))), "{bad:?}");
+}
+
+fn door_template(s: &Store) {
+    use offgrid_core::checklist::parse;
+    use serde_json::json;
+    let t = |zh: &str, en: &str| json!({"zh-CN": zh, "en": en});
+    let template = parse(
+        &json!({
+            "id": "door-check", "version": 1, "title": t("防护门检查", "Door check"),
+            "purpose": "stage_inspection",
+            "sections": [{"id": "s", "title": t("门", "Door"), "items": [
+                {"id": "seal", "type": "pass_fail", "text": t("密封条", "Seal"),
+                 "clause": {"standard": "GB 50134-2004", "clause": "4.2.1"}},
+                {"id": "hinge", "type": "pass_fail", "text": t("铰页", "Hinge")},
+                {"id": "sign", "type": "signature", "text": t("监理签字", "Supervisor signs"),
+                 "weight": 0}
+            ]}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    s.publish_template(&template).unwrap();
+}
+
+fn new_door_inspection(s: &Store) -> offgrid_core::RecordId {
+    s.create_inspection(&offgrid_core::inspection::NewInspection {
+        template_id: "door-check".into(),
+        template_version: Some(1),
+        project: "p1".into(),
+        site: "B1".into(),
+        title: None,
+    })
+    .unwrap()
+}
+
+#[test]
+fn the_inspection_list_shows_mine_and_offers_create_to_inspectors() {
+    use offgrid_core::screens::{ListFilter, ListScreenKind::Inspections};
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _) = open_as(&dir.path().join("a.db"), "admin");
+    door_template(&s);
+    as_user(&s, "zhang", Role::Inspector);
+    let mine = new_door_inspection(&s);
+    as_user(&s, "liu", Role::Inspector);
+    new_door_inspection(&s);
+    as_user(&s, "zhang", Role::Inspector);
+    let all = s.list_screen(Inspections, ListFilter::default()).unwrap();
+    assert_eq!(all.total, 2);
+    assert!(all.can_create);
+    let filter = ListFilter {
+        mine: true,
+        ..Default::default()
+    };
+    let screen = s.list_screen(Inspections, filter).unwrap();
+    assert_eq!(screen.rows.len(), 1);
+    assert_eq!(screen.rows[0].record.id, mine);
+    let draft = screen
+        .statuses
+        .iter()
+        .find(|c| c.status == "draft")
+        .unwrap();
+    assert_eq!(draft.count, 1);
+    let other_project = ListFilter {
+        project: Some("p9".into()),
+        ..Default::default()
+    };
+    assert!(
+        !s.list_screen(Inspections, other_project)
+            .unwrap()
+            .can_create
+    );
+}
+
+#[test]
+fn review_and_sign_off_shows_findings_and_signatures_and_offers_each_user_their_step() {
+    use offgrid_core::inspection::MissingKind;
+    use offgrid_core::inspection::lifecycle::{InspectionEventKind, InspectionStatus};
+    use offgrid_core::screens::{ReviewAction::*, ReviewCommand};
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _) = open_as(&dir.path().join("a.db"), "admin");
+    door_template(&s);
+    as_user(&s, "zhang", Role::Inspector);
+    let id = new_door_inspection(&s);
+    s.answer(&id, "seal", &json!("fail"), Some("密封条老化"))
+        .unwrap();
+    s.answer(&id, "hinge", &json!("pass"), None).unwrap();
+
+    let screen = s.review_screen(&id).unwrap();
+    assert_eq!(screen.allowed_actions, [Sign]);
+    assert_eq!(screen.findings.len(), 1);
+    let finding = &screen.findings[0];
+    assert_eq!(finding.item, "seal");
+    assert_eq!(
+        finding.clause.as_ref().unwrap().clause.as_deref(),
+        Some("4.2.1")
+    );
+    assert_eq!(finding.note.as_deref(), Some("密封条老化"));
+    assert_eq!(finding.by.as_deref(), Some("zhang"));
+    assert_eq!(screen.signatures.len(), 1);
+    assert_eq!(screen.signatures[0].item.as_deref(), Some("sign"));
+    assert!(screen.signatures[0].signatures.is_empty());
+    assert!(
+        screen
+            .missing
+            .iter()
+            .any(|m| m.item == "sign" && m.what == MissingKind::Signature)
+    );
+
+    // Signing from the pad's image in the capture folder: stored, and the file removed.
+    let pad = s.capture_path().unwrap();
+    std::fs::write(&pad, b"\x89PNG signature strokes").unwrap();
+    let sign = ReviewCommand::Sign {
+        item: Some("sign".into()),
+        name: "张工".into(),
+        image_path: pad.to_string_lossy().into_owned(),
+    };
+    let screen = s.review_command(&id, sign).unwrap();
+    assert!(!pad.exists(), "the pad's copy is removed once stored");
+    let signed = &screen.signatures[0].signatures;
+    assert_eq!(signed.len(), 1);
+    assert_eq!(
+        (signed[0].name.as_str(), signed[0].user_id.as_str()),
+        ("张工", "zhang")
+    );
+    assert!(screen.missing.is_empty());
+    assert_eq!(screen.allowed_actions, [Sign, Submit]);
+
+    // A signature image that is not there: a typed error, nothing signed.
+    let gone = ReviewCommand::Sign {
+        item: Some("sign".into()),
+        name: "张工".into(),
+        image_path: pad.to_string_lossy().into_owned(),
+    };
+    assert!(matches!(s.review_command(&id, gone), Err(Error::Io(_))));
+    assert_eq!(
+        s.review_screen(&id).unwrap().signatures[0].signatures.len(),
+        1
+    );
+
+    let screen = s.review_command(&id, ReviewCommand::Submit).unwrap();
+    assert_eq!(screen.status, InspectionStatus::Submitted);
+    assert!(screen.allowed_actions.is_empty(), "the inspector waits");
+
+    as_user(&s, "wang", Role::Supervisor);
+    assert_eq!(
+        s.review_screen(&id).unwrap().allowed_actions,
+        [Accept, Return]
+    );
+    let blank = ReviewCommand::Return { note: " ".into() };
+    assert!(matches!(
+        s.review_command(&id, blank),
+        Err(Error::InvalidArgument(_))
+    ));
+    let back = ReviewCommand::Return {
+        note: "补拍密封条照片".into(),
+    };
+    let screen = s.review_command(&id, back).unwrap();
+    assert_eq!(screen.status, InspectionStatus::Returned);
+    let last = screen.events.last().unwrap();
+    assert_eq!(last.kind, InspectionEventKind::Returned);
+    assert_eq!(last.note.as_deref(), Some("补拍密封条照片"));
+
+    as_user(&s, "zhang", Role::Inspector);
+    s.review_command(&id, ReviewCommand::Submit).unwrap();
+    as_user(&s, "wang", Role::Supervisor);
+    let screen = s
+        .review_command(&id, ReviewCommand::Accept { note: None })
+        .unwrap();
+    assert_eq!(screen.status, InspectionStatus::Reviewed);
+    assert!(screen.allowed_actions.is_empty());
+}
+
+#[test]
+fn a_patrol_run_driven_only_through_commands_reports_each_scan() {
+    use PatrolAction::*;
+    use offgrid_core::patrol::{NewObservation, ScanInput};
+    use offgrid_core::screens::PatrolCommand;
+    use offgrid_core::site::CheckMethod;
+    let dir = tempfile::tempdir().unwrap();
+    let (s, clock) = open_as(&dir.path().join("a.db"), "admin");
+    let plan = patrol_world(&s, &clock);
+    s.set_user(User::new("li", "李"));
+    let run = s.start_patrol(&plan, None).unwrap();
+    let tag = |uid: &str| PatrolCommand::Scan {
+        scan: ScanInput {
+            method: Some(CheckMethod::Nfc),
+            payload: Some(format!("https://tag.example/t?uid={uid}")),
+            ..Default::default()
+        },
+    };
+    assert!(s.patrol_run_screen(&run).unwrap().last_scan.is_none());
+    let screen = s.patrol_command(&run, tag("04FFFFFFFFFFFF")).unwrap();
+    let last = screen.last_scan.as_ref().unwrap();
+    assert!(!last.verdict.counts, "an unknown tag covers nothing");
+    assert!(last.verdict.checkpoint.is_none());
+    assert_eq!(screen.next_checkpoint.as_ref().unwrap().name, "出入口");
+    let screen = s.patrol_command(&run, tag("04A1B2C3D4E5F0")).unwrap();
+    let last = screen.last_scan.as_ref().unwrap();
+    assert!(last.verdict.counts);
+    assert_eq!(screen.scanned, [last.verdict.checkpoint.clone().unwrap()]);
+    let door = screen.next_checkpoint.unwrap().id;
+    let observe = PatrolCommand::Observe {
+        observation: NewObservation {
+            checkpoint: Some(door.clone()),
+            text: "门前堆放杂物".into(),
+            ..Default::default()
+        },
+    };
+    s.patrol_command(&run, observe).unwrap();
+    let skip = PatrolCommand::Skip {
+        checkpoint: door,
+        reason: "门被堵".into(),
+    };
+    s.patrol_command(&run, skip).unwrap();
+    let screen = s.patrol_command(&run, PatrolCommand::Pause).unwrap();
+    assert_eq!(screen.allowed_actions, [Resume, Finish]);
+    let screen = s.patrol_command(&run, PatrolCommand::Resume).unwrap();
+    assert!(screen.allowed_actions.contains(&Scan));
+    // The runner cannot approve their own skip.
+    let own = PatrolCommand::ApproveSkip {
+        skip: screen.skipped[0].skip.clone(),
+    };
+    assert!(s.patrol_command(&run, own).is_err());
+    let early = PatrolCommand::Finish { reason: None };
+    assert!(
+        s.patrol_command(&run, early).is_err(),
+        "an uncovered checkpoint needs a reason to finish"
+    );
+    let finish = PatrolCommand::Finish {
+        reason: Some("等待审批 / awaiting approval".into()),
+    };
+    let screen = s.patrol_command(&run, finish).unwrap();
+    assert!(screen.allowed_actions.is_empty());
+    s.set_user(User::new("admin", "管理员").with_role("*", Role::Admin));
+    let approve = PatrolCommand::ApproveSkip {
+        skip: screen.skipped[0].skip.clone(),
+    };
+    let screen = s.patrol_command(&run, approve).unwrap();
+    assert!(screen.skipped[0].counts);
+    let void = PatrolCommand::Void {
+        reason: "重复巡查".into(),
+    };
+    let screen = s.patrol_command(&run, void).unwrap();
+    assert!(screen.allowed_actions.is_empty());
+}
+
+#[test]
+fn drafts_get_field_errors_and_a_save_that_slips_past_gets_the_same() {
+    use offgrid_core::draft::{FieldError, FieldProblem};
+    use offgrid_core::inspection::NewInspection;
+    use offgrid_core::screens::Draft;
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _) = open_as(&dir.path().join("a.db"), "admin");
+    door_template(&s);
+    as_user(&s, "zhang", Role::Inspector);
+    let err = |field: &str, problem| FieldError {
+        field: field.into(),
+        problem,
+    };
+    let fields = |d: Draft| s.validate_draft(&d).unwrap();
+
+    let hazard = NewHazard {
+        project: "p1".into(),
+        location: "B1 层".repeat(120),
+        ..Default::default()
+    };
+    assert_eq!(
+        fields(Draft::Hazard {
+            draft: hazard.clone()
+        }),
+        [
+            err("title", FieldProblem::Required),
+            err("location", FieldProblem::TooLong { max: 200 })
+        ]
+    );
+    let before = s.list(&Default::default()).unwrap().len();
+    match s.raise_hazard(&hazard) {
+        Err(Error::InvalidFields { fields: f }) => assert_eq!(f.len(), 2),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        s.list(&Default::default()).unwrap().len(),
+        before,
+        "nothing written"
+    );
+    let elsewhere = NewHazard {
+        project: "p9".into(),
+        title: "渗水".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        fields(Draft::Hazard { draft: elsewhere }),
+        [err("project", FieldProblem::NotAllowed)]
+    );
+    let fine = NewHazard {
+        project: "p1".into(),
+        title: "渗水".into(),
+        ..Default::default()
+    };
+    assert!(fields(Draft::Hazard { draft: fine }).is_empty());
+
+    let inspection = NewInspection {
+        template_id: "no-such".into(),
+        project: "p1".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        fields(Draft::Inspection {
+            draft: inspection.clone()
+        }),
+        [
+            err("template_id", FieldProblem::Unknown),
+            err("site", FieldProblem::Required)
+        ]
+    );
+    assert!(matches!(
+        s.create_inspection(&inspection),
+        Err(Error::InvalidFields { .. })
+    ));
+
+    let order = RectificationOrder {
+        unit: "物业".into(),
+        person: " ".into(),
+        person_name: String::new(),
+        deadline_ms: T0 - DAY,
+        measures: "更换密封条".into(),
+    };
+    assert_eq!(
+        fields(Draft::RectificationOrder { order }),
+        [
+            err("person", FieldProblem::Required),
+            err("deadline_ms", FieldProblem::InPast)
+        ]
+    );
+    let observation = offgrid_core::patrol::NewObservation {
+        text: "  ".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        fields(Draft::Observation { observation }),
+        [err("text", FieldProblem::Required)]
+    );
 }

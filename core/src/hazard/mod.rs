@@ -21,6 +21,7 @@ pub use events::{HazardEvent, HazardEventKind, HazardState, HazardStatus};
 pub use register::{Register, RegisterQuery};
 
 use crate::checklist::Clause;
+use crate::draft::{Checks, FieldProblem, NAME_MAX, TEXT_MAX, TITLE_MAX};
 use crate::error::{Error, Result};
 use crate::inspection::PhotoRef;
 use crate::model::{RecordId, RecordKind, RiskGrade, Timestamp, User};
@@ -217,15 +218,10 @@ impl Store {
         self.hazard_event(id, HazardEventKind::Graded { grade, major }, note)
     }
 
+    /// Orders the rectification: the unit, the person and the measures are required
+    /// ([`check_order`]).
     pub fn order_rectification(&self, id: &RecordId, order: &RectificationOrder) -> Result<()> {
-        if order.person.trim().is_empty()
-            || order.unit.trim().is_empty()
-            || order.measures.trim().is_empty()
-        {
-            return Err(Error::InvalidArgument(
-                "an order names the unit, the person and the measures".into(),
-            ));
-        }
+        check_order(order).finish()?;
         let kind = HazardEventKind::RectificationOrdered {
             unit: order.unit.clone(),
             person: order.person.clone(),
@@ -313,6 +309,31 @@ impl Store {
     }
 }
 
+/// The field errors of a hazard as raised: a project, a title or a description, lengths.
+pub(crate) fn check_new(new: &NewHazard) -> Checks {
+    let mut c = Checks::default();
+    c.required("project", &new.project);
+    if new.title.trim().is_empty() && new.description.trim().is_empty() {
+        c.push("title", FieldProblem::Required);
+    }
+    c.max_chars("title", &new.title, TITLE_MAX);
+    c.max_chars("location", &new.location, TITLE_MAX);
+    c.max_chars("description", &new.description, TEXT_MAX);
+    c
+}
+
+/// The field errors of a rectification order: the unit, the person and the measures.
+pub(crate) fn check_order(order: &RectificationOrder) -> Checks {
+    let mut c = Checks::default();
+    c.required("unit", &order.unit);
+    c.max_chars("unit", &order.unit, NAME_MAX);
+    c.required("person", &order.person);
+    c.max_chars("person_name", &order.person_name, NAME_MAX);
+    c.required("measures", &order.measures);
+    c.max_chars("measures", &order.measures, TEXT_MAX);
+    c
+}
+
 /// The genesis fields of a new hazard: what was found, and the `raised` event. Checks the role.
 pub(crate) fn hazard_fields(
     new: &NewHazard,
@@ -320,11 +341,7 @@ pub(crate) fn hazard_fields(
     user: &User,
     now: Timestamp,
 ) -> Result<Json> {
-    if new.description.trim().is_empty() && new.title.trim().is_empty() {
-        return Err(Error::InvalidArgument(
-            "a hazard needs a title or a description".into(),
-        ));
-    }
+    check_new(new).finish()?;
     let raised = HazardEvent::new(
         HazardEventKind::Raised {
             grade: new.grade,

@@ -25,6 +25,7 @@ pub use progress::{FailedItem, Missing, MissingKind, Progress};
 use crate::access::Permission;
 use crate::checklist::TemplateRef;
 use crate::checklist::{ItemKind, Template, Visibility};
+use crate::draft::{Checks, FieldProblem, TITLE_MAX};
 use crate::error::{Error, Result};
 use crate::model::{RecordId, RecordKind, RiskGrade};
 use crate::store::Store;
@@ -119,16 +120,14 @@ pub struct AnswerOutcome {
 impl Store {
     /// Creates an inspection pinned to a template version (stored, so it can always be read).
     pub fn create_inspection(&self, new: &NewInspection) -> Result<RecordId> {
-        let template = match new.template_version {
-            Some(v) => (*self.template(&new.template_id, v)?).clone(),
-            None => self
-                .templates()?
-                .into_iter()
-                .find(|t| t.id == new.template_id)
-                .ok_or_else(|| {
-                    Error::InvalidArgument(format!("no template {}", new.template_id))
-                })?,
-        };
+        let (checks, template) = self.check_new_inspection(new)?;
+        checks.finish()?;
+        let template = template.ok_or_else(|| Error::InvalidFields {
+            fields: vec![crate::draft::FieldError {
+                field: "template_id".into(),
+                problem: FieldProblem::Unknown,
+            }],
+        })?;
         let r = self.pin_template(&template)?;
         // Genesis: one map per item (with its photos map), so devices only ever write into them.
         let answers: serde_json::Map<String, Json> = template
@@ -143,6 +142,39 @@ impl Store {
             "answers": answers,
         });
         self.create(RecordKind::Inspection, &fields)
+    }
+
+    /// The field errors of a new inspection (template, project, site, title), with the template it names if this device has it.
+    pub(crate) fn check_new_inspection(
+        &self,
+        new: &NewInspection,
+    ) -> Result<(Checks, Option<Template>)> {
+        let mut c = Checks::default();
+        c.required("template_id", &new.template_id);
+        let template = if new.template_id.trim().is_empty() {
+            None
+        } else {
+            match new.template_version {
+                Some(v) => match self.template(&new.template_id, v) {
+                    Ok(t) => Some((*t).clone()),
+                    Err(Error::InvalidArgument(_)) => None,
+                    Err(e) => return Err(e),
+                },
+                None => self
+                    .templates()?
+                    .into_iter()
+                    .find(|t| t.id == new.template_id),
+            }
+        };
+        if template.is_none() {
+            c.push("template_id", FieldProblem::Unknown);
+        }
+        c.required("project", &new.project);
+        c.required("site", &new.site);
+        if let Some(title) = &new.title {
+            c.max_chars("title", title, TITLE_MAX);
+        }
+        Ok((c, template))
     }
 
     /// The inspection with its status, progress and amendments.

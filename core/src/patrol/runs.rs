@@ -63,6 +63,14 @@ pub struct NewObservation {
     pub photos: Vec<String>,
 }
 
+/// The field errors of an observation: it says what was seen.
+pub(crate) fn check_observation(obs: &NewObservation) -> crate::draft::Checks {
+    let mut c = crate::draft::Checks::default();
+    c.required("text", &obs.text);
+    c.max_chars("text", &obs.text, crate::draft::TEXT_MAX);
+    c
+}
+
 /// A run as the app shows it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -537,12 +545,7 @@ impl Store {
 
     /// Records a problem seen on the way; returns the observation's event id.
     pub fn observe_on_patrol(&self, run: &RecordId, obs: &NewObservation) -> Result<String> {
-        if obs.text.trim().is_empty() {
-            return Err(Error::InvalidValue {
-                path: "/text".into(),
-                reason: "an observation says what was seen".into(),
-            });
-        }
+        check_observation(obs).finish()?;
         let photos = obs
             .photos
             .iter()

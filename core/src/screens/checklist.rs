@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 use crate::access::Permission;
 use crate::checklist::{Clause, ItemKind, Text};
 use crate::error::Result;
+use crate::inspection::Inspection;
 use crate::inspection::lifecycle::InspectionStatus;
 use crate::inspection::progress::{MissingKind, Progress};
-use crate::model::{RecordId, RiskGrade};
+use crate::model::{RecordId, RiskGrade, User};
 use crate::store::Store;
 
 /// What a user can do on an inspection.
@@ -129,22 +130,7 @@ impl Store {
             })
             .filter(|s: &ChecklistSection| !s.items.is_empty())
             .collect();
-        let mut allowed_actions = Vec::new();
-        if let Some(user) = self.user() {
-            let can = |p| user.can(&ins.project, p);
-            if ins.status.editable() && can(Permission::AnswerInspection) {
-                allowed_actions.push(InspectionAction::Answer);
-            }
-            if ins.status.editable()
-                && ins.progress.missing.is_empty()
-                && can(Permission::SubmitInspection)
-            {
-                allowed_actions.push(InspectionAction::Submit);
-            }
-            if ins.status == InspectionStatus::Submitted && can(Permission::ReviewInspection) {
-                allowed_actions.push(InspectionAction::Review);
-            }
-        }
+        let allowed_actions = allowed(&ins, self.user().as_ref());
         Ok(ChecklistScreen {
             id: ins.id,
             title: ins.title,
@@ -186,4 +172,25 @@ impl Store {
         }
         self.checklist_screen(id)
     }
+}
+
+/// What `user` may do on the inspection now: the conditions its actions and rules apply.
+pub(super) fn allowed(ins: &Inspection, user: Option<&User>) -> Vec<InspectionAction> {
+    let mut actions = Vec::new();
+    if let Some(user) = user {
+        let can = |p| user.can(&ins.project, p);
+        if ins.status.editable() && can(Permission::AnswerInspection) {
+            actions.push(InspectionAction::Answer);
+        }
+        if ins.status.editable()
+            && ins.progress.missing.is_empty()
+            && can(Permission::SubmitInspection)
+        {
+            actions.push(InspectionAction::Submit);
+        }
+        if ins.status == InspectionStatus::Submitted && can(Permission::ReviewInspection) {
+            actions.push(InspectionAction::Review);
+        }
+    }
+    actions
 }

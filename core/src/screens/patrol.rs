@@ -9,8 +9,8 @@ use crate::access::Permission;
 use crate::error::Result;
 use crate::grid::ORG;
 use crate::model::RecordId;
-use crate::patrol::PatrolRunView;
 use crate::patrol::run::{RunEventKind, RunStatus};
+use crate::patrol::{NewObservation, PatrolRunView, ScanInput, ScanOutcome};
 use crate::site::Checkpoint;
 use crate::store::Store;
 
@@ -44,6 +44,37 @@ pub struct SkippedCheckpoint {
     pub counts: bool,
 }
 
+/// A step on a run, as the run screen forwards it.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum PatrolCommand {
+    /// A tag read (NFC, QR) or a checkpoint chosen by hand with a photo; the verdict comes
+    /// back as the screen's `last_scan`.
+    Scan {
+        scan: ScanInput,
+    },
+    Skip {
+        checkpoint: String,
+        reason: String,
+    },
+    Observe {
+        observation: NewObservation,
+    },
+    Pause,
+    Resume,
+    Finish {
+        reason: Option<String>,
+    },
+    /// A supervisor approves a skip (its event id).
+    ApproveSkip {
+        skip: String,
+    },
+    /// A supervisor voids the run (作废), saying why.
+    Void {
+        reason: String,
+    },
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PatrolRunScreen {
@@ -53,6 +84,9 @@ pub struct PatrolRunScreen {
     /// Checkpoints a counting scan covered, in route order.
     pub scanned: Vec<String>,
     pub skipped: Vec<SkippedCheckpoint>,
+    /// The latest scan and its verdict (which checkpoint, whether it counts, its flags), for
+    /// the feedback after scanning.
+    pub last_scan: Option<ScanOutcome>,
     pub allowed_actions: Vec<PatrolAction>,
 }
 
@@ -96,6 +130,13 @@ impl Store {
         for s in &mut skipped {
             s.counts = !run.skip_needs_approval || approved.contains(&s.skip.as_str());
         }
+        let last_scan = run.events.iter().rev().find_map(|e| match &e.kind {
+            RunEventKind::Scan { verdict, .. } => Some(ScanOutcome {
+                event: e.id.clone(),
+                verdict: verdict.clone(),
+            }),
+            _ => None,
+        });
         let order = |c: &String| run.checkpoints.iter().position(|x| &x.id == c);
         scanned.sort_by_key(order);
         let allowed_actions = match self.user() {
@@ -133,7 +174,39 @@ impl Store {
             next_checkpoint,
             scanned,
             skipped,
+            last_scan,
             allowed_actions,
         })
+    }
+
+    /// Takes a step on the run (judged as every write is) and returns the screen again.
+    pub fn patrol_command(&self, id: &RecordId, command: PatrolCommand) -> Result<PatrolRunScreen> {
+        match command {
+            PatrolCommand::Scan { scan } => {
+                self.scan_checkpoint(id, &scan)?;
+            }
+            PatrolCommand::Skip { checkpoint, reason } => {
+                self.skip_checkpoint(id, &checkpoint, &reason)?;
+            }
+            PatrolCommand::Observe { observation } => {
+                self.observe_on_patrol(id, &observation)?;
+            }
+            PatrolCommand::Pause => {
+                self.pause_patrol(id)?;
+            }
+            PatrolCommand::Resume => {
+                self.resume_patrol(id)?;
+            }
+            PatrolCommand::Finish { reason } => {
+                self.finish_patrol(id, reason.as_deref())?;
+            }
+            PatrolCommand::ApproveSkip { skip } => {
+                self.approve_patrol_skip(id, &skip)?;
+            }
+            PatrolCommand::Void { reason } => {
+                self.void_patrol(id, &reason)?;
+            }
+        }
+        self.patrol_run_screen(id)
     }
 }

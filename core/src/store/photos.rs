@@ -172,6 +172,21 @@ impl Store {
     }
 
     /// Whether `path` is a file in the capture folder.
+    /// Deletes a leftover capture the user chose not to keep. Only files in the capture folder
+    /// are deleted; any other path is refused and left alone.
+    pub fn discard_capture(&self, path: &std::path::Path) -> Result<()> {
+        if !self.is_capture(path) {
+            return Err(Error::InvalidArgument(
+                "only a capture the store handed out can be discarded".into(),
+            ));
+        }
+        match std::fs::remove_file(path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     pub(crate) fn is_capture(&self, path: &std::path::Path) -> bool {
         let dir = self.blobs.capture_dir();
         match (

@@ -280,6 +280,9 @@ pub struct ListQuery {
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub assignee: Option<String>,
     #[cfg_attr(feature = "uniffi", uniffi(default))]
+    /// Only records whose first change was made by this user id.
+    pub created_by: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Substring search. Three or more characters use the trigram index; one or two (a Chinese
     /// word like 渗水 or 裂) scan the indexed text.
     pub text: Option<String>,
@@ -328,6 +331,7 @@ fn filter(q: &ListQuery) -> (String, Vec<rusqlite::types::Value>) {
     eq(&mut sql, "status", &q.status);
     eq(&mut sql, "grade", &q.grade);
     eq(&mut sql, "assignee", &q.assignee);
+    eq(&mut sql, "created_by", &q.created_by);
     if q.conflicted {
         sql.push_str(" AND conflict_count > 0");
     }
@@ -376,7 +380,7 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<Vec<RecordSummary>> {
     let (where_sql, args) = filter(q);
     let mut sql = String::from(
         "SELECT id, kind, project, title, status, site, grade, assignee, due_ms, created_ms,
-                created_by, updated_ms, updated_by, conflict_count FROM records",
+                created_by, updated_ms, updated_by, conflict_count, overdue_from_ms FROM records",
     );
     sql.push_str(&where_sql);
     sql.push_str(match q.sort {
@@ -416,6 +420,7 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<Vec<RecordSummary>> {
             updated_ms: r.get(11)?,
             updated_by: r.get(12)?,
             conflict_count: r.get(13)?,
+            overdue_from_ms: r.get(14)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -1,0 +1,223 @@
+//! The review and sign-off screen of an inspection: what the reviewer needs to decide — the
+//! failed items with their clause, value, note and photos, what is still missing, the
+//! signatures (each signature item of the form with who signed it, and signatures made
+//! without an item), items amended after the submission, the lifecycle so far — and what the
+//! signed-in user may do: sign and submit while it is editable, accept or return it once
+//! submitted. Commands take the step and return the screen again.
+
+use serde::{Deserialize, Serialize};
+
+use super::checklist::InspectionAction;
+use crate::checklist::{Clause, ItemKind, Text};
+use crate::error::{Error, Result};
+use crate::inspection::{InspectionEvent, InspectionStatus, Missing, Progress, Signature};
+use crate::model::{RecordId, RiskGrade};
+use crate::store::Store;
+
+/// The largest signature image accepted (a signature pad's PNG is a few tens of KB).
+const MAX_SIGNATURE_BYTES: u64 = 2 * 1024 * 1024;
+
+/// What a user can do on the review screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewAction {
+    /// Sign (as oneself) while the inspection is editable.
+    Sign,
+    /// Submit: offered once nothing is missing.
+    Submit,
+    /// Accept a submitted inspection (a supervisor).
+    Accept,
+    /// Return it to the inspector with a note (a supervisor).
+    Return,
+}
+
+/// A step taken on the review screen.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum ReviewCommand {
+    /// Signs as the signed-in user: `name` as written, the signature pad's image at
+    /// `image_path` (read, then removed if it is in the capture folder), answering the
+    /// signature item `item` if given.
+    Sign {
+        item: Option<String>,
+        name: String,
+        image_path: String,
+    },
+    Submit,
+    Accept {
+        note: Option<String>,
+    },
+    Return {
+        note: String,
+    },
+}
+
+/// A failed item, as the reviewer reads it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ReviewFinding {
+    pub item: String,
+    pub section: Text,
+    pub text: Text,
+    pub clause: Option<Clause>,
+    /// The answer's value, as JSON.
+    pub value: Option<serde_json::Value>,
+    pub note: Option<String>,
+    /// SHA-256 of the item's photos.
+    pub photos: Vec<String>,
+    pub raises_hazard: Option<RiskGrade>,
+    /// Who answered it, and when.
+    pub by: Option<String>,
+    pub at_ms: Option<i64>,
+}
+
+/// A place for signatures: a visible signature item of the form, or (`item: None`) the
+/// signatures made without one.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct SignatureSlot {
+    pub item: Option<String>,
+    pub text: Option<Text>,
+    pub required: bool,
+    /// Oldest first (the image itself stays in the record).
+    pub signatures: Vec<Signature>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ReviewScreen {
+    pub id: RecordId,
+    pub title: String,
+    pub project: String,
+    pub site: String,
+    pub status: InspectionStatus,
+    pub progress: Progress,
+    /// Failed items in template order.
+    pub findings: Vec<ReviewFinding>,
+    /// What blocks submission.
+    pub missing: Vec<Missing>,
+    pub signatures: Vec<SignatureSlot>,
+    /// Items changed after the submission, flagged for the reviewer.
+    pub amendments: Vec<String>,
+    /// Submissions, returns (with their notes) and the review, in order.
+    pub events: Vec<InspectionEvent>,
+    pub allowed_actions: Vec<ReviewAction>,
+}
+
+impl Store {
+    /// The review and sign-off screen of an inspection, for the signed-in user.
+    pub fn review_screen(&self, id: &RecordId) -> Result<ReviewScreen> {
+        let ins = self.inspection(id)?;
+        let template = self.template(&ins.template.id, ins.template.version)?;
+        let hidden = |item: &str| ins.progress.hidden.iter().any(|h| h == item);
+        let mut findings = Vec::new();
+        let mut slots = Vec::new();
+        let mut signatures = ins.signatures.clone();
+        signatures.sort_by(|a, b| (a.at_ms, &a.id).cmp(&(b.at_ms, &b.id)));
+        for section in &template.sections {
+            for item in section.items.iter().filter(|i| !hidden(&i.id)) {
+                if matches!(item.kind, ItemKind::Signature) {
+                    slots.push(SignatureSlot {
+                        item: Some(item.id.clone()),
+                        text: Some(item.text.clone()),
+                        required: item.required,
+                        signatures: signatures
+                            .iter()
+                            .filter(|s| s.item.as_deref() == Some(item.id.as_str()))
+                            .cloned()
+                            .collect(),
+                    });
+                }
+                let Some(failed) = ins.progress.failed.iter().find(|f| f.item == item.id) else {
+                    continue;
+                };
+                let answer = ins.answers.get(&item.id);
+                findings.push(ReviewFinding {
+                    item: item.id.clone(),
+                    section: section.title.clone(),
+                    text: item.text.clone(),
+                    clause: item.clause.clone(),
+                    value: answer.and_then(|a| a.value.clone()),
+                    note: answer.and_then(|a| a.note.clone()),
+                    photos: answer
+                        .map(|a| a.photos.keys().cloned().collect())
+                        .unwrap_or_default(),
+                    raises_hazard: failed.raises_hazard,
+                    by: answer.and_then(|a| a.by.clone()),
+                    at_ms: answer.and_then(|a| a.at_ms),
+                });
+            }
+        }
+        let loose: Vec<Signature> = signatures
+            .iter()
+            .filter(|s| {
+                s.item
+                    .as_deref()
+                    .is_none_or(|i| !slots.iter().any(|x| x.item.as_deref() == Some(i)))
+            })
+            .cloned()
+            .collect();
+        if !loose.is_empty() {
+            slots.push(SignatureSlot {
+                item: None,
+                text: None,
+                required: false,
+                signatures: loose,
+            });
+        }
+        let allowed_actions = super::checklist::allowed(&ins, self.user().as_ref())
+            .into_iter()
+            .flat_map(|a| match a {
+                InspectionAction::Answer => vec![ReviewAction::Sign],
+                InspectionAction::Submit => vec![ReviewAction::Submit],
+                InspectionAction::Review => vec![ReviewAction::Accept, ReviewAction::Return],
+            })
+            .collect();
+        Ok(ReviewScreen {
+            id: ins.id,
+            title: ins.title,
+            project: ins.project,
+            site: ins.site,
+            status: ins.status,
+            missing: ins.progress.missing.clone(),
+            progress: ins.progress,
+            findings,
+            signatures: slots,
+            amendments: ins.amendments,
+            events: ins.events,
+            allowed_actions,
+        })
+    }
+
+    /// Takes a step on the review screen (judged as every write is) and returns it again.
+    pub fn review_command(&self, id: &RecordId, command: ReviewCommand) -> Result<ReviewScreen> {
+        match command {
+            ReviewCommand::Sign {
+                item,
+                name,
+                image_path,
+            } => {
+                let path = std::path::Path::new(&image_path);
+                let size = std::fs::metadata(path)?.len();
+                if size > MAX_SIGNATURE_BYTES {
+                    return Err(Error::InvalidArgument(format!(
+                        "the signature image is {size} bytes; at most {MAX_SIGNATURE_BYTES}"
+                    )));
+                }
+                let image = std::fs::read(path)?;
+                self.sign_inspection(id, item.as_deref(), &name, &image)?;
+                if self.is_capture(path) {
+                    // Stored in the record; the pad's copy is no longer needed.
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+            ReviewCommand::Submit => {
+                self.submit_inspection(id)?;
+            }
+            ReviewCommand::Accept { note } => self.review_inspection(id, true, note.as_deref())?,
+            ReviewCommand::Return { note } => self.review_inspection(id, false, Some(&note))?,
+        }
+        self.review_screen(id)
+    }
+}
