@@ -6,6 +6,7 @@
 //! Python `OffgridError.<Variant>`.
 
 use offgrid_core::Error;
+use offgrid_core::draft::FieldError;
 use offgrid_core::inspection::Missing;
 
 /// What went wrong, typed so shells can react (e.g. show the missing items, ask for the right
@@ -73,6 +74,12 @@ pub enum OffgridError {
     /// Writes need a current user: call `set_user` first.
     #[error("{reason}")]
     NoCurrentUser { reason: String },
+    /// A draft's fields are wrong: each field with its problem, for the form to mark.
+    #[error("{reason}")]
+    InvalidFields {
+        fields: Vec<FieldError>,
+        reason: String,
+    },
     /// A bad argument: an unknown path, a value of the wrong shape, malformed JSON.
     #[error("{reason}")]
     InvalidArgument { reason: String },
@@ -154,6 +161,7 @@ impl From<Error> for OffgridError {
                 reason,
             },
             Error::NoCurrentUser => OffgridError::NoCurrentUser { reason },
+            Error::InvalidFields { fields } => OffgridError::InvalidFields { fields, reason },
             Error::PathNotFound { .. }
             | Error::AlreadyExists { .. }
             | Error::InvalidValue { .. }

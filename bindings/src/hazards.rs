@@ -1,25 +1,48 @@
 //! Hazards and their closed loop through the FFI, and the register (台账). One line each over
 //! [`offgrid_core::Store`].
 
+use std::sync::Arc;
+
 use offgrid_core::hazard::{Hazard, NewHazard, RectificationOrder, Register, RegisterQuery};
 use offgrid_core::{RecordId, RiskGrade};
 
 use crate::{OffgridStore, Result};
 
+/// Hazards, their closed loop, and the register (台账).
+#[derive(uniffi::Object)]
+pub struct OffgridHazards {
+    owner: Arc<OffgridStore>,
+}
+
 #[uniffi::export]
 impl OffgridStore {
+    /// Hazards, their closed loop, and the register (台账).
+    pub fn hazards(self: Arc<Self>) -> Arc<OffgridHazards> {
+        Arc::new(OffgridHazards { owner: self })
+    }
+}
+
+impl OffgridHazards {
+    /// The open store, or `Closed`.
+    fn store(&self) -> Result<Arc<offgrid_core::Store>> {
+        self.owner.store()
+    }
+}
+
+#[uniffi::export]
+impl OffgridHazards {
     /// Raises a hazard on its own (e.g. on a patrol).
-    pub fn raise_hazard(&self, new: NewHazard) -> Result<RecordId> {
+    pub fn create(&self, new: NewHazard) -> Result<RecordId> {
         Ok(self.store()?.raise_hazard(&new)?)
     }
 
     /// Raises several hazards in one transaction.
-    pub fn raise_hazards(&self, hazards: Vec<NewHazard>) -> Result<Vec<RecordId>> {
+    pub fn create_many(&self, hazards: Vec<NewHazard>) -> Result<Vec<RecordId>> {
         Ok(self.store()?.raise_hazards(&hazards)?)
     }
 
     /// Raises a hazard from a failed item, linking inspection, item, clause and photos.
-    pub fn raise_hazard_from_item(
+    pub fn create_from_item(
         &self,
         inspection: RecordId,
         item_id: String,
@@ -32,12 +55,12 @@ impl OffgridStore {
     }
 
     /// The hazard with its events, folded state and whether it is overdue now.
-    pub fn hazard(&self, id: RecordId) -> Result<Hazard> {
+    pub fn get(&self, id: RecordId) -> Result<Hazard> {
         Ok(self.store()?.hazard(&id)?)
     }
 
     /// 评估分级.
-    pub fn grade_hazard(
+    pub fn grade(
         &self,
         id: RecordId,
         grade: RiskGrade,
@@ -71,17 +94,17 @@ impl OffgridStore {
     }
 
     /// 挂牌督办: escalates one level.
-    pub fn escalate_hazard(&self, id: RecordId, note: String) -> Result<()> {
+    pub fn escalate(&self, id: RecordId, note: String) -> Result<()> {
         Ok(self.store()?.escalate_hazard(&id, &note)?)
     }
 
     /// 销号.
-    pub fn close_hazard(&self, id: RecordId, note: Option<String>) -> Result<()> {
+    pub fn close(&self, id: RecordId, note: Option<String>) -> Result<()> {
         Ok(self.store()?.close_hazard(&id, note.as_deref())?)
     }
 
     /// 核销 (a supervisor, for major hazards).
-    pub fn write_off_hazard(&self, id: RecordId, note: String) -> Result<()> {
+    pub fn write_off(&self, id: RecordId, note: String) -> Result<()> {
         Ok(self.store()?.write_off_hazard(&id, &note)?)
     }
 

@@ -1,20 +1,43 @@
 //! Inspections through the FFI: create from a template, answer, attach photo references, sign,
 //! submit, review. One line each over [`offgrid_core::Store`].
 
+use std::sync::Arc;
+
 use offgrid_core::RecordId;
 use offgrid_core::inspection::{AnswerOutcome, Inspection, NewInspection, Progress};
 
 use crate::{OffgridStore, Result, parse_json};
 
+/// Inspections and the checklist templates they are made from.
+#[derive(uniffi::Object)]
+pub struct OffgridInspections {
+    owner: Arc<OffgridStore>,
+}
+
 #[uniffi::export]
 impl OffgridStore {
+    /// Inspections and the checklist templates they are made from.
+    pub fn inspections(self: Arc<Self>) -> Arc<OffgridInspections> {
+        Arc::new(OffgridInspections { owner: self })
+    }
+}
+
+impl OffgridInspections {
+    /// The open store, or `Closed`.
+    pub(crate) fn store(&self) -> Result<Arc<offgrid_core::Store>> {
+        self.owner.store()
+    }
+}
+
+#[uniffi::export]
+impl OffgridInspections {
     /// Creates an inspection pinned to a template version; returns its id.
-    pub fn create_inspection(&self, new: NewInspection) -> Result<RecordId> {
+    pub fn create(&self, new: NewInspection) -> Result<RecordId> {
         Ok(self.store()?.create_inspection(&new)?)
     }
 
     /// The inspection with its answers, status, progress (incl. hidden items) and amendments.
-    pub fn inspection(&self, id: RecordId) -> Result<Inspection> {
+    pub fn get(&self, id: RecordId) -> Result<Inspection> {
         Ok(self.store()?.inspection(&id)?)
     }
 
@@ -34,12 +57,12 @@ impl OffgridStore {
     }
 
     /// Attaches a photo (by the SHA-256 of its bytes) to an item's answer.
-    pub fn add_answer_photo(&self, id: RecordId, item_id: String, sha256: String) -> Result<()> {
+    pub fn add_photo(&self, id: RecordId, item_id: String, sha256: String) -> Result<()> {
         Ok(self.store()?.add_answer_photo(&id, &item_id, &sha256)?)
     }
 
     /// Signs the inspection (optionally answering a signature item) with the signature image.
-    pub fn sign_inspection(
+    pub fn sign(
         &self,
         id: RecordId,
         item_id: Option<String>,
@@ -52,17 +75,12 @@ impl OffgridStore {
     }
 
     /// Submits; fails with `Incomplete` listing everything missing.
-    pub fn submit_inspection(&self, id: RecordId) -> Result<Progress> {
+    pub fn submit(&self, id: RecordId) -> Result<Progress> {
         Ok(self.store()?.submit_inspection(&id)?)
     }
 
     /// Accepts, or returns with a `note` (required when returning).
-    pub fn review_inspection(
-        &self,
-        id: RecordId,
-        accept: bool,
-        note: Option<String>,
-    ) -> Result<()> {
+    pub fn review(&self, id: RecordId, accept: bool, note: Option<String>) -> Result<()> {
         Ok(self
             .store()?
             .review_inspection(&id, accept, note.as_deref())?)

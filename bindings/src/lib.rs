@@ -4,8 +4,11 @@
 //! loadable from Python. It is deliberately thin:
 //! - the domain types are the core's own, derived with `uniffi::Record`/`Enum` behind the core's
 //!   `uniffi` feature, so nothing is mapped by hand twice;
-//! - [`OffgridStore`] is a newtype over [`offgrid_core::Store`] whose methods are one line each
-//!   (split by concern over `store.rs`, `inspections.rs`, `hazards.rs`, `templates.rs`);
+//! - [`OffgridStore`] is a newtype over [`offgrid_core::Store`] with the generic record API;
+//!   the domain lives in small sub-objects over the same store, one file each, every method one
+//!   line: `store.screens()`, `inspections()` (with templates), `hazards()`, `patrols()`,
+//!   `photos()`, `sync()` (with its `service()`), `grid()`, `sites()`. What a shell never needs
+//!   (raw automerge changes and heads) is not exported: devices exchange changes through sync;
 //! - one public error, [`OffgridError`], converted from the core's error in one place
 //!   (`error.rs`);
 //! - two foreign traits implemented by the shells: [`ChangeListener`] (which records changed)
@@ -35,13 +38,16 @@ mod sync_service;
 mod templates;
 
 pub use error::OffgridError;
+pub use hazards::OffgridHazards;
+pub use inspections::OffgridInspections;
 pub use listener::{ChangeListener, ChangeSubscription};
 pub use logging::{LogLevel, LogRecord, Logger, set_logger};
 pub use patrols::OffgridPatrols;
+pub use photos::OffgridPhotos;
 pub use reference::{OffgridGrid, OffgridSites, SiteTagEvent};
 pub use screens::OffgridScreens;
 pub use store::OffgridStore;
-pub use sync::{SyncCancel, SyncProgressListener};
+pub use sync::{OffgridSync, SyncCancel, SyncProgressListener};
 pub use sync_service::{OffgridSyncService, SyncStateListener};
 
 uniffi::setup_scaffolding!("offgrid_ffi");

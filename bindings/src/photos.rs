@@ -2,17 +2,40 @@
 //! camera wrote, or bytes), list a record's photos, find their files, and the upload queue.
 //! One line each over [`offgrid_core::Store`].
 
+use std::sync::Arc;
+
 use offgrid_core::RecordId;
 use offgrid_core::photo::{CaptureContext, PhotoMeta, PhotoTarget};
 use offgrid_core::store::{PhotoFile, PhotoState, QueuedPhoto};
 
 use crate::{OffgridStore, Result};
 
+/// Photos: capture paths, attaching, files, the upload queue.
+#[derive(uniffi::Object)]
+pub struct OffgridPhotos {
+    owner: Arc<OffgridStore>,
+}
+
 #[uniffi::export]
 impl OffgridStore {
+    /// Photos: capture paths, attaching, files, the upload queue.
+    pub fn photos(self: Arc<Self>) -> Arc<OffgridPhotos> {
+        Arc::new(OffgridPhotos { owner: self })
+    }
+}
+
+impl OffgridPhotos {
+    /// The open store, or `Closed`.
+    fn store(&self) -> Result<Arc<offgrid_core::Store>> {
+        self.owner.store()
+    }
+}
+
+#[uniffi::export]
+impl OffgridPhotos {
     /// Processes a JPEG or PNG and attaches it to `target`; the original is kept unmodified.
     /// Heavy (decoding a 12 MP photo): call it off the main thread.
-    pub fn add_photo(
+    pub fn add(
         &self,
         target: PhotoTarget,
         bytes: Vec<u8>,
@@ -50,13 +73,19 @@ impl OffgridStore {
             .collect())
     }
 
+    /// Deletes a leftover capture the user does not want. Only files in the capture folder;
+    /// any other path is refused (`InvalidArgument`) and left alone.
+    pub fn discard_capture(&self, path: String) -> Result<()> {
+        Ok(self.store()?.discard_capture(std::path::Path::new(&path))?)
+    }
+
     /// The photos recorded in a record, oldest first.
-    pub fn photos(&self, id: RecordId) -> Result<Vec<PhotoMeta>> {
+    pub fn of_record(&self, id: RecordId) -> Result<Vec<PhotoMeta>> {
         Ok(self.store()?.photos(&id)?)
     }
 
     /// The path of a photo's original, upload copy or thumbnail, if this device has it.
-    pub fn photo_path(&self, sha256: String, file: PhotoFile) -> Result<Option<String>> {
+    pub fn path(&self, sha256: String, file: PhotoFile) -> Result<Option<String>> {
         Ok(self
             .store()?
             .photo_path(&sha256, file)?
@@ -64,7 +93,7 @@ impl OffgridStore {
     }
 
     /// The upload queue: photos in `state` (all when `None`), oldest first.
-    pub fn photo_queue(&self, state: Option<PhotoState>) -> Result<Vec<QueuedPhoto>> {
+    pub fn queue(&self, state: Option<PhotoState>) -> Result<Vec<QueuedPhoto>> {
         Ok(self.store()?.photo_queue(state)?)
     }
 }

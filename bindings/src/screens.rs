@@ -6,8 +6,10 @@
 use std::sync::Arc;
 
 use offgrid_core::RecordId;
+use offgrid_core::draft::FieldError;
 use offgrid_core::screens::{
-    ChecklistCommand, ChecklistScreen, HazardCommand, HazardScreen, HomeScreen, PatrolRunScreen,
+    ChecklistCommand, ChecklistScreen, Draft, HazardCommand, HazardScreen, HomeScreen, ListFilter,
+    ListScreen, ListScreenKind, PatrolCommand, PatrolRunScreen, ReviewCommand, ReviewScreen,
     SyncScreen,
 };
 
@@ -21,7 +23,8 @@ pub struct OffgridScreens {
 
 #[uniffi::export]
 impl OffgridStore {
-    /// Screen models: home, checklist, hazard detail, patrol run.
+    /// Screen models: home, lists, checklist, review, hazard detail, patrol run, coverage,
+    /// sync; draft validation for forms.
     pub fn screens(self: Arc<Self>) -> Arc<OffgridScreens> {
         Arc::new(OffgridScreens { owner: self })
     }
@@ -32,6 +35,12 @@ impl OffgridScreens {
     /// Today's patrol tasks, hazards to act on, open inspections and the sync state.
     pub fn home(&self) -> Result<HomeScreen> {
         Ok(self.owner.store()?.home_screen()?)
+    }
+
+    /// A page of the inspection or hazard list under `filter`, with the status chips' counts
+    /// and whether the user may create one.
+    pub fn list(&self, kind: ListScreenKind, filter: ListFilter) -> Result<ListScreen> {
+        Ok(self.owner.store()?.list_screen(kind, filter)?)
     }
 
     /// An inspection's checklist: visible items with values, what is missing, progress, and
@@ -64,6 +73,23 @@ impl OffgridScreens {
         Ok(self.owner.store()?.checklist_command(&id, command)?)
     }
 
+    /// Review and sign-off: failed items with their clause, what is missing, signatures,
+    /// amendments, the lifecycle, and sign / submit / accept / return as allowed.
+    pub fn review(&self, id: RecordId) -> Result<ReviewScreen> {
+        Ok(self.owner.store()?.review_screen(&id)?)
+    }
+
+    /// Signs (from the pad's image file), submits, accepts or returns; returns the review
+    /// screen again.
+    pub fn review_command(&self, id: RecordId, command: ReviewCommand) -> Result<ReviewScreen> {
+        Ok(self.owner.store()?.review_command(&id, command)?)
+    }
+
+    /// The field errors of a form's draft (empty: it may be saved).
+    pub fn validate_draft(&self, draft: Draft) -> Result<Vec<FieldError>> {
+        Ok(self.owner.store()?.validate_draft(&draft)?)
+    }
+
     /// A hazard with its timeline, photos before and after, and the steps allowed now.
     pub fn hazard(&self, id: RecordId) -> Result<HazardScreen> {
         Ok(self.owner.store()?.hazard_screen(&id)?)
@@ -87,6 +113,12 @@ impl OffgridScreens {
     /// A patrol run with its next checkpoint, progress, flags and the actions allowed now.
     pub fn patrol_run(&self, id: RecordId) -> Result<PatrolRunScreen> {
         Ok(self.owner.store()?.patrol_run_screen(&id)?)
+    }
+
+    /// Scans, skips, observes, pauses, resumes, finishes, approves a skip or voids; returns the
+    /// run screen again (a scan's verdict is its `last_scan`).
+    pub fn patrol_command(&self, id: RecordId, command: PatrolCommand) -> Result<PatrolRunScreen> {
+        Ok(self.owner.store()?.patrol_command(&id, command)?)
     }
 
     /// The sync status: the service's state, pending records and photos, last success, last

@@ -7,8 +7,8 @@ use std::sync::{Arc, RwLock};
 use offgrid_core::doc::{Conflict, HistoryEntry};
 use offgrid_core::ffi::{Counts, JsonValue};
 use offgrid_core::{
-    ApplyOutcome, ListQuery, RecordId, RecordKind, RecordSummary, Store, StoreOptions, SystemClock,
-    User, VerifyReport,
+    ListQuery, RecordId, RecordKind, RecordSummary, Store, StoreOptions, SystemClock, User,
+    VerifyReport,
 };
 
 use crate::{OffgridError, Result, parse_json};
@@ -110,22 +110,6 @@ impl OffgridStore {
     /// One field by JSON pointer (`/answers/a1/value`), or `None` if absent.
     pub fn get_path(&self, id: RecordId, pointer: String) -> Result<Option<JsonValue>> {
         Ok(self.store()?.get_path(&id, &pointer)?)
-    }
-
-    /// The record's current heads (hex change hashes).
-    pub fn heads(&self, id: RecordId) -> Result<Vec<String>> {
-        Ok(self.store()?.heads(&id)?)
-    }
-
-    /// The changes a peer at `heads` lacks, as encoded automerge changes.
-    pub fn changes_since(&self, id: RecordId, heads: Vec<String>) -> Result<Vec<Vec<u8>>> {
-        Ok(self.store()?.changes_since(&id, &heads)?)
-    }
-
-    /// Merges changes from another device (idempotent, any order). Bad bytes are refused with
-    /// `BadChanges` and nothing is stored.
-    pub fn apply_changes(&self, id: RecordId, changes: Vec<u8>) -> Result<ApplyOutcome> {
-        Ok(self.store()?.apply_changes(&id, &changes)?)
     }
 
     /// Fields with concurrent values from different devices, with who wrote each and when.

@@ -40,8 +40,33 @@ impl SyncCancel {
     }
 }
 
+/// Login, sync, its status and its background service.
+#[derive(uniffi::Object)]
+pub struct OffgridSync {
+    owner: Arc<OffgridStore>,
+}
+
 #[uniffi::export]
 impl OffgridStore {
+    /// Login, sync, its status and its background service.
+    pub fn sync(self: Arc<Self>) -> Arc<OffgridSync> {
+        Arc::new(OffgridSync { owner: self })
+    }
+}
+
+impl OffgridSync {
+    /// The open store, or `Closed`.
+    fn store(&self) -> Result<Arc<offgrid_core::Store>> {
+        self.owner.store()
+    }
+
+    pub(crate) fn owner(&self) -> &Arc<OffgridStore> {
+        &self.owner
+    }
+}
+
+#[uniffi::export]
+impl OffgridSync {
     /// Logs in (online, once): saves the token and account in the database and makes the
     /// account the current user, with the roles the server gives.
     pub fn login(
@@ -63,7 +88,7 @@ impl OffgridStore {
     /// Pushes, pulls and transfers photos until everything is exchanged; retries transient
     /// failures with backoff. `complete` in the report means every record and photo is on the
     /// server.
-    pub fn sync(
+    pub fn run(
         &self,
         listener: Option<Arc<dyn SyncProgressListener>>,
         cancel: Option<Arc<SyncCancel>>,
@@ -84,7 +109,7 @@ impl OffgridStore {
     }
 
     /// Last success, pending records and photos, last error: no network.
-    pub fn sync_status(&self) -> Result<SyncStatus> {
+    pub fn status(&self) -> Result<SyncStatus> {
         Ok(self.store()?.sync_status()?)
     }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use offgrid_core::sync::SyncOptions;
 use offgrid_core::sync::service::{SyncService, SyncState};
 
+use crate::sync::OffgridSync;
 use crate::{OffgridStore, Result};
 
 /// Implemented by the shell: told every new state, on the thread running the sync (hand UI
@@ -32,14 +33,12 @@ pub(crate) fn service_of(store: &OffgridStore) -> Arc<SyncService> {
 }
 
 #[uniffi::export]
-impl OffgridStore {
-    /// The sync service of this store (the same one on every call).
-    pub fn sync_service(self: Arc<Self>) -> Arc<OffgridSyncService> {
-        let service = service_of(&self);
-        Arc::new(OffgridSyncService {
-            owner: self,
-            service,
-        })
+impl OffgridSync {
+    /// The store's sync service (the same one on every call).
+    pub fn service(&self) -> Arc<OffgridSyncService> {
+        let owner = self.owner().clone();
+        let service = service_of(&owner);
+        Arc::new(OffgridSyncService { owner, service })
     }
 }
 

@@ -4,10 +4,11 @@
 use offgrid_core::checklist::TemplateRef;
 use offgrid_core::checklist::{self, Template};
 
-use crate::{OffgridStore, Result};
+use crate::Result;
+use crate::inspections::OffgridInspections;
 
 #[uniffi::export]
-impl OffgridStore {
+impl OffgridInspections {
     /// Every template available (the newest version of each).
     pub fn templates(&self) -> Result<Vec<Template>> {
         Ok(self.store()?.templates()?)

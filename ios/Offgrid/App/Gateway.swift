@@ -40,7 +40,7 @@ final class Gateway: @unchecked Sendable {
     func syncStates() -> AsyncStream<SyncState> {
         AsyncStream { continuation in
             queue.async {
-                let service = self.store.syncService()
+                let service = self.store.sync().service()
                 continuation.yield(service.state())
                 let id = service.observe(listener: SyncListener(continuation))
                 continuation.onTermination = { _ in service.unobserve(id: id) }

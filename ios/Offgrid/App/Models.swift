@@ -140,6 +140,6 @@ final class SyncModel: ObservableObject {
     deinit { watcher?.cancel() }
 
     func syncNow() {
-        Task { _ = try? await gateway.call { try $0.syncService().run() } }
+        Task { _ = try? await gateway.call { try $0.sync().service().run() } }
     }
 }

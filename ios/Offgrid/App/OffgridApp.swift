@@ -16,14 +16,14 @@ struct OffgridApp: App {
             Self.scheduleSync()
             let work = Task {
                 _ = try? await gateway.call { store -> SyncState? in
-                    let service = store.syncService()
+                    let service = store.sync().service()
                     return service.due(nowMs: Int64(Date().timeIntervalSince1970 * 1000)) ? try service.run() : nil
                 }
                 task.setTaskCompleted(success: true)
             }
             task.expirationHandler = {
                 work.cancel()
-                Task { try? await gateway.call { $0.syncService().cancel() } }
+                Task { try? await gateway.call { $0.sync().service().cancel() } }
             }
         }
     }

@@ -18,17 +18,17 @@ fun concurrencyTests() {
         withStore { _, s ->
             s.setUser(admin)
             val t = parseTemplate(fixture("fire-patrol.json"))
-            s.publishTemplate(t)
+            s.inspections.publishTemplate(t)
             val inspections = (0 until 8).map {
-                s.createInspection(NewInspection(templateId = t.id, project = "p1", site = "B$it"))
+                s.inspections.create(NewInspection(templateId = t.id, project = "p1", site = "B$it"))
             }
             val pool = Executors.newFixedThreadPool(8)
             val futures = (0 until 8).map { worker ->
                 pool.submit<Int> {
                     var calls = 0
                     repeat(20) { round ->
-                        s.answer(inspections[worker], "extinguishers", "${1.0 + round / 100.0}", "第${round}次读数")
-                        s.raiseHazard(NewHazard(project = "p1", site = "B$worker", location = "点位$round", title = "线程$worker-$round", description = "并发"))
+                        s.inspections.answer(inspections[worker], "extinguishers", "${1.0 + round / 100.0}", "第${round}次读数")
+                        s.hazards.create(NewHazard(project = "p1", site = "B$worker", location = "点位$round", title = "线程$worker-$round", description = "并发"))
                         val rows = s.list(ListQuery(kind = RecordKind.HAZARD, sort = ListSort.UPDATED, limit = 10u))
                         assertTrue(rows.size <= 10)
                         calls += 3
@@ -41,7 +41,7 @@ fun concurrencyTests() {
             assertEquals(8 * 60, calls)
             assertEquals(160, s.list(ListQuery(kind = RecordKind.HAZARD, sort = ListSort.UPDATED)).size)
             for ((worker, id) in inspections.withIndex()) {
-                val answer = s.inspection(id).answers["extinguishers"]
+                val answer = s.inspections.get(id).answers["extinguishers"]
                 assertEquals("1.19", answer?.value, "inspection of worker $worker")
                 assertEquals("第19次读数", answer?.note)
             }

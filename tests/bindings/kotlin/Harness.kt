@@ -47,6 +47,17 @@ object Coverage {
             .sorted()
 }
 
+// The store's sub-objects, recorded for the coverage check: `s.inspections.create(…)` calls
+// `s.inspections()` and records every method called on what it returns.
+val OffgridStoreInterface.inspections: uniffi.offgrid_ffi.OffgridInspectionsInterface
+    get() = Coverage.track(uniffi.offgrid_ffi.OffgridInspectionsInterface::class.java, inspections())
+val OffgridStoreInterface.hazards: uniffi.offgrid_ffi.OffgridHazardsInterface
+    get() = Coverage.track(uniffi.offgrid_ffi.OffgridHazardsInterface::class.java, hazards())
+val OffgridStoreInterface.photos: uniffi.offgrid_ffi.OffgridPhotosInterface
+    get() = Coverage.track(uniffi.offgrid_ffi.OffgridPhotosInterface::class.java, photos())
+val OffgridStoreInterface.sync: uniffi.offgrid_ffi.OffgridSyncInterface
+    get() = Coverage.track(uniffi.offgrid_ffi.OffgridSyncInterface::class.java, sync())
+
 /**
  * Runs [block] and returns the exception it throws, which must be a [T]. Unwraps the
  * `UndeclaredThrowableException` the recording proxy adds around checked exceptions.
@@ -113,7 +124,11 @@ fun main() {
             Coverage.missing(uniffi.offgrid_ffi.OffgridSitesInterface::class.java) +
             Coverage.missing(uniffi.offgrid_ffi.OffgridPatrolsInterface::class.java) +
             Coverage.missing(uniffi.offgrid_ffi.OffgridScreensInterface::class.java) +
-            Coverage.missing(uniffi.offgrid_ffi.OffgridSyncServiceInterface::class.java)
+            Coverage.missing(uniffi.offgrid_ffi.OffgridSyncServiceInterface::class.java) +
+            Coverage.missing(uniffi.offgrid_ffi.OffgridInspectionsInterface::class.java) +
+            Coverage.missing(uniffi.offgrid_ffi.OffgridHazardsInterface::class.java) +
+            Coverage.missing(uniffi.offgrid_ffi.OffgridPhotosInterface::class.java) +
+            Coverage.missing(uniffi.offgrid_ffi.OffgridSyncInterface::class.java)
     if (missing.isNotEmpty()) {
         failed++
         println("FAIL  coverage: exported methods never called from Kotlin: $missing")

@@ -35,9 +35,9 @@ private fun afterPhoto(): ByteArray {
 
 /** Attaches an "after" photo to the hazard, then submits the rectification citing it. */
 private fun rectify(s: OffgridStoreInterface, id: String, note: String) {
-    val after = s.addPhoto(PhotoTarget.Hazard(id, true), afterPhoto(), CaptureContext())
+    val after = s.photos.add(PhotoTarget.Hazard(id, true), afterPhoto(), CaptureContext())
     assertEquals("rectification", after.stage)
-    s.submitRectification(id, note, listOf(after.sha256))
+    s.hazards.submitRectification(id, note, listOf(after.sha256))
 }
 
 fun hazardTests() {
@@ -45,13 +45,13 @@ fun hazardTests() {
         withStore { _, s ->
             s.setUser(admin)
             val t = parseTemplate(fixture("fire-patrol.json"))
-            s.publishTemplate(t)
+            s.inspections.publishTemplate(t)
             s.setUser(inspector)
-            val ins = s.createInspection(NewInspection(templateId = t.id, project = "p1", site = "B2"))
-            s.answer(ins, "exits-clear", "\"fail\"", "杂物堵塞")
-            s.addAnswerPhoto(ins, "exits-clear", sha(7))
-            val id = s.raiseHazardFromItem(ins, "exits-clear", "B2层东侧安全出口", "安全出口被杂物堵塞")
-            var h = s.hazard(id)
+            val ins = s.inspections.create(NewInspection(templateId = t.id, project = "p1", site = "B2"))
+            s.inspections.answer(ins, "exits-clear", "\"fail\"", "杂物堵塞")
+            s.inspections.addPhoto(ins, "exits-clear", sha(7))
+            val id = s.hazards.createFromItem(ins, "exits-clear", "B2层东侧安全出口", "安全出口被杂物堵塞")
+            var h = s.hazards.get(id)
             assertEquals(ins, h.source?.inspection)
             assertEquals("exits-clear", h.source?.item)
             assertEquals("GB 50098-2009", h.source?.clause?.standard)
@@ -59,39 +59,39 @@ fun hazardTests() {
             assertEquals(setOf(sha(7)), h.photos.keys)
             assertEquals("B2层东侧安全出口", h.location)
 
-            s.gradeHazard(id, RiskGrade.YELLOW, false, "现场评估")
-            assertEquals(HazardStatus.GRADED, s.hazard(id).state.status)
+            s.hazards.grade(id, RiskGrade.YELLOW, false, "现场评估")
+            assertEquals(HazardStatus.GRADED, s.hazards.get(id).state.status)
             fails<OffgridException.Forbidden> {
-                s.orderRectification(id, RectificationOrder("施工单位", "u-li", "李师傅", System.currentTimeMillis() + DAY, "清理杂物"))
+                s.hazards.orderRectification(id, RectificationOrder("施工单位", "u-li", "李师傅", System.currentTimeMillis() + DAY, "清理杂物"))
             }
             s.setUser(supervisor)
-            s.orderRectification(id, RectificationOrder("某建设公司", "u-li", "李师傅", System.currentTimeMillis() + 3 * DAY, "清理杂物，设置警示标志"))
-            h = s.hazard(id)
+            s.hazards.orderRectification(id, RectificationOrder("某建设公司", "u-li", "李师傅", System.currentTimeMillis() + 3 * DAY, "清理杂物，设置警示标志"))
+            h = s.hazards.get(id)
             assertEquals(HazardStatus.ORDERED, h.state.status)
             assertEquals("u-li", h.state.assignee)
             assertFalse(h.overdue)
 
-            val early = fails<OffgridException.InvalidState> { s.reinspect(id, true, null) }
+            val early = fails<OffgridException.InvalidState> { s.hazards.reinspect(id, true, null) }
             assertEquals("ordered", early.state)
 
             s.setUser(rectifier)
             // The evidence must exist: a hash with no photo attached to the hazard is refused.
-            val missing = fails<OffgridException.InvalidArgument> { s.submitRectification(id, "已清理", listOf(sha(8))) }
+            val missing = fails<OffgridException.InvalidArgument> { s.hazards.submitRectification(id, "已清理", listOf(sha(8))) }
             assertContains(missing.reason, "not attached")
             rectify(s, id, "已清理")
             // The rectifier may not verify their own work.
             s.setUser(rectifier.copy(roles = rectifier.roles + inspector.roles))
-            val own = fails<OffgridException.RuleViolation> { s.reinspect(id, true, null) }
+            val own = fails<OffgridException.RuleViolation> { s.hazards.reinspect(id, true, null) }
             assertTrue(own.reason.isNotBlank())
             s.setUser(inspector)
-            s.reinspect(id, false, "仍有杂物")
-            assertEquals(HazardStatus.RETURNED, s.hazard(id).state.status)
+            s.hazards.reinspect(id, false, "仍有杂物")
+            assertEquals(HazardStatus.RETURNED, s.hazards.get(id).state.status)
             s.setUser(rectifier)
             rectify(s, id, "再次清理")
             s.setUser(inspector)
-            s.reinspect(id, true, "通过")
-            s.closeHazard(id, "销号")
-            h = s.hazard(id)
+            s.hazards.reinspect(id, true, "通过")
+            s.hazards.close(id, "销号")
+            h = s.hazards.get(id)
             assertEquals(HazardStatus.CLOSED, h.state.status)
             val kinds = h.events.map { it.kind }
             assertTrue(kinds.first() is HazardEventKind.Raised)
@@ -104,50 +104,50 @@ fun hazardTests() {
     test("major hazard: overdue, escalated, written off; register filters and counts") {
         withStore { _, s ->
             s.setUser(inspector)
-            val ids = s.raiseHazards(
+            val ids = s.hazards.createMany(
                 listOf(
                     NewHazard(project = "p1", site = "B2", location = "排风机房", title = "排风机异响", description = "轴承磨损"),
                     NewHazard(project = "p1", site = "B1", location = "防护密闭门", title = "密闭门胶条老化", description = "胶条开裂", grade = RiskGrade.BLUE),
                 ),
             )
             assertEquals(2, ids.size)
-            val major = s.raiseHazard(
+            val major = s.hazards.create(
                 NewHazard(project = "p1", site = "B2", location = "配电间", title = "配电箱进水", description = "渗水至配电箱", grade = RiskGrade.RED, major = true, photos = listOf(sha(3))),
             )
             s.setUser(supervisor)
             // Ordered with a deadline already past: overdue at once.
-            s.orderRectification(major, RectificationOrder("机电班组", "u-li", "李师傅", System.currentTimeMillis() - DAY, "断电、排水、更换配电箱"))
-            assertTrue(s.hazard(major).overdue)
-            s.escalateHazard(major, "超期未整改，挂牌督办")
-            assertEquals(1u, s.hazard(major).state.escalations)
+            s.hazards.orderRectification(major, RectificationOrder("机电班组", "u-li", "李师傅", System.currentTimeMillis() - DAY, "断电、排水、更换配电箱"))
+            assertTrue(s.hazards.get(major).overdue)
+            s.hazards.escalate(major, "超期未整改，挂牌督办")
+            assertEquals(1u, s.hazards.get(major).state.escalations)
 
-            val overdue = s.register(RegisterQuery(project = "p1", overdue = true, sort = ListSort.DUE))
+            val overdue = s.hazards.register(RegisterQuery(project = "p1", overdue = true, sort = ListSort.DUE))
             assertEquals(listOf(major), overdue.rows.map { it.id })
             assertEquals(1u, overdue.overdue)
-            val all = s.register(RegisterQuery(project = "p1", sort = ListSort.GRADE))
+            val all = s.hazards.register(RegisterQuery(project = "p1", sort = ListSort.GRADE))
             assertEquals(3, all.rows.size)
             assertEquals(major, all.rows.first().id)
             assertEquals(1u, all.byGrade["red"])
             assertEquals(1u, all.byGrade["blue"])
             assertEquals(1u, all.byStatus["ordered"])
-            val text = s.register(RegisterQuery(text = "配电", sort = ListSort.UPDATED))
+            val text = s.hazards.register(RegisterQuery(text = "配电", sort = ListSort.UPDATED))
             assertEquals(listOf(major), text.rows.map { it.id })
-            val page = s.register(RegisterQuery(project = "p1", sort = ListSort.UPDATED, limit = 1u, offset = 1u))
+            val page = s.hazards.register(RegisterQuery(project = "p1", sort = ListSort.UPDATED, limit = 1u, offset = 1u))
             assertEquals(1, page.rows.size)
             assertEquals(3u, page.byStatus.values.sum())
 
             s.setUser(rectifier)
             rectify(s, major, "已更换配电箱并封堵渗漏点")
             s.setUser(inspector)
-            s.reinspect(major, true, null)
-            val notYours = fails<OffgridException.Forbidden> { s.writeOffHazard(major, "核销") }
+            s.hazards.reinspect(major, true, null)
+            val notYours = fails<OffgridException.Forbidden> { s.hazards.writeOff(major, "核销") }
             assertEquals("write_off_hazard", notYours.permission)
             assertEquals("p1", notYours.project)
             assertContains(notYours.reason, "write_off_hazard")
             s.setUser(supervisor)
-            s.writeOffHazard(major, "验收合格，核销")
-            assertEquals(HazardStatus.WRITTEN_OFF, s.hazard(major).state.status)
-            assertFalse(s.hazard(major).overdue)
+            s.hazards.writeOff(major, "验收合格，核销")
+            assertEquals(HazardStatus.WRITTEN_OFF, s.hazards.get(major).state.status)
+            assertFalse(s.hazards.get(major).overdue)
         }
     }
 }

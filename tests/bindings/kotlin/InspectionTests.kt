@@ -19,7 +19,7 @@ fun sha(n: Int): String = "%064x".format(n)
 fun inspectionTests() {
     test("templates: built-ins, parse with exact error paths, publish") {
         withStore { _, s ->
-            val builtins = s.templates()
+            val builtins = s.inspections.templates()
             assertTrue(builtins.size >= 4)
             assertTrue(builtins.all { it.title.zh.isNotBlank() && it.title.en.isNotBlank() })
             val t = parseTemplate(fixture("fire-patrol.json"))
@@ -36,14 +36,14 @@ fun inspectionTests() {
             assertContains(bad.path, "items")
             fails<OffgridException.Forbidden> {
                 s.setUser(inspector)
-                s.publishTemplate(t)
+                s.inspections.publishTemplate(t)
             }
             s.setUser(admin)
-            val ref = s.publishTemplate(t)
+            val ref = s.inspections.publishTemplate(t)
             assertEquals(1u, ref.version)
             assertEquals(64, ref.hash.length)
-            assertEquals(t, s.template(t.id, 1u))
-            assertTrue(s.templates().any { it.id == t.id })
+            assertEquals(t, s.inspections.template(t.id, 1u))
+            assertTrue(s.inspections.templates().any { it.id == t.id })
         }
     }
 
@@ -51,49 +51,49 @@ fun inspectionTests() {
         withStore { _, s ->
             s.setUser(admin)
             val t = parseTemplate(fixture("fire-patrol.json"))
-            s.publishTemplate(t)
+            s.inspections.publishTemplate(t)
             s.setUser(inspector)
-            val id = s.createInspection(NewInspection(templateId = t.id, project = "p1", site = "人防工程B2层"))
-            var ins = s.inspection(id)
+            val id = s.inspections.create(NewInspection(templateId = t.id, project = "p1", site = "人防工程B2层"))
+            var ins = s.inspections.get(id)
             assertEquals(InspectionStatus.DRAFT, ins.status)
             assertEquals("绑定测试巡查", ins.title)
             assertEquals("人防工程B2层", ins.site)
             assertEquals(listOf("ebike-photos"), ins.progress.hidden)
 
             val wrong = fails<OffgridException.CheckpointMismatch> {
-                s.answer(id, "entrance", "\"RF-CP-OTHER\"", null)
+                s.inspections.answer(id, "entrance", "\"RF-CP-OTHER\"", null)
             }
             assertEquals("entrance", wrong.item)
-            s.answer(id, "entrance", "\"RF-CP-ENTRANCE-01\"", null)
-            assertEquals(InspectionStatus.IN_PROGRESS, s.inspection(id).status)
-            fails<OffgridException.InvalidAnswer> { s.answer(id, "extinguishers", "\"很多\"", null) }
-            fails<OffgridException.UnknownItem> { s.answer(id, "nope", "1", null) }
-            fails<OffgridException.InvalidArgument> { s.answer(id, "extinguishers", "1.2.3", null) }
+            s.inspections.answer(id, "entrance", "\"RF-CP-ENTRANCE-01\"", null)
+            assertEquals(InspectionStatus.IN_PROGRESS, s.inspections.get(id).status)
+            fails<OffgridException.InvalidAnswer> { s.inspections.answer(id, "extinguishers", "\"很多\"", null) }
+            fails<OffgridException.UnknownItem> { s.inspections.answer(id, "nope", "1", null) }
+            fails<OffgridException.InvalidArgument> { s.inspections.answer(id, "extinguishers", "1.2.3", null) }
 
-            val failed = s.answer(id, "exits-clear", "\"fail\"", "通道堆放杂物，疏散受阻")
+            val failed = s.inspections.answer(id, "exits-clear", "\"fail\"", "通道堆放杂物，疏散受阻")
             assertTrue(failed.failed)
             assertEquals(RiskGrade.ORANGE, failed.raisesHazard)
 
-            val incomplete = fails<OffgridException.Incomplete> { s.submitInspection(id) }
+            val incomplete = fails<OffgridException.Incomplete> { s.inspections.submit(id) }
             val missing = incomplete.missing.map { it.item to it.what }.toSet()
             assertTrue(("exits-clear" to MissingKind.FAILURE_PHOTO) in missing, "$missing")
             assertTrue(("extinguishers" to MissingKind.ANSWER) in missing)
             assertTrue(("signed" to MissingKind.SIGNATURE) in missing)
             assertContains(incomplete.reason, "missing")
 
-            s.addAnswerPhoto(id, "exits-clear", sha(1))
-            s.answer(id, "extinguishers", "1.2", null)
-            val shown = s.answer(id, "ebikes", "\"parked\"", null)
+            s.inspections.addPhoto(id, "exits-clear", sha(1))
+            s.inspections.answer(id, "extinguishers", "1.2", null)
+            val shown = s.inspections.answer(id, "ebikes", "\"parked\"", null)
             assertEquals(listOf("ebike-photos"), shown.shown)
-            s.addAnswerPhoto(id, "ebike-photos", sha(2))
+            s.inspections.addPhoto(id, "ebike-photos", sha(2))
             // A signature image of several MB crosses as one byte array.
             val image = ByteArray(5 * 1024 * 1024) { (it % 251).toByte() }
-            s.signInspection(id, "signed", "张工", image)
+            s.inspections.sign(id, "signed", "张工", image)
 
-            val progress = s.submitInspection(id)
+            val progress = s.inspections.submit(id)
             assertEquals(100.0, progress.completionPct)
             assertEquals(setOf("exits-clear", "ebikes"), progress.failed.map { it.item }.toSet())
-            ins = s.inspection(id)
+            ins = s.inspections.get(id)
             assertEquals(InspectionStatus.SUBMITTED, ins.status)
             assertEquals("通道堆放杂物，疏散受阻", ins.answers["exits-clear"]?.note)
             assertEquals(setOf(sha(1)), ins.answers["exits-clear"]?.photos?.keys)
@@ -102,18 +102,18 @@ fun inspectionTests() {
             assertEquals("张工", ins.signatures.single().name)
             assertEquals(480, ins.signatures.single().offsetMinutes)
 
-            val locked = fails<OffgridException.InvalidState> { s.answer(id, "remarks", "\"迟到的备注\"", null) }
+            val locked = fails<OffgridException.InvalidState> { s.inspections.answer(id, "remarks", "\"迟到的备注\"", null) }
             assertEquals("submitted", locked.state)
 
             s.setUser(supervisor)
-            fails<OffgridException.InvalidArgument> { s.reviewInspection(id, false, null) }
-            s.reviewInspection(id, false, "请补充灭火器照片")
-            assertEquals(InspectionStatus.RETURNED, s.inspection(id).status)
+            fails<OffgridException.InvalidArgument> { s.inspections.review(id, false, null) }
+            s.inspections.review(id, false, "请补充灭火器照片")
+            assertEquals(InspectionStatus.RETURNED, s.inspections.get(id).status)
             s.setUser(inspector)
-            s.submitInspection(id)
+            s.inspections.submit(id)
             s.setUser(supervisor)
-            s.reviewInspection(id, true, null)
-            ins = s.inspection(id)
+            s.inspections.review(id, true, null)
+            ins = s.inspections.get(id)
             assertEquals(InspectionStatus.REVIEWED, ins.status)
             assertEquals(listOf("submitted", "returned", "submitted", "reviewed"), ins.events.map { it.kind.name.lowercase() })
             assertFalse(ins.amendments.isNotEmpty())

@@ -30,13 +30,13 @@ fun photoTests() {
         withStore { _, s ->
             s.setUser(admin)
             val t = parseTemplate(fixture("fire-patrol.json"))
-            s.publishTemplate(t)
+            s.inspections.publishTemplate(t)
             s.setUser(inspector)
-            val id = s.createInspection(NewInspection(templateId = t.id, project = "p1", site = "B2"))
+            val id = s.inspections.create(NewInspection(templateId = t.id, project = "p1", site = "B2"))
             val bytes = samplePhoto().readBytes()
             assertTrue(bytes.size > 2_000_000, "the sample is several MB: ${bytes.size}")
             val phoneFix = GpsFix(30.2, 120.1, null, 35.0)
-            val meta = s.addPhoto(
+            val meta = s.photos.add(
                 PhotoTarget.Inspection(id, "exits-clear"),
                 bytes,
                 CaptureContext(capturedMs = System.currentTimeMillis(), offsetMinutes = 480, gps = phoneFix),
@@ -50,54 +50,54 @@ fun photoTests() {
             assertEquals(480, exif.takenOffsetMinutes)
             assertTrue(kotlin.math.abs(exif.gps!!.lat - 30.25) < 1e-9)
 
-            val original = File(assertNotNull(s.photoPath(meta.sha256, PhotoFile.ORIGINAL)))
+            val original = File(assertNotNull(s.photos.path(meta.sha256, PhotoFile.ORIGINAL)))
             assertTrue(original.readBytes().contentEquals(bytes), "the original is kept byte for byte")
-            val upload = ImageIO.read(File(assertNotNull(s.photoPath(meta.sha256, PhotoFile.UPLOAD))))
+            val upload = ImageIO.read(File(assertNotNull(s.photos.path(meta.sha256, PhotoFile.UPLOAD))))
             // Stored 3000×4000 with orientation 6: the upload copy is upright, 2048×1536.
             assertEquals(2048 to 1536, upload.width to upload.height)
             val topLeft = upload.getRGB(upload.width / 4, upload.height / 4)
             assertTrue((topLeft shr 16 and 0xFF) > 150 && (topLeft and 0xFF) < 100, "top-left is red: ${Integer.toHexString(topLeft)}")
-            val thumb = ImageIO.read(File(assertNotNull(s.photoPath(meta.sha256, PhotoFile.THUMB))))
+            val thumb = ImageIO.read(File(assertNotNull(s.photos.path(meta.sha256, PhotoFile.THUMB))))
             assertEquals(256 to 192, thumb.width to thumb.height)
 
-            assertEquals(setOf(meta.sha256), s.inspection(id).answers["exits-clear"]?.photos?.keys)
-            assertEquals(listOf(meta), s.photos(id))
+            assertEquals(setOf(meta.sha256), s.inspections.get(id).answers["exits-clear"]?.photos?.keys)
+            assertEquals(listOf(meta), s.photos.ofRecord(id))
 
-            val hazard = s.raiseHazard(NewHazard(project = "p1", site = "B2", location = "东侧", title = "堵塞", description = "杂物"))
+            val hazard = s.hazards.create(NewHazard(project = "p1", site = "B2", location = "东侧", title = "堵塞", description = "杂物"))
             // The camera writes into the path the core hands out; attached, the capture is gone.
-            val shot = s.capturePath()
+            val shot = s.photos.capturePath()
             samplePhoto().copyTo(File(shot))
-            assertEquals(listOf(shot), s.leftoverCaptures())
-            val found = s.addCaptured(PhotoTarget.Hazard(hazard, false), shot, CaptureContext())
+            assertEquals(listOf(shot), s.photos.leftoverCaptures())
+            val found = s.photos.addCaptured(PhotoTarget.Hazard(hazard, false), shot, CaptureContext())
             assertEquals("found", found.stage)
             assertEquals(meta.sha256, found.sha256)
-            assertEquals(setOf(meta.sha256), s.hazard(hazard).photos.keys)
+            assertEquals(setOf(meta.sha256), s.hazards.get(hazard).photos.keys)
             assertFalse(File(shot).exists())
-            assertTrue(s.leftoverCaptures().isEmpty())
+            assertTrue(s.photos.leftoverCaptures().isEmpty())
 
-            val queue = s.photoQueue(PhotoState.LOCAL)
+            val queue = s.photos.queue(PhotoState.LOCAL)
             assertEquals(listOf(meta.sha256), queue.map { it.sha256 })
             // Only sync moves photo states: the shells only read the queue.
-            assertTrue(s.photoQueue(PhotoState.UPLOADED).isEmpty())
-            assertEquals(1, s.photoQueue(null).size)
+            assertTrue(s.photos.queue(PhotoState.UPLOADED).isEmpty())
+            assertEquals(1, s.photos.queue(null).size)
         }
     }
 
     test("photo errors: HEIC, damaged, random bytes") {
         withStore { _, s ->
             s.setUser(inspector)
-            val hazard = s.raiseHazard(NewHazard(project = "p1", site = "B2", location = "东侧", title = "堵塞", description = "杂物"))
+            val hazard = s.hazards.create(NewHazard(project = "p1", site = "B2", location = "东侧", title = "堵塞", description = "杂物"))
             val target = PhotoTarget.Hazard(hazard, false)
             val heic = "\u0000\u0000\u0000\u0018ftypheic\u0000\u0000\u0000\u0000mif1heic".toByteArray(Charsets.ISO_8859_1)
-            val e = fails<OffgridException.UnsupportedImage> { s.addPhoto(target, heic, CaptureContext()) }
+            val e = fails<OffgridException.UnsupportedImage> { s.photos.add(target, heic, CaptureContext()) }
             assertEquals("HEIC", e.format)
             assertContains(e.reason, "HEIC")
             val damaged = samplePhoto().readBytes().copyOf(2000)
-            fails<OffgridException.ImageDecode> { s.addPhoto(target, damaged, CaptureContext()) }
-            fails<OffgridException.UnsupportedImage> { s.addPhoto(target, ByteArray(4096) { (it * 31).toByte() }, CaptureContext()) }
-            fails<OffgridException.Storage> { s.addCaptured(target, "/nonexistent/photo.jpg", CaptureContext()) }
-            assertTrue(s.photoQueue(null).isEmpty())
-            assertTrue(s.photos(hazard).isEmpty())
+            fails<OffgridException.ImageDecode> { s.photos.add(target, damaged, CaptureContext()) }
+            fails<OffgridException.UnsupportedImage> { s.photos.add(target, ByteArray(4096) { (it * 31).toByte() }, CaptureContext()) }
+            fails<OffgridException.Storage> { s.photos.addCaptured(target, "/nonexistent/photo.jpg", CaptureContext()) }
+            assertTrue(s.photos.queue(null).isEmpty())
+            assertTrue(s.photos.ofRecord(hazard).isEmpty())
         }
     }
 }

@@ -11,6 +11,15 @@ import kotlin.test.assertFalse
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
 import uniffi.offgrid_core.CaptureContext
+import uniffi.offgrid_core.InspectionStatus
+import uniffi.offgrid_core.ReviewCommand
+import uniffi.offgrid_core.ReviewAction
+import uniffi.offgrid_core.PatrolCommand
+import uniffi.offgrid_core.ListScreenKind
+import uniffi.offgrid_core.ListFilter
+import uniffi.offgrid_core.FieldProblem
+import uniffi.offgrid_core.FieldError
+import uniffi.offgrid_core.Draft
 import uniffi.offgrid_core.CheckMethod
 import uniffi.offgrid_core.ChecklistCommand
 import uniffi.offgrid_core.CheckpointKind
@@ -40,6 +49,7 @@ import uniffi.offgrid_core.SiteKind
 import uniffi.offgrid_core.TaskQuery
 import uniffi.offgrid_core.User
 import uniffi.offgrid_ffi.OffgridException
+import uniffi.offgrid_ffi.parseTemplate
 import uniffi.offgrid_ffi.OffgridScreensInterface
 
 private fun jpeg(width: Int): ByteArray {
@@ -53,7 +63,7 @@ fun screensTests() {
         withStore { _, s ->
             val screens = Coverage.track(OffgridScreensInterface::class.java, s.screens())
             s.setUser(inspector)
-            val ins = s.createInspection(NewInspection(templateId = "shelter-safety-patrol", project = "p1", site = "B1"))
+            val ins = s.inspections.create(NewInspection(templateId = "shelter-safety-patrol", project = "p1", site = "B1"))
             var c = screens.checklist(ins)
             assertEquals(listOf(InspectionAction.ANSWER), c.allowedActions)
             val items = { sc: uniffi.offgrid_core.ChecklistScreen -> sc.sections.flatMap { it.items }.associateBy { it.id } }
@@ -77,8 +87,8 @@ fun screensTests() {
         withStore { _, s ->
             val screens = Coverage.track(OffgridScreensInterface::class.java, s.screens())
             s.setUser(inspector)
-            val id = s.raiseHazard(NewHazard("p1", "B1", "集水井", "排水泵故障", "水位高，泵不启动", null, false, listOf()))
-            s.addPhoto(PhotoTarget.Hazard(id, false), jpeg(64), CaptureContext())
+            val id = s.hazards.create(NewHazard("p1", "B1", "集水井", "排水泵故障", "水位高，泵不启动", null, false, listOf()))
+            s.photos.add(PhotoTarget.Hazard(id, false), jpeg(64), CaptureContext())
             var h = screens.hazard(id)
             assertEquals(listOf(HazardAction.GRADE, HazardAction.ESCALATE), h.allowedActions)
             assertEquals(1, h.beforePhotos.size)
@@ -91,7 +101,7 @@ fun screensTests() {
             s.setUser(rectifier)
             h = screens.hazard(id)
             assertTrue(HazardAction.SUBMIT_RECTIFICATION in h.allowedActions)
-            val after = s.addPhoto(PhotoTarget.Hazard(id, true), jpeg(80), CaptureContext())
+            val after = s.photos.add(PhotoTarget.Hazard(id, true), jpeg(80), CaptureContext())
             h = screens.hazardCommand(id, HazardCommand.SubmitRectification("已更换水泵", listOf(after.sha256)))
             assertEquals(listOf(after.sha256), h.afterPhotos.map { it.sha256 })
             // A step the screen does not offer is refused by the write too.
@@ -154,4 +164,89 @@ fun screensTests() {
             assertTrue(sync.status.pendingRecords > 0u)
         }
     }
+
+    test("screens: lists, review and sign-off, field errors of drafts, patrol commands") {
+        withStore { _, s ->
+            val screens = Coverage.track(OffgridScreensInterface::class.java, s.screens())
+            s.setUser(admin)
+            s.inspections.publishTemplate(parseTemplate(signedDoorCheck))
+            s.setUser(inspector)
+            // Field errors before saving, and the same refusal if a save slips past.
+            val blank = NewHazard("p1", "B1", "", "", "", null, false, listOf())
+            assertEquals(
+                listOf(FieldError("title", FieldProblem.Required)),
+                screens.validateDraft(Draft.Hazard(blank)),
+            )
+            val refused = fails<OffgridException.InvalidFields> { s.hazards.create(blank) }
+            assertEquals(listOf("title"), refused.fields.map { it.field })
+            val late = RectificationOrder("物业", "", "", 0, "整改")
+            assertEquals(
+                listOf(FieldError("person", FieldProblem.Required), FieldError("deadline_ms", FieldProblem.InPast)),
+                screens.validateDraft(Draft.RectificationOrder(late)),
+            )
+            // The hazard list: pages, chips, create offered to an inspector.
+            for (t in listOf("渗水", "照明", "通风")) s.hazards.create(NewHazard("p1", "B1", "B1", t, "", null, false, listOf()))
+            val page = screens.list(ListScreenKind.HAZARDS, ListFilter(pageSize = 2u))
+            assertEquals(3u, page.total)
+            assertEquals(2, page.rows.size)
+            assertTrue(page.hasMore && page.canCreate)
+            assertEquals(3u, page.statuses.single { it.status == "raised" }.count)
+            fails<OffgridException.InvalidArgument> { screens.list(ListScreenKind.INSPECTIONS, ListFilter(status = "ordered")) }
+            // Review and sign-off: the failure with its clause, the signature from the pad.
+            val id = s.inspections.create(NewInspection(templateId = "signed-door-check", project = "p1", site = "B1"))
+            screens.checklistAnswer(id, "seal", "\"fail\"", "密封条老化")
+            var r = screens.review(id)
+            assertEquals("4.2.1", r.findings.single().clause?.clause)
+            assertEquals(listOf(ReviewAction.SIGN), r.allowedActions)
+            val pad = s.photos.capturePath()
+            java.io.File(pad).writeBytes(byteArrayOf(0x89.toByte(), 0x50, 0x4E, 0x47))
+            r = screens.reviewCommand(id, ReviewCommand.Sign("sign", inspector.name, pad))
+            assertFalse(java.io.File(pad).exists(), "the pad's file is removed once stored")
+            assertEquals(inspector.id, r.signatures.single().signatures.single().userId)
+            r = screens.reviewCommand(id, ReviewCommand.Submit)
+            s.setUser(supervisor)
+            assertEquals(listOf(ReviewAction.ACCEPT, ReviewAction.RETURN), screens.review(id).allowedActions)
+            r = screens.reviewCommand(id, ReviewCommand.Return("补拍照片"))
+            assertEquals(InspectionStatus.RETURNED, r.status)
+            s.setUser(inspector)
+            screens.reviewCommand(id, ReviewCommand.Submit)
+            s.setUser(supervisor)
+            assertEquals(InspectionStatus.REVIEWED, screens.reviewCommand(id, ReviewCommand.Accept(null)).status)
+            // A leftover capture the user does not want is discarded; nothing else is.
+            val unwanted = s.photos.capturePath()
+            java.io.File(unwanted).writeBytes(jpeg(32))
+            assertEquals(listOf(unwanted), s.photos.leftoverCaptures())
+            s.photos.discardCapture(unwanted)
+            assertTrue(s.photos.leftoverCaptures().isEmpty())
+            fails<OffgridException.InvalidArgument> { s.photos.discardCapture(s.path()) }
+            // A patrol driven by commands: the scan's verdict comes back on the screen.
+            s.setUser(admin)
+            val city = s.grid().add(NewGridCell("3202", "镇江市", GridLevel.CITY, null, null))
+            val site = s.sites().add(NewSite("东山人防工程", "东山街道", SiteKind.DUAL_USE, "物业", city, null, listOf()))
+            val door = s.sites().addCheckpoint(site, NewCheckpoint("出入口", CheckpointKind.ENTRANCE, listOf(CheckMethod.NFC)))
+            s.sites().bindTag(site, door, "https://tag.example/t?uid=04AABBCCDD0020", CheckMethod.NFC)
+            val schedule = Schedule(Recurrence.Day, listOf(0.toUShort()), 1440u, 0u, 480)
+            val plan = s.patrols().addPlan(NewPlan("夜间巡查", site, listOf(), null, schedule, false, listOf("u-li"), Completion.ANY, false))
+            s.setUser(User("u-li", "李", listOf()))
+            val run = s.patrols().start(plan, null)
+            val tag = { uid: String -> PatrolCommand.Scan(ScanInput(CheckMethod.NFC, "https://tag.example/t?uid=$uid", null, listOf(), null, null)) }
+            var p = screens.patrolCommand(run, tag("04FFFFFFFFFFFF"))
+            assertFalse(p.lastScan!!.verdict.counts)
+            p = screens.patrolCommand(run, tag("04AABBCCDD0020"))
+            assertTrue(p.lastScan!!.verdict.counts)
+            assertEquals(listOf(door), p.scanned)
+            p = screens.patrolCommand(run, PatrolCommand.Finish(null))
+            assertTrue(p.allowedActions.isEmpty())
+        }
+    }
 }
+
+private val signedDoorCheck = """
+{"id": "signed-door-check", "version": 1, "title": {"zh-CN": "防护门检查", "en": "Door check"},
+ "purpose": "stage_inspection",
+ "sections": [{"id": "s", "title": {"zh-CN": "门", "en": "Door"}, "items": [
+   {"id": "seal", "type": "pass_fail", "text": {"zh-CN": "密封条完好", "en": "Seal intact"},
+    "clause": {"standard": "GB 50134-2004", "clause": "4.2.1"}},
+   {"id": "sign", "type": "signature", "text": {"zh-CN": "检查人签字", "en": "Inspector signs"}, "weight": 0}
+ ]}]}
+"""

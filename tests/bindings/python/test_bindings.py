@@ -40,31 +40,31 @@ def sample_photo():
 
 def new_inspection(store, template):
     store.set_user(ADMIN)
-    store.publish_template(template)
+    store.inspections().publish_template(template)
     store.set_user(INSPECTOR)
-    return store.create_inspection(NewInspection(template_id=template.id, project="p1", site="人防工程B2层"))
+    return store.inspections().create(NewInspection(template_id=template.id, project="p1", site="人防工程B2层"))
 
 
 def test_whole_inspection(store, template):
     iid = new_inspection(store, template)
-    assert store.inspection(iid).progress.hidden == ["ebike-photos"]
+    assert store.inspections().get(iid).progress.hidden == ["ebike-photos"]
     with pytest.raises(ffi.OffgridError.CheckpointMismatch) as e:
-        store.answer(iid, "entrance", '"WRONG"', None)
+        store.inspections().answer(iid, "entrance", '"WRONG"', None)
     assert e.value.item == "entrance"
-    store.answer(iid, "entrance", '"RF-CP-ENTRANCE-01"', None)
-    out = store.answer(iid, "exits-clear", '"fail"', "通道堆放杂物")
+    store.inspections().answer(iid, "entrance", '"RF-CP-ENTRANCE-01"', None)
+    out = store.inspections().answer(iid, "exits-clear", '"fail"', "通道堆放杂物")
     assert out.failed and out.raises_hazard == RiskGrade.ORANGE
     with pytest.raises(ffi.OffgridError.Incomplete) as e:
-        store.submit_inspection(iid)
+        store.inspections().submit(iid)
     assert ("extinguishers", MissingKind.ANSWER) in {(m.item, m.what) for m in e.value.missing}
-    store.add_answer_photo(iid, "exits-clear", sha(1))
-    store.answer(iid, "extinguishers", "1.25", None)
-    assert store.answer(iid, "ebikes", '"none"', None).shown == []
+    store.inspections().add_photo(iid, "exits-clear", sha(1))
+    store.inspections().answer(iid, "extinguishers", "1.25", None)
+    assert store.inspections().answer(iid, "ebikes", '"none"', None).shown == []
     image = bytes(range(256)) * (3 * 4096)  # 3 MiB
-    store.sign_inspection(iid, "signed", "张工", image)
-    progress = store.submit_inspection(iid)
+    store.inspections().sign(iid, "signed", "张工", image)
+    progress = store.inspections().submit(iid)
     assert progress.completion_pct == 100.0
-    ins = store.inspection(iid)
+    ins = store.inspections().get(iid)
     assert ins.status == InspectionStatus.SUBMITTED
     assert ins.answers["exits-clear"].note == "通道堆放杂物"
     assert ins.signatures[0].image_bytes == len(image)
@@ -72,34 +72,34 @@ def test_whole_inspection(store, template):
 
 def test_hazard_loop(store):
     store.set_user(INSPECTOR)
-    hid = store.raise_hazard(
+    hid = store.hazards().create(
         NewHazard(project="p1", site="B2", location="配电间", title="配电箱进水", description="渗水", grade=RiskGrade.RED, major=True)
     )
     store.set_user(SUPERVISOR)
-    store.order_rectification(hid, RectificationOrder(unit="机电班组", person="u-li", person_name="李师傅", deadline_ms=int(time.time() * 1000) - DAY, measures="断电排水"))
-    assert store.hazard(hid).overdue
-    register = store.register(RegisterQuery(overdue=True, sort=ListSort.DUE))
+    store.hazards().order_rectification(hid, RectificationOrder(unit="机电班组", person="u-li", person_name="李师傅", deadline_ms=int(time.time() * 1000) - DAY, measures="断电排水"))
+    assert store.hazards().get(hid).overdue
+    register = store.hazards().register(RegisterQuery(overdue=True, sort=ListSort.DUE))
     assert [r.id for r in register.rows] == [hid]
     assert register.by_grade == {"red": 1}
     store.set_user(RECTIFIER)
     # The evidence must exist: a hash with no photo attached to the hazard is refused.
     with pytest.raises(ffi.OffgridError.InvalidArgument) as e:
-        store.submit_rectification(hid, "已更换", [sha(2)])
+        store.hazards().submit_rectification(hid, "已更换", [sha(2)])
     assert "not attached" in e.value.reason
-    after = store.add_photo(core.PhotoTarget.HAZARD(id=hid, rectification=True), sample_photo(), core.CaptureContext())
+    after = store.photos().add(core.PhotoTarget.HAZARD(id=hid, rectification=True), sample_photo(), core.CaptureContext())
     assert after.stage == "rectification"
-    store.submit_rectification(hid, "已更换", [after.sha256])
+    store.hazards().submit_rectification(hid, "已更换", [after.sha256])
     with pytest.raises(ffi.OffgridError.RuleViolation):
         store.set_user(RECTIFIER.__class__(id="u-li", name="李师傅", roles=RECTIFIER.roles + INSPECTOR.roles))
-        store.reinspect(hid, True, None)
+        store.hazards().reinspect(hid, True, None)
     store.set_user(INSPECTOR)
-    store.reinspect(hid, True, None)
+    store.hazards().reinspect(hid, True, None)
     with pytest.raises(ffi.OffgridError.Forbidden) as e:
-        store.write_off_hazard(hid, "核销")
+        store.hazards().write_off(hid, "核销")
     assert e.value.permission == "write_off_hazard"
     store.set_user(SUPERVISOR)
-    store.write_off_hazard(hid, "验收合格")
-    assert store.hazard(hid).state.status == HazardStatus.WRITTEN_OFF
+    store.hazards().write_off(hid, "验收合格")
+    assert store.hazards().get(hid).state.status == HazardStatus.WRITTEN_OFF
 
 
 def test_typed_errors_and_close(store, db_path):
@@ -112,8 +112,7 @@ def test_typed_errors_and_close(store, db_path):
     assert "not found" in e.value.reason
     with pytest.raises(ffi.OffgridError.InvalidArgument):
         store.create_record(RecordKind.PROJECT, "{oops")
-    with pytest.raises(ffi.OffgridError.BadChanges):
-        store.apply_changes(rid, b"\x00" * 100)
+    assert not hasattr(store, "apply_changes"), "raw changes are not on the shells' surface"
     assert [r.title for r in store.list(ListQuery(sort=ListSort.UPDATED))] == ["防护单元 ①"]
     store.close_database()
     with pytest.raises(ffi.OffgridError.Closed):
@@ -121,26 +120,6 @@ def test_typed_errors_and_close(store, db_path):
     again = ffi.OffgridStore(db_path, 480)
     assert again.get_path(rid, "/title") == '"防护单元 ①"'
     again.close_database()
-
-
-def test_merge_through_bytes(tmp_path, template):
-    a = ffi.OffgridStore(str(tmp_path / "a.db"), 480)
-    b = ffi.OffgridStore(str(tmp_path / "b.db"), 480)
-    iid = new_inspection(a, template)
-    b.set_user(ADMIN)
-    b.publish_template(template)
-    for change in a.changes_since(iid, []):
-        b.apply_changes(iid, change)
-    b.set_user(INSPECTOR)
-    base = a.heads(iid)
-    a.answer(iid, "extinguishers", "1.2", None)
-    b.answer(iid, "extinguishers", "0.9", None)
-    for change in b.changes_since(iid, base):
-        a.apply_changes(iid, change)
-    for change in a.changes_since(iid, b.heads(iid)):
-        b.apply_changes(iid, change)
-    assert a.get_record(iid) == b.get_record(iid)
-    assert any(c.path == "/answers/extinguishers/value" for c in a.conflicts(iid))
 
 
 def test_listener_and_logger(store):
@@ -182,13 +161,13 @@ def test_photo(store, template):
 
     data = sample_photo()
     iid = new_inspection(store, template)
-    meta = store.add_photo(core.PhotoTarget.INSPECTION(id=iid, item="exits-clear"), data, core.CaptureContext())
+    meta = store.photos().add(core.PhotoTarget.INSPECTION(id=iid, item="exits-clear"), data, core.CaptureContext())
     assert meta.sha256 == hashlib.sha256(data).hexdigest()
     assert meta.exif.orientation == 6
-    assert open(store.photo_path(meta.sha256, core.PhotoFile.ORIGINAL), "rb").read() == data
-    assert [q.sha256 for q in store.photo_queue(core.PhotoState.LOCAL)] == [meta.sha256]
+    assert open(store.photos().path(meta.sha256, core.PhotoFile.ORIGINAL), "rb").read() == data
+    assert [q.sha256 for q in store.photos().queue(core.PhotoState.LOCAL)] == [meta.sha256]
     with pytest.raises(ffi.OffgridError.UnsupportedImage) as e:
-        store.add_photo(core.PhotoTarget.INSPECTION(id=iid, item="exits-clear"), b"GIF89a....", core.CaptureContext())
+        store.photos().add(core.PhotoTarget.INSPECTION(id=iid, item="exits-clear"), b"GIF89a....", core.CaptureContext())
     assert e.value.format == "GIF"
 
 
@@ -200,11 +179,11 @@ def test_sync_through_a_real_server(tmp_path):
     b = ffi.OffgridStore(str(tmp_path / "b.db"), 480)
     try:
         with pytest.raises(ffi.OffgridError.Unauthorized):
-            a.login(url, "zhang", "nope", "py")
-        account = a.login(url, "zhang", "correct horse", "python device a")
+            a.sync().login(url, "zhang", "nope", "py")
+        account = a.sync().login(url, "zhang", "correct horse", "python device a")
         assert account.name == "张工"
-        b.login(url, "wang", "correct horse", "python device b")
-        hid = a.raise_hazard(NewHazard(project="p1", site="B3", location="排风机房", title="风机异响", description="轴承磨损"))
+        b.sync().login(url, "wang", "correct horse", "python device b")
+        hid = a.hazards().create(NewHazard(project="p1", site="B3", location="排风机房", title="风机异响", description="轴承磨损"))
 
         class Listener(ffi.SyncProgressListener):
             def __init__(self):
@@ -214,12 +193,22 @@ def test_sync_through_a_real_server(tmp_path):
                 self.phases.append(progress.phase)
 
         listener = Listener()
-        report = a.sync(listener, None)
+        report = a.sync().run(listener, None)
         assert report.complete and report.progress.records_up >= 1
         assert listener.phases[-1] == "done"
-        assert b.sync(None, None).complete
-        assert b.hazard(hid).title == "风机异响"
-        assert a.heads(hid) == b.heads(hid)
+        assert b.sync().run(None, None).complete
+        assert b.hazards().get(hid).title == "风机异响"
+        assert a.get_record(hid) == b.get_record(hid)
+        # Both answer the same item offline: sync merges, and the conflict names both.
+        iid = a.inspections().create(NewInspection(template_id="shelter-safety-patrol", project="p1", site="B3"))
+        assert a.sync().run(None, None).complete and b.sync().run(None, None).complete
+        a.inspections().answer(iid, "remarks", '"门口积水"', None)
+        b.inspections().answer(iid, "remarks", '"门口积水，已告知物业"', None)
+        for device in (a, b, a):
+            assert device.sync().run(None, None).complete
+        assert a.get_record(iid) == b.get_record(iid)
+        conflict = next(c for c in a.conflicts(iid) if c.path == "/answers/remarks/value")
+        assert {v.user_name for v in conflict.values} == {"张工", b.current_user().name}
     finally:
         a.close_database()
         b.close_database()

@@ -2442,6 +2442,64 @@ public func FfiConverterTypeFailedItem_lower(_ value: FailedItem) -> RustBuffer 
 
 
 /**
+ * A field and what is wrong with it. `field` is the draft's field name as in the bindings'
+ * record (`title`, `deadline_ms`, `template_id`).
+ */
+public struct FieldError: Equatable, Hashable {
+    public var field: String
+    public var problem: FieldProblem
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(field: String, problem: FieldProblem) {
+        self.field = field
+        self.problem = problem
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FieldError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFieldError: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FieldError {
+        return
+            try FieldError(
+                field: FfiConverterString.read(from: &buf), 
+                problem: FfiConverterTypeFieldProblem.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FieldError, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.field, into: &buf)
+        FfiConverterTypeFieldProblem.write(value.problem, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFieldError_lift(_ buf: RustBuffer) throws -> FieldError {
+    return try FfiConverterTypeFieldError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFieldError_lower(_ value: FieldError) -> RustBuffer {
+    return FfiConverterTypeFieldError.lower(value)
+}
+
+
+/**
  * A position fix (WGS-84), where the phone had one.
  */
 public struct Gps: Equatable, Hashable {
@@ -3707,6 +3765,135 @@ public func FfiConverterTypeItem_lower(_ value: Item) -> RustBuffer {
 
 
 /**
+ * What a list shows. Every field set narrows it; `None` and `false` do not.
+ */
+public struct ListFilter: Equatable, Hashable {
+    public var project: String?
+    public var site: String?
+    /**
+     * A status's raw value; one the kind does not have is refused.
+     */
+    public var status: String?
+    /**
+     * Hazards: the grade's raw value (`major`, `high`, …).
+     */
+    public var grade: String?
+    /**
+     * Hazards ordered to me; inspections I created.
+     */
+    public var mine: Bool
+    /**
+     * Only records past a running deadline (hazards ordered to be rectified).
+     */
+    public var overdue: Bool
+    /**
+     * Words in the title, location or description (Chinese words of one or two characters
+     * too).
+     */
+    public var text: String?
+    /**
+     * The page, from 0.
+     */
+    public var page: UInt32
+    /**
+     * Rows per page (default 50, at most 500).
+     */
+    public var pageSize: UInt32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(project: String? = nil, site: String? = nil, 
+        /**
+         * A status's raw value; one the kind does not have is refused.
+         */status: String? = nil, 
+        /**
+         * Hazards: the grade's raw value (`major`, `high`, …).
+         */grade: String? = nil, 
+        /**
+         * Hazards ordered to me; inspections I created.
+         */mine: Bool = false, 
+        /**
+         * Only records past a running deadline (hazards ordered to be rectified).
+         */overdue: Bool = false, 
+        /**
+         * Words in the title, location or description (Chinese words of one or two characters
+         * too).
+         */text: String? = nil, 
+        /**
+         * The page, from 0.
+         */page: UInt32 = UInt32(0), 
+        /**
+         * Rows per page (default 50, at most 500).
+         */pageSize: UInt32? = nil) {
+        self.project = project
+        self.site = site
+        self.status = status
+        self.grade = grade
+        self.mine = mine
+        self.overdue = overdue
+        self.text = text
+        self.page = page
+        self.pageSize = pageSize
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ListFilter: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeListFilter: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ListFilter {
+        return
+            try ListFilter(
+                project: FfiConverterOptionString.read(from: &buf), 
+                site: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterOptionString.read(from: &buf), 
+                grade: FfiConverterOptionString.read(from: &buf), 
+                mine: FfiConverterBool.read(from: &buf), 
+                overdue: FfiConverterBool.read(from: &buf), 
+                text: FfiConverterOptionString.read(from: &buf), 
+                page: FfiConverterUInt32.read(from: &buf), 
+                pageSize: FfiConverterOptionUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ListFilter, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.project, into: &buf)
+        FfiConverterOptionString.write(value.site, into: &buf)
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.grade, into: &buf)
+        FfiConverterBool.write(value.mine, into: &buf)
+        FfiConverterBool.write(value.overdue, into: &buf)
+        FfiConverterOptionString.write(value.text, into: &buf)
+        FfiConverterUInt32.write(value.page, into: &buf)
+        FfiConverterOptionUInt32.write(value.pageSize, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListFilter_lift(_ buf: RustBuffer) throws -> ListFilter {
+    return try FfiConverterTypeListFilter.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListFilter_lower(_ value: ListFilter) -> RustBuffer {
+    return FfiConverterTypeListFilter.lower(value)
+}
+
+
+/**
  * A list request. Every field narrows the result; `text` searches every string of the record.
  */
 public struct ListQuery: Equatable, Hashable {
@@ -3716,6 +3903,10 @@ public struct ListQuery: Equatable, Hashable {
     public var status: String?
     public var grade: String?
     public var assignee: String?
+    /**
+     * Only records whose first change was made by this user id.
+     */
+    public var createdBy: String?
     /**
      * Substring search. Three or more characters use the trigram index; one or two (a Chinese
      * word like 渗水 or 裂) scan the indexed text.
@@ -3738,6 +3929,9 @@ public struct ListQuery: Equatable, Hashable {
     // declare one manually.
     public init(kind: RecordKind? = nil, project: String? = nil, site: String? = nil, status: String? = nil, grade: String? = nil, assignee: String? = nil, 
         /**
+         * Only records whose first change was made by this user id.
+         */createdBy: String? = nil, 
+        /**
          * Substring search. Three or more characters use the trigram index; one or two (a Chinese
          * word like 渗水 or 裂) scan the indexed text.
          */text: String? = nil, 
@@ -3754,6 +3948,7 @@ public struct ListQuery: Equatable, Hashable {
         self.status = status
         self.grade = grade
         self.assignee = assignee
+        self.createdBy = createdBy
         self.text = text
         self.conflicted = conflicted
         self.overdueAtMs = overdueAtMs
@@ -3784,6 +3979,7 @@ public struct FfiConverterTypeListQuery: FfiConverterRustBuffer {
                 status: FfiConverterOptionString.read(from: &buf), 
                 grade: FfiConverterOptionString.read(from: &buf), 
                 assignee: FfiConverterOptionString.read(from: &buf), 
+                createdBy: FfiConverterOptionString.read(from: &buf), 
                 text: FfiConverterOptionString.read(from: &buf), 
                 conflicted: FfiConverterBool.read(from: &buf), 
                 overdueAtMs: FfiConverterOptionInt64.read(from: &buf), 
@@ -3800,6 +3996,7 @@ public struct FfiConverterTypeListQuery: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.status, into: &buf)
         FfiConverterOptionString.write(value.grade, into: &buf)
         FfiConverterOptionString.write(value.assignee, into: &buf)
+        FfiConverterOptionString.write(value.createdBy, into: &buf)
         FfiConverterOptionString.write(value.text, into: &buf)
         FfiConverterBool.write(value.conflicted, into: &buf)
         FfiConverterOptionInt64.write(value.overdueAtMs, into: &buf)
@@ -3822,6 +4019,177 @@ public func FfiConverterTypeListQuery_lift(_ buf: RustBuffer) throws -> ListQuer
 #endif
 public func FfiConverterTypeListQuery_lower(_ value: ListQuery) -> RustBuffer {
     return FfiConverterTypeListQuery.lower(value)
+}
+
+
+/**
+ * One row.
+ */
+public struct ListRow: Equatable, Hashable {
+    public var record: RecordSummary
+    /**
+     * Whole days past the running deadline (0 on the day it passed); `None`: not overdue.
+     */
+    public var overdueDays: UInt32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(record: RecordSummary, 
+        /**
+         * Whole days past the running deadline (0 on the day it passed); `None`: not overdue.
+         */overdueDays: UInt32?) {
+        self.record = record
+        self.overdueDays = overdueDays
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ListRow: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeListRow: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ListRow {
+        return
+            try ListRow(
+                record: FfiConverterTypeRecordSummary.read(from: &buf), 
+                overdueDays: FfiConverterOptionUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ListRow, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordSummary.write(value.record, into: &buf)
+        FfiConverterOptionUInt32.write(value.overdueDays, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListRow_lift(_ buf: RustBuffer) throws -> ListRow {
+    return try FfiConverterTypeListRow.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListRow_lower(_ value: ListRow) -> RustBuffer {
+    return FfiConverterTypeListRow.lower(value)
+}
+
+
+public struct ListScreen: Equatable, Hashable {
+    public var kind: ListScreenKind
+    /**
+     * The filter the rows answer (page size filled in).
+     */
+    public var filter: ListFilter
+    /**
+     * Hazards: earliest deadline first; inspections: most recently updated first.
+     */
+    public var rows: [ListRow]
+    /**
+     * Records under the filter, over all pages.
+     */
+    public var total: UInt32
+    /**
+     * Per status of the kind, in lifecycle order (zeros included): the records under the
+     * filter without its status.
+     */
+    public var statuses: [StatusCount]
+    public var hasMore: Bool
+    /**
+     * The user may create an inspection / raise a hazard (in the filter's project, if it
+     * names one).
+     */
+    public var canCreate: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(kind: ListScreenKind, 
+        /**
+         * The filter the rows answer (page size filled in).
+         */filter: ListFilter, 
+        /**
+         * Hazards: earliest deadline first; inspections: most recently updated first.
+         */rows: [ListRow], 
+        /**
+         * Records under the filter, over all pages.
+         */total: UInt32, 
+        /**
+         * Per status of the kind, in lifecycle order (zeros included): the records under the
+         * filter without its status.
+         */statuses: [StatusCount], hasMore: Bool, 
+        /**
+         * The user may create an inspection / raise a hazard (in the filter's project, if it
+         * names one).
+         */canCreate: Bool) {
+        self.kind = kind
+        self.filter = filter
+        self.rows = rows
+        self.total = total
+        self.statuses = statuses
+        self.hasMore = hasMore
+        self.canCreate = canCreate
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ListScreen: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeListScreen: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ListScreen {
+        return
+            try ListScreen(
+                kind: FfiConverterTypeListScreenKind.read(from: &buf), 
+                filter: FfiConverterTypeListFilter.read(from: &buf), 
+                rows: FfiConverterSequenceTypeListRow.read(from: &buf), 
+                total: FfiConverterUInt32.read(from: &buf), 
+                statuses: FfiConverterSequenceTypeStatusCount.read(from: &buf), 
+                hasMore: FfiConverterBool.read(from: &buf), 
+                canCreate: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ListScreen, into buf: inout [UInt8]) {
+        FfiConverterTypeListScreenKind.write(value.kind, into: &buf)
+        FfiConverterTypeListFilter.write(value.filter, into: &buf)
+        FfiConverterSequenceTypeListRow.write(value.rows, into: &buf)
+        FfiConverterUInt32.write(value.total, into: &buf)
+        FfiConverterSequenceTypeStatusCount.write(value.statuses, into: &buf)
+        FfiConverterBool.write(value.hasMore, into: &buf)
+        FfiConverterBool.write(value.canCreate, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListScreen_lift(_ buf: RustBuffer) throws -> ListScreen {
+    return try FfiConverterTypeListScreen.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListScreen_lower(_ value: ListScreen) -> RustBuffer {
+    return FfiConverterTypeListScreen.lower(value)
 }
 
 
@@ -4713,6 +5081,11 @@ public struct PatrolRunScreen: Equatable, Hashable {
      */
     public var scanned: [String]
     public var skipped: [SkippedCheckpoint]
+    /**
+     * The latest scan and its verdict (which checkpoint, whether it counts, its flags), for
+     * the feedback after scanning.
+     */
+    public var lastScan: ScanOutcome?
     public var allowedActions: [PatrolAction]
 
     // Default memberwise initializers are never public by default, so we
@@ -4723,11 +5096,16 @@ public struct PatrolRunScreen: Equatable, Hashable {
          */nextCheckpoint: Checkpoint?, 
         /**
          * Checkpoints a counting scan covered, in route order.
-         */scanned: [String], skipped: [SkippedCheckpoint], allowedActions: [PatrolAction]) {
+         */scanned: [String], skipped: [SkippedCheckpoint], 
+        /**
+         * The latest scan and its verdict (which checkpoint, whether it counts, its flags), for
+         * the feedback after scanning.
+         */lastScan: ScanOutcome?, allowedActions: [PatrolAction]) {
         self.run = run
         self.nextCheckpoint = nextCheckpoint
         self.scanned = scanned
         self.skipped = skipped
+        self.lastScan = lastScan
         self.allowedActions = allowedActions
     }
 
@@ -4751,6 +5129,7 @@ public struct FfiConverterTypePatrolRunScreen: FfiConverterRustBuffer {
                 nextCheckpoint: FfiConverterOptionTypeCheckpoint.read(from: &buf), 
                 scanned: FfiConverterSequenceString.read(from: &buf), 
                 skipped: FfiConverterSequenceTypeSkippedCheckpoint.read(from: &buf), 
+                lastScan: FfiConverterOptionTypeScanOutcome.read(from: &buf), 
                 allowedActions: FfiConverterSequenceTypePatrolAction.read(from: &buf)
         )
     }
@@ -4760,6 +5139,7 @@ public struct FfiConverterTypePatrolRunScreen: FfiConverterRustBuffer {
         FfiConverterOptionTypeCheckpoint.write(value.nextCheckpoint, into: &buf)
         FfiConverterSequenceString.write(value.scanned, into: &buf)
         FfiConverterSequenceTypeSkippedCheckpoint.write(value.skipped, into: &buf)
+        FfiConverterOptionTypeScanOutcome.write(value.lastScan, into: &buf)
         FfiConverterSequenceTypePatrolAction.write(value.allowedActions, into: &buf)
     }
 }
@@ -5646,6 +6026,11 @@ public struct RecordSummary: Equatable, Hashable {
      * Number of fields with concurrent values from different devices.
      */
     public var conflictCount: UInt32
+    /**
+     * When the record becomes overdue, UTC milliseconds, while a deadline runs (for hazards:
+     * awaiting rectification); `None` when no deadline runs.
+     */
+    public var overdueFromMs: Int64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5655,7 +6040,11 @@ public struct RecordSummary: Equatable, Hashable {
          */dueMs: Int64?, createdMs: Int64, createdBy: String?, updatedMs: Int64, updatedBy: String?, 
         /**
          * Number of fields with concurrent values from different devices.
-         */conflictCount: UInt32) {
+         */conflictCount: UInt32, 
+        /**
+         * When the record becomes overdue, UTC milliseconds, while a deadline runs (for hazards:
+         * awaiting rectification); `None` when no deadline runs.
+         */overdueFromMs: Int64?) {
         self.id = id
         self.kind = kind
         self.project = project
@@ -5670,6 +6059,7 @@ public struct RecordSummary: Equatable, Hashable {
         self.updatedMs = updatedMs
         self.updatedBy = updatedBy
         self.conflictCount = conflictCount
+        self.overdueFromMs = overdueFromMs
     }
 
     
@@ -5701,7 +6091,8 @@ public struct FfiConverterTypeRecordSummary: FfiConverterRustBuffer {
                 createdBy: FfiConverterOptionString.read(from: &buf), 
                 updatedMs: FfiConverterInt64.read(from: &buf), 
                 updatedBy: FfiConverterOptionString.read(from: &buf), 
-                conflictCount: FfiConverterUInt32.read(from: &buf)
+                conflictCount: FfiConverterUInt32.read(from: &buf), 
+                overdueFromMs: FfiConverterOptionInt64.read(from: &buf)
         )
     }
 
@@ -5720,6 +6111,7 @@ public struct FfiConverterTypeRecordSummary: FfiConverterRustBuffer {
         FfiConverterInt64.write(value.updatedMs, into: &buf)
         FfiConverterOptionString.write(value.updatedBy, into: &buf)
         FfiConverterUInt32.write(value.conflictCount, into: &buf)
+        FfiConverterOptionInt64.write(value.overdueFromMs, into: &buf)
     }
 }
 
@@ -6017,6 +6409,231 @@ public func FfiConverterTypeRegisterQuery_lift(_ buf: RustBuffer) throws -> Regi
 #endif
 public func FfiConverterTypeRegisterQuery_lower(_ value: RegisterQuery) -> RustBuffer {
     return FfiConverterTypeRegisterQuery.lower(value)
+}
+
+
+/**
+ * A failed item, as the reviewer reads it.
+ */
+public struct ReviewFinding: Equatable, Hashable {
+    public var item: String
+    public var section: LocalizedText
+    public var text: LocalizedText
+    public var clause: Clause?
+    /**
+     * The answer's value, as JSON.
+     */
+    public var value: JsonValue?
+    public var note: String?
+    /**
+     * SHA-256 of the item's photos.
+     */
+    public var photos: [String]
+    public var raisesHazard: RiskGrade?
+    /**
+     * Who answered it, and when.
+     */
+    public var by: String?
+    public var atMs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(item: String, section: LocalizedText, text: LocalizedText, clause: Clause?, 
+        /**
+         * The answer's value, as JSON.
+         */value: JsonValue?, note: String?, 
+        /**
+         * SHA-256 of the item's photos.
+         */photos: [String], raisesHazard: RiskGrade?, 
+        /**
+         * Who answered it, and when.
+         */by: String?, atMs: Int64?) {
+        self.item = item
+        self.section = section
+        self.text = text
+        self.clause = clause
+        self.value = value
+        self.note = note
+        self.photos = photos
+        self.raisesHazard = raisesHazard
+        self.by = by
+        self.atMs = atMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReviewFinding: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReviewFinding: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReviewFinding {
+        return
+            try ReviewFinding(
+                item: FfiConverterString.read(from: &buf), 
+                section: FfiConverterTypeLocalizedText.read(from: &buf), 
+                text: FfiConverterTypeLocalizedText.read(from: &buf), 
+                clause: FfiConverterOptionTypeClause.read(from: &buf), 
+                value: FfiConverterOptionTypeJsonValue.read(from: &buf), 
+                note: FfiConverterOptionString.read(from: &buf), 
+                photos: FfiConverterSequenceString.read(from: &buf), 
+                raisesHazard: FfiConverterOptionTypeRiskGrade.read(from: &buf), 
+                by: FfiConverterOptionString.read(from: &buf), 
+                atMs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReviewFinding, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.item, into: &buf)
+        FfiConverterTypeLocalizedText.write(value.section, into: &buf)
+        FfiConverterTypeLocalizedText.write(value.text, into: &buf)
+        FfiConverterOptionTypeClause.write(value.clause, into: &buf)
+        FfiConverterOptionTypeJsonValue.write(value.value, into: &buf)
+        FfiConverterOptionString.write(value.note, into: &buf)
+        FfiConverterSequenceString.write(value.photos, into: &buf)
+        FfiConverterOptionTypeRiskGrade.write(value.raisesHazard, into: &buf)
+        FfiConverterOptionString.write(value.by, into: &buf)
+        FfiConverterOptionInt64.write(value.atMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReviewFinding_lift(_ buf: RustBuffer) throws -> ReviewFinding {
+    return try FfiConverterTypeReviewFinding.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReviewFinding_lower(_ value: ReviewFinding) -> RustBuffer {
+    return FfiConverterTypeReviewFinding.lower(value)
+}
+
+
+public struct ReviewScreen: Equatable, Hashable {
+    public var id: RecordId
+    public var title: String
+    public var project: String
+    public var site: String
+    public var status: InspectionStatus
+    public var progress: Progress
+    /**
+     * Failed items in template order.
+     */
+    public var findings: [ReviewFinding]
+    /**
+     * What blocks submission.
+     */
+    public var missing: [Missing]
+    public var signatures: [SignatureSlot]
+    /**
+     * Items changed after the submission, flagged for the reviewer.
+     */
+    public var amendments: [String]
+    /**
+     * Submissions, returns (with their notes) and the review, in order.
+     */
+    public var events: [InspectionEvent]
+    public var allowedActions: [ReviewAction]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: RecordId, title: String, project: String, site: String, status: InspectionStatus, progress: Progress, 
+        /**
+         * Failed items in template order.
+         */findings: [ReviewFinding], 
+        /**
+         * What blocks submission.
+         */missing: [Missing], signatures: [SignatureSlot], 
+        /**
+         * Items changed after the submission, flagged for the reviewer.
+         */amendments: [String], 
+        /**
+         * Submissions, returns (with their notes) and the review, in order.
+         */events: [InspectionEvent], allowedActions: [ReviewAction]) {
+        self.id = id
+        self.title = title
+        self.project = project
+        self.site = site
+        self.status = status
+        self.progress = progress
+        self.findings = findings
+        self.missing = missing
+        self.signatures = signatures
+        self.amendments = amendments
+        self.events = events
+        self.allowedActions = allowedActions
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReviewScreen: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReviewScreen: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReviewScreen {
+        return
+            try ReviewScreen(
+                id: FfiConverterTypeRecordId.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                project: FfiConverterString.read(from: &buf), 
+                site: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypeInspectionStatus.read(from: &buf), 
+                progress: FfiConverterTypeProgress.read(from: &buf), 
+                findings: FfiConverterSequenceTypeReviewFinding.read(from: &buf), 
+                missing: FfiConverterSequenceTypeMissing.read(from: &buf), 
+                signatures: FfiConverterSequenceTypeSignatureSlot.read(from: &buf), 
+                amendments: FfiConverterSequenceString.read(from: &buf), 
+                events: FfiConverterSequenceTypeInspectionEvent.read(from: &buf), 
+                allowedActions: FfiConverterSequenceTypeReviewAction.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReviewScreen, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordId.write(value.id, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterString.write(value.project, into: &buf)
+        FfiConverterString.write(value.site, into: &buf)
+        FfiConverterTypeInspectionStatus.write(value.status, into: &buf)
+        FfiConverterTypeProgress.write(value.progress, into: &buf)
+        FfiConverterSequenceTypeReviewFinding.write(value.findings, into: &buf)
+        FfiConverterSequenceTypeMissing.write(value.missing, into: &buf)
+        FfiConverterSequenceTypeSignatureSlot.write(value.signatures, into: &buf)
+        FfiConverterSequenceString.write(value.amendments, into: &buf)
+        FfiConverterSequenceTypeInspectionEvent.write(value.events, into: &buf)
+        FfiConverterSequenceTypeReviewAction.write(value.allowedActions, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReviewScreen_lift(_ buf: RustBuffer) throws -> ReviewScreen {
+    return try FfiConverterTypeReviewScreen.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReviewScreen_lower(_ value: ReviewScreen) -> RustBuffer {
+    return FfiConverterTypeReviewScreen.lower(value)
 }
 
 
@@ -6542,6 +7159,78 @@ public func FfiConverterTypeSignature_lower(_ value: Signature) -> RustBuffer {
 
 
 /**
+ * A place for signatures: a visible signature item of the form, or (`item: None`) the
+ * signatures made without one.
+ */
+public struct SignatureSlot: Equatable, Hashable {
+    public var item: String?
+    public var text: LocalizedText?
+    public var required: Bool
+    /**
+     * Oldest first (the image itself stays in the record).
+     */
+    public var signatures: [Signature]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(item: String?, text: LocalizedText?, required: Bool, 
+        /**
+         * Oldest first (the image itself stays in the record).
+         */signatures: [Signature]) {
+        self.item = item
+        self.text = text
+        self.required = required
+        self.signatures = signatures
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SignatureSlot: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSignatureSlot: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SignatureSlot {
+        return
+            try SignatureSlot(
+                item: FfiConverterOptionString.read(from: &buf), 
+                text: FfiConverterOptionTypeLocalizedText.read(from: &buf), 
+                required: FfiConverterBool.read(from: &buf), 
+                signatures: FfiConverterSequenceTypeSignature.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SignatureSlot, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.item, into: &buf)
+        FfiConverterOptionTypeLocalizedText.write(value.text, into: &buf)
+        FfiConverterBool.write(value.required, into: &buf)
+        FfiConverterSequenceTypeSignature.write(value.signatures, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignatureSlot_lift(_ buf: RustBuffer) throws -> SignatureSlot {
+    return try FfiConverterTypeSignatureSlot.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignatureSlot_lower(_ value: SignatureSlot) -> RustBuffer {
+    return FfiConverterTypeSignatureSlot.lower(value)
+}
+
+
+/**
  * A site as the app shows it.
  */
 public struct Site: Equatable, Hashable {
@@ -6880,6 +7569,63 @@ public func FfiConverterTypeSkippedCheckpoint_lift(_ buf: RustBuffer) throws -> 
 #endif
 public func FfiConverterTypeSkippedCheckpoint_lower(_ value: SkippedCheckpoint) -> RustBuffer {
     return FfiConverterTypeSkippedCheckpoint.lower(value)
+}
+
+
+/**
+ * How many records under the filter hold a status.
+ */
+public struct StatusCount: Equatable, Hashable {
+    public var status: String
+    public var count: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(status: String, count: UInt32) {
+        self.status = status
+        self.count = count
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StatusCount: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStatusCount: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StatusCount {
+        return
+            try StatusCount(
+                status: FfiConverterString.read(from: &buf), 
+                count: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StatusCount, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterUInt32.write(value.count, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStatusCount_lift(_ buf: RustBuffer) throws -> StatusCount {
+    return try FfiConverterTypeStatusCount.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStatusCount_lower(_ value: StatusCount) -> RustBuffer {
+    return FfiConverterTypeStatusCount.lower(value)
 }
 
 
@@ -8645,6 +9391,210 @@ public func FfiConverterTypeCoverageSort_lower(_ value: CoverageSort) -> RustBuf
 
 
 /**
+ * A form's content before it is saved.
+ */
+
+public enum Draft: Equatable, Hashable {
+    
+    case inspection(draft: NewInspection
+    )
+    case hazard(draft: NewHazard
+    )
+    case rectificationOrder(order: RectificationOrder
+    )
+    case observation(observation: NewObservation
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Draft: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDraft: FfiConverterRustBuffer {
+    typealias SwiftType = Draft
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Draft {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .inspection(draft: try FfiConverterTypeNewInspection.read(from: &buf)
+        )
+        
+        case 2: return .hazard(draft: try FfiConverterTypeNewHazard.read(from: &buf)
+        )
+        
+        case 3: return .rectificationOrder(order: try FfiConverterTypeRectificationOrder.read(from: &buf)
+        )
+        
+        case 4: return .observation(observation: try FfiConverterTypeNewObservation.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Draft, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .inspection(draft):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeNewInspection.write(draft, into: &buf)
+            
+        
+        case let .hazard(draft):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeNewHazard.write(draft, into: &buf)
+            
+        
+        case let .rectificationOrder(order):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeRectificationOrder.write(order, into: &buf)
+            
+        
+        case let .observation(observation):
+            writeInt(&buf, Int32(4))
+            FfiConverterTypeNewObservation.write(observation, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDraft_lift(_ buf: RustBuffer) throws -> Draft {
+    return try FfiConverterTypeDraft.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDraft_lower(_ value: Draft) -> RustBuffer {
+    return FfiConverterTypeDraft.lower(value)
+}
+
+
+
+/**
+ * What is wrong with a field.
+ */
+
+public enum FieldProblem: Equatable, Hashable {
+    
+    /**
+     * Empty (or only spaces) where something is needed.
+     */
+    case required
+    /**
+     * Longer than `max` characters (a Chinese character counts one).
+     */
+    case tooLong(max: UInt32
+    )
+    /**
+     * A deadline already passed. Advice on a form only: the store accepts it (an order copied
+     * from a paper notice may have passed already).
+     */
+    case inPast
+    /**
+     * Names something this device does not know (a template, a checkpoint).
+     */
+    case unknown
+    /**
+     * The signed-in user may not do this there (e.g. create an inspection in that project).
+     */
+    case notAllowed
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension FieldProblem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFieldProblem: FfiConverterRustBuffer {
+    typealias SwiftType = FieldProblem
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FieldProblem {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .required
+        
+        case 2: return .tooLong(max: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 3: return .inPast
+        
+        case 4: return .unknown
+        
+        case 5: return .notAllowed
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: FieldProblem, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .required:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .tooLong(max):
+            writeInt(&buf, Int32(2))
+            FfiConverterUInt32.write(max, into: &buf)
+            
+        
+        case .inPast:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .notAllowed:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFieldProblem_lift(_ buf: RustBuffer) throws -> FieldProblem {
+    return try FfiConverterTypeFieldProblem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFieldProblem_lower(_ value: FieldProblem) -> RustBuffer {
+    return FfiConverterTypeFieldProblem.lower(value)
+}
+
+
+
+/**
  * A cell's level in the hierarchy, from the top.
  */
 
@@ -9766,6 +10716,75 @@ public func FfiConverterTypeItemKind_lower(_ value: ItemKind) -> RustBuffer {
 
 
 /**
+ * Which list.
+ */
+
+public enum ListScreenKind: Equatable, Hashable {
+    
+    case inspections
+    case hazards
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ListScreenKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeListScreenKind: FfiConverterRustBuffer {
+    typealias SwiftType = ListScreenKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ListScreenKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .inspections
+        
+        case 2: return .hazards
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ListScreenKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .inspections:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .hazards:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListScreenKind_lift(_ buf: RustBuffer) throws -> ListScreenKind {
+    return try FfiConverterTypeListScreenKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListScreenKind_lower(_ value: ListScreenKind) -> RustBuffer {
+    return FfiConverterTypeListScreenKind.lower(value)
+}
+
+
+
+/**
  * List order.
  */
 
@@ -10066,6 +11085,146 @@ public func FfiConverterTypePatrolAction_lift(_ buf: RustBuffer) throws -> Patro
 #endif
 public func FfiConverterTypePatrolAction_lower(_ value: PatrolAction) -> RustBuffer {
     return FfiConverterTypePatrolAction.lower(value)
+}
+
+
+
+/**
+ * A step on a run, as the run screen forwards it.
+ */
+
+public enum PatrolCommand: Equatable, Hashable {
+    
+    /**
+     * A tag read (NFC, QR) or a checkpoint chosen by hand with a photo; the verdict comes
+     * back as the screen's `last_scan`.
+     */
+    case scan(scan: ScanInput
+    )
+    case skip(checkpoint: String, reason: String
+    )
+    case observe(observation: NewObservation
+    )
+    case pause
+    case resume
+    case finish(reason: String?
+    )
+    /**
+     * A supervisor approves a skip (its event id).
+     */
+    case approveSkip(skip: String
+    )
+    /**
+     * A supervisor voids the run (作废), saying why.
+     */
+    case void(reason: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PatrolCommand: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePatrolCommand: FfiConverterRustBuffer {
+    typealias SwiftType = PatrolCommand
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PatrolCommand {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .scan(scan: try FfiConverterTypeScanInput.read(from: &buf)
+        )
+        
+        case 2: return .skip(checkpoint: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .observe(observation: try FfiConverterTypeNewObservation.read(from: &buf)
+        )
+        
+        case 4: return .pause
+        
+        case 5: return .resume
+        
+        case 6: return .finish(reason: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 7: return .approveSkip(skip: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 8: return .void(reason: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PatrolCommand, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .scan(scan):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeScanInput.write(scan, into: &buf)
+            
+        
+        case let .skip(checkpoint,reason):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(checkpoint, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .observe(observation):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeNewObservation.write(observation, into: &buf)
+            
+        
+        case .pause:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .resume:
+            writeInt(&buf, Int32(5))
+        
+        
+        case let .finish(reason):
+            writeInt(&buf, Int32(6))
+            FfiConverterOptionString.write(reason, into: &buf)
+            
+        
+        case let .approveSkip(skip):
+            writeInt(&buf, Int32(7))
+            FfiConverterString.write(skip, into: &buf)
+            
+        
+        case let .void(reason):
+            writeInt(&buf, Int32(8))
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolCommand_lift(_ buf: RustBuffer) throws -> PatrolCommand {
+    return try FfiConverterTypePatrolCommand.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolCommand_lower(_ value: PatrolCommand) -> RustBuffer {
+    return FfiConverterTypePatrolCommand.lower(value)
 }
 
 
@@ -10556,6 +11715,200 @@ public func FfiConverterTypeRecurrence_lift(_ buf: RustBuffer) throws -> Recurre
 #endif
 public func FfiConverterTypeRecurrence_lower(_ value: Recurrence) -> RustBuffer {
     return FfiConverterTypeRecurrence.lower(value)
+}
+
+
+
+/**
+ * What a user can do on the review screen.
+ */
+
+public enum ReviewAction: Equatable, Hashable {
+    
+    /**
+     * Sign (as oneself) while the inspection is editable.
+     */
+    case sign
+    /**
+     * Submit: offered once nothing is missing.
+     */
+    case submit
+    /**
+     * Accept a submitted inspection (a supervisor).
+     */
+    case accept
+    /**
+     * Return it to the inspector with a note (a supervisor).
+     */
+    case `return`
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ReviewAction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReviewAction: FfiConverterRustBuffer {
+    typealias SwiftType = ReviewAction
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReviewAction {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .sign
+        
+        case 2: return .submit
+        
+        case 3: return .accept
+        
+        case 4: return .`return`
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ReviewAction, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .sign:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .submit:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .accept:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .`return`:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReviewAction_lift(_ buf: RustBuffer) throws -> ReviewAction {
+    return try FfiConverterTypeReviewAction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReviewAction_lower(_ value: ReviewAction) -> RustBuffer {
+    return FfiConverterTypeReviewAction.lower(value)
+}
+
+
+
+/**
+ * A step taken on the review screen.
+ */
+
+public enum ReviewCommand: Equatable, Hashable {
+    
+    /**
+     * Signs as the signed-in user: `name` as written, the signature pad's image at
+     * `image_path` (read, then removed if it is in the capture folder), answering the
+     * signature item `item` if given.
+     */
+    case sign(item: String?, name: String, imagePath: String
+    )
+    case submit
+    case accept(note: String?
+    )
+    case `return`(note: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ReviewCommand: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReviewCommand: FfiConverterRustBuffer {
+    typealias SwiftType = ReviewCommand
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReviewCommand {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .sign(item: try FfiConverterOptionString.read(from: &buf), name: try FfiConverterString.read(from: &buf), imagePath: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .submit
+        
+        case 3: return .accept(note: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 4: return .`return`(note: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ReviewCommand, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .sign(item,name,imagePath):
+            writeInt(&buf, Int32(1))
+            FfiConverterOptionString.write(item, into: &buf)
+            FfiConverterString.write(name, into: &buf)
+            FfiConverterString.write(imagePath, into: &buf)
+            
+        
+        case .submit:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .accept(note):
+            writeInt(&buf, Int32(3))
+            FfiConverterOptionString.write(note, into: &buf)
+            
+        
+        case let .`return`(note):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(note, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReviewCommand_lift(_ buf: RustBuffer) throws -> ReviewCommand {
+    return try FfiConverterTypeReviewCommand.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReviewCommand_lower(_ value: ReviewCommand) -> RustBuffer {
+    return FfiConverterTypeReviewCommand.lower(value)
 }
 
 
@@ -12011,6 +13364,30 @@ fileprivate struct FfiConverterOptionTypeOccurrence: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeScanOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = ScanOutcome?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeScanOutcome.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeScanOutcome.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeCheckMethod: FfiConverterRustBuffer {
     typealias SwiftType = CheckMethod?
 
@@ -12577,6 +13954,31 @@ fileprivate struct FfiConverterSequenceTypeItem: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeListRow: FfiConverterRustBuffer {
+    typealias SwiftType = [ListRow]
+
+    public static func write(_ value: [ListRow], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeListRow.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ListRow] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ListRow]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeListRow.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeMissing: FfiConverterRustBuffer {
     typealias SwiftType = [Missing]
 
@@ -12702,6 +14104,31 @@ fileprivate struct FfiConverterSequenceTypeRecordSummary: FfiConverterRustBuffer
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeReviewFinding: FfiConverterRustBuffer {
+    typealias SwiftType = [ReviewFinding]
+
+    public static func write(_ value: [ReviewFinding], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReviewFinding.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ReviewFinding] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ReviewFinding]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReviewFinding.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeRunEvent: FfiConverterRustBuffer {
     typealias SwiftType = [RunEvent]
 
@@ -12777,6 +14204,31 @@ fileprivate struct FfiConverterSequenceTypeSignature: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeSignatureSlot: FfiConverterRustBuffer {
+    typealias SwiftType = [SignatureSlot]
+
+    public static func write(_ value: [SignatureSlot], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSignatureSlot.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SignatureSlot] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SignatureSlot]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSignatureSlot.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeSkippedCheckpoint: FfiConverterRustBuffer {
     typealias SwiftType = [SkippedCheckpoint]
 
@@ -12794,6 +14246,31 @@ fileprivate struct FfiConverterSequenceTypeSkippedCheckpoint: FfiConverterRustBu
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeSkippedCheckpoint.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeStatusCount: FfiConverterRustBuffer {
+    typealias SwiftType = [StatusCount]
+
+    public static func write(_ value: [StatusCount], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeStatusCount.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [StatusCount] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [StatusCount]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeStatusCount.read(from: &buf))
         }
         return seq
     }
@@ -13019,6 +14496,31 @@ fileprivate struct FfiConverterSequenceTypeRecordKind: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeRecordKind.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeReviewAction: FfiConverterRustBuffer {
+    typealias SwiftType = [ReviewAction]
+
+    public static func write(_ value: [ReviewAction], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReviewAction.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ReviewAction] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ReviewAction]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReviewAction.read(from: &buf))
         }
         return seq
     }

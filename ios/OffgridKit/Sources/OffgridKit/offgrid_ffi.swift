@@ -1454,6 +1454,644 @@ public func FfiConverterTypeOffgridGrid_lower(_ value: OffgridGrid) -> UInt64 {
 
 
 /**
+ * Hazards, their closed loop, and the register (台账).
+ */
+public protocol OffgridHazardsProtocol: AnyObject, Sendable {
+    
+    /**
+     * 销号.
+     */
+    func close(id: RecordId, note: String?) throws 
+    
+    /**
+     * Raises a hazard on its own (e.g. on a patrol).
+     */
+    func create(new: NewHazard) throws  -> RecordId
+    
+    /**
+     * Raises a hazard from a failed item, linking inspection, item, clause and photos.
+     */
+    func createFromItem(inspection: RecordId, itemId: String, location: String, description: String) throws  -> RecordId
+    
+    /**
+     * Raises several hazards in one transaction.
+     */
+    func createMany(hazards: [NewHazard]) throws  -> [RecordId]
+    
+    /**
+     * 挂牌督办: escalates one level.
+     */
+    func escalate(id: RecordId, note: String) throws 
+    
+    /**
+     * The hazard with its events, folded state and whether it is overdue now.
+     */
+    func get(id: RecordId) throws  -> Hazard
+    
+    /**
+     * 评估分级.
+     */
+    func grade(id: RecordId, grade: RiskGrade, major: Bool, note: String?) throws 
+    
+    /**
+     * 下达整改: who, by when, what to do.
+     */
+    func orderRectification(id: RecordId, order: RectificationOrder) throws 
+    
+    /**
+     * The register: filtered, sorted rows and counts, from the list tables.
+     */
+    func register(query: RegisterQuery) throws  -> Register
+    
+    /**
+     * 复查: passed, or sent back.
+     */
+    func reinspect(id: RecordId, passed: Bool, note: String?) throws 
+    
+    /**
+     * 提交整改 with after-photos (SHA-256), each attached first with `add_photo` /
+     * `add_captured` and `PhotoTarget::Hazard { rectification: true }`.
+     */
+    func submitRectification(id: RecordId, note: String, photos: [String]) throws 
+    
+    /**
+     * 核销 (a supervisor, for major hazards).
+     */
+    func writeOff(id: RecordId, note: String) throws 
+    
+}
+/**
+ * Hazards, their closed loop, and the register (台账).
+ */
+open class OffgridHazards: OffgridHazardsProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_offgrid_ffi_fn_clone_offgridhazards(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_offgrid_ffi_fn_free_offgridhazards(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * 销号.
+     */
+open func close(id: RecordId, note: String?)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridhazards_close(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),
+        FfiConverterOptionString.lower(note),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Raises a hazard on its own (e.g. on a patrol).
+     */
+open func create(new: NewHazard)throws  -> RecordId  {
+    return try  FfiConverterTypeRecordId_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridhazards_create(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeNewHazard_lower(new),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Raises a hazard from a failed item, linking inspection, item, clause and photos.
+     */
+open func createFromItem(inspection: RecordId, itemId: String, location: String, description: String)throws  -> RecordId  {
+    return try  FfiConverterTypeRecordId_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridhazards_create_from_item(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(inspection),
+        FfiConverterString.lower(itemId),
+        FfiConverterString.lower(location),
+        FfiConverterString.lower(description),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Raises several hazards in one transaction.
+     */
+open func createMany(hazards: [NewHazard])throws  -> [RecordId]  {
+    return try  FfiConverterSequenceTypeRecordId.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridhazards_create_many(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceTypeNewHazard.lower(hazards),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * 挂牌督办: escalates one level.
+     */
+open func escalate(id: RecordId, note: String)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridhazards_escalate(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),
+        FfiConverterString.lower(note),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The hazard with its events, folded state and whether it is overdue now.
+     */
+open func get(id: RecordId)throws  -> Hazard  {
+    return try  FfiConverterTypeHazard_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridhazards_get(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * 评估分级.
+     */
+open func grade(id: RecordId, grade: RiskGrade, major: Bool, note: String?)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridhazards_grade(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),
+        FfiConverterTypeRiskGrade_lower(grade),
+        FfiConverterBool.lower(major),
+        FfiConverterOptionString.lower(note),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * 下达整改: who, by when, what to do.
+     */
+open func orderRectification(id: RecordId, order: RectificationOrder)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridhazards_order_rectification(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),
+        FfiConverterTypeRectificationOrder_lower(order),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The register: filtered, sorted rows and counts, from the list tables.
+     */
+open func register(query: RegisterQuery)throws  -> Register  {
+    return try  FfiConverterTypeRegister_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridhazards_register(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRegisterQuery_lower(query),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * 复查: passed, or sent back.
+     */
+open func reinspect(id: RecordId, passed: Bool, note: String?)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridhazards_reinspect(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),
+        FfiConverterBool.lower(passed),
+        FfiConverterOptionString.lower(note),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * 提交整改 with after-photos (SHA-256), each attached first with `add_photo` /
+     * `add_captured` and `PhotoTarget::Hazard { rectification: true }`.
+     */
+open func submitRectification(id: RecordId, note: String, photos: [String])throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridhazards_submit_rectification(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),
+        FfiConverterString.lower(note),
+        FfiConverterSequenceString.lower(photos),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * 核销 (a supervisor, for major hazards).
+     */
+open func writeOff(id: RecordId, note: String)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridhazards_write_off(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),
+        FfiConverterString.lower(note),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOffgridHazards: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = OffgridHazards
+
+    public static func lift(_ handle: UInt64) throws -> OffgridHazards {
+        return OffgridHazards(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: OffgridHazards) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OffgridHazards {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: OffgridHazards, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOffgridHazards_lift(_ handle: UInt64) throws -> OffgridHazards {
+    return try FfiConverterTypeOffgridHazards.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOffgridHazards_lower(_ value: OffgridHazards) -> UInt64 {
+    return FfiConverterTypeOffgridHazards.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Inspections and the checklist templates they are made from.
+ */
+public protocol OffgridInspectionsProtocol: AnyObject, Sendable {
+    
+    /**
+     * Attaches a photo (by the SHA-256 of its bytes) to an item's answer.
+     */
+    func addPhoto(id: RecordId, itemId: String, sha256: String) throws 
+    
+    /**
+     * Answers an item. `value_json` is JSON text: `"pass"`, `12.5`, `["a","b"]`,
+     * `{"lat": 30.1, "lon": 120.2}`; `null` clears the answer.
+     */
+    func answer(id: RecordId, itemId: String, valueJson: String, note: String?) throws  -> AnswerOutcome
+    
+    /**
+     * Creates an inspection pinned to a template version; returns its id.
+     */
+    func create(new: NewInspection) throws  -> RecordId
+    
+    /**
+     * The inspection with its answers, status, progress (incl. hidden items) and amendments.
+     */
+    func get(id: RecordId) throws  -> Inspection
+    
+    /**
+     * Accepts, or returns with a `note` (required when returning).
+     */
+    func review(id: RecordId, accept: Bool, note: String?) throws 
+    
+    /**
+     * Signs the inspection (optionally answering a signature item) with the signature image.
+     */
+    func sign(id: RecordId, itemId: String?, name: String, image: Data) throws 
+    
+    /**
+     * Submits; fails with `Incomplete` listing everything missing.
+     */
+    func submit(id: RecordId) throws  -> Progress
+    
+    /**
+     * Publishes a validated template; a published id and version never change.
+     */
+    func publishTemplate(template: Template) throws  -> TemplateRef
+    
+    /**
+     * One template version (always readable once used by an inspection).
+     */
+    func template(id: String, version: UInt32) throws  -> Template
+    
+    /**
+     * Every template available (the newest version of each).
+     */
+    func templates() throws  -> [Template]
+    
+}
+/**
+ * Inspections and the checklist templates they are made from.
+ */
+open class OffgridInspections: OffgridInspectionsProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_offgrid_ffi_fn_clone_offgridinspections(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_offgrid_ffi_fn_free_offgridinspections(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Attaches a photo (by the SHA-256 of its bytes) to an item's answer.
+     */
+open func addPhoto(id: RecordId, itemId: String, sha256: String)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridinspections_add_photo(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),
+        FfiConverterString.lower(itemId),
+        FfiConverterString.lower(sha256),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Answers an item. `value_json` is JSON text: `"pass"`, `12.5`, `["a","b"]`,
+     * `{"lat": 30.1, "lon": 120.2}`; `null` clears the answer.
+     */
+open func answer(id: RecordId, itemId: String, valueJson: String, note: String?)throws  -> AnswerOutcome  {
+    return try  FfiConverterTypeAnswerOutcome_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridinspections_answer(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),
+        FfiConverterString.lower(itemId),
+        FfiConverterString.lower(valueJson),
+        FfiConverterOptionString.lower(note),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Creates an inspection pinned to a template version; returns its id.
+     */
+open func create(new: NewInspection)throws  -> RecordId  {
+    return try  FfiConverterTypeRecordId_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridinspections_create(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeNewInspection_lower(new),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The inspection with its answers, status, progress (incl. hidden items) and amendments.
+     */
+open func get(id: RecordId)throws  -> Inspection  {
+    return try  FfiConverterTypeInspection_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridinspections_get(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Accepts, or returns with a `note` (required when returning).
+     */
+open func review(id: RecordId, accept: Bool, note: String?)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridinspections_review(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),
+        FfiConverterBool.lower(accept),
+        FfiConverterOptionString.lower(note),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Signs the inspection (optionally answering a signature item) with the signature image.
+     */
+open func sign(id: RecordId, itemId: String?, name: String, image: Data)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridinspections_sign(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),
+        FfiConverterOptionString.lower(itemId),
+        FfiConverterString.lower(name),
+        FfiConverterData.lower(image),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Submits; fails with `Incomplete` listing everything missing.
+     */
+open func submit(id: RecordId)throws  -> Progress  {
+    return try  FfiConverterTypeProgress_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridinspections_submit(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Publishes a validated template; a published id and version never change.
+     */
+open func publishTemplate(template: Template)throws  -> TemplateRef  {
+    return try  FfiConverterTypeTemplateRef_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridinspections_publish_template(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTemplate_lower(template),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One template version (always readable once used by an inspection).
+     */
+open func template(id: String, version: UInt32)throws  -> Template  {
+    return try  FfiConverterTypeTemplate_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridinspections_template(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterUInt32.lower(version),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Every template available (the newest version of each).
+     */
+open func templates()throws  -> [Template]  {
+    return try  FfiConverterSequenceTypeTemplate.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridinspections_templates(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOffgridInspections: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = OffgridInspections
+
+    public static func lift(_ handle: UInt64) throws -> OffgridInspections {
+        return OffgridInspections(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: OffgridInspections) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OffgridInspections {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: OffgridInspections, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOffgridInspections_lift(_ handle: UInt64) throws -> OffgridInspections {
+    return try FfiConverterTypeOffgridInspections.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOffgridInspections_lower(_ value: OffgridInspections) -> UInt64 {
+    return FfiConverterTypeOffgridInspections.lower(value)
+}
+
+
+
+
+
+
+/**
  * Patrol plans, their tasks, and patrol runs.
  */
 public protocol OffgridPatrolsProtocol: AnyObject, Sendable {
@@ -1964,6 +2602,272 @@ public func FfiConverterTypeOffgridPatrols_lower(_ value: OffgridPatrols) -> UIn
 
 
 /**
+ * Photos: capture paths, attaching, files, the upload queue.
+ */
+public protocol OffgridPhotosProtocol: AnyObject, Sendable {
+    
+    /**
+     * Processes a JPEG or PNG and attaches it to `target`; the original is kept unmodified.
+     * Heavy (decoding a 12 MP photo): call it off the main thread.
+     */
+    func add(target: PhotoTarget, bytes: Data, capture: CaptureContext) throws  -> PhotoMeta
+    
+    /**
+     * Attaches the photo in the file at `path` without copying it through the FFI. A file in
+     * the capture folder (what the camera wrote at `capture_path()`) is removed once stored,
+     * and kept (see `leftover_captures`) if attaching fails; a file elsewhere is left as it is.
+     */
+    func addCaptured(target: PhotoTarget, path: String, capture: CaptureContext) throws  -> PhotoMeta
+    
+    /**
+     * A new path in the store's capture folder for the camera to write a photo to.
+     */
+    func capturePath() throws  -> String
+    
+    /**
+     * Deletes a leftover capture the user does not want. Only files in the capture folder;
+     * any other path is refused (`InvalidArgument`) and left alone.
+     */
+    func discardCapture(path: String) throws 
+    
+    /**
+     * Photos taken but never attached (the app was killed in between), oldest first.
+     */
+    func leftoverCaptures() throws  -> [String]
+    
+    /**
+     * The photos recorded in a record, oldest first.
+     */
+    func ofRecord(id: RecordId) throws  -> [PhotoMeta]
+    
+    /**
+     * The path of a photo's original, upload copy or thumbnail, if this device has it.
+     */
+    func path(sha256: String, file: PhotoFile) throws  -> String?
+    
+    /**
+     * The upload queue: photos in `state` (all when `None`), oldest first.
+     */
+    func queue(state: PhotoState?) throws  -> [QueuedPhoto]
+    
+}
+/**
+ * Photos: capture paths, attaching, files, the upload queue.
+ */
+open class OffgridPhotos: OffgridPhotosProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_offgrid_ffi_fn_clone_offgridphotos(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_offgrid_ffi_fn_free_offgridphotos(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Processes a JPEG or PNG and attaches it to `target`; the original is kept unmodified.
+     * Heavy (decoding a 12 MP photo): call it off the main thread.
+     */
+open func add(target: PhotoTarget, bytes: Data, capture: CaptureContext)throws  -> PhotoMeta  {
+    return try  FfiConverterTypePhotoMeta_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridphotos_add(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePhotoTarget_lower(target),
+        FfiConverterData.lower(bytes),
+        FfiConverterTypeCaptureContext_lower(capture),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Attaches the photo in the file at `path` without copying it through the FFI. A file in
+     * the capture folder (what the camera wrote at `capture_path()`) is removed once stored,
+     * and kept (see `leftover_captures`) if attaching fails; a file elsewhere is left as it is.
+     */
+open func addCaptured(target: PhotoTarget, path: String, capture: CaptureContext)throws  -> PhotoMeta  {
+    return try  FfiConverterTypePhotoMeta_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridphotos_add_captured(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePhotoTarget_lower(target),
+        FfiConverterString.lower(path),
+        FfiConverterTypeCaptureContext_lower(capture),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A new path in the store's capture folder for the camera to write a photo to.
+     */
+open func capturePath()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridphotos_capture_path(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Deletes a leftover capture the user does not want. Only files in the capture folder;
+     * any other path is refused (`InvalidArgument`) and left alone.
+     */
+open func discardCapture(path: String)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridphotos_discard_capture(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(path),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Photos taken but never attached (the app was killed in between), oldest first.
+     */
+open func leftoverCaptures()throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridphotos_leftover_captures(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The photos recorded in a record, oldest first.
+     */
+open func ofRecord(id: RecordId)throws  -> [PhotoMeta]  {
+    return try  FfiConverterSequenceTypePhotoMeta.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridphotos_of_record(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The path of a photo's original, upload copy or thumbnail, if this device has it.
+     */
+open func path(sha256: String, file: PhotoFile)throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridphotos_path(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(sha256),
+        FfiConverterTypePhotoFile_lower(file),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The upload queue: photos in `state` (all when `None`), oldest first.
+     */
+open func queue(state: PhotoState?)throws  -> [QueuedPhoto]  {
+    return try  FfiConverterSequenceTypeQueuedPhoto.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridphotos_queue(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionTypePhotoState.lower(state),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOffgridPhotos: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = OffgridPhotos
+
+    public static func lift(_ handle: UInt64) throws -> OffgridPhotos {
+        return OffgridPhotos(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: OffgridPhotos) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OffgridPhotos {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: OffgridPhotos, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOffgridPhotos_lift(_ handle: UInt64) throws -> OffgridPhotos {
+    return try FfiConverterTypeOffgridPhotos.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOffgridPhotos_lower(_ value: OffgridPhotos) -> UInt64 {
+    return FfiConverterTypeOffgridPhotos.lower(value)
+}
+
+
+
+
+
+
+/**
  * The screens' models.
  */
 public protocol OffgridScreensProtocol: AnyObject, Sendable {
@@ -2000,10 +2904,22 @@ public protocol OffgridScreensProtocol: AnyObject, Sendable {
     func home() throws  -> HomeScreen
     
     /**
+     * A page of the inspection or hazard list under `filter`, with the status chips' counts
+     * and whether the user may create one.
+     */
+    func list(kind: ListScreenKind, filter: ListFilter) throws  -> ListScreen
+    
+    /**
      * Coverage of `[from_ms, to_ms)` for the grid cells the user is a member of, each with
      * the cells under it.
      */
     func myCoverage(fromMs: Int64, toMs: Int64) throws  -> [CellCoverage]
+    
+    /**
+     * Scans, skips, observes, pauses, resumes, finishes, approves a skip or voids; returns the
+     * run screen again (a scan's verdict is its `last_scan`).
+     */
+    func patrolCommand(id: RecordId, command: PatrolCommand) throws  -> PatrolRunScreen
     
     /**
      * A patrol run with its next checkpoint, progress, flags and the actions allowed now.
@@ -2011,10 +2927,27 @@ public protocol OffgridScreensProtocol: AnyObject, Sendable {
     func patrolRun(id: RecordId) throws  -> PatrolRunScreen
     
     /**
+     * Review and sign-off: failed items with their clause, what is missing, signatures,
+     * amendments, the lifecycle, and sign / submit / accept / return as allowed.
+     */
+    func review(id: RecordId) throws  -> ReviewScreen
+    
+    /**
+     * Signs (from the pad's image file), submits, accepts or returns; returns the review
+     * screen again.
+     */
+    func reviewCommand(id: RecordId, command: ReviewCommand) throws  -> ReviewScreen
+    
+    /**
      * The sync status: the service's state, pending records and photos, last success, last
      * error, refused changes, and whether "sync now" is offered.
      */
     func sync() throws  -> SyncScreen
+    
+    /**
+     * The field errors of a form's draft (empty: it may be saved).
+     */
+    func validateDraft(draft: Draft) throws  -> [FieldError]
     
 }
 /**
@@ -2157,6 +3090,21 @@ open func home()throws  -> HomeScreen  {
 }
     
     /**
+     * A page of the inspection or hazard list under `filter`, with the status chips' counts
+     * and whether the user may create one.
+     */
+open func list(kind: ListScreenKind, filter: ListFilter)throws  -> ListScreen  {
+    return try  FfiConverterTypeListScreen_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridscreens_list(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeListScreenKind_lower(kind),
+        FfiConverterTypeListFilter_lower(filter),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Coverage of `[from_ms, to_ms)` for the grid cells the user is a member of, each with
      * the cells under it.
      */
@@ -2167,6 +3115,21 @@ open func myCoverage(fromMs: Int64, toMs: Int64)throws  -> [CellCoverage]  {
             self.uniffiCloneHandle(),
         FfiConverterInt64.lower(fromMs),
         FfiConverterInt64.lower(toMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Scans, skips, observes, pauses, resumes, finishes, approves a skip or voids; returns the
+     * run screen again (a scan's verdict is its `last_scan`).
+     */
+open func patrolCommand(id: RecordId, command: PatrolCommand)throws  -> PatrolRunScreen  {
+    return try  FfiConverterTypePatrolRunScreen_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridscreens_patrol_command(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),
+        FfiConverterTypePatrolCommand_lower(command),uniffiCallStatus
     )
 })
 }
@@ -2185,6 +3148,35 @@ open func patrolRun(id: RecordId)throws  -> PatrolRunScreen  {
 }
     
     /**
+     * Review and sign-off: failed items with their clause, what is missing, signatures,
+     * amendments, the lifecycle, and sign / submit / accept / return as allowed.
+     */
+open func review(id: RecordId)throws  -> ReviewScreen  {
+    return try  FfiConverterTypeReviewScreen_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridscreens_review(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Signs (from the pad's image file), submits, accepts or returns; returns the review
+     * screen again.
+     */
+open func reviewCommand(id: RecordId, command: ReviewCommand)throws  -> ReviewScreen  {
+    return try  FfiConverterTypeReviewScreen_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridscreens_review_command(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(id),
+        FfiConverterTypeReviewCommand_lower(command),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The sync status: the service's state, pending records and photos, last success, last
      * error, refused changes, and whether "sync now" is offered.
      */
@@ -2193,6 +3185,19 @@ open func sync()throws  -> SyncScreen  {
         uniffiCallStatus in
     uniffi_offgrid_ffi_fn_method_offgridscreens_sync(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The field errors of a form's draft (empty: it may be saved).
+     */
+open func validateDraft(draft: Draft)throws  -> [FieldError]  {
+    return try  FfiConverterSequenceTypeFieldError.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridscreens_validate_draft(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeDraft_lower(draft),uniffiCallStatus
     )
 })
 }
@@ -2559,101 +3564,14 @@ public func FfiConverterTypeOffgridSites_lower(_ value: OffgridSites) -> UInt64 
 public protocol OffgridStoreProtocol: AnyObject, Sendable {
     
     /**
-     * 销号.
+     * Hazards, their closed loop, and the register (台账).
      */
-    func closeHazard(id: RecordId, note: String?) throws 
+    func hazards()  -> OffgridHazards
     
     /**
-     * 挂牌督办: escalates one level.
+     * Inspections and the checklist templates they are made from.
      */
-    func escalateHazard(id: RecordId, note: String) throws 
-    
-    /**
-     * 评估分级.
-     */
-    func gradeHazard(id: RecordId, grade: RiskGrade, major: Bool, note: String?) throws 
-    
-    /**
-     * The hazard with its events, folded state and whether it is overdue now.
-     */
-    func hazard(id: RecordId) throws  -> Hazard
-    
-    /**
-     * 下达整改: who, by when, what to do.
-     */
-    func orderRectification(id: RecordId, order: RectificationOrder) throws 
-    
-    /**
-     * Raises a hazard on its own (e.g. on a patrol).
-     */
-    func raiseHazard(new: NewHazard) throws  -> RecordId
-    
-    /**
-     * Raises a hazard from a failed item, linking inspection, item, clause and photos.
-     */
-    func raiseHazardFromItem(inspection: RecordId, itemId: String, location: String, description: String) throws  -> RecordId
-    
-    /**
-     * Raises several hazards in one transaction.
-     */
-    func raiseHazards(hazards: [NewHazard]) throws  -> [RecordId]
-    
-    /**
-     * The register: filtered, sorted rows and counts, from the list tables.
-     */
-    func register(query: RegisterQuery) throws  -> Register
-    
-    /**
-     * 复查: passed, or sent back.
-     */
-    func reinspect(id: RecordId, passed: Bool, note: String?) throws 
-    
-    /**
-     * 提交整改 with after-photos (SHA-256), each attached first with `add_photo` /
-     * `add_captured` and `PhotoTarget::Hazard { rectification: true }`.
-     */
-    func submitRectification(id: RecordId, note: String, photos: [String]) throws 
-    
-    /**
-     * 核销 (a supervisor, for major hazards).
-     */
-    func writeOffHazard(id: RecordId, note: String) throws 
-    
-    /**
-     * Attaches a photo (by the SHA-256 of its bytes) to an item's answer.
-     */
-    func addAnswerPhoto(id: RecordId, itemId: String, sha256: String) throws 
-    
-    /**
-     * Answers an item. `value_json` is JSON text: `"pass"`, `12.5`, `["a","b"]`,
-     * `{"lat": 30.1, "lon": 120.2}`; `null` clears the answer.
-     */
-    func answer(id: RecordId, itemId: String, valueJson: String, note: String?) throws  -> AnswerOutcome
-    
-    /**
-     * Creates an inspection pinned to a template version; returns its id.
-     */
-    func createInspection(new: NewInspection) throws  -> RecordId
-    
-    /**
-     * The inspection with its answers, status, progress (incl. hidden items) and amendments.
-     */
-    func inspection(id: RecordId) throws  -> Inspection
-    
-    /**
-     * Accepts, or returns with a `note` (required when returning).
-     */
-    func reviewInspection(id: RecordId, accept: Bool, note: String?) throws 
-    
-    /**
-     * Signs the inspection (optionally answering a signature item) with the signature image.
-     */
-    func signInspection(id: RecordId, itemId: String?, name: String, image: Data) throws 
-    
-    /**
-     * Submits; fails with `Incomplete` listing everything missing.
-     */
-    func submitInspection(id: RecordId) throws  -> Progress
+    func inspections()  -> OffgridInspections
     
     /**
      * Registers `listener` until the returned subscription is cancelled or released.
@@ -2666,42 +3584,9 @@ public protocol OffgridStoreProtocol: AnyObject, Sendable {
     func patrols()  -> OffgridPatrols
     
     /**
-     * Attaches the photo in the file at `path` without copying it through the FFI. A file in
-     * the capture folder (what the camera wrote at `capture_path()`) is removed once stored,
-     * and kept (see `leftover_captures`) if attaching fails; a file elsewhere is left as it is.
+     * Photos: capture paths, attaching, files, the upload queue.
      */
-    func addCaptured(target: PhotoTarget, path: String, capture: CaptureContext) throws  -> PhotoMeta
-    
-    /**
-     * Processes a JPEG or PNG and attaches it to `target`; the original is kept unmodified.
-     * Heavy (decoding a 12 MP photo): call it off the main thread.
-     */
-    func addPhoto(target: PhotoTarget, bytes: Data, capture: CaptureContext) throws  -> PhotoMeta
-    
-    /**
-     * A new path in the store's capture folder for the camera to write a photo to.
-     */
-    func capturePath() throws  -> String
-    
-    /**
-     * Photos taken but never attached (the app was killed in between), oldest first.
-     */
-    func leftoverCaptures() throws  -> [String]
-    
-    /**
-     * The path of a photo's original, upload copy or thumbnail, if this device has it.
-     */
-    func photoPath(sha256: String, file: PhotoFile) throws  -> String?
-    
-    /**
-     * The upload queue: photos in `state` (all when `None`), oldest first.
-     */
-    func photoQueue(state: PhotoState?) throws  -> [QueuedPhoto]
-    
-    /**
-     * The photos recorded in a record, oldest first.
-     */
-    func photos(id: RecordId) throws  -> [PhotoMeta]
+    func photos()  -> OffgridPhotos
     
     /**
      * Grid cells, their members and boundaries.
@@ -2714,7 +3599,8 @@ public protocol OffgridStoreProtocol: AnyObject, Sendable {
     func sites()  -> OffgridSites
     
     /**
-     * Screen models: home, checklist, hazard detail, patrol run.
+     * Screen models: home, lists, checklist, review, hazard detail, patrol run, coverage,
+     * sync; draft validation for forms.
      */
     func screens()  -> OffgridScreens
     
@@ -2722,17 +3608,6 @@ public protocol OffgridStoreProtocol: AnyObject, Sendable {
      * This install's automerge actor id (hex), random per install.
      */
     func actorId() throws  -> String
-    
-    /**
-     * Merges changes from another device (idempotent, any order). Bad bytes are refused with
-     * `BadChanges` and nothing is stored.
-     */
-    func applyChanges(id: RecordId, changes: Data) throws  -> ApplyOutcome
-    
-    /**
-     * The changes a peer at `heads` lacks, as encoded automerge changes.
-     */
-    func changesSince(id: RecordId, heads: [String]) throws  -> [Data]
     
     /**
      * Closes the database now (the WAL is checkpointed into the file). Calls already running
@@ -2768,11 +3643,6 @@ public protocol OffgridStoreProtocol: AnyObject, Sendable {
     func getRecord(id: RecordId) throws  -> JsonValue
     
     /**
-     * The record's current heads (hex change hashes).
-     */
-    func heads(id: RecordId) throws  -> [String]
-    
-    /**
      * Who changed what, when: one entry per change.
      */
     func history(id: RecordId) throws  -> [HistoryEntry]
@@ -2800,53 +3670,9 @@ public protocol OffgridStoreProtocol: AnyObject, Sendable {
     func verify() throws  -> VerifyReport
     
     /**
-     * Logs in (online, once): saves the token and account in the database and makes the
-     * account the current user, with the roles the server gives.
+     * Login, sync, its status and its background service.
      */
-    func login(serverUrl: String, user: String, password: String, device: String) throws  -> Account
-    
-    /**
-     * Compares every record with the server and marks what to send or pull again (after a
-     * server restore); the next `sync` repairs it. Nothing on the device is deleted.
-     */
-    func reconcile() throws 
-    
-    /**
-     * Forgets the token; records and sync state stay on the device.
-     */
-    func signOut() throws 
-    
-    /**
-     * Pushes, pulls and transfers photos until everything is exchanged; retries transient
-     * failures with backoff. `complete` in the report means every record and photo is on the
-     * server.
-     */
-    func sync(listener: SyncProgressListener?, cancel: SyncCancel?) throws  -> SyncReport
-    
-    /**
-     * Last success, pending records and photos, last error: no network.
-     */
-    func syncStatus() throws  -> SyncStatus
-    
-    /**
-     * The sync service of this store (the same one on every call).
-     */
-    func syncService()  -> OffgridSyncService
-    
-    /**
-     * Publishes a validated template; a published id and version never change.
-     */
-    func publishTemplate(template: Template) throws  -> TemplateRef
-    
-    /**
-     * One template version (always readable once used by an inspection).
-     */
-    func template(id: String, version: UInt32) throws  -> Template
-    
-    /**
-     * Every template available (the newest version of each).
-     */
-    func templates() throws  -> [Template]
+    func sync()  -> OffgridSync
     
 }
 /**
@@ -2925,264 +3751,25 @@ public convenience init(path: String, utcOffsetMinutes: Int32)throws  {
 
     
     /**
-     * 销号.
+     * Hazards, their closed loop, and the register (台账).
      */
-open func closeHazard(id: RecordId, note: String?)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+open func hazards() -> OffgridHazards  {
+    return try!  FfiConverterTypeOffgridHazards_lift(try! rustCall() {
         uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_close_hazard(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRecordId_lower(id),
-        FfiConverterOptionString.lower(note),uniffiCallStatus
-    )
-}
-}
-    
-    /**
-     * 挂牌督办: escalates one level.
-     */
-open func escalateHazard(id: RecordId, note: String)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_escalate_hazard(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRecordId_lower(id),
-        FfiConverterString.lower(note),uniffiCallStatus
-    )
-}
-}
-    
-    /**
-     * 评估分级.
-     */
-open func gradeHazard(id: RecordId, grade: RiskGrade, major: Bool, note: String?)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_grade_hazard(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRecordId_lower(id),
-        FfiConverterTypeRiskGrade_lower(grade),
-        FfiConverterBool.lower(major),
-        FfiConverterOptionString.lower(note),uniffiCallStatus
-    )
-}
-}
-    
-    /**
-     * The hazard with its events, folded state and whether it is overdue now.
-     */
-open func hazard(id: RecordId)throws  -> Hazard  {
-    return try  FfiConverterTypeHazard_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_hazard(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRecordId_lower(id),uniffiCallStatus
+    uniffi_offgrid_ffi_fn_method_offgridstore_hazards(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
     
     /**
-     * 下达整改: who, by when, what to do.
+     * Inspections and the checklist templates they are made from.
      */
-open func orderRectification(id: RecordId, order: RectificationOrder)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+open func inspections() -> OffgridInspections  {
+    return try!  FfiConverterTypeOffgridInspections_lift(try! rustCall() {
         uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_order_rectification(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRecordId_lower(id),
-        FfiConverterTypeRectificationOrder_lower(order),uniffiCallStatus
-    )
-}
-}
-    
-    /**
-     * Raises a hazard on its own (e.g. on a patrol).
-     */
-open func raiseHazard(new: NewHazard)throws  -> RecordId  {
-    return try  FfiConverterTypeRecordId_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_raise_hazard(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeNewHazard_lower(new),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Raises a hazard from a failed item, linking inspection, item, clause and photos.
-     */
-open func raiseHazardFromItem(inspection: RecordId, itemId: String, location: String, description: String)throws  -> RecordId  {
-    return try  FfiConverterTypeRecordId_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_raise_hazard_from_item(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRecordId_lower(inspection),
-        FfiConverterString.lower(itemId),
-        FfiConverterString.lower(location),
-        FfiConverterString.lower(description),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Raises several hazards in one transaction.
-     */
-open func raiseHazards(hazards: [NewHazard])throws  -> [RecordId]  {
-    return try  FfiConverterSequenceTypeRecordId.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_raise_hazards(
-            self.uniffiCloneHandle(),
-        FfiConverterSequenceTypeNewHazard.lower(hazards),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The register: filtered, sorted rows and counts, from the list tables.
-     */
-open func register(query: RegisterQuery)throws  -> Register  {
-    return try  FfiConverterTypeRegister_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_register(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRegisterQuery_lower(query),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * 复查: passed, or sent back.
-     */
-open func reinspect(id: RecordId, passed: Bool, note: String?)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_reinspect(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRecordId_lower(id),
-        FfiConverterBool.lower(passed),
-        FfiConverterOptionString.lower(note),uniffiCallStatus
-    )
-}
-}
-    
-    /**
-     * 提交整改 with after-photos (SHA-256), each attached first with `add_photo` /
-     * `add_captured` and `PhotoTarget::Hazard { rectification: true }`.
-     */
-open func submitRectification(id: RecordId, note: String, photos: [String])throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_submit_rectification(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRecordId_lower(id),
-        FfiConverterString.lower(note),
-        FfiConverterSequenceString.lower(photos),uniffiCallStatus
-    )
-}
-}
-    
-    /**
-     * 核销 (a supervisor, for major hazards).
-     */
-open func writeOffHazard(id: RecordId, note: String)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_write_off_hazard(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRecordId_lower(id),
-        FfiConverterString.lower(note),uniffiCallStatus
-    )
-}
-}
-    
-    /**
-     * Attaches a photo (by the SHA-256 of its bytes) to an item's answer.
-     */
-open func addAnswerPhoto(id: RecordId, itemId: String, sha256: String)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_add_answer_photo(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRecordId_lower(id),
-        FfiConverterString.lower(itemId),
-        FfiConverterString.lower(sha256),uniffiCallStatus
-    )
-}
-}
-    
-    /**
-     * Answers an item. `value_json` is JSON text: `"pass"`, `12.5`, `["a","b"]`,
-     * `{"lat": 30.1, "lon": 120.2}`; `null` clears the answer.
-     */
-open func answer(id: RecordId, itemId: String, valueJson: String, note: String?)throws  -> AnswerOutcome  {
-    return try  FfiConverterTypeAnswerOutcome_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_answer(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRecordId_lower(id),
-        FfiConverterString.lower(itemId),
-        FfiConverterString.lower(valueJson),
-        FfiConverterOptionString.lower(note),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Creates an inspection pinned to a template version; returns its id.
-     */
-open func createInspection(new: NewInspection)throws  -> RecordId  {
-    return try  FfiConverterTypeRecordId_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_create_inspection(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeNewInspection_lower(new),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The inspection with its answers, status, progress (incl. hidden items) and amendments.
-     */
-open func inspection(id: RecordId)throws  -> Inspection  {
-    return try  FfiConverterTypeInspection_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_inspection(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRecordId_lower(id),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Accepts, or returns with a `note` (required when returning).
-     */
-open func reviewInspection(id: RecordId, accept: Bool, note: String?)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_review_inspection(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRecordId_lower(id),
-        FfiConverterBool.lower(accept),
-        FfiConverterOptionString.lower(note),uniffiCallStatus
-    )
-}
-}
-    
-    /**
-     * Signs the inspection (optionally answering a signature item) with the signature image.
-     */
-open func signInspection(id: RecordId, itemId: String?, name: String, image: Data)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_sign_inspection(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRecordId_lower(id),
-        FfiConverterOptionString.lower(itemId),
-        FfiConverterString.lower(name),
-        FfiConverterData.lower(image),uniffiCallStatus
-    )
-}
-}
-    
-    /**
-     * Submits; fails with `Incomplete` listing everything missing.
-     */
-open func submitInspection(id: RecordId)throws  -> Progress  {
-    return try  FfiConverterTypeProgress_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_submit_inspection(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRecordId_lower(id),uniffiCallStatus
+    uniffi_offgrid_ffi_fn_method_offgridstore_inspections(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -3213,98 +3800,13 @@ open func patrols() -> OffgridPatrols  {
 }
     
     /**
-     * Attaches the photo in the file at `path` without copying it through the FFI. A file in
-     * the capture folder (what the camera wrote at `capture_path()`) is removed once stored,
-     * and kept (see `leftover_captures`) if attaching fails; a file elsewhere is left as it is.
+     * Photos: capture paths, attaching, files, the upload queue.
      */
-open func addCaptured(target: PhotoTarget, path: String, capture: CaptureContext)throws  -> PhotoMeta  {
-    return try  FfiConverterTypePhotoMeta_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_add_captured(
-            self.uniffiCloneHandle(),
-        FfiConverterTypePhotoTarget_lower(target),
-        FfiConverterString.lower(path),
-        FfiConverterTypeCaptureContext_lower(capture),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Processes a JPEG or PNG and attaches it to `target`; the original is kept unmodified.
-     * Heavy (decoding a 12 MP photo): call it off the main thread.
-     */
-open func addPhoto(target: PhotoTarget, bytes: Data, capture: CaptureContext)throws  -> PhotoMeta  {
-    return try  FfiConverterTypePhotoMeta_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_add_photo(
-            self.uniffiCloneHandle(),
-        FfiConverterTypePhotoTarget_lower(target),
-        FfiConverterData.lower(bytes),
-        FfiConverterTypeCaptureContext_lower(capture),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * A new path in the store's capture folder for the camera to write a photo to.
-     */
-open func capturePath()throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_capture_path(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Photos taken but never attached (the app was killed in between), oldest first.
-     */
-open func leftoverCaptures()throws  -> [String]  {
-    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_leftover_captures(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The path of a photo's original, upload copy or thumbnail, if this device has it.
-     */
-open func photoPath(sha256: String, file: PhotoFile)throws  -> String?  {
-    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_photo_path(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(sha256),
-        FfiConverterTypePhotoFile_lower(file),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The upload queue: photos in `state` (all when `None`), oldest first.
-     */
-open func photoQueue(state: PhotoState?)throws  -> [QueuedPhoto]  {
-    return try  FfiConverterSequenceTypeQueuedPhoto.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_photo_queue(
-            self.uniffiCloneHandle(),
-        FfiConverterOptionTypePhotoState.lower(state),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The photos recorded in a record, oldest first.
-     */
-open func photos(id: RecordId)throws  -> [PhotoMeta]  {
-    return try  FfiConverterSequenceTypePhotoMeta.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+open func photos() -> OffgridPhotos  {
+    return try!  FfiConverterTypeOffgridPhotos_lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_offgrid_ffi_fn_method_offgridstore_photos(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRecordId_lower(id),uniffiCallStatus
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -3334,7 +3836,8 @@ open func sites() -> OffgridSites  {
 }
     
     /**
-     * Screen models: home, checklist, hazard detail, patrol run.
+     * Screen models: home, lists, checklist, review, hazard detail, patrol run, coverage,
+     * sync; draft validation for forms.
      */
 open func screens() -> OffgridScreens  {
     return try!  FfiConverterTypeOffgridScreens_lift(try! rustCall() {
@@ -3353,35 +3856,6 @@ open func actorId()throws  -> String  {
         uniffiCallStatus in
     uniffi_offgrid_ffi_fn_method_offgridstore_actor_id(
             self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Merges changes from another device (idempotent, any order). Bad bytes are refused with
-     * `BadChanges` and nothing is stored.
-     */
-open func applyChanges(id: RecordId, changes: Data)throws  -> ApplyOutcome  {
-    return try  FfiConverterTypeApplyOutcome_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_apply_changes(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRecordId_lower(id),
-        FfiConverterData.lower(changes),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The changes a peer at `heads` lacks, as encoded automerge changes.
-     */
-open func changesSince(id: RecordId, heads: [String])throws  -> [Data]  {
-    return try  FfiConverterSequenceData.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_changes_since(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRecordId_lower(id),
-        FfiConverterSequenceString.lower(heads),uniffiCallStatus
     )
 })
 }
@@ -3476,19 +3950,6 @@ open func getRecord(id: RecordId)throws  -> JsonValue  {
 }
     
     /**
-     * The record's current heads (hex change hashes).
-     */
-open func heads(id: RecordId)throws  -> [String]  {
-    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_heads(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRecordId_lower(id),uniffiCallStatus
-    )
-})
-}
-    
-    /**
      * Who changed what, when: one entry per change.
      */
 open func history(id: RecordId)throws  -> [HistoryEntry]  {
@@ -3560,119 +4021,12 @@ open func verify()throws  -> VerifyReport  {
 }
     
     /**
-     * Logs in (online, once): saves the token and account in the database and makes the
-     * account the current user, with the roles the server gives.
+     * Login, sync, its status and its background service.
      */
-open func login(serverUrl: String, user: String, password: String, device: String)throws  -> Account  {
-    return try  FfiConverterTypeAccount_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_login(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(serverUrl),
-        FfiConverterString.lower(user),
-        FfiConverterString.lower(password),
-        FfiConverterString.lower(device),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Compares every record with the server and marks what to send or pull again (after a
-     * server restore); the next `sync` repairs it. Nothing on the device is deleted.
-     */
-open func reconcile()throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_reconcile(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-}
-}
-    
-    /**
-     * Forgets the token; records and sync state stay on the device.
-     */
-open func signOut()throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_sign_out(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-}
-}
-    
-    /**
-     * Pushes, pulls and transfers photos until everything is exchanged; retries transient
-     * failures with backoff. `complete` in the report means every record and photo is on the
-     * server.
-     */
-open func sync(listener: SyncProgressListener?, cancel: SyncCancel?)throws  -> SyncReport  {
-    return try  FfiConverterTypeSyncReport_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+open func sync() -> OffgridSync  {
+    return try!  FfiConverterTypeOffgridSync_lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_offgrid_ffi_fn_method_offgridstore_sync(
-            self.uniffiCloneHandle(),
-        FfiConverterOptionTypeSyncProgressListener.lower(listener),
-        FfiConverterOptionTypeSyncCancel.lower(cancel),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Last success, pending records and photos, last error: no network.
-     */
-open func syncStatus()throws  -> SyncStatus  {
-    return try  FfiConverterTypeSyncStatus_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_sync_status(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The sync service of this store (the same one on every call).
-     */
-open func syncService() -> OffgridSyncService  {
-    return try!  FfiConverterTypeOffgridSyncService_lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_sync_service(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Publishes a validated template; a published id and version never change.
-     */
-open func publishTemplate(template: Template)throws  -> TemplateRef  {
-    return try  FfiConverterTypeTemplateRef_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_publish_template(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeTemplate_lower(template),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * One template version (always readable once used by an inspection).
-     */
-open func template(id: String, version: UInt32)throws  -> Template  {
-    return try  FfiConverterTypeTemplate_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_template(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),
-        FfiConverterUInt32.lower(version),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Every template available (the newest version of each).
-     */
-open func templates()throws  -> [Template]  {
-    return try  FfiConverterSequenceTypeTemplate.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridstore_templates(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -3721,6 +4075,232 @@ public func FfiConverterTypeOffgridStore_lift(_ handle: UInt64) throws -> Offgri
 #endif
 public func FfiConverterTypeOffgridStore_lower(_ value: OffgridStore) -> UInt64 {
     return FfiConverterTypeOffgridStore.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Login, sync, its status and its background service.
+ */
+public protocol OffgridSyncProtocol: AnyObject, Sendable {
+    
+    /**
+     * Logs in (online, once): saves the token and account in the database and makes the
+     * account the current user, with the roles the server gives.
+     */
+    func login(serverUrl: String, user: String, password: String, device: String) throws  -> Account
+    
+    /**
+     * Compares every record with the server and marks what to send or pull again (after a
+     * server restore); the next `sync` repairs it. Nothing on the device is deleted.
+     */
+    func reconcile() throws 
+    
+    /**
+     * Pushes, pulls and transfers photos until everything is exchanged; retries transient
+     * failures with backoff. `complete` in the report means every record and photo is on the
+     * server.
+     */
+    func run(listener: SyncProgressListener?, cancel: SyncCancel?) throws  -> SyncReport
+    
+    /**
+     * Forgets the token; records and sync state stay on the device.
+     */
+    func signOut() throws 
+    
+    /**
+     * Last success, pending records and photos, last error: no network.
+     */
+    func status() throws  -> SyncStatus
+    
+    /**
+     * The store's sync service (the same one on every call).
+     */
+    func service()  -> OffgridSyncService
+    
+}
+/**
+ * Login, sync, its status and its background service.
+ */
+open class OffgridSync: OffgridSyncProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_offgrid_ffi_fn_clone_offgridsync(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_offgrid_ffi_fn_free_offgridsync(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Logs in (online, once): saves the token and account in the database and makes the
+     * account the current user, with the roles the server gives.
+     */
+open func login(serverUrl: String, user: String, password: String, device: String)throws  -> Account  {
+    return try  FfiConverterTypeAccount_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsync_login(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(serverUrl),
+        FfiConverterString.lower(user),
+        FfiConverterString.lower(password),
+        FfiConverterString.lower(device),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Compares every record with the server and marks what to send or pull again (after a
+     * server restore); the next `sync` repairs it. Nothing on the device is deleted.
+     */
+open func reconcile()throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsync_reconcile(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Pushes, pulls and transfers photos until everything is exchanged; retries transient
+     * failures with backoff. `complete` in the report means every record and photo is on the
+     * server.
+     */
+open func run(listener: SyncProgressListener?, cancel: SyncCancel?)throws  -> SyncReport  {
+    return try  FfiConverterTypeSyncReport_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsync_run(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionTypeSyncProgressListener.lower(listener),
+        FfiConverterOptionTypeSyncCancel.lower(cancel),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Forgets the token; records and sync state stay on the device.
+     */
+open func signOut()throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsync_sign_out(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Last success, pending records and photos, last error: no network.
+     */
+open func status()throws  -> SyncStatus  {
+    return try  FfiConverterTypeSyncStatus_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsync_status(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The store's sync service (the same one on every call).
+     */
+open func service() -> OffgridSyncService  {
+    return try!  FfiConverterTypeOffgridSyncService_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsync_service(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOffgridSync: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = OffgridSync
+
+    public static func lift(_ handle: UInt64) throws -> OffgridSync {
+        return OffgridSync(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: OffgridSync) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OffgridSync {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: OffgridSync, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOffgridSync_lift(_ handle: UInt64) throws -> OffgridSync {
+    return try FfiConverterTypeOffgridSync.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOffgridSync_lower(_ value: OffgridSync) -> UInt64 {
+    return FfiConverterTypeOffgridSync.lower(value)
 }
 
 
@@ -4784,6 +5364,11 @@ enum OffgridError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case NoCurrentUser(reason: String
     )
     /**
+     * A draft's fields are wrong: each field with its problem, for the form to mark.
+     */
+    case InvalidFields(fields: [FieldError], reason: String
+    )
+    /**
      * A bad argument: an unknown path, a value of the wrong shape, malformed JSON.
      */
     case InvalidArgument(reason: String
@@ -4930,42 +5515,46 @@ public struct FfiConverterTypeOffgridError: FfiConverterRustBuffer {
         case 16: return .NoCurrentUser(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 17: return .InvalidArgument(
+        case 17: return .InvalidFields(
+            fields: try FfiConverterSequenceTypeFieldError.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 18: return .UnsupportedImage(
+        case 18: return .InvalidArgument(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 19: return .UnsupportedImage(
             format: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 19: return .ImageDecode(
+        case 20: return .ImageDecode(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 20: return .ImageTooLarge(
+        case 21: return .ImageTooLarge(
             width: try FfiConverterUInt32.read(from: &buf), 
             height: try FfiConverterUInt32.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 21: return .NotSignedIn(
+        case 22: return .NotSignedIn(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 22: return .Unauthorized(
+        case 23: return .Unauthorized(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 23: return .Network(
+        case 24: return .Network(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 24: return .ServerRefused(
+        case 25: return .ServerRefused(
             status: try FfiConverterUInt16.read(from: &buf), 
             code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 25: return .Cancelled(
+        case 26: return .Cancelled(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 26: return .Storage(
+        case 27: return .Storage(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 27: return .Internal(
+        case 28: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -5074,63 +5663,69 @@ public struct FfiConverterTypeOffgridError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .InvalidArgument(reason):
+        case let .InvalidFields(fields,reason):
             writeInt(&buf, Int32(17))
+            FfiConverterSequenceTypeFieldError.write(fields, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .InvalidArgument(reason):
+            writeInt(&buf, Int32(18))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .UnsupportedImage(format,reason):
-            writeInt(&buf, Int32(18))
+            writeInt(&buf, Int32(19))
             FfiConverterString.write(format, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .ImageDecode(reason):
-            writeInt(&buf, Int32(19))
+            writeInt(&buf, Int32(20))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .ImageTooLarge(width,height,reason):
-            writeInt(&buf, Int32(20))
+            writeInt(&buf, Int32(21))
             FfiConverterUInt32.write(width, into: &buf)
             FfiConverterUInt32.write(height, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .NotSignedIn(reason):
-            writeInt(&buf, Int32(21))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .Unauthorized(reason):
             writeInt(&buf, Int32(22))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Network(reason):
+        case let .Unauthorized(reason):
             writeInt(&buf, Int32(23))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .ServerRefused(status,code,reason):
+        case let .Network(reason):
             writeInt(&buf, Int32(24))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .ServerRefused(status,code,reason):
+            writeInt(&buf, Int32(25))
             FfiConverterUInt16.write(status, into: &buf)
             FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Cancelled(reason):
-            writeInt(&buf, Int32(25))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .Storage(reason):
             writeInt(&buf, Int32(26))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Internal(reason):
+        case let .Storage(reason):
             writeInt(&buf, Int32(27))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Internal(reason):
+            writeInt(&buf, Int32(28))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -5444,31 +6039,6 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceData: FfiConverterRustBuffer {
-    typealias SwiftType = [Data]
-
-    public static func write(_ value: [Data], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterData.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Data] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [Data]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterData.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterSequenceTypeCellCoverage: FfiConverterRustBuffer {
     typealias SwiftType = [CellCoverage]
 
@@ -5511,6 +6081,31 @@ fileprivate struct FfiConverterSequenceTypeConflict: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeConflict.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeFieldError: FfiConverterRustBuffer {
+    typealias SwiftType = [FieldError]
+
+    public static func write(_ value: [FieldError], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFieldError.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FieldError] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FieldError]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFieldError.read(from: &buf))
         }
         return seq
     }
@@ -5937,6 +6532,72 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_func_parse_template() != 16545) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_close() != 54368) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_create() != 56814) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_create_from_item() != 3651) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_create_many() != 16957) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_escalate() != 13610) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_get() != 61843) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_grade() != 62743) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_order_rectification() != 4436) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_register() != 53352) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_reinspect() != 36913) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_submit_rectification() != 22150) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_write_off() != 53086) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_add_photo() != 9284) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_answer() != 22330) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_create() != 30478) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_get() != 24733) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_review() != 10371) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_sign() != 22591) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_submit() != 8502) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_publish_template() != 37008) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_template() != 46567) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_templates() != 49412) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_offgrid_ffi_checksum_method_changelistener_on_change() != 52187) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6010,6 +6671,30 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_void_run() != 45733) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_add() != 40534) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_add_captured() != 39621) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_capture_path() != 50692) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_discard_capture() != 47430) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_leftover_captures() != 5973) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_of_record() != 28360) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_path() != 53025) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_queue() != 61720) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridgrid_add() != 105) {
@@ -6096,70 +6781,34 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridscreens_home() != 50195) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_list() != 27101) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_offgrid_ffi_checksum_method_offgridscreens_my_coverage() != 30426) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_patrol_command() != 175) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridscreens_patrol_run() != 31722) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_review() != 11344) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_review_command() != 18010) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_offgrid_ffi_checksum_method_offgridscreens_sync() != 20589) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_close_hazard() != 20379) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_validate_draft() != 49798) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_escalate_hazard() != 59081) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_hazards() != 8058) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_grade_hazard() != 48692) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_hazard() != 32287) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_order_rectification() != 32532) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_raise_hazard() != 24408) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_raise_hazard_from_item() != 46521) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_raise_hazards() != 11677) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_register() != 42655) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_reinspect() != 6328) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_submit_rectification() != 8591) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_write_off_hazard() != 29790) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_add_answer_photo() != 23427) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_answer() != 33111) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_create_inspection() != 44484) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_inspection() != 14458) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_review_inspection() != 2937) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_sign_inspection() != 35692) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_submit_inspection() != 10399) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_inspections() != 28513) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_subscribe() != 44692) {
@@ -6168,25 +6817,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_patrols() != 23053) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_add_captured() != 25335) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_add_photo() != 54183) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_capture_path() != 9444) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_leftover_captures() != 18061) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_photo_path() != 3391) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_photo_queue() != 49424) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_photos() != 14049) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_photos() != 44792) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_grid() != 21714) {
@@ -6195,16 +6826,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_sites() != 52834) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_screens() != 43530) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_screens() != 7019) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_actor_id() != 2853) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_apply_changes() != 44780) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_changes_since() != 50221) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_close_database() != 19277) {
@@ -6228,9 +6853,6 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_get_record() != 20167) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_heads() != 58626) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_history() != 62663) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6249,31 +6871,25 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_verify() != 53819) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_login() != 20818) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_sync() != 60563) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_reconcile() != 24539) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsync_login() != 30347) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_sign_out() != 14142) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsync_reconcile() != 56202) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_sync() != 21420) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsync_run() != 48650) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_sync_status() != 41428) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsync_sign_out() != 13591) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_sync_service() != 50154) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsync_status() != 64785) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_publish_template() != 24665) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_template() != 35132) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_templates() != 43678) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsync_service() != 60877) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_synccancel_cancel() != 9976) {

@@ -78,7 +78,7 @@ class OffgridGateway(
 
     /** The sync service's states: the current one, then every change. */
     val syncStates: Flow<SyncState> = callbackFlow {
-        val service = store.syncService()
+        val service = store.sync().service()
         // Observe first, then read: a state set in between is not lost.
         val id = service.observe(object : SyncStateListener {
             override fun onState(state: SyncState) {

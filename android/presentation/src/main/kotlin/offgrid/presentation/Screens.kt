@@ -103,7 +103,7 @@ class ChecklistStateHolder(gateway: OffgridGateway, scope: CoroutineScope, val i
 
     /** Attaches the photo the camera wrote at [path] (from [Photos.capturePath]) to an item. */
     fun attachPhoto(itemId: String, path: String, capture: CaptureContext = CaptureContext()): Job = command { store ->
-        store.addCaptured(PhotoTarget.Inspection(id, itemId), path, capture)
+        store.photos().addCaptured(PhotoTarget.Inspection(id, itemId), path, capture)
         store.screens { s -> s.checklist(id) }
     }
 }
@@ -119,7 +119,7 @@ class HazardStateHolder(gateway: OffgridGateway, scope: CoroutineScope, val id: 
 
     /** Attaches the photo the camera wrote at [path]: as found, or of the rectification. */
     fun attachPhoto(path: String, rectification: Boolean, capture: CaptureContext = CaptureContext()): Job = command { store ->
-        store.addCaptured(PhotoTarget.Hazard(id, rectification), path, capture)
+        store.photos().addCaptured(PhotoTarget.Hazard(id, rectification), path, capture)
         store.screens { s -> s.hazard(id) }
     }
 }
@@ -127,10 +127,10 @@ class HazardStateHolder(gateway: OffgridGateway, scope: CoroutineScope, val id: 
 /** Photos cross as paths the core hands out: the camera writes there, then a holder attaches. */
 object Photos {
     /** A new file path in the store's capture folder. */
-    suspend fun capturePath(gateway: OffgridGateway): String = gateway.call { it.capturePath() }
+    suspend fun capturePath(gateway: OffgridGateway): String = gateway.call { it.photos().capturePath() }
 
     /** Shots taken but never attached (the app was killed in between): offer them again. */
-    suspend fun leftovers(gateway: OffgridGateway): List<String> = gateway.call { it.leftoverCaptures() }
+    suspend fun leftovers(gateway: OffgridGateway): List<String> = gateway.call { it.photos().leftoverCaptures() }
 }
 
 /** A patrol run: the next checkpoint, progress, flags and the actions allowed now. */

@@ -33,10 +33,10 @@ class SyncStateHolder(private val gateway: OffgridGateway, private val scope: Co
         .stateIn(own, SharingStarted.Eagerly, null)
 
     /** "Sync now": runs at once (one at a time), whatever the backoff says. */
-    fun syncNow(): Job = own.launch { runCatching { gateway.call { it.syncService().use { s -> s.run() } } } }
+    fun syncNow(): Job = own.launch { runCatching { gateway.call { it.sync().service().use { s -> s.run() } } } }
 
     /** Cancels the sync running now. */
-    fun cancel(): Job = own.launch { gateway.call { it.syncService().use { s -> s.cancel() } } }
+    fun cancel(): Job = own.launch { gateway.call { it.sync().service().use { s -> s.cancel() } } }
 
     override fun close() {
         own.cancel()
@@ -48,7 +48,7 @@ object BackgroundSync {
     /** Returns the state the run ended in, or null when it was not due (backing off). */
     suspend fun runIfDue(gateway: OffgridGateway, nowMs: Long = System.currentTimeMillis()): SyncState? =
         gateway.call { store ->
-            store.syncService().use { s -> if (s.due(nowMs)) s.run() else null }
+            store.sync().service().use { s -> if (s.due(nowMs)) s.run() else null }
         }
 
     /** Whether the job should report a retry to the scheduler (WorkManager `Result.retry()`). */

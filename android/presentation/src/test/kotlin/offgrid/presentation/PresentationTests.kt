@@ -59,9 +59,9 @@ fun presentationTests() {
     test("a whole inspection through the checklist holder: answer, submit, return refused, review") {
         withDevice { d ->
             d.store.setUser(admin)
-            d.store.publishTemplate(parseTemplate(doorCheck))
+            d.store.inspections().publishTemplate(parseTemplate(doorCheck))
             d.store.setUser(inspector)
-            val id = d.store.createInspection(NewInspection(templateId = "door-check", project = "p1", site = "B1"))
+            val id = d.store.inspections().create(NewInspection(templateId = "door-check", project = "p1", site = "B1"))
             val checklist = ChecklistStateHolder(d.gateway, d.ui, id)
             var screen = checklist.awaitScreen("first load") { true }
             assertEquals(listOf(InspectionAction.ANSWER), screen.allowedActions)
@@ -95,7 +95,7 @@ fun presentationTests() {
     test("a hazard loop through the hazard holder, each user offered their steps, a refusal shown") {
         withDevice { d ->
             d.store.setUser(inspector)
-            val id = d.store.raiseHazard(hazard("排水泵故障"))
+            val id = d.store.hazards().create(hazard("排水泵故障"))
             val holder = HazardStateHolder(d.gateway, d.ui, id)
             var h = holder.awaitScreen("raised") { true }
             assertEquals(listOf(HazardAction.GRADE, HazardAction.ESCALATE), h.allowedActions)
@@ -119,7 +119,7 @@ fun presentationTests() {
             holder.perform(HazardCommand.Reinspect(true, null)).join()
             assertEquals(ErrorKind.INVALID_STATE, holder.state.value.error?.kind)
             assertEquals(HazardStatus.ORDERED, holder.state.value.screen!!.hazard.state.status)
-            val after = d.store.addPhoto(PhotoTarget.Hazard(id, true), samplePhoto().copyOf(samplePhoto().size).also { it[it.size - 3] = 7 }, CaptureContext())
+            val after = d.store.photos().add(PhotoTarget.Hazard(id, true), samplePhoto().copyOf(samplePhoto().size).also { it[it.size - 3] = 7 }, CaptureContext())
             holder.perform(HazardCommand.SubmitRectification("已更换水泵", listOf(after.sha256))).join()
             h = holder.state.value.screen!!
             assertNull(holder.state.value.error)
@@ -180,7 +180,7 @@ fun presentationTests() {
     test("a change on the store updates every holder showing it, and only those re-query") {
         withDevice { d ->
             d.store.setUser(inspector)
-            val first = d.store.raiseHazard(hazard("通风口堵塞", RiskGrade.YELLOW))
+            val first = d.store.hazards().create(hazard("通风口堵塞", RiskGrade.YELLOW))
             d.store.setUser(rectifier)
             val home = HomeStateHolder(d.gateway, d.ui)
             val hazards = RecordListStateHolder(d.gateway, d.ui, RecordKind.HAZARD)
@@ -192,9 +192,9 @@ fun presentationTests() {
             val inspectionsBefore = inspections.state.value
             // Someone else's writes on this store (as a sync merge would make them).
             d.store.setUser(supervisor)
-            val second = d.store.raiseHazard(hazard("排水沟淤积", RiskGrade.ORANGE))
+            val second = d.store.hazards().create(hazard("排水沟淤积", RiskGrade.ORANGE))
             val deadline = System.currentTimeMillis() + 86_400_000L
-            d.store.orderRectification(first, RectificationOrder("物业", rectifier.id, rectifier.name, deadline, "清理"))
+            d.store.hazards().orderRectification(first, RectificationOrder("物业", rectifier.id, rectifier.name, deadline, "清理"))
             d.store.setUser(rectifier)
             assertEquals(listOf(first), home.awaitScreen("ordered to li") { it.myHazards.isNotEmpty() }.myHazards.map { it.id })
             assertEquals(setOf(first, second), hazards.awaitScreen("two") { it.size == 2 }.map { it.id }.toSet())
@@ -205,7 +205,7 @@ fun presentationTests() {
             hazards.filter(ListFilter(grade = "orange")).join()
             assertEquals(listOf(second), hazards.state.value.screen!!.map { it.id })
             d.store.setUser(inspector)
-            d.store.raiseHazard(hazard("红色隐患", RiskGrade.RED))
+            d.store.hazards().create(hazard("红色隐患", RiskGrade.RED))
             hazards.refresh().join()
             assertEquals(listOf(second), hazards.state.value.screen!!.map { it.id })
             listOf(home, hazards, inspections, detail).forEach { it.close() }
@@ -215,14 +215,14 @@ fun presentationTests() {
     test("a colleague's work arrives by sync and updates the open screen; sync states flow") {
         withDevice { a ->
             withDevice { b ->
-                a.store.login(serverUrl(), "zhang", PASSWORD, "presentation A")
-                b.store.login(serverUrl(), "wang", PASSWORD, "presentation B")
+                a.store.sync().login(serverUrl(), "zhang", PASSWORD, "presentation A")
+                b.store.sync().login(serverUrl(), "wang", PASSWORD, "presentation B")
                 val syncA = SyncStateHolder(a.gateway, a.ui)
                 val syncB = SyncStateHolder(b.gateway, b.ui)
                 val seenA = java.util.Collections.synchronizedList(mutableListOf<SyncState>())
                 val collector = CoroutineScope(SupervisorJob() + mainDispatcher)
                 collector.launchCollect(syncA) { seenA.add(it) }
-                val id = a.store.raiseHazard(hazard("防护密闭门变形"))
+                val id = a.store.hazards().create(hazard("防护密闭门变形"))
                 val hazardsB = RecordListStateHolder(b.gateway, b.ui, RecordKind.HAZARD)
                 hazardsB.awaitScreen("B has not got it yet") { rows -> rows.none { it.id == id } }
                 syncA.syncNow().join()
