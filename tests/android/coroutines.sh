@@ -9,6 +9,10 @@ cd "$(dirname "$0")/../.."
 version=1.10.2
 out=target/android
 jar=$out/kotlinx-coroutines-core-jvm-$version.jar
+# A jar made before the stack-trace recovery classes (_COROUTINE/) were taken is made again.
+if [ -s "$jar" ] && ! unzip -l "$jar" '_COROUTINE/ArtificialStackFrames.class' >/dev/null 2>&1; then
+    rm -f "$jar"
+fi
 if [ ! -s "$jar" ]; then
     mkdir -p "$out/wheel"
     python3 -m pip download -q --no-deps --require-hashes -r tests/android/coroutines.txt -d "$out/wheel" >&2
@@ -19,7 +23,7 @@ if [ ! -s "$jar" ]; then
     found=$(unzip -p "$fat" META-INF/kotlinx_coroutines_core.version)
     [ "$found" = "$version" ] || { echo "the kernel carries kotlinx.coroutines $found, not $version" >&2; exit 1; }
     mkdir -p "$work/classes"
-    unzip -q -o "$fat" 'kotlinx/coroutines/*' 'META-INF/kotlinx-coroutines-core.kotlin_module' \
+    unzip -q -o "$fat" 'kotlinx/coroutines/*' '_COROUTINE/*' 'META-INF/kotlinx-coroutines-core.kotlin_module' \
         'META-INF/kotlinx_coroutines_core.version' -d "$work/classes"
     (cd "$work/classes" && jar cf "$OLDPWD/$jar.part" .)
     mv "$jar.part" "$jar"

@@ -10,7 +10,12 @@
 //! 2. A hazard's detail screen with its allowed actions (`screens.hazard_p99_ms`; 50 hazards).
 //! 3. The patrol run screen of the 200-event run (`screens.patrol_run_p99_ms`; 50 queries).
 //! 4. The checklist runner of a 500-item inspection with 200 visibility conditions, 100 items
-//!    answered (`screens.checklist_500_p99_ms`; 50 queries).
+//!    answered (`screens.checklist_500_p99_ms`; 50 queries), and its review and sign-off
+//!    screen (`screens.review_500_p99_ms`: 34 findings with clauses, signatures, actions).
+//! 5. The hazard list as a supervisor: a page of 50 rows with the status chips' counts over
+//!    all hazards (`screens.hazard_list_p99_ms`), filtered by status
+//!    (`screens.hazard_list_ordered_p99_ms`) and by a two-character word
+//!    (`screens.hazard_list_search_p99_ms`); pages 0–3, 50 queries each.
 
 use std::path::Path;
 use std::time::Instant;
@@ -20,6 +25,7 @@ use offgrid_core::grid::{GridLevel, NewGridCell};
 use offgrid_core::patrol::schedule::Schedule;
 use offgrid_core::patrol::task::Completion;
 use offgrid_core::patrol::{NewPlan, ScanInput};
+use offgrid_core::screens::{ListFilter, ListScreenKind};
 use offgrid_core::site::{CheckMethod, CheckpointKind, NewCheckpoint, NewSite, SiteKind};
 use offgrid_core::{Role, Store, User};
 
@@ -78,6 +84,49 @@ pub fn run(dir: Option<&Path>, hazards: usize) -> Result<()> {
     emit("screens.hazard_p50_ms", percentile_ms(&times, 50.0), "ms")?;
     emit("screens.hazard_p99_ms", percentile_ms(&times, 99.0), "ms")?;
 
+    // 5. The hazard list, as a supervisor of every project.
+    store.set_user(User::new("wang", "王总监").with_role("*", Role::Supervisor));
+    let filters = [
+        ("hazard_list", ListFilter::default()),
+        (
+            "hazard_list_ordered",
+            ListFilter {
+                status: Some("ordered".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "hazard_list_search",
+            ListFilter {
+                text: Some("渗水".into()),
+                ..Default::default()
+            },
+        ),
+    ];
+    for (name, filter) in filters {
+        let mut times = Vec::with_capacity(RUNS);
+        for i in 0..RUNS {
+            let page = ListFilter {
+                page: (i % 4) as u32,
+                ..filter.clone()
+            };
+            let start = Instant::now();
+            let screen = store.list_screen(ListScreenKind::Hazards, page)?;
+            times.push(start.elapsed());
+            ensure!(!screen.rows.is_empty(), "{name}: an empty page");
+        }
+        emit(
+            &format!("screens.{name}_p50_ms"),
+            percentile_ms(&times, 50.0),
+            "ms",
+        )?;
+        emit(
+            &format!("screens.{name}_p99_ms"),
+            percentile_ms(&times, 99.0),
+            "ms",
+        )?;
+    }
+
     // 3. The patrol run screen of a 200-event run, as its runner.
     store.set_user(User::new("gm1", "网格员"));
     let mut times = Vec::with_capacity(RUNS);
@@ -130,6 +179,23 @@ pub fn run(dir: Option<&Path>, hazards: usize) -> Result<()> {
     )?;
     emit(
         "screens.checklist_500_p99_ms",
+        percentile_ms(&times, 99.0),
+        "ms",
+    )?;
+    let mut times = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        let screen = store.review_screen(&ins)?;
+        times.push(start.elapsed());
+        ensure!(!screen.findings.is_empty());
+    }
+    emit(
+        "screens.review_500_p50_ms",
+        percentile_ms(&times, 50.0),
+        "ms",
+    )?;
+    emit(
+        "screens.review_500_p99_ms",
         percentile_ms(&times, 99.0),
         "ms",
     )?;

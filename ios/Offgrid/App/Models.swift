@@ -11,40 +11,63 @@ final class HomeModel: ScreenModel<HomeScreen> {
 }
 
 @MainActor
-final class RecordListModel: ScreenModel<[RecordSummary]> {
+final class RecordListModel: ScreenModel<ListScreen> {
     enum Kind: String { case inspections, hazards }
     let kind: Kind
     private let filter: FilterBox
 
     init(gateway: Gateway, kind: Kind) {
         let record: RecordKind = kind == .hazards ? .hazard : .inspection
+        let screenKind: ListScreenKind = kind == .hazards ? .hazards : .inspections
         let filter = FilterBox()
         self.kind = kind
         self.filter = filter
         super.init(
             gateway: gateway,
-            query: { try $0.list(query: filter.query(record)) },
+            query: { try $0.screens().list(kind: screenKind, filter: filter.current) },
             concerns: { $0.topics.contains(record) })
     }
 
     func search(_ text: String) {
-        filter.text = text.isEmpty ? nil : text
+        filter.update { $0.text = text.isEmpty ? nil : text; $0.page = 0 }
+        Task { await refresh() }
+    }
+
+    func nextPage() {
+        filter.update { $0.page += 1 }
         Task { await refresh() }
     }
 }
 
-/// The list's filters, read by the query on the gateway's queue.
+/// The list's filter (the core's `ListFilter`), read by the query on the gateway's queue.
 final class FilterBox: @unchecked Sendable {
     private let lock = NSLock()
-    private var _text: String?
-    var text: String? {
-        get { lock.withLock { _text } }
-        set { lock.withLock { _text = newValue } }
+    private var filter = ListFilter(project: nil, site: nil, status: nil, grade: nil, mine: false,
+                                    overdue: false, text: nil, page: 0, pageSize: nil)
+    var current: ListFilter { lock.withLock { filter } }
+    func update(_ change: (inout ListFilter) -> Void) { lock.withLock { change(&filter) } }
+}
+
+@MainActor
+final class ReviewModel: ScreenModel<ReviewScreen> {
+    let id: RecordId
+    init(gateway: Gateway, id: RecordId) {
+        self.id = id
+        super.init(gateway: gateway, query: { try $0.screens().review(id: id) }, concerns: { $0.records.contains(id) })
     }
 
-    func query(_ kind: RecordKind) -> ListQuery {
-        ListQuery(kind: kind, project: nil, site: nil, status: nil, grade: nil, assignee: nil, text: text,
-                  conflicted: false, overdueAtMs: nil, sort: .updated, limit: 200, offset: 0)
+    /// Signs with the pad's image written at `imagePath` (a capture path from the gateway).
+    func sign(name: String, imagePath: String, item: String? = nil) {
+        perform(.sign(item: item, name: name, imagePath: imagePath))
+    }
+
+    func submit() { perform(.submit) }
+    func accept(note: String?) { perform(.accept(note: note)) }
+    func returnToInspector(note: String) { perform(.return(note: note)) }
+
+    private func perform(_ step: ReviewCommand) {
+        let id = self.id
+        command { try $0.screens().reviewCommand(id: id, command: step) }
     }
 }
 

@@ -4,6 +4,7 @@ import SwiftUI
 /// The checklist runner: sections, visible items, what is missing; submit and review.
 struct ChecklistView: View {
     @StateObject var model: ChecklistModel
+    let gateway: Gateway
 
     var body: some View {
         ScreenFrame(model: model) { screen in
@@ -27,6 +28,7 @@ struct ChecklistView: View {
                         }
                     }
                 }
+                NavigationLink("review") { ReviewView(model: ReviewModel(gateway: gateway, id: model.id)) }
                 if screen.allowedActions.contains(.submit) { Button("submit") { model.submit() } }
                 if screen.allowedActions.contains(.review) { Button("accept") { model.review(accept: true, note: nil) } }
             }

@@ -24,7 +24,7 @@ struct HomeView: View {
                 }
                 Section("home_open_inspections") {
                     ForEach(home.openInspections, id: \.id) { i in
-                        NavigationLink(i.title ?? "") { ChecklistView(model: ChecklistModel(gateway: gateway, id: i.id)) }
+                        NavigationLink(i.title ?? "") { ChecklistView(model: ChecklistModel(gateway: gateway, id: i.id), gateway: gateway) }
                     }
                 }
                 NavigationLink("sync_now") { SyncView(model: SyncModel(gateway: gateway)) }

@@ -8,13 +8,13 @@ struct RecordListView: View {
     @State private var text = ""
 
     var body: some View {
-        ScreenFrame(model: model) { rows in
-            List(rows, id: \.id) { r in
+        ScreenFrame(model: model) { list in
+            List(list.rows.map(\.record), id: \.id) { r in
                 NavigationLink {
                     if model.kind == .hazards {
                         HazardView(model: HazardModel(gateway: gateway, id: r.id))
                     } else {
-                        ChecklistView(model: ChecklistModel(gateway: gateway, id: r.id))
+                        ChecklistView(model: ChecklistModel(gateway: gateway, id: r.id), gateway: gateway)
                     }
                 } label: {
                     VStack(alignment: .leading) {

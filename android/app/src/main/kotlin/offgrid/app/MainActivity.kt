@@ -18,6 +18,7 @@ import offgrid.app.screens.HazardScreen
 import offgrid.app.screens.HomeScreen
 import offgrid.app.screens.PatrolRunScreen
 import offgrid.app.screens.RecordListScreen
+import offgrid.app.screens.ReviewScreen
 import offgrid.app.screens.SyncScreen
 import offgrid.presentation.ChecklistStateHolder
 import offgrid.presentation.CoverageStateHolder
@@ -26,6 +27,7 @@ import offgrid.presentation.HomeStateHolder
 import offgrid.presentation.ListKind
 import offgrid.presentation.PatrolRunStateHolder
 import offgrid.presentation.RecordListStateHolder
+import offgrid.presentation.ReviewStateHolder
 import offgrid.presentation.SyncStateHolder
 
 class MainActivity : ComponentActivity() {
@@ -60,11 +62,15 @@ class MainActivity : ComponentActivity() {
             }
             composable("list/{kind}") { entry ->
                 val kind = ListKind.valueOf(entry.arguments?.getString("kind") ?: "HAZARDS")
-                RecordListScreen(holder("list/$kind") { RecordListStateHolder(gateway, it, kind.recordKind) }, kind, navigate = nav::navigate)
+                RecordListScreen(holder("list/$kind") { RecordListStateHolder(gateway, it, kind) }, kind, navigate = nav::navigate)
             }
             composable("checklist/{id}") { entry ->
                 val id = entry.arguments?.getString("id").orEmpty()
-                ChecklistScreen(holder("checklist/$id") { ChecklistStateHolder(gateway, it, id) })
+                ChecklistScreen(holder("checklist/$id") { ChecklistStateHolder(gateway, it, id) }, openReview = { nav.navigate("review/$id") })
+            }
+            composable("review/{id}") { entry ->
+                val id = entry.arguments?.getString("id").orEmpty()
+                ReviewScreen(holder("review/$id") { ReviewStateHolder(gateway, it, id) })
             }
             composable("hazard/{id}") { entry ->
                 val id = entry.arguments?.getString("id").orEmpty()

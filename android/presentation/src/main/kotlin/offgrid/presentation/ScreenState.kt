@@ -3,6 +3,7 @@
 // localise.
 package offgrid.presentation
 
+import uniffi.offgrid_core.FieldError
 import uniffi.offgrid_ffi.OffgridException
 
 /** The kinds of failure a screen shows differently; the shells map each to a zh-CN/en string. */
@@ -26,8 +27,11 @@ enum class ErrorKind {
     INTERNAL,
 }
 
-/** An error for the screen: its [kind] picks the localised text; [detail] is the core's words. */
-data class UiError(val kind: ErrorKind, val detail: String)
+/**
+ * An error for the screen: its [kind] picks the localised text; [detail] is the core's words;
+ * [fields] are a refused draft's field errors, for the form to mark beside each field.
+ */
+data class UiError(val kind: ErrorKind, val detail: String, val fields: List<FieldError> = emptyList())
 
 /** One place that sorts the library's typed errors into [ErrorKind]s. */
 fun Throwable.toUiError(): UiError = UiError(
@@ -37,6 +41,7 @@ fun Throwable.toUiError(): UiError = UiError(
         is OffgridException.InvalidState -> ErrorKind.INVALID_STATE
         is OffgridException.Incomplete -> ErrorKind.INCOMPLETE
         is OffgridException.InvalidArgument, is OffgridException.InvalidAnswer,
+        is OffgridException.InvalidFields,
         is OffgridException.UnknownItem, is OffgridException.CheckpointMismatch,
         is OffgridException.UnsupportedImage, is OffgridException.ImageDecode,
         is OffgridException.ImageTooLarge -> ErrorKind.INVALID_INPUT
@@ -48,6 +53,7 @@ fun Throwable.toUiError(): UiError = UiError(
         else -> ErrorKind.INTERNAL
     },
     message ?: javaClass.simpleName,
+    (this as? OffgridException.InvalidFields)?.fields.orEmpty(),
 )
 
 /** The state of one screen. */

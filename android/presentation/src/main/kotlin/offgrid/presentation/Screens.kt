@@ -16,13 +16,18 @@ import uniffi.offgrid_core.HazardAction
 import uniffi.offgrid_core.HazardCommand
 import uniffi.offgrid_core.HazardScreen
 import uniffi.offgrid_core.HomeScreen
-import uniffi.offgrid_core.ListQuery
-import uniffi.offgrid_core.ListSort
+import uniffi.offgrid_core.ReviewScreen
+import uniffi.offgrid_core.ReviewCommand
+import uniffi.offgrid_core.ListScreenKind
+import uniffi.offgrid_core.ListScreen
+import uniffi.offgrid_core.ListFilter
+import uniffi.offgrid_core.FieldError
+import uniffi.offgrid_core.Draft
 import uniffi.offgrid_core.NewObservation
+import uniffi.offgrid_core.PatrolCommand
 import uniffi.offgrid_core.PatrolRunScreen
 import uniffi.offgrid_core.PhotoTarget
 import uniffi.offgrid_core.RecordKind
-import uniffi.offgrid_core.RecordSummary
 import uniffi.offgrid_core.ScanInput
 import uniffi.offgrid_ffi.OffgridScreensInterface
 import uniffi.offgrid_ffi.OffgridStoreInterface
@@ -41,48 +46,64 @@ class HomeStateHolder(gateway: OffgridGateway, scope: CoroutineScope) :
         concerns = { it.topics.isNotEmpty() },
     )
 
-/** A list of records of one kind with the filters of the list screen. */
-data class ListFilter(
-    val project: String? = null,
-    val site: String? = null,
-    val status: String? = null,
-    val grade: String? = null,
-    val text: String? = null,
-    val overdueAtMs: Long? = null,
-)
-
-private fun ListFilter.query(kind: RecordKind) = ListQuery(
-    kind = kind, project = project, site = site, status = status, grade = grade, assignee = null,
-    text = text?.takeIf { it.isNotBlank() }, conflicted = false, overdueAtMs = overdueAtMs,
-    sort = ListSort.UPDATED, limit = 200u, offset = 0u,
-)
-
-/** A list screen (inspections, hazards) with filters; re-queries when records of its kind change. */
+/**
+ * A list screen (inspections, hazards): a page of rows with the status chips' counts, computed
+ * in the core under the core's [ListFilter]; re-queries when records of its kind change.
+ */
 class RecordListStateHolder private constructor(
     gateway: OffgridGateway,
     scope: CoroutineScope,
-    private val kind: RecordKind,
+    val kind: ListKind,
     private val filter: AtomicReference<ListFilter>,
-) : ScreenStateHolder<List<RecordSummary>>(
+) : ScreenStateHolder<ListScreen>(
     gateway, scope,
-    query = { store -> store.list(filter.get().query(kind)) },
-    concerns = { it.touches(kind) },
+    query = { store -> store.screens { s -> s.list(kind.screenKind, filter.get()) } },
+    concerns = { it.touches(kind.recordKind) },
 ) {
     constructor(
         gateway: OffgridGateway,
         scope: CoroutineScope,
-        kind: RecordKind,
+        kind: ListKind,
         filter: ListFilter = ListFilter(),
     ) : this(gateway, scope, kind, AtomicReference(filter))
 
     /** The filters applied now. */
     val currentFilter: ListFilter get() = filter.get()
 
-    /** Applies new filters; the list follows them from now on. */
+    /** Applies new filters (from the first page); the list follows them from now on. */
     fun filter(new: ListFilter): Job {
         filter.set(new)
-        return command { it.list(new.query(kind)) }
+        return command { it.screens { s -> s.list(kind.screenKind, new) } }
     }
+
+    /** The next page, if the screen says there is one. */
+    fun nextPage(): Job = filter(filter.get().copy(page = filter.get().page + 1u))
+}
+
+/** Review and sign-off of one inspection: findings, signatures, sign / submit / accept / return. */
+class ReviewStateHolder(gateway: OffgridGateway, scope: CoroutineScope, val id: String) :
+    ScreenStateHolder<ReviewScreen>(
+        gateway, scope,
+        query = { it.screens { s -> s.review(id) } },
+        concerns = { id in it.records },
+    ) {
+    /** Signs as the signed-in user with the pad's image written at [imagePath] (a capture path). */
+    fun sign(name: String, imagePath: String, item: String? = null): Job =
+        perform(ReviewCommand.Sign(item, name, imagePath))
+
+    fun submit(): Job = perform(ReviewCommand.Submit)
+
+    fun accept(note: String? = null): Job = perform(ReviewCommand.Accept(note))
+
+    fun returnToInspector(note: String): Job = perform(ReviewCommand.Return(note))
+
+    private fun perform(step: ReviewCommand): Job = command { it.screens { s -> s.reviewCommand(id, step) } }
+}
+
+/** Field errors of a form's draft, from the core (empty: it may be saved). */
+object Forms {
+    suspend fun validate(gateway: OffgridGateway, draft: Draft): List<FieldError> =
+        gateway.call { it.screens { s -> s.validateDraft(draft) } }
 }
 
 /** The checklist runner of one inspection. */
@@ -140,31 +161,25 @@ class PatrolRunStateHolder(gateway: OffgridGateway, scope: CoroutineScope, val i
         query = { it.screens { s -> s.patrolRun(id) } },
         concerns = { id in it.records || it.touches(RecordKind.PATROL_PLAN, RecordKind.SITE) },
     ) {
-    /** A scan read by NFC reader mode or the QR scanner (or a checkpoint chosen by hand). */
-    fun scan(input: ScanInput): Job = command { store ->
-        store.patrols().use { it.scan(id, input) }
-        store.screens { s -> s.patrolRun(id) }
-    }
+    /** A scan read by NFC reader mode or the QR scanner (or a checkpoint chosen by hand); the
+     * verdict comes back as the screen's `lastScan`. */
+    fun scan(input: ScanInput): Job = perform(PatrolCommand.Scan(input))
 
-    fun skip(checkpoint: String, reason: String): Job = command { store ->
-        store.patrols().use { it.skip(id, checkpoint, reason) }
-        store.screens { s -> s.patrolRun(id) }
-    }
+    fun skip(checkpoint: String, reason: String): Job = perform(PatrolCommand.Skip(checkpoint, reason))
 
-    fun observe(observation: NewObservation): Job = command { store ->
-        store.patrols().use { it.observe(id, observation) }
-        store.screens { s -> s.patrolRun(id) }
-    }
+    fun observe(observation: NewObservation): Job = perform(PatrolCommand.Observe(observation))
 
-    fun finish(reason: String?): Job = command { store ->
-        store.patrols().use { it.finish(id, reason) }
-        store.screens { s -> s.patrolRun(id) }
-    }
+    fun pause(): Job = perform(PatrolCommand.Pause)
 
-    fun approveSkip(skip: String): Job = command { store ->
-        store.patrols().use { it.approveSkip(id, skip) }
-        store.screens { s -> s.patrolRun(id) }
-    }
+    fun resume(): Job = perform(PatrolCommand.Resume)
+
+    fun finish(reason: String?): Job = perform(PatrolCommand.Finish(reason))
+
+    fun approveSkip(skip: String): Job = perform(PatrolCommand.ApproveSkip(skip))
+
+    fun void(reason: String): Job = perform(PatrolCommand.Void(reason))
+
+    private fun perform(step: PatrolCommand): Job = command { it.screens { s -> s.patrolCommand(id, step) } }
 }
 
 /** Coverage of the grid cells the user belongs to over a period. */
@@ -188,9 +203,9 @@ class CoverageStateHolder(
 }
 
 /** The list screens the apps have. */
-enum class ListKind(val recordKind: RecordKind) {
-    INSPECTIONS(RecordKind.INSPECTION),
-    HAZARDS(RecordKind.HAZARD),
+enum class ListKind(val recordKind: RecordKind, val screenKind: ListScreenKind) {
+    INSPECTIONS(RecordKind.INSPECTION, ListScreenKind.INSPECTIONS),
+    HAZARDS(RecordKind.HAZARD, ListScreenKind.HAZARDS),
 }
 
 /** Scans as the readers deliver them, for [PatrolRunStateHolder.scan]. */

@@ -26,7 +26,10 @@ import uniffi.offgrid_core.InspectionStatus
 import uniffi.offgrid_core.NewCheckpoint
 import uniffi.offgrid_core.NewGridCell
 import uniffi.offgrid_core.NewHazard
+import uniffi.offgrid_core.ListFilter
 import uniffi.offgrid_core.NewInspection
+import uniffi.offgrid_core.ReviewAction
+import uniffi.offgrid_core.Draft
 import uniffi.offgrid_core.NewObservation
 import uniffi.offgrid_core.NewPlan
 import uniffi.offgrid_core.NewSite
@@ -89,6 +92,38 @@ fun presentationTests() {
             assertEquals(InspectionStatus.REVIEWED, checklist.state.value.screen!!.status)
             assertNull(checklist.state.value.error)
             checklist.close()
+        }
+    }
+
+    test("review and sign-off through the review holder; a draft's field errors") {
+        withDevice { d ->
+            d.store.setUser(admin)
+            d.store.inspections().publishTemplate(parseTemplate(doorCheck))
+            d.store.setUser(inspector)
+            val id = d.store.inspections().create(NewInspection(templateId = "door-check", project = "p1", site = "B1"))
+            d.store.inspections().answer(id, "seal", "\"pass\"", null)
+            d.store.inspections().answer(id, "hinge", "\"fail\"", "铰页锈蚀")
+            val review = ReviewStateHolder(d.gateway, d.ui, id)
+            val first = review.awaitScreen("the finding") { it.findings.size == 1 }
+            assertEquals("hinge", first.findings.single().item)
+            assertEquals(listOf(ReviewAction.SIGN, ReviewAction.SUBMIT), first.allowedActions)
+            val pad = Photos.capturePath(d.gateway)
+            java.io.File(pad).writeBytes(byteArrayOf(0x89.toByte(), 0x50, 0x4E, 0x47))
+            review.sign(inspector.name, pad).join()
+            assertEquals(inspector.name, review.state.value.screen!!.signatures.single().signatures.single().name)
+            assertFalse(java.io.File(pad).exists(), "the pad's file is removed once stored")
+            review.submit().join()
+            assertEquals(InspectionStatus.SUBMITTED, review.state.value.screen!!.status)
+            d.store.setUser(supervisor)
+            review.refresh().join()
+            review.returnToInspector(" ").join()
+            assertEquals(ErrorKind.INVALID_INPUT, review.state.value.error?.kind)
+            review.returnToInspector("补拍铰页照片").join()
+            assertEquals(InspectionStatus.RETURNED, review.state.value.screen!!.status)
+            assertNull(review.state.value.error)
+            val blank = NewHazard("p1", "B1", "", "", "", null, false, listOf())
+            assertEquals(listOf("title"), Forms.validate(d.gateway, Draft.Hazard(blank)).map { it.field })
+            review.close()
         }
     }
 
@@ -183,12 +218,12 @@ fun presentationTests() {
             val first = d.store.hazards().create(hazard("通风口堵塞", RiskGrade.YELLOW))
             d.store.setUser(rectifier)
             val home = HomeStateHolder(d.gateway, d.ui)
-            val hazards = RecordListStateHolder(d.gateway, d.ui, RecordKind.HAZARD)
-            val inspections = RecordListStateHolder(d.gateway, d.ui, RecordKind.INSPECTION)
+            val hazards = RecordListStateHolder(d.gateway, d.ui, ListKind.HAZARDS)
+            val inspections = RecordListStateHolder(d.gateway, d.ui, ListKind.INSPECTIONS)
             val detail = HazardStateHolder(d.gateway, d.ui, first)
             home.awaitScreen("home") { it.myHazards.isEmpty() }
-            hazards.awaitScreen("list") { it.size == 1 }
-            inspections.awaitScreen("no inspections") { it.isEmpty() }
+            hazards.awaitScreen("list") { it.rows.size == 1 }
+            inspections.awaitScreen("no inspections") { it.rows.isEmpty() }
             val inspectionsBefore = inspections.state.value
             // Someone else's writes on this store (as a sync merge would make them).
             d.store.setUser(supervisor)
@@ -197,17 +232,17 @@ fun presentationTests() {
             d.store.hazards().orderRectification(first, RectificationOrder("物业", rectifier.id, rectifier.name, deadline, "清理"))
             d.store.setUser(rectifier)
             assertEquals(listOf(first), home.awaitScreen("ordered to li") { it.myHazards.isNotEmpty() }.myHazards.map { it.id })
-            assertEquals(setOf(first, second), hazards.awaitScreen("two") { it.size == 2 }.map { it.id }.toSet())
+            assertEquals(setOf(first, second), hazards.awaitScreen("two") { it.rows.size == 2 }.rows.map { it.record.id }.toSet())
             assertEquals(HazardStatus.ORDERED, detail.awaitScreen("ordered") { it.hazard.state.status == HazardStatus.ORDERED }.hazard.state.status)
             // The inspection list was not concerned: the very same state object.
             assertTrue(inspectionsBefore === inspections.state.value)
             // Filters: the list follows them, and later changes are filtered alike.
             hazards.filter(ListFilter(grade = "orange")).join()
-            assertEquals(listOf(second), hazards.state.value.screen!!.map { it.id })
+            assertEquals(listOf(second), hazards.state.value.screen!!.rows.map { it.record.id })
             d.store.setUser(inspector)
             d.store.hazards().create(hazard("红色隐患", RiskGrade.RED))
             hazards.refresh().join()
-            assertEquals(listOf(second), hazards.state.value.screen!!.map { it.id })
+            assertEquals(listOf(second), hazards.state.value.screen!!.rows.map { it.record.id })
             listOf(home, hazards, inspections, detail).forEach { it.close() }
         }
     }
@@ -223,8 +258,8 @@ fun presentationTests() {
                 val collector = CoroutineScope(SupervisorJob() + mainDispatcher)
                 collector.launchCollect(syncA) { seenA.add(it) }
                 val id = a.store.hazards().create(hazard("防护密闭门变形"))
-                val hazardsB = RecordListStateHolder(b.gateway, b.ui, RecordKind.HAZARD)
-                hazardsB.awaitScreen("B has not got it yet") { rows -> rows.none { it.id == id } }
+                val hazardsB = RecordListStateHolder(b.gateway, b.ui, ListKind.HAZARDS)
+                hazardsB.awaitScreen("B has not got it yet") { list -> list.rows.none { it.record.id == id } }
                 syncA.syncNow().join()
                 val idle = awaitState("A idle", syncA.state) { it is SyncState.Idle && it.lastSuccessMs != null } as SyncState.Idle
                 assertTrue(idle.complete, "$idle")
@@ -233,7 +268,7 @@ fun presentationTests() {
                 assertTrue(screenA.status.signedIn && screenA.canSyncNow, "$screenA")
                 assertEquals(0uL, screenA.status.pendingRecords)
                 syncB.syncNow().join()
-                hazardsB.awaitScreen("B sees A's hazard") { rows -> rows.any { it.id == id } }
+                hazardsB.awaitScreen("B sees A's hazard") { list -> list.rows.any { it.record.id == id } }
                 // B (a supervisor) grades it; A's open hazard screen follows after A syncs.
                 val detailA = HazardStateHolder(a.gateway, a.ui, id)
                 detailA.awaitScreen("A's detail") { it.hazard.state.grade == null }

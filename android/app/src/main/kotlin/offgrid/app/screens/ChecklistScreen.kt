@@ -16,9 +16,9 @@ import offgrid.presentation.ChecklistStateHolder
 import uniffi.offgrid_core.InspectionAction
 import uniffi.offgrid_core.ItemKind
 
-/** The checklist runner: sections, visible items, what is missing; submit and review. */
+/** The checklist runner: sections, visible items, what is missing; submit, review, and the way to review and sign-off. */
 @Composable
-fun ChecklistScreen(holder: ChecklistStateHolder) {
+fun ChecklistScreen(holder: ChecklistStateHolder, openReview: () -> Unit) {
     val state by holder.state.collectAsStateWithLifecycle()
     ScreenFrame(state, holder::errorShown) { screen ->
         val canAnswer = InspectionAction.ANSWER in screen.allowedActions
@@ -42,6 +42,7 @@ fun ChecklistScreen(holder: ChecklistStateHolder) {
                 }
             }
             item {
+                Button(onClick = openReview) { Text(stringResource(R.string.review)) }
                 if (InspectionAction.SUBMIT in screen.allowedActions) {
                     Button(onClick = { holder.submit() }) { Text(stringResource(R.string.submit)) }
                 }

@@ -7,6 +7,7 @@ import androidx.compose.foundation.lazy.items
 import androidx.compose.material3.ListItem
 import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
+import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
@@ -30,17 +31,22 @@ fun RecordListScreen(holder: RecordListStateHolder, kind: ListKind, navigate: (S
             onValueChange = { text = it; holder.filter(holder.currentFilter.copy(text = it)) },
             label = { Text(stringResource(R.string.search)) },
         )
-        ScreenFrame(state, holder::errorShown) { rows ->
+        ScreenFrame(state, holder::errorShown) { list ->
             LazyColumn {
-                items(rows, key = { it.id }) { r ->
+                items(list.rows, key = { it.record.id }) { row ->
+                    val r = row.record
                     ListItem(
                         headlineContent = { Text(r.title.orEmpty()) },
-                        supportingContent = { Text(listOfNotNull(r.site, r.status, r.grade).joinToString(" · ")) },
+                        supportingContent = {
+                            val overdue = row.overdueDays?.let { stringResource(R.string.overdue_days, it.toInt()) }
+                            Text(listOfNotNull(r.site, r.status, r.grade, overdue).joinToString(" · "))
+                        },
                         modifier = Modifier.clickable {
                             navigate(if (kind == ListKind.HAZARDS) "hazard/${r.id}" else "checklist/${r.id}")
                         },
                     )
                 }
+                if (list.hasMore) item { TextButton(onClick = { holder.nextPage() }) { Text(stringResource(R.string.more)) } }
             }
         }
     }
