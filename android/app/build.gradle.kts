@@ -32,6 +32,8 @@ android {
 
 dependencies {
     implementation(project(":presentation"))
+    // The Android half of the platform TLS verifier, from the crate's own Maven folder.
+    implementation("rustls:rustls-platform-verifier:latest.release")
     implementation("${libs.jna.get()}@aar")
     implementation(libs.kotlinx.coroutines.android)
     implementation(platform(libs.androidx.compose.bom))

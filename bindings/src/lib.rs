@@ -23,6 +23,8 @@
 //! garbage-collected. [`OffgridStore::close_database`] closes the database file at once, whoever
 //! still holds the object.
 
+#[cfg(target_os = "android")]
+mod android;
 mod error;
 mod hazards;
 mod inspections;

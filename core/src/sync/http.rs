@@ -69,6 +69,7 @@ impl Transport {
             )));
         }
         let client = Client::builder()
+            .use_preconfigured_tls(platform_tls()?)
             .timeout(policy.timeout)
             .connect_timeout(Duration::from_secs(15))
             .user_agent(concat!("offgrid/", env!("CARGO_PKG_VERSION")))
@@ -262,6 +263,21 @@ impl Transport {
             }
         })
     }
+}
+
+/// TLS that trusts what the platform trusts: the OS verifier on Android (its trust manager:
+/// the system store, and a CA the organisation installed where the app's network security
+/// config allows it), iOS and macOS (Security framework: the keychain and configuration
+/// profiles), Windows; on Linux the system bundle, or `SSL_CERT_FILE`. An intranet server
+/// signed by an organisation's own CA works once that CA is installed on the device.
+fn platform_tls() -> Result<rustls::ClientConfig> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_platform_verifier())
+        .map(|b| b.with_no_client_auth())
+        .map_err(|e| Error::Network(format!("TLS setup: {e}")))
 }
 
 /// What went wrong, without the URL: the kind, then the causes.

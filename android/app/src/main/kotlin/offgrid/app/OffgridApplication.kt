@@ -21,6 +21,7 @@ class OffgridApplication : Application() {
 
     override fun onCreate() {
         super.onCreate()
+        PlatformTls.init(this)
         SyncWorker.schedule(this)
     }
 }
