@@ -1,6 +1,7 @@
-//! Photos through the FFI: capture paths in the store's folder, attach (from the file the
-//! camera wrote, or bytes), list a record's photos, find their files, and the upload queue.
-//! One line each over [`offgrid_core::Store`].
+//! Photos through the FFI: capture paths in the store's folder, attach by path (the file the
+//! camera wrote, or a file elsewhere; photos never cross as bytes), discard a leftover capture,
+//! list a record's photos, find their files, and the upload queue. One line each over
+//! [`offgrid_core::Store`].
 
 use std::sync::Arc;
 
@@ -33,17 +34,6 @@ impl OffgridPhotos {
 
 #[uniffi::export]
 impl OffgridPhotos {
-    /// Processes a JPEG or PNG and attaches it to `target`; the original is kept unmodified.
-    /// Heavy (decoding a 12 MP photo): call it off the main thread.
-    pub fn add(
-        &self,
-        target: PhotoTarget,
-        bytes: Vec<u8>,
-        capture: CaptureContext,
-    ) -> Result<PhotoMeta> {
-        Ok(self.store()?.add_photo(&target, &bytes, &capture)?)
-    }
-
     /// A new path in the store's capture folder for the camera to write a photo to.
     pub fn capture_path(&self) -> Result<String> {
         Ok(self.store()?.capture_path()?.to_string_lossy().into_owned())

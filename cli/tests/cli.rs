@@ -307,6 +307,18 @@ fn bench_screens_prints_every_metric_as_a_json_line() {
         "screens.patrol_run_p99_ms",
         "screens.checklist_500_p50_ms",
         "screens.checklist_500_p99_ms",
+        "screens.review_500_p50_ms",
+        "screens.review_500_p99_ms",
+        "screens.hazard_list_p50_ms",
+        "screens.hazard_list_p99_ms",
+        "screens.hazard_list_ordered_p50_ms",
+        "screens.hazard_list_ordered_p99_ms",
+        "screens.hazard_list_search_p50_ms",
+        "screens.hazard_list_search_p99_ms",
+        "screens.my_coverage_p50_ms",
+        "screens.my_coverage_p99_ms",
+        "screens.sync_p50_ms",
+        "screens.sync_p99_ms",
     ];
     assert_eq!(names, want.iter().map(|s| s.to_string()).collect());
     assert_eq!(std::fs::read_dir(dir).unwrap().count(), 0);

@@ -12,6 +12,10 @@
 //! 4. The checklist runner of a 500-item inspection with 200 visibility conditions, 100 items
 //!    answered (`screens.checklist_500_p99_ms`; 50 queries), and its review and sign-off
 //!    screen (`screens.review_500_p99_ms`: 34 findings with clauses, signatures, actions).
+//! 6. Coverage of my cells for a month, as the grid member who ran the patrol
+//!    (`screens.my_coverage_p99_ms`), and the sync status screen with 10,000 records pending
+//!    (`screens.sync_p99_ms`: the service state and the store's sync status, signed out); 50
+//!    queries each.
 //! 5. The hazard list as a supervisor: a page of 50 rows with the status chips' counts over
 //!    all hazards (`screens.hazard_list_p99_ms`), filtered by status
 //!    (`screens.hazard_list_ordered_p99_ms`) and by a two-character word
@@ -21,12 +25,14 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Result, ensure};
-use offgrid_core::grid::{GridLevel, NewGridCell};
+use offgrid_core::grid::{GridLevel, GridMember, GridRole, NewGridCell};
 use offgrid_core::patrol::schedule::Schedule;
 use offgrid_core::patrol::task::Completion;
 use offgrid_core::patrol::{NewPlan, ScanInput};
 use offgrid_core::screens::{ListFilter, ListScreenKind};
 use offgrid_core::site::{CheckMethod, CheckpointKind, NewCheckpoint, NewSite, SiteKind};
+use offgrid_core::sync::SyncOptions;
+use offgrid_core::sync::service::SyncService;
 use offgrid_core::{Role, Store, User};
 
 use super::{emit, percentile_ms};
@@ -60,29 +66,19 @@ pub fn run(dir: Option<&Path>, hazards: usize) -> Result<()> {
     let first = Instant::now();
     store.home_screen()?;
     emit("screens.home_first_ms", super::ms(first.elapsed()), "ms")?;
-    let mut times = Vec::with_capacity(RUNS);
     let mut mine = 0;
-    for _ in 0..RUNS {
-        let start = Instant::now();
-        let home = store.home_screen()?;
-        times.push(start.elapsed());
-        mine = home.my_hazards.len();
-    }
+    measure("home", |_| {
+        mine = store.home_screen()?.my_hazards.len();
+        Ok(())
+    })?;
     ensure!(mine == ordered, "home listed {mine} hazards, not {ordered}");
-    emit("screens.home_p50_ms", percentile_ms(&times, 50.0), "ms")?;
-    emit("screens.home_p99_ms", percentile_ms(&times, 99.0), "ms")?;
 
     // 2. Hazard detail screens.
-    let mut times = Vec::with_capacity(RUNS);
-    for i in 0..RUNS {
-        let id = &ids[(i * 197) % ids.len()];
-        let start = Instant::now();
-        let screen = store.hazard_screen(id)?;
-        times.push(start.elapsed());
+    measure("hazard", |i| {
+        let screen = store.hazard_screen(&ids[(i * 197) % ids.len()])?;
         ensure!(!screen.hazard.events.is_empty());
-    }
-    emit("screens.hazard_p50_ms", percentile_ms(&times, 50.0), "ms")?;
-    emit("screens.hazard_p99_ms", percentile_ms(&times, 99.0), "ms")?;
+        Ok(())
+    })?;
 
     // 5. The hazard list, as a supervisor of every project.
     store.set_user(User::new("wang", "王总监").with_role("*", Role::Supervisor));
@@ -104,48 +100,41 @@ pub fn run(dir: Option<&Path>, hazards: usize) -> Result<()> {
         ),
     ];
     for (name, filter) in filters {
-        let mut times = Vec::with_capacity(RUNS);
-        for i in 0..RUNS {
+        // Pages 0–3, or as many as the filter fills.
+        let total = store
+            .list_screen(ListScreenKind::Hazards, filter.clone())?
+            .total;
+        let pages = total.div_ceil(50).clamp(1, 4);
+        measure(name, |i| {
             let page = ListFilter {
-                page: (i % 4) as u32,
+                page: i as u32 % pages,
                 ..filter.clone()
             };
-            let start = Instant::now();
             let screen = store.list_screen(ListScreenKind::Hazards, page)?;
-            times.push(start.elapsed());
             ensure!(!screen.rows.is_empty(), "{name}: an empty page");
-        }
-        emit(
-            &format!("screens.{name}_p50_ms"),
-            percentile_ms(&times, 50.0),
-            "ms",
-        )?;
-        emit(
-            &format!("screens.{name}_p99_ms"),
-            percentile_ms(&times, 99.0),
-            "ms",
-        )?;
+            Ok(())
+        })?;
     }
 
     // 3. The patrol run screen of a 200-event run, as its runner.
     store.set_user(User::new("gm1", "网格员"));
-    let mut times = Vec::with_capacity(RUNS);
-    for _ in 0..RUNS {
-        let start = Instant::now();
-        let screen = store.patrol_run_screen(&run)?;
-        times.push(start.elapsed());
-        ensure!(screen.run.events.len() > RUN_EVENTS);
-    }
-    emit(
-        "screens.patrol_run_p50_ms",
-        percentile_ms(&times, 50.0),
-        "ms",
-    )?;
-    emit(
-        "screens.patrol_run_p99_ms",
-        percentile_ms(&times, 99.0),
-        "ms",
-    )?;
+    measure("patrol_run", |_| {
+        ensure!(store.patrol_run_screen(&run)?.run.events.len() > RUN_EVENTS);
+        Ok(())
+    })?;
+
+    // 6. Coverage of my cells for a month (the run's grid member), and the sync screen.
+    measure("my_coverage", |_| {
+        let cells = store.my_coverage_screen(T0 - 30 * DAY, T0 + DAY)?;
+        ensure!(!cells.is_empty(), "gm1 is a member of the city cell");
+        Ok(())
+    })?;
+    let service = SyncService::new(SyncOptions::default());
+    measure("sync", |_| {
+        let screen = store.sync_screen(&service)?;
+        ensure!(!screen.can_sync_now, "signed out: no sync offered");
+        Ok(())
+    })?;
 
     // 4. The checklist runner of a 500-item inspection, as its inspector.
     store.set_user(admin);
@@ -165,41 +154,36 @@ pub fn run(dir: Option<&Path>, hazards: usize) -> Result<()> {
         store.answer(&ins, &item, &serde_json::json!(value), None)?;
     }
     store.checklist_screen(&ins)?;
-    let mut times = Vec::with_capacity(RUNS);
-    for _ in 0..RUNS {
-        let start = Instant::now();
-        let screen = store.checklist_screen(&ins)?;
-        times.push(start.elapsed());
-        ensure!(!screen.sections.is_empty());
-    }
-    emit(
-        "screens.checklist_500_p50_ms",
-        percentile_ms(&times, 50.0),
-        "ms",
-    )?;
-    emit(
-        "screens.checklist_500_p99_ms",
-        percentile_ms(&times, 99.0),
-        "ms",
-    )?;
-    let mut times = Vec::with_capacity(RUNS);
-    for _ in 0..RUNS {
-        let start = Instant::now();
-        let screen = store.review_screen(&ins)?;
-        times.push(start.elapsed());
-        ensure!(!screen.findings.is_empty());
-    }
-    emit(
-        "screens.review_500_p50_ms",
-        percentile_ms(&times, 50.0),
-        "ms",
-    )?;
-    emit(
-        "screens.review_500_p99_ms",
-        percentile_ms(&times, 99.0),
-        "ms",
-    )?;
+    measure("checklist_500", |_| {
+        ensure!(!store.checklist_screen(&ins)?.sections.is_empty());
+        Ok(())
+    })?;
+    measure("review_500", |_| {
+        ensure!(!store.review_screen(&ins)?.findings.is_empty());
+        Ok(())
+    })?;
     Ok(())
+}
+
+/// Runs `query` `RUNS` times (with the run's index) and emits `screens.<name>_p50_ms` and
+/// `screens.<name>_p99_ms`.
+fn measure(name: &str, mut query: impl FnMut(usize) -> Result<()>) -> Result<()> {
+    let mut times = Vec::with_capacity(RUNS);
+    for i in 0..RUNS {
+        let start = Instant::now();
+        query(i)?;
+        times.push(start.elapsed());
+    }
+    emit(
+        &format!("screens.{name}_p50_ms"),
+        percentile_ms(&times, 50.0),
+        "ms",
+    )?;
+    emit(
+        &format!("screens.{name}_p99_ms"),
+        percentile_ms(&times, 99.0),
+        "ms",
+    )
 }
 
 /// A run of `RUN_EVENTS` scans on a site of five checkpoints, by grid member `gm1`.
@@ -211,6 +195,14 @@ fn patrol_run(store: &Store) -> Result<offgrid_core::RecordId> {
         parent: None,
         boundary: None,
     })?;
+    store.set_grid_member(
+        &cell,
+        &GridMember {
+            user: "gm1".into(),
+            name: "网格员".into(),
+            role: GridRole::Member,
+        },
+    )?;
     let site = store.add_site(&NewSite {
         name: "人防工程".into(),
         address: "江东中路 1 号地下".into(),

@@ -622,11 +622,6 @@ uint64_t uniffi_offgrid_ffi_fn_clone_offgridphotos(uint64_t handle, RustCallStat
 void uniffi_offgrid_ffi_fn_free_offgridphotos(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPHOTOS_ADD
-#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPHOTOS_ADD
-RustBuffer uniffi_offgrid_ffi_fn_method_offgridphotos_add(uint64_t ptr, RustBuffer target, RustBuffer bytes, RustBuffer capture, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPHOTOS_ADD_CAPTURED
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPHOTOS_ADD_CAPTURED
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridphotos_add_captured(uint64_t ptr, RustBuffer target, RustBuffer path, RustBuffer capture, RustCallStatus *_Nonnull out_status
@@ -1732,12 +1727,6 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_track(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_VOID_RUN
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPATROLS_VOID_RUN
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridpatrols_void_run(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPHOTOS_ADD
-#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPHOTOS_ADD
-uint16_t uniffi_offgrid_ffi_checksum_method_offgridphotos_add(void
     
 );
 #endif

@@ -58,6 +58,17 @@ val OffgridStoreInterface.photos: uniffi.offgrid_ffi.OffgridPhotosInterface
 val OffgridStoreInterface.sync: uniffi.offgrid_ffi.OffgridSyncInterface
     get() = Coverage.track(uniffi.offgrid_ffi.OffgridSyncInterface::class.java, sync())
 
+/** A photo "taken": written where the camera would write it, then attached by path. */
+fun OffgridStoreInterface.attach(
+    target: uniffi.offgrid_core.PhotoTarget,
+    bytes: ByteArray,
+    capture: uniffi.offgrid_core.CaptureContext,
+): uniffi.offgrid_core.PhotoMeta {
+    val path = photos.capturePath()
+    java.io.File(path).writeBytes(bytes)
+    return photos.addCaptured(target, path, capture)
+}
+
 /**
  * Runs [block] and returns the exception it throws, which must be a [T]. Unwraps the
  * `UndeclaredThrowableException` the recording proxy adds around checked exceptions.

@@ -35,7 +35,7 @@ private fun afterPhoto(): ByteArray {
 
 /** Attaches an "after" photo to the hazard, then submits the rectification citing it. */
 private fun rectify(s: OffgridStoreInterface, id: String, note: String) {
-    val after = s.photos.add(PhotoTarget.Hazard(id, true), afterPhoto(), CaptureContext())
+    val after = s.attach(PhotoTarget.Hazard(id, true), afterPhoto(), CaptureContext())
     assertEquals("rectification", after.stage)
     s.hazards.submitRectification(id, note, listOf(after.sha256))
 }

@@ -36,7 +36,7 @@ fun photoTests() {
             val bytes = samplePhoto().readBytes()
             assertTrue(bytes.size > 2_000_000, "the sample is several MB: ${bytes.size}")
             val phoneFix = GpsFix(30.2, 120.1, null, 35.0)
-            val meta = s.photos.add(
+            val meta = s.attach(
                 PhotoTarget.Inspection(id, "exits-clear"),
                 bytes,
                 CaptureContext(capturedMs = System.currentTimeMillis(), offsetMinutes = 480, gps = phoneFix),
@@ -89,12 +89,12 @@ fun photoTests() {
             val hazard = s.hazards.create(NewHazard(project = "p1", site = "B2", location = "东侧", title = "堵塞", description = "杂物"))
             val target = PhotoTarget.Hazard(hazard, false)
             val heic = "\u0000\u0000\u0000\u0018ftypheic\u0000\u0000\u0000\u0000mif1heic".toByteArray(Charsets.ISO_8859_1)
-            val e = fails<OffgridException.UnsupportedImage> { s.photos.add(target, heic, CaptureContext()) }
+            val e = fails<OffgridException.UnsupportedImage> { s.attach(target, heic, CaptureContext()) }
             assertEquals("HEIC", e.format)
             assertContains(e.reason, "HEIC")
             val damaged = samplePhoto().readBytes().copyOf(2000)
-            fails<OffgridException.ImageDecode> { s.photos.add(target, damaged, CaptureContext()) }
-            fails<OffgridException.UnsupportedImage> { s.photos.add(target, ByteArray(4096) { (it * 31).toByte() }, CaptureContext()) }
+            fails<OffgridException.ImageDecode> { s.attach(target, damaged, CaptureContext()) }
+            fails<OffgridException.UnsupportedImage> { s.attach(target, ByteArray(4096) { (it * 31).toByte() }, CaptureContext()) }
             fails<OffgridException.Storage> { s.photos.addCaptured(target, "/nonexistent/photo.jpg", CaptureContext()) }
             assertTrue(s.photos.queue(null).isEmpty())
             assertTrue(s.photos.ofRecord(hazard).isEmpty())

@@ -88,7 +88,7 @@ fun screensTests() {
             val screens = Coverage.track(OffgridScreensInterface::class.java, s.screens())
             s.setUser(inspector)
             val id = s.hazards.create(NewHazard("p1", "B1", "集水井", "排水泵故障", "水位高，泵不启动", null, false, listOf()))
-            s.photos.add(PhotoTarget.Hazard(id, false), jpeg(64), CaptureContext())
+            s.attach(PhotoTarget.Hazard(id, false), jpeg(64), CaptureContext())
             var h = screens.hazard(id)
             assertEquals(listOf(HazardAction.GRADE, HazardAction.ESCALATE), h.allowedActions)
             assertEquals(1, h.beforePhotos.size)
@@ -101,7 +101,7 @@ fun screensTests() {
             s.setUser(rectifier)
             h = screens.hazard(id)
             assertTrue(HazardAction.SUBMIT_RECTIFICATION in h.allowedActions)
-            val after = s.photos.add(PhotoTarget.Hazard(id, true), jpeg(80), CaptureContext())
+            val after = s.attach(PhotoTarget.Hazard(id, true), jpeg(80), CaptureContext())
             h = screens.hazardCommand(id, HazardCommand.SubmitRectification("已更换水泵", listOf(after.sha256)))
             assertEquals(listOf(after.sha256), h.afterPhotos.map { it.sha256 })
             // A step the screen does not offer is refused by the write too.

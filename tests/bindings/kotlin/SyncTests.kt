@@ -49,7 +49,7 @@ fun syncTests() {
                 // Offline on device A: a hazard with a photo.
                 val id = a.hazards.create(NewHazard(project = "p1", site = "B1", location = "防护密闭门", title = "密闭门变形", description = "门框变形，无法关闭"))
                 val bytes = samplePhoto().readBytes()
-                val photo = a.photos.add(PhotoTarget.Hazard(id, false), bytes, CaptureContext(capturedMs = null, offsetMinutes = 480, gps = null))
+                val photo = a.attach(PhotoTarget.Hazard(id, false), bytes, CaptureContext(capturedMs = null, offsetMinutes = 480, gps = null))
                 assertEquals(1UL, a.sync.status().pendingRecords.coerceAtMost(1UL))
                 assertEquals(1UL, a.sync.status().pendingPhotos)
 

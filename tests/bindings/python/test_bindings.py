@@ -86,7 +86,7 @@ def test_hazard_loop(store):
     with pytest.raises(ffi.OffgridError.InvalidArgument) as e:
         store.hazards().submit_rectification(hid, "已更换", [sha(2)])
     assert "not attached" in e.value.reason
-    after = store.photos().add(core.PhotoTarget.HAZARD(id=hid, rectification=True), sample_photo(), core.CaptureContext())
+    after = attach(store, core.PhotoTarget.HAZARD(id=hid, rectification=True), sample_photo(), core.CaptureContext())
     assert after.stage == "rectification"
     store.hazards().submit_rectification(hid, "已更换", [after.sha256])
     with pytest.raises(ffi.OffgridError.RuleViolation):
@@ -100,6 +100,14 @@ def test_hazard_loop(store):
     store.set_user(SUPERVISOR)
     store.hazards().write_off(hid, "验收合格")
     assert store.hazards().get(hid).state.status == HazardStatus.WRITTEN_OFF
+
+
+def attach(store, target, data, capture):
+    """A photo "taken": written where the camera would write it, then attached by path."""
+    path = store.photos().capture_path()
+    with open(path, "wb") as f:
+        f.write(data)
+    return store.photos().add_captured(target, path, capture)
 
 
 def test_typed_errors_and_close(store, db_path):
@@ -161,13 +169,13 @@ def test_photo(store, template):
 
     data = sample_photo()
     iid = new_inspection(store, template)
-    meta = store.photos().add(core.PhotoTarget.INSPECTION(id=iid, item="exits-clear"), data, core.CaptureContext())
+    meta = attach(store, core.PhotoTarget.INSPECTION(id=iid, item="exits-clear"), data, core.CaptureContext())
     assert meta.sha256 == hashlib.sha256(data).hexdigest()
     assert meta.exif.orientation == 6
     assert open(store.photos().path(meta.sha256, core.PhotoFile.ORIGINAL), "rb").read() == data
     assert [q.sha256 for q in store.photos().queue(core.PhotoState.LOCAL)] == [meta.sha256]
     with pytest.raises(ffi.OffgridError.UnsupportedImage) as e:
-        store.photos().add(core.PhotoTarget.INSPECTION(id=iid, item="exits-clear"), b"GIF89a....", core.CaptureContext())
+        attach(store, core.PhotoTarget.INSPECTION(id=iid, item="exits-clear"), b"GIF89a....", core.CaptureContext())
     assert e.value.format == "GIF"
 
 

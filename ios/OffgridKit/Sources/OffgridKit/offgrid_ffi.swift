@@ -2607,12 +2607,6 @@ public func FfiConverterTypeOffgridPatrols_lower(_ value: OffgridPatrols) -> UIn
 public protocol OffgridPhotosProtocol: AnyObject, Sendable {
     
     /**
-     * Processes a JPEG or PNG and attaches it to `target`; the original is kept unmodified.
-     * Heavy (decoding a 12 MP photo): call it off the main thread.
-     */
-    func add(target: PhotoTarget, bytes: Data, capture: CaptureContext) throws  -> PhotoMeta
-    
-    /**
      * Attaches the photo in the file at `path` without copying it through the FFI. A file in
      * the capture folder (what the camera wrote at `capture_path()`) is removed once stored,
      * and kept (see `leftover_captures`) if attaching fails; a file elsewhere is left as it is.
@@ -2706,22 +2700,6 @@ open class OffgridPhotos: OffgridPhotosProtocol, @unchecked Sendable {
 
     
 
-    
-    /**
-     * Processes a JPEG or PNG and attaches it to `target`; the original is kept unmodified.
-     * Heavy (decoding a 12 MP photo): call it off the main thread.
-     */
-open func add(target: PhotoTarget, bytes: Data, capture: CaptureContext)throws  -> PhotoMeta  {
-    return try  FfiConverterTypePhotoMeta_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridphotos_add(
-            self.uniffiCloneHandle(),
-        FfiConverterTypePhotoTarget_lower(target),
-        FfiConverterData.lower(bytes),
-        FfiConverterTypeCaptureContext_lower(capture),uniffiCallStatus
-    )
-})
-}
     
     /**
      * Attaches the photo in the file at `path` without copying it through the FFI. A file in
@@ -6671,9 +6649,6 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_void_run() != 45733) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_add() != 40534) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridphotos_add_captured() != 39621) {

@@ -1,10 +1,16 @@
 // The single activity: Navigation between the screens; NFC reader mode while a patrol run is
-// open (tags go to its state holder as scans).
+// open (tags go to its state holder as scans); the runtime permissions the work needs (camera
+// for photos and QR codes, location for where a photo or scan was taken) asked once at start —
+// refusing them leaves everything else working.
 package offgrid.app
 
+import android.Manifest
+import android.content.pm.PackageManager
 import android.nfc.NfcAdapter
 import android.os.Bundle
 import androidx.activity.ComponentActivity
+import androidx.activity.result.contract.ActivityResultContracts
+import androidx.core.content.ContextCompat
 import androidx.activity.compose.setContent
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.runtime.Composable
@@ -34,8 +40,14 @@ class MainActivity : ComponentActivity() {
     private val gateway get() = (application as OffgridApplication).gateway
     internal val nfc = NfcScans()
 
+    private val permissions =
+        registerForActivityResult(ActivityResultContracts.RequestMultiplePermissions()) { } // a refusal leaves photos from the gallery and scans by NFC; nothing else depends on it
+
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
+        val missing = arrayOf(Manifest.permission.CAMERA, Manifest.permission.ACCESS_FINE_LOCATION)
+            .filter { ContextCompat.checkSelfPermission(this, it) != PackageManager.PERMISSION_GRANTED }
+        if (missing.isNotEmpty()) permissions.launch(missing.toTypedArray())
         setContent { MaterialTheme { Navigation() } }
     }
 

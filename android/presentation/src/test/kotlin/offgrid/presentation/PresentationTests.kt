@@ -44,6 +44,7 @@ import uniffi.offgrid_core.Schedule
 import uniffi.offgrid_core.SiteKind
 import uniffi.offgrid_core.SyncState
 import uniffi.offgrid_core.User
+import uniffi.offgrid_ffi.OffgridStore
 import uniffi.offgrid_ffi.parseTemplate
 
 private val doorCheck = """
@@ -57,6 +58,10 @@ private val doorCheck = """
 
 private fun hazard(title: String, grade: RiskGrade? = null) =
     NewHazard("p1", "B1", "集水井", title, "水位高，泵不启动", grade, false, listOf())
+
+/** A photo "taken": written to a capture path, then attached by path. */
+private fun attach(store: OffgridStore, target: PhotoTarget, bytes: ByteArray, capture: CaptureContext) =
+    store.photos().use { p -> p.capturePath().also { java.io.File(it).writeBytes(bytes) }.let { p.addCaptured(target, it, capture) } }
 
 fun presentationTests() {
     test("a whole inspection through the checklist holder: answer, submit, return refused, review") {
@@ -154,7 +159,7 @@ fun presentationTests() {
             holder.perform(HazardCommand.Reinspect(true, null)).join()
             assertEquals(ErrorKind.INVALID_STATE, holder.state.value.error?.kind)
             assertEquals(HazardStatus.ORDERED, holder.state.value.screen!!.hazard.state.status)
-            val after = d.store.photos().add(PhotoTarget.Hazard(id, true), samplePhoto().copyOf(samplePhoto().size).also { it[it.size - 3] = 7 }, CaptureContext())
+            val after = attach(d.store, PhotoTarget.Hazard(id, true), samplePhoto().copyOf(samplePhoto().size).also { it[it.size - 3] = 7 }, CaptureContext())
             holder.perform(HazardCommand.SubmitRectification("已更换水泵", listOf(after.sha256))).join()
             h = holder.state.value.screen!!
             assertNull(holder.state.value.error)
