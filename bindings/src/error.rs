@@ -116,6 +116,17 @@ pub enum OffgridError {
     /// The sync was cancelled.
     #[error("{reason}")]
     Cancelled { reason: String },
+    /// A document could not be made or written; nothing was left under its name.
+    #[error("{reason}")]
+    Document { reason: String },
+    /// Text the document font cannot show (it would print as boxes): the characters, and the
+    /// fields (JSON paths) holding them.
+    #[error("{reason}")]
+    UnsupportedCharacters {
+        chars: String,
+        fields: Vec<String>,
+        reason: String,
+    },
     /// The database or the file system failed (disk full, permissions).
     #[error("{reason}")]
     Storage { reason: String },
@@ -183,6 +194,12 @@ impl From<Error> for OffgridError {
                 reason,
             },
             Error::Cancelled => OffgridError::Cancelled { reason },
+            Error::Document { .. } => OffgridError::Document { reason },
+            Error::UnsupportedCharacters { chars, fields } => OffgridError::UnsupportedCharacters {
+                chars,
+                fields,
+                reason,
+            },
             Error::Sqlite(_) | Error::Io(_) => OffgridError::Storage { reason },
             Error::Automerge(_) => OffgridError::Internal { reason },
         }

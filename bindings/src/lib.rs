@@ -25,6 +25,8 @@
 
 #[cfg(target_os = "android")]
 mod android;
+#[cfg(feature = "documents")]
+mod documents;
 mod error;
 mod hazards;
 mod inspections;

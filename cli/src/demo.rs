@@ -10,7 +10,7 @@
 //! every run prints the same times. Which of two concurrent values wins depends on the devices'
 //! random actor ids, so it can differ between runs; it never differs between devices.
 
-mod data;
+pub(crate) mod data;
 mod day;
 mod patrol;
 mod print;
@@ -21,8 +21,10 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail, ensure};
 use offgrid_core::doc::{Conflict, HistoryEntry};
+use offgrid_core::hazard::RegisterQuery;
 use offgrid_core::{
-    FixedClock, ListQuery, RecordId, RecordKind, RecordSummary, Role, Store, StoreOptions, User,
+    FixedClock, ListQuery, ListSort, RecordId, RecordKind, RecordSummary, Role, Store,
+    StoreOptions, User,
 };
 use serde::Serialize;
 use serde_json::{Value as Json, json};
@@ -136,6 +138,10 @@ pub struct Report {
     pub patrol: patrol::PatrolDay,
     /// After the last syncs: every device holds the same records.
     pub end: End,
+    /// The day's documents, made offline on the supervisor's new device C from synced records:
+    /// the supervision report, the notice and reply form of the day's hazards, the register.
+    #[cfg(feature = "documents")]
+    pub documents: Vec<offgrid_core::documents::WrittenDocument>,
 }
 
 #[derive(Serialize)]
@@ -250,7 +256,11 @@ fn play(dir: &Path) -> Result<Report> {
         sync::assert_identical(&a, &c)? == end_compared,
         "device C differs"
     );
+    #[cfg(feature = "documents")]
+    let documents = write_documents(&c, dir, &project, &day)?;
     Ok(Report {
+        #[cfg(feature = "documents")]
+        documents,
         dir: dir.to_owned(),
         devices: [info(&a), info(&b), info(&c)],
         link: link.report(),
@@ -280,6 +290,48 @@ fn play(dir: &Path) -> Result<Report> {
         day,
         patrol: patrol::play(dir)?,
     })
+}
+
+/// The four documents of the day, written into `dir/documents` on device `d`.
+#[cfg(feature = "documents")]
+fn write_documents(
+    d: &Device,
+    dir: &Path,
+    project: &RecordId,
+    day: &day::Day,
+) -> Result<Vec<offgrid_core::documents::WrittenDocument>> {
+    use offgrid_core::documents::{DocumentSettings, ReportOptions};
+    let out = dir.join("documents");
+    std::fs::create_dir_all(&out)?;
+    let settings = DocumentSettings {
+        agency: "示范市人民防空工程质量监督站".into(),
+        ..DocumentSettings::default()
+    };
+    let s = &d.store;
+    Ok(vec![
+        s.write_supervision_report(
+            &day.inspection,
+            &ReportOptions::default(),
+            &settings,
+            &out.join("supervision-report.pdf"),
+        )?,
+        s.write_rectification_notice(
+            &day.hazards,
+            &settings,
+            &out.join("rectification-notice.pdf"),
+        )?,
+        s.write_reply_form(&day.hazards, &settings, &out.join("reply-form.pdf"))?,
+        s.write_register(
+            &RegisterQuery {
+                project: Some(project.to_string()),
+                sort: ListSort::Grade,
+                ..Default::default()
+            },
+            &settings,
+            true,
+            &out.join("register.xlsx"),
+        )?,
+    ])
 }
 
 /// The offline edits. A and B both answer `rebar-spacing` (a conflict); B measures the cover;

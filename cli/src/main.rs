@@ -16,6 +16,8 @@ mod output;
 mod patrol;
 mod photo;
 mod register;
+#[cfg(feature = "documents")]
+mod report;
 mod server;
 mod site;
 mod sync;
@@ -159,6 +161,14 @@ enum Command {
     Patrol(patrol::PatrolCommand),
     /// The hazard register (台账) of --project: rows, counts by status and grade, overdue.
     Register(register::RegisterArgs),
+    /// Official documents from the records here: 质量监督报告, 整改通知书, 整改回复单 (PDF) and
+    /// the 台账 (XLSX), each with its number, SHA-256 and QR code.
+    #[cfg(feature = "documents")]
+    Report(report::ReportArgs),
+    /// Whether a document is still valid, superseded by later changes, or unknown here
+    /// (exit code 0, 2 or 3).
+    #[cfg(feature = "documents")]
+    Verify(report::VerifyArgs),
     /// Photos: process a file, attach photos to items, hazards and patrols, the upload queue.
     #[command(subcommand)]
     Photo(photo::PhotoCommand),
@@ -278,6 +288,20 @@ enum BenchCommand {
         #[arg(long, value_name = "N", default_value_t = 10_000)]
         hazards: usize,
     },
+    /// Documents: the supervision report of a 31-item inspection with 20 photos (cold, warm,
+    /// size), a notice of 10 hazards, the register of N hazards as XLSX; peak memory of each.
+    #[cfg(feature = "documents")]
+    Documents {
+        /// Directory for the benchmark's files (a temporary subdirectory, removed after).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Hazards for the register.
+        #[arg(long, value_name = "N", default_value_t = 10_000)]
+        hazards: usize,
+        /// Internal: measure one document in this process (the parent starts a child each).
+        #[arg(long, hide = true)]
+        measure: Option<String>,
+    },
     /// Sync on loopback: a dirty sync (bytes, round trips, time), a new device bootstrapping,
     /// server throughput and latency with concurrent simulated devices (SQLite, PostgreSQL).
     Sync(bench::sync::Options),
@@ -377,6 +401,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             measure,
         }) => bench::photo::run(input.as_deref(), runs, measure)?,
         Command::Bench(BenchCommand::Sync(o)) => bench::sync::run(&o)?,
+        #[cfg(feature = "documents")]
+        Command::Bench(BenchCommand::Documents {
+            dir,
+            hazards,
+            measure,
+        }) => bench::documents::run(dir.as_deref(), hazards, measure.as_deref())?,
         Command::Bench(BenchCommand::Screens { dir, hazards }) => {
             bench::screens::run(dir.as_deref(), hazards)?
         }
@@ -402,6 +432,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plan(c) => patrol::run_plan(&ctx, c)?,
         Command::Patrol(c) => patrol::run_patrol(&ctx, c)?,
         Command::Photo(c) => photo::run(&ctx, c)?,
+        #[cfg(feature = "documents")]
+        Command::Report(a) => report::run(&ctx, a)?,
+        #[cfg(feature = "documents")]
+        Command::Verify(a) => return Ok(ExitCode::from(report::verify(&ctx, a)? as u8)),
         Command::Serve(a) => server::serve(a)?,
         Command::Admin(a) => server::admin(a, ctx.json)?,
         Command::Login(a) => sync::login(&ctx, a)?,

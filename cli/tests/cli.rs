@@ -289,14 +289,7 @@ fn bench_screens_prints_every_metric_as_a_json_line() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let text = ok(dir, &["bench", "screens", "--hazards", "300", "--dir", "."]);
-    let names: BTreeSet<String> = text
-        .lines()
-        .map(|line| {
-            let m: Json = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
-            assert!(m["value"].as_f64().is_some_and(|v| v > 0.0), "{line}");
-            m["name"].as_str().unwrap().to_owned()
-        })
-        .collect();
+    let names = metric_names(&text);
     let want = [
         "screens.home_first_ms",
         "screens.home_p50_ms",
@@ -322,6 +315,44 @@ fn bench_screens_prints_every_metric_as_a_json_line() {
     ];
     assert_eq!(names, want.iter().map(|s| s.to_string()).collect());
     assert_eq!(std::fs::read_dir(dir).unwrap().count(), 0);
+}
+
+#[cfg(feature = "documents")]
+#[test]
+fn bench_documents_prints_every_metric_as_a_json_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let text = ok(
+        dir,
+        &["bench", "documents", "--hazards", "40", "--dir", "."],
+    );
+    let names = metric_names(&text);
+    let want = [
+        "documents.report_cold_ms",
+        "documents.report_warm_ms",
+        "documents.report_bytes",
+        "documents.report_pages",
+        "documents.report_peak_mb",
+        "documents.notice_10_ms",
+        "documents.notice_peak_mb",
+        "documents.register_ms",
+        "documents.register_rows",
+        "documents.register_bytes",
+        "documents.register_peak_mb",
+    ];
+    assert_eq!(names, want.iter().map(|s| s.to_string()).collect());
+    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 0);
+}
+
+/// The names of a benchmark's JSON lines, each checked to carry a positive value.
+fn metric_names(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .map(|line| {
+            let m: Json = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            assert!(m["value"].as_f64().is_some_and(|v| v > 0.0), "{line}");
+            m["name"].as_str().unwrap().to_owned()
+        })
+        .collect()
 }
 
 /// The built-in template files, next to the core crate.

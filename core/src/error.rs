@@ -87,6 +87,16 @@ pub enum Error {
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
 
+    /// A document could not be made or written (layout, export, file system). Nothing is left
+    /// under the target name.
+    #[error("document: {reason}")]
+    Document { reason: String },
+
+    /// Text the document font has no glyph for, found before rendering (it would print as
+    /// boxes). `fields` are the JSON paths of the first string holding each character.
+    #[error("the document font cannot show {chars:?} (in {fields:?})")]
+    UnsupportedCharacters { chars: String, fields: Vec<String> },
+
     /// Not an image the pipeline takes (JPEG and PNG are). `format` names what it is instead:
     /// "HEIC" (ask the camera for JPEG), "WebP", "empty", "unknown".
     #[error("unsupported image: {format} (JPEG or PNG expected)")]

@@ -27,6 +27,8 @@ pub mod access;
 pub mod checklist;
 pub mod civil;
 pub mod doc;
+#[cfg(feature = "documents")]
+pub mod documents;
 pub mod draft;
 pub mod error;
 #[cfg(feature = "uniffi")]

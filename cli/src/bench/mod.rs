@@ -5,6 +5,8 @@
 //! This module holds what every benchmark shares: emitting metrics, percentiles, and the
 //! process's memory use. Each benchmark is a submodule (`store`; later `photo`).
 
+#[cfg(feature = "documents")]
+pub mod documents;
 pub mod domain;
 mod fixtures;
 pub mod patrol;

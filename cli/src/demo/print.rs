@@ -94,6 +94,23 @@ pub fn report(w: &mut impl Write, r: &Report) -> Result<()> {
         r.end.devices, r.end.records_compared
     )?;
 
+    #[cfg(feature = "documents")]
+    {
+        writeln!(
+            w,
+            "\nDocuments, made offline on device C from the synced records:"
+        )?;
+        for doc in &r.documents {
+            writeln!(
+                w,
+                "  {}  {}  sha256 {}",
+                doc.path,
+                doc.number,
+                &doc.sha256[..16]
+            )?;
+        }
+    }
+
     let (a, b) = (&r.devices[0].db, &r.devices[1].db);
     let id = &r.records.inspection;
     writeln!(w, "\nExplore:")?;

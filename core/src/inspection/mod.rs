@@ -494,7 +494,7 @@ impl Store {
     }
 
     /// The template an inspection was made from.
-    fn inspection_template(&self, id: &RecordId) -> Result<Arc<Template>> {
+    pub(crate) fn inspection_template(&self, id: &RecordId) -> Result<Arc<Template>> {
         let (_, _, template, _) = self.read(id, answer_context)?;
         self.template(&template.id, template.version)
     }

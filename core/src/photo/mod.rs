@@ -19,17 +19,17 @@
 #[cfg(feature = "photo-pipeline")]
 mod attach;
 #[cfg(feature = "photo-pipeline")]
-mod decode;
+pub(crate) mod decode;
 #[cfg(feature = "photo-pipeline")]
-mod encode;
+pub(crate) mod encode;
 pub mod exif;
-mod format;
+pub(crate) mod format;
 #[cfg(feature = "photo-pipeline")]
 mod pipeline;
 #[cfg(feature = "photo-pipeline")]
 pub mod sample;
 #[cfg(feature = "photo-pipeline")]
-mod transform;
+pub(crate) mod transform;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

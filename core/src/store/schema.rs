@@ -194,6 +194,20 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE sync_receipts ADD COLUMN server_check TEXT;
     CREATE INDEX sync_receipts_checked ON sync_receipts(doc_id) WHERE server_check IS NOT NULL;
     "#,
+    // 11: official documents made on this device (core/src/documents): the SHA-256 printed on
+    // each, its kind and number, and the records with the heads it showed, so that a document
+    // can be verified as still valid or superseded. `pushed`: reported to the server.
+    r#"
+    CREATE TABLE issued_documents (
+        sha256    TEXT PRIMARY KEY,
+        kind      TEXT NOT NULL,
+        number    TEXT NOT NULL,
+        records   TEXT NOT NULL,
+        issued_ms INTEGER NOT NULL,
+        issued_by TEXT,
+        pushed    INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 pub const CURRENT_VERSION: u32 = MIGRATIONS.len() as u32;

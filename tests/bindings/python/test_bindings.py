@@ -102,6 +102,29 @@ def test_hazard_loop(store):
     assert store.hazards().get(hid).state.status == HazardStatus.WRITTEN_OFF
 
 
+@pytest.mark.skipif(not hasattr(ffi.OffgridStore, "documents"), reason="bindings built without the documents feature")
+def test_documents(store):
+    """A notice with its photo, written by the core where it keeps documents; verified by hash."""
+    store.set_user(INSPECTOR)
+    hid = store.hazards().create(
+        NewHazard(project="p1", site="B2", location="配电间", title="配电箱进水", description="渗水", grade=RiskGrade.RED, major=True)
+    )
+    attach(store, core.PhotoTarget.HAZARD(id=hid, rectification=False), sample_photo(), core.CaptureContext())
+    settings = core.DocumentSettings(agency="测试站", number_pattern="{kind}-{year}-{serial}", logo_path=None, verify_url="https://offgrid.example/v1/verify/")
+    notice = store.documents().rectification_notice([hid], settings)
+    with open(notice.path, "rb") as f:
+        data = f.read()
+    assert data.startswith(b"%PDF") and len(data) == notice.bytes
+    assert notice.number.startswith("整改-") and notice.missing_photos == []
+    assert notice.sha256.encode() in data, "the hash is in the document's metadata"
+    assert store.documents().verify(notice.sha256).status == core.DocumentStatus.VALID
+    with pytest.raises(ffi.OffgridError.UnsupportedCharacters) as e:
+        store.set_user(INSPECTOR)
+        odd = store.hazards().create(NewHazard(project="p1", site="B2", location="B1", title="🙂", description="", grade=None, major=False))
+        store.documents().reply_form([odd], settings)
+    assert e.value.chars == "🙂"
+
+
 def attach(store, target, data, capture):
     """A photo "taken": written where the camera would write it, then attached by path."""
     path = store.photos().capture_path()

@@ -1,0 +1,155 @@
+//! The register of documents made on this device (`issued_documents`), and verification: a
+//! document's SHA-256 names what it showed, including each record's heads. It is *valid* while
+//! every record still has exactly those heads, *superseded* once any record changed since, and
+//! *unknown* when neither this register nor the records here know it.
+
+use automerge::ReadDoc;
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use super::{DocumentKind, ShownRecord, WrittenDocument};
+use crate::error::{Error, Result};
+use crate::model::RecordId;
+use crate::store::Store;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentStatus {
+    /// Every record it shows is still in the state it shows.
+    Valid,
+    /// At least one record changed since (see `changed`).
+    Superseded,
+    /// Not a document this store made, and its records are not here.
+    Unknown,
+}
+
+impl DocumentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentStatus::Valid => "valid",
+            DocumentStatus::Superseded => "superseded",
+            DocumentStatus::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Verification {
+    pub status: DocumentStatus,
+    pub sha256: String,
+    pub kind: Option<DocumentKind>,
+    pub number: Option<String>,
+    pub issued_ms: Option<i64>,
+    /// Records whose state moved on since the document was made.
+    pub changed: Vec<RecordId>,
+}
+
+fn sha_arg(sha256: &str) -> Result<String> {
+    let s = sha256.trim().to_ascii_lowercase();
+    if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::InvalidArgument(
+            "a document hash is 64 hexadecimal digits".into(),
+        ));
+    }
+    Ok(s)
+}
+
+impl Store {
+    pub(crate) fn register_issued(&self, doc: &WrittenDocument) -> Result<()> {
+        let records = serde_json::to_string(&doc.records).map_err(|e| Error::Document {
+            reason: e.to_string(),
+        })?;
+        let now = self.now().unix_ms;
+        let by = self.user().map(|u| u.id);
+        self.with_writer_conn(|conn| {
+            conn.execute(
+                "INSERT OR IGNORE INTO issued_documents (sha256, kind, number, records, issued_ms, issued_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![doc.sha256, doc.kind.as_str(), doc.number, records, now, by],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Whether the document with this SHA-256 is still valid, superseded or unknown here.
+    pub fn verify_document(&self, sha256: &str) -> Result<Verification> {
+        let sha256 = sha_arg(sha256)?;
+        let row = self.with_writer_conn(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT kind, number, records, issued_ms FROM issued_documents WHERE sha256 = ?1",
+                    [&sha256],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)),
+                )
+                .optional()?)
+        })?;
+        let Some((kind, number, records, issued_ms)) = row else {
+            return Ok(Verification {
+                status: DocumentStatus::Unknown,
+                sha256,
+                kind: None,
+                number: None,
+                issued_ms: None,
+                changed: Vec::new(),
+            });
+        };
+        let records: Vec<ShownRecord> =
+            serde_json::from_str(&records).map_err(|e| Error::Document {
+                reason: format!("issued document {sha256}: {e}"),
+            })?;
+        let mut v = self.verify_shown(&sha256, &records)?;
+        v.kind = DocumentKind::parse(&kind);
+        v.number = Some(number);
+        v.issued_ms = Some(issued_ms);
+        Ok(v)
+    }
+
+    /// Verification of a document made elsewhere, from the records and heads it shows (as its
+    /// attached JSON or its metadata lists them): valid if every record here has those heads,
+    /// superseded if the records are here and moved on, unknown if any record is not here.
+    pub fn verify_shown(&self, sha256: &str, records: &[ShownRecord]) -> Result<Verification> {
+        let sha256 = sha_arg(sha256)?;
+        let mut changed = Vec::new();
+        let mut unknown = records.is_empty();
+        for r in records {
+            // Heads this store has never seen: made from a state not synced here yet.
+            let known = self.read(&r.id, |doc| {
+                Ok(r.heads.iter().all(|h| {
+                    h.parse::<automerge::ChangeHash>()
+                        .is_ok_and(|h| doc.get_change_by_hash(&h).is_some())
+                }))
+            });
+            match known {
+                Ok(false) => unknown = true,
+                Ok(true) => {
+                    let mut heads = self.heads(&r.id)?;
+                    heads.sort();
+                    let mut shown = r.heads.clone();
+                    shown.sort();
+                    if heads != shown {
+                        changed.push(r.id.clone());
+                    }
+                }
+                Err(Error::NotFound(_)) => unknown = true,
+                Err(e) => return Err(e),
+            }
+        }
+        let status = if unknown {
+            DocumentStatus::Unknown
+        } else if changed.is_empty() {
+            DocumentStatus::Valid
+        } else {
+            DocumentStatus::Superseded
+        };
+        Ok(Verification {
+            status,
+            sha256,
+            kind: None,
+            number: None,
+            issued_ms: None,
+            changed,
+        })
+    }
+}

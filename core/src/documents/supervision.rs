@@ -1,0 +1,315 @@
+//! What the quality supervision report of one inspection shows: the project and site, the
+//! template's standards (监督依据), every visible item by section with its result, note, clause
+//! and photos (or only the failed ones), the hazards raised from it, the conclusion and the
+//! signatures.
+
+use serde_json::{Value, json};
+
+use super::text::{local_date, local_minute, local_year};
+use super::{Assembled, DocumentKind, DocumentSettings, ReportOptions};
+use crate::checklist::{Clause, Item, ItemKind};
+use crate::error::Result;
+use crate::inspection::{AnswerData, InspectionEventKind, InspectionStatus};
+use crate::model::{RecordId, RecordKind};
+use crate::store::{ListQuery, Store};
+
+pub(crate) fn assemble(
+    store: &Store,
+    id: &RecordId,
+    options: &ReportOptions,
+    settings: &DocumentSettings,
+) -> Result<Assembled> {
+    let inspection = store.inspection(id)?;
+    let template = store.inspection_template(id)?;
+    let meta: Vec<_> = store.photos(id)?;
+    let (site_name, address) = site_facts(store, &inspection.site);
+    let failed: std::collections::HashSet<&str> = inspection
+        .progress
+        .failed
+        .iter()
+        .map(|f| f.item.as_str())
+        .collect();
+    let hidden: std::collections::HashSet<&str> = inspection
+        .progress
+        .hidden
+        .iter()
+        .map(String::as_str)
+        .collect();
+
+    let mut photos = super::photos::Prepared::default();
+    let mut sections = Vec::new();
+    let mut no = 0;
+    for section in &template.sections {
+        let mut items = Vec::new();
+        for item in &section.items {
+            if hidden.contains(item.id.as_str()) || matches!(item.kind, ItemKind::Signature) {
+                continue;
+            }
+            no += 1;
+            let is_failed = failed.contains(item.id.as_str());
+            if options.failed_only && !is_failed {
+                continue;
+            }
+            let answer = inspection.answers.get(&item.id);
+            let mut shown_photos = Vec::new();
+            if let Some(a) = answer {
+                let place = format!("{site_name} · 第{no}项");
+                for sha in a.photos.keys() {
+                    let m = meta.iter().find(|m| &m.sha256 == sha);
+                    shown_photos.push(photos.add(store, m, sha, &place)?);
+                }
+            }
+            items.push(json!({
+                "item": item.id,
+                "no": no.to_string(),
+                "text": item.text.zh,
+                "result": result_text(item, answer, is_failed),
+                "failed": is_failed,
+                "note": answer.and_then(|a| a.note.clone()).unwrap_or_default(),
+                "clause": item.clause.as_ref().map(clause_text).unwrap_or_default(),
+                "photos": shown_photos,
+            }));
+        }
+        if !items.is_empty() {
+            sections.push(json!({"title": section.title.zh, "items": items}));
+        }
+    }
+
+    let hazards = raised_hazards(store, &inspection.project, id)?;
+    let mut inspectors: Vec<String> = Vec::new();
+    let mut signatures = Vec::new();
+    let mut shown_signatures = Vec::new();
+    for s in &inspection.signatures {
+        if !inspectors.contains(&s.name) {
+            inspectors.push(s.name.clone());
+        }
+        let image = store
+            .get_path(id, &format!("/signatures/{}/image", s.id))
+            .ok()
+            .flatten();
+        let bytes = image.as_ref().and_then(bytes_of).filter(|b| is_image(b));
+        let index = bytes.map(|b| {
+            signatures.push(b);
+            signatures.len() - 1
+        });
+        shown_signatures.push(json!({
+            "name": s.name,
+            "at": local_minute(s.at_ms, s.offset_minutes),
+            "image": index.is_some(),
+            "index": index.unwrap_or(0),
+        }));
+    }
+    let started = inspection
+        .answers
+        .values()
+        .filter_map(|a| a.at_ms)
+        .min()
+        .unwrap_or(0);
+    let offset = inspection
+        .signatures
+        .first()
+        .map(|s| s.offset_minutes)
+        .unwrap_or(480);
+    let submitted = inspection
+        .events
+        .iter()
+        .rfind(|e| e.kind == InspectionEventKind::Submitted)
+        .map(|e| (e.at_ms, e.offset_minutes));
+    let (date_ms, date_offset) = submitted.unwrap_or((started, offset));
+    let p = &inspection.progress;
+    let summary = json!({
+        "required": p.required.to_string(),
+        "answered": p.answered.to_string(),
+        "failed": p.failed.len().to_string(),
+        "score": p.score_pct.map(|s| format!("{s:.1}%")).unwrap_or_default(),
+    });
+    let conclusion = conclusion(inspection.status, p.failed.len(), hazards.len());
+    let title = "人防工程质量监督报告".to_owned();
+    let records: Vec<RecordId> = std::iter::once(id.clone())
+        .chain(hazards.iter().map(|(hid, _)| hid.clone()))
+        .collect();
+    let number = settings.number(
+        DocumentKind::SupervisionReport,
+        local_year(date_ms, date_offset),
+        std::slice::from_ref(id),
+    );
+    let report = json!({
+        "title": title,
+        "project": inspection.project,
+        "registration": "",
+        "address": address,
+        "site": site_name,
+        "template": format!("{} (v{})", template.title.zh, template.version),
+        "date": local_date(date_ms, date_offset),
+        "inspectors": inspectors.join("、"),
+        "status": status_text(inspection.status),
+        "standards": template.standards,
+        "summary": summary,
+        "sections": sections,
+        "hazards": hazards.into_iter().map(|(_, h)| h).collect::<Vec<Value>>(),
+        "conclusion": conclusion,
+        "signatures": shown_signatures,
+    });
+    Ok(Assembled {
+        kind: DocumentKind::SupervisionReport,
+        body: ("report", report),
+        records: store.shown(&records)?,
+        number,
+        failed_only: options.failed_only,
+        photos,
+        signatures,
+        dated: (date_ms, date_offset),
+    })
+}
+
+/// The site's name and address if it is a site record here; else the id as written.
+pub(crate) fn site_facts(store: &Store, site: &str) -> (String, String) {
+    match store.site(&RecordId(site.to_owned())) {
+        Ok(s) => (s.name, s.address),
+        Err(_) => (site.to_owned(), String::new()),
+    }
+}
+
+pub(crate) fn clause_text(c: &Clause) -> String {
+    let mut s = c.standard.clone();
+    if let Some(n) = &c.clause {
+        s.push_str(&format!(" 第{n}条"));
+    }
+    if c.unconfirmed {
+        s.push_str("（条号待核）");
+    }
+    s
+}
+
+fn result_text(item: &Item, answer: Option<&AnswerData>, failed: bool) -> String {
+    let Some(value) = answer.and_then(|a| a.value.as_ref()) else {
+        return if answer.is_some_and(|a| !a.photos.is_empty()) {
+            format!("照片 {} 张", answer.map(|a| a.photos.len()).unwrap_or(0))
+        } else {
+            "未检".into()
+        };
+    };
+    let text = match (&item.kind, value) {
+        (ItemKind::PassFail, Value::String(s)) => match s.as_str() {
+            "pass" => "合格".to_owned(),
+            "fail" => "不合格".to_owned(),
+            "na" => "不适用".to_owned(),
+            other => other.to_owned(),
+        },
+        (ItemKind::SingleChoice { options } | ItemKind::MultipleChoice { options }, v) => {
+            let ids: Vec<String> = match v {
+                Value::Array(a) => a
+                    .iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect(),
+                Value::String(s) => vec![s.clone()],
+                other => vec![other.to_string()],
+            };
+            ids.iter()
+                .map(|id| {
+                    options
+                        .iter()
+                        .find(|o| &o.id == id)
+                        .map(|o| o.label.zh.clone())
+                        .unwrap_or_else(|| id.clone())
+                })
+                .collect::<Vec<_>>()
+                .join("、")
+        }
+        (ItemKind::Number { unit, .. }, Value::Number(n)) => {
+            format!("{n}{}", unit.as_deref().unwrap_or(""))
+        }
+        (_, Value::String(s)) => s.clone(),
+        (_, Value::Bool(b)) => if *b { "是" } else { "否" }.to_owned(),
+        (_, other) => other.to_string(),
+    };
+    if failed && !text.contains("不合格") {
+        format!("{text}（不合格）")
+    } else {
+        text
+    }
+}
+
+fn status_text(s: InspectionStatus) -> &'static str {
+    match s {
+        InspectionStatus::Draft => "草稿",
+        InspectionStatus::InProgress => "检查中",
+        InspectionStatus::Submitted => "已提交",
+        InspectionStatus::Returned => "已退回",
+        InspectionStatus::Reviewed => "已审核",
+    }
+}
+
+fn conclusion(status: InspectionStatus, failed: usize, hazards: usize) -> String {
+    let state = match status {
+        InspectionStatus::Reviewed => "本次检查已审核。",
+        InspectionStatus::Submitted => "本次检查已提交，待审核。",
+        _ => "本次检查尚未提交，本报告为过程稿。",
+    };
+    if failed == 0 {
+        format!("{state}所检项目均符合要求。")
+    } else {
+        format!(
+            "{state}发现不合格项 {failed} 项，已登记隐患 {hazards} 项，责任单位应按整改通知书限期整改并书面回复。"
+        )
+    }
+}
+
+/// Hazards raised from this inspection, in the order they were raised: id and row.
+fn raised_hazards(
+    store: &Store,
+    project: &str,
+    inspection: &RecordId,
+) -> Result<Vec<(RecordId, Value)>> {
+    let list = store.list(&ListQuery {
+        kind: Some(RecordKind::Hazard),
+        project: Some(project.to_owned()),
+        ..Default::default()
+    })?;
+    let mut rows = Vec::new();
+    for summary in list {
+        let h = store.hazard(&summary.id)?;
+        if h.source
+            .as_ref()
+            .is_none_or(|s| &s.inspection != inspection)
+        {
+            continue;
+        }
+        let raised = h
+            .events
+            .first()
+            .map(|e| (e.at_ms, e.id.clone()))
+            .unwrap_or_default();
+        rows.push((
+            raised,
+            h.id.clone(),
+            json!({
+                "title": h.title,
+                "location": h.location,
+                "grade": h.state.grade.map(|g| g.label().0).unwrap_or("未评估"),
+                "status": h.state.status.label().0,
+                "deadline": h.state.deadline_ms.map(|d| local_date(d, 480)).unwrap_or_default(),
+            }),
+        ));
+    }
+    rows.sort_by(|a, b| (&a.0, &a.1.0).cmp(&(&b.0, &b.1.0)));
+    Ok(rows.into_iter().map(|(_, id, row)| (id, row)).collect())
+}
+
+/// Bytes as the record's JSON shows them (lowercase hex).
+fn bytes_of(v: &Value) -> Option<Vec<u8>> {
+    let s = v.as_str()?;
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// A PNG or JPEG that decodes: anything else is shown as the name alone, never failing the
+/// report.
+fn is_image(b: &[u8]) -> bool {
+    crate::photo::format::sniff(b).is_ok_and(|f| crate::photo::decode::decode(b, f).is_ok())
+}

@@ -1,0 +1,88 @@
+// Official documents through the bindings: the core writes each into the store's documents
+// folder and hands back the path (bytes never cross); a document's hash verifies as valid until
+// its records change; text the font cannot show is a typed error. Compiled only against bindings
+// built with the `documents` feature (it is off by default: ADR 0010); to run it, add this file
+// and a `documentTests()` call to the Kotlin suite, and the extension
+// `val OffgridStoreInterface.documents get() = Coverage.track(OffgridDocumentsInterface::class.java, documents())`.
+package offgrid.tests
+
+import java.io.File
+import java.security.MessageDigest
+import kotlin.test.assertContains
+import kotlin.test.assertEquals
+import kotlin.test.assertTrue
+import uniffi.offgrid_core.DocumentKind
+import uniffi.offgrid_core.DocumentSettings
+import uniffi.offgrid_core.DocumentStatus
+import uniffi.offgrid_core.ListSort
+import uniffi.offgrid_core.NewHazard
+import uniffi.offgrid_core.NewInspection
+import uniffi.offgrid_core.RectificationOrder
+import uniffi.offgrid_core.RegisterQuery
+import uniffi.offgrid_core.ReportOptions
+import uniffi.offgrid_core.RiskGrade
+import uniffi.offgrid_ffi.OffgridException
+import uniffi.offgrid_ffi.parseTemplate
+
+private val settings = DocumentSettings(
+    agency = "测试市人民防空工程质量监督站",
+    numberPattern = "测〔{year}〕{kind}{serial}号",
+)
+
+private fun sha256(file: File): String =
+    MessageDigest.getInstance("SHA-256").digest(file.readBytes()).joinToString("") { "%02x".format(it) }
+
+fun documentTests() {
+    test("documents: report, notice, reply and register written by the core, verified by hash") {
+        withStore { _, s ->
+            s.setUser(admin)
+            val t = parseTemplate(fixture("fire-patrol.json"))
+            s.inspections.publishTemplate(t)
+            s.setUser(inspector)
+            val ins = s.inspections.create(NewInspection(templateId = t.id, project = "p1", site = "B2"))
+            s.inspections.answer(ins, "exits-clear", "\"fail\"", "杂物堵塞")
+            val h = s.hazards.createFromItem(ins, "exits-clear", "B2层东侧安全出口", "安全出口被杂物堵塞")
+            s.setUser(supervisor)
+            s.hazards.orderRectification(h, RectificationOrder("某建设公司", "u-li", "李师傅", System.currentTimeMillis() + 86_400_000L, "清理杂物"))
+
+            val report = s.documents.supervisionReport(ins, ReportOptions(failedOnly = true), settings)
+            val file = File(report.path)
+            assertTrue(file.isFile && file.length() == report.bytes.toLong(), report.path)
+            assertEquals(DocumentKind.SUPERVISION_REPORT, report.kind)
+            assertTrue(report.number.startsWith("测〔") && report.number.contains("监督"), report.number)
+            assertEquals("%PDF", String(file.readBytes().copyOfRange(0, 4)))
+            assertTrue(report.pages >= 1u)
+            assertEquals(listOf(ins, h).toSet(), report.records.map { it.id }.toSet())
+
+            val notice = s.documents.rectificationNotice(listOf(h), settings)
+            val reply = s.documents.replyForm(listOf(h), settings)
+            val register = s.documents.register(RegisterQuery(project = "p1", sort = ListSort.GRADE), settings, false)
+            assertTrue(File(notice.path).isFile && File(reply.path).isFile)
+            assertEquals("PK", String(File(register.path).readBytes().copyOfRange(0, 2)), "XLSX is a zip")
+            // Made twice from the same state: the same file.
+            val again = s.documents.rectificationNotice(listOf(h), settings)
+            assertEquals(notice.sha256, again.sha256)
+            assertEquals(sha256(File(notice.path)), sha256(File(again.path)))
+
+            assertEquals(DocumentStatus.VALID, s.documents.verify(notice.sha256).status)
+            s.hazards.escalate(h, "超期督办")
+            val v = s.documents.verify(notice.sha256)
+            assertEquals(DocumentStatus.SUPERSEDED, v.status)
+            assertEquals(listOf(h), v.changed)
+            assertEquals(DocumentStatus.UNKNOWN, s.documents.verify("ab".repeat(32)).status)
+            fails<OffgridException.InvalidArgument> { s.documents.verify("not a hash") }
+        }
+    }
+
+    test("documents: characters the font lacks are a typed error and nothing is written") {
+        withStore { _, s ->
+            s.setUser(inspector)
+            val h = s.hazards.create(NewHazard(project = "p1", site = "B2", location = "𪚥", title = "渗水", description = "", grade = RiskGrade.YELLOW))
+            val e = fails<OffgridException.UnsupportedCharacters> { s.documents.rectificationNotice(listOf(h), settings) }
+            assertEquals("𪚥", e.chars)
+            assertContains(e.fields.joinToString(), "location")
+            val other = fails<OffgridException.InvalidArgument> { s.documents.rectificationNotice(emptyList(), settings) }
+            assertContains(other.reason, "at least one hazard")
+        }
+    }
+}
