@@ -5393,6 +5393,17 @@ enum OffgridError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case Cancelled(reason: String
     )
     /**
+     * A document could not be made or written; nothing was left under its name.
+     */
+    case Document(reason: String
+    )
+    /**
+     * Text the document font cannot show (it would print as boxes): the characters, and the
+     * fields (JSON paths) holding them.
+     */
+    case UnsupportedCharacters(chars: String, fields: [String], reason: String
+    )
+    /**
      * The database or the file system failed (disk full, permissions).
      */
     case Storage(reason: String
@@ -5529,10 +5540,18 @@ public struct FfiConverterTypeOffgridError: FfiConverterRustBuffer {
         case 26: return .Cancelled(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 27: return .Storage(
+        case 27: return .Document(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 28: return .Internal(
+        case 28: return .UnsupportedCharacters(
+            chars: try FfiConverterString.read(from: &buf), 
+            fields: try FfiConverterSequenceString.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 29: return .Storage(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 30: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -5697,13 +5716,25 @@ public struct FfiConverterTypeOffgridError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Storage(reason):
+        case let .Document(reason):
             writeInt(&buf, Int32(27))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Internal(reason):
+        case let .UnsupportedCharacters(chars,fields,reason):
             writeInt(&buf, Int32(28))
+            FfiConverterString.write(chars, into: &buf)
+            FfiConverterSequenceString.write(fields, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Storage(reason):
+            writeInt(&buf, Int32(29))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Internal(reason):
+            writeInt(&buf, Int32(30))
             FfiConverterString.write(reason, into: &buf)
             
         }
