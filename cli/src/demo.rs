@@ -21,10 +21,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail, ensure};
 use offgrid_core::doc::{Conflict, HistoryEntry};
-use offgrid_core::hazard::RegisterQuery;
 use offgrid_core::{
-    FixedClock, ListQuery, ListSort, RecordId, RecordKind, RecordSummary, Role, Store,
-    StoreOptions, User,
+    FixedClock, ListQuery, RecordId, RecordKind, RecordSummary, Role, Store, StoreOptions, User,
 };
 use serde::Serialize;
 use serde_json::{Value as Json, json};
@@ -300,7 +298,9 @@ fn write_documents(
     project: &RecordId,
     day: &day::Day,
 ) -> Result<Vec<offgrid_core::documents::WrittenDocument>> {
+    use offgrid_core::ListSort;
     use offgrid_core::documents::{DocumentSettings, ReportOptions};
+    use offgrid_core::hazard::RegisterQuery;
     let out = dir.join("documents");
     std::fs::create_dir_all(&out)?;
     let settings = DocumentSettings {
