@@ -4,7 +4,6 @@
 //! turns on serde_json's `preserve_order`.
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 pub(crate) fn to_bytes(value: &Value) -> Vec<u8> {
     let mut out = Vec::with_capacity(4096);
@@ -13,8 +12,7 @@ pub(crate) fn to_bytes(value: &Value) -> Vec<u8> {
 }
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::photo::sha256_hex(bytes)
 }
 
 fn write(value: &Value, out: &mut Vec<u8>) {

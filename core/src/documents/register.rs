@@ -75,10 +75,11 @@ pub(crate) fn write(
         let raised = h.events.first();
         let offset = raised.map(|e| e.offset_minutes).unwrap_or(480);
         let (submitted, reinspected) = latest_rectification(&h);
-        let overdue_days = match (h.state.deadline_ms, h.state.status.awaiting_rectification()) {
-            (Some(d), true) if now_ms > d => (now_ms - d) / 86_400_000 + 1,
-            _ => 0,
-        };
+        // The same rule as the app's lists (screens::list): whole days past the deadline.
+        let overdue_days = summary
+            .overdue_from_ms
+            .filter(|from| *from < now_ms)
+            .map_or(0, |from| (now_ms - from) / 86_400_000);
         let mut remarks = Vec::new();
         if h.state.major {
             remarks.push("重大隐患".to_owned());
