@@ -1,8 +1,8 @@
 //! Official documents end to end: records made through the core, documents made by the
 //! `offgrid` binary, read back by real tools — poppler's pdftotext, pdftoppm, pdffonts,
 //! pdfdetach and pdfimages, zbarimg for the QR code, Python's openpyxl for the spreadsheet
-//! (`tests/documents-tools.sh` installs them). Built with `--features documents` only:
-//! `cargo test -p offgrid --features documents --test documents`.
+//! (`tests/documents-tools.sh` installs them; `OFFGRID_TEST_PYTHON` names the Python with
+//! openpyxl). A document reported by sync is verified by a real server on loopback.
 
 #![cfg(feature = "documents")]
 
@@ -705,4 +705,110 @@ fn many_findings_many_photos_long_lines_and_a_missing_file_make_a_complete_docum
         images.lines().skip(2).count() >= 199,
         "199 photos (the QR code is vector)"
     );
+}
+
+/// `GET {url}/v1/verify/{sha}` over a plain socket: (status code, JSON body).
+fn get_verify(url: &str, sha: &str) -> (u16, Json) {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut c = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        c,
+        "GET /v1/verify/{sha} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    c.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    let code = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (code, serde_json::from_str(body).unwrap())
+}
+
+#[test]
+fn a_document_reported_by_sync_is_verified_by_the_server() {
+    use offgrid_core::documents::DocumentSettings;
+    use offgrid_core::sync::{self, SyncOptions};
+    use offgrid_server::{App, Config, RunningServer, accounts};
+    const PW: &str = "correct horse";
+
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(Config::new(&dir.path().join("server"))).unwrap();
+    let b = app.backend.as_ref();
+    accounts::add_project(b, "p1", "示范工程").unwrap();
+    accounts::add_user(b, "wang", "王总监", PW).unwrap();
+    accounts::set_member(b, "p1", "wang", Some(Role::Supervisor)).unwrap();
+    let srv = RunningServer::start(app, "127.0.0.1:0".parse().unwrap(), 2).unwrap();
+    let url = srv.url();
+    let store = Store::open(dir.path().join("wang.db")).unwrap();
+    sync::login(&store, &url, "wang", PW, "phone").unwrap();
+    let sync_now = || {
+        let r = sync::sync(
+            &store,
+            &SyncOptions::default(),
+            &mut |_| {},
+            std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        )
+        .unwrap();
+        assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    };
+    let h = store
+        .raise_hazard(&NewHazard {
+            project: "p1".into(),
+            site: "3号楼".into(),
+            location: "地下一层防护密闭门".into(),
+            title: "门扇闭锁不严".into(),
+            description: String::new(),
+            grade: None,
+            major: false,
+            photos: Vec::new(),
+        })
+        .unwrap();
+    let out = dir.path().join("notice.pdf");
+    let w = store
+        .write_rectification_notice(std::slice::from_ref(&h), &DocumentSettings::default(), &out)
+        .unwrap();
+
+    // Made offline: the server has not heard of it.
+    assert_eq!(
+        get_verify(&url, &w.sha256),
+        (
+            200,
+            json!({
+                "status": "unknown", "sha256": w.sha256, "kind": null, "number": null,
+                "issued_ms": null, "changed": []
+            })
+        )
+    );
+    // One sync pushes the hazard and reports the document: valid.
+    sync_now();
+    let (code, v) = get_verify(&url, &w.sha256);
+    assert_eq!(code, 200);
+    assert_eq!(v["status"], "valid", "{v}");
+    assert_eq!(v["kind"], "rectification_notice");
+    assert_eq!(v["number"], w.number.as_str());
+    let pushed = || -> i64 {
+        rusqlite::Connection::open(dir.path().join("wang.db"))
+            .unwrap()
+            .query_row(
+                "SELECT pushed FROM issued_documents WHERE sha256 = ?1",
+                [&w.sha256],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(pushed(), 1, "taken: not reported again");
+
+    // The hazard moves on and syncs: superseded, naming it; the device agrees.
+    store.escalate_hazard(&h, "超期督办").unwrap();
+    sync_now();
+    let (_, v) = get_verify(&url, &w.sha256);
+    assert_eq!(v["status"], "superseded");
+    assert_eq!(v["changed"], json!([h.as_str()]));
+    assert_eq!(
+        store.verify_document(&w.sha256).unwrap().status,
+        offgrid_core::documents::DocumentStatus::Superseded
+    );
+    // Not a hash: a clear 400.
+    let (code, e) = get_verify(&url, "not-a-hash");
+    assert_eq!(code, 400, "{e}");
 }

@@ -27,7 +27,6 @@ pub mod access;
 pub mod checklist;
 pub mod civil;
 pub mod doc;
-#[cfg(feature = "documents")]
 pub mod documents;
 pub mod draft;
 pub mod error;

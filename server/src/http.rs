@@ -16,8 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use offgrid_core::sync::protocol::{
-    LoginRequest, PROTOCOL_VERSION, PushRecord, ReconcileRequest, Rejected, SyncRequest,
-    is_sha256_hex, is_valid_id,
+    IssuedDocument, LoginRequest, MAX_DOCUMENTS, PROTOCOL_VERSION, PushRecord, ReconcileRequest,
+    Rejected, SyncRequest, is_sha256_hex, is_valid_id,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -42,6 +42,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/me", get(me))
         .route("/v1/sync", post(sync))
         .route("/v1/reconcile", post(reconcile))
+        .route("/v1/verify/{sha256}", get(verify))
         .route(
             "/v1/blobs/{sha256}",
             get(blob_get)
@@ -188,13 +189,14 @@ async fn sync(
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response> {
     let caller = authed(&app, &headers).await?;
-    let (req, twice) = sync_request(parse(&body(bytes)?)?)?;
+    let (req, twice, bad_documents) = sync_request(parse(&body(bytes)?)?)?;
     let a = app.clone();
     let (mut resp, stats) = blocking(move || {
         let gate = a.config.gate.then_some(&a.docs);
         crate::sync::sync(a.backend.as_ref(), gate, &caller, req)
     })
     .await?;
+    resp.document_refusals.extend(bad_documents);
     if !twice.is_empty() {
         resp.rejected.extend(twice);
         resp.rejected.sort_by(|a, b| a.id.cmp(&b.id));
@@ -227,6 +229,9 @@ struct SyncBody {
     templates: Vec<serde_json::Value>,
     #[serde(default)]
     pushed_all: bool,
+    /// Parsed one by one: a malformed report is refused (`bad_document`), not the request.
+    #[serde(default)]
+    documents: Vec<serde_json::Value>,
 }
 
 /// A non-negative whole number (or null); past `u64::MAX` it saturates (budgets are capped).
@@ -248,7 +253,8 @@ fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D
 
 /// Checks what the schema states of a sync request and takes out records pushed more than once
 /// in it: each of those is rejected (`bad_id`), nothing of it stored, like any refused record.
-fn sync_request(body: SyncBody) -> Result<(SyncRequest, Vec<Rejected>)> {
+/// Reported documents that do not parse are refused (`bad_document`) on their own.
+fn sync_request(body: SyncBody) -> Result<(SyncRequest, Vec<Rejected>, Vec<Rejected>)> {
     let SyncBody {
         device,
         cursors,
@@ -256,7 +262,13 @@ fn sync_request(body: SyncBody) -> Result<(SyncRequest, Vec<Rejected>)> {
         max_bytes,
         templates,
         pushed_all,
+        documents,
     } = body;
+    if documents.len() > MAX_DOCUMENTS {
+        return Err(Error::BadRequest(format!(
+            "at most {MAX_DOCUMENTS} documents in one request"
+        )));
+    }
     if templates.len() > 256 {
         return Err(Error::BadRequest(
             "at most 256 templates in one request".into(),
@@ -288,6 +300,24 @@ fn sync_request(body: SyncBody) -> Result<(SyncRequest, Vec<Rejected>)> {
         .into_iter()
         .filter(|r| !twice.contains(&r.id))
         .collect();
+    let mut refused_documents = Vec::new();
+    let documents = documents
+        .into_iter()
+        .filter_map(|v| {
+            let sha256 = v["sha256"].as_str().unwrap_or_default().to_owned();
+            match serde_json::from_value::<IssuedDocument>(v) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    refused_documents.push(Rejected {
+                        id: sha256,
+                        code: "bad_document".into(),
+                        reason: e.to_string(),
+                    });
+                    None
+                }
+            }
+        })
+        .collect();
     let req = SyncRequest {
         device,
         cursors,
@@ -295,8 +325,9 @@ fn sync_request(body: SyncBody) -> Result<(SyncRequest, Vec<Rejected>)> {
         max_bytes,
         templates,
         pushed_all,
+        documents,
     };
-    Ok((req, rejected))
+    Ok((req, rejected, refused_documents))
 }
 
 async fn reconcile(
@@ -309,6 +340,18 @@ async fn reconcile(
     let a = app.clone();
     let resp = blocking(move || crate::sync::reconcile(a.backend.as_ref(), &caller, req)).await?;
     Ok(Json(resp).into_response())
+}
+
+/// `GET /v1/verify/{sha256}`: whether the official document printed with this hash still
+/// shows its records as they are. No account needed: a builder checks the paper in hand.
+async fn verify(
+    State(app): State<Arc<App>>,
+    sha: Result<Path<String>, PathRejection>,
+) -> Result<Response> {
+    let sha = path(sha)?;
+    let a = app.clone();
+    let v = blocking(move || crate::documents::verify(a.backend.as_ref(), &sha)).await?;
+    Ok(Json(v).into_response())
 }
 
 #[derive(Deserialize)]

@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod backend;
 pub mod blobs;
+pub mod documents;
 pub mod error;
 pub mod flaky;
 pub mod gate;

@@ -106,6 +106,12 @@ pub fn sync(
         resp.rejected = out.rejected;
         resp.need_blobs = out.need_blobs;
     }
+    // Documents after the pushes: one may show the changes pushed with it.
+    if !req.documents.is_empty() {
+        let t = crate::documents::take_reported(b, caller, &req.documents, now_ms())?;
+        resp.documents_taken = t.taken;
+        resp.document_refusals.extend(t.refused);
+    }
     // Everything the device holds is here now (what waits for dependencies is not applied
     // yet, so it does not count): its watermark is the time the request arrived.
     if req.pushed_all && resp.missing.is_empty() {

@@ -8,7 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ROOT};
 use offgrid_core::access::{ProjectRole, Role};
-use offgrid_core::sync::protocol::{Bytes, NeedBlob, PushRecord, SyncRequest, SyncResponse};
+use offgrid_core::documents::{DocumentKind, DocumentStatus, ShownRecord};
+use offgrid_core::model::RecordId;
+use offgrid_core::sync::protocol::{
+    Bytes, IssuedDocument, NeedBlob, PushRecord, SyncRequest, SyncResponse,
+};
 use offgrid_server::accounts::{self, Caller};
 use offgrid_server::backend::postgres::{self as pg, PostgresBackend};
 use offgrid_server::backend::sqlite::SqliteBackend;
@@ -162,7 +166,109 @@ fn conformance(b: &dyn Backend) {
     blobs(b, &users);
     concurrent_pushes(b, &users);
     watermarks(b, &users);
+    documents(b, &users);
     tag_keys(b);
+}
+
+fn issued(sha: &str, record: &str, heads: &[&str]) -> IssuedDocument {
+    IssuedDocument {
+        sha256: sha.into(),
+        kind: "rectification_notice".into(),
+        number: "人防质监〔2026〕整改第0A1B2C号".into(),
+        issued_ms: 1_790_000_000_000,
+        records: vec![ShownRecord {
+            id: RecordId(record.into()),
+            heads: heads.iter().map(|h| h.to_string()).collect(),
+        }],
+    }
+}
+
+fn report(b: &dyn Backend, caller: &Caller, docs: Vec<IssuedDocument>) -> SyncResponse {
+    let req = SyncRequest {
+        device: "dev-docs".into(),
+        documents: docs,
+        ..Default::default()
+    };
+    sync(b, None, caller, req).unwrap().0
+}
+
+fn refusals(resp: &SyncResponse) -> Vec<(&str, &str)> {
+    resp.document_refusals
+        .iter()
+        .map(|r| (r.id.as_str(), r.code.as_str()))
+        .collect()
+}
+
+/// Reported documents: taken once the server holds every head shown and the reporter may read
+/// every record; verified valid, then superseded when a record moves on; unknown otherwise.
+fn documents(b: &dyn Backend, u: &Users) {
+    let sha_a = "a".repeat(64);
+    let sha_b = "b".repeat(64);
+    let h = history(3);
+    let verify = |sha: &str| offgrid_server::documents::verify(b, sha).unwrap();
+    push(b, &u.alice, "dev-a", vec![record("p1", "doc1", &[&h[0]])]);
+
+    // Shows a change the server does not hold yet: neither taken nor refused.
+    let resp = report(b, &u.alice, vec![issued(&sha_a, "doc1", &[&h[1].1])]);
+    assert!(resp.documents_taken.is_empty() && resp.document_refusals.is_empty());
+    assert_eq!(verify(&sha_a).status, DocumentStatus::Unknown);
+
+    // Pushed in the same request as the report: taken.
+    let req = SyncRequest {
+        device: "dev-a".into(),
+        push: vec![record("p1", "doc1", &[&h[1]])],
+        documents: vec![issued(&sha_a, "doc1", &[&h[1].1])],
+        ..Default::default()
+    };
+    let resp = sync(b, None, &u.alice, req).unwrap().0;
+    assert_eq!(resp.documents_taken, vec![sha_a.clone()]);
+    let v = verify(&sha_a);
+    assert_eq!(v.status, DocumentStatus::Valid);
+    assert_eq!(v.kind, Some(DocumentKind::RectificationNotice));
+    assert_eq!(v.number.as_deref(), Some("人防质监〔2026〕整改第0A1B2C号"));
+    assert_eq!(v.issued_ms, Some(1_790_000_000_000));
+    assert!(v.changed.is_empty());
+
+    // Reported again (a lost response): taken again. The same hash showing other heads: refused.
+    let resp = report(b, &u.alice, vec![issued(&sha_a, "doc1", &[&h[1].1])]);
+    assert_eq!(resp.documents_taken, vec![sha_a.clone()]);
+    let resp = report(b, &u.alice, vec![issued(&sha_a, "doc1", &[&h[0].1])]);
+    assert_eq!(refusals(&resp), vec![(sha_a.as_str(), "document_conflict")]);
+
+    // A reporter who may not read the record; malformed reports.
+    let resp = report(b, &u.bob, vec![issued(&sha_b, "doc1", &[&h[1].1])]);
+    assert_eq!(refusals(&resp), vec![(sha_b.as_str(), "forbidden")]);
+    let mut bad_kind = issued(&sha_b, "doc1", &[&h[1].1]);
+    bad_kind.kind = "poster".into();
+    let resp = report(
+        b,
+        &u.alice,
+        vec![
+            issued("ABC", "doc1", &[&h[1].1]),
+            bad_kind,
+            issued(&sha_b, "doc1", &[]),
+        ],
+    );
+    assert_eq!(
+        refusals(&resp),
+        vec![
+            ("ABC", "bad_document"),
+            (sha_b.as_str(), "bad_document"),
+            (sha_b.as_str(), "bad_document")
+        ]
+    );
+    assert_eq!(verify(&sha_b).status, DocumentStatus::Unknown);
+
+    // The record moves on: the document is superseded, naming it.
+    push(b, &u.alice, "dev-a", vec![record("p1", "doc1", &[&h[2]])]);
+    let v = verify(&sha_a);
+    assert_eq!(v.status, DocumentStatus::Superseded);
+    assert_eq!(v.changed, vec![RecordId("doc1".into())]);
+
+    assert!(matches!(
+        offgrid_server::documents::verify(b, "not-a-hash"),
+        Err(Error::BadRequest(_))
+    ));
 }
 
 /// NTAG 424 tag keys (never listed), counters claimed once per tag, findings per change.

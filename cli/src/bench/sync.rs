@@ -435,6 +435,7 @@ fn throughput(
                     max_bytes: None,
                     templates: Vec::new(),
                     pushed_all: false,
+                    documents: Vec::new(),
                 };
                 let start = Instant::now();
                 match t.post_json::<_, SyncResponse>("/v1/sync", &req) {
@@ -557,6 +558,7 @@ fn push_big_record(dir: &Path, gate: bool, label: &str) -> Result<()> {
             max_bytes: None,
             templates: Vec::new(),
             pushed_all: false,
+            documents: Vec::new(),
         };
         let gate = app.config.gate.then_some(&app.docs);
         let start = Instant::now();

@@ -7,7 +7,7 @@ use automerge::ReadDoc;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use super::{DocumentKind, ShownRecord, WrittenDocument};
+use super::{DocumentKind, ShownRecord};
 use crate::error::{Error, Result};
 use crate::model::RecordId;
 use crate::store::Store;
@@ -56,8 +56,69 @@ fn sha_arg(sha256: &str) -> Result<String> {
     Ok(s)
 }
 
+/// `issued_documents.pushed`: not reported to the server yet.
+const NOT_REPORTED: i64 = 0;
+/// Taken by the server.
+const REPORTED: i64 = 1;
+/// Refused by the server for good (kept here, verified here).
+const REFUSED: i64 = 2;
+
+/// Documents not reported to the server yet, oldest first, at most `limit`.
+#[cfg_attr(not(feature = "sync-client"), allow(dead_code))]
+pub(crate) fn unreported(
+    conn: &rusqlite::Connection,
+    limit: usize,
+) -> Result<Vec<crate::sync::protocol::IssuedDocument>> {
+    let mut st = conn.prepare_cached(
+        "SELECT sha256, kind, number, issued_ms, records FROM issued_documents
+         WHERE pushed = ?1 ORDER BY issued_ms, sha256 LIMIT ?2",
+    )?;
+    let rows = st.query_map(params![NOT_REPORTED, limit as i64], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, String>(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (sha256, kind, number, issued_ms, records) = row?;
+        let Ok(records) = serde_json::from_str::<Vec<ShownRecord>>(&records) else {
+            tracing::warn!(sha256 = %sha256, "an issued document's records do not parse: not reported");
+            continue;
+        };
+        out.push(crate::sync::protocol::IssuedDocument {
+            sha256,
+            kind,
+            number,
+            issued_ms,
+            records,
+        });
+    }
+    Ok(out)
+}
+
+/// Notes the server's answer to a reported document: taken, or refused for good.
+#[cfg_attr(not(feature = "sync-client"), allow(dead_code))]
+pub(crate) fn mark_reported(
+    tx: &rusqlite::Transaction<'_>,
+    sha256: &str,
+    refused: bool,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE issued_documents SET pushed = ?2 WHERE sha256 = ?1",
+        params![sha256, if refused { REFUSED } else { REPORTED }],
+    )?;
+    Ok(())
+}
+
 impl Store {
-    pub(crate) fn register_issued(&self, doc: &WrittenDocument) -> Result<()> {
+    /// Adds a document made here to the register (a document made twice from the same state is
+    /// the same document: kept once).
+    #[cfg(feature = "documents")]
+    pub(crate) fn register_issued(&self, doc: &super::WrittenDocument) -> Result<()> {
         let records = serde_json::to_string(&doc.records).map_err(|e| Error::Document {
             reason: e.to_string(),
         })?;

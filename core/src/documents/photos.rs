@@ -2,6 +2,11 @@
 //! (two per row on A4 is about 8 cm: 300 dpi), re-encoded at quality 72 so that a report with
 //! twenty photos stays within 3 MB, each with a caption of time, place and who. A photo this
 //! device does not have is listed, and drawn as a captioned gap rather than failing the document.
+//!
+//! The scaled copies are made on a few threads and kept beside the photos
+//! (`document-photos/<sha256>.jpg`, written atomically): the same parameters always give the
+//! same bytes, so a document made again, or another document showing the same photo, reuses
+//! them.
 
 use serde_json::{Value, json};
 
@@ -13,10 +18,11 @@ use crate::store::{PhotoFile, Store};
 const LONG_EDGE: u32 = 960;
 const QUALITY: u8 = 72;
 
-/// The image files of a document, in the order of their `index`, and the hashes missing here.
+/// The photos of a document, in the order of their `index`, and the hashes missing here.
 #[derive(Default)]
 pub(crate) struct Prepared {
-    pub files: Vec<Vec<u8>>,
+    /// (SHA-256, upload copy) of each photo shown, scaled by [`Prepared::files`].
+    shown: Vec<(String, std::path::PathBuf)>,
     pub missing: Vec<String>,
 }
 
@@ -31,10 +37,10 @@ impl Prepared {
         place: &str,
     ) -> Result<Value> {
         let caption = caption(meta, sha256, place);
-        match scaled(store, sha256)? {
-            Some(jpeg) => {
-                self.files.push(jpeg);
-                Ok(json!({"index": self.files.len() - 1, "sha256": sha256, "caption": caption}))
+        match store.photo_path(sha256, PhotoFile::Upload)? {
+            Some(path) => {
+                self.shown.push((sha256.to_owned(), path));
+                Ok(json!({"index": self.shown.len() - 1, "sha256": sha256, "caption": caption}))
             }
             None => {
                 self.missing.push(sha256.to_owned());
@@ -73,14 +79,53 @@ fn caption(meta: Option<&PhotoMeta>, sha256: &str, place: &str) -> String {
     parts.join(" · ")
 }
 
-fn scaled(store: &Store, sha256: &str) -> Result<Option<Vec<u8>>> {
-    let Some(path) = store.photo_path(sha256, PhotoFile::Upload)? else {
-        return Ok(None);
-    };
-    let Ok(bytes) = std::fs::read(&path) else {
-        return Ok(None);
-    };
+impl Prepared {
+    /// The scaled JPEG of every photo shown, by `index`: from the cache, or made on a few
+    /// threads and cached.
+    pub fn files(&self, store: &Store) -> Result<Vec<Vec<u8>>> {
+        let cache = store
+            .blobs()
+            .capture_dir()
+            .with_file_name("document-photos");
+        std::fs::create_dir_all(&cache)?;
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4);
+        let per = self.shown.len().div_ceil(threads).max(1);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = self
+                .shown
+                .chunks(per)
+                .map(|chunk| {
+                    let cache = &cache;
+                    s.spawn(move || -> Result<Vec<Vec<u8>>> {
+                        chunk
+                            .iter()
+                            .map(|(sha, path)| scaled(cache, sha, path))
+                            .collect()
+                    })
+                })
+                .collect();
+            let mut files = Vec::with_capacity(self.shown.len());
+            for h in handles {
+                files.extend(h.join().map_err(|_| crate::error::Error::Document {
+                    reason: "a photo thread stopped unexpectedly".into(),
+                })??);
+            }
+            Ok(files)
+        })
+    }
+}
+
+fn scaled(cache: &std::path::Path, sha256: &str, upload: &std::path::Path) -> Result<Vec<u8>> {
+    let cached = cache.join(format!("{sha256}-{LONG_EDGE}q{QUALITY}.jpg"));
+    if let Ok(bytes) = std::fs::read(&cached) {
+        return Ok(bytes);
+    }
+    let bytes = std::fs::read(upload)?;
     let image = crate::photo::decode::decode_jpeg_scaled(&bytes, LONG_EDGE)?;
     let image = crate::photo::transform::fit(image, LONG_EDGE)?;
-    Ok(Some(crate::photo::encode::jpeg(&image, QUALITY)?))
+    let jpeg = crate::photo::encode::jpeg(&image, QUALITY)?;
+    super::write::atomically(&cached, &jpeg)?;
+    Ok(jpeg)
 }

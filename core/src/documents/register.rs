@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::notice::{latest_rectification, who};
 use super::supervision::clause_text;
 use super::text::{local_date, local_year};
-use super::{DocumentKind, DocumentSettings, WrittenDocument};
+use super::{DocumentKind, DocumentSettings, ShownRecord, WrittenDocument};
 use crate::error::{Error, Result};
 use crate::hazard::{HazardStatus, RegisterQuery};
 use crate::model::{RecordId, RiskGrade};
@@ -68,10 +68,12 @@ pub(crate) fn write(
     let now_ms = register.now_ms;
     let notices = notice_numbers(store)?;
     let mut rows = Vec::with_capacity(register.rows.len());
-    let mut ids = Vec::with_capacity(register.rows.len());
+    let mut records = Vec::with_capacity(register.rows.len());
     let mut thumbs: Vec<Option<String>> = Vec::new();
-    for (n, summary) in register.rows.iter().enumerate() {
-        let h = store.hazard(&summary.id)?;
+    let ids: Vec<RecordId> = register.rows.iter().map(|r| r.id.clone()).collect();
+    // Each hazard and the heads it was read at come from one read.
+    let loaded = store.hazards_with_heads(&ids)?;
+    for (n, (summary, (h, heads))) in register.rows.iter().zip(loaded).enumerate() {
         let raised = h.events.first();
         let offset = raised.map(|e| e.offset_minutes).unwrap_or(480);
         let (submitted, reinspected) = latest_rectification(&h);
@@ -115,7 +117,7 @@ pub(crate) fn write(
             "photos": h.photos.keys().cloned().collect::<Vec<_>>(),
             "remarks": remarks.join("；"),
         }));
-        ids.push(h.id.clone());
+        records.push(ShownRecord { id: h.id, heads });
     }
     let (day, offset) = (now_ms, 480);
     let number = settings.number(
@@ -126,7 +128,6 @@ pub(crate) fn write(
             serde_json::to_string(query).unwrap_or_default()
         ))],
     );
-    let records = store.shown(&ids)?;
     let shown = json!({
         "kind": DocumentKind::Register.as_str(),
         "number": number,
@@ -172,7 +173,7 @@ fn notice_numbers(store: &Store) -> Result<HashMap<String, String>> {
     })?;
     let mut map = HashMap::new();
     for (number, records) in rows {
-        let records: Vec<super::ShownRecord> = serde_json::from_str(&records).unwrap_or_default();
+        let records: Vec<ShownRecord> = serde_json::from_str(&records).unwrap_or_default();
         for r in records {
             map.insert(r.id.0, number.clone());
         }

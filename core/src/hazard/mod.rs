@@ -167,45 +167,39 @@ impl Store {
     /// The hazard with its folded state, overdue at the store's clock.
     pub fn hazard(&self, id: &RecordId) -> Result<Hazard> {
         let now = self.now().unix_ms;
-        let mut hazard = self.read(id, |doc| {
-            let root = crate::doc::json::hydrate(doc, &automerge::ROOT)?;
-            if root["kind"] != "hazard" {
-                return Err(Error::InvalidArgument(format!(
-                    "record {id} is not a hazard"
-                )));
-            }
-            let events: Vec<HazardEvent> = crate::doc::events::from_json(&root["events"]);
-            let state = events::fold(&events);
-            let text = |k: &str| root[k].as_str().unwrap_or_default().to_owned();
-            Ok(Hazard {
-                id: id.clone(),
-                project: text("project"),
-                site: text("site"),
-                location: text("location"),
-                title: text("title"),
-                description: text("description"),
-                source: serde_json::from_value(root["source"].clone()).ok(),
-                photos: serde_json::from_value(root["photos"].clone()).unwrap_or_default(),
-                overdue: events::is_overdue(&state, now),
-                events: events
-                    .into_iter()
-                    .map(|e| HazardEvent {
-                        // Which change recorded it (for its verified author, below).
-                        verified_by: crate::doc::events::change_of(doc, &e.id),
-                        ..e
-                    })
-                    .collect(),
-                state,
-            })
+        let mut hazard = self.read(id, |doc| hazard_of(id, doc, now))?;
+        self.verify_event_authors(&mut hazard)?;
+        Ok(hazard)
+    }
+
+    /// Several hazards with the heads each was read at, read in bulk (`Store::read_many`: no
+    /// cache, a few threads), in the order of `ids`.
+    pub(crate) fn hazards_with_heads(
+        &self,
+        ids: &[RecordId],
+    ) -> Result<Vec<(Hazard, Vec<String>)>> {
+        let now = self.now().unix_ms;
+        let mut out = self.read_many(ids, |id, doc| {
+            let mut heads: Vec<String> = doc.get_heads().iter().map(|h| h.to_string()).collect();
+            heads.sort();
+            Ok((hazard_of(id, doc, now)?, heads))
         })?;
-        let receipts = self.sync_receipts(id)?;
+        for (h, _) in &mut out {
+            self.verify_event_authors(h)?;
+        }
+        Ok(out)
+    }
+
+    /// Replaces each event's change hash with the account the server verified as its pusher.
+    fn verify_event_authors(&self, hazard: &mut Hazard) -> Result<()> {
+        let receipts = self.sync_receipts(&hazard.id)?;
         for e in &mut hazard.events {
             e.verified_by = e
                 .verified_by
                 .take()
                 .and_then(|change| receipts.get(&change).and_then(|r| r.received_by.clone()));
         }
-        Ok(hazard)
+        Ok(())
     }
 
     pub fn grade_hazard(
@@ -368,8 +362,41 @@ pub(crate) fn hazard_fields(
     }))
 }
 
-/// The change (hex) that recorded the event stored under `key`.
 /// The folded state, reading only the events map (for the list projection).
 pub fn state_of(doc: &Automerge) -> HazardState {
     events::fold(&crate::doc::events::read::<HazardEvent, _>(doc))
+}
+
+/// A hazard as its document holds it; `verified_by` of each event is the change that recorded
+/// it until [`Store::verify_event_authors`] looks up its pusher.
+fn hazard_of(id: &RecordId, doc: &automerge::Automerge, now: i64) -> Result<Hazard> {
+    let root = crate::doc::json::hydrate(doc, &automerge::ROOT)?;
+    if root["kind"] != "hazard" {
+        return Err(Error::InvalidArgument(format!(
+            "record {id} is not a hazard"
+        )));
+    }
+    let events: Vec<HazardEvent> = crate::doc::events::from_json(&root["events"]);
+    let state = events::fold(&events);
+    let text = |k: &str| root[k].as_str().unwrap_or_default().to_owned();
+    Ok(Hazard {
+        id: id.clone(),
+        project: text("project"),
+        site: text("site"),
+        location: text("location"),
+        title: text("title"),
+        description: text("description"),
+        source: serde_json::from_value(root["source"].clone()).ok(),
+        photos: serde_json::from_value(root["photos"].clone()).unwrap_or_default(),
+        overdue: events::is_overdue(&state, now),
+        events: events
+            .into_iter()
+            .map(|e| HazardEvent {
+                // Which change recorded it (for its verified author, below).
+                verified_by: crate::doc::events::change_of(doc, &e.id),
+                ..e
+            })
+            .collect(),
+        state,
+    })
 }

@@ -238,6 +238,48 @@ impl Store {
         self.read_mut(id, |d| f(d.document()))
     }
 
+    /// Runs `f` on each record's document, read-only, on a few threads with read connections
+    /// of their own, bypassing the cache: a bulk read (the register of ten thousand hazards)
+    /// neither evicts what the app has open nor holds every document at once. Each result
+    /// comes from one read of its record (content and heads agree); results follow `ids`.
+    pub(crate) fn read_many<R: Send>(
+        &self,
+        ids: &[RecordId],
+        f: impl Fn(&RecordId, &Automerge) -> Result<R> + Sync,
+    ) -> Result<Vec<R>> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4);
+        let per = ids.len().div_ceil(threads).max(1);
+        std::thread::scope(|s| {
+            let f = &f;
+            let handles: Vec<_> = ids
+                .chunks(per)
+                .map(|chunk| {
+                    s.spawn(move || -> Result<Vec<R>> {
+                        let conn = conn::open_reader(&self.path)?;
+                        chunk
+                            .iter()
+                            .map(|id| {
+                                let mut entry = persist::load(&conn, id, &self.actor)?
+                                    .ok_or_else(|| Error::NotFound(id.clone()))?;
+                                f(id, entry.doc.document())
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            let mut out = Vec::with_capacity(ids.len());
+            for h in handles {
+                let part = h.join().map_err(|_| Error::Document {
+                    reason: "a reading thread stopped unexpectedly".into(),
+                })??;
+                out.extend(part);
+            }
+            Ok(out)
+        })
+    }
+
     /// As [`Store::read`] for the few automerge calls that need `&mut` without changing the
     /// document (`diff`). Private: a mutation here would never be persisted.
     fn read_mut<R>(

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::http::{RetryPolicy, Transport};
 use super::photos;
 use super::protocol::{
-    Account, Bytes, DEFAULT_PULL_BYTES, LoginRequest, LoginResponse, PushRecord, ReconcileRequest,
-    ReconcileResponse, RecordHeads, SyncRequest, SyncResponse,
+    Account, Bytes, DEFAULT_PULL_BYTES, LoginRequest, LoginResponse, MAX_DOCUMENTS, PushRecord,
+    ReconcileRequest, ReconcileResponse, RecordHeads, SyncRequest, SyncResponse,
 };
 use crate::error::{Error, Result};
 use crate::model::{RecordId, User};
@@ -266,6 +266,9 @@ fn sync_inner(
                     max_bytes: Some(options.max_pull_bytes),
                     templates: store.unpushed_templates()?,
                     pushed_all: !more_dirty,
+                    documents: store.with_writer_conn(|c| {
+                        crate::documents::issued::unreported(c, MAX_DOCUMENTS)
+                    })?,
                 };
                 let sent = std::time::Instant::now();
                 let resp: SyncResponse = t.post_json("/v1/sync", &request)?;
@@ -287,7 +290,8 @@ fn sync_inner(
             && !more_dirty
             && round + 1 < options.max_rounds
             && request.push.is_empty()
-            && request.templates.is_empty())
+            && request.templates.is_empty()
+            && request.documents.is_empty())
         .then(|| {
             let mut cursors = request.cursors.clone();
             cursors.extend(resp.cursors.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -298,6 +302,7 @@ fn sync_inner(
                 max_bytes: Some(options.max_pull_bytes),
                 templates: Vec::new(),
                 pushed_all: false,
+                documents: Vec::new(),
             }
         });
         let (applied, fetched) = std::thread::scope(|scope| {
@@ -520,6 +525,13 @@ fn apply_response(
                 let name = format!("{}@{}", t["id"].as_str().unwrap_or_default(), t["version"]);
                 let refused = resp.template_refusals.iter().any(|r| r.id == name);
                 crate::checklist::published::mark_pushed(w.transaction(), t, refused)?;
+            }
+            for sha in &resp.documents_taken {
+                crate::documents::issued::mark_reported(w.transaction(), sha, false)?;
+            }
+            for r in &resp.document_refusals {
+                tracing::warn!(sha256 = %r.id, code = %r.code, "a reported document was refused");
+                crate::documents::issued::mark_reported(w.transaction(), &r.id, true)?;
             }
             for t in &resp.templates {
                 if let Err(e) = crate::checklist::published::receive(w.transaction(), t) {

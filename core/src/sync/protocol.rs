@@ -72,7 +72,30 @@ pub struct SyncRequest {
     /// records the time it arrived as the device's sync watermark (ADR 0008).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pushed_all: bool,
+    /// Official documents made on this device that the server has not taken yet, so that it
+    /// can answer `GET /v1/verify/{sha256}`. Read after this request's pushes are applied: a
+    /// document may show the changes pushed with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<IssuedDocument>,
 }
+
+/// An official document as its device reports it: the SHA-256 printed on it (of the canonical
+/// JSON of what it shows) and the records with the heads it shows. The server cannot check the
+/// hash against the content (it does not lay documents out); it checks that the reporter may
+/// read every record and holds every head shown, and records who reported it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedDocument {
+    pub sha256: String,
+    /// `supervision_report`, `rectification_notice`, `reply_form` or `register`.
+    pub kind: String,
+    pub number: String,
+    /// When it was made (the device's clock, UTC ms).
+    pub issued_ms: i64,
+    pub records: Vec<crate::documents::ShownRecord>,
+}
+
+/// Most documents one sync request reports.
+pub const MAX_DOCUMENTS: usize = 100;
 
 /// The key in `cursors` under which the server keeps the latest sync watermark it sent the
 /// device: only newer ones are sent again.
@@ -144,6 +167,15 @@ pub struct SyncResponse {
     /// `bad_template`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub template_refusals: Vec<Rejected>,
+    /// Reported documents the server holds now (by SHA-256), including ones it held before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents_taken: Vec<String>,
+    /// Reported documents refused for good (`id` is the SHA-256): `bad_document` (malformed),
+    /// `forbidden` (a record the reporter may not read), `document_conflict` (that hash is
+    /// held with other records). A document showing heads the server does not hold yet is
+    /// neither taken nor refused: it is reported again with the next sync.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub document_refusals: Vec<Rejected>,
     /// Per account, the time (server clock) up to which everything its devices hold had
     /// reached the server: the least watermark of its devices (those not revoked). Only
     /// those newer than `cursors["#watermarks"]`. A patrol task is declared missed only once

@@ -81,6 +81,22 @@ pub struct TemplateRow {
     pub published_ms: i64,
 }
 
+/// An official document a device reported (`GET /v1/verify/{sha256}`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedRow {
+    /// SHA-256 printed on the document.
+    pub sha256: String,
+    pub kind: String,
+    pub number: String,
+    /// The records and heads it shows, JSON `[{"id", "heads"}]` sorted by id, heads sorted.
+    pub records: String,
+    /// When it was made (device clock).
+    pub issued_ms: i64,
+    /// The account that reported it.
+    pub reported_by: String,
+    pub reported_ms: i64,
+}
+
 /// A change as received.
 #[derive(Clone, Debug)]
 pub struct ChangeRow {
@@ -141,6 +157,8 @@ pub trait Tx {
     fn roles(&mut self, user_id: &str) -> Result<Vec<ProjectRole>>;
 
     // Records and changes.
+    /// The record, not locked (reads that decide nothing about it).
+    fn record(&mut self, id: &str) -> Result<Option<RecordRow>>;
     /// The record, locked for the rest of the transaction.
     fn lock_record(&mut self, id: &str) -> Result<Option<RecordRow>>;
     fn insert_record(&mut self, row: &RecordRow, now_ms: i64) -> Result<()>;
@@ -200,6 +218,10 @@ pub trait Tx {
         record: &str,
         hash: &str,
     ) -> Result<bool>;
+    /// The reported document with this SHA-256.
+    fn issued_document(&mut self, sha256: &str) -> Result<Option<IssuedRow>>;
+    /// Stores a reported document (a no-op if that hash is held).
+    fn insert_issued_document(&mut self, row: &IssuedRow) -> Result<()>;
     /// Records what the server found checking change `hash` of `record`.
     fn set_change_check(&mut self, record: &str, hash: &str, check: &str) -> Result<()>;
     /// Everything found checking the record's changes: (hash, finding).

@@ -22,8 +22,8 @@ use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
 
 use super::{
-    Backend, ChangeRow, FeedRow, RecordRow, TemplateRow, TokenRow, Tx, UserRow, join_heads,
-    role_from_str, split_heads,
+    Backend, ChangeRow, FeedRow, IssuedRow, RecordRow, TemplateRow, TokenRow, Tx, UserRow,
+    join_heads, role_from_str, split_heads,
 };
 use crate::error::{Error, Result};
 
@@ -142,10 +142,22 @@ const SCHEMA: &[&str] = &[
         PRIMARY KEY (record, hash)
     );
 "#,
+    // 5: official documents reported by devices, for `GET /v1/verify/{sha256}`.
+    r#"
+    CREATE TABLE issued_documents (
+        sha256      TEXT PRIMARY KEY,
+        kind        TEXT NOT NULL,
+        number      TEXT NOT NULL,
+        records     TEXT NOT NULL,
+        issued_ms   BIGINT NOT NULL,
+        reported_by TEXT NOT NULL,
+        reported_ms BIGINT NOT NULL
+    );
+"#,
 ];
 
 /// Every table of the schema, dependents first (for [`reset_for_tests`]).
-const TABLES: &str = "change_checks, tag_counters, tag_keys, templates, blob_grants, blob_refs, feed, changes, records, members, projects, tokens, users, offgrid_schema";
+const TABLES: &str = "issued_documents, change_checks, tag_counters, tag_keys, templates, blob_grants, blob_refs, feed, changes, records, members, projects, tokens, users, offgrid_schema";
 
 /// Key of the advisory lock that serialises schema changes: "OFGS".
 const SCHEMA_LOCK: i64 = 0x4F46_4753;
@@ -736,6 +748,16 @@ impl Tx for PgTx<'_> {
         Ok(out)
     }
 
+    fn record(&mut self, id: &str) -> Result<Option<RecordRow>> {
+        self.query_opt(
+            "SELECT id, project, kind, heads FROM records WHERE id = $1",
+            &[&id],
+        )?
+        .as_ref()
+        .map(record_row)
+        .transpose()
+    }
+
     fn lock_record(&mut self, id: &str) -> Result<Option<RecordRow>> {
         self.query_opt(
             "SELECT id, project, kind, heads FROM records WHERE id = $1 FOR UPDATE",
@@ -1022,6 +1044,35 @@ impl Tx for PgTx<'_> {
             "INSERT INTO change_checks(record, hash, finding) VALUES ($1, $2, $3)
              ON CONFLICT (record, hash) DO UPDATE SET finding = EXCLUDED.finding",
             &[&record, &hash, &check],
+        )?;
+        Ok(())
+    }
+
+    fn issued_document(&mut self, sha256: &str) -> Result<Option<IssuedRow>> {
+        self.query_opt(
+            "SELECT sha256, kind, number, records, issued_ms, reported_by, reported_ms
+             FROM issued_documents WHERE sha256 = $1",
+            &[&sha256],
+        )?
+        .map(|r| {
+            Ok(IssuedRow {
+                sha256: r.try_get(0)?,
+                kind: r.try_get(1)?,
+                number: r.try_get(2)?,
+                records: r.try_get(3)?,
+                issued_ms: r.try_get(4)?,
+                reported_by: r.try_get(5)?,
+                reported_ms: r.try_get(6)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn insert_issued_document(&mut self, d: &IssuedRow) -> Result<()> {
+        self.execute(
+            "INSERT INTO issued_documents(sha256, kind, number, records, issued_ms, reported_by, reported_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (sha256) DO NOTHING",
+            &[&d.sha256, &d.kind, &d.number, &d.records, &d.issued_ms, &d.reported_by, &d.reported_ms],
         )?;
         Ok(())
     }

@@ -9,8 +9,8 @@ use offgrid_core::access::{ProjectRole, Role};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{
-    Backend, ChangeRow, FeedRow, RecordRow, TemplateRow, TokenRow, Tx, UserRow, join_heads,
-    role_from_str, split_heads,
+    Backend, ChangeRow, FeedRow, IssuedRow, RecordRow, TemplateRow, TokenRow, Tx, UserRow,
+    join_heads, role_from_str, split_heads,
 };
 use crate::error::{Error, Result};
 
@@ -124,6 +124,18 @@ const SCHEMA: &[&str] = &[
         hash    TEXT NOT NULL,
         finding TEXT NOT NULL,
         PRIMARY KEY (record, hash)
+    );
+"#,
+    // 5: official documents reported by devices, for `GET /v1/verify/{sha256}`.
+    r#"
+    CREATE TABLE issued_documents (
+        sha256      TEXT PRIMARY KEY,
+        kind        TEXT NOT NULL,
+        number      TEXT NOT NULL,
+        records     TEXT NOT NULL,
+        issued_ms   INTEGER NOT NULL,
+        reported_by TEXT NOT NULL,
+        reported_ms INTEGER NOT NULL
     );
 "#,
 ];
@@ -410,6 +422,10 @@ impl Tx for SqliteTx<'_> {
         Ok(out)
     }
 
+    fn record(&mut self, id: &str) -> Result<Option<RecordRow>> {
+        self.lock_record(id)
+    }
+
     fn lock_record(&mut self, id: &str) -> Result<Option<RecordRow>> {
         // The whole database is locked by the IMMEDIATE transaction.
         Ok(self
@@ -691,6 +707,37 @@ impl Tx for SqliteTx<'_> {
             "INSERT INTO change_checks(record, hash, finding) VALUES (?1, ?2, ?3)
              ON CONFLICT(record, hash) DO UPDATE SET finding = excluded.finding",
             [record, hash, check],
+        )?;
+        Ok(())
+    }
+
+    fn issued_document(&mut self, sha256: &str) -> Result<Option<IssuedRow>> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT sha256, kind, number, records, issued_ms, reported_by, reported_ms
+                 FROM issued_documents WHERE sha256 = ?1",
+                [sha256],
+                |r| {
+                    Ok(IssuedRow {
+                        sha256: r.get(0)?,
+                        kind: r.get(1)?,
+                        number: r.get(2)?,
+                        records: r.get(3)?,
+                        issued_ms: r.get(4)?,
+                        reported_by: r.get(5)?,
+                        reported_ms: r.get(6)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn insert_issued_document(&mut self, d: &IssuedRow) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO issued_documents(sha256, kind, number, records, issued_ms, reported_by, reported_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(sha256) DO NOTHING",
+            params![d.sha256, d.kind, d.number, d.records, d.issued_ms, d.reported_by, d.reported_ms],
         )?;
         Ok(())
     }

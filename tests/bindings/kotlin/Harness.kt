@@ -57,6 +57,8 @@ val OffgridStoreInterface.photos: uniffi.offgrid_ffi.OffgridPhotosInterface
     get() = Coverage.track(uniffi.offgrid_ffi.OffgridPhotosInterface::class.java, photos())
 val OffgridStoreInterface.sync: uniffi.offgrid_ffi.OffgridSyncInterface
     get() = Coverage.track(uniffi.offgrid_ffi.OffgridSyncInterface::class.java, sync())
+val OffgridStoreInterface.documents: uniffi.offgrid_ffi.OffgridDocumentsInterface
+    get() = Coverage.track(uniffi.offgrid_ffi.OffgridDocumentsInterface::class.java, documents())
 
 /** A photo "taken": written where the camera would write it, then attached by path. */
 fun OffgridStoreInterface.attach(
@@ -115,6 +117,7 @@ fun main() {
     referenceTests()
     patrolTests()
     screensTests()
+    documentTests()
 
     var failed = 0
     for ((name, body) in cases) {
@@ -139,6 +142,7 @@ fun main() {
             Coverage.missing(uniffi.offgrid_ffi.OffgridInspectionsInterface::class.java) +
             Coverage.missing(uniffi.offgrid_ffi.OffgridHazardsInterface::class.java) +
             Coverage.missing(uniffi.offgrid_ffi.OffgridPhotosInterface::class.java) +
+            Coverage.missing(uniffi.offgrid_ffi.OffgridDocumentsInterface::class.java) +
             Coverage.missing(uniffi.offgrid_ffi.OffgridSyncInterface::class.java)
     if (missing.isNotEmpty()) {
         failed++

@@ -102,7 +102,6 @@ def test_hazard_loop(store):
     assert store.hazards().get(hid).state.status == HazardStatus.WRITTEN_OFF
 
 
-@pytest.mark.skipif(not hasattr(ffi.OffgridStore, "documents"), reason="bindings built without the documents feature")
 def test_documents(store):
     """A notice with its photo, written by the core where it keeps documents; verified by hash."""
     store.set_user(INSPECTOR)

@@ -2093,6 +2093,101 @@ public func FfiConverterTypeCoverageQuery_lower(_ value: CoverageQuery) -> RustB
 
 
 /**
+ * The issuing organisation's header, the same on every document it makes.
+ */
+public struct DocumentSettings: Equatable, Hashable {
+    /**
+     * 监督机构, e.g. "某市人民防空工程质量监督站".
+     */
+    public var agency: String
+    /**
+     * Document numbers: `{year}` (of the record), `{kind}` (监督 / 整改 / 复 / 台账) and
+     * `{serial}` (six hex digits from the record ids: the same records always get the same
+     * number, on any device, with no counter to collide offline).
+     */
+    public var numberPattern: String
+    /**
+     * A PNG or JPEG shown above the agency's name.
+     */
+    public var logoPath: String?
+    /**
+     * The verification address the QR code points to, the hash appended
+     * (e.g. "https://offgrid.example.cn/v1/verify/"); without it the QR holds the hash alone.
+     */
+    public var verifyUrl: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 监督机构, e.g. "某市人民防空工程质量监督站".
+         */agency: String, 
+        /**
+         * Document numbers: `{year}` (of the record), `{kind}` (监督 / 整改 / 复 / 台账) and
+         * `{serial}` (six hex digits from the record ids: the same records always get the same
+         * number, on any device, with no counter to collide offline).
+         */numberPattern: String, 
+        /**
+         * A PNG or JPEG shown above the agency's name.
+         */logoPath: String? = nil, 
+        /**
+         * The verification address the QR code points to, the hash appended
+         * (e.g. "https://offgrid.example.cn/v1/verify/"); without it the QR holds the hash alone.
+         */verifyUrl: String? = nil) {
+        self.agency = agency
+        self.numberPattern = numberPattern
+        self.logoPath = logoPath
+        self.verifyUrl = verifyUrl
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DocumentSettings: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDocumentSettings: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DocumentSettings {
+        return
+            try DocumentSettings(
+                agency: FfiConverterString.read(from: &buf), 
+                numberPattern: FfiConverterString.read(from: &buf), 
+                logoPath: FfiConverterOptionString.read(from: &buf), 
+                verifyUrl: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DocumentSettings, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.agency, into: &buf)
+        FfiConverterString.write(value.numberPattern, into: &buf)
+        FfiConverterOptionString.write(value.logoPath, into: &buf)
+        FfiConverterOptionString.write(value.verifyUrl, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentSettings_lift(_ buf: RustBuffer) throws -> DocumentSettings {
+    return try FfiConverterTypeDocumentSettings.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentSettings_lower(_ value: DocumentSettings) -> RustBuffer {
+    return FfiConverterTypeDocumentSettings.lower(value)
+}
+
+
+/**
  * When the sync server received the change that recorded an event, and who pushed it.
  */
 public struct EventReceipt: Equatable, Hashable {
@@ -6413,6 +6508,65 @@ public func FfiConverterTypeRegisterQuery_lower(_ value: RegisterQuery) -> RustB
 
 
 /**
+ * Options of the supervision report.
+ */
+public struct ReportOptions: Equatable, Hashable {
+    /**
+     * Only failed items (不合格项), in red; the summary still counts everything.
+     */
+    public var failedOnly: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Only failed items (不合格项), in red; the summary still counts everything.
+         */failedOnly: Bool = false) {
+        self.failedOnly = failedOnly
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReportOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReportOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportOptions {
+        return
+            try ReportOptions(
+                failedOnly: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReportOptions, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.failedOnly, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportOptions_lift(_ buf: RustBuffer) throws -> ReportOptions {
+    return try FfiConverterTypeReportOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportOptions_lower(_ value: ReportOptions) -> RustBuffer {
+    return FfiConverterTypeReportOptions.lower(value)
+}
+
+
+/**
  * A failed item, as the reviewer reads it.
  */
 public struct ReviewFinding: Equatable, Hashable {
@@ -7075,6 +7229,63 @@ public func FfiConverterTypeSection_lift(_ buf: RustBuffer) throws -> Section {
 #endif
 public func FfiConverterTypeSection_lower(_ value: Section) -> RustBuffer {
     return FfiConverterTypeSection.lower(value)
+}
+
+
+/**
+ * A record as a document shows it: its id and the heads of the state shown.
+ */
+public struct ShownRecord: Equatable, Hashable {
+    public var id: RecordId
+    public var heads: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: RecordId, heads: [String]) {
+        self.id = id
+        self.heads = heads
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ShownRecord: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeShownRecord: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ShownRecord {
+        return
+            try ShownRecord(
+                id: FfiConverterTypeRecordId.read(from: &buf), 
+                heads: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ShownRecord, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordId.write(value.id, into: &buf)
+        FfiConverterSequenceString.write(value.heads, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeShownRecord_lift(_ buf: RustBuffer) throws -> ShownRecord {
+    return try FfiConverterTypeShownRecord.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeShownRecord_lower(_ value: ShownRecord) -> RustBuffer {
+    return FfiConverterTypeShownRecord.lower(value)
 }
 
 
@@ -8859,6 +9070,82 @@ public func FfiConverterTypeUser_lower(_ value: User) -> RustBuffer {
 }
 
 
+public struct Verification: Equatable, Hashable {
+    public var status: DocumentStatus
+    public var sha256: String
+    public var kind: DocumentKind?
+    public var number: String?
+    public var issuedMs: Int64?
+    /**
+     * Records whose state moved on since the document was made.
+     */
+    public var changed: [RecordId]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(status: DocumentStatus, sha256: String, kind: DocumentKind?, number: String?, issuedMs: Int64?, 
+        /**
+         * Records whose state moved on since the document was made.
+         */changed: [RecordId]) {
+        self.status = status
+        self.sha256 = sha256
+        self.kind = kind
+        self.number = number
+        self.issuedMs = issuedMs
+        self.changed = changed
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Verification: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerification: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Verification {
+        return
+            try Verification(
+                status: FfiConverterTypeDocumentStatus.read(from: &buf), 
+                sha256: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterOptionTypeDocumentKind.read(from: &buf), 
+                number: FfiConverterOptionString.read(from: &buf), 
+                issuedMs: FfiConverterOptionInt64.read(from: &buf), 
+                changed: FfiConverterSequenceTypeRecordId.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Verification, into buf: inout [UInt8]) {
+        FfiConverterTypeDocumentStatus.write(value.status, into: &buf)
+        FfiConverterString.write(value.sha256, into: &buf)
+        FfiConverterOptionTypeDocumentKind.write(value.kind, into: &buf)
+        FfiConverterOptionString.write(value.number, into: &buf)
+        FfiConverterOptionInt64.write(value.issuedMs, into: &buf)
+        FfiConverterSequenceTypeRecordId.write(value.changed, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerification_lift(_ buf: RustBuffer) throws -> Verification {
+    return try FfiConverterTypeVerification.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerification_lower(_ value: Verification) -> RustBuffer {
+    return FfiConverterTypeVerification.lower(value)
+}
+
+
 /**
  * Result of [`Store::verify`].
  */
@@ -8929,6 +9216,105 @@ public func FfiConverterTypeVerifyReport_lift(_ buf: RustBuffer) throws -> Verif
 #endif
 public func FfiConverterTypeVerifyReport_lower(_ value: VerifyReport) -> RustBuffer {
     return FfiConverterTypeVerifyReport.lower(value)
+}
+
+
+/**
+ * A document written to disk.
+ */
+public struct WrittenDocument: Equatable, Hashable {
+    public var kind: DocumentKind
+    public var path: String
+    public var number: String
+    /**
+     * SHA-256 of the canonical JSON of what it shows (printed on it, in its QR code, attached).
+     */
+    public var sha256: String
+    public var records: [ShownRecord]
+    /**
+     * PDF pages (0 for the spreadsheet).
+     */
+    public var pages: UInt32
+    public var bytes: UInt64
+    /**
+     * Photos shown as "file missing" because this device does not have them (yet).
+     */
+    public var missingPhotos: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(kind: DocumentKind, path: String, number: String, 
+        /**
+         * SHA-256 of the canonical JSON of what it shows (printed on it, in its QR code, attached).
+         */sha256: String, records: [ShownRecord], 
+        /**
+         * PDF pages (0 for the spreadsheet).
+         */pages: UInt32, bytes: UInt64, 
+        /**
+         * Photos shown as "file missing" because this device does not have them (yet).
+         */missingPhotos: [String]) {
+        self.kind = kind
+        self.path = path
+        self.number = number
+        self.sha256 = sha256
+        self.records = records
+        self.pages = pages
+        self.bytes = bytes
+        self.missingPhotos = missingPhotos
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WrittenDocument: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWrittenDocument: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WrittenDocument {
+        return
+            try WrittenDocument(
+                kind: FfiConverterTypeDocumentKind.read(from: &buf), 
+                path: FfiConverterString.read(from: &buf), 
+                number: FfiConverterString.read(from: &buf), 
+                sha256: FfiConverterString.read(from: &buf), 
+                records: FfiConverterSequenceTypeShownRecord.read(from: &buf), 
+                pages: FfiConverterUInt32.read(from: &buf), 
+                bytes: FfiConverterUInt64.read(from: &buf), 
+                missingPhotos: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WrittenDocument, into buf: inout [UInt8]) {
+        FfiConverterTypeDocumentKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.path, into: &buf)
+        FfiConverterString.write(value.number, into: &buf)
+        FfiConverterString.write(value.sha256, into: &buf)
+        FfiConverterSequenceTypeShownRecord.write(value.records, into: &buf)
+        FfiConverterUInt32.write(value.pages, into: &buf)
+        FfiConverterUInt64.write(value.bytes, into: &buf)
+        FfiConverterSequenceString.write(value.missingPhotos, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWrittenDocument_lift(_ buf: RustBuffer) throws -> WrittenDocument {
+    return try FfiConverterTypeWrittenDocument.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWrittenDocument_lower(_ value: WrittenDocument) -> RustBuffer {
+    return FfiConverterTypeWrittenDocument.lower(value)
 }
 
 
@@ -9386,6 +9772,183 @@ public func FfiConverterTypeCoverageSort_lift(_ buf: RustBuffer) throws -> Cover
 #endif
 public func FfiConverterTypeCoverageSort_lower(_ value: CoverageSort) -> RustBuffer {
     return FfiConverterTypeCoverageSort.lower(value)
+}
+
+
+
+/**
+ * The four documents.
+ */
+
+public enum DocumentKind: Equatable, Hashable {
+    
+    /**
+     * 人防工程质量监督报告.
+     */
+    case supervisionReport
+    /**
+     * 整改通知书.
+     */
+    case rectificationNotice
+    /**
+     * 整改回复单.
+     */
+    case replyForm
+    /**
+     * 隐患台账 (XLSX).
+     */
+    case register
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DocumentKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDocumentKind: FfiConverterRustBuffer {
+    typealias SwiftType = DocumentKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DocumentKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .supervisionReport
+        
+        case 2: return .rectificationNotice
+        
+        case 3: return .replyForm
+        
+        case 4: return .register
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DocumentKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .supervisionReport:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .rectificationNotice:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .replyForm:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .register:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentKind_lift(_ buf: RustBuffer) throws -> DocumentKind {
+    return try FfiConverterTypeDocumentKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentKind_lower(_ value: DocumentKind) -> RustBuffer {
+    return FfiConverterTypeDocumentKind.lower(value)
+}
+
+
+
+
+public enum DocumentStatus: Equatable, Hashable {
+    
+    /**
+     * Every record it shows is still in the state it shows.
+     */
+    case valid
+    /**
+     * At least one record changed since (see `changed`).
+     */
+    case superseded
+    /**
+     * Not a document this store made, and its records are not here.
+     */
+    case unknown
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DocumentStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDocumentStatus: FfiConverterRustBuffer {
+    typealias SwiftType = DocumentStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DocumentStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .valid
+        
+        case 2: return .superseded
+        
+        case 3: return .unknown
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DocumentStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .valid:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .superseded:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentStatus_lift(_ buf: RustBuffer) throws -> DocumentStatus {
+    return try FfiConverterTypeDocumentStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentStatus_lower(_ value: DocumentStatus) -> RustBuffer {
+    return FfiConverterTypeDocumentStatus.lower(value)
 }
 
 
@@ -13436,6 +13999,30 @@ fileprivate struct FfiConverterOptionTypeCoverageSort: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeDocumentKind: FfiConverterRustBuffer {
+    typealias SwiftType = DocumentKind?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDocumentKind.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDocumentKind.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeMissingKind: FfiConverterRustBuffer {
     typealias SwiftType = MissingKind?
 
@@ -14171,6 +14758,31 @@ fileprivate struct FfiConverterSequenceTypeSection: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeSection.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeShownRecord: FfiConverterRustBuffer {
+    typealias SwiftType = [ShownRecord]
+
+    public static func write(_ value: [ShownRecord], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeShownRecord.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ShownRecord] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ShownRecord]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeShownRecord.read(from: &buf))
         }
         return seq
     }

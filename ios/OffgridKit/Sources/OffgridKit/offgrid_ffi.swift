@@ -1186,6 +1186,216 @@ public func FfiConverterTypeLogger_lower(_ value: Logger) -> UInt64 {
 
 
 /**
+ * Documents: supervision report, rectification notice, reply form (PDF), register (XLSX).
+ */
+public protocol OffgridDocumentsProtocol: AnyObject, Sendable {
+    
+    /**
+     * 整改通知书 for hazards of one project (PDF).
+     */
+    func rectificationNotice(hazards: [RecordId], settings: DocumentSettings) throws  -> WrittenDocument
+    
+    /**
+     * 隐患台账 of the hazards `query` selects (XLSX), thumbnails optional.
+     */
+    func register(query: RegisterQuery, settings: DocumentSettings, thumbnails: Bool) throws  -> WrittenDocument
+    
+    /**
+     * 整改回复单 answering the notice of the same hazards (PDF).
+     */
+    func replyForm(hazards: [RecordId], settings: DocumentSettings) throws  -> WrittenDocument
+    
+    /**
+     * 人防工程质量监督报告 of an inspection (PDF), written into the store's documents folder.
+     */
+    func supervisionReport(inspection: RecordId, options: ReportOptions, settings: DocumentSettings) throws  -> WrittenDocument
+    
+    /**
+     * Whether the document with this SHA-256 (printed on it, in its QR code) is still valid,
+     * superseded by later changes to its records, or unknown on this device.
+     */
+    func verify(sha256: String) throws  -> Verification
+    
+}
+/**
+ * Documents: supervision report, rectification notice, reply form (PDF), register (XLSX).
+ */
+open class OffgridDocuments: OffgridDocumentsProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_offgrid_ffi_fn_clone_offgriddocuments(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_offgrid_ffi_fn_free_offgriddocuments(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * 整改通知书 for hazards of one project (PDF).
+     */
+open func rectificationNotice(hazards: [RecordId], settings: DocumentSettings)throws  -> WrittenDocument  {
+    return try  FfiConverterTypeWrittenDocument_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgriddocuments_rectification_notice(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceTypeRecordId.lower(hazards),
+        FfiConverterTypeDocumentSettings_lower(settings),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * 隐患台账 of the hazards `query` selects (XLSX), thumbnails optional.
+     */
+open func register(query: RegisterQuery, settings: DocumentSettings, thumbnails: Bool)throws  -> WrittenDocument  {
+    return try  FfiConverterTypeWrittenDocument_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgriddocuments_register(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRegisterQuery_lower(query),
+        FfiConverterTypeDocumentSettings_lower(settings),
+        FfiConverterBool.lower(thumbnails),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * 整改回复单 answering the notice of the same hazards (PDF).
+     */
+open func replyForm(hazards: [RecordId], settings: DocumentSettings)throws  -> WrittenDocument  {
+    return try  FfiConverterTypeWrittenDocument_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgriddocuments_reply_form(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceTypeRecordId.lower(hazards),
+        FfiConverterTypeDocumentSettings_lower(settings),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * 人防工程质量监督报告 of an inspection (PDF), written into the store's documents folder.
+     */
+open func supervisionReport(inspection: RecordId, options: ReportOptions, settings: DocumentSettings)throws  -> WrittenDocument  {
+    return try  FfiConverterTypeWrittenDocument_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgriddocuments_supervision_report(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordId_lower(inspection),
+        FfiConverterTypeReportOptions_lower(options),
+        FfiConverterTypeDocumentSettings_lower(settings),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether the document with this SHA-256 (printed on it, in its QR code) is still valid,
+     * superseded by later changes to its records, or unknown on this device.
+     */
+open func verify(sha256: String)throws  -> Verification  {
+    return try  FfiConverterTypeVerification_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgriddocuments_verify(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(sha256),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOffgridDocuments: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = OffgridDocuments
+
+    public static func lift(_ handle: UInt64) throws -> OffgridDocuments {
+        return OffgridDocuments(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: OffgridDocuments) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OffgridDocuments {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: OffgridDocuments, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOffgridDocuments_lift(_ handle: UInt64) throws -> OffgridDocuments {
+    return try FfiConverterTypeOffgridDocuments.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOffgridDocuments_lower(_ value: OffgridDocuments) -> UInt64 {
+    return FfiConverterTypeOffgridDocuments.lower(value)
+}
+
+
+
+
+
+
+/**
  * The grid of the organisation: cells city → district → street → community → grid.
  */
 public protocol OffgridGridProtocol: AnyObject, Sendable {
@@ -3542,6 +3752,11 @@ public func FfiConverterTypeOffgridSites_lower(_ value: OffgridSites) -> UInt64 
 public protocol OffgridStoreProtocol: AnyObject, Sendable {
     
     /**
+     * Documents: supervision report, rectification notice, reply form, register.
+     */
+    func documents()  -> OffgridDocuments
+    
+    /**
      * Hazards, their closed loop, and the register (台账).
      */
     func hazards()  -> OffgridHazards
@@ -3727,6 +3942,18 @@ public convenience init(path: String, utcOffsetMinutes: Int32)throws  {
 
     
 
+    
+    /**
+     * Documents: supervision report, rectification notice, reply form, register.
+     */
+open func documents() -> OffgridDocuments  {
+    return try!  FfiConverterTypeOffgridDocuments_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_documents(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
     
     /**
      * Hazards, their closed loop, and the register (台账).
@@ -6541,6 +6768,21 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_func_parse_template() != 16545) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_rectification_notice() != 23529) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_register() != 65211) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_reply_form() != 1575) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_supervision_report() != 50136) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_verify() != 25425) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_offgrid_ffi_checksum_method_offgridhazards_close() != 54368) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6809,6 +7051,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridscreens_validate_draft() != 49798) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_documents() != 18824) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_hazards() != 8058) {

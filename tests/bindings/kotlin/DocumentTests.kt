@@ -1,9 +1,6 @@
 // Official documents through the bindings: the core writes each into the store's documents
 // folder and hands back the path (bytes never cross); a document's hash verifies as valid until
-// its records change; text the font cannot show is a typed error. Compiled only against bindings
-// built with the `documents` feature (it is off by default: ADR 0010); to run it, add this file
-// and a `documentTests()` call to the Kotlin suite, and the extension
-// `val OffgridStoreInterface.documents get() = Coverage.track(OffgridDocumentsInterface::class.java, documents())`.
+// its records change; text the font cannot show is a typed error.
 package offgrid.tests
 
 import java.io.File
