@@ -732,7 +732,7 @@ fn a_document_reported_by_sync_is_verified_by_the_server() {
     const PW: &str = "correct horse";
 
     let dir = tempfile::tempdir().unwrap();
-    let app = App::open(Config::new(&dir.path().join("server"))).unwrap();
+    let app = App::open(Config::new(dir.path().join("server"))).unwrap();
     let b = app.backend.as_ref();
     accounts::add_project(b, "p1", "示范工程").unwrap();
     accounts::add_user(b, "wang", "王总监", PW).unwrap();
