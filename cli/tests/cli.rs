@@ -333,6 +333,7 @@ fn bench_documents_prints_every_metric_as_a_json_line() {
         "documents.report_bytes",
         "documents.report_pages",
         "documents.report_peak_mb",
+        "documents.notice_first_ms",
         "documents.notice_10_ms",
         "documents.notice_peak_mb",
         "documents.register_ms",
