@@ -45,6 +45,8 @@ const COLUMNS: [(&str, f64); 20] = [
     ("备注", 20.0),
 ];
 const STATUS_COL: u16 = 16;
+/// Hazards read at once.
+const BATCH: usize = 500;
 const PHOTO_COL: u16 = 18;
 
 fn xlsx(e: XlsxError) -> Error {
@@ -71,9 +73,17 @@ pub(crate) fn write(
     let mut records = Vec::with_capacity(register.rows.len());
     let mut thumbs: Vec<Option<String>> = Vec::new();
     let ids: Vec<RecordId> = register.rows.iter().map(|r| r.id.clone()).collect();
-    // Each hazard and the heads it was read at come from one read.
-    let loaded = store.hazards_with_heads(&ids)?;
-    for (n, (summary, (h, heads))) in register.rows.iter().zip(loaded).enumerate() {
+    // Each hazard and the heads it was read at come from one read; a batch at a time, so that
+    // only the rows, not every hazard, are held at once.
+    let loaded = ids
+        .chunks(BATCH)
+        .map(|batch| store.hazards_with_heads(batch));
+    let loaded = loaded.flat_map(|batch| match batch {
+        Ok(hazards) => hazards.into_iter().map(Ok).collect::<Vec<_>>(),
+        Err(e) => vec![Err(e)],
+    });
+    for (n, (summary, loaded)) in register.rows.iter().zip(loaded).enumerate() {
+        let (h, heads) = loaded?;
         let raised = h.events.first();
         let offset = raised.map(|e| e.offset_minutes).unwrap_or(480);
         let (submitted, reinspected) = latest_rectification(&h);
@@ -247,7 +257,13 @@ fn workbook(
         .set_text_wrap()
         .set_align(FormatAlign::Top)
         .set_border(FormatBorder::Thin);
-    let sheet = book.add_worksheet();
+    // Rows are streamed to a temporary file as they are written (strings still shared): the
+    // register of ten thousand hazards is not held whole in memory. The folder is the store's
+    // own (a phone's system temporary folder may not be writable), emptied at every open.
+    let tmp = store.blobs().capture_dir().with_file_name("tmp");
+    std::fs::create_dir_all(&tmp)?;
+    book.set_tempdir(&tmp).map_err(xlsx)?;
+    let sheet = book.add_worksheet_with_low_memory().map_err(xlsx)?;
     sheet.set_name("隐患台账").map_err(xlsx)?;
     for (c, (title, width)) in COLUMNS.iter().enumerate() {
         sheet
@@ -256,7 +272,8 @@ fn workbook(
         sheet.set_column_width(c as u16, *width).map_err(xlsx)?;
     }
     sheet.set_row_height(0, 30).map_err(xlsx)?;
-    let rows = shown["rows"].as_array().cloned().unwrap_or_default();
+    let no_rows = Vec::new();
+    let rows = shown["rows"].as_array().unwrap_or(&no_rows);
     let statuses: Vec<&str> = HazardStatus::ALL.iter().map(|s| s.label().0).collect();
     for (i, row) in rows.iter().enumerate() {
         let r = (i + 1) as u32;

@@ -174,6 +174,7 @@ impl Store {
 
     /// Several hazards with the heads each was read at, read in bulk (`Store::read_many`: no
     /// cache, a few threads), in the order of `ids`.
+    #[cfg_attr(not(feature = "documents"), allow(dead_code))]
     pub(crate) fn hazards_with_heads(
         &self,
         ids: &[RecordId],

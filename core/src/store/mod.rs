@@ -242,6 +242,7 @@ impl Store {
     /// of their own, bypassing the cache: a bulk read (the register of ten thousand hazards)
     /// neither evicts what the app has open nor holds every document at once. Each result
     /// comes from one read of its record (content and heads agree); results follow `ids`.
+    #[cfg_attr(not(feature = "documents"), allow(dead_code))]
     pub(crate) fn read_many<R: Send>(
         &self,
         ids: &[RecordId],
