@@ -99,9 +99,14 @@ pub enum OffgridError {
     /// Sync needs one online login first.
     #[error("{reason}")]
     NotSignedIn { reason: String },
-    /// Wrong password, or the token was revoked: log in again.
+    /// Wrong password, or the token expired: log in again.
     #[error("{reason}")]
     Unauthorized { reason: String },
+    /// The office revoked this device's token (reported lost or replaced). Nothing more was
+    /// sent. An app that holds work data should close the store and call `wipe_store` (the
+    /// organisation's policy decides; the records the server had are safe there).
+    #[error("{reason}")]
+    TokenRevoked { reason: String },
     /// The network failed after retries, or the server was unavailable. Nothing is lost:
     /// sync again later.
     #[error("{reason}")]
@@ -187,6 +192,7 @@ impl From<Error> for OffgridError {
             },
             Error::NotSignedIn => OffgridError::NotSignedIn { reason },
             Error::Unauthorized(_) => OffgridError::Unauthorized { reason },
+            Error::TokenRevoked => OffgridError::TokenRevoked { reason },
             Error::Network(_) => OffgridError::Network { reason },
             Error::Server { status, code, .. } => OffgridError::ServerRefused {
                 status,

@@ -71,6 +71,15 @@ pub(crate) fn parse_json(what: &str, text: &str) -> Result<ffi::JsonValue> {
     })
 }
 
+/// Removes everything the store at `db_path` keeps on this device (the database, its photos,
+/// the documents made here). For a device whose token the office revoked
+/// (`OffgridException.TokenRevoked` from sync): close the store first (drop every
+/// `OffgridStore` on the file). Returns how many files and folders were removed.
+#[uniffi::export]
+pub fn wipe_store(db_path: String) -> Result<u64> {
+    Ok(offgrid_core::store::wipe(std::path::Path::new(&db_path))?)
+}
+
 /// The version of the Offgrid core this library was built from.
 #[uniffi::export]
 pub fn core_version() -> String {

@@ -85,6 +85,13 @@ impl OffgridSync {
         )?)
     }
 
+    /// Allows (or forbids again) plain `http://` to a server off this device — a closed test
+    /// network only. Without it `login` and `run` refuse such a server (`InvalidArgument`);
+    /// `https://` and loopback always work.
+    pub fn set_insecure_http_allowed(&self, allowed: bool) -> Result<()> {
+        Ok(self.store()?.set_insecure_http_allowed(allowed)?)
+    }
+
     /// Pushes, pulls and transfers photos until everything is exchanged; retries transient
     /// failures with backoff. `complete` in the report means every record and photo is on the
     /// server.

@@ -24,9 +24,17 @@ pub struct StorageArgs {
 }
 
 impl StorageArgs {
-    fn open(&self) -> Result<std::sync::Arc<App>> {
+    fn config(&self) -> Config {
         let mut config = Config::new(&self.data);
         config.postgres = self.postgres.clone();
+        config
+    }
+
+    fn open(&self) -> Result<std::sync::Arc<App>> {
+        self.open_with(self.config())
+    }
+
+    fn open_with(&self, config: Config) -> Result<std::sync::Arc<App>> {
         App::open(config)
             .with_context(|| format!("cannot open the server data in {}", self.data.display()))
     }
@@ -42,10 +50,25 @@ pub struct ServeArgs {
     /// Worker threads [default: the number of cores].
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
+    /// A device token unused for this many days stops working (its device logs in again).
+    #[arg(long, value_name = "DAYS", default_value_t = offgrid_server::DEFAULT_TOKEN_IDLE_DAYS)]
+    pub token_idle_days: u64,
+    /// Failed logins allowed per account before each further attempt must wait (2 s,
+    /// doubling up to 15 min; 429 with Retry-After meanwhile); an address is allowed four
+    /// times as many.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub login_free_failures: u32,
 }
 
 pub fn serve(args: ServeArgs) -> Result<()> {
-    let app = args.storage.open()?;
+    if args.token_idle_days == 0 {
+        bail!("--token-idle-days must be at least 1");
+    }
+    let mut config = args.storage.config();
+    config.token_idle = std::time::Duration::from_secs(args.token_idle_days * 86_400);
+    config.login_limits.free_failures = args.login_free_failures;
+    config.login_limits.free_failures_per_address = args.login_free_failures.saturating_mul(4);
+    let app = args.storage.open_with(config)?;
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.workers {
         rt.worker_threads(n.max(1));
@@ -178,7 +201,8 @@ pub fn admin(args: AdminArgs, json: bool) -> Result<()> {
                     .iter()
                     .map(|t| {
                         serde_json::json!({"id": t.id, "device": t.device,
-                            "created_ms": t.created_ms, "revoked_ms": t.revoked_ms})
+                            "created_ms": t.created_ms, "revoked_ms": t.revoked_ms,
+                            "last_used_ms": t.last_used_ms})
                     })
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -189,7 +213,10 @@ pub fn admin(args: AdminArgs, json: bool) -> Result<()> {
                     } else {
                         "live"
                     };
-                    println!("{}  {state:7}  {}", t.id, t.device);
+                    let used = t.last_used_ms.map_or("never used".to_owned(), |ms| {
+                        format!("last used {}", crate::time::utc(ms))
+                    });
+                    println!("{}  {state:7}  {used}  {}", t.id, t.device);
                 }
             }
         }

@@ -23,10 +23,17 @@ pub struct LoginArgs {
     /// A name for this device, shown when tokens are listed [default: the host name].
     #[arg(long)]
     pub device: Option<String>,
+    /// Allow plain http:// to a server off this machine (a closed test network only: the
+    /// password and the token cross in clear). Remembered by the store.
+    #[arg(long)]
+    pub insecure_http: bool,
 }
 
 pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<()> {
     let store = open(&ctx.db)?;
+    if a.insecure_http {
+        store.set_insecure_http_allowed(true)?;
+    }
     let device = a
         .device
         .unwrap_or_else(|| std::env::var("HOSTNAME").unwrap_or_else(|_| "offgrid-cli".into()));

@@ -1,7 +1,8 @@
 //! Sync scenarios against a real server on loopback (in-process, SQLite): a photo upload cut
 //! off after its record was acknowledged is finished by the next sync; a server restored from
 //! an old backup is repaired by reconcile without wiping the device; a revoked token stops
-//! sync with a typed error while the device keeps working offline; a new device pulls a
+//! sync with a typed error (`TokenRevoked`) while the device keeps working offline, and a lost
+//! device can be wiped; a new device pulls a
 //! project in pages, each next page requested while the previous one is applied.
 
 use std::path::Path;
@@ -170,14 +171,53 @@ fn a_revoked_token_stops_sync_but_not_work() {
     accounts::revoke(srv.app.backend.as_ref(), "zhang", None).unwrap();
     let id = hazard(&a, "离线 / offline");
     let r = sync_now(&a);
-    assert!(matches!(r, Err(Error::Unauthorized(_))), "{r:?}");
+    assert!(matches!(r, Err(Error::TokenRevoked)), "{r:?}");
     let status = a.sync_status().unwrap();
-    assert_eq!(status.pending_records, 1);
-    assert!(status.last_error.unwrap().contains("unauthorized"));
+    assert_eq!(status.pending_records, 1, "nothing more was sent");
+    assert!(status.last_error.unwrap().contains("revoked"));
     // Logging in again resumes where it stopped.
     sync::login(&a, &srv.url(), "zhang", PW, "a").unwrap();
     assert!(sync_now(&a).unwrap().complete);
     assert_eq!(a.get(&id).unwrap()["title"], "离线 / offline");
+}
+
+#[test]
+fn a_lost_device_revoked_by_the_office_sends_nothing_more_and_can_be_wiped() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = server(&dir.path().join("server"), true);
+    let lost = device(dir.path(), "lost", "li", &srv.url());
+    let kept = hazard(&lost, "已同步 / synced");
+    assert!(sync_now(&lost).unwrap().complete);
+    // Reported lost: the office revokes the device's token (`offgrid admin revoke`).
+    let token = accounts::tokens(srv.app.backend.as_ref(), "li").unwrap()[0]
+        .id
+        .clone();
+    accounts::revoke(srv.app.backend.as_ref(), "li", Some(&token)).unwrap();
+    let after = hazard(&lost, "丢失后 / after the loss");
+    let r = sync_now(&lost);
+    assert!(matches!(r, Err(Error::TokenRevoked)), "{r:?}");
+    let b = srv.app.backend.as_ref();
+    let on_server = |id: &offgrid_core::RecordId| {
+        offgrid_server::backend::transact(b, |tx| tx.record(id.as_str())).unwrap()
+    };
+    assert!(on_server(&kept).is_some());
+    assert!(
+        on_server(&after).is_none(),
+        "nothing pushed after the revocation"
+    );
+
+    // The app closes the store and wipes it: nothing of it is left on the device.
+    let db = dir.path().join("lost.db");
+    drop(lost);
+    let removed = offgrid_core::store::wipe(&db).unwrap();
+    assert!(removed >= 1);
+    for leftover in ["lost.db", "lost.db-wal", "lost.db-shm", "lost.db.blobs"] {
+        assert!(!dir.path().join(leftover).exists(), "{leftover} is left");
+    }
+    // What reached the server before is still there for colleagues.
+    let colleague = device(dir.path(), "colleague", "zhang", &srv.url());
+    assert!(sync_now(&colleague).unwrap().complete);
+    assert_eq!(colleague.get(&kept).unwrap()["title"], "已同步 / synced");
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -118,9 +118,14 @@ pub enum Error {
     #[error("not signed in to a sync server: log in once while online")]
     NotSignedIn,
 
-    /// The server refused the password or the token (revoked, or from another server).
+    /// The server refused the password or the token (expired, or from another server).
     #[error("unauthorized: {0}")]
     Unauthorized(String),
+
+    /// The office revoked this device's token (a lost or replaced device). Nothing more is
+    /// sent; the app may wipe the device (`store::wipe`) — see the bindings' docs.
+    #[error("this device's access was revoked: sign in again, or hand the device back")]
+    TokenRevoked,
 
     /// The network failed, after retries, or the server was unavailable. Nothing is lost: the
     /// next sync carries on from what was acknowledged.

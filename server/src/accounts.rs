@@ -176,6 +176,7 @@ pub fn login(b: &dyn Backend, user: &str, password: &str, device: &str) -> Resul
         device: device.to_owned(),
         created_ms: now_ms(),
         revoked_ms: None,
+        last_used_ms: None,
     };
     let roles = transact(b, |tx| {
         tx.insert_token(&token_row)?;
@@ -193,18 +194,49 @@ pub fn login(b: &dyn Backend, user: &str, password: &str, device: &str) -> Resul
     })
 }
 
-/// The caller behind a bearer token; revoked or unknown tokens and disabled users are refused.
+/// Tokens are marked used at most this often (a write per request would be wasted).
+const TOUCH_EVERY_MS: i64 = 3_600_000;
+
+/// The caller behind a bearer token; revoked, unknown and idle tokens (unused for longer than
+/// the default 90 days) and disabled users are refused. The token's hash is looked up, then compared in
+/// constant time.
 pub fn authenticate(b: &dyn Backend, token: &str) -> Result<Caller> {
+    let days = crate::DEFAULT_TOKEN_IDLE_DAYS;
+    authenticate_within(b, token, std::time::Duration::from_secs(days * 86_400))
+}
+
+/// As [`authenticate`], with the server's idle limit.
+pub fn authenticate_within(
+    b: &dyn Backend,
+    token: &str,
+    idle: std::time::Duration,
+) -> Result<Caller> {
+    use subtle::ConstantTimeEq;
     let hash = token_hash(token);
+    let now = now_ms();
+    let idle_ms = i64::try_from(idle.as_millis()).unwrap_or(i64::MAX);
     transact(b, |tx| {
         let denied = || Error::Unauthorized("invalid or revoked token: log in again".into());
         let t = tx.token_by_hash(&hash)?.ok_or_else(denied)?;
-        if t.revoked_ms.is_some() {
+        if !bool::from(t.hash.as_bytes().ct_eq(hash.as_bytes())) {
             return Err(denied());
+        }
+        if t.revoked_ms.is_some() {
+            return Err(Error::TokenRevoked);
+        }
+        let last = t.last_used_ms.unwrap_or(t.created_ms).max(t.created_ms);
+        if now.saturating_sub(last) > idle_ms {
+            return Err(Error::Unauthorized(format!(
+                "the token was not used for more than {} days: log in again",
+                idle.as_secs() / 86_400
+            )));
         }
         match tx.user(&t.user_id)? {
             Some(u) if !u.disabled => {}
             _ => return Err(denied()),
+        }
+        if now - last >= TOUCH_EVERY_MS || t.last_used_ms.is_none() {
+            tx.touch_token(&t.id, now)?;
         }
         Ok(Caller {
             roles: tx.roles(&t.user_id)?,

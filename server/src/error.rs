@@ -10,9 +10,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Missing, unknown or revoked token; wrong password.
+    /// Missing or unknown token; wrong password.
     #[error("{0}")]
     Unauthorized(String),
+    /// The device's token was revoked (a lost or replaced device): 401 `token_revoked`, which
+    /// the device may take as the order to wipe what it holds.
+    #[error("this device's token was revoked")]
+    TokenRevoked,
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -27,6 +31,9 @@ pub enum Error {
     /// Well-formed but wrong: a blob whose bytes do not match its hash.
     #[error("{0}")]
     Unprocessable(String),
+    /// Too many failed logins for the account or from the address: wait this many seconds.
+    #[error("too many failed logins: try again in {0} s")]
+    TooManyRequests(u64),
     /// A `Range` outside a blob of this many bytes.
     #[error("the range is outside the {0} bytes of the blob")]
     RangeNotSatisfiable(u64),
@@ -43,7 +50,7 @@ pub enum Error {
 impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
-            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Unauthorized(_) | Error::TokenRevoked => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
@@ -51,6 +58,7 @@ impl Error {
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
+            Error::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::Sqlite(_) | Error::Postgres(_) | Error::Io(_) | Error::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -60,6 +68,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::Unauthorized(_) => "unauthorized",
+            Error::TokenRevoked => "token_revoked",
             Error::Forbidden(_) => "forbidden",
             Error::BadRequest(_) => "bad_request",
             Error::NotFound(_) => "not_found",
@@ -67,6 +76,7 @@ impl Error {
             Error::TooLarge(_) => "too_large",
             Error::Unprocessable(_) => "unprocessable",
             Error::RangeNotSatisfiable(_) => "range_not_satisfiable",
+            Error::TooManyRequests(_) => "too_many_requests",
             _ => "internal",
         }
     }
@@ -86,6 +96,10 @@ impl IntoResponse for Error {
             message,
         };
         let mut resp = (status, axum::Json(body)).into_response();
+        if let Error::TooManyRequests(seconds) = self {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
         if let Error::RangeNotSatisfiable(total) = self {
             // RFC 9110 §15.5.17: the current length, for the client to ask again.
             if let Ok(v) = axum::http::HeaderValue::from_str(&format!("bytes */{total}")) {

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -142,7 +142,8 @@ async fn authed(app: &Arc<App>, headers: &HeaderMap) -> Result<Caller> {
     check_protocol(headers)?;
     let token = bearer(headers)?;
     let a = app.clone();
-    blocking(move || accounts::authenticate(a.backend.as_ref(), &token)).await
+    blocking(move || accounts::authenticate_within(a.backend.as_ref(), &token, a.config.token_idle))
+        .await
 }
 
 async fn healthz(State(app): State<Arc<App>>) -> Result<&'static str> {
@@ -160,18 +161,44 @@ async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
 
 async fn login(
     State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response> {
     check_protocol(&headers)?;
     let req: LoginRequest = parse(&body(bytes)?)?;
+    let address = peer.ip();
+    // A name that cannot be a user id is counted under one key (bounded memory).
+    let user = if offgrid_core::sync::protocol::is_valid_id(&req.user) {
+        req.user.clone()
+    } else {
+        "#invalid".to_owned()
+    };
+    if let Err(t) = app.logins.check(&user, address, Instant::now()) {
+        Metrics::add(&app.metrics.logins_throttled, 1);
+        return Err(Error::TooManyRequests(t.retry_after_s));
+    }
     let a = app.clone();
     let out = blocking(move || {
         accounts::login(a.backend.as_ref(), &req.user, &req.password, &req.device)
     })
     .await;
-    if out.is_err() {
-        Metrics::add(&app.metrics.logins_failed, 1);
+    match &out {
+        Ok(_) => app.logins.succeeded(&user),
+        Err(Error::Unauthorized(_)) => {
+            Metrics::add(&app.metrics.logins_failed, 1);
+            if let Some(wait) = app.logins.failed(&user, address, Instant::now()) {
+                Metrics::add(&app.metrics.login_lockouts, 1);
+                // No user id or address in the log: a tag that groups one account's lockouts.
+                let tag = &offgrid_core::photo::sha256_hex(user.as_bytes())[..8];
+                tracing::warn!(
+                    account_tag = tag,
+                    wait_s = wait.as_secs(),
+                    "logins held back after repeated failures"
+                );
+            }
+        }
+        Err(_) => {}
     }
     Ok(Json(out?).into_response())
 }

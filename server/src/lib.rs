@@ -19,6 +19,7 @@ pub mod scope;
 pub mod sun;
 pub mod sync;
 pub mod templates;
+pub mod throttle;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -38,7 +39,14 @@ pub struct Config {
     /// Judge every push with the records' write policies (always, but for benchmarks that
     /// measure what the gate costs).
     pub gate: bool,
+    /// How failed logins are slowed (per account and per address).
+    pub login_limits: throttle::LoginLimits,
+    /// A device token unused for this long no longer works (its device logs in again).
+    pub token_idle: std::time::Duration,
 }
+
+/// Default of [`Config::token_idle`]: 90 days.
+pub const DEFAULT_TOKEN_IDLE_DAYS: u64 = 90;
 
 impl Config {
     pub fn new(data_dir: impl Into<PathBuf>) -> Config {
@@ -47,6 +55,8 @@ impl Config {
             postgres: None,
             max_body_bytes: 32 << 20,
             gate: true,
+            login_limits: throttle::LoginLimits::default(),
+            token_idle: std::time::Duration::from_secs(DEFAULT_TOKEN_IDLE_DAYS * 86_400),
         }
     }
 }
@@ -59,6 +69,8 @@ pub struct App {
     pub metrics: metrics::Metrics,
     /// Open documents for the write gate.
     pub docs: gate::DocCache,
+    /// Failed logins, per account and per address.
+    pub logins: throttle::LoginThrottle,
 }
 
 impl App {
@@ -73,6 +85,7 @@ impl App {
         };
         let blobs = Arc::new(blobs::FsBlobStore::open(&config.data_dir.join("blobs"))?);
         Ok(Arc::new(App {
+            logins: throttle::LoginThrottle::new(config.login_limits.clone()),
             config,
             backend,
             blobs,
@@ -89,7 +102,9 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, backend = app.backend.name(), "serving");
-    axum::serve(listener, http::router(app))
+    // The peer's address, for the per-address login limit.
+    let service = http::router(app).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -20,6 +20,10 @@ pub struct Metrics {
     pub blob_bytes_in: AtomicU64,
     pub blob_bytes_out: AtomicU64,
     pub logins_failed: AtomicU64,
+    /// Login attempts refused unchecked (429) while a wait was imposed.
+    pub logins_throttled: AtomicU64,
+    /// Failures that imposed (or lengthened) a wait on an account.
+    pub login_lockouts: AtomicU64,
 }
 
 #[derive(Default, Clone)]
@@ -143,6 +147,16 @@ impl Metrics {
                 "offgrid_logins_failed_total",
                 "Failed logins.",
                 &self.logins_failed,
+            ),
+            (
+                "offgrid_logins_throttled_total",
+                "Login attempts refused unchecked while a wait was imposed (429).",
+                &self.logins_throttled,
+            ),
+            (
+                "offgrid_login_lockouts_total",
+                "Failed logins that imposed a wait on an account.",
+                &self.login_lockouts,
             ),
         ] {
             let _ = writeln!(s, "# HELP {name} {help}");

@@ -18,8 +18,11 @@ use std::time::{Duration, Instant};
 /// The limits (`Config::login_limits`).
 #[derive(Clone, Debug)]
 pub struct LoginLimits {
-    /// Failures allowed before waiting starts.
+    /// Failures allowed per account before waiting starts.
     pub free_failures: u32,
+    /// Failures allowed per address before waiting starts: more, since an office or a site
+    /// behind one NAT address shares it among many people's typos.
+    pub free_failures_per_address: u32,
     /// The first wait; each further failure doubles it.
     pub first_wait: Duration,
     /// The longest wait.
@@ -32,6 +35,7 @@ impl Default for LoginLimits {
     fn default() -> Self {
         LoginLimits {
             free_failures: 5,
+            free_failures_per_address: 20,
             first_wait: Duration::from_secs(2),
             max_wait: Duration::from_secs(15 * 60),
             window: Duration::from_secs(60 * 60),
@@ -114,17 +118,18 @@ impl LoginThrottle {
         Ok(())
     }
 
-    /// Counts a failed attempt; returns the wait now imposed on the account, if any.
+    /// Counts a failed attempt; returns the wait it imposed (the longer of the account's and the
+    /// address's), if any.
     pub fn failed(&self, account: &str, address: IpAddr, now: Instant) -> Option<Duration> {
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         let limits = &self.limits;
-        let bump = |c: Option<Count>| {
+        let bump = |c: Option<Count>, free: u32| {
             let failures = match c {
                 Some(c) if now.duration_since(c.last) < limits.window => c.failures + 1,
                 _ => 1,
             };
-            let until = (failures > limits.free_failures).then(|| {
-                let doublings = (failures - limits.free_failures - 1).min(30);
+            let until = (failures > free).then(|| {
+                let doublings = (failures - free - 1).min(30);
                 now + limits
                     .first_wait
                     .saturating_mul(1 << doublings)
@@ -136,13 +141,20 @@ impl LoginThrottle {
                 until,
             }
         };
-        let account_count = bump(counts.accounts.get(account).copied());
-        let address_count = bump(counts.addresses.get(&address).copied());
+        let account_count = bump(counts.accounts.get(account).copied(), limits.free_failures);
+        let address_count = bump(
+            counts.addresses.get(&address).copied(),
+            limits.free_failures_per_address,
+        );
         counts.accounts.insert(account.to_owned(), account_count);
         counts.addresses.insert(address, address_count);
         prune(&mut counts.accounts, now, limits.window);
         prune(&mut counts.addresses, now, limits.window);
-        account_count.until.map(|u| u - now)
+        [account_count.until, address_count.until]
+            .into_iter()
+            .flatten()
+            .max()
+            .map(|u| u - now)
     }
 
     /// A successful login clears the account's failures (not the address's).
@@ -178,6 +190,7 @@ mod tests {
     fn limits() -> LoginLimits {
         LoginLimits {
             free_failures: 3,
+            free_failures_per_address: 3,
             first_wait: Duration::from_secs(1),
             max_wait: Duration::from_secs(8),
             window: Duration::from_secs(60),
@@ -199,7 +212,14 @@ mod tests {
         let s = Duration::from_secs;
         assert_eq!(
             waits,
-            vec![Some(s(1)), Some(s(2)), Some(s(4)), Some(s(8)), Some(s(8)), Some(s(8))]
+            vec![
+                Some(s(1)),
+                Some(s(2)),
+                Some(s(4)),
+                Some(s(8)),
+                Some(s(8)),
+                Some(s(8))
+            ]
         );
         let e = t.check("wang", A, t0).unwrap_err();
         assert_eq!((e.retry_after_s, e.by), (8, "account"));
@@ -215,7 +235,10 @@ mod tests {
         }
         let e = t.check("someone-else", A, t0).unwrap_err();
         assert_eq!(e.by, "address");
-        assert!(t.check("someone-else", B, t0).is_ok(), "other addresses are not");
+        assert!(
+            t.check("someone-else", B, t0).is_ok(),
+            "other addresses are not"
+        );
     }
 
     #[test]

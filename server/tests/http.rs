@@ -179,7 +179,7 @@ fn tokens_and_passwords() {
         accounts::revoke(app.backend.as_ref(), "alice", None).unwrap(),
         1
     );
-    expect_error(e.sync(&token, &req), 401, "unauthorized");
+    expect_error(e.sync(&token, &req), 401, "token_revoked");
 
     let r = e
         .http
@@ -840,4 +840,109 @@ fn an_upload_received_whole_but_never_verified_is_finished_by_its_last_byte() {
         .send()
         .unwrap();
     assert_eq!(got.bytes().unwrap().to_vec(), photo);
+}
+
+#[test]
+fn password_guessing_is_slowed_to_the_limit() {
+    use offgrid_server::throttle::LoginLimits;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path());
+    config.login_limits = LoginLimits {
+        free_failures: 3,
+        free_failures_per_address: 3,
+        first_wait: Duration::from_secs(1),
+        max_wait: Duration::from_secs(2),
+        window: Duration::from_secs(60),
+    };
+    let app = App::open(config).unwrap();
+    for u in ["alice", "bob"] {
+        accounts::add_user(app.backend.as_ref(), u, u, PW).unwrap();
+    }
+    let server = RunningServer::start(app, "127.0.0.1:0".parse().unwrap(), 2).unwrap();
+    let http = Client::new();
+    let login = |user: &str, password: &str| {
+        http.post(format!("{}/v1/login", server.url()))
+            .json(&json!({"user": user, "password": password, "device": "d"}))
+            .send()
+            .unwrap()
+    };
+    // Free failures, then the one that imposes the first wait: each checked (401).
+    for _ in 0..4 {
+        expect_error(login("alice", "guess"), 401, "unauthorized");
+    }
+    // Now even the right password waits, unchecked: 429 with Retry-After.
+    let r = login("alice", PW);
+    assert_eq!(r.headers()["retry-after"], "1");
+    let m = expect_error(r, 429, "too_many_requests");
+    assert!(m.contains("try again in 1 s"), "{m}");
+    // The address guessed too: another account from it waits as well.
+    expect_error(login("bob", PW), 429, "too_many_requests");
+    std::thread::sleep(Duration::from_millis(1100));
+    // After the wait the right password works.
+    assert_eq!(login("alice", PW).status(), 200);
+
+    // A guesser hammering for three seconds gets a handful of passwords checked, not hundreds:
+    // each failure doubles the wait (1 s, then 2 s at most here).
+    let (mut checked, mut held) = (0, 0);
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(3) {
+        match login("bob", "guess").status().as_u16() {
+            401 => checked += 1,
+            429 => held += 1,
+            s => panic!("unexpected {s}"),
+        }
+    }
+    assert!(checked <= 3, "{checked} passwords checked in 3 s");
+    assert!(held > 10, "{held} attempts held back");
+    let metrics = http
+        .get(format!("{}/metrics", server.url()))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let counter = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(counter("offgrid_logins_throttled_total"), held + 2);
+    assert!(counter("offgrid_login_lockouts_total") >= 2);
+    assert_eq!(counter("offgrid_logins_failed_total"), 4 + checked);
+}
+
+#[test]
+fn tokens_unused_for_longer_than_the_idle_limit_stop_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path());
+    config.token_idle = std::time::Duration::from_millis(1500);
+    let app = App::open(config).unwrap();
+    accounts::add_user(app.backend.as_ref(), "alice", "alice", PW).unwrap();
+    let server = RunningServer::start(app, "127.0.0.1:0".parse().unwrap(), 2).unwrap();
+    let http = Client::new();
+    let token = http
+        .post(format!("{}/v1/login", server.url()))
+        .json(&json!({"user": "alice", "password": PW, "device": "d"}))
+        .send()
+        .unwrap()
+        .json::<Value>()
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me = || {
+        http.get(format!("{}/v1/me", server.url()))
+            .bearer_auth(&token)
+            .send()
+            .unwrap()
+    };
+    assert_eq!(me().status(), 200);
+    let listed = accounts::tokens(server.app.backend.as_ref(), "alice").unwrap();
+    assert!(listed[0].last_used_ms.is_some(), "use is recorded");
+    std::thread::sleep(std::time::Duration::from_millis(1700));
+    let m = expect_error(me(), 401, "unauthorized");
+    assert!(m.contains("not used"), "{m}");
 }

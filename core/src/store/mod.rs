@@ -104,6 +104,35 @@ pub struct Store {
     blobs: blobs::Blobs,
 }
 
+/// Removes everything the store at `db` keeps on this device: the database with its WAL and
+/// shared-memory files, and `<db>.blobs/` (photos, the capture folder, documents made here).
+/// For a device whose access the office revoked ([`Error::TokenRevoked`]). The store must be
+/// closed first (every `Store` on the file dropped). Files already gone are fine. Returns how
+/// many files and folders were removed. The bytes are unlinked, not overwritten: flash storage
+/// does not promise that an overwrite reaches the old blocks.
+pub fn wipe(db: &Path) -> Result<u64> {
+    let mut removed = 0;
+    let name = db
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        match std::fs::remove_file(db.with_file_name(format!("{name}{suffix}"))) {
+            Ok(()) => removed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    match std::fs::remove_dir_all(db.with_file_name(format!("{name}.blobs"))) {
+        Ok(()) => removed += 1,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e.into()),
+    }
+    tracing::warn!(removed, "store wiped");
+    Ok(removed)
+}
+
 impl Store {
     /// Opens (or creates) the store at `path` with default options.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {

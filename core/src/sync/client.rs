@@ -114,8 +114,38 @@ pub fn user_of(account: &Account) -> User {
     }
 }
 
+/// The store's meta key that allows plain `http://` to a server off this machine.
+const INSECURE_HTTP: &str = "sync_insecure_http";
+
+/// Plain `http://` only to this machine (a server on the same desktop, tests, the demo) unless
+/// the store allows it: a phone must never send a password or a token in clear by mistake.
+fn check_scheme(store: &Store, url: &str) -> Result<()> {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return Ok(());
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.split(':').next().unwrap_or_default(),
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback || store.insecure_http_allowed()? {
+        return Ok(());
+    }
+    Err(Error::InvalidArgument(format!(
+        "refusing plain http:// to {host}: passwords and tokens would cross the network in \
+         clear; use https://, or allow insecure HTTP for this store explicitly"
+    )))
+}
+
 /// Logs in once (online), saves the token and account in the store, and makes the account the
-/// store's user. From then on the device works offline as long as it needs.
+/// store's user. From then on the device works offline as long as it needs. A plain `http://`
+/// server off this machine is refused unless the store allows it
+/// ([`Store::set_insecure_http_allowed`]).
 pub fn login(
     store: &Store,
     server_url: &str,
@@ -123,6 +153,7 @@ pub fn login(
     password: &str,
     device: &str,
 ) -> Result<Account> {
+    check_scheme(store, server_url)?;
     let mut t = Transport::new(
         server_url,
         None,
@@ -153,6 +184,16 @@ pub fn login(
 }
 
 impl Store {
+    /// Allows (or forbids again) plain `http://` to a server off this machine: for a test
+    /// server on a closed network only. Off by default.
+    pub fn set_insecure_http_allowed(&self, allowed: bool) -> Result<()> {
+        self.set_sync_meta(INSECURE_HTTP, allowed.then_some("1"))
+    }
+
+    pub fn insecure_http_allowed(&self) -> Result<bool> {
+        Ok(self.sync_meta(INSECURE_HTTP)?.is_some())
+    }
+
     /// The sync status (no network).
     pub fn sync_status(&self) -> Result<SyncStatus> {
         let account = self.sync_account()?;
@@ -229,6 +270,7 @@ fn sync_inner(
     cancel: Arc<AtomicBool>,
 ) -> Result<SyncReport> {
     let account = store.sync_account()?.ok_or(Error::NotSignedIn)?;
+    check_scheme(store, &account.server_url)?;
     if store.user().is_none() {
         store.set_user(user_of(&account.account));
     }
@@ -680,4 +722,44 @@ pub fn reconcile(store: &Store, cancel: Arc<AtomicBool>) -> Result<ReconcileResp
         "reconciled"
     );
     Ok(resp)
+}
+
+#[cfg(test)]
+mod scheme_tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_refused_off_this_machine_unless_allowed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("s.db")).unwrap();
+        for ok in [
+            "https://offgrid.example.cn",
+            "http://127.0.0.1:8470",
+            "http://127.8.0.1/",
+            "http://localhost:80/x",
+            "http://[::1]:8470",
+            "http://u:p@127.0.0.1:1",
+        ] {
+            check_scheme(&store, ok).unwrap();
+        }
+        for refused in [
+            "http://offgrid.example.cn",
+            "http://10.0.2.2:8470",
+            "http://[2001:db8::1]:8470",
+            "http://127.0.0.1.example.cn",
+            "http://localhost.example.cn",
+            "http://0.0.0.0:9",
+        ] {
+            let e = check_scheme(&store, refused).unwrap_err();
+            assert!(
+                matches!(e, Error::InvalidArgument(ref m) if m.contains("http://")),
+                "{refused}: {e}"
+            );
+        }
+        store.set_insecure_http_allowed(true).unwrap();
+        assert!(store.insecure_http_allowed().unwrap());
+        check_scheme(&store, "http://10.0.2.2:8470").unwrap();
+        store.set_insecure_http_allowed(false).unwrap();
+        assert!(check_scheme(&store, "http://10.0.2.2:8470").is_err());
+    }
 }

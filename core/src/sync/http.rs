@@ -311,7 +311,9 @@ fn error_of(resp: Response) -> Error {
     let (code, message) = body
         .map(|b| (b.error, b.message))
         .unwrap_or_else(|| ("unknown".into(), format!("HTTP {status}")));
-    if status == 401 {
+    if status == 401 && code == "token_revoked" {
+        Error::TokenRevoked
+    } else if status == 401 {
         Error::Unauthorized(message)
     } else {
         Error::Server {

@@ -163,7 +163,7 @@ impl SyncService {
                     complete: false,
                 }
             }
-            Err(e @ (Error::NotSignedIn | Error::Unauthorized(_))) => {
+            Err(e @ (Error::NotSignedIn | Error::Unauthorized(_) | Error::TokenRevoked)) => {
                 *failures = 0;
                 SyncState::NeedsLogin {
                     message: e.to_string(),

@@ -1062,6 +1062,11 @@ void uniffi_offgrid_ffi_fn_method_offgridsync_reconcile(uint64_t ptr, RustCallSt
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridsync_run(uint64_t ptr, RustBuffer listener, RustBuffer cancel, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSYNC_SET_INSECURE_HTTP_ALLOWED
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSYNC_SET_INSECURE_HTTP_ALLOWED
+void uniffi_offgrid_ffi_fn_method_offgridsync_set_insecure_http_allowed(uint64_t ptr, int8_t allowed, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSYNC_SIGN_OUT
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSYNC_SIGN_OUT
 void uniffi_offgrid_ffi_fn_method_offgridsync_sign_out(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -1187,6 +1192,11 @@ void uniffi_offgrid_ffi_fn_method_syncstatelistener_on_state(uint64_t ptr, RustB
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FUNC_CORE_VERSION
 RustBuffer uniffi_offgrid_ffi_fn_func_core_version(RustCallStatus *_Nonnull out_status
     
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FUNC_WIPE_STORE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FUNC_WIPE_STORE
+uint64_t uniffi_offgrid_ffi_fn_func_wipe_store(RustBuffer db_path, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FUNC_SET_LOGGER
@@ -1467,6 +1477,12 @@ void ffi_offgrid_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_FUNC_CORE_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_FUNC_CORE_VERSION
 uint16_t uniffi_offgrid_ffi_checksum_func_core_version(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_FUNC_WIPE_STORE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_FUNC_WIPE_STORE
+uint16_t uniffi_offgrid_ffi_checksum_func_wipe_store(void
     
 );
 #endif
@@ -2217,6 +2233,12 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridsync_reconcile(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSYNC_RUN
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSYNC_RUN
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridsync_run(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSYNC_SET_INSECURE_HTTP_ALLOWED
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSYNC_SET_INSECURE_HTTP_ALLOWED
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridsync_set_insecure_http_allowed(void
     
 );
 #endif

@@ -57,6 +57,8 @@ pub struct TokenRow {
     pub device: String,
     pub created_ms: i64,
     pub revoked_ms: Option<i64>,
+    /// When a request last authenticated with it (to the hour: see `touch_token`).
+    pub last_used_ms: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,6 +137,8 @@ pub trait Tx {
     fn insert_token(&mut self, token: &TokenRow) -> Result<()>;
     fn token_by_hash(&mut self, hash: &str) -> Result<Option<TokenRow>>;
     fn tokens(&mut self, user_id: &str) -> Result<Vec<TokenRow>>;
+    /// Notes that the token authenticated a request at `now_ms`.
+    fn touch_token(&mut self, token_id: &str, now_ms: i64) -> Result<()>;
     /// Revokes one token of the user, or all of them; returns how many were live.
     /// Everything the token's device held had reached the server at `at_ms` (only moves on).
     fn set_token_watermark(&mut self, token_id: &str, at_ms: i64) -> Result<()>;

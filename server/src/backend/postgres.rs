@@ -154,6 +154,11 @@ const SCHEMA: &[&str] = &[
         reported_ms BIGINT NOT NULL
     );
 "#,
+    // 6: when each device token last authenticated a request: tokens unused for longer than
+    // the server's `token_idle` stop working.
+    r#"
+    ALTER TABLE tokens ADD COLUMN last_used_ms BIGINT;
+"#,
 ];
 
 /// Every table of the schema, dependents first (for [`reset_for_tests`]).
@@ -540,6 +545,7 @@ fn token_row(r: &Row) -> Result<TokenRow> {
         device: r.try_get(3)?,
         created_ms: r.try_get(4)?,
         revoked_ms: r.try_get(5)?,
+        last_used_ms: r.try_get(6)?,
     })
 }
 
@@ -602,7 +608,7 @@ impl Tx for PgTx<'_> {
 
     fn token_by_hash(&mut self, hash: &str) -> Result<Option<TokenRow>> {
         self.query_opt(
-            "SELECT id, hash, user_id, device, created_ms, revoked_ms FROM tokens WHERE hash = $1",
+            "SELECT id, hash, user_id, device, created_ms, revoked_ms, last_used_ms FROM tokens WHERE hash = $1",
             &[&hash],
         )?
         .as_ref()
@@ -612,13 +618,21 @@ impl Tx for PgTx<'_> {
 
     fn tokens(&mut self, user_id: &str) -> Result<Vec<TokenRow>> {
         self.query(
-            "SELECT id, hash, user_id, device, created_ms, revoked_ms FROM tokens
+            "SELECT id, hash, user_id, device, created_ms, revoked_ms, last_used_ms FROM tokens
              WHERE user_id = $1 ORDER BY created_ms, id",
             &[&user_id],
         )?
         .iter()
         .map(token_row)
         .collect()
+    }
+
+    fn touch_token(&mut self, token_id: &str, now_ms: i64) -> Result<()> {
+        self.execute(
+            "UPDATE tokens SET last_used_ms = $2 WHERE id = $1",
+            &[&token_id, &now_ms],
+        )?;
+        Ok(())
     }
 
     fn set_token_watermark(&mut self, token_id: &str, at_ms: i64) -> Result<()> {

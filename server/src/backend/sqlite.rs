@@ -138,6 +138,11 @@ const SCHEMA: &[&str] = &[
         reported_ms INTEGER NOT NULL
     );
 "#,
+    // 6: when each device token last authenticated a request: tokens unused for longer than
+    // the server's `token_idle` stop working.
+    r#"
+    ALTER TABLE tokens ADD COLUMN last_used_ms INTEGER;
+"#,
 ];
 
 /// `PRAGMA application_id` of a server database: "OFGS".
@@ -228,6 +233,7 @@ fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRow> {
         device: r.get(3)?,
         created_ms: r.get(4)?,
         revoked_ms: r.get(5)?,
+        last_used_ms: r.get(6)?,
     })
 }
 
@@ -281,7 +287,7 @@ impl Tx for SqliteTx<'_> {
         Ok(self
             .tx
             .query_row(
-                "SELECT id, hash, user_id, device, created_ms, revoked_ms FROM tokens WHERE hash = ?1",
+                "SELECT id, hash, user_id, device, created_ms, revoked_ms, last_used_ms FROM tokens WHERE hash = ?1",
                 [hash],
                 token_row,
             )
@@ -290,10 +296,18 @@ impl Tx for SqliteTx<'_> {
 
     fn tokens(&mut self, user_id: &str) -> Result<Vec<TokenRow>> {
         let mut st = self.tx.prepare(
-            "SELECT id, hash, user_id, device, created_ms, revoked_ms FROM tokens WHERE user_id = ?1 ORDER BY created_ms, id",
+            "SELECT id, hash, user_id, device, created_ms, revoked_ms, last_used_ms FROM tokens WHERE user_id = ?1 ORDER BY created_ms, id",
         )?;
         let rows = st.query_map([user_id], token_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn touch_token(&mut self, token_id: &str, now_ms: i64) -> Result<()> {
+        self.tx.execute(
+            "UPDATE tokens SET last_used_ms = ?2 WHERE id = ?1",
+            params![token_id, now_ms],
+        )?;
+        Ok(())
     }
 
     fn set_token_watermark(&mut self, token_id: &str, at_ms: i64) -> Result<()> {

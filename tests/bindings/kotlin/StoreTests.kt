@@ -7,16 +7,34 @@ import kotlin.test.assertEquals
 import kotlin.test.assertFalse
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
+import uniffi.offgrid_core.CaptureContext
 import uniffi.offgrid_core.ListQuery
 import uniffi.offgrid_core.ListSort
+import uniffi.offgrid_core.NewHazard
 import uniffi.offgrid_core.NewInspection
+import uniffi.offgrid_core.PhotoTarget
 import uniffi.offgrid_core.RecordKind
 import uniffi.offgrid_ffi.OffgridException
 import uniffi.offgrid_ffi.OffgridStore
 import uniffi.offgrid_ffi.coreVersion
+import uniffi.offgrid_ffi.wipeStore
 import uniffi.offgrid_ffi.parseTemplate
 
 fun storeTests() {
+    test("wipeStore removes the database, its photos and its documents once the store is closed") {
+        val path = tempDb()
+        withStore(path) { _, s ->
+            s.setUser(inspector)
+            val h = s.hazards.create(NewHazard(project = "p1", site = "B1", location = "口部", title = "渗水", description = ""))
+            s.attach(PhotoTarget.Hazard(h, false), samplePhoto().readBytes(), CaptureContext())
+        }
+        val blobs = File("$path.blobs")
+        assertTrue(path.toFile().isFile && blobs.isDirectory)
+        assertTrue(wipeStore(path.toString()) >= 2uL)
+        assertFalse(path.toFile().exists() || blobs.exists() || File("$path-wal").exists())
+        assertEquals(0uL, wipeStore(path.toString()), "nothing left: nothing to remove")
+    }
+
     test("open, records, Chinese text, history, verify") {
         withStore { _, s ->
             assertTrue(coreVersion().isNotEmpty())

@@ -38,6 +38,21 @@ class Progress : SyncProgressListener {
 }
 
 fun syncTests() {
+    test("plain http to a server off this device is refused unless the store allows it") {
+        withStore { _, a ->
+            // 192.0.2.1 (TEST-NET-1): refused before any connection is tried.
+            val e = fails<OffgridException.InvalidArgument> { a.sync.login("http://192.0.2.1:8470", "zhang", PASSWORD, "Pixel") }
+            assertTrue(e.reason.contains("http://"), e.reason)
+            a.sync.setInsecureHttpAllowed(true)
+            // Allowed now: the attempt goes out (0.0.0.0 is not loopback, and nothing listens on
+            // port 9 of this machine: refused at once), no longer refused by the store.
+            val other = runCatching { a.sync.login("http://0.0.0.0:9/", "zhang", PASSWORD, "Pixel") }.exceptionOrNull()
+            assertTrue(other !is OffgridException.InvalidArgument, "$other")
+            a.sync.setInsecureHttpAllowed(false)
+            fails<OffgridException.InvalidArgument> { a.sync.login("http://0.0.0.0:9/", "zhang", PASSWORD, "Pixel") }
+        }
+    }
+
     test("two devices sync a hazard and its 4 MB photo through the server") {
         withStore { _, a ->
             withStore { _, b ->

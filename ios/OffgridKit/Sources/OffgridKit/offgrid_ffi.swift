@@ -4312,6 +4312,13 @@ public protocol OffgridSyncProtocol: AnyObject, Sendable {
     func run(listener: SyncProgressListener?, cancel: SyncCancel?) throws  -> SyncReport
     
     /**
+     * Allows (or forbids again) plain `http://` to a server off this device — a closed test
+     * network only. Without it `login` and `run` refuse such a server (`InvalidArgument`);
+     * `https://` and loopback always work.
+     */
+    func setInsecureHttpAllowed(allowed: Bool) throws 
+    
+    /**
      * Forgets the token; records and sync state stay on the device.
      */
     func signOut() throws 
@@ -4426,6 +4433,20 @@ open func run(listener: SyncProgressListener?, cancel: SyncCancel?)throws  -> Sy
         FfiConverterOptionTypeSyncCancel.lower(cancel),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Allows (or forbids again) plain `http://` to a server off this device — a closed test
+     * network only. Without it `login` and `run` refuse such a server (`InvalidArgument`);
+     * `https://` and loopback always work.
+     */
+open func setInsecureHttpAllowed(allowed: Bool)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridsync_set_insecure_http_allowed(
+            self.uniffiCloneHandle(),
+        FfiConverterBool.lower(allowed),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -5599,9 +5620,16 @@ enum OffgridError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case NotSignedIn(reason: String
     )
     /**
-     * Wrong password, or the token was revoked: log in again.
+     * Wrong password, or the token expired: log in again.
      */
     case Unauthorized(reason: String
+    )
+    /**
+     * The office revoked this device's token (reported lost or replaced). Nothing more was
+     * sent. An app that holds work data should close the store and call `wipe_store` (the
+     * organisation's policy decides; the records the server had are safe there).
+     */
+    case TokenRevoked(reason: String
     )
     /**
      * The network failed after retries, or the server was unavailable. Nothing is lost:
@@ -5756,29 +5784,32 @@ public struct FfiConverterTypeOffgridError: FfiConverterRustBuffer {
         case 23: return .Unauthorized(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 24: return .Network(
+        case 24: return .TokenRevoked(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 25: return .ServerRefused(
+        case 25: return .Network(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 26: return .ServerRefused(
             status: try FfiConverterUInt16.read(from: &buf), 
             code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 26: return .Cancelled(
+        case 27: return .Cancelled(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 27: return .Document(
+        case 28: return .Document(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 28: return .UnsupportedCharacters(
+        case 29: return .UnsupportedCharacters(
             chars: try FfiConverterString.read(from: &buf), 
             fields: try FfiConverterSequenceString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 29: return .Storage(
+        case 30: return .Storage(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 30: return .Internal(
+        case 31: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -5926,42 +5957,47 @@ public struct FfiConverterTypeOffgridError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Network(reason):
+        case let .TokenRevoked(reason):
             writeInt(&buf, Int32(24))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .ServerRefused(status,code,reason):
+        case let .Network(reason):
             writeInt(&buf, Int32(25))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .ServerRefused(status,code,reason):
+            writeInt(&buf, Int32(26))
             FfiConverterUInt16.write(status, into: &buf)
             FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Cancelled(reason):
-            writeInt(&buf, Int32(26))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .Document(reason):
             writeInt(&buf, Int32(27))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .UnsupportedCharacters(chars,fields,reason):
+        case let .Document(reason):
             writeInt(&buf, Int32(28))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .UnsupportedCharacters(chars,fields,reason):
+            writeInt(&buf, Int32(29))
             FfiConverterString.write(chars, into: &buf)
             FfiConverterSequenceString.write(fields, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Storage(reason):
-            writeInt(&buf, Int32(29))
+            writeInt(&buf, Int32(30))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(30))
+            writeInt(&buf, Int32(31))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -6708,6 +6744,20 @@ public func coreVersion() -> String  {
 })
 }
 /**
+ * Removes everything the store at `db_path` keeps on this device (the database, its photos,
+ * the documents made here). For a device whose token the office revoked
+ * (`OffgridException.TokenRevoked` from sync): close the store first (drop every
+ * `OffgridStore` on the file). Returns how many files and folders were removed.
+ */
+public func wipeStore(dbPath: String)throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_func_wipe_store(
+        FfiConverterString.lower(dbPath),uniffiCallStatus
+    )
+})
+}
+/**
  * Routes the core's log events at `level` and above to `logger`; `None` stops logging.
  */
 public func setLogger(logger: Logger?, level: LogLevel)  {try! rustCall() {
@@ -6757,6 +6807,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.contractVersionMismatch
     }
     if (uniffi_offgrid_ffi_checksum_func_core_version() != 5656) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_func_wipe_store() != 44199) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_func_set_logger() != 45635) {
@@ -7132,6 +7185,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridsync_run() != 48650) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridsync_set_insecure_http_allowed() != 13121) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridsync_sign_out() != 13591) {

@@ -44,10 +44,11 @@ fun Throwable.toUiError(): UiError = UiError(
         is OffgridException.InvalidFields,
         is OffgridException.UnknownItem, is OffgridException.CheckpointMismatch,
         is OffgridException.UnsupportedImage, is OffgridException.ImageDecode,
-        is OffgridException.ImageTooLarge -> ErrorKind.INVALID_INPUT
+        is OffgridException.ImageTooLarge, is OffgridException.UnsupportedCharacters -> ErrorKind.INVALID_INPUT
         is OffgridException.NoCurrentUser -> ErrorKind.NO_USER
         is OffgridException.Network, is OffgridException.ServerRefused,
-        is OffgridException.Unauthorized, is OffgridException.NotSignedIn -> ErrorKind.NETWORK
+        is OffgridException.Unauthorized, is OffgridException.NotSignedIn,
+        is OffgridException.TokenRevoked -> ErrorKind.NETWORK
         is OffgridException.Closed, is OffgridException.Storage, is OffgridException.Corrupt,
         is OffgridException.NotADatabase, is OffgridException.RecordUnreadable -> ErrorKind.STORAGE
         else -> ErrorKind.INTERNAL
