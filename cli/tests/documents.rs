@@ -694,6 +694,26 @@ fn many_findings_many_photos_long_lines_and_a_missing_file_make_a_complete_docum
     assert_eq!(w["missing_photos"], json!([gone]));
     let text = text_of(&out);
     assert!(text.contains("问题499"), "the last finding is there");
+    // The findings table runs over many pages and repeats its header on each of them.
+    let raw = tool("pdftotext", &["-layout", out.to_str().unwrap(), "-"]);
+    let pages: Vec<String> = raw.split('\u{c}').map(squash).collect();
+    let pages_with_rows: Vec<&String> = pages
+        .iter()
+        .filter(|page| (0..500).any(|i| page.contains(&format!("问题{i}："))))
+        .collect();
+    assert!(
+        pages_with_rows.len() > 5,
+        "{} of {} pages",
+        pages_with_rows.len(),
+        pages.len()
+    );
+    for page in &pages_with_rows {
+        assert!(
+            page.contains("问题Problem") && page.contains("依据Clause"),
+            "a page of findings without the table header: {}",
+            &page[..page.len().min(300)]
+        );
+    }
     assert!(text.contains("照片文件缺失"));
     assert!(
         text.contains("SHA-256"),
@@ -811,4 +831,72 @@ fn a_document_reported_by_sync_is_verified_by_the_server() {
     // Not a hash: a clear 400.
     let (code, e) = get_verify(&url, "not-a-hash");
     assert_eq!(code, 400, "{e}");
+}
+
+#[test]
+fn the_organisation_header_carries_its_agency_number_pattern_and_logo() {
+    let f = fixture();
+    let logo = f.path("logo.jpg");
+    std::fs::write(&logo, jpeg(7)).unwrap();
+    let org = f.path("org.json");
+    std::fs::write(
+        &org,
+        serde_json::to_vec(&json!({
+            "agency": "滨江区人民防空工程质量监督站",
+            "number_pattern": "滨人防〔{year}〕{kind}{serial}号",
+            "logo_path": logo.to_str().unwrap(),
+            "verify_url": "https://offgrid.example.cn/v1/verify/",
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let hazard = f.hazards[1].as_str();
+    let (plain, with_logo) = (f.path("plain.pdf"), f.path("logo.pdf"));
+    f.report(&["notice", hazard], &plain);
+    let w = f.report(
+        &["--org", org.to_str().unwrap(), "notice", hazard],
+        &with_logo,
+    );
+    let number = w["number"].as_str().unwrap();
+    assert!(
+        number.starts_with("滨人防〔2025〕整改") && number.ends_with('号'),
+        "{number}"
+    );
+    let text = squash(&text_of(&with_logo));
+    assert!(text.contains("滨江区人民防空工程质量监督站"));
+    assert!(text.contains(&squash(number)));
+    let images = |pdf: &Path| {
+        tool("pdfimages", &["-list", pdf.to_str().unwrap()])
+            .lines()
+            .skip(2)
+            .count()
+    };
+    assert_eq!(images(&with_logo), images(&plain) + 1, "the logo is drawn");
+    // The QR code (on the last page) points to the verification address.
+    let last = w["pages"].to_string();
+    let qr = f.path("qr");
+    tool(
+        "pdftoppm",
+        &[
+            "-r",
+            "200",
+            "-png",
+            "-singlefile",
+            "-f",
+            &last,
+            "-l",
+            &last,
+            with_logo.to_str().unwrap(),
+            qr.to_str().unwrap(),
+        ],
+    );
+    let page = f.path("qr.png");
+    let code = tool("zbarimg", &["--raw", "-q", page.to_str().unwrap()]);
+    assert_eq!(
+        code.trim(),
+        format!(
+            "https://offgrid.example.cn/v1/verify/{}",
+            w["sha256"].as_str().unwrap()
+        )
+    );
 }
