@@ -287,6 +287,31 @@ fn assert_in_order(text: &str, needles: &[&str]) {
     }
 }
 
+/// What the QR code on the document's last page decodes to (pdftoppm at 200 dpi, zbarimg).
+fn qr_on_last_page(f: &Fixture, pdf: &Path, written: &Json) -> String {
+    let last = written["pages"].as_u64().unwrap().to_string();
+    let png = f.path("qr");
+    tool(
+        "pdftoppm",
+        &[
+            "-r",
+            "200",
+            "-png",
+            "-singlefile",
+            "-f",
+            &last,
+            "-l",
+            &last,
+            pdf.to_str().unwrap(),
+            png.to_str().unwrap(),
+        ],
+    );
+    tool(
+        "zbarimg",
+        &["--raw", "-q", f.path("qr.png").to_str().unwrap()],
+    )
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
@@ -391,27 +416,7 @@ fn the_qr_code_and_the_attachment_carry_the_printed_hash() {
     let w = f.report(&args, &out);
     let sha = w["sha256"].as_str().unwrap();
     assert!(text_of(&out).contains(sha));
-    let last = w["pages"].as_u64().unwrap().to_string();
-    let png = f.path("qr");
-    tool(
-        "pdftoppm",
-        &[
-            "-r",
-            "200",
-            "-png",
-            "-singlefile",
-            "-f",
-            &last,
-            "-l",
-            &last,
-            out.to_str().unwrap(),
-            png.to_str().unwrap(),
-        ],
-    );
-    let decoded = tool(
-        "zbarimg",
-        &["--raw", "-q", f.path("qr.png").to_str().unwrap()],
-    );
+    let decoded = qr_on_last_page(&f, &out, &w);
     assert_eq!(decoded.trim(), sha, "the QR code holds the hash");
     let attached = f.path("attached");
     std::fs::create_dir(&attached).unwrap();
@@ -872,26 +877,8 @@ fn the_organisation_header_carries_its_agency_number_pattern_and_logo() {
             .count()
     };
     assert_eq!(images(&with_logo), images(&plain) + 1, "the logo is drawn");
-    // The QR code (on the last page) points to the verification address.
-    let last = w["pages"].to_string();
-    let qr = f.path("qr");
-    tool(
-        "pdftoppm",
-        &[
-            "-r",
-            "200",
-            "-png",
-            "-singlefile",
-            "-f",
-            &last,
-            "-l",
-            &last,
-            with_logo.to_str().unwrap(),
-            qr.to_str().unwrap(),
-        ],
-    );
-    let page = f.path("qr.png");
-    let code = tool("zbarimg", &["--raw", "-q", page.to_str().unwrap()]);
+    // The QR code points to the verification address.
+    let code = qr_on_last_page(&f, &with_logo, &w);
     assert_eq!(
         code.trim(),
         format!(

@@ -36,6 +36,7 @@ pub mod grid;
 pub mod hazard;
 pub mod inspection;
 pub mod model;
+mod parallel;
 pub mod patrol;
 pub mod photo;
 pub mod project;

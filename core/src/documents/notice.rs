@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::supervision::{clause_text, site_facts};
 use super::text::{local_date, local_minute, local_year};
-use super::{Assembled, DocumentKind, DocumentSettings};
+use super::{Assembled, DocumentKind, DocumentSettings, ShownRecord};
 use crate::error::{Error, Result};
 use crate::hazard::{Hazard, HazardEvent, HazardEventKind};
 use crate::model::RecordId;
@@ -19,7 +19,8 @@ pub(crate) struct HazardSet {
     pub project: String,
     pub site_name: String,
     pub address: String,
-    pub ids: Vec<RecordId>,
+    /// The hazards' ids and heads as read, in the order shown.
+    pub records: Vec<ShownRecord>,
 }
 
 impl HazardSet {
@@ -29,28 +30,38 @@ impl HazardSet {
                 "a notice needs at least one hazard".into(),
             ));
         }
-        let mut hazards = Vec::with_capacity(ids.len());
+        let mut unique: Vec<RecordId> = Vec::with_capacity(ids.len());
         for id in ids {
-            if hazards.iter().any(|h: &Hazard| &h.id == id) {
-                continue;
+            if !unique.contains(id) {
+                unique.push(id.clone());
             }
-            hazards.push(store.hazard(id)?);
         }
+        // Each hazard and the heads the notice shows come from one read.
+        let mut loaded = store.hazards_with_heads(&unique)?;
+        loaded.sort_by(|(a, _), (b, _)| (raised_at(a), &a.id.0).cmp(&(raised_at(b), &b.id.0)));
+        let (hazards, records): (Vec<Hazard>, Vec<ShownRecord>) = loaded
+            .into_iter()
+            .map(|(h, heads)| {
+                let shown = ShownRecord {
+                    id: h.id.clone(),
+                    heads,
+                };
+                (h, shown)
+            })
+            .unzip();
         let project = hazards[0].project.clone();
         if hazards.iter().any(|h| h.project != project) {
             return Err(Error::InvalidArgument(
                 "a notice covers the hazards of one project".into(),
             ));
         }
-        hazards.sort_by(|a, b| (raised_at(a), &a.id.0).cmp(&(raised_at(b), &b.id.0)));
         let (site_name, address) = site_facts(store, &hazards[0].site);
-        let ids = hazards.iter().map(|h| h.id.clone()).collect();
         Ok(HazardSet {
             hazards,
             project,
             site_name,
             address,
-            ids,
+            records,
         })
     }
 
@@ -80,8 +91,12 @@ impl HazardSet {
         settings.number(
             DocumentKind::RectificationNotice,
             local_year(at, offset),
-            &self.ids,
+            &self.ids(),
         )
+    }
+
+    pub fn ids(&self) -> Vec<RecordId> {
+        self.records.iter().map(|r| r.id.clone()).collect()
     }
 }
 
@@ -219,7 +234,7 @@ pub(crate) fn assemble(
     Ok(Assembled {
         kind: DocumentKind::RectificationNotice,
         body: ("notice", notice),
-        records: store.shown(&set.ids)?,
+        records: set.records.clone(),
         number,
         failed_only: false,
         photos,

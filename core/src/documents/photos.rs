@@ -88,31 +88,11 @@ impl Prepared {
             .capture_dir()
             .with_file_name("document-photos");
         std::fs::create_dir_all(&cache)?;
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, 4);
-        let per = self.shown.len().div_ceil(threads).max(1);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = self
-                .shown
-                .chunks(per)
-                .map(|chunk| {
-                    let cache = &cache;
-                    s.spawn(move || -> Result<Vec<Vec<u8>>> {
-                        chunk
-                            .iter()
-                            .map(|(sha, path)| scaled(cache, sha, path))
-                            .collect()
-                    })
-                })
-                .collect();
-            let mut files = Vec::with_capacity(self.shown.len());
-            for h in handles {
-                files.extend(h.join().map_err(|_| crate::error::Error::Document {
-                    reason: "a photo thread stopped unexpectedly".into(),
-                })??);
-            }
-            Ok(files)
+        crate::parallel::map_chunks(&self.shown, |chunk| {
+            chunk
+                .iter()
+                .map(|(sha, path)| scaled(&cache, sha, path))
+                .collect()
         })
     }
 }

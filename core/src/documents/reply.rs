@@ -88,11 +88,11 @@ pub(crate) fn assemble(
     Ok(Assembled {
         kind: DocumentKind::ReplyForm,
         body: ("reply", reply),
-        records: store.shown(&set.ids)?,
+        records: set.records.clone(),
         number: settings.number(
             DocumentKind::ReplyForm,
             local_year(last.0, last.1),
-            &set.ids,
+            &set.ids(),
         ),
         failed_only: false,
         photos,

@@ -277,36 +277,16 @@ impl Store {
         ids: &[RecordId],
         f: impl Fn(&RecordId, &Automerge) -> Result<R> + Sync,
     ) -> Result<Vec<R>> {
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, 4);
-        let per = ids.len().div_ceil(threads).max(1);
-        std::thread::scope(|s| {
-            let f = &f;
-            let handles: Vec<_> = ids
-                .chunks(per)
-                .map(|chunk| {
-                    s.spawn(move || -> Result<Vec<R>> {
-                        let conn = conn::open_reader(&self.path)?;
-                        chunk
-                            .iter()
-                            .map(|id| {
-                                let mut entry = persist::load(&conn, id, &self.actor)?
-                                    .ok_or_else(|| Error::NotFound(id.clone()))?;
-                                f(id, entry.doc.document())
-                            })
-                            .collect()
-                    })
+        crate::parallel::map_chunks(ids, |chunk| {
+            let conn = conn::open_reader(&self.path)?;
+            chunk
+                .iter()
+                .map(|id| {
+                    let mut entry = persist::load(&conn, id, &self.actor)?
+                        .ok_or_else(|| Error::NotFound(id.clone()))?;
+                    f(id, entry.doc.document())
                 })
-                .collect();
-            let mut out = Vec::with_capacity(ids.len());
-            for h in handles {
-                let part = h.join().map_err(|_| Error::Document {
-                    reason: "a reading thread stopped unexpectedly".into(),
-                })??;
-                out.extend(part);
-            }
-            Ok(out)
+                .collect()
         })
     }
 
