@@ -19,6 +19,15 @@ pub enum OffgridError {
     /// The file is not an Offgrid database; it was left untouched.
     #[error("{reason}")]
     NotADatabase { reason: String },
+    /// The database is encrypted and no key was given (or the file is not a database); it was
+    /// left untouched.
+    #[error("{reason}")]
+    KeyRequired { reason: String },
+    /// The key does not open this database (or its first page is damaged); it was left
+    /// untouched. A shell that holds an older and a newer key after an interrupted
+    /// `rekey_store` tries the other one.
+    #[error("{reason}")]
+    WrongKey { reason: String },
     /// SQLite reported corruption; nothing was deleted or rewritten.
     #[error("{reason}")]
     Corrupt { reason: String },
@@ -147,6 +156,8 @@ impl From<Error> for OffgridError {
         match e {
             Error::NotADatabase { .. } => OffgridError::NotADatabase { reason },
             Error::Corrupt(_) => OffgridError::Corrupt { reason },
+            Error::KeyRequired { .. } => OffgridError::KeyRequired { reason },
+            Error::WrongKey { .. } => OffgridError::WrongKey { reason },
             Error::SchemaTooNew { found, supported } => OffgridError::SchemaTooNew {
                 found,
                 supported,

@@ -27,6 +27,7 @@
 mod android;
 #[cfg(feature = "documents")]
 mod documents;
+mod encryption;
 mod error;
 mod hazards;
 mod inspections;
@@ -41,6 +42,7 @@ mod sync;
 mod sync_service;
 mod templates;
 
+pub use encryption::{generate_store_key, rekey_store};
 pub use error::OffgridError;
 pub use hazards::OffgridHazards;
 pub use inspections::OffgridInspections;

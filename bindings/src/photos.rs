@@ -74,12 +74,11 @@ impl OffgridPhotos {
         Ok(self.store()?.photos(&id)?)
     }
 
-    /// The path of a photo's original, upload copy or thumbnail, if this device has it.
-    pub fn path(&self, sha256: String, file: PhotoFile) -> Result<Option<String>> {
-        Ok(self
-            .store()?
-            .photo_path(&sha256, file)?
-            .map(|p| p.to_string_lossy().into_owned()))
+    /// The bytes of a photo's original, upload copy or thumbnail, if this device has it
+    /// (decrypted in an encrypted store: the files on disk are sealed, so shells read photos
+    /// here, never by path). A file altered or damaged on disk is refused with `Corrupt`.
+    pub fn read(&self, sha256: String, file: PhotoFile) -> Result<Option<Vec<u8>>> {
+        Ok(self.store()?.photo_bytes(&sha256, file)?)
     }
 
     /// The upload queue: photos in `state` (all when `None`), oldest first.

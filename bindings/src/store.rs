@@ -7,8 +7,8 @@ use std::sync::{Arc, RwLock};
 use offgrid_core::doc::{Conflict, HistoryEntry};
 use offgrid_core::ffi::{Counts, JsonValue};
 use offgrid_core::{
-    ListQuery, RecordId, RecordKind, RecordSummary, Store, StoreOptions, SystemClock, User,
-    VerifyReport,
+    ListQuery, RecordId, RecordKind, RecordSummary, Store, StoreKey, StoreOptions, SystemClock,
+    User, VerifyReport,
 };
 
 use crate::{OffgridError, Result, parse_json};
@@ -26,6 +26,24 @@ pub struct OffgridStore {
 }
 
 impl OffgridStore {
+    fn open(path: String, utc_offset_minutes: i32, key: Option<StoreKey>) -> Result<Arc<Self>> {
+        let clock = Arc::new(SystemClock {
+            offset_minutes: utc_offset_minutes,
+        });
+        let store = Store::open_with(
+            path,
+            StoreOptions {
+                clock,
+                key,
+                ..Default::default()
+            },
+        )?;
+        Ok(Arc::new(OffgridStore {
+            inner: RwLock::new(Some(Arc::new(store))),
+            sync_service: std::sync::OnceLock::new(),
+        }))
+    }
+
     /// The open store, or [`OffgridError::Closed`]. A call in progress keeps its `Arc`, so
     /// `close_database` never pulls the store from under it.
     pub(crate) fn store(&self) -> Result<Arc<Store>> {
@@ -46,20 +64,25 @@ impl OffgridStore {
     /// A file that is not an Offgrid database, is corrupt or is newer is refused untouched.
     #[uniffi::constructor]
     pub fn new(path: String, utc_offset_minutes: i32) -> Result<Arc<Self>> {
-        let clock = Arc::new(SystemClock {
-            offset_minutes: utc_offset_minutes,
-        });
-        let store = Store::open_with(
-            path,
-            StoreOptions {
-                clock,
-                ..Default::default()
-            },
-        )?;
-        Ok(Arc::new(OffgridStore {
-            inner: RwLock::new(Some(Arc::new(store))),
-            sync_service: std::sync::OnceLock::new(),
-        }))
+        Self::open(path, utc_offset_minutes, None)
+    }
+
+    /// Opens (or creates) the encrypted database at `path` with its 32-byte `key` (see
+    /// `generate_store_key`; where shells keep it: the bindings' `encryption` docs). A plain
+    /// database is encrypted in place first, its photos with it. `KeyRequired`/`WrongKey`: the
+    /// file is left untouched.
+    #[uniffi::constructor]
+    pub fn open_encrypted(
+        path: String,
+        utc_offset_minutes: i32,
+        key: Vec<u8>,
+    ) -> Result<Arc<Self>> {
+        Self::open(path, utc_offset_minutes, Some(StoreKey::from_bytes(&key)?))
+    }
+
+    /// Whether the database and photos are encrypted.
+    pub fn is_encrypted(&self) -> Result<bool> {
+        Ok(self.store()?.is_encrypted())
     }
 
     /// Closes the database now (the WAL is checkpointed into the file). Calls already running

@@ -15,6 +15,8 @@ use crate::output;
 /// What every command needs: the database, the output form, who writes and on which project.
 pub struct Ctx {
     pub db: PathBuf,
+    /// The database's key (`--key-file` or `$OFFGRID_KEY`), if it is encrypted.
+    pub key: Option<offgrid_core::StoreKey>,
     pub json: bool,
     pub user: User,
     /// Whether `user` was chosen (`--user`, `--user-name`, `--role` or their environment
@@ -52,7 +54,7 @@ impl Ctx {
                 self.db.display()
             );
         }
-        open(&self.db)
+        open(&self.db, self.key.as_ref())
     }
 
     /// Who writes to `store`: the user given on the command line or in the environment; else
@@ -77,7 +79,7 @@ impl Ctx {
     /// The store at `--db`, created if missing, with the current user set for writes.
     pub fn open_or_create(&self) -> Result<Store> {
         let existed = self.db.exists();
-        let store = open(&self.db)?;
+        let store = open(&self.db, self.key.as_ref())?;
         if !existed {
             eprintln!("created new database {}", self.db.display());
         }
@@ -108,10 +110,19 @@ pub fn resolve_id(store: &Store, kind: RecordKind, text: &str) -> Result<RecordI
     }
 }
 
-/// Opens a store. The core's "not an Offgrid database" message already names the file.
-pub fn open(path: &Path) -> Result<Store> {
-    Store::open(path).map_err(|e| match e {
+/// Opens a store (encrypted with `key` when given). The core's messages about the file itself
+/// already name it.
+pub fn open(path: &Path, key: Option<&offgrid_core::StoreKey>) -> Result<Store> {
+    let options = offgrid_core::StoreOptions {
+        key: key.cloned(),
+        ..Default::default()
+    };
+    Store::open_with(path, options).map_err(|e| match e {
         CoreError::NotADatabase { .. } => anyhow::Error::new(e),
+        CoreError::KeyRequired { .. } => {
+            anyhow::Error::new(e).context("give its key with --key-file PATH or $OFFGRID_KEY")
+        }
+        CoreError::WrongKey { .. } => anyhow::Error::new(e),
         e => anyhow::Error::new(e).context(format!("cannot open {}", path.display())),
     })
 }

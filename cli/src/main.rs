@@ -12,6 +12,7 @@ mod demo;
 mod grid;
 mod hazard;
 mod inspect;
+mod keys;
 mod output;
 mod patrol;
 mod photo;
@@ -42,6 +43,11 @@ struct Cli {
     /// The database file.
     #[arg(long, global = true, value_name = "PATH", default_value = "offgrid.db")]
     db: PathBuf,
+    /// A file holding the database's key (64 hexadecimal digits, mode 600; see `key new`): the
+    /// database and its photos are encrypted with it, a plain one at its first open [default:
+    /// $OFFGRID_KEY (the digits themselves), else not encrypted].
+    #[arg(long, global = true, value_name = "PATH")]
+    key_file: Option<PathBuf>,
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
@@ -181,6 +187,27 @@ enum Command {
     /// Sync --db with its server: push, pull, photos. Exits 1 while a record or a photo is
     /// not on the server yet.
     Sync(sync::SyncArgs),
+    /// Encryption keys: `key new FILE` writes a new random key file (mode 600).
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Encrypt the plain --db and its photos in place with the key (--key-file or
+    /// $OFFGRID_KEY), as any command opening it with the key does.
+    Encrypt,
+    /// Change the key of the encrypted --db from the current key (--key-file or $OFFGRID_KEY)
+    /// to the one in NEW_KEY_FILE, in place and crash-safe: if interrupted, run it again.
+    Rekey {
+        /// The new key's file (see `key new`).
+        new_key_file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Write a new random key to FILE, readable only by you (never overwrites a file).
+    New {
+        /// Where to write it.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -338,6 +365,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         project: cli.project.clone(),
     };
     let ctx = Ctx {
+        key: keys::resolve(cli.key_file.as_deref())?,
         db: cli.db,
         json: cli.json,
         user_given: identity.is_given(),
@@ -444,6 +472,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
+        Command::Key(KeyCommand::New { file }) => keys::new_file(&file, ctx.json)?,
+        Command::Encrypt => keys::encrypt(&ctx)?,
+        Command::Rekey { new_key_file } => keys::rekey(&ctx, &new_key_file)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -30,7 +30,7 @@ pub struct LoginArgs {
 }
 
 pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<()> {
-    let store = open(&ctx.db)?;
+    let store = open(&ctx.db, ctx.key.as_ref())?;
     if a.insecure_http {
         store.set_insecure_http_allowed(true)?;
     }
@@ -73,7 +73,7 @@ pub struct SyncArgs {
 /// Runs `offgrid sync`. Returns whether everything is on the server: `false` (exit code 1)
 /// while a record or a photo is still pending, so a script never takes a partial sync for done.
 pub fn run(ctx: &Ctx, a: SyncArgs) -> Result<bool> {
-    let store = open(&ctx.db)?;
+    let store = open(&ctx.db, ctx.key.as_ref())?;
     if a.status {
         let s = store.sync_status()?;
         if ctx.json {

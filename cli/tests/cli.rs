@@ -269,6 +269,9 @@ fn bench_store_prints_every_metric_as_a_json_line() {
         "store.commit_p99_ms",
         "store.raw_commit_p50_ms",
         "store.commit_ratio",
+        "store.encrypted_commit_p50_ms",
+        "store.encrypted_commit_ratio",
+        "store.encrypted_vs_plain",
         "store.open_ms",
         "store.open_p99_ms",
         "store.list_10k_ms",
@@ -282,6 +285,24 @@ fn bench_store_prints_every_metric_as_a_json_line() {
     assert_eq!(names, want.iter().map(|s| s.to_string()).collect());
     // The benchmark cleans up after itself.
     assert_eq!(std::fs::read_dir(dir).unwrap().count(), 0);
+}
+
+#[test]
+fn bench_photo_compares_a_plain_and_an_encrypted_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    ok(dir, &["photo", "sample", "p.jpg"]);
+    let names = metric_names(&ok(dir, &["bench", "photo", "p.jpg", "--runs", "1"]));
+    for name in [
+        "photo.pipeline_ms",
+        "photo.store.add_plain_ms",
+        "photo.store.add_encrypted_ms",
+        "photo.store.read_upload_plain_ms",
+        "photo.store.read_upload_encrypted_ms",
+        "photo.store.encrypted_ratio",
+    ] {
+        assert!(names.contains(name), "{name} missing from {names:?}");
+    }
 }
 
 #[test]

@@ -214,6 +214,10 @@ fn typical(item: &offgrid_core::checklist::Item) -> Json {
 
 impl Fixture {
     fn offgrid(&self, args: &[&str]) -> std::process::Output {
+        self.offgrid_env(args, &[])
+    }
+
+    fn offgrid_env(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
         let mut all = vec![
             "--db",
             self.db.to_str().unwrap(),
@@ -225,7 +229,7 @@ impl Fixture {
             PROJECT,
         ];
         all.extend_from_slice(args);
-        support::run(self.dir.path(), &all)
+        support::run_env(self.dir.path(), &all, env)
     }
 
     /// Runs `offgrid report … --json --out FILE`; returns what it printed.
@@ -405,6 +409,51 @@ fn fonts_are_embedded_as_subsets_and_photos_are_inline() {
     assert!(images.lines().skip(2).count() >= 5, "{images}");
     let size = std::fs::metadata(&out).unwrap().len();
     assert!(size < 3_000_000, "{size} bytes");
+}
+
+#[test]
+fn a_notice_from_an_encrypted_store_shows_every_photo_and_caches_them_sealed() {
+    let f = fixture();
+    let mut args = vec!["notice"];
+    args.extend(f.hazard_args());
+    let plain_pdf = f.path("plain.pdf");
+    f.report(&args, &plain_pdf);
+    let hex = "5a".repeat(32);
+    let key = offgrid_core::StoreKey::from_hex(&hex).unwrap();
+    let options = StoreOptions {
+        key: Some(key),
+        ..Default::default()
+    };
+    drop(Store::open_with(&f.db, options).unwrap()); // encrypted in place, photos sealed
+    let out = f.path("encrypted.pdf");
+    let mut all = vec!["--json", "report"];
+    all.extend_from_slice(&args);
+    all.extend_from_slice(&["--out", out.to_str().unwrap()]);
+    let o = f.offgrid_env(&all, &[("OFFGRID_KEY", &hex)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let written: Json = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(written["missing_photos"], serde_json::json!([]));
+    let images = |pdf: &Path| {
+        tool("pdfimages", &["-list", pdf.to_str().unwrap()])
+            .lines()
+            .count()
+    };
+    assert_eq!(
+        images(&out),
+        images(&plain_pdf),
+        "the same photos, read decrypted"
+    );
+    let cache = f.db.with_file_name("docs.db.blobs").join("document-photos");
+    let cached: Vec<_> = std::fs::read_dir(&cache).unwrap().flatten().collect();
+    assert!(!cached.is_empty());
+    for entry in cached {
+        let bytes = std::fs::read(entry.path()).unwrap();
+        assert!(
+            bytes.starts_with(b"OGSEAL01"),
+            "{:?} is sealed",
+            entry.path()
+        );
+    }
 }
 
 #[test]

@@ -14,6 +14,16 @@ pub enum Error {
     #[error("{path} is not an Offgrid database: {reason}")]
     NotADatabase { path: PathBuf, reason: String },
 
+    /// The store is encrypted (or the file is not a database) and no key was given. The file
+    /// is left untouched.
+    #[error("{path} is encrypted (or is not a database): open it with its key")]
+    KeyRequired { path: PathBuf },
+
+    /// The key does not open the store (or the store's first page is damaged: the two cannot be
+    /// told apart). The file is left untouched.
+    #[error("the key given does not open {path}")]
+    WrongKey { path: PathBuf },
+
     /// SQLite reported corruption. Nothing is deleted or rewritten.
     #[error("database is corrupt: {0}")]
     Corrupt(String),

@@ -55,6 +55,6 @@ pub use model::{
     Clock, FixedClock, RecordId, RecordKind, RecordSummary, RiskGrade, SystemClock, Timestamp, User,
 };
 pub use store::{
-    ApplyOutcome, ListQuery, ListSort, Store, StoreOptions, Subscription, UnreadableRecord,
-    VerifyReport, Writer,
+    ApplyOutcome, ListQuery, ListSort, Store, StoreKey, StoreOptions, Subscription,
+    UnreadableRecord, VerifyReport, Writer,
 };

@@ -5,7 +5,8 @@
 //! every reported photo must be recorded, and every recorded photo must have its three files
 //! whole (the original's hash checked).
 //!
-//! 50 kills by default; set `OFFGRID_CRASH_ITERATIONS` for more (e.g. 1000 in a soak run).
+//! 50 kills by default, and 25 more on an encrypted store (SQLCipher, sealed photos); set
+//! `OFFGRID_CRASH_ITERATIONS` for more (e.g. 1000 in a soak run).
 
 mod common;
 
@@ -15,12 +16,14 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use offgrid_core::{ListQuery, RecordId, RecordKind, Store, StoreOptions, SystemClock};
+use offgrid_core::{ListQuery, RecordId, RecordKind, Store, StoreKey, StoreOptions, SystemClock};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::json;
 
 const CHILD_DB: &str = "OFFGRID_CRASH_DB";
 const CHILD_SEED: &str = "OFFGRID_CRASH_SEED";
+/// The store key (hex) when the child writes to an encrypted store.
+const CHILD_KEY: &str = "OFFGRID_CRASH_KEY";
 
 /// The writer half. It does nothing unless started by `writes_survive_sigkill` (env var set).
 #[test]
@@ -30,11 +33,15 @@ fn crash_child() {
     };
     let seed: u64 = std::env::var(CHILD_SEED).unwrap().parse().unwrap();
     let mut rng = StdRng::seed_from_u64(seed);
+    let key = std::env::var(CHILD_KEY)
+        .ok()
+        .map(|hex| StoreKey::from_hex(&hex).unwrap());
     let store = Store::open_with(
         &path,
         StoreOptions {
             clock: std::sync::Arc::new(SystemClock::default()),
             cache_capacity: 8,
+            key,
         },
     )
     .unwrap();
@@ -147,12 +154,29 @@ impl Expected {
     }
 }
 
-#[test]
-fn writes_survive_sigkill() {
-    let iterations: usize = std::env::var("OFFGRID_CRASH_ITERATIONS")
+fn iterations(default: usize) -> usize {
+    std::env::var("OFFGRID_CRASH_ITERATIONS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(50);
+        .unwrap_or(default)
+}
+
+#[test]
+fn writes_survive_sigkill() {
+    kill_and_check(iterations(50), None);
+}
+
+#[test]
+fn writes_survive_sigkill_on_an_encrypted_store() {
+    let hex: String = (0..32)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect();
+    kill_and_check(iterations(25), Some(hex));
+}
+
+/// `key`: the hex of the store key, for an encrypted store.
+fn kill_and_check(iterations: usize, key: Option<String>) {
+    let key = key.map(|hex| (StoreKey::from_hex(&hex).unwrap(), hex));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crash.db");
     let exe = std::env::current_exe().unwrap();
@@ -162,14 +186,17 @@ fn writes_survive_sigkill() {
     let started = Instant::now();
 
     for round in 0..iterations {
-        let mut child = Command::new(&exe)
+        let mut command = Command::new(&exe);
+        command
             .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
             .env(CHILD_DB, &path)
             .env(CHILD_SEED, (round + 1).to_string())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::null());
+        if let Some((_, hex)) = &key {
+            command.env(CHILD_KEY, hex);
+        }
+        let mut child = command.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         let reader = std::thread::spawn(move || {
@@ -196,7 +223,8 @@ fn writes_survive_sigkill() {
             total_reports += 1;
         }
 
-        let (store, _) = common::open_as(&path, "checker");
+        let (store, _) = common::open_keyed(&path, "checker", key.as_ref().map(|(k, _)| k));
+        assert_eq!(store.is_encrypted(), key.is_some());
         let report = store.verify().unwrap();
         assert_eq!(report.integrity, vec!["ok"], "round {round}");
         assert!(
@@ -247,15 +275,15 @@ fn writes_survive_sigkill() {
         }
         for queued in store.photo_queue(None).unwrap() {
             use offgrid_core::store::PhotoFile;
-            let file = |f| store.photo_path(&queued.sha256, f).unwrap();
-            let original = std::fs::read(file(PhotoFile::Original).expect("original")).unwrap();
+            let file = |f| store.photo_bytes(&queued.sha256, f).unwrap();
+            let original = file(PhotoFile::Original).expect("original");
             assert_eq!(
                 offgrid_core::photo::sha256_hex(&original),
                 queued.sha256,
                 "round {round}"
             );
             for f in [PhotoFile::Upload, PhotoFile::Thumb] {
-                let bytes = std::fs::read(file(f).expect("derived file")).unwrap();
+                let bytes = file(f).expect("derived file");
                 assert!(bytes.starts_with(&[0xFF, 0xD8]) && bytes.ends_with(&[0xFF, 0xD9]));
             }
         }
@@ -271,7 +299,8 @@ fn writes_survive_sigkill() {
         }
     }
     eprintln!(
-        "crash test: {iterations} kills, {total_reports} reported writes verified, {} records, {} photos, {:?}",
+        "crash test (encrypted: {}): {iterations} kills, {total_reports} reported writes verified, {} records, {} photos, {:?}",
+        key.is_some(),
         expected.status.len(),
         expected.photos.values().map(BTreeSet::len).sum::<usize>(),
         started.elapsed()

@@ -397,6 +397,7 @@ fn cache_is_bounded_and_evicted_documents_reload() {
         StoreOptions {
             clock,
             cache_capacity: 4,
+            ..Default::default()
         },
     )
     .unwrap();

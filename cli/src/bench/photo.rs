@@ -4,6 +4,10 @@
 //!
 //! The measurement runs in a child process so that `photo.peak_rss_mb` (the process's high-water
 //! mark) covers reading the file and the pipeline only, not making the sample.
+//!
+//! Then the whole of attaching the photo to a record (`add_photo`: pipeline, three files written
+//! and synced, the record change) and reading its upload copy back, on a plain store and on an
+//! encrypted one (SQLCipher, sealed files), alternated run by run: `photo.store.encrypted_ratio`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -98,6 +102,64 @@ fn measure_in_this_process(input: &Path, runs: usize) -> Result<()> {
             "vipsthumbnail not found (Debian: apt-get install libvips-tools); no comparison"
         ),
     }
+    in_stores(&bytes, runs)
+}
+
+/// Attaching the photo (and reading its upload copy) in a plain and an encrypted store.
+fn in_stores(bytes: &[u8], runs: usize) -> Result<()> {
+    use offgrid_core::photo::PhotoTarget;
+    use offgrid_core::store::PhotoFile;
+    let dir = tempfile::tempdir()?;
+    let open = |name: &str, key: Option<offgrid_core::StoreKey>| -> Result<_> {
+        let store = offgrid_core::Store::open_with(
+            dir.path().join(name),
+            offgrid_core::StoreOptions {
+                key,
+                ..Default::default()
+            },
+        )?;
+        store.set_user(super::admin());
+        let id = store.create(
+            offgrid_core::RecordKind::Patrol,
+            &serde_json::json!({"title": "bench"}),
+        )?;
+        Ok((store, PhotoTarget::Patrol { id }))
+    };
+    let stores = [
+        open("plain.db", None)?,
+        open("encrypted.db", Some(offgrid_core::StoreKey::generate()))?,
+    ];
+    let mut add = [Vec::new(), Vec::new()];
+    let mut read = [Vec::new(), Vec::new()];
+    for i in 0..=runs {
+        for (s, (store, target)) in stores.iter().enumerate() {
+            // A different photo each time (bytes after the end of the image), as on site.
+            let mut unique = bytes.to_vec();
+            unique.extend((i as u64).to_be_bytes());
+            let start = Instant::now();
+            let meta = store.add_photo(target, &unique, &Default::default())?;
+            let added = start.elapsed();
+            let start = Instant::now();
+            let upload = store.photo_bytes(&meta.sha256, PhotoFile::Upload)?;
+            let read_back = start.elapsed();
+            anyhow::ensure!(upload.is_some(), "the upload copy was not stored");
+            if i > 0 {
+                add[s].push(added);
+                read[s].push(read_back);
+            }
+        }
+    }
+    let [add_plain, add_encrypted] = add.map(|v| ms(median(v)));
+    let [read_plain, read_encrypted] = read.map(|v| ms(median(v)));
+    emit("photo.store.add_plain_ms", add_plain, "ms")?;
+    emit("photo.store.add_encrypted_ms", add_encrypted, "ms")?;
+    emit("photo.store.read_upload_plain_ms", read_plain, "ms")?;
+    emit("photo.store.read_upload_encrypted_ms", read_encrypted, "ms")?;
+    emit(
+        "photo.store.encrypted_ratio",
+        add_encrypted / add_plain.max(f64::EPSILON),
+        "x",
+    )?;
     Ok(())
 }
 

@@ -2,7 +2,9 @@
 //!
 //! 1. A record of ≈1,300 automerge operations, then 300 one-field commits: commit latency.
 //! 2. The same number of single-row inserts of the same size into a bare SQLite file with the
-//!    same pragmas, alternated in blocks with (1) so fsync drift hits both: the baseline.
+//!    same pragmas, alternated in blocks with (1) so fsync drift hits both: the baseline. The
+//!    same commits on an encrypted store (SQLCipher), in the same blocks:
+//!    `store.encrypted_commit_ratio` against the same baseline, `store.encrypted_vs_plain`.
 //! 3. A record of 250 changes loaded from disk 50 times (cache cleared each time).
 //! 4. N records (default 10,000): first page, every row, filter, search (2 and ≥3 characters), memory.
 
@@ -36,17 +38,32 @@ pub fn run(dir: Option<&Path>, records: usize) -> Result<()> {
     let tmp = super::bench_dir(dir)?;
     emit("machine.cores", super::cores(), "cores")?;
 
-    let store = open(&tmp.path().join("store.db"))?;
+    let store = open(&tmp.path().join("store.db"), None)?;
     let id = large_record(&store)?;
-    commits(&store, &id, &tmp.path().join("raw.db"))?;
+    let encrypted = open(
+        &tmp.path().join("encrypted.db"),
+        Some(offgrid_core::StoreKey::generate()),
+    )?;
+    let encrypted_id = large_record(&encrypted)?;
+    emit("store.record_ops", count_ops(&store, &id)?, "ops")?;
+    commits(
+        [(&store, &id), (&encrypted, &encrypted_id)],
+        &tmp.path().join("raw.db"),
+    )?;
+    drop(encrypted);
     open_latency(&store)?;
     drop(store);
     lists(&tmp.path().join("records.db"), records)?;
     Ok(())
 }
 
-fn open(path: &Path) -> Result<Store> {
-    let store = Store::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+fn open(path: &Path, key: Option<offgrid_core::StoreKey>) -> Result<Store> {
+    let options = offgrid_core::StoreOptions {
+        key,
+        ..Default::default()
+    };
+    let store = Store::open_with(path, options)
+        .with_context(|| format!("cannot open {}", path.display()))?;
     store.set_user(User::new("bench", "Bench").with_role("*", offgrid_core::Role::Admin));
     Ok(store)
 }
@@ -93,15 +110,14 @@ fn large_record(store: &Store) -> Result<RecordId> {
         ops += n;
         round += 1;
     }
-    let ops = count_ops(store, &id)?;
-    emit("store.record_ops", ops, "ops")?;
     Ok(id)
 }
 
-/// Steps 1 and 2: one-field commits to the large record against raw single-row inserts of the
-/// same size, alternated in blocks.
-fn commits(store: &Store, id: &RecordId, raw_path: &Path) -> Result<()> {
-    tracing::info!("timing {COMMITS} commits and {COMMITS} raw SQLite inserts");
+/// Steps 1 and 2: one-field commits to the large record of a plain and of an encrypted store
+/// against raw single-row inserts of the same size, alternated in blocks.
+fn commits(stores: [(&Store, &RecordId); 2], raw_path: &Path) -> Result<()> {
+    tracing::info!("timing {COMMITS} commits (plain and encrypted) and {COMMITS} raw inserts");
+    let (store, id) = stores[0];
     let before = store.heads(id)?;
     store.update(id, "bench", |e| e.set(FIELD, -1))?;
     let chunk_len: usize = store.changes_since(id, &before)?.iter().map(Vec::len).sum();
@@ -109,19 +125,23 @@ fn commits(store: &Store, id: &RecordId, raw_path: &Path) -> Result<()> {
     let mut raw = RawSqlite::open(raw_path)?;
 
     let per_block = COMMITS / BLOCKS;
-    let mut store_times = Vec::with_capacity(COMMITS);
+    let mut times = [Vec::with_capacity(COMMITS), Vec::with_capacity(COMMITS)];
     let mut raw_times = Vec::with_capacity(COMMITS);
     for block in 0..BLOCKS {
-        for i in 0..per_block {
-            let value = (block * per_block + i) as i64;
-            let start = Instant::now();
-            store.update(id, "bench", |e| e.set(FIELD, value))?;
-            store_times.push(start.elapsed());
+        for (s, (store, id)) in stores.iter().enumerate() {
+            for i in 0..per_block {
+                let value = (block * per_block + i) as i64;
+                let start = Instant::now();
+                store.update(id, "bench", |e| e.set(FIELD, value))?;
+                times[s].push(start.elapsed());
+            }
         }
         for _ in 0..per_block {
             raw_times.push(raw.commit(id.as_str(), &payload)?);
         }
     }
+    let [store_times, encrypted_times] = times;
+    let encrypted_p50 = percentile_ms(&encrypted_times, 50.0);
     let p50 = percentile_ms(&store_times, 50.0);
     let raw_p50 = percentile_ms(&raw_times, 50.0);
     emit("store.commit_p50_ms", p50, "ms")?;
@@ -133,6 +153,18 @@ fn commits(store: &Store, id: &RecordId, raw_path: &Path) -> Result<()> {
     emit("store.raw_commit_p50_ms", raw_p50, "ms")?;
     let ratio = if raw_p50 > 0.0 { p50 / raw_p50 } else { 0.0 };
     emit("store.commit_ratio", ratio, "x")?;
+    emit("store.encrypted_commit_p50_ms", encrypted_p50, "ms")?;
+    let encrypted_ratio = if raw_p50 > 0.0 {
+        encrypted_p50 / raw_p50
+    } else {
+        0.0
+    };
+    emit("store.encrypted_commit_ratio", encrypted_ratio, "x")?;
+    emit(
+        "store.encrypted_vs_plain",
+        if p50 > 0.0 { encrypted_p50 / p50 } else { 0.0 },
+        "x",
+    )?;
     Ok(())
 }
 
@@ -167,7 +199,7 @@ const PAGE: u32 = 100;
 
 fn lists(path: &Path, records: usize) -> Result<()> {
     tracing::info!("creating {records} records");
-    let store = open(path)?;
+    let store = open(path, None)?;
     for start in (0..records).step_by(BATCH) {
         store.write(|w| {
             for i in start..(start + BATCH).min(records) {

@@ -4,7 +4,7 @@
 //! device does not have is listed, and drawn as a captioned gap rather than failing the document.
 //!
 //! The scaled copies are made on a few threads and kept beside the photos
-//! (`document-photos/<sha256>.jpg`, written atomically): the same parameters always give the
+//! (`document-photos/<sha256>.jpg`, written atomically, sealed in an encrypted store): the same parameters always give the
 //! same bytes, so a document made again, or another document showing the same photo, reuses
 //! them.
 
@@ -21,8 +21,8 @@ const QUALITY: u8 = 72;
 /// The photos of a document, in the order of their `index`, and the hashes missing here.
 #[derive(Default)]
 pub(crate) struct Prepared {
-    /// (SHA-256, upload copy) of each photo shown, scaled by [`Prepared::files`].
-    shown: Vec<(String, std::path::PathBuf)>,
+    /// The SHA-256 of each photo shown, scaled by [`Prepared::files`].
+    shown: Vec<String>,
     pub missing: Vec<String>,
 }
 
@@ -38,8 +38,8 @@ impl Prepared {
     ) -> Result<Value> {
         let caption = caption(meta, sha256, place);
         match store.photo_path(sha256, PhotoFile::Upload)? {
-            Some(path) => {
-                self.shown.push((sha256.to_owned(), path));
+            Some(_) => {
+                self.shown.push(sha256.to_owned());
                 Ok(json!({"index": self.shown.len() - 1, "sha256": sha256, "caption": caption}))
             }
             None => {
@@ -83,29 +83,29 @@ impl Prepared {
     /// The scaled JPEG of every photo shown, by `index`: from the cache, or made on a few
     /// threads and cached.
     pub fn files(&self, store: &Store) -> Result<Vec<Vec<u8>>> {
-        let cache = store
-            .blobs()
-            .capture_dir()
-            .with_file_name("document-photos");
-        std::fs::create_dir_all(&cache)?;
         crate::parallel::map_chunks(&self.shown, |chunk| {
-            chunk
-                .iter()
-                .map(|(sha, path)| scaled(&cache, sha, path))
-                .collect()
+            chunk.iter().map(|sha| scaled(store, sha)).collect()
         })
     }
 }
 
-fn scaled(cache: &std::path::Path, sha256: &str, upload: &std::path::Path) -> Result<Vec<u8>> {
-    let cached = cache.join(format!("{sha256}-{LONG_EDGE}q{QUALITY}.jpg"));
-    if let Ok(bytes) = std::fs::read(&cached) {
+fn scaled(store: &Store, sha256: &str) -> Result<Vec<u8>> {
+    let blobs = store.blobs();
+    let file = format!("{sha256}-{LONG_EDGE}q{QUALITY}.jpg");
+    let cached = blobs.cache_dir("document-photos").join(&file);
+    let name = format!("document-photos/{file}");
+    // A cached copy that does not open (damaged) is made again.
+    if let Ok(Some(bytes)) = blobs.read_file(&cached, &name) {
         return Ok(bytes);
     }
-    let bytes = std::fs::read(upload)?;
+    let bytes = store
+        .photo_bytes(sha256, PhotoFile::Upload)?
+        .ok_or_else(|| crate::error::Error::Document {
+            reason: format!("photo {sha256} went missing while the document was made"),
+        })?;
     let image = crate::photo::decode::decode_jpeg_scaled(&bytes, LONG_EDGE)?;
     let image = crate::photo::transform::fit(image, LONG_EDGE)?;
     let jpeg = crate::photo::encode::jpeg(&image, QUALITY)?;
-    super::write::atomically(&cached, &jpeg)?;
+    blobs.write_file(&cached, &name, &jpeg)?;
     Ok(jpeg)
 }

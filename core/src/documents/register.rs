@@ -326,8 +326,7 @@ fn workbook(
             .write_string_with_format(r, PHOTO_COL, format!("{photos} 张"), &cell)
             .map_err(xlsx)?;
         if let Some(Some(sha)) = thumbs.map(|t| &t[i])
-            && let Some(path) = store.photo_path(sha, PhotoFile::Thumb)?
-            && let Ok(bytes) = std::fs::read(&path)
+            && let Ok(Some(bytes)) = store.photo_bytes(sha, PhotoFile::Thumb)
         {
             let image = Image::new_from_buffer(&bytes).map_err(xlsx)?;
             sheet.set_row_height(r, 48).map_err(xlsx)?;

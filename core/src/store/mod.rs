@@ -10,12 +10,15 @@
 pub mod blobs;
 pub mod cache;
 pub mod conn;
+mod encrypt;
+pub mod key;
 pub mod notify;
 pub mod persist;
 pub mod photos;
 pub mod projection;
 pub(crate) mod received;
 pub mod schema;
+mod sealed;
 pub mod sync_state;
 pub mod writer;
 
@@ -26,9 +29,11 @@ use automerge::{ActorId, AutoCommit, Automerge, ChangeHash};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-pub use blobs::PhotoFile;
+pub use blobs::{PhotoFile, PhotoReader};
+pub use encrypt::rekey;
+pub use key::StoreKey;
 pub use notify::{ChangeEvent, Subscription};
-pub use photos::{PhotoState, QueuedPhoto};
+pub use photos::{PhotoState, PlainCopy, QueuedPhoto};
 pub use projection::{ListQuery, ListSort};
 pub use sync_state::{DirtyRecord, Refusal as SyncRefusal, SyncAccount};
 pub use writer::{ApplyOutcome, Writer};
@@ -46,6 +51,10 @@ pub struct StoreOptions {
     pub clock: Arc<dyn Clock>,
     /// How many documents stay open in memory.
     pub cache_capacity: usize,
+    /// The store's key: the database and photos are encrypted with it (ADR 0012). A plain store
+    /// opened with a key is encrypted in place first; an encrypted one opened without a key is
+    /// refused ([`Error::KeyRequired`]), with a key that does not fit too ([`Error::WrongKey`]).
+    pub key: Option<StoreKey>,
 }
 
 impl Default for StoreOptions {
@@ -53,6 +62,7 @@ impl Default for StoreOptions {
         StoreOptions {
             clock: Arc::new(SystemClock::default()),
             cache_capacity: cache::DEFAULT_CAPACITY,
+            key: None,
         }
     }
 }
@@ -102,6 +112,8 @@ pub struct Store {
     caches: Mutex<std::collections::HashMap<std::any::TypeId, Box<dyn std::any::Any + Send>>>,
     /// Photo files next to the database.
     blobs: blobs::Blobs,
+    /// The key of an encrypted store (for the read connections of bulk reads).
+    key: Option<StoreKey>,
 }
 
 /// Removes everything the store at `db` keeps on this device: the database with its WAL and
@@ -112,25 +124,53 @@ pub struct Store {
 /// does not promise that an overwrite reaches the old blocks.
 pub fn wipe(db: &Path) -> Result<u64> {
     let mut removed = 0;
-    let name = db
-        .file_name()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned();
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        match std::fs::remove_file(db.with_file_name(format!("{name}{suffix}"))) {
+    // `.rekey`: a copy left by an encryption or key change a crash interrupted.
+    for suffix in ["", "-wal", "-shm", "-journal", ".rekey", ".rekey-journal"] {
+        match std::fs::remove_file(sibling(db, suffix)) {
             Ok(()) => removed += 1,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e.into()),
         }
     }
-    match std::fs::remove_dir_all(db.with_file_name(format!("{name}.blobs"))) {
+    match std::fs::remove_dir_all(sibling(db, ".blobs")) {
         Ok(()) => removed += 1,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e.into()),
     }
     tracing::warn!(removed, "store wiped");
     Ok(removed)
+}
+
+/// The file beside `db` whose name is `db`'s followed by `suffix` (`-wal`, `.blobs`, `.rekey`).
+pub(crate) fn sibling(db: &Path, suffix: &str) -> PathBuf {
+    let mut name = db.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    db.with_file_name(name)
+}
+
+/// Gives an encrypted store's photo files their key (made and kept in the database the first
+/// time), and seals the files of a store just encrypted in place. The key is committed before
+/// any file is sealed with it; the "all sealed" mark after the last one.
+fn seal_photos(conn: &Connection, blobs: &mut blobs::Blobs) -> Result<()> {
+    let photo_key = match schema::get_meta(conn, "photo_key")? {
+        Some(hex) => sealed::PhotoKey::from_hex(&hex)?,
+        None => {
+            let key = sealed::PhotoKey::generate();
+            schema::set_meta(conn, "photo_key", &key.to_hex())?;
+            key
+        }
+    };
+    let all_sealed = schema::get_meta(conn, "photos_sealed")?.is_some();
+    blobs.seal_with(photo_key.clone(), !all_sealed);
+    if !all_sealed {
+        let sealed = blobs.seal_existing()?;
+        schema::set_meta(conn, "photos_sealed", "1")?;
+        blobs.seal_with(photo_key, false);
+        if sealed > 0 {
+            tracing::info!(sealed, "photo files encrypted");
+        }
+    }
+    Ok(())
 }
 
 impl Store {
@@ -143,7 +183,14 @@ impl Store {
     /// written by a newer version is refused with a typed error and left exactly as it was.
     pub fn open_with(path: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
         let path = path.as_ref().to_owned();
-        let mut conn = conn::open_writer(&path)?;
+        let key = options.key;
+        encrypt::remove_leftovers(&path)?;
+        if let Some(key) = &key
+            && conn::probe(&path)? == conn::Probe::Plain
+        {
+            encrypt::encrypt_in_place(&path, key)?;
+        }
+        let mut conn = conn::open_writer(&path, key.as_ref())?;
         schema::check(&conn, &path)?;
         conn::enable_wal(&conn)?;
         schema::init(&mut conn, &path)?;
@@ -158,10 +205,14 @@ impl Store {
                 actor
             }
         };
-        let reader = conn::open_reader(&path)?;
-        let blobs = blobs::Blobs::for_db(&path);
+        let reader = conn::open_reader(&path, key.as_ref())?;
+        let mut blobs = blobs::Blobs::for_db(&path);
         blobs.clean_tmp();
+        if key.is_some() {
+            seal_photos(&conn, &mut blobs)?;
+        }
         let store = Store {
+            key,
             blobs,
             path,
             inner: Mutex::new(Inner {
@@ -182,6 +233,11 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether the store is encrypted (opened with a key).
+    pub fn is_encrypted(&self) -> bool {
+        self.key.is_some()
     }
 
     /// This install's automerge actor id (hex).
@@ -278,7 +334,7 @@ impl Store {
         f: impl Fn(&RecordId, &Automerge) -> Result<R> + Sync,
     ) -> Result<Vec<R>> {
         crate::parallel::map_chunks(ids, |chunk| {
-            let conn = conn::open_reader(&self.path)?;
+            let conn = conn::open_reader(&self.path, self.key.as_ref())?;
             chunk
                 .iter()
                 .map(|id| {

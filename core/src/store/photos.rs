@@ -6,7 +6,7 @@
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
-use super::blobs::PhotoFile;
+use super::blobs::{PhotoFile, PhotoReader};
 use super::{Store, Writer};
 use crate::error::{Error, Result};
 use crate::photo::PhotoInfo;
@@ -132,13 +132,45 @@ impl Store {
         Ok(())
     }
 
-    /// The path of one of a photo's files, if this device has it.
+    /// The path of one of a photo's files, if this device has it. In an encrypted store the
+    /// file is sealed: read it with [`Store::photo_bytes`], [`Store::photo_reader`] or
+    /// [`Store::photo_plain_copy`].
     pub fn photo_path(&self, sha256: &str, file: PhotoFile) -> Result<Option<std::path::PathBuf>> {
         let sha256 = crate::doc::events::photo_hash(sha256)?;
         Ok(self
             .blobs
             .exists(&sha256, file)
             .then(|| self.blobs.path(&sha256, file)))
+    }
+
+    /// The plain bytes of one of a photo's files, if this device has it. In an encrypted store
+    /// a file that fails its authentication (altered, truncated) is refused with
+    /// [`Error::Corrupt`]; its bytes are never returned.
+    pub fn photo_bytes(&self, sha256: &str, file: PhotoFile) -> Result<Option<Vec<u8>>> {
+        let sha256 = crate::doc::events::photo_hash(sha256)?;
+        self.blobs.read(&sha256, file)
+    }
+
+    /// A reader of the plain bytes of one of a photo's files (decrypted as it is read; a chunk
+    /// that fails its authentication is an `InvalidData` error), if this device has it.
+    pub fn photo_reader(&self, sha256: &str, file: PhotoFile) -> Result<Option<PhotoReader>> {
+        let sha256 = crate::doc::events::photo_hash(sha256)?;
+        self.blobs.reader(&sha256, file)
+    }
+
+    /// A plain copy of one of a photo's files, for code that can only read a path (an image
+    /// view, a share sheet), in the store's temporary folder. The copy is removed when the
+    /// returned value is dropped, and at the next open if the app is killed first.
+    pub fn photo_plain_copy(&self, sha256: &str, file: PhotoFile) -> Result<Option<PlainCopy>> {
+        let Some(bytes) = self.photo_bytes(sha256, file)? else {
+            return Ok(None);
+        };
+        let dir = self.blobs.cache_dir("tmp");
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("view-{}{}", uuid::Uuid::now_v7(), file.extension()));
+        let copy = PlainCopy { path };
+        std::fs::write(&copy.path, &bytes)?;
+        Ok(Some(copy))
     }
 
     pub(crate) fn blobs(&self) -> &super::blobs::Blobs {
@@ -196,6 +228,24 @@ impl Store {
             (Some(Ok(parent)), Ok(dir)) => parent == dir,
             _ => false,
         }
+    }
+}
+
+/// A plain temporary copy of a photo file ([`Store::photo_plain_copy`]), removed when dropped.
+#[derive(Debug)]
+pub struct PlainCopy {
+    path: std::path::PathBuf,
+}
+
+impl PlainCopy {
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+impl Drop for PlainCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 

@@ -14,10 +14,9 @@ pub const CHUNK: usize = 1 << 20;
 /// Uploads one photo for its project. `Ok(false)` if this device does not hold it (another
 /// device will upload it).
 pub fn upload(t: &mut Transport, store: &Store, need: &NeedBlob) -> Result<bool> {
-    let Some(path) = store.photo_path(&need.sha256, PhotoFile::Original)? else {
+    let Some(data) = store.photo_bytes(&need.sha256, PhotoFile::Original)? else {
         return Ok(false);
     };
-    let data = std::fs::read(&path)?;
     let url = format!("/v1/blobs/{}?project={}", need.sha256, need.project);
     let (status, headers) = t.head(&url)?;
     if status == 200 {

@@ -15,11 +15,21 @@ pub fn user(id: &str) -> User {
 
 /// Opens a store at `path` as user `who`, with a fixed clock at `T0`.
 pub fn open_as(path: &Path, who: &str) -> (Store, Arc<FixedClock>) {
+    open_keyed(path, who, None)
+}
+
+/// As [`open_as`], encrypted with `key` when given.
+pub fn open_keyed(
+    path: &Path,
+    who: &str,
+    key: Option<&offgrid_core::StoreKey>,
+) -> (Store, Arc<FixedClock>) {
     let clock = Arc::new(FixedClock::new(T0, 480));
     let store = Store::open_with(
         path,
         StoreOptions {
             clock: clock.clone(),
+            key: key.cloned(),
             ..Default::default()
         },
     )

@@ -11,8 +11,12 @@ final class Gateway: @unchecked Sendable {
             .appendingPathComponent("offgrid", isDirectory: true)
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let offset = Int32(TimeZone.current.secondsFromGMT() / 60)
+        // Encrypted with the key kept in the Keychain (ADR 0012); a store from before encryption
+        // is encrypted in place at this open.
         // Opening cannot be retried silently: a failure here is shown by every screen's error.
-        return try! OffgridStore(path: dir.appendingPathComponent("offgrid.db").path, utcOffsetMinutes: offset)
+        let path = dir.appendingPathComponent("offgrid.db").path
+        return try! OffgridStore.openEncrypted(
+            path: path, utcOffsetMinutes: offset, key: try! StoreKeys.storeKey(dbPath: path))
     }()
 
     /// Runs `body` against the store on the gateway's queue.

@@ -682,14 +682,14 @@ RustBuffer uniffi_offgrid_ffi_fn_method_offgridphotos_leftover_captures(uint64_t
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridphotos_of_record(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPHOTOS_PATH
-#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPHOTOS_PATH
-RustBuffer uniffi_offgrid_ffi_fn_method_offgridphotos_path(uint64_t ptr, RustBuffer sha256, RustBuffer file, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPHOTOS_QUEUE
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPHOTOS_QUEUE
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridphotos_queue(uint64_t ptr, RustBuffer state, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPHOTOS_READ
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDPHOTOS_READ
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridphotos_read(uint64_t ptr, RustBuffer sha256, RustBuffer file, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_OFFGRIDGRID
@@ -917,6 +917,11 @@ void uniffi_offgrid_ffi_fn_free_offgridstore(uint64_t handle, RustCallStatus *_N
 uint64_t uniffi_offgrid_ffi_fn_constructor_offgridstore_new(RustBuffer path, int32_t utc_offset_minutes, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CONSTRUCTOR_OFFGRIDSTORE_OPEN_ENCRYPTED
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CONSTRUCTOR_OFFGRIDSTORE_OPEN_ENCRYPTED
+uint64_t uniffi_offgrid_ffi_fn_constructor_offgridstore_open_encrypted(RustBuffer path, int32_t utc_offset_minutes, RustBuffer key, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_DOCUMENTS
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_DOCUMENTS
 uint64_t uniffi_offgrid_ffi_fn_method_offgridstore_documents(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -1010,6 +1015,11 @@ RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_history(uint64_t ptr, RustB
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_IS_CLOSED
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_IS_CLOSED
 int8_t uniffi_offgrid_ffi_fn_method_offgridstore_is_closed(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_IS_ENCRYPTED
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_IS_ENCRYPTED
+int8_t uniffi_offgrid_ffi_fn_method_offgridstore_is_encrypted(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_LIST
@@ -1197,6 +1207,17 @@ RustBuffer uniffi_offgrid_ffi_fn_func_core_version(RustCallStatus *_Nonnull out_
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FUNC_WIPE_STORE
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FUNC_WIPE_STORE
 uint64_t uniffi_offgrid_ffi_fn_func_wipe_store(RustBuffer db_path, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FUNC_GENERATE_STORE_KEY
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FUNC_GENERATE_STORE_KEY
+RustBuffer uniffi_offgrid_ffi_fn_func_generate_store_key(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FUNC_REKEY_STORE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FUNC_REKEY_STORE
+void uniffi_offgrid_ffi_fn_func_rekey_store(RustBuffer db_path, RustBuffer old_key, RustBuffer new_key, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_FUNC_SET_LOGGER
@@ -1483,6 +1504,18 @@ uint16_t uniffi_offgrid_ffi_checksum_func_core_version(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_FUNC_WIPE_STORE
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_FUNC_WIPE_STORE
 uint16_t uniffi_offgrid_ffi_checksum_func_wipe_store(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_FUNC_GENERATE_STORE_KEY
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_FUNC_GENERATE_STORE_KEY
+uint16_t uniffi_offgrid_ffi_checksum_func_generate_store_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_FUNC_REKEY_STORE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_FUNC_REKEY_STORE
+uint16_t uniffi_offgrid_ffi_checksum_func_rekey_store(void
     
 );
 #endif
@@ -1846,15 +1879,15 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridphotos_of_record(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPHOTOS_PATH
-#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPHOTOS_PATH
-uint16_t uniffi_offgrid_ffi_checksum_method_offgridphotos_path(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPHOTOS_QUEUE
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPHOTOS_QUEUE
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridphotos_queue(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPHOTOS_READ
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDPHOTOS_READ
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridphotos_read(void
     
 );
 #endif
@@ -2188,6 +2221,12 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_is_closed(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_IS_ENCRYPTED
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_IS_ENCRYPTED
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_is_encrypted(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_LIST
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_LIST
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_list(void
@@ -2323,6 +2362,12 @@ uint16_t uniffi_offgrid_ffi_checksum_method_syncstatelistener_on_state(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_CONSTRUCTOR_OFFGRIDSTORE_NEW
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_CONSTRUCTOR_OFFGRIDSTORE_NEW
 uint16_t uniffi_offgrid_ffi_checksum_constructor_offgridstore_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_CONSTRUCTOR_OFFGRIDSTORE_OPEN_ENCRYPTED
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_CONSTRUCTOR_OFFGRIDSTORE_OPEN_ENCRYPTED
+uint16_t uniffi_offgrid_ffi_checksum_constructor_offgridstore_open_encrypted(void
     
 );
 #endif

@@ -89,10 +89,23 @@ inline fun <reified T : Throwable> fails(block: () -> Unit): T {
 /** A fresh database file in a new temporary folder. */
 fun tempDb(): Path = Files.createTempDirectory("offgrid-kt").resolve("offgrid.db")
 
-/** Opens a store at [path]; [body] gets the real object (for close) and a recording view. */
-fun <R> withStore(path: Path = tempDb(), body: (OffgridStore, OffgridStoreInterface) -> R): R =
-    OffgridStore(path.toString(), 480).use { real ->
-        body(real, Coverage.track(OffgridStoreInterface::class.java, real))
+/**
+ * Opens a store at [path] (encrypted with [key] when given, as on the phones); [body] gets the
+ * real object (for close) and a recording view.
+ */
+fun <R> withStore(
+    path: Path = tempDb(),
+    key: ByteArray? = null,
+    body: (OffgridStore, OffgridStoreInterface) -> R,
+): R =
+    (if (key == null) OffgridStore(path.toString(), 480) else OffgridStore.openEncrypted(path.toString(), 480, key)).use { real ->
+        // Closed at once, whoever still holds a sub-object (photos(), sync(), …) until the GC
+        // runs: a later open with a key, or a key change, needs the file closed.
+        try {
+            body(real, Coverage.track(OffgridStoreInterface::class.java, real))
+        } finally {
+            real.closeDatabase()
+        }
     }
 
 fun fixture(name: String): String {
@@ -108,6 +121,7 @@ val supervisor = User("u-wang", "王总监", listOf(ProjectRole("p1", Role.SUPER
 fun main() {
     uniffi.offgrid_ffi.uniffiEnsureInitialized()
     storeTests()
+    encryptionTests()
     inspectionTests()
     hazardTests()
     concurrencyTests()

@@ -50,14 +50,14 @@ fun photoTests() {
             assertEquals(480, exif.takenOffsetMinutes)
             assertTrue(kotlin.math.abs(exif.gps!!.lat - 30.25) < 1e-9)
 
-            val original = File(assertNotNull(s.photos.path(meta.sha256, PhotoFile.ORIGINAL)))
-            assertTrue(original.readBytes().contentEquals(bytes), "the original is kept byte for byte")
-            val upload = ImageIO.read(File(assertNotNull(s.photos.path(meta.sha256, PhotoFile.UPLOAD))))
+            val original = assertNotNull(s.photos.read(meta.sha256, PhotoFile.ORIGINAL))
+            assertTrue(original.contentEquals(bytes), "the original is kept byte for byte")
+            val upload = ImageIO.read(assertNotNull(s.photos.read(meta.sha256, PhotoFile.UPLOAD)).inputStream())
             // Stored 3000×4000 with orientation 6: the upload copy is upright, 2048×1536.
             assertEquals(2048 to 1536, upload.width to upload.height)
             val topLeft = upload.getRGB(upload.width / 4, upload.height / 4)
             assertTrue((topLeft shr 16 and 0xFF) > 150 && (topLeft and 0xFF) < 100, "top-left is red: ${Integer.toHexString(topLeft)}")
-            val thumb = ImageIO.read(File(assertNotNull(s.photos.path(meta.sha256, PhotoFile.THUMB))))
+            val thumb = ImageIO.read(assertNotNull(s.photos.read(meta.sha256, PhotoFile.THUMB)).inputStream())
             assertEquals(256 to 192, thumb.width to thumb.height)
 
             assertEquals(setOf(meta.sha256), s.inspections.get(id).answers["exits-clear"]?.photos?.keys)

@@ -3,7 +3,6 @@
 // another and back, progress and status, the typed sync errors, cancellation, sign-out.
 package offgrid.tests
 
-import java.io.File
 import kotlin.test.assertEquals
 import kotlin.test.assertNotNull
 import kotlin.test.assertNull
@@ -53,9 +52,9 @@ fun syncTests() {
         }
     }
 
-    test("two devices sync a hazard and its 4 MB photo through the server") {
-        withStore { _, a ->
-            withStore { _, b ->
+    test("two encrypted devices sync a hazard and its 4 MB photo through the server") {
+        withStore(key = uniffi.offgrid_ffi.generateStoreKey()) { _, a ->
+            withStore(key = uniffi.offgrid_ffi.generateStoreKey()) { _, b ->
                 val account = a.sync.login(serverUrl(), "zhang", PASSWORD, "Pixel of 张工")
                 assertEquals("张工", account.name)
                 assertEquals(Role.INSPECTOR, account.roles.single { it.project == "p1" }.role)
@@ -85,8 +84,8 @@ fun syncTests() {
                 assertTrue(rb.complete)
                 assertEquals(1UL, rb.progress.photosDown)
                 assertEquals("密闭门变形", b.hazards.get(id).title)
-                val original = File(assertNotNull(b.photos.path(photo.sha256, PhotoFile.ORIGINAL)))
-                assertEquals(sha256(bytes), sha256(original.readBytes()))
+                val original = assertNotNull(b.photos.read(photo.sha256, PhotoFile.ORIGINAL))
+                assertEquals(sha256(bytes), sha256(original))
 
                 // B (supervisor) grades and orders rectification; A sees it after syncing.
                 b.hazards.grade(id, RiskGrade.ORANGE, false, "门框需更换")

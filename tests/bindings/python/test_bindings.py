@@ -194,11 +194,33 @@ def test_photo(store, template):
     meta = attach(store, core.PhotoTarget.INSPECTION(id=iid, item="exits-clear"), data, core.CaptureContext())
     assert meta.sha256 == hashlib.sha256(data).hexdigest()
     assert meta.exif.orientation == 6
-    assert open(store.photos().path(meta.sha256, core.PhotoFile.ORIGINAL), "rb").read() == data
+    assert store.photos().read(meta.sha256, core.PhotoFile.ORIGINAL) == data
     assert [q.sha256 for q in store.photos().queue(core.PhotoState.LOCAL)] == [meta.sha256]
     with pytest.raises(ffi.OffgridError.UnsupportedImage) as e:
         attach(store, core.PhotoTarget.INSPECTION(id=iid, item="exits-clear"), b"GIF89a....", core.CaptureContext())
     assert e.value.format == "GIF"
+
+
+def test_encrypted_store(tmp_path):
+    db = str(tmp_path / "enc.db")
+    key = ffi.generate_store_key()
+    assert len(key) == 32
+    store = ffi.OffgridStore.open_encrypted(db, 480, key)
+    assert store.is_encrypted()
+    store.set_user(ADMIN)
+    rid = store.create_record(RecordKind.PROJECT, '{"title": "渗水-secret"}')
+    store.close_database()
+    raw = open(db, "rb").read()
+    assert "渗水-secret".encode() not in raw and b"SQLite format 3" not in raw
+    with pytest.raises(ffi.OffgridError.KeyRequired):
+        ffi.OffgridStore(db, 480)
+    with pytest.raises(ffi.OffgridError.WrongKey):
+        ffi.OffgridStore.open_encrypted(db, 480, ffi.generate_store_key())
+    new = ffi.generate_store_key()
+    ffi.rekey_store(db, key, new)
+    again = ffi.OffgridStore.open_encrypted(db, 480, new)
+    assert "渗水-secret" in again.get_record(rid)
+    again.close_database()
 
 
 def test_sync_through_a_real_server(tmp_path):

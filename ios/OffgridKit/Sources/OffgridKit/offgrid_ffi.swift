@@ -2845,14 +2845,16 @@ public protocol OffgridPhotosProtocol: AnyObject, Sendable {
     func ofRecord(id: RecordId) throws  -> [PhotoMeta]
     
     /**
-     * The path of a photo's original, upload copy or thumbnail, if this device has it.
-     */
-    func path(sha256: String, file: PhotoFile) throws  -> String?
-    
-    /**
      * The upload queue: photos in `state` (all when `None`), oldest first.
      */
     func queue(state: PhotoState?) throws  -> [QueuedPhoto]
+    
+    /**
+     * The bytes of a photo's original, upload copy or thumbnail, if this device has it
+     * (decrypted in an encrypted store: the files on disk are sealed, so shells read photos
+     * here, never by path). A file altered or damaged on disk is refused with `Corrupt`.
+     */
+    func read(sha256: String, file: PhotoFile) throws  -> Data?
     
 }
 /**
@@ -2979,20 +2981,6 @@ open func ofRecord(id: RecordId)throws  -> [PhotoMeta]  {
 }
     
     /**
-     * The path of a photo's original, upload copy or thumbnail, if this device has it.
-     */
-open func path(sha256: String, file: PhotoFile)throws  -> String?  {
-    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
-        uniffiCallStatus in
-    uniffi_offgrid_ffi_fn_method_offgridphotos_path(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(sha256),
-        FfiConverterTypePhotoFile_lower(file),uniffiCallStatus
-    )
-})
-}
-    
-    /**
      * The upload queue: photos in `state` (all when `None`), oldest first.
      */
 open func queue(state: PhotoState?)throws  -> [QueuedPhoto]  {
@@ -3001,6 +2989,22 @@ open func queue(state: PhotoState?)throws  -> [QueuedPhoto]  {
     uniffi_offgrid_ffi_fn_method_offgridphotos_queue(
             self.uniffiCloneHandle(),
         FfiConverterOptionTypePhotoState.lower(state),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The bytes of a photo's original, upload copy or thumbnail, if this device has it
+     * (decrypted in an encrypted store: the files on disk are sealed, so shells read photos
+     * here, never by path). A file altered or damaged on disk is refused with `Corrupt`.
+     */
+open func read(sha256: String, file: PhotoFile)throws  -> Data?  {
+    return try  FfiConverterOptionData.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridphotos_read(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(sha256),
+        FfiConverterTypePhotoFile_lower(file),uniffiCallStatus
     )
 })
 }
@@ -3846,6 +3850,11 @@ public protocol OffgridStoreProtocol: AnyObject, Sendable {
     func isClosed()  -> Bool
     
     /**
+     * Whether the database and photos are encrypted.
+     */
+    func isEncrypted() throws  -> Bool
+    
+    /**
      * A page of records from the list tables (never loads documents).
      */
     func list(query: ListQuery) throws  -> [RecordSummary]
@@ -3940,6 +3949,23 @@ public convenience init(path: String, utcOffsetMinutes: Int32)throws  {
         try! rustCall { uniffi_offgrid_ffi_fn_free_offgridstore(handle, $0) }
     }
 
+    
+    /**
+     * Opens (or creates) the encrypted database at `path` with its 32-byte `key` (see
+     * `generate_store_key`; where shells keep it: the bindings' `encryption` docs). A plain
+     * database is encrypted in place first, its photos with it. `KeyRequired`/`WrongKey`: the
+     * file is left untouched.
+     */
+public static func openEncrypted(path: String, utcOffsetMinutes: Int32, key: Data)throws  -> OffgridStore  {
+    return try  FfiConverterTypeOffgridStore_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_constructor_offgridstore_open_encrypted(
+        FfiConverterString.lower(path),
+        FfiConverterInt32.lower(utcOffsetMinutes),
+        FfiConverterData.lower(key),uniffiCallStatus
+    )
+})
+}
     
 
     
@@ -4174,6 +4200,18 @@ open func isClosed() -> Bool  {
     return try!  FfiConverterBool.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_offgrid_ffi_fn_method_offgridstore_is_closed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether the database and photos are encrypted.
+     */
+open func isEncrypted()throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_is_encrypted(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -5526,6 +5564,19 @@ enum OffgridError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case NotADatabase(reason: String
     )
     /**
+     * The database is encrypted and no key was given (or the file is not a database); it was
+     * left untouched.
+     */
+    case KeyRequired(reason: String
+    )
+    /**
+     * The key does not open this database (or its first page is damaged); it was left
+     * untouched. A shell that holds an older and a newer key after an interrupted
+     * `rekey_store` tries the other one.
+     */
+    case WrongKey(reason: String
+    )
+    /**
      * SQLite reported corruption; nothing was deleted or rewritten.
      */
     case Corrupt(reason: String
@@ -5703,113 +5754,119 @@ public struct FfiConverterTypeOffgridError: FfiConverterRustBuffer {
         case 2: return .NotADatabase(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 3: return .Corrupt(
+        case 3: return .KeyRequired(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 4: return .SchemaTooNew(
+        case 4: return .WrongKey(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 5: return .Corrupt(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 6: return .SchemaTooNew(
             found: try FfiConverterUInt32.read(from: &buf), 
             supported: try FfiConverterUInt32.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 5: return .NotFound(
+        case 7: return .NotFound(
             id: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 6: return .RecordUnreadable(
+        case 8: return .RecordUnreadable(
             id: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .BadChanges(
+        case 9: return .BadChanges(
             id: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .InvalidTemplate(
+        case 10: return .InvalidTemplate(
             path: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .InvalidAnswer(
+        case 11: return .InvalidAnswer(
             item: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 10: return .CheckpointMismatch(
+        case 12: return .CheckpointMismatch(
             item: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .UnknownItem(
+        case 13: return .UnknownItem(
             item: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .InvalidState(
+        case 14: return .InvalidState(
             action: try FfiConverterString.read(from: &buf), 
             state: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .Incomplete(
+        case 15: return .Incomplete(
             missing: try FfiConverterSequenceTypeMissing.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .RuleViolation(
+        case 16: return .RuleViolation(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .Forbidden(
+        case 17: return .Forbidden(
             permission: try FfiConverterString.read(from: &buf), 
             project: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 16: return .NoCurrentUser(
+        case 18: return .NoCurrentUser(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 17: return .InvalidFields(
+        case 19: return .InvalidFields(
             fields: try FfiConverterSequenceTypeFieldError.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 18: return .InvalidArgument(
+        case 20: return .InvalidArgument(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 19: return .UnsupportedImage(
+        case 21: return .UnsupportedImage(
             format: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 20: return .ImageDecode(
+        case 22: return .ImageDecode(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 21: return .ImageTooLarge(
+        case 23: return .ImageTooLarge(
             width: try FfiConverterUInt32.read(from: &buf), 
             height: try FfiConverterUInt32.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 22: return .NotSignedIn(
+        case 24: return .NotSignedIn(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 23: return .Unauthorized(
+        case 25: return .Unauthorized(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 24: return .TokenRevoked(
+        case 26: return .TokenRevoked(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 25: return .Network(
+        case 27: return .Network(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 26: return .ServerRefused(
+        case 28: return .ServerRefused(
             status: try FfiConverterUInt16.read(from: &buf), 
             code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 27: return .Cancelled(
+        case 29: return .Cancelled(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 28: return .Document(
+        case 30: return .Document(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 29: return .UnsupportedCharacters(
+        case 31: return .UnsupportedCharacters(
             chars: try FfiConverterString.read(from: &buf), 
             fields: try FfiConverterSequenceString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 30: return .Storage(
+        case 32: return .Storage(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 31: return .Internal(
+        case 33: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -5834,170 +5891,180 @@ public struct FfiConverterTypeOffgridError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Corrupt(reason):
+        case let .KeyRequired(reason):
             writeInt(&buf, Int32(3))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .SchemaTooNew(found,supported,reason):
+        case let .WrongKey(reason):
             writeInt(&buf, Int32(4))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Corrupt(reason):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .SchemaTooNew(found,supported,reason):
+            writeInt(&buf, Int32(6))
             FfiConverterUInt32.write(found, into: &buf)
             FfiConverterUInt32.write(supported, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .NotFound(id,reason):
-            writeInt(&buf, Int32(5))
-            FfiConverterString.write(id, into: &buf)
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .RecordUnreadable(id,reason):
-            writeInt(&buf, Int32(6))
-            FfiConverterString.write(id, into: &buf)
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .BadChanges(id,reason):
             writeInt(&buf, Int32(7))
             FfiConverterString.write(id, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .InvalidTemplate(path,reason):
+        case let .RecordUnreadable(id,reason):
             writeInt(&buf, Int32(8))
+            FfiConverterString.write(id, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .BadChanges(id,reason):
+            writeInt(&buf, Int32(9))
+            FfiConverterString.write(id, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .InvalidTemplate(path,reason):
+            writeInt(&buf, Int32(10))
             FfiConverterString.write(path, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .InvalidAnswer(item,reason):
-            writeInt(&buf, Int32(9))
-            FfiConverterString.write(item, into: &buf)
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .CheckpointMismatch(item,reason):
-            writeInt(&buf, Int32(10))
-            FfiConverterString.write(item, into: &buf)
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .UnknownItem(item,reason):
             writeInt(&buf, Int32(11))
             FfiConverterString.write(item, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .InvalidState(action,state,reason):
+        case let .CheckpointMismatch(item,reason):
             writeInt(&buf, Int32(12))
+            FfiConverterString.write(item, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .UnknownItem(item,reason):
+            writeInt(&buf, Int32(13))
+            FfiConverterString.write(item, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .InvalidState(action,state,reason):
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(action, into: &buf)
             FfiConverterString.write(state, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Incomplete(missing,reason):
-            writeInt(&buf, Int32(13))
+            writeInt(&buf, Int32(15))
             FfiConverterSequenceTypeMissing.write(missing, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .RuleViolation(reason):
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(16))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Forbidden(permission,project,reason):
-            writeInt(&buf, Int32(15))
+            writeInt(&buf, Int32(17))
             FfiConverterString.write(permission, into: &buf)
             FfiConverterString.write(project, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .NoCurrentUser(reason):
-            writeInt(&buf, Int32(16))
+            writeInt(&buf, Int32(18))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .InvalidFields(fields,reason):
-            writeInt(&buf, Int32(17))
+            writeInt(&buf, Int32(19))
             FfiConverterSequenceTypeFieldError.write(fields, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .InvalidArgument(reason):
-            writeInt(&buf, Int32(18))
+            writeInt(&buf, Int32(20))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .UnsupportedImage(format,reason):
-            writeInt(&buf, Int32(19))
+            writeInt(&buf, Int32(21))
             FfiConverterString.write(format, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .ImageDecode(reason):
-            writeInt(&buf, Int32(20))
+            writeInt(&buf, Int32(22))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .ImageTooLarge(width,height,reason):
-            writeInt(&buf, Int32(21))
+            writeInt(&buf, Int32(23))
             FfiConverterUInt32.write(width, into: &buf)
             FfiConverterUInt32.write(height, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .NotSignedIn(reason):
-            writeInt(&buf, Int32(22))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .Unauthorized(reason):
-            writeInt(&buf, Int32(23))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .TokenRevoked(reason):
             writeInt(&buf, Int32(24))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Network(reason):
+        case let .Unauthorized(reason):
             writeInt(&buf, Int32(25))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .ServerRefused(status,code,reason):
+        case let .TokenRevoked(reason):
             writeInt(&buf, Int32(26))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Network(reason):
+            writeInt(&buf, Int32(27))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .ServerRefused(status,code,reason):
+            writeInt(&buf, Int32(28))
             FfiConverterUInt16.write(status, into: &buf)
             FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Cancelled(reason):
-            writeInt(&buf, Int32(27))
+            writeInt(&buf, Int32(29))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Document(reason):
-            writeInt(&buf, Int32(28))
+            writeInt(&buf, Int32(30))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .UnsupportedCharacters(chars,fields,reason):
-            writeInt(&buf, Int32(29))
+            writeInt(&buf, Int32(31))
             FfiConverterString.write(chars, into: &buf)
             FfiConverterSequenceString.write(fields, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Storage(reason):
-            writeInt(&buf, Int32(30))
+            writeInt(&buf, Int32(32))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(31))
+            writeInt(&buf, Int32(33))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -6062,6 +6129,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
+    typealias SwiftType = Data?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterData.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterData.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -6758,6 +6849,31 @@ public func wipeStore(dbPath: String)throws  -> UInt64  {
 })
 }
 /**
+ * A new random store key (32 bytes) for a shell to wrap and keep.
+ */
+public func generateStoreKey() -> Data  {
+    return try!  FfiConverterData.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_func_generate_store_key(uniffiCallStatus
+    )
+})
+}
+/**
+ * Changes the key of the encrypted store at `db_path` from `old_key` to `new_key`, in place and
+ * crash-safe (see the module docs). The store must be closed: `closeDatabase()` on every
+ * `OffgridStore` on the file (a sub-object such as `photos()` keeps it open otherwise), or the
+ * change is refused (`InvalidArgument`, nothing changed). `WrongKey` if neither key opens it.
+ */
+public func rekeyStore(dbPath: String, oldKey: Data, newKey: Data)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_func_rekey_store(
+        FfiConverterString.lower(dbPath),
+        FfiConverterData.lower(oldKey),
+        FfiConverterData.lower(newKey),uniffiCallStatus
+    )
+}
+}
+/**
  * Routes the core's log events at `level` and above to `logger`; `None` stops logging.
  */
 public func setLogger(logger: Logger?, level: LogLevel)  {try! rustCall() {
@@ -6810,6 +6926,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_func_wipe_store() != 44199) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_func_generate_store_key() != 29936) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_func_rekey_store() != 47315) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_func_set_logger() != 45635) {
@@ -6992,10 +7114,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridphotos_of_record() != 28360) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_path() != 53025) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_queue() != 61720) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_queue() != 61720) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_read() != 53182) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridgrid_add() != 105) {
@@ -7163,6 +7285,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_is_closed() != 49148) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_is_encrypted() != 21011) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_list() != 42627) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7230,6 +7355,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_constructor_offgridstore_new() != 27472) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_constructor_offgridstore_open_encrypted() != 43175) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_constructor_synccancel_new() != 3681) {

@@ -4,6 +4,7 @@
 package offgrid.presentation
 
 import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.CoroutineExceptionHandler
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
@@ -22,6 +23,7 @@ import uniffi.offgrid_ffi.ChangeListener
 import uniffi.offgrid_ffi.OffgridStore
 import uniffi.offgrid_ffi.OffgridStoreInterface
 import uniffi.offgrid_ffi.SyncStateListener
+import uniffi.offgrid_ffi.rekeyStore
 
 /** Whether the calling thread is the UI thread (Android: `Looper.getMainLooper().isCurrentThread`). */
 fun interface MainThreadCheck {
@@ -36,22 +38,56 @@ class OffgridGateway(
     open: () -> OffgridStoreInterface,
     private val io: CoroutineDispatcher = Dispatchers.IO,
     private val mainThread: MainThreadCheck = MainThreadCheck { false },
+    /** Whether [close] closes the database too (it does when this gateway opened it). */
+    private val ownsStore: Boolean = true,
 ) : AutoCloseable {
-    /** Over a store already open. */
+    /** Over a store already open (its owner closes it). */
     constructor(
         store: OffgridStoreInterface,
         io: CoroutineDispatcher = Dispatchers.IO,
         mainThread: MainThreadCheck = MainThreadCheck { false },
-    ) : this({ store }, io, mainThread)
+    ) : this({ store }, io, mainThread, ownsStore = false)
 
     /** Opened on first use, on the IO dispatcher (opening reads and may migrate the file). */
-    private val store: OffgridStoreInterface by lazy(open)
-    private val scope = CoroutineScope(SupervisorJob() + io)
+    private val opened = lazy(open)
+    private val store: OffgridStoreInterface by opened
+    // A store that cannot open (a wrong key, a damaged file) fails the eager change
+    // subscription too; that failure is not a crash: every screen gets it, typed, from [call].
+    private val scope = CoroutineScope(SupervisorJob() + io + CoroutineExceptionHandler { _, _ -> })
 
     companion object {
         /** A gateway over the database at [path], opened on first use. */
         fun open(path: String, utcOffsetMinutes: Int, mainThread: MainThreadCheck): OffgridGateway =
             OffgridGateway({ OffgridStore(path, utcOffsetMinutes) }, mainThread = mainThread)
+
+        /**
+         * A gateway over the encrypted database at [path] (ADR 0012), opened on first use with
+         * the key [key] returns. [key] runs then, off the main thread, and is given the
+         * library's key change (`rekeyStore` on [path]) to finish one a crash interrupted. A
+         * plain database is encrypted in place at that open. The key bytes are wiped after.
+         */
+        fun openEncrypted(
+            path: String,
+            utcOffsetMinutes: Int,
+            mainThread: MainThreadCheck,
+            key: (rekey: (old: ByteArray, new: ByteArray) -> Unit) -> ByteArray,
+        ): OffgridGateway = OffgridGateway(
+            {
+                val bytes = key { old, new -> rekey(path, old, new) }
+                try {
+                    OffgridStore.openEncrypted(path, utcOffsetMinutes, bytes)
+                } finally {
+                    bytes.fill(0)
+                }
+            },
+            mainThread = mainThread,
+        )
+
+        /**
+         * Changes the key of the closed encrypted database at [path] from [old] to [new], in place
+         * and crash-safe; asked again after a crash, it finishes (or sees it had).
+         */
+        fun rekey(path: String, old: ByteArray, new: ByteArray) = rekeyStore(path, old, new)
     }
 
     /** Runs [block] against the store on the IO dispatcher. */
@@ -92,7 +128,12 @@ class OffgridGateway(
         }
     }.flowOn(io)
 
+    /**
+     * Stops the flows and, for a store this gateway opened, closes the database file now (a key
+     * change, [rekey], needs it closed).
+     */
     override fun close() {
         scope.cancel()
+        if (ownsStore && opened.isInitialized()) store.closeDatabase()
     }
 }

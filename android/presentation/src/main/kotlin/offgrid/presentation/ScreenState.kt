@@ -50,7 +50,8 @@ fun Throwable.toUiError(): UiError = UiError(
         is OffgridException.Unauthorized, is OffgridException.NotSignedIn,
         is OffgridException.TokenRevoked -> ErrorKind.NETWORK
         is OffgridException.Closed, is OffgridException.Storage, is OffgridException.Corrupt,
-        is OffgridException.NotADatabase, is OffgridException.RecordUnreadable -> ErrorKind.STORAGE
+        is OffgridException.NotADatabase, is OffgridException.RecordUnreadable,
+        is OffgridException.KeyRequired, is OffgridException.WrongKey -> ErrorKind.STORAGE
         else -> ErrorKind.INTERNAL
     },
     message ?: javaClass.simpleName,

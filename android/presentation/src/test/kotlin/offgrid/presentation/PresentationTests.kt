@@ -13,6 +13,7 @@ import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
 import uniffi.offgrid_core.CaptureContext
 import uniffi.offgrid_core.CheckMethod
 import uniffi.offgrid_core.CheckpointKind
@@ -305,6 +306,29 @@ fun presentationTests() {
             assertFalse(awaitState("sync screen", sync.screen) { it != null }!!.canSyncNow)
             assertTrue(BackgroundSync.shouldRetry(SyncState.Offline("unreachable", 1u, 0)))
             sync.close()
+        }
+    }
+
+    test("an encrypted gateway: the key given at first use, a crashed key change finished") {
+        val path = java.nio.file.Files.createTempDirectory("offgrid-enc").resolve("offgrid.db").toString()
+        val first = uniffi.offgrid_ffi.generateStoreKey()
+        var asked = 0
+        OffgridGateway.openEncrypted(path, 480, isTestMain) { _ -> asked++; first.copyOf() }.use { g ->
+            assertTrue(runBlocking { g.call { it.isEncrypted() } })
+            assertEquals(1, asked, "the key is asked for once, when the store opens")
+        }
+        // A key change the app was killed in: the holder of the keys sees old and pending,
+        // and finishes it through the gateway before opening.
+        val second = uniffi.offgrid_ffi.generateStoreKey()
+        OffgridGateway.openEncrypted(path, 480, isTestMain) { rekey ->
+            rekey(first.copyOf(), second.copyOf())
+            second.copyOf()
+        }.use { g -> assertTrue(runBlocking { g.call { it.isEncrypted() } }) }
+        OffgridGateway.rekey(path, first, second) // asked again: already done
+        assertFailsWith<uniffi.offgrid_ffi.OffgridException.WrongKey> {
+            OffgridGateway.openEncrypted(path, 480, isTestMain) { _ -> first.copyOf() }.use { g ->
+                runBlocking { g.call { it.path() } }
+            }
         }
     }
 
