@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::open_keyed;
 use offgrid_core::photo::sample::{self, Sample};
@@ -432,8 +432,9 @@ fn encryption_crash_child() {
     }
 }
 
-/// Starts the child, waits for it to start, kills it at a random moment; returns its reports.
-fn kill_child(db: &Path, op: &str, rng: &mut StdRng) -> Vec<String> {
+/// Starts the child and waits for it to start; then kills it after `kill_after`, or with
+/// `None` lets it finish. Returns its reports and how long it ran after starting.
+fn run_child(db: &Path, op: &str, kill_after: Option<Duration>) -> (Vec<String>, Duration) {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -455,13 +456,23 @@ fn kill_child(db: &Path, op: &str, rng: &mut StdRng) -> Vec<String> {
             None => panic!("the child never started"),
         }
     }
-    std::thread::sleep(Duration::from_micros(rng.random_range(0..150_000)));
-    child.kill().unwrap();
-    child.wait().unwrap();
-    lines
+    let started = Instant::now();
+    if let Some(delay) = kill_after {
+        std::thread::sleep(delay);
+        child.kill().unwrap();
+    }
+    let reports = lines
         .map_while(|l| l.ok())
         .filter(|l| l.starts_with('D'))
-        .collect()
+        .collect();
+    let status = child.wait().unwrap();
+    assert!(kill_after.is_some() || status.success(), "the child failed");
+    (reports, started.elapsed())
+}
+
+/// A random moment within `0..max`.
+fn moment(rng: &mut StdRng, max: Duration) -> Duration {
+    Duration::from_micros(rng.random_range(0..max.as_micros().max(1) as u64))
 }
 
 #[test]
@@ -472,12 +483,8 @@ fn sigkill_while_encrypting_in_place_loses_nothing() {
         let (store, _) = open_keyed(&template, "zhang", None);
         fill(&store, 400, 12)
     };
-    let mut rng = StdRng::seed_from_u64(0xe4c);
-    let rounds = 12;
-    let mut finished = 0;
-    let mut plain_at_kill = 0;
-    for round in 0..rounds {
-        let case = dir.path().join(format!("r{round}"));
+    let case = |name: &str| {
+        let case = dir.path().join(name);
         std::fs::create_dir(&case).unwrap();
         let db = case.join("template.db");
         std::fs::copy(&template, &db).unwrap();
@@ -485,7 +492,19 @@ fn sigkill_while_encrypting_in_place_loses_nothing() {
             &template.with_file_name("template.db.blobs"),
             &case.join("template.db.blobs"),
         );
-        let reports = kill_child(&db, "encrypt", &mut rng);
+        (case, db)
+    };
+    // How long the whole job takes on this machine now: kills are spread over a little more
+    // than that, so some land after the swap however loaded the machine is.
+    let (_, db) = case("timing");
+    let (_, took) = run_child(&db, "encrypt", None);
+    let mut rng = StdRng::seed_from_u64(0xe4c);
+    let rounds = 12;
+    let mut finished = 0;
+    let mut plain_at_kill = 0;
+    for round in 0..rounds {
+        let (case, db) = case(&format!("r{round}"));
+        let (reports, _) = run_child(&db, "encrypt", Some(moment(&mut rng, took * 5 / 4)));
         finished += usize::from(!reports.is_empty());
         // Whatever the moment: the file is whole, plain or encrypted, and opening it with the key
         // finishes the job with every record and photo there.
@@ -508,7 +527,8 @@ fn sigkill_while_encrypting_in_place_loses_nothing() {
         }
     }
     eprintln!(
-        "encrypt crash: {rounds} kills, {plain_at_kill} before the swap, {finished} after the end"
+        "encrypt crash: the job takes {took:?}; {rounds} kills, {plain_at_kill} before the swap, \
+         {finished} after the end"
     );
     assert!(
         plain_at_kill < rounds,
@@ -527,7 +547,11 @@ fn sigkill_while_changing_the_key_loses_nothing() {
     let mut rng = StdRng::seed_from_u64(0x4e7);
     let mut changes = 0;
     for round in 0..15 {
-        let reports = kill_child(&db, "rekey", &mut rng);
+        let (reports, _) = run_child(
+            &db,
+            "rekey",
+            Some(moment(&mut rng, Duration::from_millis(150))),
+        );
         changes += reports.len();
         // Exactly one of the two keys opens it: the one of the last change reported, or the
         // change after it if that one finished unreported.

@@ -219,20 +219,6 @@ impl Store {
         std::fs::create_dir_all(&dir)?;
         Ok(dir)
     }
-
-    /// The record ids and heads as shown now.
-    pub(crate) fn shown(&self, ids: &[RecordId]) -> Result<Vec<ShownRecord>> {
-        ids.iter()
-            .map(|id| {
-                let mut heads = self.heads(id)?;
-                heads.sort();
-                Ok(ShownRecord {
-                    id: id.clone(),
-                    heads,
-                })
-            })
-            .collect()
-    }
 }
 
 /// Where the CLI and the shells put documents when no path is given.

@@ -6,18 +6,52 @@
 use serde_json::{Value, json};
 
 use super::text::{local_date, local_minute, local_year};
-use super::{Assembled, DocumentKind, DocumentSettings, ReportOptions};
+use super::{Assembled, DocumentKind, DocumentSettings, ReportOptions, ShownRecord};
 use crate::checklist::{Clause, Item, ItemKind};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::inspection::{AnswerData, InspectionEventKind, InspectionStatus};
 use crate::model::{RecordId, RecordKind};
 use crate::store::{ListQuery, Store};
 
+/// How many times the report is assembled again when the inspection changed under it.
+const ATTEMPTS: usize = 3;
+
+/// The report of inspection `id`. The inspection is read in several reads (its content, its
+/// photos, its signatures' images), so its heads are read before and after them: equal heads
+/// mean nothing changed in between (heads only move forward), so the heads shown are those of
+/// the state shown. Otherwise (a sync or another screen wrote meanwhile) it is assembled again.
+/// Each hazard's row and heads come from one read.
 pub(crate) fn assemble(
     store: &Store,
     id: &RecordId,
     options: &ReportOptions,
     settings: &DocumentSettings,
+) -> Result<Assembled> {
+    for _ in 0..ATTEMPTS {
+        let before = sorted_heads(store, id)?;
+        let assembled = assemble_at(store, id, options, settings, &before)?;
+        if sorted_heads(store, id)? == before {
+            return Ok(assembled);
+        }
+        tracing::debug!("the inspection changed while its report was assembled: again");
+    }
+    Err(Error::Document {
+        reason: "the inspection kept changing while its report was made: try again".into(),
+    })
+}
+
+fn sorted_heads(store: &Store, id: &RecordId) -> Result<Vec<String>> {
+    let mut heads = store.heads(id)?;
+    heads.sort();
+    Ok(heads)
+}
+
+fn assemble_at(
+    store: &Store,
+    id: &RecordId,
+    options: &ReportOptions,
+    settings: &DocumentSettings,
+    heads: &[String],
 ) -> Result<Assembled> {
     let inspection = store.inspection(id)?;
     let template = store.inspection_template(id)?;
@@ -125,9 +159,12 @@ pub(crate) fn assemble(
     });
     let conclusion = conclusion(inspection.status, p.failed.len(), hazards.len());
     let title = "人防工程质量监督报告".to_owned();
-    let records: Vec<RecordId> = std::iter::once(id.clone())
-        .chain(hazards.iter().map(|(hid, _)| hid.clone()))
-        .collect();
+    let records: Vec<ShownRecord> = std::iter::once(ShownRecord {
+        id: id.clone(),
+        heads: heads.to_vec(),
+    })
+    .chain(hazards.iter().map(|(shown, _)| shown.clone()))
+    .collect();
     let number = settings.number(
         DocumentKind::SupervisionReport,
         local_year(date_ms, date_offset),
@@ -153,7 +190,7 @@ pub(crate) fn assemble(
     Ok(Assembled {
         kind: DocumentKind::SupervisionReport,
         body: ("report", report),
-        records: store.shown(&records)?,
+        records,
         number,
         failed_only: options.failed_only,
         photos,
@@ -255,20 +292,24 @@ fn conclusion(status: InspectionStatus, failed: usize, hazards: usize) -> String
     }
 }
 
-/// Hazards raised from this inspection, in the order they were raised: id and row.
+/// Hazards raised from this inspection, in the order they were raised: id and heads as read,
+/// and row.
 fn raised_hazards(
     store: &Store,
     project: &str,
     inspection: &RecordId,
-) -> Result<Vec<(RecordId, Value)>> {
-    let list = store.list(&ListQuery {
-        kind: Some(RecordKind::Hazard),
-        project: Some(project.to_owned()),
-        ..Default::default()
-    })?;
+) -> Result<Vec<(ShownRecord, Value)>> {
+    let ids: Vec<RecordId> = store
+        .list(&ListQuery {
+            kind: Some(RecordKind::Hazard),
+            project: Some(project.to_owned()),
+            ..Default::default()
+        })?
+        .into_iter()
+        .map(|summary| summary.id)
+        .collect();
     let mut rows = Vec::new();
-    for summary in list {
-        let h = store.hazard(&summary.id)?;
+    for (h, heads) in store.hazards_with_heads(&ids)? {
         if h.source
             .as_ref()
             .is_none_or(|s| &s.inspection != inspection)
@@ -280,20 +321,20 @@ fn raised_hazards(
             .first()
             .map(|e| (e.at_ms, e.id.clone()))
             .unwrap_or_default();
-        rows.push((
-            raised,
-            h.id.clone(),
-            json!({
-                "title": h.title,
-                "location": h.location,
-                "grade": h.state.grade.map(|g| g.label().0).unwrap_or("未评估"),
-                "status": h.state.status.label().0,
-                "deadline": h.state.deadline_ms.map(|d| local_date(d, 480)).unwrap_or_default(),
-            }),
-        ));
+        let row = json!({
+            "title": h.title,
+            "location": h.location,
+            "grade": h.state.grade.map(|g| g.label().0).unwrap_or("未评估"),
+            "status": h.state.status.label().0,
+            "deadline": h.state.deadline_ms.map(|d| local_date(d, 480)).unwrap_or_default(),
+        });
+        rows.push((raised, ShownRecord { id: h.id, heads }, row));
     }
-    rows.sort_by(|a, b| (&a.0, &a.1.0).cmp(&(&b.0, &b.1.0)));
-    Ok(rows.into_iter().map(|(_, id, row)| (id, row)).collect())
+    rows.sort_by(|a, b| (&a.0, &a.1.id).cmp(&(&b.0, &b.1.id)));
+    Ok(rows
+        .into_iter()
+        .map(|(_, shown, row)| (shown, row))
+        .collect())
 }
 
 /// Bytes as the record's JSON shows them (lowercase hex).
