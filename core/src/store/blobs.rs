@@ -36,6 +36,11 @@ impl PhotoFile {
         }
     }
 
+    /// The name a sealed file is bound to (its associated data): `upload/<sha256>`.
+    fn sealed_name(self, sha256: &str) -> String {
+        format!("{}/{sha256}", self.dir())
+    }
+
     /// The file name's extension: the original keeps none (it may be any format taken).
     pub(crate) fn extension(self) -> &'static str {
         if self == PhotoFile::Original {
@@ -133,7 +138,7 @@ impl Blobs {
         if fs::metadata(&path).is_ok_and(|m| m.len() == whole) {
             return Ok(());
         }
-        self.write_file(&path, &format!("{}/{sha256}", file.dir()), bytes)
+        self.write_file(&path, &file.sealed_name(sha256), bytes)
     }
 
     /// Writes `bytes` to `path` (in this folder) durably, sealed under `name` in an encrypted
@@ -170,18 +175,12 @@ impl Blobs {
     /// The plain bytes of `file` of `sha256`, or `None` if this device does not have it.
     /// A sealed file that fails its authentication is refused ([`Error::Corrupt`]).
     pub fn read(&self, sha256: &str, file: PhotoFile) -> Result<Option<Vec<u8>>> {
-        self.read_file(
-            &self.path(sha256, file),
-            &format!("{}/{sha256}", file.dir()),
-        )
+        self.read_file(&self.path(sha256, file), &file.sealed_name(sha256))
     }
 
     /// A reader of the plain bytes of `file` of `sha256` (decrypted as it is read), or `None`.
     pub fn reader(&self, sha256: &str, file: PhotoFile) -> Result<Option<PhotoReader>> {
-        self.open_file(
-            &self.path(sha256, file),
-            &format!("{}/{sha256}", file.dir()),
-        )
+        self.open_file(&self.path(sha256, file), &file.sealed_name(sha256))
     }
 
     /// The plain bytes of a file written by [`Blobs::write_file`], or `None` if absent.
@@ -203,10 +202,9 @@ impl Blobs {
         let Some(seal) = &self.seal else {
             return Ok(Some(PhotoReader(ReaderKind::Plain(file))));
         };
-        let mut head = [0u8; 8];
-        let n = file.read(&mut head)?;
+        let is_sealed = starts_sealed(&mut file)?;
         file.seek(SeekFrom::Start(0))?;
-        if sealed::is_sealed(&head[..n]) {
+        if is_sealed {
             let unsealer = Unsealer::new(&seal.key, name, file).map_err(|e| refused(name, e))?;
             Ok(Some(PhotoReader(ReaderKind::Sealed(Box::new(unsealer)))))
         } else if seal.accept_plain {
@@ -230,15 +228,13 @@ impl Blobs {
         let mut count = 0;
         for file in [PhotoFile::Original, PhotoFile::Upload, PhotoFile::Thumb] {
             for path in files_under(&self.root.join(file.dir()))? {
-                let mut head = [0u8; 8];
-                let n = File::open(&path)?.read(&mut head)?;
-                if sealed::is_sealed(&head[..n]) {
+                if starts_sealed(&mut File::open(&path)?)? {
                     continue;
                 }
                 let name = path.file_name().unwrap_or_default().to_string_lossy();
-                let stem = name.strip_suffix(file.extension()).unwrap_or(&name);
+                let sha256 = name.strip_suffix(file.extension()).unwrap_or(&name);
                 let plain = fs::read(&path)?;
-                self.write_file(&path, &format!("{}/{stem}", file.dir()), &plain)?;
+                self.write_file(&path, &file.sealed_name(sha256), &plain)?;
                 count += 1;
             }
         }
@@ -248,6 +244,19 @@ impl Blobs {
     pub fn exists(&self, sha256: &str, file: PhotoFile) -> bool {
         self.path(sha256, file).is_file()
     }
+}
+
+/// Whether the file read from its start begins as a sealed file does.
+fn starts_sealed(file: &mut File) -> std::io::Result<bool> {
+    let mut head = [0u8; sealed::MAGIC.len()];
+    let mut n = 0;
+    while n < head.len() {
+        match file.read(&mut head[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(sealed::is_sealed(&head[..n]))
 }
 
 /// Every file two levels down (`<dir>/<fan>/<file>`), in no particular order.

@@ -15,7 +15,7 @@ use rusqlite::Connection;
 
 use super::conn::{self, Probe};
 use super::key::StoreKey;
-use super::{schema, sibling};
+use super::{remove_if_present, schema, sibling};
 use crate::error::{Error, Result};
 
 /// The copy being written: `<db>.rekey`.
@@ -28,10 +28,8 @@ fn copy_path(db: &Path) -> PathBuf {
 pub(crate) fn remove_leftovers(db: &Path) -> Result<()> {
     let copy = copy_path(db);
     for path in [sibling(&copy, "-journal"), copy] {
-        match std::fs::remove_file(&path) {
-            Ok(()) => tracing::info!("removed an unfinished re-encryption copy"),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e.into()),
+        if remove_if_present(&path)? {
+            tracing::info!("removed an unfinished re-encryption copy");
         }
     }
     Ok(())
@@ -39,9 +37,8 @@ pub(crate) fn remove_leftovers(db: &Path) -> Result<()> {
 
 /// Encrypts the plain store at `db` with `key`, in place. A file that is not an Offgrid store
 /// (or is newer than this version) is refused untouched. Photos are sealed afterwards, when the
-/// store is opened with the key.
+/// store is opened with the key. The caller has removed any leftover copy.
 pub(crate) fn encrypt_in_place(db: &Path, key: &StoreKey) -> Result<()> {
-    remove_leftovers(db)?;
     let conn = conn::open_writer(db, None)?;
     schema::check(&conn, db)?;
     tracing::info!("encrypting the store");
@@ -149,11 +146,7 @@ fn swap(db: &Path, conn: Connection, key: &StoreKey) -> Result<()> {
         return Err(open_elsewhere());
     }
     for path in [wal, sibling(db, "-shm")] {
-        match std::fs::remove_file(&path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e.into()),
-        }
+        remove_if_present(&path)?;
     }
     std::fs::File::open(&copy)?.sync_all()?;
     std::fs::rename(&copy, db)?;

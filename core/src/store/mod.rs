@@ -126,11 +126,7 @@ pub fn wipe(db: &Path) -> Result<u64> {
     let mut removed = 0;
     // `.rekey`: a copy left by an encryption or key change a crash interrupted.
     for suffix in ["", "-wal", "-shm", "-journal", ".rekey", ".rekey-journal"] {
-        match std::fs::remove_file(sibling(db, suffix)) {
-            Ok(()) => removed += 1,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e.into()),
-        }
+        removed += u64::from(remove_if_present(&sibling(db, suffix))?);
     }
     match std::fs::remove_dir_all(sibling(db, ".blobs")) {
         Ok(()) => removed += 1,
@@ -139,6 +135,15 @@ pub fn wipe(db: &Path) -> Result<u64> {
     }
     tracing::warn!(removed, "store wiped");
     Ok(removed)
+}
+
+/// Removes the file at `path`; whether it was there (absent is fine).
+pub(crate) fn remove_if_present(path: &Path) -> std::io::Result<bool> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// The file beside `db` whose name is `db`'s followed by `suffix` (`-wal`, `.blobs`, `.rekey`).
