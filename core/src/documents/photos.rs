@@ -4,9 +4,9 @@
 //! device does not have is listed, and drawn as a captioned gap rather than failing the document.
 //!
 //! The scaled copies are made on a few threads and kept beside the photos
-//! (`document-photos/<sha256>.jpg`, written atomically, sealed in an encrypted store): the same parameters always give the
-//! same bytes, so a document made again, or another document showing the same photo, reuses
-//! them.
+//! (`document-photos/<sha256>.jpg`, written atomically, sealed in an encrypted store): the same
+//! parameters always give the same bytes, so a document made again, or another document showing
+//! the same photo, reuses them.
 
 use serde_json::{Value, json};
 
