@@ -40,6 +40,10 @@ pub enum OffgridError {
     },
     #[error("{reason}")]
     NotFound { id: String, reason: String },
+    /// A record may cite only a photo this device holds or one the record already carries:
+    /// attach the photo first (`photos().add_captured`), then cite it by its SHA-256.
+    #[error("{reason}")]
+    PhotoNotHeld { sha256: String, reason: String },
     /// One record's stored bytes do not load; every other record stays usable.
     #[error("{reason}")]
     RecordUnreadable { id: String, reason: String },
@@ -133,14 +137,6 @@ pub enum OffgridError {
     /// A document could not be made or written; nothing was left under its name.
     #[error("{reason}")]
     Document { reason: String },
-    /// Text the document font cannot show (it would print as boxes): the characters, and the
-    /// fields (JSON paths) holding them.
-    #[error("{reason}")]
-    UnsupportedCharacters {
-        chars: String,
-        fields: Vec<String>,
-        reason: String,
-    },
     /// The database or the file system failed (disk full, permissions).
     #[error("{reason}")]
     Storage { reason: String },
@@ -154,7 +150,9 @@ impl From<Error> for OffgridError {
         let reason = e.to_string();
         tracing::debug!(target: "offgrid_ffi", error = %reason, "call failed");
         match e {
-            Error::NotADatabase { .. } => OffgridError::NotADatabase { reason },
+            Error::NotADatabase { .. } | Error::StoreNotFound { .. } => {
+                OffgridError::NotADatabase { reason }
+            }
             Error::Corrupt(_) => OffgridError::Corrupt { reason },
             Error::KeyRequired { .. } => OffgridError::KeyRequired { reason },
             Error::WrongKey { .. } => OffgridError::WrongKey { reason },
@@ -164,6 +162,7 @@ impl From<Error> for OffgridError {
                 reason,
             },
             Error::NotFound(id) => OffgridError::NotFound { id: id.0, reason },
+            Error::PhotoNotHeld { sha256 } => OffgridError::PhotoNotHeld { sha256, reason },
             Error::RecordUnreadable { id, .. } => {
                 OffgridError::RecordUnreadable { id: id.0, reason }
             }
@@ -212,11 +211,6 @@ impl From<Error> for OffgridError {
             },
             Error::Cancelled => OffgridError::Cancelled { reason },
             Error::Document { .. } => OffgridError::Document { reason },
-            Error::UnsupportedCharacters { chars, fields } => OffgridError::UnsupportedCharacters {
-                chars,
-                fields,
-                reason,
-            },
             Error::Sqlite(_) | Error::Io(_) => OffgridError::Storage { reason },
             Error::Automerge(_) => OffgridError::Internal { reason },
         }

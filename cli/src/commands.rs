@@ -36,25 +36,10 @@ impl Ctx {
         }
     }
 
-    /// The store at `--db`, which must already exist (reading never creates a database).
+    /// The store at `--db`, which must already exist: reading (and changing what is there)
+    /// never creates a database, nor turns an empty file into one.
     pub fn open_existing(&self) -> Result<Store> {
-        if !self.db.exists() {
-            bail!(
-                "{} does not exist (pass --db PATH, or create a record first)",
-                self.db.display()
-            );
-        }
-        // The core treats an empty file as a new database; a read must not turn it into one.
-        let len = std::fs::metadata(&self.db)
-            .with_context(|| format!("cannot read {}", self.db.display()))?
-            .len();
-        if len == 0 && self.db.is_file() {
-            bail!(
-                "{} is empty: not an Offgrid database yet",
-                self.db.display()
-            );
-        }
-        open(&self.db, self.key.as_ref())
+        open_existing(&self.db, self.key.as_ref())
     }
 
     /// Who writes to `store`: the user given on the command line or in the environment; else
@@ -110,14 +95,37 @@ pub fn resolve_id(store: &Store, kind: RecordKind, text: &str) -> Result<RecordI
     }
 }
 
-/// Opens a store (encrypted with `key` when given). The core's messages about the file itself
-/// already name it.
+/// Opens a store, created if missing (encrypted with `key` when given). The core's messages
+/// about the file itself already name it.
 pub fn open(path: &Path, key: Option<&offgrid_core::StoreKey>) -> Result<Store> {
+    open_mode(path, key, true)
+}
+
+/// Opens the store at `path`, which must already be one (`Store::open_existing`): a missing or
+/// empty file is refused, and nothing is created or written.
+pub fn open_existing(path: &Path, key: Option<&offgrid_core::StoreKey>) -> Result<Store> {
+    open_mode(path, key, false)
+}
+
+fn open_mode(path: &Path, key: Option<&offgrid_core::StoreKey>, create: bool) -> Result<Store> {
     let options = offgrid_core::StoreOptions {
         key: key.cloned(),
         ..Default::default()
     };
-    Store::open_with(path, options).map_err(|e| match e {
+    let opened = if create {
+        Store::open_with(path, options)
+    } else {
+        Store::open_existing(path, options)
+    };
+    opened.map_err(|e| match e {
+        CoreError::StoreNotFound { .. } if !path.exists() => anyhow::anyhow!(
+            "{} does not exist (pass --db PATH, or create a record first)",
+            path.display()
+        ),
+        CoreError::StoreNotFound { .. } => anyhow::anyhow!(
+            "{} is empty: not an Offgrid database yet (left as it is)",
+            path.display()
+        ),
         CoreError::NotADatabase { .. } => anyhow::Error::new(e),
         CoreError::KeyRequired { .. } => {
             anyhow::Error::new(e).context("give its key with --key-file PATH or $OFFGRID_KEY")

@@ -35,7 +35,7 @@ pub enum HazardCommand {
         /// A major hazard (重大隐患): closed only by a supervisor's write-off.
         #[arg(long)]
         major: bool,
-        /// A photo of it as found, by SHA-256. Repeatable.
+        /// A photo of it as found, by SHA-256, held here (`photo add`). Repeatable.
         #[arg(long = "photo", value_name = "SHA256", value_parser = values::parse_sha256)]
         photos: Vec<String>,
     },

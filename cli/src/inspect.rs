@@ -58,7 +58,8 @@ pub enum InspectionCommand {
         #[arg(long)]
         note: Option<String>,
     },
-    /// Attach a photo, by its SHA-256, to an item's answer.
+    /// Cite a photo, by its SHA-256, as evidence of an item's answer: one held here (`photo
+    /// add`) or one the inspection already carries.
     Photo {
         /// Inspection id.
         id: String,

@@ -65,10 +65,11 @@ pub fn history(w: &mut impl Write, entries: &[HistoryEntry]) -> Result<()> {
                 time::utc_with_offset(e.time_ms, e.offset_minutes),
                 who(e.user_name.as_deref(), e.user_id.as_deref()),
                 // The account the server verified as the pusher, or not yet confirmed.
-                match &e.verified_by {
-                    Some(by) if Some(by) == e.user_id.as_ref() => "✓".into(),
-                    Some(by) => format!("pushed by {by}"),
-                    None => "未确认 / unconfirmed".into(),
+                match (&e.verified_by, e.clock_ahead) {
+                    (_, true) => "设备时间超前 / clock ahead".into(),
+                    (Some(by), _) if Some(by) == e.user_id.as_ref() => "✓".into(),
+                    (Some(by), _) => format!("pushed by {by}"),
+                    (None, _) => "未确认 / unconfirmed".into(),
                 },
                 if e.message.is_empty() {
                     "-".into()

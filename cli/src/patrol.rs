@@ -147,6 +147,7 @@ pub enum PatrolCommand {
         checkpoint: Option<String>,
         #[arg(long, value_parser = values::parse_grade)]
         grade: Option<RiskGrade>,
+        /// SHA-256 of a photo held here or attached to the run (`offgrid photo add --patrol RUN`).
         #[arg(long = "photo", value_parser = values::parse_sha256)]
         photos: Vec<String>,
     },

@@ -147,6 +147,17 @@ pub fn run(ctx: &Ctx, a: ReportArgs) -> Result<()> {
 }
 
 pub fn print_written(ctx: &Ctx, w: &WrittenDocument) -> Result<()> {
+    // Characters no font has were printed as U+FFFD: a warning on stderr, whatever the format
+    // (with --json they are also in `replaced_characters`).
+    for r in &w.replaced_characters {
+        eprintln!(
+            "warning: {} ({}) cannot be printed, shown as \u{FFFD} in {}: {}",
+            r.character,
+            r.code_point,
+            w.path,
+            r.fields.join(" ")
+        );
+    }
     let mut out = std::io::stdout().lock();
     if ctx.json {
         return output::json(&mut out, w);

@@ -58,6 +58,16 @@ pub struct ServeArgs {
     /// times as many.
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub login_free_failures: u32,
+    /// Open connections at most (more wait in the listen queue) [default: the open-files
+    /// limit, raised at start, less 256].
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Seconds a request's headers may take to arrive.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub header_timeout: u64,
+    /// Seconds a connection may move no byte before it is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    pub idle_timeout: u64,
 }
 
 pub fn serve(args: ServeArgs) -> Result<()> {
@@ -68,6 +78,12 @@ pub fn serve(args: ServeArgs) -> Result<()> {
     config.token_idle = std::time::Duration::from_secs(args.token_idle_days * 86_400);
     config.login_limits.free_failures = args.login_free_failures;
     config.login_limits.free_failures_per_address = args.login_free_failures.saturating_mul(4);
+    if args.header_timeout == 0 || args.idle_timeout == 0 || args.max_connections == Some(0) {
+        bail!("--header-timeout, --idle-timeout and --max-connections must be at least 1");
+    }
+    config.connections.max = args.max_connections;
+    config.connections.header_read = std::time::Duration::from_secs(args.header_timeout);
+    config.connections.idle = std::time::Duration::from_secs(args.idle_timeout);
     let app = args.storage.open_with(config)?;
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.workers {

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use offgrid_core::sync::{self, SyncOptions};
 
-use crate::commands::{Ctx, open};
+use crate::commands::{Ctx, open, open_existing};
 
 #[derive(Args)]
 pub struct LoginArgs {
@@ -73,7 +73,9 @@ pub struct SyncArgs {
 /// Runs `offgrid sync`. Returns whether everything is on the server: `false` (exit code 1)
 /// while a record or a photo is still pending, so a script never takes a partial sync for done.
 pub fn run(ctx: &Ctx, a: SyncArgs) -> Result<bool> {
-    let store = open(&ctx.db, ctx.key.as_ref())?;
+    // A store syncs once logged in (`offgrid login` creates it): neither the status nor a sync
+    // ever creates a database.
+    let store = open_existing(&ctx.db, ctx.key.as_ref())?;
     if a.status {
         let s = store.sync_status()?;
         if ctx.json {
@@ -90,6 +92,12 @@ pub fn run(ctx: &Ctx, a: SyncArgs) -> Result<bool> {
                     .unwrap_or_else(|| "never".into()),
                 s.last_error.as_deref().unwrap_or("-"),
             );
+            if !s.unverified.is_empty() {
+                println!(
+                    "missing here: records of {} the server holds did not arrive (run `offgrid sync` again)",
+                    s.unverified.join(", ")
+                );
+            }
         }
         return Ok(true);
     }
@@ -136,6 +144,12 @@ pub fn run(ctx: &Ctx, a: SyncArgs) -> Result<bool> {
         for r in &report.rejected {
             println!("refused: {} ({}): {}", r.id, r.code, r.reason);
         }
+        if report.repaired > 0 {
+            println!(
+                "repaired: {} record(s) the server holds were missing here and were fetched",
+                report.repaired
+            );
+        }
         println!(
             "{}: {} round trip(s), {} record(s) up, {} down; pending {} record(s), {} photo(s)",
             if report.complete {
@@ -156,6 +170,12 @@ pub fn run(ctx: &Ctx, a: SyncArgs) -> Result<bool> {
              (run `offgrid sync` again; `--status` shows what is pending)",
             report.pending_records, report.pending_photos
         );
+        if !report.unverified.is_empty() {
+            eprintln!(
+                "sync incomplete: this device lacks records of {} the server holds",
+                report.unverified.join(", ")
+            );
+        }
     }
     Ok(report.complete)
 }

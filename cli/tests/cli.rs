@@ -147,6 +147,101 @@ fn usage_and_record_errors() {
     assert!(!dir.join("missing.db").exists());
 }
 
+/// The commands that only read the database (issue 28): none may create one.
+const READ_ONLY: &[&[&str]] = &[
+    &["sync", "--status"],
+    &["--json", "sync", "--status"],
+    &["sync"],
+    &["list"],
+    &["list", "--search", "渗水"],
+    &["show", "00000000-0000-0000-0000-000000000000"],
+    &["history", "00000000-0000-0000-0000-000000000000"],
+    &["conflicts", "00000000-0000-0000-0000-000000000000"],
+    &["check"],
+    &["register"],
+    &["inspection", "show", "00000000-0000-0000-0000-000000000000"],
+    &["hazard", "show", "00000000-0000-0000-0000-000000000000"],
+    &["grid", "list"],
+    &["site", "list"],
+    &["plan", "list"],
+    &["patrol", "today"],
+    &["photo", "queue"],
+    &[
+        "verify",
+        "--sha256",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+    ],
+];
+
+/// Runs `offgrid --db DB ARGS…`, which must fail with a message naming the database, and
+/// returns that message.
+fn refused(dir: &Path, db: &str, args: &[&str]) -> String {
+    let all: Vec<&str> = ["--db", db].iter().chain(args).copied().collect();
+    let out = offgrid(dir, &all);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{all:?}: {stderr}");
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains(db),
+        "{all:?}: {stderr}"
+    );
+    stderr
+}
+
+/// The names in `dir`.
+fn names_in(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn sync_status_on_a_missing_database_fails_and_creates_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let stderr = refused(dir, "mistyped.db", &["sync", "--status"]);
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    assert!(names_in(dir).is_empty(), "{:?}", names_in(dir));
+}
+
+#[test]
+fn sync_status_on_an_empty_file_fails_and_leaves_it_empty() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("empty.db"), b"").unwrap();
+    let stderr = refused(dir, "empty.db", &["sync", "--status"]);
+    assert!(stderr.contains("is empty"), "{stderr}");
+    assert_eq!(std::fs::metadata(dir.join("empty.db")).unwrap().len(), 0);
+    assert_eq!(names_in(dir), BTreeSet::from(["empty.db".to_owned()]));
+}
+
+#[test]
+fn read_only_commands_on_a_missing_database_create_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    for args in READ_ONLY {
+        let stderr = refused(dir, "missing.db", args);
+        assert!(stderr.contains("does not exist"), "{args:?}: {stderr}");
+        assert!(names_in(dir).is_empty(), "{args:?}: {:?}", names_in(dir));
+    }
+    // Listing templates needs no database: the built-ins, and still nothing created.
+    ok(dir, &["--db", "missing.db", "template", "list"]);
+    assert!(names_in(dir).is_empty(), "{:?}", names_in(dir));
+}
+
+#[test]
+fn read_only_commands_on_an_empty_file_leave_it_empty() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("empty.db"), b"").unwrap();
+    for args in READ_ONLY {
+        let stderr = refused(dir, "empty.db", args);
+        assert!(stderr.contains("is empty"), "{args:?}: {stderr}");
+        assert_eq!(std::fs::metadata(dir.join("empty.db")).unwrap().len(), 0);
+        assert_eq!(names_in(dir), BTreeSet::from(["empty.db".to_owned()]));
+    }
+}
+
 #[test]
 fn a_file_that_is_not_a_database_is_refused_and_left_alone() {
     let tmp = tempfile::tempdir().unwrap();
@@ -624,13 +719,37 @@ fn inspection_and_hazard_loop_with_roles() {
     assert_eq!(outcome["raises_hazard"], "yellow");
     // Text items take what was typed, even when it looks like a number.
     run(&["inspection", "answer", &ins, "remarks", "25"]);
-    run(&[
+    // A photo is cited by hash only when this device holds it (issue 28): a hash with no photo
+    // behind it is refused, and nothing is written.
+    let err = refused(&[
         "inspection",
         "photo",
         &ins,
         "rebar-photos",
         &"ab".repeat(32),
     ]);
+    assert!(err.contains("not held on this device"), "{err}");
+    run(&[
+        "photo",
+        "sample",
+        "rebar.jpg",
+        "--width",
+        "80",
+        "--height",
+        "60",
+    ]);
+    let rebar = run_json(&[
+        "photo",
+        "add",
+        "rebar.jpg",
+        "--inspection",
+        &ins,
+        "--item",
+        "rebar-photos",
+    ]);
+    let sha = rebar["sha256"].as_str().unwrap().to_owned();
+    // Held here, it may be cited again (the same photo twice is one photo).
+    run(&["inspection", "photo", &ins, "rebar-photos", &sha]);
 
     let err = refused(&["inspection", "submit", &ins]);
     for entry in [
@@ -671,8 +790,7 @@ fn inspection_and_hazard_loop_with_roles() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("permission answer_inspection"));
 
-    // A hazard through the loop, each step by its role.
-    let sha = "cd".repeat(32);
+    // A hazard through the loop, each step by its role, with the photo held here.
     let hazard = run(&[
         "--project",
         "p1",

@@ -275,6 +275,12 @@ fn text_of(pdf: &Path) -> String {
     squash(&tool("pdftotext", &["-layout", pdf.to_str().unwrap(), "-"]))
 }
 
+/// The same in content order (`pdftotext -raw`): a table cell's lines together, not
+/// interleaved with the cells beside them.
+fn raw_text_of(pdf: &Path) -> String {
+    squash(&tool("pdftotext", &["-raw", pdf.to_str().unwrap(), "-"]))
+}
+
 fn squash(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
@@ -646,51 +652,172 @@ print(json.dumps({"header": rows[0], "rows": rows[1:], "freeze": ws.freeze_panes
     );
 }
 
-#[test]
-fn characters_the_font_lacks_are_refused_before_anything_is_written() {
-    let f = fixture();
-    let store = Store::open(&f.db).unwrap();
+/// A store with one hazard raised by 张喆 and ordered for rectification by 王总监 to `unit`.
+fn one_hazard(location: &str, title: &str, description: &str, unit: &str) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("docs.db");
+    let clock = std::sync::Arc::new(FixedClock::new(T0, 480));
+    let store = Store::open_with(
+        &db,
+        StoreOptions {
+            clock: clock.clone(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     store.set_user(user("zhang", "张喆", Role::Inspector));
-    let odd = store
+    let h = store
         .raise_hazard(&NewHazard {
             project: PROJECT.into(),
             site: "3号楼".into(),
-            location: "B1 𪚥 区".into(),
-            title: "渗水 🙂".into(),
-            description: String::new(),
+            location: location.into(),
+            title: title.into(),
+            description: description.into(),
             grade: None,
             major: false,
             photos: Vec::new(),
         })
         .unwrap();
+    clock.advance_ms(60_000);
+    store.set_user(user("wang", "王总监", Role::Supervisor));
+    store
+        .grade_hazard(&h, offgrid_core::RiskGrade::Yellow, false, None)
+        .unwrap();
+    store
+        .order_rectification(
+            &h,
+            &RectificationOrder {
+                unit: unit.into(),
+                person: "chen".into(),
+                person_name: "陈工".into(),
+                deadline_ms: T0 + 7 * 86_400_000,
+                measures: "按设计要求返工".into(),
+            },
+        )
+        .unwrap();
     drop(store);
+    Fixture {
+        dir,
+        db,
+        inspection: RecordId(String::new()),
+        hazards: vec![h],
+    }
+}
+
+#[test]
+fn traditional_characters_and_drawing_symbols_print_in_a_notice() {
+    const COMPANY: &str = "中國建築第八工程局有限公司";
+    let f = one_hazard(
+        COMPANY,
+        "鋼筋⌀25間距偏大",
+        "箍筋Φ16、φ8@200，保護層≥25mm，偏差±5‰，3㎡；鿰鿿",
+        COMPANY,
+    );
+    let out = f.path("notice.pdf");
+    let w = f.report(&["notice", f.hazards[0].as_str()], &out);
+    assert_eq!(w["replaced_characters"], json!([]), "everything prints");
+    let text = raw_text_of(&out);
+    assert_in_order(
+        &text,
+        &[
+            "整改通知书",
+            &format!("主送To{COMPANY}"),
+            &format!("3号楼{COMPANY}"), // 部位
+            &format!(
+                "{COMPANY}，鋼筋⌀25間距偏大：箍筋Φ16、φ8@200，保護層≥25mm，偏差±5‰，3㎡；鿰鿿。"
+            ),
+        ],
+    );
+    assert!(!text.contains('\u{FFFD}'), "no replacement character");
+    // Drawn by the three fonts, each embedded as a subset.
+    let fonts = tool("pdffonts", &[out.to_str().unwrap()]);
+    for name in ["NotoSansCJK", "DejaVuSans", "OffgridHanSupplement"] {
+        assert!(fonts.contains(name), "{name} in:\n{fonts}");
+    }
+    // The page renders.
+    let png = f.path("notice-page");
+    tool(
+        "pdftoppm",
+        &[
+            "-r",
+            "100",
+            "-png",
+            "-singlefile",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            out.to_str().unwrap(),
+            png.to_str().unwrap(),
+        ],
+    );
+    assert!(std::fs::metadata(f.path("notice-page.png")).unwrap().len() > 10_000);
+}
+
+#[test]
+fn a_character_no_font_has_is_printed_as_a_replacement_with_a_warning() {
+    // U+20000 (CJK extension B) and U+E000 (private use): in no font of the documents.
+    let f = one_hazard("B1 𠀀 区", "渗水\u{E000}", "", "某建设集团有限公司");
     let out = f.path("odd.pdf");
     let o = f.offgrid(&[
+        "--json",
         "report",
         "notice",
-        odd.as_str(),
+        f.hazards[0].as_str(),
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert!(!o.status.success());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let w: Json = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        w["replaced_characters"],
+        json!([
+            {"character": "\u{E000}", "code_point": "U+E000",
+             "fields": ["/notice/items/0/problem"]},
+            {"character": "𠀀", "code_point": "U+20000",
+             "fields": ["/notice/items/0/location", "/notice/items/0/problem"]},
+        ])
+    );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains('𪚥') && err.contains('🙂') && err.contains("location"),
+        err.contains("warning: 𠀀 (U+20000)") && err.contains("/notice/items/0/location"),
         "{err}"
     );
-    assert!(!out.exists(), "nothing written");
-    assert_eq!(
-        std::fs::read_dir(f.dir.path())
-            .unwrap()
-            .filter(|e| e
-                .as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .contains(".tmp"))
-            .count(),
-        0
+    // Printed as U+FFFD, drawn by a real glyph (DejaVu Sans), not as a missing glyph's box.
+    let text = raw_text_of(&out);
+    assert!(text.contains("B1\u{FFFD}区"), "{text}");
+    assert!(text.contains("渗水\u{FFFD}"), "{text}");
+    assert!(!text.contains('𠀀') && !text.contains('\u{E000}'));
+    let fonts = tool("pdffonts", &[out.to_str().unwrap()]);
+    assert!(fonts.contains("DejaVuSans"), "{fonts}");
+    // The hash and the attached JSON are of the text as recorded.
+    let attached = f.path("attached");
+    std::fs::create_dir(&attached).unwrap();
+    tool(
+        "pdfdetach",
+        &[
+            "-saveall",
+            "-o",
+            attached.to_str().unwrap(),
+            out.to_str().unwrap(),
+        ],
     );
+    let json_bytes = std::fs::read(attached.join("record.json")).unwrap();
+    assert_eq!(sha256_hex(&json_bytes), w["sha256"].as_str().unwrap());
+    let shown: Json = serde_json::from_slice(&json_bytes).unwrap();
+    assert_eq!(shown["notice"]["items"][0]["location"], "3号楼 B1 𠀀 区");
+    // Without --json the warning is printed too, and the same records give the same bytes.
+    let again = f.path("again.pdf");
+    let o = f.offgrid(&[
+        "report",
+        "notice",
+        f.hazards[0].as_str(),
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("warning: 𠀀 (U+20000)"));
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&again).unwrap());
 }
 
 #[test]

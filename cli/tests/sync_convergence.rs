@@ -4,7 +4,9 @@
 //! responses are dropped, duplicated, delayed, truncated or answered 503, and the server is
 //! SIGKILLed and restarted mid-sync. Then the link heals, everyone syncs, and every device and
 //! the server must hold identical state, with no acknowledged write missing and every photo on
-//! the server and on every device.
+//! the server and on every device. Record sizes are drawn from tiny to several times the pull
+//! budget (long notes: a signature's worth of text), and the budget from small to large; a new
+//! device joining at the end must hold every record the server holds (issue 28).
 //!
 //! `OFFGRID_SYNC_CASES` sets the number of cases (default 6).
 
@@ -50,6 +52,12 @@ enum Op {
     Sync {
         dev: usize,
     },
+    /// A note of `kb` KiB of text that does not compress on an answer.
+    BigNote {
+        dev: usize,
+        item: u8,
+        kb: u16,
+    },
     /// SIGKILL the server `delay_ms` into a sync of `dev`, and start it again.
     KillDuringSync {
         dev: usize,
@@ -64,6 +72,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (dev.clone(), any::<u8>()).prop_map(|(dev, size)| Op::Photo { dev, size }),
         1 => dev.clone().prop_map(|dev| Op::Escalate { dev }),
         1 => dev.clone().prop_map(|dev| Op::Raise { dev }),
+        2 => (dev.clone(), 0..ITEMS, prop_oneof![1u16..4, 16u16..64, 200u16..600]).prop_map(|(dev, item, kb)| Op::BigNote { dev, item, kb }),
         4 => dev.clone().prop_map(|dev| Op::Sync { dev }),
         1 => (dev, any::<u8>()).prop_map(|(dev, delay_ms)| Op::KillDuringSync { dev, delay_ms }),
     ]
@@ -79,9 +88,11 @@ struct World {
     /// Per device, change hashes the server acknowledged (must survive everything).
     acked: Vec<BTreeMap<RecordId, BTreeSet<String>>>,
     photos: BTreeSet<String>,
+    /// The pull budget of this case.
+    budget: u64,
 }
 
-fn options() -> SyncOptions {
+fn options(budget: u64) -> SyncOptions {
     SyncOptions {
         retry: RetryPolicy {
             attempts: 8,
@@ -89,12 +100,12 @@ fn options() -> SyncOptions {
             max_backoff: Duration::from_millis(200),
             timeout: Duration::from_secs(10),
         },
-        max_pull_bytes: 64 << 10,
+        max_pull_bytes: budget,
         ..SyncOptions::default()
     }
 }
 
-fn setup(seed: u64) -> World {
+fn setup(seed: u64, budget: u64) -> World {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("server");
     support::admin(&data, &["project-add", "p1", "--name", "人防工程 1"]);
@@ -144,6 +155,7 @@ fn setup(seed: u64) -> World {
         hazard,
         acked: vec![BTreeMap::new(); DEVICES],
         photos: BTreeSet::new(),
+        budget,
     };
     for d in 0..DEVICES {
         let r = world.sync(d).expect("clean first sync");
@@ -171,7 +183,7 @@ impl World {
         let store = &self.devices[dev];
         let report = sync::sync(
             store,
-            &options(),
+            &options(self.budget),
             &mut |_| {},
             Arc::new(AtomicBool::new(false)),
         )?;
@@ -191,6 +203,14 @@ impl World {
                     e.set(&format!("/answers/i{item}/value"), json!(value))
                 })
                 .unwrap();
+            }
+            Op::BigNote { dev, item, kb } => {
+                let note = noise(usize::from(kb) << 10, u64::from(kb) ^ u64::from(item));
+                self.devices[dev]
+                    .update(&self.inspection, "note", |e| {
+                        e.set(&format!("/answers/i{item}/note"), json!(note))
+                    })
+                    .unwrap();
             }
             Op::Photo { dev, size } => {
                 let bytes = sample::jpeg(&Sample {
@@ -234,6 +254,19 @@ impl World {
             }
         }
     }
+}
+
+/// Text that does not compress.
+fn noise(n: usize, seed: u64) -> String {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(b'!' + (x % 90) as u8)
+        })
+        .collect()
 }
 
 /// Stands in while the real server is being restarted on another thread.
@@ -319,6 +352,24 @@ fn check_converged(w: &mut World) {
         let st = s.sync_status().unwrap();
         assert_eq!(st.pending_records, 0, "device {d} has unsynced records");
         assert_eq!(st.pending_photos, 0, "device {d} has unverified photos");
+        assert!(st.unverified.is_empty(), "device {d} lacks records: {st:?}");
+    }
+    // A new device's first sync, at this case's budget: everything the server holds for it.
+    let fresh = Store::open(w._dir.path().join("fresh.db")).unwrap();
+    sync::login(&fresh, &w.proxy.url(), "u1", "correct horse", "fresh").unwrap();
+    let r = sync::sync(
+        &fresh,
+        &options(w.budget),
+        &mut |_| {},
+        Arc::new(AtomicBool::new(false)),
+    )
+    .expect("a new device syncs");
+    assert!(r.complete, "new device: {r:?}");
+    assert_eq!(r.repaired, 0, "paged, not repaired: {r:?}");
+    for (id, heads) in &server_heads {
+        let mut held = fresh.heads(&RecordId(id.clone())).unwrap_or_default();
+        held.sort();
+        assert_eq!(&held, heads, "record {id} on the new device");
     }
 }
 
@@ -355,8 +406,9 @@ proptest! {
     fn devices_and_server_converge_through_a_hostile_network(
         seed in any::<u64>(),
         ops in prop::collection::vec(op(), 20..45),
+        budget in prop_oneof![Just(4u64 << 10), (16u64 << 10)..(256u64 << 10), Just(1u64 << 20)],
     ) {
-        let mut w = setup(seed);
+        let mut w = setup(seed, budget);
         for op in &ops {
             w.apply(op);
         }

@@ -28,6 +28,18 @@ pub enum Error {
     #[error("database is corrupt: {0}")]
     Corrupt(String),
 
+    /// No store at this path: the file is missing, or empty (a store is created with its schema
+    /// in one transaction, so an empty file never is one). Refused by the opens that never create
+    /// a store ([`crate::Store::open_existing`]); nothing was created or written.
+    #[error("no Offgrid database at {path}: the file is missing or empty")]
+    StoreNotFound { path: PathBuf },
+
+    /// A record may cite only a photo this device holds (attached or downloaded here) or one the
+    /// record already carries: a hash with no photo behind it would be evidence that never
+    /// existed. Attach the photo first (`add_photo`). Nothing was written.
+    #[error("photo {sha256} is not held on this device: attach the photo first, then cite it")]
+    PhotoNotHeld { sha256: String },
+
     /// The database was written by a newer version of Offgrid.
     #[error("database schema version {found} is newer than this version supports ({supported})")]
     SchemaTooNew { found: u32, supported: u32 },
@@ -102,11 +114,6 @@ pub enum Error {
     #[error("document: {reason}")]
     Document { reason: String },
 
-    /// Text the document font has no glyph for, found before rendering (it would print as
-    /// boxes). `fields` are the JSON paths of the first string holding each character.
-    #[error("the document font cannot show {chars:?} (in {fields:?})")]
-    UnsupportedCharacters { chars: String, fields: Vec<String> },
-
     /// Not an image the pipeline takes (JPEG and PNG are). `format` names what it is instead:
     /// "HEIC" (ask the camera for JPEG), "WebP", "empty", "unknown".
     #[error("unsupported image: {format} (JPEG or PNG expected)")]
@@ -116,12 +123,18 @@ pub enum Error {
     #[error("cannot decode {format} image: {reason}")]
     ImageDecode { format: String, reason: String },
 
-    /// More pixels than the pipeline accepts (decompression bombs, huge panoramas).
-    #[error("image of {width}×{height} pixels exceeds the limit of {max_pixels} pixels")]
+    /// More pixels than the pipeline accepts (decompression bombs, huge panoramas), or than an
+    /// image of its kind can be decoded with in the memory budget (`PhotoLimits::
+    /// max_decode_bytes`; a progressive JPEG needs far more than a baseline one). `max_pixels`
+    /// is the limit that applies; `detail` is empty for the plain pixel limit, or says which
+    /// kind and how much memory: " for a progressive JPEG (4:4:4): decoding it needs about
+    /// 1.2 GB, more than the 150 MB memory budget". Refused from the headers, before decoding.
+    #[error("image of {width}×{height} pixels exceeds the limit of {max_pixels} pixels{detail}")]
     ImageTooLarge {
         width: u32,
         height: u32,
         max_pixels: u64,
+        detail: String,
     },
 
     /// Sync needs one online login first.

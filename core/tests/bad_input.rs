@@ -65,6 +65,48 @@ fn a_database_of_another_app_is_refused_and_untouched() {
 }
 
 /// A store with some records, closed, and the path of its file.
+#[test]
+fn opening_an_existing_store_never_creates_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let missing = dir.path().join("missing.db");
+    let r = Store::open_existing(&missing, Default::default());
+    assert!(
+        matches!(&r, Err(Error::StoreNotFound { path }) if *path == missing),
+        "{:?}",
+        r.err()
+    );
+    assert!(names().is_empty(), "{:?}", names());
+
+    // An empty file is not a store yet: refused, and still empty.
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let r = Store::open_existing(&empty, Default::default());
+    assert!(
+        matches!(&r, Err(Error::StoreNotFound { .. })),
+        "{:?}",
+        r.err()
+    );
+    assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0);
+    assert_eq!(names(), ["empty.db"]);
+
+    // A store opens, with what it holds.
+    let path = dir.path().join("a.db");
+    let id = open_as(&path, "zhang")
+        .0
+        .create(RecordKind::Patrol, &json!({"title": "渗水"}))
+        .unwrap();
+    let store = Store::open_existing(&path, Default::default()).unwrap();
+    assert_eq!(store.get(&id).unwrap()["title"], "渗水");
+}
+
 fn populated(dir: &std::path::Path) -> (std::path::PathBuf, Vec<RecordId>) {
     let path = dir.join("store.db");
     let (store, _) = open_as(&path, "zhang");

@@ -12,7 +12,8 @@ use offgrid_core::photo::{CaptureContext, PhotoTarget};
 use offgrid_core::{Error, ListSort, RecordId, RiskGrade, Role, Store, User};
 use proptest::prelude::*;
 
-const PHOTO: &str = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+/// A hash of a photo no device holds.
+const NOT_HELD: &str = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
 const DAY: i64 = 86_400_000;
 
 fn as_user(store: &Store, id: &str, role: Role) {
@@ -28,8 +29,26 @@ fn new(grade: Option<RiskGrade>, site: &str, description: &str) -> NewHazard {
         description: description.into(),
         grade,
         major: false,
-        photos: vec![PHOTO.into()],
+        photos: Vec::new(),
     }
+}
+
+/// A photo of the hazard as found, attached to it (as its raiser); its SHA-256.
+fn found_photo(store: &Store, id: &RecordId) -> String {
+    let bytes = sample::jpeg(&Sample {
+        width: 64,
+        height: 48,
+        noise: 20,
+        ..Sample::default()
+    });
+    let target = PhotoTarget::Hazard {
+        id: id.clone(),
+        rectification: false,
+    };
+    store
+        .add_photo(&target, &bytes, &CaptureContext::default())
+        .unwrap()
+        .sha256
 }
 
 /// Attaches an "after" photo to the hazard (as the rectifier) and submits the rectification
@@ -66,6 +85,7 @@ fn the_closed_loop_with_a_return() {
     let id = store
         .raise_hazard(&new(None, "3号楼", "底板局部渗水"))
         .unwrap();
+    let found = found_photo(&store, &id);
     assert_eq!(
         store.hazard(&id).unwrap().state.status,
         HazardStatus::Raised
@@ -96,7 +116,7 @@ fn the_closed_loop_with_a_return() {
     ));
     // Only the rectifier role submits, with photos.
     assert!(matches!(
-        store.submit_rectification(&id, "done", &[PHOTO.into()]),
+        store.submit_rectification(&id, "done", std::slice::from_ref(&found)),
         Err(Error::Forbidden { .. })
     ));
     as_user(&store, "chen", Role::Rectifier);
@@ -106,7 +126,7 @@ fn the_closed_loop_with_a_return() {
     ));
     // The evidence must exist: a hash with no photo attached is refused, and so is a photo of
     // the hazard as found (it shows the problem, not the fix). Nothing is recorded.
-    for cited in ["dd".repeat(32), PHOTO.to_owned()] {
+    for cited in [NOT_HELD.to_owned(), found] {
         let err = store
             .submit_rectification(&id, "done", &[cited])
             .unwrap_err();
@@ -177,6 +197,99 @@ fn the_closed_loop_with_a_return() {
         store.escalate_hazard(&id, "x"),
         Err(Error::InvalidState { .. })
     ));
+}
+
+#[test]
+fn a_hazard_is_raised_only_with_photos_held_here() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open_as(&dir.path().join("h.db"), "zhang");
+    let with_photo = |sha: &str| NewHazard {
+        photos: vec![sha.to_owned()],
+        ..new(None, "3号楼", "渗水")
+    };
+    let err = store.raise_hazard(&with_photo(NOT_HELD)).unwrap_err();
+    assert!(
+        matches!(&err, Error::PhotoNotHeld { sha256 } if sha256 == NOT_HELD),
+        "{err}"
+    );
+    // In bulk, one such photo refuses the whole batch.
+    let first = store.raise_hazard(&new(None, "3号楼", "积水")).unwrap();
+    let held = found_photo(&store, &first);
+    let err = store
+        .raise_hazards(&[with_photo(&held), with_photo(NOT_HELD)])
+        .unwrap_err();
+    assert!(matches!(err, Error::PhotoNotHeld { .. }), "{err}");
+    assert_eq!(
+        store
+            .list(&offgrid_core::ListQuery::default())
+            .unwrap()
+            .len(),
+        1,
+        "nothing raised"
+    );
+    // A photo held here is cited.
+    let id = store.raise_hazard(&with_photo(&held)).unwrap();
+    assert!(store.hazard(&id).unwrap().photos.contains_key(&held));
+    let ids = store.raise_hazards(&[with_photo(&held)]).unwrap();
+    assert!(store.hazard(&ids[0]).unwrap().photos.contains_key(&held));
+}
+
+#[test]
+fn a_hazard_raised_from_an_item_cites_the_photos_the_inspection_carries() {
+    use offgrid_core::inspection::NewInspection;
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _) = open_as(&dir.path().join("a.db"), "zhang");
+    let (b, _) = open_as(&dir.path().join("b.db"), "wang");
+    let template = offgrid_core::checklist::parse(
+        &serde_json::json!({"id": "t", "version": 1, "title": {"zh-CN": "巡查", "en": "Patrol"}, "purpose": "patrol",
+          "sections": [{"id": "s", "title": {"zh-CN": "消防", "en": "Fire"}, "items": [
+            {"id": "exits", "type": "pass_fail", "text": {"zh-CN": "疏散通道畅通", "en": "Exits clear"},
+             "raises_hazard": "orange"}]}]})
+        .to_string(),
+    )
+    .unwrap();
+    a.publish_template(&template).unwrap();
+    b.publish_template(&template).unwrap();
+    let ins = a
+        .create_inspection(&NewInspection {
+            template_id: "t".into(),
+            project: "p1".into(),
+            site: "人防工程 A".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    a.answer(&ins, "exits", &serde_json::json!("fail"), None)
+        .unwrap();
+    let target = PhotoTarget::Inspection {
+        id: ins.clone(),
+        item: "exits".into(),
+    };
+    let bytes = sample::jpeg(&Sample {
+        width: 64,
+        height: 48,
+        ..Sample::default()
+    });
+    let sha = a
+        .add_photo(&target, &bytes, &CaptureContext::default())
+        .unwrap()
+        .sha256;
+    // B holds the inspection (synced), not the photo's files.
+    for c in a.changes_since(&ins, &[]).unwrap() {
+        b.apply_changes(&ins, &c).unwrap();
+    }
+    assert!(b.photo_queue(None).unwrap().is_empty());
+    let id = b
+        .raise_hazard_from_item(&ins, "exits", "出口 2", "堆放杂物")
+        .unwrap();
+    assert!(b.hazard(&id).unwrap().photos.contains_key(&sha));
+    // On its own, the hazard could not cite it.
+    let err = b
+        .raise_hazard(&NewHazard {
+            photos: vec![sha],
+            ..new(None, "人防工程 A", "堆放杂物")
+        })
+        .unwrap_err();
+    assert!(matches!(err, Error::PhotoNotHeld { .. }), "{err}");
 }
 
 #[test]
@@ -426,6 +539,7 @@ fn event(i: usize, kind: HazardEventKind, at: i64) -> HazardEvent {
         offset_minutes: 0,
         note: None,
         verified_by: None,
+        clock_ahead: false,
     }
 }
 

@@ -7,11 +7,35 @@ mod common;
 use common::open_as;
 use offgrid_core::checklist::{Template, parse};
 use offgrid_core::inspection::{InspectionStatus, MissingKind, NewInspection};
+use offgrid_core::photo::sample::{self, Sample};
+use offgrid_core::photo::{CaptureContext, PhotoTarget};
 use offgrid_core::{Error, ListQuery, RecordKind, RiskGrade, Role, Store, User};
 use serde_json::json;
 
-const SHA_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-const SHA_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+/// A hash of a photo no device holds.
+const NOT_HELD: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+/// A photo this device holds (stored through the pipeline, attached to a patrol record of its
+/// own), different for each `n`; its SHA-256.
+fn held_photo(store: &Store, n: u8) -> String {
+    let patrol = store
+        .create(RecordKind::Patrol, &json!({"project": "p1"}))
+        .unwrap();
+    let bytes = sample::jpeg(&Sample {
+        width: 64,
+        height: 48,
+        noise: 8 + n,
+        ..Sample::default()
+    });
+    store
+        .add_photo(
+            &PhotoTarget::Patrol { id: patrol },
+            &bytes,
+            &CaptureContext::default(),
+        )
+        .unwrap()
+        .sha256
+}
 
 fn t(zh: &str, en: &str) -> serde_json::Value {
     json!({"zh-CN": zh, "en": en})
@@ -58,6 +82,8 @@ fn new_inspection(store: &Store) -> offgrid_core::RecordId {
 fn a_whole_inspection_from_template_to_review() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = open_as(&dir.path().join("i.db"), "zhang");
+    // Photos this device holds, taken before (on records of their own).
+    let (sha_a, sha_b) = (held_photo(&store, 1), held_photo(&store, 2));
     let id = new_inspection(&store);
     let ins = store.inspection(&id).unwrap();
     assert_eq!(ins.status, InspectionStatus::Draft);
@@ -140,9 +166,9 @@ fn a_whole_inspection_from_template_to_review() {
             Some("东侧间距 200mm，超出设计"),
         )
         .unwrap();
-    store.add_answer_photo(&id, "spacing", SHA_A).unwrap();
-    store.add_answer_photo(&id, "spacing", SHA_A).unwrap(); // the same photo twice is one
-    store.add_answer_photo(&id, "overview", SHA_B).unwrap();
+    store.add_answer_photo(&id, "spacing", &sha_a).unwrap();
+    store.add_answer_photo(&id, "spacing", &sha_a).unwrap(); // the same photo twice is one
+    store.add_answer_photo(&id, "overview", &sha_b).unwrap();
     store.answer(&id, "cover", &json!(30), None).unwrap();
     store
         .answer(&id, "sill-stored", &json!("pass"), None)
@@ -291,16 +317,18 @@ fn two_devices_offline_on_one_inspection() {
     clock_b.advance_ms(90_000);
     a.answer(&id, "spacing", &json!("pass"), Some("甲：合格"))
         .unwrap();
-    a.add_answer_photo(&id, "spacing", SHA_A).unwrap();
+    let sha_a = held_photo(&a, 1);
+    a.add_answer_photo(&id, "spacing", &sha_a).unwrap();
     b.answer(&id, "spacing", &json!("fail"), Some("乙：间距偏大"))
         .unwrap();
-    b.add_answer_photo(&id, "spacing", SHA_B).unwrap();
+    let sha_b = held_photo(&b, 2);
+    b.add_answer_photo(&id, "spacing", &sha_b).unwrap();
     sync(&a, &b);
     sync(&b, &a);
     let (ia, ib) = (a.inspection(&id).unwrap(), b.inspection(&id).unwrap());
     assert_eq!(ia.answers, ib.answers);
-    let photos: Vec<&String> = ia.answers["spacing"].photos.keys().collect();
-    assert_eq!(photos, vec![SHA_A, SHA_B], "both photos survive");
+    let photos: std::collections::BTreeSet<&String> = ia.answers["spacing"].photos.keys().collect();
+    assert_eq!(photos, [&sha_a, &sha_b].into(), "both photos survive");
     let conflicts = a.conflicts(&id).unwrap();
     let value = conflicts
         .iter()
@@ -320,7 +348,7 @@ fn two_devices_offline_on_one_inspection() {
     }
     a.answer(&id, "spacing", &json!("pass"), Some("复核合格"))
         .unwrap();
-    a.add_answer_photo(&id, "overview", SHA_A).unwrap();
+    a.add_answer_photo(&id, "overview", &sha_a).unwrap();
     a.sign_inspection(&id, Some("sign"), "王监理", b"png")
         .unwrap();
     sync(&a, &b);
@@ -375,4 +403,81 @@ fn answering_after_a_merge_sees_the_merged_answers() {
     assert_eq!(out.hidden, vec!["sill-stored"]);
     let out = a.answer(&id, "sill", &json!("removable"), None).unwrap();
     assert_eq!(out.shown, vec!["sill-stored"]);
+}
+
+#[test]
+fn a_photo_this_device_does_not_hold_is_not_cited() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open_as(&dir.path().join("i.db"), "zhang");
+    let id = new_inspection(&store);
+    let before = store.history(&id).unwrap().len();
+    let err = store
+        .add_answer_photo(&id, "overview", NOT_HELD)
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::PhotoNotHeld { sha256 } if sha256 == NOT_HELD),
+        "{err}"
+    );
+    assert_eq!(store.history(&id).unwrap().len(), before, "nothing written");
+    assert!(
+        store.inspection(&id).unwrap().answers["overview"]
+            .photos
+            .is_empty()
+    );
+    // Held here, it is cited.
+    let held = held_photo(&store, 1);
+    store.add_answer_photo(&id, "overview", &held).unwrap();
+    assert!(
+        store.inspection(&id).unwrap().answers["overview"]
+            .photos
+            .contains_key(&held)
+    );
+}
+
+#[test]
+fn a_photo_the_inspection_carries_is_cited_without_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _) = open_as(&dir.path().join("a.db"), "zhang");
+    let (b, _) = open_as(&dir.path().join("b.db"), "li");
+    let id = new_inspection(&a);
+    b.publish_template(&template()).unwrap();
+    // A attaches a photo to the inspection; B receives the record, not the photo's files.
+    let bytes = sample::jpeg(&Sample {
+        width: 64,
+        height: 48,
+        ..Sample::default()
+    });
+    let target = PhotoTarget::Inspection {
+        id: id.clone(),
+        item: "spacing".into(),
+    };
+    let sha = a
+        .add_photo(&target, &bytes, &CaptureContext::default())
+        .unwrap()
+        .sha256;
+    for c in a.changes_since(&id, &[]).unwrap() {
+        b.apply_changes(&id, &c).unwrap();
+    }
+    assert!(b.photo_queue(None).unwrap().is_empty(), "B holds no photo");
+    // The inspection carries it: B may cite it for another item.
+    b.add_answer_photo(&id, "overview", &sha).unwrap();
+    assert!(
+        b.inspection(&id).unwrap().answers["overview"]
+            .photos
+            .contains_key(&sha)
+    );
+    // Another inspection does not carry it.
+    let other = b
+        .create_inspection(&NewInspection {
+            template_id: "slab-rebar".into(),
+            template_version: Some(1),
+            project: "p1".into(),
+            site: "3号楼 B1".into(),
+            title: None,
+        })
+        .unwrap();
+    assert!(matches!(
+        b.add_answer_photo(&other, "overview", &sha),
+        Err(Error::PhotoNotHeld { .. })
+    ));
 }

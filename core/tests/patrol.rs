@@ -448,6 +448,53 @@ fn only_the_runner_writes_a_run_and_only_a_supervisor_voids_it() {
 }
 
 #[test]
+fn an_observation_cites_only_photos_held_here_or_attached_to_the_run() {
+    let w = world(&["li"], Completion::Any);
+    w.clock.set(tomorrow() + 9 * H + 5 * MIN);
+    w.store.set_user(patroller("li"));
+    let run = w.store.start_patrol(&w.plan, None).unwrap();
+    let observe = |photos: Vec<String>| {
+        w.store.observe_on_patrol(
+            &run,
+            &NewObservation {
+                checkpoint: None,
+                text: "积水 / standing water".into(),
+                grade: None,
+                photos,
+            },
+        )
+    };
+    let not_held = "ee".repeat(32);
+    let err = observe(vec![not_held.clone()]).unwrap_err();
+    assert!(
+        matches!(&err, Error::PhotoNotHeld { sha256 } if *sha256 == not_held),
+        "{err}"
+    );
+    assert!(
+        !w.store
+            .patrol_run(&run)
+            .unwrap()
+            .events
+            .iter()
+            .any(|e| e.kind.name() == "observe"),
+        "nothing recorded"
+    );
+    let photo = w
+        .store
+        .add_photo(
+            &PhotoTarget::Patrol { id: run.clone() },
+            &sample::jpeg(&Sample {
+                width: 64,
+                height: 48,
+                ..Default::default()
+            }),
+            &CaptureContext::default(),
+        )
+        .unwrap();
+    observe(vec![photo.sha256]).unwrap();
+}
+
+#[test]
 fn an_observation_raised_twice_is_one_hazard() {
     let w = world(&["li"], Completion::Any);
     w.clock.set(tomorrow() + 9 * H + 5 * MIN);

@@ -606,3 +606,223 @@ fn incremental_search_index_equals_a_rebuild() {
     drop(open_as(&path, "zhang"));
     assert_eq!(fts_text(&path), incremental);
 }
+
+/// Records whose text holds non-ASCII capitals (issue 28), by what they are about.
+struct Searchable {
+    store: Store,
+    rebar: RecordId,
+    rock: RecordId,
+    block: RecordId,
+    door: RecordId,
+}
+
+fn searchable(path: &std::path::Path) -> Searchable {
+    let (store, _) = open_as(path, "li");
+    let create = |title: &str| {
+        store
+            .create(
+                RecordKind::Patrol,
+                &json!({"title": title, "description": "巡查记录", "project": "p1"}),
+            )
+            .unwrap()
+    };
+    let rebar = create("主筋 Φ16@200 间距偏大");
+    let rock = create("Ⅲ级围岩 局部渗水");
+    let block = create("ＡＢ区 外墙裂缝");
+    let door = create("Blast Door frame bent");
+    create("底板 平整");
+    Searchable {
+        store,
+        rebar,
+        rock,
+        block,
+        door,
+    }
+}
+
+fn search(store: &Store, text: &str) -> Vec<RecordId> {
+    store
+        .list(&ListQuery {
+            text: Some(text.into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect()
+}
+
+#[test]
+fn short_search_with_a_capital_greek_letter_finds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = searchable(&dir.path().join("s.db"));
+    assert_eq!(search(&s.store, "Φ1"), vec![s.rebar.clone()]);
+    assert_eq!(search(&s.store, "Φ16"), vec![s.rebar]);
+}
+
+#[test]
+fn short_search_in_small_letters_finds_a_capital_greek_letter() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = searchable(&dir.path().join("s.db"));
+    assert_eq!(search(&s.store, "φ1"), vec![s.rebar.clone()]);
+    assert_eq!(search(&s.store, "φ"), vec![s.rebar]);
+}
+
+#[test]
+fn short_search_with_a_capital_roman_numeral_finds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = searchable(&dir.path().join("s.db"));
+    assert_eq!(search(&s.store, "Ⅲ级"), vec![s.rock.clone()]);
+    assert_eq!(search(&s.store, "Ⅲ"), vec![s.rock]);
+}
+
+#[test]
+fn short_search_with_a_small_roman_numeral_finds_a_capital_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = searchable(&dir.path().join("s.db"));
+    assert_eq!(search(&s.store, "ⅲ级"), vec![s.rock]);
+}
+
+#[test]
+fn short_search_with_full_width_letters_ignores_their_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = searchable(&dir.path().join("s.db"));
+    assert_eq!(search(&s.store, "ＡＢ"), vec![s.block.clone()]);
+    assert_eq!(search(&s.store, "ａｂ"), vec![s.block.clone()]);
+    assert_eq!(search(&s.store, "Ａｂ区"), vec![s.block]);
+    // Case is folded, width is not.
+    assert!(search(&s.store, "AB区").is_empty());
+}
+
+#[test]
+fn ascii_search_ignores_case_on_short_and_long_queries() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = searchable(&dir.path().join("s.db"));
+    for q in ["bL", "BL", "bl", "bLAST dOOR", "blast door", "FRAME"] {
+        assert_eq!(search(&s.store, q), vec![s.door.clone()], "{q}");
+    }
+}
+
+#[test]
+fn long_search_folds_case_as_the_short_one_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = searchable(&dir.path().join("s.db"));
+    for (q, want) in [
+        ("Φ16@", &s.rebar),
+        ("φ16@2", &s.rebar),
+        ("Ⅲ级围", &s.rock),
+        ("ⅲ级围岩", &s.rock),
+        ("ＡＢ区", &s.block),
+        ("ａｂ区 外", &s.block),
+    ] {
+        assert_eq!(search(&s.store, q), vec![want.clone()], "{q}");
+        // Every shorter start of the query finds the same record (instr for one or two
+        // characters, the trigram index for more).
+        let chars: Vec<char> = q.chars().collect();
+        for n in 1..chars.len() {
+            let part: String = chars[..n].iter().collect();
+            if part.trim().is_empty() {
+                continue;
+            }
+            assert!(search(&s.store, &part).contains(want), "{part}");
+        }
+    }
+}
+
+#[test]
+fn an_upgraded_store_finds_what_a_fresh_one_finds() {
+    let dir = tempfile::tempdir().unwrap();
+    let queries = [
+        "Φ1",
+        "φ1",
+        "Ⅲ级",
+        "ⅲ级",
+        "ＡＢ",
+        "ａｂ",
+        "bL",
+        "Φ16@",
+        "ⅲ级围岩",
+        "ａｂ区",
+        "blast door",
+        "渗水",
+    ];
+    let fresh = searchable(&dir.path().join("fresh.db"));
+    let names = |s: &Searchable, ids: Vec<RecordId>| -> Vec<&'static str> {
+        ids.iter()
+            .map(|id| match id {
+                id if *id == s.rebar => "rebar",
+                id if *id == s.rock => "rock",
+                id if *id == s.block => "block",
+                id if *id == s.door => "door",
+                _ => "other",
+            })
+            .collect()
+    };
+    let want: Vec<Vec<&str>> = queries
+        .iter()
+        .map(|q| names(&fresh, search(&fresh.store, q)))
+        .collect();
+
+    // A store as the previous schema left it: the index folding case itself (FTS5's own
+    // folding) over the text as written, projections of the previous version.
+    let path = dir.path().join("old.db");
+    let old = searchable(&path);
+    drop(old.store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(&format!(
+        "DROP TABLE records_fts;
+         CREATE VIRTUAL TABLE records_fts USING fts5(text, tokenize = 'trigram');
+         INSERT INTO records_fts(rowid, text) SELECT rid, title || char(10) || '巡查记录' FROM records;
+         UPDATE meta SET value = '3' WHERE key = 'projection_version';
+         PRAGMA user_version = {};",
+        offgrid_core::store::schema::CURRENT_VERSION - 1
+    ))
+    .unwrap();
+    drop(conn);
+    let old = Searchable {
+        store: open_as(&path, "li").0,
+        ..old
+    };
+    let got: Vec<Vec<&str>> = queries
+        .iter()
+        .map(|q| names(&old, search(&old.store, q)))
+        .collect();
+    assert_eq!(got, want);
+    drop(old.store);
+
+    // The same schema as a fresh store, and the same indexed text as a rebuild gives.
+    let schema = |path: &std::path::Path| -> Vec<(String, Option<String>)> {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT name, sql FROM sqlite_master ORDER BY type, name")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    drop(fresh.store);
+    assert_eq!(schema(&path), schema(&dir.path().join("fresh.db")));
+    let indexed = |path: &std::path::Path| -> Vec<(i64, String)> {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT rowid, text FROM records_fts ORDER BY rowid")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let upgraded = indexed(&path);
+    assert!(
+        upgraded
+            .iter()
+            .any(|(_, t)| t.contains("φ16") && !t.contains('Φ'))
+    );
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("DELETE FROM meta WHERE key = 'projection_version'", [])
+        .unwrap();
+    drop(open_as(&path, "li"));
+    assert_eq!(indexed(&path), upgraded);
+}

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use automerge::{Automerge, Change, ChangeHash};
+use offgrid_core::doc::limits;
 use offgrid_core::model::User;
 use offgrid_core::record::{Authority, Refusal, judge_logged};
 use offgrid_core::sync::protocol::PushRecord;
@@ -17,56 +18,87 @@ use crate::error::Result;
 
 /// How many documents the server keeps open.
 pub const DEFAULT_CAPACITY: usize = 512;
+/// How many bytes of changes the open documents may hold together (an open document takes a
+/// few times its changes' size in memory).
+pub const DEFAULT_CAPACITY_BYTES: u64 = 16 << 20;
 
-/// Open documents by record id, with the heads they are at (least recently used evicted).
+/// Open documents by record id, with the heads they are at (least recently used evicted),
+/// bounded by count and by the bytes of their changes.
 pub struct DocCache {
     inner: Mutex<Inner>,
     capacity: usize,
+    capacity_bytes: u64,
 }
 
 struct Inner {
-    docs: HashMap<String, (Automerge, u64)>,
+    /// Document, last use, bytes of its changes.
+    docs: HashMap<String, (Automerge, u64, u64)>,
     tick: u64,
+    bytes: u64,
 }
 
 impl Default for DocCache {
     fn default() -> Self {
-        DocCache::new(DEFAULT_CAPACITY)
+        DocCache::new(DEFAULT_CAPACITY, DEFAULT_CAPACITY_BYTES)
     }
 }
 
 impl DocCache {
-    pub fn new(capacity: usize) -> DocCache {
+    pub fn new(capacity: usize, capacity_bytes: u64) -> DocCache {
         DocCache {
             inner: Mutex::new(Inner {
                 docs: HashMap::new(),
                 tick: 0,
+                bytes: 0,
             }),
             capacity: capacity.max(1),
+            capacity_bytes,
         }
+    }
+
+    /// Documents and bytes of changes held now.
+    pub fn held(&self) -> (usize, u64) {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        (inner.docs.len(), inner.bytes)
     }
 
     /// Takes the record's document out of the cache if it is at `heads`.
     fn take(&self, id: &str, heads: &[String]) -> Option<Automerge> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let (doc, _) = inner.docs.remove(id)?;
+        let (doc, _, bytes) = inner.docs.remove(id)?;
+        inner.bytes -= bytes;
         (hex_sorted(&doc.get_heads()) == sorted(heads)).then_some(doc)
     }
 
-    fn put(&self, id: &str, doc: Automerge) {
+    /// Keeps `doc` (whose changes hold `bytes`), evicting the least recently used until both
+    /// bounds hold. A document larger than a quarter of the byte bound is not kept.
+    fn put(&self, id: &str, doc: Automerge, bytes: u64) {
+        if bytes > self.capacity_bytes / 4 {
+            return;
+        }
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.tick += 1;
         let tick = inner.tick;
-        if inner.docs.len() >= self.capacity
-            && let Some(oldest) = inner
+        if let Some((_, _, b)) = inner.docs.remove(id) {
+            inner.bytes -= b;
+        }
+        while !inner.docs.is_empty()
+            && (inner.docs.len() >= self.capacity || inner.bytes + bytes > self.capacity_bytes)
+        {
+            let Some(oldest) = inner
                 .docs
                 .iter()
-                .min_by_key(|(_, (_, t))| *t)
+                .min_by_key(|(_, (_, t, _))| *t)
                 .map(|(k, _)| k.clone())
-        {
-            inner.docs.remove(&oldest);
+            else {
+                break;
+            };
+            if let Some((_, _, b)) = inner.docs.remove(&oldest) {
+                inner.bytes -= b;
+            }
         }
-        inner.docs.insert(id.to_owned(), (doc, tick));
+        inner.bytes += bytes;
+        inner.docs.insert(id.to_owned(), (doc, tick, bytes));
     }
 }
 
@@ -112,6 +144,14 @@ pub fn check(
         // Parsed (and size-checked) before the transaction; cannot fail here.
         changes.extend(Change::from_bytes(data.to_vec()).ok());
     }
+    // How deep the changes nest objects, before they are applied: a document nested
+    // thousands deep costs the server its stack and its memory (issue 28).
+    let mut depths = limits::Depths::new(&doc);
+    for c in &changes {
+        if let Err(e) = depths.check(c) {
+            return Ok(Err(Refusal::rule(e.tag(), e.to_string())));
+        }
+    }
     // What applying did, logged as it happens: the gate judges it without diffing the document.
     let mut log = automerge::PatchLog::active();
     let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -156,10 +196,11 @@ pub fn check(
     Ok(verdict.map(|()| Judged { doc }))
 }
 
-/// Keeps a judged and stored document for the next push (if it is at the stored heads).
-pub fn keep(cache: &DocCache, id: &str, judged: Judged, stored_heads: &[String]) {
+/// Keeps a judged and stored document for the next push (if it is at the stored heads);
+/// `bytes`: the bytes of the record's changes.
+pub fn keep(cache: &DocCache, id: &str, judged: Judged, stored_heads: &[String], bytes: u64) {
     if hex_sorted(&judged.doc.get_heads()) == sorted(stored_heads) {
-        cache.put(id, judged.doc);
+        cache.put(id, judged.doc, bytes);
     }
 }
 
@@ -222,4 +263,37 @@ fn sorted(heads: &[String]) -> Vec<String> {
     let mut v = heads.to_vec();
     v.sort();
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_cache_is_bounded_by_the_bytes_of_its_changes() {
+        let cache = DocCache::new(100, 1_000);
+        for i in 0..6 {
+            cache.put(&format!("r{i}"), Automerge::new(), 200);
+        }
+        assert_eq!(cache.held(), (5, 1_000));
+        // The least recently used went first.
+        assert!(cache.take("r0", &[]).is_none());
+        assert!(cache.take("r5", &[]).is_some());
+        assert_eq!(cache.held(), (4, 800));
+        // A document larger than a quarter of the bound is not kept.
+        cache.put("big", Automerge::new(), 251);
+        assert_eq!(cache.held(), (4, 800));
+        // Putting a document again replaces it.
+        cache.put("r1", Automerge::new(), 100);
+        assert_eq!(cache.held(), (4, 700));
+    }
+
+    #[test]
+    fn the_document_cache_is_bounded_by_count() {
+        let cache = DocCache::new(2, 1 << 20);
+        for i in 0..3 {
+            cache.put(&format!("r{i}"), Automerge::new(), 1);
+        }
+        assert_eq!(cache.held(), (2, 2));
+    }
 }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Path, Query, Request, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{ConnectInfo, MatchedPath, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -32,9 +32,12 @@ use crate::metrics::Metrics;
 
 /// Largest photo chunk per `PUT` (clients send 1 MiB).
 pub const MAX_BLOB_CHUNK: usize = 16 << 20;
+/// Largest photo (or other blob) in all: a camera original is 3-8 MB.
+pub const MAX_BLOB_BYTES: u64 = 64 << 20;
+/// Largest login body: a user id, a password and a device name.
+pub const MAX_LOGIN_BODY: usize = 16 << 10;
 
 pub fn router(app: Arc<App>) -> Router {
-    let limit = app.config.max_body_bytes;
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -45,12 +48,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/verify/{sha256}", get(verify))
         .route(
             "/v1/blobs/{sha256}",
-            get(blob_get)
-                .head(blob_head)
-                .put(blob_put)
-                .layer(DefaultBodyLimit::max(MAX_BLOB_CHUNK)),
+            get(blob_get).head(blob_head).put(blob_put),
         )
-        .layer(DefaultBodyLimit::max(limit))
         .layer(RequestDecompressionLayer::new())
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn_with_state(app.clone(), observe))
@@ -109,12 +108,24 @@ fn check_protocol(headers: &HeaderMap) -> Result<()> {
     }
 }
 
-/// The body, or the same JSON error shape as every other refusal (e.g. 413 past the limit).
-fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes> {
-    body.map_err(|e| match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge(e.body_text()),
-        _ => Error::BadRequest(e.body_text()),
-    })
+/// Reads a body of at most `limit` bytes (after decompression), once the request has been
+/// checked as far as it can be without it: a body past the limit is refused (413) when the
+/// limit is reached, not after it has all arrived.
+async fn read_body(app: &App, body: Body, limit: usize) -> Result<Bytes> {
+    use http_body_util::BodyExt;
+    match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(b) => Ok(b.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            app.metrics.limit("body_bytes");
+            tracing::warn!(limit = "body_bytes", "request body refused");
+            Err(Error::TooLarge(format!(
+                "the request body is larger than {limit} bytes"
+            )))
+        }
+        Err(e) => Err(Error::BadRequest(format!(
+            "the body could not be read: {e}"
+        ))),
+    }
 }
 
 fn path(p: Result<Path<String>, PathRejection>) -> Result<String> {
@@ -130,6 +141,17 @@ fn query(q: Result<Query<BlobQuery>, QueryRejection>) -> Result<BlobQuery> {
         )),
         _ => Ok(q),
     }
+}
+
+/// `POST /v1/sync`'s body as the handler reads it: the request, the records refused for
+/// being pushed twice, the reported documents refused as malformed.
+pub fn parse_sync_request(body: &[u8]) -> Result<(SyncRequest, Vec<Rejected>, Vec<Rejected>)> {
+    sync_request(parse(body)?)
+}
+
+/// `POST /v1/login`'s body as the handler reads it.
+pub fn parse_login_request(body: &[u8]) -> Result<LoginRequest> {
+    parse(body)
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
@@ -163,10 +185,10 @@ async fn login(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
-    bytes: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response> {
     check_protocol(&headers)?;
-    let req: LoginRequest = parse(&body(bytes)?)?;
+    let req = parse_login_request(&read_body(&app, body, MAX_LOGIN_BODY).await?)?;
     let address = peer.ip();
     // A name that cannot be a user id is counted under one key (bounded memory).
     let user = if offgrid_core::sync::protocol::is_valid_id(&req.user) {
@@ -210,13 +232,10 @@ async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response>
     Ok(Json(account).into_response())
 }
 
-async fn sync(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    bytes: Result<Bytes, BytesRejection>,
-) -> Result<Response> {
+async fn sync(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Result<Response> {
     let caller = authed(&app, &headers).await?;
-    let (req, twice, bad_documents) = sync_request(parse(&body(bytes)?)?)?;
+    let bytes = read_body(&app, body, app.config.max_body_bytes).await?;
+    let (req, twice, bad_documents) = parse_sync_request(&bytes)?;
     let a = app.clone();
     let (mut resp, stats) = blocking(move || {
         let gate = a.config.gate.then_some(&a.docs);
@@ -232,6 +251,9 @@ async fn sync(
     Metrics::add(&app.metrics.changes_applied, stats.changes_applied as u64);
     Metrics::add(&app.metrics.changes_out, stats.changes_out as u64);
     Metrics::add(&app.metrics.records_refused, stats.refused as u64);
+    for tag in &stats.limits {
+        app.metrics.limit(tag);
+    }
     tracing::debug!(
         changes_in = stats.changes_in,
         applied = stats.changes_applied,
@@ -259,6 +281,8 @@ struct SyncBody {
     /// Parsed one by one: a malformed report is refused (`bad_document`), not the request.
     #[serde(default)]
     documents: Vec<serde_json::Value>,
+    #[serde(default)]
+    fetch: Vec<String>,
 }
 
 /// A non-negative whole number (or null); past `u64::MAX` it saturates (budgets are capped).
@@ -290,6 +314,7 @@ fn sync_request(body: SyncBody) -> Result<(SyncRequest, Vec<Rejected>, Vec<Rejec
         templates,
         pushed_all,
         documents,
+        fetch,
     } = body;
     if documents.len() > MAX_DOCUMENTS {
         return Err(Error::BadRequest(format!(
@@ -353,6 +378,7 @@ fn sync_request(body: SyncBody) -> Result<(SyncRequest, Vec<Rejected>, Vec<Rejec
         templates,
         pushed_all,
         documents,
+        fetch,
     };
     Ok((req, rejected, refused_documents))
 }
@@ -360,10 +386,10 @@ fn sync_request(body: SyncBody) -> Result<(SyncRequest, Vec<Rejected>, Vec<Rejec
 async fn reconcile(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    bytes: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response> {
     let caller = authed(&app, &headers).await?;
-    let req: ReconcileRequest = parse(&body(bytes)?)?;
+    let req: ReconcileRequest = parse(&read_body(&app, body, app.config.max_body_bytes).await?)?;
     let a = app.clone();
     let resp = blocking(move || crate::sync::reconcile(a.backend.as_ref(), &caller, req)).await?;
     Ok(Json(resp).into_response())
@@ -576,7 +602,7 @@ async fn blob_put(
     sha: Result<Path<String>, PathRejection>,
     q: Result<Query<BlobQuery>, QueryRejection>,
     headers: HeaderMap,
-    bytes: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response> {
     let sha = path(sha)?;
     check_sha(&sha)?;
@@ -588,7 +614,7 @@ async fn blob_put(
     let content_range = headers
         .get(header::CONTENT_RANGE)
         .map(|v| v.to_str().unwrap_or("").to_owned());
-    let body = body(bytes)?;
+    let body = read_body(&app, body, MAX_BLOB_CHUNK).await?;
     let n = body.len() as u64;
     let a = app.clone();
     let (status, offset) = blocking(move || {
@@ -610,6 +636,17 @@ async fn blob_put(
         }
         if let Some(v) = &content_range {
             content_range_parts(v)?;
+            // A photo larger than any camera makes is refused before a byte of it is stored.
+            if !referenced.1
+                && let Ok((_, _, total)) = parse_content_range(v)
+                && total > MAX_BLOB_BYTES
+            {
+                a.metrics.limit("blob_bytes");
+                tracing::warn!(limit = "blob_bytes", "photo upload refused");
+                return Err(Error::TooLarge(format!(
+                    "a blob may hold at most {MAX_BLOB_BYTES} bytes"
+                )));
+            }
         }
         if referenced.1 {
             // A replay once the photo is complete: nothing to store, whatever the chunk holds.

@@ -9,11 +9,13 @@
 pub mod accounts;
 pub mod backend;
 pub mod blobs;
+pub mod digest;
 pub mod documents;
 pub mod error;
 pub mod flaky;
 pub mod gate;
 pub mod http;
+pub mod listen;
 pub mod metrics;
 pub mod scope;
 pub mod sun;
@@ -43,6 +45,8 @@ pub struct Config {
     pub login_limits: throttle::LoginLimits,
     /// A device token unused for this long no longer works (its device logs in again).
     pub token_idle: std::time::Duration,
+    /// How many connections, and how long a request's headers and an idle connection wait.
+    pub connections: listen::Connections,
 }
 
 /// Default of [`Config::token_idle`]: 90 days.
@@ -57,6 +61,7 @@ impl Config {
             gate: true,
             login_limits: throttle::LoginLimits::default(),
             token_idle: std::time::Duration::from_secs(DEFAULT_TOKEN_IDLE_DAYS * 86_400),
+            connections: listen::Connections::default(),
         }
     }
 }
@@ -95,18 +100,14 @@ impl App {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then finishes the requests in flight.
+/// Serves `app` on `listener` until `shutdown` resolves, then finishes the requests in flight
+/// (within the limits of [`listen`]).
 pub async fn serve(
     app: Arc<App>,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    tracing::info!(addr = %listener.local_addr()?, backend = app.backend.name(), "serving");
-    // The peer's address, for the per-address login limit.
-    let service = http::router(app).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await
+    listen::serve(app, listener, shutdown).await
 }
 
 /// A server on its own thread and runtime (tests, the demo, benchmarks). Dropping it stops it.

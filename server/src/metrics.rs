@@ -12,6 +12,8 @@ const BUCKETS_MS: &[u64] = &[1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 
 pub struct Metrics {
     requests: Mutex<BTreeMap<(String, u16), u64>>,
     latency: Mutex<BTreeMap<String, Histogram>>,
+    /// Requests, changes and connections refused for a limit (issue 28), by the limit's tag.
+    limits: Mutex<BTreeMap<&'static str, u64>>,
     pub changes_in: AtomicU64,
     pub changes_applied: AtomicU64,
     pub changes_out: AtomicU64,
@@ -53,6 +55,16 @@ impl Metrics {
         }
         h.sum_ms += ms;
         h.count += 1;
+    }
+
+    /// Counts a refusal for the limit named `tag` (`depth`, `ops`, `body_bytes`, ...).
+    pub fn limit(&self, tag: &'static str) {
+        *self
+            .limits
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(tag)
+            .or_default() += 1;
     }
 
     pub fn add(counter: &AtomicU64, n: u64) {
@@ -111,6 +123,14 @@ impl Metrics {
                 "offgrid_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
                 h.count
             );
+        }
+        let _ = writeln!(
+            s,
+            "# HELP offgrid_limit_refusals_total Requests, changes and connections refused for a limit."
+        );
+        let _ = writeln!(s, "# TYPE offgrid_limit_refusals_total counter");
+        for (tag, n) in self.limits.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            let _ = writeln!(s, "offgrid_limit_refusals_total{{limit=\"{tag}\"}} {n}");
         }
         for (name, help, c) in [
             (

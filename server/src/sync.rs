@@ -13,12 +13,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use offgrid_core::sync::protocol::{
-    Acked, Bytes, DEFAULT_PULL_BYTES, MAX_CHANGE_BYTES, MissingDeps, NeedBlob, Pulled,
+    Acked, Bytes, DEFAULT_PULL_BYTES, MAX_FETCH, MAX_LACKS, MissingDeps, NeedBlob, Pulled,
     ReconcileRequest, ReconcileResponse, Rejected, SyncRequest, SyncResponse, TEMPLATES_CURSOR,
     WATERMARKS_CURSOR, is_sha256_hex, is_valid_id,
 };
 
 use offgrid_core::access::Role;
+use offgrid_core::doc::limits;
 
 use crate::accounts::{Caller, now_ms};
 use crate::backend::{Backend, ChangeRow, RecordRow, Tx, transact};
@@ -42,6 +43,8 @@ pub struct SyncStats {
     pub changes_out: usize,
     /// Records the write gate refused.
     pub refused: usize,
+    /// Changes refused for a limit (issue 28), by the limit's tag.
+    pub limits: Vec<&'static str>,
 }
 
 /// A change parsed before the transaction.
@@ -82,7 +85,7 @@ pub fn sync(
                 rec.id
             )));
         }
-        let parsed = parse_record(&rec);
+        let parsed = parse_record(&rec, &mut stats.limits);
         stats.changes_in += rec.changes.len();
         push.push((rec, parsed));
     }
@@ -101,6 +104,7 @@ pub fn sync(
         let out = transact(b, |tx| push_all(tx, gate, caller, &push, &device, now))?;
         stats.changes_applied = out.applied;
         stats.refused = out.refused;
+        stats.limits.extend(out.limits);
         resp.acked = out.acked;
         resp.missing = out.missing;
         resp.rejected = out.rejected;
@@ -136,7 +140,12 @@ pub fn sync(
     // Every account reads some of the organisation scope (ADR 0007); its cursor is checked
     // against what grants the reading inside the pull's transaction.
     let org_cursor = req.cursors.get(ORG).cloned().unwrap_or_default();
-    let (pull, next, more, templates, watermarks) = transact(b, |tx| {
+    if req.fetch.len() > MAX_FETCH || req.fetch.iter().any(|id| !is_valid_id(id)) {
+        return Err(Error::BadRequest(format!(
+            "fetch holds at most {MAX_FETCH} record ids"
+        )));
+    }
+    let (pull, next, more, templates, watermarks, digests) = transact(b, |tx| {
         let mut cursors = cursors.clone();
         let index = b.org_index().current(tx)?;
         let reach = index.reach(caller);
@@ -151,10 +160,30 @@ pub fn sync(
             None => Cursor::parse(&org_cursor)?,
         };
         cursors.insert(ORG.to_owned(), inner);
-        let (pull, mut next, more) =
-            pull(tx, &cursors, &req.device, budget, &|id| reach.reads(id))?;
+        let reads = |project: &str, id: &str| {
+            if project == ORG {
+                reach.reads(id)
+            } else {
+                caller.can_read(project)
+            }
+        };
+        let (pull, mut next, more, caught_up) =
+            pull(tx, &cursors, &req.device, budget, &reads, &req.fetch)?;
         if let Some(c) = next.get_mut(ORG) {
             *c = format!("{digest}~{c}");
+        }
+        // What the device now holds of each scope it is caught up with (issue 28).
+        let mut digests = BTreeMap::new();
+        for (project, head) in caught_up {
+            let key = if project == ORG {
+                format!("{ORG}~{digest}")
+            } else {
+                project.clone()
+            };
+            let d = b
+                .digests()
+                .digest(tx, &key, &project, head, &|id| reads(&project, id))?;
+            digests.insert(project, d);
         }
         // Published templates, all of them whenever the device's set is not the server's.
         let (templates, digest) = crate::templates::unless_held(
@@ -174,7 +203,7 @@ pub fn sync(
         if let Some(latest) = marks.iter().map(|(_, _, max)| *max).max() {
             next.insert(WATERMARKS_CURSOR.to_owned(), latest.to_string());
         }
-        Ok((pull, next, more, templates, marks))
+        Ok((pull, next, more, templates, marks, digests))
     })?;
     resp.watermarks = watermarks
         .into_iter()
@@ -186,10 +215,14 @@ pub fn sync(
     resp.pull = pull;
     resp.cursors = next;
     resp.more = more;
+    resp.digests = digests;
     Ok((resp, stats))
 }
 
-fn parse_record(rec: &offgrid_core::sync::protocol::PushRecord) -> Result<Vec<Parsed>, Rejected> {
+fn parse_record(
+    rec: &offgrid_core::sync::protocol::PushRecord,
+    limited: &mut Vec<&'static str>,
+) -> Result<Vec<Parsed>, Rejected> {
     let reject = |code: &str, reason: String| Rejected {
         id: rec.id.clone(),
         code: code.to_owned(),
@@ -213,19 +246,20 @@ fn parse_record(rec: &offgrid_core::sync::protocol::PushRecord) -> Result<Vec<Pa
     }
     let mut out = Vec::with_capacity(rec.changes.len());
     for (i, Bytes(bytes)) in rec.changes.iter().enumerate() {
-        if bytes.len() > MAX_CHANGE_BYTES {
-            return Err(reject(
-                "too_large",
-                format!(
-                    "change {i} has {} bytes (limit {MAX_CHANGE_BYTES})",
-                    bytes.len()
-                ),
-            ));
-        }
-        // Hostile bytes must not take the server down: a panic in the parser is a refusal.
-        let change = std::panic::catch_unwind(|| automerge::Change::from_bytes(bytes.clone()))
-            .map_err(|_| reject("bad_change", format!("change {i} does not parse")))?
-            .map_err(|e| reject("bad_change", format!("change {i} does not parse: {e}")))?;
+        // The limits on one change, checked before anything inflates or applies it.
+        let change = limits::parse_change(bytes).map_err(|e| {
+            tracing::warn!(limit = e.tag(), "pushed change refused");
+            limited.push(e.tag());
+            let code = match e {
+                limits::Exceeded::Bytes(_) => "too_large",
+                _ => "bad_change",
+            };
+            Rejected {
+                id: rec.id.clone(),
+                code: code.to_owned(),
+                reason: format!("change {i}: {}: {e}", e.tag()),
+            }
+        })?;
         out.push(Parsed {
             author: offgrid_core::doc::ChangeMeta::decode(change.message()).user_id,
             hash: change.hash().to_string(),
@@ -244,6 +278,7 @@ struct PushOut {
     need_blobs: Vec<NeedBlob>,
     applied: usize,
     refused: usize,
+    limits: Vec<&'static str>,
 }
 
 fn push_all(
@@ -264,6 +299,7 @@ fn push_all(
         need_blobs: Vec::new(),
         applied: 0,
         refused: 0,
+        limits: Vec::new(),
     };
     let mut feed: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for (rec, parsed) in push {
@@ -327,6 +363,17 @@ fn push_all(
                 new.push(c);
             }
         }
+        // The record's size with these changes, before the gate opens it.
+        let stored = tx.record_bytes(&rec.id)?;
+        let bytes = stored + new.iter().map(|c| c.data.len() as u64).sum::<u64>();
+        if bytes > limits::MAX_RECORD_BYTES && !new.is_empty() {
+            let e = limits::Exceeded::RecordBytes(bytes);
+            tracing::warn!(record = %rec.id, limit = e.tag(), "push refused");
+            out.limits.push(e.tag());
+            out.rejected
+                .push(reject("too_large", format!("{}: {e}", e.tag())));
+            continue;
+        }
         // Every new change is the pushing account's own: a device sends what its user wrote.
         // One exception: the first change of a hazard raised from a patrol observation names
         // the runner who saw it, whoever raised it; it is accepted from another account only
@@ -362,7 +409,14 @@ fn push_all(
                     Err(refusal) => {
                         tracing::info!(record = %rec.id, rule = refusal.name(), "push refused by the gate");
                         out.refused += 1;
-                        out.rejected.push(reject("forbidden", refusal.to_string()));
+                        // Past a limit on what a change may hold: malformed, not forbidden.
+                        let code = if refusal.name() == "depth" {
+                            out.limits.push("depth");
+                            "bad_change"
+                        } else {
+                            "forbidden"
+                        };
+                        out.rejected.push(reject(code, refusal.to_string()));
                         continue;
                     }
                 }
@@ -388,6 +442,7 @@ fn push_all(
         // And its verdict, judged again from the server's copies of the plan and the site, and
         // the device's clock against the server's.
         let mut checks = BTreeMap::new();
+        let mut found_any = false;
         if row.kind == offgrid_core::RecordKind::PatrolRun.as_str() {
             let ops: Vec<crate::sun::ScanOps> =
                 new.iter().map(|c| crate::sun::scan_ops(&c.data)).collect();
@@ -416,6 +471,18 @@ fn push_all(
                     tx.set_change_check(&rec.id, &c.hash, &check::join(&found))?;
                 }
             }
+            found_any = true;
+        } else {
+            // Every kind: a change stamped after the server received it (issue 28). A record
+            // is evidence of when things were done; the device's clock may be wrong.
+            for c in &new {
+                if c.time_ms > now + CLOCK_SLACK_MS {
+                    tx.set_change_check(&rec.id, &c.hash, ServerCheck::ClockAhead.as_str())?;
+                    found_any = true;
+                }
+            }
+        }
+        if found_any {
             checks = tx.change_checks(&rec.id)?.into_iter().collect();
         }
         for c in new {
@@ -433,7 +500,7 @@ fn push_all(
         let (heads, applied, missing) = apply_ready(tx, &row)?;
         out.applied += applied.len();
         if let (Some(cache), Some(j)) = (gate, judged) {
-            crate::gate::keep(cache, &rec.id, j, &heads);
+            crate::gate::keep(cache, &rec.id, j, &heads, bytes);
         }
         if !applied.is_empty() {
             tx.set_heads(&rec.id, &heads)?;
@@ -581,17 +648,29 @@ impl Cursor {
 /// The feeds after `cursors`. The organisation scope goes first (a record pulled in the same
 /// response never waits for the reference data it names), filtered by `org_reads`, with whole
 /// records for its feed entries (see [`crate::scope`]).
+/// Records asked for by id (`fetch`) come whole after the feeds, while the budget lasts, if
+/// `reads(project, id)`. Also returns the scopes whose cursor reached the end of their feed,
+/// with the feed's head.
+#[allow(clippy::type_complexity)]
 fn pull(
     tx: &mut dyn Tx,
     cursors: &BTreeMap<String, Cursor>,
     device: &str,
     budget: u64,
-    org_reads: &dyn Fn(&str) -> bool,
-) -> Result<(Vec<Pulled>, BTreeMap<String, String>, bool)> {
+    reads: &dyn Fn(&str, &str) -> bool,
+    fetch: &[String],
+) -> Result<(
+    Vec<Pulled>,
+    BTreeMap<String, String>,
+    bool,
+    Vec<(String, i64)>,
+)> {
+    let org_reads = |id: &str| reads(ORG, id);
     let mut out: Vec<Pulled> = Vec::new();
     let mut next = BTreeMap::new();
     let mut used: u64 = 0;
     let mut more = false;
+    let mut caught_up = Vec::new();
     let ordered = cursors
         .iter()
         .filter(|(p, _)| p.as_str() == ORG)
@@ -619,8 +698,12 @@ fn pull(
                 Cursor::Bootstrap { start, after } => {
                     let start_seq = *start.get_or_insert(head);
                     let rows = tx.records_after(project, after, RECORD_PAGE)?;
-                    let done = rows.len() < RECORD_PAGE;
-                    for r in rows {
+                    let count = rows.len();
+                    // The last page of records, and every one of them sent: the budget may run
+                    // out part-way through a short page, and the rest of it is the next
+                    // response's (issue 28: a new device missed records here).
+                    let mut done = count < RECORD_PAGE;
+                    for (i, r) in rows.into_iter().enumerate() {
                         if org && !org_reads(&r.id) {
                             *after = r.id;
                             continue;
@@ -630,6 +713,7 @@ fn pull(
                         out.push(p);
                         *after = r.id;
                         if used >= budget {
+                            done = done && i + 1 == count;
                             break;
                         }
                     }
@@ -698,14 +782,41 @@ fn pull(
                 }
             }
         }
+        let head_now = tx.feed_head(project)?;
+        if matches!(cursor, Cursor::Feed(n) if n >= head_now) {
+            caught_up.push((project.clone(), head_now));
+        }
         next.insert(project.clone(), cursor.render());
     }
+    for id in fetch {
+        // What did not fit, the device asks for again.
+        if used >= budget {
+            break;
+        }
+        let Some(row) = tx.record(id)? else { continue };
+        if row.heads.is_empty()
+            || !reads(&row.project, &row.id)
+            || out.iter().any(|p| p.id == row.id && p.snapshot.is_some())
+        {
+            continue;
+        }
+        let p = whole(tx, &row.project, &row.id, &row.kind)?;
+        used += pulled_bytes(&p);
+        out.push(p);
+    }
+    // What the server found in the pulled records' changes (every kind: a clock ahead of the
+    // server's; patrol runs: their scans too), in one query.
+    let ids: Vec<String> = out.iter().map(|p| p.id.clone()).collect();
+    let mut found: HashMap<String, BTreeMap<String, String>> = HashMap::new();
+    for (record, hash, finding) in tx.checks_of(&ids)? {
+        found.entry(record).or_default().insert(hash, finding);
+    }
     for p in &mut out {
-        if p.kind == offgrid_core::RecordKind::PatrolRun.as_str() {
-            p.checks = tx.change_checks(&p.id)?.into_iter().collect();
+        if let Some(checks) = found.get(&p.id) {
+            p.checks = checks.clone();
         }
     }
-    Ok((out, next, more))
+    Ok((out, next, more, caught_up))
 }
 
 /// Every applied change of a record, as one snapshot when it has many.
@@ -785,6 +896,9 @@ pub fn reconcile(
         }
         client.insert(r.id, r.heads.into_iter().collect());
     }
+    if let Some(scope) = &req.scope {
+        return device_lacks(b, caller, scope, &client);
+    }
     transact(b, |tx| {
         let mut resp = ReconcileResponse::default();
         let mut pull_again = BTreeSet::new();
@@ -841,6 +955,58 @@ pub fn reconcile(
         resp.server_lacks.sort();
         resp.pull_again = pull_again.into_iter().collect();
         Ok(resp)
+    })
+}
+
+/// The records of `scope` the caller reads whose heads here are not the heads `client` sent
+/// (or that it did not send): what a device whose digest of the scope did not match lacks.
+fn device_lacks(
+    b: &dyn Backend,
+    caller: &Caller,
+    scope: &str,
+    client: &BTreeMap<String, BTreeSet<String>>,
+) -> Result<ReconcileResponse> {
+    if !is_valid_id(scope) {
+        return Err(Error::BadRequest("scope must be a project id".into()));
+    }
+    transact(b, |tx| {
+        let index = b.org_index().current(tx)?;
+        let reach = index.reach(caller);
+        let reads = |id: &str| {
+            if scope == ORG {
+                reach.reads(id)
+            } else {
+                caller.can_read(scope)
+            }
+        };
+        let mut lacks = Vec::new();
+        let mut after = String::new();
+        'pages: loop {
+            let rows = tx.records_after(scope, &after, 500)?;
+            let n = rows.len();
+            for r in rows {
+                after = r.id.clone();
+                if r.heads.is_empty() || !reads(&r.id) {
+                    continue;
+                }
+                let same = client.get(&r.id).is_some_and(|heads| {
+                    heads.len() == r.heads.len() && r.heads.iter().all(|h| heads.contains(h))
+                });
+                if !same {
+                    lacks.push(r.id);
+                    if lacks.len() >= MAX_LACKS {
+                        break 'pages;
+                    }
+                }
+            }
+            if n < 500 {
+                break;
+            }
+        }
+        Ok(ReconcileResponse {
+            device_lacks: lacks,
+            ..Default::default()
+        })
     })
 }
 

@@ -168,6 +168,109 @@ fn conformance(b: &dyn Backend) {
     watermarks(b, &users);
     documents(b, &users);
     tag_keys(b);
+    digests_and_fetch(b, &users);
+}
+
+/// A pull that catches a scope up carries its digest; reconcile with a scope names what a device
+/// lacks; `fetch` sends records whole, only those the caller reads (issue 28).
+fn digests_and_fetch(b: &dyn Backend, u: &Users) {
+    use offgrid_core::sync::protocol::{ReconcileRequest, RecordHeads};
+    use offgrid_server::sync::reconcile;
+    // Three records of p3, one change each, pushed by bob.
+    transact(b, |tx| {
+        tx.insert_project("p3", "p3", 0)?;
+        tx.set_member("p3", &u.bob.user_id, Some(Role::Inspector))
+    })
+    .unwrap();
+    let bob = accounts::Caller {
+        roles: vec![
+            ProjectRole {
+                project: "p2".into(),
+                role: Role::Inspector,
+            },
+            ProjectRole {
+                project: "p3".into(),
+                role: Role::Inspector,
+            },
+        ],
+        ..u.bob.clone()
+    };
+    let ids = ["d1", "d2", "d3"];
+    let mut heads = BTreeMap::new();
+    for id in ids {
+        let h = history(1);
+        heads.insert(id.to_owned(), vec![h[0].1.clone()]);
+        let resp = push(b, &bob, "dev-b", vec![record("p3", id, &[&h[0]])]);
+        assert_eq!(resp.acked.len(), 1, "{resp:?}");
+    }
+    // A new device pulls everything; the last page carries p3's digest.
+    let mut cursors = BTreeMap::new();
+    let mut digest = None;
+    let mut pulled = BTreeSet::new();
+    for _ in 0..20 {
+        let (resp, _) = sync(b, None, &bob, request("dev-new", &cursors, Vec::new())).unwrap();
+        pulled.extend(
+            resp.pull
+                .iter()
+                .filter(|p| p.project == "p3")
+                .map(|p| p.id.clone()),
+        );
+        cursors.extend(resp.cursors.clone());
+        if let Some(d) = resp.digests.get("p3") {
+            digest = Some(d.clone());
+        }
+        if !resp.more {
+            break;
+        }
+    }
+    let digest = digest.expect("a digest once caught up");
+    assert_eq!(digest.count, 3);
+    assert_eq!(pulled.len(), 3);
+    let mut expect = offgrid_core::sync::protocol::DigestBuilder::default();
+    for (id, h) in &heads {
+        expect.add(id, h.iter().map(String::as_str));
+    }
+    assert_eq!(digest, expect.finish());
+
+    // What a device lacks: everything, then nothing, then the record it holds at other heads.
+    let ask = |records: Vec<RecordHeads>, scope: &str, who: &Caller| {
+        reconcile(
+            b,
+            who,
+            ReconcileRequest {
+                records,
+                scope: Some(scope.into()),
+            },
+        )
+        .unwrap()
+        .device_lacks
+    };
+    assert_eq!(ask(Vec::new(), "p3", &bob), ids);
+    let held = |skip: &str| {
+        heads
+            .iter()
+            .map(|(id, h)| RecordHeads {
+                id: id.clone(),
+                heads: if id == skip {
+                    vec![SHA.into()]
+                } else {
+                    h.clone()
+                },
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(ask(held(""), "p3", &bob).is_empty());
+    assert_eq!(ask(held("d2"), "p3", &bob), ["d2"]);
+    // Someone who does not read p3 learns nothing of it.
+    assert!(ask(Vec::new(), "p3", &u.vera).is_empty());
+
+    // Fetched whole, at the end of the feed; another project's record is left out.
+    let mut req = request("dev-new", &cursors, Vec::new());
+    req.fetch = vec!["d2".into(), "r1".into(), "nope".into()];
+    let (resp, _) = sync(b, None, &bob, req).unwrap();
+    let got: Vec<&str> = resp.pull.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(got, ["d2"]);
+    assert_eq!(resp.digests.get("p3"), Some(&digest));
 }
 
 fn issued(sha: &str, record: &str, heads: &[&str]) -> IssuedDocument {

@@ -766,6 +766,7 @@ fn openapi_documents_every_protocol_field() {
                 id: "r".into(),
                 heads: vec![],
             }],
+            scope: None,
         })
         .unwrap(),
         serde_json::to_value(ReconcileResponse::default()).unwrap(),

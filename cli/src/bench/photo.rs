@@ -5,6 +5,12 @@
 //! The measurement runs in a child process so that `photo.peak_rss_mb` (the process's high-water
 //! mark) covers reading the file and the pipeline only, not making the sample.
 //!
+//! Then a hostile input (issue 28): a progressive JPEG of a few hundred bytes claiming
+//! 14,000×14,000 pixels, which once made the decoders allocate 1.2 GB. The process's high-water
+//! mark is reset first (`/proc/self/clear_refs`), so `photo.hostile_progressive_14000.peak_rss_mb`
+//! is this case's own (the refusal comes from the headers: the peak stays at the RSS it started
+//! from, `….rss_before_mb`).
+//!
 //! Then the whole of attaching the photo to a record (`add_photo`: pipeline, three files written
 //! and synced, the record change) and reading its upload copy back, on a plain store and on an
 //! encrypted one (SQLCipher, sealed files), alternated run by run: `photo.store.encrypted_ratio`.
@@ -93,6 +99,7 @@ fn measure_in_this_process(input: &Path, runs: usize) -> Result<()> {
     if let Some(peak) = proc_status_mb("VmHWM") {
         emit("photo.peak_rss_mb", peak, "MB")?;
     }
+    hostile(&limits)?;
     match vips(input, runs)? {
         Some(vips_ms) => {
             emit("photo.vips_ms", vips_ms, "ms")?;
@@ -103,6 +110,45 @@ fn measure_in_this_process(input: &Path, runs: usize) -> Result<()> {
         ),
     }
     in_stores(&bytes, runs)
+}
+
+/// The 14,000×14,000 progressive JPEG of issue 28: refused (1) or not (0), how long that took,
+/// and the peak RSS while it was handled.
+fn hostile(limits: &PhotoLimits) -> Result<()> {
+    let bytes = sample::claiming_jpeg(14_000, 14_000, true, &[(1, 1); 3], 16);
+    // 5: reset the peak RSS to the current RSS (Linux 4.0 and later).
+    if std::fs::write("/proc/self/clear_refs", "5").is_err() {
+        tracing::warn!(
+            "cannot reset the peak RSS (/proc/self/clear_refs): no hostile-input figure"
+        );
+        return Ok(());
+    }
+    let before = proc_status_mb("VmRSS");
+    let start = Instant::now();
+    let result = process_observed(&bytes, limits, &mut |_, _| {});
+    let took = start.elapsed();
+    let peak = proc_status_mb("VmHWM");
+    let refused = matches!(result, Err(offgrid_core::Error::ImageTooLarge { .. }));
+    emit(
+        "photo.hostile_progressive_14000.input_bytes",
+        bytes.len() as u64,
+        "bytes",
+    )?;
+    emit(
+        "photo.hostile_progressive_14000.refused",
+        u64::from(refused),
+        "bool",
+    )?;
+    emit("photo.hostile_progressive_14000.ms", ms(took), "ms")?;
+    if let (Some(before), Some(peak)) = (before, peak) {
+        emit(
+            "photo.hostile_progressive_14000.rss_before_mb",
+            before,
+            "MB",
+        )?;
+        emit("photo.hostile_progressive_14000.peak_rss_mb", peak, "MB")?;
+    }
+    Ok(())
 }
 
 /// Attaching the photo (and reading its upload copy) in a plain and an encrypted store.

@@ -436,6 +436,7 @@ fn throughput(
                     templates: Vec::new(),
                     pushed_all: false,
                     documents: Vec::new(),
+                    fetch: Vec::new(),
                 };
                 let start = Instant::now();
                 match t.post_json::<_, SyncResponse>("/v1/sync", &req) {
@@ -559,6 +560,7 @@ fn push_big_record(dir: &Path, gate: bool, label: &str) -> Result<()> {
             templates: Vec::new(),
             pushed_all: false,
             documents: Vec::new(),
+            fetch: Vec::new(),
         };
         let gate = app.config.gate.then_some(&app.docs);
         let start = Instant::now();

@@ -1,13 +1,13 @@
 //! The demo's records as their creating device fills them in: a civil-air-defence project, a
 //! floor-slab rebar inspection (every answer's map created up front: the genesis rule) and a
 //! seepage hazard, in Chinese with English alongside; and the day's script: the answers given
-//! to the stage-inspection template, where each failure was found, photo hashes.
+//! to the stage-inspection template, where each failure was found, and the photos taken
+//! (synthetic JPEGs attached through the photo pipeline).
 
 use offgrid_core::RecordId;
 use offgrid_core::checklist::{Item, ItemKind};
 use offgrid_core::hazard::NewHazard;
 use serde_json::{Value as Json, json};
-use sha2::Digest;
 
 /// The built-in template the day's inspection is made from.
 pub const TEMPLATE: &str = "rf-stage-inspection";
@@ -158,11 +158,31 @@ pub fn attach_after_photo(
         .sha256)
 }
 
-/// An answer photo's SHA-256: of some made-up bytes (the demo cites answer photos by hash;
-/// the photo pipeline would store the real ones).
-pub fn photo(record: &RecordId, what: &str, n: u32) -> String {
-    let bytes = format!("demo photo of {what} #{n} for {record}");
-    offgrid_core::doc::json::hex(&sha2::Sha256::digest(bytes.as_bytes()))
+/// An answer photo of an inspection item: a real (synthetic) JPEG, different for each `n`
+/// (the demo's count of photos so far) and from the "after" photos, attached through the photo
+/// pipeline so the item's evidence exists on this device, syncs and is printed in the report.
+/// Returns its SHA-256.
+pub fn attach_answer_photo(
+    store: &offgrid_core::Store,
+    inspection: &RecordId,
+    item: &str,
+    n: u32,
+) -> offgrid_core::Result<String> {
+    use offgrid_core::photo::sample::{self, Sample};
+    use offgrid_core::photo::{CaptureContext, PhotoTarget};
+    let bytes = sample::jpeg(&Sample {
+        width: 400,
+        height: 300,
+        noise: 8 + (n % 100) as u8,
+        ..Sample::default()
+    });
+    let target = PhotoTarget::Inspection {
+        id: inspection.clone(),
+        item: item.to_owned(),
+    };
+    Ok(store
+        .add_photo(&target, &bytes, &CaptureContext::default())?
+        .sha256)
 }
 
 /// The bytes of the signature "image".

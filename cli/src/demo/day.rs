@@ -15,7 +15,7 @@ use offgrid_core::{Error as CoreError, ListSort, RecordId, Role, Store, User};
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 
-use super::data::{SIGNATURE, TEMPLATE, attach_after_photo, found, photo, scripted};
+use super::data::{SIGNATURE, TEMPLATE, attach_after_photo, attach_answer_photo, found, scripted};
 use super::{Device, data, local_on};
 use crate::{output, time};
 
@@ -210,9 +210,8 @@ fn inspect(d: &mut Diary, people: &People, project: &RecordId) -> Result<RecordI
                 .with_context(|| format!("no item {}", m.item))?;
             match (m.what, &item.kind) {
                 (MissingKind::Photos, ItemKind::Photo { min_count }) => {
-                    for n in 0..*min_count {
-                        d.store()
-                            .add_answer_photo(&id, &item.id, &photo(&id, &item.id, n))?;
+                    for _ in 0..*min_count {
+                        attach_answer_photo(d.store(), &id, &item.id, photos)?;
                         photos += 1;
                     }
                 }
@@ -227,8 +226,7 @@ fn inspect(d: &mut Diary, people: &People, project: &RecordId) -> Result<RecordI
                     answered += 1;
                     if outcome.failed {
                         if item.evidence.photo_on_fail {
-                            d.store()
-                                .add_answer_photo(&id, &item.id, &photo(&id, &item.id, 0))?;
+                            attach_answer_photo(d.store(), &id, &item.id, photos)?;
                             photos += 1;
                         }
                         d.log(format!(

@@ -30,6 +30,8 @@ pub struct HistoryEntry {
     /// The account the server verified as the change's pusher (`None`: not yet confirmed by
     /// the server; `user_id` is only what the change says).
     pub verified_by: Option<String>,
+    /// The server found the change stamped after it received it (`clock_ahead`).
+    pub clock_ahead: bool,
 }
 
 pub fn history(doc: &mut AutoCommit) -> Result<Vec<HistoryEntry>> {
@@ -71,6 +73,7 @@ pub fn history(doc: &mut AutoCommit) -> Result<Vec<HistoryEntry>> {
             paths: paths.into_iter().collect(),
             received_ms: None,
             verified_by: None,
+            clock_ahead: false,
         });
     }
     Ok(out)

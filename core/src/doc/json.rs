@@ -129,12 +129,19 @@ pub fn hydrate_at<D: ReadDoc>(
             DocItem::Text(_) => {}
         }
     }
+    // Recursion as deep as the document nests, which the limits keep to
+    // `limits::MAX_DEPTH`; past twice that (a document from before the limits, or not checked)
+    // an object reads as null rather than taking the stack.
     fn build(
         obj: &ObjId,
         ty: ObjType,
         children: &mut HashMap<ObjId, Vec<(Prop, Entry)>>,
         texts: &mut HashMap<ObjId, String>,
+        depth: usize,
     ) -> Json {
+        if depth > 2 * super::limits::MAX_DEPTH {
+            return Json::Null;
+        }
         if ty == ObjType::Text {
             return Json::String(texts.remove(obj).unwrap_or_default());
         }
@@ -143,7 +150,7 @@ pub fn hydrate_at<D: ReadDoc>(
         for (prop, e) in entries {
             let v = match e {
                 Entry::Scalar(v) => v,
-                Entry::Object(id, t) => build(&id, t, children, texts),
+                Entry::Object(id, t) => build(&id, t, children, texts, depth + 1),
             };
             values.push((prop, v));
         }
@@ -180,7 +187,7 @@ pub fn hydrate_at<D: ReadDoc>(
             ScalarValueRef::Null | ScalarValueRef::Unknown { .. } => Json::Null,
         }
     }
-    Ok(build(obj, root_type, &mut children, &mut texts))
+    Ok(build(obj, root_type, &mut children, &mut texts, 0))
 }
 
 /// Writes `value` at `prop` of `obj` (a map key or a list insertion index). JSON objects and

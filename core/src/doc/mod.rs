@@ -11,6 +11,7 @@ pub mod events;
 pub mod genesis;
 pub mod history;
 pub mod json;
+pub mod limits;
 pub mod meta;
 pub mod path;
 pub mod walk;

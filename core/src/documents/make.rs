@@ -1,7 +1,7 @@
 //! Making documents (feature `documents`): the organisation's settings, the writers of the
 //! four documents on [`Store`], and the PDF pipeline they share — what a document shows as
-//! JSON, checked against the font, hashed, laid out by typst, written atomically and
-//! registered as issued.
+//! JSON, hashed, what the fonts cannot print replaced, laid out by typst, written atomically
+//! and registered as issued.
 
 use std::path::{Path, PathBuf};
 
@@ -73,6 +73,24 @@ pub struct WrittenDocument {
     pub bytes: u64,
     /// Photos shown as "file missing" because this device does not have them (yet).
     pub missing_photos: Vec<String>,
+    /// Characters none of the documents' fonts has (an extension B ideograph, an emoji, a
+    /// private-use character), printed as U+FFFD (�) instead; the hash and the attached JSON
+    /// keep them as recorded. A warning to show: the document is made all the same.
+    #[serde(default)]
+    pub replaced_characters: Vec<ReplacedCharacter>,
+}
+
+/// A character a document could not print, and where it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ReplacedCharacter {
+    /// The character as recorded, e.g. "𠀀".
+    pub character: String,
+    /// Its code point, e.g. "U+20000".
+    pub code_point: String,
+    /// The JSON paths, in what the document shows, of the strings holding it
+    /// (`/notice/items/0/location`), in the order they are laid out.
+    pub fields: Vec<String>,
 }
 
 /// Options of the supervision report.
@@ -161,13 +179,9 @@ impl Store {
             "failed_only": a.failed_only,
             a.body.0: a.body.1,
         });
-        let missing = text::missing_glyphs_in(&shown);
-        if !missing.is_empty() {
-            return Err(Error::UnsupportedCharacters {
-                chars: missing.iter().map(|(c, _)| *c).collect(),
-                fields: missing.into_iter().map(|(_, f)| f).collect(),
-            });
-        }
+        // Characters no font has are printed as U+FFFD and reported; the hash and the attached
+        // JSON are of the text as recorded.
+        let (printed, replaced_characters) = text::printable(&shown);
         let record_json = canonical::to_bytes(&shown);
         let sha256 = canonical::sha256_hex(&record_json);
         let qr_text = match &settings.verify_url {
@@ -182,7 +196,7 @@ impl Store {
         };
         let (y, m, d) = text::local_ymd(a.dated.0, a.dated.1);
         let data = json!({
-            "doc": shown,
+            "doc": printed,
             "sha256": sha256,
             "logo": logo.is_some(),
             "date": {"year": y, "month": m, "day": d},
@@ -208,6 +222,7 @@ impl Store {
             pages: pages as u32,
             bytes: pdf.len() as u64,
             missing_photos: a.photos.missing,
+            replaced_characters,
         };
         self.register_issued(&written)?;
         Ok(written)

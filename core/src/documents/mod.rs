@@ -44,7 +44,9 @@ pub use issued::{DocumentStatus, Verification};
 #[cfg(feature = "documents")]
 pub(crate) use make::Assembled;
 #[cfg(feature = "documents")]
-pub use make::{DocumentSettings, ReportOptions, WrittenDocument, default_file_name};
+pub use make::{
+    DocumentSettings, ReplacedCharacter, ReportOptions, WrittenDocument, default_file_name,
+};
 
 use crate::model::RecordId;
 

@@ -111,10 +111,15 @@ pub(crate) fn who(e: &HazardEvent) -> String {
     } else {
         &e.by_name
     };
-    match &e.verified_by {
+    let who = match &e.verified_by {
         Some(account) if account == &e.by => format!("{name}（已核实）"),
         Some(_) => format!("{name}（提交账号不符）"),
         None => name.clone(),
+    };
+    if e.clock_ahead {
+        format!("{who}（设备时间超前）")
+    } else {
+        who
     }
 }
 

@@ -165,6 +165,8 @@ pub(crate) fn write(
         pages: 0,
         bytes: bytes.len() as u64,
         missing_photos: Vec::new(),
+        // A spreadsheet carries text, not glyphs: the reader's fonts draw it.
+        replaced_characters: Vec::new(),
     };
     store.register_issued(&written)?;
     Ok(written)

@@ -19,12 +19,26 @@ use typst_layout::PagedDocument;
 
 use crate::error::{Error, Result};
 
-/// Noto Sans CJK SC, subset to the 8,105 characters of 通用规范汉字表 plus Latin, Greek,
-/// punctuation and the symbols of construction drawings (core/fonts/README.md).
-static FONT_DATA: &[u8] = include_bytes!("../../fonts/NotoSansCJKsc-Regular-subset.otf");
+/// The documents' fonts, in the order a character is looked up (`common.typ` names them in
+/// this order; core/fonts/README.md): Noto Sans CJK SC with every CJK unified ideograph it has
+/// (U+4E00–U+9FEF), the compatibility ideographs, 通用规范汉字表, punctuation, Latin, Greek and
+/// the symbols of construction drawings; DejaVu Sans for the symbols Noto lacks (⌀ ‱ ☐ ✔ …)
+/// and U+FFFD; Offgrid Han Supplement (from LXGW WenKai) for U+9FF0–U+9FFF.
+static FONT_FILES: [&[u8]; 3] = [
+    include_bytes!("../../fonts/NotoSansCJKsc-Regular-subset.otf"),
+    include_bytes!("../../fonts/DejaVuSans-subset.ttf"),
+    include_bytes!("../../fonts/OffgridHanSupplement-Regular.ttf"),
+];
+
+/// What a character no font has is printed as: U+FFFD, drawn by DejaVu Sans as a black
+/// diamond with a question mark, read back as U+FFFD by text extraction.
+pub(crate) const REPLACEMENT: char = '\u{FFFD}';
 
 static FONTS: LazyLock<(LazyHash<FontBook>, Vec<Font>)> = LazyLock::new(|| {
-    let fonts: Vec<Font> = Font::iter(Bytes::new(FONT_DATA)).collect();
+    let fonts: Vec<Font> = FONT_FILES
+        .iter()
+        .flat_map(|data| Font::iter(Bytes::new(*data)))
+        .collect();
     (LazyHash::new(FontBook::from_fonts(&fonts)), fonts)
 });
 
@@ -50,17 +64,26 @@ impl Layout {
     }
 }
 
-/// Characters of `text` the shipped font has no glyph for (whitespace and controls excepted).
-pub(crate) fn missing_glyphs(text: &str) -> Vec<char> {
-    let font = &FONTS.1[0];
-    let mut missing: Vec<char> = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && !c.is_control())
-        .filter(|&c| !font.info().coverage.contains(c as u32))
-        .collect();
-    missing.sort_unstable();
-    missing.dedup();
-    missing
+/// Whether the documents can print `c`: one of the fonts has a glyph for it, or it needs none
+/// (whitespace, controls, and the default-ignorable code points — variation selectors,
+/// zero-width joiners, the byte order mark — which shaping consumes or hides).
+pub(crate) fn printable(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || default_ignorable(c)
+        || FONTS
+            .1
+            .iter()
+            .any(|font| font.info().coverage.contains(c as u32))
+}
+
+/// Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt).
+fn default_ignorable(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x034F | 0x061C | 0x115F..=0x1160 | 0x17B4..=0x17B5 | 0x180B..=0x180F
+        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x3164 | 0xFE00..=0xFE0F
+        | 0xFEFF | 0xFFA0 | 0xFFF0..=0xFFF8 | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A
+        | 0xE0000..=0xE0FFF)
 }
 
 /// Everything a layout reads: `/data.json`, `/record.json` (attached to the PDF), `/qr.svg`,

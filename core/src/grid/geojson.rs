@@ -9,21 +9,24 @@ use crate::error::{Error, Result};
 
 /// A Polygon or MultiPolygon geometry, checked, as compact text.
 pub fn polygon(text: &str) -> Result<String> {
-    let g = geometry(text, "/boundary")?;
+    let mut g = geometry(text, "/boundary")?;
     let bad = |reason: String| Error::InvalidValue {
         path: "/boundary".into(),
         reason,
     };
     match g["type"].as_str() {
-        Some("Polygon") => rings(&g["coordinates"]).map_err(bad)?,
+        Some("Polygon") => g["coordinates"] = rings(&g["coordinates"]).map_err(bad)?,
         Some("MultiPolygon") => {
             let polys = g["coordinates"]
                 .as_array()
                 .filter(|p| !p.is_empty())
                 .ok_or_else(|| bad("a MultiPolygon needs polygons".into()))?;
-            for p in polys {
-                rings(p).map_err(bad)?;
-            }
+            let polys = polys
+                .iter()
+                .map(rings)
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(bad)?;
+            g["coordinates"] = Json::Array(polys);
         }
         other => {
             return Err(bad(format!(
@@ -44,14 +47,14 @@ pub fn point(text: &str) -> Result<String> {
     if let Some((lon, lat)) = text.split_once(',')
         && let (Ok(lon), Ok(lat)) = (lon.trim().parse::<f64>(), lat.trim().parse::<f64>())
     {
-        position(&json!([lon, lat])).map_err(bad)?;
-        return Ok(json!({"type": "Point", "coordinates": [lon, lat]}).to_string());
+        let at = position(&json!([lon, lat])).map_err(bad)?;
+        return Ok(json!({"type": "Point", "coordinates": at}).to_string());
     }
-    let g = geometry(text, "/location")?;
+    let mut g = geometry(text, "/location")?;
     if g["type"] != "Point" {
         return Err(bad("a location is a GeoJSON Point or \"lon,lat\"".into()));
     }
-    position(&g["coordinates"]).map_err(bad)?;
+    g["coordinates"] = position(&g["coordinates"]).map_err(bad)?;
     Ok(g.to_string())
 }
 
@@ -75,34 +78,42 @@ fn geometry(text: &str, path: &str) -> Result<Json> {
     Ok(json!({"type": g["type"], "coordinates": g["coordinates"]}))
 }
 
-fn rings(coords: &Json) -> std::result::Result<(), String> {
+/// The rings of a polygon, checked, with their positions as stored ([`position`]).
+fn rings(coords: &Json) -> std::result::Result<Json, String> {
     let rings = coords
         .as_array()
         .filter(|r| !r.is_empty())
         .ok_or("a polygon needs at least one ring")?;
+    let mut out = Vec::with_capacity(rings.len());
     for ring in rings {
         let points = ring.as_array().ok_or("a ring is a list of positions")?;
         if points.len() < 4 {
             return Err("a ring needs at least four positions (closed)".into());
         }
-        for p in points {
-            position(p)?;
-        }
+        let points = points
+            .iter()
+            .map(position)
+            .collect::<std::result::Result<Vec<_>, _>>()?;
         if points.first() != points.last() {
             return Err("a ring must end where it starts".into());
         }
+        out.push(Json::Array(points));
     }
-    Ok(())
+    Ok(Json::Array(out))
 }
 
-fn position(p: &Json) -> std::result::Result<(), String> {
+/// A position, checked, as stored: `[longitude, latitude]` rounded to 1e-9 degree (0.1 mm),
+/// so what is stored reads back as itself (found by the fuzzer: `5e-218` came back as
+/// `4.999999999999999e-218`); an altitude is not kept.
+fn position(p: &Json) -> std::result::Result<Json, String> {
     let (Some(lon), Some(lat)) = (p[0].as_f64(), p[1].as_f64()) else {
         return Err("a position is [longitude, latitude]".into());
     };
     if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
         return Err(format!("position [{lon}, {lat}] is outside WGS 84 ranges"));
     }
-    Ok(())
+    let round = |x: f64| (x * 1e9).round() / 1e9;
+    Ok(json!([round(lon), round(lat)]))
 }
 
 #[cfg(test)]
@@ -132,5 +143,20 @@ mod tests {
         );
         assert!(point("200,1").is_err());
         assert!(point(r#"{"type":"Point","coordinates":[118.78,32.04]}"#).is_ok());
+    }
+
+    #[test]
+    fn what_is_stored_reads_back_as_itself() {
+        for text in ["5e-218,7", "118.123456789123,32.5", "-0.0,0"] {
+            let stored = point(text).unwrap();
+            assert_eq!(point(&stored).unwrap(), stored, "{text}");
+        }
+        let ring = r#"{"type":"Polygon","coordinates":[[[1e-300,0],[1,0],[1,1],[1e-300,0]]]}"#;
+        let stored = polygon(ring).unwrap();
+        assert_eq!(polygon(&stored).unwrap(), stored);
+        assert_eq!(
+            point_lon_lat(&point("118.78, 32.04").unwrap()),
+            Some((118.78, 32.04))
+        );
     }
 }

@@ -26,6 +26,11 @@ pub struct HazardEvent {
     /// event (`None`: not yet confirmed by the server). Never read from the document.
     #[serde(skip)]
     pub verified_by: Option<String>,
+    /// The server found the change that recorded this event stamped, by the device's clock,
+    /// after the server received it (`clock_ahead`): its time is not to be trusted. Never read
+    /// from the document.
+    #[serde(skip)]
+    pub clock_ahead: bool,
 }
 
 impl HazardEvent {
@@ -45,6 +50,7 @@ impl HazardEvent {
             offset_minutes: now.offset_minutes,
             note: note.map(str::to_owned),
             verified_by: None,
+            clock_ahead: false,
         }
     }
 }

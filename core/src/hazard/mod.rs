@@ -153,15 +153,24 @@ impl Store {
         self.write(|w| {
             fields
                 .iter()
-                .map(|f| w.create(RecordKind::Hazard, f))
+                .map(|f| {
+                    w.require_photos(None, &cited_photos(f))?;
+                    w.create(RecordKind::Hazard, f)
+                })
                 .collect()
         })
     }
 
+    /// Raises a hazard. Its photos (SHA-256) are ones this device holds, or, raised from an
+    /// inspection item, ones the inspection carries ([`Error::PhotoNotHeld`] otherwise).
     fn create_hazard(&self, new: &NewHazard, source: Option<HazardSource>) -> Result<RecordId> {
         let user = self.user().ok_or(Error::NoCurrentUser)?;
+        let from = source.as_ref().map(|s| s.inspection.clone());
         let fields = hazard_fields(new, source, &user, self.now())?;
-        self.create(RecordKind::Hazard, &fields)
+        self.write(|w| {
+            w.require_photos(from.as_ref(), &cited_photos(&fields))?;
+            w.create(RecordKind::Hazard, &fields)
+        })
     }
 
     /// The hazard with its folded state, overdue at the store's clock.
@@ -195,10 +204,12 @@ impl Store {
     fn verify_event_authors(&self, hazard: &mut Hazard) -> Result<()> {
         let receipts = self.sync_receipts(&hazard.id)?;
         for e in &mut hazard.events {
-            e.verified_by = e
+            let receipt = e
                 .verified_by
                 .take()
-                .and_then(|change| receipts.get(&change).and_then(|r| r.received_by.clone()));
+                .and_then(|change| receipts.get(&change));
+            e.verified_by = receipt.and_then(|r| r.received_by.clone());
+            e.clock_ahead = receipt.is_some_and(crate::store::Receipt::clock_ahead);
         }
         Ok(())
     }
@@ -363,6 +374,14 @@ pub(crate) fn hazard_fields(
     }))
 }
 
+/// The photos (SHA-256) the genesis fields of a new hazard cite.
+fn cited_photos(fields: &Json) -> Vec<String> {
+    fields["photos"]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
 /// The folded state, reading only the events map (for the list projection).
 pub fn state_of(doc: &Automerge) -> HazardState {
     events::fold(&crate::doc::events::read::<HazardEvent, _>(doc))
@@ -395,6 +414,7 @@ fn hazard_of(id: &RecordId, doc: &automerge::Automerge, now: i64) -> Result<Haza
             .map(|e| HazardEvent {
                 // Which change recorded it (for its verified author, below).
                 verified_by: crate::doc::events::change_of(doc, &e.id),
+                clock_ahead: false,
                 ..e
             })
             .collect(),

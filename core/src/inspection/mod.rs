@@ -305,7 +305,10 @@ impl Store {
         })
     }
 
-    /// Attaches a photo (by SHA-256; the photo pipeline stores the bytes) to an item's answer.
+    /// Cites a photo by its SHA-256 as evidence of an item's answer. The photo is one this
+    /// device holds (stored by the photo pipeline: `add_photo`) or one the inspection already
+    /// carries (attached to it here or on another device); any other hash is refused with
+    /// [`Error::PhotoNotHeld`].
     pub fn add_answer_photo(&self, id: &RecordId, item_id: &str, sha256: &str) -> Result<()> {
         let template = self.inspection_template(id)?;
         template.item(item_id).ok_or_else(|| Error::UnknownItem {
@@ -314,11 +317,12 @@ impl Store {
         let sha256 = crate::doc::events::photo_hash(sha256)?;
         let user = self.user().ok_or(Error::NoCurrentUser)?;
         let now = self.now();
-        self.inspection_change(
+        self.inspection_change_checked(
             id,
             &format!("photo for {item_id}"),
             "change the inspection",
             InspectionStatus::editable,
+            |w| w.require_photos(Some(id), std::slice::from_ref(&sha256)),
             |e| reference_answer_photo(e, item_id, &sha256, &user.id, now.unix_ms),
         )
     }
@@ -481,6 +485,20 @@ impl Store {
         allowed: impl Fn(InspectionStatus) -> bool,
         f: impl FnOnce(&mut crate::doc::Edit<'_>) -> Result<R>,
     ) -> Result<R> {
+        self.inspection_change_checked(id, message, action, allowed, |_| Ok(()), f)
+    }
+
+    /// As [`Store::inspection_change`], with `check` run in the same transaction once the
+    /// state fits, before the change.
+    fn inspection_change_checked<R>(
+        &self,
+        id: &RecordId,
+        message: &str,
+        action: &str,
+        allowed: impl Fn(InspectionStatus) -> bool,
+        check: impl FnOnce(&mut crate::store::Writer<'_>) -> Result<()>,
+        f: impl FnOnce(&mut crate::doc::Edit<'_>) -> Result<R>,
+    ) -> Result<R> {
         self.write(|w| {
             let status = w.read(id, inspection_status)?;
             if !allowed(status) {
@@ -489,6 +507,7 @@ impl Store {
                     state: status.as_str().into(),
                 });
             }
+            check(w)?;
             w.update(id, message, f)
         })
     }

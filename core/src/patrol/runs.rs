@@ -801,6 +801,10 @@ fn append_event(
     kind: RunEventKind,
     by: &str,
 ) -> Result<()> {
+    // Photos cited by hash: held on this device or carried by the run (`PhotoNotHeld`).
+    if let RunEventKind::Scan { photos, .. } | RunEventKind::Observe { photos, .. } = &kind {
+        w.require_photos(Some(run), photos)?;
+    }
     let event = RunEvent {
         id: String::new(),
         kind,

@@ -2,13 +2,23 @@
 //! allocated (decompression bombs, 100-megapixel panoramas). JPEG (baseline, progressive,
 //! CMYK/YCCK) through zune-jpeg; PNG (any bit depth, palette, alpha composited on white) through
 //! zune-png. Every failure is a typed error; nothing here panics on bad input.
+//!
+//! Every decoding function here first works out from the headers what the decoder will allocate
+//! (`budget`) and refuses with [`Error::ImageTooLarge`] when that is over its memory budget
+//! ([`MAX_DECODE_BYTES`] unless the caller gives one), so no input makes a decoder allocate
+//! more: not a tiny progressive JPEG claiming 14,000×14,000 pixels, not a 16-bit interlaced PNG.
 
 use zune_core::bytestream::ZCursor;
 use zune_core::colorspace::ColorSpace;
 use zune_core::options::DecoderOptions;
 
+use super::budget::{Header, Path};
 use super::format::Format;
 use crate::error::{Error, Result};
+
+/// The memory budget of [`decode`] and [`decode_jpeg_scaled`] (the pipeline passes
+/// `PhotoLimits::max_decode_bytes`, 150 MB by default, which covers its later steps too).
+pub const MAX_DECODE_BYTES: u64 = 150_000_000;
 
 /// An image as 8-bit RGB, row-major, no padding.
 pub struct Rgb {
@@ -17,27 +27,27 @@ pub struct Rgb {
     pub pixels: Vec<u8>,
 }
 
-/// The dimensions from the headers alone.
-pub fn dimensions(bytes: &[u8], format: Format) -> Result<(u32, u32)> {
-    let (w, h) = match format {
-        Format::Jpeg => {
-            let mut d = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options());
-            d.decode_headers().map_err(|e| decode_error(format, e))?;
-            d.dimensions()
-                .ok_or_else(|| decode_error(format, "no dimensions"))?
-        }
-        Format::Png => {
-            let mut d = zune_png::PngDecoder::new_with_options(ZCursor::new(bytes), options());
-            d.decode_headers().map_err(|e| decode_error(format, e))?;
-            d.dimensions()
-                .ok_or_else(|| decode_error(format, "no dimensions"))?
-        }
-    };
-    Ok((w as u32, h as u32))
+/// Decodes to RGB within [`MAX_DECODE_BYTES`]. The caller has checked the dimensions against its
+/// pixel limit. (Documents: whether an image in a record decodes.)
+#[cfg_attr(not(feature = "documents"), allow(dead_code))]
+pub fn decode(bytes: &[u8], format: Format) -> Result<Rgb> {
+    decode_within(bytes, format, MAX_DECODE_BYTES)
 }
 
-/// Decodes to RGB. The caller has checked the dimensions against its pixel limit.
-pub fn decode(bytes: &[u8], format: Format) -> Result<Rgb> {
+/// The headers, once the decoder's estimated peak along `path` is known to be within
+/// `max_bytes`; otherwise the typed refusal, before anything is decoded.
+fn within_budget(bytes: &[u8], format: Format, path: Path, max_bytes: u64) -> Result<Header> {
+    let header = Header::read(bytes, format)?;
+    let needs = |h: &Header| h.estimate(path, u32::MAX).decode;
+    let estimate = needs(&header);
+    if estimate > max_bytes {
+        return Err(header.refusal(estimate, max_bytes, |h| needs(h) <= max_bytes));
+    }
+    Ok(header)
+}
+
+/// [`decode`] with the decoder's peak memory kept within `max_bytes`.
+pub fn decode_within(bytes: &[u8], format: Format, max_bytes: u64) -> Result<Rgb> {
     match format {
         Format::Jpeg => {
             // zune-jpeg fills a truncated image with grey; a cut-off photo is not evidence.
@@ -47,6 +57,7 @@ pub fn decode(bytes: &[u8], format: Format) -> Result<Rgb> {
                     "the file is truncated (no end-of-image marker)",
                 ));
             }
+            within_budget(bytes, format, Path::Full, max_bytes)?;
             let opts = options().jpeg_set_out_colorspace(ColorSpace::RGB);
             let mut d = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), opts);
             let pixels = d.decode().map_err(|e| decode_error(format, e))?;
@@ -56,8 +67,10 @@ pub fn decode(bytes: &[u8], format: Format) -> Result<Rgb> {
             rgb(w, h, pixels, format)
         }
         Format::Png => {
+            within_budget(bytes, format, Path::Full, max_bytes)?;
+            let bytes = without_compressed_metadata(bytes);
             let opts = options().png_set_strip_to_8bit(true);
-            let mut d = zune_png::PngDecoder::new_with_options(ZCursor::new(bytes), opts);
+            let mut d = zune_png::PngDecoder::new_with_options(ZCursor::new(&bytes[..]), opts);
             d.decode_headers().map_err(|e| decode_error(format, e))?;
             let colorspace = d
                 .colorspace()
@@ -72,6 +85,40 @@ pub fn decode(bytes: &[u8], format: Format) -> Result<Rgb> {
             rgb(w, h, pixels, format)
         }
     }
+}
+
+/// The PNG without its iCCP and zTXt chunks, which zune-png inflates while reading its headers
+/// with nothing but a 1 GiB limit per chunk (deflate packs up to 1032 bytes into one: a 1 MB
+/// chunk could ask for 1 GB). Neither is used here (colours are taken as sRGB, text is not
+/// read). Every other chunk is kept byte for byte; without such chunks, the bytes themselves.
+fn without_compressed_metadata(png: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let chunks = || {
+        let mut at = 8;
+        std::iter::from_fn(move || {
+            let header = png.get(at..at + 8)?;
+            let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+            let kind = [header[4], header[5], header[6], header[7]];
+            let end = (at + 12).saturating_add(len).min(png.len());
+            let chunk = (kind, at..end);
+            at = end;
+            Some(chunk)
+        })
+    };
+    let compressed = |kind: &[u8; 4]| kind == b"iCCP" || kind == b"zTXt";
+    if !chunks().any(|(kind, _)| compressed(&kind)) {
+        return std::borrow::Cow::Borrowed(png);
+    }
+    let mut out = png[..8.min(png.len())].to_vec();
+    let mut end = 8;
+    for (kind, range) in chunks() {
+        end = range.end;
+        if !compressed(&kind) {
+            out.extend_from_slice(&png[range]);
+        }
+    }
+    // Whatever follows the last whole chunk header (a damaged tail) stays as it was.
+    out.extend_from_slice(&png[end.min(png.len())..]);
+    std::borrow::Cow::Owned(out)
 }
 
 /// Whether the JPEG's entropy-coded data is followed by its end-of-image marker. Walks the
@@ -94,15 +141,40 @@ fn jpeg_is_complete(b: &[u8]) -> bool {
     false
 }
 
-/// Decodes a JPEG at a reduced DCT scale (1/2, 1/4 or 1/8, the smallest that keeps the long
-/// edge at least `min_long_edge`), so a 48 MP photo never exists at full size in memory.
+/// Decodes a baseline JPEG at a reduced DCT scale (1/2, 1/4 or 1/8, the smallest that keeps
+/// the long edge at least `min_long_edge`), so a 48 MP photo never exists at full size in
+/// memory; within [`MAX_DECODE_BYTES`]. A progressive JPEG is decoded at full size (its
+/// coefficients are held at full size whatever the scale). (Documents: their copies of the
+/// photos.)
+#[cfg_attr(not(feature = "documents"), allow(dead_code))]
 pub fn decode_jpeg_scaled(bytes: &[u8], min_long_edge: u32) -> Result<Rgb> {
+    decode_jpeg_scaled_within(bytes, min_long_edge, MAX_DECODE_BYTES)
+}
+
+/// [`decode_jpeg_scaled`] with the decoder's peak memory kept within `max_bytes`.
+pub fn decode_jpeg_scaled_within(bytes: &[u8], min_long_edge: u32, max_bytes: u64) -> Result<Rgb> {
     let format = Format::Jpeg;
     if !jpeg_is_complete(bytes) {
         return Err(decode_error(
             format,
             "the file is truncated (no end-of-image marker)",
         ));
+    }
+    let header = within_budget(bytes, format, Path::Scaled { min_long_edge }, max_bytes)?;
+    if let Header::Jpeg(j) = &header {
+        if j.progressive {
+            // jpeg-decoder would hold the coefficients at full size whatever the scale, and
+            // queue copies of them for its worker threads: zune-jpeg's full-size decode costs
+            // little more, and exactly what the budget allowed.
+            return decode_within(bytes, format, max_bytes);
+        }
+        if j.components.len() == 4 {
+            // Refused before decoding: jpeg-decoder's CMYK output is not converted here.
+            return Err(decode_error(
+                format,
+                "CMYK JPEGs this large are not supported",
+            ));
+        }
     }
     let mut d = jpeg_decoder::Decoder::new(std::io::Cursor::new(bytes));
     let edge = u16::try_from(min_long_edge).unwrap_or(u16::MAX);

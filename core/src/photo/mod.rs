@@ -11,13 +11,21 @@
 //! Memory is bounded: the dimensions are read from the headers first; images above
 //! [`PhotoLimits::max_pixels`] (PNGs: above [`PhotoLimits::full_decode_pixels`]) are refused
 //! before any pixel buffer exists, and JPEGs above `full_decode_pixels` are decoded at a reduced
-//! DCT scale. The peak is about 3 bytes per decoded pixel plus the resizer's buffer: ≈ 73 MB
-//! for the whole process on a 12 MP photo, and no more for 48 MP (see `docs/benchmarks.md`).
+//! DCT scale. Then the peak memory of decoding, resizing and encoding is estimated from the
+//! headers (progressive or baseline, sampling, bit depth, interlacing: `budget`) and held to
+//! [`PhotoLimits::max_decode_bytes`] (150 MB): a JPEG that does not fit at full size is decoded
+//! at a reduced scale if that fits, and anything else is refused with
+//! [`crate::Error::ImageTooLarge`] saying why, before decoding (issue 28: a 214-byte progressive
+//! JPEG claiming 14,000×14,000 pixels asked for 1.2 GB). The peak is about 3 bytes per decoded
+//! pixel plus the resizer's buffer: ≈ 73 MB for the whole process on a 12 MP photo, and no more
+//! for 48 MP (see `docs/benchmarks.md`).
 //!
 //! Storing the files and the metadata is the store's job (`store::blobs`, `Store::add_photo`).
 
 #[cfg(feature = "photo-pipeline")]
 mod attach;
+#[cfg(feature = "photo-pipeline")]
+pub(crate) mod budget;
 #[cfg(feature = "photo-pipeline")]
 pub(crate) mod decode;
 #[cfg(feature = "photo-pipeline")]
@@ -39,7 +47,7 @@ pub use attach::{CaptureContext, PhotoMeta, PhotoTarget};
 pub use exif::ExifData;
 pub use format::Format;
 #[cfg(feature = "photo-pipeline")]
-pub use pipeline::{PhotoLimits, Processed, process, process_observed};
+pub use pipeline::{PhotoLimits, Processed, peak_estimate, process, process_observed};
 
 /// A position: from the phone's location service (the shell) or from EXIF.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -63,9 +63,11 @@ pub fn probe(path: &Path) -> Result<Probe> {
 
 /// Fails with a typed error, before SQLite touches the file, if `path` cannot be opened with
 /// `key`: not a SQLite file without a key ([`Error::KeyRequired`] when it has the shape of an
-/// encrypted store: whole pages, [`Error::NotADatabase`] otherwise).
-fn check_header(path: &Path, key: Option<&StoreKey>) -> Result<()> {
-    match (probe(path)?, key) {
+/// encrypted store: whole pages, [`Error::NotADatabase`] otherwise). Returns what the file
+/// looks like.
+fn check_header(path: &Path, key: Option<&StoreKey>) -> Result<Probe> {
+    let probe = probe(path)?;
+    match (probe, key) {
         (Probe::Other { len }, None) if len % 1024 == 0 => {
             Err(Error::KeyRequired { path: path.into() })
         }
@@ -78,19 +80,26 @@ fn check_header(path: &Path, key: Option<&StoreKey>) -> Result<()> {
             "{} is not encrypted: it is encrypted when opened as a store with its key",
             path.display()
         ))),
-        _ => Ok(()),
+        _ => Ok(probe),
     }
 }
 
 /// The one writer connection; `key` for an encrypted store (a new file is created encrypted).
 pub fn open_writer(path: &Path, key: Option<&StoreKey>) -> Result<Connection> {
-    check_header(path, key)?;
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
+    open_writer_with(path, key, true)
+}
+
+/// As [`open_writer`]; with `create` false a missing or empty file is refused with
+/// [`Error::StoreNotFound`] and no file is ever made.
+pub fn open_writer_with(path: &Path, key: Option<&StoreKey>, create: bool) -> Result<Connection> {
+    if check_header(path, key)? == Probe::New && !create {
+        return Err(Error::StoreNotFound { path: path.into() });
+    }
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags)?;
     configure(&conn, path, key)?;
     // Search text waiting to be indexed at commit (see `projection::flush_search`). A temporary
     // table: per connection, never on disk, rolled back with the transaction that wrote it.

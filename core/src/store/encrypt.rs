@@ -53,12 +53,7 @@ pub(crate) fn encrypt_in_place(db: &Path, key: &StoreKey) -> Result<()> {
 /// to encrypt it); a key that opens nothing is [`Error::WrongKey`].
 pub fn rekey(db: &Path, old: &StoreKey, new: &StoreKey) -> Result<()> {
     match conn::probe(db)? {
-        Probe::New => {
-            return Err(Error::InvalidArgument(format!(
-                "there is no store at {}",
-                db.display()
-            )));
-        }
+        Probe::New => return Err(Error::StoreNotFound { path: db.into() }),
         Probe::Plain => {
             return Err(Error::InvalidArgument(format!(
                 "{} is not encrypted: open it with a key to encrypt it",

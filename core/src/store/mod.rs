@@ -35,7 +35,7 @@ pub use key::StoreKey;
 pub use notify::{ChangeEvent, Subscription};
 pub use photos::{PhotoState, PlainCopy, QueuedPhoto};
 pub use projection::{ListQuery, ListSort};
-pub use sync_state::{DirtyRecord, Refusal as SyncRefusal, SyncAccount};
+pub use sync_state::{DirtyRecord, Receipt, Refusal as SyncRefusal, SyncAccount};
 pub use writer::{ApplyOutcome, Writer};
 
 use cache::DocCache;
@@ -187,7 +187,24 @@ impl Store {
     /// Opens (or creates) the store. A file that is not an Offgrid database, is corrupt, or was
     /// written by a newer version is refused with a typed error and left exactly as it was.
     pub fn open_with(path: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
-        let path = path.as_ref().to_owned();
+        Self::open_mode(path.as_ref(), options, true)
+    }
+
+    /// Opens the store at `path`, which must already be one: for reading, which never creates
+    /// a database. A missing file, or an empty one (a store is created with its schema in one
+    /// transaction, so an empty file is never a store, whatever left it there), is refused with
+    /// [`Error::StoreNotFound`]: no file is created and an empty one stays empty. Otherwise as
+    /// [`Store::open_with`] (an older schema is upgraded).
+    pub fn open_existing(path: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
+        let path = path.as_ref();
+        if conn::probe(path)? == conn::Probe::New {
+            return Err(Error::StoreNotFound { path: path.into() });
+        }
+        Self::open_mode(path, options, false)
+    }
+
+    fn open_mode(path: &Path, options: StoreOptions, create: bool) -> Result<Store> {
+        let path = path.to_owned();
         let key = options.key;
         encrypt::remove_leftovers(&path)?;
         if let Some(key) = &key
@@ -195,7 +212,7 @@ impl Store {
         {
             encrypt::encrypt_in_place(&path, key)?;
         }
-        let mut conn = conn::open_writer(&path, key.as_ref())?;
+        let mut conn = conn::open_writer_with(&path, key.as_ref(), create)?;
         schema::check(&conn, &path)?;
         conn::enable_wal(&conn)?;
         schema::init(&mut conn, &path)?;
@@ -418,6 +435,7 @@ impl Store {
             if let Some(r) = receipts.get(&e.change) {
                 e.received_ms = Some(r.received_ms);
                 e.verified_by = r.received_by.clone();
+                e.clock_ahead = r.clock_ahead();
             }
         }
         Ok(entries)

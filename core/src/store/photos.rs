@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::blobs::{PhotoFile, PhotoReader};
 use super::{Store, Writer};
 use crate::error::{Error, Result};
+use crate::model::RecordId;
 use crate::photo::PhotoInfo;
 
 /// Where a photo stands on its way to the server.
@@ -62,6 +63,43 @@ pub struct QueuedPhoto {
 }
 
 impl Writer<'_> {
+    /// Whether this device holds the photo: attached here or downloaded by sync (its row is
+    /// written after its files, see `store::blobs`, and never removed).
+    pub fn holds_photo(&self, sha256: &str) -> Result<bool> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM photos WHERE sha256 = ?1)")?
+            .query_row([sha256], |r| r.get(0))?)
+    }
+
+    /// The rule for citing photos by hash: a record may cite only a photo this device holds,
+    /// or one that `record` (the record cited in, or the record it is derived from) already
+    /// carries: a photo synced from a colleague may be known here by its hash alone. Otherwise
+    /// [`Error::PhotoNotHeld`]: a hash with no photo behind it is evidence that never existed.
+    /// `photos` are normalised hashes ([`crate::doc::events::photo_hash`]).
+    pub fn require_photos(&mut self, record: Option<&RecordId>, photos: &[String]) -> Result<()> {
+        let mut carried: Option<serde_json::Value> = None;
+        for sha in photos {
+            if self.holds_photo(sha)? {
+                continue;
+            }
+            if let Some(id) = record {
+                if carried.is_none() {
+                    carried = Some(
+                        self.read(id, |doc| crate::doc::json::hydrate(doc, &automerge::ROOT))?,
+                    );
+                }
+                if carried.as_ref().is_some_and(|doc| carries_photo(doc, sha)) {
+                    continue;
+                }
+            }
+            return Err(Error::PhotoNotHeld {
+                sha256: sha.clone(),
+            });
+        }
+        Ok(())
+    }
+
     /// Records that this device holds the photo (its files are already written).
     pub fn record_photo(&mut self, info: &PhotoInfo) -> Result<()> {
         let now = self.now().unix_ms;
@@ -246,6 +284,24 @@ impl PlainCopy {
 impl Drop for PlainCopy {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Whether a record (as JSON) carries the photo: a key of a `photos` map (the record's own, an
+/// item's) or an entry of a `photos` list (an event's), anywhere in it.
+fn carries_photo(value: &serde_json::Value, sha256: &str) -> bool {
+    use serde_json::Value;
+    let lists = |photos: &Value| match photos {
+        Value::Object(m) => m.contains_key(sha256),
+        Value::Array(a) => a.iter().any(|p| p.as_str() == Some(sha256)),
+        _ => false,
+    };
+    match value {
+        Value::Object(m) => m
+            .iter()
+            .any(|(k, v)| (k == "photos" && lists(v)) || carries_photo(v, sha256)),
+        Value::Array(a) => a.iter().any(|v| carries_photo(v, sha256)),
+        _ => false,
     }
 }
 

@@ -77,14 +77,14 @@ pub fn derive(doc: &mut AutoCommit, search: &mut Option<SearchIndex>) -> Option<
     let summary = search
         .get_or_insert_with(|| SearchIndex::build(&*doc))
         .summary();
-    p.text = match crate::record::rules(kind).search_fields() {
+    p.text = fold(&match crate::record::rules(kind).search_fields() {
         Some(fields) => fields
             .iter()
             .filter_map(|f| crate::doc::genesis::root_text(&*doc, f))
             .collect::<Vec<_>>()
             .join("\n"),
         None => summary.text,
-    };
+    });
     p.conflict_count = summary.conflicts;
     // The latest of the current heads (by the writing device's clock) says who updated it last.
     let doc = doc.document();
@@ -98,6 +98,22 @@ pub fn derive(doc: &mut AutoCommit, search: &mut Option<SearchIndex>) -> Option<
     }
     p.updated_ms = p.updated_ms.max(p.created_ms);
     Some(p)
+}
+
+/// The one case folding of search: the indexed text is stored folded and every query is folded
+/// the same way, and SQLite compares the two as they are (`instr`, and FTS5 told not to fold:
+/// `case_sensitive 1`), so a short query and a long one agree. Character by character
+/// (`char::to_lowercase`, with no rule that looks at the neighbours), so the folding of a part
+/// of a text is that part of the folded text: Φ→φ, Ⅲ→ⅲ, Ａ→ａ, and a final ς as σ (Unicode
+/// case folding). Widths are not folded: ＡＢ finds ａｂ, not AB.
+pub fn fold(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
+    text.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| if c == 'ς' { 'σ' } else { c })
+        .collect()
 }
 
 /// The root fields a projection reads, in one pass over the root map (a lookup per field costs a
@@ -340,6 +356,8 @@ fn filter(q: &ListQuery) -> (String, Vec<rusqlite::types::Value>) {
         sql.push_str(&format!(" AND overdue_from_ms < ?{}", args.len()));
     }
     if let Some(text) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        // Folded as the indexed text was (see `fold`); compared as it is on both paths.
+        let text = fold(text);
         if text.chars().count() >= 3 {
             args.push(format!("\"{}\"", text.replace('"', "\"\"")).into());
             sql.push_str(&format!(
@@ -347,9 +365,9 @@ fn filter(q: &ListQuery) -> (String, Vec<rusqlite::types::Value>) {
                 args.len()
             ));
         } else {
-            args.push(text.to_lowercase().into());
+            args.push(text.into());
             sql.push_str(&format!(
-                " AND rid IN (SELECT rowid FROM records_fts WHERE instr(lower(text), ?{}) > 0)",
+                " AND rid IN (SELECT rowid FROM records_fts WHERE instr(text, ?{}) > 0)",
                 args.len()
             ));
         }

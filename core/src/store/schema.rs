@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 pub const APPLICATION_ID: i32 = 0x4F46_4752;
 
 /// Version of the code that derives the projection tables from documents.
-pub const PROJECTION_VERSION: i64 = 3;
+/// 4: the search text is stored case-folded (`projection::fold`, issue 28).
+pub const PROJECTION_VERSION: i64 = 4;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
@@ -207,6 +208,15 @@ pub const MIGRATIONS: &[&str] = &[
         issued_by TEXT,
         pushed    INTEGER NOT NULL DEFAULT 0
     ) WITHOUT ROWID;
+    "#,
+    // 12: one case folding for search (issue 28). The indexed text is stored folded by the
+    // core (`projection::fold`) and queries are folded the same way, so FTS5 folds nothing
+    // itself (its own folding differed from the core's, and `instr` found what the index did
+    // not); the text is refolded from the documents by the rebuild at open.
+    r#"
+    DROP TABLE records_fts;
+    CREATE VIRTUAL TABLE records_fts USING fts5(text, tokenize = 'trigram case_sensitive 1');
+    DELETE FROM meta WHERE key = 'projection_version';
     "#,
 ];
 

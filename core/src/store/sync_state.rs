@@ -151,6 +151,31 @@ impl Store {
         )? as u64)
     }
 
+    /// The records of a scope (a project, or `org`) the server has acknowledged, with the
+    /// heads it holds, in id order.
+    pub fn scope_acked(&self, scope: &str) -> Result<Vec<(String, Vec<String>)>> {
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = conn.prepare_cached(
+            "SELECT a.doc_id, a.heads FROM sync_acked a JOIN records r ON r.id = a.doc_id
+             WHERE a.heads != '' AND (r.project = ?1 OR (r.kind = 'project' AND r.id = ?1))
+             ORDER BY a.doc_id",
+        )?;
+        let rows = st.query_map([scope], |r| {
+            Ok((r.get::<_, String>(0)?, heads_list(&r.get::<_, String>(1)?)))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// This device's digest of a scope: the records the server acknowledged, with the heads it
+    /// holds (compared with the server's own after a sync, issue 28).
+    pub fn scope_digest(&self, scope: &str) -> Result<crate::sync::protocol::ScopeDigest> {
+        let mut b = crate::sync::protocol::DigestBuilder::default();
+        for (id, heads) in self.scope_acked(scope)? {
+            b.add(&id, heads.iter().map(String::as_str));
+        }
+        Ok(b.finish())
+    }
+
     /// What the server is known to hold of the record (empty: nothing).
     pub fn acked_heads(&self, id: &RecordId) -> Result<Vec<String>> {
         let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
@@ -310,8 +335,18 @@ pub struct Receipt {
     pub received_ms: i64,
     /// The account it verified as the pusher.
     pub received_by: Option<String>,
-    /// What it checked in the change (a patrol scan's SUN message), if anything.
+    /// What it checked in the change (a patrol scan's SUN message, a clock ahead of its own),
+    /// if anything.
     pub server_check: Option<String>,
+}
+
+impl Receipt {
+    /// The server found the change stamped after it received it.
+    pub fn clock_ahead(&self) -> bool {
+        self.server_check
+            .as_deref()
+            .is_some_and(|c| c.split(',').any(|f| f == "clock_ahead"))
+    }
 }
 
 /// A refusal of the server, as kept on the device.

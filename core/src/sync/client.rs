@@ -4,7 +4,7 @@
 //! heads and cursors commit together, so a crash or a lost response at any point only means
 //! some work is repeated, never lost.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -13,9 +13,11 @@ use serde::{Deserialize, Serialize};
 use super::http::{RetryPolicy, Transport};
 use super::photos;
 use super::protocol::{
-    Account, Bytes, DEFAULT_PULL_BYTES, LoginRequest, LoginResponse, MAX_DOCUMENTS, PushRecord,
-    ReconcileRequest, ReconcileResponse, RecordHeads, SyncRequest, SyncResponse,
+    Account, Bytes, DEFAULT_PULL_BYTES, LoginRequest, LoginResponse, MAX_DOCUMENTS, MAX_FETCH,
+    PushRecord, ReconcileRequest, ReconcileResponse, RecordHeads, ScopeDigest, SyncRequest,
+    SyncResponse,
 };
+use crate::doc::limits;
 use crate::error::{Error, Result};
 use crate::model::{RecordId, User};
 use crate::store::{PhotoFile, PhotoState, Store, SyncAccount, sync_state};
@@ -23,6 +25,10 @@ use crate::store::{PhotoFile, PhotoState, Store, SyncAccount, sync_state};
 const LAST_SUCCESS: &str = "sync.last_success_ms";
 const LAST_ATTEMPT: &str = "sync.last_attempt_ms";
 const LAST_ERROR: &str = "sync.last_error";
+const UNVERIFIED: &str = "sync.unverified";
+/// Per scope (`sync.verified.<scope>`): the server's and this device's digests that a
+/// reconcile found nothing lacking between.
+const VERIFIED: &str = "sync.verified.";
 
 /// How a sync runs.
 #[derive(Clone, Debug)]
@@ -85,8 +91,15 @@ pub struct SyncReport {
     pub pending_records: u64,
     /// Photos referenced by this device's records that the server has not verified.
     pub pending_photos: u64,
-    /// Everything is on the server, photos included.
+    /// Everything is on the server, photos included, and this device holds everything the
+    /// server holds for it (every scope's digest matched).
     pub complete: bool,
+    /// Records this device found it lacked (a scope's digest did not match the server's)
+    /// and fetched again.
+    pub repaired: u64,
+    /// Scopes (projects, `org`) whose digest still does not match the server's after the
+    /// repair: something the server holds is not on this device (see the log).
+    pub unverified: Vec<String>,
 }
 
 /// What a sync screen shows, read from the store (no network).
@@ -103,6 +116,8 @@ pub struct SyncStatus {
     pub pending_photos: u64,
     /// Records the server refused (kept on the device with all their data), with why.
     pub refused: Vec<SyncRejection>,
+    /// Scopes the last sync found this device lacking records of and could not repair.
+    pub unverified: Vec<String>,
 }
 
 /// The store's user for an account (roles as the server gave them).
@@ -217,6 +232,10 @@ impl Store {
                     reason: r.reason,
                 })
                 .collect(),
+            unverified: self
+                .sync_meta(UNVERIFIED)?
+                .map(|v| v.split(',').map(str::to_owned).collect())
+                .unwrap_or_default(),
         })
     }
 
@@ -291,6 +310,9 @@ fn sync_inner(
     let mut declared: BTreeSet<String> = BTreeSet::new();
     report.progress.phase = "push_pull".into();
 
+    // What the server says this device holds of each scope, from the last response that
+    // caught the scope up.
+    let mut digests: BTreeMap<String, ScopeDigest> = BTreeMap::new();
     // A pull-only request for the next page, sent while the previous page was applied.
     let mut prefetched: Option<(SyncRequest, SyncResponse)> = None;
     for round in 0..options.max_rounds {
@@ -311,6 +333,7 @@ fn sync_inner(
                     documents: store.with_writer_conn(|c| {
                         crate::documents::issued::unreported(c, MAX_DOCUMENTS)
                     })?,
+                    fetch: Vec::new(),
                 };
                 let sent = std::time::Instant::now();
                 let resp: SyncResponse = t.post_json("/v1/sync", &request)?;
@@ -345,6 +368,7 @@ fn sync_inner(
                 templates: Vec::new(),
                 pushed_all: false,
                 documents: Vec::new(),
+                fetch: Vec::new(),
             }
         });
         let (applied, fetched) = std::thread::scope(|scope| {
@@ -367,6 +391,7 @@ fn sync_inner(
         });
         pulled_photos.extend(applied?);
         prefetched = fetched.transpose()?;
+        track_digests(&mut digests, &resp);
         for r in &resp.template_refusals {
             tracing::warn!(template = %r.id, code = %r.code, "template refused by the server");
             report.rejected.push(SyncRejection {
@@ -404,6 +429,18 @@ fn sync_inner(
             break;
         }
     }
+
+    // Everything the server holds for this device is here, or is fetched now.
+    let (repaired, unverified) =
+        verify_scopes(store, &mut t, &digests, options, &mut pulled_photos)?;
+    report.repaired = repaired;
+    report.unverified = unverified;
+    store.set_sync_meta(
+        UNVERIFIED,
+        (!report.unverified.is_empty())
+            .then(|| report.unverified.join(","))
+            .as_deref(),
+    )?;
 
     // Photos: upload what the server asked for (this sync or an earlier one cut off), mark
     // what it has.
@@ -461,7 +498,8 @@ fn sync_inner(
     }
     report.pending_records = store.dirty_count()?;
     report.pending_photos = store.pending_photo_count()?;
-    report.complete = report.pending_records == 0 && report.pending_photos == 0;
+    report.complete =
+        report.pending_records == 0 && report.pending_photos == 0 && report.unverified.is_empty();
     report.progress.phase = "done".into();
     progress(&report.progress);
     tracing::info!(
@@ -472,6 +510,113 @@ fn sync_inner(
         "sync finished"
     );
     Ok(report)
+}
+
+/// Keeps the digest of every scope this response caught up, and forgets the one of a scope it
+/// moved without catching up (the device now holds more than that digest says).
+fn track_digests(digests: &mut BTreeMap<String, ScopeDigest>, resp: &SyncResponse) {
+    for scope in resp.cursors.keys().filter(|k| !k.starts_with('#')) {
+        match resp.digests.get(scope) {
+            Some(d) => digests.insert(scope.clone(), d.clone()),
+            None => digests.remove(scope),
+        };
+    }
+}
+
+/// Compares this device's digest of each scope with the server's; for a scope that differs,
+/// asks the server which records it lacks and fetches them whole (issue 28: a device must
+/// never call a sync complete while it misses records). Returns how many records were
+/// fetched and the scopes that still differ.
+fn verify_scopes(
+    store: &Store,
+    t: &mut Transport,
+    digests: &BTreeMap<String, ScopeDigest>,
+    options: &SyncOptions,
+    photos: &mut BTreeSet<String>,
+) -> Result<(u64, Vec<String>)> {
+    let mut repaired = 0;
+    let mut unverified = Vec::new();
+    for (scope, want) in digests {
+        let have = store.scope_digest(scope)?;
+        if have == *want {
+            continue;
+        }
+        // The same two digests the server already found nothing lacking between: this device
+        // holds records beyond what the server counts for it (a site of a cell it left, its
+        // own patrol runs), and nothing is missing.
+        let pair = format!("{}:{}", want.sha256, have.sha256);
+        let verified_key = format!("{VERIFIED}{scope}");
+        if store.sync_meta(&verified_key)?.as_deref() == Some(pair.as_str()) {
+            continue;
+        }
+        tracing::warn!(
+            scope = %scope,
+            held = have.count,
+            server = want.count,
+            "this device lacks records of a scope; asking for them"
+        );
+        t.check_cancel()?;
+        let records = store
+            .scope_acked(scope)?
+            .into_iter()
+            .map(|(id, heads)| RecordHeads { id, heads })
+            .collect();
+        let lacks: ReconcileResponse = t.post_json(
+            "/v1/reconcile",
+            &ReconcileRequest {
+                records,
+                scope: Some(scope.clone()),
+            },
+        )?;
+        if lacks.device_lacks.is_empty() {
+            tracing::info!(scope = %scope, "nothing lacking: this device holds more than the scope");
+            store.set_sync_meta(&verified_key, Some(&pair))?;
+            continue;
+        }
+        let mut last = None;
+        for ids in lacks.device_lacks.chunks(MAX_FETCH) {
+            let mut wanted: Vec<String> = ids.to_vec();
+            // Whatever did not fit in one response is asked for again, while answers bring some.
+            while !wanted.is_empty() {
+                t.check_cancel()?;
+                let request = SyncRequest {
+                    device: store.actor_id(),
+                    cursors: store.sync_cursors()?,
+                    push: Vec::new(),
+                    max_bytes: Some(options.max_pull_bytes),
+                    templates: Vec::new(),
+                    pushed_all: false,
+                    documents: Vec::new(),
+                    fetch: wanted.clone(),
+                };
+                let resp: SyncResponse = t.post_json("/v1/sync", &request)?;
+                let account = store.sync_account()?.ok_or(Error::NotSignedIn)?;
+                photos.extend(apply_response(store, &account.account.id, &request, &resp)?);
+                let came: HashSet<&str> = resp.pull.iter().map(|p| p.id.as_str()).collect();
+                let before = wanted.len();
+                wanted.retain(|id| !came.contains(id.as_str()));
+                repaired += (before - wanted.len()) as u64;
+                if let Some(d) = resp.digests.get(scope) {
+                    last = Some(d.clone());
+                }
+                if wanted.len() == before {
+                    break;
+                }
+            }
+        }
+        let want = last.as_ref().unwrap_or(want);
+        let have = store.scope_digest(scope)?;
+        if have != *want {
+            tracing::error!(
+                scope = %scope,
+                held = have.count,
+                server = want.count,
+                "this device still lacks records of a scope after asking for them"
+            );
+            unverified.push(scope.clone());
+        }
+    }
+    Ok((repaired, unverified))
 }
 
 /// The photos a record references (keys of its `/photos` map).
@@ -649,6 +794,12 @@ fn apply_pulled(
     photos: &mut BTreeSet<String>,
 ) -> Result<()> {
     let id = RecordId(p.id.clone());
+    // The limits the server holds pushes to, on what is pulled: a compromised server or a
+    // foreign client must not bring down a phone (issue 28).
+    if let Err(e) = check_pulled(p) {
+        tracing::warn!(record = %id, limit = e.tag(), "pulled changes refused");
+        return Ok(());
+    }
     let before = sync_state::persisted_heads(w.transaction(), &id)?;
     let acked = sync_state::acked_in(w.transaction(), &id)?;
     let clean = before == acked;
@@ -690,11 +841,61 @@ fn apply_pulled(
     let new_acked = if clean {
         applied.outcome.heads
     } else {
-        let mut set: BTreeSet<String> = acked.into_iter().collect();
-        set.extend(pulled_hashes.into_iter().map(|(_, h)| h));
-        set.into_iter().collect()
+        server_heads(acked, p, pulled_hashes.into_iter().map(|(_, h)| h))
     };
     sync_state::set_acked(w.transaction(), &id, &new_acked)
+}
+
+/// Checks a pulled record against the limits on changes ([`crate::doc::limits`]): each
+/// change's size, inflated size, operations and nesting (counted from the objects the pulled
+/// changes make; the device's own objects are within the limits), a whole document's size.
+fn check_pulled(p: &super::protocol::Pulled) -> std::result::Result<(), limits::Exceeded> {
+    let mut total = 0u64;
+    if let Some(s) = &p.snapshot {
+        total += s.0.len() as u64;
+    }
+    let mut changes = Vec::with_capacity(p.changes.len());
+    for c in &p.changes {
+        total += c.0.len() as u64;
+        changes.push(limits::parse_change(&c.0)?);
+    }
+    if total > limits::MAX_RECORD_BYTES {
+        return Err(limits::Exceeded::RecordBytes(total));
+    }
+    // Fewer operations than the depth limit cannot nest past it: most pulls stop here.
+    if changes.iter().map(automerge::Change::len).sum::<usize>() > limits::MAX_DEPTH {
+        let empty = automerge::Automerge::new();
+        let mut depths = limits::Depths::new(&empty);
+        for c in &changes {
+            depths.check(c)?;
+        }
+    }
+    Ok(())
+}
+
+/// The server's heads of a record this device also changed on its own, after pulling `p`:
+/// what it acknowledged before with the pulled changes, less what they depend on (a scope's
+/// digest compares exactly these). A whole document pulled is the server's record: its heads.
+fn server_heads(
+    acked: Vec<String>,
+    p: &super::protocol::Pulled,
+    pulled: impl Iterator<Item = String>,
+) -> Vec<String> {
+    let mut set: BTreeSet<String> = acked.into_iter().collect();
+    if let Some(snapshot) = &p.snapshot
+        && let Ok(doc) = automerge::Automerge::load(&snapshot.0)
+    {
+        set = doc.get_heads().iter().map(|h| h.to_string()).collect();
+    }
+    set.extend(pulled);
+    for c in &p.changes {
+        if let Ok(ch) = automerge::Change::from_bytes(c.0.clone()) {
+            for d in ch.deps() {
+                set.remove(&d.to_string());
+            }
+        }
+    }
+    set.into_iter().collect()
 }
 
 /// Sends every record's heads; forgets what the server lacks (pushed whole next sync) and
@@ -714,7 +915,13 @@ pub fn reconcile(store: &Store, cancel: Arc<AtomicBool>) -> Result<ReconcileResp
             id: d.0,
         });
     }
-    let resp: ReconcileResponse = t.post_json("/v1/reconcile", &ReconcileRequest { records })?;
+    let resp: ReconcileResponse = t.post_json(
+        "/v1/reconcile",
+        &ReconcileRequest {
+            records,
+            scope: None,
+        },
+    )?;
     store.reset_sync(&resp.server_lacks, &resp.pull_again)?;
     tracing::info!(
         server_lacks = resp.server_lacks.len(),

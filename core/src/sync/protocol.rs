@@ -19,8 +19,9 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// Default pull budget per response (bytes of change data), small enough for one bar of signal.
 pub const DEFAULT_PULL_BYTES: u64 = 1 << 20;
 
-/// Largest single automerge change the server accepts.
-pub const MAX_CHANGE_BYTES: usize = 8 << 20;
+/// Largest single automerge change the server accepts (with the other limits on a change:
+/// [`crate::doc::limits`]).
+pub use crate::doc::limits::MAX_CHANGE_BYTES;
 
 /// `POST /v1/login`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -77,7 +78,15 @@ pub struct SyncRequest {
     /// document may show the changes pushed with it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub documents: Vec<IssuedDocument>,
+    /// Records to send whole in this response, whatever the cursors (at most [`MAX_FETCH`]):
+    /// what a device found missing when a scope's digest did not match (issue 28). Records the
+    /// account may not read, or that do not exist, are left out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fetch: Vec<String>,
 }
+
+/// Most records one sync request may ask for whole ([`SyncRequest::fetch`]).
+pub const MAX_FETCH: usize = 500;
 
 /// An official document as its device reports it: the SHA-256 printed on it (of the canonical
 /// JSON of what it shows) and the records with the heads it shows. The server cannot check the
@@ -182,6 +191,65 @@ pub struct SyncResponse {
     /// every assignee's watermark is past its window (ADR 0008).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub watermarks: BTreeMap<String, i64>,
+    /// Per scope (project, or `org`) whose cursor this response brings to the end of its feed:
+    /// what the device should now hold of it ([`ScopeDigest`]). A device whose own digest of
+    /// the scope differs has missed something and asks for it ([`ReconcileRequest::scope`],
+    /// [`SyncRequest::fetch`]) instead of calling the sync complete.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub digests: BTreeMap<String, ScopeDigest>,
+}
+
+/// How many records of a scope hold at least one change, and a checksum of their ids with
+/// their heads ([`DigestBuilder`]): what a device caught up with the scope's feed holds, as far
+/// as the server has acknowledged it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeDigest {
+    pub count: u64,
+    /// Lowercase hex SHA-256 of `id ":" head "," head … "\n"` per record, records in id order,
+    /// heads sorted.
+    pub sha256: String,
+}
+
+/// Builds a [`ScopeDigest`] from a scope's records with their heads, fed in id order. Records
+/// without heads are held by no one and are skipped.
+#[derive(Default)]
+pub struct DigestBuilder {
+    hash: sha2::Sha256,
+    count: u64,
+}
+
+impl DigestBuilder {
+    pub fn add<'a>(&mut self, id: &str, heads: impl IntoIterator<Item = &'a str>) {
+        use sha2::Digest;
+        let mut heads: Vec<&str> = heads.into_iter().collect();
+        if heads.is_empty() {
+            return;
+        }
+        heads.sort_unstable();
+        self.hash.update(id.as_bytes());
+        self.hash.update(b":");
+        for (i, h) in heads.iter().enumerate() {
+            if i > 0 {
+                self.hash.update(b",");
+            }
+            self.hash.update(h.as_bytes());
+        }
+        self.hash.update(b"\n");
+        self.count += 1;
+    }
+
+    pub fn finish(self) -> ScopeDigest {
+        use sha2::Digest;
+        ScopeDigest {
+            count: self.count,
+            sha256: self
+                .hash
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -249,6 +317,12 @@ pub struct NeedBlob {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ReconcileRequest {
     pub records: Vec<RecordHeads>,
+    /// Set when a scope's digest did not match: `records` are the device's records of that
+    /// scope with the heads the server acknowledged, and the answer lists in
+    /// [`ReconcileResponse::device_lacks`] what the device lacks or is behind on. Nothing is
+    /// reset on either side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -263,7 +337,14 @@ pub struct ReconcileResponse {
     pub server_lacks: Vec<String>,
     /// Projects whose feed the client should pull again from the start.
     pub pull_again: Vec<String>,
+    /// With [`ReconcileRequest::scope`]: records of the scope the server holds at other heads
+    /// than the device sent, or that the device did not send (at most [`MAX_LACKS`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub device_lacks: Vec<String>,
 }
+
+/// Most records one reconcile answer names in [`ReconcileResponse::device_lacks`].
+pub const MAX_LACKS: usize = 10_000;
 
 /// Error body of every 4xx/5xx response.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -322,6 +403,24 @@ mod tests {
         assert_eq!(json, "\"AAEC+g==\"");
         assert_eq!(serde_json::from_str::<Bytes>(&json).unwrap(), b);
         assert!(serde_json::from_str::<Bytes>("\"not base64!\"").is_err());
+    }
+
+    #[test]
+    fn a_digest_names_its_records_and_their_heads() {
+        let digest = |records: &[(&str, &[&str])]| {
+            let mut b = DigestBuilder::default();
+            for (id, heads) in records {
+                b.add(id, heads.iter().copied());
+            }
+            b.finish()
+        };
+        let a = digest(&[("r1", &["h2", "h1"]), ("r2", &["h3"]), ("r3", &[])]);
+        assert_eq!(a.count, 2);
+        assert_eq!(a, digest(&[("r1", &["h1", "h2"]), ("r2", &["h3"])]));
+        assert_ne!(a, digest(&[("r1", &["h1"]), ("r2", &["h3"])]));
+        assert_ne!(a, digest(&[("r1", &["h1", "h2"]), ("r2", &["h4"])]));
+        assert_ne!(a, digest(&[("r1", &["h1", "h2"])]));
+        assert_eq!(a.sha256.len(), 64);
     }
 
     #[test]

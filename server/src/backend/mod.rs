@@ -20,6 +20,10 @@ pub trait Backend: Send + Sync + 'static {
     /// backend: one per database).
     fn org_index(&self) -> &crate::scope::OrgIndex;
 
+    /// What a device caught up with a scope should hold, per scope and feed position (kept
+    /// with the backend, like the index).
+    fn digests(&self) -> &crate::digest::DigestCache;
+
     /// Runs `f` in one transaction and commits if it returns `Ok`, rolls back otherwise. A
     /// transaction the database aborts for a conflict (PostgreSQL serialisation or deadlock,
     /// SQLite busy) is retried by running `f` again, so `f` must not have effects outside `tx`.
@@ -175,6 +179,8 @@ pub trait Tx {
     fn pending_changes(&mut self, record: &str) -> Result<Vec<(String, Vec<String>)>>;
     /// The bytes of the record's unapplied changes.
     fn pending_change_data(&mut self, record: &str) -> Result<Vec<Vec<u8>>>;
+    /// The bytes of every change stored for the record (applied or waiting).
+    fn record_bytes(&mut self, record: &str) -> Result<u64>;
     fn mark_applied(&mut self, record: &str, hash: &str) -> Result<()>;
     /// Appends applied changes to the project's feed, numbering them after the current head
     /// under a lock on the project's counter, so sequence numbers follow commit order.
@@ -230,6 +236,8 @@ pub trait Tx {
     fn set_change_check(&mut self, record: &str, hash: &str, check: &str) -> Result<()>;
     /// Everything found checking the record's changes: (hash, finding).
     fn change_checks(&mut self, record: &str) -> Result<Vec<(String, String)>>;
+    /// [`Tx::change_checks`] of several records at once: (record, hash, finding).
+    fn checks_of(&mut self, records: &[String]) -> Result<Vec<(String, String, String)>>;
 }
 
 pub(crate) fn join_heads(heads: &[String]) -> String {

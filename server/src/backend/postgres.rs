@@ -192,6 +192,7 @@ pub struct PostgresBackend {
     pool: Mutex<Pool>,
     freed: Condvar,
     org: crate::scope::OrgIndex,
+    digests: crate::digest::DigestCache,
 }
 
 impl PostgresBackend {
@@ -210,6 +211,7 @@ impl PostgresBackend {
             pool: Mutex::new(Pool::default()),
             freed: Condvar::new(),
             org: Default::default(),
+            digests: Default::default(),
         };
         {
             let mut lease = backend.lease()?;
@@ -457,6 +459,10 @@ impl Backend for PostgresBackend {
 
     fn org_index(&self) -> &crate::scope::OrgIndex {
         &self.org
+    }
+
+    fn digests(&self) -> &crate::digest::DigestCache {
+        &self.digests
     }
 
     fn transaction(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
@@ -864,6 +870,18 @@ impl Tx for PgTx<'_> {
         .collect()
     }
 
+    fn record_bytes(&mut self, record: &str) -> Result<u64> {
+        let rows = self.query(
+            "SELECT COALESCE(SUM(octet_length(data)), 0)::BIGINT FROM changes WHERE record = $1",
+            &[&record],
+        )?;
+        let n: i64 = match rows.first() {
+            Some(r) => r.try_get(0)?,
+            None => 0,
+        };
+        Ok(n.max(0) as u64)
+    }
+
     fn mark_applied(&mut self, record: &str, hash: &str) -> Result<()> {
         self.execute(
             "UPDATE changes SET applied = TRUE WHERE record = $1 AND hash = $2",
@@ -1089,6 +1107,20 @@ impl Tx for PgTx<'_> {
             &[&d.sha256, &d.kind, &d.number, &d.records, &d.issued_ms, &d.reported_by, &d.reported_ms],
         )?;
         Ok(())
+    }
+
+    fn checks_of(&mut self, records: &[String]) -> Result<Vec<(String, String, String)>> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = records.iter().map(String::as_str).collect();
+        let rows = self.query(
+            "SELECT record, hash, finding FROM change_checks WHERE record = ANY($1)",
+            &[&ids],
+        )?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect()
     }
 
     fn change_checks(&mut self, record: &str) -> Result<Vec<(String, String)>> {

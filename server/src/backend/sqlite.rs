@@ -151,6 +151,7 @@ const APPLICATION_ID: i32 = 0x4F46_4753;
 pub struct SqliteBackend {
     conn: Mutex<Connection>,
     org: crate::scope::OrgIndex,
+    digests: crate::digest::DigestCache,
 }
 
 impl SqliteBackend {
@@ -189,6 +190,7 @@ impl SqliteBackend {
         Ok(SqliteBackend {
             conn: Mutex::new(conn),
             org: Default::default(),
+            digests: Default::default(),
         })
     }
 }
@@ -200,6 +202,10 @@ impl Backend for SqliteBackend {
 
     fn org_index(&self) -> &crate::scope::OrgIndex {
         &self.org
+    }
+
+    fn digests(&self) -> &crate::digest::DigestCache {
+        &self.digests
     }
 
     fn transaction(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
@@ -521,6 +527,14 @@ impl Tx for SqliteTx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn record_bytes(&mut self, record: &str) -> Result<u64> {
+        let n: i64 = self
+            .tx
+            .prepare_cached("SELECT COALESCE(SUM(length(data)), 0) FROM changes WHERE record = ?1")?
+            .query_row([record], |r| r.get(0))?;
+        Ok(n.max(0) as u64)
+    }
+
     fn mark_applied(&mut self, record: &str, hash: &str) -> Result<()> {
         self.tx.execute(
             "UPDATE changes SET applied = 1 WHERE record = ?1 AND hash = ?2",
@@ -754,6 +768,21 @@ impl Tx for SqliteTx<'_> {
             params![d.sha256, d.kind, d.number, d.records, d.issued_ms, d.reported_by, d.reported_ms],
         )?;
         Ok(())
+    }
+
+    fn checks_of(&mut self, records: &[String]) -> Result<Vec<(String, String, String)>> {
+        let mut out = Vec::new();
+        for ids in records.chunks(500) {
+            let marks = vec!["?"; ids.len()].join(",");
+            let mut st = self.tx.prepare(&format!(
+                "SELECT record, hash, finding FROM change_checks WHERE record IN ({marks})"
+            ))?;
+            let rows = st.query_map(rusqlite::params_from_iter(ids), |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
+            out.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
+        }
+        Ok(out)
     }
 
     fn change_checks(&mut self, record: &str) -> Result<Vec<(String, String)>> {

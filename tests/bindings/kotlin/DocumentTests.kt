@@ -1,6 +1,6 @@
 // Official documents through the bindings: the core writes each into the store's documents
 // folder and hands back the path (bytes never cross); a document's hash verifies as valid until
-// its records change; text the font cannot show is a typed error.
+// its records change; a character no font has is printed as U+FFFD and listed on the result.
 package offgrid.tests
 
 import java.io.File
@@ -71,13 +71,17 @@ fun documentTests() {
         }
     }
 
-    test("documents: characters the font lacks are a typed error and nothing is written") {
+    test("documents: traditional characters and ⌀ print; what no font has is replaced and listed") {
         withStore { _, s ->
             s.setUser(inspector)
+            val ok = s.hazards.create(NewHazard(project = "p1", site = "B2", location = "中國建築第八工程局有限公司", title = "钢筋⌀25、Φ16间距偏大", description = "", grade = RiskGrade.YELLOW))
+            assertTrue(s.documents.rectificationNotice(listOf(ok), settings).replacedCharacters.isEmpty())
             val h = s.hazards.create(NewHazard(project = "p1", site = "B2", location = "𪚥", title = "渗水", description = "", grade = RiskGrade.YELLOW))
-            val e = fails<OffgridException.UnsupportedCharacters> { s.documents.rectificationNotice(listOf(h), settings) }
-            assertEquals("𪚥", e.chars)
-            assertContains(e.fields.joinToString(), "location")
+            val notice = s.documents.rectificationNotice(listOf(h), settings)
+            assertTrue(File(notice.path).isFile, "the document is made")
+            assertEquals(listOf("𪚥"), notice.replacedCharacters.map { it.character })
+            assertEquals("U+2A6A5", notice.replacedCharacters[0].codePoint)
+            assertContains(notice.replacedCharacters[0].fields.joinToString(), "location")
             val other = fails<OffgridException.InvalidArgument> { s.documents.rectificationNotice(emptyList(), settings) }
             assertContains(other.reason, "at least one hazard")
         }

@@ -49,14 +49,14 @@ fun hazardTests() {
             s.setUser(inspector)
             val ins = s.inspections.create(NewInspection(templateId = t.id, project = "p1", site = "B2"))
             s.inspections.answer(ins, "exits-clear", "\"fail\"", "杂物堵塞")
-            s.inspections.addPhoto(ins, "exits-clear", sha(7))
+            val found = s.attach(PhotoTarget.Inspection(ins, "exits-clear"), smallJpeg(7), CaptureContext())
             val id = s.hazards.createFromItem(ins, "exits-clear", "B2层东侧安全出口", "安全出口被杂物堵塞")
             var h = s.hazards.get(id)
             assertEquals(ins, h.source?.inspection)
             assertEquals("exits-clear", h.source?.item)
             assertEquals("GB 50098-2009", h.source?.clause?.standard)
             assertEquals(RiskGrade.ORANGE, h.state.grade)
-            assertEquals(setOf(sha(7)), h.photos.keys)
+            assertEquals(setOf(found.sha256), h.photos.keys)
             assertEquals("B2层东侧安全出口", h.location)
 
             s.hazards.grade(id, RiskGrade.YELLOW, false, "现场评估")
@@ -111,9 +111,18 @@ fun hazardTests() {
                 ),
             )
             assertEquals(2, ids.size)
-            val major = s.hazards.create(
-                NewHazard(project = "p1", site = "B2", location = "配电间", title = "配电箱进水", description = "渗水至配电箱", grade = RiskGrade.RED, major = true, photos = listOf(sha(3))),
-            )
+            // Its photos are ones this device holds: a bare hash is refused, nothing raised.
+            val raise = { photos: List<String> ->
+                s.hazards.create(
+                    NewHazard(project = "p1", site = "B2", location = "配电间", title = "配电箱进水", description = "渗水至配电箱", grade = RiskGrade.RED, major = true, photos = photos),
+                )
+            }
+            val notHeld = fails<OffgridException.PhotoNotHeld> { raise(listOf(sha(3))) }
+            assertEquals(sha(3), notHeld.sha256)
+            assertEquals(2, s.hazards.register(RegisterQuery(project = "p1", sort = ListSort.UPDATED)).rows.size)
+            val held = s.attach(PhotoTarget.Hazard(ids.first(), false), smallJpeg(3), CaptureContext())
+            val major = raise(listOf(held.sha256))
+            assertEquals(setOf(held.sha256), s.hazards.get(major).photos.keys)
             s.setUser(supervisor)
             // Ordered with a deadline already past: overdue at once.
             s.hazards.orderRectification(major, RectificationOrder("机电班组", "u-li", "李师傅", System.currentTimeMillis() - DAY, "断电、排水、更换配电箱"))

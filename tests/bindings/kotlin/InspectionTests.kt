@@ -2,19 +2,31 @@
 // review; plus templates and the typed errors an inspector's screen reacts to.
 package offgrid.tests
 
+import java.awt.image.BufferedImage
+import java.io.ByteArrayOutputStream
+import javax.imageio.ImageIO
 import kotlin.test.assertContains
 import kotlin.test.assertEquals
 import kotlin.test.assertFalse
 import kotlin.test.assertTrue
+import uniffi.offgrid_core.CaptureContext
 import uniffi.offgrid_core.InspectionStatus
 import uniffi.offgrid_core.ItemKind
 import uniffi.offgrid_core.MissingKind
 import uniffi.offgrid_core.NewInspection
+import uniffi.offgrid_core.PhotoTarget
 import uniffi.offgrid_core.RiskGrade
 import uniffi.offgrid_ffi.OffgridException
 import uniffi.offgrid_ffi.parseTemplate
 
 fun sha(n: Int): String = "%064x".format(n)
+
+/** A small JPEG, different for each [seed] (80×60, unlike the 64×48 "after" photos). */
+fun smallJpeg(seed: Int): ByteArray {
+    val image = BufferedImage(80, 60, BufferedImage.TYPE_INT_RGB)
+    for (x in 0 until 80) for (y in 0 until 60) image.setRGB(x, y, ((x * 3 + seed * 40) % 256 shl 16) or (y * 4 shl 8) or (seed * 30 % 256))
+    return ByteArrayOutputStream().also { ImageIO.write(image, "jpg", it) }.toByteArray()
+}
 
 fun inspectionTests() {
     test("templates: built-ins, parse with exact error paths, publish") {
@@ -81,11 +93,17 @@ fun inspectionTests() {
             assertTrue(("signed" to MissingKind.SIGNATURE) in missing)
             assertContains(incomplete.reason, "missing")
 
-            s.inspections.addPhoto(id, "exits-clear", sha(1))
+            // A photo is cited by hash only when this device holds it (or the inspection
+            // carries it): a hash with no photo behind it would be evidence that never existed.
+            val notHeld = fails<OffgridException.PhotoNotHeld> { s.inspections.addPhoto(id, "exits-clear", sha(1)) }
+            assertEquals(sha(1), notHeld.sha256)
+            assertContains(notHeld.reason, "not held")
+            val photo = s.attach(PhotoTarget.Inspection(id, "exits-clear"), smallJpeg(1), CaptureContext())
             s.inspections.answer(id, "extinguishers", "1.2", null)
             val shown = s.inspections.answer(id, "ebikes", "\"parked\"", null)
             assertEquals(listOf("ebike-photos"), shown.shown)
-            s.inspections.addPhoto(id, "ebike-photos", sha(2))
+            // Held here: cited by hash for another item.
+            s.inspections.addPhoto(id, "ebike-photos", photo.sha256)
             // A signature image of several MB crosses as one byte array.
             val image = ByteArray(5 * 1024 * 1024) { (it % 251).toByte() }
             s.inspections.sign(id, "signed", "张工", image)
@@ -96,8 +114,9 @@ fun inspectionTests() {
             ins = s.inspections.get(id)
             assertEquals(InspectionStatus.SUBMITTED, ins.status)
             assertEquals("通道堆放杂物，疏散受阻", ins.answers["exits-clear"]?.note)
-            assertEquals(setOf(sha(1)), ins.answers["exits-clear"]?.photos?.keys)
-            assertEquals("u-zhang", ins.answers["exits-clear"]?.photos?.get(sha(1))?.by)
+            assertEquals(setOf(photo.sha256), ins.answers["exits-clear"]?.photos?.keys)
+            assertEquals("u-zhang", ins.answers["exits-clear"]?.photos?.get(photo.sha256)?.by)
+            assertEquals(setOf(photo.sha256), ins.answers["ebike-photos"]?.photos?.keys)
             assertEquals(5uL * 1024u * 1024u, ins.signatures.single().imageBytes)
             assertEquals("张工", ins.signatures.single().name)
             assertEquals(480, ins.signatures.single().offsetMinutes)

@@ -57,7 +57,12 @@ def test_whole_inspection(store, template):
     with pytest.raises(ffi.OffgridError.Incomplete) as e:
         store.inspections().submit(iid)
     assert ("extinguishers", MissingKind.ANSWER) in {(m.item, m.what) for m in e.value.missing}
-    store.inspections().add_photo(iid, "exits-clear", sha(1))
+    # A photo is cited by hash only when this device holds it (or the record carries it).
+    with pytest.raises(ffi.OffgridError.PhotoNotHeld) as e:
+        store.inspections().add_photo(iid, "exits-clear", sha(1))
+    assert e.value.sha256 == sha(1)
+    photo = attach(store, core.PhotoTarget.INSPECTION(id=iid, item="exits-clear"), sample_photo(), core.CaptureContext())
+    store.inspections().add_photo(iid, "exits-clear", photo.sha256)
     store.inspections().answer(iid, "extinguishers", "1.25", None)
     assert store.inspections().answer(iid, "ebikes", '"none"', None).shown == []
     image = bytes(range(256)) * (3 * 4096)  # 3 MiB
@@ -67,6 +72,7 @@ def test_whole_inspection(store, template):
     ins = store.inspections().get(iid)
     assert ins.status == InspectionStatus.SUBMITTED
     assert ins.answers["exits-clear"].note == "通道堆放杂物"
+    assert set(ins.answers["exits-clear"].photos) == {photo.sha256}
     assert ins.signatures[0].image_bytes == len(image)
 
 
@@ -117,11 +123,14 @@ def test_documents(store):
     assert notice.number.startswith("整改-") and notice.missing_photos == []
     assert notice.sha256.encode() in data, "the hash is in the document's metadata"
     assert store.documents().verify(notice.sha256).status == core.DocumentStatus.VALID
-    with pytest.raises(ffi.OffgridError.UnsupportedCharacters) as e:
-        store.set_user(INSPECTOR)
-        odd = store.hazards().create(NewHazard(project="p1", site="B2", location="B1", title="🙂", description="", grade=None, major=False))
-        store.documents().reply_form([odd], settings)
-    assert e.value.chars == "🙂"
+    # A character no font has is printed as U+FFFD and listed: the document is made all the same.
+    store.set_user(INSPECTOR)
+    odd = store.hazards().create(NewHazard(project="p1", site="B2", location="中國建築 ⌀25", title="🙂", description="", grade=None, major=False))
+    reply = store.documents().reply_form([odd], settings)
+    with open(reply.path, "rb") as f:
+        assert len(f.read()) == reply.bytes
+    assert [(r.character, r.code_point) for r in reply.replaced_characters] == [("🙂", "U+1F642")]
+    assert reply.replaced_characters[0].fields == ["/reply/items/0/problem"]
 
 
 def attach(store, target, data, capture):

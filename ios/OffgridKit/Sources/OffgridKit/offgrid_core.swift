@@ -3000,6 +3000,12 @@ public struct HazardEvent: Equatable, Hashable {
      * event (`None`: not yet confirmed by the server). Never read from the document.
      */
     public var verifiedBy: String?
+    /**
+     * The server found the change that recorded this event stamped, by the device's clock,
+     * after the server received it (`clock_ahead`): its time is not to be trusted. Never read
+     * from the document.
+     */
+    public var clockAhead: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3007,7 +3013,12 @@ public struct HazardEvent: Equatable, Hashable {
         /**
          * The account the sync server verified as the pusher of the change that recorded this
          * event (`None`: not yet confirmed by the server). Never read from the document.
-         */verifiedBy: String?) {
+         */verifiedBy: String?, 
+        /**
+         * The server found the change that recorded this event stamped, by the device's clock,
+         * after the server received it (`clock_ahead`): its time is not to be trusted. Never read
+         * from the document.
+         */clockAhead: Bool) {
         self.id = id
         self.kind = kind
         self.by = by
@@ -3016,6 +3027,7 @@ public struct HazardEvent: Equatable, Hashable {
         self.offsetMinutes = offsetMinutes
         self.note = note
         self.verifiedBy = verifiedBy
+        self.clockAhead = clockAhead
     }
 
     
@@ -3041,7 +3053,8 @@ public struct FfiConverterTypeHazardEvent: FfiConverterRustBuffer {
                 atMs: FfiConverterInt64.read(from: &buf), 
                 offsetMinutes: FfiConverterInt32.read(from: &buf), 
                 note: FfiConverterOptionString.read(from: &buf), 
-                verifiedBy: FfiConverterOptionString.read(from: &buf)
+                verifiedBy: FfiConverterOptionString.read(from: &buf), 
+                clockAhead: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -3054,6 +3067,7 @@ public struct FfiConverterTypeHazardEvent: FfiConverterRustBuffer {
         FfiConverterInt32.write(value.offsetMinutes, into: &buf)
         FfiConverterOptionString.write(value.note, into: &buf)
         FfiConverterOptionString.write(value.verifiedBy, into: &buf)
+        FfiConverterBool.write(value.clockAhead, into: &buf)
     }
 }
 
@@ -3357,6 +3371,10 @@ public struct HistoryEntry: Equatable, Hashable {
      * the server; `user_id` is only what the change says).
      */
     public var verifiedBy: String?
+    /**
+     * The server found the change stamped after it received it (`clock_ahead`).
+     */
+    public var clockAhead: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3373,7 +3391,10 @@ public struct HistoryEntry: Equatable, Hashable {
         /**
          * The account the server verified as the change's pusher (`None`: not yet confirmed by
          * the server; `user_id` is only what the change says).
-         */verifiedBy: String?) {
+         */verifiedBy: String?, 
+        /**
+         * The server found the change stamped after it received it (`clock_ahead`).
+         */clockAhead: Bool) {
         self.change = change
         self.deps = deps
         self.actor = actor
@@ -3386,6 +3407,7 @@ public struct HistoryEntry: Equatable, Hashable {
         self.paths = paths
         self.receivedMs = receivedMs
         self.verifiedBy = verifiedBy
+        self.clockAhead = clockAhead
     }
 
     
@@ -3415,7 +3437,8 @@ public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
                 message: FfiConverterString.read(from: &buf), 
                 paths: FfiConverterSequenceString.read(from: &buf), 
                 receivedMs: FfiConverterOptionInt64.read(from: &buf), 
-                verifiedBy: FfiConverterOptionString.read(from: &buf)
+                verifiedBy: FfiConverterOptionString.read(from: &buf), 
+                clockAhead: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -3432,6 +3455,7 @@ public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
         FfiConverterSequenceString.write(value.paths, into: &buf)
         FfiConverterOptionInt64.write(value.receivedMs, into: &buf)
         FfiConverterOptionString.write(value.verifiedBy, into: &buf)
+        FfiConverterBool.write(value.clockAhead, into: &buf)
     }
 }
 
@@ -6508,6 +6532,87 @@ public func FfiConverterTypeRegisterQuery_lower(_ value: RegisterQuery) -> RustB
 
 
 /**
+ * A character a document could not print, and where it is.
+ */
+public struct ReplacedCharacter: Equatable, Hashable {
+    /**
+     * The character as recorded, e.g. "𠀀".
+     */
+    public var character: String
+    /**
+     * Its code point, e.g. "U+20000".
+     */
+    public var codePoint: String
+    /**
+     * The JSON paths, in what the document shows, of the strings holding it
+     * (`/notice/items/0/location`), in the order they are laid out.
+     */
+    public var fields: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The character as recorded, e.g. "𠀀".
+         */character: String, 
+        /**
+         * Its code point, e.g. "U+20000".
+         */codePoint: String, 
+        /**
+         * The JSON paths, in what the document shows, of the strings holding it
+         * (`/notice/items/0/location`), in the order they are laid out.
+         */fields: [String]) {
+        self.character = character
+        self.codePoint = codePoint
+        self.fields = fields
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReplacedCharacter: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReplacedCharacter: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReplacedCharacter {
+        return
+            try ReplacedCharacter(
+                character: FfiConverterString.read(from: &buf), 
+                codePoint: FfiConverterString.read(from: &buf), 
+                fields: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReplacedCharacter, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.character, into: &buf)
+        FfiConverterString.write(value.codePoint, into: &buf)
+        FfiConverterSequenceString.write(value.fields, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReplacedCharacter_lift(_ buf: RustBuffer) throws -> ReplacedCharacter {
+    return try FfiConverterTypeReplacedCharacter.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReplacedCharacter_lower(_ value: ReplacedCharacter) -> RustBuffer {
+    return FfiConverterTypeReplacedCharacter.lower(value)
+}
+
+
+/**
  * Options of the supervision report.
  */
 public struct ReportOptions: Equatable, Hashable {
@@ -8006,9 +8111,20 @@ public struct SyncReport: Equatable, Hashable {
      */
     public var pendingPhotos: UInt64
     /**
-     * Everything is on the server, photos included.
+     * Everything is on the server, photos included, and this device holds everything the
+     * server holds for it (every scope's digest matched).
      */
     public var complete: Bool
+    /**
+     * Records this device found it lacked (a scope's digest did not match the server's)
+     * and fetched again.
+     */
+    public var repaired: UInt64
+    /**
+     * Scopes (projects, `org`) whose digest still does not match the server's after the
+     * repair: something the server holds is not on this device (see the log).
+     */
+    public var unverified: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -8023,13 +8139,24 @@ public struct SyncReport: Equatable, Hashable {
          * Photos referenced by this device's records that the server has not verified.
          */pendingPhotos: UInt64, 
         /**
-         * Everything is on the server, photos included.
-         */complete: Bool) {
+         * Everything is on the server, photos included, and this device holds everything the
+         * server holds for it (every scope's digest matched).
+         */complete: Bool, 
+        /**
+         * Records this device found it lacked (a scope's digest did not match the server's)
+         * and fetched again.
+         */repaired: UInt64, 
+        /**
+         * Scopes (projects, `org`) whose digest still does not match the server's after the
+         * repair: something the server holds is not on this device (see the log).
+         */unverified: [String]) {
         self.progress = progress
         self.rejected = rejected
         self.pendingRecords = pendingRecords
         self.pendingPhotos = pendingPhotos
         self.complete = complete
+        self.repaired = repaired
+        self.unverified = unverified
     }
 
     
@@ -8052,7 +8179,9 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
                 rejected: FfiConverterSequenceTypeSyncRejection.read(from: &buf), 
                 pendingRecords: FfiConverterUInt64.read(from: &buf), 
                 pendingPhotos: FfiConverterUInt64.read(from: &buf), 
-                complete: FfiConverterBool.read(from: &buf)
+                complete: FfiConverterBool.read(from: &buf), 
+                repaired: FfiConverterUInt64.read(from: &buf), 
+                unverified: FfiConverterSequenceString.read(from: &buf)
         )
     }
 
@@ -8062,6 +8191,8 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.pendingRecords, into: &buf)
         FfiConverterUInt64.write(value.pendingPhotos, into: &buf)
         FfiConverterBool.write(value.complete, into: &buf)
+        FfiConverterUInt64.write(value.repaired, into: &buf)
+        FfiConverterSequenceString.write(value.unverified, into: &buf)
     }
 }
 
@@ -8161,13 +8292,20 @@ public struct SyncStatus: Equatable, Hashable {
      * Records the server refused (kept on the device with all their data), with why.
      */
     public var refused: [SyncRejection]
+    /**
+     * Scopes the last sync found this device lacking records of and could not repair.
+     */
+    public var unverified: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(signedIn: Bool, serverUrl: String?, userId: String?, lastSuccessMs: Int64?, lastAttemptMs: Int64?, lastError: String?, pendingRecords: UInt64, pendingPhotos: UInt64, 
         /**
          * Records the server refused (kept on the device with all their data), with why.
-         */refused: [SyncRejection]) {
+         */refused: [SyncRejection], 
+        /**
+         * Scopes the last sync found this device lacking records of and could not repair.
+         */unverified: [String]) {
         self.signedIn = signedIn
         self.serverUrl = serverUrl
         self.userId = userId
@@ -8177,6 +8315,7 @@ public struct SyncStatus: Equatable, Hashable {
         self.pendingRecords = pendingRecords
         self.pendingPhotos = pendingPhotos
         self.refused = refused
+        self.unverified = unverified
     }
 
     
@@ -8203,7 +8342,8 @@ public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
                 lastError: FfiConverterOptionString.read(from: &buf), 
                 pendingRecords: FfiConverterUInt64.read(from: &buf), 
                 pendingPhotos: FfiConverterUInt64.read(from: &buf), 
-                refused: FfiConverterSequenceTypeSyncRejection.read(from: &buf)
+                refused: FfiConverterSequenceTypeSyncRejection.read(from: &buf), 
+                unverified: FfiConverterSequenceString.read(from: &buf)
         )
     }
 
@@ -8217,6 +8357,7 @@ public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.pendingRecords, into: &buf)
         FfiConverterUInt64.write(value.pendingPhotos, into: &buf)
         FfiConverterSequenceTypeSyncRejection.write(value.refused, into: &buf)
+        FfiConverterSequenceString.write(value.unverified, into: &buf)
     }
 }
 
@@ -9240,6 +9381,12 @@ public struct WrittenDocument: Equatable, Hashable {
      * Photos shown as "file missing" because this device does not have them (yet).
      */
     public var missingPhotos: [String]
+    /**
+     * Characters none of the documents' fonts has (an extension B ideograph, an emoji, a
+     * private-use character), printed as U+FFFD (�) instead; the hash and the attached JSON
+     * keep them as recorded. A warning to show: the document is made all the same.
+     */
+    public var replacedCharacters: [ReplacedCharacter]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -9252,7 +9399,12 @@ public struct WrittenDocument: Equatable, Hashable {
          */pages: UInt32, bytes: UInt64, 
         /**
          * Photos shown as "file missing" because this device does not have them (yet).
-         */missingPhotos: [String]) {
+         */missingPhotos: [String], 
+        /**
+         * Characters none of the documents' fonts has (an extension B ideograph, an emoji, a
+         * private-use character), printed as U+FFFD (�) instead; the hash and the attached JSON
+         * keep them as recorded. A warning to show: the document is made all the same.
+         */replacedCharacters: [ReplacedCharacter]) {
         self.kind = kind
         self.path = path
         self.number = number
@@ -9261,6 +9413,7 @@ public struct WrittenDocument: Equatable, Hashable {
         self.pages = pages
         self.bytes = bytes
         self.missingPhotos = missingPhotos
+        self.replacedCharacters = replacedCharacters
     }
 
     
@@ -9286,7 +9439,8 @@ public struct FfiConverterTypeWrittenDocument: FfiConverterRustBuffer {
                 records: FfiConverterSequenceTypeShownRecord.read(from: &buf), 
                 pages: FfiConverterUInt32.read(from: &buf), 
                 bytes: FfiConverterUInt64.read(from: &buf), 
-                missingPhotos: FfiConverterSequenceString.read(from: &buf)
+                missingPhotos: FfiConverterSequenceString.read(from: &buf), 
+                replacedCharacters: FfiConverterSequenceTypeReplacedCharacter.read(from: &buf)
         )
     }
 
@@ -9299,6 +9453,7 @@ public struct FfiConverterTypeWrittenDocument: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.pages, into: &buf)
         FfiConverterUInt64.write(value.bytes, into: &buf)
         FfiConverterSequenceString.write(value.missingPhotos, into: &buf)
+        FfiConverterSequenceTypeReplacedCharacter.write(value.replacedCharacters, into: &buf)
     }
 }
 
@@ -14683,6 +14838,31 @@ fileprivate struct FfiConverterSequenceTypeRecordSummary: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeRecordSummary.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeReplacedCharacter: FfiConverterRustBuffer {
+    typealias SwiftType = [ReplacedCharacter]
+
+    public static func write(_ value: [ReplacedCharacter], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReplacedCharacter.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ReplacedCharacter] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ReplacedCharacter]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReplacedCharacter.read(from: &buf))
         }
         return seq
     }

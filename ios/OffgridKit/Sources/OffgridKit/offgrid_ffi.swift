@@ -5589,6 +5589,12 @@ enum OffgridError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case NotFound(id: String, reason: String
     )
     /**
+     * A record may cite only a photo this device holds or one the record already carries:
+     * attach the photo first (`photos().add_captured`), then cite it by its SHA-256.
+     */
+    case PhotoNotHeld(sha256: String, reason: String
+    )
+    /**
      * One record's stored bytes do not load; every other record stays usable.
      */
     case RecordUnreadable(id: String, reason: String
@@ -5704,12 +5710,6 @@ enum OffgridError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case Document(reason: String
     )
     /**
-     * Text the document font cannot show (it would print as boxes): the characters, and the
-     * fields (JSON paths) holding them.
-     */
-    case UnsupportedCharacters(chars: String, fields: [String], reason: String
-    )
-    /**
      * The database or the file system failed (disk full, permissions).
      */
     case Storage(reason: String
@@ -5772,95 +5772,94 @@ public struct FfiConverterTypeOffgridError: FfiConverterRustBuffer {
             id: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .RecordUnreadable(
+        case 8: return .PhotoNotHeld(
+            sha256: try FfiConverterString.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 9: return .RecordUnreadable(
             id: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .BadChanges(
+        case 10: return .BadChanges(
             id: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 10: return .InvalidTemplate(
+        case 11: return .InvalidTemplate(
             path: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .InvalidAnswer(
+        case 12: return .InvalidAnswer(
             item: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .CheckpointMismatch(
+        case 13: return .CheckpointMismatch(
             item: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .UnknownItem(
+        case 14: return .UnknownItem(
             item: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .InvalidState(
+        case 15: return .InvalidState(
             action: try FfiConverterString.read(from: &buf), 
             state: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .Incomplete(
+        case 16: return .Incomplete(
             missing: try FfiConverterSequenceTypeMissing.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 16: return .RuleViolation(
+        case 17: return .RuleViolation(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 17: return .Forbidden(
+        case 18: return .Forbidden(
             permission: try FfiConverterString.read(from: &buf), 
             project: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 18: return .NoCurrentUser(
+        case 19: return .NoCurrentUser(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 19: return .InvalidFields(
+        case 20: return .InvalidFields(
             fields: try FfiConverterSequenceTypeFieldError.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 20: return .InvalidArgument(
+        case 21: return .InvalidArgument(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 21: return .UnsupportedImage(
+        case 22: return .UnsupportedImage(
             format: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 22: return .ImageDecode(
+        case 23: return .ImageDecode(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 23: return .ImageTooLarge(
+        case 24: return .ImageTooLarge(
             width: try FfiConverterUInt32.read(from: &buf), 
             height: try FfiConverterUInt32.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 24: return .NotSignedIn(
+        case 25: return .NotSignedIn(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 25: return .Unauthorized(
+        case 26: return .Unauthorized(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 26: return .TokenRevoked(
+        case 27: return .TokenRevoked(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 27: return .Network(
+        case 28: return .Network(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 28: return .ServerRefused(
+        case 29: return .ServerRefused(
             status: try FfiConverterUInt16.read(from: &buf), 
             code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 29: return .Cancelled(
+        case 30: return .Cancelled(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 30: return .Document(
-            reason: try FfiConverterString.read(from: &buf)
-            )
-        case 31: return .UnsupportedCharacters(
-            chars: try FfiConverterString.read(from: &buf), 
-            fields: try FfiConverterSequenceString.read(from: &buf), 
+        case 31: return .Document(
             reason: try FfiConverterString.read(from: &buf)
             )
         case 32: return .Storage(
@@ -5919,142 +5918,141 @@ public struct FfiConverterTypeOffgridError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .RecordUnreadable(id,reason):
+        case let .PhotoNotHeld(sha256,reason):
             writeInt(&buf, Int32(8))
-            FfiConverterString.write(id, into: &buf)
+            FfiConverterString.write(sha256, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .BadChanges(id,reason):
+        case let .RecordUnreadable(id,reason):
             writeInt(&buf, Int32(9))
             FfiConverterString.write(id, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .InvalidTemplate(path,reason):
+        case let .BadChanges(id,reason):
             writeInt(&buf, Int32(10))
+            FfiConverterString.write(id, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .InvalidTemplate(path,reason):
+            writeInt(&buf, Int32(11))
             FfiConverterString.write(path, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .InvalidAnswer(item,reason):
-            writeInt(&buf, Int32(11))
-            FfiConverterString.write(item, into: &buf)
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .CheckpointMismatch(item,reason):
             writeInt(&buf, Int32(12))
             FfiConverterString.write(item, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .UnknownItem(item,reason):
+        case let .CheckpointMismatch(item,reason):
             writeInt(&buf, Int32(13))
             FfiConverterString.write(item, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .InvalidState(action,state,reason):
+        case let .UnknownItem(item,reason):
             writeInt(&buf, Int32(14))
+            FfiConverterString.write(item, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .InvalidState(action,state,reason):
+            writeInt(&buf, Int32(15))
             FfiConverterString.write(action, into: &buf)
             FfiConverterString.write(state, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Incomplete(missing,reason):
-            writeInt(&buf, Int32(15))
+            writeInt(&buf, Int32(16))
             FfiConverterSequenceTypeMissing.write(missing, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .RuleViolation(reason):
-            writeInt(&buf, Int32(16))
+            writeInt(&buf, Int32(17))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Forbidden(permission,project,reason):
-            writeInt(&buf, Int32(17))
+            writeInt(&buf, Int32(18))
             FfiConverterString.write(permission, into: &buf)
             FfiConverterString.write(project, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .NoCurrentUser(reason):
-            writeInt(&buf, Int32(18))
+            writeInt(&buf, Int32(19))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .InvalidFields(fields,reason):
-            writeInt(&buf, Int32(19))
+            writeInt(&buf, Int32(20))
             FfiConverterSequenceTypeFieldError.write(fields, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .InvalidArgument(reason):
-            writeInt(&buf, Int32(20))
+            writeInt(&buf, Int32(21))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .UnsupportedImage(format,reason):
-            writeInt(&buf, Int32(21))
+            writeInt(&buf, Int32(22))
             FfiConverterString.write(format, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .ImageDecode(reason):
-            writeInt(&buf, Int32(22))
+            writeInt(&buf, Int32(23))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .ImageTooLarge(width,height,reason):
-            writeInt(&buf, Int32(23))
+            writeInt(&buf, Int32(24))
             FfiConverterUInt32.write(width, into: &buf)
             FfiConverterUInt32.write(height, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .NotSignedIn(reason):
-            writeInt(&buf, Int32(24))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .Unauthorized(reason):
             writeInt(&buf, Int32(25))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .TokenRevoked(reason):
+        case let .Unauthorized(reason):
             writeInt(&buf, Int32(26))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Network(reason):
+        case let .TokenRevoked(reason):
             writeInt(&buf, Int32(27))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .ServerRefused(status,code,reason):
+        case let .Network(reason):
             writeInt(&buf, Int32(28))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .ServerRefused(status,code,reason):
+            writeInt(&buf, Int32(29))
             FfiConverterUInt16.write(status, into: &buf)
             FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Cancelled(reason):
-            writeInt(&buf, Int32(29))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .Document(reason):
             writeInt(&buf, Int32(30))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .UnsupportedCharacters(chars,fields,reason):
+        case let .Document(reason):
             writeInt(&buf, Int32(31))
-            FfiConverterString.write(chars, into: &buf)
-            FfiConverterSequenceString.write(fields, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         

@@ -44,7 +44,7 @@ fun Throwable.toUiError(): UiError = UiError(
         is OffgridException.InvalidFields,
         is OffgridException.UnknownItem, is OffgridException.CheckpointMismatch,
         is OffgridException.UnsupportedImage, is OffgridException.ImageDecode,
-        is OffgridException.ImageTooLarge, is OffgridException.UnsupportedCharacters -> ErrorKind.INVALID_INPUT
+        is OffgridException.ImageTooLarge, is OffgridException.PhotoNotHeld -> ErrorKind.INVALID_INPUT
         is OffgridException.NoCurrentUser -> ErrorKind.NO_USER
         is OffgridException.Network, is OffgridException.ServerRefused,
         is OffgridException.Unauthorized, is OffgridException.NotSignedIn,
