@@ -359,6 +359,12 @@ fn fifteen_hundred_half_sent_requests_are_closed_and_the_server_keeps_answering(
         "{closed} of {} closed by the server",
         held.len()
     );
+    // Counted as refusals by the header-read limit.
+    let metrics = srv.metrics();
+    assert!(
+        metrics.contains("offgrid_limit_refusals_total{limit=\"header_timeout\"}"),
+        "{metrics}"
+    );
     drop(held);
     srv.assert_unharmed();
 }

@@ -15,7 +15,7 @@ pub use world::{PROJECT, USERS};
 
 use automerge::Automerge;
 use offgrid_core::checklist::validate;
-use offgrid_core::doc::limits::{self, Depths};
+use offgrid_core::doc::limits;
 use offgrid_core::grid::geojson;
 use offgrid_core::photo::{self, PhotoLimits};
 use offgrid_server::http;
@@ -44,8 +44,7 @@ pub fn pushed_change(data: &[u8]) {
         return;
     };
     let mut doc = Automerge::new();
-    let empty = Automerge::new();
-    if Depths::new(&empty).check(&change).is_ok() {
+    if limits::check_depths(&doc, std::slice::from_ref(&change)).is_ok() {
         // As the server's gate does: a change automerge cannot apply is refused, not a crash.
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             doc.apply_changes([change.clone()])

@@ -146,11 +146,8 @@ pub fn check(
     }
     // How deep the changes nest objects, before they are applied: a document nested
     // thousands deep costs the server its stack and its memory (issue 28).
-    let mut depths = limits::Depths::new(&doc);
-    for c in &changes {
-        if let Err(e) = depths.check(c) {
-            return Ok(Err(Refusal::rule(e.tag(), e.to_string())));
-        }
+    if let Err(e) = limits::check_depths(&doc, &changes) {
+        return Ok(Err(Refusal::rule(e.tag(), e.to_string())));
     }
     // What applying did, logged as it happens: the gate judges it without diffing the document.
     let mut log = automerge::PatchLog::active();

@@ -129,6 +129,7 @@ pub async fn serve(
         });
         let mut closed = closed.clone();
         let header_read = limits.header_read;
+        let app = app.clone();
         tokio::spawn(async move {
             let _permit = permit;
             let mut builder = hyper::server::conn::http1::Builder::new();
@@ -140,7 +141,14 @@ pub async fn serve(
             tokio::select! {
                 r = conn.as_mut() => {
                     if let Err(e) = r {
-                        tracing::debug!(error = %e, "connection ended");
+                        // Closed by a limit: counted like any refusal. (hyper closes a
+                        // connection whose headers are late without answering 408.)
+                        if let Some(tag) = closed_by(&e) {
+                            app.metrics.limit(tag);
+                            tracing::debug!(limit = tag, "connection closed");
+                        } else {
+                            tracing::debug!(error = %e, "connection ended");
+                        }
                     }
                 }
                 _ = closed.changed() => {
@@ -156,6 +164,24 @@ pub async fn serve(
     let all = u32::try_from(max).unwrap_or(u32::MAX);
     let _ = tokio::time::timeout(Duration::from_secs(10), permits.acquire_many(all)).await;
     Ok(())
+}
+
+/// The limit that ended a connection with `e`, if one did: its headers came too late, or it
+/// moved no byte for too long.
+fn closed_by(e: &hyper::Error) -> Option<&'static str> {
+    if e.is_timeout() {
+        return Some("header_timeout");
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::TimedOut
+        {
+            return Some("idle");
+        }
+        source = s.source();
+    }
+    None
 }
 
 /// A stream that fails with `TimedOut` once no byte has moved either way for `idle`.

@@ -72,10 +72,47 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
 ///
 /// Returns the hashes of the change chunks, in the order of `bytes` (documents not included).
 pub fn apply(doc: &mut AutoCommit, bytes: &[u8]) -> Result<Vec<automerge::ChangeHash>, String> {
+    apply_decoded(doc, decode(bytes)?)
+}
+
+/// As [`apply`], for bytes from elsewhere (another device, through the server): first checks
+/// them against the limits on changes ([`super::limits`]: each change's operations and the
+/// nesting it would make in `doc`, each whole document's nesting). On error nothing was applied.
+pub fn apply_checked(
+    doc: &mut AutoCommit,
+    bytes: &[u8],
+) -> Result<Vec<automerge::ChangeHash>, String> {
     let Decoded {
         changes,
         mut documents,
     } = decode(bytes)?;
+    let refused = |e: super::limits::Exceeded| format!("{} ({})", e, e.tag());
+    for d in &mut documents {
+        super::limits::check_document_depth(d.document()).map_err(refused)?;
+    }
+    for c in &changes {
+        if c.len() > super::limits::MAX_CHANGE_OPS {
+            return Err(refused(super::limits::Exceeded::Ops(c.len())));
+        }
+    }
+    // A new record received whole is the first document; the changes apply to it.
+    let new = doc.get_heads().is_empty();
+    let base = match documents.first_mut() {
+        Some(first) if new => first.document(),
+        _ => doc.document(),
+    };
+    super::limits::check_depths(base, &changes).map_err(refused)?;
+    apply_decoded(doc, Decoded { changes, documents })
+}
+
+fn apply_decoded(
+    doc: &mut AutoCommit,
+    decoded: Decoded,
+) -> Result<Vec<automerge::ChangeHash>, String> {
+    let Decoded {
+        changes,
+        mut documents,
+    } = decoded;
     let hashes = changes.iter().map(Change::hash).collect();
     if !documents.is_empty() && doc.get_heads().is_empty() {
         // A new record received as a document (a snapshot): take it as it is, with this

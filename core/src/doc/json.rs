@@ -129,31 +129,17 @@ pub fn hydrate_at<D: ReadDoc>(
             DocItem::Text(_) => {}
         }
     }
-    // Recursion as deep as the document nests, which the limits keep to
-    // `limits::MAX_DEPTH`; past twice that (a document from before the limits, or not checked)
-    // an object reads as null rather than taking the stack.
-    fn build(
-        obj: &ObjId,
+    // Built with a stack of open objects, never recursing. The limits keep a document's
+    // nesting to `limits::MAX_DEPTH`; past twice that (a document from before the limits, or
+    // not checked) an object reads as null.
+    struct Open {
         ty: ObjType,
-        children: &mut HashMap<ObjId, Vec<(Prop, Entry)>>,
-        texts: &mut HashMap<ObjId, String>,
-        depth: usize,
-    ) -> Json {
-        if depth > 2 * super::limits::MAX_DEPTH {
-            return Json::Null;
-        }
-        if ty == ObjType::Text {
-            return Json::String(texts.remove(obj).unwrap_or_default());
-        }
-        let entries = children.remove(obj).unwrap_or_default();
-        let mut values = Vec::with_capacity(entries.len());
-        for (prop, e) in entries {
-            let v = match e {
-                Entry::Scalar(v) => v,
-                Entry::Object(id, t) => build(&id, t, children, texts, depth + 1),
-            };
-            values.push((prop, v));
-        }
+        /// Where it goes in the object above it (`None`: the object hydrated).
+        prop: Option<Prop>,
+        entries: std::vec::IntoIter<(Prop, Entry)>,
+        values: Vec<(Prop, Json)>,
+    }
+    fn finish(ty: ObjType, mut values: Vec<(Prop, Json)>) -> Json {
         match ty {
             ObjType::Map | ObjType::Table => Json::Object(
                 values
@@ -173,6 +159,47 @@ pub fn hydrate_at<D: ReadDoc>(
             }
         }
     }
+    if root_type == ObjType::Text {
+        return Ok(Json::String(texts.remove(obj).unwrap_or_default()));
+    }
+    let mut stack = vec![Open {
+        ty: root_type,
+        prop: None,
+        entries: children.remove(obj).unwrap_or_default().into_iter(),
+        values: Vec::new(),
+    }];
+    loop {
+        let depth = stack.len();
+        let Some(top) = stack.last_mut() else {
+            return Ok(Json::Null);
+        };
+        match top.entries.next() {
+            Some((prop, Entry::Scalar(v))) => top.values.push((prop, v)),
+            Some((prop, Entry::Object(_, _))) if depth > 2 * super::limits::MAX_DEPTH => {
+                top.values.push((prop, Json::Null));
+            }
+            Some((prop, Entry::Object(id, ObjType::Text))) => {
+                let text = texts.remove(&id).unwrap_or_default();
+                top.values.push((prop, Json::String(text)));
+            }
+            Some((prop, Entry::Object(id, ty))) => stack.push(Open {
+                ty,
+                prop: Some(prop),
+                entries: children.remove(&id).unwrap_or_default().into_iter(),
+                values: Vec::new(),
+            }),
+            None => {
+                let Some(done) = stack.pop() else {
+                    return Ok(Json::Null);
+                };
+                let value = finish(done.ty, done.values);
+                match (stack.last_mut(), done.prop) {
+                    (Some(above), Some(prop)) => above.values.push((prop, value)),
+                    _ => return Ok(value),
+                }
+            }
+        }
+    }
     // Scalars borrowed from the op set; converted like `scalar_to_json`.
     fn scalar_ref_to_json(v: &ScalarValueRef<'_>) -> Json {
         match v {
@@ -187,7 +214,6 @@ pub fn hydrate_at<D: ReadDoc>(
             ScalarValueRef::Null | ScalarValueRef::Unknown { .. } => Json::Null,
         }
     }
-    Ok(build(obj, root_type, &mut children, &mut texts, 0))
 }
 
 /// Writes `value` at `prop` of `obj` (a map key or a list insertion index). JSON objects and
@@ -289,5 +315,25 @@ mod tests {
             put_json(&mut doc, &ROOT, Prop::Map(k.clone()), val).unwrap();
         }
         assert_eq!(hydrate(&doc, &ROOT).unwrap(), v);
+    }
+
+    #[test]
+    fn a_document_nested_far_past_the_limit_hydrates_without_recursing() {
+        use automerge::transaction::Transactable;
+        // 20,000 levels: recursing once per level would take a test thread's stack.
+        let mut doc = AutoCommit::new();
+        let mut obj = ROOT;
+        for _ in 0..20_000 {
+            obj = doc.put_object(&obj, "k", ObjType::Map).unwrap();
+        }
+        let mut v = &hydrate(&doc, &ROOT).unwrap();
+        let mut levels = 0;
+        while let Some(inner) = v.get("k") {
+            v = inner;
+            levels += 1;
+        }
+        // Objects past twice the limit read as null.
+        assert_eq!(levels, 2 * super::super::limits::MAX_DEPTH + 1);
+        assert_eq!(*v, Json::Null);
     }
 }

@@ -107,76 +107,163 @@ fn compressed_data(bytes: &[u8]) -> Option<&[u8]> {
     None
 }
 
-/// Tracks how deep the objects that a sequence of changes creates nest, against the document
-/// they apply to (whose own objects are within the limit).
-pub struct Depths<'a> {
-    doc: &'a Automerge,
-    /// Depth of each object the tracked changes create, by its id (`counter@actor`).
-    created: HashMap<String, usize>,
-}
-
-impl<'a> Depths<'a> {
-    pub fn new(doc: &'a Automerge) -> Self {
-        Depths {
-            doc,
-            created: HashMap::new(),
+/// Checks how deep the objects that `changes` make would nest in `doc` (whose own objects are
+/// within the limit), before they are applied, and that every object they make is made inside
+/// one that exists.
+///
+/// A change whose dependencies are all at hand (in `doc` or among `changes`) is applied at
+/// once, so each object it makes must be made inside the root, an object of `doc`, or one the
+/// changes make: an honest change only names objects its history made. A forged one that names
+/// an object nobody made leaves an orphan, which a later change can make inside its own child
+/// (a cycle: walking its parents never ends) or hang under a deep chain (past the depth counted
+/// here). A change still waiting for its dependencies is counted as if such an object were at
+/// depth 1, and checked again with them when they come (the server keeps it pending and checks
+/// it with every later push; found by the fuzzer, `fuzz/artifacts/pushed_change/`).
+///
+/// Nothing here recurses: chains of parents are walked with a bound.
+pub fn check_depths(doc: &Automerge, changes: &[Change]) -> Result<(), Exceeded> {
+    // Which changes will apply: their dependencies are in `doc` or among those that will.
+    let hashes: HashMap<automerge::ChangeHash, usize> = changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.hash(), i))
+        .collect();
+    let mut applies = vec![false; changes.len()];
+    let in_doc = |h: &automerge::ChangeHash| doc.get_missing_deps(&[*h]).is_empty();
+    loop {
+        let mut progress = false;
+        for (i, c) in changes.iter().enumerate() {
+            if applies[i] {
+                continue;
+            }
+            let ready = c.deps().iter().all(|d| match hashes.get(d) {
+                Some(&j) => applies[j],
+                None => in_doc(d),
+            });
+            if ready {
+                applies[i] = true;
+                progress = true;
+            }
+        }
+        if !progress {
+            break;
         }
     }
-
-    /// Checks the objects `change` creates (in order, so one made inside another made earlier
-    /// in it is counted from that one).
-    pub fn check(&mut self, change: &Change) -> Result<(), Exceeded> {
+    // Every object the changes make: its parent, and whether its change applies now.
+    let mut made: HashMap<String, (String, bool)> = HashMap::new();
+    for (c, applies) in changes.iter().zip(&applies) {
         // Expanding a change automerge parsed can still panic on a crafted one (found by the
         // fuzzer): a refusal, not a crash.
-        let expanded =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| change.decode()))
-                .map_err(|_| Exceeded::Malformed("the change's operations do not expand".into()))?;
+        let expanded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| c.decode()))
+            .map_err(|_| Exceeded::Malformed("the change's operations do not expand".into()))?;
         let start = expanded.start_op.get();
         let actor = expanded.actor_id.to_hex_string();
         for (i, op) in expanded.operations.iter().enumerate() {
-            if !matches!(op.action, automerge::legacy::OpType::Make(_)) {
-                continue;
+            if matches!(op.action, automerge::legacy::OpType::Make(_)) {
+                made.entry(format!("{}@{actor}", start + i as u64))
+                    .or_insert((op.obj.to_string(), *applies));
             }
-            let parent = op.obj.to_string();
-            let depth = self.depth_of(&parent) + 1;
-            if depth > MAX_DEPTH {
-                return Err(Exceeded::Depth(depth));
-            }
-            self.created
-                .insert(format!("{}@{actor}", start + i as u64), depth);
         }
-        Ok(())
     }
-
-    /// The root is at depth 0; an object of the document is as deep as its chain of parents
-    /// (walked, never recursed); an object neither knows is counted as 1 (its change waits
-    /// for the changes that make it).
-    fn depth_of(&self, obj: &str) -> usize {
-        if obj == "_root" {
-            return 0;
-        }
-        if let Some(d) = self.created.get(obj) {
-            return *d;
-        }
-        let Some(id) = parse_obj(self.doc, obj) else {
-            return 1;
+    let mut depth: HashMap<&str, usize> = HashMap::new();
+    for id in made.keys() {
+        // Up the chain of objects the changes make, to one whose depth is known.
+        let mut path: Vec<&str> = Vec::new();
+        let mut at: &str = id;
+        let base = loop {
+            if let Some(d) = depth.get(at) {
+                break *d;
+            }
+            let Some((parent, applies)) = made.get(at) else {
+                break depth_in(doc, at)?;
+            };
+            if path.contains(&at) {
+                return Err(Exceeded::Malformed(
+                    "the change makes objects inside one another".into(),
+                ));
+            }
+            path.push(at);
+            if path.len() > MAX_DEPTH {
+                return Err(Exceeded::Depth(path.len()));
+            }
+            if parent != "_root"
+                && !made.contains_key(parent.as_str())
+                && *applies
+                && parse_obj(doc, parent).is_none()
+            {
+                return Err(Exceeded::Malformed(
+                    "the change makes an object inside one that does not exist".into(),
+                ));
+            }
+            at = parent;
         };
-        // Its parents up to and including the root: one per level.
-        match self.doc.parents(&id) {
-            Ok(parents) => parents.take(MAX_DEPTH + 1).count().max(1),
-            Err(_) => 1,
+        for (k, obj) in path.iter().rev().enumerate() {
+            let d = base + k + 1;
+            if d > MAX_DEPTH {
+                return Err(Exceeded::Depth(d));
+            }
+            depth.insert(obj, d);
         }
+    }
+    Ok(())
+}
+
+/// How deep an object not made by the checked changes is: the root at 0, an object of `doc` as
+/// deep as its chain of parents (walked, never recursed, and at most past the limit: a
+/// document with a cycle from before this check stops there), one unknown to both at 1 (its
+/// change waits for the changes that make it).
+fn depth_in(doc: &Automerge, obj: &str) -> Result<usize, Exceeded> {
+    if obj == "_root" {
+        return Ok(0);
+    }
+    let Some(id) = parse_obj(doc, obj) else {
+        return Ok(1);
+    };
+    // Its parents up to and including the root: one per level. (`parents` unwraps a missing
+    // parent inside automerge: an orphan from before this check must not take the process.)
+    let walked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        doc.parents(&id)
+            .map(|parents| parents.take(MAX_DEPTH + 1).count().max(1))
+    }));
+    match walked {
+        Ok(Ok(d)) => Ok(d),
+        Ok(Err(_)) => Ok(1),
+        Err(_) => Err(Exceeded::Malformed(
+            "the record holds an object outside the document".into(),
+        )),
     }
 }
 
-/// An object id of `doc` from its `counter@actor` form, if the document knows its actor.
+/// Checks how deep a whole document (a snapshot received as it is) nests its objects, walking
+/// them from the root with a stack (never recursing) and stopping past the limit.
+pub fn check_document_depth(doc: &Automerge) -> Result<(), Exceeded> {
+    let mut stack = vec![(automerge::ROOT, 0usize)];
+    while let Some((obj, d)) = stack.pop() {
+        if matches!(doc.object_type(&obj), Ok(automerge::ObjType::Text) | Err(_)) {
+            continue;
+        }
+        for (value, id) in doc.values(&obj) {
+            if let automerge::Value::Object(_) = value {
+                if d + 1 > MAX_DEPTH {
+                    return Err(Exceeded::Depth(d + 1));
+                }
+                stack.push((id, d + 1));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An object of `doc` from its `counter@actor` form, if the document has it.
 fn parse_obj(doc: &Automerge, s: &str) -> Option<automerge::ObjId> {
     let (counter, actor) = s.split_once('@')?;
     counter.parse::<u64>().ok()?;
     if actor.is_empty() || actor.len() % 2 != 0 || !actor.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    doc.import_obj(s).ok()
+    // `import_obj` checks the actor, not that the object exists.
+    let id = doc.import_obj(s).ok()?;
+    doc.object_type(&id).is_ok().then_some(id)
 }
 
 #[cfg(test)]
@@ -199,10 +286,10 @@ mod tests {
     fn a_change_nesting_past_the_limit_is_refused() {
         let doc = Automerge::new();
         let ok = parse_change(&nested(MAX_DEPTH)).unwrap();
-        Depths::new(&doc).check(&ok).unwrap();
+        check_depths(&doc, &[ok]).unwrap();
         let deep = parse_change(&nested(MAX_DEPTH + 1)).unwrap();
         assert_eq!(
-            Depths::new(&doc).check(&deep),
+            check_depths(&doc, &[deep]),
             Err(Exceeded::Depth(MAX_DEPTH + 1))
         );
     }
@@ -222,7 +309,90 @@ mod tests {
         let doc = base.document().clone();
         let change = parse_change(change.raw_bytes()).unwrap();
         assert_eq!(
-            Depths::new(&doc).check(&change),
+            check_depths(&doc, &[change]),
+            Err(Exceeded::Depth(MAX_DEPTH + 1))
+        );
+    }
+
+    /// A change making map `a` in the root and map `b` in `a`, with the parents of its two
+    /// operations replaced: what a forged change can say.
+    fn forged(parent_of_a: &str, parent_of_b: &str) -> Change {
+        let mut doc = AutoCommit::new();
+        let a = doc.put_object(automerge::ROOT, "a", ObjType::Map).unwrap();
+        doc.put_object(&a, "b", ObjType::Map).unwrap();
+        let change = doc.get_changes(&[])[0].clone();
+        let mut expanded = change.decode();
+        let actor = expanded.actor_id.to_hex_string();
+        let obj = |s: &str| s.replace("ACTOR", &actor).parse().unwrap();
+        expanded.operations[0].obj = obj(parent_of_a);
+        expanded.operations[1].obj = obj(parent_of_b);
+        Change::from(expanded)
+    }
+
+    #[test]
+    fn objects_made_inside_one_another_are_refused() {
+        let change = forged("2@ACTOR", "1@ACTOR");
+        assert!(matches!(
+            check_depths(&Automerge::new(), &[change]),
+            Err(Exceeded::Malformed(m)) if m.contains("inside one another")
+        ));
+    }
+
+    #[test]
+    fn an_object_made_inside_one_nobody_made_is_refused() {
+        let change = forged("99@ACTOR", "1@ACTOR");
+        assert!(matches!(
+            check_depths(&Automerge::new(), &[change]),
+            Err(Exceeded::Malformed(m)) if m.contains("does not exist")
+        ));
+    }
+
+    #[test]
+    fn an_object_made_inside_one_the_document_lacks_is_refused() {
+        // The document knows the actor, but has no object with that counter.
+        let mut base = AutoCommit::new();
+        base.put(automerge::ROOT, "x", 1).unwrap();
+        let mut more = base.fork();
+        let actor = base.get_actor().to_hex_string();
+        let a = more.put_object(automerge::ROOT, "a", ObjType::Map).unwrap();
+        more.put_object(&a, "b", ObjType::Map).unwrap();
+        let change = more.get_changes(&base.get_heads()).pop().unwrap().clone();
+        let mut expanded = change.decode();
+        expanded.operations[0].obj = format!("77@{actor}").parse().unwrap();
+        let change = Change::from(expanded);
+        assert!(matches!(
+            check_depths(base.document(), &[change]),
+            Err(Exceeded::Malformed(m)) if m.contains("does not exist")
+        ));
+    }
+
+    #[test]
+    fn an_honest_change_passes_as_its_forged_form_would_not() {
+        assert_eq!(
+            check_depths(&Automerge::new(), &[forged("_root", "1@ACTOR")]),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_change_waiting_for_its_dependencies_may_name_objects_not_yet_made() {
+        let mut expanded = forged("99@ACTOR", "1@ACTOR").decode();
+        expanded.deps = vec![automerge::ChangeHash([7; 32])];
+        let waiting = Change::from(expanded);
+        assert_eq!(check_depths(&Automerge::new(), &[waiting]), Ok(()));
+    }
+
+    #[test]
+    fn a_snapshot_nesting_past_the_limit_is_refused() {
+        let mut doc = AutoCommit::new();
+        let mut obj = automerge::ROOT;
+        for i in 0..MAX_DEPTH {
+            obj = doc.put_object(&obj, format!("k{i}"), ObjType::Map).unwrap();
+        }
+        assert_eq!(check_document_depth(doc.document()), Ok(()));
+        doc.put_object(&obj, "deeper", ObjType::List).unwrap();
+        assert_eq!(
+            check_document_depth(doc.document()),
             Err(Exceeded::Depth(MAX_DEPTH + 1))
         );
     }

@@ -47,7 +47,7 @@ impl Store {
         // Nothing here may unwind into the sync: a panic is a record left to the writer.
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut doc = AutoCommit::new().with_actor(self.actor.clone());
-            let change_hashes = chunks::apply(&mut doc, bytes).ok()?;
+            let change_hashes = chunks::apply_checked(&mut doc, bytes).ok()?;
             let heads = doc.get_heads();
             if heads.is_empty() || !doc.get_missing_deps(&[]).is_empty() {
                 return None;
@@ -193,5 +193,61 @@ mod tests {
             .expect("refused");
         assert!(err.to_string().contains("another record"), "{err}");
         assert!(s.all_record_ids().unwrap().is_empty());
+    }
+
+    /// A change by another device nesting maps `levels` deep under `/answers/<from>` of the
+    /// record `changes` make (as it is after `more`), and the key of its innermost map.
+    fn nesting(changes: &[Vec<u8>], more: &[Vec<u8>], from: &str, levels: usize) -> Vec<u8> {
+        use automerge::ReadDoc;
+        use automerge::transaction::Transactable;
+        let mut doc = AutoCommit::new();
+        chunks::apply(&mut doc, &[changes, more].concat().concat()).unwrap();
+        let heads = doc.get_heads();
+        let answers = match doc.get(automerge::ROOT, "answers").unwrap() {
+            Some((_, id)) => id,
+            None => panic!("no answers"),
+        };
+        let mut obj = match doc.get(&answers, from).unwrap() {
+            Some((_, id)) => id,
+            None => doc
+                .put_object(&answers, from, automerge::ObjType::Map)
+                .unwrap(),
+        };
+        // Down the chain made before, to its end.
+        while let Some((_, id)) = doc.get(&obj, "k").unwrap() {
+            obj = id;
+        }
+        for _ in 0..levels {
+            obj = doc.put_object(&obj, "k", automerge::ObjType::Map).unwrap();
+        }
+        doc.commit();
+        doc.get_changes(&heads)
+            .iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect::<Vec<_>>()
+            .concat()
+    }
+
+    #[test]
+    fn a_pulled_change_nesting_past_the_limit_under_the_devices_objects_is_refused() {
+        use crate::doc::limits::MAX_DEPTH;
+        let dir = tempfile::tempdir().unwrap();
+        let (id, changes) = record(dir.path());
+        let s = store(dir.path(), "device");
+        s.write(|w| w.apply_from_server(&id, &changes.concat(), None))
+            .unwrap();
+        // Each change alone is within the limit; the second one, counted from the objects the
+        // device holds, is not.
+        let half = MAX_DEPTH / 2;
+        let first = nesting(&changes, &[], "cover", half);
+        s.write(|w| w.apply_from_server(&id, &first, None)).unwrap();
+        let heads = s.heads(&id).unwrap();
+        let second = nesting(&changes, &[first], "cover", half + 1);
+        let err = s
+            .write(|w| w.apply_from_server(&id, &second, None))
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains("(depth)"), "{err}");
+        assert_eq!(s.heads(&id).unwrap(), heads, "nothing of it applied");
     }
 }

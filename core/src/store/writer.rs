@@ -286,7 +286,7 @@ impl<'a> Writer<'a> {
         self.touched.push(id.clone());
         let entry = load_entry(&self.tx, self.cache, self.actor, id)?;
         let before = entry.doc.get_heads();
-        let change_hashes = chunks::apply(&mut entry.doc, bytes).map_err(bad)?;
+        let change_hashes = chunks::apply_checked(&mut entry.doc, bytes).map_err(bad)?;
         let (doc_id, kind) = identity(&entry.doc);
         if let Some(doc_id) = doc_id.as_deref()
             && doc_id != id.as_str()
