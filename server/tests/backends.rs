@@ -1,7 +1,9 @@
 //! The backend conformance suite: written once against `&dyn Backend` through the public API
-//! (accounts, sync, `transact`), run against SQLite (a temporary folder) and PostgreSQL (the
-//! database named by `OFFGRID_TEST_POSTGRES`, e.g. the line `tests/postgres.sh` prints; the
-//! PostgreSQL test is skipped when it is unset). The PostgreSQL test empties the database first.
+//! (accounts, sync, `transact`), each case a test of its own on each backend: SQLite (a
+//! temporary folder) and PostgreSQL (a database of its own per case, made on the server
+//! `OFFGRID_TEST_POSTGRES` names, e.g. the line `tests/postgres.sh` prints). The PostgreSQL
+//! tests are skipped when it is unset, and fail instead when `OFFGRID_REQUIRE_POSTGRES` is set
+//! (`tests/run` sets both).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -23,25 +25,123 @@ use offgrid_server::{App, Config, Error, RunningServer};
 const PASSWORD: &str = "correct horse battery";
 const SHA: &str = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
 
-#[test]
-fn sqlite() {
+/// A fresh SQLite backend in its own folder (kept while the backend is used).
+fn sqlite() -> (tempfile::TempDir, SqliteBackend) {
     let dir = tempfile::tempdir().unwrap();
     let b = SqliteBackend::open(&dir.path().join("server.db")).unwrap();
     assert_eq!(b.name(), "sqlite");
-    conformance(&b);
-    // Reopening keeps everything.
+    (dir, b)
+}
+
+/// A connection string for an empty PostgreSQL database of its own for test `case`, made on
+/// the server `OFFGRID_TEST_POSTGRES` names. `None` when it is unset, unless
+/// `OFFGRID_REQUIRE_POSTGRES` is set (as `tests/run` does): then a missing server fails the
+/// test instead of skipping it.
+fn postgres_url(case: &str) -> Option<String> {
+    let Ok(url) = std::env::var("OFFGRID_TEST_POSTGRES") else {
+        assert!(
+            std::env::var_os("OFFGRID_REQUIRE_POSTGRES").is_none(),
+            "OFFGRID_REQUIRE_POSTGRES is set but OFFGRID_TEST_POSTGRES is not"
+        );
+        println!("skipped: OFFGRID_TEST_POSTGRES not set");
+        return None;
+    };
+    let db = format!("offgrid_t_{case}");
+    let mut admin = url
+        .parse::<postgres::Config>()
+        .unwrap()
+        .connect(postgres::NoTls)
+        .unwrap();
+    // One at a time: PostgreSQL copies a template for each, which must be otherwise unused.
+    static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    {
+        let _one = CREATING.lock().unwrap_or_else(|e| e.into_inner());
+        // Each its own statement: neither runs inside a transaction.
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+            .unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE {db}"))
+            .unwrap();
+    }
+    Some(match url.split_once("://") {
+        // A URI: the database is its path.
+        Some((scheme, rest)) => {
+            let (authority, query) = match rest.split_once('?') {
+                Some((a, q)) => (a, format!("?{q}")),
+                None => (rest, String::new()),
+            };
+            let host = authority.split('/').next().unwrap_or(authority);
+            format!("{scheme}://{host}/{db}{query}")
+        }
+        // Key-value pairs: a later key overrides an earlier one.
+        None => format!("{url} dbname={db}"),
+    })
+}
+
+fn postgres(case: &str) -> Option<PostgresBackend> {
+    let b = PostgresBackend::connect(&postgres_url(case)?).unwrap();
+    assert_eq!(b.name(), "postgres");
+    Some(b)
+}
+
+/// One `#[test]` per case per backend, each on a backend of its own: the first failure does
+/// not hide the rest. `$case` takes the backend and, if `users` is given, the accounts and
+/// projects [`accounts_and_projects`] makes.
+macro_rules! conformance {
+    ($($case:ident $(($users:ident))?),* $(,)?) => {
+        mod on_sqlite {
+            use super::*;
+            $(#[test]
+            fn $case() {
+                let (_dir, b) = sqlite();
+                conformance!(@run $case b $($users)?);
+            })*
+        }
+        mod on_postgres {
+            use super::*;
+            $(#[test]
+            fn $case() {
+                let Some(b) = postgres(stringify!($case)) else { return };
+                conformance!(@run $case b $($users)?);
+            })*
+        }
+    };
+    (@run $case:ident $b:ident users) => {{
+        let u = super::accounts_and_projects(&$b);
+        super::$case(&$b, &u);
+    }};
+    (@run $case:ident $b:ident) => {
+        super::$case(&$b)
+    };
+}
+
+conformance! {
+    transactions,
+    accounts_and_projects,
+    push_and_pull(users),
+    blobs(users),
+    concurrent_pushes(users),
+    watermarks(users),
+    documents(users),
+    tag_keys,
+    digests_and_fetch(users),
+}
+
+#[test]
+fn sqlite_reopened_keeps_everything() {
+    let (dir, b) = sqlite();
+    accounts_and_projects(&b);
     drop(b);
     let b = SqliteBackend::open(&dir.path().join("server.db")).unwrap();
     assert!(transact(&b, |tx| tx.project_exists("p1")).unwrap());
 }
 
 #[test]
-fn postgres() {
-    let Ok(url) = std::env::var("OFFGRID_TEST_POSTGRES") else {
-        println!("skipped: OFFGRID_TEST_POSTGRES not set");
+fn postgres_schema_is_made_once_by_processes_starting_together() {
+    let Some(url) = postgres_url("starting_together") else {
         return;
     };
-    pg::reset_for_tests(&url).unwrap();
     // Several processes starting at once on an empty database: one creates the schema.
     let backends: Vec<PostgresBackend> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
@@ -54,14 +154,19 @@ fn postgres() {
     });
     drop(backends);
     let b = PostgresBackend::connect(&url).unwrap();
-    assert_eq!(b.name(), "postgres");
-    conformance(&b);
-
+    accounts_and_projects(&b);
     // Connecting to an existing database keeps everything.
     let again = PostgresBackend::connect(&url).unwrap();
     assert!(transact(&again, |tx| tx.project_exists("p1")).unwrap());
-    drop(again);
+}
 
+#[test]
+fn postgres_connections_dropped_by_the_server_are_replaced() {
+    let Some(url) = postgres_url("dropped_connections") else {
+        return;
+    };
+    let b = PostgresBackend::connect(&url).unwrap();
+    accounts_and_projects(&b);
     // The server drops the pooled connections (a restart, a failover): they are replaced, even
     // when there are more of them than attempts at a transaction.
     let all_busy = std::sync::Barrier::new(pg::POOL_SIZE);
@@ -109,8 +214,14 @@ fn postgres() {
     for _ in 0..pg::POOL_SIZE + 1 {
         assert!(transact(&b, |tx| tx.project_exists("p1")).unwrap());
     }
-    drop(b);
+}
 
+#[test]
+fn postgres_server_answers_sync_over_http() {
+    let Some(url) = postgres_url("over_http") else {
+        return;
+    };
+    accounts_and_projects(&PostgresBackend::connect(&url).unwrap());
     // The server on PostgreSQL: storage work runs on the runtime's blocking threads.
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::new(dir.path());
@@ -156,19 +267,6 @@ fn postgres() {
             .is_some()
     );
     server.stop();
-}
-
-/// Everything, in order (later parts use what earlier parts created).
-fn conformance(b: &dyn Backend) {
-    transactions(b);
-    let users = accounts_and_projects(b);
-    push_and_pull(b, &users);
-    blobs(b, &users);
-    concurrent_pushes(b, &users);
-    watermarks(b, &users);
-    documents(b, &users);
-    tag_keys(b);
-    digests_and_fetch(b, &users);
 }
 
 /// A pull that catches a scope up carries its digest; reconcile with a scope names what a device

@@ -161,9 +161,6 @@ const SCHEMA: &[&str] = &[
 "#,
 ];
 
-/// Every table of the schema, dependents first (for [`reset_for_tests`]).
-const TABLES: &str = "issued_documents, change_checks, tag_counters, tag_keys, templates, blob_grants, blob_refs, feed, changes, records, members, projects, tokens, users, offgrid_schema";
-
 /// Key of the advisory lock that serialises schema changes: "OFGS".
 const SCHEMA_LOCK: i64 = 0x4F46_4753;
 
@@ -292,16 +289,6 @@ fn describe(e: &Error) -> String {
         },
         e => e.to_string(),
     }
-}
-
-/// Drops every Offgrid table (and the data in them): tests start from an empty database.
-pub fn reset_for_tests(url: &str) -> Result<()> {
-    let mut client = url.parse::<postgres::Config>()?.connect(NoTls)?;
-    let mut tx = client.transaction()?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
-    tx.batch_execute(&format!("DROP TABLE IF EXISTS {TABLES} CASCADE"))?;
-    tx.commit()?;
-    Ok(())
 }
 
 /// Creates the schema or applies the migrations it lacks, under an advisory lock.
