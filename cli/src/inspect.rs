@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
-use offgrid_core::checklist::{Item, ItemKind, Template};
+use offgrid_core::checklist::{Item, ItemKind, Template, display};
 use offgrid_core::inspection::{Inspection, NewInspection};
 use offgrid_core::{Error as CoreError, RecordId, RecordKind, Store};
 use serde_json::{Value as Json, json};
@@ -438,27 +438,8 @@ fn item_text(template: &Template, id: &str) -> String {
         .map_or("?".into(), |i| output::truncate(&i.text.zh, TEXT_WIDTH))
 }
 
-/// An answer as people read it: the option's label, the number with its unit, the text.
+/// An answer as people read it (`checklist::display::answer_text`), shortened for a table.
 fn value_text(item: &Item, value: &Json) -> String {
-    let option = |options: &[offgrid_core::checklist::Choice], id: &str| {
-        options
-            .iter()
-            .find(|o| o.id == id)
-            .map_or(id.to_owned(), |o| format!("{id} ({})", o.label.zh))
-    };
-    match (&item.kind, value) {
-        (ItemKind::SingleChoice { options }, Json::String(s)) => option(options, s),
-        (ItemKind::MultipleChoice { options }, Json::Array(chosen)) => chosen
-            .iter()
-            .map(|c| c.as_str().map_or(c.to_string(), |s| option(options, s)))
-            .collect::<Vec<_>>()
-            .join(", "),
-        (ItemKind::Number { unit: Some(u), .. }, Json::Number(n)) => format!("{n} {u}"),
-        (ItemKind::Location, Json::Object(m)) => m
-            .get("description")
-            .and_then(Json::as_str)
-            .map_or_else(|| value.to_string(), str::to_owned),
-        (_, Json::String(s)) => output::truncate(s, NOTE_WIDTH),
-        (_, v) => v.to_string(),
-    }
+    let text = display::answer_text(item, value).map_or_else(|| value.to_string(), |t| t.zh);
+    output::truncate(&text, NOTE_WIDTH)
 }

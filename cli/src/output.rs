@@ -143,17 +143,9 @@ pub fn status(s: HazardStatus) -> String {
     format!("{} {zh} / {en}", s.as_str())
 }
 
-/// `GB 50038-2005 3.1.6 (unconfirmed)`.
+/// `GB 50038-2005 第3.1.6条（条号待核）` (`checklist::display::clause_text`).
 pub fn clause(c: &Clause) -> String {
-    let mut out = c.standard.clone();
-    if let Some(n) = &c.clause {
-        out.push(' ');
-        out.push_str(n);
-    }
-    if c.unconfirmed {
-        out.push_str(" (unconfirmed)");
-    }
-    out
+    offgrid_core::checklist::display::clause_text(c).zh
 }
 
 /// Writes `text` with every line indented by two spaces.
@@ -335,7 +327,7 @@ mod tests {
             clause: Some("3.1.6".into()),
             unconfirmed: true,
         };
-        assert_eq!(clause(&c), "GB 50038-2005 3.1.6 (unconfirmed)");
+        assert_eq!(clause(&c), "GB 50038-2005 第3.1.6条（条号待核）");
         assert_eq!(short_id("0195a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"), "2e3f4a5b");
         assert_eq!(short_id("abc"), "abc");
     }

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use offgrid_core::photo::sample::{self, Sample};
 use offgrid_core::photo::{CaptureContext, GpsFix, PhotoLimits, PhotoTarget, process};
 use offgrid_core::store::PhotoState;
 use offgrid_core::{RecordId, RecordKind, Store};
+use offgrid_testkit::photos::{self, Sample};
 
 use crate::commands::{Ctx, resolve_id};
 use crate::output;
@@ -88,9 +88,9 @@ pub fn run(ctx: &Ctx, command: PhotoCommand) -> Result<()> {
             orientation,
         } => {
             let bytes = if out.extension().is_some_and(|e| e == "png") {
-                sample::png(width, height)
+                photos::png(width, height)
             } else {
-                sample::jpeg(&Sample {
+                photos::jpeg(&Sample {
                     width,
                     height,
                     orientation,

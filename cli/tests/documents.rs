@@ -13,10 +13,10 @@ use std::process::Command;
 
 use offgrid_core::hazard::{NewHazard, RectificationOrder};
 use offgrid_core::inspection::{MissingKind, NewInspection};
-use offgrid_core::photo::sample::{self, Sample};
 use offgrid_core::photo::{CaptureContext, PhotoTarget};
 use offgrid_core::store::PhotoFile;
 use offgrid_core::{FixedClock, RecordId, Role, Store, StoreOptions, User};
+use offgrid_testkit::photos::{self, Sample};
 use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
@@ -36,7 +36,7 @@ fn user(id: &str, name: &str, role: Role) -> User {
 }
 
 fn jpeg(n: u8) -> Vec<u8> {
-    sample::jpeg(&Sample {
+    photos::jpeg(&Sample {
         width: 800,
         height: 600,
         noise: n,
@@ -83,7 +83,7 @@ fn fixture() -> Fixture {
             let item = template.item(&m.item).unwrap().clone();
             match m.what {
                 MissingKind::Signature => store
-                    .sign_inspection(&id, Some(&item.id), "张喆", &sample::png(240, 80))
+                    .sign_inspection(&id, Some(&item.id), "张喆", &photos::png(240, 80))
                     .unwrap(),
                 MissingKind::Photos | MissingKind::Answer => {
                     if matches!(m.what, MissingKind::Answer) {
@@ -851,7 +851,7 @@ fn many_findings_many_photos_long_lines_and_a_missing_file_make_a_complete_docum
                         id: h.clone(),
                         rectification: false,
                     },
-                    &sample::jpeg(&Sample {
+                    &photos::jpeg(&Sample {
                         width: 320,
                         height: 240,
                         noise: (k % 100) as u8 + j * 100 + 1,

@@ -24,7 +24,7 @@ use offgrid_core::site::CheckMethod;
 use offgrid_core::sync::{self, RetryPolicy, SyncOptions};
 use offgrid_core::{FixedClock, RecordId, RecordKind, Role, Store};
 use offgrid_server::RunningServer;
-use offgrid_server::flaky::Proxy;
+use offgrid_testkit::flaky::Proxy;
 use patrol_world::*;
 use proptest::prelude::*;
 

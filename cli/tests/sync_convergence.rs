@@ -21,10 +21,10 @@ use automerge::ReadDoc;
 use offgrid_core::hazard::NewHazard;
 use offgrid_core::photo::CaptureContext;
 use offgrid_core::photo::PhotoTarget;
-use offgrid_core::photo::sample::{self, Sample};
 use offgrid_core::sync::{self, RetryPolicy, SyncOptions};
 use offgrid_core::{RecordId, RecordKind, Store};
-use offgrid_server::flaky::Proxy;
+use offgrid_testkit::flaky::Proxy;
+use offgrid_testkit::photos::{self, Sample};
 use proptest::prelude::*;
 use serde_json::json;
 use support::ServerProcess;
@@ -213,7 +213,7 @@ impl World {
                     .unwrap();
             }
             Op::Photo { dev, size } => {
-                let bytes = sample::jpeg(&Sample {
+                let bytes = photos::jpeg(&Sample {
                     width: 32 + u32::from(size),
                     height: 24 + u32::from(size % 7),
                     exif: false,

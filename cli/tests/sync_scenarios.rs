@@ -9,11 +9,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use offgrid_core::photo::sample::{self, Sample};
 use offgrid_core::photo::{CaptureContext, PhotoTarget};
 use offgrid_core::sync::{self, SyncOptions};
 use offgrid_core::{Error, RecordKind, Role, Store};
 use offgrid_server::{App, Config, RunningServer, accounts};
+use offgrid_testkit::photos::{self, Sample};
 use serde_json::json;
 
 const PW: &str = "correct horse";
@@ -71,7 +71,7 @@ fn a_cut_off_photo_upload_is_finished_by_the_next_sync() {
             photos: vec![],
         })
         .unwrap();
-    let photo = sample::jpeg(&Sample::default());
+    let photo = photos::jpeg(&Sample::default());
     let meta = a
         .add_photo(
             &PhotoTarget::Hazard {

@@ -52,7 +52,7 @@ fn crash_child() {
         .into_iter()
         .map(|r| r.id)
         .collect();
-    let photo = offgrid_core::photo::sample::jpeg(&offgrid_core::photo::sample::Sample {
+    let photo = offgrid_testkit::photos::jpeg(&offgrid_testkit::photos::Sample {
         width: 320,
         height: 240,
         orientation: 6,

@@ -12,10 +12,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::open_keyed;
-use offgrid_core::photo::sample::{self, Sample};
 use offgrid_core::photo::{PhotoTarget, sha256_hex};
 use offgrid_core::store::PhotoFile;
 use offgrid_core::{Error, ListQuery, RecordId, RecordKind, Store, StoreKey};
+use offgrid_testkit::photos::{self, Sample};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::json;
 
@@ -23,7 +23,7 @@ use serde_json::json;
 const MARKER: &str = "渗水隐患-MARKER-7f3a";
 
 fn photo(n: u64) -> Vec<u8> {
-    let mut bytes = sample::jpeg(&Sample {
+    let mut bytes = photos::jpeg(&Sample {
         width: 640,
         height: 480,
         orientation: 1,

@@ -219,7 +219,7 @@ fn the_person_ordered_may_rectify_without_the_rectifier_role() {
     let id = ordered(&store);
     // chen is ordered; as an inspector (no rectifier role) the photo and event still pass.
     as_user(&store, "chen", Role::Inspector);
-    let bytes = offgrid_core::photo::sample::jpeg(&offgrid_core::photo::sample::Sample {
+    let bytes = offgrid_testkit::photos::jpeg(&offgrid_testkit::photos::Sample {
         width: 32,
         height: 24,
         ..Default::default()
@@ -247,7 +247,7 @@ fn the_rectifier_never_reinspects_their_own_work() {
     let (store, _) = open_as(&dir.path().join("a.db"), "zhang");
     let id = ordered(&store);
     store.set_user(User::new("chen", "陈工").with_role("p1", Role::Admin));
-    let bytes = offgrid_core::photo::sample::jpeg(&Default::default());
+    let bytes = offgrid_testkit::photos::jpeg(&Default::default());
     let target = offgrid_core::photo::PhotoTarget::Hazard {
         id: id.clone(),
         rectification: true,

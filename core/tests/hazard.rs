@@ -7,9 +7,9 @@ mod common;
 use common::open_as;
 use offgrid_core::hazard::events::{HazardEvent, HazardEventKind, fold, sort};
 use offgrid_core::hazard::{HazardStatus, NewHazard, RectificationOrder, RegisterQuery};
-use offgrid_core::photo::sample::{self, Sample};
 use offgrid_core::photo::{CaptureContext, PhotoTarget};
 use offgrid_core::{Error, ListSort, RecordId, RiskGrade, Role, Store, User};
+use offgrid_testkit::photos::{self, Sample};
 use proptest::prelude::*;
 
 /// A hash of a photo no device holds.
@@ -35,7 +35,7 @@ fn new(grade: Option<RiskGrade>, site: &str, description: &str) -> NewHazard {
 
 /// A photo of the hazard as found, attached to it (as its raiser); its SHA-256.
 fn found_photo(store: &Store, id: &RecordId) -> String {
-    let bytes = sample::jpeg(&Sample {
+    let bytes = photos::jpeg(&Sample {
         width: 64,
         height: 48,
         noise: 20,
@@ -54,7 +54,7 @@ fn found_photo(store: &Store, id: &RecordId) -> String {
 /// Attaches an "after" photo to the hazard (as the rectifier) and submits the rectification
 /// citing it.
 fn rectify(store: &Store, id: &RecordId, note: &str) -> offgrid_core::Result<()> {
-    let bytes = sample::jpeg(&Sample {
+    let bytes = photos::jpeg(&Sample {
         width: 64,
         height: 48,
         ..Sample::default()
@@ -264,7 +264,7 @@ fn a_hazard_raised_from_an_item_cites_the_photos_the_inspection_carries() {
         id: ins.clone(),
         item: "exits".into(),
     };
-    let bytes = sample::jpeg(&Sample {
+    let bytes = photos::jpeg(&Sample {
         width: 64,
         height: 48,
         ..Sample::default()

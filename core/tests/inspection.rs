@@ -7,9 +7,9 @@ mod common;
 use common::open_as;
 use offgrid_core::checklist::{Template, parse};
 use offgrid_core::inspection::{InspectionStatus, MissingKind, NewInspection};
-use offgrid_core::photo::sample::{self, Sample};
 use offgrid_core::photo::{CaptureContext, PhotoTarget};
 use offgrid_core::{Error, ListQuery, RecordKind, RiskGrade, Role, Store, User};
+use offgrid_testkit::photos::{self, Sample};
 use serde_json::json;
 
 /// A hash of a photo no device holds.
@@ -21,7 +21,7 @@ fn held_photo(store: &Store, n: u8) -> String {
     let patrol = store
         .create(RecordKind::Patrol, &json!({"project": "p1"}))
         .unwrap();
-    let bytes = sample::jpeg(&Sample {
+    let bytes = photos::jpeg(&Sample {
         width: 64,
         height: 48,
         noise: 8 + n,
@@ -442,7 +442,7 @@ fn a_photo_the_inspection_carries_is_cited_without_its_file() {
     let id = new_inspection(&a);
     b.publish_template(&template()).unwrap();
     // A attaches a photo to the inspection; B receives the record, not the photo's files.
-    let bytes = sample::jpeg(&Sample {
+    let bytes = photos::jpeg(&Sample {
         width: 64,
         height: 48,
         ..Sample::default()

@@ -12,10 +12,10 @@ use offgrid_core::patrol::scan::ScanFlag;
 use offgrid_core::patrol::schedule::Schedule;
 use offgrid_core::patrol::task::{Completion, TaskState};
 use offgrid_core::patrol::{NewObservation, NewPlan, ScanInput, TaskQuery};
-use offgrid_core::photo::sample::{self, Sample};
 use offgrid_core::photo::{CaptureContext, PhotoTarget};
 use offgrid_core::site::{CheckMethod, CheckpointKind, NewCheckpoint, NewSite, SiteKind};
 use offgrid_core::{Error, FixedClock, RecordId, Role, Store, User};
+use offgrid_testkit::photos::{self, Sample};
 use serde_json::json;
 
 const MIN: i64 = 60_000;
@@ -242,7 +242,7 @@ fn scans_that_do_not_count_are_kept_and_flagged() {
         .store
         .add_photo(
             &PhotoTarget::Patrol { id: run.clone() },
-            &sample::jpeg(&Sample {
+            &photos::jpeg(&Sample {
                 width: 640,
                 height: 480,
                 ..Default::default()
@@ -483,7 +483,7 @@ fn an_observation_cites_only_photos_held_here_or_attached_to_the_run() {
         .store
         .add_photo(
             &PhotoTarget::Patrol { id: run.clone() },
-            &sample::jpeg(&Sample {
+            &photos::jpeg(&Sample {
                 width: 64,
                 height: 48,
                 ..Default::default()

@@ -4,8 +4,8 @@
 //! correct image, never a panic.
 
 use offgrid_core::Error;
-use offgrid_core::photo::sample::{self, QUADRANTS, Sample};
 use offgrid_core::photo::{PhotoLimits, Processed, process, sha256_hex};
+use offgrid_testkit::photos::{self, QUADRANTS, Sample};
 
 fn decode_rgb(jpeg: &[u8]) -> (usize, usize, Vec<u8>) {
     use zune_core::bytestream::ZCursor;
@@ -41,7 +41,7 @@ fn run(bytes: &[u8]) -> Processed {
 #[test]
 fn every_orientation_comes_out_upright() {
     for orientation in 1..=8u8 {
-        let bytes = sample::jpeg(&Sample {
+        let bytes = photos::jpeg(&Sample {
             width: 640,
             height: 480,
             orientation,
@@ -77,7 +77,7 @@ fn every_orientation_comes_out_upright() {
 
 #[test]
 fn large_photos_are_resized_to_2048_and_256() {
-    let bytes = sample::jpeg(&Sample {
+    let bytes = photos::jpeg(&Sample {
         width: 4000,
         height: 3000,
         orientation: 6,
@@ -94,7 +94,7 @@ fn large_photos_are_resized_to_2048_and_256() {
 
 #[test]
 fn hash_and_exif_fields() {
-    let bytes = sample::jpeg(&Sample::default());
+    let bytes = photos::jpeg(&Sample::default());
     let p = run(&bytes);
     assert_eq!(p.info.sha256, sha256_hex(&bytes));
     assert_eq!(p.info.sha256.len(), 64);
@@ -114,7 +114,7 @@ fn hash_and_exif_fields() {
 
 #[test]
 fn without_exif_the_photo_is_taken_as_upright() {
-    let bytes = sample::jpeg(&Sample {
+    let bytes = photos::jpeg(&Sample {
         exif: false,
         ..Default::default()
     });
@@ -125,7 +125,7 @@ fn without_exif_the_photo_is_taken_as_upright() {
 
 #[test]
 fn png_progressive_and_cmyk() {
-    let png = sample::png(300, 200);
+    let png = photos::png(300, 200);
     let p = run(&png);
     assert_eq!(p.info.format, "png");
     assert_eq!((p.info.upload_width, p.info.upload_height), (300, 200));
@@ -137,7 +137,7 @@ fn png_progressive_and_cmyk() {
     );
     assert!(close(q[1], QUADRANTS[1]));
 
-    let progressive = sample::jpeg(&Sample {
+    let progressive = photos::jpeg(&Sample {
         progressive: true,
         orientation: 3,
         ..Default::default()
@@ -146,7 +146,7 @@ fn png_progressive_and_cmyk() {
     let q = quadrant_colours(&p.upload);
     assert!((0..4).all(|i| close(q[i], QUADRANTS[i])), "{q:?}");
 
-    let cmyk = sample::jpeg(&Sample {
+    let cmyk = photos::jpeg(&Sample {
         cmyk: true,
         ..Default::default()
     });
@@ -179,7 +179,7 @@ fn bad_input_gets_a_typed_error() {
     // Truncated anywhere (in the headers, in the EXIF, in the scan data, before the end
     // marker): a typed error, never a grey-filled image passed off as the photo.
     for progressive in [false, true] {
-        let whole = sample::jpeg(&Sample {
+        let whole = photos::jpeg(&Sample {
             progressive,
             ..Default::default()
         });
@@ -198,7 +198,7 @@ fn bad_input_gets_a_typed_error() {
 
 #[test]
 fn garbage_exif_is_ignored() {
-    let mut bytes = sample::jpeg(&Sample {
+    let mut bytes = photos::jpeg(&Sample {
         exif: false,
         ..Default::default()
     });
@@ -215,7 +215,7 @@ fn garbage_exif_is_ignored() {
 
 #[test]
 fn enormous_dimensions_are_refused_before_decoding() {
-    let mut bytes = sample::jpeg(&Sample::default());
+    let mut bytes = photos::jpeg(&Sample::default());
     // Patch the SOF0 frame header: FF C0 len(2) precision(1) height(2) width(2).
     let sof = bytes
         .windows(2)
@@ -243,7 +243,7 @@ fn large_jpegs_decode_at_a_reduced_scale_and_large_pngs_are_refused() {
         ..PhotoLimits::default()
     };
     for (orientation, progressive) in [(6, false), (3, true), (1, false)] {
-        let bytes = sample::jpeg(&Sample {
+        let bytes = photos::jpeg(&Sample {
             width: 2000,
             height: 1500,
             orientation,
@@ -264,7 +264,7 @@ fn large_jpegs_decode_at_a_reduced_scale_and_large_pngs_are_refused() {
             Err(Error::ImageDecode { .. })
         ));
     }
-    let png = sample::png(1200, 1000);
+    let png = photos::png(1200, 1000);
     match process(&png, &limits) {
         Err(Error::ImageTooLarge { max_pixels, .. }) => assert_eq!(max_pixels, 1_000_000),
         other => panic!("expected ImageTooLarge, got {other:?}"),

@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use offgrid_core::Error;
-use offgrid_core::photo::sample::{self, Sample};
 use offgrid_core::photo::{PhotoLimits, PhotoTarget, Processed, peak_estimate, process};
+use offgrid_testkit::photos::{self, Sample};
 
 struct Counting;
 
@@ -162,7 +162,7 @@ const S420: [(u8, u8); 3] = [(2, 2), (1, 1), (1, 1)];
 #[test]
 fn a_tiny_progressive_jpeg_claiming_14000_square_is_refused_before_decoding() {
     let _one = serial();
-    let bytes = sample::claiming_jpeg(14_000, 14_000, true, &S444, 16);
+    let bytes = photos::claiming_jpeg(14_000, 14_000, true, &S444, 16);
     assert!(bytes.len() < 256, "{} bytes", bytes.len());
     let (result, peak) = measured("progressive 14000² 4:4:4", &bytes);
     let message = refused_for_memory(result, (14_000, 14_000), "progressive JPEG (4:4:4)");
@@ -174,7 +174,7 @@ fn a_tiny_progressive_jpeg_claiming_14000_square_is_refused_before_decoding() {
 #[test]
 fn a_tiny_progressive_420_jpeg_claiming_14000_square_is_refused() {
     let _one = serial();
-    let bytes = sample::claiming_jpeg(14_000, 14_000, true, &S420, 16);
+    let bytes = photos::claiming_jpeg(14_000, 14_000, true, &S420, 16);
     let (result, peak) = measured("progressive 14000² 4:2:0", &bytes);
     refused_for_memory(result, (14_000, 14_000), "progressive JPEG (4:2:0)");
     assert!(peak < 1_000_000, "peak {peak}");
@@ -192,7 +192,7 @@ fn adding_the_hostile_progressive_jpeg_to_a_store_is_refused_and_leaves_nothing(
         )
         .unwrap();
     let target = PhotoTarget::Patrol { id: id.clone() };
-    let bytes = sample::claiming_jpeg(14_000, 14_000, true, &S444, 16);
+    let bytes = photos::claiming_jpeg(14_000, 14_000, true, &S444, 16);
     let (result, peak) = peak_of(|| store.add_photo(&target, &bytes, &Default::default()));
     eprintln!("add_photo, progressive 14000²: peak {:.1} MB", mb(peak));
     assert!(peak < BUDGET, "peak {:.1} MB", mb(peak));
@@ -210,7 +210,7 @@ fn a_tiny_baseline_420_jpeg_claiming_14000_square_decodes_scaled_within_the_budg
     // 16 zero bytes: the decoder reads zeros past it, as fast as entropy decoding goes, the
     // worst case for those rows.
     let _one = serial();
-    let bytes = sample::claiming_jpeg(14_000, 14_000, false, &S420, 16);
+    let bytes = photos::claiming_jpeg(14_000, 14_000, false, &S420, 16);
     let (result, _) = measured("baseline 14000² 4:2:0", &bytes);
     let p = result.expect("a baseline 4:2:0 JPEG decodes at a reduced scale");
     assert_eq!((p.info.upload_width, p.info.upload_height), (2048, 2048));
@@ -221,7 +221,7 @@ fn a_tiny_baseline_444_jpeg_claiming_14000_square_is_refused() {
     // 1.2 GB of coefficients pass through the decoder's channels: the allowance for rows in
     // flight (an eighth) does not fit beside the planes and the output.
     let _one = serial();
-    let bytes = sample::claiming_jpeg(14_000, 14_000, false, &S444, 16);
+    let bytes = photos::claiming_jpeg(14_000, 14_000, false, &S444, 16);
     let (result, peak) = measured("baseline 14000² 4:4:4", &bytes);
     refused_for_memory(result, (14_000, 14_000), "baseline JPEG (4:4:4)");
     assert!(peak < 1_000_000, "peak {peak}");
@@ -230,7 +230,7 @@ fn a_tiny_baseline_444_jpeg_claiming_14000_square_is_refused() {
 #[test]
 fn a_50_megapixel_baseline_photo_is_accepted_within_the_budget() {
     let _one = serial();
-    let bytes = sample::jpeg(&Sample {
+    let bytes = photos::jpeg(&Sample {
         width: 8160,
         height: 6120,
         orientation: 6,
@@ -245,7 +245,7 @@ fn a_50_megapixel_baseline_photo_is_accepted_within_the_budget() {
 #[test]
 fn a_12_megapixel_progressive_photo_is_accepted_within_the_budget() {
     let _one = serial();
-    let bytes = sample::jpeg(&Sample {
+    let bytes = photos::jpeg(&Sample {
         width: 4000,
         height: 3000,
         progressive: true,
@@ -260,7 +260,7 @@ fn a_12_megapixel_progressive_photo_is_accepted_within_the_budget() {
 fn a_progressive_jpeg_over_the_full_decode_size_is_refused_when_its_coefficients_do_not_fit() {
     // 8000×6000 progressive 4:2:0: 144 MB of coefficients at any scale, and the RGB image.
     let _one = serial();
-    let bytes = sample::claiming_jpeg(8000, 6000, true, &S420, 16);
+    let bytes = photos::claiming_jpeg(8000, 6000, true, &S420, 16);
     let (result, _) = measured("progressive 48 MP 4:2:0", &bytes);
     refused_for_memory(result, (8000, 6000), "progressive JPEG (4:2:0)");
 }
@@ -270,7 +270,7 @@ fn a_16_bit_interlaced_png_that_does_not_fit_is_refused() {
     // 3000² RGBA, 16 bits, Adam7: 72 MB of output, as much again of inflated data (grown to
     // twice that at its end) and a second image for the de-interlacing.
     let _one = serial();
-    let bytes = sample::zero_png(3000, 3000, 16, 6, true);
+    let bytes = photos::zero_png(3000, 3000, 16, 6, true);
     assert!(bytes.len() < 1_000_000, "{} bytes", bytes.len());
     let (result, _) = measured("png 3000² RGBA16 interlaced", &bytes);
     refused_for_memory(result, (3000, 3000), "16-bit interlaced PNG (RGBA)");
@@ -279,7 +279,7 @@ fn a_16_bit_interlaced_png_that_does_not_fit_is_refused() {
 #[test]
 fn a_16_bit_interlaced_png_that_fits_is_decoded_within_its_estimate() {
     let _one = serial();
-    let bytes = sample::zero_png(1500, 1000, 16, 6, true);
+    let bytes = photos::zero_png(1500, 1000, 16, 6, true);
     let (result, _) = measured("png 1500×1000 RGBA16 interlaced", &bytes);
     let p = result.expect("a small 16-bit PNG decodes");
     assert_eq!((p.info.upload_width, p.info.upload_height), (1500, 1000));
@@ -290,7 +290,7 @@ fn a_png_whose_text_inflates_to_400_mb_is_decoded_without_inflating_it() {
     // A zTXt chunk of 2.5 MB that inflates to 400 MB: zune-png inflates such chunks while
     // reading its headers (up to 1 GiB each). The image itself is small and decodes.
     let _one = serial();
-    let bytes = sample::with_compressed_text(&sample::png(300, 200), 400_000_000);
+    let bytes = photos::with_compressed_text(&photos::png(300, 200), 400_000_000);
     assert!(bytes.len() < 3_000_000, "{} bytes", bytes.len());
     let (result, _) = measured("png 300×200 with a 400 MB zTXt", &bytes);
     let p = result.expect("the image decodes");
@@ -300,7 +300,7 @@ fn a_png_whose_text_inflates_to_400_mb_is_decoded_without_inflating_it() {
 #[test]
 fn a_screenshot_sized_png_is_decoded_within_its_estimate() {
     let _one = serial();
-    let bytes = sample::png(1080, 2400);
+    let bytes = photos::png(1080, 2400);
     let (result, _) = measured("png 1080×2400 RGBA8", &bytes);
     result.expect("a screenshot decodes");
 }
@@ -321,7 +321,7 @@ fn every_decoding_path_stays_within_its_estimate() {
     let cases: Vec<(&str, Vec<u8>, &PhotoLimits)> = vec![
         (
             "zune baseline 12 MP 4:2:0",
-            sample::jpeg(&Sample {
+            photos::jpeg(&Sample {
                 width: 4000,
                 height: 3000,
                 ..Default::default()
@@ -330,7 +330,7 @@ fn every_decoding_path_stays_within_its_estimate() {
         ),
         (
             "zune progressive 3000×2000 4:2:0",
-            sample::jpeg(&Sample {
+            photos::jpeg(&Sample {
                 width: 3000,
                 height: 2000,
                 progressive: true,
@@ -340,17 +340,17 @@ fn every_decoding_path_stays_within_its_estimate() {
         ),
         (
             "zune progressive 3000² 4:4:4 (claimed)",
-            sample::claiming_jpeg(3000, 3000, true, &S444, 16),
+            photos::claiming_jpeg(3000, 3000, true, &S444, 16),
             &unlimited,
         ),
         (
             "zune baseline 4000² 4:4:4 (claimed)",
-            sample::claiming_jpeg(4000, 4000, false, &S444, 16),
+            photos::claiming_jpeg(4000, 4000, false, &S444, 16),
             &unlimited,
         ),
         (
             "zune progressive 3000×2000 4:2:0 over full_decode_pixels",
-            sample::jpeg(&Sample {
+            photos::jpeg(&Sample {
                 width: 3000,
                 height: 2000,
                 progressive: true,
@@ -360,7 +360,7 @@ fn every_decoding_path_stays_within_its_estimate() {
         ),
         (
             "jpeg-decoder baseline 6000×4000 4:2:0",
-            sample::jpeg(&Sample {
+            photos::jpeg(&Sample {
                 width: 6000,
                 height: 4000,
                 ..Default::default()
@@ -369,32 +369,32 @@ fn every_decoding_path_stays_within_its_estimate() {
         ),
         (
             "jpeg-decoder baseline 8000×6000 4:2:0 (claimed)",
-            sample::claiming_jpeg(8000, 6000, false, &S420, 16),
+            photos::claiming_jpeg(8000, 6000, false, &S420, 16),
             &scaled_from_1mp,
         ),
         (
             "jpeg-decoder greyscale 6000² (claimed)",
-            sample::claiming_jpeg(6000, 6000, false, &[(1, 1)], 16),
+            photos::claiming_jpeg(6000, 6000, false, &[(1, 1)], 16),
             &scaled_from_1mp,
         ),
         (
             "png 2000² RGB8",
-            sample::zero_png(2000, 2000, 8, 2, false),
+            photos::zero_png(2000, 2000, 8, 2, false),
             &unlimited,
         ),
         (
             "png 2000² grey8 interlaced",
-            sample::zero_png(2000, 2000, 8, 0, true),
+            photos::zero_png(2000, 2000, 8, 0, true),
             &unlimited,
         ),
         (
             "png 2000² RGBA16 interlaced",
-            sample::zero_png(2000, 2000, 16, 6, true),
+            photos::zero_png(2000, 2000, 16, 6, true),
             &unlimited,
         ),
         (
             "png 2000² palette 1-bit",
-            sample::zero_png(2000, 2000, 1, 3, false),
+            photos::zero_png(2000, 2000, 1, 3, false),
             &unlimited,
         ),
     ];

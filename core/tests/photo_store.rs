@@ -9,13 +9,13 @@ use std::fs;
 use common::open_as;
 use offgrid_core::hazard::NewHazard;
 use offgrid_core::inspection::NewInspection;
-use offgrid_core::photo::sample::{self, Sample};
 use offgrid_core::photo::{CaptureContext, GpsFix, PhotoTarget, sha256_hex};
 use offgrid_core::store::{PhotoFile, PhotoState};
 use offgrid_core::{Error, RecordKind};
+use offgrid_testkit::photos::{self, Sample};
 
 fn photo(orientation: u8) -> Vec<u8> {
-    sample::jpeg(&Sample {
+    photos::jpeg(&Sample {
         width: 1200,
         height: 900,
         orientation,
@@ -148,7 +148,7 @@ fn hazard_photos_as_found_and_rectified() {
                 id: id.clone(),
                 rectification: true,
             },
-            &sample::png(400, 300),
+            &photos::png(400, 300),
             &CaptureContext::default(),
         )
         .unwrap();

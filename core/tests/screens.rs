@@ -7,10 +7,10 @@ mod common;
 
 use common::{T0, open_as};
 use offgrid_core::hazard::{HazardAction, HazardStatus, NewHazard, RectificationOrder};
-use offgrid_core::photo::sample::{self, Sample};
 use offgrid_core::photo::{CaptureContext, PhotoTarget};
 use offgrid_core::screens::{HazardCommand, PatrolAction};
 use offgrid_core::{Error, RiskGrade, Role, Store, User};
+use offgrid_testkit::photos::{self, Sample};
 
 const DAY: i64 = 86_400_000;
 
@@ -19,7 +19,7 @@ fn as_user(s: &Store, id: &str, role: Role) {
 }
 
 fn jpeg(width: u32) -> Vec<u8> {
-    sample::jpeg(&Sample {
+    photos::jpeg(&Sample {
         width,
         height: 48,
         ..Sample::default()
@@ -377,6 +377,10 @@ fn the_checklist_runner_shows_visible_items_with_what_is_missing_and_who_may_sub
     let exits = item(&screen, "exits-clear").unwrap();
     assert!(exits.failed);
     assert_eq!(exits.value, Some(json!("fail")));
+    assert_eq!(
+        exits.value_text.as_ref().map(|t| t.zh.as_str()),
+        Some("不合格")
+    );
     assert_eq!(exits.missing, Some(MissingKind::FailurePhoto));
     assert!(!screen.allowed_actions.contains(&InspectionAction::Submit));
     // A viewer reads the same screen and may do nothing.
@@ -732,6 +736,12 @@ fn review_and_sign_off_shows_findings_and_signatures_and_offers_each_user_their_
         Some("4.2.1")
     );
     assert_eq!(finding.note.as_deref(), Some("密封条老化"));
+    // What the reviewer reads: the answer and the clause as text, not JSON.
+    let value = finding.value_text.as_ref().expect("the answer as text");
+    assert_eq!((value.zh.as_str(), value.en.as_str()), ("不合格", "Fail"));
+    let clause = finding.clause_text.as_ref().expect("the clause as text");
+    assert!(clause.zh.ends_with("第4.2.1条"), "{}", clause.zh);
+    assert!(clause.en.ends_with(", clause 4.2.1"), "{}", clause.en);
     assert_eq!(finding.by.as_deref(), Some("zhang"));
     assert_eq!(screen.signatures.len(), 1);
     assert_eq!(screen.signatures[0].item.as_deref(), Some("sign"));

@@ -17,12 +17,12 @@ use offgrid_core::documents::ShownRecord;
 use offgrid_core::grid::{GridLevel, NewGridCell};
 use offgrid_core::hazard::{NewHazard, RectificationOrder};
 use offgrid_core::inspection::NewInspection;
-use offgrid_core::photo::sample::{self, Sample};
 use offgrid_core::photo::{CaptureContext, PhotoTarget};
 use offgrid_core::site::{NewSite, SiteKind};
 use offgrid_core::sync::protocol::{Bytes, IssuedDocument, LoginRequest, PushRecord, SyncRequest};
 use offgrid_core::{ProjectRole, RiskGrade, Role, Store, Timestamp, User};
 use offgrid_fuzz_targets::{PROJECT, USERS};
+use offgrid_testkit::photos::{self, Sample};
 use serde_json::json;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
@@ -78,7 +78,7 @@ fn main() -> Res<()> {
     };
     let photo = store.add_photo(
         &target,
-        &sample::jpeg(&small(64, 48)),
+        &photos::jpeg(&small(64, 48)),
         &CaptureContext::default(),
     )?;
     let base_hazard = store.heads(&hazard)?;
@@ -326,14 +326,14 @@ fn main() -> Res<()> {
     let photos = [
         (
             "jpeg-exif",
-            sample::jpeg(&Sample {
+            photos::jpeg(&Sample {
                 orientation: 6,
                 ..small(48, 32)
             }),
         ),
         (
             "jpeg-progressive",
-            sample::jpeg(&Sample {
+            photos::jpeg(&Sample {
                 progressive: true,
                 exif: false,
                 ..small(32, 32)
@@ -341,16 +341,16 @@ fn main() -> Res<()> {
         ),
         (
             "jpeg-cmyk",
-            sample::jpeg(&Sample {
+            photos::jpeg(&Sample {
                 cmyk: true,
                 exif: false,
                 ..small(16, 16)
             }),
         ),
-        ("png", sample::png(24, 16)),
+        ("png", photos::png(24, 16)),
         (
             "png-exif",
-            png_with_exif(&sample::png(16, 16), &exif_of(&small(16, 16))),
+            png_with_exif(&photos::png(16, 16), &exif_of(&small(16, 16))),
         ),
     ];
     for (name, bytes) in &photos {
@@ -408,7 +408,7 @@ fn raw_edit(
 
 /// The EXIF of a sample JPEG (its APP1 segment without the "Exif\0\0" header).
 fn exif_of(spec: &Sample) -> Vec<u8> {
-    let jpeg = sample::jpeg(&Sample {
+    let jpeg = photos::jpeg(&Sample {
         exif: true,
         ..spec.clone()
     });

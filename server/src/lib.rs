@@ -12,7 +12,6 @@ pub mod blobs;
 pub mod digest;
 pub mod documents;
 pub mod error;
-pub mod flaky;
 pub mod gate;
 pub mod http;
 pub mod listen;

@@ -302,7 +302,7 @@ fn the_rectifier_never_reinspects_their_own_work() {
     // chen rectifies honestly, with an after-photo.
     let chen = w.device("chen");
     w.sync(&chen);
-    let jpeg = offgrid_core::photo::sample::jpeg(&offgrid_core::photo::sample::Sample {
+    let jpeg = offgrid_testkit::photos::jpeg(&offgrid_testkit::photos::Sample {
         width: 64,
         height: 48,
         ..Default::default()

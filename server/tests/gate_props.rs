@@ -101,7 +101,7 @@ fn world() -> World {
             ..Default::default()
         })
         .unwrap();
-    let photo = offgrid_core::photo::sample::jpeg(&offgrid_core::photo::sample::Sample {
+    let photo = offgrid_testkit::photos::jpeg(&offgrid_testkit::photos::Sample {
         width: 32,
         height: 24,
         ..Default::default()

@@ -25,9 +25,9 @@ use anyhow::{Context, Result, bail, ensure};
 use offgrid_core::documents::{DocumentSettings, ReportOptions};
 use offgrid_core::hazard::{NewHazard, RectificationOrder, RegisterQuery};
 use offgrid_core::inspection::{MissingKind, NewInspection};
-use offgrid_core::photo::sample::{self, Sample};
 use offgrid_core::photo::{CaptureContext, PhotoTarget};
 use offgrid_core::{RecordId, RiskGrade, Store};
+use offgrid_testkit::photos::{self, Sample};
 use serde_json::json;
 
 use super::{T0, emit, ms, proc_status_mb};
@@ -87,7 +87,7 @@ fn open(dir: &Path) -> Result<(std::sync::Arc<offgrid_core::FixedClock>, Store)>
 }
 
 fn jpeg(n: usize) -> Vec<u8> {
-    sample::jpeg(&Sample {
+    photos::jpeg(&Sample {
         width: 3000,
         height: 2000,
         noise: (n % 50) as u8 + 5,
@@ -118,7 +118,7 @@ fn inspection(store: &Store) -> Result<RecordId> {
             let item = template.item(&m.item).context("item")?.clone();
             match m.what {
                 MissingKind::Signature => {
-                    store.sign_inspection(&id, Some(&item.id), "张喆", &sample::png(240, 80))?;
+                    store.sign_inspection(&id, Some(&item.id), "张喆", &photos::png(240, 80))?;
                 }
                 MissingKind::Photos => {}
                 MissingKind::Answer => {

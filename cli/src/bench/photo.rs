@@ -21,8 +21,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use offgrid_core::photo::sample::{self, Sample};
 use offgrid_core::photo::{PhotoLimits, process_observed};
+use offgrid_testkit::photos::{self, Sample};
 
 use super::{emit, ms, proc_status_mb};
 
@@ -36,7 +36,7 @@ pub fn run(input: Option<&Path>, runs: usize, measure: bool) -> Result<()> {
         Some(p) => p.to_owned(),
         None => {
             let path = dir.path().join("sample-12mp-orientation6.jpg");
-            let bytes = sample::jpeg(&Sample {
+            let bytes = photos::jpeg(&Sample {
                 width: 4000,
                 height: 3000,
                 orientation: 6,
@@ -115,7 +115,7 @@ fn measure_in_this_process(input: &Path, runs: usize) -> Result<()> {
 /// The 14,000×14,000 progressive JPEG of issue 28: refused (1) or not (0), how long that took,
 /// and the peak RSS while it was handled.
 fn hostile(limits: &PhotoLimits) -> Result<()> {
-    let bytes = sample::claiming_jpeg(14_000, 14_000, true, &[(1, 1); 3], 16);
+    let bytes = photos::claiming_jpeg(14_000, 14_000, true, &[(1, 1); 3], 16);
     // 5: reset the peak RSS to the current RSS (Linux 4.0 and later).
     if std::fs::write("/proc/self/clear_refs", "5").is_err() {
         tracing::warn!(

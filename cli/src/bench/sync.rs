@@ -27,8 +27,8 @@ use offgrid_core::sync::http::Transport;
 use offgrid_core::sync::protocol::{Bytes, PushRecord, SyncRequest, SyncResponse};
 use offgrid_core::sync::{self, RetryPolicy, SyncOptions};
 use offgrid_core::{RecordId, RecordKind, Role, Store};
-use offgrid_server::flaky::Proxy;
 use offgrid_server::{App, Config, RunningServer, accounts};
+use offgrid_testkit::flaky::Proxy;
 use serde_json::json;
 
 use super::{emit, ms, percentile_ms};

@@ -141,9 +141,9 @@ pub fn attach_after_photo(
     hazard: &RecordId,
     n: u32,
 ) -> offgrid_core::Result<String> {
-    use offgrid_core::photo::sample::{self, Sample};
     use offgrid_core::photo::{CaptureContext, PhotoTarget};
-    let bytes = sample::jpeg(&Sample {
+    use offgrid_testkit::photos::{self, Sample};
+    let bytes = photos::jpeg(&Sample {
         width: 320,
         height: 240,
         noise: 8 + n as u8,
@@ -168,9 +168,9 @@ pub fn attach_answer_photo(
     item: &str,
     n: u32,
 ) -> offgrid_core::Result<String> {
-    use offgrid_core::photo::sample::{self, Sample};
     use offgrid_core::photo::{CaptureContext, PhotoTarget};
-    let bytes = sample::jpeg(&Sample {
+    use offgrid_testkit::photos::{self, Sample};
+    let bytes = photos::jpeg(&Sample {
         width: 400,
         height: 300,
         noise: 8 + (n % 100) as u8,

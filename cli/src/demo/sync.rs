@@ -12,8 +12,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, ensure};
 use offgrid_core::sync::{self, RetryPolicy, SyncOptions};
 use offgrid_core::{ListQuery, RecordId, Role};
-use offgrid_server::flaky::Proxy;
 use offgrid_server::{App, Config, RunningServer, accounts};
+use offgrid_testkit::flaky::Proxy;
 use serde::Serialize;
 
 use super::Device;

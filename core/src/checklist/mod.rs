@@ -4,6 +4,7 @@
 
 pub mod builtin;
 pub mod condition;
+pub mod display;
 pub mod published;
 pub mod template;
 pub mod validate;

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::text::{local_date, local_minute, local_year};
 use super::{Assembled, DocumentKind, DocumentSettings, ReportOptions, ShownRecord};
-use crate::checklist::{Clause, Item, ItemKind};
+use crate::checklist::{Clause, Item, ItemKind, display};
 use crate::error::{Error, Result};
 use crate::inspection::{AnswerData, InspectionEventKind, InspectionStatus};
 use crate::model::{RecordId, RecordKind};
@@ -208,14 +208,7 @@ pub(crate) fn site_facts(store: &Store, site: &str) -> (String, String) {
 }
 
 pub(crate) fn clause_text(c: &Clause) -> String {
-    let mut s = c.standard.clone();
-    if let Some(n) = &c.clause {
-        s.push_str(&format!(" 第{n}条"));
-    }
-    if c.unconfirmed {
-        s.push_str("（条号待核）");
-    }
-    s
+    display::clause_text(c).zh
 }
 
 fn result_text(item: &Item, answer: Option<&AnswerData>, failed: bool) -> String {
@@ -226,40 +219,7 @@ fn result_text(item: &Item, answer: Option<&AnswerData>, failed: bool) -> String
             "未检".into()
         };
     };
-    let text = match (&item.kind, value) {
-        (ItemKind::PassFail, Value::String(s)) => match s.as_str() {
-            "pass" => "合格".to_owned(),
-            "fail" => "不合格".to_owned(),
-            "na" => "不适用".to_owned(),
-            other => other.to_owned(),
-        },
-        (ItemKind::SingleChoice { options } | ItemKind::MultipleChoice { options }, v) => {
-            let ids: Vec<String> = match v {
-                Value::Array(a) => a
-                    .iter()
-                    .filter_map(|x| x.as_str().map(str::to_owned))
-                    .collect(),
-                Value::String(s) => vec![s.clone()],
-                other => vec![other.to_string()],
-            };
-            ids.iter()
-                .map(|id| {
-                    options
-                        .iter()
-                        .find(|o| &o.id == id)
-                        .map(|o| o.label.zh.clone())
-                        .unwrap_or_else(|| id.clone())
-                })
-                .collect::<Vec<_>>()
-                .join("、")
-        }
-        (ItemKind::Number { unit, .. }, Value::Number(n)) => {
-            format!("{n}{}", unit.as_deref().unwrap_or(""))
-        }
-        (_, Value::String(s)) => s.clone(),
-        (_, Value::Bool(b)) => if *b { "是" } else { "否" }.to_owned(),
-        (_, other) => other.to_string(),
-    };
+    let text = display::answer_text(item, value).map_or_else(|| value.to_string(), |t| t.zh);
     if failed && !text.contains("不合格") {
         format!("{text}（不合格）")
     } else {

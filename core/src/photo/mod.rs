@@ -35,8 +35,6 @@ pub(crate) mod format;
 #[cfg(feature = "photo-pipeline")]
 mod pipeline;
 #[cfg(feature = "photo-pipeline")]
-pub mod sample;
-#[cfg(feature = "photo-pipeline")]
 pub(crate) mod transform;
 
 use serde::{Deserialize, Serialize};
@@ -48,6 +46,9 @@ pub use exif::ExifData;
 pub use format::Format;
 #[cfg(feature = "photo-pipeline")]
 pub use pipeline::{PhotoLimits, Processed, peak_estimate, process, process_observed};
+/// Pixels and turning them upright, for those who make test photos (`offgrid-testkit`).
+#[cfg(feature = "photo-pipeline")]
+pub use {decode::Rgb, transform::orient};
 
 /// A position: from the phone's location service (the shell) or from EXIF.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::access::Permission;
-use crate::checklist::{Clause, ItemKind, Text};
+use crate::checklist::{Clause, ItemKind, Text, display};
 use crate::error::Result;
 use crate::inspection::Inspection;
 use crate::inspection::lifecycle::InspectionStatus;
@@ -48,6 +48,9 @@ pub struct ChecklistItem {
     pub required: bool,
     /// The answer's value, as JSON (`None`: not answered).
     pub value: Option<serde_json::Value>,
+    /// The answer's value as a person reads it (`checklist::display::answer_text`): words for
+    /// pass/fail, the labels of the options chosen, a number with its unit.
+    pub value_text: Option<Text>,
     pub note: Option<String>,
     /// SHA-256 of the item's photos.
     pub photos: Vec<String>,
@@ -56,6 +59,8 @@ pub struct ChecklistItem {
     /// The answer fails the item.
     pub failed: bool,
     pub clause: Option<Clause>,
+    /// The clause as cited (`checklist::display::clause_text`).
+    pub clause_text: Option<Text>,
     /// The grade of the hazard a failure raises, if the item says so.
     pub raises_hazard: Option<RiskGrade>,
 }
@@ -111,6 +116,9 @@ impl Store {
                             kind: i.kind.clone(),
                             required: i.required,
                             value: answer.and_then(|a| a.value.clone()),
+                            value_text: answer
+                                .and_then(|a| a.value.as_ref())
+                                .and_then(|v| display::answer_text(i, v)),
                             note: answer.and_then(|a| a.note.clone()),
                             photos: answer
                                 .map(|a| a.photos.keys().cloned().collect())
@@ -123,6 +131,7 @@ impl Store {
                                 .map(|m| m.what),
                             failed: failed.is_some(),
                             clause: i.clause.clone(),
+                            clause_text: i.clause.as_ref().map(display::clause_text),
                             raises_hazard: failed.and_then(|f| f.raises_hazard),
                         }
                     })

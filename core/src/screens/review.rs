@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::checklist::InspectionAction;
-use crate::checklist::{Clause, ItemKind, Text};
+use crate::checklist::{Clause, ItemKind, Text, display};
 use crate::error::{Error, Result};
 use crate::inspection::{InspectionEvent, InspectionStatus, Missing, Progress, Signature};
 use crate::model::{RecordId, RiskGrade};
@@ -61,8 +61,12 @@ pub struct ReviewFinding {
     pub section: Text,
     pub text: Text,
     pub clause: Option<Clause>,
+    /// The clause as cited (`checklist::display::clause_text`).
+    pub clause_text: Option<Text>,
     /// The answer's value, as JSON.
     pub value: Option<serde_json::Value>,
+    /// The answer's value as a person reads it (`checklist::display::answer_text`).
+    pub value_text: Option<Text>,
     pub note: Option<String>,
     /// SHA-256 of the item's photos.
     pub photos: Vec<String>,
@@ -138,7 +142,11 @@ impl Store {
                     section: section.title.clone(),
                     text: item.text.clone(),
                     clause: item.clause.clone(),
+                    clause_text: item.clause.as_ref().map(display::clause_text),
                     value: answer.and_then(|a| a.value.clone()),
+                    value_text: answer
+                        .and_then(|a| a.value.as_ref())
+                        .and_then(|v| display::answer_text(item, v)),
                     note: answer.and_then(|a| a.note.clone()),
                     photos: answer
                         .map(|a| a.photos.keys().cloned().collect())

@@ -15,8 +15,8 @@ struct ChecklistView: View {
                             HStack {
                                 VStack(alignment: .leading) {
                                     Text(localized(item.text))
-                                    if let clause = item.clause {
-                                        Text([clause.standard, clause.clause].compactMap { $0 }.joined(separator: " ")).font(.caption)
+                                    if let clause = item.clauseText {
+                                        Text(localized(clause)).font(.caption)
                                     }
                                 }
                                 Spacer()

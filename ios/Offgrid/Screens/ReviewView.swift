@@ -16,7 +16,7 @@ struct ReviewView: View {
                     ForEach(screen.findings, id: \.item) { f in
                         VStack(alignment: .leading) {
                             Text(localized(f.text))
-                            Text([f.clause.map { [$0.standard, $0.clause].compactMap { $0 }.joined(separator: " ") }, f.note]
+                            Text([f.valueText.map { localized($0) }, f.clauseText.map { localized($0) }, f.note]
                                 .compactMap { $0 }.joined(separator: " · ")).font(.caption)
                         }
                     }

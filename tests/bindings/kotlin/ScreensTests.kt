@@ -197,6 +197,9 @@ fun screensTests() {
             screens.checklistAnswer(id, "seal", "\"fail\"", "密封条老化")
             var r = screens.review(id)
             assertEquals("4.2.1", r.findings.single().clause?.clause)
+            // Shown as text by the core, not formatted again here.
+            assertEquals("不合格", r.findings.single().valueText?.zh)
+            assertTrue(r.findings.single().clauseText!!.zh.endsWith("第4.2.1条"))
             assertEquals(listOf(ReviewAction.SIGN), r.allowedActions)
             val pad = s.photos.capturePath()
             java.io.File(pad).writeBytes(byteArrayOf(0x89.toByte(), 0x50, 0x4E, 0x47))

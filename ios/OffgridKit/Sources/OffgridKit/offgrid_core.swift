@@ -1205,6 +1205,11 @@ public struct ChecklistItem: Equatable, Hashable {
      * The answer's value, as JSON (`None`: not answered).
      */
     public var value: JsonValue?
+    /**
+     * The answer's value as a person reads it (`checklist::display::answer_text`): words for
+     * pass/fail, the labels of the options chosen, a number with its unit.
+     */
+    public var valueText: LocalizedText?
     public var note: String?
     /**
      * SHA-256 of the item's photos.
@@ -1220,6 +1225,10 @@ public struct ChecklistItem: Equatable, Hashable {
     public var failed: Bool
     public var clause: Clause?
     /**
+     * The clause as cited (`checklist::display::clause_text`).
+     */
+    public var clauseText: LocalizedText?
+    /**
      * The grade of the hazard a failure raises, if the item says so.
      */
     public var raisesHazard: RiskGrade?
@@ -1229,7 +1238,11 @@ public struct ChecklistItem: Equatable, Hashable {
     public init(id: String, text: LocalizedText, help: LocalizedText?, kind: ItemKind, required: Bool, 
         /**
          * The answer's value, as JSON (`None`: not answered).
-         */value: JsonValue?, note: String?, 
+         */value: JsonValue?, 
+        /**
+         * The answer's value as a person reads it (`checklist::display::answer_text`): words for
+         * pass/fail, the labels of the options chosen, a number with its unit.
+         */valueText: LocalizedText?, note: String?, 
         /**
          * SHA-256 of the item's photos.
          */photos: [String], 
@@ -1240,6 +1253,9 @@ public struct ChecklistItem: Equatable, Hashable {
          * The answer fails the item.
          */failed: Bool, clause: Clause?, 
         /**
+         * The clause as cited (`checklist::display::clause_text`).
+         */clauseText: LocalizedText?, 
+        /**
          * The grade of the hazard a failure raises, if the item says so.
          */raisesHazard: RiskGrade?) {
         self.id = id
@@ -1248,11 +1264,13 @@ public struct ChecklistItem: Equatable, Hashable {
         self.kind = kind
         self.required = required
         self.value = value
+        self.valueText = valueText
         self.note = note
         self.photos = photos
         self.missing = missing
         self.failed = failed
         self.clause = clause
+        self.clauseText = clauseText
         self.raisesHazard = raisesHazard
     }
 
@@ -1278,11 +1296,13 @@ public struct FfiConverterTypeChecklistItem: FfiConverterRustBuffer {
                 kind: FfiConverterTypeItemKind.read(from: &buf), 
                 required: FfiConverterBool.read(from: &buf), 
                 value: FfiConverterOptionTypeJsonValue.read(from: &buf), 
+                valueText: FfiConverterOptionTypeLocalizedText.read(from: &buf), 
                 note: FfiConverterOptionString.read(from: &buf), 
                 photos: FfiConverterSequenceString.read(from: &buf), 
                 missing: FfiConverterOptionTypeMissingKind.read(from: &buf), 
                 failed: FfiConverterBool.read(from: &buf), 
                 clause: FfiConverterOptionTypeClause.read(from: &buf), 
+                clauseText: FfiConverterOptionTypeLocalizedText.read(from: &buf), 
                 raisesHazard: FfiConverterOptionTypeRiskGrade.read(from: &buf)
         )
     }
@@ -1294,11 +1314,13 @@ public struct FfiConverterTypeChecklistItem: FfiConverterRustBuffer {
         FfiConverterTypeItemKind.write(value.kind, into: &buf)
         FfiConverterBool.write(value.required, into: &buf)
         FfiConverterOptionTypeJsonValue.write(value.value, into: &buf)
+        FfiConverterOptionTypeLocalizedText.write(value.valueText, into: &buf)
         FfiConverterOptionString.write(value.note, into: &buf)
         FfiConverterSequenceString.write(value.photos, into: &buf)
         FfiConverterOptionTypeMissingKind.write(value.missing, into: &buf)
         FfiConverterBool.write(value.failed, into: &buf)
         FfiConverterOptionTypeClause.write(value.clause, into: &buf)
+        FfiConverterOptionTypeLocalizedText.write(value.clauseText, into: &buf)
         FfiConverterOptionTypeRiskGrade.write(value.raisesHazard, into: &buf)
     }
 }
@@ -6680,9 +6702,17 @@ public struct ReviewFinding: Equatable, Hashable {
     public var text: LocalizedText
     public var clause: Clause?
     /**
+     * The clause as cited (`checklist::display::clause_text`).
+     */
+    public var clauseText: LocalizedText?
+    /**
      * The answer's value, as JSON.
      */
     public var value: JsonValue?
+    /**
+     * The answer's value as a person reads it (`checklist::display::answer_text`).
+     */
+    public var valueText: LocalizedText?
     public var note: String?
     /**
      * SHA-256 of the item's photos.
@@ -6699,8 +6729,14 @@ public struct ReviewFinding: Equatable, Hashable {
     // declare one manually.
     public init(item: String, section: LocalizedText, text: LocalizedText, clause: Clause?, 
         /**
+         * The clause as cited (`checklist::display::clause_text`).
+         */clauseText: LocalizedText?, 
+        /**
          * The answer's value, as JSON.
-         */value: JsonValue?, note: String?, 
+         */value: JsonValue?, 
+        /**
+         * The answer's value as a person reads it (`checklist::display::answer_text`).
+         */valueText: LocalizedText?, note: String?, 
         /**
          * SHA-256 of the item's photos.
          */photos: [String], raisesHazard: RiskGrade?, 
@@ -6711,7 +6747,9 @@ public struct ReviewFinding: Equatable, Hashable {
         self.section = section
         self.text = text
         self.clause = clause
+        self.clauseText = clauseText
         self.value = value
+        self.valueText = valueText
         self.note = note
         self.photos = photos
         self.raisesHazard = raisesHazard
@@ -6739,7 +6777,9 @@ public struct FfiConverterTypeReviewFinding: FfiConverterRustBuffer {
                 section: FfiConverterTypeLocalizedText.read(from: &buf), 
                 text: FfiConverterTypeLocalizedText.read(from: &buf), 
                 clause: FfiConverterOptionTypeClause.read(from: &buf), 
+                clauseText: FfiConverterOptionTypeLocalizedText.read(from: &buf), 
                 value: FfiConverterOptionTypeJsonValue.read(from: &buf), 
+                valueText: FfiConverterOptionTypeLocalizedText.read(from: &buf), 
                 note: FfiConverterOptionString.read(from: &buf), 
                 photos: FfiConverterSequenceString.read(from: &buf), 
                 raisesHazard: FfiConverterOptionTypeRiskGrade.read(from: &buf), 
@@ -6753,7 +6793,9 @@ public struct FfiConverterTypeReviewFinding: FfiConverterRustBuffer {
         FfiConverterTypeLocalizedText.write(value.section, into: &buf)
         FfiConverterTypeLocalizedText.write(value.text, into: &buf)
         FfiConverterOptionTypeClause.write(value.clause, into: &buf)
+        FfiConverterOptionTypeLocalizedText.write(value.clauseText, into: &buf)
         FfiConverterOptionTypeJsonValue.write(value.value, into: &buf)
+        FfiConverterOptionTypeLocalizedText.write(value.valueText, into: &buf)
         FfiConverterOptionString.write(value.note, into: &buf)
         FfiConverterSequenceString.write(value.photos, into: &buf)
         FfiConverterOptionTypeRiskGrade.write(value.raisesHazard, into: &buf)

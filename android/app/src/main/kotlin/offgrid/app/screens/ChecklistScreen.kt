@@ -29,7 +29,7 @@ fun ChecklistScreen(holder: ChecklistStateHolder, openReview: () -> Unit) {
                 items(section.items, key = { it.id }) { item ->
                     ListItem(
                         headlineContent = { Text(localized(item.text)) },
-                        supportingContent = { item.clause?.let { Text(listOfNotNull(it.standard, it.clause).joinToString(" ")) } },
+                        supportingContent = { item.clauseText?.let { Text(localized(it)) } },
                         trailingContent = {
                             if (item.kind is ItemKind.PassFail && canAnswer) {
                                 Row {

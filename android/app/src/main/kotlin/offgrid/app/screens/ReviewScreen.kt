@@ -34,7 +34,7 @@ fun ReviewScreen(holder: ReviewStateHolder, onSign: (() -> Unit)? = null) {
                 ListItem(
                     headlineContent = { Text(localized(f.text)) },
                     supportingContent = {
-                        Text(listOfNotNull(f.clause?.let { listOfNotNull(it.standard, it.clause).joinToString(" ") }, f.note).joinToString(" · "))
+                        Text(listOfNotNull(f.valueText?.let { localized(it) }, f.clauseText?.let { localized(it) }, f.note).joinToString(" · "))
                     },
                 )
             }

@@ -6,8 +6,7 @@
 
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
-use super::decode::Rgb;
-use super::transform;
+use offgrid_core::photo::{Rgb, orient};
 
 /// What to make.
 #[derive(Clone, Debug)]
@@ -85,7 +84,7 @@ pub fn jpeg(spec: &Sample) -> Vec<u8> {
         8 => 6,
         o => o,
     };
-    let stored = transform::orient(upright, inverse);
+    let stored = orient(upright, inverse);
     let mut out = Vec::new();
     let mut encoder = Encoder::new(&mut out, spec.quality);
     encoder.set_sampling_factor(SamplingFactor::R_4_2_0);

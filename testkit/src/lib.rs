@@ -1,0 +1,8 @@
+//! Offgrid's test helpers, kept out of the crates that ship (issue 29): the phone library and
+//! the sync server carry none of this. The tests, `offgrid bench` and `offgrid demo` use it.
+//!
+//! - [`photos`]: synthetic photos (JPEG with EXIF and orientation, PNG, and hostile headers).
+//! - [`flaky`]: a fault-injecting HTTP proxy between sync clients and the server.
+
+pub mod flaky;
+pub mod photos;
