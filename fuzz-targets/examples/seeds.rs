@@ -1,7 +1,7 @@
 //! Writes the records the fuzzed server starts with (`fuzz-targets/base/`) and the seed inputs
 //! of every fuzz target (`fuzz/corpus/<target>/seed-*`), made the way devices and admins make
 //! them: records by the core's own store, sync requests as the sync client sends them, photos
-//! by the core's sample generator. Run it again only on purpose: the pushed-change seeds and
+//! by `offgrid-testkit`'s synthetic photos. Run it again only on purpose: the pushed-change seeds and
 //! whatever the fuzzer derived from them build on the base records' changes.
 //!
 //! `cargo run -p offgrid-fuzz-targets --example seeds`

@@ -141,7 +141,7 @@ pub async fn serve(
             tokio::select! {
                 r = conn.as_mut() => {
                     if let Err(e) = r {
-                        // Closed by a limit: counted like any refusal. (hyper closes a
+                        // Refused by a limit: counted like any refusal. (hyper closes a
                         // connection whose headers are late without answering 408.)
                         if let Some(tag) = closed_by(&e) {
                             app.metrics.limit(tag);
@@ -166,22 +166,11 @@ pub async fn serve(
     Ok(())
 }
 
-/// The limit that ended a connection with `e`, if one did: its headers came too late, or it
-/// moved no byte for too long.
+/// The limit that refused a connection ending with `e`, if one did: its request's headers came
+/// too late. (A connection closed for being idle is not counted: clients keep connections
+/// open between requests and are expected to reconnect.)
 fn closed_by(e: &hyper::Error) -> Option<&'static str> {
-    if e.is_timeout() {
-        return Some("header_timeout");
-    }
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::TimedOut
-        {
-            return Some("idle");
-        }
-        source = s.source();
-    }
-    None
+    e.is_timeout().then_some("header_timeout")
 }
 
 /// A stream that fails with `TimedOut` once no byte has moved either way for `idle`.

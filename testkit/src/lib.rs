@@ -2,7 +2,9 @@
 //! the sync server carry none of this. The tests, `offgrid bench` and `offgrid demo` use it.
 //!
 //! - [`photos`]: synthetic photos (JPEG with EXIF and orientation, PNG, and hostile headers).
+//! - [`hostile`]: photo headers that claim more than they carry (std only).
 //! - [`flaky`]: a fault-injecting HTTP proxy between sync clients and the server.
 
 pub mod flaky;
+pub mod hostile;
 pub mod photos;

@@ -76,23 +76,29 @@ pub fn apply(doc: &mut AutoCommit, bytes: &[u8]) -> Result<Vec<automerge::Change
 }
 
 /// As [`apply`], for bytes from elsewhere (another device, through the server): first checks
-/// them against the limits on changes ([`super::limits`]: each change's operations and the
-/// nesting it would make in `doc`, each whole document's nesting). On error nothing was applied.
+/// them against the limits on changes ([`super::limits`]: each change's operations, the
+/// nesting it would make in `doc` and the objects it names, a whole document's nesting). Then,
+/// when applying them may have let other changes apply too (changes `doc` held waiting for
+/// them, or those of a document merged in), checks what was applied; on error `doc` may hold
+/// part of it and must be dropped (the store does). A new record's first document is taken
+/// as it is, checked from its root: objects it holds that the root does not reach are never
+/// read, and a change naming them is refused when it comes.
 pub fn apply_checked(
     doc: &mut AutoCommit,
     bytes: &[u8],
 ) -> Result<Vec<automerge::ChangeHash>, String> {
+    use super::limits;
     let Decoded {
         changes,
         mut documents,
     } = decode(bytes)?;
-    let refused = |e: super::limits::Exceeded| format!("{} ({})", e, e.tag());
+    let refused = |e: limits::Exceeded| format!("{} ({})", e, e.tag());
     for d in &mut documents {
-        super::limits::check_document_depth(d.document()).map_err(refused)?;
+        limits::check_document_depth(d.document()).map_err(refused)?;
     }
     for c in &changes {
-        if c.len() > super::limits::MAX_CHANGE_OPS {
-            return Err(refused(super::limits::Exceeded::Ops(c.len())));
+        if c.len() > limits::MAX_CHANGE_OPS {
+            return Err(refused(limits::Exceeded::Ops(c.len())));
         }
     }
     // A new record received whole is the first document; the changes apply to it.
@@ -101,8 +107,15 @@ pub fn apply_checked(
         Some(first) if new => first.document(),
         _ => doc.document(),
     };
-    super::limits::check_depths(base, &changes).map_err(refused)?;
-    apply_decoded(doc, Decoded { changes, documents })
+    limits::check_depths(base, &changes).map_err(refused)?;
+    let before = doc.get_heads();
+    let may_drain = !doc.get_missing_deps(&[]).is_empty() || documents.len() > usize::from(new);
+    let hashes = apply_decoded(doc, Decoded { changes, documents })?;
+    if may_drain {
+        let applied = doc.get_changes(&before);
+        limits::check_applied(doc.document(), &applied).map_err(refused)?;
+    }
+    Ok(hashes)
 }
 
 fn apply_decoded(
@@ -154,6 +167,39 @@ fn uleb(bytes: &[u8]) -> Option<(u64, usize)> {
 mod tests {
     use super::*;
     use automerge::transaction::Transactable;
+
+    #[test]
+    fn a_waiting_change_is_checked_when_what_it_waits_for_lets_it_apply() {
+        use automerge::ObjType;
+        let half = super::super::limits::MAX_DEPTH / 2 + 1;
+        // `h` nests maps `half` deep; `q`, made after it, `half` more under its innermost.
+        let mut base = AutoCommit::new();
+        let mut fork = base.fork();
+        let mut obj = automerge::ROOT;
+        for _ in 0..half {
+            obj = fork.put_object(&obj, "k", ObjType::Map).unwrap();
+        }
+        fork.commit();
+        let h = fork.get_last_local_change().unwrap().clone();
+        for _ in 0..half {
+            obj = fork.put_object(&obj, "k", ObjType::Map).unwrap();
+        }
+        fork.commit();
+        let q = fork.get_last_local_change().unwrap().clone();
+        // A hostile server sends `q` first: its parent is unknown, so it is counted from depth
+        // 1 and waits. Then `h`, within the limit alone: applying it lets `q` apply, and what
+        // that drained is checked.
+        let mut device = base.fork();
+        apply_checked(&mut device, q.raw_bytes()).expect("it waits");
+        assert!(!device.get_missing_deps(&[]).is_empty());
+        let err = apply_checked(&mut device, h.raw_bytes()).unwrap_err();
+        assert!(err.contains("(depth)"), "{err}");
+        // Sent in order, the same two are refused before anything applies.
+        let mut fresh = base.fork();
+        apply_checked(&mut fresh, h.raw_bytes()).unwrap();
+        let err = apply_checked(&mut fresh, q.raw_bytes()).unwrap_err();
+        assert!(err.contains("(depth)"), "{err}");
+    }
 
     #[test]
     fn splits_concatenations_and_rejects_truncation() {

@@ -318,9 +318,9 @@ mod tests {
     }
 
     #[test]
-    fn a_document_nested_far_past_the_limit_hydrates_without_recursing() {
+    fn a_document_nested_far_past_the_limit_reads_as_null_past_twice_the_limit() {
         use automerge::transaction::Transactable;
-        // 20,000 levels: recursing once per level would take a test thread's stack.
+        // 20,000 levels (a document from before the limits).
         let mut doc = AutoCommit::new();
         let mut obj = ROOT;
         for _ in 0..20_000 {

@@ -108,65 +108,98 @@ fn compressed_data(bytes: &[u8]) -> Option<&[u8]> {
 }
 
 /// Checks how deep the objects that `changes` make would nest in `doc` (whose own objects are
-/// within the limit), before they are applied, and that every object they make is made inside
-/// one that exists.
+/// within the limit), before they are applied, and that every object they make is made once,
+/// inside one that exists.
 ///
 /// A change whose dependencies are all at hand (in `doc` or among `changes`) is applied at
-/// once, so each object it makes must be made inside the root, an object of `doc`, or one the
-/// changes make: an honest change only names objects its history made. A forged one that names
-/// an object nobody made leaves an orphan, which a later change can make inside its own child
-/// (a cycle: walking its parents never ends) or hang under a deep chain (past the depth counted
-/// here). A change still waiting for its dependencies is counted as if such an object were at
-/// depth 1, and checked again with them when they come (the server keeps it pending and checks
-/// it with every later push; found by the fuzzer, `fuzz/artifacts/pushed_change/`).
+/// once, so each object it makes must be new and made inside the root, an object of `doc`, or
+/// one made by a change that applies with it: an honest change only names objects its history
+/// made. A forged one that names an object nobody made leaves an orphan, which a later change
+/// can make inside its own child (a cycle: walking its parents never ends) or hang under a deep
+/// chain (past the depth counted here); one that makes an object again under an id that exists
+/// moves it. A change still waiting for its dependencies is counted as if such an object were at
+/// depth 1, and checked again when they come: the server keeps it pending and checks it with
+/// every later push; a device checks what applying drained ([`check_applied`]). Changes `doc`
+/// already holds change nothing and are skipped. (Found by the fuzzer,
+/// `fuzz/artifacts/pushed_change/`.)
 ///
 /// Nothing here recurses: chains of parents are walked with a bound.
 pub fn check_depths(doc: &Automerge, changes: &[Change]) -> Result<(), Exceeded> {
-    // Which changes will apply: their dependencies are in `doc` or among those that will.
-    let hashes: HashMap<automerge::ChangeHash, usize> = changes
+    let held = |h: &automerge::ChangeHash| doc.get_change_meta_by_hash(h).is_some();
+    let mut seen = std::collections::HashSet::new();
+    let fresh: Vec<&Change> = changes
+        .iter()
+        .filter(|c| seen.insert(c.hash()) && !held(&c.hash()))
+        .collect();
+    // Which of them apply now: a topological pass over their dependencies (Kahn's).
+    let index: HashMap<automerge::ChangeHash, usize> = fresh
         .iter()
         .enumerate()
         .map(|(i, c)| (c.hash(), i))
         .collect();
-    let mut applies = vec![false; changes.len()];
-    let in_doc = |h: &automerge::ChangeHash| doc.get_missing_deps(&[*h]).is_empty();
-    loop {
-        let mut progress = false;
-        for (i, c) in changes.iter().enumerate() {
-            if applies[i] {
+    let mut unmet = vec![0usize; fresh.len()];
+    let mut dependents: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, c) in fresh.iter().enumerate() {
+        for d in c.deps() {
+            if held(d) {
                 continue;
             }
-            let ready = c.deps().iter().all(|d| match hashes.get(d) {
-                Some(&j) => applies[j],
-                None => in_doc(d),
-            });
-            if ready {
-                applies[i] = true;
-                progress = true;
+            unmet[i] += 1;
+            if let Some(&j) = index.get(d) {
+                dependents.entry(j).or_default().push(i);
             }
         }
-        if !progress {
-            break;
+    }
+    let mut applies = vec![false; fresh.len()];
+    let mut ready: Vec<usize> = (0..fresh.len()).filter(|&i| unmet[i] == 0).collect();
+    while let Some(i) = ready.pop() {
+        applies[i] = true;
+        for &j in dependents.get(&i).map(Vec::as_slice).unwrap_or(&[]) {
+            unmet[j] -= 1;
+            if unmet[j] == 0 {
+                ready.push(j);
+            }
         }
     }
-    // Every object the changes make: its parent, and whether its change applies now.
+    let fresh: Vec<(&Change, bool)> = fresh.into_iter().zip(applies).collect();
+    walk(doc, &fresh, false)
+}
+
+/// As [`check_depths`], for changes already applied to `doc` (as a device applies what it
+/// pulled, then checks what else that let apply: changes that were waiting for it).
+pub fn check_applied(doc: &Automerge, changes: &[Change]) -> Result<(), Exceeded> {
+    let all: Vec<(&Change, bool)> = changes.iter().map(|c| (c, true)).collect();
+    walk(doc, &all, true)
+}
+
+/// The objects `changes` make (each with whether its change applies now), walked up to an
+/// object whose depth is known. `applied`: the changes are in `doc` already.
+fn walk(doc: &Automerge, changes: &[(&Change, bool)], applied: bool) -> Result<(), Exceeded> {
+    let malformed = |why: &str| Exceeded::Malformed(why.to_owned());
+    // Every object the changes make, in order: its parent, and whether its change applies.
+    let mut order: Vec<String> = Vec::new();
     let mut made: HashMap<String, (String, bool)> = HashMap::new();
-    for (c, applies) in changes.iter().zip(&applies) {
+    for (c, applies) in changes {
         // Expanding a change automerge parsed can still panic on a crafted one (found by the
         // fuzzer): a refusal, not a crash.
         let expanded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| c.decode()))
-            .map_err(|_| Exceeded::Malformed("the change's operations do not expand".into()))?;
+            .map_err(|_| malformed("the change's operations do not expand"))?;
         let start = expanded.start_op.get();
         let actor = expanded.actor_id.to_hex_string();
         for (i, op) in expanded.operations.iter().enumerate() {
-            if matches!(op.action, automerge::legacy::OpType::Make(_)) {
-                made.entry(format!("{}@{actor}", start + i as u64))
-                    .or_insert((op.obj.to_string(), *applies));
+            if !matches!(op.action, automerge::legacy::OpType::Make(_)) {
+                continue;
             }
+            let id = format!("{}@{actor}", start + i as u64);
+            if made.contains_key(&id) || (!applied && parse_obj(doc, &id).is_some()) {
+                return Err(malformed("the change makes an object that exists"));
+            }
+            made.insert(id.clone(), (op.obj.to_string(), *applies));
+            order.push(id);
         }
     }
     let mut depth: HashMap<&str, usize> = HashMap::new();
-    for id in made.keys() {
+    for id in &order {
         // Up the chain of objects the changes make, to one whose depth is known.
         let mut path: Vec<&str> = Vec::new();
         let mut at: &str = id;
@@ -175,25 +208,33 @@ pub fn check_depths(doc: &Automerge, changes: &[Change]) -> Result<(), Exceeded>
                 break *d;
             }
             let Some((parent, applies)) = made.get(at) else {
-                break depth_in(doc, at)?;
+                let d = depth_in(doc, at)?;
+                depth.insert(at, d);
+                break d;
             };
             if path.contains(&at) {
-                return Err(Exceeded::Malformed(
-                    "the change makes objects inside one another".into(),
-                ));
+                return Err(malformed("the change makes objects inside one another"));
             }
             path.push(at);
             if path.len() > MAX_DEPTH {
                 return Err(Exceeded::Depth(path.len()));
             }
-            if parent != "_root"
-                && !made.contains_key(parent.as_str())
-                && *applies
-                && parse_obj(doc, parent).is_none()
-            {
-                return Err(Exceeded::Malformed(
-                    "the change makes an object inside one that does not exist".into(),
-                ));
+            if *applies && parent != "_root" {
+                match made.get(parent.as_str()) {
+                    // Made by a change that waits: not there when this one applies.
+                    Some((_, false)) => {
+                        return Err(malformed(
+                            "the change makes an object inside one that does not exist",
+                        ));
+                    }
+                    Some(_) => {}
+                    None if parse_obj(doc, parent).is_none() => {
+                        return Err(malformed(
+                            "the change makes an object inside one that does not exist",
+                        ));
+                    }
+                    None => {}
+                }
             }
             at = parent;
         };
@@ -364,6 +405,54 @@ mod tests {
             check_depths(base.document(), &[change]),
             Err(Exceeded::Malformed(m)) if m.contains("does not exist")
         ));
+    }
+
+    #[test]
+    fn an_object_made_again_under_an_id_that_exists_is_refused() {
+        // The change that made `a` (1@actor) and `b` (2@actor), applied; then a forged change
+        // making 1@actor again, inside 2@actor: it would move `a` under its own child.
+        let mut doc = AutoCommit::new();
+        let a = doc.put_object(automerge::ROOT, "a", ObjType::Map).unwrap();
+        doc.put_object(&a, "b", ObjType::Map).unwrap();
+        doc.commit();
+        let actor = doc.get_actor().to_hex_string();
+        let mut again = forged("_root", "1@ACTOR").decode();
+        again.actor_id = doc.get_actor().clone();
+        again.operations[0].obj = format!("2@{actor}").parse().unwrap();
+        again.seq = 2;
+        again.deps = doc.get_heads();
+        let again = Change::from(again);
+        assert!(matches!(
+            check_depths(doc.document(), &[again]),
+            Err(Exceeded::Malformed(m)) if m.contains("exists")
+        ));
+    }
+
+    #[test]
+    fn an_object_made_inside_one_a_waiting_change_makes_is_refused() {
+        // `waits` makes 1@ACTOR and 2@ACTOR but depends on a change nobody has; `applies`
+        // (another actor, no dependencies) makes its object inside 2@ACTOR: it would apply
+        // alone and leave an orphan.
+        let mut waiting = forged("_root", "1@ACTOR").decode();
+        waiting.deps = vec![automerge::ChangeHash([9; 32])];
+        let actor = waiting.actor_id.to_hex_string();
+        let waits = Change::from(waiting);
+        let other = forged(&format!("2@{actor}"), "1@ACTOR");
+        assert!(matches!(
+            check_depths(&Automerge::new(), &[waits, other]),
+            Err(Exceeded::Malformed(m)) if m.contains("does not exist")
+        ));
+    }
+
+    #[test]
+    fn a_change_the_document_holds_is_not_checked_again() {
+        let mut doc = AutoCommit::new();
+        let a = doc.put_object(automerge::ROOT, "a", ObjType::Map).unwrap();
+        doc.put_object(&a, "b", ObjType::Map).unwrap();
+        doc.commit();
+        let held = doc.get_changes(&[])[0].clone();
+        // Sent again (a device repeats what was not acknowledged): nothing new, accepted.
+        assert_eq!(check_depths(doc.document(), &[held.clone(), held]), Ok(()));
     }
 
     #[test]

@@ -133,11 +133,17 @@ pub fn is_observed_genesis(
     change: &[u8],
     load_run: impl FnOnce(&RecordId) -> Option<Automerge>,
 ) -> bool {
-    let Ok(parsed) = automerge::Change::from_bytes(change.to_vec()) else {
+    // Within the limits on a change before it is applied (this runs before the gate).
+    let Ok(parsed) = crate::doc::limits::parse_change(change) else {
         return false;
     };
     let mut doc = Automerge::new();
-    if doc.apply_changes([parsed]).is_err() {
+    if crate::doc::limits::check_depths(&doc, std::slice::from_ref(&parsed)).is_err() {
+        return false;
+    }
+    let applied =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.apply_changes([parsed])));
+    if !matches!(applied, Ok(Ok(()))) {
         return false;
     }
     let Ok(root) = crate::doc::json::hydrate(&doc, &automerge::ROOT) else {

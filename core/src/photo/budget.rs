@@ -585,6 +585,13 @@ pub(crate) fn png_header(b: &[u8]) -> Result<PngHeader> {
     Ok(h)
 }
 
+/// Hostile headers for the tests, shared with `offgrid-testkit` by path: the core's unit tests
+/// cannot depend on the testkit, which depends on the core (two cores in one test binary).
+#[cfg(test)]
+#[path = "../../../testkit/src/hostile.rs"]
+#[allow(dead_code)]
+mod hostile;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -624,8 +631,8 @@ mod tests {
 
     #[test]
     fn every_decoding_function_refuses_before_decoding() {
+        use super::hostile as sample;
         use crate::photo::decode;
-        use offgrid_testkit::photos as sample;
         let too_large = |r: Result<decode::Rgb>| match r {
             Err(Error::ImageTooLarge { detail, .. }) => detail,
             Err(e) => panic!("expected ImageTooLarge, got {e}"),
@@ -645,11 +652,10 @@ mod tests {
     fn headers_are_read_past_an_exif_thumbnail() {
         // An APP1 segment holding a whole small JPEG (frame header and all) before the real
         // frame header: the real one counts.
-        let thumb = offgrid_testkit::photos::claiming_jpeg(160, 120, false, &[(1, 1); 3], 4);
+        let thumb = hostile::claiming_jpeg(160, 120, false, &[(1, 1); 3], 4);
         let mut app1 = b"Exif\0\0".to_vec();
         app1.extend(&thumb);
-        let hostile =
-            offgrid_testkit::photos::claiming_jpeg(14_000, 14_000, true, &[(1, 1); 3], 16);
+        let hostile = hostile::claiming_jpeg(14_000, 14_000, true, &[(1, 1); 3], 16);
         let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE1];
         bytes.extend(((app1.len() + 2) as u16).to_be_bytes());
         bytes.extend(&app1);
