@@ -125,7 +125,8 @@ pub async fn serve(
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
             let mut router = router.clone();
-            async move { router.call(req).await }
+            // Boxed: the connection is then `Unpin`, and gives its stream back when it ends.
+            Box::pin(async move { router.call(req).await })
         });
         let mut closed = closed.clone();
         let header_read = limits.header_read;
@@ -137,24 +138,28 @@ pub async fn serve(
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_read)
                 .keep_alive(true);
-            let mut conn = std::pin::pin!(builder.serve_connection(io, service));
-            tokio::select! {
-                r = conn.as_mut() => {
-                    if let Err(e) = r {
-                        // Refused by a limit: counted like any refusal. (hyper closes a
-                        // connection whose headers are late without answering 408.)
-                        if let Some(tag) = closed_by(&e) {
-                            app.metrics.limit(tag);
-                            tracing::debug!(limit = tag, "connection closed");
-                        } else {
-                            tracing::debug!(error = %e, "connection ended");
-                        }
-                    }
-                }
+            let mut conn = builder.serve_connection(io, service);
+            let ended = tokio::select! {
+                r = &mut conn => r,
                 _ = closed.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.await;
+                    std::pin::Pin::new(&mut conn).graceful_shutdown();
+                    (&mut conn).await
                 }
+            };
+            let Err(e) = ended else { return };
+            if e.is_timeout() {
+                // Its headers came too late: refused with 408 (hyper would close it without a
+                // word), and counted like any refusal.
+                app.metrics.limit("header_timeout");
+                tracing::debug!(limit = "header_timeout", "connection closed");
+                let mut stream = conn.into_parts().io.into_inner().inner;
+                let _ = tokio::time::timeout(
+                    Duration::from_secs(1),
+                    tokio::io::AsyncWriteExt::write_all(&mut stream, &request_timeout()),
+                )
+                .await;
+            } else {
+                tracing::debug!(error = %e, "connection ended");
             }
         });
     }
@@ -166,11 +171,17 @@ pub async fn serve(
     Ok(())
 }
 
-/// The limit that refused a connection ending with `e`, if one did: its request's headers came
-/// too late. (A connection closed for being idle is not counted: clients keep connections
-/// open between requests and are expected to reconnect.)
-fn closed_by(e: &hyper::Error) -> Option<&'static str> {
-    e.is_timeout().then_some("header_timeout")
+/// What a connection whose request headers came too late is told before it is closed. (A
+/// connection closed for being idle between requests is told nothing and not counted: clients
+/// keep connections open between requests and reconnect.)
+fn request_timeout() -> Vec<u8> {
+    let body = r#"{"error":"request_timeout","message":"the request's headers took too long"}"#;
+    format!(
+        "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 /// A stream that fails with `TimedOut` once no byte has moved either way for `idle`.
