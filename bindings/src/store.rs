@@ -118,6 +118,24 @@ impl OffgridStore {
         Ok(self.store()?.user())
     }
 
+    /// The organisation's time zone (an IANA name; `Asia/Shanghai` until its server says
+    /// otherwise at a sync).
+    pub fn time_zone(&self) -> Result<String> {
+        Ok(self.store()?.zone().name().to_owned())
+    }
+
+    /// A deadline as a person picks it, in UTC milliseconds: `YYYY-MM-DD` is the end of that
+    /// day in the organisation's zone, `YYYY-MM-DDTHH:MM` that time there. (Date pickers give
+    /// dates; the phone's own zone does not matter.) `InvalidArgument` for anything else.
+    pub fn deadline_of(&self, text: String) -> Result<i64> {
+        Ok(self.store()?.zone().deadline(&text)?)
+    }
+
+    /// The organisation's date at `at_ms` (UTC milliseconds), `YYYY-MM-DD`: "today" at now.
+    pub fn local_date(&self, at_ms: i64) -> Result<String> {
+        Ok(self.store()?.zone().date_of(at_ms))
+    }
+
     /// Creates a record of `kind` from a JSON object of fields; returns its new id.
     pub fn create_record(&self, kind: RecordKind, fields_json: String) -> Result<RecordId> {
         Ok(self

@@ -85,9 +85,10 @@ pub enum HazardCommand {
         /// The responsible person's name.
         #[arg(long, value_name = "NAME")]
         person_name: String,
-        /// YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC; a date alone means 23:59 that day.
-        #[arg(long, value_name = "WHEN", value_parser = time::parse_utc)]
-        deadline: i64,
+        /// YYYY-MM-DD or YYYY-MM-DDTHH:MM in the organisation's time zone (Asia/Shanghai unless
+        /// its server says otherwise); a date alone means by the end of that day there.
+        #[arg(long, value_name = "WHEN")]
+        deadline: String,
         /// 措施: what is to be done.
         #[arg(long)]
         measures: String,
@@ -209,16 +210,16 @@ pub fn run(ctx: &Ctx, command: HazardCommand) -> Result<()> {
             person_name,
             deadline,
             measures,
-        } => {
+        } => act(ctx, &id, |s, id| {
             let order = RectificationOrder {
                 unit,
                 person,
                 person_name,
-                deadline_ms: deadline,
+                deadline_ms: s.zone().deadline(&deadline)?,
                 measures,
             };
-            act(ctx, &id, |s, id| s.order_rectification(id, &order))
-        }
+            s.order_rectification(id, &order)
+        }),
         C::Rectify { id, note, photos } => {
             act(ctx, &id, |s, id| s.submit_rectification(id, &note, &photos))
         }

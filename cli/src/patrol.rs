@@ -398,20 +398,13 @@ pub fn run_plan(ctx: &Ctx, command: PlanCommand) -> Result<()> {
     Ok(())
 }
 
-/// UTC ms of local (+08:00) midnight of `YYYY-MM-DD`, or of today.
-fn local_day(date: Option<&str>, now_ms: i64) -> Result<i64> {
-    const OFFSET: i64 = 8 * 3_600_000;
-    match date {
-        Some(d) => {
-            let end = time::parse_utc(d).map_err(anyhow::Error::msg)?;
-            // parse_utc reads a date alone as 23:59 UTC of that day.
-            Ok(end - end.rem_euclid(DAY_MS) - OFFSET)
-        }
-        None => {
-            let local = now_ms + OFFSET;
-            Ok(local - local.rem_euclid(DAY_MS) - OFFSET)
-        }
-    }
+/// UTC ms of the start of local day `YYYY-MM-DD` in the organisation's zone, or of today there.
+fn local_day(store: &offgrid_core::Store, date: Option<&str>) -> Result<i64> {
+    let zone = store.zone();
+    Ok(match date {
+        Some(d) => zone.day_start(d)?,
+        None => zone.day_start_at(store.now().unix_ms),
+    })
 }
 
 pub fn run_patrol(ctx: &Ctx, command: PatrolCommand) -> Result<()> {
@@ -428,7 +421,7 @@ pub fn run_patrol(ctx: &Ctx, command: PatrolCommand) -> Result<()> {
             sort,
         } => {
             let store = ctx.open_existing()?;
-            let from = local_day(date.as_deref(), store.now().unix_ms)?;
+            let from = local_day(&store, date.as_deref())?;
             let cell = cell
                 .map(|c| crate::grid::resolve_cell(&store, &c))
                 .transpose()?;
@@ -488,7 +481,7 @@ pub fn run_patrol(ctx: &Ctx, command: PatrolCommand) -> Result<()> {
             plan,
         } => {
             let store = ctx.open_existing()?;
-            let from = local_day(date.as_deref(), store.now().unix_ms)?;
+            let from = local_day(&store, date.as_deref())?;
             let plan = plan
                 .map(|p| resolve_id(&store, RecordKind::PatrolPlan, &p))
                 .transpose()?;

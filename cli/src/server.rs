@@ -68,6 +68,10 @@ pub struct ServeArgs {
     /// Seconds a connection may move no byte before it is closed.
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     pub idle_timeout: u64,
+    /// The organisation's time zone (an IANA name), sent to every device: the office's day
+    /// and the end of a deadline given as a date.
+    #[arg(long, value_name = "ZONE", default_value = offgrid_core::zone::DEFAULT_ZONE)]
+    pub zone: offgrid_core::zone::Zone,
 }
 
 pub fn serve(args: ServeArgs) -> Result<()> {
@@ -84,6 +88,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
     config.connections.max = args.max_connections;
     config.connections.header_read = std::time::Duration::from_secs(args.header_timeout);
     config.connections.idle = std::time::Duration::from_secs(args.idle_timeout);
+    config.zone = args.zone;
     let app = args.storage.open_with(config)?;
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.workers {

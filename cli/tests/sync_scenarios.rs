@@ -412,3 +412,30 @@ fn the_sync_service_reports_its_state_and_backs_off_while_offline() {
         "an observer removed hears nothing"
     );
 }
+
+#[test]
+fn a_device_takes_the_organisations_time_zone_from_its_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("server");
+    drop(server(&data, true));
+    let mut config = Config::new(&data);
+    config.zone = "Asia/Urumqi".parse().unwrap();
+    let srv = RunningServer::start(
+        App::open(config).unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+        2,
+    )
+    .unwrap();
+    let a = device(dir.path(), "a", "zhang", &srv.url());
+    // Until it syncs, the default: Beijing time.
+    assert_eq!(a.zone().name(), "Asia/Shanghai");
+    sync_now(&a).unwrap();
+    assert_eq!(a.zone().name(), "Asia/Urumqi");
+    // A deadline given as a date ends that day there (+06:00): 18:00 UTC.
+    let end = a.zone().deadline("2025-03-18").unwrap();
+    assert_eq!(end % 86_400_000, 18 * 3_600_000 - 1);
+    // It is kept: the device knows it offline, after a restart.
+    drop(a);
+    let again = Store::open(dir.path().join("a.db")).unwrap();
+    assert_eq!(again.zone().name(), "Asia/Urumqi");
+}

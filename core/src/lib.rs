@@ -45,6 +45,7 @@ pub mod screens;
 pub mod site;
 pub mod store;
 pub mod sync;
+pub mod zone;
 
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!("offgrid_core");

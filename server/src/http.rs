@@ -243,6 +243,7 @@ async fn sync(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Re
     })
     .await?;
     resp.document_refusals.extend(bad_documents);
+    resp.zone = Some(app.config.zone.name().to_owned());
     if !twice.is_empty() {
         resp.rejected.extend(twice);
         resp.rejected.sort_by(|a, b| a.id.cmp(&b.id));

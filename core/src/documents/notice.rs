@@ -148,6 +148,8 @@ pub(crate) fn assemble(
     settings: &DocumentSettings,
 ) -> Result<Assembled> {
     let set = HazardSet::load(store, ids)?;
+    // Deadlines as the office set them: dates in the organisation's zone.
+    let zone = store.zone();
     let mut photos = super::photos::Prepared::default();
     let mut items = Vec::new();
     for (n, h) in set.hazards.iter().enumerate() {
@@ -189,7 +191,7 @@ pub(crate) fn assemble(
             "problem": problem,
             "clause": clause,
             "grade": h.state.grade.map(|g| g.label().0).unwrap_or("未评估"),
-            "deadline": h.state.deadline_ms.map(|d| local_date(d, raised.map(|e| e.offset_minutes).unwrap_or(480))).unwrap_or_default(),
+            "deadline": h.state.deadline_ms.map(|d| local_date(d, zone.offset_minutes(d))).unwrap_or_default(),
             "measures": h.state.measures.clone().unwrap_or_default(),
             "photo_ids": photo_ids,
             "photos": shown,

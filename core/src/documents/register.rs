@@ -68,6 +68,8 @@ pub(crate) fn write(
         ..query.clone()
     })?;
     let now_ms = register.now_ms;
+    // Dates as the office reads them: in the organisation's zone.
+    let zone = store.zone();
     let notices = notice_numbers(store)?;
     let mut rows = Vec::with_capacity(register.rows.len());
     let mut records = Vec::with_capacity(register.rows.len());
@@ -85,7 +87,6 @@ pub(crate) fn write(
     for (n, (summary, loaded)) in register.rows.iter().zip(loaded).enumerate() {
         let (h, heads) = loaded?;
         let raised = h.events.first();
-        let offset = raised.map(|e| e.offset_minutes).unwrap_or(480);
         let (submitted, reinspected) = latest_rectification(&h);
         // The same rule as the app's lists (screens::list): whole days past the deadline.
         let overdue_days = summary
@@ -118,7 +119,7 @@ pub(crate) fn write(
             "inspector": raised.map(who).unwrap_or_default(),
             "notice": notices.get(&h.id.0).cloned().unwrap_or_default(),
             "unit": h.state.unit.clone().unwrap_or_default(),
-            "deadline": h.state.deadline_ms.map(|d| local_date(d, offset)).unwrap_or_default(),
+            "deadline": h.state.deadline_ms.map(|d| local_date(d, zone.offset_minutes(d))).unwrap_or_default(),
             "measures": h.state.measures.clone().unwrap_or_default(),
             "completed": submitted.map(|e| local_date(e.at_ms, e.offset_minutes)).unwrap_or_default(),
             "reinspected": reinspected.map(|e| format!("{} {}", who(e), local_date(e.at_ms, e.offset_minutes))).unwrap_or_default(),
@@ -129,7 +130,7 @@ pub(crate) fn write(
         }));
         records.push(ShownRecord { id: h.id, heads });
     }
-    let (day, offset) = (now_ms, 480);
+    let (day, offset) = (now_ms, zone.offset_minutes(now_ms));
     let number = settings.number(
         DocumentKind::Register,
         local_year(day, offset),

@@ -269,6 +269,7 @@ fn raised_hazards(
         .map(|summary| summary.id)
         .collect();
     let mut rows = Vec::new();
+    let zone = store.zone();
     for (h, heads) in store.hazards_with_heads(&ids)? {
         if h.source
             .as_ref()
@@ -286,7 +287,7 @@ fn raised_hazards(
             "location": h.location,
             "grade": h.state.grade.map(|g| g.label().0).unwrap_or("未评估"),
             "status": h.state.status.label().0,
-            "deadline": h.state.deadline_ms.map(|d| local_date(d, 480)).unwrap_or_default(),
+            "deadline": h.state.deadline_ms.map(|d| local_date(d, zone.offset_minutes(d))).unwrap_or_default(),
         });
         rows.push((raised, ShownRecord { id: h.id, heads }, row));
     }

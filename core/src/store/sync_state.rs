@@ -44,6 +44,21 @@ pub(crate) fn heads_list(s: &str) -> Vec<String> {
     }
 }
 
+/// Where the organisation's time zone is kept (`meta`).
+const ZONE: &str = "org.zone";
+
+/// Keeps the organisation's time zone a sync response named, if this library knows it (an
+/// unknown name is logged and the last known zone kept).
+pub(crate) fn set_zone(tx: &Transaction<'_>, name: &str) -> Result<()> {
+    match crate::zone::Zone::named(name) {
+        Ok(_) => schema::set_meta(tx, ZONE, name),
+        Err(_) => {
+            tracing::warn!(zone = %name, "the server named a time zone this library does not know");
+            Ok(())
+        }
+    }
+}
+
 impl Store {
     /// Per account, how far its devices have synced, as the server last reported
     /// (see [`crate::patrol::task::TaskFacts::watermarks`]).
@@ -199,6 +214,16 @@ impl Store {
                 |r| r.get(0),
             )
             .optional()?)
+    }
+
+    /// The organisation's time zone, as its server last said (`Asia/Shanghai` until a sync
+    /// says otherwise): the office's day and the end of a deadline given as a date.
+    pub fn zone(&self) -> crate::zone::Zone {
+        self.sync_meta(ZONE)
+            .ok()
+            .flatten()
+            .and_then(|name| crate::zone::Zone::named(&name).ok())
+            .unwrap_or_default()
     }
 
     pub fn sync_meta(&self, key: &str) -> Result<Option<String>> {

@@ -771,6 +771,9 @@ fn apply_response(
                 sync_state::add_upload(w.transaction(), &n.sha256, &n.project)?;
             }
             sync_state::set_watermarks(w.transaction(), &resp.watermarks)?;
+            if let Some(zone) = &resp.zone {
+                sync_state::set_zone(w.transaction(), zone)?;
+            }
             Ok(())
         })
     });

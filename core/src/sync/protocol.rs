@@ -197,6 +197,10 @@ pub struct SyncResponse {
     /// [`SyncRequest::fetch`]) instead of calling the sync complete.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub digests: BTreeMap<String, ScopeDigest>,
+    /// The organisation's time zone (an IANA name): the device keeps it for "today" and for
+    /// deadlines given as dates (`Store::zone`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
 }
 
 /// How many records of a scope hold at least one change, and a checksum of their ids with

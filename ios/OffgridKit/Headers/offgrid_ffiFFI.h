@@ -997,6 +997,11 @@ RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_create_record(uint64_t ptr,
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_current_user(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_DEADLINE_OF
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_DEADLINE_OF
+int64_t uniffi_offgrid_ffi_fn_method_offgridstore_deadline_of(uint64_t ptr, RustBuffer text, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_GET_PATH
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_GET_PATH
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_get_path(uint64_t ptr, RustBuffer id, RustBuffer pointer, RustCallStatus *_Nonnull out_status
@@ -1027,6 +1032,11 @@ int8_t uniffi_offgrid_ffi_fn_method_offgridstore_is_encrypted(uint64_t ptr, Rust
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_list(uint64_t ptr, RustBuffer query, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_LOCAL_DATE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_LOCAL_DATE
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_local_date(uint64_t ptr, int64_t at_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_PATH
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_PATH
 RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_path(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -1035,6 +1045,11 @@ RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_path(uint64_t ptr, RustCall
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_SET_USER
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_SET_USER
 void uniffi_offgrid_ffi_fn_method_offgridstore_set_user(uint64_t ptr, RustBuffer user, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_TIME_ZONE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_TIME_ZONE
+RustBuffer uniffi_offgrid_ffi_fn_method_offgridstore_time_zone(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDSTORE_VERIFY
@@ -2197,6 +2212,12 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_current_user(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_DEADLINE_OF
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_DEADLINE_OF
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_deadline_of(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_GET_PATH
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_GET_PATH
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_get_path(void
@@ -2233,6 +2254,12 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_list(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_LOCAL_DATE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_LOCAL_DATE
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_local_date(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_PATH
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_PATH
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_path(void
@@ -2242,6 +2269,12 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_path(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_SET_USER
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_SET_USER
 uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_set_user(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_TIME_ZONE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDSTORE_TIME_ZONE
+uint16_t uniffi_offgrid_ffi_checksum_method_offgridstore_time_zone(void
     
 );
 #endif

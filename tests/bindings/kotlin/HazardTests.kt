@@ -101,6 +101,17 @@ fun hazardTests() {
         }
     }
 
+    test("a deadline picked as a date ends that day in the organisation's zone") {
+        withStore { _, s ->
+            assertEquals("Asia/Shanghai", s.timeZone())
+            // 2025-03-18 24:00 in Beijing is 16:00 UTC: the deadline is the millisecond before.
+            assertEquals(1_742_313_599_999L, s.deadlineOf("2025-03-18"))
+            assertEquals(1_742_261_400_000L, s.deadlineOf("2025-03-18T09:30"))
+            assertEquals("2025-03-18", s.localDate(s.deadlineOf("2025-03-18")))
+            fails<OffgridException.InvalidArgument> { s.deadlineOf("18/03/2025") }
+        }
+    }
+
     test("major hazard: overdue, escalated, written off; register filters and counts") {
         withStore { _, s ->
             s.setUser(inspector)

@@ -3830,6 +3830,13 @@ public protocol OffgridStoreProtocol: AnyObject, Sendable {
     func currentUser() throws  -> User?
     
     /**
+     * A deadline as a person picks it, in UTC milliseconds: `YYYY-MM-DD` is the end of that
+     * day in the organisation's zone, `YYYY-MM-DDTHH:MM` that time there. (Date pickers give
+     * dates; the phone's own zone does not matter.) `InvalidArgument` for anything else.
+     */
+    func deadlineOf(text: String) throws  -> Int64
+    
+    /**
      * One field by JSON pointer (`/answers/a1/value`), or `None` if absent.
      */
     func getPath(id: RecordId, pointer: String) throws  -> JsonValue?
@@ -3859,12 +3866,23 @@ public protocol OffgridStoreProtocol: AnyObject, Sendable {
      */
     func list(query: ListQuery) throws  -> [RecordSummary]
     
+    /**
+     * The organisation's date at `at_ms` (UTC milliseconds), `YYYY-MM-DD`: "today" at now.
+     */
+    func localDate(atMs: Int64) throws  -> String
+    
     func path() throws  -> String
     
     /**
      * Sets who is using the device, with their roles; every write is attributed to them.
      */
     func setUser(user: User) throws 
+    
+    /**
+     * The organisation's time zone (an IANA name; `Asia/Shanghai` until its server says
+     * otherwise at a sync).
+     */
+    func timeZone() throws  -> String
     
     /**
      * Checks the file and every record; damage is reported, not raised.
@@ -4154,6 +4172,21 @@ open func currentUser()throws  -> User?  {
 }
     
     /**
+     * A deadline as a person picks it, in UTC milliseconds: `YYYY-MM-DD` is the end of that
+     * day in the organisation's zone, `YYYY-MM-DDTHH:MM` that time there. (Date pickers give
+     * dates; the phone's own zone does not matter.) `InvalidArgument` for anything else.
+     */
+open func deadlineOf(text: String)throws  -> Int64  {
+    return try  FfiConverterInt64.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_deadline_of(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(text),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * One field by JSON pointer (`/answers/a1/value`), or `None` if absent.
      */
 open func getPath(id: RecordId, pointer: String)throws  -> JsonValue?  {
@@ -4230,6 +4263,19 @@ open func list(query: ListQuery)throws  -> [RecordSummary]  {
 })
 }
     
+    /**
+     * The organisation's date at `at_ms` (UTC milliseconds), `YYYY-MM-DD`: "today" at now.
+     */
+open func localDate(atMs: Int64)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_local_date(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(atMs),uniffiCallStatus
+    )
+})
+}
+    
 open func path()throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
         uniffiCallStatus in
@@ -4249,6 +4295,19 @@ open func setUser(user: User)throws   {try rustCallWithError(FfiConverterTypeOff
         FfiConverterTypeUser_lower(user),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * The organisation's time zone (an IANA name; `Asia/Shanghai` until its server says
+     * otherwise at a sync).
+     */
+open func timeZone()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgridstore_time_zone(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -7271,6 +7330,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_current_user() != 56780) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_deadline_of() != 54076) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_get_path() != 3347) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7289,10 +7351,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_list() != 42627) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_local_date() != 8887) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_path() != 59019) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_set_user() != 55686) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_time_zone() != 59471) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_verify() != 53819) {
