@@ -234,7 +234,7 @@ fn new_plans(store: &offgrid_core::Store, a: PlanArgs) -> Result<Vec<NewPlan>> {
         .iter()
         .map(|s| resolve_id(store, RecordKind::Site, s))
         .collect::<Result<Vec<_>>>()?;
-    let plan = new_plan(store, &sites[0], a)?;
+    let plan = new_plan(&sites[0], a)?;
     Ok(sites
         .into_iter()
         .map(|site| NewPlan {
@@ -244,27 +244,10 @@ fn new_plans(store: &offgrid_core::Store, a: PlanArgs) -> Result<Vec<NewPlan>> {
         .collect())
 }
 
-fn new_plan(
-    store: &offgrid_core::Store,
-    site: &offgrid_core::RecordId,
-    a: PlanArgs,
-) -> Result<NewPlan> {
+fn new_plan(site: &offgrid_core::RecordId, a: PlanArgs) -> Result<NewPlan> {
     let site = site.clone();
-    let checkpoints = if a.checkpoints.is_empty() {
-        Vec::new()
-    } else {
-        let s = store.site(&site)?;
-        a.checkpoints
-            .iter()
-            .map(|c| {
-                s.checkpoints
-                    .iter()
-                    .find(|x| &x.id == c || &x.name == c)
-                    .map(|x| x.id.clone())
-                    .unwrap_or_else(|| c.clone())
-            })
-            .collect()
-    };
+    // Ids or names: the core resolves them, and refuses one the site lacks.
+    let checkpoints = a.checkpoints.clone();
     let recurrence = if !a.weekdays.is_empty() {
         Recurrence::Week { days: a.weekdays }
     } else if !a.monthdays.is_empty() {

@@ -1153,3 +1153,31 @@ proptest::proptest! {
         converge(&ops);
     }
 }
+
+#[test]
+fn a_plan_names_its_checkpoints_by_id_or_name_and_an_unknown_one_is_refused() {
+    let w = world(&["li"], Completion::Any);
+    let mut spec = plan_spec(&w.site, &["li"], Completion::Any, 600);
+    // By name and by id, in the order given.
+    spec.checkpoints = vec!["集水井".into(), w.checkpoints[0].0.clone()];
+    let id = w.store.add_patrol_plan(&spec).unwrap();
+    let plan = w.store.patrol_plan(&id).unwrap();
+    let required: Vec<String> = plan.versions[0]
+        .checkpoints
+        .iter()
+        .map(|c| c.id.clone())
+        .collect();
+    assert_eq!(
+        required,
+        [w.checkpoints[2].0.clone(), w.checkpoints[0].0.clone()]
+    );
+    // A name the site does not have is an error, not a checkpoint that can never be scanned.
+    spec.checkpoints = vec!["配电间".into()];
+    match w.store.add_patrol_plan(&spec) {
+        Err(offgrid_core::Error::InvalidValue { path, reason }) => {
+            assert_eq!(path, "/checkpoints");
+            assert!(reason.contains("配电间"), "{reason}");
+        }
+        other => panic!("expected InvalidValue, got {other:?}"),
+    }
+}

@@ -28,8 +28,9 @@ const DAY_MS: i64 = 86_400_000;
 pub struct NewPlan {
     pub title: String,
     pub site: RecordId,
-    /// Checkpoint ids of the site, in the order patrolled (empty: every checkpoint the site
-    /// has in service, in route order).
+    /// Checkpoints of the site by id or name, in the order patrolled (empty: every checkpoint
+    /// the site has in service, in route order). One the site lacks, or a name several of its
+    /// checkpoints share, is refused (`InvalidValue` at `/checkpoints`).
     #[serde(default)]
     pub checkpoints: Vec<String>,
     /// Checklist template answered on the run (`id@version`).
@@ -320,15 +321,28 @@ impl Store {
         } else {
             new.checkpoints
                 .iter()
-                .map(|id| {
-                    site.checkpoints
+                .map(|given| {
+                    let bad = |reason: String| Error::InvalidValue {
+                        path: "/checkpoints".into(),
+                        reason,
+                    };
+                    // By id, or else by its name (which must name exactly one).
+                    if let Some(c) = site.checkpoints.iter().find(|c| &c.id == given) {
+                        return Ok(c.clone());
+                    }
+                    let named: Vec<_> = site
+                        .checkpoints
                         .iter()
-                        .find(|c| &c.id == id)
-                        .cloned()
-                        .ok_or_else(|| Error::InvalidValue {
-                            path: "/checkpoints".into(),
-                            reason: format!("the site has no checkpoint {id}"),
-                        })
+                        .filter(|c| &c.name == given)
+                        .collect();
+                    match named.as_slice() {
+                        [one] => Ok((*one).clone()),
+                        [] => Err(bad(format!("the site has no checkpoint {given}"))),
+                        _ => Err(bad(format!(
+                            "{} checkpoints of the site are named {given}: give the id",
+                            named.len()
+                        ))),
+                    }
                 })
                 .collect::<Result<Vec<_>>>()?
         };

@@ -4854,8 +4854,9 @@ public struct NewPlan: Equatable, Hashable {
     public var title: String
     public var site: RecordId
     /**
-     * Checkpoint ids of the site, in the order patrolled (empty: every checkpoint the site
-     * has in service, in route order).
+     * Checkpoints of the site by id or name, in the order patrolled (empty: every checkpoint
+     * the site has in service, in route order). One the site lacks, or a name several of its
+     * checkpoints share, is refused (`InvalidValue` at `/checkpoints`).
      */
     public var checkpoints: [String]
     /**
@@ -4872,8 +4873,9 @@ public struct NewPlan: Equatable, Hashable {
     // declare one manually.
     public init(title: String, site: RecordId, 
         /**
-         * Checkpoint ids of the site, in the order patrolled (empty: every checkpoint the site
-         * has in service, in route order).
+         * Checkpoints of the site by id or name, in the order patrolled (empty: every checkpoint
+         * the site has in service, in route order). One the site lacks, or a name several of its
+         * checkpoints share, is refused (`InvalidValue` at `/checkpoints`).
          */checkpoints: [String], 
         /**
          * Checklist template answered on the run (`id@version`).
