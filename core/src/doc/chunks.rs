@@ -47,6 +47,17 @@ pub struct Decoded {
 }
 
 pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
+    decode_with(bytes, false)
+}
+
+/// A limit on changes, as the reason bytes are refused.
+fn refused(e: super::limits::Exceeded) -> String {
+    format!("{} ({})", e, e.tag())
+}
+
+/// As [`decode`]; `limited`: each change is parsed within the limits on its size, its inflated
+/// size and its operations ([`super::limits::parse_change`]), as bytes from elsewhere are.
+fn decode_with(bytes: &[u8], limited: bool) -> Result<Decoded, String> {
     let mut decoded = Decoded {
         changes: Vec::new(),
         documents: Vec::new(),
@@ -54,7 +65,11 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
     for (kind, chunk) in split(bytes)? {
         match kind {
             CHANGE | COMPRESSED_CHANGE => {
-                let change = guarded(|| Change::try_from(chunk).map_err(|e| e.to_string()))?;
+                let change = if limited {
+                    super::limits::parse_change(chunk).map_err(refused)?
+                } else {
+                    guarded(|| Change::try_from(chunk).map_err(|e| e.to_string()))?
+                };
                 decoded.changes.push(change);
             }
             DOCUMENT => {
@@ -76,8 +91,8 @@ pub fn apply(doc: &mut AutoCommit, bytes: &[u8]) -> Result<Vec<automerge::Change
 }
 
 /// As [`apply`], for bytes from elsewhere (another device, through the server): first checks
-/// them against the limits on changes ([`super::limits`]: each change's operations, the
-/// nesting it would make in `doc` and the objects it names, a whole document's nesting). Then,
+/// them against the limits on changes ([`super::limits`]: each change's size, inflated size and
+/// operations, the nesting it would make in `doc` and the objects it names, a whole document's nesting). Then,
 /// when applying them may have let other changes apply too (changes `doc` held waiting for
 /// them, or those of a document merged in), checks what was applied; on error `doc` may hold
 /// part of it and must be dropped (the store does). A new record's first document is taken
@@ -91,15 +106,9 @@ pub fn apply_checked(
     let Decoded {
         changes,
         mut documents,
-    } = decode(bytes)?;
-    let refused = |e: limits::Exceeded| format!("{} ({})", e, e.tag());
+    } = decode_with(bytes, true)?;
     for d in &mut documents {
         limits::check_document_depth(d.document()).map_err(refused)?;
-    }
-    for c in &changes {
-        if c.len() > limits::MAX_CHANGE_OPS {
-            return Err(refused(limits::Exceeded::Ops(c.len())));
-        }
     }
     // A new record received whole is the first document; the changes apply to it.
     let new = doc.get_heads().is_empty();
