@@ -6,7 +6,7 @@
 //! Python `OffgridError.<Variant>`.
 
 use offgrid_core::Error;
-use offgrid_core::draft::FieldError;
+use offgrid_core::fields::FieldError;
 use offgrid_core::inspection::Missing;
 
 /// What went wrong, typed so shells can react (e.g. show the missing items, ask for the right
@@ -143,6 +143,13 @@ pub enum OffgridError {
     /// A bug: please report it with the logs.
     #[error("{reason}")]
     Internal { reason: String },
+}
+
+/// The base types' errors take the core's way into the one public error.
+impl From<offgrid_common::Error> for OffgridError {
+    fn from(e: offgrid_common::Error) -> Self {
+        Error::from(e).into()
+    }
 }
 
 impl From<Error> for OffgridError {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use offgrid_core::RecordId;
-use offgrid_core::draft::FieldError;
+use offgrid_core::fields::FieldError;
 use offgrid_core::screens::{
     ChecklistCommand, ChecklistScreen, Draft, HazardCommand, HazardScreen, HomeScreen, ListFilter,
     ListScreen, ListScreenKind, PatrolCommand, PatrolRunScreen, ReviewCommand, ReviewScreen,

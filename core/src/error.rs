@@ -159,7 +159,7 @@ pub enum Error {
     /// written.
     #[error("{}", describe_fields(fields))]
     InvalidFields {
-        fields: Vec<crate::draft::FieldError>,
+        fields: Vec<crate::fields::FieldError>,
     },
 
     /// The server refused the request (a 4xx other than 401).
@@ -188,12 +188,28 @@ pub enum Error {
 }
 
 /// "title: required; deadline_ms: in the past" (field names and problems, never the values).
-fn describe_fields(fields: &[crate::draft::FieldError]) -> String {
+fn describe_fields(fields: &[crate::fields::FieldError]) -> String {
     let each: Vec<String> = fields
         .iter()
         .map(|f| format!("{}: {:?}", f.field, f.problem))
         .collect();
     format!("invalid fields: {}", each.join("; "))
+}
+
+impl From<offgrid_common::Error> for Error {
+    fn from(e: offgrid_common::Error) -> Self {
+        match e {
+            offgrid_common::Error::InvalidArgument(what) => Error::InvalidArgument(what),
+            offgrid_common::Error::Forbidden {
+                permission,
+                project,
+            } => Error::Forbidden {
+                permission,
+                project,
+            },
+            offgrid_common::Error::InvalidFields { fields } => Error::InvalidFields { fields },
+        }
+    }
 }
 
 impl From<rusqlite::Error> for Error {

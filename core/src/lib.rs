@@ -7,7 +7,8 @@
 //! and reported as [conflicts](Store::conflicts).
 //!
 //! Layers (see `docs/ARCHITECTURE.md`):
-//! - [`model`]: plain data types shared by every layer (ids, kinds, users, time, summaries).
+//! - [`model`], [`access`], [`zone`], [`fields`] (from `offgrid-common`): ids, kinds, users,
+//!   roles, time in the organisation's zone, field errors.
 //! - [`checklist`]: checklist templates: format, validation, visibility conditions, built-ins.
 //! - [`hazard`]: hazards and their closed loop (events folded into a status), the register.
 //! - [`inspection`]: inspections from pinned templates: answers, progress, lifecycle.
@@ -23,19 +24,15 @@
     allow(dead_code)
 )]
 
-pub mod access;
 pub mod checklist;
-pub mod civil;
 pub mod doc;
 pub mod documents;
-pub mod draft;
 pub mod error;
 #[cfg(feature = "uniffi")]
 pub mod ffi;
 pub mod grid;
 pub mod hazard;
 pub mod inspection;
-pub mod model;
 mod parallel;
 pub mod patrol;
 pub mod photo;
@@ -45,7 +42,9 @@ pub mod screens;
 pub mod site;
 pub mod store;
 pub mod sync;
-pub mod zone;
+
+// The base types, from `offgrid-common`, at the paths the rest of the core names them by.
+pub use offgrid_common::{access, civil, fields, model, zone};
 
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!("offgrid_core");

@@ -893,7 +893,7 @@ fn a_patrol_run_driven_only_through_commands_reports_each_scan() {
 
 #[test]
 fn drafts_get_field_errors_and_a_save_that_slips_past_gets_the_same() {
-    use offgrid_core::draft::{FieldError, FieldProblem};
+    use offgrid_core::fields::{FieldError, FieldProblem};
     use offgrid_core::inspection::NewInspection;
     use offgrid_core::screens::Draft;
     let dir = tempfile::tempdir().unwrap();

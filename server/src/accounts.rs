@@ -4,8 +4,8 @@
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
-use offgrid_core::access::{ProjectRole, Role};
-use offgrid_core::sync::protocol::{Account, LoginResponse, is_valid_id};
+use offgrid_common::access::{ProjectRole, Role};
+use offgrid_protocol::{Account, LoginResponse, is_valid_id};
 
 use crate::backend::{Backend, TokenRow, UserRow, transact};
 use crate::error::{Error, Result};

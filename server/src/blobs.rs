@@ -52,7 +52,7 @@ impl FsBlobStore {
 }
 
 fn check(sha: &str) -> Result<()> {
-    if offgrid_core::sync::protocol::is_sha256_hex(sha) {
+    if offgrid_protocol::is_sha256_hex(sha) {
         Ok(())
     } else {
         Err(Error::BadRequest(

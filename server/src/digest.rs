@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use offgrid_core::sync::protocol::{DigestBuilder, ScopeDigest};
+use offgrid_protocol::{DigestBuilder, ScopeDigest};
 
 use crate::backend::Tx;
 use crate::error::Result;

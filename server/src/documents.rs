@@ -11,7 +11,7 @@
 //! answered.
 
 use offgrid_core::documents::{DocumentKind, DocumentStatus, ShownRecord, Verification};
-use offgrid_core::sync::protocol::{IssuedDocument, Rejected, is_sha256_hex, is_valid_id};
+use offgrid_protocol::{IssuedDocument, Rejected, is_sha256_hex, is_valid_id};
 
 use crate::accounts::Caller;
 use crate::backend::{Backend, IssuedRow, Tx, transact};

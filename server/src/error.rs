@@ -4,7 +4,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use offgrid_core::sync::protocol::ErrorBody;
+use offgrid_protocol::ErrorBody;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

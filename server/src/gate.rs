@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use automerge::{Automerge, Change, ChangeHash};
+use offgrid_common::model::User;
 use offgrid_core::doc::limits;
-use offgrid_core::model::User;
 use offgrid_core::record::{Authority, Refusal, judge_logged};
-use offgrid_core::sync::protocol::PushRecord;
+use offgrid_protocol::PushRecord;
 
 use crate::accounts::Caller;
 use crate::backend::{RecordRow, Tx};

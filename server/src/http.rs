@@ -15,7 +15,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use offgrid_core::sync::protocol::{
+use offgrid_protocol::{
     IssuedDocument, LoginRequest, MAX_DOCUMENTS, PROTOCOL_VERSION, PushRecord, ReconcileRequest,
     Rejected, SyncRequest, is_sha256_hex, is_valid_id,
 };
@@ -191,7 +191,7 @@ async fn login(
     let req = parse_login_request(&read_body(&app, body, MAX_LOGIN_BODY).await?)?;
     let address = peer.ip();
     // A name that cannot be a user id is counted under one key (bounded memory).
-    let user = if offgrid_core::sync::protocol::is_valid_id(&req.user) {
+    let user = if offgrid_protocol::is_valid_id(&req.user) {
         req.user.clone()
     } else {
         "#invalid".to_owned()

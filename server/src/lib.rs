@@ -47,8 +47,8 @@ pub struct Config {
     /// How many connections, and how long a request's headers and an idle connection wait.
     pub connections: listen::Connections,
     /// The organisation's time zone, sent to devices with every sync: their "today" and the
-    /// deadlines people give as dates (`offgrid_core::zone`).
-    pub zone: offgrid_core::zone::Zone,
+    /// deadlines people give as dates (`offgrid_common::zone`).
+    pub zone: offgrid_common::zone::Zone,
 }
 
 /// Default of [`Config::token_idle`]: 90 days.
@@ -64,7 +64,7 @@ impl Config {
             login_limits: throttle::LoginLimits::default(),
             token_idle: std::time::Duration::from_secs(DEFAULT_TOKEN_IDLE_DAYS * 86_400),
             connections: listen::Connections::default(),
-            zone: offgrid_core::zone::Zone::default(),
+            zone: offgrid_common::zone::Zone::default(),
         }
     }
 }

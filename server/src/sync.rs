@@ -12,13 +12,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use offgrid_core::sync::protocol::{
+use offgrid_protocol::{
     Acked, Bytes, DEFAULT_PULL_BYTES, MAX_FETCH, MAX_LACKS, MissingDeps, NeedBlob, Pulled,
     ReconcileRequest, ReconcileResponse, Rejected, SyncRequest, SyncResponse, TEMPLATES_CURSOR,
     WATERMARKS_CURSOR, is_sha256_hex, is_valid_id,
 };
 
-use offgrid_core::access::Role;
+use offgrid_common::access::Role;
 use offgrid_core::doc::limits;
 
 use crate::accounts::{Caller, now_ms};
@@ -73,10 +73,7 @@ pub fn sync(
     };
 
     // Parse and check everything before taking any lock.
-    let mut push: Vec<(
-        offgrid_core::sync::protocol::PushRecord,
-        Result<Vec<Parsed>, Rejected>,
-    )> = Vec::new();
+    let mut push: Vec<(offgrid_protocol::PushRecord, Result<Vec<Parsed>, Rejected>)> = Vec::new();
     let mut seen = BTreeSet::new();
     for rec in req.push {
         if !seen.insert(rec.id.clone()) {
@@ -220,7 +217,7 @@ pub fn sync(
 }
 
 fn parse_record(
-    rec: &offgrid_core::sync::protocol::PushRecord,
+    rec: &offgrid_protocol::PushRecord,
     limited: &mut Vec<&'static str>,
 ) -> Result<Vec<Parsed>, Rejected> {
     let reject = |code: &str, reason: String| Rejected {
@@ -285,10 +282,7 @@ fn push_all(
     tx: &mut dyn Tx,
     gate: Option<&DocCache>,
     caller: &Caller,
-    push: &[(
-        offgrid_core::sync::protocol::PushRecord,
-        Result<Vec<Parsed>, Rejected>,
-    )],
+    push: &[(offgrid_protocol::PushRecord, Result<Vec<Parsed>, Rejected>)],
     device: &str,
     now: i64,
 ) -> Result<PushOut> {

@@ -4,9 +4,9 @@
 //! delivered to every device: a device never lacks the template of a record it receives.
 //! Publishing a version again with the same content is a no-op; with other content, refused.
 
-use offgrid_core::access::Role;
+use offgrid_common::access::Role;
 use offgrid_core::checklist::{self, Template};
-use offgrid_core::sync::protocol::{PublishedTemplate, Rejected};
+use offgrid_protocol::{PublishedTemplate, Rejected};
 use sha2::{Digest, Sha256};
 
 use crate::backend::{Backend, TemplateRow, Tx, transact};
@@ -110,7 +110,9 @@ pub fn publish_admin(b: &dyn Backend, text: &str, by: &str) -> Result<Published>
 
 /// Whether `role` on the organisation scope publishes templates.
 pub fn may_publish(role: Option<Role>) -> bool {
-    role.is_some_and(|r| offgrid_core::access::grants(r, offgrid_core::Permission::PublishTemplate))
+    role.is_some_and(|r| {
+        offgrid_common::access::grants(r, offgrid_core::Permission::PublishTemplate)
+    })
 }
 
 /// The pushed templates, published in one transaction; refusals by `<id>@<version>`.

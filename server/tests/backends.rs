@@ -9,12 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ROOT};
-use offgrid_core::access::{ProjectRole, Role};
+use offgrid_common::access::{ProjectRole, Role};
+use offgrid_common::model::RecordId;
 use offgrid_core::documents::{DocumentKind, DocumentStatus, ShownRecord};
-use offgrid_core::model::RecordId;
-use offgrid_core::sync::protocol::{
-    Bytes, IssuedDocument, NeedBlob, PushRecord, SyncRequest, SyncResponse,
-};
+use offgrid_protocol::{Bytes, IssuedDocument, NeedBlob, PushRecord, SyncRequest, SyncResponse};
 use offgrid_server::accounts::{self, Caller};
 use offgrid_server::backend::postgres::{self as pg, PostgresBackend};
 use offgrid_server::backend::sqlite::SqliteBackend;
@@ -272,7 +270,7 @@ fn postgres_server_answers_sync_over_http() {
 /// A pull that catches a scope up carries its digest; reconcile with a scope names what a device
 /// lacks; `fetch` sends records whole, only those the caller reads (issue 28).
 fn digests_and_fetch(b: &dyn Backend, u: &Users) {
-    use offgrid_core::sync::protocol::{ReconcileRequest, RecordHeads};
+    use offgrid_protocol::{ReconcileRequest, RecordHeads};
     use offgrid_server::sync::reconcile;
     // Three records of p3, one change each, pushed by bob.
     transact(b, |tx| {
@@ -324,7 +322,7 @@ fn digests_and_fetch(b: &dyn Backend, u: &Users) {
     let digest = digest.expect("a digest once caught up");
     assert_eq!(digest.count, 3);
     assert_eq!(pulled.len(), 3);
-    let mut expect = offgrid_core::sync::protocol::DigestBuilder::default();
+    let mut expect = offgrid_protocol::DigestBuilder::default();
     for (id, h) in &heads {
         expect.add(id, h.iter().map(String::as_str));
     }

@@ -12,9 +12,9 @@ use automerge::{AutoCommit, ObjType, Prop, ROOT, ReadDoc};
 use offgrid_core::doc::ChangeMeta;
 use offgrid_core::hazard::{NewHazard, RectificationOrder};
 use offgrid_core::photo::{CaptureContext, PhotoTarget};
-use offgrid_core::sync::protocol::{Bytes, PushRecord, SyncRequest, SyncResponse};
 use offgrid_core::sync::{self, SyncOptions};
 use offgrid_core::{RecordId, RiskGrade, Role, Store};
+use offgrid_protocol::{Bytes, PushRecord, SyncRequest, SyncResponse};
 use offgrid_server::{App, Config, RunningServer, accounts};
 use serde_json::{Value, json};
 

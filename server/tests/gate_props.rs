@@ -12,14 +12,14 @@ use std::sync::atomic::AtomicBool;
 
 use automerge::transaction::CommitOptions;
 use automerge::{AutoCommit, Prop, ROOT, ReadDoc};
-use offgrid_core::access::{Permission, grants};
+use offgrid_common::access::{Permission, grants};
 use offgrid_core::doc::ChangeMeta;
 use offgrid_core::hazard::events::{HazardEventKind, fold};
 use offgrid_core::hazard::{NewHazard, RectificationOrder};
 use offgrid_core::photo::{CaptureContext, PhotoTarget};
-use offgrid_core::sync::protocol::{Bytes, PushRecord, SyncRequest, SyncResponse};
 use offgrid_core::sync::{self, SyncOptions};
 use offgrid_core::{RecordId, RiskGrade, Role, Store};
+use offgrid_protocol::{Bytes, PushRecord, SyncRequest, SyncResponse};
 use offgrid_server::{App, Config, RunningServer, accounts};
 use proptest::prelude::*;
 use serde_json::{Value, json};

@@ -6,7 +6,7 @@
 use std::io::Write;
 
 use automerge::transaction::Transactable;
-use offgrid_core::sync::protocol::{Bytes, PushRecord, SyncRequest, SyncResponse};
+use offgrid_protocol::{Bytes, PushRecord, SyncRequest, SyncResponse};
 use offgrid_server::{App, Config, RunningServer, accounts};
 use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
@@ -703,7 +703,7 @@ fn out_of_order_changes_wait_for_their_dependencies() {
 /// Every field the protocol serialises is documented in docs/openapi.yaml.
 #[test]
 fn openapi_documents_every_protocol_field() {
-    use offgrid_core::sync::protocol::*;
+    use offgrid_protocol::*;
     let spec =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.yaml"))
             .unwrap();

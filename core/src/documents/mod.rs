@@ -48,8 +48,6 @@ pub use make::{
     DocumentSettings, ReplacedCharacter, ReportOptions, WrittenDocument, default_file_name,
 };
 
-use crate::model::RecordId;
-
 /// The four documents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
@@ -98,10 +96,5 @@ impl DocumentKind {
     }
 }
 
-/// A record as a document shows it: its id and the heads of the state shown.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct ShownRecord {
-    pub id: RecordId,
-    pub heads: Vec<String>,
-}
+/// A record as a document shows it (its id and the heads shown); reported to the server.
+pub use offgrid_protocol::ShownRecord;

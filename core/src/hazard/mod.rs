@@ -21,8 +21,8 @@ pub use events::{HazardEvent, HazardEventKind, HazardState, HazardStatus};
 pub use register::{Register, RegisterQuery};
 
 use crate::checklist::Clause;
-use crate::draft::{Checks, FieldProblem, NAME_MAX, TEXT_MAX, TITLE_MAX};
 use crate::error::{Error, Result};
+use crate::fields::{Checks, FieldProblem, NAME_MAX, TEXT_MAX, TITLE_MAX};
 use crate::inspection::PhotoRef;
 use crate::model::{RecordId, RecordKind, RiskGrade, Timestamp, User};
 use crate::store::Store;

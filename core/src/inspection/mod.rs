@@ -25,8 +25,8 @@ pub use progress::{FailedItem, Missing, MissingKind, Progress};
 use crate::access::Permission;
 use crate::checklist::TemplateRef;
 use crate::checklist::{ItemKind, Template, Visibility};
-use crate::draft::{Checks, FieldProblem, TITLE_MAX};
 use crate::error::{Error, Result};
+use crate::fields::{Checks, FieldProblem, TITLE_MAX};
 use crate::model::{RecordId, RecordKind, RiskGrade};
 use crate::store::Store;
 
@@ -123,7 +123,7 @@ impl Store {
         let (checks, template) = self.check_new_inspection(new)?;
         checks.finish()?;
         let template = template.ok_or_else(|| Error::InvalidFields {
-            fields: vec![crate::draft::FieldError {
+            fields: vec![crate::fields::FieldError {
                 field: "template_id".into(),
                 problem: FieldProblem::Unknown,
             }],

@@ -64,10 +64,10 @@ pub struct NewObservation {
 }
 
 /// The field errors of an observation: it says what was seen.
-pub(crate) fn check_observation(obs: &NewObservation) -> crate::draft::Checks {
-    let mut c = crate::draft::Checks::default();
+pub(crate) fn check_observation(obs: &NewObservation) -> crate::fields::Checks {
+    let mut c = crate::fields::Checks::default();
     c.required("text", &obs.text);
-    c.max_chars("text", &obs.text, crate::draft::TEXT_MAX);
+    c.max_chars("text", &obs.text, crate::fields::TEXT_MAX);
     c
 }
 

@@ -4,8 +4,8 @@
 //! save that slips past gets the same errors as [`crate::Error::InvalidFields`].
 
 use crate::access::Permission;
-use crate::draft::{FieldError, FieldProblem};
 use crate::error::{Error, Result};
+use crate::fields::{FieldError, FieldProblem};
 use crate::hazard::{NewHazard, RectificationOrder};
 use crate::inspection::NewInspection;
 use crate::patrol::NewObservation;

@@ -1,4 +1,5 @@
-//! Sync with an Offgrid server. [`protocol`]: the wire types (shared with `offgrid-server`);
+//! Sync with an Offgrid server. [`protocol`]: the wire types (`offgrid-protocol`, shared with
+//! `offgrid-server`);
 //! [`http`]: transport with retry and backoff; [`client`]: login, the sync loop, reconcile,
 //! status; [`photos`]: resumable photo upload and verified download; `pulled`: pulled records
 //! decoded ahead of the writer; [`service`]: the sync service the shells run (state, backoff,
@@ -10,7 +11,8 @@ pub mod client;
 pub mod http;
 #[cfg(feature = "sync-client")]
 pub mod photos;
-pub mod protocol;
+/// The wire types, from `offgrid-protocol`.
+pub use offgrid_protocol as protocol;
 #[cfg(feature = "sync-client")]
 mod pulled;
 #[cfg(feature = "sync-client")]

@@ -7,7 +7,7 @@
 pub mod postgres;
 pub mod sqlite;
 
-use offgrid_core::access::{ProjectRole, Role};
+use offgrid_common::access::{ProjectRole, Role};
 
 use crate::error::Result;
 

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use offgrid_core::access::{ProjectRole, Role};
+use offgrid_common::access::{ProjectRole, Role};
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
 

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Mutex;
 
-use offgrid_core::access::{ProjectRole, Role};
+use offgrid_common::access::{ProjectRole, Role};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{

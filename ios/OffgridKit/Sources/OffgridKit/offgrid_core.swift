@@ -9195,7 +9195,7 @@ public struct User: Equatable, Hashable {
     public var id: String
     public var name: String
     /**
-     * Role per project (see [`crate::access`]).
+     * Role per project.
      */
     public var roles: [ProjectRole]
 
@@ -9203,7 +9203,7 @@ public struct User: Equatable, Hashable {
     // declare one manually.
     public init(id: String, name: String, 
         /**
-         * Role per project (see [`crate::access`]).
+         * Role per project.
          */roles: [ProjectRole]) {
         self.id = id
         self.name = name
@@ -12268,7 +12268,7 @@ public func FfiConverterTypePhotoTarget_lower(_ value: PhotoTarget) -> RustBuffe
 
 
 /**
- * What a record is. Each kind has its own genesis maps (see [`crate::doc::genesis`]).
+ * What a record is.
  */
 
 public enum RecordKind: Equatable, Hashable {

@@ -7000,76 +7000,76 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_func_parse_template() != 16545) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_rectification_notice() != 23529) {
+    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_rectification_notice() != 50770) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_register() != 65211) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_reply_form() != 1575) {
+    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_reply_form() != 22395) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_supervision_report() != 50136) {
+    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_supervision_report() != 41728) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_verify() != 25425) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_close() != 54368) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_close() != 35560) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_create() != 56814) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_create() != 56475) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_create_from_item() != 3651) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_create_from_item() != 57967) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_create_many() != 16957) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_create_many() != 50908) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_escalate() != 13610) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_escalate() != 18541) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_get() != 61843) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_get() != 6778) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_grade() != 62743) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_grade() != 41516) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_order_rectification() != 4436) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_order_rectification() != 23964) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridhazards_register() != 53352) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_reinspect() != 36913) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_reinspect() != 6213) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_submit_rectification() != 22150) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_submit_rectification() != 64759) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_write_off() != 53086) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_write_off() != 37617) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_add_photo() != 9284) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_add_photo() != 420) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_answer() != 22330) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_answer() != 36792) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_create() != 30478) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_create() != 35784) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_get() != 24733) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_get() != 16521) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_review() != 10371) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_review() != 41452) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_sign() != 22591) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_sign() != 13433) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_submit() != 8502) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_submit() != 42146) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridinspections_publish_template() != 37008) {
@@ -7090,70 +7090,70 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_logger_log() != 23600) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_add_plan() != 2220) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_add_plan() != 42992) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_add_track() != 38210) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_add_track() != 10160) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_answer() != 48118) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_answer() != 147) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_approve_skip() != 24584) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_approve_skip() != 24015) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_coverage() != 60453) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_excuse_task() != 8585) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_excuse_task() != 53425) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_finish() != 45071) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_finish() != 58580) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_observe() != 37767) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_observe() != 11861) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_pause() != 42232) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_pause() != 33885) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_plan() != 28281) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_plan() != 63591) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_plans() != 33735) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_plans() != 30771) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_raise_hazard() != 61405) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_raise_hazard() != 43269) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_resume() != 31449) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_resume() != 31734) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_revise_plan() != 41485) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_revise_plan() != 53817) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_run() != 40622) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_run() != 25836) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_runs() != 43390) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_runs() != 64019) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_scan() != 7764) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_scan() != 58043) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_skip() != 40312) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_skip() != 17719) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_start() != 1238) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_start() != 62913) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_tasks() != 56986) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_track() != 19475) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_track() != 15124) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_void_run() != 45733) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_void_run() != 7731) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridphotos_add_captured() != 39621) {
@@ -7168,7 +7168,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridphotos_leftover_captures() != 5973) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_of_record() != 28360) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_of_record() != 56212) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridphotos_queue() != 61720) {
@@ -7177,52 +7177,52 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridphotos_read() != 53182) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_add() != 105) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_add() != 17051) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_cell() != 14299) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_cell() != 43494) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_cell_by_code() != 53131) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_cell_by_code() != 28324) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridgrid_cells_of() != 37961) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_children() != 10374) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_children() != 15509) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_remove_member() != 7841) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_remove_member() != 3128) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_rename() != 2102) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_rename() != 15151) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_set_boundary() != 2204) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_set_boundary() != 12098) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_set_member() != 3827) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_set_member() != 28266) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_subtree() != 61531) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_subtree() != 36787) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_add() != 12077) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_add() != 4888) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_add_checkpoint() != 56329) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_add_checkpoint() != 46605) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_bind_tag() != 44635) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_bind_tag() != 49746) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_link_project() != 48973) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_link_project() != 60750) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_list() != 44347) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_list() != 38392) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_site() != 60078) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_site() != 34014) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridsites_tag_binding() != 403) {
@@ -7231,31 +7231,31 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridsites_tag_history() != 37208) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_unbind_tag() != 45257) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_unbind_tag() != 30709) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_unlink_project() != 59842) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_unlink_project() != 20886) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_update() != 12475) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_update() != 63614) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_update_checkpoint() != 60661) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_update_checkpoint() != 10732) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_checklist() != 41479) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_checklist() != 25554) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_checklist_answer() != 55708) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_checklist_answer() != 36722) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_checklist_command() != 62118) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_checklist_command() != 27569) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_hazard() != 10382) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_hazard() != 55938) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_hazard_command() != 37064) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_hazard_command() != 18988) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridscreens_home() != 50195) {
@@ -7267,22 +7267,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridscreens_my_coverage() != 30426) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_patrol_command() != 175) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_patrol_command() != 37646) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_patrol_run() != 31722) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_patrol_run() != 63304) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_review() != 11344) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_review() != 38482) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_review_command() != 18010) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_review_command() != 23630) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridscreens_sync() != 20589) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_validate_draft() != 49798) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_validate_draft() != 1089) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_documents() != 18824) {
@@ -7318,28 +7318,28 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_close_database() != 19277) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_conflicts() != 4386) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_conflicts() != 15181) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_counts() != 18779) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_create_record() != 33582) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_create_record() != 26498) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_current_user() != 56780) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_current_user() != 52103) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_deadline_of() != 54076) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_get_path() != 3347) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_get_path() != 37661) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_get_record() != 20167) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_get_record() != 49988) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_history() != 62663) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_history() != 29335) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_is_closed() != 49148) {
@@ -7348,7 +7348,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_is_encrypted() != 21011) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_list() != 42627) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_list() != 24145) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_local_date() != 8887) {
@@ -7357,7 +7357,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_path() != 59019) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_set_user() != 55686) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_set_user() != 60614) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_time_zone() != 59471) {
@@ -7369,7 +7369,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_sync() != 60563) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsync_login() != 30347) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsync_login() != 45507) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridsync_reconcile() != 56202) {

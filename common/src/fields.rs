@@ -1,7 +1,7 @@
 //! Field errors of a form's draft: which field is wrong and how, as enums the shells localise
 //! and place beside the field. Each record kind checks its own drafts (`hazard`, `inspection`,
-//! `patrol`); the writes run the same checks and refuse with [`Error::InvalidFields`], and
-//! [`crate::screens::forms`] runs them on a draft before it is saved.
+//! `patrol`); the writes run the same checks and refuse with [`Error::InvalidFields`], and the
+//! forms' screen models run them on a draft before it is saved.
 
 use serde::Serialize;
 
@@ -9,7 +9,6 @@ use crate::error::{Error, Result};
 
 /// What is wrong with a field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum FieldProblem {
     /// Empty (or only spaces) where something is needed.
@@ -28,7 +27,6 @@ pub enum FieldProblem {
 /// A field and what is wrong with it. `field` is the draft's field name as in the bindings'
 /// record (`title`, `deadline_ms`, `template_id`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FieldError {
     pub field: String,
     pub problem: FieldProblem,
@@ -36,10 +34,10 @@ pub struct FieldError {
 
 /// Collects a draft's field errors, in field order.
 #[derive(Debug, Default)]
-pub(crate) struct Checks(Vec<FieldError>);
+pub struct Checks(Vec<FieldError>);
 
 impl Checks {
-    pub(crate) fn push(&mut self, field: &str, problem: FieldProblem) {
+    pub fn push(&mut self, field: &str, problem: FieldProblem) {
         if !self.0.iter().any(|e| e.field == field) {
             self.0.push(FieldError {
                 field: field.to_owned(),
@@ -49,25 +47,25 @@ impl Checks {
     }
 
     /// `value` must hold something besides spaces.
-    pub(crate) fn required(&mut self, field: &str, value: &str) {
+    pub fn required(&mut self, field: &str, value: &str) {
         if value.trim().is_empty() {
             self.push(field, FieldProblem::Required);
         }
     }
 
     /// `value` holds at most `max` characters.
-    pub(crate) fn max_chars(&mut self, field: &str, value: &str, max: u32) {
+    pub fn max_chars(&mut self, field: &str, value: &str, max: u32) {
         if value.chars().count() > max as usize {
             self.push(field, FieldProblem::TooLong { max });
         }
     }
 
-    pub(crate) fn into_errors(self) -> Vec<FieldError> {
+    pub fn into_errors(self) -> Vec<FieldError> {
         self.0
     }
 
     /// `Ok` when nothing is wrong, else [`Error::InvalidFields`].
-    pub(crate) fn finish(self) -> Result<()> {
+    pub fn finish(self) -> Result<()> {
         if self.0.is_empty() {
             Ok(())
         } else {
@@ -77,6 +75,15 @@ impl Checks {
 }
 
 /// Lengths a form allows, in characters.
-pub(crate) const TITLE_MAX: u32 = 200;
-pub(crate) const NAME_MAX: u32 = 100;
-pub(crate) const TEXT_MAX: u32 = 4000;
+pub const TITLE_MAX: u32 = 200;
+pub const NAME_MAX: u32 = 100;
+pub const TEXT_MAX: u32 = 4000;
+
+/// "title: required; deadline_ms: in the past" (field names and problems, never the values).
+pub(crate) fn describe(fields: &[FieldError]) -> String {
+    let each: Vec<String> = fields
+        .iter()
+        .map(|f| format!("{}: {:?}", f.field, f.problem))
+        .collect();
+    format!("invalid fields: {}", each.join("; "))
+}

@@ -41,9 +41,8 @@ impl From<&str> for RecordId {
     }
 }
 
-/// What a record is. Each kind has its own genesis maps (see [`crate::doc::genesis`]).
+/// What a record is. Each kind has its own genesis maps (see the core's `doc::genesis`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
     Project,
@@ -117,7 +116,6 @@ impl FromStr for RecordKind {
     Deserialize,
     schemars::JsonSchema,
 )]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum RiskGrade {
     Red,
@@ -150,7 +148,6 @@ impl RiskGrade {
 /// The person using the device. Every change is attributed to one (id and display name are
 /// written into the change's metadata; the automerge actor id is per install, not per user).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct User {
     pub id: String,
     pub name: String,
@@ -182,7 +179,6 @@ impl User {
 /// A moment as the device saw it: UTC milliseconds plus the device's UTC offset in minutes.
 /// Device clocks can be wrong; what they said is kept as evidence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Timestamp {
     pub unix_ms: i64,
     pub offset_minutes: i32,
@@ -246,7 +242,6 @@ impl Clock for FixedClock {
 /// One row of a list: what the projection tables hold for a record. Reading it never loads the
 /// record's document.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RecordSummary {
     pub id: RecordId,
     pub kind: RecordKind,

@@ -1,9 +1,11 @@
 //! UniFFI support (feature `uniffi`, used by the `offgrid-ffi` crate only).
 //!
 //! The domain types derive `uniffi::Record`/`uniffi::Enum` where they are defined
-//! (`cfg_attr(feature = "uniffi", …)`), so nothing is mapped by hand twice. This module holds the
-//! crate's scaffolding and the few *custom types*: values that cross the FFI as something simpler.
-//! - [`RecordId`] travels as its string.
+//! (`cfg_attr(feature = "uniffi", …)`), so nothing is mapped by hand twice. `offgrid-common`'s
+//! types, whose crate knows nothing of UniFFI, are declared as remote types in [`remote`]. This
+//! module holds the crate's scaffolding and the few *custom types*: values that cross the FFI as
+//! something simpler.
+//! - `RecordId` travels as its string.
 //! - JSON values (answers, record fields) and visibility [`Condition`]s travel as JSON text; the
 //!   shells parse them with their own JSON library only where they need to look inside.
 //! - Maps keyed by SHA-256 or by name are `BTreeMap`s in Rust (stable order for the CLI and
@@ -13,12 +15,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::checklist::Condition;
 use crate::inspection::PhotoRef;
-use crate::model::RecordId;
 
-uniffi::custom_type!(RecordId, String, {
-    try_lift: |s| Ok(RecordId(s)),
-    lower: |id| id.0,
-});
+mod remote;
 
 /// A JSON value (an answer, a record's fields).
 pub type JsonValue = serde_json::Value;

@@ -1,54 +1,14 @@
-//! The sync protocol's wire types, shared by the client (this crate) and the server
-//! (`offgrid-server`). JSON, gzip-compressed in both directions; binary fields (automerge
-//! changes, snapshots) are base64. Every field is documented in `docs/openapi.yaml`.
-//!
-//! One round trip carries everything: the client pushes the changes the server has not
-//! acknowledged for every dirty record and pulls the project feeds after its cursors. Every
-//! step is idempotent (changes are content-addressed), so a lost request or response is
-//! simply retried.
+//! One sync round trip, `POST /v1/sync`: the changes a device pushes, what the server pulls
+//! back (feed data, acknowledgements, refusals), documents reported, published templates and
+//! sync watermarks.
 
 use std::collections::BTreeMap;
 
+use offgrid_common::model::RecordId;
 use serde::{Deserialize, Serialize};
 
-use crate::access::ProjectRole;
-
-/// Sent as `Offgrid-Protocol`; the server refuses versions it does not speak.
-pub const PROTOCOL_VERSION: u32 = 1;
-
-/// Default pull budget per response (bytes of change data), small enough for one bar of signal.
-pub const DEFAULT_PULL_BYTES: u64 = 1 << 20;
-
-/// Largest single automerge change the server accepts (with the other limits on a change:
-/// [`crate::doc::limits`]).
-pub use crate::doc::limits::MAX_CHANGE_BYTES;
-
-/// `POST /v1/login`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct LoginRequest {
-    pub user: String,
-    pub password: String,
-    /// A name for the device ("Pixel 8 of Wang Fang"); shown when tokens are listed or revoked.
-    pub device: String,
-}
-
-/// The signed-in user as the server knows them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct Account {
-    pub id: String,
-    pub name: String,
-    pub roles: Vec<ProjectRole>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct LoginResponse {
-    /// Bearer token for this device. The server keeps only its hash.
-    pub token: String,
-    /// The token's id, for revocation.
-    pub token_id: String,
-    pub account: Account,
-}
+use crate::bytes::Bytes;
+use crate::digest::ScopeDigest;
 
 /// `POST /v1/sync`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -100,7 +60,7 @@ pub struct IssuedDocument {
     pub number: String,
     /// When it was made (the device's clock, UTC ms).
     pub issued_ms: i64,
-    pub records: Vec<crate::documents::ShownRecord>,
+    pub records: Vec<ShownRecord>,
 }
 
 /// Most documents one sync request reports.
@@ -203,57 +163,11 @@ pub struct SyncResponse {
     pub zone: Option<String>,
 }
 
-/// How many records of a scope hold at least one change, and a checksum of their ids with
-/// their heads ([`DigestBuilder`]): what a device caught up with the scope's feed holds, as far
-/// as the server has acknowledged it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ScopeDigest {
-    pub count: u64,
-    /// Lowercase hex SHA-256 of `id ":" head "," head … "\n"` per record, records in id order,
-    /// heads sorted.
-    pub sha256: String,
-}
-
-/// Builds a [`ScopeDigest`] from a scope's records with their heads, fed in id order. Records
-/// without heads are held by no one and are skipped.
-#[derive(Default)]
-pub struct DigestBuilder {
-    hash: sha2::Sha256,
-    count: u64,
-}
-
-impl DigestBuilder {
-    pub fn add<'a>(&mut self, id: &str, heads: impl IntoIterator<Item = &'a str>) {
-        use sha2::Digest;
-        let mut heads: Vec<&str> = heads.into_iter().collect();
-        if heads.is_empty() {
-            return;
-        }
-        heads.sort_unstable();
-        self.hash.update(id.as_bytes());
-        self.hash.update(b":");
-        for (i, h) in heads.iter().enumerate() {
-            if i > 0 {
-                self.hash.update(b",");
-            }
-            self.hash.update(h.as_bytes());
-        }
-        self.hash.update(b"\n");
-        self.count += 1;
-    }
-
-    pub fn finish(self) -> ScopeDigest {
-        use sha2::Digest;
-        ScopeDigest {
-            count: self.count,
-            sha256: self
-                .hash
-                .finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
-        }
-    }
+/// A record as a document shows it: its id and the heads of the state shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShownRecord {
+    pub id: RecordId,
+    pub heads: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -314,128 +228,4 @@ pub struct Pulled {
 pub struct NeedBlob {
     pub sha256: String,
     pub project: String,
-}
-
-/// `POST /v1/reconcile`: every record's heads, to repair divergence (e.g. after a server
-/// restore) without wiping the device.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct ReconcileRequest {
-    pub records: Vec<RecordHeads>,
-    /// Set when a scope's digest did not match: `records` are the device's records of that
-    /// scope with the heads the server acknowledged, and the answer lists in
-    /// [`ReconcileResponse::device_lacks`] what the device lacks or is behind on. Nothing is
-    /// reset on either side.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct RecordHeads {
-    pub id: String,
-    pub heads: Vec<String>,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct ReconcileResponse {
-    /// Records the server lacks some of: the client pushes their whole history next sync.
-    pub server_lacks: Vec<String>,
-    /// Projects whose feed the client should pull again from the start.
-    pub pull_again: Vec<String>,
-    /// With [`ReconcileRequest::scope`]: records of the scope the server holds at other heads
-    /// than the device sent, or that the device did not send (at most [`MAX_LACKS`]).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub device_lacks: Vec<String>,
-}
-
-/// Most records one reconcile answer names in [`ReconcileResponse::device_lacks`].
-pub const MAX_LACKS: usize = 10_000;
-
-/// Error body of every 4xx/5xx response.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ErrorBody {
-    /// Stable machine-readable code (`unauthorized`, `bad_request`, `forbidden`, ...).
-    pub error: String,
-    /// What went wrong, for a developer (never user-entered text).
-    pub message: String,
-}
-
-/// Bytes as base64 (standard alphabet, padded) in JSON.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Bytes(pub Vec<u8>);
-
-impl Serialize for Bytes {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use base64::Engine;
-        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
-    }
-}
-
-impl<'de> Deserialize<'de> for Bytes {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use base64::Engine;
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        base64::engine::general_purpose::STANDARD
-            .decode(s.as_bytes())
-            .map(Bytes)
-            .map_err(serde::de::Error::custom)
-    }
-}
-
-/// Is `s` a lowercase hex SHA-256 (the only form blob and change ids take)?
-pub fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
-/// Record and project ids: 1-100 characters of `[A-Za-z0-9_.:-]`, not starting with a dot.
-/// Nothing else can reach a path or a query.
-pub fn is_valid_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 100
-        && !s.starts_with('.')
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bytes_round_trip_as_base64() {
-        let b = Bytes(vec![0, 1, 2, 250]);
-        let json = serde_json::to_string(&b).unwrap();
-        assert_eq!(json, "\"AAEC+g==\"");
-        assert_eq!(serde_json::from_str::<Bytes>(&json).unwrap(), b);
-        assert!(serde_json::from_str::<Bytes>("\"not base64!\"").is_err());
-    }
-
-    #[test]
-    fn a_digest_names_its_records_and_their_heads() {
-        let digest = |records: &[(&str, &[&str])]| {
-            let mut b = DigestBuilder::default();
-            for (id, heads) in records {
-                b.add(id, heads.iter().copied());
-            }
-            b.finish()
-        };
-        let a = digest(&[("r1", &["h2", "h1"]), ("r2", &["h3"]), ("r3", &[])]);
-        assert_eq!(a.count, 2);
-        assert_eq!(a, digest(&[("r1", &["h1", "h2"]), ("r2", &["h3"])]));
-        assert_ne!(a, digest(&[("r1", &["h1"]), ("r2", &["h3"])]));
-        assert_ne!(a, digest(&[("r1", &["h1", "h2"]), ("r2", &["h4"])]));
-        assert_ne!(a, digest(&[("r1", &["h1", "h2"])]));
-        assert_eq!(a.sha256.len(), 64);
-    }
-
-    #[test]
-    fn ids_are_checked() {
-        assert!(is_valid_id("0192f1c2-aaaa-7bbb-8ccc-123456789abc"));
-        assert!(is_valid_id("proj-1"));
-        for bad in ["", "../x", "a/b", ".hidden", "a b", "x\0", &"a".repeat(101)] {
-            assert!(!is_valid_id(bad), "{bad:?}");
-        }
-        assert!(is_sha256_hex(&"ab".repeat(32)));
-        assert!(!is_sha256_hex(&"AB".repeat(32)));
-        assert!(!is_sha256_hex("../../etc/passwd"));
-    }
 }

@@ -10,7 +10,6 @@ use crate::model::User;
 
 /// What someone does on a project.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Inspects, raises hazards, re-inspects rectifications.
@@ -39,7 +38,6 @@ impl Role {
 
 /// A role on one project (`"*"` means every project).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ProjectRole {
     pub project: String,
     pub role: Role,
@@ -67,7 +65,7 @@ pub enum Permission {
     /// Write patrol records.
     Patrol,
     /// Edit the organisation's reference data: grid cells and sites (admins of the `org`
-    /// scope, see [`crate::grid::ORG`]).
+    /// scope, see `grid::ORG` in the core).
     ManageGrid,
     /// Edit a site linked to the project (its fields, checkpoints and tags; not its cell or
     /// its projects).

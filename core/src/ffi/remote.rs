@@ -1,0 +1,146 @@
+//! `offgrid-common`'s and `offgrid-protocol`'s types as UniFFI sees them. Those crates know
+//! nothing of UniFFI; each of their types that crosses the FFI is declared here once, as a
+//! *remote* type mirroring its definition (a field or variant that differs fails to compile),
+//! and the crates above use them with `uniffi::use_remote_type!`.
+
+use offgrid_common::access::{ProjectRole, Role};
+use offgrid_common::fields::{FieldError, FieldProblem};
+use offgrid_common::model::{RecordId, RecordKind, RecordSummary, RiskGrade, Timestamp, User};
+use offgrid_protocol::{Account, ShownRecord};
+
+uniffi::custom_type!(RecordId, String, {
+    remote,
+    try_lift: |s| Ok(RecordId(s)),
+    lower: |id| id.0,
+});
+
+/// What a record is.
+#[uniffi::remote(Enum)]
+pub enum RecordKind {
+    Project,
+    Inspection,
+    Hazard,
+    Patrol,
+    /// A cell of the organisation's grid (city → district → street → community → grid).
+    GridCell,
+    /// A civil-defence work (人防工程) with its checkpoints and their tags.
+    Site,
+    /// A patrol plan (巡查计划): site, required checkpoints, schedule, assignees; versioned.
+    PatrolPlan,
+    /// One patroller's run of a patrol (巡查记录): scans, skips, observations; one writer.
+    PatrolRun,
+}
+
+/// Four-colour risk grade (风险分级): red 重大 major, orange 较大 significant, yellow 一般
+/// general, blue 低 low.
+#[uniffi::remote(Enum)]
+pub enum RiskGrade {
+    Red,
+    Orange,
+    Yellow,
+    Blue,
+}
+
+/// The person using the device. Every change is attributed to one (id and display name are
+/// written into the change's metadata; the automerge actor id is per install, not per user).
+#[uniffi::remote(Record)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    /// Role per project.
+    pub roles: Vec<ProjectRole>,
+}
+
+/// A moment as the device saw it: UTC milliseconds plus the device's UTC offset in minutes.
+/// Device clocks can be wrong; what they said is kept as evidence.
+#[uniffi::remote(Record)]
+pub struct Timestamp {
+    pub unix_ms: i64,
+    pub offset_minutes: i32,
+}
+
+/// One row of a list: what the projection tables hold for a record. Reading it never loads the
+/// record's document.
+#[uniffi::remote(Record)]
+pub struct RecordSummary {
+    pub id: RecordId,
+    pub kind: RecordKind,
+    pub project: Option<String>,
+    pub title: Option<String>,
+    pub status: Option<String>,
+    pub site: Option<String>,
+    pub grade: Option<String>,
+    pub assignee: Option<String>,
+    /// Deadline, UTC milliseconds.
+    pub due_ms: Option<i64>,
+    pub created_ms: i64,
+    pub created_by: Option<String>,
+    pub updated_ms: i64,
+    pub updated_by: Option<String>,
+    /// Number of fields with concurrent values from different devices.
+    pub conflict_count: u32,
+    /// When the record becomes overdue, UTC milliseconds, while a deadline runs (for hazards:
+    /// awaiting rectification); `None` when no deadline runs.
+    pub overdue_from_ms: Option<i64>,
+}
+
+/// What someone does on a project.
+#[uniffi::remote(Enum)]
+pub enum Role {
+    /// Inspects, raises hazards, re-inspects rectifications.
+    Inspector,
+    /// Rectifies hazards (usually the contractor).
+    Rectifier,
+    /// Reviews inspections, orders rectification, writes off major hazards.
+    Supervisor,
+    /// Everything, including templates and members.
+    Admin,
+    /// Reads only.
+    Viewer,
+}
+
+/// A role on one project (`"*"` means every project).
+#[uniffi::remote(Record)]
+pub struct ProjectRole {
+    pub project: String,
+    pub role: Role,
+}
+
+/// What is wrong with a field.
+#[uniffi::remote(Enum)]
+pub enum FieldProblem {
+    /// Empty (or only spaces) where something is needed.
+    Required,
+    /// Longer than `max` characters (a Chinese character counts one).
+    TooLong { max: u32 },
+    /// A deadline already passed. Advice on a form only: the store accepts it (an order copied
+    /// from a paper notice may have passed already).
+    InPast,
+    /// Names something this device does not know (a template, a checkpoint).
+    Unknown,
+    /// The signed-in user may not do this there (e.g. create an inspection in that project).
+    NotAllowed,
+}
+
+/// A field and what is wrong with it. `field` is the draft's field name as in the bindings'
+/// record (`title`, `deadline_ms`, `template_id`).
+#[uniffi::remote(Record)]
+pub struct FieldError {
+    pub field: String,
+    pub problem: FieldProblem,
+}
+
+/// The signed-in user as the server knows them.
+#[uniffi::remote(Record)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub roles: Vec<ProjectRole>,
+}
+
+/// A record as a document shows it: its id and the heads of the state shown.
+#[uniffi::remote(Record)]
+pub struct ShownRecord {
+    pub id: RecordId,
+    pub heads: Vec<String>,
+}
