@@ -91,4 +91,14 @@ impl OffgridDocuments {
     pub fn verify(&self, sha256: String) -> Result<Verification> {
         Ok(self.owner.store()?.verify_document(&sha256)?)
     }
+
+    /// Whether the PDF at `path` (made by Offgrid here or on another device, received by mail
+    /// or a messenger) is still valid, superseded or unknown on this device, from the hash and
+    /// the records its metadata claims. A file Offgrid did not make is a `Document` error.
+    pub fn verify_file(&self, path: String) -> Result<Verification> {
+        Ok(self
+            .owner
+            .store()?
+            .verify_file(std::path::Path::new(&path))?)
+    }
 }

@@ -62,11 +62,14 @@ uniffi::setup_scaffolding!("offgrid_ffi");
 use offgrid_core::ffi;
 uniffi::use_remote_type!(offgrid_core::ffi::JsonValue);
 uniffi::use_remote_type!(offgrid_core::ffi::Counts);
-// offgrid-common's and offgrid-protocol's types, declared once as remote types by the core
+// offgrid-common's, offgrid-protocol's and offgrid-doc's types, declared once as remote types by the core
 // (`offgrid_core::ffi`). The macro takes the declaring crate, then the type as named here.
+use offgrid_core::doc::{Conflict, HistoryEntry};
 use offgrid_core::fields::FieldError;
 use offgrid_core::model::{RecordId, RecordKind, RecordSummary, RiskGrade, User};
 use offgrid_core::sync::protocol::Account;
+uniffi::use_remote_type!(offgrid_core::Conflict);
+uniffi::use_remote_type!(offgrid_core::HistoryEntry);
 uniffi::use_remote_type!(offgrid_core::Account);
 uniffi::use_remote_type!(offgrid_core::RecordId);
 uniffi::use_remote_type!(offgrid_core::RecordKind);

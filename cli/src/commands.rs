@@ -256,7 +256,7 @@ pub fn set(ctx: &Ctx, id: &str, pointer: &str, value: Json, message: Option<&str
     let id = RecordId::from(id);
     let message = message.map_or_else(|| format!("set {pointer}"), str::to_owned);
     store
-        .update(&id, &message, |e| e.set(pointer, value.clone()))
+        .update(&id, &message, |e| Ok(e.set(pointer, value.clone())?))
         .with_context(|| format!("cannot set {pointer} on record {id}"))?;
     if ctx.json {
         let heads = store.heads(&id)?;

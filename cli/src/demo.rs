@@ -340,32 +340,32 @@ fn edit_offline(a: &Device, b: &Device, id: &RecordId) -> Result<()> {
     a.at(9, 40)
         .update(id, "钢筋间距：合格 / rebar spacing: pass", |e| {
             e.set("/answers/rebar-spacing/value", "pass")?;
-            e.set(
+            Ok(e.set(
                 "/answers/rebar-spacing/note",
                 "实测间距150mm，符合设计 / measured 150 mm, as designed",
-            )
+            )?)
         })?;
     b.at(9, 42)
         .update(id, "钢筋间距：不合格 / rebar spacing: fail", |e| {
-            e.set("/answers/rebar-spacing/value", "fail")
+            Ok(e.set("/answers/rebar-spacing/value", "fail")?)
         })?;
     b.at(9, 45)
         .update(id, "保护层厚度 25mm / cover 25 mm", |e| {
-            e.set("/answers/cover/value", 25)
+            Ok(e.set("/answers/cover/value", 25)?)
         })?;
     a.at(9, 50).update(id, "添加备注 / add note", |e| {
         let note = json!({
             "text": "底板钢筋绑扎基本完成，等待监理复核 / Slab rebar tied; awaiting the supervisor",
             "by": "zhang",
         });
-        e.insert("/notes", RecordId::new().as_str(), &note)
+        Ok(e.insert("/notes", RecordId::new().as_str(), &note)?)
     })?;
     b.at(9, 52).update(id, "添加备注 / add note", |e| {
         let note = json!({
             "text": "东侧局部钢筋间距约200mm，超出设计 / East side: spacing ~200 mm in places, over design",
             "by": "li",
         });
-        e.insert("/notes", RecordId::new().as_str(), &note)
+        Ok(e.insert("/notes", RecordId::new().as_str(), &note)?)
     })?;
     Ok(())
 }

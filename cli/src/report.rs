@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use offgrid_core::documents::{
-    DocumentSettings, DocumentStatus, ReportOptions, ShownRecord, Verification, WrittenDocument,
+    DocumentSettings, DocumentStatus, ReportOptions, Verification, WrittenDocument,
 };
 use offgrid_core::hazard::{HazardStatus, RegisterQuery};
 use offgrid_core::{ListSort, RecordId, RiskGrade};
@@ -180,57 +180,12 @@ pub fn print_written(ctx: &Ctx, w: &WrittenDocument) -> Result<()> {
     Ok(())
 }
 
-/// What a PDF made by Offgrid says about itself in its metadata: the hash and the records.
-pub fn read_pdf_claims(bytes: &[u8]) -> Result<(String, Vec<ShownRecord>)> {
-    let text = String::from_utf8_lossy(bytes);
-    let Some(at) = text.find("offgrid-sha256:") else {
-        bail!("not a document made by Offgrid (no offgrid-sha256 in its metadata)");
-    };
-    let sha: String = text[at + 15..].chars().take(64).collect();
-    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-        bail!("the document's offgrid-sha256 is damaged");
-    }
-    let mut records: Vec<ShownRecord> = Vec::new();
-    let mut rest = &text[..];
-    while let Some(i) = rest.find("offgrid-record:") {
-        rest = &rest[i + 15..];
-        let end = rest
-            .find(|c: char| {
-                !(c.is_ascii_alphanumeric() || c == '-' || c == '@' || c == '+' || c == '_')
-            })
-            .unwrap_or(rest.len());
-        let claim = &rest[..end];
-        if let Some((id, heads)) = claim.split_once('@') {
-            let record = ShownRecord {
-                id: RecordId(id.to_owned()),
-                heads: heads
-                    .split('+')
-                    .filter(|h| !h.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-            };
-            if !records.contains(&record) {
-                records.push(record);
-            }
-        }
-    }
-    Ok((sha, records))
-}
-
 pub fn verify(ctx: &Ctx, a: VerifyArgs) -> Result<i32> {
     let store = ctx.open_existing()?;
     let v: Verification = match (a.file, a.sha256) {
-        (Some(file), _) => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let (sha, records) = read_pdf_claims(&bytes)?;
-            let registered = store.verify_document(&sha)?;
-            if registered.status == DocumentStatus::Unknown {
-                store.verify_shown(&sha, &records)?
-            } else {
-                registered
-            }
-        }
+        (Some(file), _) => store
+            .verify_file(&file)
+            .with_context(|| format!("cannot verify {}", file.display()))?,
         (None, Some(sha)) => store.verify_document(&sha)?,
         (None, None) => bail!("give a FILE or --sha256"),
     };

@@ -265,7 +265,7 @@ fn a_record_the_server_forgot_to_send_is_found_missing_and_fetched() {
     let edited = ids[1].clone();
     a.write(|w| {
         w.update(&edited, "edit", |e| {
-            e.set("/title", json!("隐患 1（已核实）"))
+            Ok(e.set("/title", json!("隐患 1（已核实）"))?)
         })
     })
     .unwrap();

@@ -200,7 +200,7 @@ impl World {
             Op::Answer { dev, item, value } => {
                 let s = &self.devices[dev];
                 s.update(&self.inspection, "answer", |e| {
-                    e.set(&format!("/answers/i{item}/value"), json!(value))
+                    Ok(e.set(&format!("/answers/i{item}/value"), json!(value))?)
                 })
                 .unwrap();
             }
@@ -208,7 +208,7 @@ impl World {
                 let note = noise(usize::from(kb) << 10, u64::from(kb) ^ u64::from(item));
                 self.devices[dev]
                     .update(&self.inspection, "note", |e| {
-                        e.set(&format!("/answers/i{item}/note"), json!(note))
+                        Ok(e.set(&format!("/answers/i{item}/note"), json!(note))?)
                     })
                     .unwrap();
             }

@@ -133,7 +133,7 @@ fn reconcile_repairs_a_server_restored_from_an_old_backup() {
     copy_dir(&data, &backup);
     let srv = RunningServer::start(App::open(Config::new(&data)).unwrap(), addr, 2).unwrap();
     let late = hazard(&a, "晚");
-    a.update(&early, "edit", |e| e.set("/title", "早（改）"))
+    a.update(&early, "edit", |e| Ok(e.set("/title", "早（改）")?))
         .unwrap();
     assert!(sync_now(&a).unwrap().complete);
 

@@ -196,6 +196,20 @@ fn describe_fields(fields: &[crate::fields::FieldError]) -> String {
     format!("invalid fields: {}", each.join("; "))
 }
 
+impl From<offgrid_doc::Error> for Error {
+    fn from(e: offgrid_doc::Error) -> Self {
+        use offgrid_doc::Error as Doc;
+        match e {
+            Doc::PathNotFound { path } => Error::PathNotFound { path },
+            Doc::AlreadyExists { path } => Error::AlreadyExists { path },
+            Doc::InvalidValue { path, reason } => Error::InvalidValue { path, reason },
+            Doc::InvalidArgument(what) => Error::InvalidArgument(what),
+            Doc::Automerge(e) => Error::Automerge(e),
+            Doc::Json(e) => Error::Json(e),
+        }
+    }
+}
+
 impl From<offgrid_common::Error> for Error {
     fn from(e: offgrid_common::Error) -> Self {
         match e {

@@ -14,7 +14,8 @@
 //! - [`inspection`]: inspections from pinned templates: answers, progress, lifecycle.
 //! - [`grid`], [`site`]: the organisation's reference data: grid cells, sites with their
 //!   checkpoints and tags (ADR 0007).
-//! - [`doc`]: everything that reads or writes one automerge document, with no I/O.
+//! - [`doc`] (`offgrid-doc`): everything that reads or writes one automerge document, with no
+//!   I/O.
 //! - [`store`]: persistence (SQLite), projections for lists and search, cache, notifications.
 
 // The sync server builds the core without the photo pipeline and the sync client: the
@@ -25,7 +26,6 @@
 )]
 
 pub mod checklist;
-pub mod doc;
 pub mod documents;
 pub mod error;
 #[cfg(feature = "uniffi")]
@@ -45,6 +45,8 @@ pub mod sync;
 
 // The base types, from `offgrid-common`, at the paths the rest of the core names them by.
 pub use offgrid_common::{access, civil, fields, model, zone};
+/// One automerge document, no I/O (`offgrid-doc`).
+pub use offgrid_doc as doc;
 
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!("offgrid_core");

@@ -119,7 +119,7 @@ fn populated(dir: &std::path::Path) -> (std::path::PathBuf, Vec<RecordId>) {
             )
             .unwrap();
         store
-            .update(&id, "s", |e| e.set("/status", "open"))
+            .update(&id, "s", |e| Ok(e.set("/status", "open")?))
             .unwrap();
         ids.push(id);
     }
@@ -208,7 +208,7 @@ fn a_truncated_chunk_makes_only_that_record_unreadable() {
             "{err}"
         );
         let err = store
-            .update(bad, "x", |e| e.set("/status", "closed"))
+            .update(bad, "x", |e| Ok(e.set("/status", "closed")?))
             .unwrap_err();
         assert!(matches!(err, Error::RecordUnreadable { .. }), "{err}");
     }
@@ -216,7 +216,7 @@ fn a_truncated_chunk_makes_only_that_record_unreadable() {
     for (i, id) in ids.iter().enumerate().filter(|(i, _)| *i != 3 && *i != 5) {
         assert_eq!(store.get(id).unwrap()["title"], format!("隐患{i}"));
         store
-            .update(id, "x", |e| e.set("/status", "closed"))
+            .update(id, "x", |e| Ok(e.set("/status", "closed")?))
             .unwrap();
     }
     assert_eq!(store.list(&ListQuery::default()).unwrap().len(), ids.len());
@@ -248,7 +248,8 @@ fn garbage_changes_are_rejected_and_store_nothing() {
     let id = a
         .create(RecordKind::Hazard, &json!({"title": "t"}))
         .unwrap();
-    a.update(&id, "s", |e| e.set("/status", "open")).unwrap();
+    a.update(&id, "s", |e| Ok(e.set("/status", "open")?))
+        .unwrap();
     let good = a.changes_since(&id, &[]).unwrap();
     b.apply_changes(&id, &good[0]).unwrap();
     let before = b.get(&id).unwrap();
@@ -302,7 +303,7 @@ fn bad_arguments_are_typed_errors() {
     ));
     let id = s.create(RecordKind::Hazard, &json!({})).unwrap();
     assert!(matches!(
-        s.update(&id, "x", |e| e.set("status", 1)),
+        s.update(&id, "x", |e| Ok(e.set("status", 1)?)),
         Err(Error::InvalidArgument(_))
     ));
 }

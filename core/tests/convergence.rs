@@ -56,7 +56,7 @@ fn scenario(
         clock_a.advance_ms(1000);
         a.update(&id, "a", |e| {
             e.set(&format!("/answers/i{}/value", item % 4), v)?;
-            e.insert("/notes", &format!("a{i}"), &json!({"text": "甲的记录"}))
+            Ok(e.insert("/notes", &format!("a{i}"), &json!({"text": "甲的记录"}))?)
         })
         .unwrap();
     }
@@ -64,7 +64,7 @@ fn scenario(
         clock_b.advance_ms(1000);
         b.update(&id, "b", |e| {
             e.set(&format!("/answers/i{}/value", item % 4), v + 1000)?;
-            e.insert("/notes", &format!("b{i}"), &json!({"text": "乙的记录"}))
+            Ok(e.insert("/notes", &format!("b{i}"), &json!({"text": "乙的记录"}))?)
         })
         .unwrap();
     }
@@ -156,7 +156,7 @@ fn out_of_order_changes_wait_on_disk_until_their_dependencies_arrive() {
         .create(RecordKind::Patrol, &json!({"title": "渗水"}))
         .unwrap();
     for i in 0..3 {
-        a.update(&id, "s", |e| e.set("/status", format!("s{i}")))
+        a.update(&id, "s", |e| Ok(e.set("/status", format!("s{i}"))?))
             .unwrap();
     }
     let msgs = changes(&a, &id);
@@ -213,10 +213,10 @@ fn three_devices_converge_and_changes_since_heads_is_minimal() {
     }
     for (n, s) in stores.iter().enumerate() {
         s.update(&id, "cp", |e| {
-            e.insert("/checkpoints", &format!("cp{n}"), &json!({"ok": true}))
+            Ok(e.insert("/checkpoints", &format!("cp{n}"), &json!({"ok": true}))?)
         })
         .unwrap();
-        s.update(&id, "status", |e| e.set("/status", format!("by{n}")))
+        s.update(&id, "status", |e| Ok(e.set("/status", format!("by{n}"))?))
             .unwrap();
     }
     // Pairwise incremental exchange: send only what the other lacks.

@@ -92,7 +92,7 @@ fn crash_child() {
                 let key = format!("note-{n}");
                 store
                     .update(&id, "note", |e| {
-                        e.insert("/notes", &key, &json!({"text": "渗水".repeat(20)}))
+                        Ok(e.insert("/notes", &key, &json!({"text": "渗水".repeat(20)}))?)
                     })
                     .unwrap();
                 println!("W N {id} {key}");
@@ -113,7 +113,7 @@ fn crash_child() {
                 let pick = rng.random_range(0..ids.len().min(4));
                 let id = ids[pick].clone();
                 store
-                    .update(&id, "status", |e| e.set("/status", format!("{n}")))
+                    .update(&id, "status", |e| Ok(e.set("/status", format!("{n}"))?))
                     .unwrap();
                 println!("W U {id} {n}");
             }

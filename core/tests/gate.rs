@@ -61,7 +61,7 @@ fn event(kind: Value, by: &str) -> Value {
 /// Inserts `event` through the generic record API, as the store's user.
 fn insert_event(store: &Store, id: &RecordId, event: Value) -> offgrid_core::Result<()> {
     store.update(id, "raw event", |e| {
-        e.insert("/events", &RecordId::new().0, &event)
+        Ok(e.insert("/events", &RecordId::new().0, &event)?)
     })
 }
 
@@ -136,7 +136,7 @@ fn identity_fields_never_change() {
     let id = hazard(&store);
     unchanged(&store, &id, || {
         refused_as(
-            store.update(&id, "move", |e| e.set("/project", "p2")),
+            store.update(&id, "move", |e| Ok(e.set("/project", "p2")?)),
             "immutable_field",
         );
     });
@@ -151,12 +151,16 @@ fn events_are_never_changed_or_removed() {
     unchanged(&store, &id, || {
         refused_as(
             store.update(&id, "rewrite", |e| {
-                e.set(&format!("/events/{first}/by"), "wang")
+                Ok(e.set(&format!("/events/{first}/by"), "wang")?)
             }),
             "append_only",
         );
         refused_as(
-            store.update(&id, "remove", |e| e.delete(&format!("/events/{first}"))),
+            store.update(
+                &id,
+                "remove",
+                |e| Ok(e.delete(&format!("/events/{first}"))?),
+            ),
             "append_only",
         );
     });
@@ -304,7 +308,7 @@ fn only_roles_that_answer_write_answers() {
     as_user(&store, "chen", Role::Rectifier);
     unchanged(&store, &id, || {
         let r = store.update(&id, "answer", |e| {
-            e.set(&format!("/answers/{item}/note"), "伪造")
+            Ok(e.set(&format!("/answers/{item}/note"), "伪造")?)
         });
         refused_as(r, "permission");
     });
@@ -324,7 +328,7 @@ fn answers_after_submission_are_refused_but_concurrent_ones_are_amendments() {
     as_user(&other, "li", Role::Inspector);
     other
         .update(&id, "answer", |e| {
-            e.set(&format!("/answers/{item}/note"), "离线")
+            Ok(e.set(&format!("/answers/{item}/note"), "离线")?)
         })
         .unwrap();
     // zhang submits (the built-in template has required items: submit with a raw event).
@@ -332,7 +336,7 @@ fn answers_after_submission_are_refused_but_concurrent_ones_are_amendments() {
     insert_event(&store, &id, event(json!({"type": "submitted"}), "zhang")).unwrap();
     unchanged(&store, &id, || {
         let r = store.update(&id, "late", |e| {
-            e.set(&format!("/answers/{item}/note"), "迟")
+            Ok(e.set(&format!("/answers/{item}/note"), "迟")?)
         });
         refused_as(r, "submitted");
     });
@@ -351,11 +355,11 @@ fn a_signature_names_its_signer() {
     let id = inspection(&store);
     unchanged(&store, &id, || {
         let r = store.update(&id, "sign", |e| {
-            e.insert(
+            Ok(e.insert(
                 "/signatures",
                 "s1",
                 &json!({"name": "王监理", "user_id": "wang", "at_ms": 1}),
-            )
+            )?)
         });
         refused_as(r, "author_mismatch");
     });
@@ -431,12 +435,12 @@ fn the_same_first_answer_on_two_devices_merges() {
     let item = first_item(&a, &id);
     a.update(&id, "a", |e| {
         e.set(&format!("/answers/{item}/note"), "甲")?;
-        e.insert("/started", "zhang", &json!(1))
+        Ok(e.insert("/started", "zhang", &json!(1))?)
     })
     .unwrap();
     b.update(&id, "b", |e| {
         e.set(&format!("/answers/{item}/note"), "乙")?;
-        e.insert("/started", "zhang", &json!(2))
+        Ok(e.insert("/started", "zhang", &json!(2))?)
     })
     .unwrap();
     let from_b = b.changes_since(&id, &[]).unwrap().concat();

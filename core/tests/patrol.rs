@@ -377,7 +377,9 @@ fn the_plan_gate_refuses_backdated_versions_and_writers_without_the_role() {
     let entry = json!({"by": "admin", "at_ms": T0, "spec": serde_json::to_string(&v2).unwrap()});
     let err = w
         .store
-        .update(&w.plan, "backdate", |e| e.insert("/versions", "2", &entry))
+        .update(&w.plan, "backdate", |e| {
+            Ok(e.insert("/versions", "2", &entry)?)
+        })
         .unwrap_err();
     assert!(
         matches!(&err, Error::RuleViolation(r) if r.starts_with("plan_version")),
@@ -390,7 +392,11 @@ fn the_plan_gate_refuses_backdated_versions_and_writers_without_the_role() {
     let entry = json!({"by": "admin", "at_ms": T0, "spec": serde_json::to_string(&v3).unwrap()});
     assert!(
         w.store
-            .update(&w.plan, "skip", |e| e.insert("/versions", "3", &entry))
+            .update(&w.plan, "skip", |e| Ok(e.insert(
+                "/versions",
+                "3",
+                &entry
+            )?))
             .is_err()
     );
     // An inspector of the organisation does not write plans.
@@ -419,7 +425,7 @@ fn only_the_runner_writes_a_run_and_only_a_supervisor_voids_it() {
         "verdict": {"checkpoint": w.checkpoints[0].0, "counts": true, "flags": []}});
     let err = w
         .store
-        .update(&run, "forge", |e| e.insert("/events", "x1", &forged))
+        .update(&run, "forge", |e| Ok(e.insert("/events", "x1", &forged)?))
         .unwrap_err();
     assert!(
         matches!(&err, Error::RuleViolation(r) if r.starts_with("one_writer")),
@@ -438,7 +444,7 @@ fn only_the_runner_writes_a_run_and_only_a_supervisor_voids_it() {
     let finish = json!({"type": "finish", "by": "li", "at_ms": T0 + DAY});
     let err = w
         .store
-        .update(&run, "finish", |e| e.insert("/events", "f1", &finish))
+        .update(&run, "finish", |e| Ok(e.insert("/events", "f1", &finish)?))
         .unwrap_err();
     assert!(
         matches!(&err, Error::RuleViolation(r) if r.starts_with("finish_reason")),
@@ -947,11 +953,11 @@ fn a_track_is_recorded_only_within_an_open_run() {
     let err = w
         .store
         .update(&run, "raw", |e| {
-            e.insert(
+            Ok(e.insert(
                 "/track",
                 "t1",
                 &json!({"by": "li", "at_ms": start, "points": "nonsense"}),
-            )
+            )?)
         })
         .unwrap_err();
     assert!(

@@ -137,7 +137,7 @@ fn cells_form_a_hierarchy_by_level() {
     }
     // Code, level and parent are written once.
     let err = store
-        .update(&ids[2], "recode", |e| e.set("/code", "999"))
+        .update(&ids[2], "recode", |e| Ok(e.set("/code", "999")?))
         .unwrap_err();
     assert!(
         matches!(&err, Error::RuleViolation(r) if r.starts_with("immutable_field")),
@@ -388,7 +388,7 @@ fn only_admins_write_cells_and_supervisors_only_their_sites_fields() {
     let tag_event = store.site(&s).unwrap().tag_events[0].id.clone();
     let err = store
         .update(&s, "rewrite", |e| {
-            e.set(&format!("/tags/{tag_event}/checkpoint"), "other")
+            Ok(e.set(&format!("/tags/{tag_event}/checkpoint"), "other")?)
         })
         .unwrap_err();
     assert!(

@@ -33,7 +33,7 @@ fn create_update_and_read_back_after_reopen() {
             .update(&id, "answer rebar spacing", |e| {
                 e.set("/answers/rebar-spacing/value", "pass")?;
                 e.set("/answers/rebar-spacing/note", "间距 200mm，符合要求")?;
-                e.set("/status", "in_progress")
+                Ok(e.set("/status", "in_progress")?)
             })
             .unwrap();
         id
@@ -92,7 +92,9 @@ fn genesis_rule_is_enforced_by_the_edit_api() {
         .unwrap();
     // No lazily created maps: the parent of a set must exist.
     let err = store
-        .update(&id, "x", |e| e.set("/answers/unknown-item/value", "pass"))
+        .update(&id, "x", |e| {
+            Ok(e.set("/answers/unknown-item/value", "pass")?)
+        })
         .unwrap_err();
     assert!(
         matches!(err, Error::PathNotFound { ref path } if path == "/answers/unknown-item"),
@@ -102,33 +104,33 @@ fn genesis_rule_is_enforced_by_the_edit_api() {
     let note = RecordId::new();
     store
         .update(&id, "note", |e| {
-            e.insert(
+            Ok(e.insert(
                 "/notes",
                 note.as_str(),
                 &json!({"text": "混凝土未到", "by": "zhang"}),
-            )
+            )?)
         })
         .unwrap();
     let err = store
         .update(&id, "again", |e| {
-            e.insert("/notes", note.as_str(), &json!({}))
+            Ok(e.insert("/notes", note.as_str(), &json!({}))?)
         })
         .unwrap_err();
     assert!(matches!(err, Error::AlreadyExists { .. }), "{err}");
     // Objects cannot be `set` over a field, and identity fields are fixed.
     let err = store
-        .update(&id, "x", |e| e.set("/answers/cover", json!({"a": 1})))
+        .update(&id, "x", |e| Ok(e.set("/answers/cover", json!({"a": 1}))?))
         .unwrap_err();
     assert!(matches!(err, Error::InvalidValue { .. }), "{err}");
     let err = store
-        .update(&id, "x", |e| e.set("/kind", "hazard"))
+        .update(&id, "x", |e| Ok(e.set("/kind", "hazard")?))
         .unwrap_err();
     assert!(matches!(err, Error::InvalidValue { .. }), "{err}");
     // A failed edit keeps nothing, even what it did before failing.
     let err = store
         .update(&id, "half", |e| {
             e.set("/status", "submitted")?;
-            e.set("/nope/x", 1)
+            Ok(e.set("/nope/x", 1)?)
         })
         .unwrap_err();
     assert!(matches!(err, Error::PathNotFound { .. }));
@@ -196,7 +198,7 @@ fn list_filters_and_chinese_search() {
         .unwrap();
     clock.advance_ms(1000);
     store
-        .update(&ids[0], "touch", |e| e.set("/assignee", "wang"))
+        .update(&ids[0], "touch", |e| Ok(e.set("/assignee", "wang")?))
         .unwrap();
 
     let q = |q: ListQuery| {
@@ -274,7 +276,9 @@ fn list_filters_and_chinese_search() {
     );
     // Search sees edits: the index follows the document.
     store
-        .update(&ids[2], "note", |e| e.set("/description", "排风机 异响"))
+        .update(&ids[2], "note", |e| {
+            Ok(e.set("/description", "排风机 异响")?)
+        })
         .unwrap();
     assert_eq!(search("异响"), vec![ids[2].clone()]);
     assert!(search("ventilation").is_empty());
@@ -298,12 +302,14 @@ fn subscribers_are_told_what_changed_after_commit() {
             ))
         })
         .unwrap();
-    store.update(&a, "x", |e| e.set("/title", "t")).unwrap();
     store
-        .update(&a, "x again", |e| e.set("/title", "t2"))
+        .update(&a, "x", |e| Ok(e.set("/title", "t")?))
+        .unwrap();
+    store
+        .update(&a, "x again", |e| Ok(e.set("/title", "t2")?))
         .unwrap();
     // A failed write and a no-op write notify nobody.
-    let _ = store.update(&a, "bad", |e| e.set("/missing/x", 1));
+    let _ = store.update(&a, "bad", |e| Ok(e.set("/missing/x", 1)?));
     store.update(&a, "noop", |_| Ok(())).unwrap();
     let mut first = vec![a.clone(), b.clone(), p.clone()];
     first.sort();
@@ -322,7 +328,9 @@ fn subscribers_are_told_what_changed_after_commit() {
     merged.merge(events[0].clone());
     assert_eq!(merged, events[0]);
     drop(sub);
-    store.update(&b, "y", |e| e.set("/title", "t")).unwrap();
+    store
+        .update(&b, "y", |e| Ok(e.set("/title", "t")?))
+        .unwrap();
     assert_eq!(seen.lock().unwrap().len(), 3);
 
     // Changes merged from another device are told with their kind too.
@@ -354,7 +362,7 @@ fn chunks_are_compacted_and_documents_reload_identically() {
         .unwrap();
     for i in 0..200 {
         store
-            .update(&id, "n", |e| e.set("/answers/cover/value", i))
+            .update(&id, "n", |e| Ok(e.set("/answers/cover/value", i)?))
             .unwrap();
     }
     let before = store.get(&id).unwrap();
@@ -412,7 +420,7 @@ fn cache_is_bounded_and_evicted_documents_reload() {
         .collect();
     for (i, id) in ids.iter().enumerate() {
         store
-            .update(id, "s", |e| e.set("/status", format!("s{i}")))
+            .update(id, "s", |e| Ok(e.set("/status", format!("s{i}"))?))
             .unwrap();
     }
     for (i, id) in ids.iter().enumerate() {
@@ -485,7 +493,7 @@ fn search_text_of_a_rolled_back_write_is_not_indexed() {
         .unwrap();
     assert_eq!(search("配电室"), 50);
     store
-        .update(&ids[0], "t", |e| e.set("/title", "通风口"))
+        .update(&ids[0], "t", |e| Ok(e.set("/title", "通风口")?))
         .unwrap();
     assert_eq!(search("配电室"), 49);
     assert_eq!(search("通风口"), 1);
@@ -539,7 +547,9 @@ fn many_threads_share_one_store() {
                 for i in 0..10 {
                     let key = format!("t{t}-{i}");
                     store
-                        .update(&id, "note", |e| e.insert("/notes", &key, &json!({"n": i})))
+                        .update(&id, "note", |e| {
+                            Ok(e.insert("/notes", &key, &json!({"n": i}))?)
+                        })
                         .unwrap();
                     store.list(&ListQuery::default()).unwrap();
                 }
@@ -574,28 +584,30 @@ fn incremental_search_index_equals_a_rebuild() {
         .create(RecordKind::Inspection, &inspection_fields())
         .unwrap();
     store
-        .update(&id, "a", |e| e.set("/answers/cover/value", "二十五"))
+        .update(&id, "a", |e| Ok(e.set("/answers/cover/value", "二十五")?))
         .unwrap();
     store
-        .update(&id, "b", |e| e.set("/answers/cover/value", 25))
+        .update(&id, "b", |e| Ok(e.set("/answers/cover/value", 25)?))
         .unwrap(); // string replaced by a number
     store
         .update(&id, "c", |e| {
-            e.set("/answers/rebar-spacing/note", "间距偏大")
+            Ok(e.set("/answers/rebar-spacing/note", "间距偏大")?)
         })
         .unwrap();
     store
         .update(&id, "d", |e| {
-            e.insert("/notes", "n1", &json!({"text": "渗水"}))
+            Ok(e.insert("/notes", "n1", &json!({"text": "渗水"}))?)
         })
         .unwrap();
     store
-        .update(&id, "e", |e| e.set("/answers/cover/note", "已处理"))
+        .update(&id, "e", |e| Ok(e.set("/answers/cover/note", "已处理")?))
         .unwrap();
     store
-        .update(&id, "f", |e| e.delete("/answers/rebar-spacing/note"))
+        .update(&id, "f", |e| Ok(e.delete("/answers/rebar-spacing/note")?))
         .unwrap();
-    store.update(&id, "g", |e| e.set("/title", "复查")).unwrap();
+    store
+        .update(&id, "g", |e| Ok(e.set("/title", "复查")?))
+        .unwrap();
     drop(store);
     let incremental = fts_text(&path);
     assert!(incremental[0].1.contains("已处理") && !incremental[0].1.contains("二十五"));

@@ -112,7 +112,7 @@ impl BlobStore for FsBlobStore {
             }
             hasher.update(&buf[..n]);
         }
-        if offgrid_core::doc::json::hex(&hasher.finalize()) != sha {
+        if offgrid_doc::json::hex(&hasher.finalize()) != sha {
             fs::remove_file(&partial)?;
             return Ok(false);
         }

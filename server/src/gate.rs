@@ -8,8 +8,8 @@ use std::sync::Mutex;
 
 use automerge::{Automerge, Change, ChangeHash};
 use offgrid_common::model::User;
-use offgrid_core::doc::limits;
 use offgrid_core::record::{Authority, Refusal, judge_logged};
+use offgrid_doc::limits;
 use offgrid_protocol::PushRecord;
 
 use crate::accounts::Caller;
@@ -168,7 +168,7 @@ pub fn check(
     // A new record's document is the record it is pushed as: its id, kind and project (a
     // project record is its own project) are those of the envelope the server files it under.
     // (After that they are identity fields, which the gate keeps from changing.)
-    let says = |key: &str| offgrid_core::doc::genesis::root_text(&doc, key);
+    let says = |key: &str| offgrid_doc::genesis::root_text(&doc, key);
     if row.is_none() && !doc.get_heads().is_empty() {
         let kind = says("kind");
         let project = match kind.as_deref() {

@@ -19,7 +19,7 @@ use offgrid_protocol::{
 };
 
 use offgrid_common::access::Role;
-use offgrid_core::doc::limits;
+use offgrid_doc::limits;
 
 use crate::accounts::{Caller, now_ms};
 use crate::backend::{Backend, ChangeRow, RecordRow, Tx, transact};
@@ -258,7 +258,7 @@ fn parse_record(
             }
         })?;
         out.push(Parsed {
-            author: offgrid_core::doc::ChangeMeta::decode(change.message()).user_id,
+            author: offgrid_doc::ChangeMeta::decode(change.message()).user_id,
             hash: change.hash().to_string(),
             deps: change.deps().iter().map(|h| h.to_string()).collect(),
             time_ms: change.timestamp(),

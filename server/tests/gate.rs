@@ -9,11 +9,11 @@ use std::sync::atomic::AtomicBool;
 
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{AutoCommit, ObjType, Prop, ROOT, ReadDoc};
-use offgrid_core::doc::ChangeMeta;
 use offgrid_core::hazard::{NewHazard, RectificationOrder};
 use offgrid_core::photo::{CaptureContext, PhotoTarget};
 use offgrid_core::sync::{self, SyncOptions};
 use offgrid_core::{RecordId, RiskGrade, Role, Store};
+use offgrid_doc::ChangeMeta;
 use offgrid_protocol::{Bytes, PushRecord, SyncRequest, SyncResponse};
 use offgrid_server::{App, Config, RunningServer, accounts};
 use serde_json::{Value, json};
@@ -181,7 +181,7 @@ fn forge(
 fn add_event(doc: &mut AutoCommit, event: Value) {
     let (_, events) = doc.get(ROOT, "events").unwrap().unwrap();
     let key = RecordId::new().0;
-    offgrid_core::doc::json::put_json(doc, &events, Prop::Map(key), &event).unwrap();
+    offgrid_doc::json::put_json(doc, &events, Prop::Map(key), &event).unwrap();
 }
 
 fn event(kind: Value, by: &str) -> Value {
@@ -499,7 +499,7 @@ fn a_concurrent_event_under_an_existing_key_is_judged_winning_or_losing() {
         let before = doc.get_heads();
         let (_, events) = doc.get(ROOT, "events").unwrap().unwrap();
         let forged = event(json!({"type": "closed"}), "chen");
-        offgrid_core::doc::json::put_json(&mut doc, &events, Prop::Map(order.id.clone()), &forged)
+        offgrid_doc::json::put_json(&mut doc, &events, Prop::Map(order.id.clone()), &forged)
             .unwrap();
         let meta = ChangeMeta {
             user_id: Some("chen".into()),

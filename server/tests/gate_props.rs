@@ -13,12 +13,12 @@ use std::sync::atomic::AtomicBool;
 use automerge::transaction::CommitOptions;
 use automerge::{AutoCommit, Prop, ROOT, ReadDoc};
 use offgrid_common::access::{Permission, grants};
-use offgrid_core::doc::ChangeMeta;
 use offgrid_core::hazard::events::{HazardEventKind, fold};
 use offgrid_core::hazard::{NewHazard, RectificationOrder};
 use offgrid_core::photo::{CaptureContext, PhotoTarget};
 use offgrid_core::sync::{self, SyncOptions};
 use offgrid_core::{RecordId, RiskGrade, Role, Store};
+use offgrid_doc::ChangeMeta;
 use offgrid_protocol::{Bytes, PushRecord, SyncRequest, SyncResponse};
 use offgrid_server::{App, Config, RunningServer, accounts};
 use proptest::prelude::*;
@@ -207,7 +207,7 @@ impl World {
         let mut doc = AutoCommit::load(&all).unwrap();
         let before = doc.get_heads();
         let (_, events) = doc.get(ROOT, "events").unwrap().unwrap();
-        offgrid_core::doc::json::put_json(&mut doc, &events, Prop::Map(RecordId::new().0), &event)
+        offgrid_doc::json::put_json(&mut doc, &events, Prop::Map(RecordId::new().0), &event)
             .unwrap();
         let meta = ChangeMeta {
             user_id: Some(USERS[claim].0.into()),

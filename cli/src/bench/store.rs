@@ -119,7 +119,7 @@ fn commits(stores: [(&Store, &RecordId); 2], raw_path: &Path) -> Result<()> {
     tracing::info!("timing {COMMITS} commits (plain and encrypted) and {COMMITS} raw inserts");
     let (store, id) = stores[0];
     let before = store.heads(id)?;
-    store.update(id, "bench", |e| e.set(FIELD, -1))?;
+    store.update(id, "bench", |e| Ok(e.set(FIELD, -1)?))?;
     let chunk_len: usize = store.changes_since(id, &before)?.iter().map(Vec::len).sum();
     let payload: Vec<u8> = (0..chunk_len).map(|_| rand::random::<u8>()).collect();
     let mut raw = RawSqlite::open(raw_path)?;
@@ -132,7 +132,7 @@ fn commits(stores: [(&Store, &RecordId); 2], raw_path: &Path) -> Result<()> {
             for i in 0..per_block {
                 let value = (block * per_block + i) as i64;
                 let start = Instant::now();
-                store.update(id, "bench", |e| e.set(FIELD, value))?;
+                store.update(id, "bench", |e| Ok(e.set(FIELD, value)?))?;
                 times[s].push(start.elapsed());
             }
         }
@@ -178,7 +178,7 @@ fn open_latency(store: &Store) -> Result<()> {
     )?;
     for i in 0..OPEN_CHANGES {
         store.update(&id, "bench", |e| {
-            e.set(&format!("/answers/item-{}/value", i % 20), i as i64)
+            Ok(e.set(&format!("/answers/item-{}/value", i % 20), i as i64)?)
         })?;
     }
     let mut times = Vec::with_capacity(OPEN_RUNS);

@@ -185,7 +185,7 @@ fn dirty_and_bootstrap(
         .step_by((o.records / o.dirty.max(1)).max(1))
         .take(o.dirty)
     {
-        a.update(id, "edit", |e| e.set("/title", "已整改 / rectified"))?;
+        a.update(id, "edit", |e| Ok(e.set("/title", "已整改 / rectified")?))?;
     }
     ensure!(
         a.dirty_count()? as usize == o.dirty.min(o.records),

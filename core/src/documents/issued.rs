@@ -167,6 +167,32 @@ impl Store {
         Ok(v)
     }
 
+    /// Whether the document in the file at `path` (a PDF made by Offgrid, here or on another
+    /// device) is still valid, superseded or unknown: by this store's register when it was made
+    /// here, else from the records and heads its metadata claims ([`super::claims`]).
+    pub fn verify_file(&self, path: &std::path::Path) -> Result<Verification> {
+        use std::io::Read;
+        let file = std::fs::File::open(path)?;
+        let mut bytes = Vec::new();
+        file.take(super::claims::MAX_DOCUMENT_BYTES + 1)
+            .read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > super::claims::MAX_DOCUMENT_BYTES {
+            return Err(Error::Document {
+                reason: format!(
+                    "larger than any document made by Offgrid ({} MiB at most)",
+                    super::claims::MAX_DOCUMENT_BYTES >> 20
+                ),
+            });
+        }
+        let (sha256, records) = super::claims::read_claims(&bytes)?;
+        let registered = self.verify_document(&sha256)?;
+        if registered.status == DocumentStatus::Unknown {
+            self.verify_shown(&sha256, &records)
+        } else {
+            Ok(registered)
+        }
+    }
+
     /// Verification of a document made elsewhere, from the records and heads it shows (as its
     /// attached JSON or its metadata lists them): valid if every record here has those heads,
     /// superseded if the records are here and moved on, unknown if any record is not here.

@@ -10,12 +10,16 @@
 //! superseded by later changes to its records, or unknown, and reported to the server with the
 //! next sync so that it can answer `GET /v1/verify/{sha256}` for anyone holding the paper.
 //!
+//! A document received from elsewhere is verified from the claims in its metadata
+//! ([`claims`], [`Store::verify_file`]).
+//!
 //! The same records in the same state give byte-identical files. Making documents needs the
 //! `documents` feature (typst, the XLSX writer: `make`); the kinds, the register of issued
 //! documents and verification are in every build.
 
 #[cfg(feature = "documents")]
 mod canonical;
+pub mod claims;
 pub(crate) mod issued;
 #[cfg(feature = "documents")]
 mod make;

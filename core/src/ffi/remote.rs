@@ -1,4 +1,4 @@
-//! `offgrid-common`'s and `offgrid-protocol`'s types as UniFFI sees them. Those crates know
+//! `offgrid-common`'s, `offgrid-protocol`'s and `offgrid-doc`'s types as UniFFI sees them. Those crates know
 //! nothing of UniFFI; each of their types that crosses the FFI is declared here once, as a
 //! *remote* type mirroring its definition (a field or variant that differs fails to compile),
 //! and the crates above use them with `uniffi::use_remote_type!`.
@@ -6,7 +6,10 @@
 use offgrid_common::access::{ProjectRole, Role};
 use offgrid_common::fields::{FieldError, FieldProblem};
 use offgrid_common::model::{RecordId, RecordKind, RecordSummary, RiskGrade, Timestamp, User};
+use offgrid_doc::{Conflict, ConflictValue, HistoryEntry};
 use offgrid_protocol::{Account, ShownRecord};
+
+use super::JsonValue;
 
 uniffi::custom_type!(RecordId, String, {
     remote,
@@ -143,4 +146,55 @@ pub struct Account {
 pub struct ShownRecord {
     pub id: RecordId,
     pub heads: Vec<String>,
+}
+
+/// One change of a record: who, when, what it touched.
+#[uniffi::remote(Record)]
+pub struct HistoryEntry {
+    pub change: String,
+    pub deps: Vec<String>,
+    pub actor: String,
+    pub seq: u64,
+    /// The writing device's clock (UTC ms) and offset: what it said, even if wrong.
+    pub time_ms: i64,
+    pub offset_minutes: i32,
+    pub user_id: Option<String>,
+    pub user_name: Option<String>,
+    pub message: String,
+    /// JSON pointers of the fields this change set, inserted into or deleted.
+    pub paths: Vec<String>,
+    /// When the sync server received the change (UTC ms), once known.
+    pub received_ms: Option<i64>,
+    /// The account the server verified as the change's pusher (`None`: not yet confirmed by
+    /// the server; `user_id` is only what the change says).
+    pub verified_by: Option<String>,
+    /// The server found the change stamped after it received it (`clock_ahead`).
+    pub clock_ahead: bool,
+}
+
+/// A field with concurrent values from different devices.
+#[uniffi::remote(Record)]
+pub struct Conflict {
+    /// JSON pointer of the field.
+    pub path: String,
+    /// Every concurrent value; exactly one has `winner` set (the one shown everywhere).
+    pub values: Vec<ConflictValue>,
+}
+
+/// One of a field's concurrent values, with who wrote it and when.
+#[uniffi::remote(Record)]
+pub struct ConflictValue {
+    pub value: JsonValue,
+    pub winner: bool,
+    pub user_id: Option<String>,
+    pub user_name: Option<String>,
+    /// When the writing device said it was (UTC ms) and its offset.
+    pub time_ms: i64,
+    pub offset_minutes: i32,
+    /// Automerge actor (per install) and change hash, hex.
+    pub actor: String,
+    pub change: String,
+    /// The account the sync server verified as the pusher of that change (`None`: not yet
+    /// confirmed by the server).
+    pub verified_by: Option<String>,
 }

@@ -294,10 +294,11 @@ impl Store {
                 let path = format!("/members/{}", escape(&member.user));
                 if e.get(&path)?.is_some() {
                     e.set(&format!("{path}/role"), member.role.as_str())?;
-                    e.set(&format!("{path}/name"), member.name.as_str())
+                    e.set(&format!("{path}/name"), member.name.as_str())?;
                 } else {
-                    e.insert("/members", &member.user, &value)
+                    e.insert("/members", &member.user, &value)?;
                 }
+                Ok(())
             })
         })
     }
@@ -319,7 +320,7 @@ impl Store {
         self.write(|w| {
             w.read(cell, |doc| expect_kind(doc, cell))?;
             w.update(cell, "set grid boundary", |e| {
-                e.set("/boundary", boundary.clone())
+                Ok(e.set("/boundary", boundary.clone())?)
             })
         })
     }
@@ -334,7 +335,9 @@ impl Store {
         }
         self.write(|w| {
             w.read(cell, |doc| expect_kind(doc, cell))?;
-            w.update(cell, "rename grid cell", |e| e.set("/title", name.trim()))
+            w.update(cell, "rename grid cell", |e| {
+                Ok(e.set("/title", name.trim())?)
+            })
         })
     }
 
@@ -357,10 +360,10 @@ fn expect_kind(doc: &automerge::Automerge, id: &RecordId) -> Result<()> {
 }
 
 /// Deleting what is not there is no error.
-pub(crate) fn ignore_missing(e: Error) -> Result<()> {
+pub(crate) fn ignore_missing(e: crate::doc::Error) -> Result<()> {
     match e {
-        Error::PathNotFound { .. } => Ok(()),
-        e => Err(e),
+        crate::doc::Error::PathNotFound { .. } => Ok(()),
+        e => Err(e.into()),
     }
 }
 

@@ -252,7 +252,7 @@ impl Store {
             photos: photos
                 .iter()
                 .map(|p| crate::doc::events::photo_hash(p))
-                .collect::<Result<Vec<_>>>()?,
+                .collect::<Result<Vec<_>, _>>()?,
         };
         self.hazard_event(id, kind, Some(note))
     }
@@ -308,7 +308,7 @@ impl Store {
                 });
             }
             w.update(id, event.kind.name(), |e| {
-                e.insert("/events", &event.id, &value)
+                Ok(e.insert("/events", &event.id, &value)?)
             })?;
             Ok(())
         })

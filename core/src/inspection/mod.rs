@@ -469,7 +469,7 @@ impl Store {
             });
         }
         w.update(id, &format!("{kind:?}").to_lowercase(), |e| {
-            e.insert("/events", &key, &value)
+            Ok(e.insert("/events", &key, &value)?)
         })?;
         Ok(())
     }

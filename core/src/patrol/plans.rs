@@ -216,7 +216,7 @@ impl Store {
                         state: format!("another version {number} was just added"),
                     });
                 }
-                e.insert("/versions", &number.to_string(), &entry)
+                Ok(e.insert("/versions", &number.to_string(), &entry)?)
             })
         })?;
         Ok(number)
@@ -237,11 +237,11 @@ impl Store {
                 if e.get(&format!("/excusals/{}", escape(task)))?.is_some() {
                     return Ok(());
                 }
-                e.insert(
+                Ok(e.insert(
                     "/excusals",
                     task,
                     &json!({"by": user.id, "at_ms": now, "reason": reason.trim()}),
-                )
+                )?)
             })
         })
     }

@@ -359,7 +359,7 @@ impl Store {
             .photos
             .iter()
             .map(|p| crate::doc::events::photo_hash(p))
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
         let (tag, binding) = match method {
             CheckMethod::Nfc | CheckMethod::Qr => {
                 let payload = input
@@ -550,7 +550,7 @@ impl Store {
             .photos
             .iter()
             .map(|p| crate::doc::events::photo_hash(p))
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
         self.run_event(run, "observe", |r, state| {
             require_running(state, "observe")?;
             check_checkpoint(r, obs.checkpoint.as_deref())?;
@@ -602,7 +602,7 @@ impl Store {
                 });
             }
             let chunk = json!({"by": user.id, "at_ms": now, "points": text});
-            w.update(run, "track", |e| e.insert("/track", &id, &chunk))
+            w.update(run, "track", |e| Ok(e.insert("/track", &id, &chunk)?))
         })?;
         Ok(id)
     }
@@ -812,7 +812,7 @@ fn append_event(
         at_ms: w.now().unix_ms,
     };
     let value = event_json(&event)?;
-    w.update(run, what, |e| e.insert("/events", id, &value))
+    w.update(run, what, |e| Ok(e.insert("/events", id, &value)?))
 }
 
 fn event_json(e: &RunEvent) -> Result<serde_json::Value> {

@@ -437,7 +437,7 @@ impl Store {
             if e.get(&format!("/projects/{}", escape(project)))?.is_some() {
                 return Ok(());
             }
-            e.insert("/projects", project, &json!({"by": user.id, "at_ms": now}))
+            Ok(e.insert("/projects", project, &json!({"by": user.id, "at_ms": now}))?)
         })
     }
 
@@ -474,7 +474,7 @@ impl Store {
                 "seq": seq,
                 "retired": false,
             });
-            e.insert("/checkpoints", &id, &value)
+            Ok(e.insert("/checkpoints", &id, &value)?)
         })?;
         Ok(id)
     }

@@ -293,7 +293,7 @@ impl Store {
         };
         self.site_write(site, what, |e, s| {
             check(s)?;
-            e.insert("/tags", &event.id, &value)
+            Ok(e.insert("/tags", &event.id, &value)?)
         })?;
         Ok(event)
     }

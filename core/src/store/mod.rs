@@ -390,12 +390,12 @@ impl Store {
 
     /// The record as JSON (conflicts resolved to the value every device shows).
     pub fn get(&self, id: &RecordId) -> Result<serde_json::Value> {
-        self.read(id, |d| doc::json::hydrate(d, &automerge::ROOT))
+        self.read(id, |d| Ok(doc::json::hydrate(d, &automerge::ROOT)?))
     }
 
     /// One field by JSON pointer, or `None`.
     pub fn get_path(&self, id: &RecordId, pointer: &str) -> Result<Option<serde_json::Value>> {
-        self.read(id, |d| doc::edit::get(d, pointer))
+        self.read(id, |d| Ok(doc::edit::get(d, pointer)?))
     }
 
     /// Current heads (hex).
@@ -417,7 +417,7 @@ impl Store {
     /// Every field holding concurrent values, with who wrote each and when, and which account
     /// the server verified as its pusher (`verified_by`, once synced).
     pub fn conflicts(&self, id: &RecordId) -> Result<Vec<Conflict>> {
-        let mut conflicts = self.read(id, doc::conflicts::conflicts)?;
+        let mut conflicts = self.read(id, |d| Ok(doc::conflicts::conflicts(d)?))?;
         let receipts = self.sync_receipts(id)?;
         for v in conflicts.iter_mut().flat_map(|c| c.values.iter_mut()) {
             v.verified_by = receipts.get(&v.change).and_then(|r| r.received_by.clone());
@@ -429,7 +429,7 @@ impl Store {
     /// once the server has it, when it received it and which account it verified as the
     /// pusher (`verified_by`; `None`: not yet confirmed by the server).
     pub fn history(&self, id: &RecordId) -> Result<Vec<HistoryEntry>> {
-        let mut entries = self.read_mut(id, doc::history::history)?;
+        let mut entries = self.read_mut(id, |d| Ok(doc::history::history(d)?))?;
         let receipts = self.sync_receipts(id)?;
         for e in &mut entries {
             if let Some(r) = receipts.get(&e.change) {

@@ -85,9 +85,9 @@ impl Writer<'_> {
             }
             if let Some(id) = record {
                 if carried.is_none() {
-                    carried = Some(
-                        self.read(id, |doc| crate::doc::json::hydrate(doc, &automerge::ROOT))?,
-                    );
+                    carried = Some(self.read(id, |doc| {
+                        Ok(crate::doc::json::hydrate(doc, &automerge::ROOT)?)
+                    })?);
                 }
                 if carried.as_ref().is_some_and(|doc| carries_photo(doc, sha)) {
                     continue;

@@ -96,8 +96,12 @@ mod tests {
             "answers": {"rebar-spacing": {}, "cover": {}},
         });
         let id = a.create(RecordKind::Inspection, &fields).unwrap();
-        a.update(&id, "edit", |e| e.set("/title", "底板局部渗水 Seepage"))
-            .unwrap();
+        a.update(
+            &id,
+            "edit",
+            |e| Ok(e.set("/title", "底板局部渗水 Seepage")?),
+        )
+        .unwrap();
         (id.clone(), a.changes_since(&id, &[]).unwrap())
     }
 

@@ -161,7 +161,10 @@ impl<'a> Writer<'a> {
         let before = entry.doc.get_heads();
         let mut edit = Edit::new(&mut entry.doc);
         let result = f(&mut edit);
-        let (set_fields, structural) = (std::mem::take(&mut edit.set_fields), edit.structural);
+        let crate::doc::edit::Touched {
+            set_fields,
+            structural,
+        } = edit.into_touched();
         let out = match result {
             Ok(r) => r,
             Err(e) => {

@@ -342,6 +342,11 @@ RustBuffer uniffi_offgrid_ffi_fn_method_offgriddocuments_supervision_report(uint
 RustBuffer uniffi_offgrid_ffi_fn_method_offgriddocuments_verify(uint64_t ptr, RustBuffer sha256, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDDOCUMENTS_VERIFY_FILE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_METHOD_OFFGRIDDOCUMENTS_VERIFY_FILE
+RustBuffer uniffi_offgrid_ffi_fn_method_offgriddocuments_verify_file(uint64_t ptr, RustBuffer path, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_OFFGRIDHAZARDS
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_FN_CLONE_OFFGRIDHAZARDS
 uint64_t uniffi_offgrid_ffi_fn_clone_offgridhazards(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1579,6 +1584,12 @@ uint16_t uniffi_offgrid_ffi_checksum_method_offgriddocuments_supervision_report(
 #ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDDOCUMENTS_VERIFY
 #define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDDOCUMENTS_VERIFY
 uint16_t uniffi_offgrid_ffi_checksum_method_offgriddocuments_verify(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDDOCUMENTS_VERIFY_FILE
+#define UNIFFI_FFIDEF_UNIFFI_OFFGRID_FFI_CHECKSUM_METHOD_OFFGRIDDOCUMENTS_VERIFY_FILE
+uint16_t uniffi_offgrid_ffi_checksum_method_offgriddocuments_verify_file(void
     
 );
 #endif

@@ -62,10 +62,18 @@ fun documentTests() {
             assertEquals(sha256(File(notice.path)), sha256(File(again.path)))
 
             assertEquals(DocumentStatus.VALID, s.documents.verify(notice.sha256).status)
+            // The file itself, as a phone receives it: the hash and records read from its metadata.
+            val fromFile = s.documents.verifyFile(notice.path)
+            assertEquals(DocumentStatus.VALID, fromFile.status)
+            assertEquals(notice.sha256, fromFile.sha256)
             s.hazards.escalate(h, "超期督办")
             val v = s.documents.verify(notice.sha256)
             assertEquals(DocumentStatus.SUPERSEDED, v.status)
             assertEquals(listOf(h), v.changed)
+            assertEquals(DocumentStatus.SUPERSEDED, s.documents.verifyFile(notice.path).status)
+            val stranger = File.createTempFile("not-offgrid", ".pdf").apply { writeText("%PDF-1.7 nothing of ours") }
+            fails<OffgridException.Document> { s.documents.verifyFile(stranger.path) }
+            fails<OffgridException.Storage> { s.documents.verifyFile(stranger.path + ".missing") }
             assertEquals(DocumentStatus.UNKNOWN, s.documents.verify("ab".repeat(32)).status)
             fails<OffgridException.InvalidArgument> { s.documents.verify("not a hash") }
         }

@@ -1734,6 +1734,9 @@ public func FfiConverterTypeClause_lower(_ value: Clause) -> RustBuffer {
 }
 
 
+/**
+ * A field with concurrent values from different devices.
+ */
 public struct Conflict: Equatable, Hashable {
     /**
      * JSON pointer of the field.
@@ -1800,6 +1803,9 @@ public func FfiConverterTypeConflict_lower(_ value: Conflict) -> RustBuffer {
 }
 
 
+/**
+ * One of a field's concurrent values, with who wrote it and when.
+ */
 public struct ConflictValue: Equatable, Hashable {
     public var value: JsonValue
     public var winner: Bool
@@ -3367,6 +3373,9 @@ public func FfiConverterTypeHazardState_lower(_ value: HazardState) -> RustBuffe
 }
 
 
+/**
+ * One change of a record: who, when, what it touched.
+ */
 public struct HistoryEntry: Equatable, Hashable {
     public var change: String
     public var deps: [String]

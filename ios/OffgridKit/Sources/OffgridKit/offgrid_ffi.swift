@@ -1216,6 +1216,13 @@ public protocol OffgridDocumentsProtocol: AnyObject, Sendable {
      */
     func verify(sha256: String) throws  -> Verification
     
+    /**
+     * Whether the PDF at `path` (made by Offgrid here or on another device, received by mail
+     * or a messenger) is still valid, superseded or unknown on this device, from the hash and
+     * the records its metadata claims. A file Offgrid did not make is a `Document` error.
+     */
+    func verifyFile(path: String) throws  -> Verification
+    
 }
 /**
  * Documents: supervision report, rectification notice, reply form (PDF), register (XLSX).
@@ -1341,6 +1348,21 @@ open func verify(sha256: String)throws  -> Verification  {
     uniffi_offgrid_ffi_fn_method_offgriddocuments_verify(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(sha256),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether the PDF at `path` (made by Offgrid here or on another device, received by mail
+     * or a messenger) is still valid, superseded or unknown on this device, from the hash and
+     * the records its metadata claims. A file Offgrid did not make is a `Document` error.
+     */
+open func verifyFile(path: String)throws  -> Verification  {
+    return try  FfiConverterTypeVerification_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
+        uniffiCallStatus in
+    uniffi_offgrid_ffi_fn_method_offgriddocuments_verify_file(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(path),uniffiCallStatus
     )
 })
 }
@@ -7015,6 +7037,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_verify() != 25425) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_verify_file() != 40915) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_offgrid_ffi_checksum_method_offgridhazards_close() != 35560) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7318,7 +7343,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_close_database() != 19277) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_conflicts() != 15181) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_conflicts() != 21477) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_counts() != 18779) {
@@ -7339,7 +7364,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_get_record() != 49988) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_history() != 29335) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_history() != 36221) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_is_closed() != 49148) {

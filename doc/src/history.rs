@@ -11,7 +11,6 @@ use super::path::{format, prop_segment};
 use crate::error::Result;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HistoryEntry {
     pub change: String,
     pub deps: Vec<String>,

@@ -16,17 +16,32 @@ pub const RESERVED_ROOT_KEYS: [&str; 4] = ["id", "kind", "created_ms", "created_
 pub struct Edit<'a> {
     doc: &'a mut AutoCommit,
     /// Map fields set by this edit (lets the search index update just those).
-    pub(crate) set_fields: Vec<(automerge::ObjId, String)>,
+    set_fields: Vec<(automerge::ObjId, String)>,
     /// Whether objects were added or removed (the search index is then rebuilt).
-    pub(crate) structural: bool,
+    structural: bool,
+}
+
+/// What an edit touched: the map fields it set, and whether it added or removed objects.
+pub struct Touched {
+    pub set_fields: Vec<(automerge::ObjId, String)>,
+    pub structural: bool,
 }
 
 impl<'a> Edit<'a> {
-    pub(crate) fn new(doc: &'a mut AutoCommit) -> Self {
+    /// An edit of `doc`, within the transaction the caller commits or rolls back.
+    pub fn new(doc: &'a mut AutoCommit) -> Self {
         Edit {
             doc,
             set_fields: Vec::new(),
             structural: false,
+        }
+    }
+
+    /// What this edit touched (for the search index).
+    pub fn into_touched(self) -> Touched {
+        Touched {
+            set_fields: self.set_fields,
+            structural: self.structural,
         }
     }
 

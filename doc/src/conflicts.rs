@@ -12,7 +12,6 @@ use super::path::format;
 use crate::error::Result;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Conflict {
     /// JSON pointer of the field.
     pub path: String,
@@ -21,7 +20,6 @@ pub struct Conflict {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ConflictValue {
     pub value: Json,
     pub winner: bool,

@@ -11,7 +11,7 @@ use super::edit::RESERVED_ROOT_KEYS;
 use super::json::{put_json, put_json_sorted};
 use super::meta::ChangeMeta;
 use crate::error::{Error, Result};
-use crate::model::{RecordId, RecordKind, Timestamp, User};
+use offgrid_common::model::{RecordId, RecordKind, Timestamp, User};
 
 /// A new document for a record: identity fields, the kind's genesis maps (`maps`, as the kind's
 /// rules name them: entries inside them are keyed by item id or by unique ids, never positional

@@ -76,7 +76,7 @@ pub fn root_map_keys<D: ReadDoc>(doc: &D, key: &str) -> Vec<String> {
 }
 
 /// The whole object as JSON. Where a field has concurrent values, the winner that every device
-/// picks is shown; [`crate::doc::conflicts`] lists all of them.
+/// picks is shown; [`crate::conflicts`] lists all of them.
 ///
 /// Built from one pass over the object's subtree (`ReadDoc::iter_at`): reading key by key
 /// re-seeks automerge's op set for every field and cost ~20 ms on a 500-item inspection; one
