@@ -183,6 +183,6 @@ impl OffgridSites {
 
 /// The key a tag payload is known by (`uid:<UID>` for NFC URLs with a UID, else its text).
 #[uniffi::export]
-pub fn tag_key(payload: String) -> Result<String> {
+pub(crate) fn tag_key(payload: String) -> Result<String> {
     Ok(offgrid_core::site::tag_key(&payload)?)
 }

@@ -27,6 +27,6 @@ impl OffgridInspections {
 
 /// Parses and validates a template's JSON (see `docs/templates.md`); errors give the JSON path.
 #[uniffi::export]
-pub fn parse_template(json: String) -> Result<Template> {
+pub(crate) fn parse_template(json: String) -> Result<Template> {
     Ok(checklist::parse(&json)?)
 }

@@ -1,5 +1,6 @@
 //! The FFI layer from Rust: error mapping, closing, JSON parameters, the notification thread and
 //! the logger. The same behaviour is tested from Kotlin and Python in `tests/bindings/`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};

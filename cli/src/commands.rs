@@ -13,7 +13,7 @@ use serde_json::{Map, Value as Json};
 use crate::output;
 
 /// What every command needs: the database, the output form, who writes and on which project.
-pub struct Ctx {
+pub(crate) struct Ctx {
     pub db: PathBuf,
     /// The database's key (`--key-file` or `$OFFGRID_KEY`), if it is encrypted.
     pub key: Option<offgrid_core::StoreKey>,
@@ -29,7 +29,7 @@ pub struct Ctx {
 
 impl Ctx {
     /// The `--project` a command that creates a record needs.
-    pub fn require_project(&self, command: &str) -> Result<String> {
+    pub(crate) fn require_project(&self, command: &str) -> Result<String> {
         match &self.project {
             Some(p) if !p.trim().is_empty() => Ok(p.clone()),
             _ => bail!("{command} needs --project P"),
@@ -38,14 +38,14 @@ impl Ctx {
 
     /// The store at `--db`, which must already exist: reading (and changing what is there)
     /// never creates a database, nor turns an empty file into one.
-    pub fn open_existing(&self) -> Result<Store> {
+    pub(crate) fn open_existing(&self) -> Result<Store> {
         open_existing(&self.db, self.key.as_ref())
     }
 
     /// Who writes to `store`: the user given on the command line or in the environment; else
     /// the account the database is signed in as (`offgrid login`), with the roles the server
     /// gave it, so its records sync under the right name; else the default "cli" admin.
-    pub fn writer(&self, store: &Store) -> Result<User> {
+    pub(crate) fn writer(&self, store: &Store) -> Result<User> {
         if !self.user_given
             && let Some(account) = store.sync_account()?
         {
@@ -55,14 +55,14 @@ impl Ctx {
     }
 
     /// The store at `--db`, which must already exist, with the current user set for writes.
-    pub fn open_as_user(&self) -> Result<Store> {
+    pub(crate) fn open_as_user(&self) -> Result<Store> {
         let store = self.open_existing()?;
         store.set_user(self.writer(&store)?);
         Ok(store)
     }
 
     /// The store at `--db`, created if missing, with the current user set for writes.
-    pub fn open_or_create(&self) -> Result<Store> {
+    pub(crate) fn open_or_create(&self) -> Result<Store> {
         let existed = self.db.exists();
         let store = open(&self.db, self.key.as_ref())?;
         if !existed {
@@ -75,7 +75,7 @@ impl Ctx {
 
 /// The record of `kind` that `text` names: a full id, or the start or end of exactly one id (as
 /// the register's short ids show them).
-pub fn resolve_id(store: &Store, kind: RecordKind, text: &str) -> Result<RecordId> {
+pub(crate) fn resolve_id(store: &Store, kind: RecordKind, text: &str) -> Result<RecordId> {
     const FULL_LEN: usize = 36;
     if text.len() == FULL_LEN || text.len() < 4 {
         return Ok(RecordId::from(text));
@@ -97,13 +97,13 @@ pub fn resolve_id(store: &Store, kind: RecordKind, text: &str) -> Result<RecordI
 
 /// Opens a store, created if missing (encrypted with `key` when given). The core's messages
 /// about the file itself already name it.
-pub fn open(path: &Path, key: Option<&offgrid_core::StoreKey>) -> Result<Store> {
+pub(crate) fn open(path: &Path, key: Option<&offgrid_core::StoreKey>) -> Result<Store> {
     open_mode(path, key, true)
 }
 
 /// Opens the store at `path`, which must already be one (`Store::open_existing`): a missing or
 /// empty file is refused, and nothing is created or written.
-pub fn open_existing(path: &Path, key: Option<&offgrid_core::StoreKey>) -> Result<Store> {
+pub(crate) fn open_existing(path: &Path, key: Option<&offgrid_core::StoreKey>) -> Result<Store> {
     open_mode(path, key, false)
 }
 
@@ -135,7 +135,7 @@ fn open_mode(path: &Path, key: Option<&offgrid_core::StoreKey>, create: bool) ->
     })
 }
 
-pub fn list(ctx: &Ctx, query: &ListQuery) -> Result<()> {
+pub(crate) fn list(ctx: &Ctx, query: &ListQuery) -> Result<()> {
     let store = ctx.open_existing()?;
     let rows = store.list(query).context("cannot list records")?;
     let mut out = std::io::stdout().lock();
@@ -147,7 +147,7 @@ pub fn list(ctx: &Ctx, query: &ListQuery) -> Result<()> {
 }
 
 /// Prints the record (or one field of it) as pretty JSON, whatever `--json` says: it is data.
-pub fn show(ctx: &Ctx, id: &str, pointer: Option<&str>) -> Result<()> {
+pub(crate) fn show(ctx: &Ctx, id: &str, pointer: Option<&str>) -> Result<()> {
     let store = ctx.open_existing()?;
     let id = RecordId::from(id);
     let value = match pointer {
@@ -159,7 +159,7 @@ pub fn show(ctx: &Ctx, id: &str, pointer: Option<&str>) -> Result<()> {
     output::json(&mut std::io::stdout().lock(), &value)
 }
 
-pub fn history(ctx: &Ctx, id: &str) -> Result<()> {
+pub(crate) fn history(ctx: &Ctx, id: &str) -> Result<()> {
     let store = ctx.open_existing()?;
     let entries = store.history(&RecordId::from(id))?;
     let mut out = std::io::stdout().lock();
@@ -170,7 +170,7 @@ pub fn history(ctx: &Ctx, id: &str) -> Result<()> {
     }
 }
 
-pub fn conflicts(ctx: &Ctx, id: &str) -> Result<()> {
+pub(crate) fn conflicts(ctx: &Ctx, id: &str) -> Result<()> {
     let store = ctx.open_existing()?;
     let conflicts = store.conflicts(&RecordId::from(id))?;
     let mut out = std::io::stdout().lock();
@@ -190,7 +190,7 @@ struct CheckReport {
 }
 
 /// Verifies the file and every record. Returns whether all is well (the exit code says so).
-pub fn check(ctx: &Ctx) -> Result<bool> {
+pub(crate) fn check(ctx: &Ctx) -> Result<bool> {
     let store = ctx.open_existing()?;
     let report = store.verify().context("cannot verify the database")?;
     let ok = report.is_ok();
@@ -221,7 +221,7 @@ pub fn check(ctx: &Ctx) -> Result<bool> {
 }
 
 /// Creates a record from `--json-fields` (an object) overlaid with each `--field`.
-pub fn create(
+pub(crate) fn create(
     ctx: &Ctx,
     kind: RecordKind,
     fields: Vec<(String, Json)>,
@@ -251,7 +251,13 @@ pub fn create(
 }
 
 /// Sets one scalar field in one change.
-pub fn set(ctx: &Ctx, id: &str, pointer: &str, value: Json, message: Option<&str>) -> Result<()> {
+pub(crate) fn set(
+    ctx: &Ctx,
+    id: &str,
+    pointer: &str,
+    value: Json,
+    message: Option<&str>,
+) -> Result<()> {
     let store = ctx.open_as_user()?;
     let id = RecordId::from(id);
     let message = message.map_or_else(|| format!("set {pointer}"), str::to_owned);

@@ -37,7 +37,7 @@ const DAY: (i64, u32, u32) = (2025, 3, 18);
 const QUERY: &str = "渗水";
 
 /// One simulated device: its own database file, clock and inspector.
-pub struct Device {
+pub(crate) struct Device {
     pub label: &'static str,
     pub path: PathBuf,
     pub store: Store,
@@ -88,7 +88,7 @@ fn local_on(days: i64, hour: u32, minute: u32) -> i64 {
 }
 
 #[derive(Serialize)]
-pub struct DeviceInfo {
+pub(crate) struct DeviceInfo {
     pub label: &'static str,
     pub db: PathBuf,
     pub user: User,
@@ -96,14 +96,14 @@ pub struct DeviceInfo {
 }
 
 #[derive(Serialize)]
-pub struct Records {
+pub(crate) struct Records {
     pub project: RecordId,
     pub inspection: RecordId,
     pub hazard: RecordId,
 }
 
 #[derive(Serialize)]
-pub struct Merged {
+pub(crate) struct Merged {
     /// Every record hydrates to the same JSON on both devices.
     pub identical: bool,
     pub records_compared: usize,
@@ -111,7 +111,7 @@ pub struct Merged {
 }
 
 #[derive(Serialize)]
-pub struct Search {
+pub(crate) struct Search {
     pub query: &'static str,
     pub device: &'static str,
     pub results: Vec<RecordSummary>,
@@ -119,7 +119,7 @@ pub struct Search {
 
 /// Everything the demo shows (printed as one JSON object with `--json`).
 #[derive(Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     pub dir: PathBuf,
     pub devices: [DeviceInfo; 3],
     /// The sync server and what the flaky link did.
@@ -143,13 +143,13 @@ pub struct Report {
 }
 
 #[derive(Serialize)]
-pub struct End {
+pub(crate) struct End {
     pub identical: bool,
     pub devices: usize,
     pub records_compared: usize,
 }
 
-pub fn run(dir: Option<PathBuf>, json: bool) -> Result<()> {
+pub(crate) fn run(dir: Option<PathBuf>, json: bool) -> Result<()> {
     let dir = prepare_dir(dir)?;
     let report = play(&dir)?;
     let mut out = std::io::stdout().lock();

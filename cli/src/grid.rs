@@ -15,7 +15,7 @@ use crate::commands::{Ctx, resolve_id};
 use crate::{output, values};
 
 #[derive(Subcommand)]
-pub enum GridCommand {
+pub(crate) enum GridCommand {
     /// Add a cell; print its id.
     Add {
         /// Administrative division code + sequence (CJ/T 349 style), e.g. 320105001002.
@@ -76,7 +76,7 @@ pub enum GridCommand {
 }
 
 /// A cell by code, else by id (or the start or end of one).
-pub fn resolve_cell(store: &Store, text: &str) -> Result<RecordId> {
+pub(crate) fn resolve_cell(store: &Store, text: &str) -> Result<RecordId> {
     if let Some(id) = store.grid_cell_by_code(text)? {
         return Ok(id);
     }
@@ -90,7 +90,7 @@ fn read_geojson(path: &PathBuf) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
-pub fn run(ctx: &Ctx, command: GridCommand) -> Result<()> {
+pub(crate) fn run(ctx: &Ctx, command: GridCommand) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match command {
         GridCommand::Add {

@@ -14,7 +14,7 @@ use crate::commands::{Ctx, resolve_id};
 use crate::{output, time, values};
 
 #[derive(Subcommand)]
-pub enum HazardCommand {
+pub(crate) enum HazardCommand {
     /// Raise a hazard on its own (e.g. on a patrol) for --project; print its id.
     Raise {
         /// The site (工地).
@@ -147,7 +147,7 @@ pub enum HazardCommand {
     },
 }
 
-pub fn run(ctx: &Ctx, command: HazardCommand) -> Result<()> {
+pub(crate) fn run(ctx: &Ctx, command: HazardCommand) -> Result<()> {
     use HazardCommand as C;
     match command {
         C::Raise {
@@ -273,7 +273,7 @@ fn act(
 }
 
 /// The human form of a hazard: what, where, status, grade, order, then the timeline.
-pub fn print(w: &mut impl Write, h: &Hazard) -> Result<()> {
+pub(crate) fn print(w: &mut impl Write, h: &Hazard) -> Result<()> {
     let st = &h.state;
     writeln!(w, "{}", h.title)?;
     let mut rows: Vec<[String; 2]> = vec![
@@ -340,7 +340,7 @@ pub fn print(w: &mut impl Write, h: &Hazard) -> Result<()> {
 
 /// Every event in fold order: time (UTC and the device's offset), who, what, note; events kept
 /// but not applied (they did not fit the state after a merge) are marked.
-pub fn timeline(w: &mut impl Write, h: &Hazard) -> Result<()> {
+pub(crate) fn timeline(w: &mut impl Write, h: &Hazard) -> Result<()> {
     let header = ["TIME (UTC, DEVICE OFFSET)", "WHO", "EVENT", "NOTE"].map(String::from);
     let rows: Vec<[String; 4]> = std::iter::once(header)
         .chain(h.events.iter().map(|e| {

@@ -23,7 +23,7 @@ const TEXT_WIDTH: usize = 34;
 const NOTE_WIDTH: usize = 30;
 
 #[derive(Subcommand)]
-pub enum InspectionCommand {
+pub(crate) enum InspectionCommand {
     /// Create an inspection from a template for --project and a site; print its id.
     Create {
         /// Template id (see `offgrid template list`).
@@ -105,7 +105,7 @@ pub enum InspectionCommand {
     },
 }
 
-pub fn run(ctx: &Ctx, command: InspectionCommand) -> Result<ExitCode> {
+pub(crate) fn run(ctx: &Ctx, command: InspectionCommand) -> Result<ExitCode> {
     match command {
         InspectionCommand::Create {
             template,
@@ -199,7 +199,7 @@ fn create(
 }
 
 /// Prints the inspection: `--json` the core's struct, else the human form.
-pub fn show(ctx: &Ctx, store: &Store, id: &RecordId) -> Result<()> {
+pub(crate) fn show(ctx: &Ctx, store: &Store, id: &RecordId) -> Result<()> {
     let ins = store.inspection(id)?;
     let mut out = std::io::stdout().lock();
     if ctx.json {
@@ -301,7 +301,7 @@ fn done(ctx: &Ctx, store: &Store, id: &RecordId, what: &str) -> Result<()> {
 }
 
 /// The human form of an inspection.
-pub fn print(w: &mut impl Write, ins: &Inspection, template: &Template) -> Result<()> {
+pub(crate) fn print(w: &mut impl Write, ins: &Inspection, template: &Template) -> Result<()> {
     let p = &ins.progress;
     writeln!(w, "{}", ins.title)?;
     let head = [

@@ -10,10 +10,10 @@ use offgrid_core::StoreKey;
 use crate::commands::Ctx;
 
 /// The environment variable holding a key as 64 hexadecimal digits.
-pub const KEY_ENV: &str = "OFFGRID_KEY";
+pub(crate) const KEY_ENV: &str = "OFFGRID_KEY";
 
 /// The key `--key-file` names, else `$OFFGRID_KEY`, else none (the database is not encrypted).
-pub fn resolve(key_file: Option<&Path>) -> Result<Option<StoreKey>> {
+pub(crate) fn resolve(key_file: Option<&Path>) -> Result<Option<StoreKey>> {
     if let Some(path) = key_file {
         return StoreKey::from_file(path)
             .map(Some)
@@ -28,7 +28,7 @@ pub fn resolve(key_file: Option<&Path>) -> Result<Option<StoreKey>> {
 }
 
 /// `offgrid key new FILE`.
-pub fn new_file(file: &Path, json: bool) -> Result<()> {
+pub(crate) fn new_file(file: &Path, json: bool) -> Result<()> {
     StoreKey::generate()
         .write_new_file(file)
         .with_context(|| format!("cannot write the key file {}", file.display()))?;
@@ -45,7 +45,7 @@ pub fn new_file(file: &Path, json: bool) -> Result<()> {
 }
 
 /// `offgrid encrypt`: opens `--db` with the key, which encrypts a plain database in place.
-pub fn encrypt(ctx: &Ctx) -> Result<()> {
+pub(crate) fn encrypt(ctx: &Ctx) -> Result<()> {
     if ctx.key.is_none() {
         bail!("encrypt needs a key: --key-file PATH or ${KEY_ENV}");
     }
@@ -56,7 +56,7 @@ pub fn encrypt(ctx: &Ctx) -> Result<()> {
 }
 
 /// `offgrid rekey NEW_KEY_FILE`.
-pub fn rekey(ctx: &Ctx, new_key_file: &Path) -> Result<()> {
+pub(crate) fn rekey(ctx: &Ctx, new_key_file: &Path) -> Result<()> {
     let Some(old) = &ctx.key else {
         bail!("rekey needs the current key: --key-file PATH or ${KEY_ENV}");
     };

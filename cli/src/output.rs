@@ -19,7 +19,7 @@ const TITLE_WIDTH: usize = 48;
 const HISTORY_PATHS: usize = 4;
 
 /// Writes `value` as pretty JSON followed by a newline (in one write).
-pub fn json(w: &mut impl Write, value: &impl Serialize) -> Result<()> {
+pub(crate) fn json(w: &mut impl Write, value: &impl Serialize) -> Result<()> {
     let mut buf = serde_json::to_vec_pretty(value)?;
     buf.push(b'\n');
     w.write_all(&buf)?;
@@ -27,7 +27,7 @@ pub fn json(w: &mut impl Write, value: &impl Serialize) -> Result<()> {
 }
 
 /// An aligned table of records: id, kind, title, status, last update (UTC), conflicts.
-pub fn records(w: &mut impl Write, rows: &[RecordSummary]) -> Result<()> {
+pub(crate) fn records(w: &mut impl Write, rows: &[RecordSummary]) -> Result<()> {
     if rows.is_empty() {
         writeln!(w, "(no records)")?;
         return Ok(());
@@ -57,7 +57,7 @@ pub fn records(w: &mut impl Write, rows: &[RecordSummary]) -> Result<()> {
 }
 
 /// One line per change: when (UTC and the device's offset), who, what, which fields.
-pub fn history(w: &mut impl Write, entries: &[HistoryEntry]) -> Result<()> {
+pub(crate) fn history(w: &mut impl Write, entries: &[HistoryEntry]) -> Result<()> {
     let rows: Vec<[String; 5]> = entries
         .iter()
         .map(|e| {
@@ -91,7 +91,7 @@ pub fn history(w: &mut impl Write, entries: &[HistoryEntry]) -> Result<()> {
 }
 
 /// Each field with concurrent values; `*` marks the value every device shows.
-pub fn conflicts(w: &mut impl Write, conflicts: &[Conflict]) -> Result<()> {
+pub(crate) fn conflicts(w: &mut impl Write, conflicts: &[Conflict]) -> Result<()> {
     if conflicts.is_empty() {
         writeln!(w, "(no conflicts)")?;
         return Ok(());
@@ -122,7 +122,7 @@ pub fn conflicts(w: &mut impl Write, conflicts: &[Conflict]) -> Result<()> {
 }
 
 /// `张工 (zhang)`, or whichever part is known.
-pub fn who(name: Option<&str>, id: Option<&str>) -> String {
+pub(crate) fn who(name: Option<&str>, id: Option<&str>) -> String {
     match (name, id) {
         (Some(n), Some(i)) if n != i => format!("{n} ({i})"),
         (Some(n), _) => n.to_owned(),
@@ -132,24 +132,24 @@ pub fn who(name: Option<&str>, id: Option<&str>) -> String {
 }
 
 /// `orange 较大 / significant`.
-pub fn grade(g: RiskGrade) -> String {
+pub(crate) fn grade(g: RiskGrade) -> String {
     let (zh, en) = g.label();
     format!("{} {zh} / {en}", g.as_str())
 }
 
 /// `ordered 待整改 / to rectify`.
-pub fn status(s: HazardStatus) -> String {
+pub(crate) fn status(s: HazardStatus) -> String {
     let (zh, en) = s.label();
     format!("{} {zh} / {en}", s.as_str())
 }
 
 /// `GB 50038-2005 第3.1.6条（条号待核）` (`checklist::display::clause_text`).
-pub fn clause(c: &Clause) -> String {
+pub(crate) fn clause(c: &Clause) -> String {
     offgrid_core::checklist::display::clause_text(c).zh
 }
 
 /// Writes `text` with every line indented by two spaces.
-pub fn indented(w: &mut impl Write, text: &str) -> Result<()> {
+pub(crate) fn indented(w: &mut impl Write, text: &str) -> Result<()> {
     for line in text.lines() {
         writeln!(w, "  {line}")?;
     }
@@ -158,7 +158,7 @@ pub fn indented(w: &mut impl Write, text: &str) -> Result<()> {
 
 /// The last 8 characters of an id (the random part of a UUIDv7), which the record commands
 /// accept in place of the full id.
-pub fn short_id(id: &str) -> &str {
+pub(crate) fn short_id(id: &str) -> &str {
     id.char_indices().rev().nth(7).map_or(id, |(i, _)| &id[i..])
 }
 
@@ -194,7 +194,7 @@ fn table<const N: usize>(
 }
 
 /// One line per record: its short id and title.
-pub fn id_titles(w: &mut impl Write, rows: &[RecordSummary]) -> Result<()> {
+pub(crate) fn id_titles(w: &mut impl Write, rows: &[RecordSummary]) -> Result<()> {
     for r in rows {
         writeln!(
             w,
@@ -207,7 +207,7 @@ pub fn id_titles(w: &mut impl Write, rows: &[RecordSummary]) -> Result<()> {
 }
 
 /// Rows as lines, each column padded to its widest cell plus two spaces.
-pub fn render<const N: usize>(rows: &[[String; N]]) -> String {
+pub(crate) fn render<const N: usize>(rows: &[[String; N]]) -> String {
     let mut widths = [0usize; N];
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
@@ -232,7 +232,7 @@ pub fn render<const N: usize>(rows: &[[String; N]]) -> String {
 
 /// Terminal columns of `s`: East Asian wide characters take two (a close approximation of
 /// Unicode's East Asian Width that covers CJK, Hangul and full-width forms).
-pub fn display_width(s: &str) -> usize {
+pub(crate) fn display_width(s: &str) -> usize {
     s.chars().map(char_width).sum()
 }
 
@@ -256,7 +256,7 @@ fn char_width(c: char) -> usize {
 }
 
 /// `s` cut to at most `max` display columns, with `…` when cut; newlines become spaces.
-pub fn truncate(s: &str, max: usize) -> String {
+pub(crate) fn truncate(s: &str, max: usize) -> String {
     let s = s.replace(['\n', '\r', '\t'], " ");
     if display_width(&s) <= max {
         return s;

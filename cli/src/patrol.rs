@@ -18,7 +18,7 @@ use crate::commands::{Ctx, resolve_id};
 use crate::{output, time, values};
 
 #[derive(Subcommand)]
-pub enum PlanCommand {
+pub(crate) enum PlanCommand {
     /// Add a patrol plan for a site; print its id. Its first version is in force at once.
     Add(PlanArgs),
     /// Add the plan's next version (in force once the window open now has closed).
@@ -46,7 +46,7 @@ pub enum PlanCommand {
 }
 
 #[derive(Args)]
-pub struct PlanArgs {
+pub(crate) struct PlanArgs {
     #[arg(long)]
     title: String,
     /// The site (id). Repeatable with `plan add`: one plan per site, the same schedule and
@@ -93,7 +93,7 @@ pub struct PlanArgs {
 }
 
 #[derive(Subcommand)]
-pub enum PatrolCommand {
+pub(crate) enum PatrolCommand {
     /// Tasks open on a day (local +08:00 date), with their state.
     Today {
         /// YYYY-MM-DD [default: today].
@@ -283,7 +283,7 @@ fn new_plan(site: &offgrid_core::RecordId, a: PlanArgs) -> Result<NewPlan> {
     })
 }
 
-pub fn run_plan(ctx: &Ctx, command: PlanCommand) -> Result<()> {
+pub(crate) fn run_plan(ctx: &Ctx, command: PlanCommand) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match command {
         PlanCommand::Add(a) => {
@@ -390,7 +390,7 @@ fn local_day(store: &offgrid_core::Store, date: Option<&str>) -> Result<i64> {
     })
 }
 
-pub fn run_patrol(ctx: &Ctx, command: PatrolCommand) -> Result<()> {
+pub(crate) fn run_patrol(ctx: &Ctx, command: PatrolCommand) -> Result<()> {
     let mut out = std::io::stdout().lock();
     let run_id =
         |store: &offgrid_core::Store, text: &str| resolve_id(store, RecordKind::PatrolRun, text);

@@ -15,7 +15,7 @@ use crate::commands::{Ctx, resolve_id};
 use crate::output;
 
 #[derive(Subcommand)]
-pub enum PhotoCommand {
+pub(crate) enum PhotoCommand {
     /// Process one image: write DIR/<sha256>.jpg (upload copy, long edge 2048) and
     /// DIR/<sha256>.thumb.jpg (long edge 256), both upright; print the metadata as JSON.
     Derive {
@@ -78,7 +78,7 @@ pub enum PhotoCommand {
     },
 }
 
-pub fn run(ctx: &Ctx, command: PhotoCommand) -> Result<()> {
+pub(crate) fn run(ctx: &Ctx, command: PhotoCommand) -> Result<()> {
     match command {
         PhotoCommand::Derive { input, out } => derive(&input, &out),
         PhotoCommand::Sample {

@@ -15,7 +15,7 @@ use crate::{output, time, values};
 const TITLE_WIDTH: usize = 36;
 
 #[derive(Args)]
-pub struct RegisterArgs {
+pub(crate) struct RegisterArgs {
     /// Only hazards on this site.
     #[arg(long)]
     site: Option<String>,
@@ -44,7 +44,7 @@ pub struct RegisterArgs {
 }
 
 /// Prints the register of `--project` (or every project) as the arguments narrow it.
-pub fn run(ctx: &Ctx, a: RegisterArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Ctx, a: RegisterArgs) -> Result<()> {
     let store = ctx.open_existing()?;
     let register = store.register(&RegisterQuery {
         project: ctx.project.clone(),
@@ -68,7 +68,7 @@ pub fn run(ctx: &Ctx, a: RegisterArgs) -> Result<()> {
 
 /// The table (short id, grade, status, site, title, assignee, deadline, OVERDUE), then the
 /// counts.
-pub fn print(w: &mut impl Write, r: &Register) -> Result<()> {
+pub(crate) fn print(w: &mut impl Write, r: &Register) -> Result<()> {
     if r.rows.is_empty() {
         writeln!(w, "(no hazards)")?;
     } else {
@@ -112,7 +112,7 @@ pub fn print(w: &mut impl Write, r: &Register) -> Result<()> {
 }
 
 /// `by status: 待整改 ordered 2, ...; by grade: 较大 orange 1, ...; overdue: 1 (at ...)`.
-pub fn counts(r: &Register) -> String {
+pub(crate) fn counts(r: &Register) -> String {
     let statuses: Vec<String> = r
         .by_status
         .iter()

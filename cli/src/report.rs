@@ -16,7 +16,7 @@ use crate::commands::Ctx;
 use crate::{output, values};
 
 #[derive(Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     #[command(subcommand)]
     document: ReportCommand,
     /// The organisation's header as JSON: {"agency": "…", "number_pattern": "…{year}…{kind}…
@@ -72,7 +72,7 @@ enum ReportCommand {
 }
 
 #[derive(Args)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// A PDF made by `offgrid report` (or by the app).
     #[arg(required_unless_present = "sha256", conflicts_with = "sha256")]
     file: Option<PathBuf>,
@@ -100,7 +100,7 @@ fn settings(path: Option<&Path>) -> Result<DocumentSettings> {
         .with_context(|| format!("{}: not a document header", path.display()))
 }
 
-pub fn run(ctx: &Ctx, a: ReportArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Ctx, a: ReportArgs) -> Result<()> {
     let settings = settings(a.org.as_deref())?;
     let store = ctx.open_as_user()?;
     let ids = |v: Vec<String>| v.into_iter().map(RecordId).collect::<Vec<_>>();
@@ -146,7 +146,7 @@ pub fn run(ctx: &Ctx, a: ReportArgs) -> Result<()> {
     print_written(ctx, &written)
 }
 
-pub fn print_written(ctx: &Ctx, w: &WrittenDocument) -> Result<()> {
+pub(crate) fn print_written(ctx: &Ctx, w: &WrittenDocument) -> Result<()> {
     // Characters no font has were printed as U+FFFD: a warning on stderr, whatever the format
     // (with --json they are also in `replaced_characters`).
     for r in &w.replaced_characters {
@@ -180,7 +180,7 @@ pub fn print_written(ctx: &Ctx, w: &WrittenDocument) -> Result<()> {
     Ok(())
 }
 
-pub fn verify(ctx: &Ctx, a: VerifyArgs) -> Result<i32> {
+pub(crate) fn verify(ctx: &Ctx, a: VerifyArgs) -> Result<i32> {
     let store = ctx.open_existing()?;
     let v: Verification = match (a.file, a.sha256) {
         (Some(file), _) => store

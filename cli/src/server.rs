@@ -13,7 +13,7 @@ use crate::user;
 
 /// Where the server keeps its data.
 #[derive(Args, Clone)]
-pub struct StorageArgs {
+pub(crate) struct StorageArgs {
     /// Data folder: `server.db` (SQLite) and `blobs/`.
     #[arg(long, value_name = "DIR", default_value = "offgrid-server")]
     pub data: PathBuf,
@@ -41,7 +41,7 @@ impl StorageArgs {
 }
 
 #[derive(Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     #[command(flatten)]
     pub storage: StorageArgs,
     /// Address to listen on (port 0: any free port; the address is printed).
@@ -74,7 +74,7 @@ pub struct ServeArgs {
     pub zone: offgrid_core::zone::Zone,
 }
 
-pub fn serve(args: ServeArgs) -> Result<()> {
+pub(crate) fn serve(args: ServeArgs) -> Result<()> {
     if args.token_idle_days == 0 {
         bail!("--token-idle-days must be at least 1");
     }
@@ -128,7 +128,7 @@ async fn shutdown_signal() {
 }
 
 #[derive(Args)]
-pub struct AdminArgs {
+pub(crate) struct AdminArgs {
     #[command(flatten)]
     pub storage: StorageArgs,
     #[command(subcommand)]
@@ -136,7 +136,7 @@ pub struct AdminArgs {
 }
 
 #[derive(Subcommand)]
-pub enum AdminCommand {
+pub(crate) enum AdminCommand {
     /// Create a user. The password comes from --password or $OFFGRID_PASSWORD.
     UserAdd {
         id: String,
@@ -190,7 +190,7 @@ pub enum AdminCommand {
 }
 
 #[derive(Subcommand)]
-pub enum TagKeyCommand {
+pub(crate) enum TagKeyCommand {
     /// Set (replace) a tag's SDM file-read key: UID as 14 hex digits, key as 32.
     Set {
         uid: String,
@@ -203,7 +203,7 @@ pub enum TagKeyCommand {
     List,
 }
 
-pub fn admin(args: AdminArgs, json: bool) -> Result<()> {
+pub(crate) fn admin(args: AdminArgs, json: bool) -> Result<()> {
     let app = args.storage.open()?;
     let b = app.backend.as_ref();
     match args.command {

@@ -18,7 +18,7 @@ use crate::grid::resolve_cell;
 use crate::{output, time, values};
 
 #[derive(Subcommand)]
-pub enum SiteCommand {
+pub(crate) enum SiteCommand {
     /// Add a site in a grid cell; print its id.
     Add {
         #[arg(long)]
@@ -127,7 +127,7 @@ fn resolve_checkpoint(s: &Site, text: &str) -> String {
         .unwrap_or_else(|| text.to_owned())
 }
 
-pub fn run(ctx: &Ctx, command: SiteCommand) -> Result<()> {
+pub(crate) fn run(ctx: &Ctx, command: SiteCommand) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match command {
         SiteCommand::Add {

@@ -12,7 +12,7 @@ use offgrid_core::sync::{self, SyncOptions};
 use crate::commands::{Ctx, open, open_existing};
 
 #[derive(Args)]
-pub struct LoginArgs {
+pub(crate) struct LoginArgs {
     /// The server, e.g. http://127.0.0.1:8470
     pub server: String,
     /// User id on the server.
@@ -29,7 +29,7 @@ pub struct LoginArgs {
     pub insecure_http: bool,
 }
 
-pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<()> {
+pub(crate) fn login(ctx: &Ctx, a: LoginArgs) -> Result<()> {
     let store = open(&ctx.db, ctx.key.as_ref())?;
     if a.insecure_http {
         store.set_insecure_http_allowed(true)?;
@@ -58,7 +58,7 @@ pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<()> {
 }
 
 #[derive(Args)]
-pub struct SyncArgs {
+pub(crate) struct SyncArgs {
     /// Only print the sync status (no network).
     #[arg(long)]
     pub status: bool,
@@ -72,7 +72,7 @@ pub struct SyncArgs {
 
 /// Runs `offgrid sync`. Returns whether everything is on the server: `false` (exit code 1)
 /// while a record or a photo is still pending, so a script never takes a partial sync for done.
-pub fn run(ctx: &Ctx, a: SyncArgs) -> Result<bool> {
+pub(crate) fn run(ctx: &Ctx, a: SyncArgs) -> Result<bool> {
     // A store syncs once logged in (`offgrid login` creates it): neither the status nor a sync
     // ever creates a database.
     let store = open_existing(&ctx.db, ctx.key.as_ref())?;

@@ -39,7 +39,7 @@ impl<'a> Summary<'a> {
 }
 
 /// The newest version of every template: built-in, and published in the store if given.
-pub fn list(store: Option<&offgrid_core::Store>, json: bool) -> Result<()> {
+pub(crate) fn list(store: Option<&offgrid_core::Store>, json: bool) -> Result<()> {
     let templates = match store {
         Some(store) => store.templates().context("cannot read the templates")?,
         None => builtin::all().context("a built-in template is broken")?,
@@ -65,7 +65,7 @@ pub fn list(store: Option<&offgrid_core::Store>, json: bool) -> Result<()> {
 }
 
 /// Prints a template as pretty JSON: the built-in `id`, or the template in `file`.
-pub fn show(id: Option<&str>, file: Option<&Path>) -> Result<()> {
+pub(crate) fn show(id: Option<&str>, file: Option<&Path>) -> Result<()> {
     let template = match (id, file) {
         (_, Some(path)) => {
             let text = read(path)?;
@@ -91,7 +91,7 @@ struct Validation<'a> {
 
 /// Parses and validates the template in `path`; prints every problem (`path: reason`) or a
 /// one-line summary. Exit code 1 when there are problems.
-pub fn validate(path: &Path, json: bool) -> Result<ExitCode> {
+pub(crate) fn validate(path: &Path, json: bool) -> Result<ExitCode> {
     let text = read(path)?;
     let (template, issues) = match checklist::parse(&text) {
         Ok(t) => (Some(t), Vec::new()),
@@ -148,14 +148,14 @@ fn issues(text: &str, err: CoreError) -> Result<Vec<TemplateIssue>> {
 }
 
 /// The JSON Schema of the template format.
-pub fn schema() -> Result<()> {
+pub(crate) fn schema() -> Result<()> {
     output::json(&mut std::io::stdout().lock(), &checklist::json_schema())
 }
 
 /// Publishes (imports) a template file into the store: validated, then immutable under its id
 /// and version. Publishing the same content again is a no-op; other content under a published
 /// version is refused.
-pub fn publish(store: &offgrid_core::Store, path: &Path, json: bool) -> Result<()> {
+pub(crate) fn publish(store: &offgrid_core::Store, path: &Path, json: bool) -> Result<()> {
     let template = checklist::parse(&read(path)?)
         .with_context(|| format!("{} is not a valid template", path.display()))?;
     let r = store.publish_template(&template)?;

@@ -4,7 +4,7 @@
 use offgrid_core::civil::{civil_from_days, days_from_civil};
 
 /// `2025-03-18T01:20:00Z` for UTC milliseconds (seconds precision; negative times work too).
-pub fn utc(unix_ms: i64) -> String {
+pub(crate) fn utc(unix_ms: i64) -> String {
     let secs = unix_ms.div_euclid(1000);
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
@@ -17,19 +17,19 @@ pub fn utc(unix_ms: i64) -> String {
 }
 
 /// `+08:00` for an offset in minutes.
-pub fn offset(minutes: i32) -> String {
+pub(crate) fn offset(minutes: i32) -> String {
     let sign = if minutes < 0 { '-' } else { '+' };
     let m = minutes.unsigned_abs();
     format!("{sign}{:02}:{:02}", m / 60, m % 60)
 }
 
 /// The UTC time followed by the device's offset: `2025-03-18T01:20:00Z +08:00`.
-pub fn utc_with_offset(unix_ms: i64, offset_minutes: i32) -> String {
+pub(crate) fn utc_with_offset(unix_ms: i64, offset_minutes: i32) -> String {
     format!("{} {}", utc(unix_ms), offset(offset_minutes))
 }
 
 /// UTC milliseconds of a calendar date and time of day (UTC).
-pub fn unix_ms(year: i64, month: u32, day: u32, hour: u32, minute: u32) -> i64 {
+pub(crate) fn unix_ms(year: i64, month: u32, day: u32, hour: u32, minute: u32) -> i64 {
     let days = days_from_civil(year, month, day);
     (days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60) * 1000
 }

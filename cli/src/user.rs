@@ -9,18 +9,18 @@ use anyhow::{Result, bail};
 use offgrid_core::{Role, User};
 
 /// Environment variable naming the default user id.
-pub const USER_ENV: &str = "OFFGRID_USER";
+pub(crate) const USER_ENV: &str = "OFFGRID_USER";
 /// Environment variable naming the default display name.
-pub const USER_NAME_ENV: &str = "OFFGRID_USER_NAME";
+pub(crate) const USER_NAME_ENV: &str = "OFFGRID_USER_NAME";
 /// Environment variable naming the default role.
-pub const ROLE_ENV: &str = "OFFGRID_ROLE";
+pub(crate) const ROLE_ENV: &str = "OFFGRID_ROLE";
 
 const DEFAULT_ID: &str = "cli";
 const DEFAULT_NAME: &str = "CLI";
 const DEFAULT_ROLE: Role = Role::Admin;
 
 /// Every role, in the order the help text lists them.
-pub const ROLES: [Role; 5] = [
+pub(crate) const ROLES: [Role; 5] = [
     Role::Inspector,
     Role::Rectifier,
     Role::Supervisor,
@@ -29,7 +29,7 @@ pub const ROLES: [Role; 5] = [
 ];
 
 /// Who is writing: id, display name, and a role on a project.
-pub struct Identity {
+pub(crate) struct Identity {
     pub id: Option<String>,
     pub name: Option<String>,
     pub role: Option<Role>,
@@ -39,7 +39,7 @@ pub struct Identity {
 
 impl Identity {
     /// Whether any part of the identity was chosen, on the command line or in the environment.
-    pub fn is_given(&self) -> bool {
+    pub(crate) fn is_given(&self) -> bool {
         self.id.is_some()
             || self.name.is_some()
             || self.role.is_some()
@@ -50,7 +50,7 @@ impl Identity {
 }
 
 /// The user for writes. Without a display name, a chosen id doubles as the name.
-pub fn resolve(who: Identity) -> Result<User> {
+pub(crate) fn resolve(who: Identity) -> Result<User> {
     let from_env = |key: &str| std::env::var(key).ok().filter(|v| !v.trim().is_empty());
     let id = who.id.or_else(|| from_env(USER_ENV));
     let name = who.name.or_else(|| from_env(USER_NAME_ENV));
@@ -71,7 +71,7 @@ pub fn resolve(who: Identity) -> Result<User> {
 }
 
 /// A role by name (clap value parser for `--role`).
-pub fn parse_role(text: &str) -> Result<Role, String> {
+pub(crate) fn parse_role(text: &str) -> Result<Role, String> {
     ROLES
         .into_iter()
         .find(|r| r.as_str() == text)

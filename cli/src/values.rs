@@ -8,7 +8,7 @@ use offgrid_core::{ListSort, RecordKind, RiskGrade};
 use serde_json::Value as Json;
 
 /// Every risk grade, most severe first.
-pub const GRADES: [RiskGrade; 4] = [
+pub(crate) const GRADES: [RiskGrade; 4] = [
     RiskGrade::Red,
     RiskGrade::Orange,
     RiskGrade::Yellow,
@@ -16,12 +16,12 @@ pub const GRADES: [RiskGrade; 4] = [
 ];
 
 /// The JSON value of `text`, or `text` as a string.
-pub fn parse_value(text: &str) -> Json {
+pub(crate) fn parse_value(text: &str) -> Json {
     serde_json::from_str(text).unwrap_or_else(|_| Json::String(text.to_owned()))
 }
 
 /// `key=value` (clap value parser for `--field`).
-pub fn parse_field(text: &str) -> Result<(String, Json), String> {
+pub(crate) fn parse_field(text: &str) -> Result<(String, Json), String> {
     let (key, value) = text
         .split_once('=')
         .ok_or_else(|| format!("expected KEY=VALUE, got {text:?}"))?;
@@ -33,7 +33,7 @@ pub fn parse_field(text: &str) -> Result<(String, Json), String> {
 }
 
 /// A record kind (clap value parser).
-pub fn parse_kind(text: &str) -> Result<RecordKind, String> {
+pub(crate) fn parse_kind(text: &str) -> Result<RecordKind, String> {
     text.parse().map_err(|_| {
         let kinds: Vec<&str> = RecordKind::ALL.iter().map(|k| k.as_str()).collect();
         format!(
@@ -44,7 +44,7 @@ pub fn parse_kind(text: &str) -> Result<RecordKind, String> {
 }
 
 /// A risk grade: red, orange, yellow or blue (clap value parser).
-pub fn parse_grade(text: &str) -> Result<RiskGrade, String> {
+pub(crate) fn parse_grade(text: &str) -> Result<RiskGrade, String> {
     GRADES
         .into_iter()
         .find(|g| g.as_str() == text)
@@ -52,7 +52,7 @@ pub fn parse_grade(text: &str) -> Result<RiskGrade, String> {
 }
 
 /// A hazard status name, e.g. `ordered` (clap value parser).
-pub fn parse_status(text: &str) -> Result<HazardStatus, String> {
+pub(crate) fn parse_status(text: &str) -> Result<HazardStatus, String> {
     status_named(text).ok_or_else(|| {
         let names: Vec<&str> = HazardStatus::ALL.iter().map(|s| s.as_str()).collect();
         format!(
@@ -63,12 +63,12 @@ pub fn parse_status(text: &str) -> Result<HazardStatus, String> {
 }
 
 /// The hazard status with this name, if there is one.
-pub fn status_named(text: &str) -> Option<HazardStatus> {
+pub(crate) fn status_named(text: &str) -> Option<HazardStatus> {
     HazardStatus::named(text)
 }
 
 /// A list order: updated, due or grade (clap value parser).
-pub fn parse_sort(text: &str) -> Result<ListSort, String> {
+pub(crate) fn parse_sort(text: &str) -> Result<ListSort, String> {
     match text {
         "updated" => Ok(ListSort::Updated),
         "due" => Ok(ListSort::Due),
@@ -80,7 +80,7 @@ pub fn parse_sort(text: &str) -> Result<ListSort, String> {
 }
 
 /// A photo reference: 64 hex digits (a SHA-256), lowercased (clap value parser).
-pub fn parse_sha256(text: &str) -> Result<String, String> {
+pub(crate) fn parse_sha256(text: &str) -> Result<String, String> {
     if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(text.to_ascii_lowercase())
     } else {
@@ -92,7 +92,7 @@ pub fn parse_sha256(text: &str) -> Result<String, String> {
 
 /// Parses any of the core's enums that parse themselves (grid levels and roles, site and
 /// checkpoint kinds, check methods), with the core's message naming the accepted values.
-pub fn parse_core<T: std::str::FromStr<Err = offgrid_core::Error>>(
+pub(crate) fn parse_core<T: std::str::FromStr<Err = offgrid_core::Error>>(
     text: &str,
 ) -> Result<T, String> {
     text.parse().map_err(|e: offgrid_core::Error| e.to_string())

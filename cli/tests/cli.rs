@@ -1,5 +1,6 @@
 //! End-to-end tests of the `offgrid` binary: each runs the built executable in a temporary
 //! directory and checks its exit code, stdout (mostly `--json`) and stderr.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 mod support;
 

@@ -3,7 +3,7 @@
 //! pdfdetach and pdfimages, zbarimg for the QR code, Python's openpyxl for the spreadsheet
 //! (`tests/documents-tools.sh` installs them; `OFFGRID_TEST_PYTHON` names the Python with
 //! openpyxl). A document reported by sync is verified by a real server on loopback.
-
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 #![cfg(feature = "documents")]
 
 mod support;

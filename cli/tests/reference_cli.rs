@@ -1,6 +1,7 @@
 //! The reference-data commands through the binary (ADR 0007): `admin template-publish`,
 //! `grid add|show|list|members|boundary` and `site add|edit|show|list|checkpoint|bind|unbind|
 //! tag`, text and `--json`, GeoJSON in and out, refusals with exit code 1.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 mod support;
 

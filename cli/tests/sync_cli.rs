@@ -1,6 +1,7 @@
 //! `offgrid login` and `offgrid sync` through the binary, against `offgrid serve` on loopback:
 //! a signed-in database writes as its account, a second device receives what the first one
 //! wrote, and a sync that leaves something behind says so in its exit code.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 mod support;
 

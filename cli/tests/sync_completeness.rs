@@ -4,6 +4,7 @@
 //! server "forgets" to send (a proxy between them drops it from a response) is found missing by
 //! the scope's digest and fetched again; one that never arrives leaves the sync incomplete,
 //! with the scope named in the report and the status.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

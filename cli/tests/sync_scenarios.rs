@@ -4,6 +4,7 @@
 //! sync with a typed error (`TokenRevoked`) while the device keeps working offline, and a lost
 //! device can be wiped; a new device pulls a
 //! project in pages, each next page requested while the previous one is applied.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 use std::path::Path;
 use std::sync::Arc;

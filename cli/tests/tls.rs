@@ -4,6 +4,7 @@
 //! then. On Linux the platform's store is the system bundle, or `SSL_CERT_FILE`, which this
 //! test points at a CA made for it with the `openssl` tool. The server is a real TLS endpoint
 //! on loopback (rustls) that answers every request as a server refusing the password would.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 mod support;
 

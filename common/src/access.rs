@@ -25,6 +25,8 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role's name as serialised (`inspector`, `rectifier`, `supervisor`, `admin`,
+    /// `viewer`).
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Inspector => "inspector",
@@ -39,7 +41,9 @@ impl Role {
 /// A role on one project (`"*"` means every project).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectRole {
+    /// The project's id, or `"*"` for every project.
     pub project: String,
+    /// The role held there.
     pub role: Role,
 }
 
@@ -47,18 +51,34 @@ pub struct ProjectRole {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Permission {
+    /// Create an inspection.
     CreateInspection,
+    /// Answer an inspection's items and add its photos, notes and signatures while it is
+    /// editable.
     AnswerInspection,
+    /// Submit an inspection for review.
     SubmitInspection,
+    /// Review a submitted inspection, or return it.
     ReviewInspection,
+    /// Raise a hazard (登记), edit its title, description, location and site, and add photos
+    /// of it (not rectification photos).
     RaiseHazard,
+    /// Grade a hazard's risk (评估分级).
     GradeHazard,
+    /// Order a hazard's rectification (下达整改): unit, person, deadline, measures.
     OrderRectification,
+    /// Submit a rectification with photos of the result (提交整改), and add rectification
+    /// photos. The person ordered to rectify needs no such role, only one that writes.
     SubmitRectification,
+    /// Re-inspect a rectification (复查): pass it or send it back; never one's own.
     Reinspect,
+    /// Escalate a hazard one level (超期 / 挂牌督办).
     Escalate,
+    /// Close a hazard that passed re-inspection (销号); a major hazard is written off instead.
     CloseHazard,
+    /// Write a hazard off after acceptance (核销): how a major hazard is closed.
     WriteOffHazard,
+    /// Publish a checklist template version (checked on the `org` scope: only admins there).
     PublishTemplate,
     /// Edit a project record (members, sites, settings).
     ManageProject,
@@ -76,6 +96,8 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// The permission's name as serialised and as [`Error::Forbidden`] names it
+    /// (`create_inspection`, `write_off_hazard`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             Permission::CreateInspection => "create_inspection",
@@ -141,6 +163,7 @@ impl User {
             .map(|r| r.role)
     }
 
+    /// Whether some role of the user on `project` (or on every project) grants `permission`.
     pub fn can(&self, project: &str, permission: Permission) -> bool {
         self.roles_on(project).any(|r| grants(r, permission))
     }

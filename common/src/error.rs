@@ -11,11 +11,20 @@ pub enum Error {
 
     /// The user lacks `permission` on `project`.
     #[error("permission {permission} is missing on project {project}")]
-    Forbidden { permission: String, project: String },
+    Forbidden {
+        /// The permission's name ([`crate::Permission::as_str`], e.g. `write_off_hazard`).
+        permission: String,
+        /// The id of the project it was asked on.
+        project: String,
+    },
 
     /// A draft's fields are empty, too long or name what is unknown.
     #[error("{}", crate::fields::describe(fields))]
-    InvalidFields { fields: Vec<FieldError> },
+    InvalidFields {
+        /// Every field found wrong, in field order, each once.
+        fields: Vec<FieldError>,
+    },
 }
 
+/// A result whose error is [`Error`] unless another is named.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

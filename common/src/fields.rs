@@ -14,7 +14,10 @@ pub enum FieldProblem {
     /// Empty (or only spaces) where something is needed.
     Required,
     /// Longer than `max` characters (a Chinese character counts one).
-    TooLong { max: u32 },
+    TooLong {
+        /// The limit, in characters.
+        max: u32,
+    },
     /// A deadline already passed. Advice on a form only: the store accepts it (an order copied
     /// from a paper notice may have passed already).
     InPast,
@@ -28,7 +31,9 @@ pub enum FieldProblem {
 /// record (`title`, `deadline_ms`, `template_id`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FieldError {
+    /// The draft's field name, as in the bindings' record.
     pub field: String,
+    /// What is wrong with it.
     pub problem: FieldProblem,
 }
 
@@ -37,6 +42,8 @@ pub struct FieldError {
 pub struct Checks(Vec<FieldError>);
 
 impl Checks {
+    /// Records `problem` for `field`, unless the field has one already (the first one found is
+    /// kept).
     pub fn push(&mut self, field: &str, problem: FieldProblem) {
         if !self.0.iter().any(|e| e.field == field) {
             self.0.push(FieldError {
@@ -60,6 +67,7 @@ impl Checks {
         }
     }
 
+    /// The field errors found, in field order; empty when nothing is wrong.
     pub fn into_errors(self) -> Vec<FieldError> {
         self.0
     }
@@ -74,9 +82,12 @@ impl Checks {
     }
 }
 
-/// Lengths a form allows, in characters.
+/// Longest title or location a form allows, in characters.
 pub const TITLE_MAX: u32 = 200;
+/// Longest name a form allows, in characters: a unit's or a person's.
 pub const NAME_MAX: u32 = 100;
+/// Longest free text a form allows, in characters: a description, rectification measures, a
+/// patrol observation.
 pub const TEXT_MAX: u32 = 4000;
 
 /// "title: required; deadline_ms: in the past" (field names and problems, never the values).

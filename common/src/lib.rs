@@ -6,6 +6,8 @@
 //! forms show ([`fields`]). Its one error type is [`Error`]; the crates above convert it into
 //! theirs.
 
+#![warn(missing_docs)]
+
 pub mod access;
 pub mod civil;
 mod error;

@@ -1,6 +1,7 @@
 //! The write gate on the device: every write, through the domain API or the generic record
 //! API, passes its kind's policy, and merged changes do too. One test per rule; each refusal
 //! leaves the record exactly as it was.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! hazard screen and its commands, each user offered exactly the steps they may take; the
 //! patrol run screen for the runner and for a supervisor; the home screen of a grid member and
 //! of the person a rectification is ordered to.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 mod common;
 

@@ -42,10 +42,14 @@ pub fn split(bytes: &[u8]) -> Result<Vec<(u8, &[u8])>, String> {
 
 /// What a byte string holds, fully decoded and verified.
 pub struct Decoded {
+    /// The change chunks (compressed or not), parsed and checksummed, in the order of the bytes.
     pub changes: Vec<Change>,
+    /// The whole-document chunks (automerge `save`), loaded, in the order of the bytes.
     pub documents: Vec<AutoCommit>,
 }
 
+/// Decodes `bytes` strictly: every chunk complete and verified, or an error saying where and
+/// why. No limits on changes: bytes from elsewhere go through [`apply_checked`].
 pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
     decode_with(bytes, false)
 }

@@ -11,6 +11,7 @@ use super::meta::ChangeMeta;
 use super::path::format;
 use crate::error::Result;
 
+/// A field holding concurrent values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Conflict {
     /// JSON pointer of the field.
@@ -19,17 +20,24 @@ pub struct Conflict {
     pub values: Vec<ConflictValue>,
 }
 
+/// One of a field's concurrent values, with the change that wrote it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConflictValue {
+    /// The value as JSON (an object hydrated whole).
     pub value: Json,
+    /// The value every device shows: automerge's deterministic pick.
     pub winner: bool,
+    /// The user id the writing change's metadata names (a claim until `verified_by` is set).
     pub user_id: Option<String>,
+    /// The writer's display name, from the change's metadata.
     pub user_name: Option<String>,
     /// When the writing device said it was (UTC ms) and its offset.
     pub time_ms: i64,
+    /// The writing device's UTC offset in minutes east.
     pub offset_minutes: i32,
     /// Automerge actor (per install) and change hash, hex.
     pub actor: String,
+    /// The hash of the change that wrote the value, hex.
     pub change: String,
     /// The account the sync server verified as the pusher of that change (`None`: not yet
     /// confirmed by the server).
@@ -37,6 +45,8 @@ pub struct ConflictValue {
     pub verified_by: Option<String>,
 }
 
+/// Every field of `doc` holding concurrent values, nested ones included, in document order.
+/// `verified_by` is left unset for the caller to fill in.
 pub fn conflicts(doc: &Automerge) -> Result<Vec<Conflict>> {
     let mut out = Vec::new();
     let mut path = Vec::new();

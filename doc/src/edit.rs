@@ -13,6 +13,8 @@ use crate::error::{Error, Result};
 /// Root fields that identify a record; they are written once at creation and never changed.
 pub const RESERVED_ROOT_KEYS: [&str; 4] = ["id", "kind", "created_ms", "created_by"];
 
+/// An edit of one document, within the caller's transaction: sets, replaces, inserts, appends
+/// and deletes by JSON pointer, keeping the genesis rule, and notes what it touched.
 pub struct Edit<'a> {
     doc: &'a mut AutoCommit,
     /// Map fields set by this edit (lets the search index update just those).
@@ -23,7 +25,9 @@ pub struct Edit<'a> {
 
 /// What an edit touched: the map fields it set, and whether it added or removed objects.
 pub struct Touched {
+    /// Map fields set, as (object, key): the search index re-reads just these.
     pub set_fields: Vec<(automerge::ObjId, String)>,
+    /// Objects or list elements were added, set or removed: the search index is rebuilt.
     pub structural: bool,
 }
 
@@ -121,6 +125,8 @@ impl<'a> Edit<'a> {
     /// Adds `value` (any JSON) under a key of the map at `map_pointer` that must not exist yet.
     /// Use a unique key (e.g. [`crate::RecordId::new`]) for things added concurrently: photos,
     /// notes, events.
+    ///
+    /// [`crate::RecordId::new`]: offgrid_common::model::RecordId::new
     pub fn insert(&mut self, map_pointer: &str, key: &str, value: &Json) -> Result<()> {
         let segments = parse(map_pointer)?;
         let (obj, ty) = resolve_obj(&*self.doc, &segments)?;

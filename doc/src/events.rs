@@ -9,7 +9,10 @@ use serde_json::Value as Json;
 pub trait Event: DeserializeOwned {
     /// The event with the id it is stored under (the id is the map key, not a field).
     fn with_id(self, id: String) -> Self;
+    /// The id it is stored under (a UUID): the second key of the fold order.
     fn id(&self) -> &str;
+    /// When it happened, UTC milliseconds by the recording device's clock: the first key of the
+    /// fold order.
     fn at_ms(&self) -> i64;
 }
 

@@ -10,17 +10,28 @@ use super::meta::ChangeMeta;
 use super::path::{format, prop_segment};
 use crate::error::Result;
 
+/// One change of a record, as its history lists it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HistoryEntry {
+    /// The change's hash, hex.
     pub change: String,
+    /// Hashes of the changes it was made on top of (its dependencies), hex.
     pub deps: Vec<String>,
+    /// The automerge actor that made it (one per install, not per user), hex.
     pub actor: String,
+    /// Its number among that actor's changes, from 1.
     pub seq: u64,
     /// The writing device's clock (UTC ms) and offset: what it said, even if wrong.
     pub time_ms: i64,
+    /// The writing device's UTC offset in minutes east, from the change's metadata.
     pub offset_minutes: i32,
+    /// The user id the change's metadata names: what it claims (see `verified_by`); `None` for
+    /// a change without Offgrid metadata.
     pub user_id: Option<String>,
+    /// The user's display name at the time of the change, from its metadata.
     pub user_name: Option<String>,
+    /// What the change did (e.g. `create hazard`); the whole message of a change from another
+    /// tool.
     pub message: String,
     /// JSON pointers of the fields this change set, inserted into or deleted.
     pub paths: Vec<String>,
@@ -33,6 +44,8 @@ pub struct HistoryEntry {
     pub clock_ahead: bool,
 }
 
+/// Every change of `doc` in causal order, with the paths each touched. The server's receipts
+/// (`received_ms`, `verified_by`, `clock_ahead`) are left unset for the caller to fill in.
 pub fn history(doc: &mut AutoCommit) -> Result<Vec<HistoryEntry>> {
     let metas: Vec<_> = doc
         .get_changes_meta(&[])

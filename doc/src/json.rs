@@ -21,6 +21,7 @@ pub fn scalar_to_json(v: &ScalarValue) -> Json {
     }
 }
 
+/// Lowercase hex, two digits per byte.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = Vec::with_capacity(bytes.len() * 2);

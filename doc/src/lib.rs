@@ -7,6 +7,8 @@
 //! fields lists show (`title`, `status`, `project`, …) and the genesis maps of its kind. Paths are
 //! JSON pointers (`/answers/item-3/value`).
 
+#![warn(missing_docs)]
+
 pub mod chunks;
 pub mod conflicts;
 pub mod edit;

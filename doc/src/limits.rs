@@ -28,16 +28,24 @@ const COMPRESSED_CHANGE: u8 = 2;
 /// A change past a limit, or not a change at all.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Exceeded {
+    /// The change as sent is larger than [`MAX_CHANGE_BYTES`]: its size in bytes.
     #[error("the change has {0} bytes (limit {MAX_CHANGE_BYTES})")]
     Bytes(usize),
+    /// The compressed change inflates past [`MAX_INFLATED_BYTES`].
     #[error("the change inflates past {MAX_INFLATED_BYTES} bytes")]
     Inflated,
+    /// The change holds more than [`MAX_CHANGE_OPS`] operations: how many.
     #[error("the change has {0} operations (limit {MAX_CHANGE_OPS})")]
     Ops(usize),
+    /// Objects would nest deeper than [`MAX_DEPTH`]: the depth reached.
     #[error("the change nests objects {0} deep (limit {MAX_DEPTH})")]
     Depth(usize),
+    /// The record would hold more than [`MAX_RECORD_BYTES`] of changes: how many bytes (checked
+    /// by the server on a push and by a device on a pull).
     #[error("the record would hold {0} bytes of changes (limit {MAX_RECORD_BYTES})")]
     RecordBytes(u64),
+    /// Not a change (or not one that expands), or one that makes objects no honest change
+    /// makes (again, inside one another, inside one that does not exist): why.
     #[error("the change does not parse: {0}")]
     Malformed(String),
 }

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use offgrid_common::model::{Timestamp, User};
 
+/// What a change says about itself: the JSON object in its automerge message (keys `u`, `n`,
+/// `tz`, `m`). What it names is a claim; the sync server verifies who pushed it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeMeta {
     /// User id.
@@ -23,6 +25,7 @@ pub struct ChangeMeta {
 }
 
 impl ChangeMeta {
+    /// The metadata of a change `user` makes at `now` (its offset is kept), saying `message`.
     pub fn new(user: &User, now: Timestamp, message: &str) -> Self {
         ChangeMeta {
             user_id: Some(user.id.clone()),
@@ -32,6 +35,7 @@ impl ChangeMeta {
         }
     }
 
+    /// The change message: this metadata as compact JSON.
     pub fn encode(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
@@ -47,6 +51,8 @@ impl ChangeMeta {
         }
     }
 
+    /// Options for committing a change with this metadata as its message and `now.unix_ms`
+    /// as its timestamp.
     pub fn commit_options(&self, now: Timestamp) -> automerge::transaction::CommitOptions {
         automerge::transaction::CommitOptions::default()
             .with_message(self.encode())

@@ -16,6 +16,8 @@ use automerge::{ObjId, ReadDoc, ScalarValue, ScalarValueRef, Value, ValueRef};
 /// bloating the index.
 pub const MAX_SEARCH_TEXT: usize = 64 * 1024;
 
+/// What a record's projection takes from the whole document: its text for search and its
+/// count of conflicted fields.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct WalkSummary {
     /// Every string in the document, separated by newlines (bounded by [`MAX_SEARCH_TEXT`]).
@@ -91,6 +93,7 @@ impl SearchIndex {
         }
     }
 
+    /// The document's text and conflict count as indexed now.
     pub fn summary(&self) -> WalkSummary {
         let mut out = WalkSummary {
             text: String::new(),

@@ -6,6 +6,9 @@
 //!
 //! `cargo run -p offgrid-fuzz-targets --example seeds`
 
+// A seed generator run by hand: a failure stops it, on purpose.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -8,6 +8,10 @@
 //! (`fuzz/corpus/<target>/`) and any crash inputs (`fuzz/artifacts/<target>/`) through them in
 //! the ordinary `cargo test --workspace`, so CI needs no instrumented build.
 
+// A fuzz target's setup that fails is a broken harness, and a failed invariant is a finding:
+// both panic, on purpose.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod panics;
 mod world;
 

@@ -175,7 +175,7 @@ fn request(envelope: &Envelope, change: &[u8]) -> SyncRequest {
 /// Pushes `data` (which parsed as `change`; `doc`: an empty document with it applied) to a
 /// fresh copy of the server, as a record of its own if it is a first change, or as the base
 /// record it builds on (the first one if none).
-pub fn push(data: &[u8], change: &Change, doc: &Automerge) {
+pub(crate) fn push(data: &[u8], change: &Change, doc: &Automerge) {
     let w = world();
     let _one = w.lock.lock().unwrap_or_else(|e| e.into_inner());
     let envelope = envelope_of(doc).unwrap_or_else(|| {

@@ -1,6 +1,7 @@
 //! Replays the committed corpus of every fuzz target (`fuzz/corpus/<target>/`), and any crash
 //! input the fuzzer left (`fuzz/artifacts/<target>/`), through the target's body: what the
 //! fuzzer found once stays checked in every ordinary test run, without an instrumented build.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 use std::path::{Path, PathBuf};
 

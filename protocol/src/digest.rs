@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// as the server has acknowledged it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScopeDigest {
+    /// Records of the scope holding at least one change (for `org`: those the account reads).
     pub count: u64,
     /// Lowercase hex SHA-256 of `id ":" head "," head … "\n"` per record, records in id order,
     /// heads sorted.
@@ -23,6 +24,8 @@ pub struct DigestBuilder {
 }
 
 impl DigestBuilder {
+    /// Adds record `id` with its heads (heads in any order, records in id order). A record
+    /// without heads is skipped.
     pub fn add<'a>(&mut self, id: &str, heads: impl IntoIterator<Item = &'a str>) {
         use sha2::Digest;
         let mut heads: Vec<&str> = heads.into_iter().collect();
@@ -42,6 +45,7 @@ impl DigestBuilder {
         self.count += 1;
     }
 
+    /// The digest of the records added.
     pub fn finish(self) -> ScopeDigest {
         use sha2::Digest;
         ScopeDigest {

@@ -15,6 +15,8 @@
 //! - [`bytes`]: binary fields as base64; the forms ids and hashes take.
 //! - [`error`]: the error body of every refused request.
 
+#![warn(missing_docs)]
+
 pub mod bytes;
 pub mod digest;
 pub mod error;

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 /// restore) without wiping the device.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ReconcileRequest {
+    /// Every record the device holds, with its heads there; with `scope`, the device's records
+    /// of that scope with the heads the server acknowledged.
     pub records: Vec<RecordHeads>,
     /// Set when a scope's digest did not match: `records` are the device's records of that
     /// scope with the heads the server acknowledged, and the answer lists in
@@ -16,12 +18,16 @@ pub struct ReconcileRequest {
     pub scope: Option<String>,
 }
 
+/// One record of a [`ReconcileRequest`].
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RecordHeads {
+    /// The record's id.
     pub id: String,
+    /// Its heads: hashes of the changes no other change depends on, lowercase hex SHA-256.
     pub heads: Vec<String>,
 }
 
+/// The answer to `POST /v1/reconcile`: what to repair.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ReconcileResponse {
     /// Records the server lacks some of: the client pushes their whole history next sync.

@@ -54,12 +54,16 @@ pub const MAX_FETCH: usize = 500;
 /// read every record and holds every head shown, and records who reported it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssuedDocument {
+    /// The SHA-256 printed on it (and in its QR code), lowercase hex: what
+    /// `GET /v1/verify/{sha256}` is asked with.
     pub sha256: String,
     /// `supervision_report`, `rectification_notice`, `reply_form` or `register`.
     pub kind: String,
+    /// The document number printed on it (1-200 characters).
     pub number: String,
     /// When it was made (the device's clock, UTC ms).
     pub issued_ms: i64,
+    /// The records it shows, each with the heads of the state shown (at least one).
     pub records: Vec<ShownRecord>,
 }
 
@@ -81,15 +85,18 @@ pub struct PublishedTemplate {
     pub template: serde_json::Value,
     /// The account that published it.
     pub published_by: String,
+    /// When the server took it (server clock, UTC ms).
     pub published_ms: i64,
 }
 
 /// One record's unacknowledged changes.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PushRecord {
+    /// The record's id.
     pub id: String,
     /// The record's project, fixed at its first write on the server.
     pub project: String,
+    /// The record's kind (`inspection`, `hazard`, `patrol_run`, …).
     pub kind: String,
     /// Automerge changes, each encoded on its own, in causal order.
     pub changes: Vec<Bytes>,
@@ -102,6 +109,7 @@ pub struct PushRecord {
     pub photos: Vec<String>,
 }
 
+/// The answer to `POST /v1/sync`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct SyncResponse {
     /// Records whose pushed changes are all stored and applied.
@@ -155,6 +163,8 @@ pub struct SyncResponse {
     /// what the device should now hold of it ([`ScopeDigest`]). A device whose own digest of
     /// the scope differs has missed something and asks for it ([`ReconcileRequest::scope`],
     /// [`SyncRequest::fetch`]) instead of calling the sync complete.
+    ///
+    /// [`ReconcileRequest::scope`]: crate::ReconcileRequest::scope
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub digests: BTreeMap<String, ScopeDigest>,
     /// The organisation's time zone (an IANA name): the device keeps it for "today" and for
@@ -166,12 +176,16 @@ pub struct SyncResponse {
 /// A record as a document shows it: its id and the heads of the state shown.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShownRecord {
+    /// The record's id.
     pub id: RecordId,
+    /// The heads of the state shown: change hashes, lowercase hex SHA-256 (at least one).
     pub heads: Vec<String>,
 }
 
+/// A record whose pushed changes are all stored and applied ([`SyncResponse::acked`]).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Acked {
+    /// The record's id.
     pub id: String,
     /// The server's heads for the record after this request.
     pub heads: Vec<String>,
@@ -182,28 +196,39 @@ pub struct Acked {
     pub checks: BTreeMap<String, String>,
 }
 
+/// A record whose pushed changes are stored but wait for dependencies the server has never
+/// seen ([`SyncResponse::missing`]): the device sends its whole history next round.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MissingDeps {
+    /// The record's id.
     pub id: String,
     /// Hashes of changes the server needs before it can apply what it holds.
     pub deps: Vec<String>,
 }
 
+/// Something pushed or reported that the server refused, with a code and why: a record
+/// ([`SyncResponse::rejected`]), a template version or a document.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Rejected {
+    /// The record's id; in `template_refusals` `<template id>@<version>`, in
+    /// `document_refusals` the document's SHA-256.
     pub id: String,
     /// `forbidden` (no write access, or the write gate refused: `reason` starts with the rule's
     /// name, e.g. `permission: …`, `reinspector_rectified: …`), `wrong_project`,
     /// `unknown_project`, `bad_change`, `too_large`, `bad_id`.
     pub code: String,
+    /// Why, in words for a developer and the log.
     pub reason: String,
 }
 
 /// Feed data for one record.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Pulled {
+    /// The record's project, whose feed it comes from (`org`: the organisation scope).
     pub project: String,
+    /// The record's id.
     pub id: String,
+    /// The record's kind (`inspection`, `hazard`, `patrol_run`, …).
     pub kind: String,
     /// Changes in feed order (causal within the record).
     #[serde(default)]
@@ -224,8 +249,12 @@ pub struct Pulled {
     pub checks: BTreeMap<String, String>,
 }
 
+/// A photo the server needs: the device uploads it with `PUT /v1/blobs/{sha256}?project=…`
+/// ([`SyncResponse::need_blobs`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NeedBlob {
+    /// The photo's SHA-256, lowercase hex.
     pub sha256: String,
+    /// The project of the record that references it: the one to upload it for.
     pub project: String,
 }

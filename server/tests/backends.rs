@@ -4,6 +4,7 @@
 //! `OFFGRID_TEST_POSTGRES` names, e.g. the line `tests/postgres.sh` prints). The PostgreSQL
 //! tests are skipped when it is unset, and fail instead when `OFFGRID_REQUIRE_POSTGRES` is set
 //! (`tests/run` sets both).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 use std::collections::{BTreeMap, BTreeSet};
 

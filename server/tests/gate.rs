@@ -3,6 +3,7 @@
 //! automerge changes with a real token. Each forgery is refused with `forbidden` and a reason
 //! naming the rule; the server's heads and feed are unchanged afterwards, and honest work
 //! still goes through.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;

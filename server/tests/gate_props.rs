@@ -5,6 +5,7 @@
 //! is the account the server verified as its pusher, and the honest devices converge.
 //!
 //! `OFFGRID_GATE_CASES` sets the number of cases (default 8).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

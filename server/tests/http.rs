@@ -2,6 +2,7 @@
 //! control. Every refusal is a 4xx with the JSON error shape, the server keeps running, and
 //! what was stored before is untouched. Records here are bare automerge documents, so these
 //! transport and access tests run with the write gate off (`tests/gate.rs` tests the gate).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
 use std::io::Write;
 

@@ -5,6 +5,9 @@
 //! - [`hostile`]: photo headers that claim more than they carry (std only).
 //! - [`flaky`]: a fault-injecting HTTP proxy between sync clients and the server.
 
+// Test helpers: a helper that cannot do its job fails the test that called it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod flaky;
 pub mod hostile;
 pub mod photos;

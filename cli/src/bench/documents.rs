@@ -34,7 +34,7 @@ use super::{T0, emit, ms, proc_status_mb};
 
 const PHOTOS: usize = 20;
 
-pub fn run(dir: Option<&Path>, hazards: usize, measure: Option<&str>) -> Result<()> {
+pub(crate) fn run(dir: Option<&Path>, hazards: usize, measure: Option<&str>) -> Result<()> {
     if let Some(what) = measure {
         let dir = dir.context("--measure needs --dir")?;
         return measure_in_this_process(dir, what);

@@ -22,7 +22,7 @@ const RUNS: usize = 50;
 const ANSWERS: usize = 200;
 const DAY: i64 = 86_400_000;
 
-pub fn run(dir: Option<&Path>, hazards: usize) -> Result<()> {
+pub(crate) fn run(dir: Option<&Path>, hazards: usize) -> Result<()> {
     let (_tmp, clock, store) = super::open_store(dir, "domain.db")?;
 
     // 1. Instantiate a 200-item inspection.

@@ -26,9 +26,9 @@ const DEFECTS: [(&str, &str); 11] = [
     ),
 ];
 /// A two-character query (a scan of the indexed text) matching about two records in eleven.
-pub const SHORT_QUERY: &str = "渗水";
+pub(super) const SHORT_QUERY: &str = "渗水";
 /// A longer query (the trigram index) matching about two records in eleven.
-pub const LONG_QUERY: &str = "防护密闭门";
+pub(super) const LONG_QUERY: &str = "防护密闭门";
 
 const HAZARD_STATUSES: [&str; 4] = ["open", "in_progress", "rectified", "closed"];
 const INSPECTION_STATUSES: [&str; 4] = ["draft", "in_progress", "submitted", "approved"];
@@ -37,11 +37,11 @@ const ASSIGNEES: [&str; 5] = ["zhang", "li", "wang", "zhao", "chen"];
 const PROJECTS: usize = 12;
 
 /// The status the filter benchmark asks for, with kind patrol.
-pub const FILTER_STATUS: &str = "open";
+pub(super) const FILTER_STATUS: &str = "open";
 
 /// Record number `i`: two in three are patrol records (status a plain field), the rest
 /// inspections.
-pub fn record(i: usize) -> (RecordKind, Json) {
+pub(super) fn record(i: usize) -> (RecordKind, Json) {
     let kind = if i % 3 == 2 {
         RecordKind::Inspection
     } else {
@@ -101,7 +101,7 @@ pub fn record(i: usize) -> (RecordKind, Json) {
 /// `n` hazards raised in batches of 500 in four projects (`p0`…`p3`), all four grades;
 /// `deadline(i)` gives hazard `i` a rectification order to "chen" with that deadline (UTC ms),
 /// or none. Returns their ids in order.
-pub fn hazards(
+pub(super) fn hazards(
     store: &offgrid_core::Store,
     n: usize,
     deadline: impl Fn(usize) -> Option<i64>,

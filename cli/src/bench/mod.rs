@@ -6,15 +6,15 @@
 //! process's memory use. Each benchmark is a submodule (`store`; later `photo`).
 
 #[cfg(feature = "documents")]
-pub mod documents;
-pub mod domain;
+pub(crate) mod documents;
+pub(crate) mod domain;
 mod fixtures;
-pub mod patrol;
-pub mod photo;
+pub(crate) mod patrol;
+pub(crate) mod photo;
 mod raw_sqlite;
-pub mod screens;
-pub mod store;
-pub mod sync;
+pub(crate) mod screens;
+pub(crate) mod store;
+pub(crate) mod sync;
 
 use std::io::Write;
 use std::path::Path;
@@ -32,7 +32,7 @@ struct Metric<'a> {
 }
 
 /// Prints one metric line (floats rounded to three decimals) and flushes it.
-pub fn emit(name: &str, value: impl Into<Json>, unit: &str) -> Result<()> {
+pub(crate) fn emit(name: &str, value: impl Into<Json>, unit: &str) -> Result<()> {
     let value = match value.into() {
         Json::Number(n) if n.is_f64() => {
             let f = n.as_f64().unwrap_or(f64::NAN);
@@ -49,12 +49,12 @@ pub fn emit(name: &str, value: impl Into<Json>, unit: &str) -> Result<()> {
 }
 
 /// Milliseconds, fractional.
-pub fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
 /// Nearest-rank percentile (`p` in 0..=100) of durations, in milliseconds; 0 when empty.
-pub fn percentile_ms(samples: &[Duration], p: f64) -> f64 {
+pub(crate) fn percentile_ms(samples: &[Duration], p: f64) -> f64 {
     if samples.is_empty() {
         return 0.0;
     }
@@ -65,7 +65,7 @@ pub fn percentile_ms(samples: &[Duration], p: f64) -> f64 {
 }
 
 /// A `/proc/self/status` memory field (`VmRSS`, `VmHWM`) in MB, if the platform has it.
-pub fn proc_status_mb(field: &str) -> Option<f64> {
+pub(crate) fn proc_status_mb(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status
         .lines()
@@ -76,7 +76,7 @@ pub fn proc_status_mb(field: &str) -> Option<f64> {
 
 /// A new temporary directory for a benchmark's files, in `dir` (created if missing) or the
 /// system's; removed when dropped. Warns when it is in memory (see [`warn_if_tmpfs`]).
-pub fn bench_dir(dir: Option<&Path>) -> Result<tempfile::TempDir> {
+pub(crate) fn bench_dir(dir: Option<&Path>) -> Result<tempfile::TempDir> {
     let tmp = match dir {
         Some(d) => {
             std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
@@ -92,7 +92,7 @@ pub fn bench_dir(dir: Option<&Path>) -> Result<tempfile::TempDir> {
 }
 
 /// Warns (stderr) when `dir` is in memory, where fsync costs nothing and commit timings lie.
-pub fn warn_if_tmpfs(dir: &Path) {
+pub(crate) fn warn_if_tmpfs(dir: &Path) {
     let Ok(dir) = dir.canonicalize() else { return };
     let Ok(mounts) = std::fs::read_to_string("/proc/mounts") else {
         return;
@@ -115,11 +115,11 @@ pub fn warn_if_tmpfs(dir: &Path) {
 }
 
 /// The benchmarks' fixed time (2025-11-28, UTC ms), at +08:00.
-pub const T0: i64 = 1_764_300_000_000;
+pub(crate) const T0: i64 = 1_764_300_000_000;
 
 /// A store file `name` in a new benchmark directory ([`bench_dir`]), with a fixed clock at
 /// [`T0`] the benchmark moves, and an admin of every project as its user.
-pub fn open_store(
+pub(crate) fn open_store(
     dir: Option<&Path>,
     name: &str,
 ) -> Result<(
@@ -141,12 +141,12 @@ pub fn open_store(
 }
 
 /// An admin of every project.
-pub fn admin() -> offgrid_core::User {
+pub(crate) fn admin() -> offgrid_core::User {
     offgrid_core::User::new("admin", "管理员").with_role("*", offgrid_core::Role::Admin)
 }
 
 /// Cores this process may use.
-pub fn cores() -> usize {
+pub(crate) fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 

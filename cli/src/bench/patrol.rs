@@ -29,7 +29,7 @@ const DAY: i64 = 24 * H;
 const CHECKPOINTS: usize = 5;
 const PLANS_PER_SITE: usize = 10;
 
-pub fn run(dir: Option<&Path>, plans: usize) -> Result<()> {
+pub(crate) fn run(dir: Option<&Path>, plans: usize) -> Result<()> {
     let (_tmp, clock, store) = super::open_store(dir, "patrol.db")?;
     let admin = super::admin();
 

@@ -26,7 +26,7 @@ use offgrid_testkit::photos::{self, Sample};
 
 use super::{emit, ms, proc_status_mb};
 
-pub fn run(input: Option<&Path>, runs: usize, measure: bool) -> Result<()> {
+pub(crate) fn run(input: Option<&Path>, runs: usize, measure: bool) -> Result<()> {
     if measure {
         let input = input.context("--measure needs INPUT")?;
         return measure_in_this_process(input, runs.max(1));

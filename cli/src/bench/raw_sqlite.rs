@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, ensure};
 use rusqlite::{Connection, TransactionBehavior, params};
 
-pub struct RawSqlite {
+pub(super) struct RawSqlite {
     conn: Connection,
 }
 
 impl RawSqlite {
-    pub fn open(path: &Path) -> Result<Self> {
+    pub(super) fn open(path: &Path) -> Result<Self> {
         let conn = Connection::open(path)
             .with_context(|| format!("cannot open baseline database {}", path.display()))?;
         let mode: String =
@@ -37,7 +37,7 @@ impl RawSqlite {
     }
 
     /// One `BEGIN IMMEDIATE; INSERT; COMMIT`, timed.
-    pub fn commit(&mut self, doc_id: &str, data: &[u8]) -> Result<Duration> {
+    pub(super) fn commit(&mut self, doc_id: &str, data: &[u8]) -> Result<Duration> {
         let start = Instant::now();
         let tx = self
             .conn

@@ -43,7 +43,7 @@ const RUNS: usize = 50;
 const ORDERED: usize = 200;
 const RUN_EVENTS: usize = 200;
 
-pub fn run(dir: Option<&Path>, hazards: usize) -> Result<()> {
+pub(crate) fn run(dir: Option<&Path>, hazards: usize) -> Result<()> {
     let (_tmp, _clock, store) = super::open_store(dir, "screens.db")?;
     let admin = super::admin();
 

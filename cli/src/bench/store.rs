@@ -34,7 +34,7 @@ const LIST_RUNS: usize = 20;
 
 const FIELD: &str = "/answers/item-7/value";
 
-pub fn run(dir: Option<&Path>, records: usize) -> Result<()> {
+pub(crate) fn run(dir: Option<&Path>, records: usize) -> Result<()> {
     let tmp = super::bench_dir(dir)?;
     emit("machine.cores", super::cores(), "cores")?;
 

@@ -37,7 +37,7 @@ const PASSWORD: &str = "bench-password";
 
 /// What `offgrid bench sync` measures, and on what.
 #[derive(clap::Args)]
-pub struct Options {
+pub(crate) struct Options {
     /// Directory for the benchmark's files (a temporary subdirectory, removed after).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
@@ -74,7 +74,7 @@ pub struct Options {
     pub postgres: Option<String>,
 }
 
-pub fn run(o: &Options) -> Result<()> {
+pub(crate) fn run(o: &Options) -> Result<()> {
     const PARTS: [&str; 4] = ["dirty", "reference", "throughput", "push"];
     if let Some(only) = &o.only {
         ensure!(

@@ -10,12 +10,12 @@ use offgrid_core::hazard::NewHazard;
 use serde_json::{Value as Json, json};
 
 /// The built-in template the day's inspection is made from.
-pub const TEMPLATE: &str = "rf-stage-inspection";
+pub(crate) const TEMPLATE: &str = "rf-stage-inspection";
 
 /// The site everything happens on.
-pub const SITE: &str = "3号楼地下一层 / Building 3, B1";
+pub(crate) const SITE: &str = "3号楼地下一层 / Building 3, B1";
 
-pub fn project() -> Json {
+pub(crate) fn project() -> Json {
     json!({
         "title": "滨江花园人防工程 / Binjiang Garden civil-air-defence works",
         "status": "active",
@@ -27,7 +27,7 @@ pub fn project() -> Json {
     })
 }
 
-pub fn inspection(project: &RecordId) -> Json {
+pub(crate) fn inspection(project: &RecordId) -> Json {
     // The genesis rule: each answer is a map created with the record, so both devices write
     // into the same map instead of each creating its own.
     json!({
@@ -46,7 +46,7 @@ pub fn inspection(project: &RecordId) -> Json {
 
 /// The seepage found underground, raised through the hazard loop (not graded yet: the
 /// supervisor grades it later in the day).
-pub fn hazard(project: &RecordId) -> NewHazard {
+pub(crate) fn hazard(project: &RecordId) -> NewHazard {
     NewHazard {
         project: project.to_string(),
         site: SITE.into(),
@@ -64,7 +64,7 @@ pub fn hazard(project: &RecordId) -> NewHazard {
 
 /// The answer 张工 gives an item: the three failures with their notes, else a pass, a
 /// realistic option or a measurement in range.
-pub fn scripted(item: &Item) -> (Json, Option<&'static str>) {
+pub(crate) fn scripted(item: &Item) -> (Json, Option<&'static str>) {
     match item.id.as_str() {
         "wall-cover" => (
             json!(18),
@@ -86,7 +86,7 @@ pub fn scripted(item: &Item) -> (Json, Option<&'static str>) {
 }
 
 /// A passing answer of the item's type.
-pub fn typical(item: &Item) -> Json {
+pub(crate) fn typical(item: &Item) -> Json {
     match &item.kind {
         ItemKind::SingleChoice { options } => options
             .iter()
@@ -110,7 +110,7 @@ pub fn typical(item: &Item) -> Json {
 }
 
 /// Where each failure is and what was found (for its hazard).
-pub fn found(item: &str) -> (&'static str, &'static str) {
+pub(crate) fn found(item: &str) -> (&'static str, &'static str) {
     match item {
         "wall-cover" => (
             "东侧外墙 2–4 轴 / East external wall, axes 2–4",
@@ -136,7 +136,7 @@ pub fn found(item: &str) -> (&'static str, &'static str) {
 /// An "after" photo of a rectification: a real (synthetic) JPEG, different for each `n`,
 /// attached to the hazard through the photo pipeline so the rectification's evidence exists
 /// and syncs. Returns its SHA-256.
-pub fn attach_after_photo(
+pub(crate) fn attach_after_photo(
     store: &offgrid_core::Store,
     hazard: &RecordId,
     n: u32,
@@ -162,7 +162,7 @@ pub fn attach_after_photo(
 /// (the demo's count of photos so far) and from the "after" photos, attached through the photo
 /// pipeline so the item's evidence exists on this device, syncs and is printed in the report.
 /// Returns its SHA-256.
-pub fn attach_answer_photo(
+pub(crate) fn attach_answer_photo(
     store: &offgrid_core::Store,
     inspection: &RecordId,
     item: &str,
@@ -186,7 +186,7 @@ pub fn attach_answer_photo(
 }
 
 /// The bytes of the signature "image".
-pub const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n demo signature of \xe5\xbc\xa0\xe5\xb7\xa5";
+pub(crate) const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n demo signature of \xe5\xbc\xa0\xe5\xb7\xa5";
 
 #[cfg(test)]
 mod tests {

@@ -24,7 +24,7 @@ const CONTRACTOR: &str = "滨江建设有限公司 / Binjiang Construction Co.";
 
 /// What the day produced (the `day` object of `demo --json`).
 #[derive(Serialize)]
-pub struct Day {
+pub(crate) struct Day {
     pub people: Vec<User>,
     pub inspection: RecordId,
     pub template: String,
@@ -42,7 +42,7 @@ pub struct Day {
 
 /// One thing someone did (or was refused).
 #[derive(Serialize)]
-pub struct Step {
+pub(crate) struct Step {
     /// Local time on the device, `HH:MM`.
     pub time: String,
     pub at_ms: i64,
@@ -95,7 +95,7 @@ impl Diary<'_> {
     }
 }
 
-pub fn play(
+pub(super) fn play(
     device: &Device,
     project: &RecordId,
     seepage: &RecordId,

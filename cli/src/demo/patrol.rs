@@ -23,7 +23,7 @@ use super::{OFFSET_MINUTES, local_on};
 
 /// What the patrol day produced (the `patrol` object of `demo --json`).
 #[derive(Serialize)]
-pub struct PatrolDay {
+pub(crate) struct PatrolDay {
     pub db: std::path::PathBuf,
     pub plan: RecordId,
     pub run: PatrolRunView,
@@ -34,7 +34,7 @@ pub struct PatrolDay {
     pub coverage: Vec<CellCoverage>,
 }
 
-pub fn play(dir: &std::path::Path) -> Result<PatrolDay> {
+pub(super) fn play(dir: &std::path::Path) -> Result<PatrolDay> {
     let path = dir.join("patrol.db");
     let clock = Arc::new(FixedClock::new(local_on(0, 16, 0), OFFSET_MINUTES));
     let store = Store::open_with(

@@ -14,7 +14,7 @@ use super::patrol::PatrolDay;
 use crate::output::{self, indented};
 use crate::{hazard, register, time};
 
-pub fn report(w: &mut impl Write, r: &Report) -> Result<()> {
+pub(super) fn report(w: &mut impl Write, r: &Report) -> Result<()> {
     writeln!(
         w,
         "Offgrid demo: two inspectors edit one inspection offline, then sync through a server\n"

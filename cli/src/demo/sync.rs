@@ -19,18 +19,18 @@ use serde::Serialize;
 use super::Device;
 
 /// Percent of requests the link damages.
-pub const FAULT_PERCENT: u64 = 30;
+pub(super) const FAULT_PERCENT: u64 = 30;
 const PASSWORD: &str = "demo-password";
 
 /// The server, the flaky link in front of it.
-pub struct Link {
+pub(super) struct Link {
     pub server: RunningServer,
     pub proxy: Proxy,
 }
 
 /// What one device's sync did.
 #[derive(Serialize)]
-pub struct Transfer {
+pub(crate) struct Transfer {
     pub device: &'static str,
     pub when: &'static str,
     pub round_trips: u64,
@@ -43,7 +43,7 @@ pub struct Transfer {
 
 /// The link's report: where the server ran and what the network did to the syncs.
 #[derive(Serialize)]
-pub struct LinkReport {
+pub(crate) struct LinkReport {
     pub server: String,
     pub fault_percent: u64,
     pub requests_forwarded: u64,
@@ -52,7 +52,11 @@ pub struct LinkReport {
 
 impl Link {
     /// Starts a server with the demo's project and people, and the flaky link to it.
-    pub fn start(dir: &Path, project: &RecordId, people: &[(&str, &str, Role)]) -> Result<Link> {
+    pub(super) fn start(
+        dir: &Path,
+        project: &RecordId,
+        people: &[(&str, &str, Role)],
+    ) -> Result<Link> {
         let app = App::open(Config::new(dir.join("server")))?;
         let b = app.backend.as_ref();
         accounts::add_project(b, project.as_str(), "滨江花园人防工程")?;
@@ -66,12 +70,12 @@ impl Link {
     }
 
     /// Logs the device in (in the site office, on a good link) and points it at the flaky one.
-    pub fn login(&self, d: &Device) -> Result<()> {
+    pub(super) fn login(&self, d: &Device) -> Result<()> {
         self.login_as(d, &d.user.id)
     }
 
     /// Signs device `d` in as `user` (a shared tablet changing hands).
-    pub fn login_as(&self, d: &Device, user: &str) -> Result<()> {
+    pub(super) fn login_as(&self, d: &Device, user: &str) -> Result<()> {
         sync::login(&d.store, &self.server.url(), user, PASSWORD, d.label)
             .with_context(|| format!("device {} cannot log in", d.label))?;
         let mut account = d.store.sync_account()?.context("no account saved")?;
@@ -81,7 +85,7 @@ impl Link {
     }
 
     /// One sync of the device over the flaky link, retried until complete.
-    pub fn sync(&self, d: &Device, when: &'static str) -> Result<Transfer> {
+    pub(super) fn sync(&self, d: &Device, when: &'static str) -> Result<Transfer> {
         let options = SyncOptions {
             retry: RetryPolicy {
                 attempts: 10,
@@ -122,7 +126,7 @@ impl Link {
         )
     }
 
-    pub fn report(&self) -> LinkReport {
+    pub(super) fn report(&self) -> LinkReport {
         let c = &self.proxy.counts;
         LinkReport {
             server: self.server.url(),
@@ -135,7 +139,7 @@ impl Link {
 
 /// Fails unless both devices list the same records with the same heads and the same JSON.
 /// Returns how many records were compared.
-pub fn assert_identical(a: &Device, b: &Device) -> Result<usize> {
+pub(super) fn assert_identical(a: &Device, b: &Device) -> Result<usize> {
     let ids = |d: &Device| -> Result<BTreeSet<RecordId>> {
         Ok(d.store
             .list(&ListQuery::default())?

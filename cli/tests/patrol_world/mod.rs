@@ -17,11 +17,11 @@ use offgrid_core::sync::{self, SyncOptions};
 use offgrid_core::{FixedClock, RecordId, Role, Store, StoreOptions};
 use offgrid_server::{App, Config, RunningServer, accounts};
 
-pub const PW: &str = "correct horse";
-pub const H: i64 = 3_600_000;
-pub const DAY: i64 = 24 * H;
+pub(crate) const PW: &str = "correct horse";
+pub(crate) const H: i64 = 3_600_000;
+pub(crate) const DAY: i64 = 24 * H;
 
-pub fn server(data: &Path) -> RunningServer {
+pub(crate) fn server(data: &Path) -> RunningServer {
     let app = App::open(Config::new(data)).unwrap();
     let b = app.backend.as_ref();
     for u in ["admin", "li", "wang"] {
@@ -31,7 +31,7 @@ pub fn server(data: &Path) -> RunningServer {
     RunningServer::start(app, "127.0.0.1:0".parse().unwrap(), 2).unwrap()
 }
 
-pub fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -39,13 +39,13 @@ pub fn now_ms() -> i64 {
 }
 
 /// Midnight (+08:00) of the day `days` before today, UTC ms.
-pub fn midnight_days_ago(days: i64) -> i64 {
+pub(crate) fn midnight_days_ago(days: i64) -> i64 {
     let local = now_ms() - days * DAY + 8 * H;
     local - local.rem_euclid(DAY) - 8 * H
 }
 
 /// A device whose clock the test sets.
-pub fn device(dir: &Path, user: &str, url: &str, at_ms: i64) -> (Store, Arc<FixedClock>) {
+pub(crate) fn device(dir: &Path, user: &str, url: &str, at_ms: i64) -> (Store, Arc<FixedClock>) {
     let clock = Arc::new(FixedClock::new(at_ms, 480));
     let s = Store::open_with(
         dir.join(format!("{user}.db")),
@@ -59,7 +59,7 @@ pub fn device(dir: &Path, user: &str, url: &str, at_ms: i64) -> (Store, Arc<Fixe
     (s, clock)
 }
 
-pub fn sync_now(s: &Store) {
+pub(crate) fn sync_now(s: &Store) {
     let report = sync::sync(
         s,
         &SyncOptions::default(),
@@ -72,7 +72,7 @@ pub fn sync_now(s: &Store) {
 }
 
 /// A city cell with these grid members, and one site in it.
-pub fn cell_with_site(admin: &Store, members: &[&str]) -> RecordId {
+pub(crate) fn cell_with_site(admin: &Store, members: &[&str]) -> RecordId {
     let cell = admin
         .add_grid_cell(&NewGridCell {
             code: "3201".into(),
@@ -104,7 +104,7 @@ pub fn cell_with_site(admin: &Store, members: &[&str]) -> RecordId {
 }
 
 /// A checkpoint of `site` with the NFC tag that read `payload` bound to it.
-pub fn nfc_checkpoint(admin: &Store, site: &RecordId, name: &str, payload: &str) {
+pub(crate) fn nfc_checkpoint(admin: &Store, site: &RecordId, name: &str, payload: &str) {
     let cp = admin
         .add_checkpoint(
             site,
@@ -121,7 +121,7 @@ pub fn nfc_checkpoint(admin: &Store, site: &RecordId, name: &str, payload: &str)
 }
 
 /// A plan of every checkpoint of `site` on `schedule`, any one of `assignees` completing it.
-pub fn daily_plan(
+pub(crate) fn daily_plan(
     admin: &Store,
     site: &RecordId,
     assignees: &[&str],
@@ -143,7 +143,7 @@ pub fn daily_plan(
 }
 
 /// Scans the NFC tag that read `payload` into `run`.
-pub fn nfc_scan(s: &Store, run: &RecordId, payload: &str) -> ScanOutcome {
+pub(crate) fn nfc_scan(s: &Store, run: &RecordId, payload: &str) -> ScanOutcome {
     s.scan_checkpoint(
         run,
         &ScanInput {
@@ -155,7 +155,7 @@ pub fn nfc_scan(s: &Store, run: &RecordId, payload: &str) -> ScanOutcome {
     .unwrap()
 }
 
-pub fn state_on(s: &Store, day: i64) -> TaskState {
+pub(crate) fn state_on(s: &Store, day: i64) -> TaskState {
     let tasks = s
         .patrol_tasks(&TaskQuery {
             from_ms: day,

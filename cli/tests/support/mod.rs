@@ -10,17 +10,17 @@ use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value as Json;
 
-pub fn offgrid() -> Command {
+pub(crate) fn offgrid() -> Command {
     Command::new(env!("CARGO_BIN_EXE_offgrid"))
 }
 
 /// Runs the binary in `dir` with no `OFFGRID_*` identity or log level from the environment.
-pub fn run(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn run(dir: &Path, args: &[&str]) -> Output {
     run_env(dir, args, &[])
 }
 
 /// [`run`] with the given `OFFGRID_*` variables set.
-pub fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = offgrid();
     cmd.args(args)
         .current_dir(dir)
@@ -35,7 +35,7 @@ pub fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 /// Runs a command that must succeed; returns its stdout.
-pub fn ok(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn ok(dir: &Path, args: &[&str]) -> String {
     let out = run(dir, args);
     assert!(
         out.status.success(),
@@ -47,13 +47,13 @@ pub fn ok(dir: &Path, args: &[&str]) -> String {
 }
 
 /// Runs a command that must succeed and print JSON; returns it.
-pub fn json(dir: &Path, args: &[&str]) -> Json {
+pub(crate) fn json(dir: &Path, args: &[&str]) -> Json {
     let text = ok(dir, args);
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("offgrid {args:?}: {e}\n{text}"))
 }
 
 /// `offgrid admin` on the data folder; panics on failure.
-pub fn admin(data: &Path, args: &[&str]) {
+pub(crate) fn admin(data: &Path, args: &[&str]) {
     let out = offgrid()
         .arg("admin")
         .arg("--data")
@@ -70,7 +70,7 @@ pub fn admin(data: &Path, args: &[&str]) {
 }
 
 /// `offgrid serve` as a child process.
-pub struct ServerProcess {
+pub(crate) struct ServerProcess {
     pub data: PathBuf,
     pub addr: SocketAddr,
     child: Option<Child>,
@@ -78,7 +78,7 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     /// Starts on `addr` (port 0: any) and waits until it listens.
-    pub fn start(data: &Path, addr: &str) -> ServerProcess {
+    pub(crate) fn start(data: &Path, addr: &str) -> ServerProcess {
         let mut child = offgrid()
             .args(["serve", "--workers", "2", "--addr", addr, "--data"])
             .arg(data)
@@ -104,12 +104,12 @@ impl ServerProcess {
         }
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
     /// SIGKILL: no graceful shutdown, no flush.
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
@@ -117,7 +117,7 @@ impl ServerProcess {
     }
 
     /// Killed, then started again on the same port and data.
-    pub fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         self.kill();
         let addr = self.addr.to_string();
         for _ in 0..50 {
@@ -140,7 +140,7 @@ impl Drop for ServerProcess {
 
 impl ServerProcess {
     /// A handle with no process (a placeholder while the real one restarts elsewhere).
-    pub fn detached() -> ServerProcess {
+    pub(crate) fn detached() -> ServerProcess {
         ServerProcess {
             data: PathBuf::new(),
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),

@@ -24,7 +24,7 @@ pub(crate) struct HazardSet {
 }
 
 impl HazardSet {
-    pub fn load(store: &Store, ids: &[RecordId]) -> Result<HazardSet> {
+    pub(super) fn load(store: &Store, ids: &[RecordId]) -> Result<HazardSet> {
         if ids.is_empty() {
             return Err(Error::InvalidArgument(
                 "a notice needs at least one hazard".into(),
@@ -67,7 +67,7 @@ impl HazardSet {
 
     /// When the notice was issued: the latest rectification order (else the latest finding),
     /// in the offset it was written in.
-    pub fn issued(&self) -> (i64, i32) {
+    pub(super) fn issued(&self) -> (i64, i32) {
         let ordered = self
             .hazards
             .iter()
@@ -86,7 +86,7 @@ impl HazardSet {
     }
 
     /// The notice's number; the reply form cites it.
-    pub fn notice_number(&self, settings: &DocumentSettings) -> String {
+    pub(super) fn notice_number(&self, settings: &DocumentSettings) -> String {
         let (at, offset) = self.issued();
         settings.number(
             DocumentKind::RectificationNotice,
@@ -95,7 +95,7 @@ impl HazardSet {
         )
     }
 
-    pub fn ids(&self) -> Vec<RecordId> {
+    pub(super) fn ids(&self) -> Vec<RecordId> {
         self.records.iter().map(|r| r.id.clone()).collect()
     }
 }

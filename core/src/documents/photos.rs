@@ -29,7 +29,7 @@ pub(crate) struct Prepared {
 impl Prepared {
     /// Adds one photo and returns what the document shows of it:
     /// `{index, sha256, caption}` (`index` null when the file is missing).
-    pub fn add(
+    pub(super) fn add(
         &mut self,
         store: &Store,
         meta: Option<&PhotoMeta>,
@@ -82,7 +82,7 @@ fn caption(meta: Option<&PhotoMeta>, sha256: &str, place: &str) -> String {
 impl Prepared {
     /// The scaled JPEG of every photo shown, by `index`: from the cache, or made on a few
     /// threads and cached.
-    pub fn files(&self, store: &Store) -> Result<Vec<Vec<u8>>> {
+    pub(super) fn files(&self, store: &Store) -> Result<Vec<Vec<u8>>> {
         crate::parallel::map_chunks(&self.shown, |chunk| {
             chunk.iter().map(|sha| scaled(store, sha)).collect()
         })

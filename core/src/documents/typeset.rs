@@ -103,9 +103,11 @@ struct DocWorld {
     files: HashMap<FileId, Bytes>,
 }
 
-fn file_id(path: &str) -> FileId {
-    let vpath = VirtualPath::new(path).expect("fixed virtual paths are valid");
-    RootedPath::new(VirtualRoot::Project, vpath).intern()
+fn file_id(path: &str) -> Result<FileId> {
+    let vpath = VirtualPath::new(path).map_err(|e| Error::Document {
+        reason: format!("layout path {path}: {e:?}"),
+    })?;
+    Ok(RootedPath::new(VirtualRoot::Project, vpath).intern())
 }
 
 impl World for DocWorld {
@@ -161,21 +163,21 @@ fn describe(diags: &[SourceDiagnostic]) -> String {
 /// its page count. `ident` makes the PDF's document id stable.
 pub(crate) fn render(layout: Layout, inputs: Inputs, ident: &str) -> Result<(Vec<u8>, usize)> {
     let mut files = HashMap::new();
-    files.insert(file_id("/data.json"), Bytes::new(inputs.data_json));
-    files.insert(file_id("/record.json"), Bytes::new(inputs.record_json));
-    files.insert(file_id("/qr.svg"), Bytes::from_string(inputs.qr_svg));
+    files.insert(file_id("/data.json")?, Bytes::new(inputs.data_json));
+    files.insert(file_id("/record.json")?, Bytes::new(inputs.record_json));
+    files.insert(file_id("/qr.svg")?, Bytes::from_string(inputs.qr_svg));
     for (i, photo) in inputs.photos.into_iter().enumerate() {
-        files.insert(file_id(&format!("/photos/{i}.jpg")), Bytes::new(photo));
+        files.insert(file_id(&format!("/photos/{i}.jpg"))?, Bytes::new(photo));
     }
     for (i, image) in inputs.signatures.into_iter().enumerate() {
-        files.insert(file_id(&format!("/signatures/{i}")), Bytes::new(image));
+        files.insert(file_id(&format!("/signatures/{i}"))?, Bytes::new(image));
     }
     if let Some(logo) = inputs.logo {
-        files.insert(file_id("/logo"), Bytes::new(logo));
+        files.insert(file_id("/logo")?, Bytes::new(logo));
     }
     let world = DocWorld {
-        main: Source::new(file_id("/main.typ"), layout.source().to_owned()),
-        common: Source::new(file_id("/common.typ"), COMMON.to_owned()),
+        main: Source::new(file_id("/main.typ")?, layout.source().to_owned()),
+        common: Source::new(file_id("/common.typ")?, COMMON.to_owned()),
         files,
     };
     let compiled = typst::compile::<PagedDocument>(&world);

@@ -103,7 +103,7 @@ pub(crate) struct Estimate {
 }
 
 impl Header {
-    pub fn read(bytes: &[u8], format: Format) -> Result<Header> {
+    pub(crate) fn read(bytes: &[u8], format: Format) -> Result<Header> {
         let header = match format {
             Format::Jpeg => jpeg_header(bytes).map(Header::Jpeg),
             Format::Png => png_header(bytes).map(Header::Png),
@@ -118,7 +118,7 @@ impl Header {
         Ok(header)
     }
 
-    pub fn dimensions(&self) -> (u32, u32) {
+    pub(crate) fn dimensions(&self) -> (u32, u32) {
         match self {
             Header::Jpeg(h) => (h.width, h.height),
             Header::Png(h) => (h.width, h.height),
@@ -126,7 +126,7 @@ impl Header {
     }
 
     /// The estimate for decoding along `path` and making an upload copy of `upload_long_edge`.
-    pub fn estimate(&self, path: Path, upload_long_edge: u32) -> Estimate {
+    pub(crate) fn estimate(&self, path: Path, upload_long_edge: u32) -> Estimate {
         let copied = match self {
             Header::Jpeg(j) => j.copied,
             Header::Png(p) => p.copied,
@@ -171,7 +171,7 @@ impl Header {
     }
 
     /// What kind of image this is, for the refusal: "a progressive JPEG (4:4:4)".
-    pub fn kind(&self) -> String {
+    pub(crate) fn kind(&self) -> String {
         match self {
             Header::Jpeg(j) => {
                 let sampling = match j.components.as_slice() {
@@ -221,7 +221,7 @@ impl Header {
 
     /// The most pixels an image of this kind and shape may have for `fits` to hold (for the
     /// refusal's `max_pixels`).
-    pub fn max_pixels(&self, fits: impl Fn(&Header) -> bool) -> u64 {
+    pub(crate) fn max_pixels(&self, fits: impl Fn(&Header) -> bool) -> u64 {
         let (w, h) = self.dimensions();
         let (mut lo, mut hi) = (0.0f64, 1.0f64);
         for _ in 0..32 {
@@ -239,7 +239,7 @@ impl Header {
 
     /// The typed refusal: the image's size, the most pixels its kind fits in the budget, and
     /// the reason.
-    pub fn refusal(&self, needs: u64, budget: u64, fits: impl Fn(&Header) -> bool) -> Error {
+    pub(crate) fn refusal(&self, needs: u64, budget: u64, fits: impl Fn(&Header) -> bool) -> Error {
         let (width, height) = self.dimensions();
         Error::ImageTooLarge {
             width,
@@ -588,6 +588,7 @@ pub(crate) fn png_header(b: &[u8]) -> Result<PngHeader> {
 /// Hostile headers for the tests, shared with `offgrid-testkit` by path: the core's unit tests
 /// cannot depend on the testkit, which depends on the core (two cores in one test binary).
 #[cfg(test)]
+#[allow(unreachable_pub)] // public in the testkit, which this file is shared with
 #[path = "../../../testkit/src/hostile.rs"]
 #[allow(dead_code)]
 mod hostile;

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 
 /// The memory budget of [`decode`] and [`decode_jpeg_scaled`] (the pipeline passes
 /// `PhotoLimits::max_decode_bytes`, 150 MB by default, which covers its later steps too).
-pub const MAX_DECODE_BYTES: u64 = 150_000_000;
+pub(crate) const MAX_DECODE_BYTES: u64 = 150_000_000;
 
 /// An image as 8-bit RGB, row-major, no padding.
 pub struct Rgb {
@@ -30,7 +30,7 @@ pub struct Rgb {
 /// Decodes to RGB within [`MAX_DECODE_BYTES`]. The caller has checked the dimensions against its
 /// pixel limit. (Documents: whether an image in a record decodes.)
 #[cfg_attr(not(feature = "documents"), allow(dead_code))]
-pub fn decode(bytes: &[u8], format: Format) -> Result<Rgb> {
+pub(crate) fn decode(bytes: &[u8], format: Format) -> Result<Rgb> {
     decode_within(bytes, format, MAX_DECODE_BYTES)
 }
 
@@ -47,7 +47,7 @@ fn within_budget(bytes: &[u8], format: Format, path: Path, max_bytes: u64) -> Re
 }
 
 /// [`decode`] with the decoder's peak memory kept within `max_bytes`.
-pub fn decode_within(bytes: &[u8], format: Format, max_bytes: u64) -> Result<Rgb> {
+pub(crate) fn decode_within(bytes: &[u8], format: Format, max_bytes: u64) -> Result<Rgb> {
     match format {
         Format::Jpeg => {
             // zune-jpeg fills a truncated image with grey; a cut-off photo is not evidence.
@@ -147,12 +147,16 @@ fn jpeg_is_complete(b: &[u8]) -> bool {
 /// coefficients are held at full size whatever the scale). (Documents: their copies of the
 /// photos.)
 #[cfg_attr(not(feature = "documents"), allow(dead_code))]
-pub fn decode_jpeg_scaled(bytes: &[u8], min_long_edge: u32) -> Result<Rgb> {
+pub(crate) fn decode_jpeg_scaled(bytes: &[u8], min_long_edge: u32) -> Result<Rgb> {
     decode_jpeg_scaled_within(bytes, min_long_edge, MAX_DECODE_BYTES)
 }
 
 /// [`decode_jpeg_scaled`] with the decoder's peak memory kept within `max_bytes`.
-pub fn decode_jpeg_scaled_within(bytes: &[u8], min_long_edge: u32, max_bytes: u64) -> Result<Rgb> {
+pub(crate) fn decode_jpeg_scaled_within(
+    bytes: &[u8],
+    min_long_edge: u32,
+    max_bytes: u64,
+) -> Result<Rgb> {
     let format = Format::Jpeg;
     if !jpeg_is_complete(bytes) {
         return Err(decode_error(

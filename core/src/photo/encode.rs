@@ -6,7 +6,7 @@ use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 use super::decode::Rgb;
 use crate::error::{Error, Result};
 
-pub fn jpeg(image: &Rgb, quality: u8) -> Result<Vec<u8>> {
+pub(crate) fn jpeg(image: &Rgb, quality: u8) -> Result<Vec<u8>> {
     let (w, h) = (
         u16::try_from(image.width).map_err(|_| too_big(image))?,
         u16::try_from(image.height).map_err(|_| too_big(image))?,

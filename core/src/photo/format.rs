@@ -18,7 +18,7 @@ impl Format {
 
 /// The format of `bytes`, or the name of what it is instead (for the error message): "HEIC",
 /// "WebP", "empty", "unknown".
-pub fn sniff(bytes: &[u8]) -> Result<Format, &'static str> {
+pub(crate) fn sniff(bytes: &[u8]) -> Result<Format, &'static str> {
     match bytes {
         [] => Err("empty"),
         [0xFF, 0xD8, 0xFF, ..] => Ok(Format::Jpeg),

@@ -7,19 +7,19 @@ use std::sync::Arc;
 
 use offgrid_core::{FixedClock, Store, StoreOptions, User};
 
-pub const T0: i64 = 1_764_300_000_000; // 2025-11-28, UTC ms
+pub(crate) const T0: i64 = 1_764_300_000_000; // 2025-11-28, UTC ms
 
-pub fn user(id: &str) -> User {
+pub(crate) fn user(id: &str) -> User {
     User::new(id, &format!("name of {id}")).with_role("*", offgrid_core::Role::Admin)
 }
 
 /// Opens a store at `path` as user `who`, with a fixed clock at `T0`.
-pub fn open_as(path: &Path, who: &str) -> (Store, Arc<FixedClock>) {
+pub(crate) fn open_as(path: &Path, who: &str) -> (Store, Arc<FixedClock>) {
     open_keyed(path, who, None)
 }
 
 /// As [`open_as`], encrypted with `key` when given.
-pub fn open_keyed(
+pub(crate) fn open_keyed(
     path: &Path,
     who: &str,
     key: Option<&offgrid_core::StoreKey>,
@@ -38,7 +38,7 @@ pub fn open_keyed(
     (store, clock)
 }
 
-pub fn sha256_file(path: &Path) -> Vec<u8> {
+pub(crate) fn sha256_file(path: &Path) -> Vec<u8> {
     use sha2::Digest;
     sha2::Sha256::digest(std::fs::read(path).unwrap()).to_vec()
 }
