@@ -7,14 +7,6 @@ use offgrid_core::hazard::HazardStatus;
 use offgrid_core::{ListSort, RecordKind, RiskGrade};
 use serde_json::Value as Json;
 
-/// Every risk grade, most severe first.
-pub(crate) const GRADES: [RiskGrade; 4] = [
-    RiskGrade::Red,
-    RiskGrade::Orange,
-    RiskGrade::Yellow,
-    RiskGrade::Blue,
-];
-
 /// The JSON value of `text`, or `text` as a string.
 pub(crate) fn parse_value(text: &str) -> Json {
     serde_json::from_str(text).unwrap_or_else(|_| Json::String(text.to_owned()))
@@ -34,37 +26,22 @@ pub(crate) fn parse_field(text: &str) -> Result<(String, Json), String> {
 
 /// A record kind (clap value parser).
 pub(crate) fn parse_kind(text: &str) -> Result<RecordKind, String> {
-    text.parse().map_err(|_| {
-        let kinds: Vec<&str> = RecordKind::ALL.iter().map(|k| k.as_str()).collect();
-        format!(
-            "unknown kind {text:?} (expected one of: {})",
-            kinds.join(", ")
-        )
-    })
+    parse_core(text)
 }
 
 /// A risk grade: red, orange, yellow or blue (clap value parser).
 pub(crate) fn parse_grade(text: &str) -> Result<RiskGrade, String> {
-    GRADES
-        .into_iter()
-        .find(|g| g.as_str() == text)
-        .ok_or_else(|| format!("unknown grade {text:?} (expected red, orange, yellow or blue)"))
+    parse_core(text)
 }
 
 /// A hazard status name, e.g. `ordered` (clap value parser).
 pub(crate) fn parse_status(text: &str) -> Result<HazardStatus, String> {
-    status_named(text).ok_or_else(|| {
-        let names: Vec<&str> = HazardStatus::ALL.iter().map(|s| s.as_str()).collect();
-        format!(
-            "unknown status {text:?} (expected one of: {})",
-            names.join(", ")
-        )
-    })
+    parse_core(text)
 }
 
 /// The hazard status with this name, if there is one.
 pub(crate) fn status_named(text: &str) -> Option<HazardStatus> {
-    HazardStatus::named(text)
+    text.parse().ok()
 }
 
 /// A list order: updated, due or grade (clap value parser).
@@ -92,10 +69,12 @@ pub(crate) fn parse_sha256(text: &str) -> Result<String, String> {
 
 /// Parses any of the core's enums that parse themselves (grid levels and roles, site and
 /// checkpoint kinds, check methods), with the core's message naming the accepted values.
-pub(crate) fn parse_core<T: std::str::FromStr<Err = offgrid_core::Error>>(
-    text: &str,
-) -> Result<T, String> {
-    text.parse().map_err(|e: offgrid_core::Error| e.to_string())
+pub(crate) fn parse_core<T>(text: &str) -> Result<T, String>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    text.parse().map_err(|e: T::Err| e.to_string())
 }
 
 #[cfg(test)]

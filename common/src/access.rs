@@ -1,8 +1,6 @@
 //! Roles and permissions. The current user carries a role per project; every domain action
 //! checks a [`Permission`] and fails with [`Error::Forbidden`] naming it.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -24,19 +22,13 @@ pub enum Role {
     Viewer,
 }
 
-impl Role {
-    /// The role's name as serialised (`inspector`, `rectifier`, `supervisor`, `admin`,
-    /// `viewer`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Inspector => "inspector",
-            Role::Rectifier => "rectifier",
-            Role::Supervisor => "supervisor",
-            Role::Admin => "admin",
-            Role::Viewer => "viewer",
-        }
-    }
-}
+crate::named!(pub Role, "role" {
+    Inspector => "inspector",
+    Rectifier => "rectifier",
+    Supervisor => "supervisor",
+    Admin => "admin",
+    Viewer => "viewer",
+});
 
 /// A role on one project (`"*"` means every project).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,38 +87,26 @@ pub enum Permission {
     ManagePatrol,
 }
 
-impl Permission {
-    /// The permission's name as serialised and as [`Error::Forbidden`] names it
-    /// (`create_inspection`, `write_off_hazard`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Permission::CreateInspection => "create_inspection",
-            Permission::AnswerInspection => "answer_inspection",
-            Permission::SubmitInspection => "submit_inspection",
-            Permission::ReviewInspection => "review_inspection",
-            Permission::RaiseHazard => "raise_hazard",
-            Permission::GradeHazard => "grade_hazard",
-            Permission::OrderRectification => "order_rectification",
-            Permission::SubmitRectification => "submit_rectification",
-            Permission::Reinspect => "reinspect",
-            Permission::Escalate => "escalate",
-            Permission::CloseHazard => "close_hazard",
-            Permission::WriteOffHazard => "write_off_hazard",
-            Permission::PublishTemplate => "publish_template",
-            Permission::ManageProject => "manage_project",
-            Permission::Patrol => "patrol",
-            Permission::ManageGrid => "manage_grid",
-            Permission::ManageSite => "manage_site",
-            Permission::ManagePatrol => "manage_patrol",
-        }
-    }
-}
-
-impl fmt::Display for Permission {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::named!(pub Permission, "permission" {
+    CreateInspection => "create_inspection",
+    AnswerInspection => "answer_inspection",
+    SubmitInspection => "submit_inspection",
+    ReviewInspection => "review_inspection",
+    RaiseHazard => "raise_hazard",
+    GradeHazard => "grade_hazard",
+    OrderRectification => "order_rectification",
+    SubmitRectification => "submit_rectification",
+    Reinspect => "reinspect",
+    Escalate => "escalate",
+    CloseHazard => "close_hazard",
+    WriteOffHazard => "write_off_hazard",
+    PublishTemplate => "publish_template",
+    ManageProject => "manage_project",
+    Patrol => "patrol",
+    ManageGrid => "manage_grid",
+    ManageSite => "manage_site",
+    ManagePatrol => "manage_patrol",
+});
 
 /// Whether `role` grants `permission`.
 pub fn grants(role: Role, permission: Permission) -> bool {

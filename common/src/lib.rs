@@ -13,6 +13,7 @@ pub mod civil;
 mod error;
 pub mod fields;
 pub mod model;
+mod names;
 pub mod zone;
 
 pub use access::{Permission, ProjectRole, Role};

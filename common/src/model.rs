@@ -2,12 +2,9 @@
 //! device's offset, the clock, and the summary row that lists show.
 
 use std::fmt;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use serde::{Deserialize, Serialize};
-
-use crate::error::Error;
 
 /// A record's id: a UUID string, made by the device that created the record (UUIDv7 from
 /// [`RecordId::new`]; a hazard raised from a patrol observation gets a UUIDv8 derived from the
@@ -70,50 +67,16 @@ pub enum RecordKind {
     PatrolRun,
 }
 
-impl RecordKind {
-    /// Every kind, in declaration order.
-    pub const ALL: [RecordKind; 8] = [
-        RecordKind::Project,
-        RecordKind::Inspection,
-        RecordKind::Hazard,
-        RecordKind::Patrol,
-        RecordKind::GridCell,
-        RecordKind::Site,
-        RecordKind::PatrolPlan,
-        RecordKind::PatrolRun,
-    ];
-
-    /// The kind's name as a document's root `kind` field holds it and as it goes on the wire
-    /// (`project`, `grid_cell`, `patrol_run`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecordKind::Project => "project",
-            RecordKind::Inspection => "inspection",
-            RecordKind::Hazard => "hazard",
-            RecordKind::Patrol => "patrol",
-            RecordKind::GridCell => "grid_cell",
-            RecordKind::Site => "site",
-            RecordKind::PatrolPlan => "patrol_plan",
-            RecordKind::PatrolRun => "patrol_run",
-        }
-    }
-}
-
-impl fmt::Display for RecordKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for RecordKind {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self, Error> {
-        RecordKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| Error::InvalidArgument(format!("unknown record kind {s:?}")))
-    }
-}
+crate::named!(pub RecordKind, "record kind" {
+    Project => "project",
+    Inspection => "inspection",
+    Hazard => "hazard",
+    Patrol => "patrol",
+    GridCell => "grid_cell",
+    Site => "site",
+    PatrolPlan => "patrol_plan",
+    PatrolRun => "patrol_run",
+});
 
 /// Four-colour risk grade (风险分级): red 重大 major, orange 较大 significant, yellow 一般
 /// general, blue 低 low.
@@ -142,18 +105,14 @@ pub enum RiskGrade {
     Blue,
 }
 
-impl RiskGrade {
-    /// The grade's name as serialised and as list rows hold it (`red`, `orange`, `yellow`,
-    /// `blue`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RiskGrade::Red => "red",
-            RiskGrade::Orange => "orange",
-            RiskGrade::Yellow => "yellow",
-            RiskGrade::Blue => "blue",
-        }
-    }
+crate::named!(pub RiskGrade, "risk grade" {
+    Red => "red",
+    Orange => "orange",
+    Yellow => "yellow",
+    Blue => "blue",
+});
 
+impl RiskGrade {
     /// The label users read: (zh-CN, en).
     pub fn label(self) -> (&'static str, &'static str) {
         match self {

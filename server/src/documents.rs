@@ -40,7 +40,7 @@ fn check_form(d: &IssuedDocument) -> std::result::Result<(), Rejected> {
     if !is_sha256_hex(&d.sha256) {
         return bad("sha256 must be 64 lowercase hexadecimal digits");
     }
-    if DocumentKind::parse(&d.kind).is_none() {
+    if d.kind.parse::<DocumentKind>().is_err() {
         return bad("unknown document kind");
     }
     if d.number.is_empty() || d.number.chars().count() > 200 {
@@ -207,7 +207,7 @@ pub fn verify(b: &dyn Backend, sha256: &str) -> Result<Verification> {
                 DocumentStatus::Superseded
             },
             sha256: sha256.to_owned(),
-            kind: DocumentKind::parse(&row.kind),
+            kind: row.kind.parse().ok(),
             number: Some(row.number),
             issued_ms: Some(row.issued_ms),
             changed,

@@ -24,15 +24,11 @@ pub enum DocumentStatus {
     Unknown,
 }
 
-impl DocumentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DocumentStatus::Valid => "valid",
-            DocumentStatus::Superseded => "superseded",
-            DocumentStatus::Unknown => "unknown",
-        }
-    }
-}
+offgrid_common::named!(pub DocumentStatus, "document status" {
+    Valid => "valid",
+    Superseded => "superseded",
+    Unknown => "unknown",
+});
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -161,7 +157,7 @@ impl Store {
                 reason: format!("issued document {sha256}: {e}"),
             })?;
         let mut v = self.verify_shown(&sha256, &records)?;
-        v.kind = DocumentKind::parse(&kind);
+        v.kind = kind.parse().ok();
         v.number = Some(number);
         v.issued_ms = Some(issued_ms);
         Ok(v)

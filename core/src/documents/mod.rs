@@ -67,27 +67,14 @@ pub enum DocumentKind {
     Register,
 }
 
+offgrid_common::named!(pub DocumentKind, "document kind" {
+    SupervisionReport => "supervision_report",
+    RectificationNotice => "rectification_notice",
+    ReplyForm => "reply_form",
+    Register => "register",
+});
+
 impl DocumentKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DocumentKind::SupervisionReport => "supervision_report",
-            DocumentKind::RectificationNotice => "rectification_notice",
-            DocumentKind::ReplyForm => "reply_form",
-            DocumentKind::Register => "register",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<DocumentKind> {
-        [
-            DocumentKind::SupervisionReport,
-            DocumentKind::RectificationNotice,
-            DocumentKind::ReplyForm,
-            DocumentKind::Register,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
-
     #[cfg(feature = "documents")]
     /// The word of the document number ("监督" in 人防质监〔2026〕监督第…号).
     fn number_word(self) -> &'static str {

@@ -12,8 +12,6 @@ pub mod geojson;
 pub mod rules;
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -38,25 +36,15 @@ pub enum GridLevel {
     Grid,
 }
 
+offgrid_common::named!(pub GridLevel, "grid level" {
+    City => "city",
+    District => "district",
+    Street => "street",
+    Community => "community",
+    Grid => "grid",
+});
+
 impl GridLevel {
-    pub const ALL: [GridLevel; 5] = [
-        GridLevel::City,
-        GridLevel::District,
-        GridLevel::Street,
-        GridLevel::Community,
-        GridLevel::Grid,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GridLevel::City => "city",
-            GridLevel::District => "district",
-            GridLevel::Street => "street",
-            GridLevel::Community => "community",
-            GridLevel::Grid => "grid",
-        }
-    }
-
     /// The label users read: (zh-CN, en).
     pub fn label(self) -> (&'static str, &'static str) {
         match self {
@@ -66,26 +54,6 @@ impl GridLevel {
             GridLevel::Community => ("社区", "community"),
             GridLevel::Grid => ("网格", "grid"),
         }
-    }
-}
-
-impl fmt::Display for GridLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for GridLevel {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        GridLevel::ALL
-            .into_iter()
-            .find(|l| l.as_str() == s)
-            .ok_or_else(|| {
-                Error::InvalidArgument(format!(
-                    "unknown grid level {s:?} (city, district, street, community, grid)"
-                ))
-            })
     }
 }
 
@@ -100,32 +68,17 @@ pub enum GridRole {
     Member,
 }
 
-impl GridRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GridRole::Leader => "leader",
-            GridRole::Member => "member",
-        }
-    }
+offgrid_common::named!(pub GridRole, "grid role" {
+    Leader => "leader",
+    Member => "member",
+});
 
+impl GridRole {
     /// (zh-CN, en).
     pub fn label(self) -> (&'static str, &'static str) {
         match self {
             GridRole::Leader => ("网格长", "grid leader"),
             GridRole::Member => ("网格员", "grid member"),
-        }
-    }
-}
-
-impl FromStr for GridRole {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "leader" => Ok(GridRole::Leader),
-            "member" => Ok(GridRole::Member),
-            _ => Err(Error::InvalidArgument(format!(
-                "unknown grid role {s:?} (leader, member)"
-            ))),
         }
     }
 }

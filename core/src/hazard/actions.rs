@@ -30,29 +30,17 @@ pub enum HazardAction {
     WriteOff,
 }
 
+offgrid_common::named!(pub HazardAction, "hazard action" {
+    Grade => "grade",
+    OrderRectification => "order_rectification",
+    SubmitRectification => "submit_rectification",
+    Reinspect => "reinspect",
+    Escalate => "escalate",
+    Close => "close",
+    WriteOff => "write_off",
+});
+
 impl HazardAction {
-    pub const ALL: [HazardAction; 7] = [
-        HazardAction::Grade,
-        HazardAction::OrderRectification,
-        HazardAction::SubmitRectification,
-        HazardAction::Reinspect,
-        HazardAction::Escalate,
-        HazardAction::Close,
-        HazardAction::WriteOff,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HazardAction::Grade => "grade",
-            HazardAction::OrderRectification => "order_rectification",
-            HazardAction::SubmitRectification => "submit_rectification",
-            HazardAction::Reinspect => "reinspect",
-            HazardAction::Escalate => "escalate",
-            HazardAction::Close => "close",
-            HazardAction::WriteOff => "write_off",
-        }
-    }
-
     /// The label, (zh-CN, en).
     pub fn label(self) -> (&'static str, &'static str) {
         match self {

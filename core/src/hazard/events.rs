@@ -143,36 +143,18 @@ pub enum HazardStatus {
     WrittenOff,
 }
 
+offgrid_common::named!(pub HazardStatus, "hazard status" {
+    Raised => "raised",
+    Graded => "graded",
+    Ordered => "ordered",
+    Submitted => "submitted",
+    Returned => "returned",
+    Verified => "verified",
+    Closed => "closed",
+    WrittenOff => "written_off",
+});
+
 impl HazardStatus {
-    pub const ALL: [HazardStatus; 8] = [
-        HazardStatus::Raised,
-        HazardStatus::Graded,
-        HazardStatus::Ordered,
-        HazardStatus::Submitted,
-        HazardStatus::Returned,
-        HazardStatus::Verified,
-        HazardStatus::Closed,
-        HazardStatus::WrittenOff,
-    ];
-
-    /// The status with this name, if there is one.
-    pub fn named(text: &str) -> Option<HazardStatus> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HazardStatus::Raised => "raised",
-            HazardStatus::Graded => "graded",
-            HazardStatus::Ordered => "ordered",
-            HazardStatus::Submitted => "submitted",
-            HazardStatus::Returned => "returned",
-            HazardStatus::Verified => "verified",
-            HazardStatus::Closed => "closed",
-            HazardStatus::WrittenOff => "written_off",
-        }
-    }
-
     /// What users read: (zh-CN, en).
     pub fn label(self) -> (&'static str, &'static str) {
         match self {

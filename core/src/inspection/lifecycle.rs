@@ -42,28 +42,18 @@ pub enum InspectionStatus {
     Reviewed,
 }
 
-impl InspectionStatus {
-    pub const ALL: [InspectionStatus; 5] = [
-        InspectionStatus::Draft,
-        InspectionStatus::InProgress,
-        InspectionStatus::Submitted,
-        InspectionStatus::Returned,
-        InspectionStatus::Reviewed,
-    ];
+offgrid_common::named!(pub InspectionStatus, "inspection status" {
+    Draft => "draft",
+    InProgress => "in_progress",
+    Submitted => "submitted",
+    Returned => "returned",
+    Reviewed => "reviewed",
+});
 
+impl InspectionStatus {
     /// The status with this name, if there is one.
     pub fn named(text: &str) -> Option<InspectionStatus> {
         Self::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InspectionStatus::Draft => "draft",
-            InspectionStatus::InProgress => "in_progress",
-            InspectionStatus::Submitted => "submitted",
-            InspectionStatus::Returned => "returned",
-            InspectionStatus::Reviewed => "reviewed",
-        }
     }
 
     /// Whether answers may still be changed on this device.

@@ -4,8 +4,6 @@
 //! the server's. A change's findings travel with its receipt (`checks` in the sync protocol,
 //! names joined by commas) and are kept in `sync_receipts.server_check`.
 
-use std::str::FromStr;
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ServerCheck {
     /// The SUN MAC is the tag's and its counter was not seen before: a real tap.
@@ -25,31 +23,20 @@ pub enum ServerCheck {
     ClockAhead,
 }
 
+offgrid_common::named!(pub ServerCheck, "server check" {
+    Valid => "sun_valid",
+    Invalid => "sun_invalid",
+    Replayed => "sun_replayed",
+    NoKey => "sun_unverified",
+    Disputed => "scan_disputed",
+    ClockAhead => "clock_ahead",
+});
+
 /// How far a device's clock may run ahead of the server's receipt before a change is flagged
 /// [`ServerCheck::ClockAhead`] (a device cannot record something after the server received it).
 pub const CLOCK_SLACK_MS: i64 = 2 * 60_000;
 
 impl ServerCheck {
-    pub const ALL: [ServerCheck; 6] = [
-        ServerCheck::Valid,
-        ServerCheck::Invalid,
-        ServerCheck::Replayed,
-        ServerCheck::NoKey,
-        ServerCheck::Disputed,
-        ServerCheck::ClockAhead,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServerCheck::Valid => "sun_valid",
-            ServerCheck::Invalid => "sun_invalid",
-            ServerCheck::Replayed => "sun_replayed",
-            ServerCheck::NoKey => "sun_unverified",
-            ServerCheck::Disputed => "scan_disputed",
-            ServerCheck::ClockAhead => "clock_ahead",
-        }
-    }
-
     /// Whether a run's view flags it (everything but a valid tap).
     pub fn is_flag(self) -> bool {
         self != ServerCheck::Valid
@@ -72,16 +59,6 @@ pub fn split(text: &str) -> Vec<ServerCheck> {
     text.split(',')
         .filter_map(|c| c.trim().parse().ok())
         .collect()
-}
-
-impl FromStr for ServerCheck {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        ServerCheck::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or(())
-    }
 }
 
 #[cfg(test)]

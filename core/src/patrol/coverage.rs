@@ -59,25 +59,15 @@ pub enum CoverageSort {
     Suspect,
 }
 
+offgrid_common::named!(pub CoverageSort, "coverage order" {
+    Grid => "grid",
+    Missed => "missed",
+    AwaitingSync => "awaiting_sync",
+    Hazards => "hazards",
+    Suspect => "suspect",
+});
+
 impl CoverageSort {
-    pub const ALL: [CoverageSort; 5] = [
-        CoverageSort::Grid,
-        CoverageSort::Missed,
-        CoverageSort::AwaitingSync,
-        CoverageSort::Hazards,
-        CoverageSort::Suspect,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CoverageSort::Grid => "grid",
-            CoverageSort::Missed => "missed",
-            CoverageSort::AwaitingSync => "awaiting_sync",
-            CoverageSort::Hazards => "hazards",
-            CoverageSort::Suspect => "suspect",
-        }
-    }
-
     /// The row's key in this order (greater first); the grid order has none.
     fn key(self, f: &CoverageFigures) -> (u32, u32, u32, u32) {
         let grade = |g: &str| f.open_hazards.get(g).copied().unwrap_or(0);
@@ -93,19 +83,6 @@ impl CoverageSort {
             }
             CoverageSort::Suspect => (f.forged_scans + f.disputed_scans, f.clock_ahead, 0, 0),
         }
-    }
-}
-
-impl std::str::FromStr for CoverageSort {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        CoverageSort::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = CoverageSort::ALL.iter().map(|c| c.as_str()).collect();
-                format!("unknown order {s:?} (expected {})", names.join(", "))
-            })
     }
 }
 

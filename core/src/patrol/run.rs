@@ -149,16 +149,14 @@ pub enum RunStatus {
     Voided,
 }
 
-impl RunStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::InProgress => "in_progress",
-            RunStatus::Paused => "paused",
-            RunStatus::Finished => "finished",
-            RunStatus::Voided => "voided",
-        }
-    }
+offgrid_common::named!(pub RunStatus, "run status" {
+    InProgress => "in_progress",
+    Paused => "paused",
+    Finished => "finished",
+    Voided => "voided",
+});
 
+impl RunStatus {
     /// (zh-CN, en).
     pub fn label(self) -> (&'static str, &'static str) {
         match self {

@@ -48,21 +48,17 @@ pub enum ScanFlag {
     Repeat,
 }
 
-impl ScanFlag {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScanFlag::UnknownTag => "unknown_tag",
-            ScanFlag::ForeignTag => "foreign_tag",
-            ScanFlag::NotRequired => "not_required",
-            ScanFlag::MethodNotAllowed => "method_not_allowed",
-            ScanFlag::OutOfWindow => "out_of_window",
-            ScanFlag::TooFast => "too_fast",
-            ScanFlag::Burst => "burst",
-            ScanFlag::OutOfOrder => "out_of_order",
-            ScanFlag::Repeat => "repeat",
-        }
-    }
-}
+offgrid_common::named!(pub ScanFlag, "scan flag" {
+    UnknownTag => "unknown_tag",
+    ForeignTag => "foreign_tag",
+    NotRequired => "not_required",
+    MethodNotAllowed => "method_not_allowed",
+    OutOfWindow => "out_of_window",
+    TooFast => "too_fast",
+    Burst => "burst",
+    OutOfOrder => "out_of_order",
+    Repeat => "repeat",
+});
 
 /// What was presented at the checkpoint.
 #[derive(Clone, Debug, PartialEq)]

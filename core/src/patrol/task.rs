@@ -70,21 +70,17 @@ pub enum TaskState {
     Excused,
 }
 
-impl TaskState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskState::Upcoming => "upcoming",
-            TaskState::Due => "due",
-            TaskState::InProgress => "in_progress",
-            TaskState::Done => "done",
-            TaskState::Late => "late",
-            TaskState::Partial => "partial",
-            TaskState::Missed => "missed",
-            TaskState::AwaitingSync => "awaiting_sync",
-            TaskState::Excused => "excused",
-        }
-    }
-}
+offgrid_common::named!(pub TaskState, "task state" {
+    Upcoming => "upcoming",
+    Due => "due",
+    InProgress => "in_progress",
+    Done => "done",
+    Late => "late",
+    Partial => "partial",
+    Missed => "missed",
+    AwaitingSync => "awaiting_sync",
+    Excused => "excused",
+});
 
 /// What one run contributes to its task.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

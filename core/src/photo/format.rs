@@ -7,14 +7,10 @@ pub enum Format {
     Png,
 }
 
-impl Format {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Jpeg => "jpeg",
-            Format::Png => "png",
-        }
-    }
-}
+offgrid_common::named!(pub Format, "image format" {
+    Jpeg => "jpeg",
+    Png => "png",
+});
 
 /// The format of `bytes`, or the name of what it is instead (for the error message): "HEIC",
 /// "WebP", "empty", "unknown".

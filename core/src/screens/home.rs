@@ -51,7 +51,7 @@ impl Store {
         let open = |s: &RecordSummary| {
             s.status
                 .as_deref()
-                .and_then(crate::hazard::HazardStatus::named)
+                .and_then(|s| s.parse::<crate::hazard::HazardStatus>().ok())
                 .is_none_or(|s| s.is_open())
         };
         let mut my_hazards = hazards(ListQuery {

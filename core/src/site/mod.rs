@@ -14,8 +14,6 @@ pub mod rules;
 pub mod tags;
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -41,23 +39,14 @@ pub enum SiteKind {
     Other,
 }
 
+offgrid_common::named!(pub SiteKind, "site kind" {
+    Standalone => "standalone",
+    Attached => "attached",
+    DualUse => "dual_use",
+    Other => "other",
+});
+
 impl SiteKind {
-    pub const ALL: [SiteKind; 4] = [
-        SiteKind::Standalone,
-        SiteKind::Attached,
-        SiteKind::DualUse,
-        SiteKind::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SiteKind::Standalone => "standalone",
-            SiteKind::Attached => "attached",
-            SiteKind::DualUse => "dual_use",
-            SiteKind::Other => "other",
-        }
-    }
-
     /// (zh-CN, en).
     pub fn label(self) -> (&'static str, &'static str) {
         match self {
@@ -66,26 +55,6 @@ impl SiteKind {
             SiteKind::DualUse => ("平战结合", "dual use"),
             SiteKind::Other => ("其他", "other"),
         }
-    }
-}
-
-impl fmt::Display for SiteKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for SiteKind {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        SiteKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                Error::InvalidArgument(format!(
-                    "unknown site kind {s:?} (standalone, attached, dual_use, other)"
-                ))
-            })
     }
 }
 
@@ -107,27 +76,16 @@ pub enum CheckpointKind {
     Other,
 }
 
+offgrid_common::named!(pub CheckpointKind, "checkpoint kind" {
+    Entrance => "entrance",
+    BlastDoor => "blast_door",
+    PowerRoom => "power_room",
+    Sump => "sump",
+    Ventilation => "ventilation",
+    Other => "other",
+});
+
 impl CheckpointKind {
-    pub const ALL: [CheckpointKind; 6] = [
-        CheckpointKind::Entrance,
-        CheckpointKind::BlastDoor,
-        CheckpointKind::PowerRoom,
-        CheckpointKind::Sump,
-        CheckpointKind::Ventilation,
-        CheckpointKind::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CheckpointKind::Entrance => "entrance",
-            CheckpointKind::BlastDoor => "blast_door",
-            CheckpointKind::PowerRoom => "power_room",
-            CheckpointKind::Sump => "sump",
-            CheckpointKind::Ventilation => "ventilation",
-            CheckpointKind::Other => "other",
-        }
-    }
-
     /// (zh-CN, en).
     pub fn label(self) -> (&'static str, &'static str) {
         match self {
@@ -138,20 +96,6 @@ impl CheckpointKind {
             CheckpointKind::Ventilation => ("通风口", "ventilation"),
             CheckpointKind::Other => ("其他", "other"),
         }
-    }
-}
-
-impl FromStr for CheckpointKind {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        CheckpointKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                Error::InvalidArgument(format!(
-                    "unknown checkpoint kind {s:?} (entrance, blast_door, power_room, sump, ventilation, other)"
-                ))
-            })
     }
 }
 
@@ -168,17 +112,13 @@ pub enum CheckMethod {
     ManualPhoto,
 }
 
+offgrid_common::named!(pub CheckMethod, "check method" {
+    Nfc => "nfc",
+    Qr => "qr",
+    ManualPhoto => "manual_photo",
+});
+
 impl CheckMethod {
-    pub const ALL: [CheckMethod; 3] = [CheckMethod::Nfc, CheckMethod::Qr, CheckMethod::ManualPhoto];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CheckMethod::Nfc => "nfc",
-            CheckMethod::Qr => "qr",
-            CheckMethod::ManualPhoto => "manual_photo",
-        }
-    }
-
     /// (zh-CN, en).
     pub fn label(self) -> (&'static str, &'static str) {
         match self {
@@ -186,20 +126,6 @@ impl CheckMethod {
             CheckMethod::Qr => ("二维码", "QR code"),
             CheckMethod::ManualPhoto => ("拍照", "photo"),
         }
-    }
-}
-
-impl FromStr for CheckMethod {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        CheckMethod::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                Error::InvalidArgument(format!(
-                    "unknown check method {s:?} (nfc, qr, manual_photo)"
-                ))
-            })
     }
 }
 

@@ -27,28 +27,12 @@ pub enum PhotoState {
     Verified,
 }
 
-impl PhotoState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PhotoState::Local => "local",
-            PhotoState::Uploading => "uploading",
-            PhotoState::Uploaded => "uploaded",
-            PhotoState::Verified => "verified",
-        }
-    }
-
-    fn parse(s: &str) -> Result<PhotoState> {
-        [
-            PhotoState::Local,
-            PhotoState::Uploading,
-            PhotoState::Uploaded,
-            PhotoState::Verified,
-        ]
-        .into_iter()
-        .find(|st| st.as_str() == s)
-        .ok_or_else(|| Error::Corrupt(format!("unknown photo state {s:?}")))
-    }
-}
+offgrid_common::named!(pub PhotoState, "photo state" {
+    Local => "local",
+    Uploading => "uploading",
+    Uploaded => "uploaded",
+    Verified => "verified",
+});
 
 /// One row of the photo queue.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -142,7 +126,9 @@ impl Store {
             let (sha256, state, format, bytes, added_ms, state_ms) = row?;
             Ok(QueuedPhoto {
                 sha256,
-                state: PhotoState::parse(&state)?,
+                state: state
+                    .parse()
+                    .map_err(|e| Error::Corrupt(format!("photo queue: {e}")))?,
                 format,
                 bytes: bytes as u64,
                 added_ms,
