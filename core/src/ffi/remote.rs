@@ -48,9 +48,12 @@ pub enum RiskGrade {
 /// written into the change's metadata; the automerge actor id is per install, not per user).
 #[uniffi::remote(Record)]
 pub struct User {
+    /// The user's account id on the sync server; written into every change the user makes and
+    /// as a record's `created_by`.
     pub id: String,
+    /// Display name (e.g. 王芳), written into every change the user makes.
     pub name: String,
-    /// Role per project.
+    /// Role per project .
     pub roles: Vec<ProjectRole>,
 }
 
@@ -58,7 +61,9 @@ pub struct User {
 /// Device clocks can be wrong; what they said is kept as evidence.
 #[uniffi::remote(Record)]
 pub struct Timestamp {
+    /// UTC milliseconds since 1970-01-01, by the device's clock.
     pub unix_ms: i64,
+    /// The device's UTC offset in minutes east (480 in China).
     pub offset_minutes: i32,
 }
 
@@ -66,19 +71,38 @@ pub struct Timestamp {
 /// record's document.
 #[uniffi::remote(Record)]
 pub struct RecordSummary {
+    /// The record's id.
     pub id: RecordId,
+    /// What the record is.
     pub kind: RecordKind,
+    /// The project it belongs to (root `project`; `org` for the organisation scope's grid
+    /// cells, sites, patrol plans and runs); `None` for a document that names none.
     pub project: Option<String>,
+    /// Root `title`: what lists show as the record's name.
     pub title: Option<String>,
+    /// Where it stands, as its kind derives it (an inspection's or hazard's lifecycle status, a
+    /// patrol run's status, a patrol plan's `active` or `invalid`, a grid cell's level), else
+    /// root `status`; `None` when neither says.
     pub status: Option<String>,
+    /// Root `site`: free text for inspections and hazards, a site record's id for patrol plans
+    /// and runs.
     pub site: Option<String>,
+    /// A hazard's risk grade once graded ([`RiskGrade::as_str`]), else root `grade`.
     pub grade: Option<String>,
+    /// Who is to act, a user id: a hazard's person ordered to rectify, a patrol run's runner;
+    /// else root `assignee`.
     pub assignee: Option<String>,
     /// Deadline, UTC milliseconds.
     pub due_ms: Option<i64>,
+    /// When the record was created, UTC milliseconds by the creating device's clock (root
+    /// `created_ms`).
     pub created_ms: i64,
+    /// User id of its creator (root `created_by`).
     pub created_by: Option<String>,
+    /// When it last changed, UTC milliseconds: the latest of its heads' timestamps (the writing
+    /// devices' clocks), never before `created_ms`.
     pub updated_ms: i64,
+    /// User id of the latest head's author, as its change says; `None` if it names none.
     pub updated_by: Option<String>,
     /// Number of fields with concurrent values from different devices.
     pub conflict_count: u32,
@@ -105,7 +129,9 @@ pub enum Role {
 /// A role on one project (`"*"` means every project).
 #[uniffi::remote(Record)]
 pub struct ProjectRole {
+    /// The project's id, or `"*"` for every project.
     pub project: String,
+    /// The role held there.
     pub role: Role,
 }
 

@@ -6027,12 +6027,24 @@ public func FfiConverterTypeProgress_lower(_ value: Progress) -> RustBuffer {
  * A role on one project (`"*"` means every project).
  */
 public struct ProjectRole: Equatable, Hashable {
+    /**
+     * The project's id, or `"*"` for every project.
+     */
     public var project: String
+    /**
+     * The role held there.
+     */
     public var role: Role
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(project: String, role: Role) {
+    public init(
+        /**
+         * The project's id, or `"*"` for every project.
+         */project: String, 
+        /**
+         * The role held there.
+         */role: Role) {
         self.project = project
         self.role = role
     }
@@ -6158,21 +6170,64 @@ public func FfiConverterTypeQueuedPhoto_lower(_ value: QueuedPhoto) -> RustBuffe
  * record's document.
  */
 public struct RecordSummary: Equatable, Hashable {
+    /**
+     * The record's id.
+     */
     public var id: RecordId
+    /**
+     * What the record is.
+     */
     public var kind: RecordKind
+    /**
+     * The project it belongs to (root `project`; `org` for the organisation scope's grid
+     * cells, sites, patrol plans and runs); `None` for a document that names none.
+     */
     public var project: String?
+    /**
+     * Root `title`: what lists show as the record's name.
+     */
     public var title: String?
+    /**
+     * Where it stands, as its kind derives it (an inspection's or hazard's lifecycle status, a
+     * patrol run's status, a patrol plan's `active` or `invalid`, a grid cell's level), else
+     * root `status`; `None` when neither says.
+     */
     public var status: String?
+    /**
+     * Root `site`: free text for inspections and hazards, a site record's id for patrol plans
+     * and runs.
+     */
     public var site: String?
+    /**
+     * A hazard's risk grade once graded ([`RiskGrade::as_str`]), else root `grade`.
+     */
     public var grade: String?
+    /**
+     * Who is to act, a user id: a hazard's person ordered to rectify, a patrol run's runner;
+     * else root `assignee`.
+     */
     public var assignee: String?
     /**
      * Deadline, UTC milliseconds.
      */
     public var dueMs: Int64?
+    /**
+     * When the record was created, UTC milliseconds by the creating device's clock (root
+     * `created_ms`).
+     */
     public var createdMs: Int64
+    /**
+     * User id of its creator (root `created_by`).
+     */
     public var createdBy: String?
+    /**
+     * When it last changed, UTC milliseconds: the latest of its heads' timestamps (the writing
+     * devices' clocks), never before `created_ms`.
+     */
     public var updatedMs: Int64
+    /**
+     * User id of the latest head's author, as its change says; `None` if it names none.
+     */
     public var updatedBy: String?
     /**
      * Number of fields with concurrent values from different devices.
@@ -6186,10 +6241,53 @@ public struct RecordSummary: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: RecordId, kind: RecordKind, project: String?, title: String?, status: String?, site: String?, grade: String?, assignee: String?, 
+    public init(
+        /**
+         * The record's id.
+         */id: RecordId, 
+        /**
+         * What the record is.
+         */kind: RecordKind, 
+        /**
+         * The project it belongs to (root `project`; `org` for the organisation scope's grid
+         * cells, sites, patrol plans and runs); `None` for a document that names none.
+         */project: String?, 
+        /**
+         * Root `title`: what lists show as the record's name.
+         */title: String?, 
+        /**
+         * Where it stands, as its kind derives it (an inspection's or hazard's lifecycle status, a
+         * patrol run's status, a patrol plan's `active` or `invalid`, a grid cell's level), else
+         * root `status`; `None` when neither says.
+         */status: String?, 
+        /**
+         * Root `site`: free text for inspections and hazards, a site record's id for patrol plans
+         * and runs.
+         */site: String?, 
+        /**
+         * A hazard's risk grade once graded ([`RiskGrade::as_str`]), else root `grade`.
+         */grade: String?, 
+        /**
+         * Who is to act, a user id: a hazard's person ordered to rectify, a patrol run's runner;
+         * else root `assignee`.
+         */assignee: String?, 
         /**
          * Deadline, UTC milliseconds.
-         */dueMs: Int64?, createdMs: Int64, createdBy: String?, updatedMs: Int64, updatedBy: String?, 
+         */dueMs: Int64?, 
+        /**
+         * When the record was created, UTC milliseconds by the creating device's clock (root
+         * `created_ms`).
+         */createdMs: Int64, 
+        /**
+         * User id of its creator (root `created_by`).
+         */createdBy: String?, 
+        /**
+         * When it last changed, UTC milliseconds: the latest of its heads' timestamps (the writing
+         * devices' clocks), never before `created_ms`.
+         */updatedMs: Int64, 
+        /**
+         * User id of the latest head's author, as its change says; `None` if it names none.
+         */updatedBy: String?, 
         /**
          * Number of fields with concurrent values from different devices.
          */conflictCount: UInt32, 
@@ -9015,12 +9113,24 @@ public func FfiConverterTypeTemplateRef_lower(_ value: TemplateRef) -> RustBuffe
  * Device clocks can be wrong; what they said is kept as evidence.
  */
 public struct Timestamp: Equatable, Hashable {
+    /**
+     * UTC milliseconds since 1970-01-01, by the device's clock.
+     */
     public var unixMs: Int64
+    /**
+     * The device's UTC offset in minutes east (480 in China).
+     */
     public var offsetMinutes: Int32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(unixMs: Int64, offsetMinutes: Int32) {
+    public init(
+        /**
+         * UTC milliseconds since 1970-01-01, by the device's clock.
+         */unixMs: Int64, 
+        /**
+         * The device's UTC offset in minutes east (480 in China).
+         */offsetMinutes: Int32) {
         self.unixMs = unixMs
         self.offsetMinutes = offsetMinutes
     }
@@ -9201,18 +9311,32 @@ public func FfiConverterTypeUnreadableRecord_lower(_ value: UnreadableRecord) ->
  * written into the change's metadata; the automerge actor id is per install, not per user).
  */
 public struct User: Equatable, Hashable {
+    /**
+     * The user's account id on the sync server; written into every change the user makes and
+     * as a record's `created_by`.
+     */
     public var id: String
+    /**
+     * Display name (e.g. 王芳), written into every change the user makes.
+     */
     public var name: String
     /**
-     * Role per project.
+     * Role per project .
      */
     public var roles: [ProjectRole]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, name: String, 
+    public init(
         /**
-         * Role per project.
+         * The user's account id on the sync server; written into every change the user makes and
+         * as a record's `created_by`.
+         */id: String, 
+        /**
+         * Display name (e.g. 王芳), written into every change the user makes.
+         */name: String, 
+        /**
+         * Role per project .
          */roles: [ProjectRole]) {
         self.id = id
         self.name = name
