@@ -174,7 +174,7 @@ pub struct SyncResponse {
 }
 
 /// A record as a document shows it: its id and the heads of the state shown.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ShownRecord {
     /// The record's id.
     pub id: RecordId,

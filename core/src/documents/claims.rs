@@ -12,24 +12,27 @@ pub const MAX_DOCUMENT_BYTES: u64 = 256 << 20;
 
 /// The SHA-256 and the records a document made by Offgrid claims, from its bytes.
 pub fn read_claims(bytes: &[u8]) -> Result<(String, Vec<ShownRecord>)> {
-    let text = String::from_utf8_lossy(bytes);
-    let Some(at) = text.find(SHA_TAG) else {
+    let Some(at) = find(bytes, SHA_TAG) else {
         return Err(not_ours("no offgrid-sha256 in its metadata"));
     };
-    let sha: String = text[at + SHA_TAG.len()..].chars().take(64).collect();
-    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(not_ours("its offgrid-sha256 is damaged"));
-    }
+    let sha = bytes
+        .get(at..at + 64)
+        .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+        .ok_or_else(|| not_ours("its offgrid-sha256 is damaged"))?;
+    // The bytes are ASCII hex digits: one char each.
+    let sha: String = sha.iter().map(|&b| char::from(b)).collect();
     let mut records: Vec<ShownRecord> = Vec::new();
-    let mut rest = &text[..];
-    while let Some(i) = rest.find(RECORD_TAG) {
-        rest = &rest[i + RECORD_TAG.len()..];
+    let mut seen = std::collections::HashSet::new();
+    let mut rest = bytes;
+    while let Some(i) = find(rest, RECORD_TAG) {
+        rest = &rest[i..];
         let end = rest
-            .find(|c: char| {
-                !(c.is_ascii_alphanumeric() || c == '-' || c == '@' || c == '+' || c == '_')
-            })
+            .iter()
+            .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'@' | b'+' | b'_')))
             .unwrap_or(rest.len());
-        let claim = &rest[..end];
+        // Only ASCII letters, digits and `-@+_` are taken: always UTF-8.
+        let claim = String::from_utf8_lossy(&rest[..end]);
+        rest = &rest[end..];
         if let Some((id, heads)) = claim.split_once('@') {
             let record = ShownRecord {
                 id: RecordId(id.to_owned()),
@@ -39,12 +42,22 @@ pub fn read_claims(bytes: &[u8]) -> Result<(String, Vec<ShownRecord>)> {
                     .map(str::to_owned)
                     .collect(),
             };
-            if !records.contains(&record) {
+            if seen.insert(record.clone()) {
                 records.push(record);
             }
         }
     }
-    Ok((sha.to_ascii_lowercase(), records))
+    Ok((sha, records))
+}
+
+/// Where `tag` ends in `bytes` (the index just past it), if it occurs. A PDF is read as bytes:
+/// its streams are not text, and a lossy copy of a large file would double its memory.
+fn find(bytes: &[u8], tag: &str) -> Option<usize> {
+    let tag = tag.as_bytes();
+    bytes
+        .windows(tag.len())
+        .position(|w| w == tag)
+        .map(|i| i + tag.len())
 }
 
 const SHA_TAG: &str = "offgrid-sha256:";
@@ -82,6 +95,17 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn a_claim_repeated_many_times_is_one_record_and_binary_bytes_are_skipped() {
+        let mut pdf = format!("offgrid-sha256:{}\n", "0f".repeat(32)).into_bytes();
+        for _ in 0..100_000 {
+            pdf.extend_from_slice(b"\xff\xfe offgrid-record:r-1@h1 ");
+        }
+        let (_, records) = read_claims(&pdf).unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].heads, vec!["h1".to_owned()]);
     }
 
     #[test]
