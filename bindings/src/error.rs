@@ -152,6 +152,12 @@ impl From<offgrid_common::Error> for OffgridError {
     }
 }
 
+impl From<offgrid_domain::Error> for OffgridError {
+    fn from(e: offgrid_domain::Error) -> Self {
+        Error::from(e).into()
+    }
+}
+
 impl From<Error> for OffgridError {
     fn from(e: Error) -> Self {
         let reason = e.to_string();

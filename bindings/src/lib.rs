@@ -77,6 +77,78 @@ uniffi::use_remote_type!(offgrid_core::RecordSummary);
 uniffi::use_remote_type!(offgrid_core::RiskGrade);
 uniffi::use_remote_type!(offgrid_core::User);
 uniffi::use_remote_type!(offgrid_core::FieldError);
+// offgrid-domain's types and the documents' wire types, declared once as remote types by the
+// core (`offgrid_core::ffi`).
+use offgrid_core::checklist::template::{
+    Choice, Clause, Evidence, Item, ItemKind, Section, Template, TemplatePurpose, Text,
+};
+use offgrid_core::documents::{DocumentKind, DocumentStatus, Verification};
+use offgrid_core::hazard::events::{HazardEvent, HazardEventKind, HazardState, HazardStatus};
+use offgrid_core::inspection::lifecycle::{InspectionEvent, InspectionEventKind, InspectionStatus};
+use offgrid_core::inspection::progress::{FailedItem, Missing, MissingKind, Progress};
+use offgrid_core::inspection::{AnswerData, PhotoRef};
+use offgrid_core::patrol::plans::{Excusal, NewPlan, PatrolPlan};
+use offgrid_core::patrol::run::{Gps, RunEvent, RunEventKind, RunStatus, TrackPoint};
+use offgrid_core::patrol::scan::{ScanFlag, ScanVerdict};
+use offgrid_core::patrol::schedule::{Occurrence, Recurrence, Schedule};
+use offgrid_core::patrol::task::{Completion, TaskState};
+use offgrid_core::site::tags::{TagBinding, TagEvent, TagEventKind};
+use offgrid_core::site::{
+    CheckMethod, Checkpoint, CheckpointKind, NewCheckpoint, NewSite, Site, SiteEdit, SiteKind,
+    SiteQuery,
+};
+uniffi::use_remote_type!(offgrid_core::Choice);
+uniffi::use_remote_type!(offgrid_core::Clause);
+uniffi::use_remote_type!(offgrid_core::Evidence);
+uniffi::use_remote_type!(offgrid_core::Item);
+uniffi::use_remote_type!(offgrid_core::ItemKind);
+uniffi::use_remote_type!(offgrid_core::Section);
+uniffi::use_remote_type!(offgrid_core::Template);
+uniffi::use_remote_type!(offgrid_core::TemplatePurpose);
+uniffi::use_remote_type!(offgrid_core::Text);
+uniffi::use_remote_type!(offgrid_core::HazardEvent);
+uniffi::use_remote_type!(offgrid_core::HazardEventKind);
+uniffi::use_remote_type!(offgrid_core::HazardState);
+uniffi::use_remote_type!(offgrid_core::HazardStatus);
+uniffi::use_remote_type!(offgrid_core::InspectionEvent);
+uniffi::use_remote_type!(offgrid_core::InspectionEventKind);
+uniffi::use_remote_type!(offgrid_core::InspectionStatus);
+uniffi::use_remote_type!(offgrid_core::FailedItem);
+uniffi::use_remote_type!(offgrid_core::Missing);
+uniffi::use_remote_type!(offgrid_core::MissingKind);
+uniffi::use_remote_type!(offgrid_core::Progress);
+uniffi::use_remote_type!(offgrid_core::AnswerData);
+uniffi::use_remote_type!(offgrid_core::PhotoRef);
+uniffi::use_remote_type!(offgrid_core::Excusal);
+uniffi::use_remote_type!(offgrid_core::NewPlan);
+uniffi::use_remote_type!(offgrid_core::PatrolPlan);
+uniffi::use_remote_type!(offgrid_core::Gps);
+uniffi::use_remote_type!(offgrid_core::RunEvent);
+uniffi::use_remote_type!(offgrid_core::RunEventKind);
+uniffi::use_remote_type!(offgrid_core::RunStatus);
+uniffi::use_remote_type!(offgrid_core::TrackPoint);
+uniffi::use_remote_type!(offgrid_core::ScanFlag);
+uniffi::use_remote_type!(offgrid_core::ScanVerdict);
+uniffi::use_remote_type!(offgrid_core::Occurrence);
+uniffi::use_remote_type!(offgrid_core::Recurrence);
+uniffi::use_remote_type!(offgrid_core::Schedule);
+uniffi::use_remote_type!(offgrid_core::Completion);
+uniffi::use_remote_type!(offgrid_core::TaskState);
+uniffi::use_remote_type!(offgrid_core::TagBinding);
+uniffi::use_remote_type!(offgrid_core::TagEvent);
+uniffi::use_remote_type!(offgrid_core::TagEventKind);
+uniffi::use_remote_type!(offgrid_core::CheckMethod);
+uniffi::use_remote_type!(offgrid_core::Checkpoint);
+uniffi::use_remote_type!(offgrid_core::CheckpointKind);
+uniffi::use_remote_type!(offgrid_core::NewCheckpoint);
+uniffi::use_remote_type!(offgrid_core::NewSite);
+uniffi::use_remote_type!(offgrid_core::Site);
+uniffi::use_remote_type!(offgrid_core::SiteEdit);
+uniffi::use_remote_type!(offgrid_core::SiteKind);
+uniffi::use_remote_type!(offgrid_core::SiteQuery);
+uniffi::use_remote_type!(offgrid_core::DocumentKind);
+uniffi::use_remote_type!(offgrid_core::DocumentStatus);
+uniffi::use_remote_type!(offgrid_core::Verification);
 
 pub(crate) type Result<T, E = OffgridError> = std::result::Result<T, E>;
 

@@ -259,7 +259,7 @@ fn new_plan(site: &offgrid_core::RecordId, a: PlanArgs) -> Result<NewPlan> {
         .starts
         .iter()
         .map(|s| parse_hhmm(s))
-        .collect::<offgrid_core::Result<Vec<u16>>>()?;
+        .collect::<Result<Vec<u16>, _>>()?;
     Ok(NewPlan {
         title: a.title,
         site,

@@ -95,7 +95,7 @@ pub(crate) fn validate(path: &Path, json: bool) -> Result<ExitCode> {
     let text = read(path)?;
     let (template, issues) = match checklist::parse(&text) {
         Ok(t) => (Some(t), Vec::new()),
-        Err(e) => (None, issues(&text, e)?),
+        Err(e) => (None, issues(&text, e.into())?),
     };
     let report = Validation {
         ok: issues.is_empty(),

@@ -475,7 +475,7 @@ fn metric_names(text: &str) -> BTreeSet<String> {
 
 /// The built-in template files, next to the core crate.
 fn template_files() -> Vec<std::path::PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/templates");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../domain/templates");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -21,7 +21,7 @@ fn admin_template_publish_is_immutable_per_version() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let mut t: Json =
-        serde_json::from_str(include_str!("../../core/templates/shelter-patrol.json")).unwrap();
+        serde_json::from_str(include_str!("../../domain/templates/shelter-patrol.json")).unwrap();
     t["id"] = "jy-patrol".into();
     std::fs::write(d.join("t.json"), t.to_string()).unwrap();
     let args = [

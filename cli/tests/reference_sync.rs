@@ -210,7 +210,7 @@ fn each_account_receives_its_cells_subtrees_and_its_projects_sites() {
 /// A custom template: the built-in stage inspection under another id and title.
 fn custom_template(version: u32, title: &str) -> serde_json::Value {
     let mut t: serde_json::Value =
-        serde_json::from_str(include_str!("../../core/templates/stage-inspection.json")).unwrap();
+        serde_json::from_str(include_str!("../../domain/templates/stage-inspection.json")).unwrap();
     t["id"] = "jy-custom-check".into();
     t["version"] = version.into();
     t["title"]["zh-CN"] = title.into();

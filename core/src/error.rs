@@ -197,32 +197,49 @@ fn describe_fields(fields: &[crate::fields::FieldError]) -> String {
 }
 
 impl From<offgrid_doc::Error> for Error {
+    /// Variant for variant, as the domain words it.
     fn from(e: offgrid_doc::Error) -> Self {
-        use offgrid_doc::Error as Doc;
-        match e {
-            Doc::PathNotFound { path } => Error::PathNotFound { path },
-            Doc::AlreadyExists { path } => Error::AlreadyExists { path },
-            Doc::InvalidValue { path, reason } => Error::InvalidValue { path, reason },
-            Doc::InvalidArgument(what) => Error::InvalidArgument(what),
-            Doc::Automerge(e) => Error::Automerge(e),
-            Doc::Json(e) => Error::Json(e),
-        }
+        offgrid_domain::Error::from(e).into()
     }
 }
 
-impl From<offgrid_common::Error> for Error {
-    fn from(e: offgrid_common::Error) -> Self {
+impl From<offgrid_domain::Error> for Error {
+    fn from(e: offgrid_domain::Error) -> Self {
+        use offgrid_domain::Error as Domain;
         match e {
-            offgrid_common::Error::InvalidArgument(what) => Error::InvalidArgument(what),
-            offgrid_common::Error::Forbidden {
+            Domain::PathNotFound { path } => Error::PathNotFound { path },
+            Domain::AlreadyExists { path } => Error::AlreadyExists { path },
+            Domain::InvalidValue { path, reason } => Error::InvalidValue { path, reason },
+            Domain::Template { path, reason } => Error::Template { path, reason },
+            Domain::InvalidAnswer { item, reason } => Error::InvalidAnswer { item, reason },
+            Domain::CheckpointMismatch { item } => Error::CheckpointMismatch { item },
+            Domain::RuleViolation(why) => Error::RuleViolation(why),
+            Domain::Forbidden {
                 permission,
                 project,
             } => Error::Forbidden {
                 permission,
                 project,
             },
-            offgrid_common::Error::InvalidFields { fields } => Error::InvalidFields { fields },
+            Domain::InvalidFields { fields } => Error::InvalidFields { fields },
+            Domain::InvalidArgument(what) => Error::InvalidArgument(what),
+            Domain::Automerge(e) => Error::Automerge(e),
+            Domain::Json(e) => Error::Json(e),
         }
+    }
+}
+
+impl From<offgrid_domain::record::Refusal> for Error {
+    /// As the domain words a refusal (a missing permission, a broken rule, a forgery).
+    fn from(r: offgrid_domain::record::Refusal) -> Self {
+        offgrid_domain::Error::from(r).into()
+    }
+}
+
+impl From<offgrid_common::Error> for Error {
+    /// Variant for variant, as the domain words it.
+    fn from(e: offgrid_common::Error) -> Self {
+        offgrid_domain::Error::from(e).into()
     }
 }
 

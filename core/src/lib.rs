@@ -36,8 +36,6 @@ pub mod inspection;
 mod parallel;
 pub mod patrol;
 pub mod photo;
-pub mod project;
-pub mod record;
 pub mod screens;
 pub mod site;
 pub mod store;
@@ -47,6 +45,7 @@ pub mod sync;
 pub use offgrid_common::{access, civil, fields, model, zone};
 /// One automerge document, no I/O (`offgrid-doc`).
 pub use offgrid_doc as doc;
+pub use offgrid_domain::{project, record};
 
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!("offgrid_core");

@@ -259,7 +259,7 @@ fn main() -> Res<()> {
     let publish = SyncRequest {
         device: actor,
         templates: vec![serde_json::from_str(include_str!(
-            "../../core/templates/siren-maintenance.json"
+            "../../domain/templates/siren-maintenance.json"
         ))?],
         ..Default::default()
     };
@@ -282,19 +282,19 @@ fn main() -> Res<()> {
     for (name, text) in [
         (
             "maintenance",
-            include_str!("../../core/templates/maintenance.json"),
+            include_str!("../../domain/templates/maintenance.json"),
         ),
         (
             "shelter-patrol",
-            include_str!("../../core/templates/shelter-patrol.json"),
+            include_str!("../../domain/templates/shelter-patrol.json"),
         ),
         (
             "siren-maintenance",
-            include_str!("../../core/templates/siren-maintenance.json"),
+            include_str!("../../domain/templates/siren-maintenance.json"),
         ),
         (
             "stage-inspection",
-            include_str!("../../core/templates/stage-inspection.json"),
+            include_str!("../../domain/templates/stage-inspection.json"),
         ),
     ] {
         seed(&corpus, "template_json", name, text.as_bytes())?;

@@ -19,12 +19,13 @@
 
 pub mod bytes;
 pub mod digest;
+pub mod documents;
 pub mod error;
 pub mod login;
 pub mod reconcile;
 pub mod sync;
 
-pub use bytes::{Bytes, is_sha256_hex, is_valid_id};
+pub use bytes::{Bytes, is_sha256_hex, is_valid_id, sha256_hex};
 pub use digest::{DigestBuilder, ScopeDigest};
 pub use error::ErrorBody;
 pub use login::{Account, LoginRequest, LoginResponse};

@@ -63,7 +63,7 @@ fn verify_password(password: &str, phc: &str) -> bool {
 }
 
 pub fn token_hash(token: &str) -> String {
-    offgrid_core::photo::sha256_hex(token.as_bytes())
+    offgrid_protocol::sha256_hex(token.as_bytes())
 }
 
 fn check_id(what: &str, id: &str) -> Result<()> {

@@ -146,7 +146,7 @@ mod tests {
     use super::*;
 
     fn sha(data: &[u8]) -> String {
-        offgrid_core::photo::sha256_hex(data)
+        offgrid_protocol::sha256_hex(data)
     }
 
     #[test]

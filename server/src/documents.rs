@@ -10,7 +10,8 @@
 //! which ones), or the hash is not known here (*unknown*). Nothing of the records' content is
 //! answered.
 
-use offgrid_core::documents::{DocumentKind, DocumentStatus, ShownRecord, Verification};
+use offgrid_protocol::ShownRecord;
+use offgrid_protocol::documents::{DocumentKind, DocumentStatus, Verification};
 use offgrid_protocol::{IssuedDocument, Rejected, is_sha256_hex, is_valid_id};
 
 use crate::accounts::Caller;

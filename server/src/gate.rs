@@ -1,6 +1,6 @@
 //! The server side of the write gate. On every push the server materialises the record (from a
 //! bounded cache of documents, checked against the stored heads), applies the pushed changes to
-//! its copy and runs the kind's policy (`offgrid_core::record::judge`) as the authenticated
+//! its copy and runs the kind's policy (`offgrid_domain::record::judge`) as the authenticated
 //! account with the roles the server holds. Only then is anything stored.
 
 use std::collections::HashMap;
@@ -8,8 +8,8 @@ use std::sync::Mutex;
 
 use automerge::{Automerge, Change, ChangeHash};
 use offgrid_common::model::User;
-use offgrid_core::record::{Authority, Refusal, judge_logged};
 use offgrid_doc::limits;
+use offgrid_domain::record::{Authority, Refusal, judge_logged};
 use offgrid_protocol::PushRecord;
 
 use crate::accounts::Caller;
@@ -202,25 +202,25 @@ pub fn keep(cache: &DocCache, id: &str, judged: Judged, stored_heads: &[String],
 }
 
 /// Whether `change` is the first change of hazard `id` in `project` derived from an
-/// observation on a run this server holds (`offgrid_core::patrol::observed`).
+/// observation on a run this server holds (`offgrid_domain::patrol::observed`).
 pub fn is_observed_genesis(tx: &mut dyn Tx, id: &str, project: &str, change: &[u8]) -> bool {
-    offgrid_core::patrol::observed::is_observed_genesis(id, project, change, |run| {
+    offgrid_domain::patrol::observed::is_observed_genesis(id, project, change, |run| {
         load(tx, run.as_str()).ok().flatten()
     })
 }
 
 /// The changes among `new` (hex) that recorded a scan of patrol run `id` (`doc`, as judged) the
 /// server judges otherwise than the device did, from the plan and site it holds
-/// (`offgrid_core::patrol::rejudge`).
+/// (`offgrid_domain::patrol::rejudge`).
 pub fn disputed_scans(
     tx: &mut dyn Tx,
     id: &str,
     doc: &Automerge,
     new: &std::collections::BTreeSet<String>,
 ) -> Result<Vec<String>> {
-    let run = offgrid_core::RecordId(id.to_owned());
+    let run = offgrid_common::model::RecordId(id.to_owned());
     let mut failed = None;
-    let found = offgrid_core::patrol::rejudge::disputed_scans(&run, doc, new, |other| {
+    let found = offgrid_domain::patrol::rejudge::disputed_scans(&run, doc, new, |other| {
         load(tx, other.as_str()).unwrap_or_else(|e| {
             failed = Some(e);
             None

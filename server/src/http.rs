@@ -212,7 +212,7 @@ async fn login(
             if let Some(wait) = app.logins.failed(&user, address, Instant::now()) {
                 Metrics::add(&app.metrics.login_lockouts, 1);
                 // No user id or address in the log: a tag that groups one account's lockouts.
-                let tag = &offgrid_core::photo::sha256_hex(user.as_bytes())[..8];
+                let tag = &offgrid_protocol::sha256_hex(user.as_bytes())[..8];
                 tracing::warn!(
                     account_tag = tag,
                     wait_s = wait.as_secs(),

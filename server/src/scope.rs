@@ -5,7 +5,7 @@
 //!   their sites);
 //! - a project's members read the sites linked to the project.
 //!
-//! The readers of each record come from its kind ([`offgrid_core::record::KindRules::readers`]),
+//! The readers of each record come from its kind ([`offgrid_domain::record::KindRules::readers`]),
 //! derived from its document. [`OrgIndex`] keeps them for every record of the scope, refreshed
 //! from the feed (so several server processes sharing one PostgreSQL database agree).
 //!
@@ -19,10 +19,10 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use automerge::{Automerge, Change};
-use offgrid_core::record::Readers;
+use offgrid_domain::record::Readers;
 use sha2::{Digest, Sha256};
 
-pub use offgrid_core::grid::ORG;
+pub use offgrid_domain::grid::ORG;
 
 use crate::accounts::Caller;
 use crate::backend::Tx;
@@ -80,7 +80,7 @@ impl OrgIndex {
 /// The record's readers from its stored document (`None`: the kind names none, or it does not
 /// load, so only the scope's members read it).
 fn readers_of(tx: &mut dyn Tx, id: &str, kind: &str) -> Result<Option<Readers>> {
-    let Ok(kind) = kind.parse::<offgrid_core::RecordKind>() else {
+    let Ok(kind) = kind.parse::<offgrid_common::model::RecordKind>() else {
         return Ok(None);
     };
     let changes: Vec<Change> = tx
@@ -95,7 +95,7 @@ fn readers_of(tx: &mut dyn Tx, id: &str, kind: &str) -> Result<Option<Readers>> 
         tracing::error!(record = %id, "stored changes do not load");
         return Ok(None);
     }
-    Ok(offgrid_core::record::rules(kind).readers(&doc))
+    Ok(offgrid_domain::record::rules(kind).readers(&doc))
 }
 
 /// What one account reads of the scope.

@@ -14,8 +14,8 @@
 use aes::Aes128;
 use aes::cipher::KeyInit;
 use cmac::{Cmac, Mac};
-use offgrid_core::patrol::check::ServerCheck;
-use offgrid_core::patrol::sun::{self, SunMessage};
+use offgrid_domain::patrol::check::ServerCheck;
+use offgrid_domain::patrol::sun::{self, SunMessage};
 use subtle::ConstantTimeEq;
 
 use crate::backend::{Backend, Tx, transact};

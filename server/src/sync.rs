@@ -26,7 +26,7 @@ use crate::backend::{Backend, ChangeRow, RecordRow, Tx, transact};
 use crate::error::{Error, Result};
 use crate::gate::DocCache;
 use crate::scope::ORG;
-use offgrid_core::patrol::check::{self, CLOCK_SLACK_MS, ServerCheck};
+use offgrid_domain::patrol::check::{self, CLOCK_SLACK_MS, ServerCheck};
 
 /// Largest pull budget a client may ask for.
 pub const MAX_PULL_BYTES: u64 = 16 << 20;
@@ -330,7 +330,7 @@ fn push_all(
             caller.can_write(&project)
                 || (gate.is_some()
                     && (caller.roles.iter().any(|r| r.role != Role::Viewer)
-                        || rec.kind == offgrid_core::RecordKind::PatrolRun.as_str()))
+                        || rec.kind == offgrid_common::model::RecordKind::PatrolRun.as_str()))
         } else {
             caller.can_write(&project)
         };
@@ -377,7 +377,7 @@ fn push_all(
                 c.author.as_deref() != Some(caller.user_id.as_str())
                     && !(existing.is_none()
                         && c.deps.is_empty()
-                        && rec.kind == offgrid_core::RecordKind::Hazard.as_str()
+                        && rec.kind == offgrid_common::model::RecordKind::Hazard.as_str()
                         && crate::gate::is_observed_genesis(tx, &rec.id, &rec.project, &c.data))
             })
         {
@@ -437,7 +437,7 @@ fn push_all(
         // the device's clock against the server's.
         let mut checks = BTreeMap::new();
         let mut found_any = false;
-        if row.kind == offgrid_core::RecordKind::PatrolRun.as_str() {
+        if row.kind == offgrid_common::model::RecordKind::PatrolRun.as_str() {
             let ops: Vec<crate::sun::ScanOps> =
                 new.iter().map(|c| crate::sun::scan_ops(&c.data)).collect();
             // Judged again only when the push records a scan (most pushes to a run do not).
@@ -819,7 +819,7 @@ fn whole(tx: &mut dyn Tx, project: &str, id: &str, kind: &str) -> Result<Pulled>
     // A patrol run is evidence: its changes travel one by one, with when, from whom and what
     // the server checked of each.
     let snapshot = if changes.len() > SNAPSHOT_AFTER_CHANGES
-        && kind != offgrid_core::RecordKind::PatrolRun.as_str()
+        && kind != offgrid_common::model::RecordKind::PatrolRun.as_str()
     {
         snapshot(id, &changes)
     } else {

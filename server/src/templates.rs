@@ -5,7 +5,7 @@
 //! Publishing a version again with the same content is a no-op; with other content, refused.
 
 use offgrid_common::access::Role;
-use offgrid_core::checklist::{self, Template};
+use offgrid_domain::checklist::{self, Template};
 use offgrid_protocol::{PublishedTemplate, Rejected};
 use sha2::{Digest, Sha256};
 
@@ -111,7 +111,7 @@ pub fn publish_admin(b: &dyn Backend, text: &str, by: &str) -> Result<Published>
 /// Whether `role` on the organisation scope publishes templates.
 pub fn may_publish(role: Option<Role>) -> bool {
     role.is_some_and(|r| {
-        offgrid_common::access::grants(r, offgrid_core::Permission::PublishTemplate)
+        offgrid_common::access::grants(r, offgrid_common::access::Permission::PublishTemplate)
     })
 }
 

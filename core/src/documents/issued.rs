@@ -5,42 +5,10 @@
 
 use automerge::ReadDoc;
 use rusqlite::{OptionalExtension, params};
-use serde::{Deserialize, Serialize};
 
-use super::{DocumentKind, ShownRecord};
+use super::{DocumentStatus, ShownRecord, Verification};
 use crate::error::{Error, Result};
-use crate::model::RecordId;
 use crate::store::Store;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-#[serde(rename_all = "snake_case")]
-pub enum DocumentStatus {
-    /// Every record it shows is still in the state it shows.
-    Valid,
-    /// At least one record changed since (see `changed`).
-    Superseded,
-    /// Not a document this store made, and its records are not here.
-    Unknown,
-}
-
-offgrid_common::named!(pub DocumentStatus, "document status" {
-    Valid => "valid",
-    Superseded => "superseded",
-    Unknown => "unknown",
-});
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct Verification {
-    pub status: DocumentStatus,
-    pub sha256: String,
-    pub kind: Option<DocumentKind>,
-    pub number: Option<String>,
-    pub issued_ms: Option<i64>,
-    /// Records whose state moved on since the document was made.
-    pub changed: Vec<RecordId>,
-}
 
 fn sha_arg(sha256: &str) -> Result<String> {
     let s = sha256.trim().to_ascii_lowercase();

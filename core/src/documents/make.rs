@@ -53,7 +53,7 @@ impl DocumentSettings {
         let serial = canonical::sha256_hex(ids.join(",").as_bytes())[..6].to_uppercase();
         self.number_pattern
             .replace("{year}", &year.to_string())
-            .replace("{kind}", kind.number_word())
+            .replace("{kind}", number_word(kind))
             .replace("{serial}", &serial)
     }
 }
@@ -254,4 +254,14 @@ pub fn default_file_name(kind: DocumentKind, number_or_id: &str) -> PathBuf {
         })
         .collect();
     PathBuf::from(format!("{}-{safe}.{ext}", kind.as_str()))
+}
+
+/// The word of the document number ("监督" in 人防质监〔2026〕监督第…号).
+fn number_word(kind: DocumentKind) -> &'static str {
+    match kind {
+        DocumentKind::SupervisionReport => "监督",
+        DocumentKind::RectificationNotice => "整改",
+        DocumentKind::ReplyForm => "复",
+        DocumentKind::Register => "台账",
+    }
 }

@@ -42,50 +42,13 @@ mod typeset;
 #[cfg(feature = "documents")]
 mod write;
 
-use serde::{Deserialize, Serialize};
-
-pub use issued::{DocumentStatus, Verification};
 #[cfg(feature = "documents")]
 pub(crate) use make::Assembled;
 #[cfg(feature = "documents")]
 pub use make::{
     DocumentSettings, ReplacedCharacter, ReportOptions, WrittenDocument, default_file_name,
 };
-
-/// The four documents.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-#[serde(rename_all = "snake_case")]
-pub enum DocumentKind {
-    /// 人防工程质量监督报告.
-    SupervisionReport,
-    /// 整改通知书.
-    RectificationNotice,
-    /// 整改回复单.
-    ReplyForm,
-    /// 隐患台账 (XLSX).
-    Register,
-}
-
-offgrid_common::named!(pub DocumentKind, "document kind" {
-    SupervisionReport => "supervision_report",
-    RectificationNotice => "rectification_notice",
-    ReplyForm => "reply_form",
-    Register => "register",
-});
-
-impl DocumentKind {
-    #[cfg(feature = "documents")]
-    /// The word of the document number ("监督" in 人防质监〔2026〕监督第…号).
-    fn number_word(self) -> &'static str {
-        match self {
-            DocumentKind::SupervisionReport => "监督",
-            DocumentKind::RectificationNotice => "整改",
-            DocumentKind::ReplyForm => "复",
-            DocumentKind::Register => "台账",
-        }
-    }
-}
+pub use offgrid_protocol::documents::{DocumentKind, DocumentStatus, Verification};
 
 /// A record as a document shows it (its id and the heads shown); reported to the server.
 pub use offgrid_protocol::ShownRecord;

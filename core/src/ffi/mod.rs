@@ -1,8 +1,9 @@
 //! UniFFI support (feature `uniffi`, used by the `offgrid-ffi` crate only).
 //!
-//! The domain types derive `uniffi::Record`/`uniffi::Enum` where they are defined
-//! (`cfg_attr(feature = "uniffi", …)`), so nothing is mapped by hand twice. `offgrid-common`'s
-//! types, whose crate knows nothing of UniFFI, are declared as remote types in [`remote`]. This
+//! The core's own types derive `uniffi::Record`/`uniffi::Enum` where they are defined
+//! (`cfg_attr(feature = "uniffi", …)`), so nothing is mapped by hand twice. The types of
+//! `offgrid-common`, `offgrid-protocol`, `offgrid-doc` and `offgrid-domain`, crates that know
+//! nothing of UniFFI, are declared as remote types in [`remote`] and [`remote_domain`]. This
 //! module holds the crate's scaffolding and the few *custom types*: values that cross the FFI as
 //! something simpler.
 //! - `RecordId` travels as its string.
@@ -17,6 +18,7 @@ use crate::checklist::Condition;
 use crate::inspection::PhotoRef;
 
 mod remote;
+mod remote_domain;
 
 /// A JSON value (an answer, a record's fields).
 pub type JsonValue = serde_json::Value;
@@ -27,6 +29,7 @@ uniffi::custom_type!(JsonValue, String, {
 });
 
 uniffi::custom_type!(Condition, String, {
+    remote,
     try_lift: |s| Ok(serde_json::from_str(&s)?),
     // Serialising a condition cannot fail (string keys, no non-string map keys); "null" is
     // only a defensive fallback so that lowering can never panic.

@@ -7,6 +7,7 @@ use offgrid_common::access::{ProjectRole, Role};
 use offgrid_common::fields::{FieldError, FieldProblem};
 use offgrid_common::model::{RecordId, RecordKind, RecordSummary, RiskGrade, Timestamp, User};
 use offgrid_doc::{Conflict, ConflictValue, HistoryEntry};
+use offgrid_protocol::documents::{DocumentKind, DocumentStatus, Verification};
 use offgrid_protocol::{Account, ShownRecord};
 
 use super::JsonValue;
@@ -223,4 +224,46 @@ pub struct ConflictValue {
     /// The account the sync server verified as the pusher of that change (`None`: not yet
     /// confirmed by the server).
     pub verified_by: Option<String>,
+}
+
+/// The four documents.
+#[uniffi::remote(Enum)]
+pub enum DocumentKind {
+    /// 人防工程质量监督报告.
+    SupervisionReport,
+    /// 整改通知书.
+    RectificationNotice,
+    /// 整改回复单.
+    ReplyForm,
+    /// 隐患台账 (XLSX).
+    Register,
+}
+
+/// Whether a document still shows its records as they are.
+#[uniffi::remote(Enum)]
+pub enum DocumentStatus {
+    /// Every record it shows is still in the state it shows.
+    Valid,
+    /// At least one record changed since (see `changed`).
+    Superseded,
+    /// Not a document this store made, and its records are not here.
+    Unknown,
+}
+
+/// What is known of a document by its SHA-256: where it stands, and what it is if it was
+/// issued here.
+#[uniffi::remote(Record)]
+pub struct Verification {
+    /// Valid, superseded or unknown.
+    pub status: DocumentStatus,
+    /// The SHA-256 of the file, lowercase hex.
+    pub sha256: String,
+    /// Which document it is, if known.
+    pub kind: Option<DocumentKind>,
+    /// Its number (人防质监〔2026〕监督第…号), if known.
+    pub number: Option<String>,
+    /// When it was issued (UTC milliseconds), if known.
+    pub issued_ms: Option<i64>,
+    /// Records whose state moved on since the document was made.
+    pub changed: Vec<RecordId>,
 }

@@ -8,8 +8,7 @@
 //! `level`, `parent` (the parent cell's record id, `""` for a city), `boundary` (GeoJSON
 //! text, written whole); genesis map `members` (user id → {role, name}).
 
-pub mod geojson;
-pub mod rules;
+pub use offgrid_domain::grid::{ORG, escape, geojson, rules};
 
 use std::collections::BTreeMap;
 
@@ -19,10 +18,6 @@ use serde_json::json;
 use crate::error::{Error, Result};
 use crate::model::{RecordId, RecordKind};
 use crate::store::Store;
-
-/// The scope of the organisation's reference data (grid cells, sites): a reserved project id.
-/// Its admins (role `admin` on `org`) write them; who reads what is derived per record.
-pub const ORG: &str = "org";
 
 /// A cell's level in the hierarchy, from the top.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -318,11 +313,6 @@ pub(crate) fn ignore_missing(e: crate::doc::Error) -> Result<()> {
         crate::doc::Error::PathNotFound { .. } => Ok(()),
         e => Err(e.into()),
     }
-}
-
-/// A map key as one JSON-pointer segment.
-pub(crate) fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
 }
 
 pub(crate) fn cell_from_json(id: &RecordId, root: &serde_json::Value) -> GridCell {

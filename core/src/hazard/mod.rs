@@ -5,14 +5,12 @@
 //! Document layout (kind `hazard`): root `title`, `description`, `location`, `site`, `project`,
 //! `source` {inspection, item, clause}; genesis maps `photos` (by SHA-256), `notes`, `events`.
 
-pub mod actions;
-pub mod events;
 pub mod register;
-pub mod rules;
+
+pub use offgrid_domain::hazard::{actions, events, rules, state_of};
 
 use std::collections::BTreeMap;
 
-use automerge::Automerge;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
@@ -380,11 +378,6 @@ fn cited_photos(fields: &Json) -> Vec<String> {
         .as_object()
         .map(|m| m.keys().cloned().collect())
         .unwrap_or_default()
-}
-
-/// The folded state, reading only the events map (for the list projection).
-pub fn state_of(doc: &Automerge) -> HazardState {
-    events::fold(&crate::doc::events::read::<HazardEvent, _>(doc))
 }
 
 /// A hazard as its document holds it; `verified_by` of each event is the change that recorded

@@ -7,12 +7,11 @@
 //! `photos` map), `photos`, `notes`, `signatures`, `events`. Edits that reach a submitted
 //! inspection from another device are kept and reported as [`Inspection::amendments`].
 
-pub mod answer;
-pub mod lifecycle;
-pub mod progress;
-pub mod rules;
+pub use offgrid_domain::inspection::{
+    AnswerData, PhotoRef, answer, lifecycle, progress, rules, status_at, status_of,
+};
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use automerge::{Automerge, ReadDoc, Value};
@@ -43,34 +42,6 @@ pub struct NewInspection {
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Defaults to the template's Chinese title.
     pub title: Option<String>,
-}
-
-/// One item's answer as stored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct AnswerData {
-    #[serde(default)]
-    pub value: Option<Json>,
-    #[serde(default)]
-    pub note: Option<String>,
-    /// Photo references by SHA-256.
-    #[serde(default)]
-    pub photos: BTreeMap<String, PhotoRef>,
-    #[serde(default)]
-    pub by: Option<String>,
-    #[serde(default)]
-    pub at_ms: Option<i64>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct PhotoRef {
-    pub sha256: String,
-    pub by: String,
-    pub at_ms: i64,
-    /// For hazards: "found" or "rectification" (absent on references made by hash only).
-    #[serde(default)]
-    pub stage: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -729,29 +700,6 @@ fn inspection_status(doc: &Automerge) -> Result<InspectionStatus> {
         ));
     }
     Ok(status_of(doc))
-}
-
-/// The status alone, cheaply (for the list projection): the events map and the `started` map.
-pub fn status_of(doc: &Automerge) -> InspectionStatus {
-    let events: Vec<InspectionEvent> = crate::doc::events::read(doc);
-    let any_answer =
-        get_obj(doc, &automerge::ROOT, "started").is_some_and(|(_, m)| doc.length(&m) > 0);
-    lifecycle::fold(&events, any_answer)
-}
-
-/// The status as it was at `heads` (what the author of a change with these dependencies saw).
-pub fn status_at(doc: &Automerge, heads: &[automerge::ChangeHash]) -> InspectionStatus {
-    let events: Vec<InspectionEvent> = match doc.get_at(automerge::ROOT, "events", heads) {
-        Ok(Some((Value::Object(_), obj))) => crate::doc::json::hydrate_at(doc, &obj, Some(heads))
-            .map(|m| crate::doc::events::from_json(&m))
-            .unwrap_or_default(),
-        _ => Vec::new(),
-    };
-    let any_answer = match doc.get_at(automerge::ROOT, "started", heads) {
-        Ok(Some((Value::Object(_), m))) => doc.length_at(&m, heads) > 0,
-        _ => false,
-    };
-    lifecycle::fold(&events, any_answer)
 }
 
 fn get_obj(

@@ -8,26 +8,14 @@
 //! projections ([`today`], [`coverage`]), and the legacy
 //! generic patrol record's rules ([`rules`]). ADR 0008.
 
-pub mod check;
+pub use offgrid_domain::patrol::*;
+
 pub mod coverage;
 pub mod observed;
-pub mod plan;
-pub mod plan_rules;
 pub mod plans;
-pub mod rejudge;
-pub mod rules;
-pub mod run;
-pub mod run_rules;
 pub mod runs;
-pub mod scan;
-pub mod schedule;
-pub mod sun;
-pub mod task;
 pub mod today;
 
 pub use coverage::{CellCoverage, CoverageFigures, CoverageQuery, CoverageSort, TaskCounts};
-pub use plans::{Excusal, NewPlan, PatrolPlan};
-pub use rules::PatrolRules;
-pub use run::TrackPoint;
 pub use runs::{EventReceipt, NewObservation, PatrolRunView, ScanInput, ScanOutcome};
 pub use today::{TaskQuery, TaskView};

@@ -1,18 +1,11 @@
-//! Patrol plan records (kind `patrol_plan`, in the organisation scope): a site, and versions
-//! that are only ever added. Each version freezes the checkpoints it requires, the schedule,
-//! the assignees and how completion counts; a new version is in force from the end of the
-//! window open when it is made (or at once), so a task's version never changes under it.
-//!
-//! Document layout: root `title`, `site` (written once); genesis maps `versions` (version
-//! number → {by, at_ms, spec: the [`PlanVersion`] as JSON text}) and `excusals` (task id →
-//! {by, at_ms, reason}: a supervisor excused the task, e.g. the site was flooded).
+//! Patrol plans on the device: adding plans and versions, excusing tasks. The plan's
+//! document and types are `offgrid_domain::patrol::plans`'s.
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::plan::{PlanVersion, VersionFacts};
-use super::schedule::{Occurrence, Schedule};
-use super::task::Completion;
+pub use offgrid_domain::patrol::plans::*;
+
+use super::plan::PlanVersion;
 use crate::error::{Error, Result};
 use crate::grid::{ORG, escape};
 use crate::model::{RecordId, RecordKind};
@@ -21,130 +14,6 @@ use crate::store::Store;
 /// A window lasts at most a day and its grace less than another: an occurrence open now opened
 /// within the last three days.
 const DAY_MS: i64 = 86_400_000;
-
-/// A new plan, or a plan's next version.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct NewPlan {
-    pub title: String,
-    pub site: RecordId,
-    /// Checkpoints of the site by id or name, in the order patrolled (empty: every checkpoint
-    /// the site has in service, in route order). One the site lacks, or a name several of its
-    /// checkpoints share, is refused (`InvalidValue` at `/checkpoints`).
-    #[serde(default)]
-    pub checkpoints: Vec<String>,
-    /// Checklist template answered on the run (`id@version`).
-    #[serde(default)]
-    pub template: Option<String>,
-    pub schedule: Schedule,
-    #[serde(default)]
-    pub in_sequence: bool,
-    pub assignees: Vec<String>,
-    #[serde(default)]
-    pub completion: Completion,
-    #[serde(default)]
-    pub skip_needs_approval: bool,
-}
-
-/// A plan with all its versions, oldest first.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct PatrolPlan {
-    pub id: RecordId,
-    pub title: String,
-    pub site: RecordId,
-    pub versions: Vec<PlanVersion>,
-    /// Tasks a supervisor excused, by task id.
-    pub excused: Vec<Excusal>,
-}
-
-/// A task excused by a supervisor (the site was closed, flooded, …).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct Excusal {
-    pub task: String,
-    pub by: String,
-    pub reason: String,
-}
-
-impl PatrolPlan {
-    /// The newest version.
-    pub fn current(&self) -> Option<&PlanVersion> {
-        self.versions.last()
-    }
-
-    /// The occurrences opening in `[from_ms, to_ms)`, each with the version in force for it.
-    pub fn occurrences(&self, from_ms: i64, to_ms: i64) -> Vec<(&PlanVersion, Occurrence)> {
-        super::plan::in_force(&self.versions, from_ms, to_ms)
-    }
-
-    /// The version in force for an occurrence opening at `at_ms`.
-    pub fn version_at(&self, at_ms: i64) -> Option<&PlanVersion> {
-        self.versions
-            .iter()
-            .rev()
-            .find(|v| v.effective_from_ms <= at_ms)
-    }
-}
-
-/// What today's tasks read of a plan, from its projection (`records.facts`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct PlanFacts {
-    #[serde(rename = "t")]
-    pub title: String,
-    pub site: String,
-    #[serde(rename = "vs")]
-    pub versions: Vec<VersionFacts>,
-    /// Excused task ids.
-    #[serde(rename = "ex", default, skip_serializing_if = "Vec::is_empty")]
-    pub excused: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct VersionEntry {
-    spec: String,
-}
-
-/// The versions of a hydrated `versions` map that parse, by version number.
-pub(crate) fn versions_of(map: &serde_json::Value) -> Vec<PlanVersion> {
-    let mut out: Vec<PlanVersion> = map
-        .as_object()
-        .map(|m| {
-            m.values()
-                .filter_map(|v| serde_json::from_value::<VersionEntry>(v.clone()).ok())
-                .filter_map(|e| serde_json::from_str::<PlanVersion>(&e.spec).ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    out.sort_by_key(|v| v.version);
-    out
-}
-
-pub(crate) fn plan_from_json(id: &RecordId, root: &serde_json::Value) -> PatrolPlan {
-    let text = |k: &str| root[k].as_str().unwrap_or_default().to_owned();
-    let excused = root["excusals"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(task, e)| {
-                    let t = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
-                    Excusal {
-                        task: task.clone(),
-                        by: t("by"),
-                        reason: t("reason"),
-                    }
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    PatrolPlan {
-        id: id.clone(),
-        title: text("title"),
-        site: RecordId(text("site")),
-        versions: versions_of(&root["versions"]),
-        excused,
-    }
-}
 
 impl Store {
     /// Adds a patrol plan for a site held here; its first version is in force at once.

@@ -13,10 +13,11 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::loaded::{Loaded, window_of};
 use super::plan::PlanVersion;
 use super::run::{
-    Gps, MAX_TRACK_CHUNK, RunEvent, RunEventKind, RunState, RunStatus, TrackPoint, fold,
-    parse_track, track_text,
+    Gps, MAX_TRACK_CHUNK, RunEvent, RunEventKind, RunState, RunStatus, TrackPoint, parse_track,
+    track_text,
 };
 use super::scan::{Presented, PriorScan, RunContext, ScanVerdict, judge};
 use super::schedule::Occurrence;
@@ -124,58 +125,6 @@ pub struct EventReceipt {
 pub struct ScanOutcome {
     pub event: String,
     pub verdict: ScanVerdict,
-}
-
-/// A run's root and events as read inside a write.
-pub(super) struct Loaded {
-    pub(super) plan: RecordId,
-    pub(super) task: String,
-    pub(super) version: u32,
-    pub(super) window_start_ms: Option<i64>,
-    pub(super) site: RecordId,
-    pub(super) runner: String,
-    pub(super) title: String,
-    pub(super) required: Vec<String>,
-    pub(super) skip_needs_approval: bool,
-    pub(super) events: Vec<RunEvent>,
-    /// SHA-256 of the photos attached.
-    pub(super) photos: BTreeSet<String>,
-}
-
-impl Loaded {
-    fn state(&self) -> RunState {
-        fold(&self.events, self.skip_needs_approval)
-    }
-
-    pub(super) fn read(id: &RecordId, doc: &automerge::Automerge) -> Result<Loaded> {
-        let root = crate::doc::json::hydrate(doc, &automerge::ROOT)?;
-        if root["kind"] != RecordKind::PatrolRun.as_str() {
-            return Err(Error::InvalidArgument(format!(
-                "record {id} is not a patrol run"
-            )));
-        }
-        let text = |k: &str| root[k].as_str().unwrap_or_default().to_owned();
-        Ok(Loaded {
-            plan: RecordId(text("plan")),
-            task: text("task"),
-            version: root["version"].as_u64().unwrap_or(0) as u32,
-            window_start_ms: root["window_start_ms"].as_i64(),
-            site: RecordId(text("site")),
-            runner: text("runner"),
-            title: text("title"),
-            required: text("required")
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            skip_needs_approval: root["skip_needs_approval"].as_bool().unwrap_or(false),
-            events: crate::doc::events::from_json(&root["events"]),
-            photos: root["photos"]
-                .as_object()
-                .map(|m| m.keys().cloned().collect())
-                .unwrap_or_default(),
-        })
-    }
 }
 
 impl Store {
@@ -387,7 +336,7 @@ impl Store {
         };
         let event_id = RecordId::new().0;
         let verdict = self.write(|w| {
-            let r = w.read(run, |doc| Loaded::read(run, doc))?;
+            let r = w.read(run, |doc| Ok(Loaded::read(run, doc)?))?;
             check_runner(&r, &user.id)?;
             let state = r.state();
             require_running(&state, "scan a checkpoint")?;
@@ -582,7 +531,7 @@ impl Store {
         let id = RecordId::new().0;
         self.write(|w| {
             let now = w.now().unix_ms;
-            let r = w.read(run, |doc| Loaded::read(run, doc))?;
+            let r = w.read(run, |doc| Ok(Loaded::read(run, doc)?))?;
             check_runner(&r, &user.id)?;
             let state = r.state();
             if !matches!(state.status, RunStatus::InProgress | RunStatus::Paused) {
@@ -721,7 +670,7 @@ impl Store {
         let user = self.user().ok_or(Error::NoCurrentUser)?;
         let id = RecordId::new().0;
         self.write(|w| {
-            let r = w.read(run, |doc| Loaded::read(run, doc))?;
+            let r = w.read(run, |doc| Ok(Loaded::read(run, doc)?))?;
             check_runner(&r, &user.id)?;
             let state = r.state();
             if !matches!(state.status, RunStatus::InProgress | RunStatus::Paused) {
@@ -746,21 +695,12 @@ impl Store {
         user.require(ORG, crate::access::Permission::ManagePatrol)?;
         let id = RecordId::new().0;
         self.write(|w| {
-            let r = w.read(run, |doc| Loaded::read(run, doc))?;
+            let r = w.read(run, |doc| Ok(Loaded::read(run, doc)?))?;
             let kind = f(&r)?;
             append_event(w, run, what, &id, kind, &user.id)
         })?;
         Ok(id)
     }
-}
-
-/// The window of a version's occurrence opening at `start_ms`.
-pub(super) fn window_of(v: &PlanVersion, start_ms: Option<i64>) -> Option<Occurrence> {
-    let start = start_ms?;
-    v.schedule
-        .occurrences(start, start + 1)
-        .into_iter()
-        .find(|o| o.start_ms == start)
 }
 
 fn check_runner(r: &Loaded, user: &str) -> Result<()> {

@@ -38,7 +38,6 @@ mod pipeline;
 pub(crate) mod transform;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 #[cfg(feature = "photo-pipeline")]
 pub use attach::{CaptureContext, PhotoMeta, PhotoTarget};
@@ -81,7 +80,4 @@ pub struct PhotoInfo {
     pub exif: Option<ExifData>,
 }
 
-/// The SHA-256 of `bytes` in lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    crate::doc::json::hex(&Sha256::digest(bytes))
-}
+pub use offgrid_protocol::sha256_hex;

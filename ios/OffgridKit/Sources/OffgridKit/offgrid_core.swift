@@ -9388,11 +9388,30 @@ public func FfiConverterTypeUser_lower(_ value: User) -> RustBuffer {
 }
 
 
+/**
+ * What is known of a document by its SHA-256: where it stands, and what it is if it was
+ * issued here.
+ */
 public struct Verification: Equatable, Hashable {
+    /**
+     * Valid, superseded or unknown.
+     */
     public var status: DocumentStatus
+    /**
+     * The SHA-256 of the file, lowercase hex.
+     */
     public var sha256: String
+    /**
+     * Which document it is, if known.
+     */
     public var kind: DocumentKind?
+    /**
+     * Its number (人防质监〔2026〕监督第…号), if known.
+     */
     public var number: String?
+    /**
+     * When it was issued (UTC milliseconds), if known.
+     */
     public var issuedMs: Int64?
     /**
      * Records whose state moved on since the document was made.
@@ -9401,7 +9420,22 @@ public struct Verification: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(status: DocumentStatus, sha256: String, kind: DocumentKind?, number: String?, issuedMs: Int64?, 
+    public init(
+        /**
+         * Valid, superseded or unknown.
+         */status: DocumentStatus, 
+        /**
+         * The SHA-256 of the file, lowercase hex.
+         */sha256: String, 
+        /**
+         * Which document it is, if known.
+         */kind: DocumentKind?, 
+        /**
+         * Its number (人防质监〔2026〕监督第…号), if known.
+         */number: String?, 
+        /**
+         * When it was issued (UTC milliseconds), if known.
+         */issuedMs: Int64?, 
         /**
          * Records whose state moved on since the document was made.
          */changed: [RecordId]) {
@@ -10203,6 +10237,9 @@ public func FfiConverterTypeDocumentKind_lower(_ value: DocumentKind) -> RustBuf
 
 
 
+/**
+ * Whether a document still shows its records as they are.
+ */
 
 public enum DocumentStatus: Equatable, Hashable {
     

@@ -7019,7 +7019,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_func_tag_key() != 59716) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_func_parse_template() != 16545) {
+    if (uniffi_offgrid_ffi_checksum_func_parse_template() != 9738) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_rectification_notice() != 50770) {
@@ -7034,10 +7034,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_supervision_report() != 41728) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_verify() != 25425) {
+    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_verify() != 57843) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_verify_file() != 40915) {
+    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_verify_file() != 21829) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridhazards_close() != 35560) {
@@ -7094,16 +7094,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridinspections_sign() != 13433) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_submit() != 42146) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_submit() != 1518) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_publish_template() != 37008) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_publish_template() != 46996) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_template() != 46567) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_template() != 46679) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_templates() != 49412) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_templates() != 7025) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_changelistener_on_change() != 52187) {
@@ -7115,10 +7115,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_logger_log() != 23600) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_add_plan() != 42992) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_add_plan() != 32757) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_add_track() != 10160) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_add_track() != 11373) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_answer() != 147) {
@@ -7142,7 +7142,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_pause() != 33885) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_plan() != 63591) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_plan() != 65327) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_plans() != 30771) {
@@ -7154,7 +7154,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_resume() != 31734) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_revise_plan() != 53817) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_revise_plan() != 17531) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_run() != 25836) {
@@ -7175,7 +7175,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_tasks() != 56986) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_track() != 15124) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_track() != 21866) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_void_run() != 7731) {
@@ -7232,40 +7232,40 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridgrid_subtree() != 36787) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_add() != 4888) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_add() != 64435) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_add_checkpoint() != 46605) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_add_checkpoint() != 31819) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_bind_tag() != 49746) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_bind_tag() != 1891) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridsites_link_project() != 60750) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_list() != 38392) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_list() != 65046) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_site() != 34014) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_site() != 43973) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_tag_binding() != 403) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_tag_binding() != 5132) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridsites_tag_history() != 37208) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_unbind_tag() != 30709) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_unbind_tag() != 27870) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridsites_unlink_project() != 20886) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_update() != 63614) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_update() != 17431) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_update_checkpoint() != 10732) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_update_checkpoint() != 6761) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridscreens_checklist() != 25554) {

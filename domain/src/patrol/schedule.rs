@@ -23,7 +23,6 @@ pub const DEFAULT_UTC_OFFSET_MINUTES: i32 = 8 * 60;
 
 /// On which local days a plan's windows open.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(tag = "every", rename_all = "snake_case")]
 pub enum Recurrence {
     /// Every day.
@@ -36,7 +35,6 @@ pub enum Recurrence {
 
 /// When a plan's patrols are due.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Schedule {
     pub recurrence: Recurrence,
     /// Local start times of the day's windows, minutes after midnight (0–1439), e.g. `[540]`
@@ -59,7 +57,6 @@ fn default_offset() -> i32 {
 
 /// One window of a plan.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Occurrence {
     /// The window opens (UTC ms).
     pub start_ms: i64,

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use offgrid_core::Error;
-use offgrid_core::checklist::{Condition, ItemKind, Visibility, json_schema, parse, validate};
+use offgrid_domain::Error;
+use offgrid_domain::checklist::{Condition, ItemKind, Visibility, json_schema, parse, validate};
 use serde_json::{Value as Json, json};
 
 fn text(s: &str) -> Json {
@@ -219,7 +219,7 @@ fn validation_errors_name_the_path_and_the_reason() {
     let mut t = template(vec![item("a", pf())]);
     t["version"] = json!(0);
     t["sections"][0]["title"]["en"] = json!("");
-    let parsed: offgrid_core::checklist::Template = serde_json::from_value(t).unwrap();
+    let parsed: offgrid_domain::checklist::Template = serde_json::from_value(t).unwrap();
     let issues: Vec<String> = validate(&parsed).iter().map(|i| i.path.clone()).collect();
     assert_eq!(
         issues,

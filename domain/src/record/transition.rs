@@ -20,9 +20,9 @@ pub struct Touch {
     pub path: Vec<String>,
     pub how: How,
     /// The object or op that now holds the value (for attribution), if any.
-    pub(crate) op: Option<ObjId>,
+    pub op: Option<ObjId>,
     /// The object the touch changed (the parent of the key).
-    pub(crate) obj: ObjId,
+    pub obj: ObjId,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,7 +71,7 @@ pub struct Transition<'a> {
 impl<'a> Transition<'a> {
     /// `patches`: what applying the new changes did, when the caller logged it (cheaper than
     /// diffing the whole document); else the document is diffed from `before`.
-    pub(crate) fn new(
+    pub fn new(
         doc: &'a Automerge,
         before: &'a [ChangeHash],
         authority: &'a Authority,

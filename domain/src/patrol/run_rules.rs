@@ -30,7 +30,7 @@ const FIXED: [&str; 8] = [
 
 /// What a task's fold and coverage read of a run, from its projection.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub(crate) struct RunFactsRow {
+pub struct RunFactsRow {
     pub plan: String,
     #[serde(default)]
     pub task: String,
@@ -49,7 +49,7 @@ pub(crate) struct RunFactsRow {
 }
 
 /// The run's events, in fold order.
-pub(crate) fn events(doc: &Automerge) -> Vec<RunEvent> {
+pub fn events(doc: &Automerge) -> Vec<RunEvent> {
     crate::doc::events::read(doc)
 }
 
@@ -62,7 +62,7 @@ fn skip_needs_approval(doc: &Automerge) -> bool {
 }
 
 /// The required checkpoint ids (root `required`, comma-separated).
-pub(crate) fn required(doc: &Automerge) -> Vec<String> {
+pub fn required(doc: &Automerge) -> Vec<String> {
     root_text(doc, "required")
         .unwrap_or_default()
         .split(',')
@@ -72,7 +72,7 @@ pub(crate) fn required(doc: &Automerge) -> Vec<String> {
 }
 
 /// The run's status if it is a run that takes no more photos or events (finished or voided).
-pub(crate) fn closed(doc: &Automerge) -> Option<&'static str> {
+pub fn closed(doc: &Automerge) -> Option<&'static str> {
     if root_text(doc, "kind").as_deref() != Some(RecordKind::PatrolRun.as_str()) {
         return None;
     }

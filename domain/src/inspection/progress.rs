@@ -12,7 +12,6 @@ use crate::checklist::{Clause, ItemKind, Template, Visibility};
 use crate::model::RiskGrade;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Progress {
     /// Visible required items.
     pub required: u32,
@@ -33,7 +32,6 @@ pub struct Progress {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FailedItem {
     pub item: String,
     pub clause: Option<Clause>,
@@ -41,14 +39,12 @@ pub struct FailedItem {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Missing {
     pub item: String,
     pub what: MissingKind,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum MissingKind {
     Answer,

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use crate::model::RiskGrade;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HazardEvent {
     #[serde(default)]
     pub id: String,
@@ -35,7 +34,7 @@ pub struct HazardEvent {
 
 impl HazardEvent {
     /// A new event by `user` at `now`, with a fresh id.
-    pub(crate) fn new(
+    pub fn new(
         kind: HazardEventKind,
         user: &crate::model::User,
         now: crate::model::Timestamp,
@@ -56,7 +55,6 @@ impl HazardEvent {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum HazardEventKind {
     /// 发现/登记.
@@ -122,7 +120,6 @@ impl HazardEventKind {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum HazardStatus {
     /// 待评估: found, not yet graded.
@@ -181,7 +178,6 @@ impl HazardStatus {
 
 /// The state a hazard's events fold into.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HazardState {
     pub status: HazardStatus,
     pub grade: Option<RiskGrade>,

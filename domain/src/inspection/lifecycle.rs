@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 
 /// Lifecycle events, stored under `/events/<uuid>`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct InspectionEvent {
     #[serde(default)]
     pub id: String,
@@ -23,7 +22,6 @@ pub struct InspectionEvent {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum InspectionEventKind {
     Submitted,
@@ -32,7 +30,6 @@ pub enum InspectionEventKind {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum InspectionStatus {
     Draft,

@@ -1,4 +1,4 @@
-//! The built-in templates, compiled into the binary from `core/templates/*.json`. Their content
+//! The built-in templates, compiled into the binary from `domain/templates/*.json`. Their content
 //! comes from the domain reference (construction stage inspection, maintenance check, shelter
 //! safety patrol, air-raid siren maintenance); clause numbers are cited only where confirmed,
 //! otherwise the clause is marked `unconfirmed` or cites the standard as a whole.

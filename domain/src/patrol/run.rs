@@ -15,7 +15,6 @@ use crate::site::CheckMethod;
 
 /// A position fix (WGS-84), where the phone had one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Gps {
     pub lon: f64,
     pub lat: f64,
@@ -25,7 +24,6 @@ pub struct Gps {
 
 /// One event of a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RunEvent {
     #[serde(default)]
     pub id: String,
@@ -36,7 +34,6 @@ pub struct RunEvent {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RunEventKind {
     Start,
@@ -140,7 +137,6 @@ impl crate::doc::events::Event for RunEvent {
 
 /// Where a run stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     InProgress,
@@ -292,7 +288,6 @@ pub fn fold(events: &[RunEvent], skip_needs_approval: bool) -> RunState {
 
 /// A position fix recorded above ground during a run (GPS is of no use underground).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TrackPoint {
     pub at_ms: i64,
     pub lon: f64,
@@ -305,7 +300,7 @@ pub struct TrackPoint {
 pub const MAX_TRACK_CHUNK: usize = 1_000;
 
 /// A chunk's points as stored: `at_ms,lon,lat,accuracy_m` per point, `;` between points.
-pub(crate) fn track_text(points: &[TrackPoint]) -> String {
+pub fn track_text(points: &[TrackPoint]) -> String {
     points
         .iter()
         .map(|p| format!("{},{},{},{}", p.at_ms, p.lon, p.lat, p.accuracy_m))
@@ -314,7 +309,7 @@ pub(crate) fn track_text(points: &[TrackPoint]) -> String {
 }
 
 /// The points of a stored chunk, or why it is malformed.
-pub(crate) fn parse_track(text: &str) -> std::result::Result<Vec<TrackPoint>, String> {
+pub fn parse_track(text: &str) -> std::result::Result<Vec<TrackPoint>, String> {
     text.split(';')
         .filter(|p| !p.is_empty())
         .map(|p| {

@@ -63,7 +63,7 @@ impl Authority {
         }
     }
 
-    pub(crate) fn roles_on(&self, user: Option<&str>, project: &str) -> Roles {
+    pub fn roles_on(&self, user: Option<&str>, project: &str) -> Roles {
         match user.and_then(|u| self.known.iter().find(|k| k.id == u)) {
             Some(u) => Roles::Known(u.roles_on(project).collect()),
             None if self.strict => Roles::Known(Vec::new()),

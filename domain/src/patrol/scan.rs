@@ -24,7 +24,6 @@ pub const BURST_SCANS_PER_MINUTE: usize = 5;
 
 /// What a scan raised. Soft: a flagged scan is kept and may still count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum ScanFlag {
     /// The tag was bound to no checkpoint at the scan's time (never bound, or unbound).
@@ -98,7 +97,6 @@ pub struct RunContext<'a> {
 
 /// The verdict on one scan.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ScanVerdict {
     /// The checkpoint the scan names (of this site), whether or not it counts.
     pub checkpoint: Option<String>,

@@ -168,7 +168,7 @@ impl KindRules for HazardRules {
 /// (the re-inspector is not the rectifier, a major hazard is written off, not closed). The
 /// gate applies it to every event; screens offer only the actions it allows
 /// ([`super::actions`]).
-pub(crate) fn may_record(
+pub fn may_record(
     kind: &HazardEventKind,
     by: &str,
     roles: &Roles,

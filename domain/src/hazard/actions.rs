@@ -11,7 +11,6 @@ use crate::record::Roles;
 
 /// A step of the loop a user can take (the shells label it; zh-CN first).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum HazardAction {
     /// 评估分级.

@@ -11,8 +11,6 @@ use crate::model::RiskGrade;
 
 /// User-facing text in both languages the app ships: Chinese first, English second.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "uniffi", uniffi(name = "LocalizedText"))]
 #[serde(deny_unknown_fields)]
 pub struct Text {
     #[serde(rename = "zh-CN")]
@@ -31,7 +29,6 @@ impl Text {
 
 /// What a template is used for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum TemplatePurpose {
     /// Construction quality supervision: a stage inspection (e.g. rebar before pouring).
@@ -45,7 +42,6 @@ pub enum TemplatePurpose {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(deny_unknown_fields)]
 pub struct Template {
     /// Stable id, lowercase words joined by '-', e.g. `rfj-stage-slab-rebar`.
@@ -63,7 +59,6 @@ pub struct Template {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(deny_unknown_fields)]
 pub struct Section {
     pub id: String,
@@ -74,7 +69,6 @@ pub struct Section {
 // No `deny_unknown_fields` here: serde cannot combine it with `flatten`. Unknown item fields are
 // rejected by `validate::parse` instead (see `ITEM_FIELDS`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Item {
     /// Unique within the template; answers are keyed by it.
     pub id: String,
@@ -140,7 +134,6 @@ fn one() -> f64 {
 
 /// The type of answer an item takes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ItemKind {
     /// "pass", "fail" or "na" (not applicable).
@@ -187,7 +180,6 @@ fn one_u32() -> u32 {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(deny_unknown_fields)]
 pub struct Choice {
     pub id: String,
@@ -198,7 +190,6 @@ pub struct Choice {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
     #[serde(default)]
@@ -214,7 +205,6 @@ impl Evidence {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(deny_unknown_fields)]
 pub struct Clause {
     /// e.g. "DBJ33/T 1309-2023".

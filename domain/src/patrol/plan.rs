@@ -15,7 +15,6 @@ use crate::site::Checkpoint;
 
 /// One version of a plan.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PlanVersion {
     pub version: u32,
     /// In force for occurrences opening at or after this time (UTC ms).

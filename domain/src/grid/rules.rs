@@ -58,7 +58,7 @@ impl KindRules for GridCellRules {
 }
 
 /// Refuses a reference record filed outside the organisation scope.
-pub(crate) fn in_org(t: &Transition<'_>) -> Result<(), Refusal> {
+pub fn in_org(t: &Transition<'_>) -> Result<(), Refusal> {
     if t.project != ORG {
         return Err(Refusal::rule(
             "org_scope",

@@ -14,9 +14,9 @@ use std::collections::BTreeSet;
 
 use automerge::Automerge;
 
+use super::loaded::{Loaded, window_of};
 use super::plans::plan_from_json;
 use super::run::RunEventKind;
-use super::runs::{Loaded, window_of};
 use super::scan::{Presented, PriorScan, RunContext, judge};
 use crate::model::RecordId;
 use crate::site::{CheckMethod, site_from_json, tags};

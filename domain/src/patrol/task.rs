@@ -34,7 +34,6 @@ pub fn task_id(plan: &RecordId, version: u32, start_ms: i64) -> String {
 
 /// Who must patrol for a task to be done.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum Completion {
     /// Any one assignee's complete run does it.
@@ -46,7 +45,6 @@ pub enum Completion {
 
 /// Where a task stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum TaskState {
     /// The window has not opened.

@@ -1,0 +1,71 @@
+//! A patrol run as read inside a write: its root and events, and the window of the occurrence
+//! it patrols. The device's actions and the server's re-judging of scans read a run this way.
+
+use std::collections::BTreeSet;
+
+use super::plan::PlanVersion;
+use super::run::{RunEvent, RunState, fold};
+use super::schedule::Occurrence;
+use crate::error::{Error, Result};
+use crate::model::{RecordId, RecordKind};
+
+/// A run's root and events as read inside a write.
+pub struct Loaded {
+    pub plan: RecordId,
+    pub task: String,
+    pub version: u32,
+    pub window_start_ms: Option<i64>,
+    pub site: RecordId,
+    pub runner: String,
+    pub title: String,
+    pub required: Vec<String>,
+    pub skip_needs_approval: bool,
+    pub events: Vec<RunEvent>,
+    /// SHA-256 of the photos attached.
+    pub photos: BTreeSet<String>,
+}
+
+impl Loaded {
+    pub fn state(&self) -> RunState {
+        fold(&self.events, self.skip_needs_approval)
+    }
+
+    pub fn read(id: &RecordId, doc: &automerge::Automerge) -> Result<Loaded> {
+        let root = crate::doc::json::hydrate(doc, &automerge::ROOT)?;
+        if root["kind"] != RecordKind::PatrolRun.as_str() {
+            return Err(Error::InvalidArgument(format!(
+                "record {id} is not a patrol run"
+            )));
+        }
+        let text = |k: &str| root[k].as_str().unwrap_or_default().to_owned();
+        Ok(Loaded {
+            plan: RecordId(text("plan")),
+            task: text("task"),
+            version: root["version"].as_u64().unwrap_or(0) as u32,
+            window_start_ms: root["window_start_ms"].as_i64(),
+            site: RecordId(text("site")),
+            runner: text("runner"),
+            title: text("title"),
+            required: text("required")
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            skip_needs_approval: root["skip_needs_approval"].as_bool().unwrap_or(false),
+            events: crate::doc::events::from_json(&root["events"]),
+            photos: root["photos"]
+                .as_object()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default(),
+        })
+    }
+}
+
+/// The window of a version's occurrence opening at `start_ms`.
+pub fn window_of(v: &PlanVersion, start_ms: Option<i64>) -> Option<Occurrence> {
+    let start = start_ms?;
+    v.schedule
+        .occurrences(start, start + 1)
+        .into_iter()
+        .find(|o| o.start_ms == start)
+}
