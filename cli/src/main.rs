@@ -19,7 +19,6 @@ mod photo;
 mod register;
 #[cfg(feature = "documents")]
 mod report;
-mod server;
 mod site;
 mod sync;
 mod template;
@@ -179,9 +178,9 @@ enum Command {
     #[command(subcommand)]
     Photo(photo::PhotoCommand),
     /// Run the sync server (SQLite in a data folder, or --postgres) until SIGINT/SIGTERM.
-    Serve(server::ServeArgs),
+    Serve(offgrid_serve::ServeArgs),
     /// Server administration: users, passwords, tokens, projects, members, templates.
-    Admin(server::AdminArgs),
+    Admin(offgrid_serve::AdminArgs),
     /// Log in to a sync server once (online); the device then works offline.
     Login(sync::LoginArgs),
     /// Sync --db with its server: push, pull, photos. Exits 1 while a record or a photo is
@@ -336,7 +335,11 @@ enum BenchCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(matches!(cli.command, Command::Serve(_)));
+    offgrid_serve::init_logging(if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    });
     match run(cli) {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
@@ -464,8 +467,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(a) => report::run(&ctx, a)?,
         #[cfg(feature = "documents")]
         Command::Verify(a) => return Ok(ExitCode::from(report::verify(&ctx, a)? as u8)),
-        Command::Serve(a) => server::serve(a)?,
-        Command::Admin(a) => server::admin(a, ctx.json)?,
+        Command::Serve(a) => offgrid_serve::serve(a)?,
+        Command::Admin(a) => offgrid_serve::admin(a, ctx.json)?,
         Command::Login(a) => sync::login(&ctx, a)?,
         Command::Sync(a) => {
             if !sync::run(&ctx, a)? {
@@ -490,16 +493,6 @@ fn needs_project(command: &Command) -> Option<&'static str> {
 
 /// Logs go to stderr; `OFFGRID_LOG` sets the filter (e.g. `info`, `offgrid_core=debug`). The
 /// server logs one line per request at `info` by default.
-fn init_logging(server: bool) {
-    let default = if server { "info" } else { "warn" };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("OFFGRID_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
-}
-
 /// Output piped into `head` and closed early is not an error.
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {

@@ -1,20 +1,10 @@
 //! Formatting the core's timestamps (UTC milliseconds plus the device's UTC offset) for people,
 //! without a date library (the calendar arithmetic is the core's `civil`).
 
-use offgrid_core::civil::{civil_from_days, days_from_civil};
+use offgrid_core::civil::days_from_civil;
 
 /// `2025-03-18T01:20:00Z` for UTC milliseconds (seconds precision; negative times work too).
-pub(crate) fn utc(unix_ms: i64) -> String {
-    let secs = unix_ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
+pub(crate) use offgrid_core::civil::utc_text as utc;
 
 /// `+08:00` for an offset in minutes.
 pub(crate) fn offset(minutes: i32) -> String {
