@@ -11,6 +11,8 @@
 //! The device's store (`offgrid-core`) and the sync server reach every kind through
 //! [`record::rules`].
 
+#![warn(missing_docs)]
+
 pub mod checklist;
 mod error;
 pub mod grid;

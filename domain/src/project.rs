@@ -7,6 +7,7 @@ use crate::access::Permission;
 use crate::model::RecordKind;
 use crate::record::{KindColumns, KindRules, Refusal, Transition};
 
+/// The rules of project records ([`RecordKind::Project`]), listed in [`crate::record::builtin`].
 pub struct ProjectRules;
 
 impl KindRules for ProjectRules {

@@ -238,7 +238,7 @@ async fn sync(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Re
     let (req, twice, bad_documents) = parse_sync_request(&bytes)?;
     let a = app.clone();
     let (mut resp, stats) = blocking(move || {
-        let gate = a.config.gate.then_some(&a.docs);
+        let gate = a.config.gate_on().then_some(&a.docs);
         crate::sync::sync(a.backend.as_ref(), gate, &caller, req)
     })
     .await?;

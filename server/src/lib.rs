@@ -37,8 +37,10 @@ pub struct Config {
     pub postgres: Option<String>,
     /// Largest request body, after decompression (photo chunks have their own limit).
     pub max_body_bytes: usize,
-    /// Judge every push with the records' write policies (always, but for benchmarks that
-    /// measure what the gate costs).
+    /// Judge every push with the records' write policies. Only the benchmarks that measure
+    /// what the gate costs turn it off, and only with the feature `bench` (the CLI's): a server
+    /// built without it always judges.
+    #[cfg(feature = "bench")]
     pub gate: bool,
     /// How failed logins are slowed (per account and per address).
     pub login_limits: throttle::LoginLimits,
@@ -51,6 +53,17 @@ pub struct Config {
     pub zone: offgrid_common::zone::Zone,
 }
 
+impl Config {
+    /// Whether pushes are judged by the write gate: always, unless a benchmark built with the
+    /// feature `bench` turned it off.
+    pub fn gate_on(&self) -> bool {
+        #[cfg(feature = "bench")]
+        return self.gate;
+        #[cfg(not(feature = "bench"))]
+        true
+    }
+}
+
 /// Default of [`Config::token_idle`]: 90 days.
 pub const DEFAULT_TOKEN_IDLE_DAYS: u64 = 90;
 
@@ -60,6 +73,7 @@ impl Config {
             data_dir: data_dir.into(),
             postgres: None,
             max_body_bytes: 32 << 20,
+            #[cfg(feature = "bench")]
             gate: true,
             login_limits: throttle::LoginLimits::default(),
             token_idle: std::time::Duration::from_secs(DEFAULT_TOKEN_IDLE_DAYS * 86_400),

@@ -562,7 +562,7 @@ fn push_big_record(dir: &Path, gate: bool, label: &str) -> Result<()> {
             documents: Vec::new(),
             fetch: Vec::new(),
         };
-        let gate = app.config.gate.then_some(&app.docs);
+        let gate = app.config.gate_on().then_some(&app.docs);
         let start = Instant::now();
         let (resp, _) = offgrid_server::sync::sync(app.backend.as_ref(), gate, &caller, req)?;
         let took = start.elapsed();

@@ -1,12 +1,7 @@
-//! Grid patrols (巡查): when patrols are due ([`schedule`]: recurrence, windows in the site's
-//! zone, overnight windows), a plan's versions and the tasks derived from them with their state
-//! ([`plan`], [`task`]: never created, so every device and the server compute the same ones
-//! offline), whether a checkpoint scan counts and what it flags ([`scan`]), a run's events and
-//! their fold ([`run`]), the plan and run records with their rules ([`plans`], [`plan_rules`],
-//! [`runs`], [`run_rules`]), the hazard raised from an observation ([`observed`]), what the server checks in a scan
-//! ([`sun`], [`rejudge`], [`check`]), today's tasks and the office's coverage per grid cell from the
-//! projections ([`today`], [`coverage`]), and the legacy
-//! generic patrol record's rules ([`rules`]). ADR 0008.
+//! Grid patrols (巡查) on the device (ADR 0008): adding plans and versions ([`plans`]), running
+//! patrols ([`runs`]), raising a hazard from an observation ([`observed`]), today's tasks and the
+//! office's coverage per grid cell from the projections ([`today`], [`coverage`]). The rules, the
+//! schedules, tasks and scans are `offgrid_domain::patrol`'s, re-exported here.
 
 pub use offgrid_domain::patrol::*;
 

@@ -11,50 +11,78 @@ use serde_json::Value as Json;
 pub enum Condition {
     /// The answer equals `value` (for pass/fail: "pass", "fail", "na"; choices: the option id).
     Eq {
+        /// The id of the item whose answer is compared.
         item: String,
+        /// The value the answer must equal.
         value: Json,
     },
+    /// The item has an answer and it differs from `value`.
     Ne {
+        /// The id of the item whose answer is compared.
         item: String,
+        /// The value the answer must differ from.
         value: Json,
     },
+    /// The numeric answer is less than `value`.
     Lt {
+        /// The id of the item whose answer is compared.
         item: String,
+        /// The bound the answer must be below.
         value: f64,
     },
+    /// The numeric answer is less than or equal to `value`.
     Le {
+        /// The id of the item whose answer is compared.
         item: String,
+        /// The bound the answer must not exceed.
         value: f64,
     },
+    /// The numeric answer is greater than `value`.
     Gt {
+        /// The id of the item whose answer is compared.
         item: String,
+        /// The bound the answer must be above.
         value: f64,
     },
+    /// The numeric answer is greater than or equal to `value`.
     Ge {
+        /// The id of the item whose answer is compared.
         item: String,
+        /// The bound the answer must not fall below.
         value: f64,
     },
     /// The answer is one of `values`.
     In {
+        /// The id of the item whose answer is tested.
         item: String,
+        /// The accepted answers.
         values: Vec<Json>,
     },
     /// A multiple-choice answer includes `value`.
     Contains {
+        /// The id of the multiple-choice item.
         item: String,
+        /// The option id the answer must include.
         value: Json,
     },
     /// The item has an answer.
     Answered {
+        /// The id of the item that must have an answer.
         item: String,
     },
+    /// Every condition in `all` holds (true when the list is empty).
     All {
+        /// The conditions that must all hold.
         all: Vec<Condition>,
     },
+    /// At least one condition in `any` holds (false when the list is empty).
     Any {
+        /// The conditions of which one must hold.
         any: Vec<Condition>,
     },
+    /// The condition `not` does not hold.
     Not {
+        /// The condition negated.
         not: Box<Condition>,
     },
 }

@@ -13,12 +13,15 @@ use crate::model::RiskGrade;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Text {
+    /// The Chinese text (`zh-CN` in JSON); not empty.
     #[serde(rename = "zh-CN")]
     pub zh: String,
+    /// The English text, a faithful translation of the Chinese; not empty.
     pub en: String,
 }
 
 impl Text {
+    /// A text from its Chinese and English.
     pub fn new(zh: &str, en: &str) -> Self {
         Text {
             zh: zh.to_owned(),
@@ -41,6 +44,7 @@ pub enum TemplatePurpose {
     Equipment,
 }
 
+/// A checklist template: what an inspection, maintenance check, patrol or equipment check asks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Template {
@@ -48,33 +52,45 @@ pub struct Template {
     pub id: String,
     /// Increases by one for each published change; a published version never changes.
     pub version: u32,
+    /// The template's name as users see it.
     pub title: Text,
+    /// What the template is for, shown with its title (`None`: no description).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Text>,
+    /// What the template is used for.
     pub purpose: TemplatePurpose,
     /// Standards the items cite, e.g. "GB 50134-2004".
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub standards: Vec<String>,
+    /// The sections, in the order they are shown; at least one.
     pub sections: Vec<Section>,
 }
 
+/// A titled group of items, shown together.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Section {
+    /// Unique within the template.
     pub id: String,
+    /// The heading shown above the section's items.
     pub title: Text,
+    /// The items, in the order they are asked; at least one.
     pub items: Vec<Item>,
 }
 
 // No `deny_unknown_fields` here: serde cannot combine it with `flatten`. Unknown item fields are
 // rejected by `validate::parse` instead (see `ITEM_FIELDS`).
+/// One check of a template: what is asked, the answer it takes and what a failure means.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Item {
     /// Unique within the template; answers are keyed by it.
     pub id: String,
+    /// The check as a statement or a question.
     pub text: Text,
+    /// Shown on demand: how to measure, limits, what to do when in doubt (`None`: no help).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub help: Option<Text>,
+    /// The type of answer, with that type's own fields (the JSON `type` and its fields).
     #[serde(flatten)]
     pub kind: ItemKind,
     /// Must be answered (when visible) before the inspection can be submitted.
@@ -140,22 +156,29 @@ pub enum ItemKind {
     PassFail,
     /// One option id.
     SingleChoice {
+        /// The options offered, in order; at least two.
         options: Vec<Choice>,
     },
     /// Several option ids.
     MultipleChoice {
+        /// The options offered, in order; at least two.
         options: Vec<Choice>,
     },
     /// A measured number; outside `min`..`max` the item fails.
     Number {
+        /// The unit the number is measured in, e.g. "MPa" (`None`: unitless).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         unit: Option<String>,
+        /// Below this the item fails (`None`: no lower limit).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         min: Option<f64>,
+        /// Above this the item fails (`None`: no upper limit).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max: Option<f64>,
     },
+    /// Free text; never fails.
     Text {
+        /// Offer a multi-line field (default: a single line).
         #[serde(default)]
         multiline: bool,
     },
@@ -163,12 +186,15 @@ pub enum ItemKind {
     Date,
     /// Photos (by SHA-256), at least `min_count`.
     Photo {
+        /// The fewest photos that answer the item (default 1).
         #[serde(default = "one_u32")]
         min_count: u32,
     },
+    /// A signature; never fails.
     Signature,
     /// A QR/NFC code at the point that must be scanned (GPS does not work underground).
     Checkpoint {
+        /// The code the checkpoint's tag carries; the scanned code must equal it.
         code: String,
     },
     /// A location: GPS fix where available, or a described place.
@@ -179,21 +205,27 @@ fn one_u32() -> u32 {
     1
 }
 
+/// One option of a single- or multiple-choice item.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Choice {
+    /// Unique within the item; the answer holds it.
     pub id: String,
+    /// What the option says.
     pub label: Text,
     /// Choosing this option fails the item.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fails: bool,
 }
 
+/// Evidence a failure of the item needs before the form can be submitted.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
+    /// A failure needs at least one photo.
     #[serde(default)]
     pub photo_on_fail: bool,
+    /// A failure needs a note.
     #[serde(default)]
     pub note_on_fail: bool,
 }
@@ -204,6 +236,7 @@ impl Evidence {
     }
 }
 
+/// The clause of a standard an item checks.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Clause {
@@ -229,6 +262,7 @@ impl Template {
         })
     }
 
+    /// The item with id `id`, in any section.
     pub fn item(&self, id: &str) -> Option<&Item> {
         self.sections
             .iter()

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 pub struct TemplateIssue {
     /// JSON path, `$` being the template.
     pub path: String,
+    /// What is wrong with the value at `path`.
     pub reason: String,
 }
 

@@ -10,6 +10,8 @@ use serde_json::Value as Json;
 use super::condition::Condition;
 use super::template::Template;
 
+/// Which items of a template are shown for the current answers, kept up to date incrementally
+/// ([`Visibility::answer_changed`]).
 pub struct Visibility {
     ids: Vec<String>,
     index: HashMap<String, usize>,
@@ -72,6 +74,7 @@ impl Visibility {
         v
     }
 
+    /// Whether `item` is shown (`false` for an id the template lacks).
     pub fn is_visible(&self, item: &str) -> bool {
         self.index.get(item).is_some_and(|&i| self.visible[i])
     }

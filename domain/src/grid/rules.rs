@@ -11,6 +11,7 @@ use crate::doc::genesis::root_text;
 use crate::model::RecordKind;
 use crate::record::{KindColumns, KindRules, Readers, Refusal, Transition};
 
+/// The rules of grid cell records ([`RecordKind::GridCell`]), listed in [`crate::record::builtin`].
 pub struct GridCellRules;
 
 impl KindRules for GridCellRules {

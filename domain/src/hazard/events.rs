@@ -7,18 +7,27 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::RiskGrade;
 
+/// One step of a hazard's closed loop, stored under its id in the hazard's `events` map.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HazardEvent {
+    /// The key it is stored under in `events` (a UUID): the second key of the fold order.
     #[serde(default)]
     pub id: String,
+    /// What happened, with its details (the event's `type` and that type's fields).
     #[serde(flatten)]
     pub kind: HazardEventKind,
+    /// The user id of its author (the gate checks it is the author of the change that added it).
     pub by: String,
+    /// The author's display name when it was recorded (empty when not recorded).
     #[serde(default)]
     pub by_name: String,
+    /// When it happened, UTC milliseconds by the recording device's clock: the first key of the
+    /// fold order.
     pub at_ms: i64,
+    /// The recording device's UTC offset in minutes east, to show the local time it was recorded.
     #[serde(default)]
     pub offset_minutes: i32,
+    /// The author's remark on this step (`None`: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// The account the sync server verified as the pusher of the change that recorded this
@@ -54,34 +63,51 @@ impl HazardEvent {
     }
 }
 
+/// What a hazard event records: one step of the closed loop, stored as the event's `type`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum HazardEventKind {
     /// 发现/登记.
     Raised {
+        /// The grade given when raising it (`None`: graded later, by a `graded` event).
         #[serde(default)]
         grade: Option<RiskGrade>,
+        /// Raised as a major hazard (重大隐患); a red grade makes it major anyway.
         #[serde(default)]
         major: bool,
     },
     /// 评估分级.
-    Graded { grade: RiskGrade, major: bool },
+    Graded {
+        /// The grade given.
+        grade: RiskGrade,
+        /// Graded a major hazard (重大隐患); a red grade makes it major anyway.
+        major: bool,
+    },
     /// 下达整改: who (unit, person), by when, what to do.
     RectificationOrdered {
+        /// The responsible unit (责任单位).
         unit: String,
+        /// The user id of the responsible person (责任人): the hazard's assignee.
         person: String,
+        /// The responsible person's display name when ordered (empty when not recorded).
         #[serde(default)]
         person_name: String,
+        /// The rectification deadline (期限), UTC ms; past it, the hazard is overdue.
         deadline_ms: i64,
+        /// What is to be done (整改措施).
         measures: String,
     },
     /// 提交整改, with after-photos (SHA-256).
     RectificationSubmitted {
+        /// SHA-256 (hex) of the after-photos, attached to the hazard's `photos` map.
         #[serde(default)]
         photos: Vec<String>,
     },
     /// 复查: passed, or sent back (退回整改).
-    Reinspected { passed: bool },
+    Reinspected {
+        /// `true`: 复查通过 (verified); `false`: 退回整改 (sent back).
+        passed: bool,
+    },
     /// 超期 / 挂牌督办: escalated one level.
     Escalated,
     /// 销号.
@@ -105,6 +131,7 @@ impl HazardEventKind {
         }
     }
 
+    /// The event type's stable name, as stored in the event's `type`.
     pub fn name(&self) -> &'static str {
         match self {
             HazardEventKind::Raised { .. } => "raised",
@@ -119,6 +146,7 @@ impl HazardEventKind {
     }
 }
 
+/// Where a hazard stands in the closed loop: the fold of its events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HazardStatus {
@@ -171,6 +199,7 @@ impl HazardStatus {
         matches!(self, HazardStatus::Ordered | HazardStatus::Returned)
     }
 
+    /// Whether the hazard is still in the loop (neither closed nor written off).
     pub fn is_open(self) -> bool {
         !matches!(self, HazardStatus::Closed | HazardStatus::WrittenOff)
     }
@@ -179,17 +208,25 @@ impl HazardStatus {
 /// The state a hazard's events fold into.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HazardState {
+    /// Where the hazard stands in the loop.
     pub status: HazardStatus,
+    /// The latest grade (`None`: not graded yet).
     pub grade: Option<RiskGrade>,
+    /// A major hazard (重大隐患): raised or graded so, or graded red. Closed only by a write-off.
     pub major: bool,
-    /// The responsible unit, person and deadline of the current order.
+    /// The responsible unit (责任单位) of the current order (`None`: none ordered).
     pub unit: Option<String>,
+    /// The user id of the responsible person (责任人) of the current order (`None`: none ordered).
     pub assignee: Option<String>,
+    /// The responsible person's display name, as the order recorded it.
     pub assignee_name: Option<String>,
+    /// The current order's rectification deadline, UTC ms (`None`: none ordered).
     pub deadline_ms: Option<i64>,
+    /// What the current order asks to be done (`None`: none ordered).
     pub measures: Option<String>,
     /// Who submitted the latest rectification (may not re-inspect it).
     pub rectified_by: Option<String>,
+    /// How many times the hazard was escalated (超期 / 挂牌督办).
     pub escalations: u32,
     /// Ids of events kept but not applied (they did not fit the state after a merge).
     pub not_applied: Vec<String>,

@@ -17,6 +17,7 @@ use crate::access::Permission;
 use crate::model::RecordKind;
 use crate::record::{KindColumns, KindRules, Refusal, Roles, Transition};
 
+/// The rules of hazard records ([`RecordKind::Hazard`]), listed in [`crate::record::builtin`].
 pub struct HazardRules;
 
 /// Root fields that describe what was found: corrected by those who raise hazards. Other root

@@ -7,35 +7,53 @@ use serde::{Deserialize, Serialize};
 /// Lifecycle events, stored under `/events/<uuid>`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InspectionEvent {
+    /// The key it is stored under in `events` (a UUID): the second key of the fold order.
     #[serde(default)]
     pub id: String,
+    /// What happened (stored as the event's `type`).
     #[serde(rename = "type")]
     pub kind: InspectionEventKind,
+    /// The user id of its author (the gate checks it is the author of the change that added it).
     pub by: String,
+    /// The author's display name when it was recorded (empty when not recorded).
     #[serde(default)]
     pub by_name: String,
+    /// When it happened, UTC milliseconds by the recording device's clock: the first key of the
+    /// fold order.
     pub at_ms: i64,
+    /// The recording device's UTC offset in minutes east, to show the local time it was recorded.
     #[serde(default)]
     pub offset_minutes: i32,
+    /// The author's remark; a return always has one, saying why (`None`: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
+/// A step of an inspection's lifecycle, stored as the event's `type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InspectionEventKind {
+    /// The inspector submitted the inspection for review (first time or again after a return).
     Submitted,
+    /// A supervisor sent the submitted inspection back to the inspector, with a note.
     Returned,
+    /// A supervisor accepted the submitted inspection: it is final.
     Reviewed,
 }
 
+/// Where an inspection stands: the fold of its events and whether anyone has started it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InspectionStatus {
+    /// Created, nothing answered yet.
     Draft,
+    /// Someone has started answering (the `started` map is not empty); not yet submitted.
     InProgress,
+    /// Submitted and awaiting review; read only.
     Submitted,
+    /// Sent back by the reviewer: editable again, to be submitted again.
     Returned,
+    /// Accepted by a supervisor; read only for good.
     Reviewed,
 }
 

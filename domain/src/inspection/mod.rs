@@ -23,23 +23,31 @@ pub use progress::{FailedItem, Missing, MissingKind, Progress};
 /// One item's answer as stored.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AnswerData {
+    /// The answer, in the form its item type takes ([`answer::check`]); `None` or null: unanswered.
     #[serde(default)]
     pub value: Option<Json>,
+    /// The inspector's note on the item (`None`: none).
     #[serde(default)]
     pub note: Option<String>,
     /// Photo references by SHA-256.
     #[serde(default)]
     pub photos: BTreeMap<String, PhotoRef>,
+    /// The user id of who last wrote the value or note (`None`: never answered).
     #[serde(default)]
     pub by: Option<String>,
+    /// When the value or note was last written, UTC ms by that device's clock (`None`: never).
     #[serde(default)]
     pub at_ms: Option<i64>,
 }
 
+/// A reference to a stored photo (an inspection item's, a hazard's), keyed by its SHA-256.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PhotoRef {
+    /// SHA-256 of the photo, lowercase hex: the key it is stored under.
     pub sha256: String,
+    /// The user id of who attached it.
     pub by: String,
+    /// When it was attached, UTC ms by the attaching device's clock.
     pub at_ms: i64,
     /// For hazards: "found" or "rectification" (absent on references made by hash only).
     #[serde(default)]

@@ -11,6 +11,8 @@ use super::answer::{is_failure, is_not_applicable};
 use crate::checklist::{Clause, ItemKind, Template, Visibility};
 use crate::model::RiskGrade;
 
+/// How far an inspection is, from its template, answers and which items are visible
+/// ([`compute`]).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Progress {
     /// Visible required items.
@@ -22,6 +24,7 @@ pub struct Progress {
     /// Weighted share of passed among scored answers (failures and passes; "na" excluded),
     /// × 100; `None` before any scored answer.
     pub score_pct: Option<f64>,
+    /// Visible answered items whose answer is a failure, in template order.
     pub failed: Vec<FailedItem>,
     /// Everything that blocks submission.
     pub missing: Vec<Missing>,
@@ -31,25 +34,35 @@ pub struct Progress {
     pub hidden: Vec<String>,
 }
 
+/// An item whose answer is a failure, with what the template says a failure means.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FailedItem {
+    /// The item's id.
     pub item: String,
+    /// The clause of the standard the item checks (`None`: the template cites none).
     pub clause: Option<Clause>,
+    /// The grade of the hazard the failure raises (`None`: it raises none).
     pub raises_hazard: Option<RiskGrade>,
 }
 
+/// One thing that blocks submission: an item and what it lacks.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Missing {
+    /// The item's id.
     pub item: String,
+    /// What the item lacks.
     pub what: MissingKind,
 }
 
+/// What a visible item lacks before the inspection can be submitted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MissingKind {
+    /// Required and not answered.
     Answer,
     /// Fewer photos than the item's minimum.
     Photos,
+    /// A required signature item is not signed.
     Signature,
     /// Failed, and the template demands a photo of the failure.
     FailurePhoto,
@@ -58,6 +71,7 @@ pub enum MissingKind {
 }
 
 impl MissingKind {
+    /// What is missing, as words for messages ("photo of the failure").
     pub fn as_str(self) -> &'static str {
         match self {
             MissingKind::Answer => "answer",
@@ -69,6 +83,8 @@ impl MissingKind {
     }
 }
 
+/// Computes the progress of an inspection of `template` with `answers` (by item id);
+/// `signed_items`: the ids of signature items that have a signature.
 pub fn compute(
     template: &Template,
     answers: &HashMap<String, AnswerData>,

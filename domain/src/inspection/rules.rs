@@ -13,6 +13,8 @@ use crate::access::Permission;
 use crate::model::RecordKind;
 use crate::record::{KindColumns, KindRules, Refusal, Transition};
 
+/// The rules of inspection records ([`RecordKind::Inspection`]), listed in
+/// [`crate::record::builtin`].
 pub struct InspectionRules;
 
 /// Root maps that hold the inspector's work (other root fields, such as the title, need the

@@ -4,6 +4,8 @@
 //! the server's. A change's findings travel with its receipt (`checks` in the sync protocol,
 //! names joined by commas) and are kept in `sync_receipts.server_check`.
 
+/// A finding of the sync server on a change of a patrol run, known by its stable name
+/// (`sun_valid`, `scan_disputed`, …).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ServerCheck {
     /// The SUN MAC is the tag's and its counter was not seen before: a real tap.

@@ -1,12 +1,12 @@
-//! Grid patrols (巡查): when patrols are due ([`schedule`]: recurrence, windows in the site's
-//! zone, overnight windows), a plan's versions and the tasks derived from them with their state
-//! ([`plan`], [`task`]: never created, so every device and the server compute the same ones
-//! offline), whether a checkpoint scan counts and what it flags ([`scan`]), a run's events and
-//! their fold ([`run`]), the plan and run records with their rules ([`plans`], [`plan_rules`],
-//! [`runs`], [`run_rules`]), the hazard raised from an observation ([`observed`]), what the server checks in a scan
-//! ([`sun`], [`rejudge`], [`check`]), today's tasks and the office's coverage per grid cell from the
-//! projections ([`today`], [`coverage`]), and the legacy
-//! generic patrol record's rules ([`rules`]). ADR 0008.
+//! Grid patrols (巡查), the rules and the math every device and the server share (ADR 0008):
+//! when patrols are due ([`schedule`]: recurrence, windows in the site's zone, overnight
+//! windows), a plan's versions and the tasks derived from them with their state ([`plan`],
+//! [`task`]: never created, so every device and the server compute the same ones offline),
+//! whether a checkpoint scan counts and what it flags ([`scan`]), a run's events and their fold
+//! ([`run`], [`loaded`]), the plan and run records with their rules ([`plans`],
+//! [`plan_rules`], [`run_rules`]), the hazard raised from an observation ([`observed`]), what
+//! the server checks in a scan ([`sun`], [`rejudge`], [`check`]), and the legacy generic patrol
+//! record's rules ([`rules`]).
 
 pub mod check;
 pub mod loaded;

@@ -42,12 +42,17 @@ fn derived_actor(id: &RecordId) -> ActorId {
 
 /// What a hazard raised from an observation starts from.
 pub struct Observed {
+    /// The hazard's id ([`observation_hazard_id`]).
     pub id: RecordId,
     /// A document holding only the hazard's first change.
     pub genesis: AutoCommit,
+    /// The grade the runner gave the observation (`None`: ungraded): the `raised` event's grade.
     pub grade: Option<RiskGrade>,
+    /// The checkpoint the observation was made at (`None`: on the way).
     pub checkpoint: Option<String>,
+    /// The plan of the run.
     pub plan: RecordId,
+    /// The plan version the run followed (where the checkpoint's name is found).
     pub version: u32,
 }
 

@@ -16,9 +16,11 @@ use crate::site::Checkpoint;
 /// One version of a plan.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PlanVersion {
+    /// The version number: from 1, one more than the version before.
     pub version: u32,
     /// In force for occurrences opening at or after this time (UTC ms).
     pub effective_from_ms: i64,
+    /// The site patrolled (the plan's).
     pub site: RecordId,
     /// The site's checkpoints this plan requires, as they were when the version was made, in
     /// route order.
@@ -26,11 +28,14 @@ pub struct PlanVersion {
     /// The checklist template answered on the run (`id@version`), if any.
     #[serde(default)]
     pub template: Option<String>,
+    /// When the patrols are due.
     pub schedule: Schedule,
     /// Checkpoints must be scanned in route order.
     #[serde(default)]
     pub in_sequence: bool,
+    /// User ids of who patrols (at least one).
     pub assignees: Vec<String>,
+    /// Whether one assignee's complete run or every assignee's completes a task.
     #[serde(default)]
     pub completion: Completion,
     /// A skipped checkpoint counts only once a supervisor approves the skip.
@@ -94,14 +99,19 @@ impl PlanVersion {
 /// thousands of plans are computed without loading a document).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VersionFacts {
+    /// The version number ([`PlanVersion::version`]).
     #[serde(rename = "v")]
     pub version: u32,
+    /// In force for occurrences opening at or after this time (UTC ms).
     #[serde(rename = "from")]
     pub effective_from_ms: i64,
+    /// When the patrols are due.
     #[serde(rename = "s")]
     pub schedule: Schedule,
+    /// User ids of who patrols.
     #[serde(rename = "a")]
     pub assignees: Vec<String>,
+    /// Whether one assignee's complete run or every assignee's completes a task.
     #[serde(rename = "c", default)]
     pub completion: Completion,
     /// Required checkpoint ids, in route order.
@@ -112,18 +122,26 @@ pub struct VersionFacts {
 /// A task with its state.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Task {
+    /// The task's id ([`task_id`]): the same on every device.
     pub id: String,
+    /// The plan it is a task of.
     pub plan: RecordId,
+    /// The plan version in force when its window opens.
     pub version: u32,
+    /// Its window.
     pub occurrence: Occurrence,
+    /// User ids of who is to patrol it (the version's assignees).
     pub assignees: Vec<String>,
+    /// Its state at the time asked for.
     pub state: TaskState,
 }
 
 /// What is known of a plan's runs and excusals, by task id.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Known {
+    /// What each known run contributes, by the id of the task it was made for.
     pub runs: BTreeMap<String, Vec<RunFacts>>,
+    /// Ids of the tasks a supervisor excused.
     pub excused: std::collections::BTreeSet<String>,
     /// Per account, how far its devices have synced (see [`TaskFacts::watermarks`]).
     pub watermarks: BTreeMap<String, i64>,
@@ -170,8 +188,11 @@ pub fn tasks(
 
 /// A plan version as the schedule sees it.
 pub trait Scheduled {
+    /// The version number.
     fn version(&self) -> u32;
+    /// In force for occurrences opening at or after this time (UTC ms).
     fn effective_from_ms(&self) -> i64;
+    /// The version's schedule.
     fn schedule(&self) -> &Schedule;
 }
 

@@ -18,6 +18,8 @@ use crate::grid::rules::in_org;
 use crate::model::RecordKind;
 use crate::record::{KindColumns, KindRules, Readers, Refusal, Transition};
 
+/// The rules of patrol plan records ([`RecordKind::PatrolPlan`]), listed in
+/// [`crate::record::builtin`].
 pub struct PlanRules;
 
 impl KindRules for PlanRules {

@@ -17,7 +17,9 @@ use crate::model::RecordId;
 /// A new plan, or a plan's next version.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewPlan {
+    /// The plan's title, shown on its tasks and runs.
     pub title: String,
+    /// The site to patrol; a plan's site never changes.
     pub site: RecordId,
     /// Checkpoints of the site by id or name, in the order patrolled (empty: every checkpoint
     /// the site has in service, in route order). One the site lacks, or a name several of its
@@ -27,12 +29,17 @@ pub struct NewPlan {
     /// Checklist template answered on the run (`id@version`).
     #[serde(default)]
     pub template: Option<String>,
+    /// When the patrols are due.
     pub schedule: Schedule,
+    /// Checkpoints must be scanned in route order.
     #[serde(default)]
     pub in_sequence: bool,
+    /// User ids of who patrols (at least one).
     pub assignees: Vec<String>,
+    /// Whether one assignee's complete run or every assignee's completes a task.
     #[serde(default)]
     pub completion: Completion,
+    /// A skipped checkpoint counts only once a supervisor approves the skip.
     #[serde(default)]
     pub skip_needs_approval: bool,
 }
@@ -40,9 +47,13 @@ pub struct NewPlan {
 /// A plan with all its versions, oldest first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PatrolPlan {
+    /// The plan record's id.
     pub id: RecordId,
+    /// The plan's title.
     pub title: String,
+    /// The site patrolled.
     pub site: RecordId,
+    /// The versions that parse, oldest first.
     pub versions: Vec<PlanVersion>,
     /// Tasks a supervisor excused, by task id.
     pub excused: Vec<Excusal>,
@@ -51,8 +62,11 @@ pub struct PatrolPlan {
 /// A task excused by a supervisor (the site was closed, flooded, …).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Excusal {
+    /// The id of the excused task.
     pub task: String,
+    /// The user id of the supervisor who excused it.
     pub by: String,
+    /// Why the task was excused.
     pub reason: String,
 }
 
@@ -79,9 +93,12 @@ impl PatrolPlan {
 /// What today's tasks read of a plan, from its projection (`records.facts`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PlanFacts {
+    /// The plan's title.
     #[serde(rename = "t")]
     pub title: String,
+    /// The id of the site patrolled.
     pub site: String,
+    /// What deriving tasks needs of each version, oldest first.
     #[serde(rename = "vs")]
     pub versions: Vec<VersionFacts>,
     /// Excused task ids.
@@ -109,6 +126,7 @@ pub fn versions_of(map: &serde_json::Value) -> Vec<PlanVersion> {
     out
 }
 
+/// The plan `id` from its hydrated root: title, site, the versions that parse and the excusals.
 pub fn plan_from_json(id: &RecordId, root: &serde_json::Value) -> PatrolPlan {
     let text = |k: &str| root[k].as_str().unwrap_or_default().to_owned();
     let excused = root["excusals"]

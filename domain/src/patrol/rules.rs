@@ -7,6 +7,8 @@ use crate::access::Permission;
 use crate::model::RecordKind;
 use crate::record::{KindColumns, KindRules, Refusal, Transition};
 
+/// The rules of the legacy generic patrol records ([`RecordKind::Patrol`]), listed in
+/// [`crate::record::builtin`].
 pub struct PatrolRules;
 
 impl KindRules for PatrolRules {

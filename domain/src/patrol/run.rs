@@ -16,7 +16,9 @@ use crate::site::CheckMethod;
 /// A position fix (WGS-84), where the phone had one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Gps {
+    /// Longitude in degrees.
     pub lon: f64,
+    /// Latitude in degrees.
     pub lat: f64,
     /// Horizontal accuracy in metres.
     pub accuracy_m: f64,
@@ -25,20 +27,27 @@ pub struct Gps {
 /// One event of a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunEvent {
+    /// The key it is stored under in `events` (a UUID): the second key of the fold order.
     #[serde(default)]
     pub id: String,
+    /// What happened, with its details (the event's `type` and that type's fields).
     #[serde(flatten)]
     pub kind: RunEventKind,
+    /// The user id of its author: the runner, or a supervisor for an approval or a void.
     pub by: String,
+    /// When it happened, UTC ms by the recording device's clock: the first key of the fold order.
     pub at_ms: i64,
 }
 
+/// What a run event records, stored as the event's `type`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RunEventKind {
+    /// The runner began the run (recorded with the run's first change).
     Start,
     /// A checkpoint scan, with the device's verdict at the time.
     Scan {
+        /// How the checkpoint was checked.
         method: CheckMethod,
         /// The tag's key ([`crate::site::tag_key`]) for NFC and QR.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -49,55 +58,75 @@ pub enum RunEventKind {
         /// Reading of a clock that does not jump when the time is set (ms since boot).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         monotonic_ms: Option<i64>,
+        /// Where the phone was, if it had a fix.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         gps: Option<Gps>,
         /// SHA-256 of photos taken at the checkpoint.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         photos: Vec<String>,
+        /// Whether the scan counts and what it flags ([`super::scan::judge`]); the server
+        /// judges it again.
         verdict: ScanVerdict,
     },
     /// A required checkpoint not visited, and why.
     Skip {
+        /// The id of the checkpoint not visited.
         checkpoint: String,
+        /// Why it was not visited (not blank).
         reason: String,
     },
     /// A supervisor approved the skip `skip` (an event id).
     ApproveSkip {
+        /// The id of the `skip` event approved.
         skip: String,
     },
     /// A checklist answer given at a checkpoint (or for the run).
     Answer {
+        /// The checkpoint it was given at (`None`: for the whole run).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         checkpoint: Option<String>,
+        /// The id of the item, in the plan version's checklist template.
         item: String,
+        /// The answer, in the form the item's type takes.
         value: serde_json::Value,
+        /// The runner's note on the answer (`None`: none).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
     },
     /// A problem seen on the way (上报); a hazard may be raised from it.
     Observe {
+        /// The checkpoint it was seen at (`None`: on the way).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         checkpoint: Option<String>,
+        /// What was seen: a hazard raised from it takes it as its description.
         text: String,
+        /// The grade the runner gives it (`None`: ungraded); a hazard raised from it starts
+        /// with it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         grade: Option<RiskGrade>,
+        /// SHA-256 of the photos taken of it.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         photos: Vec<String>,
     },
+    /// The runner paused the run (applies only while it is in progress).
     Pause,
+    /// The runner resumed the run (applies only while it is paused).
     Resume,
     /// The runner ended the run; a reason when required checkpoints were left uncovered.
     Finish {
+        /// Why required checkpoints were left uncovered (`None`: every one was covered).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
     /// A supervisor voided the run (it counts for nothing, and stays on record).
     Void {
+        /// Why the run was voided (not blank).
         reason: String,
     },
 }
 
 impl RunEventKind {
+    /// The event type's stable name, as stored in the event's `type`.
     pub fn name(&self) -> &'static str {
         match self {
             RunEventKind::Start => "start",
@@ -139,9 +168,13 @@ impl crate::doc::events::Event for RunEvent {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
+    /// Started, or resumed, and not finished.
     InProgress,
+    /// Paused by the runner.
     Paused,
+    /// Finished by the runner: later events of the runner change nothing.
     Finished,
+    /// Voided by a supervisor (even after finishing): the run counts for nothing.
     Voided,
 }
 
@@ -167,8 +200,12 @@ impl RunStatus {
 /// A run's state: the fold of its events.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunState {
+    /// Where the run stands.
     pub status: RunStatus,
+    /// When it started, UTC ms by the device's clock: the first `start` event, else the first event
+    /// (`None`: no events).
     pub started_ms: Option<i64>,
+    /// When the runner finished it, UTC ms by the device's clock (`None`: not finished).
     pub finished_ms: Option<i64>,
     /// Checkpoints a counting scan covered, with the first such scan's time.
     pub scanned: BTreeMap<String, i64>,
@@ -289,8 +326,11 @@ pub fn fold(events: &[RunEvent], skip_needs_approval: bool) -> RunState {
 /// A position fix recorded above ground during a run (GPS is of no use underground).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrackPoint {
+    /// When the fix was taken, UTC ms by the device's clock.
     pub at_ms: i64,
+    /// Longitude in degrees (WGS-84).
     pub lon: f64,
+    /// Latitude in degrees (WGS-84).
     pub lat: f64,
     /// Horizontal accuracy in metres.
     pub accuracy_m: f64,

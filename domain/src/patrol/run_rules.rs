@@ -14,6 +14,8 @@ use crate::grid::rules::in_org;
 use crate::model::RecordKind;
 use crate::record::{KindColumns, KindRules, Readers, Refusal, Transition};
 
+/// The rules of patrol run records ([`RecordKind::PatrolRun`]), listed in
+/// [`crate::record::builtin`].
 pub struct RunRules;
 
 /// Root fields of a run, written once when it starts.
@@ -31,16 +33,23 @@ const FIXED: [&str; 8] = [
 /// What a task's fold and coverage read of a run, from its projection.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RunFactsRow {
+    /// The id of the plan the run patrols.
     pub plan: String,
+    /// The id of the task the run is for (empty: a run outside any task).
     #[serde(default)]
     pub task: String,
+    /// The user id of the runner.
     pub by: String,
+    /// When the run started, UTC ms by the runner's device clock (0: no events).
     #[serde(rename = "st")]
     pub started_ms: i64,
+    /// When the runner finished it, UTC ms by their device clock (`None`: not finished).
     #[serde(rename = "fin", default)]
     pub finished_ms: Option<i64>,
+    /// Ids of the checkpoints covered: scanned, or skipped with a skip that counts.
     #[serde(rename = "cov", default)]
     pub covered: Vec<String>,
+    /// Voided by a supervisor: counts for nothing.
     #[serde(rename = "void", default)]
     pub voided: bool,
     /// Scans flagged, by flag name.

@@ -64,11 +64,18 @@ offgrid_common::named!(pub ScanFlag, "scan flag" {
 pub enum Presented<'a> {
     /// A tag (NFC or QR), with what it was bound to at the scan's time (`None`: nothing).
     Tag {
+        /// How the tag was read (NFC or QR).
         method: CheckMethod,
+        /// The tag's binding at the scan's time (`None`: bound to nothing).
         binding: Option<&'a TagBinding>,
     },
     /// No tag: the patroller chose the checkpoint and took photos on the spot.
-    Manual { checkpoint: &'a str, photos: usize },
+    Manual {
+        /// The id of the checkpoint the patroller chose.
+        checkpoint: &'a str,
+        /// How many photos were taken on the spot (a manual check needs one).
+        photos: usize,
+    },
 }
 
 /// An earlier scan of the same run.
@@ -76,18 +83,22 @@ pub enum Presented<'a> {
 pub struct PriorScan {
     /// The checkpoint it counted for, if it did.
     pub checkpoint: Option<String>,
+    /// When it was made, UTC ms by the device's clock.
     pub at_ms: i64,
+    /// The monotonic clock's reading then (ms since boot; `None`: the platform has none).
     pub monotonic_ms: Option<i64>,
 }
 
 /// The run's side of a scan.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunContext<'a> {
+    /// The run's site.
     pub site: &'a RecordId,
     /// The site's checkpoints as the plan version froze them.
     pub checkpoints: &'a [Checkpoint],
     /// The checkpoints the plan requires, in route order.
     pub required: &'a [String],
+    /// The plan requires checkpoints to be scanned in route order.
     pub in_sequence: bool,
     /// The task's window, when the run is for a task.
     pub occurrence: Option<&'a Occurrence>,
@@ -102,6 +113,7 @@ pub struct ScanVerdict {
     pub checkpoint: Option<String>,
     /// It covers `checkpoint` for the run.
     pub counts: bool,
+    /// The soft flags the scan raised, each once (a flagged scan is kept and may still count).
     pub flags: Vec<ScanFlag>,
 }
 

@@ -28,14 +28,21 @@ pub enum Recurrence {
     /// Every day.
     Day,
     /// On these ISO weekdays (1 = Monday … 7 = Sunday).
-    Week { days: Vec<u8> },
+    Week {
+        /// ISO weekday numbers, 1 = Monday … 7 = Sunday.
+        days: Vec<u8>,
+    },
     /// On these days of the month (1–31); a day a month lacks (31 in April) is skipped.
-    Month { days: Vec<u8> },
+    Month {
+        /// Days of the month, 1–31.
+        days: Vec<u8>,
+    },
 }
 
 /// When a plan's patrols are due.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schedule {
+    /// On which local days the windows open.
     pub recurrence: Recurrence,
     /// Local start times of the day's windows, minutes after midnight (0–1439), e.g. `[540]`
     /// for 09:00, `[540, 1260]` for 09:00 and 21:00.
@@ -201,8 +208,11 @@ impl Schedule {
 /// A version of a plan's schedule and when it came into force.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Versioned<'a> {
+    /// The version number.
     pub version: u32,
+    /// In force for occurrences opening at or after this time (UTC ms).
     pub effective_from_ms: i64,
+    /// The version's schedule.
     pub schedule: &'a Schedule,
 }
 

@@ -98,12 +98,17 @@ pub struct RunFacts {
 /// Everything a task's state is folded from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TaskFacts<'a> {
+    /// The task's window.
     pub occurrence: &'a Occurrence,
+    /// User ids of who is to patrol (the version's assignees).
     pub assignees: &'a [String],
+    /// Whether one assignee's complete run or every assignee's completes the task.
     pub completion: Completion,
     /// The checkpoints the plan version requires.
     pub required: &'a [String],
+    /// What each run made for the task contributes (voided runs count for nothing).
     pub runs: &'a [RunFacts],
+    /// A supervisor excused the task.
     pub excused: bool,
     /// Per assignee, the time up to which everything their devices hold has reached this
     /// device (the least sync watermark of their devices); absent: never synced.

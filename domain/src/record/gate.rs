@@ -63,6 +63,8 @@ impl Authority {
         }
     }
 
+    /// The roles of `user` on `project`: a known user's; none for anyone else when strict; else
+    /// unknown (judged elsewhere).
     pub fn roles_on(&self, user: Option<&str>, project: &str) -> Roles {
         match user.and_then(|u| self.known.iter().find(|k| k.id == u)) {
             Some(u) => Roles::Known(u.roles_on(project).collect()),

@@ -26,9 +26,13 @@ pub use transition::{NewEntry, Transition};
 /// `None` leaves the column as the root field says.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KindColumns {
+    /// The record's status as its kind names it (a hazard's `ordered`, a run's `finished`).
     pub status: Option<String>,
+    /// The risk grade's name (`red`, `orange`, `yellow`, `blue`): a hazard's.
     pub grade: Option<String>,
+    /// The user id the record waits on (a hazard's responsible person, a run's runner).
     pub assignee: Option<String>,
+    /// When it is due, UTC ms (a hazard's rectification deadline, a run's window opening).
     pub due_ms: Option<i64>,
     /// From when the record counts as overdue (a deadline that is running), UTC ms.
     pub overdue_from_ms: Option<i64>,
@@ -57,6 +61,7 @@ pub struct Readers {
 
 /// What a kind knows about its records.
 pub trait KindRules: Send + Sync + 'static {
+    /// The kind these rules are for.
     fn kind(&self) -> RecordKind;
 
     /// Maps created in the record's first change: every map two devices may write into.
@@ -96,15 +101,23 @@ pub trait KindRules: Send + Sync + 'static {
 pub enum Refusal {
     /// The author's roles on the record's project do not grant `permission`.
     Permission {
+        /// The permission missing.
         permission: Permission,
+        /// The project (or scope, such as [`crate::grid::ORG`]) it is missing on.
         project: String,
     },
     /// Another rule: `rule` is a stable name (`immutable_field`, `append_only`,
     /// `author_mismatch`, `reinspector_rectified`, …), `reason` says what it means.
-    Rule { rule: &'static str, reason: String },
+    Rule {
+        /// The rule's stable name.
+        rule: &'static str,
+        /// What the rule says, about this write.
+        reason: String,
+    },
 }
 
 impl Refusal {
+    /// A refusal by the rule named `rule`, saying `reason`.
     pub fn rule(rule: &'static str, reason: impl Into<String>) -> Refusal {
         Refusal::Rule {
             rule,
@@ -165,7 +178,9 @@ pub fn rules(kind: RecordKind) -> &'static dyn KindRules {
 /// merged from other devices on a device they are not (the server judged those).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Roles {
+    /// These roles (none: the author holds no role on the project).
     Known(Vec<Role>),
+    /// Not known here: every check passes (the server judged these changes).
     Unknown,
 }
 

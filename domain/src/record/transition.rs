@@ -18,6 +18,7 @@ use crate::doc::meta::ChangeMeta;
 pub struct Touch {
     /// Map keys and list indexes from the root (`["events", "<id>", "type"]`).
     pub path: Vec<String>,
+    /// How the write touched it.
     pub how: How,
     /// The object or op that now holds the value (for attribution), if any.
     pub op: Option<ObjId>,
@@ -25,22 +26,31 @@ pub struct Touch {
     pub obj: ObjId,
 }
 
+/// How a write touched a field (automerge's patch actions).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum How {
+    /// A map key or list element was set.
     Put,
+    /// A list element was inserted.
     Insert,
+    /// A map key or list element was deleted.
     Delete,
+    /// Text was spliced into a text object.
     Text,
+    /// A counter was incremented.
     Increment,
     /// A concurrent value appeared (it may not be the one shown).
     Conflict,
+    /// Marks were set on a text.
     Mark,
 }
 
 /// An entry added to a root map by this write, as JSON, with who added it.
 #[derive(Clone, Debug)]
 pub struct NewEntry {
+    /// Its key in the root map (an event's id, a photo's SHA-256).
     pub key: String,
+    /// The entry as JSON.
     pub value: Json,
     /// The user id of the change that created it (from its message), if it names one.
     pub author: Option<String>,
@@ -48,6 +58,8 @@ pub struct NewEntry {
     pub change: Option<ChangeHash>,
 }
 
+/// What a write does to a record, as policies see it ([`super::KindRules::judge`]): the document
+/// after it, the heads before it, the new changes with their authors and every field they touched.
 pub struct Transition<'a> {
     /// The record as it is after the write.
     pub doc: &'a Automerge,
@@ -55,6 +67,7 @@ pub struct Transition<'a> {
     pub before: &'a [ChangeHash],
     /// The record's project ("" when it names none).
     pub project: String,
+    /// Every field the write touched (values that lost a conflict included).
     pub touches: Vec<Touch>,
     authority: &'a Authority,
     authors: RefCell<HashMap<ChangeHash, Option<String>>>,

@@ -31,6 +31,7 @@ pub enum SiteKind {
     Attached,
     /// 平战结合: used in peacetime (car park, market, cooling shelter).
     DualUse,
+    /// Another kind of work (其他).
     Other,
 }
 
@@ -67,6 +68,7 @@ pub enum CheckpointKind {
     Sump,
     /// 通风口 / 滤毒室.
     Ventilation,
+    /// Another kind of checkpoint (其他).
     Other,
 }
 
@@ -125,8 +127,11 @@ impl CheckMethod {
 /// A new site.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewSite {
+    /// The site's name (not blank).
     pub name: String,
+    /// Its address.
     pub address: String,
+    /// What kind of work it is.
     pub kind: SiteKind,
     /// 管护单位.
     pub unit: String,
@@ -141,10 +146,15 @@ pub struct NewSite {
 /// Changes to a site's own fields (`None`: unchanged).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SiteEdit {
+    /// A new name (not blank).
     pub name: Option<String>,
+    /// A new address.
     pub address: Option<String>,
+    /// A new kind of work.
     pub kind: Option<SiteKind>,
+    /// A new maintaining unit (管护单位).
     pub unit: Option<String>,
+    /// A new entrance location: a GeoJSON Point or "lon,lat".
     pub location: Option<String>,
     /// Moves the site to another cell (organisation admins only).
     pub cell: Option<RecordId>,
@@ -153,7 +163,9 @@ pub struct SiteEdit {
 /// A new checkpoint of a site.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewCheckpoint {
+    /// The checkpoint's name, as patrollers see it (a plan may cite it by name).
     pub name: String,
+    /// What the checkpoint is.
     pub kind: CheckpointKind,
     /// Methods it accepts (at least one).
     pub methods: Vec<CheckMethod>,
@@ -162,9 +174,13 @@ pub struct NewCheckpoint {
 /// A checkpoint as the app shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {
+    /// Its id, unique within the site: plans, scans and tags cite it.
     pub id: String,
+    /// Its name, as patrollers see it.
     pub name: String,
+    /// What the checkpoint is.
     pub kind: CheckpointKind,
+    /// Methods it accepts.
     pub methods: Vec<CheckMethod>,
     /// Position in the site's route (the order checkpoints were added, unless moved).
     pub seq: i64,
@@ -177,14 +193,21 @@ pub struct Checkpoint {
 /// A site as the app shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Site {
+    /// The site record's id.
     pub id: RecordId,
+    /// The site's name (root `title`).
     pub name: String,
+    /// Its address.
     pub address: String,
+    /// What kind of work it is (`Other` when the root names none this version knows).
     pub kind: SiteKind,
+    /// The maintaining unit (管护单位).
     pub unit: String,
+    /// The grid cell it lies in.
     pub cell: RecordId,
     /// GeoJSON Point text.
     pub location: Option<String>,
+    /// Ids of the construction projects it belongs to.
     pub projects: Vec<String>,
     /// In route order.
     pub checkpoints: Vec<Checkpoint>,
@@ -215,6 +238,8 @@ struct CheckpointEntry {
     retired: bool,
 }
 
+/// The site `id` from its hydrated root: its fields, its checkpoints in route order (with the
+/// tags bound to them now) and every tag event.
 pub fn site_from_json(id: &RecordId, root: &serde_json::Value) -> Site {
     let text = |k: &str| root[k].as_str().unwrap_or_default().to_owned();
     let entries: BTreeMap<String, CheckpointEntry> =

@@ -14,6 +14,7 @@ use crate::grid::rules::in_org;
 use crate::model::RecordKind;
 use crate::record::{KindColumns, KindRules, Readers, Refusal, Transition};
 
+/// The rules of site records ([`RecordKind::Site`]), listed in [`crate::record::builtin`].
 pub struct SiteRules;
 
 /// Root fields only the organisation's admins change: they decide who reads the site.

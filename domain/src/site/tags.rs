@@ -20,27 +20,40 @@ use crate::model::RecordId;
 /// One bind or unbind.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TagEvent {
+    /// The key it is stored under in the site's `tags` map (a UUID): the second key of the fold
+    /// order.
     pub id: String,
+    /// Bind or unbind, with its details (the event's `type` and that type's fields).
     #[serde(flatten)]
     pub kind: TagEventKind,
     /// The tag's key ([`tag_key`]).
     pub tag: String,
+    /// The user id of its author.
     pub by: String,
+    /// The author's display name when it was recorded (empty when not recorded).
     #[serde(default)]
     pub by_name: String,
+    /// When it happened, UTC ms by the recording device's clock: the first key of the fold order.
     pub at_ms: i64,
+    /// The recording device's UTC offset in minutes east, to show the local time it was recorded.
     #[serde(default)]
     pub offset_minutes: i32,
 }
 
+/// What a tag event does, stored as the event's `type`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TagEventKind {
+    /// From now on the tag stands for `checkpoint` of this site (replacing any earlier binding).
     Bind {
+        /// The id of the checkpoint.
         checkpoint: String,
+        /// How the tag is read (NFC or QR).
         method: CheckMethod,
     },
+    /// From now on the tag stands for nothing.
     Unbind {
+        /// Why (a replaced or stolen tag, …); empty when none was given.
         #[serde(default)]
         reason: String,
     },
@@ -49,14 +62,21 @@ pub enum TagEventKind {
 /// What a tag stood for at a moment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TagBinding {
+    /// The tag's key ([`tag_key`]).
     pub tag: String,
+    /// The site whose event bound it.
     pub site: RecordId,
+    /// That site's name.
     pub site_name: String,
+    /// The id of the checkpoint it stood for.
     pub checkpoint: String,
+    /// That checkpoint's name (empty when the site no longer lists it).
     pub checkpoint_name: String,
+    /// How the tag is read, as it was bound.
     pub method: CheckMethod,
-    /// The bind event in force.
+    /// When the bind event in force was recorded, UTC ms by that device's clock.
     pub bound_at_ms: i64,
+    /// The user id of who bound it.
     pub bound_by: String,
 }
 

@@ -728,21 +728,45 @@ public func FfiConverterTypeAccount_lower(_ value: Account) -> RustBuffer {
  * One item's answer as stored.
  */
 public struct AnswerData: Equatable, Hashable {
+    /**
+     * The answer, in the form its item type takes ([`answer::check`]); `None` or null: unanswered.
+     */
     public var value: JsonValue?
+    /**
+     * The inspector's note on the item (`None`: none).
+     */
     public var note: String?
     /**
      * Photo references by SHA-256.
      */
     public var photos: PhotoMap
+    /**
+     * The user id of who last wrote the value or note (`None`: never answered).
+     */
     public var by: String?
+    /**
+     * When the value or note was last written, UTC ms by that device's clock (`None`: never).
+     */
     public var atMs: Int64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(value: JsonValue?, note: String?, 
+    public init(
+        /**
+         * The answer, in the form its item type takes ([`answer::check`]); `None` or null: unanswered.
+         */value: JsonValue?, 
+        /**
+         * The inspector's note on the item (`None`: none).
+         */note: String?, 
         /**
          * Photo references by SHA-256.
-         */photos: PhotoMap, by: String?, atMs: Int64?) {
+         */photos: PhotoMap, 
+        /**
+         * The user id of who last wrote the value or note (`None`: never answered).
+         */by: String?, 
+        /**
+         * When the value or note was last written, UTC ms by that device's clock (`None`: never).
+         */atMs: Int64?) {
         self.value = value
         self.note = note
         self.photos = photos
@@ -1503,9 +1527,21 @@ public func FfiConverterTypeChecklistSection_lower(_ value: ChecklistSection) ->
  * A checkpoint as the app shows it.
  */
 public struct Checkpoint: Equatable, Hashable {
+    /**
+     * Its id, unique within the site: plans, scans and tags cite it.
+     */
     public var id: String
+    /**
+     * Its name, as patrollers see it.
+     */
     public var name: String
+    /**
+     * What the checkpoint is.
+     */
     public var kind: CheckpointKind
+    /**
+     * Methods it accepts.
+     */
     public var methods: [CheckMethod]
     /**
      * Position in the site's route (the order checkpoints were added, unless moved).
@@ -1522,7 +1558,19 @@ public struct Checkpoint: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, name: String, kind: CheckpointKind, methods: [CheckMethod], 
+    public init(
+        /**
+         * Its id, unique within the site: plans, scans and tags cite it.
+         */id: String, 
+        /**
+         * Its name, as patrollers see it.
+         */name: String, 
+        /**
+         * What the checkpoint is.
+         */kind: CheckpointKind, 
+        /**
+         * Methods it accepts.
+         */methods: [CheckMethod], 
         /**
          * Position in the site's route (the order checkpoints were added, unless moved).
          */seq: Int64, 
@@ -1594,8 +1642,17 @@ public func FfiConverterTypeCheckpoint_lower(_ value: Checkpoint) -> RustBuffer 
 }
 
 
+/**
+ * One option of a single- or multiple-choice item.
+ */
 public struct Choice: Equatable, Hashable {
+    /**
+     * Unique within the item; the answer holds it.
+     */
     public var id: String
+    /**
+     * What the option says.
+     */
     public var label: LocalizedText
     /**
      * Choosing this option fails the item.
@@ -1604,7 +1661,13 @@ public struct Choice: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, label: LocalizedText, 
+    public init(
+        /**
+         * Unique within the item; the answer holds it.
+         */id: String, 
+        /**
+         * What the option says.
+         */label: LocalizedText, 
         /**
          * Choosing this option fails the item.
          */fails: Bool) {
@@ -1658,6 +1721,9 @@ public func FfiConverterTypeChoice_lower(_ value: Choice) -> RustBuffer {
 }
 
 
+/**
+ * The clause of a standard an item checks.
+ */
 public struct Clause: Equatable, Hashable {
     /**
      * e.g. "DBJ33/T 1309-2023".
@@ -2290,13 +2356,28 @@ public func FfiConverterTypeEventReceipt_lower(_ value: EventReceipt) -> RustBuf
 }
 
 
+/**
+ * Evidence a failure of the item needs before the form can be submitted.
+ */
 public struct Evidence: Equatable, Hashable {
+    /**
+     * A failure needs at least one photo.
+     */
     public var photoOnFail: Bool
+    /**
+     * A failure needs a note.
+     */
     public var noteOnFail: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(photoOnFail: Bool, noteOnFail: Bool) {
+    public init(
+        /**
+         * A failure needs at least one photo.
+         */photoOnFail: Bool, 
+        /**
+         * A failure needs a note.
+         */noteOnFail: Bool) {
         self.photoOnFail = photoOnFail
         self.noteOnFail = noteOnFail
     }
@@ -2348,13 +2429,31 @@ public func FfiConverterTypeEvidence_lower(_ value: Evidence) -> RustBuffer {
  * A task excused by a supervisor (the site was closed, flooded, …).
  */
 public struct Excusal: Equatable, Hashable {
+    /**
+     * The id of the excused task.
+     */
     public var task: String
+    /**
+     * The user id of the supervisor who excused it.
+     */
     public var by: String
+    /**
+     * Why the task was excused.
+     */
     public var reason: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(task: String, by: String, reason: String) {
+    public init(
+        /**
+         * The id of the excused task.
+         */task: String, 
+        /**
+         * The user id of the supervisor who excused it.
+         */by: String, 
+        /**
+         * Why the task was excused.
+         */reason: String) {
         self.task = task
         self.by = by
         self.reason = reason
@@ -2506,14 +2605,35 @@ public func FfiConverterTypeExifData_lower(_ value: ExifData) -> RustBuffer {
 }
 
 
+/**
+ * An item whose answer is a failure, with what the template says a failure means.
+ */
 public struct FailedItem: Equatable, Hashable {
+    /**
+     * The item's id.
+     */
     public var item: String
+    /**
+     * The clause of the standard the item checks (`None`: the template cites none).
+     */
     public var clause: Clause?
+    /**
+     * The grade of the hazard the failure raises (`None`: it raises none).
+     */
     public var raisesHazard: RiskGrade?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(item: String, clause: Clause?, raisesHazard: RiskGrade?) {
+    public init(
+        /**
+         * The item's id.
+         */item: String, 
+        /**
+         * The clause of the standard the item checks (`None`: the template cites none).
+         */clause: Clause?, 
+        /**
+         * The grade of the hazard the failure raises (`None`: it raises none).
+         */raisesHazard: RiskGrade?) {
         self.item = item
         self.clause = clause
         self.raisesHazard = raisesHazard
@@ -2626,7 +2746,13 @@ public func FfiConverterTypeFieldError_lower(_ value: FieldError) -> RustBuffer 
  * A position fix (WGS-84), where the phone had one.
  */
 public struct Gps: Equatable, Hashable {
+    /**
+     * Longitude in degrees.
+     */
     public var lon: Double
+    /**
+     * Latitude in degrees.
+     */
     public var lat: Double
     /**
      * Horizontal accuracy in metres.
@@ -2635,7 +2761,13 @@ public struct Gps: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(lon: Double, lat: Double, 
+    public init(
+        /**
+         * Longitude in degrees.
+         */lon: Double, 
+        /**
+         * Latitude in degrees.
+         */lat: Double, 
         /**
          * Horizontal accuracy in metres.
          */accuracyM: Double) {
@@ -3015,13 +3147,38 @@ public func FfiConverterTypeHazard_lower(_ value: Hazard) -> RustBuffer {
 }
 
 
+/**
+ * One step of a hazard's closed loop, stored under its id in the hazard's `events` map.
+ */
 public struct HazardEvent: Equatable, Hashable {
+    /**
+     * The key it is stored under in `events` (a UUID): the second key of the fold order.
+     */
     public var id: String
+    /**
+     * What happened, with its details (the event's `type` and that type's fields).
+     */
     public var kind: HazardEventKind
+    /**
+     * The user id of its author (the gate checks it is the author of the change that added it).
+     */
     public var by: String
+    /**
+     * The author's display name when it was recorded (empty when not recorded).
+     */
     public var byName: String
+    /**
+     * When it happened, UTC milliseconds by the recording device's clock: the first key of the
+     * fold order.
+     */
     public var atMs: Int64
+    /**
+     * The recording device's UTC offset in minutes east, to show the local time it was recorded.
+     */
     public var offsetMinutes: Int32
+    /**
+     * The author's remark on this step (`None`: none).
+     */
     public var note: String?
     /**
      * The account the sync server verified as the pusher of the change that recorded this
@@ -3037,7 +3194,29 @@ public struct HazardEvent: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, kind: HazardEventKind, by: String, byName: String, atMs: Int64, offsetMinutes: Int32, note: String?, 
+    public init(
+        /**
+         * The key it is stored under in `events` (a UUID): the second key of the fold order.
+         */id: String, 
+        /**
+         * What happened, with its details (the event's `type` and that type's fields).
+         */kind: HazardEventKind, 
+        /**
+         * The user id of its author (the gate checks it is the author of the change that added it).
+         */by: String, 
+        /**
+         * The author's display name when it was recorded (empty when not recorded).
+         */byName: String, 
+        /**
+         * When it happened, UTC milliseconds by the recording device's clock: the first key of the
+         * fold order.
+         */atMs: Int64, 
+        /**
+         * The recording device's UTC offset in minutes east, to show the local time it was recorded.
+         */offsetMinutes: Int32, 
+        /**
+         * The author's remark on this step (`None`: none).
+         */note: String?, 
         /**
          * The account the sync server verified as the pusher of the change that recorded this
          * event (`None`: not yet confirmed by the server). Never read from the document.
@@ -3266,21 +3445,45 @@ public func FfiConverterTypeHazardSource_lower(_ value: HazardSource) -> RustBuf
  * The state a hazard's events fold into.
  */
 public struct HazardState: Equatable, Hashable {
+    /**
+     * Where the hazard stands in the loop.
+     */
     public var status: HazardStatus
+    /**
+     * The latest grade (`None`: not graded yet).
+     */
     public var grade: RiskGrade?
+    /**
+     * A major hazard (重大隐患): raised or graded so, or graded red. Closed only by a write-off.
+     */
     public var major: Bool
     /**
-     * The responsible unit, person and deadline of the current order.
+     * The responsible unit (责任单位) of the current order (`None`: none ordered).
      */
     public var unit: String?
+    /**
+     * The user id of the responsible person (责任人) of the current order (`None`: none ordered).
+     */
     public var assignee: String?
+    /**
+     * The responsible person's display name, as the order recorded it.
+     */
     public var assigneeName: String?
+    /**
+     * The current order's rectification deadline, UTC ms (`None`: none ordered).
+     */
     public var deadlineMs: Int64?
+    /**
+     * What the current order asks to be done (`None`: none ordered).
+     */
     public var measures: String?
     /**
      * Who submitted the latest rectification (may not re-inspect it).
      */
     public var rectifiedBy: String?
+    /**
+     * How many times the hazard was escalated (超期 / 挂牌督办).
+     */
     public var escalations: UInt32
     /**
      * Ids of events kept but not applied (they did not fit the state after a merge).
@@ -3289,13 +3492,37 @@ public struct HazardState: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(status: HazardStatus, grade: RiskGrade?, major: Bool, 
+    public init(
         /**
-         * The responsible unit, person and deadline of the current order.
-         */unit: String?, assignee: String?, assigneeName: String?, deadlineMs: Int64?, measures: String?, 
+         * Where the hazard stands in the loop.
+         */status: HazardStatus, 
+        /**
+         * The latest grade (`None`: not graded yet).
+         */grade: RiskGrade?, 
+        /**
+         * A major hazard (重大隐患): raised or graded so, or graded red. Closed only by a write-off.
+         */major: Bool, 
+        /**
+         * The responsible unit (责任单位) of the current order (`None`: none ordered).
+         */unit: String?, 
+        /**
+         * The user id of the responsible person (责任人) of the current order (`None`: none ordered).
+         */assignee: String?, 
+        /**
+         * The responsible person's display name, as the order recorded it.
+         */assigneeName: String?, 
+        /**
+         * The current order's rectification deadline, UTC ms (`None`: none ordered).
+         */deadlineMs: Int64?, 
+        /**
+         * What the current order asks to be done (`None`: none ordered).
+         */measures: String?, 
         /**
          * Who submitted the latest rectification (may not re-inspect it).
-         */rectifiedBy: String?, escalations: UInt32, 
+         */rectifiedBy: String?, 
+        /**
+         * How many times the hazard was escalated (超期 / 挂牌督办).
+         */escalations: UInt32, 
         /**
          * Ids of events kept but not applied (they did not fit the state after a merge).
          */notApplied: [String]) {
@@ -3713,17 +3940,61 @@ public func FfiConverterTypeInspection_lower(_ value: Inspection) -> RustBuffer 
  * Lifecycle events, stored under `/events/<uuid>`.
  */
 public struct InspectionEvent: Equatable, Hashable {
+    /**
+     * The key it is stored under in `events` (a UUID): the second key of the fold order.
+     */
     public var id: String
+    /**
+     * What happened (stored as the event's `type`).
+     */
     public var kind: InspectionEventKind
+    /**
+     * The user id of its author (the gate checks it is the author of the change that added it).
+     */
     public var by: String
+    /**
+     * The author's display name when it was recorded (empty when not recorded).
+     */
     public var byName: String
+    /**
+     * When it happened, UTC milliseconds by the recording device's clock: the first key of the
+     * fold order.
+     */
     public var atMs: Int64
+    /**
+     * The recording device's UTC offset in minutes east, to show the local time it was recorded.
+     */
     public var offsetMinutes: Int32
+    /**
+     * The author's remark; a return always has one, saying why (`None`: none).
+     */
     public var note: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, kind: InspectionEventKind, by: String, byName: String, atMs: Int64, offsetMinutes: Int32, note: String?) {
+    public init(
+        /**
+         * The key it is stored under in `events` (a UUID): the second key of the fold order.
+         */id: String, 
+        /**
+         * What happened (stored as the event's `type`).
+         */kind: InspectionEventKind, 
+        /**
+         * The user id of its author (the gate checks it is the author of the change that added it).
+         */by: String, 
+        /**
+         * The author's display name when it was recorded (empty when not recorded).
+         */byName: String, 
+        /**
+         * When it happened, UTC milliseconds by the recording device's clock: the first key of the
+         * fold order.
+         */atMs: Int64, 
+        /**
+         * The recording device's UTC offset in minutes east, to show the local time it was recorded.
+         */offsetMinutes: Int32, 
+        /**
+         * The author's remark; a return always has one, saying why (`None`: none).
+         */note: String?) {
         self.id = id
         self.kind = kind
         self.by = by
@@ -3786,13 +4057,25 @@ public func FfiConverterTypeInspectionEvent_lower(_ value: InspectionEvent) -> R
 }
 
 
+/**
+ * One check of a template: what is asked, the answer it takes and what a failure means.
+ */
 public struct Item: Equatable, Hashable {
     /**
      * Unique within the template; answers are keyed by it.
      */
     public var id: String
+    /**
+     * The check as a statement or a question.
+     */
     public var text: LocalizedText
+    /**
+     * Shown on demand: how to measure, limits, what to do when in doubt (`None`: no help).
+     */
     public var help: LocalizedText?
+    /**
+     * The type of answer, with that type's own fields (the JSON `type` and its fields).
+     */
     public var kind: ItemKind
     /**
      * Must be answered (when visible) before the inspection can be submitted.
@@ -3824,7 +4107,16 @@ public struct Item: Equatable, Hashable {
     public init(
         /**
          * Unique within the template; answers are keyed by it.
-         */id: String, text: LocalizedText, help: LocalizedText?, kind: ItemKind, 
+         */id: String, 
+        /**
+         * The check as a statement or a question.
+         */text: LocalizedText, 
+        /**
+         * Shown on demand: how to measure, limits, what to do when in doubt (`None`: no help).
+         */help: LocalizedText?, 
+        /**
+         * The type of answer, with that type's own fields (the JSON `type` and its fields).
+         */kind: ItemKind, 
         /**
          * Must be answered (when visible) before the inspection can be submitted.
          */required: Bool, 
@@ -4347,12 +4639,24 @@ public func FfiConverterTypeListScreen_lower(_ value: ListScreen) -> RustBuffer 
  * User-facing text in both languages the app ships: Chinese first, English second.
  */
 public struct LocalizedText: Equatable, Hashable {
+    /**
+     * The Chinese text (`zh-CN` in JSON); not empty.
+     */
     public var zh: String
+    /**
+     * The English text, a faithful translation of the Chinese; not empty.
+     */
     public var en: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(zh: String, en: String) {
+    public init(
+        /**
+         * The Chinese text (`zh-CN` in JSON); not empty.
+         */zh: String, 
+        /**
+         * The English text, a faithful translation of the Chinese; not empty.
+         */en: String) {
         self.zh = zh
         self.en = en
     }
@@ -4400,13 +4704,28 @@ public func FfiConverterTypeLocalizedText_lower(_ value: LocalizedText) -> RustB
 }
 
 
+/**
+ * One thing that blocks submission: an item and what it lacks.
+ */
 public struct Missing: Equatable, Hashable {
+    /**
+     * The item's id.
+     */
     public var item: String
+    /**
+     * What the item lacks.
+     */
     public var what: MissingKind
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(item: String, what: MissingKind) {
+    public init(
+        /**
+         * The item's id.
+         */item: String, 
+        /**
+         * What the item lacks.
+         */what: MissingKind) {
         self.item = item
         self.what = what
     }
@@ -4458,7 +4777,13 @@ public func FfiConverterTypeMissing_lower(_ value: Missing) -> RustBuffer {
  * A new checkpoint of a site.
  */
 public struct NewCheckpoint: Equatable, Hashable {
+    /**
+     * The checkpoint's name, as patrollers see it (a plan may cite it by name).
+     */
     public var name: String
+    /**
+     * What the checkpoint is.
+     */
     public var kind: CheckpointKind
     /**
      * Methods it accepts (at least one).
@@ -4467,7 +4792,13 @@ public struct NewCheckpoint: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(name: String, kind: CheckpointKind, 
+    public init(
+        /**
+         * The checkpoint's name, as patrollers see it (a plan may cite it by name).
+         */name: String, 
+        /**
+         * What the checkpoint is.
+         */kind: CheckpointKind, 
         /**
          * Methods it accepts (at least one).
          */methods: [CheckMethod]) {
@@ -4860,7 +5191,13 @@ public func FfiConverterTypeNewObservation_lower(_ value: NewObservation) -> Rus
  * A new plan, or a plan's next version.
  */
 public struct NewPlan: Equatable, Hashable {
+    /**
+     * The plan's title, shown on its tasks and runs.
+     */
     public var title: String
+    /**
+     * The site to patrol; a plan's site never changes.
+     */
     public var site: RecordId
     /**
      * Checkpoints of the site by id or name, in the order patrolled (empty: every checkpoint
@@ -4872,15 +5209,36 @@ public struct NewPlan: Equatable, Hashable {
      * Checklist template answered on the run (`id@version`).
      */
     public var template: String?
+    /**
+     * When the patrols are due.
+     */
     public var schedule: Schedule
+    /**
+     * Checkpoints must be scanned in route order.
+     */
     public var inSequence: Bool
+    /**
+     * User ids of who patrols (at least one).
+     */
     public var assignees: [String]
+    /**
+     * Whether one assignee's complete run or every assignee's completes a task.
+     */
     public var completion: Completion
+    /**
+     * A skipped checkpoint counts only once a supervisor approves the skip.
+     */
     public var skipNeedsApproval: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(title: String, site: RecordId, 
+    public init(
+        /**
+         * The plan's title, shown on its tasks and runs.
+         */title: String, 
+        /**
+         * The site to patrol; a plan's site never changes.
+         */site: RecordId, 
         /**
          * Checkpoints of the site by id or name, in the order patrolled (empty: every checkpoint
          * the site has in service, in route order). One the site lacks, or a name several of its
@@ -4888,7 +5246,22 @@ public struct NewPlan: Equatable, Hashable {
          */checkpoints: [String], 
         /**
          * Checklist template answered on the run (`id@version`).
-         */template: String?, schedule: Schedule, inSequence: Bool, assignees: [String], completion: Completion, skipNeedsApproval: Bool) {
+         */template: String?, 
+        /**
+         * When the patrols are due.
+         */schedule: Schedule, 
+        /**
+         * Checkpoints must be scanned in route order.
+         */inSequence: Bool, 
+        /**
+         * User ids of who patrols (at least one).
+         */assignees: [String], 
+        /**
+         * Whether one assignee's complete run or every assignee's completes a task.
+         */completion: Completion, 
+        /**
+         * A skipped checkpoint counts only once a supervisor approves the skip.
+         */skipNeedsApproval: Bool) {
         self.title = title
         self.site = site
         self.checkpoints = checkpoints
@@ -4961,8 +5334,17 @@ public func FfiConverterTypeNewPlan_lower(_ value: NewPlan) -> RustBuffer {
  * A new site.
  */
 public struct NewSite: Equatable, Hashable {
+    /**
+     * The site's name (not blank).
+     */
     public var name: String
+    /**
+     * Its address.
+     */
     public var address: String
+    /**
+     * What kind of work it is.
+     */
     public var kind: SiteKind
     /**
      * 管护单位.
@@ -4983,7 +5365,16 @@ public struct NewSite: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(name: String, address: String, kind: SiteKind, 
+    public init(
+        /**
+         * The site's name (not blank).
+         */name: String, 
+        /**
+         * Its address.
+         */address: String, 
+        /**
+         * What kind of work it is.
+         */kind: SiteKind, 
         /**
          * 管护单位.
          */unit: String, 
@@ -5151,9 +5542,21 @@ public func FfiConverterTypeOccurrence_lower(_ value: Occurrence) -> RustBuffer 
  * A plan with all its versions, oldest first.
  */
 public struct PatrolPlan: Equatable, Hashable {
+    /**
+     * The plan record's id.
+     */
     public var id: RecordId
+    /**
+     * The plan's title.
+     */
     public var title: String
+    /**
+     * The site patrolled.
+     */
     public var site: RecordId
+    /**
+     * The versions that parse, oldest first.
+     */
     public var versions: [PlanVersion]
     /**
      * Tasks a supervisor excused, by task id.
@@ -5162,7 +5565,19 @@ public struct PatrolPlan: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: RecordId, title: String, site: RecordId, versions: [PlanVersion], 
+    public init(
+        /**
+         * The plan record's id.
+         */id: RecordId, 
+        /**
+         * The plan's title.
+         */title: String, 
+        /**
+         * The site patrolled.
+         */site: RecordId, 
+        /**
+         * The versions that parse, oldest first.
+         */versions: [PlanVersion], 
         /**
          * Tasks a supervisor excused, by task id.
          */excused: [Excusal]) {
@@ -5720,9 +6135,21 @@ public func FfiConverterTypePhotoMeta_lower(_ value: PhotoMeta) -> RustBuffer {
 }
 
 
+/**
+ * A reference to a stored photo (an inspection item's, a hazard's), keyed by its SHA-256.
+ */
 public struct PhotoRef: Equatable, Hashable {
+    /**
+     * SHA-256 of the photo, lowercase hex: the key it is stored under.
+     */
     public var sha256: String
+    /**
+     * The user id of who attached it.
+     */
     public var by: String
+    /**
+     * When it was attached, UTC ms by the attaching device's clock.
+     */
     public var atMs: Int64
     /**
      * For hazards: "found" or "rectification" (absent on references made by hash only).
@@ -5731,7 +6158,16 @@ public struct PhotoRef: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(sha256: String, by: String, atMs: Int64, 
+    public init(
+        /**
+         * SHA-256 of the photo, lowercase hex: the key it is stored under.
+         */sha256: String, 
+        /**
+         * The user id of who attached it.
+         */by: String, 
+        /**
+         * When it was attached, UTC ms by the attaching device's clock.
+         */atMs: Int64, 
         /**
          * For hazards: "found" or "rectification" (absent on references made by hash only).
          */stage: String?) {
@@ -5792,11 +6228,17 @@ public func FfiConverterTypePhotoRef_lower(_ value: PhotoRef) -> RustBuffer {
  * One version of a plan.
  */
 public struct PlanVersion: Equatable, Hashable {
+    /**
+     * The version number: from 1, one more than the version before.
+     */
     public var version: UInt32
     /**
      * In force for occurrences opening at or after this time (UTC ms).
      */
     public var effectiveFromMs: Int64
+    /**
+     * The site patrolled (the plan's).
+     */
     public var site: RecordId
     /**
      * The site's checkpoints this plan requires, as they were when the version was made, in
@@ -5807,12 +6249,21 @@ public struct PlanVersion: Equatable, Hashable {
      * The checklist template answered on the run (`id@version`), if any.
      */
     public var template: String?
+    /**
+     * When the patrols are due.
+     */
     public var schedule: Schedule
     /**
      * Checkpoints must be scanned in route order.
      */
     public var inSequence: Bool
+    /**
+     * User ids of who patrols (at least one).
+     */
     public var assignees: [String]
+    /**
+     * Whether one assignee's complete run or every assignee's completes a task.
+     */
     public var completion: Completion
     /**
      * A skipped checkpoint counts only once a supervisor approves the skip.
@@ -5821,20 +6272,35 @@ public struct PlanVersion: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(version: UInt32, 
+    public init(
+        /**
+         * The version number: from 1, one more than the version before.
+         */version: UInt32, 
         /**
          * In force for occurrences opening at or after this time (UTC ms).
-         */effectiveFromMs: Int64, site: RecordId, 
+         */effectiveFromMs: Int64, 
+        /**
+         * The site patrolled (the plan's).
+         */site: RecordId, 
         /**
          * The site's checkpoints this plan requires, as they were when the version was made, in
          * route order.
          */checkpoints: [Checkpoint], 
         /**
          * The checklist template answered on the run (`id@version`), if any.
-         */template: String?, schedule: Schedule, 
+         */template: String?, 
+        /**
+         * When the patrols are due.
+         */schedule: Schedule, 
         /**
          * Checkpoints must be scanned in route order.
-         */inSequence: Bool, assignees: [String], completion: Completion, 
+         */inSequence: Bool, 
+        /**
+         * User ids of who patrols (at least one).
+         */assignees: [String], 
+        /**
+         * Whether one assignee's complete run or every assignee's completes a task.
+         */completion: Completion, 
         /**
          * A skipped checkpoint counts only once a supervisor approves the skip.
          */skipNeedsApproval: Bool) {
@@ -5909,6 +6375,10 @@ public func FfiConverterTypePlanVersion_lower(_ value: PlanVersion) -> RustBuffe
 }
 
 
+/**
+ * How far an inspection is, from its template, answers and which items are visible
+ * ([`compute`]).
+ */
 public struct Progress: Equatable, Hashable {
     /**
      * Visible required items.
@@ -5927,6 +6397,9 @@ public struct Progress: Equatable, Hashable {
      * × 100; `None` before any scored answer.
      */
     public var scorePct: Double?
+    /**
+     * Visible answered items whose answer is a failure, in template order.
+     */
     public var failed: [FailedItem]
     /**
      * Everything that blocks submission.
@@ -5953,7 +6426,10 @@ public struct Progress: Equatable, Hashable {
         /**
          * Weighted share of passed among scored answers (failures and passes; "na" excluded),
          * × 100; `None` before any scored answer.
-         */scorePct: Double?, failed: [FailedItem], 
+         */scorePct: Double?, 
+        /**
+         * Visible answered items whose answer is a failure, in template order.
+         */failed: [FailedItem], 
         /**
          * Everything that blocks submission.
          */missing: [Missing], 
@@ -7051,14 +7527,38 @@ public func FfiConverterTypeReviewScreen_lower(_ value: ReviewScreen) -> RustBuf
  * One event of a run.
  */
 public struct RunEvent: Equatable, Hashable {
+    /**
+     * The key it is stored under in `events` (a UUID): the second key of the fold order.
+     */
     public var id: String
+    /**
+     * What happened, with its details (the event's `type` and that type's fields).
+     */
     public var kind: RunEventKind
+    /**
+     * The user id of its author: the runner, or a supervisor for an approval or a void.
+     */
     public var by: String
+    /**
+     * When it happened, UTC ms by the recording device's clock: the first key of the fold order.
+     */
     public var atMs: Int64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, kind: RunEventKind, by: String, atMs: Int64) {
+    public init(
+        /**
+         * The key it is stored under in `events` (a UUID): the second key of the fold order.
+         */id: String, 
+        /**
+         * What happened, with its details (the event's `type` and that type's fields).
+         */kind: RunEventKind, 
+        /**
+         * The user id of its author: the runner, or a supervisor for an approval or a void.
+         */by: String, 
+        /**
+         * When it happened, UTC ms by the recording device's clock: the first key of the fold order.
+         */atMs: Int64) {
         self.id = id
         self.kind = kind
         self.by = by
@@ -7272,6 +7772,9 @@ public struct ScanVerdict: Equatable, Hashable {
      * It covers `checkpoint` for the run.
      */
     public var counts: Bool
+    /**
+     * The soft flags the scan raised, each once (a flagged scan is kept and may still count).
+     */
     public var flags: [ScanFlag]
 
     // Default memberwise initializers are never public by default, so we
@@ -7282,7 +7785,10 @@ public struct ScanVerdict: Equatable, Hashable {
          */checkpoint: String?, 
         /**
          * It covers `checkpoint` for the run.
-         */counts: Bool, flags: [ScanFlag]) {
+         */counts: Bool, 
+        /**
+         * The soft flags the scan raised, each once (a flagged scan is kept and may still count).
+         */flags: [ScanFlag]) {
         self.checkpoint = checkpoint
         self.counts = counts
         self.flags = flags
@@ -7337,6 +7843,9 @@ public func FfiConverterTypeScanVerdict_lower(_ value: ScanVerdict) -> RustBuffe
  * When a plan's patrols are due.
  */
 public struct Schedule: Equatable, Hashable {
+    /**
+     * On which local days the windows open.
+     */
     public var recurrence: Recurrence
     /**
      * Local start times of the day's windows, minutes after midnight (0–1439), e.g. `[540]`
@@ -7359,7 +7868,10 @@ public struct Schedule: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(recurrence: Recurrence, 
+    public init(
+        /**
+         * On which local days the windows open.
+         */recurrence: Recurrence, 
         /**
          * Local start times of the day's windows, minutes after midnight (0–1439), e.g. `[540]`
          * for 09:00, `[540, 1260]` for 09:00 and 21:00.
@@ -7430,14 +7942,35 @@ public func FfiConverterTypeSchedule_lower(_ value: Schedule) -> RustBuffer {
 }
 
 
+/**
+ * A titled group of items, shown together.
+ */
 public struct Section: Equatable, Hashable {
+    /**
+     * Unique within the template.
+     */
     public var id: String
+    /**
+     * The heading shown above the section's items.
+     */
     public var title: LocalizedText
+    /**
+     * The items, in the order they are asked; at least one.
+     */
     public var items: [Item]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, title: LocalizedText, items: [Item]) {
+    public init(
+        /**
+         * Unique within the template.
+         */id: String, 
+        /**
+         * The heading shown above the section's items.
+         */title: LocalizedText, 
+        /**
+         * The items, in the order they are asked; at least one.
+         */items: [Item]) {
         self.id = id
         self.title = title
         self.items = items
@@ -7701,16 +8234,37 @@ public func FfiConverterTypeSignatureSlot_lower(_ value: SignatureSlot) -> RustB
  * A site as the app shows it.
  */
 public struct Site: Equatable, Hashable {
+    /**
+     * The site record's id.
+     */
     public var id: RecordId
+    /**
+     * The site's name (root `title`).
+     */
     public var name: String
+    /**
+     * Its address.
+     */
     public var address: String
+    /**
+     * What kind of work it is (`Other` when the root names none this version knows).
+     */
     public var kind: SiteKind
+    /**
+     * The maintaining unit (管护单位).
+     */
     public var unit: String
+    /**
+     * The grid cell it lies in.
+     */
     public var cell: RecordId
     /**
      * GeoJSON Point text.
      */
     public var location: String?
+    /**
+     * Ids of the construction projects it belongs to.
+     */
     public var projects: [String]
     /**
      * In route order.
@@ -7723,10 +8277,31 @@ public struct Site: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: RecordId, name: String, address: String, kind: SiteKind, unit: String, cell: RecordId, 
+    public init(
+        /**
+         * The site record's id.
+         */id: RecordId, 
+        /**
+         * The site's name (root `title`).
+         */name: String, 
+        /**
+         * Its address.
+         */address: String, 
+        /**
+         * What kind of work it is (`Other` when the root names none this version knows).
+         */kind: SiteKind, 
+        /**
+         * The maintaining unit (管护单位).
+         */unit: String, 
+        /**
+         * The grid cell it lies in.
+         */cell: RecordId, 
         /**
          * GeoJSON Point text.
-         */location: String?, projects: [String], 
+         */location: String?, 
+        /**
+         * Ids of the construction projects it belongs to.
+         */projects: [String], 
         /**
          * In route order.
          */checkpoints: [Checkpoint], 
@@ -7808,10 +8383,25 @@ public func FfiConverterTypeSite_lower(_ value: Site) -> RustBuffer {
  * Changes to a site's own fields (`None`: unchanged).
  */
 public struct SiteEdit: Equatable, Hashable {
+    /**
+     * A new name (not blank).
+     */
     public var name: String?
+    /**
+     * A new address.
+     */
     public var address: String?
+    /**
+     * A new kind of work.
+     */
     public var kind: SiteKind?
+    /**
+     * A new maintaining unit (管护单位).
+     */
     public var unit: String?
+    /**
+     * A new entrance location: a GeoJSON Point or "lon,lat".
+     */
     public var location: String?
     /**
      * Moves the site to another cell (organisation admins only).
@@ -7820,7 +8410,22 @@ public struct SiteEdit: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(name: String? = nil, address: String? = nil, kind: SiteKind? = nil, unit: String? = nil, location: String? = nil, 
+    public init(
+        /**
+         * A new name (not blank).
+         */name: String? = nil, 
+        /**
+         * A new address.
+         */address: String? = nil, 
+        /**
+         * A new kind of work.
+         */kind: SiteKind? = nil, 
+        /**
+         * A new maintaining unit (管护单位).
+         */unit: String? = nil, 
+        /**
+         * A new entrance location: a GeoJSON Point or "lon,lat".
+         */location: String? = nil, 
         /**
          * Moves the site to another cell (organisation admins only).
          */cell: RecordId? = nil) {
@@ -8532,24 +9137,66 @@ public func FfiConverterTypeSyncStatus_lower(_ value: SyncStatus) -> RustBuffer 
  * What a tag stood for at a moment.
  */
 public struct TagBinding: Equatable, Hashable {
+    /**
+     * The tag's key ([`tag_key`]).
+     */
     public var tag: String
+    /**
+     * The site whose event bound it.
+     */
     public var site: RecordId
+    /**
+     * That site's name.
+     */
     public var siteName: String
+    /**
+     * The id of the checkpoint it stood for.
+     */
     public var checkpoint: String
+    /**
+     * That checkpoint's name (empty when the site no longer lists it).
+     */
     public var checkpointName: String
+    /**
+     * How the tag is read, as it was bound.
+     */
     public var method: CheckMethod
     /**
-     * The bind event in force.
+     * When the bind event in force was recorded, UTC ms by that device's clock.
      */
     public var boundAtMs: Int64
+    /**
+     * The user id of who bound it.
+     */
     public var boundBy: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(tag: String, site: RecordId, siteName: String, checkpoint: String, checkpointName: String, method: CheckMethod, 
+    public init(
         /**
-         * The bind event in force.
-         */boundAtMs: Int64, boundBy: String) {
+         * The tag's key ([`tag_key`]).
+         */tag: String, 
+        /**
+         * The site whose event bound it.
+         */site: RecordId, 
+        /**
+         * That site's name.
+         */siteName: String, 
+        /**
+         * The id of the checkpoint it stood for.
+         */checkpoint: String, 
+        /**
+         * That checkpoint's name (empty when the site no longer lists it).
+         */checkpointName: String, 
+        /**
+         * How the tag is read, as it was bound.
+         */method: CheckMethod, 
+        /**
+         * When the bind event in force was recorded, UTC ms by that device's clock.
+         */boundAtMs: Int64, 
+        /**
+         * The user id of who bound it.
+         */boundBy: String) {
         self.tag = tag
         self.site = site
         self.siteName = siteName
@@ -8619,23 +9266,61 @@ public func FfiConverterTypeTagBinding_lower(_ value: TagBinding) -> RustBuffer 
  * One bind or unbind.
  */
 public struct TagEvent: Equatable, Hashable {
+    /**
+     * The key it is stored under in the site's `tags` map (a UUID): the second key of the fold
+     * order.
+     */
     public var id: String
+    /**
+     * Bind or unbind, with its details (the event's `type` and that type's fields).
+     */
     public var kind: TagEventKind
     /**
      * The tag's key ([`tag_key`]).
      */
     public var tag: String
+    /**
+     * The user id of its author.
+     */
     public var by: String
+    /**
+     * The author's display name when it was recorded (empty when not recorded).
+     */
     public var byName: String
+    /**
+     * When it happened, UTC ms by the recording device's clock: the first key of the fold order.
+     */
     public var atMs: Int64
+    /**
+     * The recording device's UTC offset in minutes east, to show the local time it was recorded.
+     */
     public var offsetMinutes: Int32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, kind: TagEventKind, 
+    public init(
+        /**
+         * The key it is stored under in the site's `tags` map (a UUID): the second key of the fold
+         * order.
+         */id: String, 
+        /**
+         * Bind or unbind, with its details (the event's `type` and that type's fields).
+         */kind: TagEventKind, 
         /**
          * The tag's key ([`tag_key`]).
-         */tag: String, by: String, byName: String, atMs: Int64, offsetMinutes: Int32) {
+         */tag: String, 
+        /**
+         * The user id of its author.
+         */by: String, 
+        /**
+         * The author's display name when it was recorded (empty when not recorded).
+         */byName: String, 
+        /**
+         * When it happened, UTC ms by the recording device's clock: the first key of the fold order.
+         */atMs: Int64, 
+        /**
+         * The recording device's UTC offset in minutes east, to show the local time it was recorded.
+         */offsetMinutes: Int32) {
         self.id = id
         self.kind = kind
         self.tag = tag
@@ -8949,6 +9634,9 @@ public func FfiConverterTypeTaskView_lower(_ value: TaskView) -> RustBuffer {
 }
 
 
+/**
+ * A checklist template: what an inspection, maintenance check, patrol or equipment check asks.
+ */
 public struct Template: Equatable, Hashable {
     /**
      * Stable id, lowercase words joined by '-', e.g. `rfj-stage-slab-rebar`.
@@ -8958,13 +9646,25 @@ public struct Template: Equatable, Hashable {
      * Increases by one for each published change; a published version never changes.
      */
     public var version: UInt32
+    /**
+     * The template's name as users see it.
+     */
     public var title: LocalizedText
+    /**
+     * What the template is for, shown with its title (`None`: no description).
+     */
     public var description: LocalizedText?
+    /**
+     * What the template is used for.
+     */
     public var purpose: TemplatePurpose
     /**
      * Standards the items cite, e.g. "GB 50134-2004".
      */
     public var standards: [String]
+    /**
+     * The sections, in the order they are shown; at least one.
+     */
     public var sections: [Section]
 
     // Default memberwise initializers are never public by default, so we
@@ -8975,10 +9675,22 @@ public struct Template: Equatable, Hashable {
          */id: String, 
         /**
          * Increases by one for each published change; a published version never changes.
-         */version: UInt32, title: LocalizedText, description: LocalizedText?, purpose: TemplatePurpose, 
+         */version: UInt32, 
+        /**
+         * The template's name as users see it.
+         */title: LocalizedText, 
+        /**
+         * What the template is for, shown with its title (`None`: no description).
+         */description: LocalizedText?, 
+        /**
+         * What the template is used for.
+         */purpose: TemplatePurpose, 
         /**
          * Standards the items cite, e.g. "GB 50134-2004".
-         */standards: [String], sections: [Section]) {
+         */standards: [String], 
+        /**
+         * The sections, in the order they are shown; at least one.
+         */sections: [Section]) {
         self.id = id
         self.version = version
         self.title = title
@@ -9182,8 +9894,17 @@ public func FfiConverterTypeTimestamp_lower(_ value: Timestamp) -> RustBuffer {
  * A position fix recorded above ground during a run (GPS is of no use underground).
  */
 public struct TrackPoint: Equatable, Hashable {
+    /**
+     * When the fix was taken, UTC ms by the device's clock.
+     */
     public var atMs: Int64
+    /**
+     * Longitude in degrees (WGS-84).
+     */
     public var lon: Double
+    /**
+     * Latitude in degrees (WGS-84).
+     */
     public var lat: Double
     /**
      * Horizontal accuracy in metres.
@@ -9192,7 +9913,16 @@ public struct TrackPoint: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(atMs: Int64, lon: Double, lat: Double, 
+    public init(
+        /**
+         * When the fix was taken, UTC ms by the device's clock.
+         */atMs: Int64, 
+        /**
+         * Longitude in degrees (WGS-84).
+         */lon: Double, 
+        /**
+         * Latitude in degrees (WGS-84).
+         */lat: Double, 
         /**
          * Horizontal accuracy in metres.
          */accuracyM: Double) {
@@ -9875,6 +10605,9 @@ public enum CheckpointKind: Equatable, Hashable {
      * 通风口 / 滤毒室.
      */
     case ventilation
+    /**
+     * Another kind of checkpoint (其他).
+     */
     case other
 
 
@@ -10948,33 +11681,69 @@ public func FfiConverterTypeHazardCommand_lower(_ value: HazardCommand) -> RustB
 
 
 
+/**
+ * What a hazard event records: one step of the closed loop, stored as the event's `type`.
+ */
 
 public enum HazardEventKind: Equatable, Hashable {
     
     /**
      * 发现/登记.
      */
-    case raised(grade: RiskGrade?, major: Bool
+    case raised(
+        /**
+         * The grade given when raising it (`None`: graded later, by a `graded` event).
+         */grade: RiskGrade?, 
+        /**
+         * Raised as a major hazard (重大隐患); a red grade makes it major anyway.
+         */major: Bool
     )
     /**
      * 评估分级.
      */
-    case graded(grade: RiskGrade, major: Bool
+    case graded(
+        /**
+         * The grade given.
+         */grade: RiskGrade, 
+        /**
+         * Graded a major hazard (重大隐患); a red grade makes it major anyway.
+         */major: Bool
     )
     /**
      * 下达整改: who (unit, person), by when, what to do.
      */
-    case rectificationOrdered(unit: String, person: String, personName: String, deadlineMs: Int64, measures: String
+    case rectificationOrdered(
+        /**
+         * The responsible unit (责任单位).
+         */unit: String, 
+        /**
+         * The user id of the responsible person (责任人): the hazard's assignee.
+         */person: String, 
+        /**
+         * The responsible person's display name when ordered (empty when not recorded).
+         */personName: String, 
+        /**
+         * The rectification deadline (期限), UTC ms; past it, the hazard is overdue.
+         */deadlineMs: Int64, 
+        /**
+         * What is to be done (整改措施).
+         */measures: String
     )
     /**
      * 提交整改, with after-photos (SHA-256).
      */
-    case rectificationSubmitted(photos: [String]
+    case rectificationSubmitted(
+        /**
+         * SHA-256 (hex) of the after-photos, attached to the hazard's `photos` map.
+         */photos: [String]
     )
     /**
      * 复查: passed, or sent back (退回整改).
      */
-    case reinspected(passed: Bool
+    case reinspected(
+        /**
+         * `true`: 复查通过 (verified); `false`: 退回整改 (sent back).
+         */passed: Bool
     )
     /**
      * 超期 / 挂牌督办: escalated one level.
@@ -11101,6 +11870,9 @@ public func FfiConverterTypeHazardEventKind_lower(_ value: HazardEventKind) -> R
 
 
 
+/**
+ * Where a hazard stands in the closed loop: the fold of its events.
+ */
 
 public enum HazardStatus: Equatable, Hashable {
     
@@ -11318,11 +12090,23 @@ public func FfiConverterTypeInspectionAction_lower(_ value: InspectionAction) ->
 
 
 
+/**
+ * A step of an inspection's lifecycle, stored as the event's `type`.
+ */
 
 public enum InspectionEventKind: Equatable, Hashable {
     
+    /**
+     * The inspector submitted the inspection for review (first time or again after a return).
+     */
     case submitted
+    /**
+     * A supervisor sent the submitted inspection back to the inspector, with a note.
+     */
     case returned
+    /**
+     * A supervisor accepted the submitted inspection: it is final.
+     */
     case reviewed
 
 
@@ -11391,13 +12175,31 @@ public func FfiConverterTypeInspectionEventKind_lower(_ value: InspectionEventKi
 
 
 
+/**
+ * Where an inspection stands: the fold of its events and whether anyone has started it.
+ */
 
 public enum InspectionStatus: Equatable, Hashable {
     
+    /**
+     * Created, nothing answered yet.
+     */
     case draft
+    /**
+     * Someone has started answering (the `started` map is not empty); not yet submitted.
+     */
     case inProgress
+    /**
+     * Submitted and awaiting review; read only.
+     */
     case submitted
+    /**
+     * Sent back by the reviewer: editable again, to be submitted again.
+     */
     case returned
+    /**
+     * Accepted by a supervisor; read only for good.
+     */
     case reviewed
 
 
@@ -11491,19 +12293,40 @@ public enum ItemKind: Equatable, Hashable {
     /**
      * One option id.
      */
-    case singleChoice(options: [Choice]
+    case singleChoice(
+        /**
+         * The options offered, in order; at least two.
+         */options: [Choice]
     )
     /**
      * Several option ids.
      */
-    case multipleChoice(options: [Choice]
+    case multipleChoice(
+        /**
+         * The options offered, in order; at least two.
+         */options: [Choice]
     )
     /**
      * A measured number; outside `min`..`max` the item fails.
      */
-    case number(unit: String?, min: Double?, max: Double?
+    case number(
+        /**
+         * The unit the number is measured in, e.g. "MPa" (`None`: unitless).
+         */unit: String?, 
+        /**
+         * Below this the item fails (`None`: no lower limit).
+         */min: Double?, 
+        /**
+         * Above this the item fails (`None`: no upper limit).
+         */max: Double?
     )
-    case text(multiline: Bool
+    /**
+     * Free text; never fails.
+     */
+    case text(
+        /**
+         * Offer a multi-line field (default: a single line).
+         */multiline: Bool
     )
     /**
      * A calendar date, `YYYY-MM-DD`.
@@ -11512,13 +12335,22 @@ public enum ItemKind: Equatable, Hashable {
     /**
      * Photos (by SHA-256), at least `min_count`.
      */
-    case photo(minCount: UInt32
+    case photo(
+        /**
+         * The fewest photos that answer the item (default 1).
+         */minCount: UInt32
     )
+    /**
+     * A signature; never fails.
+     */
     case signature
     /**
      * A QR/NFC code at the point that must be scanned (GPS does not work underground).
      */
-    case checkpoint(code: String
+    case checkpoint(
+        /**
+         * The code the checkpoint's tag carries; the scanned code must equal it.
+         */code: String
     )
     /**
      * A location: GPS fix where available, or a described place.
@@ -11801,14 +12633,23 @@ public func FfiConverterTypeListSort_lower(_ value: ListSort) -> RustBuffer {
 
 
 
+/**
+ * What a visible item lacks before the inspection can be submitted.
+ */
 
 public enum MissingKind: Equatable, Hashable {
     
+    /**
+     * Required and not answered.
+     */
     case answer
     /**
      * Fewer photos than the item's minimum.
      */
     case photos
+    /**
+     * A required signature item is not signed.
+     */
     case signature
     /**
      * Failed, and the template demands a photo of the failure.
@@ -12573,12 +13414,18 @@ public enum Recurrence: Equatable, Hashable {
     /**
      * On these ISO weekdays (1 = Monday … 7 = Sunday).
      */
-    case week(days: Data
+    case week(
+        /**
+         * ISO weekday numbers, 1 = Monday … 7 = Sunday.
+         */days: Data
     )
     /**
      * On these days of the month (1–31); a day a month lacks (31 in April) is skipped.
      */
-    case month(days: Data
+    case month(
+        /**
+         * Days of the month, 1–31.
+         */days: Data
     )
 
 
@@ -13034,14 +13881,23 @@ public func FfiConverterTypeRole_lower(_ value: Role) -> RustBuffer {
 
 
 
+/**
+ * What a run event records, stored as the event's `type`.
+ */
 
 public enum RunEventKind: Equatable, Hashable {
     
+    /**
+     * The runner began the run (recorded with the run's first change).
+     */
     case start
     /**
      * A checkpoint scan, with the device's verdict at the time.
      */
-    case scan(method: CheckMethod, 
+    case scan(
+        /**
+         * How the checkpoint was checked.
+         */method: CheckMethod, 
         /**
          * The tag's key ([`crate::site::tag_key`]) for NFC and QR.
          */tag: String?, 
@@ -13050,42 +13906,95 @@ public enum RunEventKind: Equatable, Hashable {
          */payload: String?, 
         /**
          * Reading of a clock that does not jump when the time is set (ms since boot).
-         */monotonicMs: Int64?, gps: Gps?, 
+         */monotonicMs: Int64?, 
+        /**
+         * Where the phone was, if it had a fix.
+         */gps: Gps?, 
         /**
          * SHA-256 of photos taken at the checkpoint.
-         */photos: [String], verdict: ScanVerdict
+         */photos: [String], 
+        /**
+         * Whether the scan counts and what it flags ([`super::scan::judge`]); the server
+         * judges it again.
+         */verdict: ScanVerdict
     )
     /**
      * A required checkpoint not visited, and why.
      */
-    case skip(checkpoint: String, reason: String
+    case skip(
+        /**
+         * The id of the checkpoint not visited.
+         */checkpoint: String, 
+        /**
+         * Why it was not visited (not blank).
+         */reason: String
     )
     /**
      * A supervisor approved the skip `skip` (an event id).
      */
-    case approveSkip(skip: String
+    case approveSkip(
+        /**
+         * The id of the `skip` event approved.
+         */skip: String
     )
     /**
      * A checklist answer given at a checkpoint (or for the run).
      */
-    case answer(checkpoint: String?, item: String, value: JsonValue, note: String?
+    case answer(
+        /**
+         * The checkpoint it was given at (`None`: for the whole run).
+         */checkpoint: String?, 
+        /**
+         * The id of the item, in the plan version's checklist template.
+         */item: String, 
+        /**
+         * The answer, in the form the item's type takes.
+         */value: JsonValue, 
+        /**
+         * The runner's note on the answer (`None`: none).
+         */note: String?
     )
     /**
      * A problem seen on the way (上报); a hazard may be raised from it.
      */
-    case observe(checkpoint: String?, text: String, grade: RiskGrade?, photos: [String]
+    case observe(
+        /**
+         * The checkpoint it was seen at (`None`: on the way).
+         */checkpoint: String?, 
+        /**
+         * What was seen: a hazard raised from it takes it as its description.
+         */text: String, 
+        /**
+         * The grade the runner gives it (`None`: ungraded); a hazard raised from it starts
+         * with it.
+         */grade: RiskGrade?, 
+        /**
+         * SHA-256 of the photos taken of it.
+         */photos: [String]
     )
+    /**
+     * The runner paused the run (applies only while it is in progress).
+     */
     case pause
+    /**
+     * The runner resumed the run (applies only while it is paused).
+     */
     case resume
     /**
      * The runner ended the run; a reason when required checkpoints were left uncovered.
      */
-    case finish(reason: String?
+    case finish(
+        /**
+         * Why required checkpoints were left uncovered (`None`: every one was covered).
+         */reason: String?
     )
     /**
      * A supervisor voided the run (it counts for nothing, and stays on record).
      */
-    case void(reason: String
+    case void(
+        /**
+         * Why the run was voided (not blank).
+         */reason: String
     )
 
 
@@ -13229,9 +14138,21 @@ public func FfiConverterTypeRunEventKind_lower(_ value: RunEventKind) -> RustBuf
 
 public enum RunStatus: Equatable, Hashable {
     
+    /**
+     * Started, or resumed, and not finished.
+     */
     case inProgress
+    /**
+     * Paused by the runner.
+     */
     case paused
+    /**
+     * Finished by the runner: later events of the runner change nothing.
+     */
     case finished
+    /**
+     * Voided by a supervisor (even after finishing): the run counts for nothing.
+     */
     case voided
 
 
@@ -13470,6 +14391,9 @@ public enum SiteKind: Equatable, Hashable {
      * 平战结合: used in peacetime (car park, market, cooling shelter).
      */
     case dualUse
+    /**
+     * Another kind of work (其他).
+     */
     case other
 
 
@@ -13668,12 +14592,30 @@ public func FfiConverterTypeSyncState_lower(_ value: SyncState) -> RustBuffer {
 
 
 
+/**
+ * What a tag event does, stored as the event's `type`.
+ */
 
 public enum TagEventKind: Equatable, Hashable {
     
-    case bind(checkpoint: String, method: CheckMethod
+    /**
+     * From now on the tag stands for `checkpoint` of this site (replacing any earlier binding).
+     */
+    case bind(
+        /**
+         * The id of the checkpoint.
+         */checkpoint: String, 
+        /**
+         * How the tag is read (NFC or QR).
+         */method: CheckMethod
     )
-    case unbind(reason: String
+    /**
+     * From now on the tag stands for nothing.
+     */
+    case unbind(
+        /**
+         * Why (a replaced or stolen tag, …); empty when none was given.
+         */reason: String
     )
 
 
