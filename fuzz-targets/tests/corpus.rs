@@ -12,6 +12,13 @@ fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
 }
 
+/// What is replayed: `fuzz/`, or `$OFFGRID_FUZZ_DIR` (a folder with `corpus/<target>/` and
+/// `artifacts/<target>/`), to replay a campaign's new corpus in the ordinary test build before
+/// it is committed.
+fn replay_dir() -> PathBuf {
+    std::env::var_os("OFFGRID_FUZZ_DIR").map_or_else(fuzz_dir, PathBuf::from)
+}
+
 /// The files of `dir`, sorted (none if it does not exist).
 fn files(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -27,12 +34,12 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 
 fn replay(target: &str, body: fn(&[u8])) {
     panics::watch(OnOwnPanic::Record);
-    let corpus = files(&fuzz_dir().join("corpus").join(target));
+    let corpus = files(&replay_dir().join("corpus").join(target));
     assert!(
         !corpus.is_empty(),
         "the corpus of fuzz target {target} (fuzz/corpus/{target}/) is empty or missing"
     );
-    let artifacts = files(&fuzz_dir().join("artifacts").join(target));
+    let artifacts = files(&replay_dir().join("artifacts").join(target));
     for path in corpus.iter().chain(&artifacts) {
         let data = std::fs::read(path).expect("a corpus file");
         let run = std::panic::catch_unwind(|| body(&data));
