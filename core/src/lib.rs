@@ -42,6 +42,11 @@ pub mod store;
 pub mod sync;
 
 // The base types, from `offgrid-common`, at the paths the rest of the core names them by.
+/// The Rust example of `docs/bindings.md`, compiled as a doctest so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/bindings.md")]
+pub struct BindingsGuide;
+
 pub use offgrid_common::{access, civil, fields, model, zone};
 /// One automerge document, no I/O (`offgrid-doc`).
 pub use offgrid_doc as doc;
