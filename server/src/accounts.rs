@@ -13,12 +13,16 @@ use crate::error::{Error, Result};
 /// Who is calling, once their token checked out.
 #[derive(Clone, Debug)]
 pub struct Caller {
+    /// The account's user id.
     pub user_id: String,
+    /// The id of the token it authenticated with (not the token).
     pub token_id: String,
+    /// Its roles, by project, as stored when it authenticated.
     pub roles: Vec<ProjectRole>,
 }
 
 impl Caller {
+    /// The caller's role on the project, if any.
     pub fn role(&self, project: &str) -> Option<Role> {
         self.roles
             .iter()
@@ -31,11 +35,13 @@ impl Caller {
         matches!(self.role(project), Some(r) if r != Role::Viewer)
     }
 
+    /// Members of every role read.
     pub fn can_read(&self, project: &str) -> bool {
         self.role(project).is_some()
     }
 }
 
+/// The time now, in UTC milliseconds since the Unix epoch (0 if the clock is before it).
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -43,6 +49,7 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// An argon2id PHC string of `password`, with a random salt.
 pub fn hash_password(password: &str) -> Result<String> {
     let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
         .map_err(|e| Error::Internal(format!("salt: {e}")))?;
@@ -62,6 +69,7 @@ fn verify_password(password: &str, phc: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// SHA-256 (hex) of a bearer token: what is stored and looked up.
 pub fn token_hash(token: &str) -> String {
     offgrid_protocol::sha256_hex(token.as_bytes())
 }
@@ -113,6 +121,7 @@ pub fn set_password(b: &dyn Backend, id: &str, password: &str) -> Result<()> {
     })
 }
 
+/// Creates a project; fails if the id is taken or is the organisation scope's.
 pub fn add_project(b: &dyn Backend, id: &str, name: &str) -> Result<()> {
     check_id("project", id)?;
     if id == crate::scope::ORG {
@@ -198,8 +207,8 @@ pub fn login(b: &dyn Backend, user: &str, password: &str, device: &str) -> Resul
 const TOUCH_EVERY_MS: i64 = 3_600_000;
 
 /// The caller behind a bearer token; revoked, unknown and idle tokens (unused for longer than
-/// the default 90 days) and disabled users are refused. The token's hash is looked up, then compared in
-/// constant time.
+/// the default 90 days) and disabled users are refused. The token's hash is looked up, then
+/// compared in constant time.
 pub fn authenticate(b: &dyn Backend, token: &str) -> Result<Caller> {
     let days = crate::DEFAULT_TOKEN_IDLE_DAYS;
     authenticate_within(b, token, std::time::Duration::from_secs(days * 86_400))
@@ -266,6 +275,7 @@ pub fn revoke(b: &dyn Backend, user: &str, token_id: Option<&str>) -> Result<u64
     transact(b, |tx| tx.revoke_tokens(user, token_id, now))
 }
 
+/// Every token of the user, revoked ones too, oldest first.
 pub fn tokens(b: &dyn Backend, user: &str) -> Result<Vec<TokenRow>> {
     transact(b, |tx| tx.tokens(user))
 }

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
+/// Where photo blobs are kept, by SHA-256 (64 lowercase hex digits; other ids are refused).
 pub trait BlobStore: Send + Sync + 'static {
     /// Size of the complete blob, if stored.
     fn len(&self, sha256: &str) -> Result<Option<u64>>;
@@ -34,6 +35,7 @@ pub struct FsBlobStore {
 }
 
 impl FsBlobStore {
+    /// The store at `root`, creating the folder (and `partial/`) if needed.
     pub fn open(root: &Path) -> Result<FsBlobStore> {
         fs::create_dir_all(root.join("partial"))?;
         Ok(FsBlobStore {

@@ -23,7 +23,9 @@ const MAX_RECORDS: usize = 100_000;
 
 /// What became of the reported documents: taken (by SHA-256) and refused for good.
 pub struct Taken {
+    /// Documents taken, by SHA-256: stored now, or held already showing the same records.
     pub taken: Vec<String>,
+    /// Reports refused for good, with the code and reason.
     pub refused: Vec<Rejected>,
 }
 

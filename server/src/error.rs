@@ -6,8 +6,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use offgrid_protocol::ErrorBody;
 
+/// A result whose error is the server's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Why a request or an operation failed. Client mistakes answer with a 4xx and their message;
+/// database, I/O and internal failures with a 500, their details logged only.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Missing or unknown token; wrong password.
@@ -17,15 +20,19 @@ pub enum Error {
     /// the device may take as the order to wipe what it holds.
     #[error("this device's token was revoked")]
     TokenRevoked,
+    /// The caller's roles do not allow it.
     #[error("{0}")]
     Forbidden(String),
+    /// The request is malformed: a bad id, body, header or value.
     #[error("{0}")]
     BadRequest(String),
+    /// No such user, project, blob, tag key or endpoint (or none the caller may read).
     #[error("{0}")]
     NotFound(String),
     /// The request conflicts with what is stored (an upload at the wrong offset, a name taken).
     #[error("{0}")]
     Conflict(String),
+    /// A request body or blob past its limit.
     #[error("{0}")]
     TooLarge(String),
     /// Well-formed but wrong: a blob whose bytes do not match its hash.
@@ -37,17 +44,22 @@ pub enum Error {
     /// A `Range` outside a blob of this many bytes.
     #[error("the range is outside the {0} bytes of the blob")]
     RangeNotSatisfiable(u64),
+    /// The SQLite database failed.
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The PostgreSQL database failed (displayed with the database's code and message).
     #[error("PostgreSQL: {}", pg_detail(.0))]
     Postgres(#[from] postgres::Error),
+    /// Reading or writing a file (the data folder, blobs) or a socket failed.
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
+    /// Anything else the server cannot serve: a bug, an unusable database, no free connection.
     #[error("{0}")]
     Internal(String),
 }
 
 impl Error {
+    /// The HTTP status the error answers with.
     pub fn status(&self) -> StatusCode {
         match self {
             Error::Unauthorized(_) | Error::TokenRevoked => StatusCode::UNAUTHORIZED,
@@ -65,6 +77,7 @@ impl Error {
         }
     }
 
+    /// The stable code in the error body (`internal` for every 500).
     pub fn code(&self) -> &'static str {
         match self {
             Error::Unauthorized(_) => "unauthorized",

@@ -44,6 +44,8 @@ impl Default for DocCache {
 }
 
 impl DocCache {
+    /// A cache of at most `capacity` documents (at least 1) holding at most `capacity_bytes` bytes
+    /// of changes.
     pub fn new(capacity: usize, capacity_bytes: u64) -> DocCache {
         DocCache {
             inner: Mutex::new(Inner {
@@ -104,6 +106,7 @@ impl DocCache {
 
 /// A record's document with pushed changes applied, judged but not yet stored.
 pub struct Judged {
+    /// The document with the changes applied.
     pub doc: Automerge,
 }
 

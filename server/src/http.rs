@@ -37,6 +37,8 @@ pub const MAX_BLOB_BYTES: u64 = 64 << 20;
 /// Largest login body: a user id, a password and a device name.
 pub const MAX_LOGIN_BODY: usize = 16 << 10;
 
+/// The API's routes, serving `app`: request bodies decompressed, responses compressed, metrics
+/// and a log line per request, 404 for any other path.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))

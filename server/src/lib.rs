@@ -6,6 +6,8 @@
 //! [`blobs::BlobStore`] (the filesystem by default). See `docs/ARCHITECTURE.md` and
 //! `docs/openapi.yaml`.
 
+#![warn(missing_docs)]
+
 pub mod accounts;
 pub mod backend;
 pub mod blobs;
@@ -68,6 +70,8 @@ impl Config {
 pub const DEFAULT_TOKEN_IDLE_DAYS: u64 = 90;
 
 impl Config {
+    /// The defaults, with the data folder `data_dir`: SQLite, 32 MiB request bodies, the default
+    /// login limits, token idle time, connection limits and zone.
     pub fn new(data_dir: impl Into<PathBuf>) -> Config {
         Config {
             data_dir: data_dir.into(),
@@ -85,9 +89,13 @@ impl Config {
 
 /// A server's state: storage, blobs, metrics.
 pub struct App {
+    /// How it runs.
     pub config: Config,
+    /// The database.
     pub backend: Arc<dyn backend::Backend>,
+    /// Photo blobs.
     pub blobs: Arc<dyn blobs::BlobStore>,
+    /// What `GET /metrics` reports.
     pub metrics: metrics::Metrics,
     /// Open documents for the write gate.
     pub docs: gate::DocCache,
@@ -129,7 +137,9 @@ pub async fn serve(
 
 /// A server on its own thread and runtime (tests, the demo, benchmarks). Dropping it stops it.
 pub struct RunningServer {
+    /// The address it listens on (with the port picked, if 0 was asked).
     pub addr: SocketAddr,
+    /// The state it serves.
     pub app: Arc<App>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -165,6 +175,7 @@ impl RunningServer {
         })
     }
 
+    /// Its base URL, `http://<addr>`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }

@@ -8,19 +8,26 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 const BUCKETS_MS: &[u64] = &[1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 
+/// The server's counters and latency histograms, for `GET /metrics`.
 #[derive(Default)]
 pub struct Metrics {
     requests: Mutex<BTreeMap<(String, u16), u64>>,
     latency: Mutex<BTreeMap<String, Histogram>>,
     /// Requests, changes and connections refused for a limit (issue 28), by the limit's tag.
     limits: Mutex<BTreeMap<&'static str, u64>>,
+    /// Changes received in pushes.
     pub changes_in: AtomicU64,
+    /// Changes newly applied.
     pub changes_applied: AtomicU64,
+    /// Changes sent in pulls.
     pub changes_out: AtomicU64,
     /// Records the write gate refused.
     pub records_refused: AtomicU64,
+    /// Photo bytes uploaded.
     pub blob_bytes_in: AtomicU64,
+    /// Photo bytes downloaded.
     pub blob_bytes_out: AtomicU64,
+    /// Failed logins.
     pub logins_failed: AtomicU64,
     /// Login attempts refused unchecked (429) while a wait was imposed.
     pub logins_throttled: AtomicU64,
@@ -36,6 +43,8 @@ struct Histogram {
 }
 
 impl Metrics {
+    /// Counts a request to `route` (the matched path) answered with `status` after `ms`
+    /// milliseconds.
     pub fn observe(&self, route: &str, status: u16, ms: f64) {
         *self
             .requests
@@ -67,10 +76,12 @@ impl Metrics {
             .or_default() += 1;
     }
 
+    /// Adds `n` to `counter`.
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Every metric in the Prometheus text format, for `GET /metrics`.
     pub fn render(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(

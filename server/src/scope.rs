@@ -39,6 +39,8 @@ pub struct OrgIndex {
     inner: Mutex<Arc<Index>>,
 }
 
+/// The readers of every record of the organisation scope as of one feed position (held by
+/// [`OrgIndex`]).
 #[derive(Clone, Default)]
 pub struct Index {
     seq: i64,
@@ -107,6 +109,8 @@ pub struct Reach<'a> {
 }
 
 impl Index {
+    /// What `caller` reads of the scope: everything with a role on it, else what the readers of
+    /// each record (or of its parents) grant the account or its projects.
     pub fn reach<'a>(&'a self, caller: &'a Caller) -> Reach<'a> {
         Reach {
             index: self,

@@ -24,7 +24,9 @@ use crate::error::{Error, Result};
 /// A tag with a key on the server (the key is never shown).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct TagKeyInfo {
+    /// The tag's UID (14 hex digits, upper case).
     pub uid: String,
+    /// When its key was set (UTC ms).
     pub added_ms: i64,
     /// How many counter values of the tag's scans the server has seen.
     pub counters_seen: i64,
@@ -119,10 +121,13 @@ pub fn check(tx: &mut dyn Tx, msg: &SunMessage, record: &str, hash: &str) -> Res
 /// the SUN messages among the scan payloads it writes, and whether it records a scan at all
 /// (writes a `verdict`).
 pub struct ScanOps {
+    /// The SUN messages among the `payload` values it writes (those that parse).
     pub payloads: Vec<SunMessage>,
+    /// Whether it writes a `verdict`.
     pub records_scan: bool,
 }
 
+/// What the change `data` holds that the server checks (nothing, if it does not parse).
 pub fn scan_ops(data: &[u8]) -> ScanOps {
     let mut out = ScanOps {
         payloads: Vec::new(),

@@ -38,8 +38,11 @@ const RECORD_PAGE: usize = 64;
 /// What one sync did, for metrics and logs.
 #[derive(Debug, Default)]
 pub struct SyncStats {
+    /// Changes pushed, refused ones too.
     pub changes_in: usize,
+    /// Changes newly applied (pushed ones, and stored ones that waited for them).
     pub changes_applied: usize,
+    /// Changes sent in the pull (a record sent as a snapshot counts none).
     pub changes_out: usize,
     /// Records the write gate refused.
     pub refused: usize,
@@ -57,6 +60,9 @@ struct Parsed {
     data: Vec<u8>,
 }
 
+/// `POST /v1/sync` as `caller`: takes the pushed templates, records and reported documents,
+/// then pulls what the caller reads after its cursors. Pushes are judged by the write gate with
+/// the documents of `gate`; `None` (benchmarks) skips the gate.
 pub fn sync(
     b: &dyn Backend,
     gate: Option<&DocCache>,

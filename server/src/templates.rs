@@ -16,8 +16,11 @@ use crate::scope::ORG;
 /// What publishing did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Published {
+    /// The template id.
     pub id: String,
+    /// The version number.
     pub version: u32,
+    /// SHA-256 (hex) of the template's canonical JSON.
     pub hash: String,
     /// `false`: that version was published already with the same content.
     pub new: bool,
@@ -26,7 +29,9 @@ pub struct Published {
 /// Why a template version was not published: a rejection code and what it means.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refused {
+    /// `bad_template`, `template_conflict` or `forbidden`.
     pub code: &'static str,
+    /// What it means.
     pub reason: String,
 }
 

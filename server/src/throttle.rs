@@ -85,12 +85,14 @@ pub struct Throttled {
     pub by: &'static str,
 }
 
+/// The failed logins counted per account and per address, in memory (see the module).
 pub struct LoginThrottle {
     limits: LoginLimits,
     counts: Mutex<Counts>,
 }
 
 impl LoginThrottle {
+    /// Nothing counted yet, slowing logins by `limits`.
     pub fn new(limits: LoginLimits) -> LoginThrottle {
         LoginThrottle {
             limits,

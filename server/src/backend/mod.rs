@@ -43,32 +43,46 @@ pub fn transact<R>(
     out.ok_or_else(|| crate::error::Error::Internal("transaction returned nothing".into()))
 }
 
+/// A user account.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserRow {
+    /// The user id (also the login name).
     pub id: String,
+    /// The name shown for the account.
     pub name: String,
     /// PHC string (argon2id).
     pub password_hash: String,
+    /// A disabled user can neither log in nor use its tokens.
     pub disabled: bool,
 }
 
+/// A device's bearer token, issued at login.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenRow {
+    /// The token's id (a UUIDv7): what admins and logs see, never the token.
     pub id: String,
     /// SHA-256 (hex) of the bearer token; the token itself is never stored.
     pub hash: String,
+    /// The account it authenticates.
     pub user_id: String,
+    /// The device name given at login.
     pub device: String,
+    /// When it was issued (UTC ms).
     pub created_ms: i64,
+    /// When it was revoked (UTC ms); `None` while it is live.
     pub revoked_ms: Option<i64>,
     /// When a request last authenticated with it (to the hour: see `touch_token`).
     pub last_used_ms: Option<i64>,
 }
 
+/// A record as the server files it: its project, kind and current heads.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordRow {
+    /// The record id.
     pub id: String,
+    /// The project it belongs to (fixed at its first push).
     pub project: String,
+    /// Its kind, as first pushed.
     pub kind: String,
     /// Hex change hashes, sorted.
     pub heads: Vec<String>,
@@ -77,13 +91,17 @@ pub struct RecordRow {
 /// A published checklist template version (immutable).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TemplateRow {
+    /// The template id.
     pub id: String,
+    /// The version number.
     pub version: i64,
     /// SHA-256 of the template's canonical JSON.
     pub hash: String,
+    /// The template as JSON.
     pub json: String,
     /// The account that published it.
     pub published_by: String,
+    /// When it was published (UTC ms).
     pub published_ms: i64,
 }
 
@@ -92,7 +110,9 @@ pub struct TemplateRow {
 pub struct IssuedRow {
     /// SHA-256 printed on the document.
     pub sha256: String,
+    /// The document kind (`offgrid_protocol::documents::DocumentKind`, as text).
     pub kind: String,
+    /// The document's number, as printed on it.
     pub number: String,
     /// The records and heads it shows, JSON `[{"id", "heads"}]` sorted by id, heads sorted.
     pub records: String,
@@ -100,32 +120,45 @@ pub struct IssuedRow {
     pub issued_ms: i64,
     /// The account that reported it.
     pub reported_by: String,
+    /// When the server took the report (server clock, UTC ms).
     pub reported_ms: i64,
 }
 
 /// A change as received.
 #[derive(Clone, Debug)]
 pub struct ChangeRow {
+    /// The record it changes.
     pub record: String,
+    /// The change hash (hex).
     pub hash: String,
+    /// Hashes (hex) of the changes it depends on.
     pub deps: Vec<String>,
+    /// The change's bytes (automerge).
     pub data: Vec<u8>,
     /// The device's clock (automerge change time, UTC ms).
     pub device_time_ms: i64,
     /// The server's clock when it arrived.
     pub received_ms: i64,
+    /// The account that pushed it (verified by its token).
     pub user_id: String,
+    /// The device name the push gave.
     pub device: String,
 }
 
 /// One entry of a project's feed, with the change it points to.
 #[derive(Clone, Debug)]
 pub struct FeedRow {
+    /// The entry's sequence number in the project's feed (from 1, in commit order).
     pub seq: i64,
+    /// The record the change belongs to.
     pub record: String,
+    /// The record's kind.
     pub kind: String,
+    /// The device name of the push that applied the change.
     pub device: String,
+    /// The change's bytes (automerge).
     pub data: Vec<u8>,
+    /// When the server received the change (UTC ms).
     pub received_ms: i64,
     /// The account that pushed the change (verified by its token).
     pub user_id: String,
@@ -135,22 +168,31 @@ pub struct FeedRow {
 /// commit): callers lock records in id order, then project feed counters in id order.
 pub trait Tx {
     // Accounts.
+    /// Stores a new user, created at `now_ms`; false if the id is taken.
     fn insert_user(&mut self, user: &UserRow, now_ms: i64) -> Result<bool>;
+    /// The user with this id, if any.
     fn user(&mut self, id: &str) -> Result<Option<UserRow>>;
+    /// Stores the user's name, password hash and disabled flag; false if there is no such user.
     fn update_user(&mut self, user: &UserRow) -> Result<bool>;
+    /// Stores a new token (unused: its `last_used_ms` is not stored); fails if its id or hash is
+    /// taken.
     fn insert_token(&mut self, token: &TokenRow) -> Result<()>;
+    /// The token whose hash this is, revoked or not, if any.
     fn token_by_hash(&mut self, hash: &str) -> Result<Option<TokenRow>>;
+    /// Every token of the user, revoked ones too, oldest first.
     fn tokens(&mut self, user_id: &str) -> Result<Vec<TokenRow>>;
     /// Notes that the token authenticated a request at `now_ms`.
     fn touch_token(&mut self, token_id: &str, now_ms: i64) -> Result<()>;
-    /// Revokes one token of the user, or all of them; returns how many were live.
     /// Everything the token's device held had reached the server at `at_ms` (only moves on).
     fn set_token_watermark(&mut self, token_id: &str, at_ms: i64) -> Result<()>;
     /// Per account with a token not revoked of which one synced after `after_ms`: the least
     /// and the greatest watermark of those tokens (a token never synced counts 0).
     fn watermarks_after(&mut self, after_ms: i64) -> Result<Vec<(String, i64, i64)>>;
+    /// Revokes one token of the user, or all of them; returns how many were live.
     fn revoke_tokens(&mut self, user_id: &str, token_id: Option<&str>, now_ms: i64) -> Result<u64>;
+    /// Stores a new project with an empty feed, created at `now_ms`; false if the id is taken.
     fn insert_project(&mut self, id: &str, name: &str, now_ms: i64) -> Result<bool>;
+    /// Whether the project exists.
     fn project_exists(&mut self, id: &str) -> Result<bool>;
     /// The hash of a published template version, if published.
     fn template_hash(&mut self, id: &str, version: i64) -> Result<Option<String>>;
@@ -162,6 +204,7 @@ pub trait Tx {
     fn template_hashes(&mut self) -> Result<Vec<(String, i64, String)>>;
     /// Sets (or with `None` removes) the user's role on the project.
     fn set_member(&mut self, project: &str, user_id: &str, role: Option<Role>) -> Result<()>;
+    /// The user's roles, by project id (a role this server does not know is left out).
     fn roles(&mut self, user_id: &str) -> Result<Vec<ProjectRole>>;
 
     // Records and changes.
@@ -169,7 +212,11 @@ pub trait Tx {
     fn record(&mut self, id: &str) -> Result<Option<RecordRow>>;
     /// The record, locked for the rest of the transaction.
     fn lock_record(&mut self, id: &str) -> Result<Option<RecordRow>>;
+    /// Files a new record, created at `now_ms` (the caller found none with [`Tx::lock_record`]).
+    /// On PostgreSQL a concurrent transaction may file the same id first: this one then fails
+    /// and is run again.
     fn insert_record(&mut self, row: &RecordRow, now_ms: i64) -> Result<()>;
+    /// Replaces the record's heads.
     fn set_heads(&mut self, id: &str, heads: &[String]) -> Result<()>;
     /// `None` if the change is unknown, else whether it is applied.
     fn change_state(&mut self, record: &str, hash: &str) -> Result<Option<bool>>;
@@ -181,6 +228,7 @@ pub trait Tx {
     fn pending_change_data(&mut self, record: &str) -> Result<Vec<Vec<u8>>>;
     /// The bytes of every change stored for the record (applied or waiting).
     fn record_bytes(&mut self, record: &str) -> Result<u64>;
+    /// Marks the record's stored change `hash` applied.
     fn mark_applied(&mut self, record: &str, hash: &str) -> Result<()>;
     /// Appends applied changes to the project's feed, numbering them after the current head
     /// under a lock on the project's counter, so sequence numbers follow commit order.
@@ -203,9 +251,11 @@ pub trait Tx {
     // Blob references and grants.
     /// Notes that a record of the project references the photo.
     fn add_blob_ref(&mut self, project: &str, sha256: &str, record: &str) -> Result<()>;
+    /// Whether a record of the project references the photo.
     fn has_blob_ref(&mut self, project: &str, sha256: &str) -> Result<bool>;
     /// The project has uploaded the photo's bytes (verified): its members may read it.
     fn grant_blob(&mut self, project: &str, sha256: &str) -> Result<()>;
+    /// Whether the photo is granted to the project (see [`Tx::grant_blob`]).
     fn blob_granted(&mut self, project: &str, sha256: &str) -> Result<bool>;
     /// Whether the user is a member (any role) of a project the photo is granted to.
     fn user_can_read_blob(&mut self, user_id: &str, sha256: &str) -> Result<bool>;

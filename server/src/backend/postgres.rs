@@ -184,6 +184,7 @@ struct Pool {
     open: usize,
 }
 
+/// The PostgreSQL backend: a pool of connections to one database.
 pub struct PostgresBackend {
     config: postgres::Config,
     pool: Mutex<Pool>,

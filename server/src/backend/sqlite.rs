@@ -148,6 +148,7 @@ const SCHEMA: &[&str] = &[
 /// `PRAGMA application_id` of a server database: "OFGS".
 const APPLICATION_ID: i32 = 0x4F46_4753;
 
+/// The SQLite backend: one connection to the database file, behind a mutex.
 pub struct SqliteBackend {
     conn: Mutex<Connection>,
     org: crate::scope::OrgIndex,
