@@ -16,8 +16,10 @@ fn parse_role(text: &str) -> Result<Role, String> {
 /// `admin`: users, passwords, tokens, projects, members, templates, tag keys.
 #[derive(Args)]
 pub struct AdminArgs {
+    /// Where the server's data is.
     #[command(flatten)]
     pub storage: StorageArgs,
+    /// What to do.
     #[command(subcommand)]
     pub command: AdminCommand,
 }
@@ -27,45 +29,65 @@ pub struct AdminArgs {
 pub enum AdminCommand {
     /// Create a user. The password comes from --password or $OFFGRID_PASSWORD.
     UserAdd {
+        /// The user's id: their login name and the author of their changes (e.g. wangfang).
         id: String,
         /// Display name (e.g. 王芳).
         #[arg(long)]
         name: String,
+        /// The password (better in $OFFGRID_PASSWORD: a command line is visible to other users).
         #[arg(long, env = "OFFGRID_PASSWORD", hide_env_values = true)]
         password: String,
     },
     /// Set a user's password; every token of theirs is revoked.
     Password {
+        /// The user's id.
         id: String,
+        /// The new password (better in $OFFGRID_PASSWORD).
         #[arg(long, env = "OFFGRID_PASSWORD", hide_env_values = true)]
         password: String,
     },
     /// A user's device tokens (id, device, created, revoked).
-    Tokens { user: String },
+    Tokens {
+        /// The user's id.
+        user: String,
+    },
     /// Revoke one token of a user (--token), or all of them.
     Revoke {
+        /// The user's id.
         user: String,
+        /// The token to revoke (its id, from `tokens`); every live token when not given.
         #[arg(long, value_name = "TOKEN_ID")]
         token: Option<String>,
     },
     /// Create a project.
     ProjectAdd {
+        /// The project's id (e.g. p1).
         id: String,
+        /// The project's name (e.g. 人防工程 1).
         #[arg(long)]
         name: String,
     },
     /// Give a user a role on a project: inspector, rectifier, supervisor, admin or viewer.
     Member {
+        /// The project's id.
         project: String,
+        /// The user's id.
         user: String,
+        /// The role (replaces any role the user had there).
         #[arg(value_parser = parse_role)]
         role: Role,
     },
     /// Remove a user from a project.
-    Unmember { project: String, user: String },
+    Unmember {
+        /// The project's id.
+        project: String,
+        /// The user's id.
+        user: String,
+    },
     /// Publish a checklist template (JSON, docs/templates.md) to every device. A version is
     /// immutable: publishing it again with other content is refused (publish a new version).
     TemplatePublish {
+        /// The template's JSON file.
         file: std::path::PathBuf,
         /// Who publishes it (recorded with the template).
         #[arg(long, default_value = "admin")]
@@ -82,12 +104,17 @@ pub enum AdminCommand {
 pub enum TagKeyCommand {
     /// Set (replace) a tag's SDM file-read key: UID as 14 hex digits, key as 32.
     Set {
+        /// The tag's UID, 14 hex digits.
         uid: String,
+        /// The key, 32 hex digits (better in $OFFGRID_TAG_KEY).
         #[arg(long, env = "OFFGRID_TAG_KEY", hide_env_values = true)]
         key: String,
     },
     /// Remove a tag's key (its scans are then reported unverified).
-    Remove { uid: String },
+    Remove {
+        /// The tag's UID, 14 hex digits.
+        uid: String,
+    },
     /// The tags with a key (never the keys).
     List,
 }

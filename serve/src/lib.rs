@@ -4,6 +4,8 @@
 //! device core, no SQLCipher, no image codec, no typst) and the desktop CLI's `offgrid serve` and
 //! `offgrid admin`: the same arguments, defaults and messages in both.
 
+#![warn(missing_docs)]
+
 mod admin;
 mod logging;
 mod serve;

@@ -10,6 +10,7 @@ use crate::StorageArgs;
 /// `serve`: the sync server.
 #[derive(Args)]
 pub struct ServeArgs {
+    /// Where the server's data is.
     #[command(flatten)]
     pub storage: StorageArgs,
     /// Address to listen on (port 0: any free port; the address is printed).
