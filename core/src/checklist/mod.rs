@@ -1,5 +1,5 @@
 //! Checklist templates: the documented JSON format ([`template`]), visibility conditions
-//! ([`condition`]), loading with path-precise errors ([`validate`]), incremental visibility
+//! ([`condition`]), loading with path-precise errors ([`mod@validate`]), incremental visibility
 //! ([`visibility`]) and the built-in templates from the domain reference ([`builtin`]).
 
 pub mod published;
