@@ -197,9 +197,16 @@ fn describe_fields(fields: &[crate::fields::FieldError]) -> String {
 }
 
 impl From<offgrid_doc::Error> for Error {
-    /// Variant for variant, as the domain words it.
     fn from(e: offgrid_doc::Error) -> Self {
-        offgrid_domain::Error::from(e).into()
+        use offgrid_doc::Error as Doc;
+        match e {
+            Doc::PathNotFound { path } => Error::PathNotFound { path },
+            Doc::AlreadyExists { path } => Error::AlreadyExists { path },
+            Doc::InvalidValue { path, reason } => Error::InvalidValue { path, reason },
+            Doc::InvalidArgument(what) => Error::InvalidArgument(what),
+            Doc::Automerge(e) => Error::Automerge(e),
+            Doc::Json(e) => Error::Json(e),
+        }
     }
 }
 
@@ -207,8 +214,6 @@ impl From<offgrid_domain::Error> for Error {
     fn from(e: offgrid_domain::Error) -> Self {
         use offgrid_domain::Error as Domain;
         match e {
-            Domain::PathNotFound { path } => Error::PathNotFound { path },
-            Domain::AlreadyExists { path } => Error::AlreadyExists { path },
             Domain::InvalidValue { path, reason } => Error::InvalidValue { path, reason },
             Domain::Template { path, reason } => Error::Template { path, reason },
             Domain::InvalidAnswer { item, reason } => Error::InvalidAnswer { item, reason },
@@ -223,8 +228,7 @@ impl From<offgrid_domain::Error> for Error {
             },
             Domain::InvalidFields { fields } => Error::InvalidFields { fields },
             Domain::InvalidArgument(what) => Error::InvalidArgument(what),
-            Domain::Automerge(e) => Error::Automerge(e),
-            Domain::Json(e) => Error::Json(e),
+            Domain::Doc(e) => e.into(),
         }
     }
 }

@@ -5,20 +5,6 @@
 /// items and paths, never user-entered text.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A path names nothing in the document.
-    #[error("path {path} does not exist")]
-    PathNotFound {
-        /// The JSON pointer, or its part up to the first segment that names nothing.
-        path: String,
-    },
-
-    /// An edit would make what is already there.
-    #[error("path {path} already exists")]
-    AlreadyExists {
-        /// The JSON pointer of what is there.
-        path: String,
-    },
-
     /// A value that cannot be written at `path`.
     #[error("invalid value for {path}: {reason}")]
     InvalidValue {
@@ -77,29 +63,23 @@ pub enum Error {
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
 
-    /// Automerge refused an operation or a read.
-    #[error("automerge: {0}")]
-    Automerge(#[from] automerge::AutomergeError),
-
-    /// A value did not convert to or from JSON.
-    #[error("JSON: {0}")]
-    Json(#[from] serde_json::Error),
+    /// A document refused an edit or a read (a path, a value, automerge, JSON).
+    #[error(transparent)]
+    Doc(#[from] offgrid_doc::Error),
 }
 
 /// A result whose error is [`Error`] unless another is named.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-impl From<offgrid_doc::Error> for Error {
-    fn from(e: offgrid_doc::Error) -> Self {
-        use offgrid_doc::Error as Doc;
-        match e {
-            Doc::PathNotFound { path } => Error::PathNotFound { path },
-            Doc::AlreadyExists { path } => Error::AlreadyExists { path },
-            Doc::InvalidValue { path, reason } => Error::InvalidValue { path, reason },
-            Doc::InvalidArgument(what) => Error::InvalidArgument(what),
-            Doc::Automerge(e) => Error::Automerge(e),
-            Doc::Json(e) => Error::Json(e),
-        }
+impl From<automerge::AutomergeError> for Error {
+    fn from(e: automerge::AutomergeError) -> Self {
+        Error::Doc(e.into())
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Doc(e.into())
     }
 }
 
