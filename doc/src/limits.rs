@@ -23,6 +23,7 @@ pub const MAX_DEPTH: usize = 32;
 pub const MAX_RECORD_BYTES: u64 = 64 << 20;
 
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+const CHANGE: u8 = 1;
 const COMPRESSED_CHANGE: u8 = 2;
 
 /// A change past a limit, or not a change at all.
@@ -68,6 +69,19 @@ impl Exceeded {
 pub fn parse_change(bytes: &[u8]) -> Result<Change, Exceeded> {
     if bytes.len() > MAX_CHANGE_BYTES {
         return Err(Exceeded::Bytes(bytes.len()));
+    }
+    // Automerge parses a whole chunk of any type before it looks at the type, and a 51-byte
+    // bundle chunk can ask its column decoder for 4 GiB (found by the fuzzer): only the two
+    // kinds of change chunk go further.
+    match bytes.get(..9) {
+        Some([m0, m1, m2, m3, _, _, _, _, kind])
+            if [*m0, *m1, *m2, *m3] == MAGIC && matches!(*kind, CHANGE | COMPRESSED_CHANGE) => {}
+        Some([m0, m1, m2, m3, _, _, _, _, kind]) if [*m0, *m1, *m2, *m3] == MAGIC => {
+            return Err(Exceeded::Malformed(format!(
+                "an automerge chunk of type {kind}, not a change"
+            )));
+        }
+        _ => return Err(Exceeded::Malformed("not an automerge chunk".into())),
     }
     if let Some(data) = compressed_data(bytes) {
         let mut inflated = 0u64;
@@ -522,6 +536,34 @@ mod tests {
         chunk.extend(&deflated);
         assert!(chunk.len() < MAX_CHANGE_BYTES);
         assert_eq!(parse_change(&chunk).unwrap_err(), Exceeded::Inflated);
+    }
+
+    #[test]
+    fn a_bundle_chunk_is_refused_before_it_is_parsed() {
+        // The fuzzer's 51 bytes: a bundle chunk (type 3) whose delta column claims ~2^29
+        // values; parsed, it asked for 4 GiB.
+        let bomb = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fuzz/artifacts/pushed_change/oom-bundle-delta-column"
+        ))
+        .unwrap();
+        assert_eq!(bomb[8], 3);
+        let refused = parse_change(&bomb).unwrap_err();
+        assert_eq!(
+            refused,
+            Exceeded::Malformed("an automerge chunk of type 3, not a change".into())
+        );
+    }
+
+    #[test]
+    fn a_document_chunk_is_not_a_change() {
+        let mut doc = automerge::AutoCommit::new();
+        doc.put(automerge::ROOT, "a", 1).unwrap();
+        let saved = doc.save();
+        assert_eq!(saved[8], 0);
+        assert!(
+            matches!(parse_change(&saved), Err(Exceeded::Malformed(m)) if m.contains("type 0"))
+        );
     }
 
     #[test]

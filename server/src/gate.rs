@@ -3,7 +3,7 @@
 //! its copy and runs the kind's policy (`offgrid_domain::record::judge`) as the authenticated
 //! account with the roles the server holds. Only then is anything stored.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use automerge::{Automerge, Change, ChangeHash};
@@ -32,7 +32,7 @@ pub struct DocCache {
 
 struct Inner {
     /// Document, last use, bytes of its changes.
-    docs: HashMap<String, (Automerge, u64, u64)>,
+    docs: BTreeMap<String, (Automerge, u64, u64)>,
     tick: u64,
     bytes: u64,
 }
@@ -49,7 +49,7 @@ impl DocCache {
     pub fn new(capacity: usize, capacity_bytes: u64) -> DocCache {
         DocCache {
             inner: Mutex::new(Inner {
-                docs: HashMap::new(),
+                docs: BTreeMap::new(),
                 tick: 0,
                 bytes: 0,
             }),

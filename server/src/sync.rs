@@ -10,7 +10,7 @@
 //! bootstrapped record by record (snapshots instead of long histories); entries committed
 //! during a bootstrap come after `start` in the feed, so nothing is skipped.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use offgrid_protocol::{
     Acked, Bytes, DEFAULT_PULL_BYTES, MAX_FETCH, MAX_LACKS, MissingDeps, NeedBlob, Pulled,
@@ -546,9 +546,9 @@ fn apply_ready(
     row: &RecordRow,
 ) -> Result<(Vec<String>, Vec<String>, Vec<String>)> {
     let mut heads: BTreeSet<String> = row.heads.iter().cloned().collect();
-    let mut pending: HashMap<String, Vec<String>> =
+    let mut pending: BTreeMap<String, Vec<String>> =
         tx.pending_changes(&row.id)?.into_iter().collect();
-    let mut known: HashMap<String, bool> = HashMap::new();
+    let mut known: BTreeMap<String, bool> = BTreeMap::new();
     let mut applied = Vec::new();
     loop {
         let mut progress = false;
@@ -807,7 +807,7 @@ fn pull(
     // What the server found in the pulled records' changes (every kind: a clock ahead of the
     // server's; patrol runs: their scans too), in one query.
     let ids: Vec<String> = out.iter().map(|p| p.id.clone()).collect();
-    let mut found: HashMap<String, BTreeMap<String, String>> = HashMap::new();
+    let mut found: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for (record, hash, finding) in tx.checks_of(&ids)? {
         found.entry(record).or_default().insert(hash, finding);
     }

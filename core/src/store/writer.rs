@@ -158,6 +158,9 @@ impl<'a> Writer<'a> {
         let (user, now) = (self.user, self.now);
         self.touched.push(id.clone());
         let entry = load_entry(&self.tx, self.cache, self.actor, id)?;
+        // Log what the edit does as it does it, so the gate reads the edit's own patches
+        // instead of diffing the whole document against `before`.
+        entry.doc.update_diff_cursor();
         let before = entry.doc.get_heads();
         let mut edit = Edit::new(&mut entry.doc);
         let result = f(&mut edit);
@@ -169,16 +172,27 @@ impl<'a> Writer<'a> {
             Ok(r) => r,
             Err(e) => {
                 entry.doc.rollback();
+                entry.doc.reset_diff_cursor();
                 return Err(e);
             }
         };
         let meta = ChangeMeta::new(user, now, message);
-        if entry.doc.commit_with(meta.commit_options(now)).is_some() {
+        let committed = entry.doc.commit_with(meta.commit_options(now)).is_some();
+        // Indexed (cheap) only while the cursor is `before` and the heads are the commit's.
+        let patches = committed.then(|| {
+            let after = entry.doc.get_heads();
+            entry.doc.diff(&before, &after)
+        });
+        entry.doc.reset_diff_cursor();
+        if let Some(patches) = patches {
             // The gate, before anything is persisted: a refused change leaves with the cached
             // document (the disk never saw it).
-            if let Err(refusal) =
-                record::judge(entry.doc.document(), &before, &Authority::writer(user))
-            {
+            if let Err(refusal) = record::judge_logged(
+                entry.doc.document(),
+                &before,
+                &Authority::writer(user),
+                Some(patches),
+            ) {
                 self.cache.remove(id);
                 return Err(refusal.into());
             }
