@@ -12,12 +12,14 @@ pub mod access;
 pub mod civil;
 mod error;
 pub mod fields;
+mod hash;
 pub mod model;
 mod names;
 pub mod zone;
 
 pub use access::{Permission, ProjectRole, Role};
 pub use error::{Error, Result};
+pub use hash::sha256_hex;
 pub use model::{
     Clock, FixedClock, RecordId, RecordKind, RecordSummary, RiskGrade, SystemClock, Timestamp, User,
 };

@@ -247,6 +247,29 @@ impl From<offgrid_common::Error> for Error {
     }
 }
 
+impl From<offgrid_photo::Error> for Error {
+    /// Variant for variant: the photo pipeline's refusals keep their fields.
+    fn from(e: offgrid_photo::Error) -> Self {
+        use offgrid_photo::Error as P;
+        match e {
+            P::UnsupportedImage { format } => Error::UnsupportedImage { format },
+            P::ImageDecode { format, reason } => Error::ImageDecode { format, reason },
+            P::ImageTooLarge {
+                width,
+                height,
+                max_pixels,
+                detail,
+            } => Error::ImageTooLarge {
+                width,
+                height,
+                max_pixels,
+                detail,
+            },
+            P::InvalidArgument(reason) => Error::InvalidArgument(reason),
+        }
+    }
+}
+
 impl From<rusqlite::Error> for Error {
     /// Corruption is its own variant so callers can tell "your file is damaged" from a bug.
     fn from(e: rusqlite::Error) -> Self {

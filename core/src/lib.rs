@@ -18,12 +18,9 @@
 //!   I/O.
 //! - [`store`]: persistence (SQLite), projections for lists and search, cache, notifications.
 
-// The sync server builds the core without the photo pipeline and the sync client: the
-// device-side helpers they use are then unused there.
-#![cfg_attr(
-    not(all(feature = "photo-pipeline", feature = "sync-client")),
-    allow(dead_code)
-)]
+// Without the sync client (`default-features = false`) the device-side helpers it uses are
+// unused.
+#![cfg_attr(not(feature = "sync-client"), allow(dead_code))]
 
 pub mod checklist;
 pub mod documents;

@@ -4,7 +4,7 @@
 //! correct image, never a panic.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
-use offgrid_core::Error;
+use offgrid_core::photo::PhotoError as Error;
 use offgrid_core::photo::{PhotoLimits, Processed, process, sha256_hex};
 use offgrid_testkit::photos::{self, QUADRANTS, Sample};
 

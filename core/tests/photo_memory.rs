@@ -103,7 +103,7 @@ fn measured_with(
     limits: &PhotoLimits,
 ) -> (Result<Processed, Error>, u64) {
     let estimate = peak_estimate(bytes, limits);
-    let (result, peak) = peak_of(|| process(bytes, limits));
+    let (result, peak) = peak_of(|| process(bytes, limits).map_err(Error::from));
     eprintln!(
         "{name}: {} bytes in, peak {:.1} MB, estimate {}, {}",
         bytes.len(),

@@ -21,7 +21,7 @@ use automerge::Automerge;
 use offgrid_core::checklist::validate;
 use offgrid_core::doc::limits;
 use offgrid_core::grid::geojson;
-use offgrid_core::photo::{self, PhotoLimits};
+use offgrid_photo::{self as photo, PhotoLimits};
 use offgrid_server::http;
 
 /// A target's body: any bytes, never a panic.

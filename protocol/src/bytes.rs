@@ -24,15 +24,7 @@ impl<'de> Deserialize<'de> for Bytes {
     }
 }
 
-/// The SHA-256 of `bytes` in lowercase hex: how photos, documents and changes are named on the
-/// wire.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use offgrid_common::sha256_hex;
 
 /// Is `s` a lowercase hex SHA-256 (the only form blob and change ids take)?
 pub fn is_sha256_hex(s: &str) -> bool {

@@ -6,7 +6,7 @@
 
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
-use offgrid_core::photo::{Rgb, orient};
+use offgrid_photo::{Rgb, orient};
 
 /// What to make.
 #[derive(Clone, Debug)]

@@ -128,7 +128,10 @@ fn hostile(limits: &PhotoLimits) -> Result<()> {
     let result = process_observed(&bytes, limits, &mut |_, _| {});
     let took = start.elapsed();
     let peak = proc_status_mb("VmHWM");
-    let refused = matches!(result, Err(offgrid_core::Error::ImageTooLarge { .. }));
+    let refused = matches!(
+        result,
+        Err(offgrid_core::photo::PhotoError::ImageTooLarge { .. })
+    );
     emit(
         "photo.hostile_progressive_14000.input_bytes",
         bytes.len() as u64,

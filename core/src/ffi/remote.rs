@@ -1,4 +1,4 @@
-//! `offgrid-common`'s, `offgrid-protocol`'s and `offgrid-doc`'s types as UniFFI sees them. Those crates know
+//! `offgrid-common`'s, `offgrid-protocol`'s, `offgrid-doc`'s and `offgrid-photo`'s types as UniFFI sees them. Those crates know
 //! nothing of UniFFI; each of their types that crosses the FFI is declared here once, as a
 //! *remote* type mirroring its definition (a field or variant that differs fails to compile),
 //! and the crates above use them with `uniffi::use_remote_type!`.
@@ -7,6 +7,7 @@ use offgrid_common::access::{ProjectRole, Role};
 use offgrid_common::fields::{FieldError, FieldProblem};
 use offgrid_common::model::{RecordId, RecordKind, RecordSummary, RiskGrade, Timestamp, User};
 use offgrid_doc::{Conflict, ConflictValue, HistoryEntry};
+use offgrid_photo::{ExifData, GpsFix, PhotoInfo};
 use offgrid_protocol::documents::{DocumentKind, DocumentStatus, Verification};
 use offgrid_protocol::{Account, ShownRecord};
 
@@ -266,4 +267,61 @@ pub struct Verification {
     pub issued_ms: Option<i64>,
     /// Records whose state moved on since the document was made.
     pub changed: Vec<RecordId>,
+}
+
+/// A position: from the phone's location service (the shell) or from EXIF.
+#[uniffi::remote(Record)]
+pub struct GpsFix {
+    /// Latitude, WGS-84 degrees.
+    pub lat: f64,
+    /// Longitude, WGS-84 degrees.
+    pub lon: f64,
+    /// Altitude in metres, when known.
+    pub altitude_m: Option<f64>,
+    /// Horizontal accuracy in metres, when the source reports it.
+    pub accuracy_m: Option<f64>,
+}
+
+/// What the image's EXIF says.
+#[uniffi::remote(Record)]
+pub struct ExifData {
+    /// DateTimeOriginal as written, `YYYY-MM-DDTHH:MM:SS` (local time of the camera).
+    pub taken_local: Option<String>,
+    /// OffsetTimeOriginal in minutes east of UTC, when the camera wrote it.
+    pub taken_offset_minutes: Option<i32>,
+    /// The moment in UTC ms, when both the time and its offset are known.
+    pub taken_unix_ms: Option<i64>,
+    /// Where, when the camera wrote a GPS position.
+    pub gps: Option<GpsFix>,
+    /// 1–8 (1 = upright). Already applied to the derived images.
+    pub orientation: u8,
+    /// The camera's maker.
+    pub make: Option<String>,
+    /// The camera's model.
+    pub model: Option<String>,
+}
+
+/// Facts about an original image.
+#[uniffi::remote(Record)]
+pub struct PhotoInfo {
+    /// SHA-256 of the original bytes, lowercase hex: the photo's identity.
+    pub sha256: String,
+    /// "jpeg" or "png".
+    pub format: String,
+    /// Size of the original in bytes.
+    pub bytes: u64,
+    /// Width of the original as stored (before orientation).
+    pub width: u32,
+    /// Height of the original as stored (before orientation).
+    pub height: u32,
+    /// Width of the upright upload copy.
+    pub upload_width: u32,
+    /// Height of the upright upload copy.
+    pub upload_height: u32,
+    /// Width of the upright thumbnail.
+    pub thumb_width: u32,
+    /// Height of the upright thumbnail.
+    pub thumb_height: u32,
+    /// What the original's EXIF says, when it has any.
+    pub exif: Option<ExifData>,
 }

@@ -2520,12 +2520,21 @@ public struct ExifData: Equatable, Hashable {
      * The moment in UTC ms, when both the time and its offset are known.
      */
     public var takenUnixMs: Int64?
+    /**
+     * Where, when the camera wrote a GPS position.
+     */
     public var gps: GpsFix?
     /**
      * 1–8 (1 = upright). Already applied to the derived images.
      */
     public var orientation: UInt8
+    /**
+     * The camera's maker.
+     */
     public var make: String?
+    /**
+     * The camera's model.
+     */
     public var model: String?
 
     // Default memberwise initializers are never public by default, so we
@@ -2539,10 +2548,19 @@ public struct ExifData: Equatable, Hashable {
          */takenOffsetMinutes: Int32?, 
         /**
          * The moment in UTC ms, when both the time and its offset are known.
-         */takenUnixMs: Int64?, gps: GpsFix?, 
+         */takenUnixMs: Int64?, 
+        /**
+         * Where, when the camera wrote a GPS position.
+         */gps: GpsFix?, 
         /**
          * 1–8 (1 = upright). Already applied to the derived images.
-         */orientation: UInt8, make: String?, model: String?) {
+         */orientation: UInt8, 
+        /**
+         * The camera's maker.
+         */make: String?, 
+        /**
+         * The camera's model.
+         */model: String?) {
         self.takenLocal = takenLocal
         self.takenOffsetMinutes = takenOffsetMinutes
         self.takenUnixMs = takenUnixMs
@@ -2825,8 +2843,17 @@ public func FfiConverterTypeGps_lower(_ value: Gps) -> RustBuffer {
  * A position: from the phone's location service (the shell) or from EXIF.
  */
 public struct GpsFix: Equatable, Hashable {
+    /**
+     * Latitude, WGS-84 degrees.
+     */
     public var lat: Double
+    /**
+     * Longitude, WGS-84 degrees.
+     */
     public var lon: Double
+    /**
+     * Altitude in metres, when known.
+     */
     public var altitudeM: Double?
     /**
      * Horizontal accuracy in metres, when the source reports it.
@@ -2835,7 +2862,16 @@ public struct GpsFix: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(lat: Double, lon: Double, altitudeM: Double?, 
+    public init(
+        /**
+         * Latitude, WGS-84 degrees.
+         */lat: Double, 
+        /**
+         * Longitude, WGS-84 degrees.
+         */lon: Double, 
+        /**
+         * Altitude in metres, when known.
+         */altitudeM: Double?, 
         /**
          * Horizontal accuracy in metres, when the source reports it.
          */accuracyM: Double?) {
@@ -5914,19 +5950,37 @@ public struct PhotoInfo: Equatable, Hashable {
      * "jpeg" or "png".
      */
     public var format: String
+    /**
+     * Size of the original in bytes.
+     */
     public var bytes: UInt64
     /**
-     * Dimensions of the original as stored (before orientation).
+     * Width of the original as stored (before orientation).
      */
     public var width: UInt32
+    /**
+     * Height of the original as stored (before orientation).
+     */
     public var height: UInt32
     /**
-     * Dimensions of the upright upload copy and thumbnail.
+     * Width of the upright upload copy.
      */
     public var uploadWidth: UInt32
+    /**
+     * Height of the upright upload copy.
+     */
     public var uploadHeight: UInt32
+    /**
+     * Width of the upright thumbnail.
+     */
     public var thumbWidth: UInt32
+    /**
+     * Height of the upright thumbnail.
+     */
     public var thumbHeight: UInt32
+    /**
+     * What the original's EXIF says, when it has any.
+     */
     public var exif: ExifData?
 
     // Default memberwise initializers are never public by default, so we
@@ -5937,13 +5991,31 @@ public struct PhotoInfo: Equatable, Hashable {
          */sha256: String, 
         /**
          * "jpeg" or "png".
-         */format: String, bytes: UInt64, 
+         */format: String, 
         /**
-         * Dimensions of the original as stored (before orientation).
-         */width: UInt32, height: UInt32, 
+         * Size of the original in bytes.
+         */bytes: UInt64, 
         /**
-         * Dimensions of the upright upload copy and thumbnail.
-         */uploadWidth: UInt32, uploadHeight: UInt32, thumbWidth: UInt32, thumbHeight: UInt32, exif: ExifData?) {
+         * Width of the original as stored (before orientation).
+         */width: UInt32, 
+        /**
+         * Height of the original as stored (before orientation).
+         */height: UInt32, 
+        /**
+         * Width of the upright upload copy.
+         */uploadWidth: UInt32, 
+        /**
+         * Height of the upright upload copy.
+         */uploadHeight: UInt32, 
+        /**
+         * Width of the upright thumbnail.
+         */thumbWidth: UInt32, 
+        /**
+         * Height of the upright thumbnail.
+         */thumbHeight: UInt32, 
+        /**
+         * What the original's EXIF says, when it has any.
+         */exif: ExifData?) {
         self.sha256 = sha256
         self.format = format
         self.bytes = bytes

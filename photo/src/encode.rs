@@ -3,10 +3,12 @@
 
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
-use super::decode::Rgb;
+use crate::decode::Rgb;
 use crate::error::{Error, Result};
 
-pub(crate) fn jpeg(image: &Rgb, quality: u8) -> Result<Vec<u8>> {
+/// `image` as a baseline 4:2:0 JPEG of `quality` (1–100). Images wider or taller than 65,535
+/// pixels are refused ([`Error::InvalidArgument`]).
+pub fn jpeg(image: &Rgb, quality: u8) -> Result<Vec<u8>> {
     let (w, h) = (
         u16::try_from(image.width).map_err(|_| too_big(image))?,
         u16::try_from(image.height).map_err(|_| too_big(image))?,

@@ -4,12 +4,12 @@
 use fast_image_resize::images::Image;
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
-use super::decode::Rgb;
+use crate::decode::Rgb;
 use crate::error::{Error, Result};
 
 /// `image` scaled so its long edge is at most `long_edge` (consumed: the source buffer is freed
 /// as soon as the result exists, which keeps the peak memory down).
-pub(crate) fn fit(image: Rgb, long_edge: u32) -> Result<Rgb> {
+pub fn fit(image: Rgb, long_edge: u32) -> Result<Rgb> {
     let (w, h) = (image.width, image.height);
     let long = w.max(h);
     if long <= long_edge {

@@ -3,7 +3,9 @@
 /// A recognised container.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// JPEG (what phone cameras write).
     Jpeg,
+    /// PNG (screenshots, scans).
     Png,
 }
 
@@ -14,7 +16,7 @@ offgrid_common::named!(pub Format, "image format" {
 
 /// The format of `bytes`, or the name of what it is instead (for the error message): "HEIC",
 /// "WebP", "empty", "unknown".
-pub(crate) fn sniff(bytes: &[u8]) -> Result<Format, &'static str> {
+pub fn sniff(bytes: &[u8]) -> Result<Format, &'static str> {
     match bytes {
         [] => Err("empty"),
         [0xFF, 0xD8, 0xFF, ..] => Ok(Format::Jpeg),

@@ -3,18 +3,15 @@
 //! device (make, model). Missing or garbage fields are simply absent: a photo with broken EXIF
 //! is still evidence.
 
-#[cfg(feature = "photo-pipeline")]
 use std::io::Cursor;
 
-#[cfg(feature = "photo-pipeline")]
 use exif::{In, Reader, Tag, Value};
 use serde::{Deserialize, Serialize};
 
-use super::GpsFix;
+use crate::GpsFix;
 
 /// What the image's EXIF says.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ExifData {
     /// DateTimeOriginal as written, `YYYY-MM-DDTHH:MM:SS` (local time of the camera).
     pub taken_local: Option<String>,
@@ -22,15 +19,17 @@ pub struct ExifData {
     pub taken_offset_minutes: Option<i32>,
     /// The moment in UTC ms, when both the time and its offset are known.
     pub taken_unix_ms: Option<i64>,
+    /// Where, when the camera wrote a GPS position.
     pub gps: Option<GpsFix>,
     /// 1–8 (1 = upright). Already applied to the derived images.
     pub orientation: u8,
+    /// The camera's maker.
     pub make: Option<String>,
+    /// The camera's model.
     pub model: Option<String>,
 }
 
 /// Reads EXIF from a JPEG or PNG container; `None` when there is none or it does not parse.
-#[cfg(feature = "photo-pipeline")]
 pub fn read(bytes: &[u8]) -> Option<ExifData> {
     let exif = Reader::new()
         .continue_on_error(true)
@@ -72,13 +71,13 @@ pub fn read(bytes: &[u8]) -> Option<ExifData> {
             data.taken_offset_minutes = dt.offset.map(i32::from);
         }
         if let Some(offset) = data.taken_offset_minutes {
-            let local_ms =
-                crate::civil::days_from_civil(dt.year.into(), dt.month.into(), dt.day.into())
-                    * 86_400_000
-                    + (i64::from(dt.hour) * 3600
-                        + i64::from(dt.minute) * 60
-                        + i64::from(dt.second))
-                        * 1000;
+            let local_ms = offgrid_common::civil::days_from_civil(
+                dt.year.into(),
+                dt.month.into(),
+                dt.day.into(),
+            ) * 86_400_000
+                + (i64::from(dt.hour) * 3600 + i64::from(dt.minute) * 60 + i64::from(dt.second))
+                    * 1000;
             data.taken_unix_ms = Some(local_ms - i64::from(offset) * 60_000);
         }
     }
@@ -86,7 +85,6 @@ pub fn read(bytes: &[u8]) -> Option<ExifData> {
     Some(data)
 }
 
-#[cfg(feature = "photo-pipeline")]
 fn valid_date(dt: &exif::DateTime) -> bool {
     (1..=12).contains(&dt.month)
         && (1..=31).contains(&dt.day)
@@ -96,7 +94,6 @@ fn valid_date(dt: &exif::DateTime) -> bool {
         && dt.year >= 1900
 }
 
-#[cfg(feature = "photo-pipeline")]
 fn gps(exif: &exif::Exif) -> Option<GpsFix> {
     let coord = |tag, reference, negative: &[u8]| -> Option<f64> {
         let Value::Rational(parts) = &exif.get_field(tag, In::PRIMARY)?.value else {

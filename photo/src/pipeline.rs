@@ -3,10 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use super::budget::{Header, Path};
-use super::format::Format;
-use super::{PhotoInfo, decode, encode, exif, format, sha256_hex, transform};
+use crate::budget::{Header, Path};
 use crate::error::{Error, Result};
+use crate::format::Format;
+use crate::{PhotoInfo, decode, encode, exif, format, sha256_hex, transform};
 
 /// Sizes and limits of the pipeline.
 #[derive(Clone, Debug)]
@@ -25,8 +25,11 @@ pub struct PhotoLimits {
     /// fit up to about 24 MP (4:2:0) or 16 MP (4:4:4); baseline 4:2:0 ones up to `max_pixels`,
     /// 4:4:4 ones up to about 130 MP.
     pub max_decode_bytes: u64,
+    /// The upload copy's long edge in pixels (2048).
     pub upload_long_edge: u32,
+    /// The thumbnail's long edge in pixels (256).
     pub thumb_long_edge: u32,
+    /// JPEG quality of the derived copies (80).
     pub quality: u8,
 }
 
@@ -101,8 +104,11 @@ fn choose_path(header: &Header, format: Format, limits: &PhotoLimits) -> Result<
 /// What processing one photo produced.
 #[derive(Clone, Debug)]
 pub struct Processed {
+    /// Facts about the original.
     pub info: PhotoInfo,
+    /// The upright upload copy (JPEG).
     pub upload: Vec<u8>,
+    /// The upright thumbnail (JPEG).
     pub thumb: Vec<u8>,
 }
 

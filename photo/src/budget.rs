@@ -27,8 +27,8 @@
 //! it does not fit. `core/tests/photo_memory.rs` checks the figures against a counting
 //! allocator.
 
-use super::format::Format;
 use crate::error::{Error, Result};
+use crate::format::Format;
 
 /// Rows of coefficients jpeg-decoder may hold in its channels while its worker threads lag
 /// behind the entropy decoding: an eighth of the image's coefficients, at least 24 MiB (and no
@@ -589,7 +589,7 @@ pub(crate) fn png_header(b: &[u8]) -> Result<PngHeader> {
 /// cannot depend on the testkit, which depends on the core (two cores in one test binary).
 #[cfg(test)]
 #[allow(unreachable_pub)] // public in the testkit, which this file is shared with
-#[path = "../../../testkit/src/hostile.rs"]
+#[path = "../../testkit/src/hostile.rs"]
 #[allow(dead_code)]
 mod hostile;
 
@@ -633,7 +633,7 @@ mod tests {
     #[test]
     fn every_decoding_function_refuses_before_decoding() {
         use super::hostile as sample;
-        use crate::photo::decode;
+        use crate::decode;
         let too_large = |r: Result<decode::Rgb>| match r {
             Err(Error::ImageTooLarge { detail, .. }) => detail,
             Err(e) => panic!("expected ImageTooLarge, got {e}"),

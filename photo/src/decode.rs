@@ -12,9 +12,9 @@ use zune_core::bytestream::ZCursor;
 use zune_core::colorspace::ColorSpace;
 use zune_core::options::DecoderOptions;
 
-use super::budget::{Header, Path};
-use super::format::Format;
+use crate::budget::{Header, Path};
 use crate::error::{Error, Result};
+use crate::format::Format;
 
 /// The memory budget of [`decode`] and [`decode_jpeg_scaled`] (the pipeline passes
 /// `PhotoLimits::max_decode_bytes`, 150 MB by default, which covers its later steps too).
@@ -22,15 +22,17 @@ pub(crate) const MAX_DECODE_BYTES: u64 = 150_000_000;
 
 /// An image as 8-bit RGB, row-major, no padding.
 pub struct Rgb {
+    /// Width in pixels.
     pub width: u32,
+    /// Height in pixels.
     pub height: u32,
+    /// `width × height × 3` bytes: red, green, blue.
     pub pixels: Vec<u8>,
 }
 
 /// Decodes to RGB within [`MAX_DECODE_BYTES`]. The caller has checked the dimensions against its
 /// pixel limit. (Documents: whether an image in a record decodes.)
-#[cfg_attr(not(feature = "documents"), allow(dead_code))]
-pub(crate) fn decode(bytes: &[u8], format: Format) -> Result<Rgb> {
+pub fn decode(bytes: &[u8], format: Format) -> Result<Rgb> {
     decode_within(bytes, format, MAX_DECODE_BYTES)
 }
 
@@ -146,8 +148,7 @@ fn jpeg_is_complete(b: &[u8]) -> bool {
 /// memory; within [`MAX_DECODE_BYTES`]. A progressive JPEG is decoded at full size (its
 /// coefficients are held at full size whatever the scale). (Documents: their copies of the
 /// photos.)
-#[cfg_attr(not(feature = "documents"), allow(dead_code))]
-pub(crate) fn decode_jpeg_scaled(bytes: &[u8], min_long_edge: u32) -> Result<Rgb> {
+pub fn decode_jpeg_scaled(bytes: &[u8], min_long_edge: u32) -> Result<Rgb> {
     decode_jpeg_scaled_within(bytes, min_long_edge, MAX_DECODE_BYTES)
 }
 
