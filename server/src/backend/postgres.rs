@@ -17,14 +17,10 @@ use std::collections::HashMap;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use offgrid_common::access::{ProjectRole, Role};
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
 
-use super::{
-    Backend, ChangeRow, FeedRow, IssuedRow, RecordRow, TemplateRow, TokenRow, Tx, UserRow,
-    join_heads, role_from_str, split_heads,
-};
+use super::{Backend, ChangeRow, Param, RecordRow, Sql, Tx, join_heads, record_row, sql_limit};
 use crate::error::{Error, Result};
 
 /// Ids and other keys compare bytewise (`COLLATE "C"`), as in SQLite, whatever the database's
@@ -492,12 +488,12 @@ struct PgTx<'c> {
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
 impl PgTx<'_> {
-    /// The statement, prepared once per connection.
+    /// The statement, prepared once per connection (SQLite's `?1` placeholders as `$1`).
     fn prepared(&mut self, sql: &'static str) -> Result<Statement> {
         if let Some(st) = self.statements.get(sql) {
             return Ok(st.clone());
         }
-        let st = self.tx.prepare(sql)?;
+        let st = self.tx.prepare(&super::sql::postgres_placeholders(sql))?;
         self.statements.insert(sql, st.clone());
         Ok(st)
     }
@@ -516,117 +512,31 @@ impl PgTx<'_> {
         let st = self.prepared(sql)?;
         Ok(self.tx.query(&st, params)?)
     }
+}
 
-    fn exists(&mut self, sql: &'static str, params: Params<'_>) -> Result<bool> {
-        Ok(self.query_opt(sql, params)?.is_some())
+impl Sql for PgTx<'_> {
+    fn execute(&mut self, sql: &'static str, params: &[&dyn Param]) -> Result<u64> {
+        let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| *p as _).collect();
+        PgTx::execute(self, sql, &params)
     }
-}
 
-fn user_row(r: &Row) -> Result<UserRow> {
-    Ok(UserRow {
-        id: r.try_get(0)?,
-        name: r.try_get(1)?,
-        password_hash: r.try_get(2)?,
-        disabled: r.try_get(3)?,
-    })
-}
-
-fn token_row(r: &Row) -> Result<TokenRow> {
-    Ok(TokenRow {
-        id: r.try_get(0)?,
-        hash: r.try_get(1)?,
-        user_id: r.try_get(2)?,
-        device: r.try_get(3)?,
-        created_ms: r.try_get(4)?,
-        revoked_ms: r.try_get(5)?,
-        last_used_ms: r.try_get(6)?,
-    })
-}
-
-fn record_row(r: &Row) -> Result<RecordRow> {
-    Ok(RecordRow {
-        id: r.try_get(0)?,
-        project: r.try_get(1)?,
-        kind: r.try_get(2)?,
-        heads: split_heads(r.try_get(3)?),
-    })
-}
-
-fn limit(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
+    fn query(
+        &mut self,
+        sql: &'static str,
+        params: &[&dyn Param],
+        each: &mut dyn FnMut(&dyn super::Row) -> Result<()>,
+    ) -> Result<()> {
+        let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| *p as _).collect();
+        for row in PgTx::query(self, sql, &params)? {
+            each(&row)?;
+        }
+        Ok(())
+    }
 }
 
 impl Tx for PgTx<'_> {
-    fn insert_user(&mut self, u: &UserRow, now_ms: i64) -> Result<bool> {
-        let n = self.execute(
-            "INSERT INTO users(id, name, password_hash, disabled, created_ms)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
-            &[&u.id, &u.name, &u.password_hash, &u.disabled, &now_ms],
-        )?;
-        Ok(n == 1)
-    }
-
-    fn user(&mut self, id: &str) -> Result<Option<UserRow>> {
-        self.query_opt(
-            "SELECT id, name, password_hash, disabled FROM users WHERE id = $1",
-            &[&id],
-        )?
-        .as_ref()
-        .map(user_row)
-        .transpose()
-    }
-
-    fn update_user(&mut self, u: &UserRow) -> Result<bool> {
-        let n = self.execute(
-            "UPDATE users SET name = $2, password_hash = $3, disabled = $4 WHERE id = $1",
-            &[&u.id, &u.name, &u.password_hash, &u.disabled],
-        )?;
-        Ok(n == 1)
-    }
-
-    fn insert_token(&mut self, t: &TokenRow) -> Result<()> {
-        self.execute(
-            "INSERT INTO tokens(id, hash, user_id, device, created_ms, revoked_ms)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                &t.id,
-                &t.hash,
-                &t.user_id,
-                &t.device,
-                &t.created_ms,
-                &t.revoked_ms,
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn token_by_hash(&mut self, hash: &str) -> Result<Option<TokenRow>> {
-        self.query_opt(
-            "SELECT id, hash, user_id, device, created_ms, revoked_ms, last_used_ms FROM tokens WHERE hash = $1",
-            &[&hash],
-        )?
-        .as_ref()
-        .map(token_row)
-        .transpose()
-    }
-
-    fn tokens(&mut self, user_id: &str) -> Result<Vec<TokenRow>> {
-        self.query(
-            "SELECT id, hash, user_id, device, created_ms, revoked_ms, last_used_ms FROM tokens
-             WHERE user_id = $1 ORDER BY created_ms, id",
-            &[&user_id],
-        )?
-        .iter()
-        .map(token_row)
-        .collect()
-    }
-
-    fn touch_token(&mut self, token_id: &str, now_ms: i64) -> Result<()> {
-        self.execute(
-            "UPDATE tokens SET last_used_ms = $2 WHERE id = $1",
-            &[&token_id, &now_ms],
-        )?;
-        Ok(())
+    fn sql(&mut self) -> &mut dyn Sql {
+        self
     }
 
     fn set_token_watermark(&mut self, token_id: &str, at_ms: i64) -> Result<()> {
@@ -637,143 +547,12 @@ impl Tx for PgTx<'_> {
         Ok(())
     }
 
-    fn watermarks_after(&mut self, after_ms: i64) -> Result<Vec<(String, i64, i64)>> {
-        let rows = self.query(
-            "SELECT user_id, MIN(COALESCE(watermark_ms, 0)), MAX(COALESCE(watermark_ms, 0))
-             FROM tokens WHERE revoked_ms IS NULL GROUP BY user_id
-             HAVING MAX(COALESCE(watermark_ms, 0)) > $1 ORDER BY user_id",
-            &[&after_ms],
-        )?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect()
-    }
-
-    fn revoke_tokens(&mut self, user_id: &str, token_id: Option<&str>, now_ms: i64) -> Result<u64> {
-        self.execute(
-            "UPDATE tokens SET revoked_ms = $3
-             WHERE user_id = $1 AND ($2::text IS NULL OR id = $2) AND revoked_ms IS NULL",
-            &[&user_id, &token_id, &now_ms],
-        )
-    }
-
-    fn insert_project(&mut self, id: &str, name: &str, now_ms: i64) -> Result<bool> {
-        let n = self.execute(
-            "INSERT INTO projects(id, name, created_ms) VALUES ($1, $2, $3)
-             ON CONFLICT (id) DO NOTHING",
-            &[&id, &name, &now_ms],
-        )?;
-        Ok(n == 1)
-    }
-
-    fn template_hash(&mut self, id: &str, version: i64) -> Result<Option<String>> {
-        Ok(self
-            .query_opt(
-                "SELECT hash FROM templates WHERE id = $1 AND version = $2",
-                &[&id, &version],
-            )?
-            .map(|r| r.try_get(0))
-            .transpose()?)
-    }
-
-    fn insert_template(&mut self, t: &TemplateRow) -> Result<()> {
-        self.execute(
-            "INSERT INTO templates(id, version, hash, json, published_by, published_ms)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                &t.id,
-                &t.version,
-                &t.hash,
-                &t.json,
-                &t.published_by,
-                &t.published_ms,
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn template_hashes(&mut self) -> Result<Vec<(String, i64, String)>> {
-        self.query(
-            "SELECT id, version, hash FROM templates ORDER BY id, version",
-            &[],
-        )?
-        .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-        .collect()
-    }
-
-    fn templates(&mut self) -> Result<Vec<TemplateRow>> {
-        self.query(
-            "SELECT id, version, hash, json, published_by, published_ms FROM templates
-             ORDER BY id, version",
-            &[],
-        )?
-        .iter()
-        .map(|r| {
-            Ok(TemplateRow {
-                id: r.try_get(0)?,
-                version: r.try_get(1)?,
-                hash: r.try_get(2)?,
-                json: r.try_get(3)?,
-                published_by: r.try_get(4)?,
-                published_ms: r.try_get(5)?,
-            })
-        })
-        .collect()
-    }
-
-    fn project_exists(&mut self, id: &str) -> Result<bool> {
-        self.exists("SELECT 1 FROM projects WHERE id = $1", &[&id])
-    }
-
-    fn set_member(&mut self, project: &str, user_id: &str, role: Option<Role>) -> Result<()> {
-        match role {
-            Some(role) => self.execute(
-                "INSERT INTO members(project, user_id, role) VALUES ($1, $2, $3)
-                 ON CONFLICT (project, user_id) DO UPDATE SET role = EXCLUDED.role",
-                &[&project, &user_id, &role.as_str()],
-            )?,
-            None => self.execute(
-                "DELETE FROM members WHERE project = $1 AND user_id = $2",
-                &[&project, &user_id],
-            )?,
-        };
-        Ok(())
-    }
-
-    fn roles(&mut self, user_id: &str) -> Result<Vec<ProjectRole>> {
-        let rows = self.query(
-            "SELECT project, role FROM members WHERE user_id = $1 ORDER BY project",
-            &[&user_id],
-        )?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let project: String = r.try_get(0)?;
-            if let Some(role) = role_from_str(r.try_get(1)?) {
-                out.push(ProjectRole { project, role });
-            }
-        }
-        Ok(out)
-    }
-
-    fn record(&mut self, id: &str) -> Result<Option<RecordRow>> {
-        self.query_opt(
-            "SELECT id, project, kind, heads FROM records WHERE id = $1",
-            &[&id],
-        )?
-        .as_ref()
-        .map(record_row)
-        .transpose()
-    }
-
     fn lock_record(&mut self, id: &str) -> Result<Option<RecordRow>> {
-        self.query_opt(
-            "SELECT id, project, kind, heads FROM records WHERE id = $1 FOR UPDATE",
+        self.sql().one(
+            "SELECT id, project, kind, heads FROM records WHERE id = ?1 FOR UPDATE",
             &[&id],
-        )?
-        .as_ref()
-        .map(record_row)
-        .transpose()
+            record_row,
+        )
     }
 
     fn insert_record(&mut self, row: &RecordRow, now_ms: i64) -> Result<()> {
@@ -801,24 +580,6 @@ impl Tx for PgTx<'_> {
         Ok(())
     }
 
-    fn set_heads(&mut self, id: &str, heads: &[String]) -> Result<()> {
-        self.execute(
-            "UPDATE records SET heads = $2 WHERE id = $1",
-            &[&id, &join_heads(heads)],
-        )?;
-        Ok(())
-    }
-
-    fn change_state(&mut self, record: &str, hash: &str) -> Result<Option<bool>> {
-        self.query_opt(
-            "SELECT applied FROM changes WHERE record = $1 AND hash = $2",
-            &[&record, &hash],
-        )?
-        .map(|r| r.try_get(0))
-        .transpose()
-        .map_err(Error::from)
-    }
-
     fn insert_change(&mut self, c: &ChangeRow) -> Result<()> {
         self.execute(
             "INSERT INTO changes(record, hash, deps, data, applied, device_time_ms, received_ms,
@@ -844,7 +605,7 @@ impl Tx for PgTx<'_> {
             &[&record],
         )?
         .iter()
-        .map(|r| Ok((r.try_get(0)?, split_heads(r.try_get(1)?))))
+        .map(|r| Ok((r.try_get(0)?, super::split_heads(r.try_get(1)?))))
         .collect()
     }
 
@@ -887,7 +648,7 @@ impl Tx for PgTx<'_> {
         if entries.is_empty() {
             return Ok(());
         }
-        let count = limit(entries.len());
+        let count = sql_limit(entries.len());
         // The row lock taken here is held until commit: the project's next writer waits, so
         // numbers are handed out in commit order.
         let end: i64 = self
@@ -910,193 +671,6 @@ impl Tx for PgTx<'_> {
         Ok(())
     }
 
-    fn feed_after(&mut self, project: &str, after: i64, limit_rows: usize) -> Result<Vec<FeedRow>> {
-        self.query(
-            "SELECT f.seq, f.record, r.kind, f.device, c.data, c.received_ms, c.user_id
-             FROM feed f JOIN records r ON r.id = f.record
-             JOIN changes c ON c.record = f.record AND c.hash = f.hash
-             WHERE f.project = $1 AND f.seq > $2 ORDER BY f.seq LIMIT $3",
-            &[&project, &after, &limit(limit_rows)],
-        )?
-        .iter()
-        .map(|r| {
-            Ok(FeedRow {
-                seq: r.try_get(0)?,
-                record: r.try_get(1)?,
-                kind: r.try_get(2)?,
-                device: r.try_get(3)?,
-                data: r.try_get(4)?,
-                received_ms: r.try_get(5)?,
-                user_id: r.try_get(6)?,
-            })
-        })
-        .collect()
-    }
-
-    fn feed_head(&mut self, project: &str) -> Result<i64> {
-        match self.query_opt("SELECT feed_seq FROM projects WHERE id = $1", &[&project])? {
-            Some(r) => Ok(r.try_get(0)?),
-            None => Ok(0),
-        }
-    }
-
-    fn records_after(
-        &mut self,
-        project: &str,
-        after: &str,
-        limit_rows: usize,
-    ) -> Result<Vec<RecordRow>> {
-        self.query(
-            "SELECT id, project, kind, heads FROM records
-             WHERE project = $1 AND id > $2 ORDER BY id LIMIT $3",
-            &[&project, &after, &limit(limit_rows)],
-        )?
-        .iter()
-        .map(record_row)
-        .collect()
-    }
-
-    fn applied_changes(&mut self, record: &str) -> Result<Vec<(Vec<u8>, i64, String)>> {
-        self.query(
-            "SELECT c.data, c.received_ms, c.user_id
-             FROM feed f JOIN changes c ON c.record = f.record AND c.hash = f.hash
-             WHERE f.record = $1 ORDER BY f.seq",
-            &[&record],
-        )?
-        .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-        .collect()
-    }
-
-    fn add_blob_ref(&mut self, project: &str, sha256: &str, record: &str) -> Result<()> {
-        self.execute(
-            "INSERT INTO blob_refs(project, sha256, record) VALUES ($1, $2, $3)
-             ON CONFLICT DO NOTHING",
-            &[&project, &sha256, &record],
-        )?;
-        Ok(())
-    }
-
-    fn has_blob_ref(&mut self, project: &str, sha256: &str) -> Result<bool> {
-        self.exists(
-            "SELECT 1 FROM blob_refs WHERE project = $1 AND sha256 = $2 LIMIT 1",
-            &[&project, &sha256],
-        )
-    }
-
-    fn grant_blob(&mut self, project: &str, sha256: &str) -> Result<()> {
-        self.execute(
-            "INSERT INTO blob_grants(project, sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            &[&project, &sha256],
-        )?;
-        Ok(())
-    }
-
-    fn blob_granted(&mut self, project: &str, sha256: &str) -> Result<bool> {
-        self.exists(
-            "SELECT 1 FROM blob_grants WHERE project = $1 AND sha256 = $2",
-            &[&project, &sha256],
-        )
-    }
-
-    fn user_can_read_blob(&mut self, user_id: &str, sha256: &str) -> Result<bool> {
-        self.exists(
-            "SELECT 1 FROM blob_grants g JOIN members m ON m.project = g.project
-             WHERE g.sha256 = $1 AND m.user_id = $2 LIMIT 1",
-            &[&sha256, &user_id],
-        )
-    }
-
-    fn tag_key(&mut self, uid: &str) -> Result<Option<Vec<u8>>> {
-        let row = self.query_opt("SELECT key FROM tag_keys WHERE uid = $1", &[&uid])?;
-        row.map(|r| Ok(r.try_get(0)?)).transpose()
-    }
-
-    fn set_tag_key(&mut self, uid: &str, key: &[u8], now_ms: i64) -> Result<()> {
-        self.execute(
-            "INSERT INTO tag_keys(uid, key, added_ms) VALUES ($1, $2, $3)
-             ON CONFLICT (uid) DO UPDATE SET key = EXCLUDED.key, added_ms = EXCLUDED.added_ms",
-            &[&uid, &key, &now_ms],
-        )?;
-        Ok(())
-    }
-
-    fn remove_tag_key(&mut self, uid: &str) -> Result<bool> {
-        Ok(self.execute("DELETE FROM tag_keys WHERE uid = $1", &[&uid])? > 0)
-    }
-
-    fn tag_keys(&mut self) -> Result<Vec<(String, i64, i64)>> {
-        let rows = self.query(
-            "SELECT k.uid, k.added_ms, (SELECT COUNT(*) FROM tag_counters c WHERE c.uid = k.uid)
-             FROM tag_keys k ORDER BY k.uid",
-            &[],
-        )?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect()
-    }
-
-    fn claim_tag_counter(
-        &mut self,
-        uid: &str,
-        counter: u32,
-        record: &str,
-        hash: &str,
-    ) -> Result<bool> {
-        let counter = i64::from(counter);
-        self.execute(
-            "INSERT INTO tag_counters(uid, counter, record, hash) VALUES ($1, $2, $3, $4)
-             ON CONFLICT DO NOTHING",
-            &[&uid, &counter, &record, &hash],
-        )?;
-        let row = self.query_opt(
-            "SELECT record, hash FROM tag_counters WHERE uid = $1 AND counter = $2",
-            &[&uid, &counter],
-        )?;
-        Ok(match row {
-            Some(r) => r.try_get::<_, String>(0)? == record && r.try_get::<_, String>(1)? == hash,
-            None => false,
-        })
-    }
-
-    fn set_change_check(&mut self, record: &str, hash: &str, check: &str) -> Result<()> {
-        self.execute(
-            "INSERT INTO change_checks(record, hash, finding) VALUES ($1, $2, $3)
-             ON CONFLICT (record, hash) DO UPDATE SET finding = EXCLUDED.finding",
-            &[&record, &hash, &check],
-        )?;
-        Ok(())
-    }
-
-    fn issued_document(&mut self, sha256: &str) -> Result<Option<IssuedRow>> {
-        self.query_opt(
-            "SELECT sha256, kind, number, records, issued_ms, reported_by, reported_ms
-             FROM issued_documents WHERE sha256 = $1",
-            &[&sha256],
-        )?
-        .map(|r| {
-            Ok(IssuedRow {
-                sha256: r.try_get(0)?,
-                kind: r.try_get(1)?,
-                number: r.try_get(2)?,
-                records: r.try_get(3)?,
-                issued_ms: r.try_get(4)?,
-                reported_by: r.try_get(5)?,
-                reported_ms: r.try_get(6)?,
-            })
-        })
-        .transpose()
-    }
-
-    fn insert_issued_document(&mut self, d: &IssuedRow) -> Result<()> {
-        self.execute(
-            "INSERT INTO issued_documents(sha256, kind, number, records, issued_ms, reported_by, reported_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (sha256) DO NOTHING",
-            &[&d.sha256, &d.kind, &d.number, &d.records, &d.issued_ms, &d.reported_by, &d.reported_ms],
-        )?;
-        Ok(())
-    }
-
     fn checks_of(&mut self, records: &[String]) -> Result<Vec<(String, String, String)>> {
         if records.is_empty() {
             return Ok(Vec::new());
@@ -1108,16 +682,6 @@ impl Tx for PgTx<'_> {
         )?;
         rows.iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect()
-    }
-
-    fn change_checks(&mut self, record: &str) -> Result<Vec<(String, String)>> {
-        let rows = self.query(
-            "SELECT hash, finding FROM change_checks WHERE record = $1",
-            &[&record],
-        )?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
             .collect()
     }
 }
