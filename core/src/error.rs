@@ -5,24 +5,38 @@ use std::path::PathBuf;
 
 use crate::model::RecordId;
 
+/// A result whose error is [`Error`] unless another is named.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Everything the core refuses or fails at, with the record, item or path concerned. The FFI
+/// layer maps it to the error the apps see.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The file exists but is not a SQLite database (or belongs to another application).
     /// The file is left untouched.
     #[error("{path} is not an Offgrid database: {reason}")]
-    NotADatabase { path: PathBuf, reason: String },
+    NotADatabase {
+        /// The file opened.
+        path: PathBuf,
+        /// Why it is not one (a directory, no SQLite header, another application's database).
+        reason: String,
+    },
 
     /// The store is encrypted (or the file is not a database) and no key was given. The file
     /// is left untouched.
     #[error("{path} is encrypted (or is not a database): open it with its key")]
-    KeyRequired { path: PathBuf },
+    KeyRequired {
+        /// The file opened.
+        path: PathBuf,
+    },
 
     /// The key does not open the store (or the store's first page is damaged: the two cannot be
     /// told apart). The file is left untouched.
     #[error("the key given does not open {path}")]
-    WrongKey { path: PathBuf },
+    WrongKey {
+        /// The file opened.
+        path: PathBuf,
+    },
 
     /// SQLite reported corruption. Nothing is deleted or rewritten.
     #[error("database is corrupt: {0}")]
@@ -32,65 +46,122 @@ pub enum Error {
     /// in one transaction, so an empty file never is one). Refused by the opens that never create
     /// a store ([`crate::Store::open_existing`]); nothing was created or written.
     #[error("no Offgrid database at {path}: the file is missing or empty")]
-    StoreNotFound { path: PathBuf },
+    StoreNotFound {
+        /// The path looked at.
+        path: PathBuf,
+    },
 
     /// A record may cite only a photo this device holds (attached or downloaded here) or one the
     /// record already carries: a hash with no photo behind it would be evidence that never
     /// existed. Attach the photo first (`add_photo`). Nothing was written.
     #[error("photo {sha256} is not held on this device: attach the photo first, then cite it")]
-    PhotoNotHeld { sha256: String },
+    PhotoNotHeld {
+        /// The cited photo's hash (SHA-256 of its original bytes, hex).
+        sha256: String,
+    },
 
     /// The database was written by a newer version of Offgrid.
     #[error("database schema version {found} is newer than this version supports ({supported})")]
-    SchemaTooNew { found: u32, supported: u32 },
+    SchemaTooNew {
+        /// The schema version the file carries.
+        found: u32,
+        /// The newest schema version this build knows.
+        supported: u32,
+    },
 
+    /// No record with this id in the store.
     #[error("record {0} not found")]
     NotFound(RecordId),
 
     /// The stored bytes of one record do not load. Every other record stays usable.
     #[error("record {id} cannot be loaded: {reason}")]
-    RecordUnreadable { id: RecordId, reason: String },
+    RecordUnreadable {
+        /// The record that does not load.
+        id: RecordId,
+        /// Why (automerge's or the store's words).
+        reason: String,
+    },
 
     /// Changes received for a record could not be parsed or applied. Nothing was stored.
     #[error("changes for record {id} rejected: {reason}")]
-    BadChanges { id: RecordId, reason: String },
+    BadChanges {
+        /// The record the changes were for.
+        id: RecordId,
+        /// Why they were rejected.
+        reason: String,
+    },
 
     /// A write addressed a field whose parent map does not exist. Maps that several devices write
     /// into are created with the record (the genesis rule), never lazily.
     #[error("path {path} does not exist")]
-    PathNotFound { path: String },
+    PathNotFound {
+        /// The JSON pointer written to.
+        path: String,
+    },
 
     /// `insert` of a key that is already present.
     #[error("path {path} already exists")]
-    AlreadyExists { path: String },
+    AlreadyExists {
+        /// What already exists: the JSON pointer of a key, or `record <id>`.
+        path: String,
+    },
 
+    /// A value that cannot be written at `path`.
     #[error("invalid value for {path}: {reason}")]
-    InvalidValue { path: String, reason: String },
+    InvalidValue {
+        /// The JSON pointer written to.
+        path: String,
+        /// Why the value cannot go there.
+        reason: String,
+    },
 
     /// A checklist template is malformed: `path` is the JSON path of the offending value.
     #[error("template invalid at {path}: {reason}")]
-    Template { path: String, reason: String },
+    Template {
+        /// The JSON path of the offending value.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 
     /// An answer does not fit its item's type.
     #[error("invalid answer for item {item}: {reason}")]
-    InvalidAnswer { item: String, reason: String },
+    InvalidAnswer {
+        /// The item answered.
+        item: String,
+        /// Why the answer does not fit.
+        reason: String,
+    },
 
     /// A scanned checkpoint code is not the one printed at this point.
     #[error("checkpoint {item}: the scanned code does not match this point")]
-    CheckpointMismatch { item: String },
+    CheckpointMismatch {
+        /// The checkpoint's item.
+        item: String,
+    },
 
     /// The template has no such item.
     #[error("unknown item {item}")]
-    UnknownItem { item: String },
+    UnknownItem {
+        /// The item id asked for.
+        item: String,
+    },
 
     /// The action does not fit the record's current state (e.g. answering a submitted
     /// inspection, re-inspecting before rectification).
     #[error("cannot {action} while {state}")]
-    InvalidState { action: String, state: String },
+    InvalidState {
+        /// What was attempted ("change the inspection").
+        action: String,
+        /// The record's state that refuses it (a status, e.g. "submitted").
+        state: String,
+    },
 
     /// Submitting with required answers or evidence missing: every missing thing, by item.
     #[error("{} thing(s) missing before submission{}", missing.len(), missing.first().map(|m| format!(", first: {}: {}", m.item, m.what.as_str())).unwrap_or_default())]
     Incomplete {
+        /// Each item with what it lacks (an answer, photos, a signature, a failure's photo or
+        /// note).
         missing: Vec<crate::inspection::Missing>,
     },
 
@@ -100,28 +171,45 @@ pub enum Error {
 
     /// The current user's roles on the project do not grant this permission.
     #[error("permission {permission} is missing on project {project}")]
-    Forbidden { permission: String, project: String },
+    Forbidden {
+        /// The permission's name.
+        permission: String,
+        /// The project (or what stands for it).
+        project: String,
+    },
 
     /// Writes are attributed to a user; set one with [`crate::Store::set_user`].
     #[error("no current user is set")]
     NoCurrentUser,
 
+    /// A malformed argument (an id, a key, a record of another kind), with what is wrong.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
 
     /// A document could not be made or written (layout, export, file system). Nothing is left
     /// under the target name.
     #[error("document: {reason}")]
-    Document { reason: String },
+    Document {
+        /// What failed.
+        reason: String,
+    },
 
     /// Not an image the pipeline takes (JPEG and PNG are). `format` names what it is instead:
     /// "HEIC" (ask the camera for JPEG), "WebP", "empty", "unknown".
     #[error("unsupported image: {format} (JPEG or PNG expected)")]
-    UnsupportedImage { format: String },
+    UnsupportedImage {
+        /// What the bytes are instead ("HEIC", "WebP", "empty", "unknown").
+        format: String,
+    },
 
     /// The image is damaged (truncated, corrupt) or could not be processed.
     #[error("cannot decode {format} image: {reason}")]
-    ImageDecode { format: String, reason: String },
+    ImageDecode {
+        /// "jpeg" or "png".
+        format: String,
+        /// What the decoder or encoder said.
+        reason: String,
+    },
 
     /// More pixels than the pipeline accepts (decompression bombs, huge panoramas), or than an
     /// image of its kind can be decoded with in the memory budget (`PhotoLimits::
@@ -131,9 +219,13 @@ pub enum Error {
     /// 1.2 GB, more than the 150 MB memory budget". Refused from the headers, before decoding.
     #[error("image of {width}×{height} pixels exceeds the limit of {max_pixels} pixels{detail}")]
     ImageTooLarge {
+        /// The image's width in pixels, from its headers.
         width: u32,
+        /// The image's height in pixels, from its headers.
         height: u32,
+        /// The pixel limit that applies.
         max_pixels: u64,
+        /// Empty for the plain pixel limit; otherwise the kind of image and the memory it needs.
         detail: String,
     },
 
@@ -159,14 +251,18 @@ pub enum Error {
     /// written.
     #[error("{}", describe_fields(fields))]
     InvalidFields {
+        /// Each field and its problem.
         fields: Vec<crate::fields::FieldError>,
     },
 
     /// The server refused the request (a 4xx other than 401).
     #[error("server refused ({status} {code}): {message}")]
     Server {
+        /// The HTTP status (e.g. 404, 409).
         status: u16,
+        /// The server's error code (`error` in its JSON body), or "unknown" without one.
         code: String,
+        /// The server's message, or "HTTP <status>" without a JSON body.
         message: String,
     },
 
@@ -174,15 +270,19 @@ pub enum Error {
     #[error("sync cancelled")]
     Cancelled,
 
+    /// SQLite failed, other than with corruption ([`Error::Corrupt`]).
     #[error("SQLite: {0}")]
     Sqlite(rusqlite::Error),
 
+    /// Automerge refused an operation on a document.
     #[error("automerge: {0}")]
     Automerge(#[from] automerge::AutomergeError),
 
+    /// A file could not be read or written.
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
 
+    /// JSON that does not parse, or does not have the expected shape.
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
 }

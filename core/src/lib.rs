@@ -21,6 +21,7 @@
 // Without the sync client (`default-features = false`) the device-side helpers it uses are
 // unused.
 #![cfg_attr(not(feature = "sync-client"), allow(dead_code))]
+#![warn(missing_docs)]
 
 pub mod checklist;
 pub mod documents;

@@ -16,13 +16,16 @@ use crate::store::Store;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TemplateRef {
+    /// The template's id, e.g. `rfj-stage-slab-rebar`.
     pub id: String,
+    /// The template's version; a published (id, version) never changes.
     pub version: u32,
     /// SHA-256 of the template's canonical JSON.
     pub hash: String,
 }
 
 impl TemplateRef {
+    /// The reference to `t` as it is: its id, version and content hash.
     pub fn of(t: &Template) -> Self {
         TemplateRef {
             id: t.id.clone(),

@@ -62,14 +62,19 @@ impl DocumentSettings {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct WrittenDocument {
+    /// Which document this is.
     pub kind: DocumentKind,
+    /// Where it was written (the `out` path given).
     pub path: String,
+    /// The document's number, from [`DocumentSettings::number_pattern`].
     pub number: String,
     /// SHA-256 of the canonical JSON of what it shows (printed on it, in its QR code, attached).
     pub sha256: String,
+    /// The records it was made from, each with the heads shown.
     pub records: Vec<ShownRecord>,
     /// PDF pages (0 for the spreadsheet).
     pub pages: u32,
+    /// The file's size in bytes.
     pub bytes: u64,
     /// Photos shown as "file missing" because this device does not have them (yet).
     pub missing_photos: Vec<String>,

@@ -24,10 +24,15 @@ use crate::store::Store;
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum GridLevel {
+    /// 市: the top of the hierarchy; the only level with no parent cell.
     City,
+    /// 区: a district of a city.
     District,
+    /// 街道: a street (sub-district) office's area.
     Street,
+    /// 社区: a community.
     Community,
+    /// 网格: the smallest cell, patrolled by its members.
     Grid,
 }
 
@@ -84,7 +89,9 @@ impl GridRole {
 pub struct NewGridCell {
     /// Administrative division code + sequence (digits and letters), unique in the grid.
     pub code: String,
+    /// The cell's name (non-empty).
     pub name: String,
+    /// The cell's level: below its parent's.
     pub level: GridLevel,
     /// The parent cell (a level above); `None` only for a city.
     pub parent: Option<RecordId>,
@@ -97,8 +104,11 @@ pub struct NewGridCell {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct GridMember {
+    /// The member's user id.
     pub user: String,
+    /// The member's name as shown (may be empty).
     pub name: String,
+    /// The member's duty in the cell.
     pub role: GridRole,
 }
 
@@ -106,10 +116,15 @@ pub struct GridMember {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct GridCell {
+    /// The cell's record id.
     pub id: RecordId,
+    /// Administrative division code + sequence, unique in the grid.
     pub code: String,
+    /// The cell's name.
     pub name: String,
+    /// The cell's level in the hierarchy.
     pub level: GridLevel,
+    /// The parent cell; `None` for a city.
     pub parent: Option<RecordId>,
     /// GeoJSON geometry text, if drawn.
     pub boundary: Option<String>,

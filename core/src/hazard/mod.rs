@@ -29,24 +29,33 @@ use crate::store::Store;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HazardSource {
+    /// The inspection the failed item is in.
     pub inspection: RecordId,
+    /// The failed item's id in that inspection's template.
     pub item: String,
+    /// The clause of the standard the item checks, if it names one.
     #[serde(default)]
     pub clause: Option<Clause>,
 }
 
+/// A hazard to raise: what was found and where. A title or a description is required.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewHazard {
+    /// The project it belongs to (required).
     pub project: String,
+    /// The site as written, e.g. "人防工程 A".
     pub site: String,
     /// 部位: where exactly.
     pub location: String,
+    /// A short title (for an item's failure, the item's text).
     pub title: String,
+    /// What is wrong, in the inspector's words.
     pub description: String,
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// A grade known at once (e.g. the failed item's default); else graded later.
     pub grade: Option<RiskGrade>,
+    /// Raise it as a major hazard (重大隐患); a red grade makes it major anyway.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub major: bool,
     #[cfg_attr(feature = "uniffi", uniffi(default))]
@@ -58,16 +67,26 @@ pub struct NewHazard {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Hazard {
+    /// The hazard's record id.
     pub id: RecordId,
+    /// The project it belongs to.
     pub project: String,
+    /// The site as written.
     pub site: String,
+    /// 部位: where exactly.
     pub location: String,
+    /// The hazard's title.
     pub title: String,
+    /// What is wrong, as described when raised.
     pub description: String,
+    /// The inspection item it was raised from; `None` when raised on its own (or from a patrol
+    /// observation).
     pub source: Option<HazardSource>,
+    /// Its photos, keyed by SHA-256: as found and as rectified ([`PhotoRef::stage`] tells which).
     pub photos: BTreeMap<String, PhotoRef>,
     /// Every event, in fold order, including those not applied.
     pub events: Vec<HazardEvent>,
+    /// The state folded from the events: status, grade, major, the order and its deadline.
     pub state: HazardState,
     /// Overdue at the store clock's "now".
     pub overdue: bool,
@@ -81,6 +100,7 @@ pub struct RectificationOrder {
     pub unit: String,
     /// 责任人: user id, and the name as shown.
     pub person: String,
+    /// The responsible person's display name, as the order records it.
     pub person_name: String,
     /// 期限, UTC ms.
     pub deadline_ms: i64,
@@ -212,6 +232,8 @@ impl Store {
         Ok(())
     }
 
+    /// 评估分级: grades the hazard (`major`: a major hazard, 重大隐患; red makes it major
+    /// anyway), with an optional note.
     pub fn grade_hazard(
         &self,
         id: &RecordId,
@@ -265,6 +287,7 @@ impl Store {
         self.hazard_event(id, HazardEventKind::Reinspected { passed }, note)
     }
 
+    /// 超期 / 挂牌督办: escalates the hazard one level; `note` says why.
     pub fn escalate_hazard(&self, id: &RecordId, note: &str) -> Result<()> {
         self.hazard_event(id, HazardEventKind::Escalated, Some(note))
     }

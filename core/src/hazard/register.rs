@@ -10,11 +10,14 @@ use crate::error::Result;
 use crate::model::{RecordKind, RecordSummary};
 use crate::store::{ListQuery, ListSort, Store};
 
+/// A register request: filters (each narrows the result), sort and page.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RegisterQuery {
+    /// Only this project's hazards.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub project: Option<String>,
+    /// Only hazards at this site (as written, matched exactly).
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub site: Option<String>,
     #[cfg_attr(feature = "uniffi", uniffi(default))]
@@ -26,23 +29,31 @@ pub struct RegisterQuery {
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Only hazards overdue now (by the store's clock).
     pub overdue: bool,
+    /// Only hazards whose responsible person (责任人) is this user id.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub assignee: Option<String>,
+    /// Substring search over the hazards' text (see [`ListQuery::text`]).
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub text: Option<String>,
+    /// The order of the rows ([`Register::rows`]).
     pub sort: ListSort,
+    /// At most this many rows (`None`: all).
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub limit: Option<u32>,
+    /// Rows to skip first, for paging.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub offset: u32,
 }
 
+/// The hazard register (台账): one page of matching hazards and counts over all of them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Register {
+    /// The matching hazards of this page, in the order asked for.
     pub rows: Vec<RecordSummary>,
     /// Every matching hazard (not only this page), by status and by grade ("" = ungraded).
     pub by_status: BTreeMap<String, u32>,
+    /// Every matching hazard by grade ([`crate::RiskGrade`] name; "" = ungraded).
     pub by_grade: BTreeMap<String, u32>,
     /// How many matching hazards are overdue now.
     pub overdue: u32,
@@ -51,6 +62,8 @@ pub struct Register {
 }
 
 impl Store {
+    /// The hazard register for `q`: the page of rows, counts by status and grade, and how many are
+    /// overdue at the store's clock.
     pub fn register(&self, q: &RegisterQuery) -> Result<Register> {
         let now_ms = self.now().unix_ms;
         let list = ListQuery {

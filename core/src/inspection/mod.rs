@@ -33,27 +33,37 @@ use crate::store::Store;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewInspection {
+    /// The template to answer (its id).
     pub template_id: String,
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// `None`: the newest version available.
     pub template_version: Option<u32>,
+    /// The project it belongs to (required).
     pub project: String,
+    /// The site as written, e.g. "3号楼 B1" (required).
     pub site: String,
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Defaults to the template's Chinese title.
     pub title: Option<String>,
 }
 
+/// A signature on an inspection: who signed, when, and the size of the stored image.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Signature {
+    /// The signature's key in the inspection's `signatures` map.
     pub id: String,
     /// The signature item it answers, if any.
     pub item: Option<String>,
+    /// The signer's name as written.
     pub name: String,
+    /// The user id of who recorded the signature.
     pub user_id: String,
+    /// When it was signed, UTC ms by the signing device's clock.
     pub at_ms: i64,
+    /// The signing device's UTC offset in minutes east (480 in China).
     pub offset_minutes: i32,
+    /// Size of the signature image in bytes (the image stays in the record).
     pub image_bytes: u64,
 }
 
@@ -61,15 +71,25 @@ pub struct Signature {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Inspection {
+    /// The inspection's record id.
     pub id: RecordId,
+    /// The template version it is pinned to.
     pub template: TemplateRef,
+    /// The project it belongs to.
     pub project: String,
+    /// The site as written.
     pub site: String,
+    /// The inspection's title.
     pub title: String,
+    /// Where it stands: draft, in progress, submitted, returned, reviewed.
     pub status: InspectionStatus,
+    /// Each item's answer, by item id: every item of the template, `value` `None` while unanswered.
     pub answers: HashMap<String, AnswerData>,
+    /// Every signature recorded, by key.
     pub signatures: Vec<Signature>,
+    /// The lifecycle events (submitted, returned, reviewed), in fold order.
     pub events: Vec<InspectionEvent>,
+    /// Progress against the template: required, answered, score, failures, what is missing.
     pub progress: Progress,
     /// Items whose answer was changed on another device after (or concurrently with) the
     /// submission. Kept, and flagged for the reviewer.
@@ -80,11 +100,13 @@ pub struct Inspection {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AnswerOutcome {
+    /// Whether the answer is a failure (e.g. "fail" on a pass/fail item).
     pub failed: bool,
     /// The grade of the hazard this failure should raise, if the item says so.
     pub raises_hazard: Option<RiskGrade>,
     /// Items that became visible / hidden because of this answer.
     pub shown: Vec<String>,
+    /// Items that became hidden because of this answer.
     pub hidden: Vec<String>,
 }
 

@@ -21,8 +21,11 @@ use crate::store::Store;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CoverageQuery {
+    /// The period's start, UTC ms (inclusive): tasks open at some time in `[from_ms, to_ms)`.
     pub from_ms: i64,
+    /// The period's end, UTC ms (exclusive).
     pub to_ms: i64,
+    /// The cell to start from, with everything under it (`None`: every cell held here).
     #[serde(default)]
     pub cell: Option<RecordId>,
     /// Only cells at most this many levels below the root (0: the root only); `None`: all.
@@ -90,14 +93,24 @@ impl CoverageSort {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TaskCounts {
+    /// Tasks whose window has not opened.
     pub upcoming: u32,
+    /// Tasks open with no run started.
     pub due: u32,
+    /// Tasks with a run started, still open.
     pub in_progress: u32,
+    /// Tasks complete within their window.
     pub done: u32,
+    /// Tasks complete, but after their window and grace.
     pub late: u32,
+    /// Tasks whose window and grace passed with checkpoints left uncovered.
     pub partial: u32,
+    /// Tasks whose window and grace passed with no run, every assignee synced since.
     pub missed: u32,
+    /// Tasks whose window and grace passed with no run known here, some assignee not synced since
+    /// (待同步).
     pub awaiting_sync: u32,
+    /// Tasks a supervisor excused.
     pub excused: u32,
 }
 
@@ -148,21 +161,29 @@ impl TaskCounts {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CellCoverage {
+    /// The cell's record id.
     pub cell: RecordId,
+    /// The cell's code.
     pub code: String,
+    /// The cell's name.
     pub name: String,
+    /// The parent cell; `None` for a city.
     pub parent: Option<RecordId>,
     /// Levels below the query's root (0: the root, or a city).
     pub depth: u32,
     /// Sites in the cell and every cell under it.
     pub sites: u32,
+    /// The cell's own figures: the tasks, scans and hazards of the sites directly in it.
     pub own: CoverageFigures,
+    /// The figures of the cell and every cell under it, rolled up.
     pub total: CoverageFigures,
 }
 
+/// The figures of a period, for one cell's sites or rolled up over a subtree.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CoverageFigures {
+    /// Tasks of the period by state.
     pub tasks: TaskCounts,
     /// Required checkpoints not covered by any run of partial and missed tasks.
     pub checkpoints_missed: u32,

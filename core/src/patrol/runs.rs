@@ -34,6 +34,7 @@ const DAY_MS: i64 = 86_400_000;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ScanInput {
+    /// How the checkpoint was checked: NFC, QR or manual with photo (required).
     pub method: Option<CheckMethod>,
     /// The NFC NDEF URI or QR text read (NFC, QR).
     #[serde(default)]
@@ -44,8 +45,11 @@ pub struct ScanInput {
     /// SHA-256 of photos taken there, already attached to the run.
     #[serde(default)]
     pub photos: Vec<String>,
+    /// Reading of a clock that does not jump when the time is set (ms since boot), if the platform
+    /// has one.
     #[serde(default)]
     pub monotonic_ms: Option<i64>,
+    /// Where the phone was, if it had a fix.
     #[serde(default)]
     pub gps: Option<Gps>,
 }
@@ -54,9 +58,12 @@ pub struct ScanInput {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewObservation {
+    /// The checkpoint it was seen at (`None`: on the way).
     #[serde(default)]
     pub checkpoint: Option<String>,
+    /// What was seen (required): a hazard raised from it takes it as its description.
     pub text: String,
+    /// The grade the runner gives it (`None`: ungraded); a hazard raised from it starts with it.
     #[serde(default)]
     pub grade: Option<RiskGrade>,
     /// SHA-256 of photos already attached to the run.
@@ -76,22 +83,34 @@ pub(crate) fn check_observation(obs: &NewObservation) -> crate::fields::Checks {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PatrolRunView {
+    /// The run's record id.
     pub id: RecordId,
+    /// The run's title: the plan's title, with the window's local date for a task.
     pub title: String,
+    /// The patrol plan it runs.
     pub plan: RecordId,
     /// The task it is for (`None`: a patrol outside any task).
     pub task: Option<String>,
+    /// The plan version it follows.
     pub version: u32,
+    /// The task's window (`None`: outside any task, or the plan version is not held here).
     pub window: Option<Occurrence>,
+    /// The site patrolled (a site record's id).
     pub site: RecordId,
+    /// The runner's user id: only they may add to the run.
     pub runner: String,
     /// A skipped checkpoint counts only once a supervisor approves it.
     pub skip_needs_approval: bool,
+    /// In progress, paused, finished or voided.
     pub status: RunStatus,
+    /// When the run started, UTC ms by the runner's device (`None`: no events held).
     pub started_ms: Option<i64>,
+    /// When the runner finished it, UTC ms by the runner's device (`None`: not finished).
     pub finished_ms: Option<i64>,
     /// The plan version's checkpoints, in route order.
     pub checkpoints: Vec<Checkpoint>,
+    /// Checkpoints covered so far: by a scan that counts, or by a skip that counts (approved, or no
+    /// approval needed).
     pub covered: Vec<String>,
     /// Required checkpoints not yet covered, in route order.
     pub remaining: Vec<String>,
@@ -110,8 +129,11 @@ pub struct PatrolRunView {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct EventReceipt {
+    /// The event's id in the run.
     pub event: String,
+    /// When the server received it (server clock, UTC ms).
     pub received_ms: i64,
+    /// The account the server verified as its pusher (`None`: it named none).
     pub received_by: Option<String>,
     /// What the server found checking the change (`sun_valid`, `sun_invalid`,
     /// `sun_replayed`, `sun_unverified`, `scan_disputed`, `clock_ahead`; see
@@ -123,7 +145,9 @@ pub struct EventReceipt {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ScanOutcome {
+    /// The scan event's id in the run.
     pub event: String,
+    /// The verdict: which checkpoint, whether it counts, the flags raised.
     pub verdict: ScanVerdict,
 }
 
@@ -584,6 +608,7 @@ impl Store {
         })
     }
 
+    /// Resumes a paused run; returns the resume event's id.
     pub fn resume_patrol(&self, run: &RecordId) -> Result<String> {
         self.run_event(run, "resume", |_, state| match state.status {
             RunStatus::Paused => Ok(RunEventKind::Resume),

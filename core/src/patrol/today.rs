@@ -22,13 +22,17 @@ const LOOKBACK_MS: i64 = 3 * 86_400_000;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TaskQuery {
+    /// The period's start, UTC ms (inclusive).
     pub from_ms: i64,
+    /// The period's end, UTC ms (exclusive).
     pub to_ms: i64,
     /// Only tasks of plans naming this assignee (in any version).
     #[serde(default)]
     pub assignee: Option<String>,
+    /// Only tasks of this plan.
     #[serde(default)]
     pub plan: Option<RecordId>,
+    /// Only tasks at this site (a site record's id).
     #[serde(default)]
     pub site: Option<RecordId>,
 }
@@ -37,13 +41,21 @@ pub struct TaskQuery {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TaskView {
+    /// The task's id: the same on every device.
     pub id: String,
+    /// The plan it is a task of.
     pub plan: RecordId,
+    /// The plan's title.
     pub plan_title: String,
+    /// The site patrolled (a site record's id).
     pub site: RecordId,
+    /// The plan version in force when its window opens.
     pub version: u32,
+    /// Its window: opens, closes, grace end (UTC ms) and local date.
     pub occurrence: Occurrence,
+    /// User ids of who is to patrol it (the version's assignees).
     pub assignees: Vec<String>,
+    /// Its state at the store's clock.
     pub state: TaskState,
     /// Runs made for it that are held here.
     pub runs: Vec<RecordId>,

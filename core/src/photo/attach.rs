@@ -24,11 +24,24 @@ use crate::store::{PhotoFile, Store};
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum PhotoTarget {
     /// An inspection item's answer.
-    Inspection { id: RecordId, item: String },
+    Inspection {
+        /// The inspection's record id.
+        id: RecordId,
+        /// The item whose answer the photo is evidence of.
+        item: String,
+    },
     /// A hazard as found, or its rectification (the photos a rectification is submitted with).
-    Hazard { id: RecordId, rectification: bool },
+    Hazard {
+        /// The hazard's record id.
+        id: RecordId,
+        /// `true`: a photo of the rectification (by who may submit it); `false`: as found.
+        rectification: bool,
+    },
     /// A patrol.
-    Patrol { id: RecordId },
+    Patrol {
+        /// The record id of a patrol run (or of a patrol record).
+        id: RecordId,
+    },
 }
 
 /// What the shell knows about the capture (the camera's EXIF may say otherwise: both are kept).
@@ -38,6 +51,7 @@ pub struct CaptureContext {
     /// When the shell took or received the photo (device clock, UTC ms).
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub captured_ms: Option<i64>,
+    /// The device's UTC offset in minutes east at capture (480 in China).
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub offset_minutes: Option<i32>,
     /// The phone's location fix, if it had one (rarely underground).
@@ -50,10 +64,15 @@ pub struct CaptureContext {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PhotoMeta {
+    /// SHA-256 of the original bytes, lowercase hex: the photo's identity.
     pub sha256: String,
+    /// "jpeg" or "png".
     pub format: String,
+    /// Size of the original in bytes.
     pub bytes: u64,
+    /// Width of the original in pixels, as stored (before orientation).
     pub width: u32,
+    /// Height of the original in pixels, as stored (before orientation).
     pub height: u32,
     /// The inspection item it answers.
     #[serde(default)]
@@ -61,15 +80,20 @@ pub struct PhotoMeta {
     /// Hazards: "found" or "rectification".
     #[serde(default)]
     pub stage: Option<String>,
+    /// The user id of who attached it.
     pub by: String,
+    /// Their name as shown when attaching (empty if not recorded).
     #[serde(default)]
     pub by_name: String,
     /// When it was attached (store clock) and the device's offset.
     pub at_ms: i64,
+    /// The attaching device's UTC offset in minutes east.
     #[serde(default)]
     pub offset_minutes: i32,
+    /// What the shell reported about the capture.
     #[serde(default)]
     pub capture: CaptureContext,
+    /// What the original's EXIF says, when it has any.
     #[serde(default)]
     pub exif: Option<ExifData>,
 }

@@ -35,22 +35,34 @@ pub enum ChecklistCommand {
     /// Submits; refused with `Incomplete` listing what is missing.
     Submit,
     /// Accepts, or returns with a note (required when returning).
-    Review { accept: bool, note: Option<String> },
+    Review {
+        /// `true` accepts (reviewed, final); `false` returns it to the inspector.
+        accept: bool,
+        /// The reviewer's note; required when returning.
+        note: Option<String>,
+    },
 }
 
+/// One visible item of the checklist runner, with its answer and what it still needs.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ChecklistItem {
+    /// The item's id in the template; answers are keyed by it.
     pub id: String,
+    /// The check as a statement or a question (zh-CN and en).
     pub text: Text,
+    /// How to measure, limits, what to do when in doubt (`None`: no help).
     pub help: Option<Text>,
+    /// The type of answer, with that type's own fields (options, unit, limits).
     pub kind: ItemKind,
+    /// Must be answered before the inspection can be submitted.
     pub required: bool,
     /// The answer's value, as JSON (`None`: not answered).
     pub value: Option<serde_json::Value>,
     /// The answer's value as a person reads it (`checklist::display::answer_text`): words for
     /// pass/fail, the labels of the options chosen, a number with its unit.
     pub value_text: Option<Text>,
+    /// The inspector's note on the item (`None`: none).
     pub note: Option<String>,
     /// SHA-256 of the item's photos.
     pub photos: Vec<String>,
@@ -58,6 +70,7 @@ pub struct ChecklistItem {
     pub missing: Option<MissingKind>,
     /// The answer fails the item.
     pub failed: bool,
+    /// The clause of the standard the item checks (`None`: the template cites none).
     pub clause: Option<Clause>,
     /// The clause as cited (`checklist::display::clause_text`).
     pub clause_text: Option<Text>,
@@ -65,28 +78,39 @@ pub struct ChecklistItem {
     pub raises_hazard: Option<RiskGrade>,
 }
 
+/// A section of the checklist runner with its visible items.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ChecklistSection {
+    /// The section's id in the template.
     pub id: String,
+    /// The section's title (zh-CN and en).
     pub title: Text,
     /// Its visible items, in template order.
     pub items: Vec<ChecklistItem>,
 }
 
+/// The checklist runner screen of an inspection, for the signed-in user.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ChecklistScreen {
+    /// The inspection's record id.
     pub id: RecordId,
+    /// The inspection's title.
     pub title: String,
+    /// The project it belongs to.
     pub project: String,
+    /// The site as written.
     pub site: String,
+    /// Where the inspection stands (draft, in progress, submitted, returned, reviewed).
     pub status: InspectionStatus,
     /// Sections with at least one visible item.
     pub sections: Vec<ChecklistSection>,
+    /// Required, answered, completion and score, failures, what is missing.
     pub progress: Progress,
     /// Items changed after the submission (flagged for the reviewer).
     pub amendments: Vec<String>,
+    /// What the signed-in user may do now (none without a signed-in user).
     pub allowed_actions: Vec<InspectionAction>,
 }
 

@@ -15,10 +15,26 @@ use crate::store::Store;
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Draft {
-    Inspection { draft: NewInspection },
-    Hazard { draft: NewHazard },
-    RectificationOrder { order: RectificationOrder },
-    Observation { observation: NewObservation },
+    /// The new-inspection form.
+    Inspection {
+        /// What the form holds.
+        draft: NewInspection,
+    },
+    /// The raise-a-hazard form.
+    Hazard {
+        /// What the form holds.
+        draft: NewHazard,
+    },
+    /// The rectification order form (下达整改); a deadline already passed is refused.
+    RectificationOrder {
+        /// What the form holds.
+        order: RectificationOrder,
+    },
+    /// The patrol observation form (上报).
+    Observation {
+        /// What the form holds.
+        observation: NewObservation,
+    },
 }
 
 impl Store {

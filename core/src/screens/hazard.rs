@@ -11,6 +11,7 @@ use crate::inspection::PhotoRef;
 use crate::model::{RecordId, RiskGrade};
 use crate::store::Store;
 
+/// The hazard detail screen, for the signed-in user.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HazardScreen {
@@ -28,30 +29,47 @@ pub struct HazardScreen {
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum HazardCommand {
+    /// 评估分级: grades the hazard ([`Store::grade_hazard`]).
     Grade {
+        /// The grade given.
         grade: RiskGrade,
+        /// Graded a major hazard (重大隐患); a red grade makes it major anyway.
         major: bool,
+        /// An optional note.
         note: Option<String>,
     },
+    /// 下达整改: orders the rectification ([`Store::order_rectification`]).
     OrderRectification {
+        /// Who (unit, person), by when, what to do.
         order: RectificationOrder,
     },
     /// After-photos (SHA-256) attached to the hazard as rectification photos first.
     SubmitRectification {
+        /// What was done.
         note: String,
+        /// SHA-256 of the after-photos (at least one).
         photos: Vec<String>,
     },
+    /// 复查: re-inspection by someone other than who rectified ([`Store::reinspect`]).
     Reinspect {
+        /// `true`: 复查通过 (verified); `false`: 退回整改 (sent back).
         passed: bool,
+        /// Why; required when sending back.
         note: Option<String>,
     },
+    /// 超期 / 挂牌督办: escalates the hazard one level.
     Escalate {
+        /// Why.
         note: String,
     },
+    /// 销号: closes a verified general hazard.
     Close {
+        /// An optional note.
         note: Option<String>,
     },
+    /// 核销: a supervisor writes off a verified hazard (the only way to close a major one).
     WriteOff {
+        /// Why.
         note: String,
     },
 }

@@ -11,9 +11,11 @@ use crate::store::{ListQuery, ListSort, Store};
 
 const DAY_MS: i64 = 86_400_000;
 
+/// The home screen of the signed-in user.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HomeScreen {
+    /// The signed-in user, with their roles.
     pub user: User,
     /// Today's patrol tasks of plans naming the user (the device's local day).
     pub tasks: Vec<TaskView>,

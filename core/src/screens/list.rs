@@ -23,7 +23,9 @@ const DAY_MS: i64 = 86_400_000;
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum ListScreenKind {
+    /// The inspection list.
     Inspections,
+    /// The hazard list (隐患).
     Hazards,
 }
 
@@ -57,15 +59,17 @@ impl ListScreenKind {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ListFilter {
+    /// Only this project's records.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub project: Option<String>,
+    /// Only records at this site (as written, matched exactly).
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub site: Option<String>,
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// A status's raw value; one the kind does not have is refused.
     pub status: Option<String>,
     #[cfg_attr(feature = "uniffi", uniffi(default))]
-    /// Hazards: the grade's raw value (`major`, `high`, …).
+    /// Hazards: the grade's raw value (`red`, `orange`, `yellow`, `blue`).
     pub grade: Option<String>,
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Hazards ordered to me; inspections I created.
@@ -89,7 +93,9 @@ pub struct ListFilter {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct StatusCount {
+    /// A status's raw value (e.g. `submitted`, `ordered`).
     pub status: String,
+    /// How many records hold it.
     pub count: u32,
 }
 
@@ -97,14 +103,17 @@ pub struct StatusCount {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ListRow {
+    /// The record as the list tables hold it.
     pub record: RecordSummary,
     /// Whole days past the running deadline (0 on the day it passed); `None`: not overdue.
     pub overdue_days: Option<u32>,
 }
 
+/// One page of the inspection or hazard list, with the status chips and what the user may do.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ListScreen {
+    /// Which list.
     pub kind: ListScreenKind,
     /// The filter the rows answer (page size filled in).
     pub filter: ListFilter,
@@ -115,6 +124,7 @@ pub struct ListScreen {
     /// Per status of the kind, in lifecycle order (zeros included): the records under the
     /// filter without its status.
     pub statuses: Vec<StatusCount>,
+    /// Another page follows this one.
     pub has_more: bool,
     /// The user may create an inspection / raise a hazard (in the filter's project, if it
     /// names one).

@@ -19,12 +19,20 @@ use crate::store::Store;
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum PatrolAction {
+    /// Scan a checkpoint's tag, or check one by hand with a photo (the runner, in progress).
     Scan,
+    /// Skip a required checkpoint, with a reason (the runner, in progress).
     Skip,
+    /// Report a problem seen on the way (上报; the runner, in progress).
     Observe,
+    /// Answer a checklist item of the plan's template ([`Store::answer_on_patrol`]; the runner, in
+    /// progress).
     Answer,
+    /// Pause the run (the runner, in progress).
     Pause,
+    /// Resume a paused run (the runner).
     Resume,
+    /// Finish the run; a reason is needed if required checkpoints are uncovered (the runner).
     Finish,
     /// 作废 (a supervisor).
     Void,
@@ -36,9 +44,11 @@ pub enum PatrolAction {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SkippedCheckpoint {
+    /// The checkpoint's id.
     pub checkpoint: String,
     /// The skip's event id (what an approval names).
     pub skip: String,
+    /// Why it was skipped (locked, flooded, no access, …).
     pub reason: String,
     /// Counted: approved, or the plan needs no approval.
     pub counts: bool,
@@ -51,42 +61,58 @@ pub enum PatrolCommand {
     /// A tag read (NFC, QR) or a checkpoint chosen by hand with a photo; the verdict comes
     /// back as the screen's `last_scan`.
     Scan {
+        /// What was read or chosen.
         scan: ScanInput,
     },
+    /// Skips a required checkpoint not yet covered.
     Skip {
+        /// The checkpoint's id.
         checkpoint: String,
+        /// Why (locked, flooded, no access, …); required.
         reason: String,
     },
+    /// Reports a problem seen on the way (上报).
     Observe {
+        /// What was seen, where, graded how, with which photos.
         observation: NewObservation,
     },
+    /// Pauses the run.
     Pause,
+    /// Resumes a paused run.
     Resume,
+    /// Finishes the run.
     Finish {
+        /// Why, when required checkpoints are uncovered (required then).
         reason: Option<String>,
     },
     /// A supervisor approves a skip (its event id).
     ApproveSkip {
+        /// The skip's event id.
         skip: String,
     },
     /// A supervisor voids the run (作废), saying why.
     Void {
+        /// Why; required.
         reason: String,
     },
 }
 
+/// The patrol run screen, for the signed-in user.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PatrolRunScreen {
+    /// The run with its state, checkpoints, events and server receipts.
     pub run: PatrolRunView,
     /// The first required checkpoint not yet covered, in route order.
     pub next_checkpoint: Option<Checkpoint>,
     /// Checkpoints a counting scan covered, in route order.
     pub scanned: Vec<String>,
+    /// Skipped checkpoints, in event order, each with whether it counts yet.
     pub skipped: Vec<SkippedCheckpoint>,
     /// The latest scan and its verdict (which checkpoint, whether it counts, its flags), for
     /// the feedback after scanning.
     pub last_scan: Option<ScanOutcome>,
+    /// What the signed-in user may do now (none without a signed-in user).
     pub allowed_actions: Vec<PatrolAction>,
 }
 

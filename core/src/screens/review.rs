@@ -40,15 +40,23 @@ pub enum ReviewCommand {
     /// `image_path` (read, then removed if it is in the capture folder), answering the
     /// signature item `item` if given.
     Sign {
+        /// The signature item it answers (`None`: a signature without an item).
         item: Option<String>,
+        /// The signer's name as written.
         name: String,
+        /// Path of the signature pad's image (at most 2 MiB).
         image_path: String,
     },
+    /// Submits; refused with `Incomplete` listing what is missing.
     Submit,
+    /// Accepts the submitted inspection (a supervisor): it is final.
     Accept {
+        /// An optional note.
         note: Option<String>,
     },
+    /// Returns the submitted inspection to the inspector (a supervisor).
     Return {
+        /// Why; required.
         note: String,
     },
 }
@@ -57,9 +65,13 @@ pub enum ReviewCommand {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ReviewFinding {
+    /// The item's id.
     pub item: String,
+    /// The title of the section it is in.
     pub section: Text,
+    /// The check as a statement or a question.
     pub text: Text,
+    /// The clause of the standard the item checks (`None`: the template cites none).
     pub clause: Option<Clause>,
     /// The clause as cited (`checklist::display::clause_text`).
     pub clause_text: Option<Text>,
@@ -67,12 +79,15 @@ pub struct ReviewFinding {
     pub value: Option<serde_json::Value>,
     /// The answer's value as a person reads it (`checklist::display::answer_text`).
     pub value_text: Option<Text>,
+    /// The inspector's note on the item (`None`: none).
     pub note: Option<String>,
     /// SHA-256 of the item's photos.
     pub photos: Vec<String>,
+    /// The grade of the hazard this failure raises, if the item says so.
     pub raises_hazard: Option<RiskGrade>,
     /// Who answered it, and when.
     pub by: Option<String>,
+    /// When it was last answered, UTC ms by that device's clock.
     pub at_ms: Option<i64>,
 }
 
@@ -81,31 +96,44 @@ pub struct ReviewFinding {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SignatureSlot {
+    /// The signature item's id (`None`: the slot of signatures made without an item).
     pub item: Option<String>,
+    /// The item's text (`None` for the slot without an item).
     pub text: Option<Text>,
+    /// The item must be signed before submission.
     pub required: bool,
     /// Oldest first (the image itself stays in the record).
     pub signatures: Vec<Signature>,
 }
 
+/// The review and sign-off screen of an inspection, for the signed-in user.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ReviewScreen {
+    /// The inspection's record id.
     pub id: RecordId,
+    /// The inspection's title.
     pub title: String,
+    /// The project it belongs to.
     pub project: String,
+    /// The site as written.
     pub site: String,
+    /// Where the inspection stands (draft, in progress, submitted, returned, reviewed).
     pub status: InspectionStatus,
+    /// Required, answered, completion and score, failures, what is missing.
     pub progress: Progress,
     /// Failed items in template order.
     pub findings: Vec<ReviewFinding>,
     /// What blocks submission.
     pub missing: Vec<Missing>,
+    /// One slot per visible signature item, in template order, then one for the signatures that
+    /// answer no visible item (if any).
     pub signatures: Vec<SignatureSlot>,
     /// Items changed after the submission, flagged for the reviewer.
     pub amendments: Vec<String>,
     /// Submissions, returns (with their notes) and the review, in order.
     pub events: Vec<InspectionEvent>,
+    /// What the signed-in user may do now (none without a signed-in user).
     pub allowed_actions: Vec<ReviewAction>,
 }
 

@@ -10,10 +10,14 @@ use crate::store::Store;
 use crate::sync::SyncStatus;
 use crate::sync::service::{SyncService, SyncState};
 
+/// The sync status screen: the service's state beside what the store knows.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncScreen {
+    /// What the sync service is doing now (idle, syncing with progress, offline, needs login,
+    /// error).
     pub state: SyncState,
+    /// Pending records and photos, last success and error, the server and account, refused changes.
     pub status: SyncStatus,
     /// "Sync now" is offered: signed in and not syncing already.
     pub can_sync_now: bool,

@@ -51,6 +51,8 @@ impl PhotoFile {
     }
 }
 
+/// The photo files of one store, in the folder beside its database (`<db>.blobs/`), sealed when the
+/// store is encrypted.
 pub struct Blobs {
     root: PathBuf,
     seal: Option<Seal>,
@@ -241,6 +243,7 @@ impl Blobs {
         Ok(count)
     }
 
+    /// Whether `file` of the photo `sha256` is on disk (whole: files appear only by rename).
     pub fn exists(&self, sha256: &str, file: PhotoFile) -> bool {
         self.path(sha256, file).is_file()
     }

@@ -8,16 +8,21 @@ use automerge::{AutoCommit, ChangeHash};
 use super::projection::Projection;
 use crate::model::RecordId;
 
+/// How many documents stay open when [`crate::StoreOptions`] does not say.
 pub const DEFAULT_CAPACITY: usize = 64;
 
 /// One open document and what is known about its persisted form.
 pub struct Entry {
+    /// The document, with every stored change loaded (those waiting for dependencies included).
     pub doc: AutoCommit,
     /// The record kind as stored (`None` until a change naming it has been applied).
     pub kind: Option<String>,
     /// Heads covered by the snapshot and chunks on disk.
     pub persisted_heads: Vec<ChangeHash>,
+    /// Size in bytes of the snapshot on disk.
     pub snapshot_len: usize,
+    /// Bytes of the incremental chunks on disk since the snapshot; past `snapshot_len` they are
+    /// compacted.
     pub chunk_bytes: usize,
     /// The projection last written, to skip rewriting unchanged rows.
     pub projection: Option<Projection>,
@@ -29,6 +34,7 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// An entry for `doc` with nothing known on disk yet (no persisted heads, sizes 0).
     pub fn new(doc: AutoCommit, kind: Option<String>) -> Self {
         Entry {
             doc,
@@ -44,6 +50,7 @@ impl Entry {
     }
 }
 
+/// The open documents, by record id, at most `capacity` of them.
 pub struct DocCache {
     entries: HashMap<RecordId, Entry>,
     capacity: usize,
@@ -57,6 +64,7 @@ pub struct DocCache {
 const FREE_BATCH: usize = 32;
 
 impl DocCache {
+    /// An empty cache holding at most `capacity` documents (at least 1).
     pub fn new(capacity: usize) -> Self {
         DocCache {
             entries: HashMap::new(),
@@ -66,10 +74,12 @@ impl DocCache {
         }
     }
 
+    /// Whether the document `id` is open.
     pub fn contains(&self, id: &RecordId) -> bool {
         self.entries.contains_key(id)
     }
 
+    /// The open document `id`, marked as just used (`None`: not open).
     pub fn get_mut(&mut self, id: &RecordId) -> Option<&mut Entry> {
         self.tick += 1;
         let tick = self.tick;
@@ -107,19 +117,23 @@ impl DocCache {
         self.entries.entry(id).insert_entry(entry).into_mut()
     }
 
+    /// Drops the document `id` from the cache (it reloads from disk on next use).
     pub fn remove(&mut self, id: &RecordId) {
         self.entries.remove(id);
     }
 
+    /// Drops every document.
     pub fn clear(&mut self) {
         self.entries.clear();
         self.evicted.clear();
     }
 
+    /// How many documents are open.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// Whether no document is open.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

@@ -26,7 +26,10 @@ pub enum Probe {
     /// A plain SQLite file.
     Plain,
     /// Something else, `len` bytes: an encrypted store, or not a database at all.
-    Other { len: u64 },
+    Other {
+        /// The file's size in bytes.
+        len: u64,
+    },
 }
 
 /// Looks at the first bytes of `path`. A directory is refused with [`Error::NotADatabase`].

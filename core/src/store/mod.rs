@@ -73,6 +73,7 @@ impl Default for StoreOptions {
 pub struct VerifyReport {
     /// `PRAGMA integrity_check` output: `["ok"]` when healthy.
     pub integrity: Vec<String>,
+    /// How many records the store holds (0 if they could not be listed).
     pub records: u64,
     /// Records whose stored bytes do not load, with the reason. The bytes are kept.
     pub unreadable: Vec<UnreadableRecord>,
@@ -82,11 +83,14 @@ pub struct VerifyReport {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct UnreadableRecord {
+    /// The record's id.
     pub id: RecordId,
+    /// Why its bytes do not load.
     pub reason: String,
 }
 
 impl VerifyReport {
+    /// The file is healthy and every record loads.
     pub fn is_ok(&self) -> bool {
         self.integrity == ["ok"] && self.unreadable.is_empty()
     }
@@ -97,6 +101,10 @@ struct Inner {
     cache: DocCache,
 }
 
+/// The local record store: one SQLite file (encrypted with a [`StoreKey`], or plain) with every
+/// record's automerge document, the list and search tables, sync state, and the photo files beside
+/// it (`<db>.blobs/`). Safe to share between threads: one writer at a time, lists on their own read
+/// connection.
 pub struct Store {
     path: PathBuf,
     // Field order matters: the reader closes first, so the writer is the last connection and
@@ -253,6 +261,7 @@ impl Store {
         Ok(store)
     }
 
+    /// The database file's path, as opened.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -272,6 +281,8 @@ impl Store {
         *self.user.write().unwrap_or_else(|e| e.into_inner()) = Some(user);
     }
 
+    /// Who is using the device (`None`: nobody set yet; writes are refused with
+    /// [`Error::NoCurrentUser`]).
     pub fn user(&self) -> Option<User> {
         self.user.read().unwrap_or_else(|e| e.into_inner()).clone()
     }

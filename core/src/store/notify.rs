@@ -37,6 +37,7 @@ impl ChangeEvent {
         self.topics = in_order(self.topics.drain(..).chain(other.topics));
     }
 
+    /// Whether nothing changed (no record).
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
     }
@@ -51,8 +52,10 @@ fn in_order(kinds: impl Iterator<Item = RecordKind>) -> Vec<RecordKind> {
         .collect()
 }
 
+/// A subscriber: called with each [`ChangeEvent`], on the thread that committed.
 pub type Listener = Arc<dyn Fn(&ChangeEvent) + Send + Sync>;
 
+/// The store's subscribers, told after each commit what changed.
 #[derive(Default)]
 pub struct Notifier {
     listeners: Mutex<Vec<(u64, Listener)>>,
@@ -60,6 +63,7 @@ pub struct Notifier {
 }
 
 impl Notifier {
+    /// Registers `listener` until the returned [`Subscription`] is dropped.
     pub fn subscribe(self: &Arc<Self>, listener: Listener) -> Subscription {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         lock(&self.listeners).push((id, listener));
@@ -69,6 +73,7 @@ impl Notifier {
         }
     }
 
+    /// Calls every listener with `changed`, on this thread; an empty event is not sent.
     pub fn notify(&self, changed: &ChangeEvent) {
         if changed.is_empty() {
             return;
@@ -90,6 +95,7 @@ pub struct Subscription {
 }
 
 impl Subscription {
+    /// Unsubscribes now (as dropping it does).
     pub fn cancel(self) {}
 }
 

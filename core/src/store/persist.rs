@@ -74,6 +74,7 @@ pub fn load(conn: &Connection, id: &RecordId, actor: &ActorId) -> Result<Option<
     Ok(Some(entry))
 }
 
+/// Whether the record `id` is stored.
 pub fn exists(conn: &Connection, id: &RecordId) -> Result<bool> {
     Ok(conn
         .prepare_cached("SELECT 1 FROM docs WHERE id = ?1")?
@@ -179,6 +180,8 @@ pub fn add_pending(tx: &Transaction<'_>, id: &RecordId, bytes: &[u8]) -> Result<
     Ok(())
 }
 
+/// Drops the changes of `id` kept waiting for dependencies, once none is missing: applied, they
+/// are persisted with the document.
 pub fn clear_pending(tx: &Transaction<'_>, id: &RecordId) -> Result<()> {
     tx.prepare_cached("DELETE FROM pending_changes WHERE doc_id = ?1")?
         .execute([id.as_str()])?;

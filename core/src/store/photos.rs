@@ -38,11 +38,17 @@ offgrid_common::named!(pub PhotoState, "photo state" {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct QueuedPhoto {
+    /// SHA-256 of the original bytes, lowercase hex.
     pub sha256: String,
+    /// Where it stands on its way to the server.
     pub state: PhotoState,
+    /// "jpeg" or "png".
     pub format: String,
+    /// Size of the original in bytes.
     pub bytes: u64,
+    /// When this device first recorded it, UTC ms by the store's clock.
     pub added_ms: i64,
+    /// When it last changed state, UTC ms by the store's clock.
     pub state_ms: i64,
 }
 
@@ -227,7 +233,6 @@ impl Store {
         Ok(files)
     }
 
-    /// Whether `path` is a file in the capture folder.
     /// Deletes a leftover capture the user chose not to keep. Only files in the capture folder
     /// are deleted; any other path is refused and left alone.
     pub fn discard_capture(&self, path: &std::path::Path) -> Result<()> {
@@ -243,6 +248,7 @@ impl Store {
         }
     }
 
+    /// Whether `path` is a file in the capture folder.
     pub(crate) fn is_capture(&self, path: &std::path::Path) -> bool {
         let dir = self.blobs.capture_dir();
         match (
@@ -262,6 +268,7 @@ pub struct PlainCopy {
 }
 
 impl PlainCopy {
+    /// Where the copy is; readable until this value is dropped.
     pub fn path(&self) -> &std::path::Path {
         &self.path
     }

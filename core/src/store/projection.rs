@@ -15,20 +15,35 @@ use crate::model::{RecordId, RecordKind, RecordSummary};
 /// What the tables hold for one record.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Projection {
+    /// What the record is (root `kind`).
     pub kind: RecordKind,
+    /// Root `project`; `None` if the document names none.
     pub project: Option<String>,
+    /// Root `title`.
     pub title: Option<String>,
+    /// The status its kind derives (a lifecycle fold), else root `status`.
     pub status: Option<String>,
+    /// Root `site`.
     pub site: Option<String>,
+    /// The grade its kind derives (a hazard's latest grade), else root `grade`.
     pub grade: Option<String>,
+    /// Who is to act, as its kind derives it (a user id), else root `assignee`.
     pub assignee: Option<String>,
+    /// The deadline its kind derives, else root `due_ms` (UTC ms).
     pub due_ms: Option<i64>,
+    /// When the record becomes overdue while a deadline runs (UTC ms); `None` when none runs.
     pub overdue_from_ms: Option<i64>,
+    /// Root `created_ms`: creation time, UTC ms by the creating device's clock (0 if absent).
     pub created_ms: i64,
+    /// Root `created_by`: the creator's user id.
     pub created_by: Option<String>,
+    /// The latest head's timestamp (UTC ms, the writing device's clock), never before `created_ms`.
     pub updated_ms: i64,
+    /// The latest head's author's user id, as its change says.
     pub updated_by: Option<String>,
+    /// Number of fields with concurrent values.
     pub conflict_count: u32,
+    /// The text searched (folded by [`fold`]): the kind's search fields, else every string.
     pub text: String,
     /// Lookup keys from the kind (`record_keys`), sorted.
     pub keys: Vec<String>,
@@ -283,16 +298,22 @@ pub fn flush_search(tx: &Transaction<'_>) -> Result<()> {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ListQuery {
+    /// Only records of this kind.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub kind: Option<RecordKind>,
+    /// Only this project's records.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub project: Option<String>,
+    /// Only records at this site (root `site`, matched exactly).
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub site: Option<String>,
+    /// Only records in this status (as [`RecordSummary::status`] holds it, e.g. "ordered").
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub status: Option<String>,
+    /// Only records of this grade (a [`crate::RiskGrade`] name, e.g. "red").
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub grade: Option<String>,
+    /// Only records whose assignee (who is to act) is this user id.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub assignee: Option<String>,
     #[cfg_attr(feature = "uniffi", uniffi(default))]
@@ -309,10 +330,13 @@ pub struct ListQuery {
     /// Only records overdue at this time (UTC ms): a running deadline (as the record's kind
     /// says: for hazards, awaiting rectification) has passed.
     pub overdue_at_ms: Option<i64>,
+    /// The order of the results.
     #[serde(default)]
     pub sort: ListSort,
+    /// At most this many results (`None`: all).
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub limit: Option<u32>,
+    /// Results to skip first, for paging.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub offset: u32,
 }

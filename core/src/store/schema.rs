@@ -220,6 +220,7 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
+/// The schema version this build writes (`PRAGMA user_version`): one per migration.
 pub const CURRENT_VERSION: u32 = MIGRATIONS.len() as u32;
 
 /// Fails, without writing anything, unless the file is a new database or an Offgrid database
@@ -279,12 +280,14 @@ pub fn upgrade(tx: &Transaction<'_>, from: u32, to: u32) -> Result<()> {
     Ok(())
 }
 
+/// The value stored under `key` in the `meta` table (`None`: not set).
 pub fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn
         .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
         .optional()?)
 }
 
+/// Stores `value` under `key` in the `meta` table, replacing what was there.
 pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
     conn.execute(
         "INSERT INTO meta(key, value) VALUES (?1, ?2)

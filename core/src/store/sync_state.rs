@@ -14,9 +14,13 @@ use crate::sync::protocol::Account;
 /// device works offline for as long as it needs after one login.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyncAccount {
+    /// The server's base URL, without a trailing `/`.
     pub server_url: String,
+    /// The account signed in: user id, name, roles per project.
     pub account: Account,
+    /// The bearer token for this device (secret; the server keeps only its hash).
     pub token: String,
+    /// The token's id, for revocation.
     pub token_id: String,
     /// The device name given at login.
     pub device: String,
@@ -25,8 +29,11 @@ pub struct SyncAccount {
 /// A record with changes the server has not acknowledged.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DirtyRecord {
+    /// The record's id.
     pub id: RecordId,
+    /// The project it belongs to, as the list tables hold it (`None`: it names none).
     pub project: Option<String>,
+    /// The record's kind (empty if it names none yet).
     pub kind: String,
     /// What the server is known to hold (empty: nothing).
     pub acked: Vec<String>,
@@ -69,6 +76,7 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The account this device syncs as (`None`: never signed in, or signed out).
     pub fn sync_account(&self) -> Result<Option<SyncAccount>> {
         let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
         let row = conn
@@ -197,6 +205,7 @@ impl Store {
         acked_in(&conn, id)
     }
 
+    /// The feed cursor per project, as the server last gave it (opaque).
     pub fn sync_cursors(&self) -> Result<std::collections::BTreeMap<String, String>> {
         let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
         let mut st = conn.prepare_cached("SELECT project, cursor FROM sync_cursors")?;
@@ -226,12 +235,14 @@ impl Store {
             .unwrap_or_default()
     }
 
-    pub fn sync_meta(&self, key: &str) -> Result<Option<String>> {
+    /// The value kept under `key` in the store's `meta` table (`None`: not set).
+    pub(crate) fn sync_meta(&self, key: &str) -> Result<Option<String>> {
         let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
         schema::get_meta(&conn, key)
     }
 
-    pub fn set_sync_meta(&self, key: &str, value: Option<&str>) -> Result<()> {
+    /// Keeps `value` under `key` in the store's `meta` table; `None` removes it.
+    pub(crate) fn set_sync_meta(&self, key: &str, value: Option<&str>) -> Result<()> {
         let guard = self.lock();
         match value {
             Some(v) => schema::set_meta(&guard.conn, key, v)?,
@@ -377,11 +388,16 @@ impl Receipt {
 /// A refusal of the server, as kept on the device.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
+    /// The refused record's id.
     pub id: RecordId,
     /// The record's heads when it was refused (it is not pushed again while they hold).
     pub heads: Vec<String>,
+    /// The server's code (`forbidden`, `wrong_project`, `unknown_project`, `bad_change`,
+    /// `too_large`, `bad_id`).
     pub code: String,
+    /// Why, in words for a developer and the log.
     pub reason: String,
+    /// When it was refused, UTC ms by the server's clock.
     pub at_ms: i64,
 }
 

@@ -41,6 +41,9 @@ pub(crate) struct ServerApply {
     pub photo_keys: Vec<String>,
 }
 
+/// One transaction on the store's writer connection, handed to the closure of
+/// [`super::Store::write`]: reads see what it wrote so far; everything commits together when the
+/// closure returns `Ok`, or nothing does.
 pub struct Writer<'a> {
     pub(super) tx: Transaction<'a>,
     pub(super) cache: &'a mut DocCache,
@@ -59,6 +62,7 @@ impl<'a> Writer<'a> {
         self.now
     }
 
+    /// The user every change of this write is attributed to.
     pub fn user(&self) -> &User {
         self.user
     }

@@ -39,6 +39,7 @@ pub struct SyncOptions {
     pub max_push_bytes: usize,
     /// Download the photos of pulled records this device lacks.
     pub download_photos: bool,
+    /// How each request is retried and timed out.
     pub retry: RetryPolicy,
     /// Safety net against a server that always says "more".
     pub max_rounds: u32,
@@ -62,12 +63,19 @@ impl Default for SyncOptions {
 pub struct SyncProgress {
     /// "push_pull", "photos_up", "photos_down" or "done".
     pub phase: String,
+    /// Records the server acknowledged so far.
     pub records_up: u64,
+    /// Records received from the server so far.
     pub records_down: u64,
+    /// Bytes sent so far, photos included (bodies as sent, plus an estimate for headers).
     pub bytes_up: u64,
+    /// Bytes received so far, photos included.
     pub bytes_down: u64,
+    /// Photos uploaded so far.
     pub photos_up: u64,
+    /// Photos downloaded so far.
     pub photos_down: u64,
+    /// Push/pull round trips so far.
     pub round_trips: u64,
 }
 
@@ -75,8 +83,12 @@ pub struct SyncProgress {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncRejection {
+    /// The refused record's id, or `template:<id>` for a template version.
     pub id: String,
+    /// The refusal's code: the server's (`forbidden`, `wrong_project`, `unknown_project`,
+    /// `bad_change`, `too_large`, `bad_id`), or `no_project` for a record that names no project.
     pub code: String,
+    /// Why, in words for a developer and the log.
     pub reason: String,
 }
 
@@ -84,6 +96,7 @@ pub struct SyncRejection {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncReport {
+    /// The counts of the sync as it ended.
     pub progress: SyncProgress,
     /// Records the server refused, and records that cannot be synced (`no_project`).
     pub rejected: Vec<SyncRejection>,
@@ -106,13 +119,22 @@ pub struct SyncReport {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncStatus {
+    /// A sync account is saved on this device (logged in once).
     pub signed_in: bool,
+    /// The server this device syncs with (`None`: not signed in).
     pub server_url: Option<String>,
+    /// The account's user id (`None`: not signed in).
     pub user_id: Option<String>,
+    /// When a sync last ended complete ([`SyncReport::complete`]), UTC ms by the device's system
+    /// clock (`None`: never).
     pub last_success_ms: Option<i64>,
+    /// When a sync was last started, UTC ms by the device's system clock (`None`: never).
     pub last_attempt_ms: Option<i64>,
+    /// Why the last sync failed, in words (`None`: it did not fail, or none ran).
     pub last_error: Option<String>,
+    /// Records with changes the server has not acknowledged.
     pub pending_records: u64,
+    /// Photos referenced by this device's records that the server has not verified.
     pub pending_photos: u64,
     /// Records the server refused (kept on the device with all their data), with why.
     pub refused: Vec<SyncRejection>,
@@ -205,6 +227,8 @@ impl Store {
         self.set_sync_meta(INSECURE_HTTP, allowed.then_some("1"))
     }
 
+    /// Whether plain `http://` to a server off this machine is allowed
+    /// ([`Store::set_insecure_http_allowed`]).
     pub fn insecure_http_allowed(&self) -> Result<bool> {
         Ok(self.sync_meta(INSECURE_HTTP)?.is_some())
     }

@@ -20,8 +20,12 @@ use crate::error::{Error, Result};
 pub struct RetryPolicy {
     /// Attempts per request, the first included.
     pub attempts: u32,
+    /// The wait before the second attempt; doubled after each further one (each wait jittered
+    /// ×0.5–1.5).
     pub first_backoff: Duration,
+    /// The longest wait between attempts.
     pub max_backoff: Duration,
+    /// Timeout of one request, connection to the end of the body (connecting alone: at most 15 s).
     pub timeout: Duration,
 }
 
@@ -41,11 +45,14 @@ pub struct Transport {
     client: Client,
     base: String,
     token: Option<String>,
+    /// How requests are retried and timed out.
     pub policy: RetryPolicy,
     cancel: Arc<AtomicBool>,
     /// Bytes sent and received on the wire (compressed), for progress and benchmarks.
     pub bytes_up: u64,
+    /// Bytes received, counted as `bytes_up` counts those sent.
     pub bytes_down: u64,
+    /// Requests sent, retries included.
     pub requests: u64,
 }
 
@@ -56,6 +63,9 @@ enum Attempt<T> {
 }
 
 impl Transport {
+    /// A transport to the server at `base` (`http://` or `https://`; a trailing `/` is dropped),
+    /// sending `token` as a bearer token if given. Refuses another scheme
+    /// ([`Error::InvalidArgument`]); [`Error::Network`] if TLS or the client cannot be set up.
     pub fn new(
         base: &str,
         token: Option<String>,
@@ -87,10 +97,12 @@ impl Transport {
         })
     }
 
+    /// The server's base URL, without a trailing `/`.
     pub fn base(&self) -> &str {
         &self.base
     }
 
+    /// [`Error::Cancelled`] once the cancellation flag is set, else `Ok`.
     pub fn check_cancel(&self) -> Result<()> {
         if self.cancel.load(Ordering::Relaxed) {
             Err(Error::Cancelled)

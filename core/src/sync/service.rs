@@ -16,6 +16,7 @@ use crate::store::Store;
 
 /// First wait after a failure; doubled after each further failure up to [`MAX_BACKOFF_MS`].
 pub const FIRST_BACKOFF_MS: i64 = 30_000;
+/// The longest wait after failures: 30 minutes.
 pub const MAX_BACKOFF_MS: i64 = 30 * 60_000;
 
 /// What the sync screen and the status bar show.
@@ -24,28 +25,43 @@ pub const MAX_BACKOFF_MS: i64 = 30 * 60_000;
 pub enum SyncState {
     /// Nothing running. `complete`: the last sync left nothing pending.
     Idle {
+        /// When a sync last ended complete, UTC ms by the device's system clock (`None`: never).
         last_success_ms: Option<i64>,
+        /// Records with changes the server has not acknowledged.
         pending_records: u64,
+        /// Photos referenced by this device's records that the server has not verified.
         pending_photos: u64,
+        /// The last sync left nothing pending ([`super::SyncReport::complete`]); `false` after
+        /// a cancelled one.
         complete: bool,
     },
+    /// A sync is running.
     Syncing {
+        /// What it has done so far.
         progress: SyncProgress,
     },
     /// The server could not be reached; tries again from `retry_at_ms`.
     Offline {
+        /// What failed, in words.
         message: String,
+        /// Failures in a row, this one included.
         failures: u32,
+        /// When the next periodic run may sync, UTC ms by the store's clock.
         retry_at_ms: i64,
     },
     /// Not signed in, or the server refused the token (revoked: a lost phone reported).
     NeedsLogin {
+        /// Why, in words.
         message: String,
     },
-    /// The server refused the request; tries again from `retry_at_ms`.
+    /// The last sync failed for another reason than the network or the login (the server
+    /// refused it, or something on the device failed); tries again from `retry_at_ms`.
     Error {
+        /// What failed, in words.
         message: String,
+        /// Failures in a row, this one included.
         failures: u32,
+        /// When the next periodic run may sync, UTC ms by the store's clock.
         retry_at_ms: i64,
     },
 }
@@ -64,6 +80,7 @@ pub struct SyncService {
 }
 
 impl SyncService {
+    /// A service that syncs with `options`, idle, with no observers.
     pub fn new(options: SyncOptions) -> SyncService {
         SyncService {
             options,
@@ -81,6 +98,7 @@ impl SyncService {
         }
     }
 
+    /// The current state.
     pub fn state(&self) -> SyncState {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
@@ -96,6 +114,7 @@ impl SyncService {
         *next
     }
 
+    /// Stops calling the observer `id` (from [`SyncService::observe`]); an unknown id is ignored.
     pub fn unobserve(&self, id: u64) {
         self.observers
             .lock()

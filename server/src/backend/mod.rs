@@ -179,7 +179,13 @@ pub trait Tx {
         let n = self.sql().execute(
             "INSERT INTO users(id, name, password_hash, disabled, created_ms)
              VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
-            &[&user.id, &user.name, &user.password_hash, &user.disabled, &now_ms],
+            &[
+                &user.id,
+                &user.name,
+                &user.password_hash,
+                &user.disabled,
+                &now_ms,
+            ],
         )?;
         Ok(n == 1)
     }
@@ -439,8 +445,12 @@ pub trait Tx {
             .unwrap_or(0))
     }
     /// Records of the project with `id > after`, by id, at most `limit`.
-    fn records_after(&mut self, project: &str, after: &str, limit: usize)
-    -> Result<Vec<RecordRow>> {
+    fn records_after(
+        &mut self,
+        project: &str,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<RecordRow>> {
         self.sql().all(
             "SELECT id, project, kind, heads FROM records WHERE project = ?1 AND id > ?2
              ORDER BY id LIMIT ?3",

@@ -7,7 +7,9 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, Transaction, params};
 
-use super::{Backend, ChangeRow, Param, RecordRow, Row, Sql, Tx, join_heads, record_row, split_heads};
+use super::{
+    Backend, ChangeRow, Param, RecordRow, Row, Sql, Tx, join_heads, record_row, split_heads,
+};
 use crate::error::{Error, Result};
 
 const SCHEMA: &[&str] = &[

@@ -827,6 +827,9 @@ public func FfiConverterTypeAnswerData_lower(_ value: AnswerData) -> RustBuffer 
  * What answering did.
  */
 public struct AnswerOutcome: Equatable, Hashable {
+    /**
+     * Whether the answer is a failure (e.g. "fail" on a pass/fail item).
+     */
     public var failed: Bool
     /**
      * The grade of the hazard this failure should raise, if the item says so.
@@ -836,17 +839,26 @@ public struct AnswerOutcome: Equatable, Hashable {
      * Items that became visible / hidden because of this answer.
      */
     public var shown: [String]
+    /**
+     * Items that became hidden because of this answer.
+     */
     public var hidden: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(failed: Bool, 
+    public init(
+        /**
+         * Whether the answer is a failure (e.g. "fail" on a pass/fail item).
+         */failed: Bool, 
         /**
          * The grade of the hazard this failure should raise, if the item says so.
          */raisesHazard: RiskGrade?, 
         /**
          * Items that became visible / hidden because of this answer.
-         */shown: [String], hidden: [String]) {
+         */shown: [String], 
+        /**
+         * Items that became hidden because of this answer.
+         */hidden: [String]) {
         self.failed = failed
         self.raisesHazard = raisesHazard
         self.shown = shown
@@ -987,6 +999,9 @@ public struct CaptureContext: Equatable, Hashable {
      * When the shell took or received the photo (device clock, UTC ms).
      */
     public var capturedMs: Int64?
+    /**
+     * The device's UTC offset in minutes east at capture (480 in China).
+     */
     public var offsetMinutes: Int32?
     /**
      * The phone's location fix, if it had one (rarely underground).
@@ -998,7 +1013,10 @@ public struct CaptureContext: Equatable, Hashable {
     public init(
         /**
          * When the shell took or received the photo (device clock, UTC ms).
-         */capturedMs: Int64? = nil, offsetMinutes: Int32? = nil, 
+         */capturedMs: Int64? = nil, 
+        /**
+         * The device's UTC offset in minutes east at capture (480 in China).
+         */offsetMinutes: Int32? = nil, 
         /**
          * The phone's location fix, if it had one (rarely underground).
          */gps: GpsFix? = nil) {
@@ -1057,9 +1075,21 @@ public func FfiConverterTypeCaptureContext_lower(_ value: CaptureContext) -> Rus
  * (`total`).
  */
 public struct CellCoverage: Equatable, Hashable {
+    /**
+     * The cell's record id.
+     */
     public var cell: RecordId
+    /**
+     * The cell's code.
+     */
     public var code: String
+    /**
+     * The cell's name.
+     */
     public var name: String
+    /**
+     * The parent cell; `None` for a city.
+     */
     public var parent: RecordId?
     /**
      * Levels below the query's root (0: the root, or a city).
@@ -1069,18 +1099,42 @@ public struct CellCoverage: Equatable, Hashable {
      * Sites in the cell and every cell under it.
      */
     public var sites: UInt32
+    /**
+     * The cell's own figures: the tasks, scans and hazards of the sites directly in it.
+     */
     public var own: CoverageFigures
+    /**
+     * The figures of the cell and every cell under it, rolled up.
+     */
     public var total: CoverageFigures
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(cell: RecordId, code: String, name: String, parent: RecordId?, 
+    public init(
+        /**
+         * The cell's record id.
+         */cell: RecordId, 
+        /**
+         * The cell's code.
+         */code: String, 
+        /**
+         * The cell's name.
+         */name: String, 
+        /**
+         * The parent cell; `None` for a city.
+         */parent: RecordId?, 
         /**
          * Levels below the query's root (0: the root, or a city).
          */depth: UInt32, 
         /**
          * Sites in the cell and every cell under it.
-         */sites: UInt32, own: CoverageFigures, total: CoverageFigures) {
+         */sites: UInt32, 
+        /**
+         * The cell's own figures: the tasks, scans and hazards of the sites directly in it.
+         */own: CoverageFigures, 
+        /**
+         * The figures of the cell and every cell under it, rolled up.
+         */total: CoverageFigures) {
         self.cell = cell
         self.code = code
         self.name = name
@@ -1219,11 +1273,29 @@ public func FfiConverterTypeChangeEvent_lower(_ value: ChangeEvent) -> RustBuffe
 }
 
 
+/**
+ * One visible item of the checklist runner, with its answer and what it still needs.
+ */
 public struct ChecklistItem: Equatable, Hashable {
+    /**
+     * The item's id in the template; answers are keyed by it.
+     */
     public var id: String
+    /**
+     * The check as a statement or a question (zh-CN and en).
+     */
     public var text: LocalizedText
+    /**
+     * How to measure, limits, what to do when in doubt (`None`: no help).
+     */
     public var help: LocalizedText?
+    /**
+     * The type of answer, with that type's own fields (options, unit, limits).
+     */
     public var kind: ItemKind
+    /**
+     * Must be answered before the inspection can be submitted.
+     */
     public var required: Bool
     /**
      * The answer's value, as JSON (`None`: not answered).
@@ -1234,6 +1306,9 @@ public struct ChecklistItem: Equatable, Hashable {
      * pass/fail, the labels of the options chosen, a number with its unit.
      */
     public var valueText: LocalizedText?
+    /**
+     * The inspector's note on the item (`None`: none).
+     */
     public var note: String?
     /**
      * SHA-256 of the item's photos.
@@ -1247,6 +1322,9 @@ public struct ChecklistItem: Equatable, Hashable {
      * The answer fails the item.
      */
     public var failed: Bool
+    /**
+     * The clause of the standard the item checks (`None`: the template cites none).
+     */
     public var clause: Clause?
     /**
      * The clause as cited (`checklist::display::clause_text`).
@@ -1259,14 +1337,32 @@ public struct ChecklistItem: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, text: LocalizedText, help: LocalizedText?, kind: ItemKind, required: Bool, 
+    public init(
+        /**
+         * The item's id in the template; answers are keyed by it.
+         */id: String, 
+        /**
+         * The check as a statement or a question (zh-CN and en).
+         */text: LocalizedText, 
+        /**
+         * How to measure, limits, what to do when in doubt (`None`: no help).
+         */help: LocalizedText?, 
+        /**
+         * The type of answer, with that type's own fields (options, unit, limits).
+         */kind: ItemKind, 
+        /**
+         * Must be answered before the inspection can be submitted.
+         */required: Bool, 
         /**
          * The answer's value, as JSON (`None`: not answered).
          */value: JsonValue?, 
         /**
          * The answer's value as a person reads it (`checklist::display::answer_text`): words for
          * pass/fail, the labels of the options chosen, a number with its unit.
-         */valueText: LocalizedText?, note: String?, 
+         */valueText: LocalizedText?, 
+        /**
+         * The inspector's note on the item (`None`: none).
+         */note: String?, 
         /**
          * SHA-256 of the item's photos.
          */photos: [String], 
@@ -1275,7 +1371,10 @@ public struct ChecklistItem: Equatable, Hashable {
          */missing: MissingKind?, 
         /**
          * The answer fails the item.
-         */failed: Bool, clause: Clause?, 
+         */failed: Bool, 
+        /**
+         * The clause of the standard the item checks (`None`: the template cites none).
+         */clause: Clause?, 
         /**
          * The clause as cited (`checklist::display::clause_text`).
          */clauseText: LocalizedText?, 
@@ -1365,32 +1464,77 @@ public func FfiConverterTypeChecklistItem_lower(_ value: ChecklistItem) -> RustB
 }
 
 
+/**
+ * The checklist runner screen of an inspection, for the signed-in user.
+ */
 public struct ChecklistScreen: Equatable, Hashable {
+    /**
+     * The inspection's record id.
+     */
     public var id: RecordId
+    /**
+     * The inspection's title.
+     */
     public var title: String
+    /**
+     * The project it belongs to.
+     */
     public var project: String
+    /**
+     * The site as written.
+     */
     public var site: String
+    /**
+     * Where the inspection stands (draft, in progress, submitted, returned, reviewed).
+     */
     public var status: InspectionStatus
     /**
      * Sections with at least one visible item.
      */
     public var sections: [ChecklistSection]
+    /**
+     * Required, answered, completion and score, failures, what is missing.
+     */
     public var progress: Progress
     /**
      * Items changed after the submission (flagged for the reviewer).
      */
     public var amendments: [String]
+    /**
+     * What the signed-in user may do now (none without a signed-in user).
+     */
     public var allowedActions: [InspectionAction]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: RecordId, title: String, project: String, site: String, status: InspectionStatus, 
+    public init(
+        /**
+         * The inspection's record id.
+         */id: RecordId, 
+        /**
+         * The inspection's title.
+         */title: String, 
+        /**
+         * The project it belongs to.
+         */project: String, 
+        /**
+         * The site as written.
+         */site: String, 
+        /**
+         * Where the inspection stands (draft, in progress, submitted, returned, reviewed).
+         */status: InspectionStatus, 
         /**
          * Sections with at least one visible item.
-         */sections: [ChecklistSection], progress: Progress, 
+         */sections: [ChecklistSection], 
+        /**
+         * Required, answered, completion and score, failures, what is missing.
+         */progress: Progress, 
         /**
          * Items changed after the submission (flagged for the reviewer).
-         */amendments: [String], allowedActions: [InspectionAction]) {
+         */amendments: [String], 
+        /**
+         * What the signed-in user may do now (none without a signed-in user).
+         */allowedActions: [InspectionAction]) {
         self.id = id
         self.title = title
         self.project = project
@@ -1459,8 +1603,17 @@ public func FfiConverterTypeChecklistScreen_lower(_ value: ChecklistScreen) -> R
 }
 
 
+/**
+ * A section of the checklist runner with its visible items.
+ */
 public struct ChecklistSection: Equatable, Hashable {
+    /**
+     * The section's id in the template.
+     */
     public var id: String
+    /**
+     * The section's title (zh-CN and en).
+     */
     public var title: LocalizedText
     /**
      * Its visible items, in template order.
@@ -1469,7 +1622,13 @@ public struct ChecklistSection: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, title: LocalizedText, 
+    public init(
+        /**
+         * The section's id in the template.
+         */id: String, 
+        /**
+         * The section's title (zh-CN and en).
+         */title: LocalizedText, 
         /**
          * Its visible items, in template order.
          */items: [ChecklistItem]) {
@@ -1974,7 +2133,13 @@ public func FfiConverterTypeConflictValue_lower(_ value: ConflictValue) -> RustB
 }
 
 
+/**
+ * The figures of a period, for one cell's sites or rolled up over a subtree.
+ */
 public struct CoverageFigures: Equatable, Hashable {
+    /**
+     * Tasks of the period by state.
+     */
     public var tasks: TaskCounts
     /**
      * Required checkpoints not covered by any run of partial and missed tasks.
@@ -2007,7 +2172,10 @@ public struct CoverageFigures: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(tasks: TaskCounts, 
+    public init(
+        /**
+         * Tasks of the period by state.
+         */tasks: TaskCounts, 
         /**
          * Required checkpoints not covered by any run of partial and missed tasks.
          */checkpointsMissed: UInt32, 
@@ -2097,8 +2265,17 @@ public func FfiConverterTypeCoverageFigures_lower(_ value: CoverageFigures) -> R
  * which rows in what order, as a register filters and sorts.
  */
 public struct CoverageQuery: Equatable, Hashable {
+    /**
+     * The period's start, UTC ms (inclusive): tasks open at some time in `[from_ms, to_ms)`.
+     */
     public var fromMs: Int64
+    /**
+     * The period's end, UTC ms (exclusive).
+     */
     public var toMs: Int64
+    /**
+     * The cell to start from, with everything under it (`None`: every cell held here).
+     */
     public var cell: RecordId?
     /**
      * Only cells at most this many levels below the root (0: the root only); `None`: all.
@@ -2116,7 +2293,16 @@ public struct CoverageQuery: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(fromMs: Int64, toMs: Int64, cell: RecordId?, 
+    public init(
+        /**
+         * The period's start, UTC ms (inclusive): tasks open at some time in `[from_ms, to_ms)`.
+         */fromMs: Int64, 
+        /**
+         * The period's end, UTC ms (exclusive).
+         */toMs: Int64, 
+        /**
+         * The cell to start from, with everything under it (`None`: every cell held here).
+         */cell: RecordId?, 
         /**
          * Only cells at most this many levels below the root (0: the root only); `None`: all.
          */maxDepth: UInt32? = nil, 
@@ -2285,8 +2471,17 @@ public func FfiConverterTypeDocumentSettings_lower(_ value: DocumentSettings) ->
  * When the sync server received the change that recorded an event, and who pushed it.
  */
 public struct EventReceipt: Equatable, Hashable {
+    /**
+     * The event's id in the run.
+     */
     public var event: String
+    /**
+     * When the server received it (server clock, UTC ms).
+     */
     public var receivedMs: Int64
+    /**
+     * The account the server verified as its pusher (`None`: it named none).
+     */
     public var receivedBy: String?
     /**
      * What the server found checking the change (`sun_valid`, `sun_invalid`,
@@ -2297,7 +2492,16 @@ public struct EventReceipt: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(event: String, receivedMs: Int64, receivedBy: String?, 
+    public init(
+        /**
+         * The event's id in the run.
+         */event: String, 
+        /**
+         * When the server received it (server clock, UTC ms).
+         */receivedMs: Int64, 
+        /**
+         * The account the server verified as its pusher (`None`: it named none).
+         */receivedBy: String?, 
         /**
          * What the server found checking the change (`sun_valid`, `sun_invalid`,
          * `sun_replayed`, `sun_unverified`, `scan_disputed`, `clock_ahead`; see
@@ -2932,10 +3136,25 @@ public func FfiConverterTypeGpsFix_lower(_ value: GpsFix) -> RustBuffer {
  * A cell as the app shows it.
  */
 public struct GridCell: Equatable, Hashable {
+    /**
+     * The cell's record id.
+     */
     public var id: RecordId
+    /**
+     * Administrative division code + sequence, unique in the grid.
+     */
     public var code: String
+    /**
+     * The cell's name.
+     */
     public var name: String
+    /**
+     * The cell's level in the hierarchy.
+     */
     public var level: GridLevel
+    /**
+     * The parent cell; `None` for a city.
+     */
     public var parent: RecordId?
     /**
      * GeoJSON geometry text, if drawn.
@@ -2948,7 +3167,22 @@ public struct GridCell: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: RecordId, code: String, name: String, level: GridLevel, parent: RecordId?, 
+    public init(
+        /**
+         * The cell's record id.
+         */id: RecordId, 
+        /**
+         * Administrative division code + sequence, unique in the grid.
+         */code: String, 
+        /**
+         * The cell's name.
+         */name: String, 
+        /**
+         * The cell's level in the hierarchy.
+         */level: GridLevel, 
+        /**
+         * The parent cell; `None` for a city.
+         */parent: RecordId?, 
         /**
          * GeoJSON geometry text, if drawn.
          */boundary: String?, 
@@ -3021,13 +3255,31 @@ public func FfiConverterTypeGridCell_lower(_ value: GridCell) -> RustBuffer {
  * A member of a cell.
  */
 public struct GridMember: Equatable, Hashable {
+    /**
+     * The member's user id.
+     */
     public var user: String
+    /**
+     * The member's name as shown (may be empty).
+     */
     public var name: String
+    /**
+     * The member's duty in the cell.
+     */
     public var role: GridRole
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(user: String, name: String, role: GridRole) {
+    public init(
+        /**
+         * The member's user id.
+         */user: String, 
+        /**
+         * The member's name as shown (may be empty).
+         */name: String, 
+        /**
+         * The member's duty in the cell.
+         */role: GridRole) {
         self.user = user
         self.name = name
         self.role = role
@@ -3082,18 +3334,46 @@ public func FfiConverterTypeGridMember_lower(_ value: GridMember) -> RustBuffer 
  * A hazard as the app shows it.
  */
 public struct Hazard: Equatable, Hashable {
+    /**
+     * The hazard's record id.
+     */
     public var id: RecordId
+    /**
+     * The project it belongs to.
+     */
     public var project: String
+    /**
+     * The site as written.
+     */
     public var site: String
+    /**
+     * 部位: where exactly.
+     */
     public var location: String
+    /**
+     * The hazard's title.
+     */
     public var title: String
+    /**
+     * What is wrong, as described when raised.
+     */
     public var description: String
+    /**
+     * The inspection item it was raised from; `None` when raised on its own (or from a patrol
+     * observation).
+     */
     public var source: HazardSource?
+    /**
+     * Its photos, keyed by SHA-256: as found and as rectified ([`PhotoRef::stage`] tells which).
+     */
     public var photos: PhotoMap
     /**
      * Every event, in fold order, including those not applied.
      */
     public var events: [HazardEvent]
+    /**
+     * The state folded from the events: status, grade, major, the order and its deadline.
+     */
     public var state: HazardState
     /**
      * Overdue at the store clock's "now".
@@ -3102,10 +3382,38 @@ public struct Hazard: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: RecordId, project: String, site: String, location: String, title: String, description: String, source: HazardSource?, photos: PhotoMap, 
+    public init(
+        /**
+         * The hazard's record id.
+         */id: RecordId, 
+        /**
+         * The project it belongs to.
+         */project: String, 
+        /**
+         * The site as written.
+         */site: String, 
+        /**
+         * 部位: where exactly.
+         */location: String, 
+        /**
+         * The hazard's title.
+         */title: String, 
+        /**
+         * What is wrong, as described when raised.
+         */description: String, 
+        /**
+         * The inspection item it was raised from; `None` when raised on its own (or from a patrol
+         * observation).
+         */source: HazardSource?, 
+        /**
+         * Its photos, keyed by SHA-256: as found and as rectified ([`PhotoRef::stage`] tells which).
+         */photos: PhotoMap, 
         /**
          * Every event, in fold order, including those not applied.
-         */events: [HazardEvent], state: HazardState, 
+         */events: [HazardEvent], 
+        /**
+         * The state folded from the events: status, grade, major, the order and its deadline.
+         */state: HazardState, 
         /**
          * Overdue at the store clock's "now".
          */overdue: Bool) {
@@ -3330,6 +3638,9 @@ public func FfiConverterTypeHazardEvent_lower(_ value: HazardEvent) -> RustBuffe
 }
 
 
+/**
+ * The hazard detail screen, for the signed-in user.
+ */
 public struct HazardScreen: Equatable, Hashable {
     /**
      * The hazard: fields, events in fold order (the timeline, with `verified_by`), state.
@@ -3420,13 +3731,31 @@ public func FfiConverterTypeHazardScreen_lower(_ value: HazardScreen) -> RustBuf
  * Where a hazard came from.
  */
 public struct HazardSource: Equatable, Hashable {
+    /**
+     * The inspection the failed item is in.
+     */
     public var inspection: RecordId
+    /**
+     * The failed item's id in that inspection's template.
+     */
     public var item: String
+    /**
+     * The clause of the standard the item checks, if it names one.
+     */
     public var clause: Clause?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(inspection: RecordId, item: String, clause: Clause?) {
+    public init(
+        /**
+         * The inspection the failed item is in.
+         */inspection: RecordId, 
+        /**
+         * The failed item's id in that inspection's template.
+         */item: String, 
+        /**
+         * The clause of the standard the item checks, if it names one.
+         */clause: Clause?) {
         self.inspection = inspection
         self.item = item
         self.clause = clause
@@ -3769,7 +4098,13 @@ public func FfiConverterTypeHistoryEntry_lower(_ value: HistoryEntry) -> RustBuf
 }
 
 
+/**
+ * The home screen of the signed-in user.
+ */
 public struct HomeScreen: Equatable, Hashable {
+    /**
+     * The signed-in user, with their roles.
+     */
     public var user: User
     /**
      * Today's patrol tasks of plans naming the user (the device's local day).
@@ -3795,7 +4130,10 @@ public struct HomeScreen: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(user: User, 
+    public init(
+        /**
+         * The signed-in user, with their roles.
+         */user: User, 
         /**
          * Today's patrol tasks of plans naming the user (the device's local day).
          */tasks: [TaskView], 
@@ -3875,15 +4213,45 @@ public func FfiConverterTypeHomeScreen_lower(_ value: HomeScreen) -> RustBuffer 
  * An inspection as the app shows it.
  */
 public struct Inspection: Equatable, Hashable {
+    /**
+     * The inspection's record id.
+     */
     public var id: RecordId
+    /**
+     * The template version it is pinned to.
+     */
     public var template: TemplateRef
+    /**
+     * The project it belongs to.
+     */
     public var project: String
+    /**
+     * The site as written.
+     */
     public var site: String
+    /**
+     * The inspection's title.
+     */
     public var title: String
+    /**
+     * Where it stands: draft, in progress, submitted, returned, reviewed.
+     */
     public var status: InspectionStatus
+    /**
+     * Each item's answer, by item id: every item of the template, `value` `None` while unanswered.
+     */
     public var answers: [String: AnswerData]
+    /**
+     * Every signature recorded, by key.
+     */
     public var signatures: [Signature]
+    /**
+     * The lifecycle events (submitted, returned, reviewed), in fold order.
+     */
     public var events: [InspectionEvent]
+    /**
+     * Progress against the template: required, answered, score, failures, what is missing.
+     */
     public var progress: Progress
     /**
      * Items whose answer was changed on another device after (or concurrently with) the
@@ -3893,7 +4261,37 @@ public struct Inspection: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: RecordId, template: TemplateRef, project: String, site: String, title: String, status: InspectionStatus, answers: [String: AnswerData], signatures: [Signature], events: [InspectionEvent], progress: Progress, 
+    public init(
+        /**
+         * The inspection's record id.
+         */id: RecordId, 
+        /**
+         * The template version it is pinned to.
+         */template: TemplateRef, 
+        /**
+         * The project it belongs to.
+         */project: String, 
+        /**
+         * The site as written.
+         */site: String, 
+        /**
+         * The inspection's title.
+         */title: String, 
+        /**
+         * Where it stands: draft, in progress, submitted, returned, reviewed.
+         */status: InspectionStatus, 
+        /**
+         * Each item's answer, by item id: every item of the template, `value` `None` while unanswered.
+         */answers: [String: AnswerData], 
+        /**
+         * Every signature recorded, by key.
+         */signatures: [Signature], 
+        /**
+         * The lifecycle events (submitted, returned, reviewed), in fold order.
+         */events: [InspectionEvent], 
+        /**
+         * Progress against the template: required, answered, score, failures, what is missing.
+         */progress: Progress, 
         /**
          * Items whose answer was changed on another device after (or concurrently with) the
          * submission. Kept, and flagged for the reviewer.
@@ -4246,14 +4644,20 @@ public func FfiConverterTypeItem_lower(_ value: Item) -> RustBuffer {
  * What a list shows. Every field set narrows it; `None` and `false` do not.
  */
 public struct ListFilter: Equatable, Hashable {
+    /**
+     * Only this project's records.
+     */
     public var project: String?
+    /**
+     * Only records at this site (as written, matched exactly).
+     */
     public var site: String?
     /**
      * A status's raw value; one the kind does not have is refused.
      */
     public var status: String?
     /**
-     * Hazards: the grade's raw value (`major`, `high`, …).
+     * Hazards: the grade's raw value (`red`, `orange`, `yellow`, `blue`).
      */
     public var grade: String?
     /**
@@ -4280,12 +4684,18 @@ public struct ListFilter: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(project: String? = nil, site: String? = nil, 
+    public init(
+        /**
+         * Only this project's records.
+         */project: String? = nil, 
+        /**
+         * Only records at this site (as written, matched exactly).
+         */site: String? = nil, 
         /**
          * A status's raw value; one the kind does not have is refused.
          */status: String? = nil, 
         /**
-         * Hazards: the grade's raw value (`major`, `high`, …).
+         * Hazards: the grade's raw value (`red`, `orange`, `yellow`, `blue`).
          */grade: String? = nil, 
         /**
          * Hazards ordered to me; inspections I created.
@@ -4375,11 +4785,29 @@ public func FfiConverterTypeListFilter_lower(_ value: ListFilter) -> RustBuffer 
  * A list request. Every field narrows the result; `text` searches every string of the record.
  */
 public struct ListQuery: Equatable, Hashable {
+    /**
+     * Only records of this kind.
+     */
     public var kind: RecordKind?
+    /**
+     * Only this project's records.
+     */
     public var project: String?
+    /**
+     * Only records at this site (root `site`, matched exactly).
+     */
     public var site: String?
+    /**
+     * Only records in this status (as [`RecordSummary::status`] holds it, e.g. "ordered").
+     */
     public var status: String?
+    /**
+     * Only records of this grade (a [`crate::RiskGrade`] name, e.g. "red").
+     */
     public var grade: String?
+    /**
+     * Only records whose assignee (who is to act) is this user id.
+     */
     public var assignee: String?
     /**
      * Only records whose first change was made by this user id.
@@ -4399,13 +4827,40 @@ public struct ListQuery: Equatable, Hashable {
      * says: for hazards, awaiting rectification) has passed.
      */
     public var overdueAtMs: Int64?
+    /**
+     * The order of the results.
+     */
     public var sort: ListSort
+    /**
+     * At most this many results (`None`: all).
+     */
     public var limit: UInt32?
+    /**
+     * Results to skip first, for paging.
+     */
     public var offset: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(kind: RecordKind? = nil, project: String? = nil, site: String? = nil, status: String? = nil, grade: String? = nil, assignee: String? = nil, 
+    public init(
+        /**
+         * Only records of this kind.
+         */kind: RecordKind? = nil, 
+        /**
+         * Only this project's records.
+         */project: String? = nil, 
+        /**
+         * Only records at this site (root `site`, matched exactly).
+         */site: String? = nil, 
+        /**
+         * Only records in this status (as [`RecordSummary::status`] holds it, e.g. "ordered").
+         */status: String? = nil, 
+        /**
+         * Only records of this grade (a [`crate::RiskGrade`] name, e.g. "red").
+         */grade: String? = nil, 
+        /**
+         * Only records whose assignee (who is to act) is this user id.
+         */assignee: String? = nil, 
         /**
          * Only records whose first change was made by this user id.
          */createdBy: String? = nil, 
@@ -4419,7 +4874,16 @@ public struct ListQuery: Equatable, Hashable {
         /**
          * Only records overdue at this time (UTC ms): a running deadline (as the record's kind
          * says: for hazards, awaiting rectification) has passed.
-         */overdueAtMs: Int64? = nil, sort: ListSort, limit: UInt32? = nil, offset: UInt32 = UInt32(0)) {
+         */overdueAtMs: Int64? = nil, 
+        /**
+         * The order of the results.
+         */sort: ListSort, 
+        /**
+         * At most this many results (`None`: all).
+         */limit: UInt32? = nil, 
+        /**
+         * Results to skip first, for paging.
+         */offset: UInt32 = UInt32(0)) {
         self.kind = kind
         self.project = project
         self.site = site
@@ -4504,6 +4968,9 @@ public func FfiConverterTypeListQuery_lower(_ value: ListQuery) -> RustBuffer {
  * One row.
  */
 public struct ListRow: Equatable, Hashable {
+    /**
+     * The record as the list tables hold it.
+     */
     public var record: RecordSummary
     /**
      * Whole days past the running deadline (0 on the day it passed); `None`: not overdue.
@@ -4512,7 +4979,10 @@ public struct ListRow: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(record: RecordSummary, 
+    public init(
+        /**
+         * The record as the list tables hold it.
+         */record: RecordSummary, 
         /**
          * Whole days past the running deadline (0 on the day it passed); `None`: not overdue.
          */overdueDays: UInt32?) {
@@ -4563,7 +5033,13 @@ public func FfiConverterTypeListRow_lower(_ value: ListRow) -> RustBuffer {
 }
 
 
+/**
+ * One page of the inspection or hazard list, with the status chips and what the user may do.
+ */
 public struct ListScreen: Equatable, Hashable {
+    /**
+     * Which list.
+     */
     public var kind: ListScreenKind
     /**
      * The filter the rows answer (page size filled in).
@@ -4582,6 +5058,9 @@ public struct ListScreen: Equatable, Hashable {
      * filter without its status.
      */
     public var statuses: [StatusCount]
+    /**
+     * Another page follows this one.
+     */
     public var hasMore: Bool
     /**
      * The user may create an inspection / raise a hazard (in the filter's project, if it
@@ -4591,7 +5070,10 @@ public struct ListScreen: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(kind: ListScreenKind, 
+    public init(
+        /**
+         * Which list.
+         */kind: ListScreenKind, 
         /**
          * The filter the rows answer (page size filled in).
          */filter: ListFilter, 
@@ -4604,7 +5086,10 @@ public struct ListScreen: Equatable, Hashable {
         /**
          * Per status of the kind, in lifecycle order (zeros included): the records under the
          * filter without its status.
-         */statuses: [StatusCount], hasMore: Bool, 
+         */statuses: [StatusCount], 
+        /**
+         * Another page follows this one.
+         */hasMore: Bool, 
         /**
          * The user may create an inspection / raise a hazard (in the filter's project, if it
          * names one).
@@ -4896,7 +5381,13 @@ public struct NewGridCell: Equatable, Hashable {
      * Administrative division code + sequence (digits and letters), unique in the grid.
      */
     public var code: String
+    /**
+     * The cell's name (non-empty).
+     */
     public var name: String
+    /**
+     * The cell's level: below its parent's.
+     */
     public var level: GridLevel
     /**
      * The parent cell (a level above); `None` only for a city.
@@ -4912,7 +5403,13 @@ public struct NewGridCell: Equatable, Hashable {
     public init(
         /**
          * Administrative division code + sequence (digits and letters), unique in the grid.
-         */code: String, name: String, level: GridLevel, 
+         */code: String, 
+        /**
+         * The cell's name (non-empty).
+         */name: String, 
+        /**
+         * The cell's level: below its parent's.
+         */level: GridLevel, 
         /**
          * The parent cell (a level above); `None` only for a city.
          */parent: RecordId?, 
@@ -4975,19 +5472,37 @@ public func FfiConverterTypeNewGridCell_lower(_ value: NewGridCell) -> RustBuffe
 }
 
 
+/**
+ * A hazard to raise: what was found and where. A title or a description is required.
+ */
 public struct NewHazard: Equatable, Hashable {
+    /**
+     * The project it belongs to (required).
+     */
     public var project: String
+    /**
+     * The site as written, e.g. "人防工程 A".
+     */
     public var site: String
     /**
      * 部位: where exactly.
      */
     public var location: String
+    /**
+     * A short title (for an item's failure, the item's text).
+     */
     public var title: String
+    /**
+     * What is wrong, in the inspector's words.
+     */
     public var description: String
     /**
      * A grade known at once (e.g. the failed item's default); else graded later.
      */
     public var grade: RiskGrade?
+    /**
+     * Raise it as a major hazard (重大隐患); a red grade makes it major anyway.
+     */
     public var major: Bool
     /**
      * Photos of the hazard as found (SHA-256).
@@ -4996,13 +5511,28 @@ public struct NewHazard: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(project: String, site: String, 
+    public init(
+        /**
+         * The project it belongs to (required).
+         */project: String, 
+        /**
+         * The site as written, e.g. "人防工程 A".
+         */site: String, 
         /**
          * 部位: where exactly.
-         */location: String, title: String, description: String, 
+         */location: String, 
+        /**
+         * A short title (for an item's failure, the item's text).
+         */title: String, 
+        /**
+         * What is wrong, in the inspector's words.
+         */description: String, 
         /**
          * A grade known at once (e.g. the failed item's default); else graded later.
-         */grade: RiskGrade? = nil, major: Bool = false, 
+         */grade: RiskGrade? = nil, 
+        /**
+         * Raise it as a major hazard (重大隐患); a red grade makes it major anyway.
+         */major: Bool = false, 
         /**
          * Photos of the hazard as found (SHA-256).
          */photos: [String] = []) {
@@ -5075,12 +5605,21 @@ public func FfiConverterTypeNewHazard_lower(_ value: NewHazard) -> RustBuffer {
  * What to create.
  */
 public struct NewInspection: Equatable, Hashable {
+    /**
+     * The template to answer (its id).
+     */
     public var templateId: String
     /**
      * `None`: the newest version available.
      */
     public var templateVersion: UInt32?
+    /**
+     * The project it belongs to (required).
+     */
     public var project: String
+    /**
+     * The site as written, e.g. "3号楼 B1" (required).
+     */
     public var site: String
     /**
      * Defaults to the template's Chinese title.
@@ -5089,10 +5628,19 @@ public struct NewInspection: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(templateId: String, 
+    public init(
+        /**
+         * The template to answer (its id).
+         */templateId: String, 
         /**
          * `None`: the newest version available.
-         */templateVersion: UInt32? = nil, project: String, site: String, 
+         */templateVersion: UInt32? = nil, 
+        /**
+         * The project it belongs to (required).
+         */project: String, 
+        /**
+         * The site as written, e.g. "3号楼 B1" (required).
+         */site: String, 
         /**
          * Defaults to the template's Chinese title.
          */title: String? = nil) {
@@ -5156,8 +5704,17 @@ public func FfiConverterTypeNewInspection_lower(_ value: NewInspection) -> RustB
  * A problem seen on the way.
  */
 public struct NewObservation: Equatable, Hashable {
+    /**
+     * The checkpoint it was seen at (`None`: on the way).
+     */
     public var checkpoint: String?
+    /**
+     * What was seen (required): a hazard raised from it takes it as its description.
+     */
     public var text: String
+    /**
+     * The grade the runner gives it (`None`: ungraded); a hazard raised from it starts with it.
+     */
     public var grade: RiskGrade?
     /**
      * SHA-256 of photos already attached to the run.
@@ -5166,7 +5723,16 @@ public struct NewObservation: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(checkpoint: String?, text: String, grade: RiskGrade?, 
+    public init(
+        /**
+         * The checkpoint it was seen at (`None`: on the way).
+         */checkpoint: String?, 
+        /**
+         * What was seen (required): a hazard raised from it takes it as its description.
+         */text: String, 
+        /**
+         * The grade the runner gives it (`None`: ungraded); a hazard raised from it starts with it.
+         */grade: RiskGrade?, 
         /**
          * SHA-256 of photos already attached to the run.
          */photos: [String]) {
@@ -5673,7 +6239,13 @@ public func FfiConverterTypePatrolPlan_lower(_ value: PatrolPlan) -> RustBuffer 
 }
 
 
+/**
+ * The patrol run screen, for the signed-in user.
+ */
 public struct PatrolRunScreen: Equatable, Hashable {
+    /**
+     * The run with its state, checkpoints, events and server receipts.
+     */
     public var run: PatrolRunView
     /**
      * The first required checkpoint not yet covered, in route order.
@@ -5683,27 +6255,42 @@ public struct PatrolRunScreen: Equatable, Hashable {
      * Checkpoints a counting scan covered, in route order.
      */
     public var scanned: [String]
+    /**
+     * Skipped checkpoints, in event order, each with whether it counts yet.
+     */
     public var skipped: [SkippedCheckpoint]
     /**
      * The latest scan and its verdict (which checkpoint, whether it counts, its flags), for
      * the feedback after scanning.
      */
     public var lastScan: ScanOutcome?
+    /**
+     * What the signed-in user may do now (none without a signed-in user).
+     */
     public var allowedActions: [PatrolAction]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(run: PatrolRunView, 
+    public init(
+        /**
+         * The run with its state, checkpoints, events and server receipts.
+         */run: PatrolRunView, 
         /**
          * The first required checkpoint not yet covered, in route order.
          */nextCheckpoint: Checkpoint?, 
         /**
          * Checkpoints a counting scan covered, in route order.
-         */scanned: [String], skipped: [SkippedCheckpoint], 
+         */scanned: [String], 
+        /**
+         * Skipped checkpoints, in event order, each with whether it counts yet.
+         */skipped: [SkippedCheckpoint], 
         /**
          * The latest scan and its verdict (which checkpoint, whether it counts, its flags), for
          * the feedback after scanning.
-         */lastScan: ScanOutcome?, allowedActions: [PatrolAction]) {
+         */lastScan: ScanOutcome?, 
+        /**
+         * What the signed-in user may do now (none without a signed-in user).
+         */allowedActions: [PatrolAction]) {
         self.run = run
         self.nextCheckpoint = nextCheckpoint
         self.scanned = scanned
@@ -5767,28 +6354,62 @@ public func FfiConverterTypePatrolRunScreen_lower(_ value: PatrolRunScreen) -> R
  * A run as the app shows it.
  */
 public struct PatrolRunView: Equatable, Hashable {
+    /**
+     * The run's record id.
+     */
     public var id: RecordId
+    /**
+     * The run's title: the plan's title, with the window's local date for a task.
+     */
     public var title: String
+    /**
+     * The patrol plan it runs.
+     */
     public var plan: RecordId
     /**
      * The task it is for (`None`: a patrol outside any task).
      */
     public var task: String?
+    /**
+     * The plan version it follows.
+     */
     public var version: UInt32
+    /**
+     * The task's window (`None`: outside any task, or the plan version is not held here).
+     */
     public var window: Occurrence?
+    /**
+     * The site patrolled (a site record's id).
+     */
     public var site: RecordId
+    /**
+     * The runner's user id: only they may add to the run.
+     */
     public var runner: String
     /**
      * A skipped checkpoint counts only once a supervisor approves it.
      */
     public var skipNeedsApproval: Bool
+    /**
+     * In progress, paused, finished or voided.
+     */
     public var status: RunStatus
+    /**
+     * When the run started, UTC ms by the runner's device (`None`: no events held).
+     */
     public var startedMs: Int64?
+    /**
+     * When the runner finished it, UTC ms by the runner's device (`None`: not finished).
+     */
     public var finishedMs: Int64?
     /**
      * The plan version's checkpoints, in route order.
      */
     public var checkpoints: [Checkpoint]
+    /**
+     * Checkpoints covered so far: by a scan that counts, or by a skip that counts (approved, or no
+     * approval needed).
+     */
     public var covered: [String]
     /**
      * Required checkpoints not yet covered, in route order.
@@ -5814,16 +6435,50 @@ public struct PatrolRunView: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: RecordId, title: String, plan: RecordId, 
+    public init(
+        /**
+         * The run's record id.
+         */id: RecordId, 
+        /**
+         * The run's title: the plan's title, with the window's local date for a task.
+         */title: String, 
+        /**
+         * The patrol plan it runs.
+         */plan: RecordId, 
         /**
          * The task it is for (`None`: a patrol outside any task).
-         */task: String?, version: UInt32, window: Occurrence?, site: RecordId, runner: String, 
+         */task: String?, 
+        /**
+         * The plan version it follows.
+         */version: UInt32, 
+        /**
+         * The task's window (`None`: outside any task, or the plan version is not held here).
+         */window: Occurrence?, 
+        /**
+         * The site patrolled (a site record's id).
+         */site: RecordId, 
+        /**
+         * The runner's user id: only they may add to the run.
+         */runner: String, 
         /**
          * A skipped checkpoint counts only once a supervisor approves it.
-         */skipNeedsApproval: Bool, status: RunStatus, startedMs: Int64?, finishedMs: Int64?, 
+         */skipNeedsApproval: Bool, 
+        /**
+         * In progress, paused, finished or voided.
+         */status: RunStatus, 
+        /**
+         * When the run started, UTC ms by the runner's device (`None`: no events held).
+         */startedMs: Int64?, 
+        /**
+         * When the runner finished it, UTC ms by the runner's device (`None`: not finished).
+         */finishedMs: Int64?, 
         /**
          * The plan version's checkpoints, in route order.
-         */checkpoints: [Checkpoint], covered: [String], 
+         */checkpoints: [Checkpoint], 
+        /**
+         * Checkpoints covered so far: by a scan that counts, or by a skip that counts (approved, or no
+         * approval needed).
+         */covered: [String], 
         /**
          * Required checkpoints not yet covered, in route order.
          */remaining: [String], 
@@ -6092,10 +6747,25 @@ public func FfiConverterTypePhotoInfo_lower(_ value: PhotoInfo) -> RustBuffer {
  * EXIF says, and the image facts.
  */
 public struct PhotoMeta: Equatable, Hashable {
+    /**
+     * SHA-256 of the original bytes, lowercase hex: the photo's identity.
+     */
     public var sha256: String
+    /**
+     * "jpeg" or "png".
+     */
     public var format: String
+    /**
+     * Size of the original in bytes.
+     */
     public var bytes: UInt64
+    /**
+     * Width of the original in pixels, as stored (before orientation).
+     */
     public var width: UInt32
+    /**
+     * Height of the original in pixels, as stored (before orientation).
+     */
     public var height: UInt32
     /**
      * The inspection item it answers.
@@ -6105,28 +6775,73 @@ public struct PhotoMeta: Equatable, Hashable {
      * Hazards: "found" or "rectification".
      */
     public var stage: String?
+    /**
+     * The user id of who attached it.
+     */
     public var by: String
+    /**
+     * Their name as shown when attaching (empty if not recorded).
+     */
     public var byName: String
     /**
      * When it was attached (store clock) and the device's offset.
      */
     public var atMs: Int64
+    /**
+     * The attaching device's UTC offset in minutes east.
+     */
     public var offsetMinutes: Int32
+    /**
+     * What the shell reported about the capture.
+     */
     public var capture: CaptureContext
+    /**
+     * What the original's EXIF says, when it has any.
+     */
     public var exif: ExifData?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(sha256: String, format: String, bytes: UInt64, width: UInt32, height: UInt32, 
+    public init(
+        /**
+         * SHA-256 of the original bytes, lowercase hex: the photo's identity.
+         */sha256: String, 
+        /**
+         * "jpeg" or "png".
+         */format: String, 
+        /**
+         * Size of the original in bytes.
+         */bytes: UInt64, 
+        /**
+         * Width of the original in pixels, as stored (before orientation).
+         */width: UInt32, 
+        /**
+         * Height of the original in pixels, as stored (before orientation).
+         */height: UInt32, 
         /**
          * The inspection item it answers.
          */item: String?, 
         /**
          * Hazards: "found" or "rectification".
-         */stage: String?, by: String, byName: String, 
+         */stage: String?, 
+        /**
+         * The user id of who attached it.
+         */by: String, 
+        /**
+         * Their name as shown when attaching (empty if not recorded).
+         */byName: String, 
         /**
          * When it was attached (store clock) and the device's offset.
-         */atMs: Int64, offsetMinutes: Int32, capture: CaptureContext, exif: ExifData?) {
+         */atMs: Int64, 
+        /**
+         * The attaching device's UTC offset in minutes east.
+         */offsetMinutes: Int32, 
+        /**
+         * What the shell reported about the capture.
+         */capture: CaptureContext, 
+        /**
+         * What the original's EXIF says, when it has any.
+         */exif: ExifData?) {
         self.sha256 = sha256
         self.format = format
         self.bytes = bytes
@@ -6644,16 +7359,52 @@ public func FfiConverterTypeProjectRole_lower(_ value: ProjectRole) -> RustBuffe
  * One row of the photo queue.
  */
 public struct QueuedPhoto: Equatable, Hashable {
+    /**
+     * SHA-256 of the original bytes, lowercase hex.
+     */
     public var sha256: String
+    /**
+     * Where it stands on its way to the server.
+     */
     public var state: PhotoState
+    /**
+     * "jpeg" or "png".
+     */
     public var format: String
+    /**
+     * Size of the original in bytes.
+     */
     public var bytes: UInt64
+    /**
+     * When this device first recorded it, UTC ms by the store's clock.
+     */
     public var addedMs: Int64
+    /**
+     * When it last changed state, UTC ms by the store's clock.
+     */
     public var stateMs: Int64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(sha256: String, state: PhotoState, format: String, bytes: UInt64, addedMs: Int64, stateMs: Int64) {
+    public init(
+        /**
+         * SHA-256 of the original bytes, lowercase hex.
+         */sha256: String, 
+        /**
+         * Where it stands on its way to the server.
+         */state: PhotoState, 
+        /**
+         * "jpeg" or "png".
+         */format: String, 
+        /**
+         * Size of the original in bytes.
+         */bytes: UInt64, 
+        /**
+         * When this device first recorded it, UTC ms by the store's clock.
+         */addedMs: Int64, 
+        /**
+         * When it last changed state, UTC ms by the store's clock.
+         */stateMs: Int64) {
         self.sha256 = sha256
         self.state = state
         self.format = format
@@ -6941,6 +7692,9 @@ public struct RectificationOrder: Equatable, Hashable {
      * 责任人: user id, and the name as shown.
      */
     public var person: String
+    /**
+     * The responsible person's display name, as the order records it.
+     */
     public var personName: String
     /**
      * 期限, UTC ms.
@@ -6959,7 +7713,10 @@ public struct RectificationOrder: Equatable, Hashable {
          */unit: String, 
         /**
          * 责任人: user id, and the name as shown.
-         */person: String, personName: String, 
+         */person: String, 
+        /**
+         * The responsible person's display name, as the order records it.
+         */personName: String, 
         /**
          * 期限, UTC ms.
          */deadlineMs: Int64, 
@@ -7022,12 +7779,21 @@ public func FfiConverterTypeRectificationOrder_lower(_ value: RectificationOrder
 }
 
 
+/**
+ * The hazard register (台账): one page of matching hazards and counts over all of them.
+ */
 public struct Register: Equatable, Hashable {
+    /**
+     * The matching hazards of this page, in the order asked for.
+     */
     public var rows: [RecordSummary]
     /**
      * Every matching hazard (not only this page), by status and by grade ("" = ungraded).
      */
     public var byStatus: Counts
+    /**
+     * Every matching hazard by grade ([`crate::RiskGrade`] name; "" = ungraded).
+     */
     public var byGrade: Counts
     /**
      * How many matching hazards are overdue now.
@@ -7040,10 +7806,16 @@ public struct Register: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(rows: [RecordSummary], 
+    public init(
+        /**
+         * The matching hazards of this page, in the order asked for.
+         */rows: [RecordSummary], 
         /**
          * Every matching hazard (not only this page), by status and by grade ("" = ungraded).
-         */byStatus: Counts, byGrade: Counts, 
+         */byStatus: Counts, 
+        /**
+         * Every matching hazard by grade ([`crate::RiskGrade`] name; "" = ungraded).
+         */byGrade: Counts, 
         /**
          * How many matching hazards are overdue now.
          */overdue: UInt32, 
@@ -7106,8 +7878,17 @@ public func FfiConverterTypeRegister_lower(_ value: Register) -> RustBuffer {
 }
 
 
+/**
+ * A register request: filters (each narrows the result), sort and page.
+ */
 public struct RegisterQuery: Equatable, Hashable {
+    /**
+     * Only this project's hazards.
+     */
     public var project: String?
+    /**
+     * Only hazards at this site (as written, matched exactly).
+     */
     public var site: String?
     /**
      * A [`super::HazardStatus`] name, e.g. "ordered".
@@ -7121,15 +7902,36 @@ public struct RegisterQuery: Equatable, Hashable {
      * Only hazards overdue now (by the store's clock).
      */
     public var overdue: Bool
+    /**
+     * Only hazards whose responsible person (责任人) is this user id.
+     */
     public var assignee: String?
+    /**
+     * Substring search over the hazards' text (see [`ListQuery::text`]).
+     */
     public var text: String?
+    /**
+     * The order of the rows ([`Register::rows`]).
+     */
     public var sort: ListSort
+    /**
+     * At most this many rows (`None`: all).
+     */
     public var limit: UInt32?
+    /**
+     * Rows to skip first, for paging.
+     */
     public var offset: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(project: String? = nil, site: String? = nil, 
+    public init(
+        /**
+         * Only this project's hazards.
+         */project: String? = nil, 
+        /**
+         * Only hazards at this site (as written, matched exactly).
+         */site: String? = nil, 
         /**
          * A [`super::HazardStatus`] name, e.g. "ordered".
          */status: String? = nil, 
@@ -7138,7 +7940,22 @@ public struct RegisterQuery: Equatable, Hashable {
          */grade: String? = nil, 
         /**
          * Only hazards overdue now (by the store's clock).
-         */overdue: Bool = false, assignee: String? = nil, text: String? = nil, sort: ListSort, limit: UInt32? = nil, offset: UInt32 = UInt32(0)) {
+         */overdue: Bool = false, 
+        /**
+         * Only hazards whose responsible person (责任人) is this user id.
+         */assignee: String? = nil, 
+        /**
+         * Substring search over the hazards' text (see [`ListQuery::text`]).
+         */text: String? = nil, 
+        /**
+         * The order of the rows ([`Register::rows`]).
+         */sort: ListSort, 
+        /**
+         * At most this many rows (`None`: all).
+         */limit: UInt32? = nil, 
+        /**
+         * Rows to skip first, for paging.
+         */offset: UInt32 = UInt32(0)) {
         self.project = project
         self.site = site
         self.status = status
@@ -7354,9 +8171,21 @@ public func FfiConverterTypeReportOptions_lower(_ value: ReportOptions) -> RustB
  * A failed item, as the reviewer reads it.
  */
 public struct ReviewFinding: Equatable, Hashable {
+    /**
+     * The item's id.
+     */
     public var item: String
+    /**
+     * The title of the section it is in.
+     */
     public var section: LocalizedText
+    /**
+     * The check as a statement or a question.
+     */
     public var text: LocalizedText
+    /**
+     * The clause of the standard the item checks (`None`: the template cites none).
+     */
     public var clause: Clause?
     /**
      * The clause as cited (`checklist::display::clause_text`).
@@ -7370,21 +8199,42 @@ public struct ReviewFinding: Equatable, Hashable {
      * The answer's value as a person reads it (`checklist::display::answer_text`).
      */
     public var valueText: LocalizedText?
+    /**
+     * The inspector's note on the item (`None`: none).
+     */
     public var note: String?
     /**
      * SHA-256 of the item's photos.
      */
     public var photos: [String]
+    /**
+     * The grade of the hazard this failure raises, if the item says so.
+     */
     public var raisesHazard: RiskGrade?
     /**
      * Who answered it, and when.
      */
     public var by: String?
+    /**
+     * When it was last answered, UTC ms by that device's clock.
+     */
     public var atMs: Int64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(item: String, section: LocalizedText, text: LocalizedText, clause: Clause?, 
+    public init(
+        /**
+         * The item's id.
+         */item: String, 
+        /**
+         * The title of the section it is in.
+         */section: LocalizedText, 
+        /**
+         * The check as a statement or a question.
+         */text: LocalizedText, 
+        /**
+         * The clause of the standard the item checks (`None`: the template cites none).
+         */clause: Clause?, 
         /**
          * The clause as cited (`checklist::display::clause_text`).
          */clauseText: LocalizedText?, 
@@ -7393,13 +8243,22 @@ public struct ReviewFinding: Equatable, Hashable {
          */value: JsonValue?, 
         /**
          * The answer's value as a person reads it (`checklist::display::answer_text`).
-         */valueText: LocalizedText?, note: String?, 
+         */valueText: LocalizedText?, 
+        /**
+         * The inspector's note on the item (`None`: none).
+         */note: String?, 
         /**
          * SHA-256 of the item's photos.
-         */photos: [String], raisesHazard: RiskGrade?, 
+         */photos: [String], 
+        /**
+         * The grade of the hazard this failure raises, if the item says so.
+         */raisesHazard: RiskGrade?, 
         /**
          * Who answered it, and when.
-         */by: String?, atMs: Int64?) {
+         */by: String?, 
+        /**
+         * When it was last answered, UTC ms by that device's clock.
+         */atMs: Int64?) {
         self.item = item
         self.section = section
         self.text = text
@@ -7477,12 +8336,33 @@ public func FfiConverterTypeReviewFinding_lower(_ value: ReviewFinding) -> RustB
 }
 
 
+/**
+ * The review and sign-off screen of an inspection, for the signed-in user.
+ */
 public struct ReviewScreen: Equatable, Hashable {
+    /**
+     * The inspection's record id.
+     */
     public var id: RecordId
+    /**
+     * The inspection's title.
+     */
     public var title: String
+    /**
+     * The project it belongs to.
+     */
     public var project: String
+    /**
+     * The site as written.
+     */
     public var site: String
+    /**
+     * Where the inspection stands (draft, in progress, submitted, returned, reviewed).
+     */
     public var status: InspectionStatus
+    /**
+     * Required, answered, completion and score, failures, what is missing.
+     */
     public var progress: Progress
     /**
      * Failed items in template order.
@@ -7492,6 +8372,10 @@ public struct ReviewScreen: Equatable, Hashable {
      * What blocks submission.
      */
     public var missing: [Missing]
+    /**
+     * One slot per visible signature item, in template order, then one for the signatures that
+     * answer no visible item (if any).
+     */
     public var signatures: [SignatureSlot]
     /**
      * Items changed after the submission, flagged for the reviewer.
@@ -7501,23 +8385,51 @@ public struct ReviewScreen: Equatable, Hashable {
      * Submissions, returns (with their notes) and the review, in order.
      */
     public var events: [InspectionEvent]
+    /**
+     * What the signed-in user may do now (none without a signed-in user).
+     */
     public var allowedActions: [ReviewAction]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: RecordId, title: String, project: String, site: String, status: InspectionStatus, progress: Progress, 
+    public init(
+        /**
+         * The inspection's record id.
+         */id: RecordId, 
+        /**
+         * The inspection's title.
+         */title: String, 
+        /**
+         * The project it belongs to.
+         */project: String, 
+        /**
+         * The site as written.
+         */site: String, 
+        /**
+         * Where the inspection stands (draft, in progress, submitted, returned, reviewed).
+         */status: InspectionStatus, 
+        /**
+         * Required, answered, completion and score, failures, what is missing.
+         */progress: Progress, 
         /**
          * Failed items in template order.
          */findings: [ReviewFinding], 
         /**
          * What blocks submission.
-         */missing: [Missing], signatures: [SignatureSlot], 
+         */missing: [Missing], 
+        /**
+         * One slot per visible signature item, in template order, then one for the signatures that
+         * answer no visible item (if any).
+         */signatures: [SignatureSlot], 
         /**
          * Items changed after the submission, flagged for the reviewer.
          */amendments: [String], 
         /**
          * Submissions, returns (with their notes) and the review, in order.
-         */events: [InspectionEvent], allowedActions: [ReviewAction]) {
+         */events: [InspectionEvent], 
+        /**
+         * What the signed-in user may do now (none without a signed-in user).
+         */allowedActions: [ReviewAction]) {
         self.id = id
         self.title = title
         self.project = project
@@ -7688,6 +8600,9 @@ public func FfiConverterTypeRunEvent_lower(_ value: RunEvent) -> RustBuffer {
  * What was read or chosen at a checkpoint.
  */
 public struct ScanInput: Equatable, Hashable {
+    /**
+     * How the checkpoint was checked: NFC, QR or manual with photo (required).
+     */
     public var method: CheckMethod?
     /**
      * The NFC NDEF URI or QR text read (NFC, QR).
@@ -7701,12 +8616,22 @@ public struct ScanInput: Equatable, Hashable {
      * SHA-256 of photos taken there, already attached to the run.
      */
     public var photos: [String]
+    /**
+     * Reading of a clock that does not jump when the time is set (ms since boot), if the platform
+     * has one.
+     */
     public var monotonicMs: Int64?
+    /**
+     * Where the phone was, if it had a fix.
+     */
     public var gps: Gps?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(method: CheckMethod?, 
+    public init(
+        /**
+         * How the checkpoint was checked: NFC, QR or manual with photo (required).
+         */method: CheckMethod?, 
         /**
          * The NFC NDEF URI or QR text read (NFC, QR).
          */payload: String?, 
@@ -7715,7 +8640,14 @@ public struct ScanInput: Equatable, Hashable {
          */checkpoint: String?, 
         /**
          * SHA-256 of photos taken there, already attached to the run.
-         */photos: [String], monotonicMs: Int64?, gps: Gps?) {
+         */photos: [String], 
+        /**
+         * Reading of a clock that does not jump when the time is set (ms since boot), if the platform
+         * has one.
+         */monotonicMs: Int64?, 
+        /**
+         * Where the phone was, if it had a fix.
+         */gps: Gps?) {
         self.method = method
         self.payload = payload
         self.checkpoint = checkpoint
@@ -7779,12 +8711,24 @@ public func FfiConverterTypeScanInput_lower(_ value: ScanInput) -> RustBuffer {
  * A recorded scan: its event id and verdict.
  */
 public struct ScanOutcome: Equatable, Hashable {
+    /**
+     * The scan event's id in the run.
+     */
     public var event: String
+    /**
+     * The verdict: which checkpoint, whether it counts, the flags raised.
+     */
     public var verdict: ScanVerdict
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(event: String, verdict: ScanVerdict) {
+    public init(
+        /**
+         * The scan event's id in the run.
+         */event: String, 
+        /**
+         * The verdict: which checkpoint, whether it counts, the flags raised.
+         */verdict: ScanVerdict) {
         self.event = event
         self.verdict = verdict
     }
@@ -8150,24 +9094,63 @@ public func FfiConverterTypeShownRecord_lower(_ value: ShownRecord) -> RustBuffe
 }
 
 
+/**
+ * A signature on an inspection: who signed, when, and the size of the stored image.
+ */
 public struct Signature: Equatable, Hashable {
+    /**
+     * The signature's key in the inspection's `signatures` map.
+     */
     public var id: String
     /**
      * The signature item it answers, if any.
      */
     public var item: String?
+    /**
+     * The signer's name as written.
+     */
     public var name: String
+    /**
+     * The user id of who recorded the signature.
+     */
     public var userId: String
+    /**
+     * When it was signed, UTC ms by the signing device's clock.
+     */
     public var atMs: Int64
+    /**
+     * The signing device's UTC offset in minutes east (480 in China).
+     */
     public var offsetMinutes: Int32
+    /**
+     * Size of the signature image in bytes (the image stays in the record).
+     */
     public var imageBytes: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, 
+    public init(
+        /**
+         * The signature's key in the inspection's `signatures` map.
+         */id: String, 
         /**
          * The signature item it answers, if any.
-         */item: String?, name: String, userId: String, atMs: Int64, offsetMinutes: Int32, imageBytes: UInt64) {
+         */item: String?, 
+        /**
+         * The signer's name as written.
+         */name: String, 
+        /**
+         * The user id of who recorded the signature.
+         */userId: String, 
+        /**
+         * When it was signed, UTC ms by the signing device's clock.
+         */atMs: Int64, 
+        /**
+         * The signing device's UTC offset in minutes east (480 in China).
+         */offsetMinutes: Int32, 
+        /**
+         * Size of the signature image in bytes (the image stays in the record).
+         */imageBytes: UInt64) {
         self.id = id
         self.item = item
         self.name = name
@@ -8235,8 +9218,17 @@ public func FfiConverterTypeSignature_lower(_ value: Signature) -> RustBuffer {
  * signatures made without one.
  */
 public struct SignatureSlot: Equatable, Hashable {
+    /**
+     * The signature item's id (`None`: the slot of signatures made without an item).
+     */
     public var item: String?
+    /**
+     * The item's text (`None` for the slot without an item).
+     */
     public var text: LocalizedText?
+    /**
+     * The item must be signed before submission.
+     */
     public var required: Bool
     /**
      * Oldest first (the image itself stays in the record).
@@ -8245,7 +9237,16 @@ public struct SignatureSlot: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(item: String?, text: LocalizedText?, required: Bool, 
+    public init(
+        /**
+         * The signature item's id (`None`: the slot of signatures made without an item).
+         */item: String?, 
+        /**
+         * The item's text (`None` for the slot without an item).
+         */text: LocalizedText?, 
+        /**
+         * The item must be signed before submission.
+         */required: Bool, 
         /**
          * Oldest first (the image itself stays in the record).
          */signatures: [Signature]) {
@@ -8643,11 +9644,17 @@ public func FfiConverterTypeSiteQuery_lower(_ value: SiteQuery) -> RustBuffer {
  * A skipped checkpoint, and whether it counts yet.
  */
 public struct SkippedCheckpoint: Equatable, Hashable {
+    /**
+     * The checkpoint's id.
+     */
     public var checkpoint: String
     /**
      * The skip's event id (what an approval names).
      */
     public var skip: String
+    /**
+     * Why it was skipped (locked, flooded, no access, …).
+     */
     public var reason: String
     /**
      * Counted: approved, or the plan needs no approval.
@@ -8656,10 +9663,16 @@ public struct SkippedCheckpoint: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(checkpoint: String, 
+    public init(
+        /**
+         * The checkpoint's id.
+         */checkpoint: String, 
         /**
          * The skip's event id (what an approval names).
-         */skip: String, reason: String, 
+         */skip: String, 
+        /**
+         * Why it was skipped (locked, flooded, no access, …).
+         */reason: String, 
         /**
          * Counted: approved, or the plan needs no approval.
          */counts: Bool) {
@@ -8720,12 +9733,24 @@ public func FfiConverterTypeSkippedCheckpoint_lower(_ value: SkippedCheckpoint) 
  * How many records under the filter hold a status.
  */
 public struct StatusCount: Equatable, Hashable {
+    /**
+     * A status's raw value (e.g. `submitted`, `ordered`).
+     */
     public var status: String
+    /**
+     * How many records hold it.
+     */
     public var count: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(status: String, count: UInt32) {
+    public init(
+        /**
+         * A status's raw value (e.g. `submitted`, `ordered`).
+         */status: String, 
+        /**
+         * How many records hold it.
+         */count: UInt32) {
         self.status = status
         self.count = count
     }
@@ -8781,12 +9806,33 @@ public struct SyncProgress: Equatable, Hashable {
      * "push_pull", "photos_up", "photos_down" or "done".
      */
     public var phase: String
+    /**
+     * Records the server acknowledged so far.
+     */
     public var recordsUp: UInt64
+    /**
+     * Records received from the server so far.
+     */
     public var recordsDown: UInt64
+    /**
+     * Bytes sent so far, photos included (bodies as sent, plus an estimate for headers).
+     */
     public var bytesUp: UInt64
+    /**
+     * Bytes received so far, photos included.
+     */
     public var bytesDown: UInt64
+    /**
+     * Photos uploaded so far.
+     */
     public var photosUp: UInt64
+    /**
+     * Photos downloaded so far.
+     */
     public var photosDown: UInt64
+    /**
+     * Push/pull round trips so far.
+     */
     public var roundTrips: UInt64
 
     // Default memberwise initializers are never public by default, so we
@@ -8794,7 +9840,28 @@ public struct SyncProgress: Equatable, Hashable {
     public init(
         /**
          * "push_pull", "photos_up", "photos_down" or "done".
-         */phase: String, recordsUp: UInt64, recordsDown: UInt64, bytesUp: UInt64, bytesDown: UInt64, photosUp: UInt64, photosDown: UInt64, roundTrips: UInt64) {
+         */phase: String, 
+        /**
+         * Records the server acknowledged so far.
+         */recordsUp: UInt64, 
+        /**
+         * Records received from the server so far.
+         */recordsDown: UInt64, 
+        /**
+         * Bytes sent so far, photos included (bodies as sent, plus an estimate for headers).
+         */bytesUp: UInt64, 
+        /**
+         * Bytes received so far, photos included.
+         */bytesDown: UInt64, 
+        /**
+         * Photos uploaded so far.
+         */photosUp: UInt64, 
+        /**
+         * Photos downloaded so far.
+         */photosDown: UInt64, 
+        /**
+         * Push/pull round trips so far.
+         */roundTrips: UInt64) {
         self.phase = phase
         self.recordsUp = recordsUp
         self.recordsDown = recordsDown
@@ -8864,13 +9931,33 @@ public func FfiConverterTypeSyncProgress_lower(_ value: SyncProgress) -> RustBuf
  * A record the server refused, and why (it stays on the device, unsynced).
  */
 public struct SyncRejection: Equatable, Hashable {
+    /**
+     * The refused record's id, or `template:<id>` for a template version.
+     */
     public var id: String
+    /**
+     * The refusal's code: the server's (`forbidden`, `wrong_project`, `unknown_project`,
+     * `bad_change`, `too_large`, `bad_id`), or `no_project` for a record that names no project.
+     */
     public var code: String
+    /**
+     * Why, in words for a developer and the log.
+     */
     public var reason: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, code: String, reason: String) {
+    public init(
+        /**
+         * The refused record's id, or `template:<id>` for a template version.
+         */id: String, 
+        /**
+         * The refusal's code: the server's (`forbidden`, `wrong_project`, `unknown_project`,
+         * `bad_change`, `too_large`, `bad_id`), or `no_project` for a record that names no project.
+         */code: String, 
+        /**
+         * Why, in words for a developer and the log.
+         */reason: String) {
         self.id = id
         self.code = code
         self.reason = reason
@@ -8925,6 +10012,9 @@ public func FfiConverterTypeSyncRejection_lower(_ value: SyncRejection) -> RustB
  * What a sync did.
  */
 public struct SyncReport: Equatable, Hashable {
+    /**
+     * The counts of the sync as it ended.
+     */
     public var progress: SyncProgress
     /**
      * Records the server refused, and records that cannot be synced (`no_project`).
@@ -8956,7 +10046,10 @@ public struct SyncReport: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(progress: SyncProgress, 
+    public init(
+        /**
+         * The counts of the sync as it ended.
+         */progress: SyncProgress, 
         /**
          * Records the server refused, and records that cannot be synced (`no_project`).
          */rejected: [SyncRejection], 
@@ -9040,8 +10133,18 @@ public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer 
 }
 
 
+/**
+ * The sync status screen: the service's state beside what the store knows.
+ */
 public struct SyncScreen: Equatable, Hashable {
+    /**
+     * What the sync service is doing now (idle, syncing with progress, offline, needs login,
+     * error).
+     */
     public var state: SyncState
+    /**
+     * Pending records and photos, last success and error, the server and account, refused changes.
+     */
     public var status: SyncStatus
     /**
      * "Sync now" is offered: signed in and not syncing already.
@@ -9050,7 +10153,14 @@ public struct SyncScreen: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(state: SyncState, status: SyncStatus, 
+    public init(
+        /**
+         * What the sync service is doing now (idle, syncing with progress, offline, needs login,
+         * error).
+         */state: SyncState, 
+        /**
+         * Pending records and photos, last success and error, the server and account, refused changes.
+         */status: SyncStatus, 
         /**
          * "Sync now" is offered: signed in and not syncing already.
          */canSyncNow: Bool) {
@@ -9108,13 +10218,38 @@ public func FfiConverterTypeSyncScreen_lower(_ value: SyncScreen) -> RustBuffer 
  * What a sync screen shows, read from the store (no network).
  */
 public struct SyncStatus: Equatable, Hashable {
+    /**
+     * A sync account is saved on this device (logged in once).
+     */
     public var signedIn: Bool
+    /**
+     * The server this device syncs with (`None`: not signed in).
+     */
     public var serverUrl: String?
+    /**
+     * The account's user id (`None`: not signed in).
+     */
     public var userId: String?
+    /**
+     * When a sync last ended complete ([`SyncReport::complete`]), UTC ms by the device's system
+     * clock (`None`: never).
+     */
     public var lastSuccessMs: Int64?
+    /**
+     * When a sync was last started, UTC ms by the device's system clock (`None`: never).
+     */
     public var lastAttemptMs: Int64?
+    /**
+     * Why the last sync failed, in words (`None`: it did not fail, or none ran).
+     */
     public var lastError: String?
+    /**
+     * Records with changes the server has not acknowledged.
+     */
     public var pendingRecords: UInt64
+    /**
+     * Photos referenced by this device's records that the server has not verified.
+     */
     public var pendingPhotos: UInt64
     /**
      * Records the server refused (kept on the device with all their data), with why.
@@ -9127,7 +10262,32 @@ public struct SyncStatus: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(signedIn: Bool, serverUrl: String?, userId: String?, lastSuccessMs: Int64?, lastAttemptMs: Int64?, lastError: String?, pendingRecords: UInt64, pendingPhotos: UInt64, 
+    public init(
+        /**
+         * A sync account is saved on this device (logged in once).
+         */signedIn: Bool, 
+        /**
+         * The server this device syncs with (`None`: not signed in).
+         */serverUrl: String?, 
+        /**
+         * The account's user id (`None`: not signed in).
+         */userId: String?, 
+        /**
+         * When a sync last ended complete ([`SyncReport::complete`]), UTC ms by the device's system
+         * clock (`None`: never).
+         */lastSuccessMs: Int64?, 
+        /**
+         * When a sync was last started, UTC ms by the device's system clock (`None`: never).
+         */lastAttemptMs: Int64?, 
+        /**
+         * Why the last sync failed, in words (`None`: it did not fail, or none ran).
+         */lastError: String?, 
+        /**
+         * Records with changes the server has not acknowledged.
+         */pendingRecords: UInt64, 
+        /**
+         * Photos referenced by this device's records that the server has not verified.
+         */pendingPhotos: UInt64, 
         /**
          * Records the server refused (kept on the device with all their data), with why.
          */refused: [SyncRejection], 
@@ -9459,19 +10619,75 @@ public func FfiConverterTypeTagEvent_lower(_ value: TagEvent) -> RustBuffer {
  * Tasks of a period by state.
  */
 public struct TaskCounts: Equatable, Hashable {
+    /**
+     * Tasks whose window has not opened.
+     */
     public var upcoming: UInt32
+    /**
+     * Tasks open with no run started.
+     */
     public var due: UInt32
+    /**
+     * Tasks with a run started, still open.
+     */
     public var inProgress: UInt32
+    /**
+     * Tasks complete within their window.
+     */
     public var done: UInt32
+    /**
+     * Tasks complete, but after their window and grace.
+     */
     public var late: UInt32
+    /**
+     * Tasks whose window and grace passed with checkpoints left uncovered.
+     */
     public var partial: UInt32
+    /**
+     * Tasks whose window and grace passed with no run, every assignee synced since.
+     */
     public var missed: UInt32
+    /**
+     * Tasks whose window and grace passed with no run known here, some assignee not synced since
+     * (待同步).
+     */
     public var awaitingSync: UInt32
+    /**
+     * Tasks a supervisor excused.
+     */
     public var excused: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(upcoming: UInt32, due: UInt32, inProgress: UInt32, done: UInt32, late: UInt32, partial: UInt32, missed: UInt32, awaitingSync: UInt32, excused: UInt32) {
+    public init(
+        /**
+         * Tasks whose window has not opened.
+         */upcoming: UInt32, 
+        /**
+         * Tasks open with no run started.
+         */due: UInt32, 
+        /**
+         * Tasks with a run started, still open.
+         */inProgress: UInt32, 
+        /**
+         * Tasks complete within their window.
+         */done: UInt32, 
+        /**
+         * Tasks complete, but after their window and grace.
+         */late: UInt32, 
+        /**
+         * Tasks whose window and grace passed with checkpoints left uncovered.
+         */partial: UInt32, 
+        /**
+         * Tasks whose window and grace passed with no run, every assignee synced since.
+         */missed: UInt32, 
+        /**
+         * Tasks whose window and grace passed with no run known here, some assignee not synced since
+         * (待同步).
+         */awaitingSync: UInt32, 
+        /**
+         * Tasks a supervisor excused.
+         */excused: UInt32) {
         self.upcoming = upcoming
         self.due = due
         self.inProgress = inProgress
@@ -9544,21 +10760,45 @@ public func FfiConverterTypeTaskCounts_lower(_ value: TaskCounts) -> RustBuffer 
  * Which tasks to list: those open at some time in `[from_ms, to_ms)`.
  */
 public struct TaskQuery: Equatable, Hashable {
+    /**
+     * The period's start, UTC ms (inclusive).
+     */
     public var fromMs: Int64
+    /**
+     * The period's end, UTC ms (exclusive).
+     */
     public var toMs: Int64
     /**
      * Only tasks of plans naming this assignee (in any version).
      */
     public var assignee: String?
+    /**
+     * Only tasks of this plan.
+     */
     public var plan: RecordId?
+    /**
+     * Only tasks at this site (a site record's id).
+     */
     public var site: RecordId?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(fromMs: Int64, toMs: Int64, 
+    public init(
+        /**
+         * The period's start, UTC ms (inclusive).
+         */fromMs: Int64, 
+        /**
+         * The period's end, UTC ms (exclusive).
+         */toMs: Int64, 
         /**
          * Only tasks of plans naming this assignee (in any version).
-         */assignee: String?, plan: RecordId?, site: RecordId?) {
+         */assignee: String?, 
+        /**
+         * Only tasks of this plan.
+         */plan: RecordId?, 
+        /**
+         * Only tasks at this site (a site record's id).
+         */site: RecordId?) {
         self.fromMs = fromMs
         self.toMs = toMs
         self.assignee = assignee
@@ -9619,13 +10859,37 @@ public func FfiConverterTypeTaskQuery_lower(_ value: TaskQuery) -> RustBuffer {
  * A task as lists show it.
  */
 public struct TaskView: Equatable, Hashable {
+    /**
+     * The task's id: the same on every device.
+     */
     public var id: String
+    /**
+     * The plan it is a task of.
+     */
     public var plan: RecordId
+    /**
+     * The plan's title.
+     */
     public var planTitle: String
+    /**
+     * The site patrolled (a site record's id).
+     */
     public var site: RecordId
+    /**
+     * The plan version in force when its window opens.
+     */
     public var version: UInt32
+    /**
+     * Its window: opens, closes, grace end (UTC ms) and local date.
+     */
     public var occurrence: Occurrence
+    /**
+     * User ids of who is to patrol it (the version's assignees).
+     */
     public var assignees: [String]
+    /**
+     * Its state at the store's clock.
+     */
     public var state: TaskState
     /**
      * Runs made for it that are held here.
@@ -9634,7 +10898,31 @@ public struct TaskView: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, plan: RecordId, planTitle: String, site: RecordId, version: UInt32, occurrence: Occurrence, assignees: [String], state: TaskState, 
+    public init(
+        /**
+         * The task's id: the same on every device.
+         */id: String, 
+        /**
+         * The plan it is a task of.
+         */plan: RecordId, 
+        /**
+         * The plan's title.
+         */planTitle: String, 
+        /**
+         * The site patrolled (a site record's id).
+         */site: RecordId, 
+        /**
+         * The plan version in force when its window opens.
+         */version: UInt32, 
+        /**
+         * Its window: opens, closes, grace end (UTC ms) and local date.
+         */occurrence: Occurrence, 
+        /**
+         * User ids of who is to patrol it (the version's assignees).
+         */assignees: [String], 
+        /**
+         * Its state at the store's clock.
+         */state: TaskState, 
         /**
          * Runs made for it that are held here.
          */runs: [RecordId]) {
@@ -9829,7 +11117,13 @@ public func FfiConverterTypeTemplate_lower(_ value: Template) -> RustBuffer {
  * Which template version a record was made from.
  */
 public struct TemplateRef: Equatable, Hashable {
+    /**
+     * The template's id, e.g. `rfj-stage-slab-rebar`.
+     */
     public var id: String
+    /**
+     * The template's version; a published (id, version) never changes.
+     */
     public var version: UInt32
     /**
      * SHA-256 of the template's canonical JSON.
@@ -9838,7 +11132,13 @@ public struct TemplateRef: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, version: UInt32, 
+    public init(
+        /**
+         * The template's id, e.g. `rfj-stage-slab-rebar`.
+         */id: String, 
+        /**
+         * The template's version; a published (id, version) never changes.
+         */version: UInt32, 
         /**
          * SHA-256 of the template's canonical JSON.
          */hash: String) {
@@ -10055,12 +11355,24 @@ public func FfiConverterTypeTrackPoint_lower(_ value: TrackPoint) -> RustBuffer 
  * A record whose stored bytes do not load (see [`Store::verify`]).
  */
 public struct UnreadableRecord: Equatable, Hashable {
+    /**
+     * The record's id.
+     */
     public var id: RecordId
+    /**
+     * Why its bytes do not load.
+     */
     public var reason: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: RecordId, reason: String) {
+    public init(
+        /**
+         * The record's id.
+         */id: RecordId, 
+        /**
+         * Why its bytes do not load.
+         */reason: String) {
         self.id = id
         self.reason = reason
     }
@@ -10308,6 +11620,9 @@ public struct VerifyReport: Equatable, Hashable {
      * `PRAGMA integrity_check` output: `["ok"]` when healthy.
      */
     public var integrity: [String]
+    /**
+     * How many records the store holds (0 if they could not be listed).
+     */
     public var records: UInt64
     /**
      * Records whose stored bytes do not load, with the reason. The bytes are kept.
@@ -10319,7 +11634,10 @@ public struct VerifyReport: Equatable, Hashable {
     public init(
         /**
          * `PRAGMA integrity_check` output: `["ok"]` when healthy.
-         */integrity: [String], records: UInt64, 
+         */integrity: [String], 
+        /**
+         * How many records the store holds (0 if they could not be listed).
+         */records: UInt64, 
         /**
          * Records whose stored bytes do not load, with the reason. The bytes are kept.
          */unreadable: [UnreadableRecord]) {
@@ -10377,18 +11695,33 @@ public func FfiConverterTypeVerifyReport_lower(_ value: VerifyReport) -> RustBuf
  * A document written to disk.
  */
 public struct WrittenDocument: Equatable, Hashable {
+    /**
+     * Which document this is.
+     */
     public var kind: DocumentKind
+    /**
+     * Where it was written (the `out` path given).
+     */
     public var path: String
+    /**
+     * The document's number, from [`DocumentSettings::number_pattern`].
+     */
     public var number: String
     /**
      * SHA-256 of the canonical JSON of what it shows (printed on it, in its QR code, attached).
      */
     public var sha256: String
+    /**
+     * The records it was made from, each with the heads shown.
+     */
     public var records: [ShownRecord]
     /**
      * PDF pages (0 for the spreadsheet).
      */
     public var pages: UInt32
+    /**
+     * The file's size in bytes.
+     */
     public var bytes: UInt64
     /**
      * Photos shown as "file missing" because this device does not have them (yet).
@@ -10403,13 +11736,28 @@ public struct WrittenDocument: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(kind: DocumentKind, path: String, number: String, 
+    public init(
+        /**
+         * Which document this is.
+         */kind: DocumentKind, 
+        /**
+         * Where it was written (the `out` path given).
+         */path: String, 
+        /**
+         * The document's number, from [`DocumentSettings::number_pattern`].
+         */number: String, 
         /**
          * SHA-256 of the canonical JSON of what it shows (printed on it, in its QR code, attached).
-         */sha256: String, records: [ShownRecord], 
+         */sha256: String, 
+        /**
+         * The records it was made from, each with the heads shown.
+         */records: [ShownRecord], 
         /**
          * PDF pages (0 for the spreadsheet).
-         */pages: UInt32, bytes: UInt64, 
+         */pages: UInt32, 
+        /**
+         * The file's size in bytes.
+         */bytes: UInt64, 
         /**
          * Photos shown as "file missing" because this device does not have them (yet).
          */missingPhotos: [String], 
@@ -10585,7 +11933,13 @@ public enum ChecklistCommand: Equatable, Hashable {
     /**
      * Accepts, or returns with a note (required when returning).
      */
-    case review(accept: Bool, note: String?
+    case review(
+        /**
+         * `true` accepts (reviewed, final); `false` returns it to the inspector.
+         */accept: Bool, 
+        /**
+         * The reviewer's note; required when returning.
+         */note: String?
     )
 
 
@@ -11133,13 +12487,37 @@ public func FfiConverterTypeDocumentStatus_lower(_ value: DocumentStatus) -> Rus
 
 public enum Draft: Equatable, Hashable {
     
-    case inspection(draft: NewInspection
+    /**
+     * The new-inspection form.
+     */
+    case inspection(
+        /**
+         * What the form holds.
+         */draft: NewInspection
     )
-    case hazard(draft: NewHazard
+    /**
+     * The raise-a-hazard form.
+     */
+    case hazard(
+        /**
+         * What the form holds.
+         */draft: NewHazard
     )
-    case rectificationOrder(order: RectificationOrder
+    /**
+     * The rectification order form (下达整改); a deadline already passed is refused.
+     */
+    case rectificationOrder(
+        /**
+         * What the form holds.
+         */order: RectificationOrder
     )
-    case observation(observation: NewObservation
+    /**
+     * The patrol observation form (上报).
+     */
+    case observation(
+        /**
+         * What the form holds.
+         */observation: NewObservation
     )
 
 
@@ -11337,10 +12715,25 @@ public func FfiConverterTypeFieldProblem_lower(_ value: FieldProblem) -> RustBuf
 
 public enum GridLevel: Equatable, Hashable {
     
+    /**
+     * 市: the top of the hierarchy; the only level with no parent cell.
+     */
     case city
+    /**
+     * 区: a district of a city.
+     */
     case district
+    /**
+     * 街道: a street (sub-district) office's area.
+     */
     case street
+    /**
+     * 社区: a community.
+     */
     case community
+    /**
+     * 网格: the smallest cell, patrolled by its members.
+     */
     case grid
 
 
@@ -11627,22 +13020,73 @@ public func FfiConverterTypeHazardAction_lower(_ value: HazardAction) -> RustBuf
 
 public enum HazardCommand: Equatable, Hashable {
     
-    case grade(grade: RiskGrade, major: Bool, note: String?
+    /**
+     * 评估分级: grades the hazard ([`Store::grade_hazard`]).
+     */
+    case grade(
+        /**
+         * The grade given.
+         */grade: RiskGrade, 
+        /**
+         * Graded a major hazard (重大隐患); a red grade makes it major anyway.
+         */major: Bool, 
+        /**
+         * An optional note.
+         */note: String?
     )
-    case orderRectification(order: RectificationOrder
+    /**
+     * 下达整改: orders the rectification ([`Store::order_rectification`]).
+     */
+    case orderRectification(
+        /**
+         * Who (unit, person), by when, what to do.
+         */order: RectificationOrder
     )
     /**
      * After-photos (SHA-256) attached to the hazard as rectification photos first.
      */
-    case submitRectification(note: String, photos: [String]
+    case submitRectification(
+        /**
+         * What was done.
+         */note: String, 
+        /**
+         * SHA-256 of the after-photos (at least one).
+         */photos: [String]
     )
-    case reinspect(passed: Bool, note: String?
+    /**
+     * 复查: re-inspection by someone other than who rectified ([`Store::reinspect`]).
+     */
+    case reinspect(
+        /**
+         * `true`: 复查通过 (verified); `false`: 退回整改 (sent back).
+         */passed: Bool, 
+        /**
+         * Why; required when sending back.
+         */note: String?
     )
-    case escalate(note: String
+    /**
+     * 超期 / 挂牌督办: escalates the hazard one level.
+     */
+    case escalate(
+        /**
+         * Why.
+         */note: String
     )
-    case close(note: String?
+    /**
+     * 销号: closes a verified general hazard.
+     */
+    case close(
+        /**
+         * An optional note.
+         */note: String?
     )
-    case writeOff(note: String
+    /**
+     * 核销: a supervisor writes off a verified hazard (the only way to close a major one).
+     */
+    case writeOff(
+        /**
+         * Why.
+         */note: String
     )
 
 
@@ -12557,7 +14001,13 @@ public func FfiConverterTypeItemKind_lower(_ value: ItemKind) -> RustBuffer {
 
 public enum ListScreenKind: Equatable, Hashable {
     
+    /**
+     * The inspection list.
+     */
     case inspections
+    /**
+     * The hazard list (隐患).
+     */
     case hazards
 
 
@@ -12816,12 +14266,34 @@ public func FfiConverterTypeMissingKind_lower(_ value: MissingKind) -> RustBuffe
 
 public enum PatrolAction: Equatable, Hashable {
     
+    /**
+     * Scan a checkpoint's tag, or check one by hand with a photo (the runner, in progress).
+     */
     case scan
+    /**
+     * Skip a required checkpoint, with a reason (the runner, in progress).
+     */
     case skip
+    /**
+     * Report a problem seen on the way (上报; the runner, in progress).
+     */
     case observe
+    /**
+     * Answer a checklist item of the plan's template ([`Store::answer_on_patrol`]; the runner, in
+     * progress).
+     */
     case answer
+    /**
+     * Pause the run (the runner, in progress).
+     */
     case pause
+    /**
+     * Resume a paused run (the runner).
+     */
     case resume
+    /**
+     * Finish the run; a reason is needed if required checkpoints are uncovered (the runner).
+     */
     case finish
     /**
      * 作废 (a supervisor).
@@ -12944,25 +14416,61 @@ public enum PatrolCommand: Equatable, Hashable {
      * A tag read (NFC, QR) or a checkpoint chosen by hand with a photo; the verdict comes
      * back as the screen's `last_scan`.
      */
-    case scan(scan: ScanInput
+    case scan(
+        /**
+         * What was read or chosen.
+         */scan: ScanInput
     )
-    case skip(checkpoint: String, reason: String
+    /**
+     * Skips a required checkpoint not yet covered.
+     */
+    case skip(
+        /**
+         * The checkpoint's id.
+         */checkpoint: String, 
+        /**
+         * Why (locked, flooded, no access, …); required.
+         */reason: String
     )
-    case observe(observation: NewObservation
+    /**
+     * Reports a problem seen on the way (上报).
+     */
+    case observe(
+        /**
+         * What was seen, where, graded how, with which photos.
+         */observation: NewObservation
     )
+    /**
+     * Pauses the run.
+     */
     case pause
+    /**
+     * Resumes a paused run.
+     */
     case resume
-    case finish(reason: String?
+    /**
+     * Finishes the run.
+     */
+    case finish(
+        /**
+         * Why, when required checkpoints are uncovered (required then).
+         */reason: String?
     )
     /**
      * A supervisor approves a skip (its event id).
      */
-    case approveSkip(skip: String
+    case approveSkip(
+        /**
+         * The skip's event id.
+         */skip: String
     )
     /**
      * A supervisor voids the run (作废), saying why.
      */
-    case void(reason: String
+    case void(
+        /**
+         * Why; required.
+         */reason: String
     )
 
 
@@ -13263,17 +14771,32 @@ public enum PhotoTarget: Equatable, Hashable {
     /**
      * An inspection item's answer.
      */
-    case inspection(id: RecordId, item: String
+    case inspection(
+        /**
+         * The inspection's record id.
+         */id: RecordId, 
+        /**
+         * The item whose answer the photo is evidence of.
+         */item: String
     )
     /**
      * A hazard as found, or its rectification (the photos a rectification is submitted with).
      */
-    case hazard(id: RecordId, rectification: Bool
+    case hazard(
+        /**
+         * The hazard's record id.
+         */id: RecordId, 
+        /**
+         * `true`: a photo of the rectification (by who may submit it); `false`: as found.
+         */rectification: Bool
     )
     /**
      * A patrol.
      */
-    case patrol(id: RecordId
+    case patrol(
+        /**
+         * The record id of a patrol run (or of a patrol record).
+         */id: RecordId
     )
 
 
@@ -13676,12 +15199,36 @@ public enum ReviewCommand: Equatable, Hashable {
      * `image_path` (read, then removed if it is in the capture folder), answering the
      * signature item `item` if given.
      */
-    case sign(item: String?, name: String, imagePath: String
+    case sign(
+        /**
+         * The signature item it answers (`None`: a signature without an item).
+         */item: String?, 
+        /**
+         * The signer's name as written.
+         */name: String, 
+        /**
+         * Path of the signature pad's image (at most 2 MiB).
+         */imagePath: String
     )
+    /**
+     * Submits; refused with `Incomplete` listing what is missing.
+     */
     case submit
-    case accept(note: String?
+    /**
+     * Accepts the submitted inspection (a supervisor): it is final.
+     */
+    case accept(
+        /**
+         * An optional note.
+         */note: String?
     )
-    case `return`(note: String
+    /**
+     * Returns the submitted inspection to the inspector (a supervisor).
+     */
+    case `return`(
+        /**
+         * Why; required.
+         */note: String
     )
 
 
@@ -14549,24 +16096,65 @@ public enum SyncState: Equatable, Hashable {
     /**
      * Nothing running. `complete`: the last sync left nothing pending.
      */
-    case idle(lastSuccessMs: Int64?, pendingRecords: UInt64, pendingPhotos: UInt64, complete: Bool
+    case idle(
+        /**
+         * When a sync last ended complete, UTC ms by the device's system clock (`None`: never).
+         */lastSuccessMs: Int64?, 
+        /**
+         * Records with changes the server has not acknowledged.
+         */pendingRecords: UInt64, 
+        /**
+         * Photos referenced by this device's records that the server has not verified.
+         */pendingPhotos: UInt64, 
+        /**
+         * The last sync left nothing pending ([`super::SyncReport::complete`]); `false` after
+         * a cancelled one.
+         */complete: Bool
     )
-    case syncing(progress: SyncProgress
+    /**
+     * A sync is running.
+     */
+    case syncing(
+        /**
+         * What it has done so far.
+         */progress: SyncProgress
     )
     /**
      * The server could not be reached; tries again from `retry_at_ms`.
      */
-    case offline(message: String, failures: UInt32, retryAtMs: Int64
+    case offline(
+        /**
+         * What failed, in words.
+         */message: String, 
+        /**
+         * Failures in a row, this one included.
+         */failures: UInt32, 
+        /**
+         * When the next periodic run may sync, UTC ms by the store's clock.
+         */retryAtMs: Int64
     )
     /**
      * Not signed in, or the server refused the token (revoked: a lost phone reported).
      */
-    case needsLogin(message: String
+    case needsLogin(
+        /**
+         * Why, in words.
+         */message: String
     )
     /**
-     * The server refused the request; tries again from `retry_at_ms`.
+     * The last sync failed for another reason than the network or the login (the server
+     * refused it, or something on the device failed); tries again from `retry_at_ms`.
      */
-    case error(message: String, failures: UInt32, retryAtMs: Int64
+    case error(
+        /**
+         * What failed, in words.
+         */message: String, 
+        /**
+         * Failures in a row, this one included.
+         */failures: UInt32, 
+        /**
+         * When the next periodic run may sync, UTC ms by the store's clock.
+         */retryAtMs: Int64
     )
 
 
