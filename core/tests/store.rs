@@ -788,7 +788,7 @@ fn an_upgraded_store_finds_what_a_fresh_one_finds() {
          INSERT INTO records_fts(rowid, text) SELECT rid, title || char(10) || '巡查记录' FROM records;
          UPDATE meta SET value = '3' WHERE key = 'projection_version';
          PRAGMA user_version = {};",
-        offgrid_core::store::schema::CURRENT_VERSION - 1
+        offgrid_core::store::CURRENT_VERSION - 1
     ))
     .unwrap();
     drop(conn);

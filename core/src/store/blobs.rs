@@ -53,7 +53,7 @@ impl PhotoFile {
 
 /// The photo files of one store, in the folder beside its database (`<db>.blobs/`), sealed when the
 /// store is encrypted.
-pub struct Blobs {
+pub(crate) struct Blobs {
     root: PathBuf,
     seal: Option<Seal>,
 }
@@ -86,7 +86,7 @@ impl Read for PhotoReader {
 
 impl Blobs {
     /// The blob folder of the database at `db`.
-    pub fn for_db(db: &Path) -> Blobs {
+    pub(crate) fn for_db(db: &Path) -> Blobs {
         Blobs {
             root: super::sibling(db, ".blobs"),
             seal: None,
@@ -98,24 +98,19 @@ impl Blobs {
         self.seal = Some(Seal { key, accept_plain });
     }
 
-    /// Whether files are sealed (the store is encrypted).
-    pub fn sealed(&self) -> bool {
-        self.seal.is_some()
-    }
-
     /// Where the camera writes photos before they are attached (`capture/`): kept across crashes,
     /// never emptied at open, so a shot taken just before the app was killed is not lost.
-    pub fn capture_dir(&self) -> PathBuf {
+    pub(crate) fn capture_dir(&self) -> PathBuf {
         self.root.join("capture")
     }
 
     /// Removes leftovers of writes interrupted by a crash.
-    pub fn clean_tmp(&self) {
+    pub(crate) fn clean_tmp(&self) {
         let _ = fs::remove_dir_all(self.root.join("tmp"));
     }
 
     /// Where a photo file is (sealed in an encrypted store: read it with [`Blobs::read`]).
-    pub fn path(&self, sha256: &str, file: PhotoFile) -> PathBuf {
+    pub(crate) fn path(&self, sha256: &str, file: PhotoFile) -> PathBuf {
         let fan = sha256.get(..2).unwrap_or("00");
         self.root
             .join(file.dir())
@@ -130,7 +125,7 @@ impl Blobs {
     }
 
     /// Writes `bytes` as `file` of `sha256` durably, unless a whole copy is already there.
-    pub fn put(&self, sha256: &str, file: PhotoFile, bytes: &[u8]) -> Result<()> {
+    pub(crate) fn put(&self, sha256: &str, file: PhotoFile, bytes: &[u8]) -> Result<()> {
         let path = self.path(sha256, file);
         let whole = if self.seal.is_some() {
             sealed::sealed_len(bytes.len() as u64)
@@ -176,12 +171,12 @@ impl Blobs {
 
     /// The plain bytes of `file` of `sha256`, or `None` if this device does not have it.
     /// A sealed file that fails its authentication is refused ([`Error::Corrupt`]).
-    pub fn read(&self, sha256: &str, file: PhotoFile) -> Result<Option<Vec<u8>>> {
+    pub(crate) fn read(&self, sha256: &str, file: PhotoFile) -> Result<Option<Vec<u8>>> {
         self.read_file(&self.path(sha256, file), &file.sealed_name(sha256))
     }
 
     /// A reader of the plain bytes of `file` of `sha256` (decrypted as it is read), or `None`.
-    pub fn reader(&self, sha256: &str, file: PhotoFile) -> Result<Option<PhotoReader>> {
+    pub(crate) fn reader(&self, sha256: &str, file: PhotoFile) -> Result<Option<PhotoReader>> {
         self.open_file(&self.path(sha256, file), &file.sealed_name(sha256))
     }
 
@@ -244,7 +239,7 @@ impl Blobs {
     }
 
     /// Whether `file` of the photo `sha256` is on disk (whole: files appear only by rename).
-    pub fn exists(&self, sha256: &str, file: PhotoFile) -> bool {
+    pub(crate) fn exists(&self, sha256: &str, file: PhotoFile) -> bool {
         self.path(sha256, file).is_file()
     }
 }

@@ -9,10 +9,10 @@ use super::projection::Projection;
 use crate::model::RecordId;
 
 /// How many documents stay open when [`crate::StoreOptions`] does not say.
-pub const DEFAULT_CAPACITY: usize = 64;
+pub(crate) const DEFAULT_CAPACITY: usize = 64;
 
 /// One open document and what is known about its persisted form.
-pub struct Entry {
+pub(crate) struct Entry {
     /// The document, with every stored change loaded (those waiting for dependencies included).
     pub doc: AutoCommit,
     /// The record kind as stored (`None` until a change naming it has been applied).
@@ -35,7 +35,7 @@ pub struct Entry {
 
 impl Entry {
     /// An entry for `doc` with nothing known on disk yet (no persisted heads, sizes 0).
-    pub fn new(doc: AutoCommit, kind: Option<String>) -> Self {
+    pub(crate) fn new(doc: AutoCommit, kind: Option<String>) -> Self {
         Entry {
             doc,
             kind,
@@ -51,7 +51,7 @@ impl Entry {
 }
 
 /// The open documents, by record id, at most `capacity` of them.
-pub struct DocCache {
+pub(crate) struct DocCache {
     entries: HashMap<RecordId, Entry>,
     capacity: usize,
     tick: u64,
@@ -65,7 +65,7 @@ const FREE_BATCH: usize = 32;
 
 impl DocCache {
     /// An empty cache holding at most `capacity` documents (at least 1).
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         DocCache {
             entries: HashMap::new(),
             capacity: capacity.max(1),
@@ -75,12 +75,12 @@ impl DocCache {
     }
 
     /// Whether the document `id` is open.
-    pub fn contains(&self, id: &RecordId) -> bool {
+    pub(crate) fn contains(&self, id: &RecordId) -> bool {
         self.entries.contains_key(id)
     }
 
     /// The open document `id`, marked as just used (`None`: not open).
-    pub fn get_mut(&mut self, id: &RecordId) -> Option<&mut Entry> {
+    pub(crate) fn get_mut(&mut self, id: &RecordId) -> Option<&mut Entry> {
         self.tick += 1;
         let tick = self.tick;
         let entry = self.entries.get_mut(id)?;
@@ -93,7 +93,7 @@ impl DocCache {
     /// Freeing a document costs as much as a tenth of applying it (thousands of small
     /// allocations); when many pass through the cache (a first sync), evicted ones are freed
     /// on another thread, off the writer's path.
-    pub fn insert(&mut self, id: RecordId, mut entry: Entry) -> &mut Entry {
+    pub(crate) fn insert(&mut self, id: RecordId, mut entry: Entry) -> &mut Entry {
         while self.entries.len() >= self.capacity {
             let oldest = self
                 .entries
@@ -118,23 +118,13 @@ impl DocCache {
     }
 
     /// Drops the document `id` from the cache (it reloads from disk on next use).
-    pub fn remove(&mut self, id: &RecordId) {
+    pub(crate) fn remove(&mut self, id: &RecordId) {
         self.entries.remove(id);
     }
 
     /// Drops every document.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.entries.clear();
         self.evicted.clear();
-    }
-
-    /// How many documents are open.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// Whether no document is open.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 }

@@ -20,7 +20,7 @@ const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// What a file looks like before it is opened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Probe {
+pub(crate) enum Probe {
     /// Absent or empty: a new store.
     New,
     /// A plain SQLite file.
@@ -33,7 +33,7 @@ pub enum Probe {
 }
 
 /// Looks at the first bytes of `path`. A directory is refused with [`Error::NotADatabase`].
-pub fn probe(path: &Path) -> Result<Probe> {
+pub(crate) fn probe(path: &Path) -> Result<Probe> {
     let mut file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Probe::New),
@@ -88,13 +88,17 @@ fn check_header(path: &Path, key: Option<&StoreKey>) -> Result<Probe> {
 }
 
 /// The one writer connection; `key` for an encrypted store (a new file is created encrypted).
-pub fn open_writer(path: &Path, key: Option<&StoreKey>) -> Result<Connection> {
+pub(crate) fn open_writer(path: &Path, key: Option<&StoreKey>) -> Result<Connection> {
     open_writer_with(path, key, true)
 }
 
 /// As [`open_writer`]; with `create` false a missing or empty file is refused with
 /// [`Error::StoreNotFound`] and no file is ever made.
-pub fn open_writer_with(path: &Path, key: Option<&StoreKey>, create: bool) -> Result<Connection> {
+pub(crate) fn open_writer_with(
+    path: &Path,
+    key: Option<&StoreKey>,
+    create: bool,
+) -> Result<Connection> {
     if check_header(path, key)? == Probe::New && !create {
         return Err(Error::StoreNotFound { path: path.into() });
     }
@@ -114,7 +118,7 @@ pub fn open_writer_with(path: &Path, key: Option<&StoreKey>, create: bool) -> Re
 
 /// Switches the writer to WAL. Called only after the file is known to be ours (or new), because
 /// it rewrites the file header.
-pub fn enable_wal(conn: &Connection) -> Result<()> {
+pub(crate) fn enable_wal(conn: &Connection) -> Result<()> {
     let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(Error::InvalidArgument(format!(
@@ -125,7 +129,7 @@ pub fn enable_wal(conn: &Connection) -> Result<()> {
 }
 
 /// A read-only connection (lists and search), so reads never wait for a writer's fsync.
-pub fn open_reader(path: &Path, key: Option<&StoreKey>) -> Result<Connection> {
+pub(crate) fn open_reader(path: &Path, key: Option<&StoreKey>) -> Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,

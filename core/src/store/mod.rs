@@ -7,17 +7,17 @@
 //! documents, [`projection`] derives the query tables, [`cache`] keeps recent documents open,
 //! [`writer`] is the transaction API, [`notify`] tells subscribers what changed.
 
-pub mod blobs;
-pub mod cache;
-pub mod conn;
+pub(crate) mod blobs;
+pub(crate) mod cache;
+pub(crate) mod conn;
 mod encrypt;
 pub mod key;
-pub mod notify;
-pub mod persist;
+pub(crate) mod notify;
+pub(crate) mod persist;
 pub mod photos;
-pub mod projection;
+pub(crate) mod projection;
 pub(crate) mod received;
-pub mod schema;
+pub(crate) mod schema;
 mod sealed;
 pub mod sync_state;
 pub mod writer;
@@ -35,6 +35,7 @@ pub use key::StoreKey;
 pub use notify::{ChangeEvent, Subscription};
 pub use photos::{PhotoState, PlainCopy, QueuedPhoto};
 pub use projection::{ListQuery, ListSort};
+pub use schema::CURRENT_VERSION;
 pub use sync_state::{DirtyRecord, Receipt, Refusal as SyncRefusal, SyncAccount};
 pub use writer::{ApplyOutcome, Writer};
 

@@ -53,18 +53,18 @@ fn in_order(kinds: impl Iterator<Item = RecordKind>) -> Vec<RecordKind> {
 }
 
 /// A subscriber: called with each [`ChangeEvent`], on the thread that committed.
-pub type Listener = Arc<dyn Fn(&ChangeEvent) + Send + Sync>;
+pub(crate) type Listener = Arc<dyn Fn(&ChangeEvent) + Send + Sync>;
 
 /// The store's subscribers, told after each commit what changed.
 #[derive(Default)]
-pub struct Notifier {
+pub(crate) struct Notifier {
     listeners: Mutex<Vec<(u64, Listener)>>,
     next: AtomicU64,
 }
 
 impl Notifier {
     /// Registers `listener` until the returned [`Subscription`] is dropped.
-    pub fn subscribe(self: &Arc<Self>, listener: Listener) -> Subscription {
+    pub(crate) fn subscribe(self: &Arc<Self>, listener: Listener) -> Subscription {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         lock(&self.listeners).push((id, listener));
         Subscription {
@@ -74,7 +74,7 @@ impl Notifier {
     }
 
     /// Calls every listener with `changed`, on this thread; an empty event is not sent.
-    pub fn notify(&self, changed: &ChangeEvent) {
+    pub(crate) fn notify(&self, changed: &ChangeEvent) {
         if changed.is_empty() {
             return;
         }

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::model::RecordId;
 
 /// Loads a document, or `None` if no such record is stored.
-pub fn load(conn: &Connection, id: &RecordId, actor: &ActorId) -> Result<Option<Entry>> {
+pub(crate) fn load(conn: &Connection, id: &RecordId, actor: &ActorId) -> Result<Option<Entry>> {
     let row: Option<(Option<String>, Vec<u8>, i64, String)> = conn
         .prepare_cached("SELECT kind, snapshot, chunk_bytes, heads FROM docs WHERE id = ?1")?
         .query_row([id.as_str()], |r| {
@@ -75,7 +75,7 @@ pub fn load(conn: &Connection, id: &RecordId, actor: &ActorId) -> Result<Option<
 }
 
 /// Whether the record `id` is stored.
-pub fn exists(conn: &Connection, id: &RecordId) -> Result<bool> {
+pub(crate) fn exists(conn: &Connection, id: &RecordId) -> Result<bool> {
     Ok(conn
         .prepare_cached("SELECT 1 FROM docs WHERE id = ?1")?
         .query_row([id.as_str()], |_| Ok(()))
@@ -84,7 +84,7 @@ pub fn exists(conn: &Connection, id: &RecordId) -> Result<bool> {
 }
 
 /// Stores a record seen for the first time, as a snapshot.
-pub fn insert_new(tx: &Transaction<'_>, id: &RecordId, entry: &mut Entry) -> Result<()> {
+pub(crate) fn insert_new(tx: &Transaction<'_>, id: &RecordId, entry: &mut Entry) -> Result<()> {
     let snapshot = entry.doc.save();
     insert_snapshot(tx, id, entry, snapshot)
 }
@@ -92,7 +92,7 @@ pub fn insert_new(tx: &Transaction<'_>, id: &RecordId, entry: &mut Entry) -> Res
 /// Stores a record received whole (a document and/or all its changes, every one applied) as
 /// the bytes it came in: they load to the same heads, and saving the document again (encoding
 /// and compressing every column) is the largest cost of a new device's first sync.
-pub fn insert_received(
+pub(crate) fn insert_received(
     tx: &Transaction<'_>,
     id: &RecordId,
     entry: &mut Entry,
@@ -103,7 +103,7 @@ pub fn insert_received(
 
 /// Stores a record received whole that was decoded elsewhere (not open in the cache): `kind`
 /// and `heads` are what its bytes load to.
-pub fn insert_whole(
+pub(crate) fn insert_whole(
     tx: &Transaction<'_>,
     id: &RecordId,
     kind: Option<&str>,
@@ -133,7 +133,7 @@ fn insert_snapshot(
 
 /// Appends what changed since the persisted heads; compacts when chunks outgrow the snapshot.
 /// Returns whether anything was written.
-pub fn persist(tx: &Transaction<'_>, id: &RecordId, entry: &mut Entry) -> Result<bool> {
+pub(crate) fn persist(tx: &Transaction<'_>, id: &RecordId, entry: &mut Entry) -> Result<bool> {
     let chunk = entry.doc.save_after(&entry.persisted_heads);
     if chunk.is_empty() {
         return Ok(false);
@@ -171,7 +171,7 @@ pub fn persist(tx: &Transaction<'_>, id: &RecordId, entry: &mut Entry) -> Result
 }
 
 /// Keeps bytes whose changes wait for missing dependencies (idempotent by content digest).
-pub fn add_pending(tx: &Transaction<'_>, id: &RecordId, bytes: &[u8]) -> Result<()> {
+pub(crate) fn add_pending(tx: &Transaction<'_>, id: &RecordId, bytes: &[u8]) -> Result<()> {
     let digest = Sha256::digest(bytes);
     tx.prepare_cached(
         "INSERT OR IGNORE INTO pending_changes(doc_id, digest, data) VALUES (?1, ?2, ?3)",
@@ -182,14 +182,14 @@ pub fn add_pending(tx: &Transaction<'_>, id: &RecordId, bytes: &[u8]) -> Result<
 
 /// Drops the changes of `id` kept waiting for dependencies, once none is missing: applied, they
 /// are persisted with the document.
-pub fn clear_pending(tx: &Transaction<'_>, id: &RecordId) -> Result<()> {
+pub(crate) fn clear_pending(tx: &Transaction<'_>, id: &RecordId) -> Result<()> {
     tx.prepare_cached("DELETE FROM pending_changes WHERE doc_id = ?1")?
         .execute([id.as_str()])?;
     Ok(())
 }
 
 /// All stored record ids, in creation order.
-pub fn all_ids(conn: &Connection) -> Result<Vec<RecordId>> {
+pub(crate) fn all_ids(conn: &Connection) -> Result<Vec<RecordId>> {
     let mut stmt = conn.prepare("SELECT id FROM docs ORDER BY rowid")?;
     let ids = stmt
         .query_map([], |r| Ok(RecordId(r.get(0)?)))?

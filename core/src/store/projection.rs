@@ -14,7 +14,7 @@ use crate::model::{RecordId, RecordKind, RecordSummary};
 
 /// What the tables hold for one record.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Projection {
+pub(crate) struct Projection {
     /// What the record is (root `kind`).
     pub kind: RecordKind,
     /// Root `project`; `None` if the document names none.
@@ -53,7 +53,7 @@ pub struct Projection {
 
 /// Derives the projection, or `None` if the document does not (yet) name a known kind. `search`
 /// is the document's search index, built here if absent.
-pub fn derive(doc: &mut AutoCommit, search: &mut Option<SearchIndex>) -> Option<Projection> {
+pub(crate) fn derive(doc: &mut AutoCommit, search: &mut Option<SearchIndex>) -> Option<Projection> {
     let root = RootFields::read(&*doc);
     let kind: RecordKind = root.string("kind")?.parse().ok()?;
     let text_of = |key: &str| root.text(&*doc, key);
@@ -121,7 +121,7 @@ pub fn derive(doc: &mut AutoCommit, search: &mut Option<SearchIndex>) -> Option<
 /// (`char::to_lowercase`, with no rule that looks at the neighbours), so the folding of a part
 /// of a text is that part of the folded text: Φ→φ, Ⅲ→ⅲ, Ａ→ａ, and a final ς as σ (Unicode
 /// case folding). Widths are not folded: ＡＢ finds ａｂ, not AB.
-pub fn fold(text: &str) -> String {
+pub(crate) fn fold(text: &str) -> String {
     if text.is_ascii() {
         return text.to_ascii_lowercase();
     }
@@ -207,7 +207,7 @@ impl<'a> RootFields<'a> {
 }
 
 /// Writes the projection of a record, skipping what did not change since `previous`.
-pub fn write(
+pub(crate) fn write(
     tx: &Transaction<'_>,
     id: &RecordId,
     p: &Projection,
@@ -274,7 +274,7 @@ pub fn write(
 /// for every write statement inside a transaction once FTS5 is part of it: indexing record by
 /// record wrote one tiny segment per record (and merged them), most of a bootstrap's time.
 /// Staged, a transaction indexes everything it wrote in two statements.
-pub fn flush_search(tx: &Transaction<'_>) -> Result<()> {
+pub(crate) fn flush_search(tx: &Transaction<'_>) -> Result<()> {
     let staged: bool = tx
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM temp.search_pending)")?
         .query_row([], |r| r.get(0))?;
@@ -400,7 +400,7 @@ fn filter(q: &ListQuery) -> (String, Vec<rusqlite::types::Value>) {
 }
 
 /// Number of matching records per value of `column` (`status` or `grade`).
-pub fn counts(
+pub(crate) fn counts(
     conn: &Connection,
     q: &ListQuery,
     column: &str,
@@ -418,7 +418,7 @@ pub fn counts(
 }
 
 /// Records matching `q`, in the order it asks for.
-pub fn list(conn: &Connection, q: &ListQuery) -> Result<Vec<RecordSummary>> {
+pub(crate) fn list(conn: &Connection, q: &ListQuery) -> Result<Vec<RecordSummary>> {
     let (where_sql, args) = filter(q);
     let mut sql = String::from(
         "SELECT id, kind, project, title, status, site, grade, assignee, due_ms, created_ms,
@@ -469,7 +469,7 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<Vec<RecordSummary>> {
 }
 
 /// Drops every projection row (before a rebuild).
-pub fn clear(tx: &Transaction<'_>) -> Result<()> {
+pub(crate) fn clear(tx: &Transaction<'_>) -> Result<()> {
     tx.execute_batch(
         "DELETE FROM records_fts; DELETE FROM records; DELETE FROM record_keys;
          DELETE FROM temp.search_pending;",
@@ -478,7 +478,7 @@ pub fn clear(tx: &Transaction<'_>) -> Result<()> {
 }
 
 /// The records indexed under `key` (see [`crate::record::KindColumns::keys`]).
-pub fn with_key(conn: &Connection, key: &str) -> Result<Vec<RecordId>> {
+pub(crate) fn with_key(conn: &Connection, key: &str) -> Result<Vec<RecordId>> {
     let mut stmt =
         conn.prepare_cached("SELECT doc_id FROM record_keys WHERE key = ?1 ORDER BY doc_id")?;
     let rows = stmt.query_map([key], |r| Ok(RecordId(r.get(0)?)))?;
@@ -487,7 +487,7 @@ pub fn with_key(conn: &Connection, key: &str) -> Result<Vec<RecordId>> {
 
 /// The facts of the records of `kind` (those that have some), optionally only those indexed
 /// under `key`, by id.
-pub fn facts(
+pub(crate) fn facts(
     conn: &Connection,
     kind: RecordKind,
     key: Option<&str>,
@@ -511,7 +511,7 @@ pub fn facts(
 }
 
 /// The facts of the patrol runs whose task window opens in `[from_ms, to_ms)`.
-pub fn run_facts_between(
+pub(crate) fn run_facts_between(
     conn: &Connection,
     from_ms: i64,
     to_ms: i64,
@@ -527,7 +527,7 @@ pub fn run_facts_between(
 
 /// The lookup keys starting with `prefix` of the records of `kind`, with the prefix taken off:
 /// (record, rest of the key). A range scan of `record_keys`, no document loaded.
-pub fn keys_with_prefix(
+pub(crate) fn keys_with_prefix(
     conn: &Connection,
     kind: RecordKind,
     prefix: &str,
@@ -550,10 +550,10 @@ pub fn keys_with_prefix(
 }
 
 /// How many records there are with one (site, grade, status).
-pub type SiteCount = (Option<String>, Option<String>, Option<String>, u32);
+pub(crate) type SiteCount = (Option<String>, Option<String>, Option<String>, u32);
 
 /// How many records of `kind` there are per (site, grade, status).
-pub fn counts_by_site(conn: &Connection, kind: RecordKind) -> Result<Vec<SiteCount>> {
+pub(crate) fn counts_by_site(conn: &Connection, kind: RecordKind) -> Result<Vec<SiteCount>> {
     Ok(conn
         .prepare_cached(
             "SELECT site, grade, status, count(*) FROM records WHERE kind = ?1

@@ -11,14 +11,14 @@ use rusqlite::{Connection, OptionalExtension, Transaction};
 use crate::error::{Error, Result};
 
 /// `PRAGMA application_id`: "OFGR". Marks the file as ours so we never adopt another app's DB.
-pub const APPLICATION_ID: i32 = 0x4F46_4752;
+pub(crate) const APPLICATION_ID: i32 = 0x4F46_4752;
 
 /// Version of the code that derives the projection tables from documents.
 /// 4: the search text is stored case-folded (`projection::fold`, issue 28).
-pub const PROJECTION_VERSION: i64 = 4;
+pub(crate) const PROJECTION_VERSION: i64 = 4;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: documents, their chunks, metadata, and the list projection.
     r#"
     CREATE TABLE meta (
@@ -225,7 +225,7 @@ pub const CURRENT_VERSION: u32 = MIGRATIONS.len() as u32;
 
 /// Fails, without writing anything, unless the file is a new database or an Offgrid database
 /// this version can open. Returns the schema version found.
-pub fn check(conn: &Connection, path: &std::path::Path) -> Result<u32> {
+pub(crate) fn check(conn: &Connection, path: &std::path::Path) -> Result<u32> {
     let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let app_id: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
     if app_id != 0 && app_id != APPLICATION_ID {
@@ -253,7 +253,7 @@ pub fn check(conn: &Connection, path: &std::path::Path) -> Result<u32> {
 }
 
 /// Brings the schema to [`CURRENT_VERSION`] in one transaction, or fails without changing it.
-pub fn init(conn: &mut Connection, path: &std::path::Path) -> Result<()> {
+pub(crate) fn init(conn: &mut Connection, path: &std::path::Path) -> Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let version = check(&tx, path)?;
     if version == CURRENT_VERSION {
@@ -265,7 +265,7 @@ pub fn init(conn: &mut Connection, path: &std::path::Path) -> Result<()> {
 }
 
 /// Runs migrations `from+1 ..= to` inside `tx` and records the new version.
-pub fn upgrade(tx: &Transaction<'_>, from: u32, to: u32) -> Result<()> {
+pub(crate) fn upgrade(tx: &Transaction<'_>, from: u32, to: u32) -> Result<()> {
     for (i, sql) in MIGRATIONS
         .iter()
         .enumerate()
@@ -281,14 +281,14 @@ pub fn upgrade(tx: &Transaction<'_>, from: u32, to: u32) -> Result<()> {
 }
 
 /// The value stored under `key` in the `meta` table (`None`: not set).
-pub fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
+pub(crate) fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn
         .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
         .optional()?)
 }
 
 /// Stores `value` under `key` in the `meta` table, replacing what was there.
-pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
+pub(crate) fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
     conn.execute(
         "INSERT INTO meta(key, value) VALUES (?1, ?2)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",

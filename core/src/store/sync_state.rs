@@ -143,7 +143,7 @@ impl Store {
     }
 
     /// Records whose heads differ from what the server acknowledged, oldest change first.
-    pub fn dirty_records(&self, limit: usize) -> Result<Vec<DirtyRecord>> {
+    pub(crate) fn dirty_records(&self, limit: usize) -> Result<Vec<DirtyRecord>> {
         let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
         let mut st = conn.prepare_cached(
             "SELECT d.id, r.project, COALESCE(r.kind, d.kind), a.heads
@@ -176,7 +176,7 @@ impl Store {
 
     /// The records of a scope (a project, or `org`) the server has acknowledged, with the
     /// heads it holds, in id order.
-    pub fn scope_acked(&self, scope: &str) -> Result<Vec<(String, Vec<String>)>> {
+    pub(crate) fn scope_acked(&self, scope: &str) -> Result<Vec<(String, Vec<String>)>> {
         let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
         let mut st = conn.prepare_cached(
             "SELECT a.doc_id, a.heads FROM sync_acked a JOIN records r ON r.id = a.doc_id
@@ -206,7 +206,7 @@ impl Store {
     }
 
     /// The feed cursor per project, as the server last gave it (opaque).
-    pub fn sync_cursors(&self) -> Result<std::collections::BTreeMap<String, String>> {
+    pub(crate) fn sync_cursors(&self) -> Result<std::collections::BTreeMap<String, String>> {
         let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
         let mut st = conn.prepare_cached("SELECT project, cursor FROM sync_cursors")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
