@@ -23,6 +23,8 @@
 //! garbage-collected. [`OffgridStore::close_database`] closes the database file at once, whoever
 //! still holds the object.
 
+#![warn(missing_docs)]
+
 #[cfg(target_os = "android")]
 mod android;
 #[cfg(feature = "documents")]
@@ -42,6 +44,8 @@ mod sync;
 mod sync_service;
 mod templates;
 
+#[cfg(feature = "documents")]
+pub use documents::OffgridDocuments;
 pub use encryption::{generate_store_key, rekey_store};
 pub use error::OffgridError;
 pub use hazards::OffgridHazards;

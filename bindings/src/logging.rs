@@ -19,10 +19,15 @@ use tracing::{Event, Level, Metadata, Subscriber, span};
 /// Severity, most severe first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
 pub enum LogLevel {
+    /// Something failed (e.g. a Rust panic, logged before it becomes an exception).
     Error,
+    /// A problem the library carried on from (e.g. a failed sync, a record the server refused).
     Warn,
+    /// A milestone (e.g. logged in, the store being encrypted).
     Info,
+    /// Detail for diagnosis (e.g. a call that failed, with its error).
     Debug,
+    /// The finest detail.
     Trace,
 }
 
@@ -53,6 +58,7 @@ impl From<&Level> for LogLevel {
 /// One log event.
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
 pub struct LogRecord {
+    /// How severe the event is.
     pub level: LogLevel,
     /// The Rust module that logged it, e.g. `offgrid_core::store`.
     pub target: String,
@@ -63,6 +69,9 @@ pub struct LogRecord {
 /// Implemented by the shell. Called on whichever thread logged; must not block.
 #[uniffi::export(foreign)]
 pub trait Logger: Send + Sync {
+    /// Receives one event at or above the level given to `set_logger`, synchronously on the
+    /// thread that logged (often a background one): return quickly. Events logged while it runs
+    /// on that thread are dropped, not looped back, and an exception it throws is ignored.
     fn log(&self, record: LogRecord);
 }
 

@@ -39,6 +39,8 @@ impl OffgridPatrols {
         Ok(self.owner.store()?.revise_patrol_plan(&id, &plan)?)
     }
 
+    /// The plan `id` with its versions. `NotFound` if it is not held here, `InvalidArgument` if
+    /// the record is not a patrol plan. Reads the database: call it off the main thread.
     pub fn plan(&self, id: RecordId) -> Result<PatrolPlan> {
         Ok(self.owner.store()?.patrol_plan(&id)?)
     }
@@ -80,6 +82,10 @@ impl OffgridPatrols {
         Ok(self.owner.store()?.start_patrol(&plan, task.as_deref())?)
     }
 
+    /// The run `id` with its state: status, checkpoints covered and remaining, events, flags,
+    /// and what the sync server confirmed receiving. `NotFound` if it is not held here,
+    /// `InvalidArgument` if the record is not a patrol run. Reads the database: call it off the
+    /// main thread.
     pub fn run(&self, id: RecordId) -> Result<PatrolRunView> {
         Ok(self.owner.store()?.patrol_run(&id)?)
     }
@@ -150,10 +156,16 @@ impl OffgridPatrols {
         Ok(self.owner.store()?.patrol_track(&run)?)
     }
 
+    /// Pauses the run (lunch, a locked door); returns the pause event's id. While paused, scans,
+    /// skips, answers and observations are refused (`InvalidState`) until `resume`;
+    /// `add_track` still works. Only the runner may pause (`Forbidden`); `InvalidState` unless
+    /// the run is in progress.
     pub fn pause(&self, run: RecordId) -> Result<String> {
         Ok(self.owner.store()?.pause_patrol(&run)?)
     }
 
+    /// Resumes a paused run; returns the resume event's id. Only the runner may resume
+    /// (`Forbidden`); `InvalidState` unless the run is paused.
     pub fn resume(&self, run: RecordId) -> Result<String> {
         Ok(self.owner.store()?.resume_patrol(&run)?)
     }

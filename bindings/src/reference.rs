@@ -27,7 +27,9 @@ pub struct OffgridSites {
 /// One bind or unbind of a tag, with the site that holds it.
 #[derive(uniffi::Record)]
 pub struct SiteTagEvent {
+    /// The site whose record holds the event.
     pub site: RecordId,
+    /// The bind or unbind: who, when (UTC ms) and to which checkpoint or why.
     pub event: TagEvent,
 }
 
@@ -51,6 +53,8 @@ impl OffgridGrid {
         Ok(self.owner.store()?.add_grid_cell(&cell)?)
     }
 
+    /// The cell `id`: code, name, level, parent, boundary and members. `NotFound` if it is not
+    /// held here, `InvalidArgument` if the record is not a grid cell. Reads the database.
     pub fn cell(&self, id: RecordId) -> Result<GridCell> {
         Ok(self.owner.store()?.grid_cell(&id)?)
     }
@@ -75,10 +79,15 @@ impl OffgridGrid {
         Ok(self.owner.store()?.grid_cells_of(&user)?)
     }
 
+    /// Adds `member` to the cell, or changes the name and role of the member with that user
+    /// id. Organisation admins only (`Forbidden`); `InvalidArgument` for a blank user id or a
+    /// record that is not a grid cell; `NotFound` if the cell is not held here.
     pub fn set_member(&self, cell: RecordId, member: GridMember) -> Result<()> {
         Ok(self.owner.store()?.set_grid_member(&cell, &member)?)
     }
 
+    /// Removes the member with user id `user` from the cell; nothing happens if there is none.
+    /// Organisation admins only (`Forbidden`); `NotFound` if the cell is not held here.
     pub fn remove_member(&self, cell: RecordId, user: String) -> Result<()> {
         Ok(self.owner.store()?.remove_grid_member(&cell, &user)?)
     }
@@ -91,6 +100,8 @@ impl OffgridGrid {
             .set_grid_boundary(&cell, geojson.as_deref())?)
     }
 
+    /// Renames the cell (the name is trimmed; a blank one is `InvalidArgument`). Organisation
+    /// admins only (`Forbidden`); `NotFound` if the cell is not held here.
     pub fn rename(&self, cell: RecordId, name: String) -> Result<()> {
         Ok(self.owner.store()?.rename_grid_cell(&cell, &name)?)
     }
@@ -103,6 +114,8 @@ impl OffgridSites {
         Ok(self.owner.store()?.add_site(&site)?)
     }
 
+    /// The site `id`, with its checkpoints in route order and its tag events. `NotFound` if it
+    /// is not held here, `InvalidArgument` if the record is not a site. Reads the database.
     pub fn site(&self, id: RecordId) -> Result<Site> {
         Ok(self.owner.store()?.site(&id)?)
     }
@@ -112,14 +125,24 @@ impl OffgridSites {
         Ok(self.owner.store()?.sites(&query)?)
     }
 
+    /// Changes the fields `edit` sets (`null` fields stay as they are). Moving the site to
+    /// another cell needs an organisation admin; the other fields also a supervisor of a
+    /// project the site is linked to (`Forbidden` otherwise). `InvalidArgument` for a blank
+    /// name, a location that is not a GeoJSON Point or "lon,lat", or a record that is not a
+    /// site; `NotFound` if the site or the new cell is not held here.
     pub fn update(&self, id: RecordId, edit: SiteEdit) -> Result<()> {
         Ok(self.owner.store()?.update_site(&id, &edit)?)
     }
 
+    /// Links the site to the construction project `project` (its id): the project's members
+    /// then receive the site. Linking it again does nothing. Organisation admins only
+    /// (`Forbidden`); `InvalidArgument` if `project` is not a valid project id.
     pub fn link_project(&self, id: RecordId, project: String) -> Result<()> {
         Ok(self.owner.store()?.link_site_project(&id, &project)?)
     }
 
+    /// Unlinks the site from the construction project `project`; nothing happens if it is not
+    /// linked. Organisation admins only (`Forbidden`).
     pub fn unlink_project(&self, id: RecordId, project: String) -> Result<()> {
         Ok(self.owner.store()?.unlink_site_project(&id, &project)?)
     }
@@ -161,6 +184,11 @@ impl OffgridSites {
             .bind_tag(&site, &checkpoint, &payload, method)?)
     }
 
+    /// Unbinds a tag (the raw NDEF URI or QR text) from the checkpoint of `site` it stands for
+    /// now (replaced, lost, stolen), with the reason; returns the unbind event. The tag can
+    /// then be bound again. `InvalidState` if it is not bound at this site now,
+    /// `InvalidArgument` for an empty payload; needs an organisation admin or a supervisor of a
+    /// project the site is linked to (`Forbidden`).
     pub fn unbind_tag(&self, site: RecordId, payload: String, reason: String) -> Result<TagEvent> {
         Ok(self.owner.store()?.unbind_tag(&site, &payload, &reason)?)
     }
@@ -170,6 +198,9 @@ impl OffgridSites {
         Ok(self.owner.store()?.tag_binding(&payload, at_ms)?)
     }
 
+    /// Every bind and unbind of a tag (the raw NDEF URI or QR text) at the sites held here,
+    /// each with its site, oldest first (by the recording devices' clocks). Empty if the tag
+    /// was never bound; `InvalidArgument` for an empty payload.
     pub fn tag_history(&self, payload: String) -> Result<Vec<SiteTagEvent>> {
         Ok(self
             .owner

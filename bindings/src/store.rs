@@ -1,6 +1,8 @@
 //! [`OffgridStore`]: one open database, with the generic record API (create, read, merge,
-//! conflicts, history, lists). The domain methods live in `inspections.rs`, `hazards.rs` and
-//! `templates.rs`; each method is one line over [`offgrid_core::Store`].
+//! conflicts, history, lists). The domain methods live in the sub-clients
+//! of their own files (`inspections.rs`, `hazards.rs`, `patrols.rs`, `reference.rs`,
+//! `templates.rs`, `photos.rs`, `documents.rs`, `screens.rs`); each method is one line over
+//! [`offgrid_core::Store`].
 
 use std::sync::{Arc, RwLock};
 
@@ -99,6 +101,8 @@ impl OffgridStore {
             .is_none()
     }
 
+    /// The database file's path, as given when it was opened. `Closed` after
+    /// `close_database`.
     pub fn path(&self) -> Result<String> {
         Ok(self.store()?.path().to_string_lossy().into_owned())
     }
@@ -114,6 +118,9 @@ impl OffgridStore {
         Ok(())
     }
 
+    /// Who is using the device: the user last set by `set_user`, by `login`, or from the saved
+    /// account when a sync starts with nobody set. Kept in memory only: `null` after opening
+    /// until one of those, and writes then fail with `NoCurrentUser`. No disk access.
     pub fn current_user(&self) -> Result<Option<User>> {
         Ok(self.store()?.user())
     }

@@ -15,6 +15,9 @@ use crate::{OffgridStore, Result};
 /// Implemented by the shell: progress after every round trip and photo, on the syncing thread.
 #[uniffi::export(foreign)]
 pub trait SyncProgressListener: Send + Sync {
+    /// The progress so far, after every push/pull round trip and every photo. Called
+    /// synchronously on the thread running `OffgridSync.run`, which waits for it: return
+    /// quickly and hand UI work to the main thread. An exception it throws is ignored.
     fn on_progress(&self, progress: SyncProgress);
 }
 
@@ -26,15 +29,21 @@ pub struct SyncCancel {
 
 #[uniffi::export]
 impl SyncCancel {
+    /// A new flag, not cancelled: pass it to `OffgridSync.run` and keep it to cancel that
+    /// sync. Use a new one for each sync: once cancelled, it stays cancelled.
     #[uniffi::constructor]
     pub fn new() -> Self {
         SyncCancel::default()
     }
 
+    /// Makes the sync given this flag stop at its next step (between requests, or while it
+    /// waits to retry); that `run` then fails with `Cancelled`. Returns at once, from any
+    /// thread; what the server acknowledged stays acknowledged. Calling it again does nothing.
     pub fn cancel(&self) {
         self.flag.store(true, Ordering::Relaxed);
     }
 
+    /// Whether `cancel` was called on this flag.
     pub fn is_cancelled(&self) -> bool {
         self.flag.load(Ordering::Relaxed)
     }

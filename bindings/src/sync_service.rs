@@ -14,6 +14,10 @@ use crate::{OffgridStore, Result};
 /// work to the main thread). It must not register or remove observers from inside the call.
 #[uniffi::export(foreign)]
 pub trait SyncStateListener: Send + Sync {
+    /// The service's new state: `Syncing` with each step's progress, then the state the run
+    /// ends in. Called synchronously: return quickly. It must not throw: unlike the other
+    /// listeners', an exception here is not caught, and the `run` in progress fails with an
+    /// internal error.
     fn on_state(&self, state: SyncState);
 }
 
@@ -50,6 +54,10 @@ impl OffgridSyncService {
         Ok(self.service.sync(&store))
     }
 
+    /// The current state, as the last `run` in this process left it (memory only: fine on the
+    /// main thread, and after `close_database`). Before the first run it is `Idle` with no last
+    /// success and nothing pending, whatever the database holds: `sync().status()` reads the
+    /// stored figures.
     pub fn state(&self) -> SyncState {
         self.service.state()
     }
@@ -69,6 +77,8 @@ impl OffgridSyncService {
         self.service.observe(move |s| listener.on_state(s.clone()))
     }
 
+    /// Stops telling the listener registered as `id` (from `observe`); an unknown id is
+    /// ignored. Never call it from inside a `SyncStateListener` call.
     pub fn unobserve(&self, id: u64) {
         self.service.unobserve(id)
     }

@@ -6,6 +6,8 @@
 //! Exit codes: 0 success, 1 failure (including `check` finding problems, a refused action and
 //! an incomplete submission), 2 usage error.
 
+#![warn(missing_docs)]
+
 mod bench;
 mod commands;
 mod demo;

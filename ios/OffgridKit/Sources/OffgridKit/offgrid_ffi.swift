@@ -986,6 +986,11 @@ public func FfiConverterTypeChangeSubscription_lower(_ value: ChangeSubscription
  */
 public protocol Logger: AnyObject, Sendable {
     
+    /**
+     * Receives one event at or above the level given to `set_logger`, synchronously on the
+     * thread that logged (often a background one): return quickly. Events logged while it runs
+     * on that thread are dropped, not looped back, and an exception it throws is ignored.
+     */
     func log(record: LogRecord) 
     
 }
@@ -1045,6 +1050,11 @@ open class LoggerImpl: Logger, @unchecked Sendable {
     
 
     
+    /**
+     * Receives one event at or above the level given to `set_logger`, synchronously on the
+     * thread that logged (often a background one): return quickly. Events logged while it runs
+     * on that thread are dropped, not looped back, and an exception it throws is ignored.
+     */
 open func log(record: LogRecord)  {try! rustCall() {
         uniffiCallStatus in
     uniffi_offgrid_ffi_fn_method_logger_log(
@@ -1427,6 +1437,10 @@ public protocol OffgridGridProtocol: AnyObject, Sendable {
      */
     func add(cell: NewGridCell) throws  -> RecordId
     
+    /**
+     * The cell `id`: code, name, level, parent, boundary and members. `NotFound` if it is not
+     * held here, `InvalidArgument` if the record is not a grid cell. Reads the database.
+     */
     func cell(id: RecordId) throws  -> GridCell
     
     /**
@@ -1444,8 +1458,16 @@ public protocol OffgridGridProtocol: AnyObject, Sendable {
      */
     func children(parent: RecordId?) throws  -> [GridCell]
     
+    /**
+     * Removes the member with user id `user` from the cell; nothing happens if there is none.
+     * Organisation admins only (`Forbidden`); `NotFound` if the cell is not held here.
+     */
     func removeMember(cell: RecordId, user: String) throws 
     
+    /**
+     * Renames the cell (the name is trimmed; a blank one is `InvalidArgument`). Organisation
+     * admins only (`Forbidden`); `NotFound` if the cell is not held here.
+     */
     func rename(cell: RecordId, name: String) throws 
     
     /**
@@ -1453,6 +1475,11 @@ public protocol OffgridGridProtocol: AnyObject, Sendable {
      */
     func setBoundary(cell: RecordId, geojson: String?) throws 
     
+    /**
+     * Adds `member` to the cell, or changes the name and role of the member with that user
+     * id. Organisation admins only (`Forbidden`); `InvalidArgument` for a blank user id or a
+     * record that is not a grid cell; `NotFound` if the cell is not held here.
+     */
     func setMember(cell: RecordId, member: GridMember) throws 
     
     /**
@@ -1530,6 +1557,10 @@ open func add(cell: NewGridCell)throws  -> RecordId  {
 })
 }
     
+    /**
+     * The cell `id`: code, name, level, parent, boundary and members. `NotFound` if it is not
+     * held here, `InvalidArgument` if the record is not a grid cell. Reads the database.
+     */
 open func cell(id: RecordId)throws  -> GridCell  {
     return try  FfiConverterTypeGridCell_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
         uniffiCallStatus in
@@ -1579,6 +1610,10 @@ open func children(parent: RecordId?)throws  -> [GridCell]  {
 })
 }
     
+    /**
+     * Removes the member with user id `user` from the cell; nothing happens if there is none.
+     * Organisation admins only (`Forbidden`); `NotFound` if the cell is not held here.
+     */
 open func removeMember(cell: RecordId, user: String)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
         uniffiCallStatus in
     uniffi_offgrid_ffi_fn_method_offgridgrid_remove_member(
@@ -1589,6 +1624,10 @@ open func removeMember(cell: RecordId, user: String)throws   {try rustCallWithEr
 }
 }
     
+    /**
+     * Renames the cell (the name is trimmed; a blank one is `InvalidArgument`). Organisation
+     * admins only (`Forbidden`); `NotFound` if the cell is not held here.
+     */
 open func rename(cell: RecordId, name: String)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
         uniffiCallStatus in
     uniffi_offgrid_ffi_fn_method_offgridgrid_rename(
@@ -1612,6 +1651,11 @@ open func setBoundary(cell: RecordId, geojson: String?)throws   {try rustCallWit
 }
 }
     
+    /**
+     * Adds `member` to the cell, or changes the name and role of the member with that user
+     * id. Organisation admins only (`Forbidden`); `InvalidArgument` for a blank user id or a
+     * record that is not a grid cell; `NotFound` if the cell is not held here.
+     */
 open func setMember(cell: RecordId, member: GridMember)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
         uniffiCallStatus in
     uniffi_offgrid_ffi_fn_method_offgridgrid_set_member(
@@ -2370,8 +2414,18 @@ public protocol OffgridPatrolsProtocol: AnyObject, Sendable {
      */
     func observe(run: RecordId, observation: NewObservation) throws  -> String
     
+    /**
+     * Pauses the run (lunch, a locked door); returns the pause event's id. While paused, scans,
+     * skips, answers and observations are refused (`InvalidState`) until `resume`;
+     * `add_track` still works. Only the runner may pause (`Forbidden`); `InvalidState` unless
+     * the run is in progress.
+     */
     func pause(run: RecordId) throws  -> String
     
+    /**
+     * The plan `id` with its versions. `NotFound` if it is not held here, `InvalidArgument` if
+     * the record is not a patrol plan. Reads the database: call it off the main thread.
+     */
     func plan(id: RecordId) throws  -> PatrolPlan
     
     /**
@@ -2384,6 +2438,10 @@ public protocol OffgridPatrolsProtocol: AnyObject, Sendable {
      */
     func raiseHazard(run: RecordId, observation: String, project: String) throws  -> RecordId
     
+    /**
+     * Resumes a paused run; returns the resume event's id. Only the runner may resume
+     * (`Forbidden`); `InvalidState` unless the run is paused.
+     */
     func resume(run: RecordId) throws  -> String
     
     /**
@@ -2392,6 +2450,12 @@ public protocol OffgridPatrolsProtocol: AnyObject, Sendable {
      */
     func revisePlan(id: RecordId, plan: NewPlan) throws  -> UInt32
     
+    /**
+     * The run `id` with its state: status, checkpoints covered and remaining, events, flags,
+     * and what the sync server confirmed receiving. `NotFound` if it is not held here,
+     * `InvalidArgument` if the record is not a patrol run. Reads the database: call it off the
+     * main thread.
+     */
     func run(id: RecordId) throws  -> PatrolRunView
     
     /**
@@ -2602,6 +2666,12 @@ open func observe(run: RecordId, observation: NewObservation)throws  -> String  
 })
 }
     
+    /**
+     * Pauses the run (lunch, a locked door); returns the pause event's id. While paused, scans,
+     * skips, answers and observations are refused (`InvalidState`) until `resume`;
+     * `add_track` still works. Only the runner may pause (`Forbidden`); `InvalidState` unless
+     * the run is in progress.
+     */
 open func pause(run: RecordId)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
         uniffiCallStatus in
@@ -2612,6 +2682,10 @@ open func pause(run: RecordId)throws  -> String  {
 })
 }
     
+    /**
+     * The plan `id` with its versions. `NotFound` if it is not held here, `InvalidArgument` if
+     * the record is not a patrol plan. Reads the database: call it off the main thread.
+     */
 open func plan(id: RecordId)throws  -> PatrolPlan  {
     return try  FfiConverterTypePatrolPlan_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
         uniffiCallStatus in
@@ -2651,6 +2725,10 @@ open func raiseHazard(run: RecordId, observation: String, project: String)throws
 })
 }
     
+    /**
+     * Resumes a paused run; returns the resume event's id. Only the runner may resume
+     * (`Forbidden`); `InvalidState` unless the run is paused.
+     */
 open func resume(run: RecordId)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
         uniffiCallStatus in
@@ -2676,6 +2754,12 @@ open func revisePlan(id: RecordId, plan: NewPlan)throws  -> UInt32  {
 })
 }
     
+    /**
+     * The run `id` with its state: status, checkpoints covered and remaining, events, flags,
+     * and what the sync server confirmed receiving. `NotFound` if it is not held here,
+     * `InvalidArgument` if the record is not a patrol run. Reads the database: call it off the
+     * main thread.
+     */
 open func run(id: RecordId)throws  -> PatrolRunView  {
     return try  FfiConverterTypePatrolRunView_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
         uniffiCallStatus in
@@ -3486,6 +3570,11 @@ public protocol OffgridSitesProtocol: AnyObject, Sendable {
      */
     func bindTag(site: RecordId, checkpoint: String, payload: String, method: CheckMethod) throws  -> TagEvent
     
+    /**
+     * Links the site to the construction project `project` (its id): the project's members
+     * then receive the site. Linking it again does nothing. Organisation admins only
+     * (`Forbidden`); `InvalidArgument` if `project` is not a valid project id.
+     */
     func linkProject(id: RecordId, project: String) throws 
     
     /**
@@ -3493,6 +3582,10 @@ public protocol OffgridSitesProtocol: AnyObject, Sendable {
      */
     func list(query: SiteQuery) throws  -> [RecordSummary]
     
+    /**
+     * The site `id`, with its checkpoints in route order and its tag events. `NotFound` if it
+     * is not held here, `InvalidArgument` if the record is not a site. Reads the database.
+     */
     func site(id: RecordId) throws  -> Site
     
     /**
@@ -3500,12 +3593,35 @@ public protocol OffgridSitesProtocol: AnyObject, Sendable {
      */
     func tagBinding(payload: String, atMs: Int64) throws  -> TagBinding?
     
+    /**
+     * Every bind and unbind of a tag (the raw NDEF URI or QR text) at the sites held here,
+     * each with its site, oldest first (by the recording devices' clocks). Empty if the tag
+     * was never bound; `InvalidArgument` for an empty payload.
+     */
     func tagHistory(payload: String) throws  -> [SiteTagEvent]
     
+    /**
+     * Unbinds a tag (the raw NDEF URI or QR text) from the checkpoint of `site` it stands for
+     * now (replaced, lost, stolen), with the reason; returns the unbind event. The tag can
+     * then be bound again. `InvalidState` if it is not bound at this site now,
+     * `InvalidArgument` for an empty payload; needs an organisation admin or a supervisor of a
+     * project the site is linked to (`Forbidden`).
+     */
     func unbindTag(site: RecordId, payload: String, reason: String) throws  -> TagEvent
     
+    /**
+     * Unlinks the site from the construction project `project`; nothing happens if it is not
+     * linked. Organisation admins only (`Forbidden`).
+     */
     func unlinkProject(id: RecordId, project: String) throws 
     
+    /**
+     * Changes the fields `edit` sets (`null` fields stay as they are). Moving the site to
+     * another cell needs an organisation admin; the other fields also a supervisor of a
+     * project the site is linked to (`Forbidden` otherwise). `InvalidArgument` for a blank
+     * name, a location that is not a GeoJSON Point or "lon,lat", or a record that is not a
+     * site; `NotFound` if the site or the new cell is not held here.
+     */
     func update(id: RecordId, edit: SiteEdit) throws 
     
     /**
@@ -3613,6 +3729,11 @@ open func bindTag(site: RecordId, checkpoint: String, payload: String, method: C
 })
 }
     
+    /**
+     * Links the site to the construction project `project` (its id): the project's members
+     * then receive the site. Linking it again does nothing. Organisation admins only
+     * (`Forbidden`); `InvalidArgument` if `project` is not a valid project id.
+     */
 open func linkProject(id: RecordId, project: String)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
         uniffiCallStatus in
     uniffi_offgrid_ffi_fn_method_offgridsites_link_project(
@@ -3636,6 +3757,10 @@ open func list(query: SiteQuery)throws  -> [RecordSummary]  {
 })
 }
     
+    /**
+     * The site `id`, with its checkpoints in route order and its tag events. `NotFound` if it
+     * is not held here, `InvalidArgument` if the record is not a site. Reads the database.
+     */
 open func site(id: RecordId)throws  -> Site  {
     return try  FfiConverterTypeSite_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
         uniffiCallStatus in
@@ -3660,6 +3785,11 @@ open func tagBinding(payload: String, atMs: Int64)throws  -> TagBinding?  {
 })
 }
     
+    /**
+     * Every bind and unbind of a tag (the raw NDEF URI or QR text) at the sites held here,
+     * each with its site, oldest first (by the recording devices' clocks). Empty if the tag
+     * was never bound; `InvalidArgument` for an empty payload.
+     */
 open func tagHistory(payload: String)throws  -> [SiteTagEvent]  {
     return try  FfiConverterSequenceTypeSiteTagEvent.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
         uniffiCallStatus in
@@ -3670,6 +3800,13 @@ open func tagHistory(payload: String)throws  -> [SiteTagEvent]  {
 })
 }
     
+    /**
+     * Unbinds a tag (the raw NDEF URI or QR text) from the checkpoint of `site` it stands for
+     * now (replaced, lost, stolen), with the reason; returns the unbind event. The tag can
+     * then be bound again. `InvalidState` if it is not bound at this site now,
+     * `InvalidArgument` for an empty payload; needs an organisation admin or a supervisor of a
+     * project the site is linked to (`Forbidden`).
+     */
 open func unbindTag(site: RecordId, payload: String, reason: String)throws  -> TagEvent  {
     return try  FfiConverterTypeTagEvent_lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
         uniffiCallStatus in
@@ -3682,6 +3819,10 @@ open func unbindTag(site: RecordId, payload: String, reason: String)throws  -> T
 })
 }
     
+    /**
+     * Unlinks the site from the construction project `project`; nothing happens if it is not
+     * linked. Organisation admins only (`Forbidden`).
+     */
 open func unlinkProject(id: RecordId, project: String)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
         uniffiCallStatus in
     uniffi_offgrid_ffi_fn_method_offgridsites_unlink_project(
@@ -3692,6 +3833,13 @@ open func unlinkProject(id: RecordId, project: String)throws   {try rustCallWith
 }
 }
     
+    /**
+     * Changes the fields `edit` sets (`null` fields stay as they are). Moving the site to
+     * another cell needs an organisation admin; the other fields also a supervisor of a
+     * project the site is linked to (`Forbidden` otherwise). `InvalidArgument` for a blank
+     * name, a location that is not a GeoJSON Point or "lon,lat", or a record that is not a
+     * site; `NotFound` if the site or the new cell is not held here.
+     */
 open func update(id: RecordId, edit: SiteEdit)throws   {try rustCallWithError(FfiConverterTypeOffgridError_lift) {
         uniffiCallStatus in
     uniffi_offgrid_ffi_fn_method_offgridsites_update(
@@ -3849,6 +3997,11 @@ public protocol OffgridStoreProtocol: AnyObject, Sendable {
      */
     func createRecord(kind: RecordKind, fieldsJson: String) throws  -> RecordId
     
+    /**
+     * Who is using the device: the user last set by `set_user`, by `login`, or from the saved
+     * account when a sync starts with nobody set. Kept in memory only: `null` after opening
+     * until one of those, and writes then fail with `NoCurrentUser`. No disk access.
+     */
     func currentUser() throws  -> User?
     
     /**
@@ -3893,6 +4046,10 @@ public protocol OffgridStoreProtocol: AnyObject, Sendable {
      */
     func localDate(atMs: Int64) throws  -> String
     
+    /**
+     * The database file's path, as given when it was opened. `Closed` after
+     * `close_database`.
+     */
     func path() throws  -> String
     
     /**
@@ -4184,6 +4341,11 @@ open func createRecord(kind: RecordKind, fieldsJson: String)throws  -> RecordId 
 })
 }
     
+    /**
+     * Who is using the device: the user last set by `set_user`, by `login`, or from the saved
+     * account when a sync starts with nobody set. Kept in memory only: `null` after opening
+     * until one of those, and writes then fail with `NoCurrentUser`. No disk access.
+     */
 open func currentUser()throws  -> User?  {
     return try  FfiConverterOptionTypeUser.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
         uniffiCallStatus in
@@ -4298,6 +4460,10 @@ open func localDate(atMs: Int64)throws  -> String  {
 })
 }
     
+    /**
+     * The database file's path, as given when it was opened. `Closed` after
+     * `close_database`.
+     */
 open func path()throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOffgridError_lift) {
         uniffiCallStatus in
@@ -4678,8 +4844,18 @@ public protocol OffgridSyncServiceProtocol: AnyObject, Sendable {
      */
     func run() throws  -> SyncState
     
+    /**
+     * The current state, as the last `run` in this process left it (memory only: fine on the
+     * main thread, and after `close_database`). Before the first run it is `Idle` with no last
+     * success and nothing pending, whatever the database holds: `sync().status()` reads the
+     * stored figures.
+     */
     func state()  -> SyncState
     
+    /**
+     * Stops telling the listener registered as `id` (from `observe`); an unknown id is
+     * ignored. Never call it from inside a `SyncStateListener` call.
+     */
     func unobserve(id: UInt64) 
     
 }
@@ -4788,6 +4964,12 @@ open func run()throws  -> SyncState  {
 })
 }
     
+    /**
+     * The current state, as the last `run` in this process left it (memory only: fine on the
+     * main thread, and after `close_database`). Before the first run it is `Idle` with no last
+     * success and nothing pending, whatever the database holds: `sync().status()` reads the
+     * stored figures.
+     */
 open func state() -> SyncState  {
     return try!  FfiConverterTypeSyncState_lift(try! rustCall() {
         uniffiCallStatus in
@@ -4797,6 +4979,10 @@ open func state() -> SyncState  {
 })
 }
     
+    /**
+     * Stops telling the listener registered as `id` (from `observe`); an unknown id is
+     * ignored. Never call it from inside a `SyncStateListener` call.
+     */
 open func unobserve(id: UInt64)  {try! rustCall() {
         uniffiCallStatus in
     uniffi_offgrid_ffi_fn_method_offgridsyncservice_unobserve(
@@ -4861,8 +5047,16 @@ public func FfiConverterTypeOffgridSyncService_lower(_ value: OffgridSyncService
  */
 public protocol SyncCancelProtocol: AnyObject, Sendable {
     
+    /**
+     * Makes the sync given this flag stop at its next step (between requests, or while it
+     * waits to retry); that `run` then fails with `Cancelled`. Returns at once, from any
+     * thread; what the server acknowledged stays acknowledged. Calling it again does nothing.
+     */
     func cancel() 
     
+    /**
+     * Whether `cancel` was called on this flag.
+     */
     func isCancelled()  -> Bool
     
 }
@@ -4908,6 +5102,10 @@ open class SyncCancel: SyncCancelProtocol, @unchecked Sendable {
     public func uniffiCloneHandle() -> UInt64 {
         return try! rustCall { uniffi_offgrid_ffi_fn_clone_synccancel(self.handle, $0) }
     }
+    /**
+     * A new flag, not cancelled: pass it to `OffgridSync.run` and keep it to cancel that
+     * sync. Use a new one for each sync: once cancelled, it stays cancelled.
+     */
 public convenience init() {
     let handle =
         try! rustCall() {
@@ -4930,6 +5128,11 @@ public convenience init() {
     
 
     
+    /**
+     * Makes the sync given this flag stop at its next step (between requests, or while it
+     * waits to retry); that `run` then fails with `Cancelled`. Returns at once, from any
+     * thread; what the server acknowledged stays acknowledged. Calling it again does nothing.
+     */
 open func cancel()  {try! rustCall() {
         uniffiCallStatus in
     uniffi_offgrid_ffi_fn_method_synccancel_cancel(
@@ -4938,6 +5141,9 @@ open func cancel()  {try! rustCall() {
 }
 }
     
+    /**
+     * Whether `cancel` was called on this flag.
+     */
 open func isCancelled() -> Bool  {
     return try!  FfiConverterBool.lift(try! rustCall() {
         uniffiCallStatus in
@@ -5002,6 +5208,11 @@ public func FfiConverterTypeSyncCancel_lower(_ value: SyncCancel) -> UInt64 {
  */
 public protocol SyncProgressListener: AnyObject, Sendable {
     
+    /**
+     * The progress so far, after every push/pull round trip and every photo. Called
+     * synchronously on the thread running `OffgridSync.run`, which waits for it: return
+     * quickly and hand UI work to the main thread. An exception it throws is ignored.
+     */
     func onProgress(progress: SyncProgress) 
     
 }
@@ -5061,6 +5272,11 @@ open class SyncProgressListenerImpl: SyncProgressListener, @unchecked Sendable {
     
 
     
+    /**
+     * The progress so far, after every push/pull round trip and every photo. Called
+     * synchronously on the thread running `OffgridSync.run`, which waits for it: return
+     * quickly and hand UI work to the main thread. An exception it throws is ignored.
+     */
 open func onProgress(progress: SyncProgress)  {try! rustCall() {
         uniffiCallStatus in
     uniffi_offgrid_ffi_fn_method_syncprogresslistener_on_progress(
@@ -5207,6 +5423,12 @@ public func FfiConverterTypeSyncProgressListener_lower(_ value: SyncProgressList
  */
 public protocol SyncStateListener: AnyObject, Sendable {
     
+    /**
+     * The service's new state: `Syncing` with each step's progress, then the state the run
+     * ends in. Called synchronously: return quickly. It must not throw: unlike the other
+     * listeners', an exception here is not caught, and the `run` in progress fails with an
+     * internal error.
+     */
     func onState(state: SyncState) 
     
 }
@@ -5267,6 +5489,12 @@ open class SyncStateListenerImpl: SyncStateListener, @unchecked Sendable {
     
 
     
+    /**
+     * The service's new state: `Syncing` with each step's progress, then the state the run
+     * ends in. Called synchronously: return quickly. It must not throw: unlike the other
+     * listeners', an exception here is not caught, and the `run` in progress fails with an
+     * internal error.
+     */
 open func onState(state: SyncState)  {try! rustCall() {
         uniffiCallStatus in
     uniffi_offgrid_ffi_fn_method_syncstatelistener_on_state(
@@ -5409,6 +5637,9 @@ public func FfiConverterTypeSyncStateListener_lower(_ value: SyncStateListener) 
  * One log event.
  */
 public struct LogRecord: Equatable, Hashable {
+    /**
+     * How severe the event is.
+     */
     public var level: LogLevel
     /**
      * The Rust module that logged it, e.g. `offgrid_core::store`.
@@ -5421,7 +5652,10 @@ public struct LogRecord: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(level: LogLevel, 
+    public init(
+        /**
+         * How severe the event is.
+         */level: LogLevel, 
         /**
          * The Rust module that logged it, e.g. `offgrid_core::store`.
          */target: String, 
@@ -5482,12 +5716,24 @@ public func FfiConverterTypeLogRecord_lower(_ value: LogRecord) -> RustBuffer {
  * One bind or unbind of a tag, with the site that holds it.
  */
 public struct SiteTagEvent: Equatable, Hashable {
+    /**
+     * The site whose record holds the event.
+     */
     public var site: RecordId
+    /**
+     * The bind or unbind: who, when (UTC ms) and to which checkpoint or why.
+     */
     public var event: TagEvent
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(site: RecordId, event: TagEvent) {
+    public init(
+        /**
+         * The site whose record holds the event.
+         */site: RecordId, 
+        /**
+         * The bind or unbind: who, when (UTC ms) and to which checkpoint or why.
+         */event: TagEvent) {
         self.site = site
         self.event = event
     }
@@ -5541,10 +5787,25 @@ public func FfiConverterTypeSiteTagEvent_lower(_ value: SiteTagEvent) -> RustBuf
 
 public enum LogLevel: Equatable, Hashable {
     
+    /**
+     * Something failed (e.g. a Rust panic, logged before it becomes an exception).
+     */
     case error
+    /**
+     * A problem the library carried on from (e.g. a failed sync, a record the server refused).
+     */
     case warn
+    /**
+     * A milestone (e.g. logged in, the store being encrypted).
+     */
     case info
+    /**
+     * Detail for diagnosis (e.g. a call that failed, with its error).
+     */
     case debug
+    /**
+     * The finest detail.
+     */
     case trace
 
 
@@ -5637,168 +5898,339 @@ enum OffgridError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * The object was used after `close_database()`.
      */
-    case Closed(reason: String
+    case Closed(
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * The file is not an Offgrid database; it was left untouched.
      */
-    case NotADatabase(reason: String
+    case NotADatabase(
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * The database is encrypted and no key was given (or the file is not a database); it was
      * left untouched.
      */
-    case KeyRequired(reason: String
+    case KeyRequired(
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * The key does not open this database (or its first page is damaged); it was left
      * untouched. A shell that holds an older and a newer key after an interrupted
      * `rekey_store` tries the other one.
      */
-    case WrongKey(reason: String
+    case WrongKey(
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * SQLite reported corruption; nothing was deleted or rewritten.
      */
-    case Corrupt(reason: String
+    case Corrupt(
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * The database was written by a newer app version.
      */
-    case SchemaTooNew(found: UInt32, supported: UInt32, reason: String
+    case SchemaTooNew(
+        /**
+         * The schema version the file carries.
+         */found: UInt32, 
+        /**
+         * The newest schema version this build knows.
+         */supported: UInt32, 
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
-    case NotFound(id: String, reason: String
+    /**
+     * No record with this id is held on this device.
+     */
+    case NotFound(
+        /**
+         * The id asked for.
+         */id: String, 
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * A record may cite only a photo this device holds or one the record already carries:
      * attach the photo first (`photos().add_captured`), then cite it by its SHA-256.
      */
-    case PhotoNotHeld(sha256: String, reason: String
+    case PhotoNotHeld(
+        /**
+         * The cited photo's SHA-256 (of its original bytes, hex).
+         */sha256: String, 
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * One record's stored bytes do not load; every other record stays usable.
      */
-    case RecordUnreadable(id: String, reason: String
+    case RecordUnreadable(
+        /**
+         * The id of the record that does not load.
+         */id: String, 
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * Changes received for a record were rejected; nothing was stored.
      */
-    case BadChanges(id: String, reason: String
+    case BadChanges(
+        /**
+         * The id of the record the changes were for.
+         */id: String, 
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * A template is malformed at `path` (a JSON path).
      */
-    case InvalidTemplate(path: String, reason: String
+    case InvalidTemplate(
+        /**
+         * The JSON path of the offending value.
+         */path: String, 
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * An answer does not fit its item's type.
      */
-    case InvalidAnswer(item: String, reason: String
+    case InvalidAnswer(
+        /**
+         * The id of the item answered.
+         */item: String, 
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * The scanned checkpoint code is not the one printed at this point.
      */
-    case CheckpointMismatch(item: String, reason: String
+    case CheckpointMismatch(
+        /**
+         * The id of the checkpoint's item.
+         */item: String, 
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
-    case UnknownItem(item: String, reason: String
+    /**
+     * The record's checklist has no item with this id.
+     */
+    case UnknownItem(
+        /**
+         * The item id asked for.
+         */item: String, 
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * The action does not fit the record's state (e.g. answering a submitted inspection).
      */
-    case InvalidState(action: String, state: String, reason: String
+    case InvalidState(
+        /**
+         * What was attempted (e.g. "change the inspection").
+         */action: String, 
+        /**
+         * The state that refuses it: usually the record's status (e.g. "submitted"), sometimes
+         * a short description (e.g. "the checkpoint is retired").
+         */state: String, 
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * Submission blocked: everything missing, by item.
      */
-    case Incomplete(missing: [Missing], reason: String
+    case Incomplete(
+        /**
+         * Each item with what it lacks (an answer, photos, a signature, a failure's photo or
+         * note).
+         */missing: [Missing], 
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * A lifecycle rule (e.g. the re-inspector must not be the rectifier).
      */
-    case RuleViolation(reason: String
+    case RuleViolation(
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * The current user's role on the project does not grant `permission`.
      */
-    case Forbidden(permission: String, project: String, reason: String
+    case Forbidden(
+        /**
+         * The permission's name (e.g. `manage_grid`, `patrol`).
+         */permission: String, 
+        /**
+         * The project it is missing on (`org` for the organisation's grid and sites), or what
+         * stands for one (e.g. "the run of <user id>" for another user's patrol run).
+         */project: String, 
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * Writes need a current user: call `set_user` first.
      */
-    case NoCurrentUser(reason: String
+    case NoCurrentUser(
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * A draft's fields are wrong: each field with its problem, for the form to mark.
      */
-    case InvalidFields(fields: [FieldError], reason: String
+    case InvalidFields(
+        /**
+         * Each field and its problem.
+         */fields: [FieldError], 
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * A bad argument: an unknown path, a value of the wrong shape, malformed JSON.
      */
-    case InvalidArgument(reason: String
+    case InvalidArgument(
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * Not a JPEG or PNG; `format` names what it is ("HEIC": ask the camera for JPEG).
      */
-    case UnsupportedImage(format: String, reason: String
+    case UnsupportedImage(
+        /**
+         * What the bytes are instead, e.g. "HEIC", "AVIF", "WebP", "GIF", "empty", "unknown".
+         */format: String, 
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * A damaged image (truncated, corrupt).
      */
-    case ImageDecode(reason: String
+    case ImageDecode(
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * More pixels than the pipeline accepts.
      */
-    case ImageTooLarge(width: UInt32, height: UInt32, reason: String
+    case ImageTooLarge(
+        /**
+         * The image's width in pixels, from its headers.
+         */width: UInt32, 
+        /**
+         * The image's height in pixels, from its headers.
+         */height: UInt32, 
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * Sync needs one online login first.
      */
-    case NotSignedIn(reason: String
+    case NotSignedIn(
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * Wrong password, or the token expired: log in again.
      */
-    case Unauthorized(reason: String
+    case Unauthorized(
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * The office revoked this device's token (reported lost or replaced). Nothing more was
      * sent. An app that holds work data should close the store and call `wipe_store` (the
      * organisation's policy decides; the records the server had are safe there).
      */
-    case TokenRevoked(reason: String
+    case TokenRevoked(
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * The network failed after retries, or the server was unavailable. Nothing is lost:
      * sync again later.
      */
-    case Network(reason: String
+    case Network(
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * The server refused the request; `status` is the HTTP status, `code` its error code.
      */
-    case ServerRefused(status: UInt16, code: String, reason: String
+    case ServerRefused(
+        /**
+         * The HTTP status (e.g. 404, 409).
+         */status: UInt16, 
+        /**
+         * The server's error code (`error` in its JSON body), or "unknown" without one.
+         */code: String, 
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * The sync was cancelled.
      */
-    case Cancelled(reason: String
+    case Cancelled(
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * A document could not be made or written; nothing was left under its name.
      */
-    case Document(reason: String
+    case Document(
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * The database or the file system failed (disk full, permissions).
      */
-    case Storage(reason: String
+    case Storage(
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
     /**
      * A bug: please report it with the logs.
      */
-    case Internal(reason: String
+    case Internal(
+        /**
+         * A readable sentence for logs and error screens.
+         */reason: String
     )
 
     
@@ -7112,7 +7544,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_changesubscription_cancel() != 52670) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_logger_log() != 23600) {
+    if (uniffi_offgrid_ffi_checksum_method_logger_log() != 18110) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_add_plan() != 32757) {
@@ -7139,10 +7571,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_observe() != 11861) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_pause() != 33885) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_pause() != 56388) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_plan() != 65327) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_plan() != 62461) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_plans() != 30771) {
@@ -7151,13 +7583,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_raise_hazard() != 43269) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_resume() != 31734) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_resume() != 13902) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_revise_plan() != 17531) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_run() != 25836) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_run() != 2887) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_runs() != 64019) {
@@ -7205,7 +7637,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridgrid_add() != 17051) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_cell() != 43494) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_cell() != 51128) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridgrid_cell_by_code() != 28324) {
@@ -7217,16 +7649,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridgrid_children() != 15509) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_remove_member() != 3128) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_remove_member() != 22445) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_rename() != 15151) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_rename() != 15640) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridgrid_set_boundary() != 12098) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_set_member() != 28266) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_set_member() != 58124) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridgrid_subtree() != 36787) {
@@ -7241,28 +7673,28 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridsites_bind_tag() != 1891) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_link_project() != 60750) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_link_project() != 37608) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridsites_list() != 65046) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_site() != 43973) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_site() != 42853) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridsites_tag_binding() != 5132) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_tag_history() != 37208) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_tag_history() != 19603) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_unbind_tag() != 27870) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_unbind_tag() != 34533) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_unlink_project() != 20886) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_unlink_project() != 58268) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_update() != 17431) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_update() != 60838) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridsites_update_checkpoint() != 6761) {
@@ -7352,7 +7784,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_create_record() != 26498) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_current_user() != 52103) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_current_user() != 28673) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_deadline_of() != 54076) {
@@ -7379,7 +7811,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_local_date() != 8887) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_path() != 59019) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_path() != 29122) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_set_user() != 60614) {
@@ -7415,13 +7847,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridsync_service() != 60877) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_synccancel_cancel() != 9976) {
+    if (uniffi_offgrid_ffi_checksum_method_synccancel_cancel() != 61598) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_synccancel_is_cancelled() != 22665) {
+    if (uniffi_offgrid_ffi_checksum_method_synccancel_is_cancelled() != 36656) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_syncprogresslistener_on_progress() != 64845) {
+    if (uniffi_offgrid_ffi_checksum_method_syncprogresslistener_on_progress() != 11779) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridsyncservice_cancel() != 24689) {
@@ -7436,13 +7868,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridsyncservice_run() != 48403) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsyncservice_state() != 61475) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsyncservice_state() != 26391) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsyncservice_unobserve() != 46267) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsyncservice_unobserve() != 62656) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_syncstatelistener_on_state() != 18706) {
+    if (uniffi_offgrid_ffi_checksum_method_syncstatelistener_on_state() != 48078) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_constructor_offgridstore_new() != 27472) {
@@ -7451,7 +7883,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_constructor_offgridstore_open_encrypted() != 43175) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_constructor_synccancel_new() != 3681) {
+    if (uniffi_offgrid_ffi_checksum_constructor_synccancel_new() != 55909) {
         return InitializationResult.apiChecksumMismatch
     }
 
