@@ -33,4 +33,4 @@ mkdir -p "$generated"
 cp -R target/bindings/android/uniffi "$generated/"
 
 ls -l "$app"/jniLibs/*/liboffgrid_ffi.so
-echo "Kotlin bindings: $generated/uniffi (package uniffi.offgrid_ffi and uniffi.offgrid_core)"
+echo "Kotlin bindings: $generated/uniffi (package uniffi.offgrid_ffi)"

@@ -6,8 +6,8 @@
 
 use std::sync::{Arc, RwLock};
 
+use crate::remote::{Counts, JsonValue};
 use offgrid_core::doc::{Conflict, HistoryEntry};
-use offgrid_core::ffi::{Counts, JsonValue};
 use offgrid_core::{
     ListQuery, RecordId, RecordKind, RecordSummary, Store, StoreKey, StoreOptions, SystemClock,
     User, VerifyReport,

@@ -26,8 +26,6 @@
 pub mod checklist;
 pub mod documents;
 pub mod error;
-#[cfg(feature = "uniffi")]
-pub mod ffi;
 pub mod grid;
 pub mod hazard;
 pub mod inspection;
@@ -49,9 +47,6 @@ pub use offgrid_common::{access, civil, fields, model, zone};
 /// One automerge document, no I/O (`offgrid-doc`).
 pub use offgrid_doc as doc;
 pub use offgrid_domain::{project, record};
-
-#[cfg(feature = "uniffi")]
-uniffi::setup_scaffolding!("offgrid_core");
 
 pub use access::{Permission, ProjectRole, Role};
 pub use error::{Error, Result};

@@ -14,7 +14,6 @@ use crate::store::Store;
 
 /// Which template version a record was made from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TemplateRef {
     /// The template's id, e.g. `rfj-stage-slab-rebar`.
     pub id: String,

@@ -16,7 +16,6 @@ use crate::store::Store;
 
 /// The issuing organisation's header, the same on every document it makes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DocumentSettings {
     /// 监督机构, e.g. "某市人民防空工程质量监督站".
     pub agency: String,
@@ -25,12 +24,10 @@ pub struct DocumentSettings {
     /// number, on any device, with no counter to collide offline).
     pub number_pattern: String,
     /// A PNG or JPEG shown above the agency's name.
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[serde(default)]
     pub logo_path: Option<String>,
     /// The verification address the QR code points to, the hash appended
     /// (e.g. "https://offgrid.example.cn/v1/verify/"); without it the QR holds the hash alone.
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[serde(default)]
     pub verify_url: Option<String>,
 }
@@ -60,7 +57,6 @@ impl DocumentSettings {
 
 /// A document written to disk.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct WrittenDocument {
     /// Which document this is.
     pub kind: DocumentKind,
@@ -87,7 +83,6 @@ pub struct WrittenDocument {
 
 /// A character a document could not print, and where it is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ReplacedCharacter {
     /// The character as recorded, e.g. "𠀀".
     pub character: String,
@@ -100,10 +95,8 @@ pub struct ReplacedCharacter {
 
 /// Options of the supervision report.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ReportOptions {
     /// Only failed items (不合格项), in red; the summary still counts everything.
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[serde(default)]
     pub failed_only: bool,
 }

@@ -21,7 +21,6 @@ use crate::store::Store;
 
 /// A cell's level in the hierarchy, from the top.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum GridLevel {
     /// 市: the top of the hierarchy; the only level with no parent cell.
@@ -59,7 +58,6 @@ impl GridLevel {
 
 /// A member's duty in a cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum GridRole {
     /// 网格长: responsible for the cell.
@@ -85,7 +83,6 @@ impl GridRole {
 
 /// A new cell.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewGridCell {
     /// Administrative division code + sequence (digits and letters), unique in the grid.
     pub code: String,
@@ -96,13 +93,11 @@ pub struct NewGridCell {
     /// The parent cell (a level above); `None` only for a city.
     pub parent: Option<RecordId>,
     /// A GeoJSON Polygon or MultiPolygon (geometry, Feature or text of either).
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub boundary: Option<String>,
 }
 
 /// A member of a cell.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct GridMember {
     /// The member's user id.
     pub user: String,
@@ -114,7 +109,6 @@ pub struct GridMember {
 
 /// A cell as the app shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct GridCell {
     /// The cell's record id.
     pub id: RecordId,

@@ -27,7 +27,6 @@ use crate::store::Store;
 
 /// Where a hazard came from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HazardSource {
     /// The inspection the failed item is in.
     pub inspection: RecordId,
@@ -40,7 +39,6 @@ pub struct HazardSource {
 
 /// A hazard to raise: what was found and where. A title or a description is required.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewHazard {
     /// The project it belongs to (required).
     pub project: String,
@@ -52,20 +50,16 @@ pub struct NewHazard {
     pub title: String,
     /// What is wrong, in the inspector's words.
     pub description: String,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// A grade known at once (e.g. the failed item's default); else graded later.
     pub grade: Option<RiskGrade>,
     /// Raise it as a major hazard (重大隐患); a red grade makes it major anyway.
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub major: bool,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Photos of the hazard as found (SHA-256).
     pub photos: Vec<String>,
 }
 
 /// A hazard as the app shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Hazard {
     /// The hazard's record id.
     pub id: RecordId,
@@ -94,7 +88,6 @@ pub struct Hazard {
 
 /// A rectification order (下达整改).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RectificationOrder {
     /// 责任单位.
     pub unit: String,

@@ -12,42 +12,31 @@ use crate::store::{ListQuery, ListSort, Store};
 
 /// A register request: filters (each narrows the result), sort and page.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RegisterQuery {
     /// Only this project's hazards.
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub project: Option<String>,
     /// Only hazards at this site (as written, matched exactly).
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub site: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// A [`super::HazardStatus`] name, e.g. "ordered".
     pub status: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// A [`crate::RiskGrade`] name, e.g. "red".
     pub grade: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Only hazards overdue now (by the store's clock).
     pub overdue: bool,
     /// Only hazards whose responsible person (责任人) is this user id.
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub assignee: Option<String>,
     /// Substring search over the hazards' text (see [`ListQuery::text`]).
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub text: Option<String>,
     /// The order of the rows ([`Register::rows`]).
     pub sort: ListSort,
     /// At most this many rows (`None`: all).
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub limit: Option<u32>,
     /// Rows to skip first, for paging.
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub offset: u32,
 }
 
 /// The hazard register (台账): one page of matching hazards and counts over all of them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Register {
     /// The matching hazards of this page, in the order asked for.
     pub rows: Vec<RecordSummary>,

@@ -31,25 +31,21 @@ use crate::store::Store;
 
 /// What to create.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewInspection {
     /// The template to answer (its id).
     pub template_id: String,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// `None`: the newest version available.
     pub template_version: Option<u32>,
     /// The project it belongs to (required).
     pub project: String,
     /// The site as written, e.g. "3号楼 B1" (required).
     pub site: String,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Defaults to the template's Chinese title.
     pub title: Option<String>,
 }
 
 /// A signature on an inspection: who signed, when, and the size of the stored image.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Signature {
     /// The signature's key in the inspection's `signatures` map.
     pub id: String,
@@ -69,7 +65,6 @@ pub struct Signature {
 
 /// An inspection as the app shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Inspection {
     /// The inspection's record id.
     pub id: RecordId,
@@ -98,7 +93,6 @@ pub struct Inspection {
 
 /// What answering did.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AnswerOutcome {
     /// Whether the answer is a failure (e.g. "fail" on a pass/fail item).
     pub failed: bool,

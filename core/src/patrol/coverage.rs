@@ -19,7 +19,6 @@ use crate::store::Store;
 /// Which period, which part of the grid (`cell` and everything under it; `None`: all), and
 /// which rows in what order, as a register filters and sorts.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CoverageQuery {
     /// The period's start, UTC ms (inclusive): tasks open at some time in `[from_ms, to_ms)`.
     pub from_ms: i64,
@@ -30,22 +29,18 @@ pub struct CoverageQuery {
     pub cell: Option<RecordId>,
     /// Only cells at most this many levels below the root (0: the root only); `None`: all.
     #[serde(default)]
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub max_depth: Option<u32>,
     /// Only cells whose rolled-up figures need the office's attention
     /// ([`CoverageFigures::needs_attention`]).
     #[serde(default)]
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub attention_only: bool,
     /// The order of the rows (`None`: the grid's).
     #[serde(default)]
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub sort: Option<CoverageSort>,
 }
 
 /// The order of coverage rows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum CoverageSort {
     /// The grid's hierarchy, depth first by code.
@@ -91,7 +86,6 @@ impl CoverageSort {
 
 /// Tasks of a period by state.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TaskCounts {
     /// Tasks whose window has not opened.
     pub upcoming: u32,
@@ -159,7 +153,6 @@ impl TaskCounts {
 /// What a period looked like in one cell: its own sites (`own`) and with every cell under it
 /// (`total`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CellCoverage {
     /// The cell's record id.
     pub cell: RecordId,
@@ -181,7 +174,6 @@ pub struct CellCoverage {
 
 /// The figures of a period, for one cell's sites or rolled up over a subtree.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CoverageFigures {
     /// Tasks of the period by state.
     pub tasks: TaskCounts,

@@ -32,7 +32,6 @@ const DAY_MS: i64 = 86_400_000;
 
 /// What was read or chosen at a checkpoint.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ScanInput {
     /// How the checkpoint was checked: NFC, QR or manual with photo (required).
     pub method: Option<CheckMethod>,
@@ -56,7 +55,6 @@ pub struct ScanInput {
 
 /// A problem seen on the way.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewObservation {
     /// The checkpoint it was seen at (`None`: on the way).
     #[serde(default)]
@@ -81,7 +79,6 @@ pub(crate) fn check_observation(obs: &NewObservation) -> crate::fields::Checks {
 
 /// A run as the app shows it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PatrolRunView {
     /// The run's record id.
     pub id: RecordId,
@@ -127,7 +124,6 @@ pub struct PatrolRunView {
 
 /// When the sync server received the change that recorded an event, and who pushed it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct EventReceipt {
     /// The event's id in the run.
     pub event: String,
@@ -143,7 +139,6 @@ pub struct EventReceipt {
 
 /// A recorded scan: its event id and verdict.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ScanOutcome {
     /// The scan event's id in the run.
     pub event: String,

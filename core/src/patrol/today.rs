@@ -20,7 +20,6 @@ const LOOKBACK_MS: i64 = 3 * 86_400_000;
 
 /// Which tasks to list: those open at some time in `[from_ms, to_ms)`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TaskQuery {
     /// The period's start, UTC ms (inclusive).
     pub from_ms: i64,
@@ -39,7 +38,6 @@ pub struct TaskQuery {
 
 /// A task as lists show it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TaskView {
     /// The task's id: the same on every device.
     pub id: String,

@@ -21,7 +21,6 @@ use crate::store::{PhotoFile, Store};
 
 /// What a photo is evidence of.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum PhotoTarget {
     /// An inspection item's answer.
     Inspection {
@@ -46,23 +45,18 @@ pub enum PhotoTarget {
 
 /// What the shell knows about the capture (the camera's EXIF may say otherwise: both are kept).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CaptureContext {
     /// When the shell took or received the photo (device clock, UTC ms).
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub captured_ms: Option<i64>,
     /// The device's UTC offset in minutes east at capture (480 in China).
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub offset_minutes: Option<i32>,
     /// The phone's location fix, if it had one (rarely underground).
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub gps: Option<GpsFix>,
 }
 
 /// A photo as recorded in its record: who attached it and when, what the shell said, what the
 /// EXIF says, and the image facts.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PhotoMeta {
     /// SHA-256 of the original bytes, lowercase hex: the photo's identity.
     pub sha256: String,

@@ -16,7 +16,6 @@ use crate::store::Store;
 
 /// What a user can do on an inspection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum InspectionAction {
     /// Answer items, add photos and notes, sign.
@@ -30,7 +29,6 @@ pub enum InspectionAction {
 /// A step on an inspection taken from the checklist screen (answers go through
 /// [`Store::checklist_answer`]).
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ChecklistCommand {
     /// Submits; refused with `Incomplete` listing what is missing.
     Submit,
@@ -45,7 +43,6 @@ pub enum ChecklistCommand {
 
 /// One visible item of the checklist runner, with its answer and what it still needs.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ChecklistItem {
     /// The item's id in the template; answers are keyed by it.
     pub id: String,
@@ -80,7 +77,6 @@ pub struct ChecklistItem {
 
 /// A section of the checklist runner with its visible items.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ChecklistSection {
     /// The section's id in the template.
     pub id: String,
@@ -92,7 +88,6 @@ pub struct ChecklistSection {
 
 /// The checklist runner screen of an inspection, for the signed-in user.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ChecklistScreen {
     /// The inspection's record id.
     pub id: RecordId,

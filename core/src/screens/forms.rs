@@ -13,7 +13,6 @@ use crate::store::Store;
 
 /// A form's content before it is saved.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Draft {
     /// The new-inspection form.
     Inspection {

@@ -13,7 +13,6 @@ use crate::store::Store;
 
 /// The hazard detail screen, for the signed-in user.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HazardScreen {
     /// The hazard: fields, events in fold order (the timeline, with `verified_by`), state.
     pub hazard: Hazard,
@@ -27,7 +26,6 @@ pub struct HazardScreen {
 
 /// A step of the loop, as a screen forwards it.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum HazardCommand {
     /// 评估分级: grades the hazard ([`Store::grade_hazard`]).
     Grade {

@@ -13,7 +13,6 @@ const DAY_MS: i64 = 86_400_000;
 
 /// The home screen of the signed-in user.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HomeScreen {
     /// The signed-in user, with their roles.
     pub user: User,

@@ -20,7 +20,6 @@ const DAY_MS: i64 = 86_400_000;
 
 /// Which list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum ListScreenKind {
     /// The inspection list.
@@ -57,41 +56,30 @@ impl ListScreenKind {
 
 /// What a list shows. Every field set narrows it; `None` and `false` do not.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ListFilter {
     /// Only this project's records.
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub project: Option<String>,
     /// Only records at this site (as written, matched exactly).
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub site: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// A status's raw value; one the kind does not have is refused.
     pub status: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Hazards: the grade's raw value (`red`, `orange`, `yellow`, `blue`).
     pub grade: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Hazards ordered to me; inspections I created.
     pub mine: bool,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Only records past a running deadline (hazards ordered to be rectified).
     pub overdue: bool,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Words in the title, location or description (Chinese words of one or two characters
     /// too).
     pub text: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// The page, from 0.
     pub page: u32,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Rows per page (default 50, at most 500).
     pub page_size: Option<u32>,
 }
 
 /// How many records under the filter hold a status.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct StatusCount {
     /// A status's raw value (e.g. `submitted`, `ordered`).
     pub status: String,
@@ -101,7 +89,6 @@ pub struct StatusCount {
 
 /// One row.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ListRow {
     /// The record as the list tables hold it.
     pub record: RecordSummary,
@@ -111,7 +98,6 @@ pub struct ListRow {
 
 /// One page of the inspection or hazard list, with the status chips and what the user may do.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ListScreen {
     /// Which list.
     pub kind: ListScreenKind,

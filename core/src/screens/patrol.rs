@@ -16,7 +16,6 @@ use crate::store::Store;
 
 /// What a user can do on a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum PatrolAction {
     /// Scan a checkpoint's tag, or check one by hand with a photo (the runner, in progress).
@@ -42,7 +41,6 @@ pub enum PatrolAction {
 
 /// A skipped checkpoint, and whether it counts yet.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SkippedCheckpoint {
     /// The checkpoint's id.
     pub checkpoint: String,
@@ -56,7 +54,6 @@ pub struct SkippedCheckpoint {
 
 /// A step on a run, as the run screen forwards it.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum PatrolCommand {
     /// A tag read (NFC, QR) or a checkpoint chosen by hand with a photo; the verdict comes
     /// back as the screen's `last_scan`.
@@ -99,7 +96,6 @@ pub enum PatrolCommand {
 
 /// The patrol run screen, for the signed-in user.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PatrolRunScreen {
     /// The run with its state, checkpoints, events and server receipts.
     pub run: PatrolRunView,

@@ -19,7 +19,6 @@ const MAX_SIGNATURE_BYTES: u64 = 2 * 1024 * 1024;
 
 /// What a user can do on the review screen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewAction {
     /// Sign (as oneself) while the inspection is editable.
@@ -34,7 +33,6 @@ pub enum ReviewAction {
 
 /// A step taken on the review screen.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ReviewCommand {
     /// Signs as the signed-in user: `name` as written, the signature pad's image at
     /// `image_path` (read, then removed if it is in the capture folder), answering the
@@ -63,7 +61,6 @@ pub enum ReviewCommand {
 
 /// A failed item, as the reviewer reads it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ReviewFinding {
     /// The item's id.
     pub item: String,
@@ -94,7 +91,6 @@ pub struct ReviewFinding {
 /// A place for signatures: a visible signature item of the form, or (`item: None`) the
 /// signatures made without one.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SignatureSlot {
     /// The signature item's id (`None`: the slot of signatures made without an item).
     pub item: Option<String>,
@@ -108,7 +104,6 @@ pub struct SignatureSlot {
 
 /// The review and sign-off screen of an inspection, for the signed-in user.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ReviewScreen {
     /// The inspection's record id.
     pub id: RecordId,

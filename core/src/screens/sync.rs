@@ -12,7 +12,6 @@ use crate::sync::service::{SyncService, SyncState};
 
 /// The sync status screen: the service's state beside what the store knows.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncScreen {
     /// What the sync service is doing now (idle, syncing with progress, offline, needs login,
     /// error).

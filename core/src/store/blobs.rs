@@ -17,7 +17,6 @@ use crate::error::{Error, Result};
 
 /// Which file of a photo.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum PhotoFile {
     /// The original bytes, unmodified.
     Original,

@@ -70,7 +70,6 @@ impl Default for StoreOptions {
 
 /// Result of [`Store::verify`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct VerifyReport {
     /// `PRAGMA integrity_check` output: `["ok"]` when healthy.
     pub integrity: Vec<String>,
@@ -82,7 +81,6 @@ pub struct VerifyReport {
 
 /// A record whose stored bytes do not load (see [`Store::verify`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct UnreadableRecord {
     /// The record's id.
     pub id: RecordId,

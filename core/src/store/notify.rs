@@ -10,7 +10,6 @@ use crate::model::{RecordId, RecordKind};
 
 /// What one commit (or, coalesced, several) changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ChangeEvent {
     /// The kinds of the records that changed, each once, in [`RecordKind::ALL`] order: a list
     /// screen refreshes when its kind is here.

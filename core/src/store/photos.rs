@@ -14,7 +14,6 @@ use crate::photo::PhotoInfo;
 
 /// Where a photo stands on its way to the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum PhotoState {
     /// Only on this device.
@@ -36,7 +35,6 @@ offgrid_common::named!(pub PhotoState, "photo state" {
 
 /// One row of the photo queue.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct QueuedPhoto {
     /// SHA-256 of the original bytes, lowercase hex.
     pub sha256: String,

@@ -296,37 +296,26 @@ pub(crate) fn flush_search(tx: &Transaction<'_>) -> Result<()> {
 
 /// A list request. Every field narrows the result; `text` searches every string of the record.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ListQuery {
     /// Only records of this kind.
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub kind: Option<RecordKind>,
     /// Only this project's records.
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub project: Option<String>,
     /// Only records at this site (root `site`, matched exactly).
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub site: Option<String>,
     /// Only records in this status (as [`RecordSummary::status`] holds it, e.g. "ordered").
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub status: Option<String>,
     /// Only records of this grade (a [`crate::RiskGrade`] name, e.g. "red").
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub grade: Option<String>,
     /// Only records whose assignee (who is to act) is this user id.
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub assignee: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Only records whose first change was made by this user id.
     pub created_by: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Substring search. Three or more characters use the trigram index; one or two (a Chinese
     /// word like 渗水 or 裂) scan the indexed text.
     pub text: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Only records with conflicting values.
     pub conflicted: bool,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     /// Only records overdue at this time (UTC ms): a running deadline (as the record's kind
     /// says: for hazards, awaiting rectification) has passed.
     pub overdue_at_ms: Option<i64>,
@@ -334,16 +323,13 @@ pub struct ListQuery {
     #[serde(default)]
     pub sort: ListSort,
     /// At most this many results (`None`: all).
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub limit: Option<u32>,
     /// Results to skip first, for paging.
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub offset: u32,
 }
 
 /// List order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum ListSort {
     /// Most recently updated first.

@@ -21,7 +21,6 @@ use crate::record::{self, Authority};
 
 /// What [`Writer::apply_changes`] did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ApplyOutcome {
     /// Whether the document changed (false for duplicates).
     pub changed: bool,

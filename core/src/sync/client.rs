@@ -59,7 +59,6 @@ impl Default for SyncOptions {
 
 /// Progress, reported after every round trip and photo.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncProgress {
     /// "push_pull", "photos_up", "photos_down" or "done".
     pub phase: String,
@@ -81,7 +80,6 @@ pub struct SyncProgress {
 
 /// A record the server refused, and why (it stays on the device, unsynced).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncRejection {
     /// The refused record's id, or `template:<id>` for a template version.
     pub id: String,
@@ -94,7 +92,6 @@ pub struct SyncRejection {
 
 /// What a sync did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncReport {
     /// The counts of the sync as it ended.
     pub progress: SyncProgress,
@@ -117,7 +114,6 @@ pub struct SyncReport {
 
 /// What a sync screen shows, read from the store (no network).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncStatus {
     /// A sync account is saved on this device (logged in once).
     pub signed_in: bool,

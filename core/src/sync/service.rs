@@ -21,7 +21,6 @@ pub const MAX_BACKOFF_MS: i64 = 30 * 60_000;
 
 /// What the sync screen and the status bar show.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum SyncState {
     /// Nothing running. `complete`: the last sync left nothing pending.
     Idle {

@@ -9,8 +9,8 @@ import kotlin.test.assertContains
 import kotlin.test.assertEquals
 import kotlin.test.assertFalse
 import kotlin.test.assertTrue
-import uniffi.offgrid_core.ChangeEvent
-import uniffi.offgrid_core.RecordKind
+import uniffi.offgrid_ffi.ChangeEvent
+import uniffi.offgrid_ffi.RecordKind
 import uniffi.offgrid_ffi.ChangeListener
 import uniffi.offgrid_ffi.ChangeSubscriptionInterface
 import uniffi.offgrid_ffi.LogLevel

@@ -6,11 +6,11 @@ import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
 import kotlin.test.assertEquals
 import kotlin.test.assertTrue
-import uniffi.offgrid_core.ListQuery
-import uniffi.offgrid_core.ListSort
-import uniffi.offgrid_core.NewHazard
-import uniffi.offgrid_core.NewInspection
-import uniffi.offgrid_core.RecordKind
+import uniffi.offgrid_ffi.ListQuery
+import uniffi.offgrid_ffi.ListSort
+import uniffi.offgrid_ffi.NewHazard
+import uniffi.offgrid_ffi.NewInspection
+import uniffi.offgrid_ffi.RecordKind
 import uniffi.offgrid_ffi.parseTemplate
 
 fun concurrencyTests() {

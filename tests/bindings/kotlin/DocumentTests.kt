@@ -8,16 +8,16 @@ import java.security.MessageDigest
 import kotlin.test.assertContains
 import kotlin.test.assertEquals
 import kotlin.test.assertTrue
-import uniffi.offgrid_core.DocumentKind
-import uniffi.offgrid_core.DocumentSettings
-import uniffi.offgrid_core.DocumentStatus
-import uniffi.offgrid_core.ListSort
-import uniffi.offgrid_core.NewHazard
-import uniffi.offgrid_core.NewInspection
-import uniffi.offgrid_core.RectificationOrder
-import uniffi.offgrid_core.RegisterQuery
-import uniffi.offgrid_core.ReportOptions
-import uniffi.offgrid_core.RiskGrade
+import uniffi.offgrid_ffi.DocumentKind
+import uniffi.offgrid_ffi.DocumentSettings
+import uniffi.offgrid_ffi.DocumentStatus
+import uniffi.offgrid_ffi.ListSort
+import uniffi.offgrid_ffi.NewHazard
+import uniffi.offgrid_ffi.NewInspection
+import uniffi.offgrid_ffi.RectificationOrder
+import uniffi.offgrid_ffi.RegisterQuery
+import uniffi.offgrid_ffi.ReportOptions
+import uniffi.offgrid_ffi.RiskGrade
 import uniffi.offgrid_ffi.OffgridException
 import uniffi.offgrid_ffi.parseTemplate
 

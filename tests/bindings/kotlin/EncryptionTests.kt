@@ -8,10 +8,10 @@ import kotlin.test.assertEquals
 import kotlin.test.assertFalse
 import kotlin.test.assertNotNull
 import kotlin.test.assertTrue
-import uniffi.offgrid_core.CaptureContext
-import uniffi.offgrid_core.NewHazard
-import uniffi.offgrid_core.PhotoFile
-import uniffi.offgrid_core.PhotoTarget
+import uniffi.offgrid_ffi.CaptureContext
+import uniffi.offgrid_ffi.NewHazard
+import uniffi.offgrid_ffi.PhotoFile
+import uniffi.offgrid_ffi.PhotoTarget
 import uniffi.offgrid_ffi.OffgridException
 import uniffi.offgrid_ffi.OffgridStore
 import uniffi.offgrid_ffi.generateStoreKey
@@ -46,7 +46,7 @@ fun encryptionTests() {
 
         withStore(path, key) { _, s ->
             assertTrue(assertNotNull(s.photos().read(sha, PhotoFile.ORIGINAL)).contentEquals(photo))
-            assertEquals(1, s.list(uniffi.offgrid_core.ListQuery(sort = uniffi.offgrid_core.ListSort.UPDATED)).size)
+            assertEquals(1, s.list(uniffi.offgrid_ffi.ListQuery(sort = uniffi.offgrid_ffi.ListSort.UPDATED)).size)
         }
         withStore { _, s -> assertFalse(s.isEncrypted()) }
     }

@@ -10,9 +10,9 @@ import java.nio.file.Files
 import java.nio.file.Path
 import java.util.concurrent.ConcurrentHashMap
 import kotlin.system.exitProcess
-import uniffi.offgrid_core.ProjectRole
-import uniffi.offgrid_core.Role
-import uniffi.offgrid_core.User
+import uniffi.offgrid_ffi.ProjectRole
+import uniffi.offgrid_ffi.Role
+import uniffi.offgrid_ffi.User
 import uniffi.offgrid_ffi.ChangeSubscriptionInterface
 import uniffi.offgrid_ffi.OffgridStore
 import uniffi.offgrid_ffi.OffgridStoreInterface
@@ -62,10 +62,10 @@ val OffgridStoreInterface.documents: uniffi.offgrid_ffi.OffgridDocumentsInterfac
 
 /** A photo "taken": written where the camera would write it, then attached by path. */
 fun OffgridStoreInterface.attach(
-    target: uniffi.offgrid_core.PhotoTarget,
+    target: uniffi.offgrid_ffi.PhotoTarget,
     bytes: ByteArray,
-    capture: uniffi.offgrid_core.CaptureContext,
-): uniffi.offgrid_core.PhotoMeta {
+    capture: uniffi.offgrid_ffi.CaptureContext,
+): uniffi.offgrid_ffi.PhotoMeta {
     val path = photos.capturePath()
     java.io.File(path).writeBytes(bytes)
     return photos.addCaptured(target, path, capture)

@@ -9,13 +9,13 @@ import kotlin.test.assertContains
 import kotlin.test.assertEquals
 import kotlin.test.assertFalse
 import kotlin.test.assertTrue
-import uniffi.offgrid_core.CaptureContext
-import uniffi.offgrid_core.InspectionStatus
-import uniffi.offgrid_core.ItemKind
-import uniffi.offgrid_core.MissingKind
-import uniffi.offgrid_core.NewInspection
-import uniffi.offgrid_core.PhotoTarget
-import uniffi.offgrid_core.RiskGrade
+import uniffi.offgrid_ffi.CaptureContext
+import uniffi.offgrid_ffi.InspectionStatus
+import uniffi.offgrid_ffi.ItemKind
+import uniffi.offgrid_ffi.MissingKind
+import uniffi.offgrid_ffi.NewInspection
+import uniffi.offgrid_ffi.PhotoTarget
+import uniffi.offgrid_ffi.RiskGrade
 import uniffi.offgrid_ffi.OffgridException
 import uniffi.offgrid_ffi.parseTemplate
 

@@ -10,13 +10,13 @@ import kotlin.test.assertEquals
 import kotlin.test.assertFalse
 import kotlin.test.assertNotNull
 import kotlin.test.assertTrue
-import uniffi.offgrid_core.CaptureContext
-import uniffi.offgrid_core.GpsFix
-import uniffi.offgrid_core.NewHazard
-import uniffi.offgrid_core.NewInspection
-import uniffi.offgrid_core.PhotoFile
-import uniffi.offgrid_core.PhotoState
-import uniffi.offgrid_core.PhotoTarget
+import uniffi.offgrid_ffi.CaptureContext
+import uniffi.offgrid_ffi.GpsFix
+import uniffi.offgrid_ffi.NewHazard
+import uniffi.offgrid_ffi.NewInspection
+import uniffi.offgrid_ffi.PhotoFile
+import uniffi.offgrid_ffi.PhotoState
+import uniffi.offgrid_ffi.PhotoTarget
 import uniffi.offgrid_ffi.OffgridException
 import uniffi.offgrid_ffi.parseTemplate
 

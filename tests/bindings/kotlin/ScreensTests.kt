@@ -10,44 +10,44 @@ import kotlin.test.assertEquals
 import kotlin.test.assertFalse
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
-import uniffi.offgrid_core.CaptureContext
-import uniffi.offgrid_core.InspectionStatus
-import uniffi.offgrid_core.ReviewCommand
-import uniffi.offgrid_core.ReviewAction
-import uniffi.offgrid_core.PatrolCommand
-import uniffi.offgrid_core.ListScreenKind
-import uniffi.offgrid_core.ListFilter
-import uniffi.offgrid_core.FieldProblem
-import uniffi.offgrid_core.FieldError
-import uniffi.offgrid_core.Draft
-import uniffi.offgrid_core.CheckMethod
-import uniffi.offgrid_core.ChecklistCommand
-import uniffi.offgrid_core.CheckpointKind
-import uniffi.offgrid_core.Completion
-import uniffi.offgrid_core.GridLevel
-import uniffi.offgrid_core.GridMember
-import uniffi.offgrid_core.GridRole
-import uniffi.offgrid_core.HazardAction
-import uniffi.offgrid_core.HazardCommand
-import uniffi.offgrid_core.HazardStatus
-import uniffi.offgrid_core.InspectionAction
-import uniffi.offgrid_core.MissingKind
-import uniffi.offgrid_core.NewInspection
-import uniffi.offgrid_core.NewCheckpoint
-import uniffi.offgrid_core.NewGridCell
-import uniffi.offgrid_core.NewHazard
-import uniffi.offgrid_core.NewPlan
-import uniffi.offgrid_core.NewSite
-import uniffi.offgrid_core.PatrolAction
-import uniffi.offgrid_core.PhotoTarget
-import uniffi.offgrid_core.RectificationOrder
-import uniffi.offgrid_core.Recurrence
-import uniffi.offgrid_core.RiskGrade
-import uniffi.offgrid_core.ScanInput
-import uniffi.offgrid_core.Schedule
-import uniffi.offgrid_core.SiteKind
-import uniffi.offgrid_core.TaskQuery
-import uniffi.offgrid_core.User
+import uniffi.offgrid_ffi.CaptureContext
+import uniffi.offgrid_ffi.InspectionStatus
+import uniffi.offgrid_ffi.ReviewCommand
+import uniffi.offgrid_ffi.ReviewAction
+import uniffi.offgrid_ffi.PatrolCommand
+import uniffi.offgrid_ffi.ListScreenKind
+import uniffi.offgrid_ffi.ListFilter
+import uniffi.offgrid_ffi.FieldProblem
+import uniffi.offgrid_ffi.FieldError
+import uniffi.offgrid_ffi.Draft
+import uniffi.offgrid_ffi.CheckMethod
+import uniffi.offgrid_ffi.ChecklistCommand
+import uniffi.offgrid_ffi.CheckpointKind
+import uniffi.offgrid_ffi.Completion
+import uniffi.offgrid_ffi.GridLevel
+import uniffi.offgrid_ffi.GridMember
+import uniffi.offgrid_ffi.GridRole
+import uniffi.offgrid_ffi.HazardAction
+import uniffi.offgrid_ffi.HazardCommand
+import uniffi.offgrid_ffi.HazardStatus
+import uniffi.offgrid_ffi.InspectionAction
+import uniffi.offgrid_ffi.MissingKind
+import uniffi.offgrid_ffi.NewInspection
+import uniffi.offgrid_ffi.NewCheckpoint
+import uniffi.offgrid_ffi.NewGridCell
+import uniffi.offgrid_ffi.NewHazard
+import uniffi.offgrid_ffi.NewPlan
+import uniffi.offgrid_ffi.NewSite
+import uniffi.offgrid_ffi.PatrolAction
+import uniffi.offgrid_ffi.PhotoTarget
+import uniffi.offgrid_ffi.RectificationOrder
+import uniffi.offgrid_ffi.Recurrence
+import uniffi.offgrid_ffi.RiskGrade
+import uniffi.offgrid_ffi.ScanInput
+import uniffi.offgrid_ffi.Schedule
+import uniffi.offgrid_ffi.SiteKind
+import uniffi.offgrid_ffi.TaskQuery
+import uniffi.offgrid_ffi.User
 import uniffi.offgrid_ffi.OffgridException
 import uniffi.offgrid_ffi.parseTemplate
 import uniffi.offgrid_ffi.OffgridScreensInterface
@@ -66,7 +66,7 @@ fun screensTests() {
             val ins = s.inspections.create(NewInspection(templateId = "shelter-safety-patrol", project = "p1", site = "B1"))
             var c = screens.checklist(ins)
             assertEquals(listOf(InspectionAction.ANSWER), c.allowedActions)
-            val items = { sc: uniffi.offgrid_core.ChecklistScreen -> sc.sections.flatMap { it.items }.associateBy { it.id } }
+            val items = { sc: uniffi.offgrid_ffi.ChecklistScreen -> sc.sections.flatMap { it.items }.associateBy { it.id } }
             assertFalse("cooling-conduct" in items(c), "hidden until it applies")
             c = screens.checklistAnswer(ins, "cooling-shelter", "\"yes\"", null)
             assertTrue("cooling-conduct" in items(c))

@@ -5,9 +5,9 @@ import pathlib
 
 import pytest
 
-from offgrid import offgrid_core as core
+from offgrid import offgrid_ffi as core
 from offgrid import offgrid_ffi as ffi
-from offgrid.offgrid_core import ProjectRole, Role, User
+from offgrid.offgrid_ffi import ProjectRole, Role, User
 
 # Importing checks the contract version; the generated Python leaves the per-function API
 # checksum check commented out, so run it here (Kotlin's uniffiEnsureInitialized does both).

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from offgrid import offgrid_core as core
+from offgrid import offgrid_ffi as core
 from offgrid import offgrid_ffi as ffi
-from offgrid.offgrid_core import (
+from offgrid.offgrid_ffi import (
     HazardStatus,
     InspectionStatus,
     ListQuery,
@@ -277,7 +277,7 @@ def test_sync_through_a_real_server(tmp_path):
 
 def test_grid_and_sites_with_tags(store):
     """Reference data (ADR 0007): cells, a site with checkpoints, a tag bound then unbound."""
-    from offgrid.offgrid_core import (
+    from offgrid.offgrid_ffi import (
         CheckMethod,
         CheckpointKind,
         GridLevel,
@@ -333,7 +333,7 @@ def test_patrol_plan_run_scan_and_tasks(store):
     finish that needs a reason, and tomorrow's task derived from the plan."""
     import time
 
-    from offgrid.offgrid_core import (
+    from offgrid.offgrid_ffi import (
         CheckMethod,
         CheckpointKind,
         Completion,
@@ -412,7 +412,7 @@ def test_patrol_plan_run_scan_and_tasks(store):
     tasks = patrols.tasks(TaskQuery(from_ms=day, to_ms=day + 86_400_000, assignee="u-li", plan=None, site=None))
     assert len(tasks) == 1 and tasks[0].state == TaskState.UPCOMING
     assert tasks[0].occurrence.start_ms == day + 9 * 3_600_000
-    from offgrid.offgrid_core import CoverageQuery
+    from offgrid.offgrid_ffi import CoverageQuery
 
     [cov] = patrols.coverage(CoverageQuery(from_ms=day, to_ms=day + 86_400_000, cell=None))
     assert cov.code == "3201" and cov.sites == 1 and cov.total.tasks.upcoming == 1

@@ -471,6 +471,22 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
+    typealias FfiType = UInt8
+    typealias SwiftType = UInt8
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
     typealias FfiType = UInt16
     typealias SwiftType = UInt16
@@ -545,6 +561,22 @@ fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
 
     public static func write(_ value: Int64, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
+    typealias FfiType = Double
+    typealias SwiftType = Double
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Double {
+        return try lift(readDouble(&buf))
+    }
+
+    public static func write(_ value: Double, into buf: inout [UInt8]) {
+        writeDouble(&buf, lower(value))
     }
 }
 
@@ -5634,6 +5666,4568 @@ public func FfiConverterTypeSyncStateListener_lower(_ value: SyncStateListener) 
 
 
 /**
+ * The signed-in user as the server knows them.
+ */
+public struct Account: Equatable, Hashable {
+    public var id: String
+    public var name: String
+    public var roles: [ProjectRole]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, name: String, roles: [ProjectRole]) {
+        self.id = id
+        self.name = name
+        self.roles = roles
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Account: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAccount: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Account {
+        return
+            try Account(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                roles: FfiConverterSequenceTypeProjectRole.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Account, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterSequenceTypeProjectRole.write(value.roles, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAccount_lift(_ buf: RustBuffer) throws -> Account {
+    return try FfiConverterTypeAccount.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAccount_lower(_ value: Account) -> RustBuffer {
+    return FfiConverterTypeAccount.lower(value)
+}
+
+
+/**
+ * One item's answer as stored.
+ */
+public struct AnswerData: Equatable, Hashable {
+    /**
+     * The answer, in the form its item type takes ([`answer::check`]); `None` or null: unanswered.
+     */
+    public var value: JsonValue?
+    /**
+     * The inspector's note on the item (`None`: none).
+     */
+    public var note: String?
+    /**
+     * Photo references by SHA-256.
+     */
+    public var photos: PhotoMap
+    /**
+     * The user id of who last wrote the value or note (`None`: never answered).
+     */
+    public var by: String?
+    /**
+     * When the value or note was last written, UTC ms by that device's clock (`None`: never).
+     */
+    public var atMs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The answer, in the form its item type takes ([`answer::check`]); `None` or null: unanswered.
+         */value: JsonValue?, 
+        /**
+         * The inspector's note on the item (`None`: none).
+         */note: String?, 
+        /**
+         * Photo references by SHA-256.
+         */photos: PhotoMap, 
+        /**
+         * The user id of who last wrote the value or note (`None`: never answered).
+         */by: String?, 
+        /**
+         * When the value or note was last written, UTC ms by that device's clock (`None`: never).
+         */atMs: Int64?) {
+        self.value = value
+        self.note = note
+        self.photos = photos
+        self.by = by
+        self.atMs = atMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AnswerData: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAnswerData: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AnswerData {
+        return
+            try AnswerData(
+                value: FfiConverterOptionTypeJsonValue.read(from: &buf), 
+                note: FfiConverterOptionString.read(from: &buf), 
+                photos: FfiConverterTypePhotoMap.read(from: &buf), 
+                by: FfiConverterOptionString.read(from: &buf), 
+                atMs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AnswerData, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeJsonValue.write(value.value, into: &buf)
+        FfiConverterOptionString.write(value.note, into: &buf)
+        FfiConverterTypePhotoMap.write(value.photos, into: &buf)
+        FfiConverterOptionString.write(value.by, into: &buf)
+        FfiConverterOptionInt64.write(value.atMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAnswerData_lift(_ buf: RustBuffer) throws -> AnswerData {
+    return try FfiConverterTypeAnswerData.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAnswerData_lower(_ value: AnswerData) -> RustBuffer {
+    return FfiConverterTypeAnswerData.lower(value)
+}
+
+
+/**
+ * What answering did.
+ */
+public struct AnswerOutcome: Equatable, Hashable {
+    /**
+     * Whether the answer is a failure (e.g. "fail" on a pass/fail item).
+     */
+    public var failed: Bool
+    /**
+     * The grade of the hazard this failure should raise, if the item says so.
+     */
+    public var raisesHazard: RiskGrade?
+    /**
+     * Items that became visible / hidden because of this answer.
+     */
+    public var shown: [String]
+    /**
+     * Items that became hidden because of this answer.
+     */
+    public var hidden: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Whether the answer is a failure (e.g. "fail" on a pass/fail item).
+         */failed: Bool, 
+        /**
+         * The grade of the hazard this failure should raise, if the item says so.
+         */raisesHazard: RiskGrade?, 
+        /**
+         * Items that became visible / hidden because of this answer.
+         */shown: [String], 
+        /**
+         * Items that became hidden because of this answer.
+         */hidden: [String]) {
+        self.failed = failed
+        self.raisesHazard = raisesHazard
+        self.shown = shown
+        self.hidden = hidden
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AnswerOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAnswerOutcome: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AnswerOutcome {
+        return
+            try AnswerOutcome(
+                failed: FfiConverterBool.read(from: &buf), 
+                raisesHazard: FfiConverterOptionTypeRiskGrade.read(from: &buf), 
+                shown: FfiConverterSequenceString.read(from: &buf), 
+                hidden: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AnswerOutcome, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.failed, into: &buf)
+        FfiConverterOptionTypeRiskGrade.write(value.raisesHazard, into: &buf)
+        FfiConverterSequenceString.write(value.shown, into: &buf)
+        FfiConverterSequenceString.write(value.hidden, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAnswerOutcome_lift(_ buf: RustBuffer) throws -> AnswerOutcome {
+    return try FfiConverterTypeAnswerOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAnswerOutcome_lower(_ value: AnswerOutcome) -> RustBuffer {
+    return FfiConverterTypeAnswerOutcome.lower(value)
+}
+
+
+/**
+ * What [`Writer::apply_changes`] did.
+ */
+public struct ApplyOutcome: Equatable, Hashable {
+    /**
+     * Whether the document changed (false for duplicates).
+     */
+    public var changed: Bool
+    /**
+     * Heads after applying, hex.
+     */
+    public var heads: [String]
+    /**
+     * Changes still needed before some received ones can apply, hex. They are kept meanwhile.
+     */
+    public var missingDeps: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Whether the document changed (false for duplicates).
+         */changed: Bool, 
+        /**
+         * Heads after applying, hex.
+         */heads: [String], 
+        /**
+         * Changes still needed before some received ones can apply, hex. They are kept meanwhile.
+         */missingDeps: [String]) {
+        self.changed = changed
+        self.heads = heads
+        self.missingDeps = missingDeps
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ApplyOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeApplyOutcome: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ApplyOutcome {
+        return
+            try ApplyOutcome(
+                changed: FfiConverterBool.read(from: &buf), 
+                heads: FfiConverterSequenceString.read(from: &buf), 
+                missingDeps: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ApplyOutcome, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.changed, into: &buf)
+        FfiConverterSequenceString.write(value.heads, into: &buf)
+        FfiConverterSequenceString.write(value.missingDeps, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApplyOutcome_lift(_ buf: RustBuffer) throws -> ApplyOutcome {
+    return try FfiConverterTypeApplyOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApplyOutcome_lower(_ value: ApplyOutcome) -> RustBuffer {
+    return FfiConverterTypeApplyOutcome.lower(value)
+}
+
+
+/**
+ * What the shell knows about the capture (the camera's EXIF may say otherwise: both are kept).
+ */
+public struct CaptureContext: Equatable, Hashable {
+    /**
+     * When the shell took or received the photo (device clock, UTC ms).
+     */
+    public var capturedMs: Int64?
+    /**
+     * The device's UTC offset in minutes east at capture (480 in China).
+     */
+    public var offsetMinutes: Int32?
+    /**
+     * The phone's location fix, if it had one (rarely underground).
+     */
+    public var gps: GpsFix?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * When the shell took or received the photo (device clock, UTC ms).
+         */capturedMs: Int64? = nil, 
+        /**
+         * The device's UTC offset in minutes east at capture (480 in China).
+         */offsetMinutes: Int32? = nil, 
+        /**
+         * The phone's location fix, if it had one (rarely underground).
+         */gps: GpsFix? = nil) {
+        self.capturedMs = capturedMs
+        self.offsetMinutes = offsetMinutes
+        self.gps = gps
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CaptureContext: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCaptureContext: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CaptureContext {
+        return
+            try CaptureContext(
+                capturedMs: FfiConverterOptionInt64.read(from: &buf), 
+                offsetMinutes: FfiConverterOptionInt32.read(from: &buf), 
+                gps: FfiConverterOptionTypeGpsFix.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CaptureContext, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.capturedMs, into: &buf)
+        FfiConverterOptionInt32.write(value.offsetMinutes, into: &buf)
+        FfiConverterOptionTypeGpsFix.write(value.gps, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCaptureContext_lift(_ buf: RustBuffer) throws -> CaptureContext {
+    return try FfiConverterTypeCaptureContext.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCaptureContext_lower(_ value: CaptureContext) -> RustBuffer {
+    return FfiConverterTypeCaptureContext.lower(value)
+}
+
+
+/**
+ * What a period looked like in one cell: its own sites (`own`) and with every cell under it
+ * (`total`).
+ */
+public struct CellCoverage: Equatable, Hashable {
+    /**
+     * The cell's record id.
+     */
+    public var cell: RecordId
+    /**
+     * The cell's code.
+     */
+    public var code: String
+    /**
+     * The cell's name.
+     */
+    public var name: String
+    /**
+     * The parent cell; `None` for a city.
+     */
+    public var parent: RecordId?
+    /**
+     * Levels below the query's root (0: the root, or a city).
+     */
+    public var depth: UInt32
+    /**
+     * Sites in the cell and every cell under it.
+     */
+    public var sites: UInt32
+    /**
+     * The cell's own figures: the tasks, scans and hazards of the sites directly in it.
+     */
+    public var own: CoverageFigures
+    /**
+     * The figures of the cell and every cell under it, rolled up.
+     */
+    public var total: CoverageFigures
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The cell's record id.
+         */cell: RecordId, 
+        /**
+         * The cell's code.
+         */code: String, 
+        /**
+         * The cell's name.
+         */name: String, 
+        /**
+         * The parent cell; `None` for a city.
+         */parent: RecordId?, 
+        /**
+         * Levels below the query's root (0: the root, or a city).
+         */depth: UInt32, 
+        /**
+         * Sites in the cell and every cell under it.
+         */sites: UInt32, 
+        /**
+         * The cell's own figures: the tasks, scans and hazards of the sites directly in it.
+         */own: CoverageFigures, 
+        /**
+         * The figures of the cell and every cell under it, rolled up.
+         */total: CoverageFigures) {
+        self.cell = cell
+        self.code = code
+        self.name = name
+        self.parent = parent
+        self.depth = depth
+        self.sites = sites
+        self.own = own
+        self.total = total
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CellCoverage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCellCoverage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CellCoverage {
+        return
+            try CellCoverage(
+                cell: FfiConverterTypeRecordId.read(from: &buf), 
+                code: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                parent: FfiConverterOptionTypeRecordId.read(from: &buf), 
+                depth: FfiConverterUInt32.read(from: &buf), 
+                sites: FfiConverterUInt32.read(from: &buf), 
+                own: FfiConverterTypeCoverageFigures.read(from: &buf), 
+                total: FfiConverterTypeCoverageFigures.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CellCoverage, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordId.write(value.cell, into: &buf)
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionTypeRecordId.write(value.parent, into: &buf)
+        FfiConverterUInt32.write(value.depth, into: &buf)
+        FfiConverterUInt32.write(value.sites, into: &buf)
+        FfiConverterTypeCoverageFigures.write(value.own, into: &buf)
+        FfiConverterTypeCoverageFigures.write(value.total, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCellCoverage_lift(_ buf: RustBuffer) throws -> CellCoverage {
+    return try FfiConverterTypeCellCoverage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCellCoverage_lower(_ value: CellCoverage) -> RustBuffer {
+    return FfiConverterTypeCellCoverage.lower(value)
+}
+
+
+/**
+ * What one commit (or, coalesced, several) changed.
+ */
+public struct ChangeEvent: Equatable, Hashable {
+    /**
+     * The kinds of the records that changed, each once, in [`RecordKind::ALL`] order: a list
+     * screen refreshes when its kind is here.
+     */
+    public var topics: [RecordKind]
+    /**
+     * The records that changed, each once, sorted: a detail screen refreshes when its record
+     * is here.
+     */
+    public var records: [RecordId]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The kinds of the records that changed, each once, in [`RecordKind::ALL`] order: a list
+         * screen refreshes when its kind is here.
+         */topics: [RecordKind], 
+        /**
+         * The records that changed, each once, sorted: a detail screen refreshes when its record
+         * is here.
+         */records: [RecordId]) {
+        self.topics = topics
+        self.records = records
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ChangeEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChangeEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChangeEvent {
+        return
+            try ChangeEvent(
+                topics: FfiConverterSequenceTypeRecordKind.read(from: &buf), 
+                records: FfiConverterSequenceTypeRecordId.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ChangeEvent, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeRecordKind.write(value.topics, into: &buf)
+        FfiConverterSequenceTypeRecordId.write(value.records, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChangeEvent_lift(_ buf: RustBuffer) throws -> ChangeEvent {
+    return try FfiConverterTypeChangeEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChangeEvent_lower(_ value: ChangeEvent) -> RustBuffer {
+    return FfiConverterTypeChangeEvent.lower(value)
+}
+
+
+/**
+ * One visible item of the checklist runner, with its answer and what it still needs.
+ */
+public struct ChecklistItem: Equatable, Hashable {
+    /**
+     * The item's id in the template; answers are keyed by it.
+     */
+    public var id: String
+    /**
+     * The check as a statement or a question (zh-CN and en).
+     */
+    public var text: LocalizedText
+    /**
+     * How to measure, limits, what to do when in doubt (`None`: no help).
+     */
+    public var help: LocalizedText?
+    /**
+     * The type of answer, with that type's own fields (options, unit, limits).
+     */
+    public var kind: ItemKind
+    /**
+     * Must be answered before the inspection can be submitted.
+     */
+    public var required: Bool
+    /**
+     * The answer's value, as JSON (`None`: not answered).
+     */
+    public var value: JsonValue?
+    /**
+     * The answer's value as a person reads it (`checklist::display::answer_text`): words for
+     * pass/fail, the labels of the options chosen, a number with its unit.
+     */
+    public var valueText: LocalizedText?
+    /**
+     * The inspector's note on the item (`None`: none).
+     */
+    public var note: String?
+    /**
+     * SHA-256 of the item's photos.
+     */
+    public var photos: [String]
+    /**
+     * What is still missing for submission (answer, photos, a note, a signature), if any.
+     */
+    public var missing: MissingKind?
+    /**
+     * The answer fails the item.
+     */
+    public var failed: Bool
+    /**
+     * The clause of the standard the item checks (`None`: the template cites none).
+     */
+    public var clause: Clause?
+    /**
+     * The clause as cited (`checklist::display::clause_text`).
+     */
+    public var clauseText: LocalizedText?
+    /**
+     * The grade of the hazard a failure raises, if the item says so.
+     */
+    public var raisesHazard: RiskGrade?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The item's id in the template; answers are keyed by it.
+         */id: String, 
+        /**
+         * The check as a statement or a question (zh-CN and en).
+         */text: LocalizedText, 
+        /**
+         * How to measure, limits, what to do when in doubt (`None`: no help).
+         */help: LocalizedText?, 
+        /**
+         * The type of answer, with that type's own fields (options, unit, limits).
+         */kind: ItemKind, 
+        /**
+         * Must be answered before the inspection can be submitted.
+         */required: Bool, 
+        /**
+         * The answer's value, as JSON (`None`: not answered).
+         */value: JsonValue?, 
+        /**
+         * The answer's value as a person reads it (`checklist::display::answer_text`): words for
+         * pass/fail, the labels of the options chosen, a number with its unit.
+         */valueText: LocalizedText?, 
+        /**
+         * The inspector's note on the item (`None`: none).
+         */note: String?, 
+        /**
+         * SHA-256 of the item's photos.
+         */photos: [String], 
+        /**
+         * What is still missing for submission (answer, photos, a note, a signature), if any.
+         */missing: MissingKind?, 
+        /**
+         * The answer fails the item.
+         */failed: Bool, 
+        /**
+         * The clause of the standard the item checks (`None`: the template cites none).
+         */clause: Clause?, 
+        /**
+         * The clause as cited (`checklist::display::clause_text`).
+         */clauseText: LocalizedText?, 
+        /**
+         * The grade of the hazard a failure raises, if the item says so.
+         */raisesHazard: RiskGrade?) {
+        self.id = id
+        self.text = text
+        self.help = help
+        self.kind = kind
+        self.required = required
+        self.value = value
+        self.valueText = valueText
+        self.note = note
+        self.photos = photos
+        self.missing = missing
+        self.failed = failed
+        self.clause = clause
+        self.clauseText = clauseText
+        self.raisesHazard = raisesHazard
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ChecklistItem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChecklistItem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChecklistItem {
+        return
+            try ChecklistItem(
+                id: FfiConverterString.read(from: &buf), 
+                text: FfiConverterTypeLocalizedText.read(from: &buf), 
+                help: FfiConverterOptionTypeLocalizedText.read(from: &buf), 
+                kind: FfiConverterTypeItemKind.read(from: &buf), 
+                required: FfiConverterBool.read(from: &buf), 
+                value: FfiConverterOptionTypeJsonValue.read(from: &buf), 
+                valueText: FfiConverterOptionTypeLocalizedText.read(from: &buf), 
+                note: FfiConverterOptionString.read(from: &buf), 
+                photos: FfiConverterSequenceString.read(from: &buf), 
+                missing: FfiConverterOptionTypeMissingKind.read(from: &buf), 
+                failed: FfiConverterBool.read(from: &buf), 
+                clause: FfiConverterOptionTypeClause.read(from: &buf), 
+                clauseText: FfiConverterOptionTypeLocalizedText.read(from: &buf), 
+                raisesHazard: FfiConverterOptionTypeRiskGrade.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ChecklistItem, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeLocalizedText.write(value.text, into: &buf)
+        FfiConverterOptionTypeLocalizedText.write(value.help, into: &buf)
+        FfiConverterTypeItemKind.write(value.kind, into: &buf)
+        FfiConverterBool.write(value.required, into: &buf)
+        FfiConverterOptionTypeJsonValue.write(value.value, into: &buf)
+        FfiConverterOptionTypeLocalizedText.write(value.valueText, into: &buf)
+        FfiConverterOptionString.write(value.note, into: &buf)
+        FfiConverterSequenceString.write(value.photos, into: &buf)
+        FfiConverterOptionTypeMissingKind.write(value.missing, into: &buf)
+        FfiConverterBool.write(value.failed, into: &buf)
+        FfiConverterOptionTypeClause.write(value.clause, into: &buf)
+        FfiConverterOptionTypeLocalizedText.write(value.clauseText, into: &buf)
+        FfiConverterOptionTypeRiskGrade.write(value.raisesHazard, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChecklistItem_lift(_ buf: RustBuffer) throws -> ChecklistItem {
+    return try FfiConverterTypeChecklistItem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChecklistItem_lower(_ value: ChecklistItem) -> RustBuffer {
+    return FfiConverterTypeChecklistItem.lower(value)
+}
+
+
+/**
+ * The checklist runner screen of an inspection, for the signed-in user.
+ */
+public struct ChecklistScreen: Equatable, Hashable {
+    /**
+     * The inspection's record id.
+     */
+    public var id: RecordId
+    /**
+     * The inspection's title.
+     */
+    public var title: String
+    /**
+     * The project it belongs to.
+     */
+    public var project: String
+    /**
+     * The site as written.
+     */
+    public var site: String
+    /**
+     * Where the inspection stands (draft, in progress, submitted, returned, reviewed).
+     */
+    public var status: InspectionStatus
+    /**
+     * Sections with at least one visible item.
+     */
+    public var sections: [ChecklistSection]
+    /**
+     * Required, answered, completion and score, failures, what is missing.
+     */
+    public var progress: Progress
+    /**
+     * Items changed after the submission (flagged for the reviewer).
+     */
+    public var amendments: [String]
+    /**
+     * What the signed-in user may do now (none without a signed-in user).
+     */
+    public var allowedActions: [InspectionAction]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The inspection's record id.
+         */id: RecordId, 
+        /**
+         * The inspection's title.
+         */title: String, 
+        /**
+         * The project it belongs to.
+         */project: String, 
+        /**
+         * The site as written.
+         */site: String, 
+        /**
+         * Where the inspection stands (draft, in progress, submitted, returned, reviewed).
+         */status: InspectionStatus, 
+        /**
+         * Sections with at least one visible item.
+         */sections: [ChecklistSection], 
+        /**
+         * Required, answered, completion and score, failures, what is missing.
+         */progress: Progress, 
+        /**
+         * Items changed after the submission (flagged for the reviewer).
+         */amendments: [String], 
+        /**
+         * What the signed-in user may do now (none without a signed-in user).
+         */allowedActions: [InspectionAction]) {
+        self.id = id
+        self.title = title
+        self.project = project
+        self.site = site
+        self.status = status
+        self.sections = sections
+        self.progress = progress
+        self.amendments = amendments
+        self.allowedActions = allowedActions
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ChecklistScreen: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChecklistScreen: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChecklistScreen {
+        return
+            try ChecklistScreen(
+                id: FfiConverterTypeRecordId.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                project: FfiConverterString.read(from: &buf), 
+                site: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypeInspectionStatus.read(from: &buf), 
+                sections: FfiConverterSequenceTypeChecklistSection.read(from: &buf), 
+                progress: FfiConverterTypeProgress.read(from: &buf), 
+                amendments: FfiConverterSequenceString.read(from: &buf), 
+                allowedActions: FfiConverterSequenceTypeInspectionAction.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ChecklistScreen, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordId.write(value.id, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterString.write(value.project, into: &buf)
+        FfiConverterString.write(value.site, into: &buf)
+        FfiConverterTypeInspectionStatus.write(value.status, into: &buf)
+        FfiConverterSequenceTypeChecklistSection.write(value.sections, into: &buf)
+        FfiConverterTypeProgress.write(value.progress, into: &buf)
+        FfiConverterSequenceString.write(value.amendments, into: &buf)
+        FfiConverterSequenceTypeInspectionAction.write(value.allowedActions, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChecklistScreen_lift(_ buf: RustBuffer) throws -> ChecklistScreen {
+    return try FfiConverterTypeChecklistScreen.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChecklistScreen_lower(_ value: ChecklistScreen) -> RustBuffer {
+    return FfiConverterTypeChecklistScreen.lower(value)
+}
+
+
+/**
+ * A section of the checklist runner with its visible items.
+ */
+public struct ChecklistSection: Equatable, Hashable {
+    /**
+     * The section's id in the template.
+     */
+    public var id: String
+    /**
+     * The section's title (zh-CN and en).
+     */
+    public var title: LocalizedText
+    /**
+     * Its visible items, in template order.
+     */
+    public var items: [ChecklistItem]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The section's id in the template.
+         */id: String, 
+        /**
+         * The section's title (zh-CN and en).
+         */title: LocalizedText, 
+        /**
+         * Its visible items, in template order.
+         */items: [ChecklistItem]) {
+        self.id = id
+        self.title = title
+        self.items = items
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ChecklistSection: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChecklistSection: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChecklistSection {
+        return
+            try ChecklistSection(
+                id: FfiConverterString.read(from: &buf), 
+                title: FfiConverterTypeLocalizedText.read(from: &buf), 
+                items: FfiConverterSequenceTypeChecklistItem.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ChecklistSection, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeLocalizedText.write(value.title, into: &buf)
+        FfiConverterSequenceTypeChecklistItem.write(value.items, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChecklistSection_lift(_ buf: RustBuffer) throws -> ChecklistSection {
+    return try FfiConverterTypeChecklistSection.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChecklistSection_lower(_ value: ChecklistSection) -> RustBuffer {
+    return FfiConverterTypeChecklistSection.lower(value)
+}
+
+
+/**
+ * A checkpoint as the app shows it.
+ */
+public struct Checkpoint: Equatable, Hashable {
+    /**
+     * Its id, unique within the site: plans, scans and tags cite it.
+     */
+    public var id: String
+    /**
+     * Its name, as patrollers see it.
+     */
+    public var name: String
+    /**
+     * What the checkpoint is.
+     */
+    public var kind: CheckpointKind
+    /**
+     * Methods it accepts.
+     */
+    public var methods: [CheckMethod]
+    /**
+     * Position in the site's route (the order checkpoints were added, unless moved).
+     */
+    public var seq: Int64
+    /**
+     * No longer patrolled (kept: past scans cite it).
+     */
+    public var retired: Bool
+    /**
+     * Tags bound to it now (their keys, see [`tag_key`]).
+     */
+    public var tags: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its id, unique within the site: plans, scans and tags cite it.
+         */id: String, 
+        /**
+         * Its name, as patrollers see it.
+         */name: String, 
+        /**
+         * What the checkpoint is.
+         */kind: CheckpointKind, 
+        /**
+         * Methods it accepts.
+         */methods: [CheckMethod], 
+        /**
+         * Position in the site's route (the order checkpoints were added, unless moved).
+         */seq: Int64, 
+        /**
+         * No longer patrolled (kept: past scans cite it).
+         */retired: Bool, 
+        /**
+         * Tags bound to it now (their keys, see [`tag_key`]).
+         */tags: [String]) {
+        self.id = id
+        self.name = name
+        self.kind = kind
+        self.methods = methods
+        self.seq = seq
+        self.retired = retired
+        self.tags = tags
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Checkpoint: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCheckpoint: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Checkpoint {
+        return
+            try Checkpoint(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeCheckpointKind.read(from: &buf), 
+                methods: FfiConverterSequenceTypeCheckMethod.read(from: &buf), 
+                seq: FfiConverterInt64.read(from: &buf), 
+                retired: FfiConverterBool.read(from: &buf), 
+                tags: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Checkpoint, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTypeCheckpointKind.write(value.kind, into: &buf)
+        FfiConverterSequenceTypeCheckMethod.write(value.methods, into: &buf)
+        FfiConverterInt64.write(value.seq, into: &buf)
+        FfiConverterBool.write(value.retired, into: &buf)
+        FfiConverterSequenceString.write(value.tags, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckpoint_lift(_ buf: RustBuffer) throws -> Checkpoint {
+    return try FfiConverterTypeCheckpoint.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckpoint_lower(_ value: Checkpoint) -> RustBuffer {
+    return FfiConverterTypeCheckpoint.lower(value)
+}
+
+
+/**
+ * One option of a single- or multiple-choice item.
+ */
+public struct Choice: Equatable, Hashable {
+    /**
+     * Unique within the item; the answer holds it.
+     */
+    public var id: String
+    /**
+     * What the option says.
+     */
+    public var label: LocalizedText
+    /**
+     * Choosing this option fails the item.
+     */
+    public var fails: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Unique within the item; the answer holds it.
+         */id: String, 
+        /**
+         * What the option says.
+         */label: LocalizedText, 
+        /**
+         * Choosing this option fails the item.
+         */fails: Bool) {
+        self.id = id
+        self.label = label
+        self.fails = fails
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Choice: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChoice: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Choice {
+        return
+            try Choice(
+                id: FfiConverterString.read(from: &buf), 
+                label: FfiConverterTypeLocalizedText.read(from: &buf), 
+                fails: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Choice, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeLocalizedText.write(value.label, into: &buf)
+        FfiConverterBool.write(value.fails, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChoice_lift(_ buf: RustBuffer) throws -> Choice {
+    return try FfiConverterTypeChoice.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChoice_lower(_ value: Choice) -> RustBuffer {
+    return FfiConverterTypeChoice.lower(value)
+}
+
+
+/**
+ * The clause of a standard an item checks.
+ */
+public struct Clause: Equatable, Hashable {
+    /**
+     * e.g. "DBJ33/T 1309-2023".
+     */
+    public var standard: String
+    /**
+     * e.g. "5.1.1"; absent when the standard is cited as a whole.
+     */
+    public var clause: String?
+    /**
+     * The clause number could not be confirmed.
+     */
+    public var unconfirmed: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * e.g. "DBJ33/T 1309-2023".
+         */standard: String, 
+        /**
+         * e.g. "5.1.1"; absent when the standard is cited as a whole.
+         */clause: String?, 
+        /**
+         * The clause number could not be confirmed.
+         */unconfirmed: Bool) {
+        self.standard = standard
+        self.clause = clause
+        self.unconfirmed = unconfirmed
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Clause: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClause: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Clause {
+        return
+            try Clause(
+                standard: FfiConverterString.read(from: &buf), 
+                clause: FfiConverterOptionString.read(from: &buf), 
+                unconfirmed: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Clause, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.standard, into: &buf)
+        FfiConverterOptionString.write(value.clause, into: &buf)
+        FfiConverterBool.write(value.unconfirmed, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClause_lift(_ buf: RustBuffer) throws -> Clause {
+    return try FfiConverterTypeClause.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClause_lower(_ value: Clause) -> RustBuffer {
+    return FfiConverterTypeClause.lower(value)
+}
+
+
+/**
+ * A field with concurrent values from different devices.
+ */
+public struct Conflict: Equatable, Hashable {
+    /**
+     * JSON pointer of the field.
+     */
+    public var path: String
+    /**
+     * Every concurrent value; exactly one has `winner` set (the one shown everywhere).
+     */
+    public var values: [ConflictValue]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * JSON pointer of the field.
+         */path: String, 
+        /**
+         * Every concurrent value; exactly one has `winner` set (the one shown everywhere).
+         */values: [ConflictValue]) {
+        self.path = path
+        self.values = values
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Conflict: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConflict: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Conflict {
+        return
+            try Conflict(
+                path: FfiConverterString.read(from: &buf), 
+                values: FfiConverterSequenceTypeConflictValue.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Conflict, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.path, into: &buf)
+        FfiConverterSequenceTypeConflictValue.write(value.values, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConflict_lift(_ buf: RustBuffer) throws -> Conflict {
+    return try FfiConverterTypeConflict.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConflict_lower(_ value: Conflict) -> RustBuffer {
+    return FfiConverterTypeConflict.lower(value)
+}
+
+
+/**
+ * One of a field's concurrent values, with who wrote it and when.
+ */
+public struct ConflictValue: Equatable, Hashable {
+    public var value: JsonValue
+    public var winner: Bool
+    public var userId: String?
+    public var userName: String?
+    /**
+     * When the writing device said it was (UTC ms) and its offset.
+     */
+    public var timeMs: Int64
+    public var offsetMinutes: Int32
+    /**
+     * Automerge actor (per install) and change hash, hex.
+     */
+    public var actor: String
+    public var change: String
+    /**
+     * The account the sync server verified as the pusher of that change (`None`: not yet
+     * confirmed by the server).
+     */
+    public var verifiedBy: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(value: JsonValue, winner: Bool, userId: String?, userName: String?, 
+        /**
+         * When the writing device said it was (UTC ms) and its offset.
+         */timeMs: Int64, offsetMinutes: Int32, 
+        /**
+         * Automerge actor (per install) and change hash, hex.
+         */actor: String, change: String, 
+        /**
+         * The account the sync server verified as the pusher of that change (`None`: not yet
+         * confirmed by the server).
+         */verifiedBy: String?) {
+        self.value = value
+        self.winner = winner
+        self.userId = userId
+        self.userName = userName
+        self.timeMs = timeMs
+        self.offsetMinutes = offsetMinutes
+        self.actor = actor
+        self.change = change
+        self.verifiedBy = verifiedBy
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ConflictValue: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConflictValue: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ConflictValue {
+        return
+            try ConflictValue(
+                value: FfiConverterTypeJsonValue.read(from: &buf), 
+                winner: FfiConverterBool.read(from: &buf), 
+                userId: FfiConverterOptionString.read(from: &buf), 
+                userName: FfiConverterOptionString.read(from: &buf), 
+                timeMs: FfiConverterInt64.read(from: &buf), 
+                offsetMinutes: FfiConverterInt32.read(from: &buf), 
+                actor: FfiConverterString.read(from: &buf), 
+                change: FfiConverterString.read(from: &buf), 
+                verifiedBy: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ConflictValue, into buf: inout [UInt8]) {
+        FfiConverterTypeJsonValue.write(value.value, into: &buf)
+        FfiConverterBool.write(value.winner, into: &buf)
+        FfiConverterOptionString.write(value.userId, into: &buf)
+        FfiConverterOptionString.write(value.userName, into: &buf)
+        FfiConverterInt64.write(value.timeMs, into: &buf)
+        FfiConverterInt32.write(value.offsetMinutes, into: &buf)
+        FfiConverterString.write(value.actor, into: &buf)
+        FfiConverterString.write(value.change, into: &buf)
+        FfiConverterOptionString.write(value.verifiedBy, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConflictValue_lift(_ buf: RustBuffer) throws -> ConflictValue {
+    return try FfiConverterTypeConflictValue.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConflictValue_lower(_ value: ConflictValue) -> RustBuffer {
+    return FfiConverterTypeConflictValue.lower(value)
+}
+
+
+/**
+ * The figures of a period, for one cell's sites or rolled up over a subtree.
+ */
+public struct CoverageFigures: Equatable, Hashable {
+    /**
+     * Tasks of the period by state.
+     */
+    public var tasks: TaskCounts
+    /**
+     * Required checkpoints not covered by any run of partial and missed tasks.
+     */
+    public var checkpointsMissed: UInt32
+    /**
+     * Flags raised by the scans of the period's runs.
+     */
+    public var flags: UInt32
+    /**
+     * Scans of the period's runs whose NTAG 424 SUN message the sync server found forged
+     * (`sun_invalid`) or copied (`sun_replayed`): not a real tap at the checkpoint.
+     */
+    public var forgedScans: UInt32
+    /**
+     * Scans of the period's runs the sync server judged otherwise than the phone did
+     * (`scan_disputed`: which checkpoint, or whether it counts, from the server's copies of
+     * the plan and the site).
+     */
+    public var disputedScans: UInt32
+    /**
+     * Changes of the period's runs made, by the phone's clock, after the server received them
+     * (`clock_ahead`): a clock set ahead, which could hide a late patrol.
+     */
+    public var clockAhead: UInt32
+    /**
+     * Open hazards at the cell's sites, by grade name ("" when ungraded).
+     */
+    public var openHazards: Counts
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Tasks of the period by state.
+         */tasks: TaskCounts, 
+        /**
+         * Required checkpoints not covered by any run of partial and missed tasks.
+         */checkpointsMissed: UInt32, 
+        /**
+         * Flags raised by the scans of the period's runs.
+         */flags: UInt32, 
+        /**
+         * Scans of the period's runs whose NTAG 424 SUN message the sync server found forged
+         * (`sun_invalid`) or copied (`sun_replayed`): not a real tap at the checkpoint.
+         */forgedScans: UInt32, 
+        /**
+         * Scans of the period's runs the sync server judged otherwise than the phone did
+         * (`scan_disputed`: which checkpoint, or whether it counts, from the server's copies of
+         * the plan and the site).
+         */disputedScans: UInt32, 
+        /**
+         * Changes of the period's runs made, by the phone's clock, after the server received them
+         * (`clock_ahead`): a clock set ahead, which could hide a late patrol.
+         */clockAhead: UInt32, 
+        /**
+         * Open hazards at the cell's sites, by grade name ("" when ungraded).
+         */openHazards: Counts) {
+        self.tasks = tasks
+        self.checkpointsMissed = checkpointsMissed
+        self.flags = flags
+        self.forgedScans = forgedScans
+        self.disputedScans = disputedScans
+        self.clockAhead = clockAhead
+        self.openHazards = openHazards
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CoverageFigures: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCoverageFigures: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CoverageFigures {
+        return
+            try CoverageFigures(
+                tasks: FfiConverterTypeTaskCounts.read(from: &buf), 
+                checkpointsMissed: FfiConverterUInt32.read(from: &buf), 
+                flags: FfiConverterUInt32.read(from: &buf), 
+                forgedScans: FfiConverterUInt32.read(from: &buf), 
+                disputedScans: FfiConverterUInt32.read(from: &buf), 
+                clockAhead: FfiConverterUInt32.read(from: &buf), 
+                openHazards: FfiConverterTypeCounts.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CoverageFigures, into buf: inout [UInt8]) {
+        FfiConverterTypeTaskCounts.write(value.tasks, into: &buf)
+        FfiConverterUInt32.write(value.checkpointsMissed, into: &buf)
+        FfiConverterUInt32.write(value.flags, into: &buf)
+        FfiConverterUInt32.write(value.forgedScans, into: &buf)
+        FfiConverterUInt32.write(value.disputedScans, into: &buf)
+        FfiConverterUInt32.write(value.clockAhead, into: &buf)
+        FfiConverterTypeCounts.write(value.openHazards, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCoverageFigures_lift(_ buf: RustBuffer) throws -> CoverageFigures {
+    return try FfiConverterTypeCoverageFigures.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCoverageFigures_lower(_ value: CoverageFigures) -> RustBuffer {
+    return FfiConverterTypeCoverageFigures.lower(value)
+}
+
+
+/**
+ * Which period, which part of the grid (`cell` and everything under it; `None`: all), and
+ * which rows in what order, as a register filters and sorts.
+ */
+public struct CoverageQuery: Equatable, Hashable {
+    /**
+     * The period's start, UTC ms (inclusive): tasks open at some time in `[from_ms, to_ms)`.
+     */
+    public var fromMs: Int64
+    /**
+     * The period's end, UTC ms (exclusive).
+     */
+    public var toMs: Int64
+    /**
+     * The cell to start from, with everything under it (`None`: every cell held here).
+     */
+    public var cell: RecordId?
+    /**
+     * Only cells at most this many levels below the root (0: the root only); `None`: all.
+     */
+    public var maxDepth: UInt32?
+    /**
+     * Only cells whose rolled-up figures need the office's attention
+     * ([`CoverageFigures::needs_attention`]).
+     */
+    public var attentionOnly: Bool
+    /**
+     * The order of the rows (`None`: the grid's).
+     */
+    public var sort: CoverageSort?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The period's start, UTC ms (inclusive): tasks open at some time in `[from_ms, to_ms)`.
+         */fromMs: Int64, 
+        /**
+         * The period's end, UTC ms (exclusive).
+         */toMs: Int64, 
+        /**
+         * The cell to start from, with everything under it (`None`: every cell held here).
+         */cell: RecordId?, 
+        /**
+         * Only cells at most this many levels below the root (0: the root only); `None`: all.
+         */maxDepth: UInt32? = nil, 
+        /**
+         * Only cells whose rolled-up figures need the office's attention
+         * ([`CoverageFigures::needs_attention`]).
+         */attentionOnly: Bool = false, 
+        /**
+         * The order of the rows (`None`: the grid's).
+         */sort: CoverageSort? = nil) {
+        self.fromMs = fromMs
+        self.toMs = toMs
+        self.cell = cell
+        self.maxDepth = maxDepth
+        self.attentionOnly = attentionOnly
+        self.sort = sort
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CoverageQuery: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCoverageQuery: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CoverageQuery {
+        return
+            try CoverageQuery(
+                fromMs: FfiConverterInt64.read(from: &buf), 
+                toMs: FfiConverterInt64.read(from: &buf), 
+                cell: FfiConverterOptionTypeRecordId.read(from: &buf), 
+                maxDepth: FfiConverterOptionUInt32.read(from: &buf), 
+                attentionOnly: FfiConverterBool.read(from: &buf), 
+                sort: FfiConverterOptionTypeCoverageSort.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CoverageQuery, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.fromMs, into: &buf)
+        FfiConverterInt64.write(value.toMs, into: &buf)
+        FfiConverterOptionTypeRecordId.write(value.cell, into: &buf)
+        FfiConverterOptionUInt32.write(value.maxDepth, into: &buf)
+        FfiConverterBool.write(value.attentionOnly, into: &buf)
+        FfiConverterOptionTypeCoverageSort.write(value.sort, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCoverageQuery_lift(_ buf: RustBuffer) throws -> CoverageQuery {
+    return try FfiConverterTypeCoverageQuery.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCoverageQuery_lower(_ value: CoverageQuery) -> RustBuffer {
+    return FfiConverterTypeCoverageQuery.lower(value)
+}
+
+
+/**
+ * The issuing organisation's header, the same on every document it makes.
+ */
+public struct DocumentSettings: Equatable, Hashable {
+    /**
+     * 监督机构, e.g. "某市人民防空工程质量监督站".
+     */
+    public var agency: String
+    /**
+     * Document numbers: `{year}` (of the record), `{kind}` (监督 / 整改 / 复 / 台账) and
+     * `{serial}` (six hex digits from the record ids: the same records always get the same
+     * number, on any device, with no counter to collide offline).
+     */
+    public var numberPattern: String
+    /**
+     * A PNG or JPEG shown above the agency's name.
+     */
+    public var logoPath: String?
+    /**
+     * The verification address the QR code points to, the hash appended
+     * (e.g. "https://offgrid.example.cn/v1/verify/"); without it the QR holds the hash alone.
+     */
+    public var verifyUrl: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 监督机构, e.g. "某市人民防空工程质量监督站".
+         */agency: String, 
+        /**
+         * Document numbers: `{year}` (of the record), `{kind}` (监督 / 整改 / 复 / 台账) and
+         * `{serial}` (six hex digits from the record ids: the same records always get the same
+         * number, on any device, with no counter to collide offline).
+         */numberPattern: String, 
+        /**
+         * A PNG or JPEG shown above the agency's name.
+         */logoPath: String? = nil, 
+        /**
+         * The verification address the QR code points to, the hash appended
+         * (e.g. "https://offgrid.example.cn/v1/verify/"); without it the QR holds the hash alone.
+         */verifyUrl: String? = nil) {
+        self.agency = agency
+        self.numberPattern = numberPattern
+        self.logoPath = logoPath
+        self.verifyUrl = verifyUrl
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DocumentSettings: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDocumentSettings: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DocumentSettings {
+        return
+            try DocumentSettings(
+                agency: FfiConverterString.read(from: &buf), 
+                numberPattern: FfiConverterString.read(from: &buf), 
+                logoPath: FfiConverterOptionString.read(from: &buf), 
+                verifyUrl: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DocumentSettings, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.agency, into: &buf)
+        FfiConverterString.write(value.numberPattern, into: &buf)
+        FfiConverterOptionString.write(value.logoPath, into: &buf)
+        FfiConverterOptionString.write(value.verifyUrl, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentSettings_lift(_ buf: RustBuffer) throws -> DocumentSettings {
+    return try FfiConverterTypeDocumentSettings.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentSettings_lower(_ value: DocumentSettings) -> RustBuffer {
+    return FfiConverterTypeDocumentSettings.lower(value)
+}
+
+
+/**
+ * When the sync server received the change that recorded an event, and who pushed it.
+ */
+public struct EventReceipt: Equatable, Hashable {
+    /**
+     * The event's id in the run.
+     */
+    public var event: String
+    /**
+     * When the server received it (server clock, UTC ms).
+     */
+    public var receivedMs: Int64
+    /**
+     * The account the server verified as its pusher (`None`: it named none).
+     */
+    public var receivedBy: String?
+    /**
+     * What the server found checking the change (`sun_valid`, `sun_invalid`,
+     * `sun_replayed`, `sun_unverified`, `scan_disputed`, `clock_ahead`; see
+     * [`super::check::ServerCheck`]).
+     */
+    public var serverChecks: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The event's id in the run.
+         */event: String, 
+        /**
+         * When the server received it (server clock, UTC ms).
+         */receivedMs: Int64, 
+        /**
+         * The account the server verified as its pusher (`None`: it named none).
+         */receivedBy: String?, 
+        /**
+         * What the server found checking the change (`sun_valid`, `sun_invalid`,
+         * `sun_replayed`, `sun_unverified`, `scan_disputed`, `clock_ahead`; see
+         * [`super::check::ServerCheck`]).
+         */serverChecks: [String]) {
+        self.event = event
+        self.receivedMs = receivedMs
+        self.receivedBy = receivedBy
+        self.serverChecks = serverChecks
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EventReceipt: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEventReceipt: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EventReceipt {
+        return
+            try EventReceipt(
+                event: FfiConverterString.read(from: &buf), 
+                receivedMs: FfiConverterInt64.read(from: &buf), 
+                receivedBy: FfiConverterOptionString.read(from: &buf), 
+                serverChecks: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EventReceipt, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.event, into: &buf)
+        FfiConverterInt64.write(value.receivedMs, into: &buf)
+        FfiConverterOptionString.write(value.receivedBy, into: &buf)
+        FfiConverterSequenceString.write(value.serverChecks, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEventReceipt_lift(_ buf: RustBuffer) throws -> EventReceipt {
+    return try FfiConverterTypeEventReceipt.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEventReceipt_lower(_ value: EventReceipt) -> RustBuffer {
+    return FfiConverterTypeEventReceipt.lower(value)
+}
+
+
+/**
+ * Evidence a failure of the item needs before the form can be submitted.
+ */
+public struct Evidence: Equatable, Hashable {
+    /**
+     * A failure needs at least one photo.
+     */
+    public var photoOnFail: Bool
+    /**
+     * A failure needs a note.
+     */
+    public var noteOnFail: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * A failure needs at least one photo.
+         */photoOnFail: Bool, 
+        /**
+         * A failure needs a note.
+         */noteOnFail: Bool) {
+        self.photoOnFail = photoOnFail
+        self.noteOnFail = noteOnFail
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Evidence: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEvidence: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Evidence {
+        return
+            try Evidence(
+                photoOnFail: FfiConverterBool.read(from: &buf), 
+                noteOnFail: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Evidence, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.photoOnFail, into: &buf)
+        FfiConverterBool.write(value.noteOnFail, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEvidence_lift(_ buf: RustBuffer) throws -> Evidence {
+    return try FfiConverterTypeEvidence.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEvidence_lower(_ value: Evidence) -> RustBuffer {
+    return FfiConverterTypeEvidence.lower(value)
+}
+
+
+/**
+ * A task excused by a supervisor (the site was closed, flooded, …).
+ */
+public struct Excusal: Equatable, Hashable {
+    /**
+     * The id of the excused task.
+     */
+    public var task: String
+    /**
+     * The user id of the supervisor who excused it.
+     */
+    public var by: String
+    /**
+     * Why the task was excused.
+     */
+    public var reason: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The id of the excused task.
+         */task: String, 
+        /**
+         * The user id of the supervisor who excused it.
+         */by: String, 
+        /**
+         * Why the task was excused.
+         */reason: String) {
+        self.task = task
+        self.by = by
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Excusal: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeExcusal: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Excusal {
+        return
+            try Excusal(
+                task: FfiConverterString.read(from: &buf), 
+                by: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Excusal, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.task, into: &buf)
+        FfiConverterString.write(value.by, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExcusal_lift(_ buf: RustBuffer) throws -> Excusal {
+    return try FfiConverterTypeExcusal.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExcusal_lower(_ value: Excusal) -> RustBuffer {
+    return FfiConverterTypeExcusal.lower(value)
+}
+
+
+/**
+ * What the image's EXIF says.
+ */
+public struct ExifData: Equatable, Hashable {
+    /**
+     * DateTimeOriginal as written, `YYYY-MM-DDTHH:MM:SS` (local time of the camera).
+     */
+    public var takenLocal: String?
+    /**
+     * OffsetTimeOriginal in minutes east of UTC, when the camera wrote it.
+     */
+    public var takenOffsetMinutes: Int32?
+    /**
+     * The moment in UTC ms, when both the time and its offset are known.
+     */
+    public var takenUnixMs: Int64?
+    /**
+     * Where, when the camera wrote a GPS position.
+     */
+    public var gps: GpsFix?
+    /**
+     * 1–8 (1 = upright). Already applied to the derived images.
+     */
+    public var orientation: UInt8
+    /**
+     * The camera's maker.
+     */
+    public var make: String?
+    /**
+     * The camera's model.
+     */
+    public var model: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * DateTimeOriginal as written, `YYYY-MM-DDTHH:MM:SS` (local time of the camera).
+         */takenLocal: String?, 
+        /**
+         * OffsetTimeOriginal in minutes east of UTC, when the camera wrote it.
+         */takenOffsetMinutes: Int32?, 
+        /**
+         * The moment in UTC ms, when both the time and its offset are known.
+         */takenUnixMs: Int64?, 
+        /**
+         * Where, when the camera wrote a GPS position.
+         */gps: GpsFix?, 
+        /**
+         * 1–8 (1 = upright). Already applied to the derived images.
+         */orientation: UInt8, 
+        /**
+         * The camera's maker.
+         */make: String?, 
+        /**
+         * The camera's model.
+         */model: String?) {
+        self.takenLocal = takenLocal
+        self.takenOffsetMinutes = takenOffsetMinutes
+        self.takenUnixMs = takenUnixMs
+        self.gps = gps
+        self.orientation = orientation
+        self.make = make
+        self.model = model
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ExifData: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeExifData: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExifData {
+        return
+            try ExifData(
+                takenLocal: FfiConverterOptionString.read(from: &buf), 
+                takenOffsetMinutes: FfiConverterOptionInt32.read(from: &buf), 
+                takenUnixMs: FfiConverterOptionInt64.read(from: &buf), 
+                gps: FfiConverterOptionTypeGpsFix.read(from: &buf), 
+                orientation: FfiConverterUInt8.read(from: &buf), 
+                make: FfiConverterOptionString.read(from: &buf), 
+                model: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ExifData, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.takenLocal, into: &buf)
+        FfiConverterOptionInt32.write(value.takenOffsetMinutes, into: &buf)
+        FfiConverterOptionInt64.write(value.takenUnixMs, into: &buf)
+        FfiConverterOptionTypeGpsFix.write(value.gps, into: &buf)
+        FfiConverterUInt8.write(value.orientation, into: &buf)
+        FfiConverterOptionString.write(value.make, into: &buf)
+        FfiConverterOptionString.write(value.model, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExifData_lift(_ buf: RustBuffer) throws -> ExifData {
+    return try FfiConverterTypeExifData.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExifData_lower(_ value: ExifData) -> RustBuffer {
+    return FfiConverterTypeExifData.lower(value)
+}
+
+
+/**
+ * An item whose answer is a failure, with what the template says a failure means.
+ */
+public struct FailedItem: Equatable, Hashable {
+    /**
+     * The item's id.
+     */
+    public var item: String
+    /**
+     * The clause of the standard the item checks (`None`: the template cites none).
+     */
+    public var clause: Clause?
+    /**
+     * The grade of the hazard the failure raises (`None`: it raises none).
+     */
+    public var raisesHazard: RiskGrade?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The item's id.
+         */item: String, 
+        /**
+         * The clause of the standard the item checks (`None`: the template cites none).
+         */clause: Clause?, 
+        /**
+         * The grade of the hazard the failure raises (`None`: it raises none).
+         */raisesHazard: RiskGrade?) {
+        self.item = item
+        self.clause = clause
+        self.raisesHazard = raisesHazard
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FailedItem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFailedItem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FailedItem {
+        return
+            try FailedItem(
+                item: FfiConverterString.read(from: &buf), 
+                clause: FfiConverterOptionTypeClause.read(from: &buf), 
+                raisesHazard: FfiConverterOptionTypeRiskGrade.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FailedItem, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.item, into: &buf)
+        FfiConverterOptionTypeClause.write(value.clause, into: &buf)
+        FfiConverterOptionTypeRiskGrade.write(value.raisesHazard, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFailedItem_lift(_ buf: RustBuffer) throws -> FailedItem {
+    return try FfiConverterTypeFailedItem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFailedItem_lower(_ value: FailedItem) -> RustBuffer {
+    return FfiConverterTypeFailedItem.lower(value)
+}
+
+
+/**
+ * A field and what is wrong with it. `field` is the draft's field name as in the bindings'
+ * record (`title`, `deadline_ms`, `template_id`).
+ */
+public struct FieldError: Equatable, Hashable {
+    public var field: String
+    public var problem: FieldProblem
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(field: String, problem: FieldProblem) {
+        self.field = field
+        self.problem = problem
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FieldError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFieldError: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FieldError {
+        return
+            try FieldError(
+                field: FfiConverterString.read(from: &buf), 
+                problem: FfiConverterTypeFieldProblem.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FieldError, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.field, into: &buf)
+        FfiConverterTypeFieldProblem.write(value.problem, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFieldError_lift(_ buf: RustBuffer) throws -> FieldError {
+    return try FfiConverterTypeFieldError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFieldError_lower(_ value: FieldError) -> RustBuffer {
+    return FfiConverterTypeFieldError.lower(value)
+}
+
+
+/**
+ * A position fix (WGS-84), where the phone had one.
+ */
+public struct Gps: Equatable, Hashable {
+    /**
+     * Longitude in degrees.
+     */
+    public var lon: Double
+    /**
+     * Latitude in degrees.
+     */
+    public var lat: Double
+    /**
+     * Horizontal accuracy in metres.
+     */
+    public var accuracyM: Double
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Longitude in degrees.
+         */lon: Double, 
+        /**
+         * Latitude in degrees.
+         */lat: Double, 
+        /**
+         * Horizontal accuracy in metres.
+         */accuracyM: Double) {
+        self.lon = lon
+        self.lat = lat
+        self.accuracyM = accuracyM
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Gps: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGps: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Gps {
+        return
+            try Gps(
+                lon: FfiConverterDouble.read(from: &buf), 
+                lat: FfiConverterDouble.read(from: &buf), 
+                accuracyM: FfiConverterDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Gps, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.lon, into: &buf)
+        FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterDouble.write(value.accuracyM, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGps_lift(_ buf: RustBuffer) throws -> Gps {
+    return try FfiConverterTypeGps.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGps_lower(_ value: Gps) -> RustBuffer {
+    return FfiConverterTypeGps.lower(value)
+}
+
+
+/**
+ * A position: from the phone's location service (the shell) or from EXIF.
+ */
+public struct GpsFix: Equatable, Hashable {
+    /**
+     * Latitude, WGS-84 degrees.
+     */
+    public var lat: Double
+    /**
+     * Longitude, WGS-84 degrees.
+     */
+    public var lon: Double
+    /**
+     * Altitude in metres, when known.
+     */
+    public var altitudeM: Double?
+    /**
+     * Horizontal accuracy in metres, when the source reports it.
+     */
+    public var accuracyM: Double?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Latitude, WGS-84 degrees.
+         */lat: Double, 
+        /**
+         * Longitude, WGS-84 degrees.
+         */lon: Double, 
+        /**
+         * Altitude in metres, when known.
+         */altitudeM: Double?, 
+        /**
+         * Horizontal accuracy in metres, when the source reports it.
+         */accuracyM: Double?) {
+        self.lat = lat
+        self.lon = lon
+        self.altitudeM = altitudeM
+        self.accuracyM = accuracyM
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GpsFix: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGpsFix: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GpsFix {
+        return
+            try GpsFix(
+                lat: FfiConverterDouble.read(from: &buf), 
+                lon: FfiConverterDouble.read(from: &buf), 
+                altitudeM: FfiConverterOptionDouble.read(from: &buf), 
+                accuracyM: FfiConverterOptionDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GpsFix, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterDouble.write(value.lon, into: &buf)
+        FfiConverterOptionDouble.write(value.altitudeM, into: &buf)
+        FfiConverterOptionDouble.write(value.accuracyM, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGpsFix_lift(_ buf: RustBuffer) throws -> GpsFix {
+    return try FfiConverterTypeGpsFix.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGpsFix_lower(_ value: GpsFix) -> RustBuffer {
+    return FfiConverterTypeGpsFix.lower(value)
+}
+
+
+/**
+ * A cell as the app shows it.
+ */
+public struct GridCell: Equatable, Hashable {
+    /**
+     * The cell's record id.
+     */
+    public var id: RecordId
+    /**
+     * Administrative division code + sequence, unique in the grid.
+     */
+    public var code: String
+    /**
+     * The cell's name.
+     */
+    public var name: String
+    /**
+     * The cell's level in the hierarchy.
+     */
+    public var level: GridLevel
+    /**
+     * The parent cell; `None` for a city.
+     */
+    public var parent: RecordId?
+    /**
+     * GeoJSON geometry text, if drawn.
+     */
+    public var boundary: String?
+    /**
+     * By user id.
+     */
+    public var members: [GridMember]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The cell's record id.
+         */id: RecordId, 
+        /**
+         * Administrative division code + sequence, unique in the grid.
+         */code: String, 
+        /**
+         * The cell's name.
+         */name: String, 
+        /**
+         * The cell's level in the hierarchy.
+         */level: GridLevel, 
+        /**
+         * The parent cell; `None` for a city.
+         */parent: RecordId?, 
+        /**
+         * GeoJSON geometry text, if drawn.
+         */boundary: String?, 
+        /**
+         * By user id.
+         */members: [GridMember]) {
+        self.id = id
+        self.code = code
+        self.name = name
+        self.level = level
+        self.parent = parent
+        self.boundary = boundary
+        self.members = members
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GridCell: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGridCell: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GridCell {
+        return
+            try GridCell(
+                id: FfiConverterTypeRecordId.read(from: &buf), 
+                code: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                level: FfiConverterTypeGridLevel.read(from: &buf), 
+                parent: FfiConverterOptionTypeRecordId.read(from: &buf), 
+                boundary: FfiConverterOptionString.read(from: &buf), 
+                members: FfiConverterSequenceTypeGridMember.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GridCell, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordId.write(value.id, into: &buf)
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTypeGridLevel.write(value.level, into: &buf)
+        FfiConverterOptionTypeRecordId.write(value.parent, into: &buf)
+        FfiConverterOptionString.write(value.boundary, into: &buf)
+        FfiConverterSequenceTypeGridMember.write(value.members, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGridCell_lift(_ buf: RustBuffer) throws -> GridCell {
+    return try FfiConverterTypeGridCell.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGridCell_lower(_ value: GridCell) -> RustBuffer {
+    return FfiConverterTypeGridCell.lower(value)
+}
+
+
+/**
+ * A member of a cell.
+ */
+public struct GridMember: Equatable, Hashable {
+    /**
+     * The member's user id.
+     */
+    public var user: String
+    /**
+     * The member's name as shown (may be empty).
+     */
+    public var name: String
+    /**
+     * The member's duty in the cell.
+     */
+    public var role: GridRole
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The member's user id.
+         */user: String, 
+        /**
+         * The member's name as shown (may be empty).
+         */name: String, 
+        /**
+         * The member's duty in the cell.
+         */role: GridRole) {
+        self.user = user
+        self.name = name
+        self.role = role
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GridMember: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGridMember: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GridMember {
+        return
+            try GridMember(
+                user: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                role: FfiConverterTypeGridRole.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GridMember, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.user, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTypeGridRole.write(value.role, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGridMember_lift(_ buf: RustBuffer) throws -> GridMember {
+    return try FfiConverterTypeGridMember.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGridMember_lower(_ value: GridMember) -> RustBuffer {
+    return FfiConverterTypeGridMember.lower(value)
+}
+
+
+/**
+ * A hazard as the app shows it.
+ */
+public struct Hazard: Equatable, Hashable {
+    /**
+     * The hazard's record id.
+     */
+    public var id: RecordId
+    /**
+     * The project it belongs to.
+     */
+    public var project: String
+    /**
+     * The site as written.
+     */
+    public var site: String
+    /**
+     * 部位: where exactly.
+     */
+    public var location: String
+    /**
+     * The hazard's title.
+     */
+    public var title: String
+    /**
+     * What is wrong, as described when raised.
+     */
+    public var description: String
+    /**
+     * The inspection item it was raised from; `None` when raised on its own (or from a patrol
+     * observation).
+     */
+    public var source: HazardSource?
+    /**
+     * Its photos, keyed by SHA-256: as found and as rectified ([`PhotoRef::stage`] tells which).
+     */
+    public var photos: PhotoMap
+    /**
+     * Every event, in fold order, including those not applied.
+     */
+    public var events: [HazardEvent]
+    /**
+     * The state folded from the events: status, grade, major, the order and its deadline.
+     */
+    public var state: HazardState
+    /**
+     * Overdue at the store clock's "now".
+     */
+    public var overdue: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The hazard's record id.
+         */id: RecordId, 
+        /**
+         * The project it belongs to.
+         */project: String, 
+        /**
+         * The site as written.
+         */site: String, 
+        /**
+         * 部位: where exactly.
+         */location: String, 
+        /**
+         * The hazard's title.
+         */title: String, 
+        /**
+         * What is wrong, as described when raised.
+         */description: String, 
+        /**
+         * The inspection item it was raised from; `None` when raised on its own (or from a patrol
+         * observation).
+         */source: HazardSource?, 
+        /**
+         * Its photos, keyed by SHA-256: as found and as rectified ([`PhotoRef::stage`] tells which).
+         */photos: PhotoMap, 
+        /**
+         * Every event, in fold order, including those not applied.
+         */events: [HazardEvent], 
+        /**
+         * The state folded from the events: status, grade, major, the order and its deadline.
+         */state: HazardState, 
+        /**
+         * Overdue at the store clock's "now".
+         */overdue: Bool) {
+        self.id = id
+        self.project = project
+        self.site = site
+        self.location = location
+        self.title = title
+        self.description = description
+        self.source = source
+        self.photos = photos
+        self.events = events
+        self.state = state
+        self.overdue = overdue
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Hazard: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHazard: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Hazard {
+        return
+            try Hazard(
+                id: FfiConverterTypeRecordId.read(from: &buf), 
+                project: FfiConverterString.read(from: &buf), 
+                site: FfiConverterString.read(from: &buf), 
+                location: FfiConverterString.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                description: FfiConverterString.read(from: &buf), 
+                source: FfiConverterOptionTypeHazardSource.read(from: &buf), 
+                photos: FfiConverterTypePhotoMap.read(from: &buf), 
+                events: FfiConverterSequenceTypeHazardEvent.read(from: &buf), 
+                state: FfiConverterTypeHazardState.read(from: &buf), 
+                overdue: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Hazard, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordId.write(value.id, into: &buf)
+        FfiConverterString.write(value.project, into: &buf)
+        FfiConverterString.write(value.site, into: &buf)
+        FfiConverterString.write(value.location, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterString.write(value.description, into: &buf)
+        FfiConverterOptionTypeHazardSource.write(value.source, into: &buf)
+        FfiConverterTypePhotoMap.write(value.photos, into: &buf)
+        FfiConverterSequenceTypeHazardEvent.write(value.events, into: &buf)
+        FfiConverterTypeHazardState.write(value.state, into: &buf)
+        FfiConverterBool.write(value.overdue, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazard_lift(_ buf: RustBuffer) throws -> Hazard {
+    return try FfiConverterTypeHazard.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazard_lower(_ value: Hazard) -> RustBuffer {
+    return FfiConverterTypeHazard.lower(value)
+}
+
+
+/**
+ * One step of a hazard's closed loop, stored under its id in the hazard's `events` map.
+ */
+public struct HazardEvent: Equatable, Hashable {
+    /**
+     * The key it is stored under in `events` (a UUID): the second key of the fold order.
+     */
+    public var id: String
+    /**
+     * What happened, with its details (the event's `type` and that type's fields).
+     */
+    public var kind: HazardEventKind
+    /**
+     * The user id of its author (the gate checks it is the author of the change that added it).
+     */
+    public var by: String
+    /**
+     * The author's display name when it was recorded (empty when not recorded).
+     */
+    public var byName: String
+    /**
+     * When it happened, UTC milliseconds by the recording device's clock: the first key of the
+     * fold order.
+     */
+    public var atMs: Int64
+    /**
+     * The recording device's UTC offset in minutes east, to show the local time it was recorded.
+     */
+    public var offsetMinutes: Int32
+    /**
+     * The author's remark on this step (`None`: none).
+     */
+    public var note: String?
+    /**
+     * The account the sync server verified as the pusher of the change that recorded this
+     * event (`None`: not yet confirmed by the server). Never read from the document.
+     */
+    public var verifiedBy: String?
+    /**
+     * The server found the change that recorded this event stamped, by the device's clock,
+     * after the server received it (`clock_ahead`): its time is not to be trusted. Never read
+     * from the document.
+     */
+    public var clockAhead: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The key it is stored under in `events` (a UUID): the second key of the fold order.
+         */id: String, 
+        /**
+         * What happened, with its details (the event's `type` and that type's fields).
+         */kind: HazardEventKind, 
+        /**
+         * The user id of its author (the gate checks it is the author of the change that added it).
+         */by: String, 
+        /**
+         * The author's display name when it was recorded (empty when not recorded).
+         */byName: String, 
+        /**
+         * When it happened, UTC milliseconds by the recording device's clock: the first key of the
+         * fold order.
+         */atMs: Int64, 
+        /**
+         * The recording device's UTC offset in minutes east, to show the local time it was recorded.
+         */offsetMinutes: Int32, 
+        /**
+         * The author's remark on this step (`None`: none).
+         */note: String?, 
+        /**
+         * The account the sync server verified as the pusher of the change that recorded this
+         * event (`None`: not yet confirmed by the server). Never read from the document.
+         */verifiedBy: String?, 
+        /**
+         * The server found the change that recorded this event stamped, by the device's clock,
+         * after the server received it (`clock_ahead`): its time is not to be trusted. Never read
+         * from the document.
+         */clockAhead: Bool) {
+        self.id = id
+        self.kind = kind
+        self.by = by
+        self.byName = byName
+        self.atMs = atMs
+        self.offsetMinutes = offsetMinutes
+        self.note = note
+        self.verifiedBy = verifiedBy
+        self.clockAhead = clockAhead
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HazardEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHazardEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HazardEvent {
+        return
+            try HazardEvent(
+                id: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeHazardEventKind.read(from: &buf), 
+                by: FfiConverterString.read(from: &buf), 
+                byName: FfiConverterString.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf), 
+                offsetMinutes: FfiConverterInt32.read(from: &buf), 
+                note: FfiConverterOptionString.read(from: &buf), 
+                verifiedBy: FfiConverterOptionString.read(from: &buf), 
+                clockAhead: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HazardEvent, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeHazardEventKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.by, into: &buf)
+        FfiConverterString.write(value.byName, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterInt32.write(value.offsetMinutes, into: &buf)
+        FfiConverterOptionString.write(value.note, into: &buf)
+        FfiConverterOptionString.write(value.verifiedBy, into: &buf)
+        FfiConverterBool.write(value.clockAhead, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazardEvent_lift(_ buf: RustBuffer) throws -> HazardEvent {
+    return try FfiConverterTypeHazardEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazardEvent_lower(_ value: HazardEvent) -> RustBuffer {
+    return FfiConverterTypeHazardEvent.lower(value)
+}
+
+
+/**
+ * The hazard detail screen, for the signed-in user.
+ */
+public struct HazardScreen: Equatable, Hashable {
+    /**
+     * The hazard: fields, events in fold order (the timeline, with `verified_by`), state.
+     */
+    public var hazard: Hazard
+    /**
+     * Photos as found, oldest first.
+     */
+    public var beforePhotos: [PhotoRef]
+    /**
+     * Photos of the rectification, oldest first.
+     */
+    public var afterPhotos: [PhotoRef]
+    /**
+     * The steps the signed-in user may take now (none without a user).
+     */
+    public var allowedActions: [HazardAction]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The hazard: fields, events in fold order (the timeline, with `verified_by`), state.
+         */hazard: Hazard, 
+        /**
+         * Photos as found, oldest first.
+         */beforePhotos: [PhotoRef], 
+        /**
+         * Photos of the rectification, oldest first.
+         */afterPhotos: [PhotoRef], 
+        /**
+         * The steps the signed-in user may take now (none without a user).
+         */allowedActions: [HazardAction]) {
+        self.hazard = hazard
+        self.beforePhotos = beforePhotos
+        self.afterPhotos = afterPhotos
+        self.allowedActions = allowedActions
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HazardScreen: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHazardScreen: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HazardScreen {
+        return
+            try HazardScreen(
+                hazard: FfiConverterTypeHazard.read(from: &buf), 
+                beforePhotos: FfiConverterSequenceTypePhotoRef.read(from: &buf), 
+                afterPhotos: FfiConverterSequenceTypePhotoRef.read(from: &buf), 
+                allowedActions: FfiConverterSequenceTypeHazardAction.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HazardScreen, into buf: inout [UInt8]) {
+        FfiConverterTypeHazard.write(value.hazard, into: &buf)
+        FfiConverterSequenceTypePhotoRef.write(value.beforePhotos, into: &buf)
+        FfiConverterSequenceTypePhotoRef.write(value.afterPhotos, into: &buf)
+        FfiConverterSequenceTypeHazardAction.write(value.allowedActions, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazardScreen_lift(_ buf: RustBuffer) throws -> HazardScreen {
+    return try FfiConverterTypeHazardScreen.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazardScreen_lower(_ value: HazardScreen) -> RustBuffer {
+    return FfiConverterTypeHazardScreen.lower(value)
+}
+
+
+/**
+ * Where a hazard came from.
+ */
+public struct HazardSource: Equatable, Hashable {
+    /**
+     * The inspection the failed item is in.
+     */
+    public var inspection: RecordId
+    /**
+     * The failed item's id in that inspection's template.
+     */
+    public var item: String
+    /**
+     * The clause of the standard the item checks, if it names one.
+     */
+    public var clause: Clause?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The inspection the failed item is in.
+         */inspection: RecordId, 
+        /**
+         * The failed item's id in that inspection's template.
+         */item: String, 
+        /**
+         * The clause of the standard the item checks, if it names one.
+         */clause: Clause?) {
+        self.inspection = inspection
+        self.item = item
+        self.clause = clause
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HazardSource: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHazardSource: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HazardSource {
+        return
+            try HazardSource(
+                inspection: FfiConverterTypeRecordId.read(from: &buf), 
+                item: FfiConverterString.read(from: &buf), 
+                clause: FfiConverterOptionTypeClause.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HazardSource, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordId.write(value.inspection, into: &buf)
+        FfiConverterString.write(value.item, into: &buf)
+        FfiConverterOptionTypeClause.write(value.clause, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazardSource_lift(_ buf: RustBuffer) throws -> HazardSource {
+    return try FfiConverterTypeHazardSource.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazardSource_lower(_ value: HazardSource) -> RustBuffer {
+    return FfiConverterTypeHazardSource.lower(value)
+}
+
+
+/**
+ * The state a hazard's events fold into.
+ */
+public struct HazardState: Equatable, Hashable {
+    /**
+     * Where the hazard stands in the loop.
+     */
+    public var status: HazardStatus
+    /**
+     * The latest grade (`None`: not graded yet).
+     */
+    public var grade: RiskGrade?
+    /**
+     * A major hazard (重大隐患): raised or graded so, or graded red. Closed only by a write-off.
+     */
+    public var major: Bool
+    /**
+     * The responsible unit (责任单位) of the current order (`None`: none ordered).
+     */
+    public var unit: String?
+    /**
+     * The user id of the responsible person (责任人) of the current order (`None`: none ordered).
+     */
+    public var assignee: String?
+    /**
+     * The responsible person's display name, as the order recorded it.
+     */
+    public var assigneeName: String?
+    /**
+     * The current order's rectification deadline, UTC ms (`None`: none ordered).
+     */
+    public var deadlineMs: Int64?
+    /**
+     * What the current order asks to be done (`None`: none ordered).
+     */
+    public var measures: String?
+    /**
+     * Who submitted the latest rectification (may not re-inspect it).
+     */
+    public var rectifiedBy: String?
+    /**
+     * How many times the hazard was escalated (超期 / 挂牌督办).
+     */
+    public var escalations: UInt32
+    /**
+     * Ids of events kept but not applied (they did not fit the state after a merge).
+     */
+    public var notApplied: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Where the hazard stands in the loop.
+         */status: HazardStatus, 
+        /**
+         * The latest grade (`None`: not graded yet).
+         */grade: RiskGrade?, 
+        /**
+         * A major hazard (重大隐患): raised or graded so, or graded red. Closed only by a write-off.
+         */major: Bool, 
+        /**
+         * The responsible unit (责任单位) of the current order (`None`: none ordered).
+         */unit: String?, 
+        /**
+         * The user id of the responsible person (责任人) of the current order (`None`: none ordered).
+         */assignee: String?, 
+        /**
+         * The responsible person's display name, as the order recorded it.
+         */assigneeName: String?, 
+        /**
+         * The current order's rectification deadline, UTC ms (`None`: none ordered).
+         */deadlineMs: Int64?, 
+        /**
+         * What the current order asks to be done (`None`: none ordered).
+         */measures: String?, 
+        /**
+         * Who submitted the latest rectification (may not re-inspect it).
+         */rectifiedBy: String?, 
+        /**
+         * How many times the hazard was escalated (超期 / 挂牌督办).
+         */escalations: UInt32, 
+        /**
+         * Ids of events kept but not applied (they did not fit the state after a merge).
+         */notApplied: [String]) {
+        self.status = status
+        self.grade = grade
+        self.major = major
+        self.unit = unit
+        self.assignee = assignee
+        self.assigneeName = assigneeName
+        self.deadlineMs = deadlineMs
+        self.measures = measures
+        self.rectifiedBy = rectifiedBy
+        self.escalations = escalations
+        self.notApplied = notApplied
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HazardState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHazardState: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HazardState {
+        return
+            try HazardState(
+                status: FfiConverterTypeHazardStatus.read(from: &buf), 
+                grade: FfiConverterOptionTypeRiskGrade.read(from: &buf), 
+                major: FfiConverterBool.read(from: &buf), 
+                unit: FfiConverterOptionString.read(from: &buf), 
+                assignee: FfiConverterOptionString.read(from: &buf), 
+                assigneeName: FfiConverterOptionString.read(from: &buf), 
+                deadlineMs: FfiConverterOptionInt64.read(from: &buf), 
+                measures: FfiConverterOptionString.read(from: &buf), 
+                rectifiedBy: FfiConverterOptionString.read(from: &buf), 
+                escalations: FfiConverterUInt32.read(from: &buf), 
+                notApplied: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HazardState, into buf: inout [UInt8]) {
+        FfiConverterTypeHazardStatus.write(value.status, into: &buf)
+        FfiConverterOptionTypeRiskGrade.write(value.grade, into: &buf)
+        FfiConverterBool.write(value.major, into: &buf)
+        FfiConverterOptionString.write(value.unit, into: &buf)
+        FfiConverterOptionString.write(value.assignee, into: &buf)
+        FfiConverterOptionString.write(value.assigneeName, into: &buf)
+        FfiConverterOptionInt64.write(value.deadlineMs, into: &buf)
+        FfiConverterOptionString.write(value.measures, into: &buf)
+        FfiConverterOptionString.write(value.rectifiedBy, into: &buf)
+        FfiConverterUInt32.write(value.escalations, into: &buf)
+        FfiConverterSequenceString.write(value.notApplied, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazardState_lift(_ buf: RustBuffer) throws -> HazardState {
+    return try FfiConverterTypeHazardState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazardState_lower(_ value: HazardState) -> RustBuffer {
+    return FfiConverterTypeHazardState.lower(value)
+}
+
+
+/**
+ * One change of a record: who, when, what it touched.
+ */
+public struct HistoryEntry: Equatable, Hashable {
+    public var change: String
+    public var deps: [String]
+    public var actor: String
+    public var seq: UInt64
+    /**
+     * The writing device's clock (UTC ms) and offset: what it said, even if wrong.
+     */
+    public var timeMs: Int64
+    public var offsetMinutes: Int32
+    public var userId: String?
+    public var userName: String?
+    public var message: String
+    /**
+     * JSON pointers of the fields this change set, inserted into or deleted.
+     */
+    public var paths: [String]
+    /**
+     * When the sync server received the change (UTC ms), once known.
+     */
+    public var receivedMs: Int64?
+    /**
+     * The account the server verified as the change's pusher (`None`: not yet confirmed by
+     * the server; `user_id` is only what the change says).
+     */
+    public var verifiedBy: String?
+    /**
+     * The server found the change stamped after it received it (`clock_ahead`).
+     */
+    public var clockAhead: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(change: String, deps: [String], actor: String, seq: UInt64, 
+        /**
+         * The writing device's clock (UTC ms) and offset: what it said, even if wrong.
+         */timeMs: Int64, offsetMinutes: Int32, userId: String?, userName: String?, message: String, 
+        /**
+         * JSON pointers of the fields this change set, inserted into or deleted.
+         */paths: [String], 
+        /**
+         * When the sync server received the change (UTC ms), once known.
+         */receivedMs: Int64?, 
+        /**
+         * The account the server verified as the change's pusher (`None`: not yet confirmed by
+         * the server; `user_id` is only what the change says).
+         */verifiedBy: String?, 
+        /**
+         * The server found the change stamped after it received it (`clock_ahead`).
+         */clockAhead: Bool) {
+        self.change = change
+        self.deps = deps
+        self.actor = actor
+        self.seq = seq
+        self.timeMs = timeMs
+        self.offsetMinutes = offsetMinutes
+        self.userId = userId
+        self.userName = userName
+        self.message = message
+        self.paths = paths
+        self.receivedMs = receivedMs
+        self.verifiedBy = verifiedBy
+        self.clockAhead = clockAhead
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HistoryEntry: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HistoryEntry {
+        return
+            try HistoryEntry(
+                change: FfiConverterString.read(from: &buf), 
+                deps: FfiConverterSequenceString.read(from: &buf), 
+                actor: FfiConverterString.read(from: &buf), 
+                seq: FfiConverterUInt64.read(from: &buf), 
+                timeMs: FfiConverterInt64.read(from: &buf), 
+                offsetMinutes: FfiConverterInt32.read(from: &buf), 
+                userId: FfiConverterOptionString.read(from: &buf), 
+                userName: FfiConverterOptionString.read(from: &buf), 
+                message: FfiConverterString.read(from: &buf), 
+                paths: FfiConverterSequenceString.read(from: &buf), 
+                receivedMs: FfiConverterOptionInt64.read(from: &buf), 
+                verifiedBy: FfiConverterOptionString.read(from: &buf), 
+                clockAhead: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HistoryEntry, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.change, into: &buf)
+        FfiConverterSequenceString.write(value.deps, into: &buf)
+        FfiConverterString.write(value.actor, into: &buf)
+        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterInt64.write(value.timeMs, into: &buf)
+        FfiConverterInt32.write(value.offsetMinutes, into: &buf)
+        FfiConverterOptionString.write(value.userId, into: &buf)
+        FfiConverterOptionString.write(value.userName, into: &buf)
+        FfiConverterString.write(value.message, into: &buf)
+        FfiConverterSequenceString.write(value.paths, into: &buf)
+        FfiConverterOptionInt64.write(value.receivedMs, into: &buf)
+        FfiConverterOptionString.write(value.verifiedBy, into: &buf)
+        FfiConverterBool.write(value.clockAhead, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHistoryEntry_lift(_ buf: RustBuffer) throws -> HistoryEntry {
+    return try FfiConverterTypeHistoryEntry.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHistoryEntry_lower(_ value: HistoryEntry) -> RustBuffer {
+    return FfiConverterTypeHistoryEntry.lower(value)
+}
+
+
+/**
+ * The home screen of the signed-in user.
+ */
+public struct HomeScreen: Equatable, Hashable {
+    /**
+     * The signed-in user, with their roles.
+     */
+    public var user: User
+    /**
+     * Today's patrol tasks of plans naming the user (the device's local day).
+     */
+    public var tasks: [TaskView]
+    /**
+     * Open hazards ordered to the user, earliest deadline first.
+     */
+    public var myHazards: [RecordSummary]
+    /**
+     * Hazards past their rectification deadline, earliest first.
+     */
+    public var overdueHazards: [RecordSummary]
+    /**
+     * Inspections not yet submitted, most recently updated first.
+     */
+    public var openInspections: [RecordSummary]
+    /**
+     * Pending records and photos, last success, last error (signed out: nothing pending
+     * known to a server).
+     */
+    public var sync: SyncStatus
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The signed-in user, with their roles.
+         */user: User, 
+        /**
+         * Today's patrol tasks of plans naming the user (the device's local day).
+         */tasks: [TaskView], 
+        /**
+         * Open hazards ordered to the user, earliest deadline first.
+         */myHazards: [RecordSummary], 
+        /**
+         * Hazards past their rectification deadline, earliest first.
+         */overdueHazards: [RecordSummary], 
+        /**
+         * Inspections not yet submitted, most recently updated first.
+         */openInspections: [RecordSummary], 
+        /**
+         * Pending records and photos, last success, last error (signed out: nothing pending
+         * known to a server).
+         */sync: SyncStatus) {
+        self.user = user
+        self.tasks = tasks
+        self.myHazards = myHazards
+        self.overdueHazards = overdueHazards
+        self.openInspections = openInspections
+        self.sync = sync
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HomeScreen: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHomeScreen: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HomeScreen {
+        return
+            try HomeScreen(
+                user: FfiConverterTypeUser.read(from: &buf), 
+                tasks: FfiConverterSequenceTypeTaskView.read(from: &buf), 
+                myHazards: FfiConverterSequenceTypeRecordSummary.read(from: &buf), 
+                overdueHazards: FfiConverterSequenceTypeRecordSummary.read(from: &buf), 
+                openInspections: FfiConverterSequenceTypeRecordSummary.read(from: &buf), 
+                sync: FfiConverterTypeSyncStatus.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HomeScreen, into buf: inout [UInt8]) {
+        FfiConverterTypeUser.write(value.user, into: &buf)
+        FfiConverterSequenceTypeTaskView.write(value.tasks, into: &buf)
+        FfiConverterSequenceTypeRecordSummary.write(value.myHazards, into: &buf)
+        FfiConverterSequenceTypeRecordSummary.write(value.overdueHazards, into: &buf)
+        FfiConverterSequenceTypeRecordSummary.write(value.openInspections, into: &buf)
+        FfiConverterTypeSyncStatus.write(value.sync, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHomeScreen_lift(_ buf: RustBuffer) throws -> HomeScreen {
+    return try FfiConverterTypeHomeScreen.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHomeScreen_lower(_ value: HomeScreen) -> RustBuffer {
+    return FfiConverterTypeHomeScreen.lower(value)
+}
+
+
+/**
+ * An inspection as the app shows it.
+ */
+public struct Inspection: Equatable, Hashable {
+    /**
+     * The inspection's record id.
+     */
+    public var id: RecordId
+    /**
+     * The template version it is pinned to.
+     */
+    public var template: TemplateRef
+    /**
+     * The project it belongs to.
+     */
+    public var project: String
+    /**
+     * The site as written.
+     */
+    public var site: String
+    /**
+     * The inspection's title.
+     */
+    public var title: String
+    /**
+     * Where it stands: draft, in progress, submitted, returned, reviewed.
+     */
+    public var status: InspectionStatus
+    /**
+     * Each item's answer, by item id: every item of the template, `value` `None` while unanswered.
+     */
+    public var answers: [String: AnswerData]
+    /**
+     * Every signature recorded, by key.
+     */
+    public var signatures: [Signature]
+    /**
+     * The lifecycle events (submitted, returned, reviewed), in fold order.
+     */
+    public var events: [InspectionEvent]
+    /**
+     * Progress against the template: required, answered, score, failures, what is missing.
+     */
+    public var progress: Progress
+    /**
+     * Items whose answer was changed on another device after (or concurrently with) the
+     * submission. Kept, and flagged for the reviewer.
+     */
+    public var amendments: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The inspection's record id.
+         */id: RecordId, 
+        /**
+         * The template version it is pinned to.
+         */template: TemplateRef, 
+        /**
+         * The project it belongs to.
+         */project: String, 
+        /**
+         * The site as written.
+         */site: String, 
+        /**
+         * The inspection's title.
+         */title: String, 
+        /**
+         * Where it stands: draft, in progress, submitted, returned, reviewed.
+         */status: InspectionStatus, 
+        /**
+         * Each item's answer, by item id: every item of the template, `value` `None` while unanswered.
+         */answers: [String: AnswerData], 
+        /**
+         * Every signature recorded, by key.
+         */signatures: [Signature], 
+        /**
+         * The lifecycle events (submitted, returned, reviewed), in fold order.
+         */events: [InspectionEvent], 
+        /**
+         * Progress against the template: required, answered, score, failures, what is missing.
+         */progress: Progress, 
+        /**
+         * Items whose answer was changed on another device after (or concurrently with) the
+         * submission. Kept, and flagged for the reviewer.
+         */amendments: [String]) {
+        self.id = id
+        self.template = template
+        self.project = project
+        self.site = site
+        self.title = title
+        self.status = status
+        self.answers = answers
+        self.signatures = signatures
+        self.events = events
+        self.progress = progress
+        self.amendments = amendments
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Inspection: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeInspection: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Inspection {
+        return
+            try Inspection(
+                id: FfiConverterTypeRecordId.read(from: &buf), 
+                template: FfiConverterTypeTemplateRef.read(from: &buf), 
+                project: FfiConverterString.read(from: &buf), 
+                site: FfiConverterString.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypeInspectionStatus.read(from: &buf), 
+                answers: FfiConverterDictionaryStringTypeAnswerData.read(from: &buf), 
+                signatures: FfiConverterSequenceTypeSignature.read(from: &buf), 
+                events: FfiConverterSequenceTypeInspectionEvent.read(from: &buf), 
+                progress: FfiConverterTypeProgress.read(from: &buf), 
+                amendments: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Inspection, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordId.write(value.id, into: &buf)
+        FfiConverterTypeTemplateRef.write(value.template, into: &buf)
+        FfiConverterString.write(value.project, into: &buf)
+        FfiConverterString.write(value.site, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterTypeInspectionStatus.write(value.status, into: &buf)
+        FfiConverterDictionaryStringTypeAnswerData.write(value.answers, into: &buf)
+        FfiConverterSequenceTypeSignature.write(value.signatures, into: &buf)
+        FfiConverterSequenceTypeInspectionEvent.write(value.events, into: &buf)
+        FfiConverterTypeProgress.write(value.progress, into: &buf)
+        FfiConverterSequenceString.write(value.amendments, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInspection_lift(_ buf: RustBuffer) throws -> Inspection {
+    return try FfiConverterTypeInspection.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInspection_lower(_ value: Inspection) -> RustBuffer {
+    return FfiConverterTypeInspection.lower(value)
+}
+
+
+/**
+ * Lifecycle events, stored under `/events/<uuid>`.
+ */
+public struct InspectionEvent: Equatable, Hashable {
+    /**
+     * The key it is stored under in `events` (a UUID): the second key of the fold order.
+     */
+    public var id: String
+    /**
+     * What happened (stored as the event's `type`).
+     */
+    public var kind: InspectionEventKind
+    /**
+     * The user id of its author (the gate checks it is the author of the change that added it).
+     */
+    public var by: String
+    /**
+     * The author's display name when it was recorded (empty when not recorded).
+     */
+    public var byName: String
+    /**
+     * When it happened, UTC milliseconds by the recording device's clock: the first key of the
+     * fold order.
+     */
+    public var atMs: Int64
+    /**
+     * The recording device's UTC offset in minutes east, to show the local time it was recorded.
+     */
+    public var offsetMinutes: Int32
+    /**
+     * The author's remark; a return always has one, saying why (`None`: none).
+     */
+    public var note: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The key it is stored under in `events` (a UUID): the second key of the fold order.
+         */id: String, 
+        /**
+         * What happened (stored as the event's `type`).
+         */kind: InspectionEventKind, 
+        /**
+         * The user id of its author (the gate checks it is the author of the change that added it).
+         */by: String, 
+        /**
+         * The author's display name when it was recorded (empty when not recorded).
+         */byName: String, 
+        /**
+         * When it happened, UTC milliseconds by the recording device's clock: the first key of the
+         * fold order.
+         */atMs: Int64, 
+        /**
+         * The recording device's UTC offset in minutes east, to show the local time it was recorded.
+         */offsetMinutes: Int32, 
+        /**
+         * The author's remark; a return always has one, saying why (`None`: none).
+         */note: String?) {
+        self.id = id
+        self.kind = kind
+        self.by = by
+        self.byName = byName
+        self.atMs = atMs
+        self.offsetMinutes = offsetMinutes
+        self.note = note
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension InspectionEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeInspectionEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> InspectionEvent {
+        return
+            try InspectionEvent(
+                id: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeInspectionEventKind.read(from: &buf), 
+                by: FfiConverterString.read(from: &buf), 
+                byName: FfiConverterString.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf), 
+                offsetMinutes: FfiConverterInt32.read(from: &buf), 
+                note: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: InspectionEvent, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeInspectionEventKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.by, into: &buf)
+        FfiConverterString.write(value.byName, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterInt32.write(value.offsetMinutes, into: &buf)
+        FfiConverterOptionString.write(value.note, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInspectionEvent_lift(_ buf: RustBuffer) throws -> InspectionEvent {
+    return try FfiConverterTypeInspectionEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInspectionEvent_lower(_ value: InspectionEvent) -> RustBuffer {
+    return FfiConverterTypeInspectionEvent.lower(value)
+}
+
+
+/**
+ * One check of a template: what is asked, the answer it takes and what a failure means.
+ */
+public struct Item: Equatable, Hashable {
+    /**
+     * Unique within the template; answers are keyed by it.
+     */
+    public var id: String
+    /**
+     * The check as a statement or a question.
+     */
+    public var text: LocalizedText
+    /**
+     * Shown on demand: how to measure, limits, what to do when in doubt (`None`: no help).
+     */
+    public var help: LocalizedText?
+    /**
+     * The type of answer, with that type's own fields (the JSON `type` and its fields).
+     */
+    public var kind: ItemKind
+    /**
+     * Must be answered (when visible) before the inspection can be submitted.
+     */
+    public var required: Bool
+    /**
+     * Evidence demanded when the item fails.
+     */
+    public var evidence: Evidence
+    /**
+     * The clause of the standard this item checks.
+     */
+    public var clause: Clause?
+    /**
+     * Weight in the inspection score (0 = not scored).
+     */
+    public var weight: Double
+    /**
+     * A failure of this item raises a hazard with this default grade.
+     */
+    public var raisesHazard: RiskGrade?
+    /**
+     * Shown (and required) only when this holds.
+     */
+    public var visibleIf: Condition?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Unique within the template; answers are keyed by it.
+         */id: String, 
+        /**
+         * The check as a statement or a question.
+         */text: LocalizedText, 
+        /**
+         * Shown on demand: how to measure, limits, what to do when in doubt (`None`: no help).
+         */help: LocalizedText?, 
+        /**
+         * The type of answer, with that type's own fields (the JSON `type` and its fields).
+         */kind: ItemKind, 
+        /**
+         * Must be answered (when visible) before the inspection can be submitted.
+         */required: Bool, 
+        /**
+         * Evidence demanded when the item fails.
+         */evidence: Evidence, 
+        /**
+         * The clause of the standard this item checks.
+         */clause: Clause?, 
+        /**
+         * Weight in the inspection score (0 = not scored).
+         */weight: Double, 
+        /**
+         * A failure of this item raises a hazard with this default grade.
+         */raisesHazard: RiskGrade?, 
+        /**
+         * Shown (and required) only when this holds.
+         */visibleIf: Condition?) {
+        self.id = id
+        self.text = text
+        self.help = help
+        self.kind = kind
+        self.required = required
+        self.evidence = evidence
+        self.clause = clause
+        self.weight = weight
+        self.raisesHazard = raisesHazard
+        self.visibleIf = visibleIf
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Item: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeItem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Item {
+        return
+            try Item(
+                id: FfiConverterString.read(from: &buf), 
+                text: FfiConverterTypeLocalizedText.read(from: &buf), 
+                help: FfiConverterOptionTypeLocalizedText.read(from: &buf), 
+                kind: FfiConverterTypeItemKind.read(from: &buf), 
+                required: FfiConverterBool.read(from: &buf), 
+                evidence: FfiConverterTypeEvidence.read(from: &buf), 
+                clause: FfiConverterOptionTypeClause.read(from: &buf), 
+                weight: FfiConverterDouble.read(from: &buf), 
+                raisesHazard: FfiConverterOptionTypeRiskGrade.read(from: &buf), 
+                visibleIf: FfiConverterOptionTypeCondition.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Item, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeLocalizedText.write(value.text, into: &buf)
+        FfiConverterOptionTypeLocalizedText.write(value.help, into: &buf)
+        FfiConverterTypeItemKind.write(value.kind, into: &buf)
+        FfiConverterBool.write(value.required, into: &buf)
+        FfiConverterTypeEvidence.write(value.evidence, into: &buf)
+        FfiConverterOptionTypeClause.write(value.clause, into: &buf)
+        FfiConverterDouble.write(value.weight, into: &buf)
+        FfiConverterOptionTypeRiskGrade.write(value.raisesHazard, into: &buf)
+        FfiConverterOptionTypeCondition.write(value.visibleIf, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeItem_lift(_ buf: RustBuffer) throws -> Item {
+    return try FfiConverterTypeItem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeItem_lower(_ value: Item) -> RustBuffer {
+    return FfiConverterTypeItem.lower(value)
+}
+
+
+/**
+ * What a list shows. Every field set narrows it; `None` and `false` do not.
+ */
+public struct ListFilter: Equatable, Hashable {
+    /**
+     * Only this project's records.
+     */
+    public var project: String?
+    /**
+     * Only records at this site (as written, matched exactly).
+     */
+    public var site: String?
+    /**
+     * A status's raw value; one the kind does not have is refused.
+     */
+    public var status: String?
+    /**
+     * Hazards: the grade's raw value (`red`, `orange`, `yellow`, `blue`).
+     */
+    public var grade: String?
+    /**
+     * Hazards ordered to me; inspections I created.
+     */
+    public var mine: Bool
+    /**
+     * Only records past a running deadline (hazards ordered to be rectified).
+     */
+    public var overdue: Bool
+    /**
+     * Words in the title, location or description (Chinese words of one or two characters
+     * too).
+     */
+    public var text: String?
+    /**
+     * The page, from 0.
+     */
+    public var page: UInt32
+    /**
+     * Rows per page (default 50, at most 500).
+     */
+    public var pageSize: UInt32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Only this project's records.
+         */project: String? = nil, 
+        /**
+         * Only records at this site (as written, matched exactly).
+         */site: String? = nil, 
+        /**
+         * A status's raw value; one the kind does not have is refused.
+         */status: String? = nil, 
+        /**
+         * Hazards: the grade's raw value (`red`, `orange`, `yellow`, `blue`).
+         */grade: String? = nil, 
+        /**
+         * Hazards ordered to me; inspections I created.
+         */mine: Bool = false, 
+        /**
+         * Only records past a running deadline (hazards ordered to be rectified).
+         */overdue: Bool = false, 
+        /**
+         * Words in the title, location or description (Chinese words of one or two characters
+         * too).
+         */text: String? = nil, 
+        /**
+         * The page, from 0.
+         */page: UInt32 = UInt32(0), 
+        /**
+         * Rows per page (default 50, at most 500).
+         */pageSize: UInt32? = nil) {
+        self.project = project
+        self.site = site
+        self.status = status
+        self.grade = grade
+        self.mine = mine
+        self.overdue = overdue
+        self.text = text
+        self.page = page
+        self.pageSize = pageSize
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ListFilter: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeListFilter: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ListFilter {
+        return
+            try ListFilter(
+                project: FfiConverterOptionString.read(from: &buf), 
+                site: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterOptionString.read(from: &buf), 
+                grade: FfiConverterOptionString.read(from: &buf), 
+                mine: FfiConverterBool.read(from: &buf), 
+                overdue: FfiConverterBool.read(from: &buf), 
+                text: FfiConverterOptionString.read(from: &buf), 
+                page: FfiConverterUInt32.read(from: &buf), 
+                pageSize: FfiConverterOptionUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ListFilter, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.project, into: &buf)
+        FfiConverterOptionString.write(value.site, into: &buf)
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.grade, into: &buf)
+        FfiConverterBool.write(value.mine, into: &buf)
+        FfiConverterBool.write(value.overdue, into: &buf)
+        FfiConverterOptionString.write(value.text, into: &buf)
+        FfiConverterUInt32.write(value.page, into: &buf)
+        FfiConverterOptionUInt32.write(value.pageSize, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListFilter_lift(_ buf: RustBuffer) throws -> ListFilter {
+    return try FfiConverterTypeListFilter.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListFilter_lower(_ value: ListFilter) -> RustBuffer {
+    return FfiConverterTypeListFilter.lower(value)
+}
+
+
+/**
+ * A list request. Every field narrows the result; `text` searches every string of the record.
+ */
+public struct ListQuery: Equatable, Hashable {
+    /**
+     * Only records of this kind.
+     */
+    public var kind: RecordKind?
+    /**
+     * Only this project's records.
+     */
+    public var project: String?
+    /**
+     * Only records at this site (root `site`, matched exactly).
+     */
+    public var site: String?
+    /**
+     * Only records in this status (as [`RecordSummary::status`] holds it, e.g. "ordered").
+     */
+    public var status: String?
+    /**
+     * Only records of this grade (a [`offgrid_core::RiskGrade`] name, e.g. "red").
+     */
+    public var grade: String?
+    /**
+     * Only records whose assignee (who is to act) is this user id.
+     */
+    public var assignee: String?
+    /**
+     * Only records whose first change was made by this user id.
+     */
+    public var createdBy: String?
+    /**
+     * Substring search. Three or more characters use the trigram index; one or two (a Chinese
+     * word like 渗水 or 裂) scan the indexed text.
+     */
+    public var text: String?
+    /**
+     * Only records with conflicting values.
+     */
+    public var conflicted: Bool
+    /**
+     * Only records overdue at this time (UTC ms): a running deadline (as the record's kind
+     * says: for hazards, awaiting rectification) has passed.
+     */
+    public var overdueAtMs: Int64?
+    /**
+     * The order of the results.
+     */
+    public var sort: ListSort
+    /**
+     * At most this many results (`None`: all).
+     */
+    public var limit: UInt32?
+    /**
+     * Results to skip first, for paging.
+     */
+    public var offset: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Only records of this kind.
+         */kind: RecordKind? = nil, 
+        /**
+         * Only this project's records.
+         */project: String? = nil, 
+        /**
+         * Only records at this site (root `site`, matched exactly).
+         */site: String? = nil, 
+        /**
+         * Only records in this status (as [`RecordSummary::status`] holds it, e.g. "ordered").
+         */status: String? = nil, 
+        /**
+         * Only records of this grade (a [`offgrid_core::RiskGrade`] name, e.g. "red").
+         */grade: String? = nil, 
+        /**
+         * Only records whose assignee (who is to act) is this user id.
+         */assignee: String? = nil, 
+        /**
+         * Only records whose first change was made by this user id.
+         */createdBy: String? = nil, 
+        /**
+         * Substring search. Three or more characters use the trigram index; one or two (a Chinese
+         * word like 渗水 or 裂) scan the indexed text.
+         */text: String? = nil, 
+        /**
+         * Only records with conflicting values.
+         */conflicted: Bool = false, 
+        /**
+         * Only records overdue at this time (UTC ms): a running deadline (as the record's kind
+         * says: for hazards, awaiting rectification) has passed.
+         */overdueAtMs: Int64? = nil, 
+        /**
+         * The order of the results.
+         */sort: ListSort, 
+        /**
+         * At most this many results (`None`: all).
+         */limit: UInt32? = nil, 
+        /**
+         * Results to skip first, for paging.
+         */offset: UInt32 = UInt32(0)) {
+        self.kind = kind
+        self.project = project
+        self.site = site
+        self.status = status
+        self.grade = grade
+        self.assignee = assignee
+        self.createdBy = createdBy
+        self.text = text
+        self.conflicted = conflicted
+        self.overdueAtMs = overdueAtMs
+        self.sort = sort
+        self.limit = limit
+        self.offset = offset
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ListQuery: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeListQuery: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ListQuery {
+        return
+            try ListQuery(
+                kind: FfiConverterOptionTypeRecordKind.read(from: &buf), 
+                project: FfiConverterOptionString.read(from: &buf), 
+                site: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterOptionString.read(from: &buf), 
+                grade: FfiConverterOptionString.read(from: &buf), 
+                assignee: FfiConverterOptionString.read(from: &buf), 
+                createdBy: FfiConverterOptionString.read(from: &buf), 
+                text: FfiConverterOptionString.read(from: &buf), 
+                conflicted: FfiConverterBool.read(from: &buf), 
+                overdueAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                sort: FfiConverterTypeListSort.read(from: &buf), 
+                limit: FfiConverterOptionUInt32.read(from: &buf), 
+                offset: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ListQuery, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeRecordKind.write(value.kind, into: &buf)
+        FfiConverterOptionString.write(value.project, into: &buf)
+        FfiConverterOptionString.write(value.site, into: &buf)
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.grade, into: &buf)
+        FfiConverterOptionString.write(value.assignee, into: &buf)
+        FfiConverterOptionString.write(value.createdBy, into: &buf)
+        FfiConverterOptionString.write(value.text, into: &buf)
+        FfiConverterBool.write(value.conflicted, into: &buf)
+        FfiConverterOptionInt64.write(value.overdueAtMs, into: &buf)
+        FfiConverterTypeListSort.write(value.sort, into: &buf)
+        FfiConverterOptionUInt32.write(value.limit, into: &buf)
+        FfiConverterUInt32.write(value.offset, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListQuery_lift(_ buf: RustBuffer) throws -> ListQuery {
+    return try FfiConverterTypeListQuery.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListQuery_lower(_ value: ListQuery) -> RustBuffer {
+    return FfiConverterTypeListQuery.lower(value)
+}
+
+
+/**
+ * One row.
+ */
+public struct ListRow: Equatable, Hashable {
+    /**
+     * The record as the list tables hold it.
+     */
+    public var record: RecordSummary
+    /**
+     * Whole days past the running deadline (0 on the day it passed); `None`: not overdue.
+     */
+    public var overdueDays: UInt32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The record as the list tables hold it.
+         */record: RecordSummary, 
+        /**
+         * Whole days past the running deadline (0 on the day it passed); `None`: not overdue.
+         */overdueDays: UInt32?) {
+        self.record = record
+        self.overdueDays = overdueDays
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ListRow: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeListRow: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ListRow {
+        return
+            try ListRow(
+                record: FfiConverterTypeRecordSummary.read(from: &buf), 
+                overdueDays: FfiConverterOptionUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ListRow, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordSummary.write(value.record, into: &buf)
+        FfiConverterOptionUInt32.write(value.overdueDays, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListRow_lift(_ buf: RustBuffer) throws -> ListRow {
+    return try FfiConverterTypeListRow.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListRow_lower(_ value: ListRow) -> RustBuffer {
+    return FfiConverterTypeListRow.lower(value)
+}
+
+
+/**
+ * One page of the inspection or hazard list, with the status chips and what the user may do.
+ */
+public struct ListScreen: Equatable, Hashable {
+    /**
+     * Which list.
+     */
+    public var kind: ListScreenKind
+    /**
+     * The filter the rows answer (page size filled in).
+     */
+    public var filter: ListFilter
+    /**
+     * Hazards: earliest deadline first; inspections: most recently updated first.
+     */
+    public var rows: [ListRow]
+    /**
+     * Records under the filter, over all pages.
+     */
+    public var total: UInt32
+    /**
+     * Per status of the kind, in lifecycle order (zeros included): the records under the
+     * filter without its status.
+     */
+    public var statuses: [StatusCount]
+    /**
+     * Another page follows this one.
+     */
+    public var hasMore: Bool
+    /**
+     * The user may create an inspection / raise a hazard (in the filter's project, if it
+     * names one).
+     */
+    public var canCreate: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Which list.
+         */kind: ListScreenKind, 
+        /**
+         * The filter the rows answer (page size filled in).
+         */filter: ListFilter, 
+        /**
+         * Hazards: earliest deadline first; inspections: most recently updated first.
+         */rows: [ListRow], 
+        /**
+         * Records under the filter, over all pages.
+         */total: UInt32, 
+        /**
+         * Per status of the kind, in lifecycle order (zeros included): the records under the
+         * filter without its status.
+         */statuses: [StatusCount], 
+        /**
+         * Another page follows this one.
+         */hasMore: Bool, 
+        /**
+         * The user may create an inspection / raise a hazard (in the filter's project, if it
+         * names one).
+         */canCreate: Bool) {
+        self.kind = kind
+        self.filter = filter
+        self.rows = rows
+        self.total = total
+        self.statuses = statuses
+        self.hasMore = hasMore
+        self.canCreate = canCreate
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ListScreen: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeListScreen: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ListScreen {
+        return
+            try ListScreen(
+                kind: FfiConverterTypeListScreenKind.read(from: &buf), 
+                filter: FfiConverterTypeListFilter.read(from: &buf), 
+                rows: FfiConverterSequenceTypeListRow.read(from: &buf), 
+                total: FfiConverterUInt32.read(from: &buf), 
+                statuses: FfiConverterSequenceTypeStatusCount.read(from: &buf), 
+                hasMore: FfiConverterBool.read(from: &buf), 
+                canCreate: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ListScreen, into buf: inout [UInt8]) {
+        FfiConverterTypeListScreenKind.write(value.kind, into: &buf)
+        FfiConverterTypeListFilter.write(value.filter, into: &buf)
+        FfiConverterSequenceTypeListRow.write(value.rows, into: &buf)
+        FfiConverterUInt32.write(value.total, into: &buf)
+        FfiConverterSequenceTypeStatusCount.write(value.statuses, into: &buf)
+        FfiConverterBool.write(value.hasMore, into: &buf)
+        FfiConverterBool.write(value.canCreate, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListScreen_lift(_ buf: RustBuffer) throws -> ListScreen {
+    return try FfiConverterTypeListScreen.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListScreen_lower(_ value: ListScreen) -> RustBuffer {
+    return FfiConverterTypeListScreen.lower(value)
+}
+
+
+/**
+ * User-facing text in both languages the app ships: Chinese first, English second.
+ */
+public struct LocalizedText: Equatable, Hashable {
+    /**
+     * The Chinese text (`zh-CN` in JSON); not empty.
+     */
+    public var zh: String
+    /**
+     * The English text, a faithful translation of the Chinese; not empty.
+     */
+    public var en: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The Chinese text (`zh-CN` in JSON); not empty.
+         */zh: String, 
+        /**
+         * The English text, a faithful translation of the Chinese; not empty.
+         */en: String) {
+        self.zh = zh
+        self.en = en
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LocalizedText: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLocalizedText: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LocalizedText {
+        return
+            try LocalizedText(
+                zh: FfiConverterString.read(from: &buf), 
+                en: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LocalizedText, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.zh, into: &buf)
+        FfiConverterString.write(value.en, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLocalizedText_lift(_ buf: RustBuffer) throws -> LocalizedText {
+    return try FfiConverterTypeLocalizedText.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLocalizedText_lower(_ value: LocalizedText) -> RustBuffer {
+    return FfiConverterTypeLocalizedText.lower(value)
+}
+
+
+/**
  * One log event.
  */
 public struct LogRecord: Equatable, Hashable {
@@ -5713,6 +10307,4421 @@ public func FfiConverterTypeLogRecord_lower(_ value: LogRecord) -> RustBuffer {
 
 
 /**
+ * One thing that blocks submission: an item and what it lacks.
+ */
+public struct Missing: Equatable, Hashable {
+    /**
+     * The item's id.
+     */
+    public var item: String
+    /**
+     * What the item lacks.
+     */
+    public var what: MissingKind
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The item's id.
+         */item: String, 
+        /**
+         * What the item lacks.
+         */what: MissingKind) {
+        self.item = item
+        self.what = what
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Missing: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMissing: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Missing {
+        return
+            try Missing(
+                item: FfiConverterString.read(from: &buf), 
+                what: FfiConverterTypeMissingKind.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Missing, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.item, into: &buf)
+        FfiConverterTypeMissingKind.write(value.what, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMissing_lift(_ buf: RustBuffer) throws -> Missing {
+    return try FfiConverterTypeMissing.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMissing_lower(_ value: Missing) -> RustBuffer {
+    return FfiConverterTypeMissing.lower(value)
+}
+
+
+/**
+ * A new checkpoint of a site.
+ */
+public struct NewCheckpoint: Equatable, Hashable {
+    /**
+     * The checkpoint's name, as patrollers see it (a plan may cite it by name).
+     */
+    public var name: String
+    /**
+     * What the checkpoint is.
+     */
+    public var kind: CheckpointKind
+    /**
+     * Methods it accepts (at least one).
+     */
+    public var methods: [CheckMethod]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The checkpoint's name, as patrollers see it (a plan may cite it by name).
+         */name: String, 
+        /**
+         * What the checkpoint is.
+         */kind: CheckpointKind, 
+        /**
+         * Methods it accepts (at least one).
+         */methods: [CheckMethod]) {
+        self.name = name
+        self.kind = kind
+        self.methods = methods
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewCheckpoint: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewCheckpoint: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewCheckpoint {
+        return
+            try NewCheckpoint(
+                name: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeCheckpointKind.read(from: &buf), 
+                methods: FfiConverterSequenceTypeCheckMethod.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewCheckpoint, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTypeCheckpointKind.write(value.kind, into: &buf)
+        FfiConverterSequenceTypeCheckMethod.write(value.methods, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewCheckpoint_lift(_ buf: RustBuffer) throws -> NewCheckpoint {
+    return try FfiConverterTypeNewCheckpoint.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewCheckpoint_lower(_ value: NewCheckpoint) -> RustBuffer {
+    return FfiConverterTypeNewCheckpoint.lower(value)
+}
+
+
+/**
+ * A new cell.
+ */
+public struct NewGridCell: Equatable, Hashable {
+    /**
+     * Administrative division code + sequence (digits and letters), unique in the grid.
+     */
+    public var code: String
+    /**
+     * The cell's name (non-empty).
+     */
+    public var name: String
+    /**
+     * The cell's level: below its parent's.
+     */
+    public var level: GridLevel
+    /**
+     * The parent cell (a level above); `None` only for a city.
+     */
+    public var parent: RecordId?
+    /**
+     * A GeoJSON Polygon or MultiPolygon (geometry, Feature or text of either).
+     */
+    public var boundary: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Administrative division code + sequence (digits and letters), unique in the grid.
+         */code: String, 
+        /**
+         * The cell's name (non-empty).
+         */name: String, 
+        /**
+         * The cell's level: below its parent's.
+         */level: GridLevel, 
+        /**
+         * The parent cell (a level above); `None` only for a city.
+         */parent: RecordId?, 
+        /**
+         * A GeoJSON Polygon or MultiPolygon (geometry, Feature or text of either).
+         */boundary: String? = nil) {
+        self.code = code
+        self.name = name
+        self.level = level
+        self.parent = parent
+        self.boundary = boundary
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewGridCell: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewGridCell: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewGridCell {
+        return
+            try NewGridCell(
+                code: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                level: FfiConverterTypeGridLevel.read(from: &buf), 
+                parent: FfiConverterOptionTypeRecordId.read(from: &buf), 
+                boundary: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewGridCell, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTypeGridLevel.write(value.level, into: &buf)
+        FfiConverterOptionTypeRecordId.write(value.parent, into: &buf)
+        FfiConverterOptionString.write(value.boundary, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewGridCell_lift(_ buf: RustBuffer) throws -> NewGridCell {
+    return try FfiConverterTypeNewGridCell.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewGridCell_lower(_ value: NewGridCell) -> RustBuffer {
+    return FfiConverterTypeNewGridCell.lower(value)
+}
+
+
+/**
+ * A hazard to raise: what was found and where. A title or a description is required.
+ */
+public struct NewHazard: Equatable, Hashable {
+    /**
+     * The project it belongs to (required).
+     */
+    public var project: String
+    /**
+     * The site as written, e.g. "人防工程 A".
+     */
+    public var site: String
+    /**
+     * 部位: where exactly.
+     */
+    public var location: String
+    /**
+     * A short title (for an item's failure, the item's text).
+     */
+    public var title: String
+    /**
+     * What is wrong, in the inspector's words.
+     */
+    public var description: String
+    /**
+     * A grade known at once (e.g. the failed item's default); else graded later.
+     */
+    public var grade: RiskGrade?
+    /**
+     * Raise it as a major hazard (重大隐患); a red grade makes it major anyway.
+     */
+    public var major: Bool
+    /**
+     * Photos of the hazard as found (SHA-256).
+     */
+    public var photos: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The project it belongs to (required).
+         */project: String, 
+        /**
+         * The site as written, e.g. "人防工程 A".
+         */site: String, 
+        /**
+         * 部位: where exactly.
+         */location: String, 
+        /**
+         * A short title (for an item's failure, the item's text).
+         */title: String, 
+        /**
+         * What is wrong, in the inspector's words.
+         */description: String, 
+        /**
+         * A grade known at once (e.g. the failed item's default); else graded later.
+         */grade: RiskGrade? = nil, 
+        /**
+         * Raise it as a major hazard (重大隐患); a red grade makes it major anyway.
+         */major: Bool = false, 
+        /**
+         * Photos of the hazard as found (SHA-256).
+         */photos: [String] = []) {
+        self.project = project
+        self.site = site
+        self.location = location
+        self.title = title
+        self.description = description
+        self.grade = grade
+        self.major = major
+        self.photos = photos
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewHazard: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewHazard: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewHazard {
+        return
+            try NewHazard(
+                project: FfiConverterString.read(from: &buf), 
+                site: FfiConverterString.read(from: &buf), 
+                location: FfiConverterString.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                description: FfiConverterString.read(from: &buf), 
+                grade: FfiConverterOptionTypeRiskGrade.read(from: &buf), 
+                major: FfiConverterBool.read(from: &buf), 
+                photos: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewHazard, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.project, into: &buf)
+        FfiConverterString.write(value.site, into: &buf)
+        FfiConverterString.write(value.location, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterString.write(value.description, into: &buf)
+        FfiConverterOptionTypeRiskGrade.write(value.grade, into: &buf)
+        FfiConverterBool.write(value.major, into: &buf)
+        FfiConverterSequenceString.write(value.photos, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewHazard_lift(_ buf: RustBuffer) throws -> NewHazard {
+    return try FfiConverterTypeNewHazard.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewHazard_lower(_ value: NewHazard) -> RustBuffer {
+    return FfiConverterTypeNewHazard.lower(value)
+}
+
+
+/**
+ * What to create.
+ */
+public struct NewInspection: Equatable, Hashable {
+    /**
+     * The template to answer (its id).
+     */
+    public var templateId: String
+    /**
+     * `None`: the newest version available.
+     */
+    public var templateVersion: UInt32?
+    /**
+     * The project it belongs to (required).
+     */
+    public var project: String
+    /**
+     * The site as written, e.g. "3号楼 B1" (required).
+     */
+    public var site: String
+    /**
+     * Defaults to the template's Chinese title.
+     */
+    public var title: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The template to answer (its id).
+         */templateId: String, 
+        /**
+         * `None`: the newest version available.
+         */templateVersion: UInt32? = nil, 
+        /**
+         * The project it belongs to (required).
+         */project: String, 
+        /**
+         * The site as written, e.g. "3号楼 B1" (required).
+         */site: String, 
+        /**
+         * Defaults to the template's Chinese title.
+         */title: String? = nil) {
+        self.templateId = templateId
+        self.templateVersion = templateVersion
+        self.project = project
+        self.site = site
+        self.title = title
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewInspection: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewInspection: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewInspection {
+        return
+            try NewInspection(
+                templateId: FfiConverterString.read(from: &buf), 
+                templateVersion: FfiConverterOptionUInt32.read(from: &buf), 
+                project: FfiConverterString.read(from: &buf), 
+                site: FfiConverterString.read(from: &buf), 
+                title: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewInspection, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.templateId, into: &buf)
+        FfiConverterOptionUInt32.write(value.templateVersion, into: &buf)
+        FfiConverterString.write(value.project, into: &buf)
+        FfiConverterString.write(value.site, into: &buf)
+        FfiConverterOptionString.write(value.title, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewInspection_lift(_ buf: RustBuffer) throws -> NewInspection {
+    return try FfiConverterTypeNewInspection.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewInspection_lower(_ value: NewInspection) -> RustBuffer {
+    return FfiConverterTypeNewInspection.lower(value)
+}
+
+
+/**
+ * A problem seen on the way.
+ */
+public struct NewObservation: Equatable, Hashable {
+    /**
+     * The checkpoint it was seen at (`None`: on the way).
+     */
+    public var checkpoint: String?
+    /**
+     * What was seen (required): a hazard raised from it takes it as its description.
+     */
+    public var text: String
+    /**
+     * The grade the runner gives it (`None`: ungraded); a hazard raised from it starts with it.
+     */
+    public var grade: RiskGrade?
+    /**
+     * SHA-256 of photos already attached to the run.
+     */
+    public var photos: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The checkpoint it was seen at (`None`: on the way).
+         */checkpoint: String?, 
+        /**
+         * What was seen (required): a hazard raised from it takes it as its description.
+         */text: String, 
+        /**
+         * The grade the runner gives it (`None`: ungraded); a hazard raised from it starts with it.
+         */grade: RiskGrade?, 
+        /**
+         * SHA-256 of photos already attached to the run.
+         */photos: [String]) {
+        self.checkpoint = checkpoint
+        self.text = text
+        self.grade = grade
+        self.photos = photos
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewObservation: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewObservation: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewObservation {
+        return
+            try NewObservation(
+                checkpoint: FfiConverterOptionString.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf), 
+                grade: FfiConverterOptionTypeRiskGrade.read(from: &buf), 
+                photos: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewObservation, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.checkpoint, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+        FfiConverterOptionTypeRiskGrade.write(value.grade, into: &buf)
+        FfiConverterSequenceString.write(value.photos, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewObservation_lift(_ buf: RustBuffer) throws -> NewObservation {
+    return try FfiConverterTypeNewObservation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewObservation_lower(_ value: NewObservation) -> RustBuffer {
+    return FfiConverterTypeNewObservation.lower(value)
+}
+
+
+/**
+ * A new plan, or a plan's next version.
+ */
+public struct NewPlan: Equatable, Hashable {
+    /**
+     * The plan's title, shown on its tasks and runs.
+     */
+    public var title: String
+    /**
+     * The site to patrol; a plan's site never changes.
+     */
+    public var site: RecordId
+    /**
+     * Checkpoints of the site by id or name, in the order patrolled (empty: every checkpoint
+     * the site has in service, in route order). One the site lacks, or a name several of its
+     * checkpoints share, is refused (`InvalidValue` at `/checkpoints`).
+     */
+    public var checkpoints: [String]
+    /**
+     * Checklist template answered on the run (`id@version`).
+     */
+    public var template: String?
+    /**
+     * When the patrols are due.
+     */
+    public var schedule: Schedule
+    /**
+     * Checkpoints must be scanned in route order.
+     */
+    public var inSequence: Bool
+    /**
+     * User ids of who patrols (at least one).
+     */
+    public var assignees: [String]
+    /**
+     * Whether one assignee's complete run or every assignee's completes a task.
+     */
+    public var completion: Completion
+    /**
+     * A skipped checkpoint counts only once a supervisor approves the skip.
+     */
+    public var skipNeedsApproval: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The plan's title, shown on its tasks and runs.
+         */title: String, 
+        /**
+         * The site to patrol; a plan's site never changes.
+         */site: RecordId, 
+        /**
+         * Checkpoints of the site by id or name, in the order patrolled (empty: every checkpoint
+         * the site has in service, in route order). One the site lacks, or a name several of its
+         * checkpoints share, is refused (`InvalidValue` at `/checkpoints`).
+         */checkpoints: [String], 
+        /**
+         * Checklist template answered on the run (`id@version`).
+         */template: String?, 
+        /**
+         * When the patrols are due.
+         */schedule: Schedule, 
+        /**
+         * Checkpoints must be scanned in route order.
+         */inSequence: Bool, 
+        /**
+         * User ids of who patrols (at least one).
+         */assignees: [String], 
+        /**
+         * Whether one assignee's complete run or every assignee's completes a task.
+         */completion: Completion, 
+        /**
+         * A skipped checkpoint counts only once a supervisor approves the skip.
+         */skipNeedsApproval: Bool) {
+        self.title = title
+        self.site = site
+        self.checkpoints = checkpoints
+        self.template = template
+        self.schedule = schedule
+        self.inSequence = inSequence
+        self.assignees = assignees
+        self.completion = completion
+        self.skipNeedsApproval = skipNeedsApproval
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewPlan: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewPlan: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewPlan {
+        return
+            try NewPlan(
+                title: FfiConverterString.read(from: &buf), 
+                site: FfiConverterTypeRecordId.read(from: &buf), 
+                checkpoints: FfiConverterSequenceString.read(from: &buf), 
+                template: FfiConverterOptionString.read(from: &buf), 
+                schedule: FfiConverterTypeSchedule.read(from: &buf), 
+                inSequence: FfiConverterBool.read(from: &buf), 
+                assignees: FfiConverterSequenceString.read(from: &buf), 
+                completion: FfiConverterTypeCompletion.read(from: &buf), 
+                skipNeedsApproval: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewPlan, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterTypeRecordId.write(value.site, into: &buf)
+        FfiConverterSequenceString.write(value.checkpoints, into: &buf)
+        FfiConverterOptionString.write(value.template, into: &buf)
+        FfiConverterTypeSchedule.write(value.schedule, into: &buf)
+        FfiConverterBool.write(value.inSequence, into: &buf)
+        FfiConverterSequenceString.write(value.assignees, into: &buf)
+        FfiConverterTypeCompletion.write(value.completion, into: &buf)
+        FfiConverterBool.write(value.skipNeedsApproval, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewPlan_lift(_ buf: RustBuffer) throws -> NewPlan {
+    return try FfiConverterTypeNewPlan.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewPlan_lower(_ value: NewPlan) -> RustBuffer {
+    return FfiConverterTypeNewPlan.lower(value)
+}
+
+
+/**
+ * A new site.
+ */
+public struct NewSite: Equatable, Hashable {
+    /**
+     * The site's name (not blank).
+     */
+    public var name: String
+    /**
+     * Its address.
+     */
+    public var address: String
+    /**
+     * What kind of work it is.
+     */
+    public var kind: SiteKind
+    /**
+     * 管护单位.
+     */
+    public var unit: String
+    /**
+     * The grid cell it lies in.
+     */
+    public var cell: RecordId
+    /**
+     * The entrance above ground: a GeoJSON Point or "lon,lat".
+     */
+    public var location: String?
+    /**
+     * Construction projects it belongs to.
+     */
+    public var projects: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The site's name (not blank).
+         */name: String, 
+        /**
+         * Its address.
+         */address: String, 
+        /**
+         * What kind of work it is.
+         */kind: SiteKind, 
+        /**
+         * 管护单位.
+         */unit: String, 
+        /**
+         * The grid cell it lies in.
+         */cell: RecordId, 
+        /**
+         * The entrance above ground: a GeoJSON Point or "lon,lat".
+         */location: String? = nil, 
+        /**
+         * Construction projects it belongs to.
+         */projects: [String] = []) {
+        self.name = name
+        self.address = address
+        self.kind = kind
+        self.unit = unit
+        self.cell = cell
+        self.location = location
+        self.projects = projects
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewSite: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewSite: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewSite {
+        return
+            try NewSite(
+                name: FfiConverterString.read(from: &buf), 
+                address: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeSiteKind.read(from: &buf), 
+                unit: FfiConverterString.read(from: &buf), 
+                cell: FfiConverterTypeRecordId.read(from: &buf), 
+                location: FfiConverterOptionString.read(from: &buf), 
+                projects: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewSite, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.address, into: &buf)
+        FfiConverterTypeSiteKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.unit, into: &buf)
+        FfiConverterTypeRecordId.write(value.cell, into: &buf)
+        FfiConverterOptionString.write(value.location, into: &buf)
+        FfiConverterSequenceString.write(value.projects, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewSite_lift(_ buf: RustBuffer) throws -> NewSite {
+    return try FfiConverterTypeNewSite.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewSite_lower(_ value: NewSite) -> RustBuffer {
+    return FfiConverterTypeNewSite.lower(value)
+}
+
+
+/**
+ * One window of a plan.
+ */
+public struct Occurrence: Equatable, Hashable {
+    /**
+     * The window opens (UTC ms).
+     */
+    public var startMs: Int64
+    /**
+     * The window closes (UTC ms).
+     */
+    public var endMs: Int64
+    /**
+     * The grace after the window ends (UTC ms): a patrol finished by then is late, not missed.
+     */
+    public var graceEndMs: Int64
+    /**
+     * The local day the window opens on, `YYYY-MM-DD` in the plan's zone.
+     */
+    public var localDate: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The window opens (UTC ms).
+         */startMs: Int64, 
+        /**
+         * The window closes (UTC ms).
+         */endMs: Int64, 
+        /**
+         * The grace after the window ends (UTC ms): a patrol finished by then is late, not missed.
+         */graceEndMs: Int64, 
+        /**
+         * The local day the window opens on, `YYYY-MM-DD` in the plan's zone.
+         */localDate: String) {
+        self.startMs = startMs
+        self.endMs = endMs
+        self.graceEndMs = graceEndMs
+        self.localDate = localDate
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Occurrence: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOccurrence: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Occurrence {
+        return
+            try Occurrence(
+                startMs: FfiConverterInt64.read(from: &buf), 
+                endMs: FfiConverterInt64.read(from: &buf), 
+                graceEndMs: FfiConverterInt64.read(from: &buf), 
+                localDate: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Occurrence, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.startMs, into: &buf)
+        FfiConverterInt64.write(value.endMs, into: &buf)
+        FfiConverterInt64.write(value.graceEndMs, into: &buf)
+        FfiConverterString.write(value.localDate, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOccurrence_lift(_ buf: RustBuffer) throws -> Occurrence {
+    return try FfiConverterTypeOccurrence.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOccurrence_lower(_ value: Occurrence) -> RustBuffer {
+    return FfiConverterTypeOccurrence.lower(value)
+}
+
+
+/**
+ * A plan with all its versions, oldest first.
+ */
+public struct PatrolPlan: Equatable, Hashable {
+    /**
+     * The plan record's id.
+     */
+    public var id: RecordId
+    /**
+     * The plan's title.
+     */
+    public var title: String
+    /**
+     * The site patrolled.
+     */
+    public var site: RecordId
+    /**
+     * The versions that parse, oldest first.
+     */
+    public var versions: [PlanVersion]
+    /**
+     * Tasks a supervisor excused, by task id.
+     */
+    public var excused: [Excusal]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The plan record's id.
+         */id: RecordId, 
+        /**
+         * The plan's title.
+         */title: String, 
+        /**
+         * The site patrolled.
+         */site: RecordId, 
+        /**
+         * The versions that parse, oldest first.
+         */versions: [PlanVersion], 
+        /**
+         * Tasks a supervisor excused, by task id.
+         */excused: [Excusal]) {
+        self.id = id
+        self.title = title
+        self.site = site
+        self.versions = versions
+        self.excused = excused
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PatrolPlan: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePatrolPlan: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PatrolPlan {
+        return
+            try PatrolPlan(
+                id: FfiConverterTypeRecordId.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                site: FfiConverterTypeRecordId.read(from: &buf), 
+                versions: FfiConverterSequenceTypePlanVersion.read(from: &buf), 
+                excused: FfiConverterSequenceTypeExcusal.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PatrolPlan, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordId.write(value.id, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterTypeRecordId.write(value.site, into: &buf)
+        FfiConverterSequenceTypePlanVersion.write(value.versions, into: &buf)
+        FfiConverterSequenceTypeExcusal.write(value.excused, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolPlan_lift(_ buf: RustBuffer) throws -> PatrolPlan {
+    return try FfiConverterTypePatrolPlan.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolPlan_lower(_ value: PatrolPlan) -> RustBuffer {
+    return FfiConverterTypePatrolPlan.lower(value)
+}
+
+
+/**
+ * The patrol run screen, for the signed-in user.
+ */
+public struct PatrolRunScreen: Equatable, Hashable {
+    /**
+     * The run with its state, checkpoints, events and server receipts.
+     */
+    public var run: PatrolRunView
+    /**
+     * The first required checkpoint not yet covered, in route order.
+     */
+    public var nextCheckpoint: Checkpoint?
+    /**
+     * Checkpoints a counting scan covered, in route order.
+     */
+    public var scanned: [String]
+    /**
+     * Skipped checkpoints, in event order, each with whether it counts yet.
+     */
+    public var skipped: [SkippedCheckpoint]
+    /**
+     * The latest scan and its verdict (which checkpoint, whether it counts, its flags), for
+     * the feedback after scanning.
+     */
+    public var lastScan: ScanOutcome?
+    /**
+     * What the signed-in user may do now (none without a signed-in user).
+     */
+    public var allowedActions: [PatrolAction]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The run with its state, checkpoints, events and server receipts.
+         */run: PatrolRunView, 
+        /**
+         * The first required checkpoint not yet covered, in route order.
+         */nextCheckpoint: Checkpoint?, 
+        /**
+         * Checkpoints a counting scan covered, in route order.
+         */scanned: [String], 
+        /**
+         * Skipped checkpoints, in event order, each with whether it counts yet.
+         */skipped: [SkippedCheckpoint], 
+        /**
+         * The latest scan and its verdict (which checkpoint, whether it counts, its flags), for
+         * the feedback after scanning.
+         */lastScan: ScanOutcome?, 
+        /**
+         * What the signed-in user may do now (none without a signed-in user).
+         */allowedActions: [PatrolAction]) {
+        self.run = run
+        self.nextCheckpoint = nextCheckpoint
+        self.scanned = scanned
+        self.skipped = skipped
+        self.lastScan = lastScan
+        self.allowedActions = allowedActions
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PatrolRunScreen: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePatrolRunScreen: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PatrolRunScreen {
+        return
+            try PatrolRunScreen(
+                run: FfiConverterTypePatrolRunView.read(from: &buf), 
+                nextCheckpoint: FfiConverterOptionTypeCheckpoint.read(from: &buf), 
+                scanned: FfiConverterSequenceString.read(from: &buf), 
+                skipped: FfiConverterSequenceTypeSkippedCheckpoint.read(from: &buf), 
+                lastScan: FfiConverterOptionTypeScanOutcome.read(from: &buf), 
+                allowedActions: FfiConverterSequenceTypePatrolAction.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PatrolRunScreen, into buf: inout [UInt8]) {
+        FfiConverterTypePatrolRunView.write(value.run, into: &buf)
+        FfiConverterOptionTypeCheckpoint.write(value.nextCheckpoint, into: &buf)
+        FfiConverterSequenceString.write(value.scanned, into: &buf)
+        FfiConverterSequenceTypeSkippedCheckpoint.write(value.skipped, into: &buf)
+        FfiConverterOptionTypeScanOutcome.write(value.lastScan, into: &buf)
+        FfiConverterSequenceTypePatrolAction.write(value.allowedActions, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolRunScreen_lift(_ buf: RustBuffer) throws -> PatrolRunScreen {
+    return try FfiConverterTypePatrolRunScreen.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolRunScreen_lower(_ value: PatrolRunScreen) -> RustBuffer {
+    return FfiConverterTypePatrolRunScreen.lower(value)
+}
+
+
+/**
+ * A run as the app shows it.
+ */
+public struct PatrolRunView: Equatable, Hashable {
+    /**
+     * The run's record id.
+     */
+    public var id: RecordId
+    /**
+     * The run's title: the plan's title, with the window's local date for a task.
+     */
+    public var title: String
+    /**
+     * The patrol plan it runs.
+     */
+    public var plan: RecordId
+    /**
+     * The task it is for (`None`: a patrol outside any task).
+     */
+    public var task: String?
+    /**
+     * The plan version it follows.
+     */
+    public var version: UInt32
+    /**
+     * The task's window (`None`: outside any task, or the plan version is not held here).
+     */
+    public var window: Occurrence?
+    /**
+     * The site patrolled (a site record's id).
+     */
+    public var site: RecordId
+    /**
+     * The runner's user id: only they may add to the run.
+     */
+    public var runner: String
+    /**
+     * A skipped checkpoint counts only once a supervisor approves it.
+     */
+    public var skipNeedsApproval: Bool
+    /**
+     * In progress, paused, finished or voided.
+     */
+    public var status: RunStatus
+    /**
+     * When the run started, UTC ms by the runner's device (`None`: no events held).
+     */
+    public var startedMs: Int64?
+    /**
+     * When the runner finished it, UTC ms by the runner's device (`None`: not finished).
+     */
+    public var finishedMs: Int64?
+    /**
+     * The plan version's checkpoints, in route order.
+     */
+    public var checkpoints: [Checkpoint]
+    /**
+     * Checkpoints covered so far: by a scan that counts, or by a skip that counts (approved, or no
+     * approval needed).
+     */
+    public var covered: [String]
+    /**
+     * Required checkpoints not yet covered, in route order.
+     */
+    public var remaining: [String]
+    /**
+     * Flags of the run's scans, by name, with how often.
+     */
+    public var flags: Counts
+    /**
+     * Every event, in fold order.
+     */
+    public var events: [RunEvent]
+    /**
+     * Events that changed nothing (after the finish, …).
+     */
+    public var notApplied: [String]
+    /**
+     * Events the sync server confirmed: when it received them and from whom (evidence beside
+     * the device's clock; ADR 0006).
+     */
+    public var receipts: [EventReceipt]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The run's record id.
+         */id: RecordId, 
+        /**
+         * The run's title: the plan's title, with the window's local date for a task.
+         */title: String, 
+        /**
+         * The patrol plan it runs.
+         */plan: RecordId, 
+        /**
+         * The task it is for (`None`: a patrol outside any task).
+         */task: String?, 
+        /**
+         * The plan version it follows.
+         */version: UInt32, 
+        /**
+         * The task's window (`None`: outside any task, or the plan version is not held here).
+         */window: Occurrence?, 
+        /**
+         * The site patrolled (a site record's id).
+         */site: RecordId, 
+        /**
+         * The runner's user id: only they may add to the run.
+         */runner: String, 
+        /**
+         * A skipped checkpoint counts only once a supervisor approves it.
+         */skipNeedsApproval: Bool, 
+        /**
+         * In progress, paused, finished or voided.
+         */status: RunStatus, 
+        /**
+         * When the run started, UTC ms by the runner's device (`None`: no events held).
+         */startedMs: Int64?, 
+        /**
+         * When the runner finished it, UTC ms by the runner's device (`None`: not finished).
+         */finishedMs: Int64?, 
+        /**
+         * The plan version's checkpoints, in route order.
+         */checkpoints: [Checkpoint], 
+        /**
+         * Checkpoints covered so far: by a scan that counts, or by a skip that counts (approved, or no
+         * approval needed).
+         */covered: [String], 
+        /**
+         * Required checkpoints not yet covered, in route order.
+         */remaining: [String], 
+        /**
+         * Flags of the run's scans, by name, with how often.
+         */flags: Counts, 
+        /**
+         * Every event, in fold order.
+         */events: [RunEvent], 
+        /**
+         * Events that changed nothing (after the finish, …).
+         */notApplied: [String], 
+        /**
+         * Events the sync server confirmed: when it received them and from whom (evidence beside
+         * the device's clock; ADR 0006).
+         */receipts: [EventReceipt]) {
+        self.id = id
+        self.title = title
+        self.plan = plan
+        self.task = task
+        self.version = version
+        self.window = window
+        self.site = site
+        self.runner = runner
+        self.skipNeedsApproval = skipNeedsApproval
+        self.status = status
+        self.startedMs = startedMs
+        self.finishedMs = finishedMs
+        self.checkpoints = checkpoints
+        self.covered = covered
+        self.remaining = remaining
+        self.flags = flags
+        self.events = events
+        self.notApplied = notApplied
+        self.receipts = receipts
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PatrolRunView: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePatrolRunView: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PatrolRunView {
+        return
+            try PatrolRunView(
+                id: FfiConverterTypeRecordId.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                plan: FfiConverterTypeRecordId.read(from: &buf), 
+                task: FfiConverterOptionString.read(from: &buf), 
+                version: FfiConverterUInt32.read(from: &buf), 
+                window: FfiConverterOptionTypeOccurrence.read(from: &buf), 
+                site: FfiConverterTypeRecordId.read(from: &buf), 
+                runner: FfiConverterString.read(from: &buf), 
+                skipNeedsApproval: FfiConverterBool.read(from: &buf), 
+                status: FfiConverterTypeRunStatus.read(from: &buf), 
+                startedMs: FfiConverterOptionInt64.read(from: &buf), 
+                finishedMs: FfiConverterOptionInt64.read(from: &buf), 
+                checkpoints: FfiConverterSequenceTypeCheckpoint.read(from: &buf), 
+                covered: FfiConverterSequenceString.read(from: &buf), 
+                remaining: FfiConverterSequenceString.read(from: &buf), 
+                flags: FfiConverterTypeCounts.read(from: &buf), 
+                events: FfiConverterSequenceTypeRunEvent.read(from: &buf), 
+                notApplied: FfiConverterSequenceString.read(from: &buf), 
+                receipts: FfiConverterSequenceTypeEventReceipt.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PatrolRunView, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordId.write(value.id, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterTypeRecordId.write(value.plan, into: &buf)
+        FfiConverterOptionString.write(value.task, into: &buf)
+        FfiConverterUInt32.write(value.version, into: &buf)
+        FfiConverterOptionTypeOccurrence.write(value.window, into: &buf)
+        FfiConverterTypeRecordId.write(value.site, into: &buf)
+        FfiConverterString.write(value.runner, into: &buf)
+        FfiConverterBool.write(value.skipNeedsApproval, into: &buf)
+        FfiConverterTypeRunStatus.write(value.status, into: &buf)
+        FfiConverterOptionInt64.write(value.startedMs, into: &buf)
+        FfiConverterOptionInt64.write(value.finishedMs, into: &buf)
+        FfiConverterSequenceTypeCheckpoint.write(value.checkpoints, into: &buf)
+        FfiConverterSequenceString.write(value.covered, into: &buf)
+        FfiConverterSequenceString.write(value.remaining, into: &buf)
+        FfiConverterTypeCounts.write(value.flags, into: &buf)
+        FfiConverterSequenceTypeRunEvent.write(value.events, into: &buf)
+        FfiConverterSequenceString.write(value.notApplied, into: &buf)
+        FfiConverterSequenceTypeEventReceipt.write(value.receipts, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolRunView_lift(_ buf: RustBuffer) throws -> PatrolRunView {
+    return try FfiConverterTypePatrolRunView.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolRunView_lower(_ value: PatrolRunView) -> RustBuffer {
+    return FfiConverterTypePatrolRunView.lower(value)
+}
+
+
+/**
+ * Facts about an original image.
+ */
+public struct PhotoInfo: Equatable, Hashable {
+    /**
+     * SHA-256 of the original bytes, lowercase hex: the photo's identity.
+     */
+    public var sha256: String
+    /**
+     * "jpeg" or "png".
+     */
+    public var format: String
+    /**
+     * Size of the original in bytes.
+     */
+    public var bytes: UInt64
+    /**
+     * Width of the original as stored (before orientation).
+     */
+    public var width: UInt32
+    /**
+     * Height of the original as stored (before orientation).
+     */
+    public var height: UInt32
+    /**
+     * Width of the upright upload copy.
+     */
+    public var uploadWidth: UInt32
+    /**
+     * Height of the upright upload copy.
+     */
+    public var uploadHeight: UInt32
+    /**
+     * Width of the upright thumbnail.
+     */
+    public var thumbWidth: UInt32
+    /**
+     * Height of the upright thumbnail.
+     */
+    public var thumbHeight: UInt32
+    /**
+     * What the original's EXIF says, when it has any.
+     */
+    public var exif: ExifData?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * SHA-256 of the original bytes, lowercase hex: the photo's identity.
+         */sha256: String, 
+        /**
+         * "jpeg" or "png".
+         */format: String, 
+        /**
+         * Size of the original in bytes.
+         */bytes: UInt64, 
+        /**
+         * Width of the original as stored (before orientation).
+         */width: UInt32, 
+        /**
+         * Height of the original as stored (before orientation).
+         */height: UInt32, 
+        /**
+         * Width of the upright upload copy.
+         */uploadWidth: UInt32, 
+        /**
+         * Height of the upright upload copy.
+         */uploadHeight: UInt32, 
+        /**
+         * Width of the upright thumbnail.
+         */thumbWidth: UInt32, 
+        /**
+         * Height of the upright thumbnail.
+         */thumbHeight: UInt32, 
+        /**
+         * What the original's EXIF says, when it has any.
+         */exif: ExifData?) {
+        self.sha256 = sha256
+        self.format = format
+        self.bytes = bytes
+        self.width = width
+        self.height = height
+        self.uploadWidth = uploadWidth
+        self.uploadHeight = uploadHeight
+        self.thumbWidth = thumbWidth
+        self.thumbHeight = thumbHeight
+        self.exif = exif
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PhotoInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoInfo {
+        return
+            try PhotoInfo(
+                sha256: FfiConverterString.read(from: &buf), 
+                format: FfiConverterString.read(from: &buf), 
+                bytes: FfiConverterUInt64.read(from: &buf), 
+                width: FfiConverterUInt32.read(from: &buf), 
+                height: FfiConverterUInt32.read(from: &buf), 
+                uploadWidth: FfiConverterUInt32.read(from: &buf), 
+                uploadHeight: FfiConverterUInt32.read(from: &buf), 
+                thumbWidth: FfiConverterUInt32.read(from: &buf), 
+                thumbHeight: FfiConverterUInt32.read(from: &buf), 
+                exif: FfiConverterOptionTypeExifData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PhotoInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.sha256, into: &buf)
+        FfiConverterString.write(value.format, into: &buf)
+        FfiConverterUInt64.write(value.bytes, into: &buf)
+        FfiConverterUInt32.write(value.width, into: &buf)
+        FfiConverterUInt32.write(value.height, into: &buf)
+        FfiConverterUInt32.write(value.uploadWidth, into: &buf)
+        FfiConverterUInt32.write(value.uploadHeight, into: &buf)
+        FfiConverterUInt32.write(value.thumbWidth, into: &buf)
+        FfiConverterUInt32.write(value.thumbHeight, into: &buf)
+        FfiConverterOptionTypeExifData.write(value.exif, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoInfo_lift(_ buf: RustBuffer) throws -> PhotoInfo {
+    return try FfiConverterTypePhotoInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoInfo_lower(_ value: PhotoInfo) -> RustBuffer {
+    return FfiConverterTypePhotoInfo.lower(value)
+}
+
+
+/**
+ * A photo as recorded in its record: who attached it and when, what the shell said, what the
+ * EXIF says, and the image facts.
+ */
+public struct PhotoMeta: Equatable, Hashable {
+    /**
+     * SHA-256 of the original bytes, lowercase hex: the photo's identity.
+     */
+    public var sha256: String
+    /**
+     * "jpeg" or "png".
+     */
+    public var format: String
+    /**
+     * Size of the original in bytes.
+     */
+    public var bytes: UInt64
+    /**
+     * Width of the original in pixels, as stored (before orientation).
+     */
+    public var width: UInt32
+    /**
+     * Height of the original in pixels, as stored (before orientation).
+     */
+    public var height: UInt32
+    /**
+     * The inspection item it answers.
+     */
+    public var item: String?
+    /**
+     * Hazards: "found" or "rectification".
+     */
+    public var stage: String?
+    /**
+     * The user id of who attached it.
+     */
+    public var by: String
+    /**
+     * Their name as shown when attaching (empty if not recorded).
+     */
+    public var byName: String
+    /**
+     * When it was attached (store clock) and the device's offset.
+     */
+    public var atMs: Int64
+    /**
+     * The attaching device's UTC offset in minutes east.
+     */
+    public var offsetMinutes: Int32
+    /**
+     * What the shell reported about the capture.
+     */
+    public var capture: CaptureContext
+    /**
+     * What the original's EXIF says, when it has any.
+     */
+    public var exif: ExifData?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * SHA-256 of the original bytes, lowercase hex: the photo's identity.
+         */sha256: String, 
+        /**
+         * "jpeg" or "png".
+         */format: String, 
+        /**
+         * Size of the original in bytes.
+         */bytes: UInt64, 
+        /**
+         * Width of the original in pixels, as stored (before orientation).
+         */width: UInt32, 
+        /**
+         * Height of the original in pixels, as stored (before orientation).
+         */height: UInt32, 
+        /**
+         * The inspection item it answers.
+         */item: String?, 
+        /**
+         * Hazards: "found" or "rectification".
+         */stage: String?, 
+        /**
+         * The user id of who attached it.
+         */by: String, 
+        /**
+         * Their name as shown when attaching (empty if not recorded).
+         */byName: String, 
+        /**
+         * When it was attached (store clock) and the device's offset.
+         */atMs: Int64, 
+        /**
+         * The attaching device's UTC offset in minutes east.
+         */offsetMinutes: Int32, 
+        /**
+         * What the shell reported about the capture.
+         */capture: CaptureContext, 
+        /**
+         * What the original's EXIF says, when it has any.
+         */exif: ExifData?) {
+        self.sha256 = sha256
+        self.format = format
+        self.bytes = bytes
+        self.width = width
+        self.height = height
+        self.item = item
+        self.stage = stage
+        self.by = by
+        self.byName = byName
+        self.atMs = atMs
+        self.offsetMinutes = offsetMinutes
+        self.capture = capture
+        self.exif = exif
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PhotoMeta: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoMeta: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoMeta {
+        return
+            try PhotoMeta(
+                sha256: FfiConverterString.read(from: &buf), 
+                format: FfiConverterString.read(from: &buf), 
+                bytes: FfiConverterUInt64.read(from: &buf), 
+                width: FfiConverterUInt32.read(from: &buf), 
+                height: FfiConverterUInt32.read(from: &buf), 
+                item: FfiConverterOptionString.read(from: &buf), 
+                stage: FfiConverterOptionString.read(from: &buf), 
+                by: FfiConverterString.read(from: &buf), 
+                byName: FfiConverterString.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf), 
+                offsetMinutes: FfiConverterInt32.read(from: &buf), 
+                capture: FfiConverterTypeCaptureContext.read(from: &buf), 
+                exif: FfiConverterOptionTypeExifData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PhotoMeta, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.sha256, into: &buf)
+        FfiConverterString.write(value.format, into: &buf)
+        FfiConverterUInt64.write(value.bytes, into: &buf)
+        FfiConverterUInt32.write(value.width, into: &buf)
+        FfiConverterUInt32.write(value.height, into: &buf)
+        FfiConverterOptionString.write(value.item, into: &buf)
+        FfiConverterOptionString.write(value.stage, into: &buf)
+        FfiConverterString.write(value.by, into: &buf)
+        FfiConverterString.write(value.byName, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterInt32.write(value.offsetMinutes, into: &buf)
+        FfiConverterTypeCaptureContext.write(value.capture, into: &buf)
+        FfiConverterOptionTypeExifData.write(value.exif, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoMeta_lift(_ buf: RustBuffer) throws -> PhotoMeta {
+    return try FfiConverterTypePhotoMeta.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoMeta_lower(_ value: PhotoMeta) -> RustBuffer {
+    return FfiConverterTypePhotoMeta.lower(value)
+}
+
+
+/**
+ * A reference to a stored photo (an inspection item's, a hazard's), keyed by its SHA-256.
+ */
+public struct PhotoRef: Equatable, Hashable {
+    /**
+     * SHA-256 of the photo, lowercase hex: the key it is stored under.
+     */
+    public var sha256: String
+    /**
+     * The user id of who attached it.
+     */
+    public var by: String
+    /**
+     * When it was attached, UTC ms by the attaching device's clock.
+     */
+    public var atMs: Int64
+    /**
+     * For hazards: "found" or "rectification" (absent on references made by hash only).
+     */
+    public var stage: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * SHA-256 of the photo, lowercase hex: the key it is stored under.
+         */sha256: String, 
+        /**
+         * The user id of who attached it.
+         */by: String, 
+        /**
+         * When it was attached, UTC ms by the attaching device's clock.
+         */atMs: Int64, 
+        /**
+         * For hazards: "found" or "rectification" (absent on references made by hash only).
+         */stage: String?) {
+        self.sha256 = sha256
+        self.by = by
+        self.atMs = atMs
+        self.stage = stage
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PhotoRef: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoRef: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoRef {
+        return
+            try PhotoRef(
+                sha256: FfiConverterString.read(from: &buf), 
+                by: FfiConverterString.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf), 
+                stage: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PhotoRef, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.sha256, into: &buf)
+        FfiConverterString.write(value.by, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterOptionString.write(value.stage, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoRef_lift(_ buf: RustBuffer) throws -> PhotoRef {
+    return try FfiConverterTypePhotoRef.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoRef_lower(_ value: PhotoRef) -> RustBuffer {
+    return FfiConverterTypePhotoRef.lower(value)
+}
+
+
+/**
+ * One version of a plan.
+ */
+public struct PlanVersion: Equatable, Hashable {
+    /**
+     * The version number: from 1, one more than the version before.
+     */
+    public var version: UInt32
+    /**
+     * In force for occurrences opening at or after this time (UTC ms).
+     */
+    public var effectiveFromMs: Int64
+    /**
+     * The site patrolled (the plan's).
+     */
+    public var site: RecordId
+    /**
+     * The site's checkpoints this plan requires, as they were when the version was made, in
+     * route order.
+     */
+    public var checkpoints: [Checkpoint]
+    /**
+     * The checklist template answered on the run (`id@version`), if any.
+     */
+    public var template: String?
+    /**
+     * When the patrols are due.
+     */
+    public var schedule: Schedule
+    /**
+     * Checkpoints must be scanned in route order.
+     */
+    public var inSequence: Bool
+    /**
+     * User ids of who patrols (at least one).
+     */
+    public var assignees: [String]
+    /**
+     * Whether one assignee's complete run or every assignee's completes a task.
+     */
+    public var completion: Completion
+    /**
+     * A skipped checkpoint counts only once a supervisor approves the skip.
+     */
+    public var skipNeedsApproval: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The version number: from 1, one more than the version before.
+         */version: UInt32, 
+        /**
+         * In force for occurrences opening at or after this time (UTC ms).
+         */effectiveFromMs: Int64, 
+        /**
+         * The site patrolled (the plan's).
+         */site: RecordId, 
+        /**
+         * The site's checkpoints this plan requires, as they were when the version was made, in
+         * route order.
+         */checkpoints: [Checkpoint], 
+        /**
+         * The checklist template answered on the run (`id@version`), if any.
+         */template: String?, 
+        /**
+         * When the patrols are due.
+         */schedule: Schedule, 
+        /**
+         * Checkpoints must be scanned in route order.
+         */inSequence: Bool, 
+        /**
+         * User ids of who patrols (at least one).
+         */assignees: [String], 
+        /**
+         * Whether one assignee's complete run or every assignee's completes a task.
+         */completion: Completion, 
+        /**
+         * A skipped checkpoint counts only once a supervisor approves the skip.
+         */skipNeedsApproval: Bool) {
+        self.version = version
+        self.effectiveFromMs = effectiveFromMs
+        self.site = site
+        self.checkpoints = checkpoints
+        self.template = template
+        self.schedule = schedule
+        self.inSequence = inSequence
+        self.assignees = assignees
+        self.completion = completion
+        self.skipNeedsApproval = skipNeedsApproval
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PlanVersion: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePlanVersion: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PlanVersion {
+        return
+            try PlanVersion(
+                version: FfiConverterUInt32.read(from: &buf), 
+                effectiveFromMs: FfiConverterInt64.read(from: &buf), 
+                site: FfiConverterTypeRecordId.read(from: &buf), 
+                checkpoints: FfiConverterSequenceTypeCheckpoint.read(from: &buf), 
+                template: FfiConverterOptionString.read(from: &buf), 
+                schedule: FfiConverterTypeSchedule.read(from: &buf), 
+                inSequence: FfiConverterBool.read(from: &buf), 
+                assignees: FfiConverterSequenceString.read(from: &buf), 
+                completion: FfiConverterTypeCompletion.read(from: &buf), 
+                skipNeedsApproval: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PlanVersion, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.version, into: &buf)
+        FfiConverterInt64.write(value.effectiveFromMs, into: &buf)
+        FfiConverterTypeRecordId.write(value.site, into: &buf)
+        FfiConverterSequenceTypeCheckpoint.write(value.checkpoints, into: &buf)
+        FfiConverterOptionString.write(value.template, into: &buf)
+        FfiConverterTypeSchedule.write(value.schedule, into: &buf)
+        FfiConverterBool.write(value.inSequence, into: &buf)
+        FfiConverterSequenceString.write(value.assignees, into: &buf)
+        FfiConverterTypeCompletion.write(value.completion, into: &buf)
+        FfiConverterBool.write(value.skipNeedsApproval, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlanVersion_lift(_ buf: RustBuffer) throws -> PlanVersion {
+    return try FfiConverterTypePlanVersion.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlanVersion_lower(_ value: PlanVersion) -> RustBuffer {
+    return FfiConverterTypePlanVersion.lower(value)
+}
+
+
+/**
+ * How far an inspection is, from its template, answers and which items are visible
+ * ([`compute`]).
+ */
+public struct Progress: Equatable, Hashable {
+    /**
+     * Visible required items.
+     */
+    public var required: UInt32
+    /**
+     * Of those, answered (photo items: enough photos; signature items: signed).
+     */
+    public var answered: UInt32
+    /**
+     * answered / required × 100 (100 when nothing is required).
+     */
+    public var completionPct: Double
+    /**
+     * Weighted share of passed among scored answers (failures and passes; "na" excluded),
+     * × 100; `None` before any scored answer.
+     */
+    public var scorePct: Double?
+    /**
+     * Visible answered items whose answer is a failure, in template order.
+     */
+    public var failed: [FailedItem]
+    /**
+     * Everything that blocks submission.
+     */
+    public var missing: [Missing]
+    /**
+     * Items hidden by their visibility conditions, in template order: a form does not show
+     * them, and they are neither required nor scored.
+     */
+    public var hidden: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Visible required items.
+         */required: UInt32, 
+        /**
+         * Of those, answered (photo items: enough photos; signature items: signed).
+         */answered: UInt32, 
+        /**
+         * answered / required × 100 (100 when nothing is required).
+         */completionPct: Double, 
+        /**
+         * Weighted share of passed among scored answers (failures and passes; "na" excluded),
+         * × 100; `None` before any scored answer.
+         */scorePct: Double?, 
+        /**
+         * Visible answered items whose answer is a failure, in template order.
+         */failed: [FailedItem], 
+        /**
+         * Everything that blocks submission.
+         */missing: [Missing], 
+        /**
+         * Items hidden by their visibility conditions, in template order: a form does not show
+         * them, and they are neither required nor scored.
+         */hidden: [String]) {
+        self.required = required
+        self.answered = answered
+        self.completionPct = completionPct
+        self.scorePct = scorePct
+        self.failed = failed
+        self.missing = missing
+        self.hidden = hidden
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Progress: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProgress: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Progress {
+        return
+            try Progress(
+                required: FfiConverterUInt32.read(from: &buf), 
+                answered: FfiConverterUInt32.read(from: &buf), 
+                completionPct: FfiConverterDouble.read(from: &buf), 
+                scorePct: FfiConverterOptionDouble.read(from: &buf), 
+                failed: FfiConverterSequenceTypeFailedItem.read(from: &buf), 
+                missing: FfiConverterSequenceTypeMissing.read(from: &buf), 
+                hidden: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Progress, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.required, into: &buf)
+        FfiConverterUInt32.write(value.answered, into: &buf)
+        FfiConverterDouble.write(value.completionPct, into: &buf)
+        FfiConverterOptionDouble.write(value.scorePct, into: &buf)
+        FfiConverterSequenceTypeFailedItem.write(value.failed, into: &buf)
+        FfiConverterSequenceTypeMissing.write(value.missing, into: &buf)
+        FfiConverterSequenceString.write(value.hidden, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProgress_lift(_ buf: RustBuffer) throws -> Progress {
+    return try FfiConverterTypeProgress.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProgress_lower(_ value: Progress) -> RustBuffer {
+    return FfiConverterTypeProgress.lower(value)
+}
+
+
+/**
+ * A role on one project (`"*"` means every project).
+ */
+public struct ProjectRole: Equatable, Hashable {
+    /**
+     * The project's id, or `"*"` for every project.
+     */
+    public var project: String
+    /**
+     * The role held there.
+     */
+    public var role: Role
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The project's id, or `"*"` for every project.
+         */project: String, 
+        /**
+         * The role held there.
+         */role: Role) {
+        self.project = project
+        self.role = role
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ProjectRole: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProjectRole: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProjectRole {
+        return
+            try ProjectRole(
+                project: FfiConverterString.read(from: &buf), 
+                role: FfiConverterTypeRole.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ProjectRole, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.project, into: &buf)
+        FfiConverterTypeRole.write(value.role, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProjectRole_lift(_ buf: RustBuffer) throws -> ProjectRole {
+    return try FfiConverterTypeProjectRole.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProjectRole_lower(_ value: ProjectRole) -> RustBuffer {
+    return FfiConverterTypeProjectRole.lower(value)
+}
+
+
+/**
+ * One row of the photo queue.
+ */
+public struct QueuedPhoto: Equatable, Hashable {
+    /**
+     * SHA-256 of the original bytes, lowercase hex.
+     */
+    public var sha256: String
+    /**
+     * Where it stands on its way to the server.
+     */
+    public var state: PhotoState
+    /**
+     * "jpeg" or "png".
+     */
+    public var format: String
+    /**
+     * Size of the original in bytes.
+     */
+    public var bytes: UInt64
+    /**
+     * When this device first recorded it, UTC ms by the store's clock.
+     */
+    public var addedMs: Int64
+    /**
+     * When it last changed state, UTC ms by the store's clock.
+     */
+    public var stateMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * SHA-256 of the original bytes, lowercase hex.
+         */sha256: String, 
+        /**
+         * Where it stands on its way to the server.
+         */state: PhotoState, 
+        /**
+         * "jpeg" or "png".
+         */format: String, 
+        /**
+         * Size of the original in bytes.
+         */bytes: UInt64, 
+        /**
+         * When this device first recorded it, UTC ms by the store's clock.
+         */addedMs: Int64, 
+        /**
+         * When it last changed state, UTC ms by the store's clock.
+         */stateMs: Int64) {
+        self.sha256 = sha256
+        self.state = state
+        self.format = format
+        self.bytes = bytes
+        self.addedMs = addedMs
+        self.stateMs = stateMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueuedPhoto: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueuedPhoto: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueuedPhoto {
+        return
+            try QueuedPhoto(
+                sha256: FfiConverterString.read(from: &buf), 
+                state: FfiConverterTypePhotoState.read(from: &buf), 
+                format: FfiConverterString.read(from: &buf), 
+                bytes: FfiConverterUInt64.read(from: &buf), 
+                addedMs: FfiConverterInt64.read(from: &buf), 
+                stateMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueuedPhoto, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.sha256, into: &buf)
+        FfiConverterTypePhotoState.write(value.state, into: &buf)
+        FfiConverterString.write(value.format, into: &buf)
+        FfiConverterUInt64.write(value.bytes, into: &buf)
+        FfiConverterInt64.write(value.addedMs, into: &buf)
+        FfiConverterInt64.write(value.stateMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueuedPhoto_lift(_ buf: RustBuffer) throws -> QueuedPhoto {
+    return try FfiConverterTypeQueuedPhoto.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueuedPhoto_lower(_ value: QueuedPhoto) -> RustBuffer {
+    return FfiConverterTypeQueuedPhoto.lower(value)
+}
+
+
+/**
+ * One row of a list: what the projection tables hold for a record. Reading it never loads the
+ * record's document.
+ */
+public struct RecordSummary: Equatable, Hashable {
+    /**
+     * The record's id.
+     */
+    public var id: RecordId
+    /**
+     * What the record is.
+     */
+    public var kind: RecordKind
+    /**
+     * The project it belongs to (root `project`; `org` for the organisation scope's grid
+     * cells, sites, patrol plans and runs); `None` for a document that names none.
+     */
+    public var project: String?
+    /**
+     * Root `title`: what lists show as the record's name.
+     */
+    public var title: String?
+    /**
+     * Where it stands, as its kind derives it (an inspection's or hazard's lifecycle status, a
+     * patrol run's status, a patrol plan's `active` or `invalid`, a grid cell's level), else
+     * root `status`; `None` when neither says.
+     */
+    public var status: String?
+    /**
+     * Root `site`: free text for inspections and hazards, a site record's id for patrol plans
+     * and runs.
+     */
+    public var site: String?
+    /**
+     * A hazard's risk grade once graded ([`RiskGrade::as_str`]), else root `grade`.
+     */
+    public var grade: String?
+    /**
+     * Who is to act, a user id: a hazard's person ordered to rectify, a patrol run's runner;
+     * else root `assignee`.
+     */
+    public var assignee: String?
+    /**
+     * Deadline, UTC milliseconds.
+     */
+    public var dueMs: Int64?
+    /**
+     * When the record was created, UTC milliseconds by the creating device's clock (root
+     * `created_ms`).
+     */
+    public var createdMs: Int64
+    /**
+     * User id of its creator (root `created_by`).
+     */
+    public var createdBy: String?
+    /**
+     * When it last changed, UTC milliseconds: the latest of its heads' timestamps (the writing
+     * devices' clocks), never before `created_ms`.
+     */
+    public var updatedMs: Int64
+    /**
+     * User id of the latest head's author, as its change says; `None` if it names none.
+     */
+    public var updatedBy: String?
+    /**
+     * Number of fields with concurrent values from different devices.
+     */
+    public var conflictCount: UInt32
+    /**
+     * When the record becomes overdue, UTC milliseconds, while a deadline runs (for hazards:
+     * awaiting rectification); `None` when no deadline runs.
+     */
+    public var overdueFromMs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The record's id.
+         */id: RecordId, 
+        /**
+         * What the record is.
+         */kind: RecordKind, 
+        /**
+         * The project it belongs to (root `project`; `org` for the organisation scope's grid
+         * cells, sites, patrol plans and runs); `None` for a document that names none.
+         */project: String?, 
+        /**
+         * Root `title`: what lists show as the record's name.
+         */title: String?, 
+        /**
+         * Where it stands, as its kind derives it (an inspection's or hazard's lifecycle status, a
+         * patrol run's status, a patrol plan's `active` or `invalid`, a grid cell's level), else
+         * root `status`; `None` when neither says.
+         */status: String?, 
+        /**
+         * Root `site`: free text for inspections and hazards, a site record's id for patrol plans
+         * and runs.
+         */site: String?, 
+        /**
+         * A hazard's risk grade once graded ([`RiskGrade::as_str`]), else root `grade`.
+         */grade: String?, 
+        /**
+         * Who is to act, a user id: a hazard's person ordered to rectify, a patrol run's runner;
+         * else root `assignee`.
+         */assignee: String?, 
+        /**
+         * Deadline, UTC milliseconds.
+         */dueMs: Int64?, 
+        /**
+         * When the record was created, UTC milliseconds by the creating device's clock (root
+         * `created_ms`).
+         */createdMs: Int64, 
+        /**
+         * User id of its creator (root `created_by`).
+         */createdBy: String?, 
+        /**
+         * When it last changed, UTC milliseconds: the latest of its heads' timestamps (the writing
+         * devices' clocks), never before `created_ms`.
+         */updatedMs: Int64, 
+        /**
+         * User id of the latest head's author, as its change says; `None` if it names none.
+         */updatedBy: String?, 
+        /**
+         * Number of fields with concurrent values from different devices.
+         */conflictCount: UInt32, 
+        /**
+         * When the record becomes overdue, UTC milliseconds, while a deadline runs (for hazards:
+         * awaiting rectification); `None` when no deadline runs.
+         */overdueFromMs: Int64?) {
+        self.id = id
+        self.kind = kind
+        self.project = project
+        self.title = title
+        self.status = status
+        self.site = site
+        self.grade = grade
+        self.assignee = assignee
+        self.dueMs = dueMs
+        self.createdMs = createdMs
+        self.createdBy = createdBy
+        self.updatedMs = updatedMs
+        self.updatedBy = updatedBy
+        self.conflictCount = conflictCount
+        self.overdueFromMs = overdueFromMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RecordSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecordSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecordSummary {
+        return
+            try RecordSummary(
+                id: FfiConverterTypeRecordId.read(from: &buf), 
+                kind: FfiConverterTypeRecordKind.read(from: &buf), 
+                project: FfiConverterOptionString.read(from: &buf), 
+                title: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterOptionString.read(from: &buf), 
+                site: FfiConverterOptionString.read(from: &buf), 
+                grade: FfiConverterOptionString.read(from: &buf), 
+                assignee: FfiConverterOptionString.read(from: &buf), 
+                dueMs: FfiConverterOptionInt64.read(from: &buf), 
+                createdMs: FfiConverterInt64.read(from: &buf), 
+                createdBy: FfiConverterOptionString.read(from: &buf), 
+                updatedMs: FfiConverterInt64.read(from: &buf), 
+                updatedBy: FfiConverterOptionString.read(from: &buf), 
+                conflictCount: FfiConverterUInt32.read(from: &buf), 
+                overdueFromMs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RecordSummary, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordId.write(value.id, into: &buf)
+        FfiConverterTypeRecordKind.write(value.kind, into: &buf)
+        FfiConverterOptionString.write(value.project, into: &buf)
+        FfiConverterOptionString.write(value.title, into: &buf)
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.site, into: &buf)
+        FfiConverterOptionString.write(value.grade, into: &buf)
+        FfiConverterOptionString.write(value.assignee, into: &buf)
+        FfiConverterOptionInt64.write(value.dueMs, into: &buf)
+        FfiConverterInt64.write(value.createdMs, into: &buf)
+        FfiConverterOptionString.write(value.createdBy, into: &buf)
+        FfiConverterInt64.write(value.updatedMs, into: &buf)
+        FfiConverterOptionString.write(value.updatedBy, into: &buf)
+        FfiConverterUInt32.write(value.conflictCount, into: &buf)
+        FfiConverterOptionInt64.write(value.overdueFromMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecordSummary_lift(_ buf: RustBuffer) throws -> RecordSummary {
+    return try FfiConverterTypeRecordSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecordSummary_lower(_ value: RecordSummary) -> RustBuffer {
+    return FfiConverterTypeRecordSummary.lower(value)
+}
+
+
+/**
+ * A rectification order (下达整改).
+ */
+public struct RectificationOrder: Equatable, Hashable {
+    /**
+     * 责任单位.
+     */
+    public var unit: String
+    /**
+     * 责任人: user id, and the name as shown.
+     */
+    public var person: String
+    /**
+     * The responsible person's display name, as the order records it.
+     */
+    public var personName: String
+    /**
+     * 期限, UTC ms.
+     */
+    public var deadlineMs: Int64
+    /**
+     * 措施.
+     */
+    public var measures: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 责任单位.
+         */unit: String, 
+        /**
+         * 责任人: user id, and the name as shown.
+         */person: String, 
+        /**
+         * The responsible person's display name, as the order records it.
+         */personName: String, 
+        /**
+         * 期限, UTC ms.
+         */deadlineMs: Int64, 
+        /**
+         * 措施.
+         */measures: String) {
+        self.unit = unit
+        self.person = person
+        self.personName = personName
+        self.deadlineMs = deadlineMs
+        self.measures = measures
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RectificationOrder: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRectificationOrder: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RectificationOrder {
+        return
+            try RectificationOrder(
+                unit: FfiConverterString.read(from: &buf), 
+                person: FfiConverterString.read(from: &buf), 
+                personName: FfiConverterString.read(from: &buf), 
+                deadlineMs: FfiConverterInt64.read(from: &buf), 
+                measures: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RectificationOrder, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.unit, into: &buf)
+        FfiConverterString.write(value.person, into: &buf)
+        FfiConverterString.write(value.personName, into: &buf)
+        FfiConverterInt64.write(value.deadlineMs, into: &buf)
+        FfiConverterString.write(value.measures, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRectificationOrder_lift(_ buf: RustBuffer) throws -> RectificationOrder {
+    return try FfiConverterTypeRectificationOrder.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRectificationOrder_lower(_ value: RectificationOrder) -> RustBuffer {
+    return FfiConverterTypeRectificationOrder.lower(value)
+}
+
+
+/**
+ * The hazard register (台账): one page of matching hazards and counts over all of them.
+ */
+public struct Register: Equatable, Hashable {
+    /**
+     * The matching hazards of this page, in the order asked for.
+     */
+    public var rows: [RecordSummary]
+    /**
+     * Every matching hazard (not only this page), by status and by grade ("" = ungraded).
+     */
+    public var byStatus: Counts
+    /**
+     * Every matching hazard by grade ([`offgrid_core::RiskGrade`] name; "" = ungraded).
+     */
+    public var byGrade: Counts
+    /**
+     * How many matching hazards are overdue now.
+     */
+    public var overdue: UInt32
+    /**
+     * The time "overdue" was judged at (UTC ms).
+     */
+    public var nowMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The matching hazards of this page, in the order asked for.
+         */rows: [RecordSummary], 
+        /**
+         * Every matching hazard (not only this page), by status and by grade ("" = ungraded).
+         */byStatus: Counts, 
+        /**
+         * Every matching hazard by grade ([`offgrid_core::RiskGrade`] name; "" = ungraded).
+         */byGrade: Counts, 
+        /**
+         * How many matching hazards are overdue now.
+         */overdue: UInt32, 
+        /**
+         * The time "overdue" was judged at (UTC ms).
+         */nowMs: Int64) {
+        self.rows = rows
+        self.byStatus = byStatus
+        self.byGrade = byGrade
+        self.overdue = overdue
+        self.nowMs = nowMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Register: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRegister: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Register {
+        return
+            try Register(
+                rows: FfiConverterSequenceTypeRecordSummary.read(from: &buf), 
+                byStatus: FfiConverterTypeCounts.read(from: &buf), 
+                byGrade: FfiConverterTypeCounts.read(from: &buf), 
+                overdue: FfiConverterUInt32.read(from: &buf), 
+                nowMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Register, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeRecordSummary.write(value.rows, into: &buf)
+        FfiConverterTypeCounts.write(value.byStatus, into: &buf)
+        FfiConverterTypeCounts.write(value.byGrade, into: &buf)
+        FfiConverterUInt32.write(value.overdue, into: &buf)
+        FfiConverterInt64.write(value.nowMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRegister_lift(_ buf: RustBuffer) throws -> Register {
+    return try FfiConverterTypeRegister.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRegister_lower(_ value: Register) -> RustBuffer {
+    return FfiConverterTypeRegister.lower(value)
+}
+
+
+/**
+ * A register request: filters (each narrows the result), sort and page.
+ */
+public struct RegisterQuery: Equatable, Hashable {
+    /**
+     * Only this project's hazards.
+     */
+    public var project: String?
+    /**
+     * Only hazards at this site (as written, matched exactly).
+     */
+    public var site: String?
+    /**
+     * A [`super::HazardStatus`] name, e.g. "ordered".
+     */
+    public var status: String?
+    /**
+     * A [`offgrid_core::RiskGrade`] name, e.g. "red".
+     */
+    public var grade: String?
+    /**
+     * Only hazards overdue now (by the store's clock).
+     */
+    public var overdue: Bool
+    /**
+     * Only hazards whose responsible person (责任人) is this user id.
+     */
+    public var assignee: String?
+    /**
+     * Substring search over the hazards' text (see [`ListQuery::text`]).
+     */
+    public var text: String?
+    /**
+     * The order of the rows ([`Register::rows`]).
+     */
+    public var sort: ListSort
+    /**
+     * At most this many rows (`None`: all).
+     */
+    public var limit: UInt32?
+    /**
+     * Rows to skip first, for paging.
+     */
+    public var offset: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Only this project's hazards.
+         */project: String? = nil, 
+        /**
+         * Only hazards at this site (as written, matched exactly).
+         */site: String? = nil, 
+        /**
+         * A [`super::HazardStatus`] name, e.g. "ordered".
+         */status: String? = nil, 
+        /**
+         * A [`offgrid_core::RiskGrade`] name, e.g. "red".
+         */grade: String? = nil, 
+        /**
+         * Only hazards overdue now (by the store's clock).
+         */overdue: Bool = false, 
+        /**
+         * Only hazards whose responsible person (责任人) is this user id.
+         */assignee: String? = nil, 
+        /**
+         * Substring search over the hazards' text (see [`ListQuery::text`]).
+         */text: String? = nil, 
+        /**
+         * The order of the rows ([`Register::rows`]).
+         */sort: ListSort, 
+        /**
+         * At most this many rows (`None`: all).
+         */limit: UInt32? = nil, 
+        /**
+         * Rows to skip first, for paging.
+         */offset: UInt32 = UInt32(0)) {
+        self.project = project
+        self.site = site
+        self.status = status
+        self.grade = grade
+        self.overdue = overdue
+        self.assignee = assignee
+        self.text = text
+        self.sort = sort
+        self.limit = limit
+        self.offset = offset
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RegisterQuery: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRegisterQuery: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RegisterQuery {
+        return
+            try RegisterQuery(
+                project: FfiConverterOptionString.read(from: &buf), 
+                site: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterOptionString.read(from: &buf), 
+                grade: FfiConverterOptionString.read(from: &buf), 
+                overdue: FfiConverterBool.read(from: &buf), 
+                assignee: FfiConverterOptionString.read(from: &buf), 
+                text: FfiConverterOptionString.read(from: &buf), 
+                sort: FfiConverterTypeListSort.read(from: &buf), 
+                limit: FfiConverterOptionUInt32.read(from: &buf), 
+                offset: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RegisterQuery, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.project, into: &buf)
+        FfiConverterOptionString.write(value.site, into: &buf)
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.grade, into: &buf)
+        FfiConverterBool.write(value.overdue, into: &buf)
+        FfiConverterOptionString.write(value.assignee, into: &buf)
+        FfiConverterOptionString.write(value.text, into: &buf)
+        FfiConverterTypeListSort.write(value.sort, into: &buf)
+        FfiConverterOptionUInt32.write(value.limit, into: &buf)
+        FfiConverterUInt32.write(value.offset, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRegisterQuery_lift(_ buf: RustBuffer) throws -> RegisterQuery {
+    return try FfiConverterTypeRegisterQuery.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRegisterQuery_lower(_ value: RegisterQuery) -> RustBuffer {
+    return FfiConverterTypeRegisterQuery.lower(value)
+}
+
+
+/**
+ * A character a document could not print, and where it is.
+ */
+public struct ReplacedCharacter: Equatable, Hashable {
+    /**
+     * The character as recorded, e.g. "𠀀".
+     */
+    public var character: String
+    /**
+     * Its code point, e.g. "U+20000".
+     */
+    public var codePoint: String
+    /**
+     * The JSON paths, in what the document shows, of the strings holding it
+     * (`/notice/items/0/location`), in the order they are laid out.
+     */
+    public var fields: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The character as recorded, e.g. "𠀀".
+         */character: String, 
+        /**
+         * Its code point, e.g. "U+20000".
+         */codePoint: String, 
+        /**
+         * The JSON paths, in what the document shows, of the strings holding it
+         * (`/notice/items/0/location`), in the order they are laid out.
+         */fields: [String]) {
+        self.character = character
+        self.codePoint = codePoint
+        self.fields = fields
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReplacedCharacter: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReplacedCharacter: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReplacedCharacter {
+        return
+            try ReplacedCharacter(
+                character: FfiConverterString.read(from: &buf), 
+                codePoint: FfiConverterString.read(from: &buf), 
+                fields: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReplacedCharacter, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.character, into: &buf)
+        FfiConverterString.write(value.codePoint, into: &buf)
+        FfiConverterSequenceString.write(value.fields, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReplacedCharacter_lift(_ buf: RustBuffer) throws -> ReplacedCharacter {
+    return try FfiConverterTypeReplacedCharacter.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReplacedCharacter_lower(_ value: ReplacedCharacter) -> RustBuffer {
+    return FfiConverterTypeReplacedCharacter.lower(value)
+}
+
+
+/**
+ * Options of the supervision report.
+ */
+public struct ReportOptions: Equatable, Hashable {
+    /**
+     * Only failed items (不合格项), in red; the summary still counts everything.
+     */
+    public var failedOnly: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Only failed items (不合格项), in red; the summary still counts everything.
+         */failedOnly: Bool = false) {
+        self.failedOnly = failedOnly
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReportOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReportOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportOptions {
+        return
+            try ReportOptions(
+                failedOnly: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReportOptions, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.failedOnly, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportOptions_lift(_ buf: RustBuffer) throws -> ReportOptions {
+    return try FfiConverterTypeReportOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportOptions_lower(_ value: ReportOptions) -> RustBuffer {
+    return FfiConverterTypeReportOptions.lower(value)
+}
+
+
+/**
+ * A failed item, as the reviewer reads it.
+ */
+public struct ReviewFinding: Equatable, Hashable {
+    /**
+     * The item's id.
+     */
+    public var item: String
+    /**
+     * The title of the section it is in.
+     */
+    public var section: LocalizedText
+    /**
+     * The check as a statement or a question.
+     */
+    public var text: LocalizedText
+    /**
+     * The clause of the standard the item checks (`None`: the template cites none).
+     */
+    public var clause: Clause?
+    /**
+     * The clause as cited (`checklist::display::clause_text`).
+     */
+    public var clauseText: LocalizedText?
+    /**
+     * The answer's value, as JSON.
+     */
+    public var value: JsonValue?
+    /**
+     * The answer's value as a person reads it (`checklist::display::answer_text`).
+     */
+    public var valueText: LocalizedText?
+    /**
+     * The inspector's note on the item (`None`: none).
+     */
+    public var note: String?
+    /**
+     * SHA-256 of the item's photos.
+     */
+    public var photos: [String]
+    /**
+     * The grade of the hazard this failure raises, if the item says so.
+     */
+    public var raisesHazard: RiskGrade?
+    /**
+     * Who answered it, and when.
+     */
+    public var by: String?
+    /**
+     * When it was last answered, UTC ms by that device's clock.
+     */
+    public var atMs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The item's id.
+         */item: String, 
+        /**
+         * The title of the section it is in.
+         */section: LocalizedText, 
+        /**
+         * The check as a statement or a question.
+         */text: LocalizedText, 
+        /**
+         * The clause of the standard the item checks (`None`: the template cites none).
+         */clause: Clause?, 
+        /**
+         * The clause as cited (`checklist::display::clause_text`).
+         */clauseText: LocalizedText?, 
+        /**
+         * The answer's value, as JSON.
+         */value: JsonValue?, 
+        /**
+         * The answer's value as a person reads it (`checklist::display::answer_text`).
+         */valueText: LocalizedText?, 
+        /**
+         * The inspector's note on the item (`None`: none).
+         */note: String?, 
+        /**
+         * SHA-256 of the item's photos.
+         */photos: [String], 
+        /**
+         * The grade of the hazard this failure raises, if the item says so.
+         */raisesHazard: RiskGrade?, 
+        /**
+         * Who answered it, and when.
+         */by: String?, 
+        /**
+         * When it was last answered, UTC ms by that device's clock.
+         */atMs: Int64?) {
+        self.item = item
+        self.section = section
+        self.text = text
+        self.clause = clause
+        self.clauseText = clauseText
+        self.value = value
+        self.valueText = valueText
+        self.note = note
+        self.photos = photos
+        self.raisesHazard = raisesHazard
+        self.by = by
+        self.atMs = atMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReviewFinding: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReviewFinding: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReviewFinding {
+        return
+            try ReviewFinding(
+                item: FfiConverterString.read(from: &buf), 
+                section: FfiConverterTypeLocalizedText.read(from: &buf), 
+                text: FfiConverterTypeLocalizedText.read(from: &buf), 
+                clause: FfiConverterOptionTypeClause.read(from: &buf), 
+                clauseText: FfiConverterOptionTypeLocalizedText.read(from: &buf), 
+                value: FfiConverterOptionTypeJsonValue.read(from: &buf), 
+                valueText: FfiConverterOptionTypeLocalizedText.read(from: &buf), 
+                note: FfiConverterOptionString.read(from: &buf), 
+                photos: FfiConverterSequenceString.read(from: &buf), 
+                raisesHazard: FfiConverterOptionTypeRiskGrade.read(from: &buf), 
+                by: FfiConverterOptionString.read(from: &buf), 
+                atMs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReviewFinding, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.item, into: &buf)
+        FfiConverterTypeLocalizedText.write(value.section, into: &buf)
+        FfiConverterTypeLocalizedText.write(value.text, into: &buf)
+        FfiConverterOptionTypeClause.write(value.clause, into: &buf)
+        FfiConverterOptionTypeLocalizedText.write(value.clauseText, into: &buf)
+        FfiConverterOptionTypeJsonValue.write(value.value, into: &buf)
+        FfiConverterOptionTypeLocalizedText.write(value.valueText, into: &buf)
+        FfiConverterOptionString.write(value.note, into: &buf)
+        FfiConverterSequenceString.write(value.photos, into: &buf)
+        FfiConverterOptionTypeRiskGrade.write(value.raisesHazard, into: &buf)
+        FfiConverterOptionString.write(value.by, into: &buf)
+        FfiConverterOptionInt64.write(value.atMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReviewFinding_lift(_ buf: RustBuffer) throws -> ReviewFinding {
+    return try FfiConverterTypeReviewFinding.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReviewFinding_lower(_ value: ReviewFinding) -> RustBuffer {
+    return FfiConverterTypeReviewFinding.lower(value)
+}
+
+
+/**
+ * The review and sign-off screen of an inspection, for the signed-in user.
+ */
+public struct ReviewScreen: Equatable, Hashable {
+    /**
+     * The inspection's record id.
+     */
+    public var id: RecordId
+    /**
+     * The inspection's title.
+     */
+    public var title: String
+    /**
+     * The project it belongs to.
+     */
+    public var project: String
+    /**
+     * The site as written.
+     */
+    public var site: String
+    /**
+     * Where the inspection stands (draft, in progress, submitted, returned, reviewed).
+     */
+    public var status: InspectionStatus
+    /**
+     * Required, answered, completion and score, failures, what is missing.
+     */
+    public var progress: Progress
+    /**
+     * Failed items in template order.
+     */
+    public var findings: [ReviewFinding]
+    /**
+     * What blocks submission.
+     */
+    public var missing: [Missing]
+    /**
+     * One slot per visible signature item, in template order, then one for the signatures that
+     * answer no visible item (if any).
+     */
+    public var signatures: [SignatureSlot]
+    /**
+     * Items changed after the submission, flagged for the reviewer.
+     */
+    public var amendments: [String]
+    /**
+     * Submissions, returns (with their notes) and the review, in order.
+     */
+    public var events: [InspectionEvent]
+    /**
+     * What the signed-in user may do now (none without a signed-in user).
+     */
+    public var allowedActions: [ReviewAction]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The inspection's record id.
+         */id: RecordId, 
+        /**
+         * The inspection's title.
+         */title: String, 
+        /**
+         * The project it belongs to.
+         */project: String, 
+        /**
+         * The site as written.
+         */site: String, 
+        /**
+         * Where the inspection stands (draft, in progress, submitted, returned, reviewed).
+         */status: InspectionStatus, 
+        /**
+         * Required, answered, completion and score, failures, what is missing.
+         */progress: Progress, 
+        /**
+         * Failed items in template order.
+         */findings: [ReviewFinding], 
+        /**
+         * What blocks submission.
+         */missing: [Missing], 
+        /**
+         * One slot per visible signature item, in template order, then one for the signatures that
+         * answer no visible item (if any).
+         */signatures: [SignatureSlot], 
+        /**
+         * Items changed after the submission, flagged for the reviewer.
+         */amendments: [String], 
+        /**
+         * Submissions, returns (with their notes) and the review, in order.
+         */events: [InspectionEvent], 
+        /**
+         * What the signed-in user may do now (none without a signed-in user).
+         */allowedActions: [ReviewAction]) {
+        self.id = id
+        self.title = title
+        self.project = project
+        self.site = site
+        self.status = status
+        self.progress = progress
+        self.findings = findings
+        self.missing = missing
+        self.signatures = signatures
+        self.amendments = amendments
+        self.events = events
+        self.allowedActions = allowedActions
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReviewScreen: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReviewScreen: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReviewScreen {
+        return
+            try ReviewScreen(
+                id: FfiConverterTypeRecordId.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                project: FfiConverterString.read(from: &buf), 
+                site: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypeInspectionStatus.read(from: &buf), 
+                progress: FfiConverterTypeProgress.read(from: &buf), 
+                findings: FfiConverterSequenceTypeReviewFinding.read(from: &buf), 
+                missing: FfiConverterSequenceTypeMissing.read(from: &buf), 
+                signatures: FfiConverterSequenceTypeSignatureSlot.read(from: &buf), 
+                amendments: FfiConverterSequenceString.read(from: &buf), 
+                events: FfiConverterSequenceTypeInspectionEvent.read(from: &buf), 
+                allowedActions: FfiConverterSequenceTypeReviewAction.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReviewScreen, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordId.write(value.id, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterString.write(value.project, into: &buf)
+        FfiConverterString.write(value.site, into: &buf)
+        FfiConverterTypeInspectionStatus.write(value.status, into: &buf)
+        FfiConverterTypeProgress.write(value.progress, into: &buf)
+        FfiConverterSequenceTypeReviewFinding.write(value.findings, into: &buf)
+        FfiConverterSequenceTypeMissing.write(value.missing, into: &buf)
+        FfiConverterSequenceTypeSignatureSlot.write(value.signatures, into: &buf)
+        FfiConverterSequenceString.write(value.amendments, into: &buf)
+        FfiConverterSequenceTypeInspectionEvent.write(value.events, into: &buf)
+        FfiConverterSequenceTypeReviewAction.write(value.allowedActions, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReviewScreen_lift(_ buf: RustBuffer) throws -> ReviewScreen {
+    return try FfiConverterTypeReviewScreen.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReviewScreen_lower(_ value: ReviewScreen) -> RustBuffer {
+    return FfiConverterTypeReviewScreen.lower(value)
+}
+
+
+/**
+ * One event of a run.
+ */
+public struct RunEvent: Equatable, Hashable {
+    /**
+     * The key it is stored under in `events` (a UUID): the second key of the fold order.
+     */
+    public var id: String
+    /**
+     * What happened, with its details (the event's `type` and that type's fields).
+     */
+    public var kind: RunEventKind
+    /**
+     * The user id of its author: the runner, or a supervisor for an approval or a void.
+     */
+    public var by: String
+    /**
+     * When it happened, UTC ms by the recording device's clock: the first key of the fold order.
+     */
+    public var atMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The key it is stored under in `events` (a UUID): the second key of the fold order.
+         */id: String, 
+        /**
+         * What happened, with its details (the event's `type` and that type's fields).
+         */kind: RunEventKind, 
+        /**
+         * The user id of its author: the runner, or a supervisor for an approval or a void.
+         */by: String, 
+        /**
+         * When it happened, UTC ms by the recording device's clock: the first key of the fold order.
+         */atMs: Int64) {
+        self.id = id
+        self.kind = kind
+        self.by = by
+        self.atMs = atMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RunEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRunEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RunEvent {
+        return
+            try RunEvent(
+                id: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeRunEventKind.read(from: &buf), 
+                by: FfiConverterString.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RunEvent, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeRunEventKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.by, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRunEvent_lift(_ buf: RustBuffer) throws -> RunEvent {
+    return try FfiConverterTypeRunEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRunEvent_lower(_ value: RunEvent) -> RustBuffer {
+    return FfiConverterTypeRunEvent.lower(value)
+}
+
+
+/**
+ * What was read or chosen at a checkpoint.
+ */
+public struct ScanInput: Equatable, Hashable {
+    /**
+     * How the checkpoint was checked: NFC, QR or manual with photo (required).
+     */
+    public var method: CheckMethod?
+    /**
+     * The NFC NDEF URI or QR text read (NFC, QR).
+     */
+    public var payload: String?
+    /**
+     * The checkpoint chosen by hand (manual with photo).
+     */
+    public var checkpoint: String?
+    /**
+     * SHA-256 of photos taken there, already attached to the run.
+     */
+    public var photos: [String]
+    /**
+     * Reading of a clock that does not jump when the time is set (ms since boot), if the platform
+     * has one.
+     */
+    public var monotonicMs: Int64?
+    /**
+     * Where the phone was, if it had a fix.
+     */
+    public var gps: Gps?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * How the checkpoint was checked: NFC, QR or manual with photo (required).
+         */method: CheckMethod?, 
+        /**
+         * The NFC NDEF URI or QR text read (NFC, QR).
+         */payload: String?, 
+        /**
+         * The checkpoint chosen by hand (manual with photo).
+         */checkpoint: String?, 
+        /**
+         * SHA-256 of photos taken there, already attached to the run.
+         */photos: [String], 
+        /**
+         * Reading of a clock that does not jump when the time is set (ms since boot), if the platform
+         * has one.
+         */monotonicMs: Int64?, 
+        /**
+         * Where the phone was, if it had a fix.
+         */gps: Gps?) {
+        self.method = method
+        self.payload = payload
+        self.checkpoint = checkpoint
+        self.photos = photos
+        self.monotonicMs = monotonicMs
+        self.gps = gps
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ScanInput: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScanInput: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScanInput {
+        return
+            try ScanInput(
+                method: FfiConverterOptionTypeCheckMethod.read(from: &buf), 
+                payload: FfiConverterOptionString.read(from: &buf), 
+                checkpoint: FfiConverterOptionString.read(from: &buf), 
+                photos: FfiConverterSequenceString.read(from: &buf), 
+                monotonicMs: FfiConverterOptionInt64.read(from: &buf), 
+                gps: FfiConverterOptionTypeGps.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ScanInput, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeCheckMethod.write(value.method, into: &buf)
+        FfiConverterOptionString.write(value.payload, into: &buf)
+        FfiConverterOptionString.write(value.checkpoint, into: &buf)
+        FfiConverterSequenceString.write(value.photos, into: &buf)
+        FfiConverterOptionInt64.write(value.monotonicMs, into: &buf)
+        FfiConverterOptionTypeGps.write(value.gps, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanInput_lift(_ buf: RustBuffer) throws -> ScanInput {
+    return try FfiConverterTypeScanInput.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanInput_lower(_ value: ScanInput) -> RustBuffer {
+    return FfiConverterTypeScanInput.lower(value)
+}
+
+
+/**
+ * A recorded scan: its event id and verdict.
+ */
+public struct ScanOutcome: Equatable, Hashable {
+    /**
+     * The scan event's id in the run.
+     */
+    public var event: String
+    /**
+     * The verdict: which checkpoint, whether it counts, the flags raised.
+     */
+    public var verdict: ScanVerdict
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The scan event's id in the run.
+         */event: String, 
+        /**
+         * The verdict: which checkpoint, whether it counts, the flags raised.
+         */verdict: ScanVerdict) {
+        self.event = event
+        self.verdict = verdict
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ScanOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScanOutcome: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScanOutcome {
+        return
+            try ScanOutcome(
+                event: FfiConverterString.read(from: &buf), 
+                verdict: FfiConverterTypeScanVerdict.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ScanOutcome, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.event, into: &buf)
+        FfiConverterTypeScanVerdict.write(value.verdict, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanOutcome_lift(_ buf: RustBuffer) throws -> ScanOutcome {
+    return try FfiConverterTypeScanOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanOutcome_lower(_ value: ScanOutcome) -> RustBuffer {
+    return FfiConverterTypeScanOutcome.lower(value)
+}
+
+
+/**
+ * The verdict on one scan.
+ */
+public struct ScanVerdict: Equatable, Hashable {
+    /**
+     * The checkpoint the scan names (of this site), whether or not it counts.
+     */
+    public var checkpoint: String?
+    /**
+     * It covers `checkpoint` for the run.
+     */
+    public var counts: Bool
+    /**
+     * The soft flags the scan raised, each once (a flagged scan is kept and may still count).
+     */
+    public var flags: [ScanFlag]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The checkpoint the scan names (of this site), whether or not it counts.
+         */checkpoint: String?, 
+        /**
+         * It covers `checkpoint` for the run.
+         */counts: Bool, 
+        /**
+         * The soft flags the scan raised, each once (a flagged scan is kept and may still count).
+         */flags: [ScanFlag]) {
+        self.checkpoint = checkpoint
+        self.counts = counts
+        self.flags = flags
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ScanVerdict: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScanVerdict: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScanVerdict {
+        return
+            try ScanVerdict(
+                checkpoint: FfiConverterOptionString.read(from: &buf), 
+                counts: FfiConverterBool.read(from: &buf), 
+                flags: FfiConverterSequenceTypeScanFlag.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ScanVerdict, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.checkpoint, into: &buf)
+        FfiConverterBool.write(value.counts, into: &buf)
+        FfiConverterSequenceTypeScanFlag.write(value.flags, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanVerdict_lift(_ buf: RustBuffer) throws -> ScanVerdict {
+    return try FfiConverterTypeScanVerdict.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanVerdict_lower(_ value: ScanVerdict) -> RustBuffer {
+    return FfiConverterTypeScanVerdict.lower(value)
+}
+
+
+/**
+ * When a plan's patrols are due.
+ */
+public struct Schedule: Equatable, Hashable {
+    /**
+     * On which local days the windows open.
+     */
+    public var recurrence: Recurrence
+    /**
+     * Local start times of the day's windows, minutes after midnight (0–1439), e.g. `[540]`
+     * for 09:00, `[540, 1260]` for 09:00 and 21:00.
+     */
+    public var starts: [UInt16]
+    /**
+     * Length of each window in minutes (1 to a day). A window starting at 22:00 for 480
+     * minutes ends at 06:00 the next day.
+     */
+    public var windowMinutes: UInt32
+    /**
+     * Minutes after a window's end in which a patrol still counts, as late.
+     */
+    public var graceMinutes: UInt32
+    /**
+     * The zone of the local times, minutes east of UTC (+08:00 is 480).
+     */
+    public var utcOffsetMinutes: Int32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * On which local days the windows open.
+         */recurrence: Recurrence, 
+        /**
+         * Local start times of the day's windows, minutes after midnight (0–1439), e.g. `[540]`
+         * for 09:00, `[540, 1260]` for 09:00 and 21:00.
+         */starts: [UInt16], 
+        /**
+         * Length of each window in minutes (1 to a day). A window starting at 22:00 for 480
+         * minutes ends at 06:00 the next day.
+         */windowMinutes: UInt32, 
+        /**
+         * Minutes after a window's end in which a patrol still counts, as late.
+         */graceMinutes: UInt32, 
+        /**
+         * The zone of the local times, minutes east of UTC (+08:00 is 480).
+         */utcOffsetMinutes: Int32) {
+        self.recurrence = recurrence
+        self.starts = starts
+        self.windowMinutes = windowMinutes
+        self.graceMinutes = graceMinutes
+        self.utcOffsetMinutes = utcOffsetMinutes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Schedule: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSchedule: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Schedule {
+        return
+            try Schedule(
+                recurrence: FfiConverterTypeRecurrence.read(from: &buf), 
+                starts: FfiConverterSequenceUInt16.read(from: &buf), 
+                windowMinutes: FfiConverterUInt32.read(from: &buf), 
+                graceMinutes: FfiConverterUInt32.read(from: &buf), 
+                utcOffsetMinutes: FfiConverterInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Schedule, into buf: inout [UInt8]) {
+        FfiConverterTypeRecurrence.write(value.recurrence, into: &buf)
+        FfiConverterSequenceUInt16.write(value.starts, into: &buf)
+        FfiConverterUInt32.write(value.windowMinutes, into: &buf)
+        FfiConverterUInt32.write(value.graceMinutes, into: &buf)
+        FfiConverterInt32.write(value.utcOffsetMinutes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSchedule_lift(_ buf: RustBuffer) throws -> Schedule {
+    return try FfiConverterTypeSchedule.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSchedule_lower(_ value: Schedule) -> RustBuffer {
+    return FfiConverterTypeSchedule.lower(value)
+}
+
+
+/**
+ * A titled group of items, shown together.
+ */
+public struct Section: Equatable, Hashable {
+    /**
+     * Unique within the template.
+     */
+    public var id: String
+    /**
+     * The heading shown above the section's items.
+     */
+    public var title: LocalizedText
+    /**
+     * The items, in the order they are asked; at least one.
+     */
+    public var items: [Item]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Unique within the template.
+         */id: String, 
+        /**
+         * The heading shown above the section's items.
+         */title: LocalizedText, 
+        /**
+         * The items, in the order they are asked; at least one.
+         */items: [Item]) {
+        self.id = id
+        self.title = title
+        self.items = items
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Section: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSection: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Section {
+        return
+            try Section(
+                id: FfiConverterString.read(from: &buf), 
+                title: FfiConverterTypeLocalizedText.read(from: &buf), 
+                items: FfiConverterSequenceTypeItem.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Section, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeLocalizedText.write(value.title, into: &buf)
+        FfiConverterSequenceTypeItem.write(value.items, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSection_lift(_ buf: RustBuffer) throws -> Section {
+    return try FfiConverterTypeSection.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSection_lower(_ value: Section) -> RustBuffer {
+    return FfiConverterTypeSection.lower(value)
+}
+
+
+/**
+ * A record as a document shows it: its id and the heads of the state shown.
+ */
+public struct ShownRecord: Equatable, Hashable {
+    public var id: RecordId
+    public var heads: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: RecordId, heads: [String]) {
+        self.id = id
+        self.heads = heads
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ShownRecord: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeShownRecord: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ShownRecord {
+        return
+            try ShownRecord(
+                id: FfiConverterTypeRecordId.read(from: &buf), 
+                heads: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ShownRecord, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordId.write(value.id, into: &buf)
+        FfiConverterSequenceString.write(value.heads, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeShownRecord_lift(_ buf: RustBuffer) throws -> ShownRecord {
+    return try FfiConverterTypeShownRecord.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeShownRecord_lower(_ value: ShownRecord) -> RustBuffer {
+    return FfiConverterTypeShownRecord.lower(value)
+}
+
+
+/**
+ * A signature on an inspection: who signed, when, and the size of the stored image.
+ */
+public struct Signature: Equatable, Hashable {
+    /**
+     * The signature's key in the inspection's `signatures` map.
+     */
+    public var id: String
+    /**
+     * The signature item it answers, if any.
+     */
+    public var item: String?
+    /**
+     * The signer's name as written.
+     */
+    public var name: String
+    /**
+     * The user id of who recorded the signature.
+     */
+    public var userId: String
+    /**
+     * When it was signed, UTC ms by the signing device's clock.
+     */
+    public var atMs: Int64
+    /**
+     * The signing device's UTC offset in minutes east (480 in China).
+     */
+    public var offsetMinutes: Int32
+    /**
+     * Size of the signature image in bytes (the image stays in the record).
+     */
+    public var imageBytes: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The signature's key in the inspection's `signatures` map.
+         */id: String, 
+        /**
+         * The signature item it answers, if any.
+         */item: String?, 
+        /**
+         * The signer's name as written.
+         */name: String, 
+        /**
+         * The user id of who recorded the signature.
+         */userId: String, 
+        /**
+         * When it was signed, UTC ms by the signing device's clock.
+         */atMs: Int64, 
+        /**
+         * The signing device's UTC offset in minutes east (480 in China).
+         */offsetMinutes: Int32, 
+        /**
+         * Size of the signature image in bytes (the image stays in the record).
+         */imageBytes: UInt64) {
+        self.id = id
+        self.item = item
+        self.name = name
+        self.userId = userId
+        self.atMs = atMs
+        self.offsetMinutes = offsetMinutes
+        self.imageBytes = imageBytes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Signature: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSignature: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Signature {
+        return
+            try Signature(
+                id: FfiConverterString.read(from: &buf), 
+                item: FfiConverterOptionString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                userId: FfiConverterString.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf), 
+                offsetMinutes: FfiConverterInt32.read(from: &buf), 
+                imageBytes: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Signature, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.item, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.userId, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterInt32.write(value.offsetMinutes, into: &buf)
+        FfiConverterUInt64.write(value.imageBytes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignature_lift(_ buf: RustBuffer) throws -> Signature {
+    return try FfiConverterTypeSignature.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignature_lower(_ value: Signature) -> RustBuffer {
+    return FfiConverterTypeSignature.lower(value)
+}
+
+
+/**
+ * A place for signatures: a visible signature item of the form, or (`item: None`) the
+ * signatures made without one.
+ */
+public struct SignatureSlot: Equatable, Hashable {
+    /**
+     * The signature item's id (`None`: the slot of signatures made without an item).
+     */
+    public var item: String?
+    /**
+     * The item's text (`None` for the slot without an item).
+     */
+    public var text: LocalizedText?
+    /**
+     * The item must be signed before submission.
+     */
+    public var required: Bool
+    /**
+     * Oldest first (the image itself stays in the record).
+     */
+    public var signatures: [Signature]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The signature item's id (`None`: the slot of signatures made without an item).
+         */item: String?, 
+        /**
+         * The item's text (`None` for the slot without an item).
+         */text: LocalizedText?, 
+        /**
+         * The item must be signed before submission.
+         */required: Bool, 
+        /**
+         * Oldest first (the image itself stays in the record).
+         */signatures: [Signature]) {
+        self.item = item
+        self.text = text
+        self.required = required
+        self.signatures = signatures
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SignatureSlot: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSignatureSlot: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SignatureSlot {
+        return
+            try SignatureSlot(
+                item: FfiConverterOptionString.read(from: &buf), 
+                text: FfiConverterOptionTypeLocalizedText.read(from: &buf), 
+                required: FfiConverterBool.read(from: &buf), 
+                signatures: FfiConverterSequenceTypeSignature.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SignatureSlot, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.item, into: &buf)
+        FfiConverterOptionTypeLocalizedText.write(value.text, into: &buf)
+        FfiConverterBool.write(value.required, into: &buf)
+        FfiConverterSequenceTypeSignature.write(value.signatures, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignatureSlot_lift(_ buf: RustBuffer) throws -> SignatureSlot {
+    return try FfiConverterTypeSignatureSlot.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignatureSlot_lower(_ value: SignatureSlot) -> RustBuffer {
+    return FfiConverterTypeSignatureSlot.lower(value)
+}
+
+
+/**
+ * A site as the app shows it.
+ */
+public struct Site: Equatable, Hashable {
+    /**
+     * The site record's id.
+     */
+    public var id: RecordId
+    /**
+     * The site's name (root `title`).
+     */
+    public var name: String
+    /**
+     * Its address.
+     */
+    public var address: String
+    /**
+     * What kind of work it is (`Other` when the root names none this version knows).
+     */
+    public var kind: SiteKind
+    /**
+     * The maintaining unit (管护单位).
+     */
+    public var unit: String
+    /**
+     * The grid cell it lies in.
+     */
+    public var cell: RecordId
+    /**
+     * GeoJSON Point text.
+     */
+    public var location: String?
+    /**
+     * Ids of the construction projects it belongs to.
+     */
+    public var projects: [String]
+    /**
+     * In route order.
+     */
+    public var checkpoints: [Checkpoint]
+    /**
+     * Every bind and unbind, in fold order.
+     */
+    public var tagEvents: [TagEvent]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The site record's id.
+         */id: RecordId, 
+        /**
+         * The site's name (root `title`).
+         */name: String, 
+        /**
+         * Its address.
+         */address: String, 
+        /**
+         * What kind of work it is (`Other` when the root names none this version knows).
+         */kind: SiteKind, 
+        /**
+         * The maintaining unit (管护单位).
+         */unit: String, 
+        /**
+         * The grid cell it lies in.
+         */cell: RecordId, 
+        /**
+         * GeoJSON Point text.
+         */location: String?, 
+        /**
+         * Ids of the construction projects it belongs to.
+         */projects: [String], 
+        /**
+         * In route order.
+         */checkpoints: [Checkpoint], 
+        /**
+         * Every bind and unbind, in fold order.
+         */tagEvents: [TagEvent]) {
+        self.id = id
+        self.name = name
+        self.address = address
+        self.kind = kind
+        self.unit = unit
+        self.cell = cell
+        self.location = location
+        self.projects = projects
+        self.checkpoints = checkpoints
+        self.tagEvents = tagEvents
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Site: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSite: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Site {
+        return
+            try Site(
+                id: FfiConverterTypeRecordId.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                address: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeSiteKind.read(from: &buf), 
+                unit: FfiConverterString.read(from: &buf), 
+                cell: FfiConverterTypeRecordId.read(from: &buf), 
+                location: FfiConverterOptionString.read(from: &buf), 
+                projects: FfiConverterSequenceString.read(from: &buf), 
+                checkpoints: FfiConverterSequenceTypeCheckpoint.read(from: &buf), 
+                tagEvents: FfiConverterSequenceTypeTagEvent.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Site, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordId.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.address, into: &buf)
+        FfiConverterTypeSiteKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.unit, into: &buf)
+        FfiConverterTypeRecordId.write(value.cell, into: &buf)
+        FfiConverterOptionString.write(value.location, into: &buf)
+        FfiConverterSequenceString.write(value.projects, into: &buf)
+        FfiConverterSequenceTypeCheckpoint.write(value.checkpoints, into: &buf)
+        FfiConverterSequenceTypeTagEvent.write(value.tagEvents, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSite_lift(_ buf: RustBuffer) throws -> Site {
+    return try FfiConverterTypeSite.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSite_lower(_ value: Site) -> RustBuffer {
+    return FfiConverterTypeSite.lower(value)
+}
+
+
+/**
+ * Changes to a site's own fields (`None`: unchanged).
+ */
+public struct SiteEdit: Equatable, Hashable {
+    /**
+     * A new name (not blank).
+     */
+    public var name: String?
+    /**
+     * A new address.
+     */
+    public var address: String?
+    /**
+     * A new kind of work.
+     */
+    public var kind: SiteKind?
+    /**
+     * A new maintaining unit (管护单位).
+     */
+    public var unit: String?
+    /**
+     * A new entrance location: a GeoJSON Point or "lon,lat".
+     */
+    public var location: String?
+    /**
+     * Moves the site to another cell (organisation admins only).
+     */
+    public var cell: RecordId?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * A new name (not blank).
+         */name: String? = nil, 
+        /**
+         * A new address.
+         */address: String? = nil, 
+        /**
+         * A new kind of work.
+         */kind: SiteKind? = nil, 
+        /**
+         * A new maintaining unit (管护单位).
+         */unit: String? = nil, 
+        /**
+         * A new entrance location: a GeoJSON Point or "lon,lat".
+         */location: String? = nil, 
+        /**
+         * Moves the site to another cell (organisation admins only).
+         */cell: RecordId? = nil) {
+        self.name = name
+        self.address = address
+        self.kind = kind
+        self.unit = unit
+        self.location = location
+        self.cell = cell
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SiteEdit: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSiteEdit: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SiteEdit {
+        return
+            try SiteEdit(
+                name: FfiConverterOptionString.read(from: &buf), 
+                address: FfiConverterOptionString.read(from: &buf), 
+                kind: FfiConverterOptionTypeSiteKind.read(from: &buf), 
+                unit: FfiConverterOptionString.read(from: &buf), 
+                location: FfiConverterOptionString.read(from: &buf), 
+                cell: FfiConverterOptionTypeRecordId.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SiteEdit, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.address, into: &buf)
+        FfiConverterOptionTypeSiteKind.write(value.kind, into: &buf)
+        FfiConverterOptionString.write(value.unit, into: &buf)
+        FfiConverterOptionString.write(value.location, into: &buf)
+        FfiConverterOptionTypeRecordId.write(value.cell, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSiteEdit_lift(_ buf: RustBuffer) throws -> SiteEdit {
+    return try FfiConverterTypeSiteEdit.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSiteEdit_lower(_ value: SiteEdit) -> RustBuffer {
+    return FfiConverterTypeSiteEdit.lower(value)
+}
+
+
+/**
+ * Which sites to list.
+ */
+public struct SiteQuery: Equatable, Hashable {
+    /**
+     * Sites in this cell (not its sub-cells).
+     */
+    public var cell: RecordId?
+    /**
+     * Sites of this construction project.
+     */
+    public var project: String?
+    /**
+     * Substring of the name, address or unit.
+     */
+    public var text: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Sites in this cell (not its sub-cells).
+         */cell: RecordId? = nil, 
+        /**
+         * Sites of this construction project.
+         */project: String? = nil, 
+        /**
+         * Substring of the name, address or unit.
+         */text: String? = nil) {
+        self.cell = cell
+        self.project = project
+        self.text = text
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SiteQuery: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSiteQuery: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SiteQuery {
+        return
+            try SiteQuery(
+                cell: FfiConverterOptionTypeRecordId.read(from: &buf), 
+                project: FfiConverterOptionString.read(from: &buf), 
+                text: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SiteQuery, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeRecordId.write(value.cell, into: &buf)
+        FfiConverterOptionString.write(value.project, into: &buf)
+        FfiConverterOptionString.write(value.text, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSiteQuery_lift(_ buf: RustBuffer) throws -> SiteQuery {
+    return try FfiConverterTypeSiteQuery.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSiteQuery_lower(_ value: SiteQuery) -> RustBuffer {
+    return FfiConverterTypeSiteQuery.lower(value)
+}
+
+
+/**
  * One bind or unbind of a tag, with the site that holds it.
  */
 public struct SiteTagEvent: Equatable, Hashable {
@@ -5779,6 +14788,4521 @@ public func FfiConverterTypeSiteTagEvent_lift(_ buf: RustBuffer) throws -> SiteT
 public func FfiConverterTypeSiteTagEvent_lower(_ value: SiteTagEvent) -> RustBuffer {
     return FfiConverterTypeSiteTagEvent.lower(value)
 }
+
+
+/**
+ * A skipped checkpoint, and whether it counts yet.
+ */
+public struct SkippedCheckpoint: Equatable, Hashable {
+    /**
+     * The checkpoint's id.
+     */
+    public var checkpoint: String
+    /**
+     * The skip's event id (what an approval names).
+     */
+    public var skip: String
+    /**
+     * Why it was skipped (locked, flooded, no access, …).
+     */
+    public var reason: String
+    /**
+     * Counted: approved, or the plan needs no approval.
+     */
+    public var counts: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The checkpoint's id.
+         */checkpoint: String, 
+        /**
+         * The skip's event id (what an approval names).
+         */skip: String, 
+        /**
+         * Why it was skipped (locked, flooded, no access, …).
+         */reason: String, 
+        /**
+         * Counted: approved, or the plan needs no approval.
+         */counts: Bool) {
+        self.checkpoint = checkpoint
+        self.skip = skip
+        self.reason = reason
+        self.counts = counts
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SkippedCheckpoint: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSkippedCheckpoint: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SkippedCheckpoint {
+        return
+            try SkippedCheckpoint(
+                checkpoint: FfiConverterString.read(from: &buf), 
+                skip: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf), 
+                counts: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SkippedCheckpoint, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.checkpoint, into: &buf)
+        FfiConverterString.write(value.skip, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterBool.write(value.counts, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSkippedCheckpoint_lift(_ buf: RustBuffer) throws -> SkippedCheckpoint {
+    return try FfiConverterTypeSkippedCheckpoint.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSkippedCheckpoint_lower(_ value: SkippedCheckpoint) -> RustBuffer {
+    return FfiConverterTypeSkippedCheckpoint.lower(value)
+}
+
+
+/**
+ * How many records under the filter hold a status.
+ */
+public struct StatusCount: Equatable, Hashable {
+    /**
+     * A status's raw value (e.g. `submitted`, `ordered`).
+     */
+    public var status: String
+    /**
+     * How many records hold it.
+     */
+    public var count: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * A status's raw value (e.g. `submitted`, `ordered`).
+         */status: String, 
+        /**
+         * How many records hold it.
+         */count: UInt32) {
+        self.status = status
+        self.count = count
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StatusCount: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStatusCount: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StatusCount {
+        return
+            try StatusCount(
+                status: FfiConverterString.read(from: &buf), 
+                count: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StatusCount, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterUInt32.write(value.count, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStatusCount_lift(_ buf: RustBuffer) throws -> StatusCount {
+    return try FfiConverterTypeStatusCount.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStatusCount_lower(_ value: StatusCount) -> RustBuffer {
+    return FfiConverterTypeStatusCount.lower(value)
+}
+
+
+/**
+ * Progress, reported after every round trip and photo.
+ */
+public struct SyncProgress: Equatable, Hashable {
+    /**
+     * "push_pull", "photos_up", "photos_down" or "done".
+     */
+    public var phase: String
+    /**
+     * Records the server acknowledged so far.
+     */
+    public var recordsUp: UInt64
+    /**
+     * Records received from the server so far.
+     */
+    public var recordsDown: UInt64
+    /**
+     * Bytes sent so far, photos included (bodies as sent, plus an estimate for headers).
+     */
+    public var bytesUp: UInt64
+    /**
+     * Bytes received so far, photos included.
+     */
+    public var bytesDown: UInt64
+    /**
+     * Photos uploaded so far.
+     */
+    public var photosUp: UInt64
+    /**
+     * Photos downloaded so far.
+     */
+    public var photosDown: UInt64
+    /**
+     * Push/pull round trips so far.
+     */
+    public var roundTrips: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * "push_pull", "photos_up", "photos_down" or "done".
+         */phase: String, 
+        /**
+         * Records the server acknowledged so far.
+         */recordsUp: UInt64, 
+        /**
+         * Records received from the server so far.
+         */recordsDown: UInt64, 
+        /**
+         * Bytes sent so far, photos included (bodies as sent, plus an estimate for headers).
+         */bytesUp: UInt64, 
+        /**
+         * Bytes received so far, photos included.
+         */bytesDown: UInt64, 
+        /**
+         * Photos uploaded so far.
+         */photosUp: UInt64, 
+        /**
+         * Photos downloaded so far.
+         */photosDown: UInt64, 
+        /**
+         * Push/pull round trips so far.
+         */roundTrips: UInt64) {
+        self.phase = phase
+        self.recordsUp = recordsUp
+        self.recordsDown = recordsDown
+        self.bytesUp = bytesUp
+        self.bytesDown = bytesDown
+        self.photosUp = photosUp
+        self.photosDown = photosDown
+        self.roundTrips = roundTrips
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncProgress: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncProgress: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncProgress {
+        return
+            try SyncProgress(
+                phase: FfiConverterString.read(from: &buf), 
+                recordsUp: FfiConverterUInt64.read(from: &buf), 
+                recordsDown: FfiConverterUInt64.read(from: &buf), 
+                bytesUp: FfiConverterUInt64.read(from: &buf), 
+                bytesDown: FfiConverterUInt64.read(from: &buf), 
+                photosUp: FfiConverterUInt64.read(from: &buf), 
+                photosDown: FfiConverterUInt64.read(from: &buf), 
+                roundTrips: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncProgress, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.phase, into: &buf)
+        FfiConverterUInt64.write(value.recordsUp, into: &buf)
+        FfiConverterUInt64.write(value.recordsDown, into: &buf)
+        FfiConverterUInt64.write(value.bytesUp, into: &buf)
+        FfiConverterUInt64.write(value.bytesDown, into: &buf)
+        FfiConverterUInt64.write(value.photosUp, into: &buf)
+        FfiConverterUInt64.write(value.photosDown, into: &buf)
+        FfiConverterUInt64.write(value.roundTrips, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncProgress_lift(_ buf: RustBuffer) throws -> SyncProgress {
+    return try FfiConverterTypeSyncProgress.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncProgress_lower(_ value: SyncProgress) -> RustBuffer {
+    return FfiConverterTypeSyncProgress.lower(value)
+}
+
+
+/**
+ * A record the server refused, and why (it stays on the device, unsynced).
+ */
+public struct SyncRejection: Equatable, Hashable {
+    /**
+     * The refused record's id, or `template:<id>` for a template version.
+     */
+    public var id: String
+    /**
+     * The refusal's code: the server's (`forbidden`, `wrong_project`, `unknown_project`,
+     * `bad_change`, `too_large`, `bad_id`), or `no_project` for a record that names no project.
+     */
+    public var code: String
+    /**
+     * Why, in words for a developer and the log.
+     */
+    public var reason: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The refused record's id, or `template:<id>` for a template version.
+         */id: String, 
+        /**
+         * The refusal's code: the server's (`forbidden`, `wrong_project`, `unknown_project`,
+         * `bad_change`, `too_large`, `bad_id`), or `no_project` for a record that names no project.
+         */code: String, 
+        /**
+         * Why, in words for a developer and the log.
+         */reason: String) {
+        self.id = id
+        self.code = code
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncRejection: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncRejection: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncRejection {
+        return
+            try SyncRejection(
+                id: FfiConverterString.read(from: &buf), 
+                code: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncRejection, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncRejection_lift(_ buf: RustBuffer) throws -> SyncRejection {
+    return try FfiConverterTypeSyncRejection.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncRejection_lower(_ value: SyncRejection) -> RustBuffer {
+    return FfiConverterTypeSyncRejection.lower(value)
+}
+
+
+/**
+ * What a sync did.
+ */
+public struct SyncReport: Equatable, Hashable {
+    /**
+     * The counts of the sync as it ended.
+     */
+    public var progress: SyncProgress
+    /**
+     * Records the server refused, and records that cannot be synced (`no_project`).
+     */
+    public var rejected: [SyncRejection]
+    /**
+     * Records still unacknowledged (rejected ones, or pushed with missing dependencies).
+     */
+    public var pendingRecords: UInt64
+    /**
+     * Photos referenced by this device's records that the server has not verified.
+     */
+    public var pendingPhotos: UInt64
+    /**
+     * Everything is on the server, photos included, and this device holds everything the
+     * server holds for it (every scope's digest matched).
+     */
+    public var complete: Bool
+    /**
+     * Records this device found it lacked (a scope's digest did not match the server's)
+     * and fetched again.
+     */
+    public var repaired: UInt64
+    /**
+     * Scopes (projects, `org`) whose digest still does not match the server's after the
+     * repair: something the server holds is not on this device (see the log).
+     */
+    public var unverified: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The counts of the sync as it ended.
+         */progress: SyncProgress, 
+        /**
+         * Records the server refused, and records that cannot be synced (`no_project`).
+         */rejected: [SyncRejection], 
+        /**
+         * Records still unacknowledged (rejected ones, or pushed with missing dependencies).
+         */pendingRecords: UInt64, 
+        /**
+         * Photos referenced by this device's records that the server has not verified.
+         */pendingPhotos: UInt64, 
+        /**
+         * Everything is on the server, photos included, and this device holds everything the
+         * server holds for it (every scope's digest matched).
+         */complete: Bool, 
+        /**
+         * Records this device found it lacked (a scope's digest did not match the server's)
+         * and fetched again.
+         */repaired: UInt64, 
+        /**
+         * Scopes (projects, `org`) whose digest still does not match the server's after the
+         * repair: something the server holds is not on this device (see the log).
+         */unverified: [String]) {
+        self.progress = progress
+        self.rejected = rejected
+        self.pendingRecords = pendingRecords
+        self.pendingPhotos = pendingPhotos
+        self.complete = complete
+        self.repaired = repaired
+        self.unverified = unverified
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncReport {
+        return
+            try SyncReport(
+                progress: FfiConverterTypeSyncProgress.read(from: &buf), 
+                rejected: FfiConverterSequenceTypeSyncRejection.read(from: &buf), 
+                pendingRecords: FfiConverterUInt64.read(from: &buf), 
+                pendingPhotos: FfiConverterUInt64.read(from: &buf), 
+                complete: FfiConverterBool.read(from: &buf), 
+                repaired: FfiConverterUInt64.read(from: &buf), 
+                unverified: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncReport, into buf: inout [UInt8]) {
+        FfiConverterTypeSyncProgress.write(value.progress, into: &buf)
+        FfiConverterSequenceTypeSyncRejection.write(value.rejected, into: &buf)
+        FfiConverterUInt64.write(value.pendingRecords, into: &buf)
+        FfiConverterUInt64.write(value.pendingPhotos, into: &buf)
+        FfiConverterBool.write(value.complete, into: &buf)
+        FfiConverterUInt64.write(value.repaired, into: &buf)
+        FfiConverterSequenceString.write(value.unverified, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncReport_lift(_ buf: RustBuffer) throws -> SyncReport {
+    return try FfiConverterTypeSyncReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer {
+    return FfiConverterTypeSyncReport.lower(value)
+}
+
+
+/**
+ * The sync status screen: the service's state beside what the store knows.
+ */
+public struct SyncScreen: Equatable, Hashable {
+    /**
+     * What the sync service is doing now (idle, syncing with progress, offline, needs login,
+     * error).
+     */
+    public var state: SyncState
+    /**
+     * Pending records and photos, last success and error, the server and account, refused changes.
+     */
+    public var status: SyncStatus
+    /**
+     * "Sync now" is offered: signed in and not syncing already.
+     */
+    public var canSyncNow: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * What the sync service is doing now (idle, syncing with progress, offline, needs login,
+         * error).
+         */state: SyncState, 
+        /**
+         * Pending records and photos, last success and error, the server and account, refused changes.
+         */status: SyncStatus, 
+        /**
+         * "Sync now" is offered: signed in and not syncing already.
+         */canSyncNow: Bool) {
+        self.state = state
+        self.status = status
+        self.canSyncNow = canSyncNow
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncScreen: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncScreen: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncScreen {
+        return
+            try SyncScreen(
+                state: FfiConverterTypeSyncState.read(from: &buf), 
+                status: FfiConverterTypeSyncStatus.read(from: &buf), 
+                canSyncNow: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncScreen, into buf: inout [UInt8]) {
+        FfiConverterTypeSyncState.write(value.state, into: &buf)
+        FfiConverterTypeSyncStatus.write(value.status, into: &buf)
+        FfiConverterBool.write(value.canSyncNow, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncScreen_lift(_ buf: RustBuffer) throws -> SyncScreen {
+    return try FfiConverterTypeSyncScreen.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncScreen_lower(_ value: SyncScreen) -> RustBuffer {
+    return FfiConverterTypeSyncScreen.lower(value)
+}
+
+
+/**
+ * What a sync screen shows, read from the store (no network).
+ */
+public struct SyncStatus: Equatable, Hashable {
+    /**
+     * A sync account is saved on this device (logged in once).
+     */
+    public var signedIn: Bool
+    /**
+     * The server this device syncs with (`None`: not signed in).
+     */
+    public var serverUrl: String?
+    /**
+     * The account's user id (`None`: not signed in).
+     */
+    public var userId: String?
+    /**
+     * When a sync last ended complete ([`SyncReport::complete`]), UTC ms by the device's system
+     * clock (`None`: never).
+     */
+    public var lastSuccessMs: Int64?
+    /**
+     * When a sync was last started, UTC ms by the device's system clock (`None`: never).
+     */
+    public var lastAttemptMs: Int64?
+    /**
+     * Why the last sync failed, in words (`None`: it did not fail, or none ran).
+     */
+    public var lastError: String?
+    /**
+     * Records with changes the server has not acknowledged.
+     */
+    public var pendingRecords: UInt64
+    /**
+     * Photos referenced by this device's records that the server has not verified.
+     */
+    public var pendingPhotos: UInt64
+    /**
+     * Records the server refused (kept on the device with all their data), with why.
+     */
+    public var refused: [SyncRejection]
+    /**
+     * Scopes the last sync found this device lacking records of and could not repair.
+     */
+    public var unverified: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * A sync account is saved on this device (logged in once).
+         */signedIn: Bool, 
+        /**
+         * The server this device syncs with (`None`: not signed in).
+         */serverUrl: String?, 
+        /**
+         * The account's user id (`None`: not signed in).
+         */userId: String?, 
+        /**
+         * When a sync last ended complete ([`SyncReport::complete`]), UTC ms by the device's system
+         * clock (`None`: never).
+         */lastSuccessMs: Int64?, 
+        /**
+         * When a sync was last started, UTC ms by the device's system clock (`None`: never).
+         */lastAttemptMs: Int64?, 
+        /**
+         * Why the last sync failed, in words (`None`: it did not fail, or none ran).
+         */lastError: String?, 
+        /**
+         * Records with changes the server has not acknowledged.
+         */pendingRecords: UInt64, 
+        /**
+         * Photos referenced by this device's records that the server has not verified.
+         */pendingPhotos: UInt64, 
+        /**
+         * Records the server refused (kept on the device with all their data), with why.
+         */refused: [SyncRejection], 
+        /**
+         * Scopes the last sync found this device lacking records of and could not repair.
+         */unverified: [String]) {
+        self.signedIn = signedIn
+        self.serverUrl = serverUrl
+        self.userId = userId
+        self.lastSuccessMs = lastSuccessMs
+        self.lastAttemptMs = lastAttemptMs
+        self.lastError = lastError
+        self.pendingRecords = pendingRecords
+        self.pendingPhotos = pendingPhotos
+        self.refused = refused
+        self.unverified = unverified
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncStatus {
+        return
+            try SyncStatus(
+                signedIn: FfiConverterBool.read(from: &buf), 
+                serverUrl: FfiConverterOptionString.read(from: &buf), 
+                userId: FfiConverterOptionString.read(from: &buf), 
+                lastSuccessMs: FfiConverterOptionInt64.read(from: &buf), 
+                lastAttemptMs: FfiConverterOptionInt64.read(from: &buf), 
+                lastError: FfiConverterOptionString.read(from: &buf), 
+                pendingRecords: FfiConverterUInt64.read(from: &buf), 
+                pendingPhotos: FfiConverterUInt64.read(from: &buf), 
+                refused: FfiConverterSequenceTypeSyncRejection.read(from: &buf), 
+                unverified: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncStatus, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.signedIn, into: &buf)
+        FfiConverterOptionString.write(value.serverUrl, into: &buf)
+        FfiConverterOptionString.write(value.userId, into: &buf)
+        FfiConverterOptionInt64.write(value.lastSuccessMs, into: &buf)
+        FfiConverterOptionInt64.write(value.lastAttemptMs, into: &buf)
+        FfiConverterOptionString.write(value.lastError, into: &buf)
+        FfiConverterUInt64.write(value.pendingRecords, into: &buf)
+        FfiConverterUInt64.write(value.pendingPhotos, into: &buf)
+        FfiConverterSequenceTypeSyncRejection.write(value.refused, into: &buf)
+        FfiConverterSequenceString.write(value.unverified, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStatus_lift(_ buf: RustBuffer) throws -> SyncStatus {
+    return try FfiConverterTypeSyncStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStatus_lower(_ value: SyncStatus) -> RustBuffer {
+    return FfiConverterTypeSyncStatus.lower(value)
+}
+
+
+/**
+ * What a tag stood for at a moment.
+ */
+public struct TagBinding: Equatable, Hashable {
+    /**
+     * The tag's key ([`tag_key`]).
+     */
+    public var tag: String
+    /**
+     * The site whose event bound it.
+     */
+    public var site: RecordId
+    /**
+     * That site's name.
+     */
+    public var siteName: String
+    /**
+     * The id of the checkpoint it stood for.
+     */
+    public var checkpoint: String
+    /**
+     * That checkpoint's name (empty when the site no longer lists it).
+     */
+    public var checkpointName: String
+    /**
+     * How the tag is read, as it was bound.
+     */
+    public var method: CheckMethod
+    /**
+     * When the bind event in force was recorded, UTC ms by that device's clock.
+     */
+    public var boundAtMs: Int64
+    /**
+     * The user id of who bound it.
+     */
+    public var boundBy: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The tag's key ([`tag_key`]).
+         */tag: String, 
+        /**
+         * The site whose event bound it.
+         */site: RecordId, 
+        /**
+         * That site's name.
+         */siteName: String, 
+        /**
+         * The id of the checkpoint it stood for.
+         */checkpoint: String, 
+        /**
+         * That checkpoint's name (empty when the site no longer lists it).
+         */checkpointName: String, 
+        /**
+         * How the tag is read, as it was bound.
+         */method: CheckMethod, 
+        /**
+         * When the bind event in force was recorded, UTC ms by that device's clock.
+         */boundAtMs: Int64, 
+        /**
+         * The user id of who bound it.
+         */boundBy: String) {
+        self.tag = tag
+        self.site = site
+        self.siteName = siteName
+        self.checkpoint = checkpoint
+        self.checkpointName = checkpointName
+        self.method = method
+        self.boundAtMs = boundAtMs
+        self.boundBy = boundBy
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TagBinding: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTagBinding: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TagBinding {
+        return
+            try TagBinding(
+                tag: FfiConverterString.read(from: &buf), 
+                site: FfiConverterTypeRecordId.read(from: &buf), 
+                siteName: FfiConverterString.read(from: &buf), 
+                checkpoint: FfiConverterString.read(from: &buf), 
+                checkpointName: FfiConverterString.read(from: &buf), 
+                method: FfiConverterTypeCheckMethod.read(from: &buf), 
+                boundAtMs: FfiConverterInt64.read(from: &buf), 
+                boundBy: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TagBinding, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.tag, into: &buf)
+        FfiConverterTypeRecordId.write(value.site, into: &buf)
+        FfiConverterString.write(value.siteName, into: &buf)
+        FfiConverterString.write(value.checkpoint, into: &buf)
+        FfiConverterString.write(value.checkpointName, into: &buf)
+        FfiConverterTypeCheckMethod.write(value.method, into: &buf)
+        FfiConverterInt64.write(value.boundAtMs, into: &buf)
+        FfiConverterString.write(value.boundBy, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTagBinding_lift(_ buf: RustBuffer) throws -> TagBinding {
+    return try FfiConverterTypeTagBinding.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTagBinding_lower(_ value: TagBinding) -> RustBuffer {
+    return FfiConverterTypeTagBinding.lower(value)
+}
+
+
+/**
+ * One bind or unbind.
+ */
+public struct TagEvent: Equatable, Hashable {
+    /**
+     * The key it is stored under in the site's `tags` map (a UUID): the second key of the fold
+     * order.
+     */
+    public var id: String
+    /**
+     * Bind or unbind, with its details (the event's `type` and that type's fields).
+     */
+    public var kind: TagEventKind
+    /**
+     * The tag's key ([`tag_key`]).
+     */
+    public var tag: String
+    /**
+     * The user id of its author.
+     */
+    public var by: String
+    /**
+     * The author's display name when it was recorded (empty when not recorded).
+     */
+    public var byName: String
+    /**
+     * When it happened, UTC ms by the recording device's clock: the first key of the fold order.
+     */
+    public var atMs: Int64
+    /**
+     * The recording device's UTC offset in minutes east, to show the local time it was recorded.
+     */
+    public var offsetMinutes: Int32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The key it is stored under in the site's `tags` map (a UUID): the second key of the fold
+         * order.
+         */id: String, 
+        /**
+         * Bind or unbind, with its details (the event's `type` and that type's fields).
+         */kind: TagEventKind, 
+        /**
+         * The tag's key ([`tag_key`]).
+         */tag: String, 
+        /**
+         * The user id of its author.
+         */by: String, 
+        /**
+         * The author's display name when it was recorded (empty when not recorded).
+         */byName: String, 
+        /**
+         * When it happened, UTC ms by the recording device's clock: the first key of the fold order.
+         */atMs: Int64, 
+        /**
+         * The recording device's UTC offset in minutes east, to show the local time it was recorded.
+         */offsetMinutes: Int32) {
+        self.id = id
+        self.kind = kind
+        self.tag = tag
+        self.by = by
+        self.byName = byName
+        self.atMs = atMs
+        self.offsetMinutes = offsetMinutes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TagEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTagEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TagEvent {
+        return
+            try TagEvent(
+                id: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeTagEventKind.read(from: &buf), 
+                tag: FfiConverterString.read(from: &buf), 
+                by: FfiConverterString.read(from: &buf), 
+                byName: FfiConverterString.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf), 
+                offsetMinutes: FfiConverterInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TagEvent, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeTagEventKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.tag, into: &buf)
+        FfiConverterString.write(value.by, into: &buf)
+        FfiConverterString.write(value.byName, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterInt32.write(value.offsetMinutes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTagEvent_lift(_ buf: RustBuffer) throws -> TagEvent {
+    return try FfiConverterTypeTagEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTagEvent_lower(_ value: TagEvent) -> RustBuffer {
+    return FfiConverterTypeTagEvent.lower(value)
+}
+
+
+/**
+ * Tasks of a period by state.
+ */
+public struct TaskCounts: Equatable, Hashable {
+    /**
+     * Tasks whose window has not opened.
+     */
+    public var upcoming: UInt32
+    /**
+     * Tasks open with no run started.
+     */
+    public var due: UInt32
+    /**
+     * Tasks with a run started, still open.
+     */
+    public var inProgress: UInt32
+    /**
+     * Tasks complete within their window.
+     */
+    public var done: UInt32
+    /**
+     * Tasks complete, but after their window and grace.
+     */
+    public var late: UInt32
+    /**
+     * Tasks whose window and grace passed with checkpoints left uncovered.
+     */
+    public var partial: UInt32
+    /**
+     * Tasks whose window and grace passed with no run, every assignee synced since.
+     */
+    public var missed: UInt32
+    /**
+     * Tasks whose window and grace passed with no run known here, some assignee not synced since
+     * (待同步).
+     */
+    public var awaitingSync: UInt32
+    /**
+     * Tasks a supervisor excused.
+     */
+    public var excused: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Tasks whose window has not opened.
+         */upcoming: UInt32, 
+        /**
+         * Tasks open with no run started.
+         */due: UInt32, 
+        /**
+         * Tasks with a run started, still open.
+         */inProgress: UInt32, 
+        /**
+         * Tasks complete within their window.
+         */done: UInt32, 
+        /**
+         * Tasks complete, but after their window and grace.
+         */late: UInt32, 
+        /**
+         * Tasks whose window and grace passed with checkpoints left uncovered.
+         */partial: UInt32, 
+        /**
+         * Tasks whose window and grace passed with no run, every assignee synced since.
+         */missed: UInt32, 
+        /**
+         * Tasks whose window and grace passed with no run known here, some assignee not synced since
+         * (待同步).
+         */awaitingSync: UInt32, 
+        /**
+         * Tasks a supervisor excused.
+         */excused: UInt32) {
+        self.upcoming = upcoming
+        self.due = due
+        self.inProgress = inProgress
+        self.done = done
+        self.late = late
+        self.partial = partial
+        self.missed = missed
+        self.awaitingSync = awaitingSync
+        self.excused = excused
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TaskCounts: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTaskCounts: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TaskCounts {
+        return
+            try TaskCounts(
+                upcoming: FfiConverterUInt32.read(from: &buf), 
+                due: FfiConverterUInt32.read(from: &buf), 
+                inProgress: FfiConverterUInt32.read(from: &buf), 
+                done: FfiConverterUInt32.read(from: &buf), 
+                late: FfiConverterUInt32.read(from: &buf), 
+                partial: FfiConverterUInt32.read(from: &buf), 
+                missed: FfiConverterUInt32.read(from: &buf), 
+                awaitingSync: FfiConverterUInt32.read(from: &buf), 
+                excused: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TaskCounts, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.upcoming, into: &buf)
+        FfiConverterUInt32.write(value.due, into: &buf)
+        FfiConverterUInt32.write(value.inProgress, into: &buf)
+        FfiConverterUInt32.write(value.done, into: &buf)
+        FfiConverterUInt32.write(value.late, into: &buf)
+        FfiConverterUInt32.write(value.partial, into: &buf)
+        FfiConverterUInt32.write(value.missed, into: &buf)
+        FfiConverterUInt32.write(value.awaitingSync, into: &buf)
+        FfiConverterUInt32.write(value.excused, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskCounts_lift(_ buf: RustBuffer) throws -> TaskCounts {
+    return try FfiConverterTypeTaskCounts.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskCounts_lower(_ value: TaskCounts) -> RustBuffer {
+    return FfiConverterTypeTaskCounts.lower(value)
+}
+
+
+/**
+ * Which tasks to list: those open at some time in `[from_ms, to_ms)`.
+ */
+public struct TaskQuery: Equatable, Hashable {
+    /**
+     * The period's start, UTC ms (inclusive).
+     */
+    public var fromMs: Int64
+    /**
+     * The period's end, UTC ms (exclusive).
+     */
+    public var toMs: Int64
+    /**
+     * Only tasks of plans naming this assignee (in any version).
+     */
+    public var assignee: String?
+    /**
+     * Only tasks of this plan.
+     */
+    public var plan: RecordId?
+    /**
+     * Only tasks at this site (a site record's id).
+     */
+    public var site: RecordId?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The period's start, UTC ms (inclusive).
+         */fromMs: Int64, 
+        /**
+         * The period's end, UTC ms (exclusive).
+         */toMs: Int64, 
+        /**
+         * Only tasks of plans naming this assignee (in any version).
+         */assignee: String?, 
+        /**
+         * Only tasks of this plan.
+         */plan: RecordId?, 
+        /**
+         * Only tasks at this site (a site record's id).
+         */site: RecordId?) {
+        self.fromMs = fromMs
+        self.toMs = toMs
+        self.assignee = assignee
+        self.plan = plan
+        self.site = site
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TaskQuery: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTaskQuery: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TaskQuery {
+        return
+            try TaskQuery(
+                fromMs: FfiConverterInt64.read(from: &buf), 
+                toMs: FfiConverterInt64.read(from: &buf), 
+                assignee: FfiConverterOptionString.read(from: &buf), 
+                plan: FfiConverterOptionTypeRecordId.read(from: &buf), 
+                site: FfiConverterOptionTypeRecordId.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TaskQuery, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.fromMs, into: &buf)
+        FfiConverterInt64.write(value.toMs, into: &buf)
+        FfiConverterOptionString.write(value.assignee, into: &buf)
+        FfiConverterOptionTypeRecordId.write(value.plan, into: &buf)
+        FfiConverterOptionTypeRecordId.write(value.site, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskQuery_lift(_ buf: RustBuffer) throws -> TaskQuery {
+    return try FfiConverterTypeTaskQuery.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskQuery_lower(_ value: TaskQuery) -> RustBuffer {
+    return FfiConverterTypeTaskQuery.lower(value)
+}
+
+
+/**
+ * A task as lists show it.
+ */
+public struct TaskView: Equatable, Hashable {
+    /**
+     * The task's id: the same on every device.
+     */
+    public var id: String
+    /**
+     * The plan it is a task of.
+     */
+    public var plan: RecordId
+    /**
+     * The plan's title.
+     */
+    public var planTitle: String
+    /**
+     * The site patrolled (a site record's id).
+     */
+    public var site: RecordId
+    /**
+     * The plan version in force when its window opens.
+     */
+    public var version: UInt32
+    /**
+     * Its window: opens, closes, grace end (UTC ms) and local date.
+     */
+    public var occurrence: Occurrence
+    /**
+     * User ids of who is to patrol it (the version's assignees).
+     */
+    public var assignees: [String]
+    /**
+     * Its state at the store's clock.
+     */
+    public var state: TaskState
+    /**
+     * Runs made for it that are held here.
+     */
+    public var runs: [RecordId]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The task's id: the same on every device.
+         */id: String, 
+        /**
+         * The plan it is a task of.
+         */plan: RecordId, 
+        /**
+         * The plan's title.
+         */planTitle: String, 
+        /**
+         * The site patrolled (a site record's id).
+         */site: RecordId, 
+        /**
+         * The plan version in force when its window opens.
+         */version: UInt32, 
+        /**
+         * Its window: opens, closes, grace end (UTC ms) and local date.
+         */occurrence: Occurrence, 
+        /**
+         * User ids of who is to patrol it (the version's assignees).
+         */assignees: [String], 
+        /**
+         * Its state at the store's clock.
+         */state: TaskState, 
+        /**
+         * Runs made for it that are held here.
+         */runs: [RecordId]) {
+        self.id = id
+        self.plan = plan
+        self.planTitle = planTitle
+        self.site = site
+        self.version = version
+        self.occurrence = occurrence
+        self.assignees = assignees
+        self.state = state
+        self.runs = runs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TaskView: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTaskView: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TaskView {
+        return
+            try TaskView(
+                id: FfiConverterString.read(from: &buf), 
+                plan: FfiConverterTypeRecordId.read(from: &buf), 
+                planTitle: FfiConverterString.read(from: &buf), 
+                site: FfiConverterTypeRecordId.read(from: &buf), 
+                version: FfiConverterUInt32.read(from: &buf), 
+                occurrence: FfiConverterTypeOccurrence.read(from: &buf), 
+                assignees: FfiConverterSequenceString.read(from: &buf), 
+                state: FfiConverterTypeTaskState.read(from: &buf), 
+                runs: FfiConverterSequenceTypeRecordId.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TaskView, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeRecordId.write(value.plan, into: &buf)
+        FfiConverterString.write(value.planTitle, into: &buf)
+        FfiConverterTypeRecordId.write(value.site, into: &buf)
+        FfiConverterUInt32.write(value.version, into: &buf)
+        FfiConverterTypeOccurrence.write(value.occurrence, into: &buf)
+        FfiConverterSequenceString.write(value.assignees, into: &buf)
+        FfiConverterTypeTaskState.write(value.state, into: &buf)
+        FfiConverterSequenceTypeRecordId.write(value.runs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskView_lift(_ buf: RustBuffer) throws -> TaskView {
+    return try FfiConverterTypeTaskView.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskView_lower(_ value: TaskView) -> RustBuffer {
+    return FfiConverterTypeTaskView.lower(value)
+}
+
+
+/**
+ * A checklist template: what an inspection, maintenance check, patrol or equipment check asks.
+ */
+public struct Template: Equatable, Hashable {
+    /**
+     * Stable id, lowercase words joined by '-', e.g. `rfj-stage-slab-rebar`.
+     */
+    public var id: String
+    /**
+     * Increases by one for each published change; a published version never changes.
+     */
+    public var version: UInt32
+    /**
+     * The template's name as users see it.
+     */
+    public var title: LocalizedText
+    /**
+     * What the template is for, shown with its title (`None`: no description).
+     */
+    public var description: LocalizedText?
+    /**
+     * What the template is used for.
+     */
+    public var purpose: TemplatePurpose
+    /**
+     * Standards the items cite, e.g. "GB 50134-2004".
+     */
+    public var standards: [String]
+    /**
+     * The sections, in the order they are shown; at least one.
+     */
+    public var sections: [Section]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Stable id, lowercase words joined by '-', e.g. `rfj-stage-slab-rebar`.
+         */id: String, 
+        /**
+         * Increases by one for each published change; a published version never changes.
+         */version: UInt32, 
+        /**
+         * The template's name as users see it.
+         */title: LocalizedText, 
+        /**
+         * What the template is for, shown with its title (`None`: no description).
+         */description: LocalizedText?, 
+        /**
+         * What the template is used for.
+         */purpose: TemplatePurpose, 
+        /**
+         * Standards the items cite, e.g. "GB 50134-2004".
+         */standards: [String], 
+        /**
+         * The sections, in the order they are shown; at least one.
+         */sections: [Section]) {
+        self.id = id
+        self.version = version
+        self.title = title
+        self.description = description
+        self.purpose = purpose
+        self.standards = standards
+        self.sections = sections
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Template: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTemplate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Template {
+        return
+            try Template(
+                id: FfiConverterString.read(from: &buf), 
+                version: FfiConverterUInt32.read(from: &buf), 
+                title: FfiConverterTypeLocalizedText.read(from: &buf), 
+                description: FfiConverterOptionTypeLocalizedText.read(from: &buf), 
+                purpose: FfiConverterTypeTemplatePurpose.read(from: &buf), 
+                standards: FfiConverterSequenceString.read(from: &buf), 
+                sections: FfiConverterSequenceTypeSection.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Template, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterUInt32.write(value.version, into: &buf)
+        FfiConverterTypeLocalizedText.write(value.title, into: &buf)
+        FfiConverterOptionTypeLocalizedText.write(value.description, into: &buf)
+        FfiConverterTypeTemplatePurpose.write(value.purpose, into: &buf)
+        FfiConverterSequenceString.write(value.standards, into: &buf)
+        FfiConverterSequenceTypeSection.write(value.sections, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTemplate_lift(_ buf: RustBuffer) throws -> Template {
+    return try FfiConverterTypeTemplate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTemplate_lower(_ value: Template) -> RustBuffer {
+    return FfiConverterTypeTemplate.lower(value)
+}
+
+
+/**
+ * Which template version a record was made from.
+ */
+public struct TemplateRef: Equatable, Hashable {
+    /**
+     * The template's id, e.g. `rfj-stage-slab-rebar`.
+     */
+    public var id: String
+    /**
+     * The template's version; a published (id, version) never changes.
+     */
+    public var version: UInt32
+    /**
+     * SHA-256 of the template's canonical JSON.
+     */
+    public var hash: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The template's id, e.g. `rfj-stage-slab-rebar`.
+         */id: String, 
+        /**
+         * The template's version; a published (id, version) never changes.
+         */version: UInt32, 
+        /**
+         * SHA-256 of the template's canonical JSON.
+         */hash: String) {
+        self.id = id
+        self.version = version
+        self.hash = hash
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TemplateRef: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTemplateRef: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TemplateRef {
+        return
+            try TemplateRef(
+                id: FfiConverterString.read(from: &buf), 
+                version: FfiConverterUInt32.read(from: &buf), 
+                hash: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TemplateRef, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterUInt32.write(value.version, into: &buf)
+        FfiConverterString.write(value.hash, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTemplateRef_lift(_ buf: RustBuffer) throws -> TemplateRef {
+    return try FfiConverterTypeTemplateRef.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTemplateRef_lower(_ value: TemplateRef) -> RustBuffer {
+    return FfiConverterTypeTemplateRef.lower(value)
+}
+
+
+/**
+ * A moment as the device saw it: UTC milliseconds plus the device's UTC offset in minutes.
+ * Device clocks can be wrong; what they said is kept as evidence.
+ */
+public struct Timestamp: Equatable, Hashable {
+    /**
+     * UTC milliseconds since 1970-01-01, by the device's clock.
+     */
+    public var unixMs: Int64
+    /**
+     * The device's UTC offset in minutes east (480 in China).
+     */
+    public var offsetMinutes: Int32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * UTC milliseconds since 1970-01-01, by the device's clock.
+         */unixMs: Int64, 
+        /**
+         * The device's UTC offset in minutes east (480 in China).
+         */offsetMinutes: Int32) {
+        self.unixMs = unixMs
+        self.offsetMinutes = offsetMinutes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Timestamp: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTimestamp: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Timestamp {
+        return
+            try Timestamp(
+                unixMs: FfiConverterInt64.read(from: &buf), 
+                offsetMinutes: FfiConverterInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Timestamp, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.unixMs, into: &buf)
+        FfiConverterInt32.write(value.offsetMinutes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimestamp_lift(_ buf: RustBuffer) throws -> Timestamp {
+    return try FfiConverterTypeTimestamp.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimestamp_lower(_ value: Timestamp) -> RustBuffer {
+    return FfiConverterTypeTimestamp.lower(value)
+}
+
+
+/**
+ * A position fix recorded above ground during a run (GPS is of no use underground).
+ */
+public struct TrackPoint: Equatable, Hashable {
+    /**
+     * When the fix was taken, UTC ms by the device's clock.
+     */
+    public var atMs: Int64
+    /**
+     * Longitude in degrees (WGS-84).
+     */
+    public var lon: Double
+    /**
+     * Latitude in degrees (WGS-84).
+     */
+    public var lat: Double
+    /**
+     * Horizontal accuracy in metres.
+     */
+    public var accuracyM: Double
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * When the fix was taken, UTC ms by the device's clock.
+         */atMs: Int64, 
+        /**
+         * Longitude in degrees (WGS-84).
+         */lon: Double, 
+        /**
+         * Latitude in degrees (WGS-84).
+         */lat: Double, 
+        /**
+         * Horizontal accuracy in metres.
+         */accuracyM: Double) {
+        self.atMs = atMs
+        self.lon = lon
+        self.lat = lat
+        self.accuracyM = accuracyM
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TrackPoint: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTrackPoint: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TrackPoint {
+        return
+            try TrackPoint(
+                atMs: FfiConverterInt64.read(from: &buf), 
+                lon: FfiConverterDouble.read(from: &buf), 
+                lat: FfiConverterDouble.read(from: &buf), 
+                accuracyM: FfiConverterDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TrackPoint, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterDouble.write(value.lon, into: &buf)
+        FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterDouble.write(value.accuracyM, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTrackPoint_lift(_ buf: RustBuffer) throws -> TrackPoint {
+    return try FfiConverterTypeTrackPoint.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTrackPoint_lower(_ value: TrackPoint) -> RustBuffer {
+    return FfiConverterTypeTrackPoint.lower(value)
+}
+
+
+/**
+ * A record whose stored bytes do not load (see [`Store::verify`]).
+ */
+public struct UnreadableRecord: Equatable, Hashable {
+    /**
+     * The record's id.
+     */
+    public var id: RecordId
+    /**
+     * Why its bytes do not load.
+     */
+    public var reason: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The record's id.
+         */id: RecordId, 
+        /**
+         * Why its bytes do not load.
+         */reason: String) {
+        self.id = id
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension UnreadableRecord: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUnreadableRecord: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UnreadableRecord {
+        return
+            try UnreadableRecord(
+                id: FfiConverterTypeRecordId.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UnreadableRecord, into buf: inout [UInt8]) {
+        FfiConverterTypeRecordId.write(value.id, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUnreadableRecord_lift(_ buf: RustBuffer) throws -> UnreadableRecord {
+    return try FfiConverterTypeUnreadableRecord.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUnreadableRecord_lower(_ value: UnreadableRecord) -> RustBuffer {
+    return FfiConverterTypeUnreadableRecord.lower(value)
+}
+
+
+/**
+ * The person using the device. Every change is attributed to one (id and display name are
+ * written into the change's metadata; the automerge actor id is per install, not per user).
+ */
+public struct User: Equatable, Hashable {
+    /**
+     * The user's account id on the sync server; written into every change the user makes and
+     * as a record's `created_by`.
+     */
+    public var id: String
+    /**
+     * Display name (e.g. 王芳), written into every change the user makes.
+     */
+    public var name: String
+    /**
+     * Role per project .
+     */
+    public var roles: [ProjectRole]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The user's account id on the sync server; written into every change the user makes and
+         * as a record's `created_by`.
+         */id: String, 
+        /**
+         * Display name (e.g. 王芳), written into every change the user makes.
+         */name: String, 
+        /**
+         * Role per project .
+         */roles: [ProjectRole]) {
+        self.id = id
+        self.name = name
+        self.roles = roles
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension User: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUser: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> User {
+        return
+            try User(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                roles: FfiConverterSequenceTypeProjectRole.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: User, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterSequenceTypeProjectRole.write(value.roles, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUser_lift(_ buf: RustBuffer) throws -> User {
+    return try FfiConverterTypeUser.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUser_lower(_ value: User) -> RustBuffer {
+    return FfiConverterTypeUser.lower(value)
+}
+
+
+/**
+ * What is known of a document by its SHA-256: where it stands, and what it is if it was
+ * issued here.
+ */
+public struct Verification: Equatable, Hashable {
+    /**
+     * Valid, superseded or unknown.
+     */
+    public var status: DocumentStatus
+    /**
+     * The SHA-256 of the file, lowercase hex.
+     */
+    public var sha256: String
+    /**
+     * Which document it is, if known.
+     */
+    public var kind: DocumentKind?
+    /**
+     * Its number (人防质监〔2026〕监督第…号), if known.
+     */
+    public var number: String?
+    /**
+     * When it was issued (UTC milliseconds), if known.
+     */
+    public var issuedMs: Int64?
+    /**
+     * Records whose state moved on since the document was made.
+     */
+    public var changed: [RecordId]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Valid, superseded or unknown.
+         */status: DocumentStatus, 
+        /**
+         * The SHA-256 of the file, lowercase hex.
+         */sha256: String, 
+        /**
+         * Which document it is, if known.
+         */kind: DocumentKind?, 
+        /**
+         * Its number (人防质监〔2026〕监督第…号), if known.
+         */number: String?, 
+        /**
+         * When it was issued (UTC milliseconds), if known.
+         */issuedMs: Int64?, 
+        /**
+         * Records whose state moved on since the document was made.
+         */changed: [RecordId]) {
+        self.status = status
+        self.sha256 = sha256
+        self.kind = kind
+        self.number = number
+        self.issuedMs = issuedMs
+        self.changed = changed
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Verification: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerification: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Verification {
+        return
+            try Verification(
+                status: FfiConverterTypeDocumentStatus.read(from: &buf), 
+                sha256: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterOptionTypeDocumentKind.read(from: &buf), 
+                number: FfiConverterOptionString.read(from: &buf), 
+                issuedMs: FfiConverterOptionInt64.read(from: &buf), 
+                changed: FfiConverterSequenceTypeRecordId.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Verification, into buf: inout [UInt8]) {
+        FfiConverterTypeDocumentStatus.write(value.status, into: &buf)
+        FfiConverterString.write(value.sha256, into: &buf)
+        FfiConverterOptionTypeDocumentKind.write(value.kind, into: &buf)
+        FfiConverterOptionString.write(value.number, into: &buf)
+        FfiConverterOptionInt64.write(value.issuedMs, into: &buf)
+        FfiConverterSequenceTypeRecordId.write(value.changed, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerification_lift(_ buf: RustBuffer) throws -> Verification {
+    return try FfiConverterTypeVerification.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerification_lower(_ value: Verification) -> RustBuffer {
+    return FfiConverterTypeVerification.lower(value)
+}
+
+
+/**
+ * Result of [`Store::verify`].
+ */
+public struct VerifyReport: Equatable, Hashable {
+    /**
+     * `PRAGMA integrity_check` output: `["ok"]` when healthy.
+     */
+    public var integrity: [String]
+    /**
+     * How many records the store holds (0 if they could not be listed).
+     */
+    public var records: UInt64
+    /**
+     * Records whose stored bytes do not load, with the reason. The bytes are kept.
+     */
+    public var unreadable: [UnreadableRecord]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `PRAGMA integrity_check` output: `["ok"]` when healthy.
+         */integrity: [String], 
+        /**
+         * How many records the store holds (0 if they could not be listed).
+         */records: UInt64, 
+        /**
+         * Records whose stored bytes do not load, with the reason. The bytes are kept.
+         */unreadable: [UnreadableRecord]) {
+        self.integrity = integrity
+        self.records = records
+        self.unreadable = unreadable
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VerifyReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerifyReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerifyReport {
+        return
+            try VerifyReport(
+                integrity: FfiConverterSequenceString.read(from: &buf), 
+                records: FfiConverterUInt64.read(from: &buf), 
+                unreadable: FfiConverterSequenceTypeUnreadableRecord.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VerifyReport, into buf: inout [UInt8]) {
+        FfiConverterSequenceString.write(value.integrity, into: &buf)
+        FfiConverterUInt64.write(value.records, into: &buf)
+        FfiConverterSequenceTypeUnreadableRecord.write(value.unreadable, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifyReport_lift(_ buf: RustBuffer) throws -> VerifyReport {
+    return try FfiConverterTypeVerifyReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifyReport_lower(_ value: VerifyReport) -> RustBuffer {
+    return FfiConverterTypeVerifyReport.lower(value)
+}
+
+
+/**
+ * A document written to disk.
+ */
+public struct WrittenDocument: Equatable, Hashable {
+    /**
+     * Which document this is.
+     */
+    public var kind: DocumentKind
+    /**
+     * Where it was written (the `out` path given).
+     */
+    public var path: String
+    /**
+     * The document's number, from [`DocumentSettings::number_pattern`].
+     */
+    public var number: String
+    /**
+     * SHA-256 of the canonical JSON of what it shows (printed on it, in its QR code, attached).
+     */
+    public var sha256: String
+    /**
+     * The records it was made from, each with the heads shown.
+     */
+    public var records: [ShownRecord]
+    /**
+     * PDF pages (0 for the spreadsheet).
+     */
+    public var pages: UInt32
+    /**
+     * The file's size in bytes.
+     */
+    public var bytes: UInt64
+    /**
+     * Photos shown as "file missing" because this device does not have them (yet).
+     */
+    public var missingPhotos: [String]
+    /**
+     * Characters none of the documents' fonts has (an extension B ideograph, an emoji, a
+     * private-use character), printed as U+FFFD (�) instead; the hash and the attached JSON
+     * keep them as recorded. A warning to show: the document is made all the same.
+     */
+    public var replacedCharacters: [ReplacedCharacter]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Which document this is.
+         */kind: DocumentKind, 
+        /**
+         * Where it was written (the `out` path given).
+         */path: String, 
+        /**
+         * The document's number, from [`DocumentSettings::number_pattern`].
+         */number: String, 
+        /**
+         * SHA-256 of the canonical JSON of what it shows (printed on it, in its QR code, attached).
+         */sha256: String, 
+        /**
+         * The records it was made from, each with the heads shown.
+         */records: [ShownRecord], 
+        /**
+         * PDF pages (0 for the spreadsheet).
+         */pages: UInt32, 
+        /**
+         * The file's size in bytes.
+         */bytes: UInt64, 
+        /**
+         * Photos shown as "file missing" because this device does not have them (yet).
+         */missingPhotos: [String], 
+        /**
+         * Characters none of the documents' fonts has (an extension B ideograph, an emoji, a
+         * private-use character), printed as U+FFFD (�) instead; the hash and the attached JSON
+         * keep them as recorded. A warning to show: the document is made all the same.
+         */replacedCharacters: [ReplacedCharacter]) {
+        self.kind = kind
+        self.path = path
+        self.number = number
+        self.sha256 = sha256
+        self.records = records
+        self.pages = pages
+        self.bytes = bytes
+        self.missingPhotos = missingPhotos
+        self.replacedCharacters = replacedCharacters
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WrittenDocument: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWrittenDocument: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WrittenDocument {
+        return
+            try WrittenDocument(
+                kind: FfiConverterTypeDocumentKind.read(from: &buf), 
+                path: FfiConverterString.read(from: &buf), 
+                number: FfiConverterString.read(from: &buf), 
+                sha256: FfiConverterString.read(from: &buf), 
+                records: FfiConverterSequenceTypeShownRecord.read(from: &buf), 
+                pages: FfiConverterUInt32.read(from: &buf), 
+                bytes: FfiConverterUInt64.read(from: &buf), 
+                missingPhotos: FfiConverterSequenceString.read(from: &buf), 
+                replacedCharacters: FfiConverterSequenceTypeReplacedCharacter.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WrittenDocument, into buf: inout [UInt8]) {
+        FfiConverterTypeDocumentKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.path, into: &buf)
+        FfiConverterString.write(value.number, into: &buf)
+        FfiConverterString.write(value.sha256, into: &buf)
+        FfiConverterSequenceTypeShownRecord.write(value.records, into: &buf)
+        FfiConverterUInt32.write(value.pages, into: &buf)
+        FfiConverterUInt64.write(value.bytes, into: &buf)
+        FfiConverterSequenceString.write(value.missingPhotos, into: &buf)
+        FfiConverterSequenceTypeReplacedCharacter.write(value.replacedCharacters, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWrittenDocument_lift(_ buf: RustBuffer) throws -> WrittenDocument {
+    return try FfiConverterTypeWrittenDocument.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWrittenDocument_lower(_ value: WrittenDocument) -> RustBuffer {
+    return FfiConverterTypeWrittenDocument.lower(value)
+}
+
+
+/**
+ * How a patroller proves they were at a checkpoint (打卡方式).
+ */
+
+public enum CheckMethod: Equatable, Hashable {
+    
+    /**
+     * An NFC tag read by the phone.
+     */
+    case nfc
+    /**
+     * A QR code label scanned with the camera.
+     */
+    case qr
+    /**
+     * No tag: a photo taken on the spot.
+     */
+    case manualPhoto
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CheckMethod: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCheckMethod: FfiConverterRustBuffer {
+    typealias SwiftType = CheckMethod
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CheckMethod {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .nfc
+        
+        case 2: return .qr
+        
+        case 3: return .manualPhoto
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CheckMethod, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .nfc:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .qr:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .manualPhoto:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckMethod_lift(_ buf: RustBuffer) throws -> CheckMethod {
+    return try FfiConverterTypeCheckMethod.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckMethod_lower(_ value: CheckMethod) -> RustBuffer {
+    return FfiConverterTypeCheckMethod.lower(value)
+}
+
+
+
+/**
+ * A step on an inspection taken from the checklist screen (answers go through
+ * [`Store::checklist_answer`]).
+ */
+
+public enum ChecklistCommand: Equatable, Hashable {
+    
+    /**
+     * Submits; refused with `Incomplete` listing what is missing.
+     */
+    case submit
+    /**
+     * Accepts, or returns with a note (required when returning).
+     */
+    case review(
+        /**
+         * `true` accepts (reviewed, final); `false` returns it to the inspector.
+         */accept: Bool, 
+        /**
+         * The reviewer's note; required when returning.
+         */note: String?
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ChecklistCommand: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChecklistCommand: FfiConverterRustBuffer {
+    typealias SwiftType = ChecklistCommand
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChecklistCommand {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .submit
+        
+        case 2: return .review(accept: try FfiConverterBool.read(from: &buf), note: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ChecklistCommand, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .submit:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .review(accept,note):
+            writeInt(&buf, Int32(2))
+            FfiConverterBool.write(accept, into: &buf)
+            FfiConverterOptionString.write(note, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChecklistCommand_lift(_ buf: RustBuffer) throws -> ChecklistCommand {
+    return try FfiConverterTypeChecklistCommand.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChecklistCommand_lower(_ value: ChecklistCommand) -> RustBuffer {
+    return FfiConverterTypeChecklistCommand.lower(value)
+}
+
+
+
+/**
+ * What a checkpoint is.
+ */
+
+public enum CheckpointKind: Equatable, Hashable {
+    
+    /**
+     * 出入口.
+     */
+    case entrance
+    /**
+     * 防护密闭门.
+     */
+    case blastDoor
+    /**
+     * 配电室.
+     */
+    case powerRoom
+    /**
+     * 集水井.
+     */
+    case sump
+    /**
+     * 通风口 / 滤毒室.
+     */
+    case ventilation
+    /**
+     * Another kind of checkpoint (其他).
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CheckpointKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCheckpointKind: FfiConverterRustBuffer {
+    typealias SwiftType = CheckpointKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CheckpointKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .entrance
+        
+        case 2: return .blastDoor
+        
+        case 3: return .powerRoom
+        
+        case 4: return .sump
+        
+        case 5: return .ventilation
+        
+        case 6: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CheckpointKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .entrance:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .blastDoor:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .powerRoom:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .sump:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .ventilation:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckpointKind_lift(_ buf: RustBuffer) throws -> CheckpointKind {
+    return try FfiConverterTypeCheckpointKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckpointKind_lower(_ value: CheckpointKind) -> RustBuffer {
+    return FfiConverterTypeCheckpointKind.lower(value)
+}
+
+
+
+/**
+ * Who must patrol for a task to be done.
+ */
+
+public enum Completion: Equatable, Hashable {
+    
+    /**
+     * Any one assignee's complete run does it.
+     */
+    case any
+    /**
+     * Every assignee must make a complete run.
+     */
+    case each
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Completion: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCompletion: FfiConverterRustBuffer {
+    typealias SwiftType = Completion
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Completion {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .any
+        
+        case 2: return .each
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Completion, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .any:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .each:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCompletion_lift(_ buf: RustBuffer) throws -> Completion {
+    return try FfiConverterTypeCompletion.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCompletion_lower(_ value: Completion) -> RustBuffer {
+    return FfiConverterTypeCompletion.lower(value)
+}
+
+
+
+/**
+ * The order of coverage rows.
+ */
+
+public enum CoverageSort: Equatable, Hashable {
+    
+    /**
+     * The grid's hierarchy, depth first by code.
+     */
+    case grid
+    /**
+     * Most tasks missed or partial first.
+     */
+    case missed
+    /**
+     * Most tasks awaiting sync first.
+     */
+    case awaitingSync
+    /**
+     * Most open hazards first, the gravest grade counting first.
+     */
+    case hazards
+    /**
+     * Most scans the server found forged, copied or disputed, and changes with the clock
+     * ahead, first.
+     */
+    case suspect
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CoverageSort: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCoverageSort: FfiConverterRustBuffer {
+    typealias SwiftType = CoverageSort
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CoverageSort {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .grid
+        
+        case 2: return .missed
+        
+        case 3: return .awaitingSync
+        
+        case 4: return .hazards
+        
+        case 5: return .suspect
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CoverageSort, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .grid:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .missed:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .awaitingSync:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .hazards:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .suspect:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCoverageSort_lift(_ buf: RustBuffer) throws -> CoverageSort {
+    return try FfiConverterTypeCoverageSort.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCoverageSort_lower(_ value: CoverageSort) -> RustBuffer {
+    return FfiConverterTypeCoverageSort.lower(value)
+}
+
+
+
+/**
+ * The four documents.
+ */
+
+public enum DocumentKind: Equatable, Hashable {
+    
+    /**
+     * 人防工程质量监督报告.
+     */
+    case supervisionReport
+    /**
+     * 整改通知书.
+     */
+    case rectificationNotice
+    /**
+     * 整改回复单.
+     */
+    case replyForm
+    /**
+     * 隐患台账 (XLSX).
+     */
+    case register
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DocumentKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDocumentKind: FfiConverterRustBuffer {
+    typealias SwiftType = DocumentKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DocumentKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .supervisionReport
+        
+        case 2: return .rectificationNotice
+        
+        case 3: return .replyForm
+        
+        case 4: return .register
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DocumentKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .supervisionReport:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .rectificationNotice:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .replyForm:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .register:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentKind_lift(_ buf: RustBuffer) throws -> DocumentKind {
+    return try FfiConverterTypeDocumentKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentKind_lower(_ value: DocumentKind) -> RustBuffer {
+    return FfiConverterTypeDocumentKind.lower(value)
+}
+
+
+
+/**
+ * Whether a document still shows its records as they are.
+ */
+
+public enum DocumentStatus: Equatable, Hashable {
+    
+    /**
+     * Every record it shows is still in the state it shows.
+     */
+    case valid
+    /**
+     * At least one record changed since (see `changed`).
+     */
+    case superseded
+    /**
+     * Not a document this store made, and its records are not here.
+     */
+    case unknown
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DocumentStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDocumentStatus: FfiConverterRustBuffer {
+    typealias SwiftType = DocumentStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DocumentStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .valid
+        
+        case 2: return .superseded
+        
+        case 3: return .unknown
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DocumentStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .valid:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .superseded:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentStatus_lift(_ buf: RustBuffer) throws -> DocumentStatus {
+    return try FfiConverterTypeDocumentStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentStatus_lower(_ value: DocumentStatus) -> RustBuffer {
+    return FfiConverterTypeDocumentStatus.lower(value)
+}
+
+
+
+/**
+ * A form's content before it is saved.
+ */
+
+public enum Draft: Equatable, Hashable {
+    
+    /**
+     * The new-inspection form.
+     */
+    case inspection(
+        /**
+         * What the form holds.
+         */draft: NewInspection
+    )
+    /**
+     * The raise-a-hazard form.
+     */
+    case hazard(
+        /**
+         * What the form holds.
+         */draft: NewHazard
+    )
+    /**
+     * The rectification order form (下达整改); a deadline already passed is refused.
+     */
+    case rectificationOrder(
+        /**
+         * What the form holds.
+         */order: RectificationOrder
+    )
+    /**
+     * The patrol observation form (上报).
+     */
+    case observation(
+        /**
+         * What the form holds.
+         */observation: NewObservation
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Draft: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDraft: FfiConverterRustBuffer {
+    typealias SwiftType = Draft
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Draft {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .inspection(draft: try FfiConverterTypeNewInspection.read(from: &buf)
+        )
+        
+        case 2: return .hazard(draft: try FfiConverterTypeNewHazard.read(from: &buf)
+        )
+        
+        case 3: return .rectificationOrder(order: try FfiConverterTypeRectificationOrder.read(from: &buf)
+        )
+        
+        case 4: return .observation(observation: try FfiConverterTypeNewObservation.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Draft, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .inspection(draft):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeNewInspection.write(draft, into: &buf)
+            
+        
+        case let .hazard(draft):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeNewHazard.write(draft, into: &buf)
+            
+        
+        case let .rectificationOrder(order):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeRectificationOrder.write(order, into: &buf)
+            
+        
+        case let .observation(observation):
+            writeInt(&buf, Int32(4))
+            FfiConverterTypeNewObservation.write(observation, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDraft_lift(_ buf: RustBuffer) throws -> Draft {
+    return try FfiConverterTypeDraft.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDraft_lower(_ value: Draft) -> RustBuffer {
+    return FfiConverterTypeDraft.lower(value)
+}
+
+
+
+/**
+ * What is wrong with a field.
+ */
+
+public enum FieldProblem: Equatable, Hashable {
+    
+    /**
+     * Empty (or only spaces) where something is needed.
+     */
+    case required
+    /**
+     * Longer than `max` characters (a Chinese character counts one).
+     */
+    case tooLong(max: UInt32
+    )
+    /**
+     * A deadline already passed. Advice on a form only: the store accepts it (an order copied
+     * from a paper notice may have passed already).
+     */
+    case inPast
+    /**
+     * Names something this device does not know (a template, a checkpoint).
+     */
+    case unknown
+    /**
+     * The signed-in user may not do this there (e.g. create an inspection in that project).
+     */
+    case notAllowed
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension FieldProblem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFieldProblem: FfiConverterRustBuffer {
+    typealias SwiftType = FieldProblem
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FieldProblem {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .required
+        
+        case 2: return .tooLong(max: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 3: return .inPast
+        
+        case 4: return .unknown
+        
+        case 5: return .notAllowed
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: FieldProblem, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .required:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .tooLong(max):
+            writeInt(&buf, Int32(2))
+            FfiConverterUInt32.write(max, into: &buf)
+            
+        
+        case .inPast:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .notAllowed:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFieldProblem_lift(_ buf: RustBuffer) throws -> FieldProblem {
+    return try FfiConverterTypeFieldProblem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFieldProblem_lower(_ value: FieldProblem) -> RustBuffer {
+    return FfiConverterTypeFieldProblem.lower(value)
+}
+
+
+
+/**
+ * A cell's level in the hierarchy, from the top.
+ */
+
+public enum GridLevel: Equatable, Hashable {
+    
+    /**
+     * 市: the top of the hierarchy; the only level with no parent cell.
+     */
+    case city
+    /**
+     * 区: a district of a city.
+     */
+    case district
+    /**
+     * 街道: a street (sub-district) office's area.
+     */
+    case street
+    /**
+     * 社区: a community.
+     */
+    case community
+    /**
+     * 网格: the smallest cell, patrolled by its members.
+     */
+    case grid
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension GridLevel: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGridLevel: FfiConverterRustBuffer {
+    typealias SwiftType = GridLevel
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GridLevel {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .city
+        
+        case 2: return .district
+        
+        case 3: return .street
+        
+        case 4: return .community
+        
+        case 5: return .grid
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: GridLevel, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .city:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .district:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .street:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .community:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .grid:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGridLevel_lift(_ buf: RustBuffer) throws -> GridLevel {
+    return try FfiConverterTypeGridLevel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGridLevel_lower(_ value: GridLevel) -> RustBuffer {
+    return FfiConverterTypeGridLevel.lower(value)
+}
+
+
+
+/**
+ * A member's duty in a cell.
+ */
+
+public enum GridRole: Equatable, Hashable {
+    
+    /**
+     * 网格长: responsible for the cell.
+     */
+    case leader
+    /**
+     * 网格员: patrols it.
+     */
+    case member
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension GridRole: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGridRole: FfiConverterRustBuffer {
+    typealias SwiftType = GridRole
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GridRole {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .leader
+        
+        case 2: return .member
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: GridRole, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .leader:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .member:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGridRole_lift(_ buf: RustBuffer) throws -> GridRole {
+    return try FfiConverterTypeGridRole.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGridRole_lower(_ value: GridRole) -> RustBuffer {
+    return FfiConverterTypeGridRole.lower(value)
+}
+
+
+
+/**
+ * A step of the loop a user can take (the shells label it; zh-CN first).
+ */
+
+public enum HazardAction: Equatable, Hashable {
+    
+    /**
+     * 评估分级.
+     */
+    case grade
+    /**
+     * 下达整改.
+     */
+    case orderRectification
+    /**
+     * 提交整改.
+     */
+    case submitRectification
+    /**
+     * 复查 (passed or sent back).
+     */
+    case reinspect
+    /**
+     * 挂牌督办.
+     */
+    case escalate
+    /**
+     * 销号.
+     */
+    case close
+    /**
+     * 核销.
+     */
+    case writeOff
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension HazardAction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHazardAction: FfiConverterRustBuffer {
+    typealias SwiftType = HazardAction
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HazardAction {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .grade
+        
+        case 2: return .orderRectification
+        
+        case 3: return .submitRectification
+        
+        case 4: return .reinspect
+        
+        case 5: return .escalate
+        
+        case 6: return .close
+        
+        case 7: return .writeOff
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: HazardAction, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .grade:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .orderRectification:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .submitRectification:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .reinspect:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .escalate:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .close:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .writeOff:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazardAction_lift(_ buf: RustBuffer) throws -> HazardAction {
+    return try FfiConverterTypeHazardAction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazardAction_lower(_ value: HazardAction) -> RustBuffer {
+    return FfiConverterTypeHazardAction.lower(value)
+}
+
+
+
+/**
+ * A step of the loop, as a screen forwards it.
+ */
+
+public enum HazardCommand: Equatable, Hashable {
+    
+    /**
+     * 评估分级: grades the hazard ([`Store::grade_hazard`]).
+     */
+    case grade(
+        /**
+         * The grade given.
+         */grade: RiskGrade, 
+        /**
+         * Graded a major hazard (重大隐患); a red grade makes it major anyway.
+         */major: Bool, 
+        /**
+         * An optional note.
+         */note: String?
+    )
+    /**
+     * 下达整改: orders the rectification ([`Store::order_rectification`]).
+     */
+    case orderRectification(
+        /**
+         * Who (unit, person), by when, what to do.
+         */order: RectificationOrder
+    )
+    /**
+     * After-photos (SHA-256) attached to the hazard as rectification photos first.
+     */
+    case submitRectification(
+        /**
+         * What was done.
+         */note: String, 
+        /**
+         * SHA-256 of the after-photos (at least one).
+         */photos: [String]
+    )
+    /**
+     * 复查: re-inspection by someone other than who rectified ([`Store::reinspect`]).
+     */
+    case reinspect(
+        /**
+         * `true`: 复查通过 (verified); `false`: 退回整改 (sent back).
+         */passed: Bool, 
+        /**
+         * Why; required when sending back.
+         */note: String?
+    )
+    /**
+     * 超期 / 挂牌督办: escalates the hazard one level.
+     */
+    case escalate(
+        /**
+         * Why.
+         */note: String
+    )
+    /**
+     * 销号: closes a verified general hazard.
+     */
+    case close(
+        /**
+         * An optional note.
+         */note: String?
+    )
+    /**
+     * 核销: a supervisor writes off a verified hazard (the only way to close a major one).
+     */
+    case writeOff(
+        /**
+         * Why.
+         */note: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension HazardCommand: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHazardCommand: FfiConverterRustBuffer {
+    typealias SwiftType = HazardCommand
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HazardCommand {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .grade(grade: try FfiConverterTypeRiskGrade.read(from: &buf), major: try FfiConverterBool.read(from: &buf), note: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 2: return .orderRectification(order: try FfiConverterTypeRectificationOrder.read(from: &buf)
+        )
+        
+        case 3: return .submitRectification(note: try FfiConverterString.read(from: &buf), photos: try FfiConverterSequenceString.read(from: &buf)
+        )
+        
+        case 4: return .reinspect(passed: try FfiConverterBool.read(from: &buf), note: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 5: return .escalate(note: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 6: return .close(note: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 7: return .writeOff(note: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: HazardCommand, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .grade(grade,major,note):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeRiskGrade.write(grade, into: &buf)
+            FfiConverterBool.write(major, into: &buf)
+            FfiConverterOptionString.write(note, into: &buf)
+            
+        
+        case let .orderRectification(order):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeRectificationOrder.write(order, into: &buf)
+            
+        
+        case let .submitRectification(note,photos):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(note, into: &buf)
+            FfiConverterSequenceString.write(photos, into: &buf)
+            
+        
+        case let .reinspect(passed,note):
+            writeInt(&buf, Int32(4))
+            FfiConverterBool.write(passed, into: &buf)
+            FfiConverterOptionString.write(note, into: &buf)
+            
+        
+        case let .escalate(note):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(note, into: &buf)
+            
+        
+        case let .close(note):
+            writeInt(&buf, Int32(6))
+            FfiConverterOptionString.write(note, into: &buf)
+            
+        
+        case let .writeOff(note):
+            writeInt(&buf, Int32(7))
+            FfiConverterString.write(note, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazardCommand_lift(_ buf: RustBuffer) throws -> HazardCommand {
+    return try FfiConverterTypeHazardCommand.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazardCommand_lower(_ value: HazardCommand) -> RustBuffer {
+    return FfiConverterTypeHazardCommand.lower(value)
+}
+
+
+
+/**
+ * What a hazard event records: one step of the closed loop, stored as the event's `type`.
+ */
+
+public enum HazardEventKind: Equatable, Hashable {
+    
+    /**
+     * 发现/登记.
+     */
+    case raised(
+        /**
+         * The grade given when raising it (`None`: graded later, by a `graded` event).
+         */grade: RiskGrade?, 
+        /**
+         * Raised as a major hazard (重大隐患); a red grade makes it major anyway.
+         */major: Bool
+    )
+    /**
+     * 评估分级.
+     */
+    case graded(
+        /**
+         * The grade given.
+         */grade: RiskGrade, 
+        /**
+         * Graded a major hazard (重大隐患); a red grade makes it major anyway.
+         */major: Bool
+    )
+    /**
+     * 下达整改: who (unit, person), by when, what to do.
+     */
+    case rectificationOrdered(
+        /**
+         * The responsible unit (责任单位).
+         */unit: String, 
+        /**
+         * The user id of the responsible person (责任人): the hazard's assignee.
+         */person: String, 
+        /**
+         * The responsible person's display name when ordered (empty when not recorded).
+         */personName: String, 
+        /**
+         * The rectification deadline (期限), UTC ms; past it, the hazard is overdue.
+         */deadlineMs: Int64, 
+        /**
+         * What is to be done (整改措施).
+         */measures: String
+    )
+    /**
+     * 提交整改, with after-photos (SHA-256).
+     */
+    case rectificationSubmitted(
+        /**
+         * SHA-256 (hex) of the after-photos, attached to the hazard's `photos` map.
+         */photos: [String]
+    )
+    /**
+     * 复查: passed, or sent back (退回整改).
+     */
+    case reinspected(
+        /**
+         * `true`: 复查通过 (verified); `false`: 退回整改 (sent back).
+         */passed: Bool
+    )
+    /**
+     * 超期 / 挂牌督办: escalated one level.
+     */
+    case escalated
+    /**
+     * 销号.
+     */
+    case closed
+    /**
+     * 核销: a supervisor writes a (major) hazard off after acceptance.
+     */
+    case writtenOff
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension HazardEventKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHazardEventKind: FfiConverterRustBuffer {
+    typealias SwiftType = HazardEventKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HazardEventKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .raised(grade: try FfiConverterOptionTypeRiskGrade.read(from: &buf), major: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 2: return .graded(grade: try FfiConverterTypeRiskGrade.read(from: &buf), major: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 3: return .rectificationOrdered(unit: try FfiConverterString.read(from: &buf), person: try FfiConverterString.read(from: &buf), personName: try FfiConverterString.read(from: &buf), deadlineMs: try FfiConverterInt64.read(from: &buf), measures: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 4: return .rectificationSubmitted(photos: try FfiConverterSequenceString.read(from: &buf)
+        )
+        
+        case 5: return .reinspected(passed: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 6: return .escalated
+        
+        case 7: return .closed
+        
+        case 8: return .writtenOff
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: HazardEventKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .raised(grade,major):
+            writeInt(&buf, Int32(1))
+            FfiConverterOptionTypeRiskGrade.write(grade, into: &buf)
+            FfiConverterBool.write(major, into: &buf)
+            
+        
+        case let .graded(grade,major):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeRiskGrade.write(grade, into: &buf)
+            FfiConverterBool.write(major, into: &buf)
+            
+        
+        case let .rectificationOrdered(unit,person,personName,deadlineMs,measures):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(unit, into: &buf)
+            FfiConverterString.write(person, into: &buf)
+            FfiConverterString.write(personName, into: &buf)
+            FfiConverterInt64.write(deadlineMs, into: &buf)
+            FfiConverterString.write(measures, into: &buf)
+            
+        
+        case let .rectificationSubmitted(photos):
+            writeInt(&buf, Int32(4))
+            FfiConverterSequenceString.write(photos, into: &buf)
+            
+        
+        case let .reinspected(passed):
+            writeInt(&buf, Int32(5))
+            FfiConverterBool.write(passed, into: &buf)
+            
+        
+        case .escalated:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .closed:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .writtenOff:
+            writeInt(&buf, Int32(8))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazardEventKind_lift(_ buf: RustBuffer) throws -> HazardEventKind {
+    return try FfiConverterTypeHazardEventKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazardEventKind_lower(_ value: HazardEventKind) -> RustBuffer {
+    return FfiConverterTypeHazardEventKind.lower(value)
+}
+
+
+
+/**
+ * Where a hazard stands in the closed loop: the fold of its events.
+ */
+
+public enum HazardStatus: Equatable, Hashable {
+    
+    /**
+     * 待评估: found, not yet graded.
+     */
+    case raised
+    /**
+     * 待下达整改: graded, no rectification ordered.
+     */
+    case graded
+    /**
+     * 待整改 / 整改中.
+     */
+    case ordered
+    /**
+     * 待复查: rectification submitted.
+     */
+    case submitted
+    /**
+     * 退回整改: sent back after re-inspection.
+     */
+    case returned
+    /**
+     * 复查通过: awaiting closing (or write-off for a major hazard).
+     */
+    case verified
+    /**
+     * 已销号.
+     */
+    case closed
+    /**
+     * 已核销.
+     */
+    case writtenOff
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension HazardStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHazardStatus: FfiConverterRustBuffer {
+    typealias SwiftType = HazardStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HazardStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .raised
+        
+        case 2: return .graded
+        
+        case 3: return .ordered
+        
+        case 4: return .submitted
+        
+        case 5: return .returned
+        
+        case 6: return .verified
+        
+        case 7: return .closed
+        
+        case 8: return .writtenOff
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: HazardStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .raised:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .graded:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .ordered:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .submitted:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .returned:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .verified:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .closed:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .writtenOff:
+            writeInt(&buf, Int32(8))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazardStatus_lift(_ buf: RustBuffer) throws -> HazardStatus {
+    return try FfiConverterTypeHazardStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHazardStatus_lower(_ value: HazardStatus) -> RustBuffer {
+    return FfiConverterTypeHazardStatus.lower(value)
+}
+
+
+
+/**
+ * What a user can do on an inspection.
+ */
+
+public enum InspectionAction: Equatable, Hashable {
+    
+    /**
+     * Answer items, add photos and notes, sign.
+     */
+    case answer
+    /**
+     * Submit (offered once nothing required is missing).
+     */
+    case submit
+    /**
+     * Accept or return a submitted inspection.
+     */
+    case review
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension InspectionAction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeInspectionAction: FfiConverterRustBuffer {
+    typealias SwiftType = InspectionAction
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> InspectionAction {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .answer
+        
+        case 2: return .submit
+        
+        case 3: return .review
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: InspectionAction, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .answer:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .submit:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .review:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInspectionAction_lift(_ buf: RustBuffer) throws -> InspectionAction {
+    return try FfiConverterTypeInspectionAction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInspectionAction_lower(_ value: InspectionAction) -> RustBuffer {
+    return FfiConverterTypeInspectionAction.lower(value)
+}
+
+
+
+/**
+ * A step of an inspection's lifecycle, stored as the event's `type`.
+ */
+
+public enum InspectionEventKind: Equatable, Hashable {
+    
+    /**
+     * The inspector submitted the inspection for review (first time or again after a return).
+     */
+    case submitted
+    /**
+     * A supervisor sent the submitted inspection back to the inspector, with a note.
+     */
+    case returned
+    /**
+     * A supervisor accepted the submitted inspection: it is final.
+     */
+    case reviewed
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension InspectionEventKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeInspectionEventKind: FfiConverterRustBuffer {
+    typealias SwiftType = InspectionEventKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> InspectionEventKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .submitted
+        
+        case 2: return .returned
+        
+        case 3: return .reviewed
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: InspectionEventKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .submitted:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .returned:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .reviewed:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInspectionEventKind_lift(_ buf: RustBuffer) throws -> InspectionEventKind {
+    return try FfiConverterTypeInspectionEventKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInspectionEventKind_lower(_ value: InspectionEventKind) -> RustBuffer {
+    return FfiConverterTypeInspectionEventKind.lower(value)
+}
+
+
+
+/**
+ * Where an inspection stands: the fold of its events and whether anyone has started it.
+ */
+
+public enum InspectionStatus: Equatable, Hashable {
+    
+    /**
+     * Created, nothing answered yet.
+     */
+    case draft
+    /**
+     * Someone has started answering (the `started` map is not empty); not yet submitted.
+     */
+    case inProgress
+    /**
+     * Submitted and awaiting review; read only.
+     */
+    case submitted
+    /**
+     * Sent back by the reviewer: editable again, to be submitted again.
+     */
+    case returned
+    /**
+     * Accepted by a supervisor; read only for good.
+     */
+    case reviewed
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension InspectionStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeInspectionStatus: FfiConverterRustBuffer {
+    typealias SwiftType = InspectionStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> InspectionStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .draft
+        
+        case 2: return .inProgress
+        
+        case 3: return .submitted
+        
+        case 4: return .returned
+        
+        case 5: return .reviewed
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: InspectionStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .draft:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .inProgress:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .submitted:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .returned:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .reviewed:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInspectionStatus_lift(_ buf: RustBuffer) throws -> InspectionStatus {
+    return try FfiConverterTypeInspectionStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInspectionStatus_lower(_ value: InspectionStatus) -> RustBuffer {
+    return FfiConverterTypeInspectionStatus.lower(value)
+}
+
+
+
+/**
+ * The type of answer an item takes.
+ */
+
+public enum ItemKind: Equatable, Hashable {
+    
+    /**
+     * "pass", "fail" or "na" (not applicable).
+     */
+    case passFail
+    /**
+     * One option id.
+     */
+    case singleChoice(
+        /**
+         * The options offered, in order; at least two.
+         */options: [Choice]
+    )
+    /**
+     * Several option ids.
+     */
+    case multipleChoice(
+        /**
+         * The options offered, in order; at least two.
+         */options: [Choice]
+    )
+    /**
+     * A measured number; outside `min`..`max` the item fails.
+     */
+    case number(
+        /**
+         * The unit the number is measured in, e.g. "MPa" (`None`: unitless).
+         */unit: String?, 
+        /**
+         * Below this the item fails (`None`: no lower limit).
+         */min: Double?, 
+        /**
+         * Above this the item fails (`None`: no upper limit).
+         */max: Double?
+    )
+    /**
+     * Free text; never fails.
+     */
+    case text(
+        /**
+         * Offer a multi-line field (default: a single line).
+         */multiline: Bool
+    )
+    /**
+     * A calendar date, `YYYY-MM-DD`.
+     */
+    case date
+    /**
+     * Photos (by SHA-256), at least `min_count`.
+     */
+    case photo(
+        /**
+         * The fewest photos that answer the item (default 1).
+         */minCount: UInt32
+    )
+    /**
+     * A signature; never fails.
+     */
+    case signature
+    /**
+     * A QR/NFC code at the point that must be scanned (GPS does not work underground).
+     */
+    case checkpoint(
+        /**
+         * The code the checkpoint's tag carries; the scanned code must equal it.
+         */code: String
+    )
+    /**
+     * A location: GPS fix where available, or a described place.
+     */
+    case location
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ItemKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeItemKind: FfiConverterRustBuffer {
+    typealias SwiftType = ItemKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ItemKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .passFail
+        
+        case 2: return .singleChoice(options: try FfiConverterSequenceTypeChoice.read(from: &buf)
+        )
+        
+        case 3: return .multipleChoice(options: try FfiConverterSequenceTypeChoice.read(from: &buf)
+        )
+        
+        case 4: return .number(unit: try FfiConverterOptionString.read(from: &buf), min: try FfiConverterOptionDouble.read(from: &buf), max: try FfiConverterOptionDouble.read(from: &buf)
+        )
+        
+        case 5: return .text(multiline: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 6: return .date
+        
+        case 7: return .photo(minCount: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 8: return .signature
+        
+        case 9: return .checkpoint(code: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 10: return .location
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ItemKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .passFail:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .singleChoice(options):
+            writeInt(&buf, Int32(2))
+            FfiConverterSequenceTypeChoice.write(options, into: &buf)
+            
+        
+        case let .multipleChoice(options):
+            writeInt(&buf, Int32(3))
+            FfiConverterSequenceTypeChoice.write(options, into: &buf)
+            
+        
+        case let .number(unit,min,max):
+            writeInt(&buf, Int32(4))
+            FfiConverterOptionString.write(unit, into: &buf)
+            FfiConverterOptionDouble.write(min, into: &buf)
+            FfiConverterOptionDouble.write(max, into: &buf)
+            
+        
+        case let .text(multiline):
+            writeInt(&buf, Int32(5))
+            FfiConverterBool.write(multiline, into: &buf)
+            
+        
+        case .date:
+            writeInt(&buf, Int32(6))
+        
+        
+        case let .photo(minCount):
+            writeInt(&buf, Int32(7))
+            FfiConverterUInt32.write(minCount, into: &buf)
+            
+        
+        case .signature:
+            writeInt(&buf, Int32(8))
+        
+        
+        case let .checkpoint(code):
+            writeInt(&buf, Int32(9))
+            FfiConverterString.write(code, into: &buf)
+            
+        
+        case .location:
+            writeInt(&buf, Int32(10))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeItemKind_lift(_ buf: RustBuffer) throws -> ItemKind {
+    return try FfiConverterTypeItemKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeItemKind_lower(_ value: ItemKind) -> RustBuffer {
+    return FfiConverterTypeItemKind.lower(value)
+}
+
+
+
+/**
+ * Which list.
+ */
+
+public enum ListScreenKind: Equatable, Hashable {
+    
+    /**
+     * The inspection list.
+     */
+    case inspections
+    /**
+     * The hazard list (隐患).
+     */
+    case hazards
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ListScreenKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeListScreenKind: FfiConverterRustBuffer {
+    typealias SwiftType = ListScreenKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ListScreenKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .inspections
+        
+        case 2: return .hazards
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ListScreenKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .inspections:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .hazards:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListScreenKind_lift(_ buf: RustBuffer) throws -> ListScreenKind {
+    return try FfiConverterTypeListScreenKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListScreenKind_lower(_ value: ListScreenKind) -> RustBuffer {
+    return FfiConverterTypeListScreenKind.lower(value)
+}
+
+
+
+/**
+ * List order.
+ */
+
+public enum ListSort: Equatable, Hashable {
+    
+    /**
+     * Most recently updated first.
+     */
+    case updated
+    /**
+     * Earliest deadline first (no deadline last).
+     */
+    case due
+    /**
+     * Most severe grade first (red, orange, yellow, blue, ungraded), then earliest deadline.
+     */
+    case grade
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ListSort: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeListSort: FfiConverterRustBuffer {
+    typealias SwiftType = ListSort
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ListSort {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .updated
+        
+        case 2: return .due
+        
+        case 3: return .grade
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ListSort, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .updated:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .due:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .grade:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListSort_lift(_ buf: RustBuffer) throws -> ListSort {
+    return try FfiConverterTypeListSort.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListSort_lower(_ value: ListSort) -> RustBuffer {
+    return FfiConverterTypeListSort.lower(value)
+}
+
 
 
 /**
@@ -5882,6 +19406,111 @@ public func FfiConverterTypeLogLevel_lift(_ buf: RustBuffer) throws -> LogLevel 
 #endif
 public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
     return FfiConverterTypeLogLevel.lower(value)
+}
+
+
+
+/**
+ * What a visible item lacks before the inspection can be submitted.
+ */
+
+public enum MissingKind: Equatable, Hashable {
+    
+    /**
+     * Required and not answered.
+     */
+    case answer
+    /**
+     * Fewer photos than the item's minimum.
+     */
+    case photos
+    /**
+     * A required signature item is not signed.
+     */
+    case signature
+    /**
+     * Failed, and the template demands a photo of the failure.
+     */
+    case failurePhoto
+    /**
+     * Failed, and the template demands a note.
+     */
+    case failureNote
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension MissingKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMissingKind: FfiConverterRustBuffer {
+    typealias SwiftType = MissingKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MissingKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .answer
+        
+        case 2: return .photos
+        
+        case 3: return .signature
+        
+        case 4: return .failurePhoto
+        
+        case 5: return .failureNote
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: MissingKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .answer:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .photos:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .signature:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .failurePhoto:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .failureNote:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMissingKind_lift(_ buf: RustBuffer) throws -> MissingKind {
+    return try FfiConverterTypeMissingKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMissingKind_lower(_ value: MissingKind) -> RustBuffer {
+    return FfiConverterTypeMissingKind.lower(value)
 }
 
 
@@ -6597,6 +20226,2426 @@ public func FfiConverterTypeOffgridError_lower(_ value: OffgridError) -> RustBuf
     return FfiConverterTypeOffgridError.lower(value)
 }
 
+
+/**
+ * What a user can do on a run.
+ */
+
+public enum PatrolAction: Equatable, Hashable {
+    
+    /**
+     * Scan a checkpoint's tag, or check one by hand with a photo (the runner, in progress).
+     */
+    case scan
+    /**
+     * Skip a required checkpoint, with a reason (the runner, in progress).
+     */
+    case skip
+    /**
+     * Report a problem seen on the way (上报; the runner, in progress).
+     */
+    case observe
+    /**
+     * Answer a checklist item of the plan's template ([`Store::answer_on_patrol`]; the runner, in
+     * progress).
+     */
+    case answer
+    /**
+     * Pause the run (the runner, in progress).
+     */
+    case pause
+    /**
+     * Resume a paused run (the runner).
+     */
+    case resume
+    /**
+     * Finish the run; a reason is needed if required checkpoints are uncovered (the runner).
+     */
+    case finish
+    /**
+     * 作废 (a supervisor).
+     */
+    case void
+    /**
+     * Approve a skipped checkpoint (a supervisor, not the runner).
+     */
+    case approveSkip
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PatrolAction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePatrolAction: FfiConverterRustBuffer {
+    typealias SwiftType = PatrolAction
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PatrolAction {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .scan
+        
+        case 2: return .skip
+        
+        case 3: return .observe
+        
+        case 4: return .answer
+        
+        case 5: return .pause
+        
+        case 6: return .resume
+        
+        case 7: return .finish
+        
+        case 8: return .void
+        
+        case 9: return .approveSkip
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PatrolAction, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .scan:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .skip:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .observe:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .answer:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .pause:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .resume:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .finish:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .void:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .approveSkip:
+            writeInt(&buf, Int32(9))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolAction_lift(_ buf: RustBuffer) throws -> PatrolAction {
+    return try FfiConverterTypePatrolAction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolAction_lower(_ value: PatrolAction) -> RustBuffer {
+    return FfiConverterTypePatrolAction.lower(value)
+}
+
+
+
+/**
+ * A step on a run, as the run screen forwards it.
+ */
+
+public enum PatrolCommand: Equatable, Hashable {
+    
+    /**
+     * A tag read (NFC, QR) or a checkpoint chosen by hand with a photo; the verdict comes
+     * back as the screen's `last_scan`.
+     */
+    case scan(
+        /**
+         * What was read or chosen.
+         */scan: ScanInput
+    )
+    /**
+     * Skips a required checkpoint not yet covered.
+     */
+    case skip(
+        /**
+         * The checkpoint's id.
+         */checkpoint: String, 
+        /**
+         * Why (locked, flooded, no access, …); required.
+         */reason: String
+    )
+    /**
+     * Reports a problem seen on the way (上报).
+     */
+    case observe(
+        /**
+         * What was seen, where, graded how, with which photos.
+         */observation: NewObservation
+    )
+    /**
+     * Pauses the run.
+     */
+    case pause
+    /**
+     * Resumes a paused run.
+     */
+    case resume
+    /**
+     * Finishes the run.
+     */
+    case finish(
+        /**
+         * Why, when required checkpoints are uncovered (required then).
+         */reason: String?
+    )
+    /**
+     * A supervisor approves a skip (its event id).
+     */
+    case approveSkip(
+        /**
+         * The skip's event id.
+         */skip: String
+    )
+    /**
+     * A supervisor voids the run (作废), saying why.
+     */
+    case void(
+        /**
+         * Why; required.
+         */reason: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PatrolCommand: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePatrolCommand: FfiConverterRustBuffer {
+    typealias SwiftType = PatrolCommand
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PatrolCommand {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .scan(scan: try FfiConverterTypeScanInput.read(from: &buf)
+        )
+        
+        case 2: return .skip(checkpoint: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .observe(observation: try FfiConverterTypeNewObservation.read(from: &buf)
+        )
+        
+        case 4: return .pause
+        
+        case 5: return .resume
+        
+        case 6: return .finish(reason: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 7: return .approveSkip(skip: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 8: return .void(reason: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PatrolCommand, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .scan(scan):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeScanInput.write(scan, into: &buf)
+            
+        
+        case let .skip(checkpoint,reason):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(checkpoint, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .observe(observation):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeNewObservation.write(observation, into: &buf)
+            
+        
+        case .pause:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .resume:
+            writeInt(&buf, Int32(5))
+        
+        
+        case let .finish(reason):
+            writeInt(&buf, Int32(6))
+            FfiConverterOptionString.write(reason, into: &buf)
+            
+        
+        case let .approveSkip(skip):
+            writeInt(&buf, Int32(7))
+            FfiConverterString.write(skip, into: &buf)
+            
+        
+        case let .void(reason):
+            writeInt(&buf, Int32(8))
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolCommand_lift(_ buf: RustBuffer) throws -> PatrolCommand {
+    return try FfiConverterTypePatrolCommand.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolCommand_lower(_ value: PatrolCommand) -> RustBuffer {
+    return FfiConverterTypePatrolCommand.lower(value)
+}
+
+
+
+/**
+ * Which file of a photo.
+ */
+
+public enum PhotoFile: Equatable, Hashable {
+    
+    /**
+     * The original bytes, unmodified.
+     */
+    case original
+    /**
+     * Long edge 2048, upright JPEG: what is uploaded and shown full screen.
+     */
+    case upload
+    /**
+     * Long edge 256, upright JPEG: lists and grids.
+     */
+    case thumb
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PhotoFile: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoFile: FfiConverterRustBuffer {
+    typealias SwiftType = PhotoFile
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoFile {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .original
+        
+        case 2: return .upload
+        
+        case 3: return .thumb
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PhotoFile, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .original:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .upload:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .thumb:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoFile_lift(_ buf: RustBuffer) throws -> PhotoFile {
+    return try FfiConverterTypePhotoFile.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoFile_lower(_ value: PhotoFile) -> RustBuffer {
+    return FfiConverterTypePhotoFile.lower(value)
+}
+
+
+
+/**
+ * Where a photo stands on its way to the server.
+ */
+
+public enum PhotoState: Equatable, Hashable {
+    
+    /**
+     * Only on this device.
+     */
+    case local
+    /**
+     * An upload has started (it resumes by byte range).
+     */
+    case uploading
+    /**
+     * The server has the bytes.
+     */
+    case uploaded
+    /**
+     * The server checked the bytes against the hash.
+     */
+    case verified
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PhotoState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoState: FfiConverterRustBuffer {
+    typealias SwiftType = PhotoState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .local
+        
+        case 2: return .uploading
+        
+        case 3: return .uploaded
+        
+        case 4: return .verified
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PhotoState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .local:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .uploading:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .uploaded:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .verified:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoState_lift(_ buf: RustBuffer) throws -> PhotoState {
+    return try FfiConverterTypePhotoState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoState_lower(_ value: PhotoState) -> RustBuffer {
+    return FfiConverterTypePhotoState.lower(value)
+}
+
+
+
+/**
+ * What a photo is evidence of.
+ */
+
+public enum PhotoTarget: Equatable, Hashable {
+    
+    /**
+     * An inspection item's answer.
+     */
+    case inspection(
+        /**
+         * The inspection's record id.
+         */id: RecordId, 
+        /**
+         * The item whose answer the photo is evidence of.
+         */item: String
+    )
+    /**
+     * A hazard as found, or its rectification (the photos a rectification is submitted with).
+     */
+    case hazard(
+        /**
+         * The hazard's record id.
+         */id: RecordId, 
+        /**
+         * `true`: a photo of the rectification (by who may submit it); `false`: as found.
+         */rectification: Bool
+    )
+    /**
+     * A patrol.
+     */
+    case patrol(
+        /**
+         * The record id of a patrol run (or of a patrol record).
+         */id: RecordId
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PhotoTarget: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoTarget: FfiConverterRustBuffer {
+    typealias SwiftType = PhotoTarget
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoTarget {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .inspection(id: try FfiConverterTypeRecordId.read(from: &buf), item: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .hazard(id: try FfiConverterTypeRecordId.read(from: &buf), rectification: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 3: return .patrol(id: try FfiConverterTypeRecordId.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PhotoTarget, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .inspection(id,item):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeRecordId.write(id, into: &buf)
+            FfiConverterString.write(item, into: &buf)
+            
+        
+        case let .hazard(id,rectification):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeRecordId.write(id, into: &buf)
+            FfiConverterBool.write(rectification, into: &buf)
+            
+        
+        case let .patrol(id):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeRecordId.write(id, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoTarget_lift(_ buf: RustBuffer) throws -> PhotoTarget {
+    return try FfiConverterTypePhotoTarget.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoTarget_lower(_ value: PhotoTarget) -> RustBuffer {
+    return FfiConverterTypePhotoTarget.lower(value)
+}
+
+
+
+/**
+ * What a record is.
+ */
+
+public enum RecordKind: Equatable, Hashable {
+    
+    case project
+    case inspection
+    case hazard
+    case patrol
+    /**
+     * A cell of the organisation's grid (city → district → street → community → grid).
+     */
+    case gridCell
+    /**
+     * A civil-defence work (人防工程) with its checkpoints and their tags.
+     */
+    case site
+    /**
+     * A patrol plan (巡查计划): site, required checkpoints, schedule, assignees; versioned.
+     */
+    case patrolPlan
+    /**
+     * One patroller's run of a patrol (巡查记录): scans, skips, observations; one writer.
+     */
+    case patrolRun
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RecordKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecordKind: FfiConverterRustBuffer {
+    typealias SwiftType = RecordKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecordKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .project
+        
+        case 2: return .inspection
+        
+        case 3: return .hazard
+        
+        case 4: return .patrol
+        
+        case 5: return .gridCell
+        
+        case 6: return .site
+        
+        case 7: return .patrolPlan
+        
+        case 8: return .patrolRun
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RecordKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .project:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .inspection:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .hazard:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .patrol:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .gridCell:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .site:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .patrolPlan:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .patrolRun:
+            writeInt(&buf, Int32(8))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecordKind_lift(_ buf: RustBuffer) throws -> RecordKind {
+    return try FfiConverterTypeRecordKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecordKind_lower(_ value: RecordKind) -> RustBuffer {
+    return FfiConverterTypeRecordKind.lower(value)
+}
+
+
+
+/**
+ * On which local days a plan's windows open.
+ */
+
+public enum Recurrence: Equatable, Hashable {
+    
+    /**
+     * Every day.
+     */
+    case day
+    /**
+     * On these ISO weekdays (1 = Monday … 7 = Sunday).
+     */
+    case week(
+        /**
+         * ISO weekday numbers, 1 = Monday … 7 = Sunday.
+         */days: Data
+    )
+    /**
+     * On these days of the month (1–31); a day a month lacks (31 in April) is skipped.
+     */
+    case month(
+        /**
+         * Days of the month, 1–31.
+         */days: Data
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Recurrence: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecurrence: FfiConverterRustBuffer {
+    typealias SwiftType = Recurrence
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Recurrence {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .day
+        
+        case 2: return .week(days: try FfiConverterData.read(from: &buf)
+        )
+        
+        case 3: return .month(days: try FfiConverterData.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Recurrence, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .day:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .week(days):
+            writeInt(&buf, Int32(2))
+            FfiConverterData.write(days, into: &buf)
+            
+        
+        case let .month(days):
+            writeInt(&buf, Int32(3))
+            FfiConverterData.write(days, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecurrence_lift(_ buf: RustBuffer) throws -> Recurrence {
+    return try FfiConverterTypeRecurrence.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecurrence_lower(_ value: Recurrence) -> RustBuffer {
+    return FfiConverterTypeRecurrence.lower(value)
+}
+
+
+
+/**
+ * What a user can do on the review screen.
+ */
+
+public enum ReviewAction: Equatable, Hashable {
+    
+    /**
+     * Sign (as oneself) while the inspection is editable.
+     */
+    case sign
+    /**
+     * Submit: offered once nothing is missing.
+     */
+    case submit
+    /**
+     * Accept a submitted inspection (a supervisor).
+     */
+    case accept
+    /**
+     * Return it to the inspector with a note (a supervisor).
+     */
+    case `return`
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ReviewAction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReviewAction: FfiConverterRustBuffer {
+    typealias SwiftType = ReviewAction
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReviewAction {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .sign
+        
+        case 2: return .submit
+        
+        case 3: return .accept
+        
+        case 4: return .`return`
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ReviewAction, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .sign:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .submit:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .accept:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .`return`:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReviewAction_lift(_ buf: RustBuffer) throws -> ReviewAction {
+    return try FfiConverterTypeReviewAction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReviewAction_lower(_ value: ReviewAction) -> RustBuffer {
+    return FfiConverterTypeReviewAction.lower(value)
+}
+
+
+
+/**
+ * A step taken on the review screen.
+ */
+
+public enum ReviewCommand: Equatable, Hashable {
+    
+    /**
+     * Signs as the signed-in user: `name` as written, the signature pad's image at
+     * `image_path` (read, then removed if it is in the capture folder), answering the
+     * signature item `item` if given.
+     */
+    case sign(
+        /**
+         * The signature item it answers (`None`: a signature without an item).
+         */item: String?, 
+        /**
+         * The signer's name as written.
+         */name: String, 
+        /**
+         * Path of the signature pad's image (at most 2 MiB).
+         */imagePath: String
+    )
+    /**
+     * Submits; refused with `Incomplete` listing what is missing.
+     */
+    case submit
+    /**
+     * Accepts the submitted inspection (a supervisor): it is final.
+     */
+    case accept(
+        /**
+         * An optional note.
+         */note: String?
+    )
+    /**
+     * Returns the submitted inspection to the inspector (a supervisor).
+     */
+    case `return`(
+        /**
+         * Why; required.
+         */note: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ReviewCommand: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReviewCommand: FfiConverterRustBuffer {
+    typealias SwiftType = ReviewCommand
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReviewCommand {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .sign(item: try FfiConverterOptionString.read(from: &buf), name: try FfiConverterString.read(from: &buf), imagePath: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .submit
+        
+        case 3: return .accept(note: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 4: return .`return`(note: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ReviewCommand, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .sign(item,name,imagePath):
+            writeInt(&buf, Int32(1))
+            FfiConverterOptionString.write(item, into: &buf)
+            FfiConverterString.write(name, into: &buf)
+            FfiConverterString.write(imagePath, into: &buf)
+            
+        
+        case .submit:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .accept(note):
+            writeInt(&buf, Int32(3))
+            FfiConverterOptionString.write(note, into: &buf)
+            
+        
+        case let .`return`(note):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(note, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReviewCommand_lift(_ buf: RustBuffer) throws -> ReviewCommand {
+    return try FfiConverterTypeReviewCommand.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReviewCommand_lower(_ value: ReviewCommand) -> RustBuffer {
+    return FfiConverterTypeReviewCommand.lower(value)
+}
+
+
+
+/**
+ * Four-colour risk grade (风险分级): red 重大 major, orange 较大 significant, yellow 一般
+ * general, blue 低 low.
+ */
+
+public enum RiskGrade: Equatable, Hashable {
+    
+    case red
+    case orange
+    case yellow
+    case blue
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RiskGrade: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRiskGrade: FfiConverterRustBuffer {
+    typealias SwiftType = RiskGrade
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RiskGrade {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .red
+        
+        case 2: return .orange
+        
+        case 3: return .yellow
+        
+        case 4: return .blue
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RiskGrade, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .red:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .orange:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .yellow:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .blue:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRiskGrade_lift(_ buf: RustBuffer) throws -> RiskGrade {
+    return try FfiConverterTypeRiskGrade.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRiskGrade_lower(_ value: RiskGrade) -> RustBuffer {
+    return FfiConverterTypeRiskGrade.lower(value)
+}
+
+
+
+/**
+ * What someone does on a project.
+ */
+
+public enum Role: Equatable, Hashable {
+    
+    /**
+     * Inspects, raises hazards, re-inspects rectifications.
+     */
+    case inspector
+    /**
+     * Rectifies hazards (usually the contractor).
+     */
+    case rectifier
+    /**
+     * Reviews inspections, orders rectification, writes off major hazards.
+     */
+    case supervisor
+    /**
+     * Everything, including templates and members.
+     */
+    case admin
+    /**
+     * Reads only.
+     */
+    case viewer
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Role: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRole: FfiConverterRustBuffer {
+    typealias SwiftType = Role
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Role {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .inspector
+        
+        case 2: return .rectifier
+        
+        case 3: return .supervisor
+        
+        case 4: return .admin
+        
+        case 5: return .viewer
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Role, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .inspector:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .rectifier:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .supervisor:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .admin:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .viewer:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRole_lift(_ buf: RustBuffer) throws -> Role {
+    return try FfiConverterTypeRole.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRole_lower(_ value: Role) -> RustBuffer {
+    return FfiConverterTypeRole.lower(value)
+}
+
+
+
+/**
+ * What a run event records, stored as the event's `type`.
+ */
+
+public enum RunEventKind: Equatable, Hashable {
+    
+    /**
+     * The runner began the run (recorded with the run's first change).
+     */
+    case start
+    /**
+     * A checkpoint scan, with the device's verdict at the time.
+     */
+    case scan(
+        /**
+         * How the checkpoint was checked.
+         */method: CheckMethod, 
+        /**
+         * The tag's key ([`crate::site::tag_key`]) for NFC and QR.
+         */tag: String?, 
+        /**
+         * The raw payload read (an NTAG 424 SUN URL, for the server to verify).
+         */payload: String?, 
+        /**
+         * Reading of a clock that does not jump when the time is set (ms since boot).
+         */monotonicMs: Int64?, 
+        /**
+         * Where the phone was, if it had a fix.
+         */gps: Gps?, 
+        /**
+         * SHA-256 of photos taken at the checkpoint.
+         */photos: [String], 
+        /**
+         * Whether the scan counts and what it flags ([`super::scan::judge`]); the server
+         * judges it again.
+         */verdict: ScanVerdict
+    )
+    /**
+     * A required checkpoint not visited, and why.
+     */
+    case skip(
+        /**
+         * The id of the checkpoint not visited.
+         */checkpoint: String, 
+        /**
+         * Why it was not visited (not blank).
+         */reason: String
+    )
+    /**
+     * A supervisor approved the skip `skip` (an event id).
+     */
+    case approveSkip(
+        /**
+         * The id of the `skip` event approved.
+         */skip: String
+    )
+    /**
+     * A checklist answer given at a checkpoint (or for the run).
+     */
+    case answer(
+        /**
+         * The checkpoint it was given at (`None`: for the whole run).
+         */checkpoint: String?, 
+        /**
+         * The id of the item, in the plan version's checklist template.
+         */item: String, 
+        /**
+         * The answer, in the form the item's type takes.
+         */value: JsonValue, 
+        /**
+         * The runner's note on the answer (`None`: none).
+         */note: String?
+    )
+    /**
+     * A problem seen on the way (上报); a hazard may be raised from it.
+     */
+    case observe(
+        /**
+         * The checkpoint it was seen at (`None`: on the way).
+         */checkpoint: String?, 
+        /**
+         * What was seen: a hazard raised from it takes it as its description.
+         */text: String, 
+        /**
+         * The grade the runner gives it (`None`: ungraded); a hazard raised from it starts
+         * with it.
+         */grade: RiskGrade?, 
+        /**
+         * SHA-256 of the photos taken of it.
+         */photos: [String]
+    )
+    /**
+     * The runner paused the run (applies only while it is in progress).
+     */
+    case pause
+    /**
+     * The runner resumed the run (applies only while it is paused).
+     */
+    case resume
+    /**
+     * The runner ended the run; a reason when required checkpoints were left uncovered.
+     */
+    case finish(
+        /**
+         * Why required checkpoints were left uncovered (`None`: every one was covered).
+         */reason: String?
+    )
+    /**
+     * A supervisor voided the run (it counts for nothing, and stays on record).
+     */
+    case void(
+        /**
+         * Why the run was voided (not blank).
+         */reason: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RunEventKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRunEventKind: FfiConverterRustBuffer {
+    typealias SwiftType = RunEventKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RunEventKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .start
+        
+        case 2: return .scan(method: try FfiConverterTypeCheckMethod.read(from: &buf), tag: try FfiConverterOptionString.read(from: &buf), payload: try FfiConverterOptionString.read(from: &buf), monotonicMs: try FfiConverterOptionInt64.read(from: &buf), gps: try FfiConverterOptionTypeGps.read(from: &buf), photos: try FfiConverterSequenceString.read(from: &buf), verdict: try FfiConverterTypeScanVerdict.read(from: &buf)
+        )
+        
+        case 3: return .skip(checkpoint: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 4: return .approveSkip(skip: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 5: return .answer(checkpoint: try FfiConverterOptionString.read(from: &buf), item: try FfiConverterString.read(from: &buf), value: try FfiConverterTypeJsonValue.read(from: &buf), note: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 6: return .observe(checkpoint: try FfiConverterOptionString.read(from: &buf), text: try FfiConverterString.read(from: &buf), grade: try FfiConverterOptionTypeRiskGrade.read(from: &buf), photos: try FfiConverterSequenceString.read(from: &buf)
+        )
+        
+        case 7: return .pause
+        
+        case 8: return .resume
+        
+        case 9: return .finish(reason: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 10: return .void(reason: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RunEventKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .start:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .scan(method,tag,payload,monotonicMs,gps,photos,verdict):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeCheckMethod.write(method, into: &buf)
+            FfiConverterOptionString.write(tag, into: &buf)
+            FfiConverterOptionString.write(payload, into: &buf)
+            FfiConverterOptionInt64.write(monotonicMs, into: &buf)
+            FfiConverterOptionTypeGps.write(gps, into: &buf)
+            FfiConverterSequenceString.write(photos, into: &buf)
+            FfiConverterTypeScanVerdict.write(verdict, into: &buf)
+            
+        
+        case let .skip(checkpoint,reason):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(checkpoint, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .approveSkip(skip):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(skip, into: &buf)
+            
+        
+        case let .answer(checkpoint,item,value,note):
+            writeInt(&buf, Int32(5))
+            FfiConverterOptionString.write(checkpoint, into: &buf)
+            FfiConverterString.write(item, into: &buf)
+            FfiConverterTypeJsonValue.write(value, into: &buf)
+            FfiConverterOptionString.write(note, into: &buf)
+            
+        
+        case let .observe(checkpoint,text,grade,photos):
+            writeInt(&buf, Int32(6))
+            FfiConverterOptionString.write(checkpoint, into: &buf)
+            FfiConverterString.write(text, into: &buf)
+            FfiConverterOptionTypeRiskGrade.write(grade, into: &buf)
+            FfiConverterSequenceString.write(photos, into: &buf)
+            
+        
+        case .pause:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .resume:
+            writeInt(&buf, Int32(8))
+        
+        
+        case let .finish(reason):
+            writeInt(&buf, Int32(9))
+            FfiConverterOptionString.write(reason, into: &buf)
+            
+        
+        case let .void(reason):
+            writeInt(&buf, Int32(10))
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRunEventKind_lift(_ buf: RustBuffer) throws -> RunEventKind {
+    return try FfiConverterTypeRunEventKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRunEventKind_lower(_ value: RunEventKind) -> RustBuffer {
+    return FfiConverterTypeRunEventKind.lower(value)
+}
+
+
+
+/**
+ * Where a run stands.
+ */
+
+public enum RunStatus: Equatable, Hashable {
+    
+    /**
+     * Started, or resumed, and not finished.
+     */
+    case inProgress
+    /**
+     * Paused by the runner.
+     */
+    case paused
+    /**
+     * Finished by the runner: later events of the runner change nothing.
+     */
+    case finished
+    /**
+     * Voided by a supervisor (even after finishing): the run counts for nothing.
+     */
+    case voided
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RunStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRunStatus: FfiConverterRustBuffer {
+    typealias SwiftType = RunStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RunStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .inProgress
+        
+        case 2: return .paused
+        
+        case 3: return .finished
+        
+        case 4: return .voided
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RunStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .inProgress:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .paused:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .finished:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .voided:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRunStatus_lift(_ buf: RustBuffer) throws -> RunStatus {
+    return try FfiConverterTypeRunStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRunStatus_lower(_ value: RunStatus) -> RustBuffer {
+    return FfiConverterTypeRunStatus.lower(value)
+}
+
+
+
+/**
+ * What a scan raised. Soft: a flagged scan is kept and may still count.
+ */
+
+public enum ScanFlag: Equatable, Hashable {
+    
+    /**
+     * The tag was bound to no checkpoint at the scan's time (never bound, or unbound).
+     */
+    case unknownTag
+    /**
+     * The tag belongs to another site.
+     */
+    case foreignTag
+    /**
+     * The checkpoint is this site's but the plan does not require it.
+     */
+    case notRequired
+    /**
+     * The checkpoint does not accept this method, or the tag was bound for another method, or
+     * a manual check came without a photo.
+     */
+    case methodNotAllowed
+    /**
+     * Outside the task's window and grace (by the device's clock).
+     */
+    case outOfWindow
+    /**
+     * Too soon after a scan at another checkpoint to have walked there.
+     */
+    case tooFast
+    /**
+     * One of many scans within a minute.
+     */
+    case burst
+    /**
+     * Not the next checkpoint of a plan patrolled in sequence.
+     */
+    case outOfOrder
+    /**
+     * The checkpoint was already covered in this run.
+     */
+    case `repeat`
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ScanFlag: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScanFlag: FfiConverterRustBuffer {
+    typealias SwiftType = ScanFlag
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScanFlag {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .unknownTag
+        
+        case 2: return .foreignTag
+        
+        case 3: return .notRequired
+        
+        case 4: return .methodNotAllowed
+        
+        case 5: return .outOfWindow
+        
+        case 6: return .tooFast
+        
+        case 7: return .burst
+        
+        case 8: return .outOfOrder
+        
+        case 9: return .`repeat`
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ScanFlag, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .unknownTag:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .foreignTag:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .notRequired:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .methodNotAllowed:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .outOfWindow:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .tooFast:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .burst:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .outOfOrder:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .`repeat`:
+            writeInt(&buf, Int32(9))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanFlag_lift(_ buf: RustBuffer) throws -> ScanFlag {
+    return try FfiConverterTypeScanFlag.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanFlag_lower(_ value: ScanFlag) -> RustBuffer {
+    return FfiConverterTypeScanFlag.lower(value)
+}
+
+
+
+/**
+ * What kind of work a site is.
+ */
+
+public enum SiteKind: Equatable, Hashable {
+    
+    /**
+     * 单建: a stand-alone work.
+     */
+    case standalone
+    /**
+     * 结建: built with (under) a building.
+     */
+    case attached
+    /**
+     * 平战结合: used in peacetime (car park, market, cooling shelter).
+     */
+    case dualUse
+    /**
+     * Another kind of work (其他).
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SiteKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSiteKind: FfiConverterRustBuffer {
+    typealias SwiftType = SiteKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SiteKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .standalone
+        
+        case 2: return .attached
+        
+        case 3: return .dualUse
+        
+        case 4: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SiteKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .standalone:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .attached:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .dualUse:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSiteKind_lift(_ buf: RustBuffer) throws -> SiteKind {
+    return try FfiConverterTypeSiteKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSiteKind_lower(_ value: SiteKind) -> RustBuffer {
+    return FfiConverterTypeSiteKind.lower(value)
+}
+
+
+
+/**
+ * What the sync screen and the status bar show.
+ */
+
+public enum SyncState: Equatable, Hashable {
+    
+    /**
+     * Nothing running. `complete`: the last sync left nothing pending.
+     */
+    case idle(
+        /**
+         * When a sync last ended complete, UTC ms by the device's system clock (`None`: never).
+         */lastSuccessMs: Int64?, 
+        /**
+         * Records with changes the server has not acknowledged.
+         */pendingRecords: UInt64, 
+        /**
+         * Photos referenced by this device's records that the server has not verified.
+         */pendingPhotos: UInt64, 
+        /**
+         * The last sync left nothing pending ([`super::SyncReport::complete`]); `false` after
+         * a cancelled one.
+         */complete: Bool
+    )
+    /**
+     * A sync is running.
+     */
+    case syncing(
+        /**
+         * What it has done so far.
+         */progress: SyncProgress
+    )
+    /**
+     * The server could not be reached; tries again from `retry_at_ms`.
+     */
+    case offline(
+        /**
+         * What failed, in words.
+         */message: String, 
+        /**
+         * Failures in a row, this one included.
+         */failures: UInt32, 
+        /**
+         * When the next periodic run may sync, UTC ms by the store's clock.
+         */retryAtMs: Int64
+    )
+    /**
+     * Not signed in, or the server refused the token (revoked: a lost phone reported).
+     */
+    case needsLogin(
+        /**
+         * Why, in words.
+         */message: String
+    )
+    /**
+     * The last sync failed for another reason than the network or the login (the server
+     * refused it, or something on the device failed); tries again from `retry_at_ms`.
+     */
+    case error(
+        /**
+         * What failed, in words.
+         */message: String, 
+        /**
+         * Failures in a row, this one included.
+         */failures: UInt32, 
+        /**
+         * When the next periodic run may sync, UTC ms by the store's clock.
+         */retryAtMs: Int64
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SyncState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncState: FfiConverterRustBuffer {
+    typealias SwiftType = SyncState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .idle(lastSuccessMs: try FfiConverterOptionInt64.read(from: &buf), pendingRecords: try FfiConverterUInt64.read(from: &buf), pendingPhotos: try FfiConverterUInt64.read(from: &buf), complete: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 2: return .syncing(progress: try FfiConverterTypeSyncProgress.read(from: &buf)
+        )
+        
+        case 3: return .offline(message: try FfiConverterString.read(from: &buf), failures: try FfiConverterUInt32.read(from: &buf), retryAtMs: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 4: return .needsLogin(message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 5: return .error(message: try FfiConverterString.read(from: &buf), failures: try FfiConverterUInt32.read(from: &buf), retryAtMs: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SyncState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .idle(lastSuccessMs,pendingRecords,pendingPhotos,complete):
+            writeInt(&buf, Int32(1))
+            FfiConverterOptionInt64.write(lastSuccessMs, into: &buf)
+            FfiConverterUInt64.write(pendingRecords, into: &buf)
+            FfiConverterUInt64.write(pendingPhotos, into: &buf)
+            FfiConverterBool.write(complete, into: &buf)
+            
+        
+        case let .syncing(progress):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeSyncProgress.write(progress, into: &buf)
+            
+        
+        case let .offline(message,failures,retryAtMs):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(message, into: &buf)
+            FfiConverterUInt32.write(failures, into: &buf)
+            FfiConverterInt64.write(retryAtMs, into: &buf)
+            
+        
+        case let .needsLogin(message):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .error(message,failures,retryAtMs):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(message, into: &buf)
+            FfiConverterUInt32.write(failures, into: &buf)
+            FfiConverterInt64.write(retryAtMs, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncState_lift(_ buf: RustBuffer) throws -> SyncState {
+    return try FfiConverterTypeSyncState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncState_lower(_ value: SyncState) -> RustBuffer {
+    return FfiConverterTypeSyncState.lower(value)
+}
+
+
+
+/**
+ * What a tag event does, stored as the event's `type`.
+ */
+
+public enum TagEventKind: Equatable, Hashable {
+    
+    /**
+     * From now on the tag stands for `checkpoint` of this site (replacing any earlier binding).
+     */
+    case bind(
+        /**
+         * The id of the checkpoint.
+         */checkpoint: String, 
+        /**
+         * How the tag is read (NFC or QR).
+         */method: CheckMethod
+    )
+    /**
+     * From now on the tag stands for nothing.
+     */
+    case unbind(
+        /**
+         * Why (a replaced or stolen tag, …); empty when none was given.
+         */reason: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension TagEventKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTagEventKind: FfiConverterRustBuffer {
+    typealias SwiftType = TagEventKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TagEventKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .bind(checkpoint: try FfiConverterString.read(from: &buf), method: try FfiConverterTypeCheckMethod.read(from: &buf)
+        )
+        
+        case 2: return .unbind(reason: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TagEventKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .bind(checkpoint,method):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(checkpoint, into: &buf)
+            FfiConverterTypeCheckMethod.write(method, into: &buf)
+            
+        
+        case let .unbind(reason):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTagEventKind_lift(_ buf: RustBuffer) throws -> TagEventKind {
+    return try FfiConverterTypeTagEventKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTagEventKind_lower(_ value: TagEventKind) -> RustBuffer {
+    return FfiConverterTypeTagEventKind.lower(value)
+}
+
+
+
+/**
+ * Where a task stands.
+ */
+
+public enum TaskState: Equatable, Hashable {
+    
+    /**
+     * The window has not opened.
+     */
+    case upcoming
+    /**
+     * The window (or its grace) is open and no run has started.
+     */
+    case due
+    /**
+     * A run has started and the window (or its grace) is still open.
+     */
+    case inProgress
+    /**
+     * Complete within the window.
+     */
+    case done
+    /**
+     * Complete, but after the window and its grace.
+     */
+    case late
+    /**
+     * The window and grace passed with runs that left checkpoints uncovered.
+     */
+    case partial
+    /**
+     * The window and grace passed with no run, and every assignee has synced since.
+     */
+    case missed
+    /**
+     * The window and grace passed with no run known here, and some assignee has not synced
+     * since: their run may still arrive (待同步).
+     */
+    case awaitingSync
+    /**
+     * A supervisor excused the task.
+     */
+    case excused
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension TaskState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTaskState: FfiConverterRustBuffer {
+    typealias SwiftType = TaskState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TaskState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .upcoming
+        
+        case 2: return .due
+        
+        case 3: return .inProgress
+        
+        case 4: return .done
+        
+        case 5: return .late
+        
+        case 6: return .partial
+        
+        case 7: return .missed
+        
+        case 8: return .awaitingSync
+        
+        case 9: return .excused
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TaskState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .upcoming:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .due:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .inProgress:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .done:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .late:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .partial:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .missed:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .awaitingSync:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .excused:
+            writeInt(&buf, Int32(9))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskState_lift(_ buf: RustBuffer) throws -> TaskState {
+    return try FfiConverterTypeTaskState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskState_lower(_ value: TaskState) -> RustBuffer {
+    return FfiConverterTypeTaskState.lower(value)
+}
+
+
+
+/**
+ * What a template is used for.
+ */
+
+public enum TemplatePurpose: Equatable, Hashable {
+    
+    /**
+     * Construction quality supervision: a stage inspection (e.g. rebar before pouring).
+     */
+    case stageInspection
+    /**
+     * Periodic maintenance check of a finished work.
+     */
+    case maintenance
+    /**
+     * Safety patrol (fire, gas, flood, electrics).
+     */
+    case patrol
+    /**
+     * Equipment maintenance, e.g. air-raid sirens.
+     */
+    case equipment
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension TemplatePurpose: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTemplatePurpose: FfiConverterRustBuffer {
+    typealias SwiftType = TemplatePurpose
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TemplatePurpose {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .stageInspection
+        
+        case 2: return .maintenance
+        
+        case 3: return .patrol
+        
+        case 4: return .equipment
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TemplatePurpose, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .stageInspection:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .maintenance:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .patrol:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .equipment:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTemplatePurpose_lift(_ buf: RustBuffer) throws -> TemplatePurpose {
+    return try FfiConverterTypeTemplatePurpose.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTemplatePurpose_lower(_ value: TemplatePurpose) -> RustBuffer {
+    return FfiConverterTypeTemplatePurpose.lower(value)
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
+    typealias SwiftType = UInt32?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt32.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
+    typealias SwiftType = Int32?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterInt32.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
+    typealias SwiftType = Int64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
+    typealias SwiftType = Double?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDouble.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDouble.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -6744,6 +22793,222 @@ fileprivate struct FfiConverterOptionTypeSyncProgressListener: FfiConverterRustB
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeCheckpoint: FfiConverterRustBuffer {
+    typealias SwiftType = Checkpoint?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCheckpoint.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCheckpoint.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeClause: FfiConverterRustBuffer {
+    typealias SwiftType = Clause?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeClause.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeClause.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeExifData: FfiConverterRustBuffer {
+    typealias SwiftType = ExifData?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeExifData.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeExifData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeGps: FfiConverterRustBuffer {
+    typealias SwiftType = Gps?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeGps.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeGps.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeGpsFix: FfiConverterRustBuffer {
+    typealias SwiftType = GpsFix?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeGpsFix.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeGpsFix.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeHazardSource: FfiConverterRustBuffer {
+    typealias SwiftType = HazardSource?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeHazardSource.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeHazardSource.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeLocalizedText: FfiConverterRustBuffer {
+    typealias SwiftType = LocalizedText?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLocalizedText.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLocalizedText.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeOccurrence: FfiConverterRustBuffer {
+    typealias SwiftType = Occurrence?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeOccurrence.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeOccurrence.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeScanOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = ScanOutcome?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeScanOutcome.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeScanOutcome.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeTagBinding: FfiConverterRustBuffer {
     typealias SwiftType = TagBinding?
 
@@ -6792,6 +23057,102 @@ fileprivate struct FfiConverterOptionTypeUser: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeCheckMethod: FfiConverterRustBuffer {
+    typealias SwiftType = CheckMethod?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCheckMethod.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCheckMethod.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeCoverageSort: FfiConverterRustBuffer {
+    typealias SwiftType = CoverageSort?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCoverageSort.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCoverageSort.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeDocumentKind: FfiConverterRustBuffer {
+    typealias SwiftType = DocumentKind?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDocumentKind.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDocumentKind.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeMissingKind: FfiConverterRustBuffer {
+    typealias SwiftType = MissingKind?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeMissingKind.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeMissingKind.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypePhotoState: FfiConverterRustBuffer {
     typealias SwiftType = PhotoState?
 
@@ -6816,6 +23177,78 @@ fileprivate struct FfiConverterOptionTypePhotoState: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeRecordKind: FfiConverterRustBuffer {
+    typealias SwiftType = RecordKind?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRecordKind.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRecordKind.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeRiskGrade: FfiConverterRustBuffer {
+    typealias SwiftType = RiskGrade?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRiskGrade.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRiskGrade.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSiteKind: FfiConverterRustBuffer {
+    typealias SwiftType = SiteKind?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSiteKind.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSiteKind.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionSequenceTypeCheckMethod: FfiConverterRustBuffer {
     typealias SwiftType = [CheckMethod]?
 
@@ -6832,6 +23265,30 @@ fileprivate struct FfiConverterOptionSequenceTypeCheckMethod: FfiConverterRustBu
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterSequenceTypeCheckMethod.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeCondition: FfiConverterRustBuffer {
+    typealias SwiftType = Condition?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCondition.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCondition.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -6888,6 +23345,31 @@ fileprivate struct FfiConverterOptionTypeRecordId: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceUInt16: FfiConverterRustBuffer {
+    typealias SwiftType = [UInt16]
+
+    public static func write(_ value: [UInt16], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterUInt16.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [UInt16] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [UInt16]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterUInt16.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -6938,6 +23420,106 @@ fileprivate struct FfiConverterSequenceTypeCellCoverage: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeChecklistItem: FfiConverterRustBuffer {
+    typealias SwiftType = [ChecklistItem]
+
+    public static func write(_ value: [ChecklistItem], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeChecklistItem.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ChecklistItem] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ChecklistItem]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeChecklistItem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeChecklistSection: FfiConverterRustBuffer {
+    typealias SwiftType = [ChecklistSection]
+
+    public static func write(_ value: [ChecklistSection], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeChecklistSection.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ChecklistSection] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ChecklistSection]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeChecklistSection.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCheckpoint: FfiConverterRustBuffer {
+    typealias SwiftType = [Checkpoint]
+
+    public static func write(_ value: [Checkpoint], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCheckpoint.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Checkpoint] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Checkpoint]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCheckpoint.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeChoice: FfiConverterRustBuffer {
+    typealias SwiftType = [Choice]
+
+    public static func write(_ value: [Choice], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeChoice.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Choice] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Choice]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeChoice.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeConflict: FfiConverterRustBuffer {
     typealias SwiftType = [Conflict]
 
@@ -6955,6 +23537,106 @@ fileprivate struct FfiConverterSequenceTypeConflict: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeConflict.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeConflictValue: FfiConverterRustBuffer {
+    typealias SwiftType = [ConflictValue]
+
+    public static func write(_ value: [ConflictValue], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeConflictValue.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ConflictValue] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ConflictValue]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeConflictValue.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeEventReceipt: FfiConverterRustBuffer {
+    typealias SwiftType = [EventReceipt]
+
+    public static func write(_ value: [EventReceipt], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeEventReceipt.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [EventReceipt] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [EventReceipt]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeEventReceipt.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeExcusal: FfiConverterRustBuffer {
+    typealias SwiftType = [Excusal]
+
+    public static func write(_ value: [Excusal], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeExcusal.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Excusal] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Excusal]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeExcusal.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeFailedItem: FfiConverterRustBuffer {
+    typealias SwiftType = [FailedItem]
+
+    public static func write(_ value: [FailedItem], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFailedItem.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FailedItem] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FailedItem]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFailedItem.read(from: &buf))
         }
         return seq
     }
@@ -7013,6 +23695,56 @@ fileprivate struct FfiConverterSequenceTypeGridCell: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeGridMember: FfiConverterRustBuffer {
+    typealias SwiftType = [GridMember]
+
+    public static func write(_ value: [GridMember], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeGridMember.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [GridMember] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [GridMember]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeGridMember.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeHazardEvent: FfiConverterRustBuffer {
+    typealias SwiftType = [HazardEvent]
+
+    public static func write(_ value: [HazardEvent], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeHazardEvent.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [HazardEvent] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [HazardEvent]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeHazardEvent.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeHistoryEntry: FfiConverterRustBuffer {
     typealias SwiftType = [HistoryEntry]
 
@@ -7030,6 +23762,81 @@ fileprivate struct FfiConverterSequenceTypeHistoryEntry: FfiConverterRustBuffer 
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeHistoryEntry.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeInspectionEvent: FfiConverterRustBuffer {
+    typealias SwiftType = [InspectionEvent]
+
+    public static func write(_ value: [InspectionEvent], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeInspectionEvent.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [InspectionEvent] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [InspectionEvent]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeInspectionEvent.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeItem: FfiConverterRustBuffer {
+    typealias SwiftType = [Item]
+
+    public static func write(_ value: [Item], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeItem.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Item] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Item]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeItem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeListRow: FfiConverterRustBuffer {
+    typealias SwiftType = [ListRow]
+
+    public static func write(_ value: [ListRow], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeListRow.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ListRow] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ListRow]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeListRow.read(from: &buf))
         }
         return seq
     }
@@ -7113,6 +23920,81 @@ fileprivate struct FfiConverterSequenceTypePhotoMeta: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePhotoRef: FfiConverterRustBuffer {
+    typealias SwiftType = [PhotoRef]
+
+    public static func write(_ value: [PhotoRef], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePhotoRef.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PhotoRef] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PhotoRef]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePhotoRef.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePlanVersion: FfiConverterRustBuffer {
+    typealias SwiftType = [PlanVersion]
+
+    public static func write(_ value: [PlanVersion], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePlanVersion.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PlanVersion] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PlanVersion]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePlanVersion.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeProjectRole: FfiConverterRustBuffer {
+    typealias SwiftType = [ProjectRole]
+
+    public static func write(_ value: [ProjectRole], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeProjectRole.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ProjectRole] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ProjectRole]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeProjectRole.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeQueuedPhoto: FfiConverterRustBuffer {
     typealias SwiftType = [QueuedPhoto]
 
@@ -7155,6 +24037,306 @@ fileprivate struct FfiConverterSequenceTypeRecordSummary: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeRecordSummary.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeReplacedCharacter: FfiConverterRustBuffer {
+    typealias SwiftType = [ReplacedCharacter]
+
+    public static func write(_ value: [ReplacedCharacter], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReplacedCharacter.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ReplacedCharacter] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ReplacedCharacter]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReplacedCharacter.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeReviewFinding: FfiConverterRustBuffer {
+    typealias SwiftType = [ReviewFinding]
+
+    public static func write(_ value: [ReviewFinding], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReviewFinding.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ReviewFinding] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ReviewFinding]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReviewFinding.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRunEvent: FfiConverterRustBuffer {
+    typealias SwiftType = [RunEvent]
+
+    public static func write(_ value: [RunEvent], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRunEvent.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RunEvent] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RunEvent]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRunEvent.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSection: FfiConverterRustBuffer {
+    typealias SwiftType = [Section]
+
+    public static func write(_ value: [Section], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSection.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Section] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Section]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSection.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeShownRecord: FfiConverterRustBuffer {
+    typealias SwiftType = [ShownRecord]
+
+    public static func write(_ value: [ShownRecord], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeShownRecord.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ShownRecord] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ShownRecord]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeShownRecord.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSignature: FfiConverterRustBuffer {
+    typealias SwiftType = [Signature]
+
+    public static func write(_ value: [Signature], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSignature.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Signature] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Signature]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSignature.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSignatureSlot: FfiConverterRustBuffer {
+    typealias SwiftType = [SignatureSlot]
+
+    public static func write(_ value: [SignatureSlot], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSignatureSlot.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SignatureSlot] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SignatureSlot]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSignatureSlot.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSiteTagEvent: FfiConverterRustBuffer {
+    typealias SwiftType = [SiteTagEvent]
+
+    public static func write(_ value: [SiteTagEvent], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSiteTagEvent.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SiteTagEvent] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SiteTagEvent]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSiteTagEvent.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSkippedCheckpoint: FfiConverterRustBuffer {
+    typealias SwiftType = [SkippedCheckpoint]
+
+    public static func write(_ value: [SkippedCheckpoint], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSkippedCheckpoint.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SkippedCheckpoint] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SkippedCheckpoint]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSkippedCheckpoint.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeStatusCount: FfiConverterRustBuffer {
+    typealias SwiftType = [StatusCount]
+
+    public static func write(_ value: [StatusCount], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeStatusCount.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [StatusCount] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [StatusCount]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeStatusCount.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSyncRejection: FfiConverterRustBuffer {
+    typealias SwiftType = [SyncRejection]
+
+    public static func write(_ value: [SyncRejection], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSyncRejection.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SyncRejection] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SyncRejection]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSyncRejection.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeTagEvent: FfiConverterRustBuffer {
+    typealias SwiftType = [TagEvent]
+
+    public static func write(_ value: [TagEvent], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeTagEvent.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [TagEvent] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [TagEvent]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeTagEvent.read(from: &buf))
         }
         return seq
     }
@@ -7238,23 +24420,23 @@ fileprivate struct FfiConverterSequenceTypeTrackPoint: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceTypeSiteTagEvent: FfiConverterRustBuffer {
-    typealias SwiftType = [SiteTagEvent]
+fileprivate struct FfiConverterSequenceTypeUnreadableRecord: FfiConverterRustBuffer {
+    typealias SwiftType = [UnreadableRecord]
 
-    public static func write(_ value: [SiteTagEvent], into buf: inout [UInt8]) {
+    public static func write(_ value: [UnreadableRecord], into buf: inout [UInt8]) {
         let len = Int32(value.count)
         writeInt(&buf, len)
         for item in value {
-            FfiConverterTypeSiteTagEvent.write(item, into: &buf)
+            FfiConverterTypeUnreadableRecord.write(item, into: &buf)
         }
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SiteTagEvent] {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [UnreadableRecord] {
         let len: Int32 = try readInt(&buf)
-        var seq = [SiteTagEvent]()
+        var seq = [UnreadableRecord]()
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeSiteTagEvent.read(from: &buf))
+            seq.append(try FfiConverterTypeUnreadableRecord.read(from: &buf))
         }
         return seq
     }
@@ -7280,6 +24462,156 @@ fileprivate struct FfiConverterSequenceTypeCheckMethod: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeCheckMethod.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeHazardAction: FfiConverterRustBuffer {
+    typealias SwiftType = [HazardAction]
+
+    public static func write(_ value: [HazardAction], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeHazardAction.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [HazardAction] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [HazardAction]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeHazardAction.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeInspectionAction: FfiConverterRustBuffer {
+    typealias SwiftType = [InspectionAction]
+
+    public static func write(_ value: [InspectionAction], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeInspectionAction.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [InspectionAction] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [InspectionAction]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeInspectionAction.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePatrolAction: FfiConverterRustBuffer {
+    typealias SwiftType = [PatrolAction]
+
+    public static func write(_ value: [PatrolAction], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePatrolAction.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PatrolAction] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PatrolAction]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePatrolAction.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRecordKind: FfiConverterRustBuffer {
+    typealias SwiftType = [RecordKind]
+
+    public static func write(_ value: [RecordKind], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRecordKind.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RecordKind] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RecordKind]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRecordKind.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeReviewAction: FfiConverterRustBuffer {
+    typealias SwiftType = [ReviewAction]
+
+    public static func write(_ value: [ReviewAction], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReviewAction.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ReviewAction] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ReviewAction]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReviewAction.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeScanFlag: FfiConverterRustBuffer {
+    typealias SwiftType = [ScanFlag]
+
+    public static func write(_ value: [ScanFlag], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeScanFlag.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ScanFlag] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ScanFlag]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeScanFlag.read(from: &buf))
         }
         return seq
     }
@@ -7335,6 +24667,258 @@ fileprivate struct FfiConverterDictionaryStringUInt32: FfiConverterRustBuffer {
         return dict
     }
 }
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDictionaryStringTypeAnswerData: FfiConverterRustBuffer {
+    public static func write(_ value: [String: AnswerData], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for (key, value) in value {
+            FfiConverterString.write(key, into: &buf)
+            FfiConverterTypeAnswerData.write(value, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String: AnswerData] {
+        let len: Int32 = try readInt(&buf)
+        var dict = [String: AnswerData]()
+        dict.reserveCapacity(Int(len))
+        for _ in 0..<len {
+            let key = try FfiConverterString.read(from: &buf)
+            let value = try FfiConverterTypeAnswerData.read(from: &buf)
+            dict[key] = value
+        }
+        return dict
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDictionaryStringTypePhotoRef: FfiConverterRustBuffer {
+    public static func write(_ value: [String: PhotoRef], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for (key, value) in value {
+            FfiConverterString.write(key, into: &buf)
+            FfiConverterTypePhotoRef.write(value, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String: PhotoRef] {
+        let len: Int32 = try readInt(&buf)
+        var dict = [String: PhotoRef]()
+        dict.reserveCapacity(Int(len))
+        for _ in 0..<len {
+            let key = try FfiConverterString.read(from: &buf)
+            let value = try FfiConverterTypePhotoRef.read(from: &buf)
+            dict[key] = value
+        }
+        return dict
+    }
+}
+
+
+public typealias Condition = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCondition: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Condition {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: Condition, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> Condition {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: Condition) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCondition_lift(_ value: RustBuffer) throws -> Condition {
+    return try FfiConverterTypeCondition.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCondition_lower(_ value: Condition) -> RustBuffer {
+    return FfiConverterTypeCondition.lower(value)
+}
+
+
+
+public typealias Counts = [String: UInt32]
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCounts: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Counts {
+        return try FfiConverterDictionaryStringUInt32.read(from: &buf)
+    }
+
+    public static func write(_ value: Counts, into buf: inout [UInt8]) {
+        return FfiConverterDictionaryStringUInt32.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> Counts {
+        return try FfiConverterDictionaryStringUInt32.lift(value)
+    }
+
+    public static func lower(_ value: Counts) -> RustBuffer {
+        return FfiConverterDictionaryStringUInt32.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCounts_lift(_ value: RustBuffer) throws -> Counts {
+    return try FfiConverterTypeCounts.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCounts_lower(_ value: Counts) -> RustBuffer {
+    return FfiConverterTypeCounts.lower(value)
+}
+
+
+
+public typealias JsonValue = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeJsonValue: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> JsonValue {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: JsonValue, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> JsonValue {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: JsonValue) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeJsonValue_lift(_ value: RustBuffer) throws -> JsonValue {
+    return try FfiConverterTypeJsonValue.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeJsonValue_lower(_ value: JsonValue) -> RustBuffer {
+    return FfiConverterTypeJsonValue.lower(value)
+}
+
+
+
+public typealias PhotoMap = [String: PhotoRef]
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoMap: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoMap {
+        return try FfiConverterDictionaryStringTypePhotoRef.read(from: &buf)
+    }
+
+    public static func write(_ value: PhotoMap, into buf: inout [UInt8]) {
+        return FfiConverterDictionaryStringTypePhotoRef.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> PhotoMap {
+        return try FfiConverterDictionaryStringTypePhotoRef.lift(value)
+    }
+
+    public static func lower(_ value: PhotoMap) -> RustBuffer {
+        return FfiConverterDictionaryStringTypePhotoRef.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoMap_lift(_ value: RustBuffer) throws -> PhotoMap {
+    return try FfiConverterTypePhotoMap.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoMap_lower(_ value: PhotoMap) -> RustBuffer {
+    return FfiConverterTypePhotoMap.lower(value)
+}
+
+
+
+public typealias RecordId = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecordId: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecordId {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: RecordId, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> RecordId {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: RecordId) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecordId_lift(_ value: RustBuffer) throws -> RecordId {
+    return try FfiConverterTypeRecordId.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecordId_lower(_ value: RecordId) -> RustBuffer {
+    return FfiConverterTypeRecordId.lower(value)
+}
+
 /**
  * The version of the Offgrid core this library was built from.
  */
@@ -7451,94 +25035,94 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_func_tag_key() != 59716) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_func_parse_template() != 9738) {
+    if (uniffi_offgrid_ffi_checksum_func_parse_template() != 8477) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_rectification_notice() != 50770) {
+    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_rectification_notice() != 62897) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_register() != 65211) {
+    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_register() != 64415) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_reply_form() != 22395) {
+    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_reply_form() != 14029) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_supervision_report() != 41728) {
+    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_supervision_report() != 60571) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_verify() != 57843) {
+    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_verify() != 56355) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_verify_file() != 21829) {
+    if (uniffi_offgrid_ffi_checksum_method_offgriddocuments_verify_file() != 1594) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_close() != 35560) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_close() != 37179) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_create() != 56475) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_create() != 13063) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_create_from_item() != 57967) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_create_from_item() != 35170) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_create_many() != 50908) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_create_many() != 3873) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_escalate() != 18541) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_escalate() != 60473) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_get() != 6778) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_get() != 33334) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_grade() != 41516) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_grade() != 6445) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_order_rectification() != 23964) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_order_rectification() != 60206) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_register() != 53352) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_register() != 8431) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_reinspect() != 6213) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_reinspect() != 61753) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_submit_rectification() != 64759) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_submit_rectification() != 11668) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_write_off() != 37617) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridhazards_write_off() != 41171) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_add_photo() != 420) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_add_photo() != 64934) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_answer() != 36792) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_answer() != 47606) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_create() != 35784) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_create() != 16625) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_get() != 16521) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_get() != 51433) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_review() != 41452) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_review() != 7632) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_sign() != 13433) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_sign() != 52711) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_submit() != 1518) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_submit() != 13329) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_publish_template() != 46996) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_publish_template() != 5253) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_template() != 46679) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_template() != 56597) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_templates() != 7025) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridinspections_templates() != 22859) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_changelistener_on_change() != 52187) {
+    if (uniffi_offgrid_ffi_checksum_method_changelistener_on_change() != 51184) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_changesubscription_cancel() != 52670) {
@@ -7547,73 +25131,73 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_logger_log() != 18110) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_add_plan() != 32757) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_add_plan() != 47088) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_add_track() != 11373) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_add_track() != 11354) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_answer() != 147) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_answer() != 60986) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_approve_skip() != 24015) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_approve_skip() != 60490) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_coverage() != 60453) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_coverage() != 7361) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_excuse_task() != 53425) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_excuse_task() != 20050) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_finish() != 58580) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_finish() != 29664) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_observe() != 11861) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_observe() != 17553) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_pause() != 56388) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_pause() != 46276) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_plan() != 62461) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_plan() != 57142) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_plans() != 30771) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_plans() != 58824) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_raise_hazard() != 43269) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_raise_hazard() != 29126) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_resume() != 13902) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_resume() != 28566) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_revise_plan() != 17531) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_revise_plan() != 19331) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_run() != 2887) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_run() != 11120) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_runs() != 64019) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_runs() != 19304) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_scan() != 58043) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_scan() != 63883) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_skip() != 17719) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_skip() != 15803) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_start() != 62913) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_start() != 61308) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_tasks() != 56986) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_tasks() != 64716) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_track() != 21866) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_track() != 54633) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_void_run() != 7731) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridpatrols_void_run() != 34726) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_add_captured() != 39621) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_add_captured() != 50224) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridphotos_capture_path() != 50692) {
@@ -7625,121 +25209,121 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridphotos_leftover_captures() != 5973) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_of_record() != 56212) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_of_record() != 47292) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_queue() != 61720) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_queue() != 37252) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_read() != 53182) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridphotos_read() != 37678) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_add() != 17051) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_add() != 52558) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_cell() != 51128) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_cell() != 17650) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_cell_by_code() != 28324) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_cell_by_code() != 54815) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_cells_of() != 37961) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_cells_of() != 23619) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_children() != 15509) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_children() != 49985) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_remove_member() != 22445) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_remove_member() != 57833) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_rename() != 15640) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_rename() != 63708) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_set_boundary() != 12098) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_set_boundary() != 31189) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_set_member() != 58124) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_set_member() != 14719) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_subtree() != 36787) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridgrid_subtree() != 17444) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_add() != 64435) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_add() != 42210) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_add_checkpoint() != 31819) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_add_checkpoint() != 49881) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_bind_tag() != 1891) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_bind_tag() != 46642) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_link_project() != 37608) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_link_project() != 34856) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_list() != 65046) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_list() != 39727) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_site() != 42853) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_site() != 30377) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_tag_binding() != 5132) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_tag_binding() != 36294) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridsites_tag_history() != 19603) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_unbind_tag() != 34533) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_unbind_tag() != 10435) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_unlink_project() != 58268) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_unlink_project() != 43783) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_update() != 60838) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_update() != 10104) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsites_update_checkpoint() != 6761) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsites_update_checkpoint() != 5485) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_checklist() != 25554) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_checklist() != 4609) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_checklist_answer() != 36722) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_checklist_answer() != 17064) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_checklist_command() != 27569) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_checklist_command() != 22647) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_hazard() != 55938) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_hazard() != 29842) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_hazard_command() != 18988) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_hazard_command() != 58788) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_home() != 50195) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_home() != 28512) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_list() != 27101) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_list() != 17106) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_my_coverage() != 30426) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_my_coverage() != 50416) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_patrol_command() != 37646) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_patrol_command() != 58091) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_patrol_run() != 63304) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_patrol_run() != 56089) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_review() != 38482) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_review() != 39891) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_review_command() != 23630) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_review_command() != 53280) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_sync() != 20589) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_sync() != 16466) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_validate_draft() != 1089) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridscreens_validate_draft() != 46804) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_documents() != 18824) {
@@ -7775,28 +25359,28 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_close_database() != 19277) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_conflicts() != 21477) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_conflicts() != 46928) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_counts() != 18779) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_counts() != 27056) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_create_record() != 26498) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_create_record() != 31132) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_current_user() != 28673) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_current_user() != 18951) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_deadline_of() != 54076) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_get_path() != 37661) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_get_path() != 62716) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_get_record() != 49988) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_get_record() != 57437) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_history() != 36221) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_history() != 20974) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_is_closed() != 49148) {
@@ -7805,7 +25389,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_is_encrypted() != 21011) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_list() != 24145) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_list() != 723) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_local_date() != 8887) {
@@ -7814,25 +25398,25 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_path() != 29122) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_set_user() != 60614) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_set_user() != 47246) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_time_zone() != 59471) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridstore_verify() != 53819) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridstore_verify() != 15362) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridstore_sync() != 60563) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsync_login() != 45507) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsync_login() != 57799) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridsync_reconcile() != 56202) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsync_run() != 48650) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsync_run() != 14430) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridsync_set_insecure_http_allowed() != 13121) {
@@ -7841,7 +25425,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridsync_sign_out() != 13591) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsync_status() != 64785) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsync_status() != 39379) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridsync_service() != 60877) {
@@ -7853,7 +25437,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_synccancel_is_cancelled() != 36656) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_syncprogresslistener_on_progress() != 11779) {
+    if (uniffi_offgrid_ffi_checksum_method_syncprogresslistener_on_progress() != 30467) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridsyncservice_cancel() != 24689) {
@@ -7865,16 +25449,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_offgrid_ffi_checksum_method_offgridsyncservice_observe() != 63752) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsyncservice_run() != 48403) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsyncservice_run() != 2513) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_offgridsyncservice_state() != 26391) {
+    if (uniffi_offgrid_ffi_checksum_method_offgridsyncservice_state() != 27239) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_method_offgridsyncservice_unobserve() != 62656) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_offgrid_ffi_checksum_method_syncstatelistener_on_state() != 48078) {
+    if (uniffi_offgrid_ffi_checksum_method_syncstatelistener_on_state() != 709) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_offgrid_ffi_checksum_constructor_offgridstore_new() != 27472) {
@@ -7891,7 +25475,6 @@ private let initializationResult: InitializationResult = {
     uniffiCallbackInitLogger()
     uniffiCallbackInitSyncProgressListener()
     uniffiCallbackInitSyncStateListener()
-    uniffiEnsureOffgridCoreInitialized()
     return InitializationResult.ok
 }()
 

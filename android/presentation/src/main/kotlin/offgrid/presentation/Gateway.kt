@@ -17,8 +17,8 @@ import kotlinx.coroutines.flow.callbackFlow
 import kotlinx.coroutines.flow.flowOn
 import kotlinx.coroutines.flow.shareIn
 import kotlinx.coroutines.withContext
-import uniffi.offgrid_core.ChangeEvent
-import uniffi.offgrid_core.SyncState
+import uniffi.offgrid_ffi.ChangeEvent
+import uniffi.offgrid_ffi.SyncState
 import uniffi.offgrid_ffi.ChangeListener
 import uniffi.offgrid_ffi.OffgridStore
 import uniffi.offgrid_ffi.OffgridStoreInterface

@@ -3,7 +3,7 @@
 // localise.
 package offgrid.presentation
 
-import uniffi.offgrid_core.FieldError
+import uniffi.offgrid_ffi.FieldError
 import uniffi.offgrid_ffi.OffgridException
 
 /** The kinds of failure a screen shows differently; the shells map each to a zh-CN/en string. */

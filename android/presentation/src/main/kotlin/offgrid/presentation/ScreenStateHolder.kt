@@ -17,7 +17,7 @@ import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.withLock
-import uniffi.offgrid_core.ChangeEvent
+import uniffi.offgrid_ffi.ChangeEvent
 import uniffi.offgrid_ffi.OffgridStoreInterface
 
 open class ScreenStateHolder<T : Any>(

@@ -13,8 +13,8 @@ import kotlinx.coroutines.flow.merge
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.stateIn
 import kotlinx.coroutines.launch
-import uniffi.offgrid_core.SyncScreen
-import uniffi.offgrid_core.SyncState
+import uniffi.offgrid_ffi.SyncScreen
+import uniffi.offgrid_ffi.SyncState
 
 class SyncStateHolder(private val gateway: OffgridGateway, private val scope: CoroutineScope) :
     AutoCloseable {

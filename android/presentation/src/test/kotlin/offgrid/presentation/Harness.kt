@@ -17,9 +17,9 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeoutOrNull
-import uniffi.offgrid_core.ProjectRole
-import uniffi.offgrid_core.Role
-import uniffi.offgrid_core.User
+import uniffi.offgrid_ffi.ProjectRole
+import uniffi.offgrid_ffi.Role
+import uniffi.offgrid_ffi.User
 import uniffi.offgrid_ffi.OffgridStore
 import uniffi.offgrid_ffi.OffgridStoreInterface
 

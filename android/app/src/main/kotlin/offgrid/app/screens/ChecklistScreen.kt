@@ -13,8 +13,8 @@ import androidx.compose.ui.res.stringResource
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import offgrid.app.R
 import offgrid.presentation.ChecklistStateHolder
-import uniffi.offgrid_core.InspectionAction
-import uniffi.offgrid_core.ItemKind
+import uniffi.offgrid_ffi.InspectionAction
+import uniffi.offgrid_ffi.ItemKind
 
 /** The checklist runner: sections, visible items, what is missing; submit, review, and the way to review and sign-off. */
 @Composable

@@ -14,9 +14,9 @@ import androidx.compose.ui.res.stringResource
 import offgrid.app.R
 import offgrid.presentation.ErrorKind
 import offgrid.presentation.ScreenState
-import uniffi.offgrid_core.HazardAction
-import uniffi.offgrid_core.PatrolAction
-import uniffi.offgrid_core.TaskState
+import uniffi.offgrid_ffi.HazardAction
+import uniffi.offgrid_ffi.PatrolAction
+import uniffi.offgrid_ffi.TaskState
 
 /** Shows progress while busy, the error as a dialog, and [content] once a screen is loaded. */
 @Composable
@@ -80,5 +80,5 @@ fun patrolActionLabel(action: PatrolAction): Int = when (action) {
 }
 
 /** A template's bilingual text in the device's language (Chinese unless the device is English). */
-fun localized(text: uniffi.offgrid_core.LocalizedText): String =
+fun localized(text: uniffi.offgrid_ffi.LocalizedText): String =
     if (java.util.Locale.getDefault().language == "en") text.en else text.zh

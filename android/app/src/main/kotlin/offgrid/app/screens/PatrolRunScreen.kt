@@ -11,7 +11,7 @@ import androidx.compose.ui.res.stringResource
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import offgrid.app.R
 import offgrid.presentation.PatrolRunStateHolder
-import uniffi.offgrid_core.PatrolAction
+import uniffi.offgrid_ffi.PatrolAction
 
 /** A patrol run: the next checkpoint (scan its NFC tag or QR code), what is done, the flags. */
 @Composable

@@ -15,7 +15,7 @@ import androidx.compose.ui.res.stringResource
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import offgrid.app.R
 import offgrid.presentation.ReviewStateHolder
-import uniffi.offgrid_core.ReviewAction
+import uniffi.offgrid_ffi.ReviewAction
 
 /**
  * Review and sign-off: the failed items with their clause, the signatures, and sign / submit /

@@ -10,7 +10,7 @@ import androidx.compose.ui.res.stringResource
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import offgrid.app.R
 import offgrid.presentation.SyncStateHolder
-import uniffi.offgrid_core.SyncState
+import uniffi.offgrid_ffi.SyncState
 
 /** The sync state in words, with "sync now" (a WorkManager job, so it survives leaving). */
 @Composable

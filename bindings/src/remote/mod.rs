@@ -1,11 +1,12 @@
-//! UniFFI support (feature `uniffi`, used by the `offgrid-ffi` crate only).
+//! The types that cross the FFI, as UniFFI sees them: one namespace (`offgrid_ffi`) for the
+//! whole library, so Kotlin, Swift and Python carry one copy of UniFFI's runtime.
 //!
-//! The core's own types derive `uniffi::Record`/`uniffi::Enum` where they are defined
-//! (`cfg_attr(feature = "uniffi", …)`), so nothing is mapped by hand twice. The types of
-//! `offgrid-common`, `offgrid-protocol`, `offgrid-doc` and `offgrid-domain`, crates that know
-//! nothing of UniFFI, are declared as remote types in [`remote`] and [`remote_domain`]. This
-//! module holds the crate's scaffolding and the few *custom types*: values that cross the FFI as
-//! something simpler.
+//! None of the crates below knows UniFFI. Each of their types that crosses the FFI is declared
+//! here once, as a *remote* type mirroring its definition (a field or variant that differs fails
+//! to compile): [`base`] for `offgrid-common`'s, `offgrid-protocol`'s, `offgrid-doc`'s and
+//! `offgrid-photo`'s, [`domain`] for `offgrid-domain`'s, [`device`] for `offgrid-core`'s
+//! (generated from their definitions, docs included). This module holds the few *custom
+//! types*: values that cross the FFI as something simpler.
 //! - `RecordId` travels as its string.
 //! - JSON values (answers, record fields) and visibility [`Condition`]s travel as JSON text; the
 //!   shells parse them with their own JSON library only where they need to look inside.
@@ -14,14 +15,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::checklist::Condition;
-use crate::inspection::PhotoRef;
+use offgrid_domain::checklist::Condition;
+use offgrid_domain::inspection::PhotoRef;
 
-mod remote;
-mod remote_domain;
+mod base;
+mod device;
+mod domain;
 
 /// A JSON value (an answer, a record's fields).
-pub type JsonValue = serde_json::Value;
+pub(crate) type JsonValue = serde_json::Value;
 uniffi::custom_type!(JsonValue, String, {
     remote,
     try_lift: |s| Ok(serde_json::from_str(&s)?),
@@ -37,7 +39,7 @@ uniffi::custom_type!(Condition, String, {
 });
 
 /// Photo references keyed by SHA-256.
-pub type PhotoMap = BTreeMap<String, PhotoRef>;
+pub(crate) type PhotoMap = BTreeMap<String, PhotoRef>;
 uniffi::custom_type!(PhotoMap, HashMap<String, PhotoRef>, {
     remote,
     try_lift: |m| Ok(m.into_iter().collect()),
@@ -45,7 +47,7 @@ uniffi::custom_type!(PhotoMap, HashMap<String, PhotoRef>, {
 });
 
 /// Counts keyed by a status or grade name.
-pub type Counts = BTreeMap<String, u32>;
+pub(crate) type Counts = BTreeMap<String, u32>;
 uniffi::custom_type!(Counts, HashMap<String, u32>, {
     remote,
     try_lift: |m| Ok(m.into_iter().collect()),
