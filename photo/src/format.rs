@@ -15,7 +15,7 @@ offgrid_common::named!(pub Format, "image format" {
 });
 
 /// The format of `bytes`, or the name of what it is instead (for the error message): "HEIC",
-/// "WebP", "empty", "unknown".
+/// "AVIF", "an ISO media file", "WebP", "GIF", "empty" or "unknown".
 pub fn sniff(bytes: &[u8]) -> Result<Format, &'static str> {
     match bytes {
         [] => Err("empty"),

@@ -592,7 +592,8 @@ impl Store {
         })
     }
 
-    /// Pauses the run (lunch, a locked door): the clock of the run stops being the user's.
+    /// Pauses a run in progress (lunch, a locked door) until it is resumed; returns the pause
+    /// event's id. A run that is not in progress is refused (`InvalidState`).
     pub fn pause_patrol(&self, run: &RecordId) -> Result<String> {
         self.run_event(run, "pause", |_, state| match state.status {
             RunStatus::InProgress => Ok(RunEventKind::Pause),

@@ -179,7 +179,8 @@ impl Store {
         Ok(id)
     }
 
-    /// Changes a checkpoint: its name, methods, route position, or retires it.
+    /// Changes a checkpoint: its name, its check methods, or whether it is retired (`None`:
+    /// unchanged).
     pub fn update_checkpoint(
         &self,
         site: &RecordId,
