@@ -28,13 +28,14 @@ use offgrid_server::http;
 pub type Target = fn(&[u8]);
 
 /// Every target by name (the names of `fuzz/fuzz_targets/*.rs` and of the corpus folders).
-pub const TARGETS: [(&str, Target); 6] = [
+pub const TARGETS: [(&str, Target); 7] = [
     ("pushed_change", pushed_change),
     ("sync_body", sync_body),
     ("login_body", login_body),
     ("template_json", template_json),
     ("geojson", geojson),
     ("photo_headers", photo_headers),
+    ("pulled_bytes", pulled_bytes),
 ];
 
 /// One automerge change as a device pushes it: parsed within the limits
@@ -127,4 +128,14 @@ pub fn photo_headers(data: &[u8]) {
         );
     }
     let _ = photo::exif::read(data);
+}
+
+/// What a device does with a record's bytes pulled from the server (changes, or a whole
+/// document for a record it does not hold yet), from a compromised server or a forged relay:
+/// `offgrid_doc::chunks::apply_checked` on an empty document, as the store applies a new
+/// record. It refuses or applies; it never panics and never takes more memory than the limits
+/// allow.
+pub fn pulled_bytes(data: &[u8]) {
+    let mut doc = automerge::AutoCommit::new();
+    let _ = offgrid_core::doc::chunks::apply_checked(&mut doc, data);
 }

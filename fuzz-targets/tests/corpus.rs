@@ -70,7 +70,8 @@ fn every_target_has_a_test() {
             "login_body",
             "template_json",
             "geojson",
-            "photo_headers"
+            "photo_headers",
+            "pulled_bytes"
         ]
     );
     for name in names {
@@ -107,4 +108,9 @@ fn geojson() {
 #[test]
 fn photo_headers() {
     replay("photo_headers", targets::photo_headers);
+}
+
+#[test]
+fn pulled_bytes() {
+    replay("pulled_bytes", targets::pulled_bytes);
 }
