@@ -60,7 +60,9 @@ fn refused(e: super::limits::Exceeded) -> String {
 }
 
 /// As [`decode`]; `limited`: each change is parsed within the limits on its size, its inflated
-/// size and its operations ([`super::limits::parse_change`]), as bytes from elsewhere are.
+/// size and its operations ([`super::limits::parse_change`]), and each whole document is
+/// checked against the limits on its inflated size and rows
+/// ([`super::limits::check_document_chunk`]) before it is loaded, as bytes from elsewhere are.
 fn decode_with(bytes: &[u8], limited: bool) -> Result<Decoded, String> {
     let mut decoded = Decoded {
         changes: Vec::new(),
@@ -77,6 +79,9 @@ fn decode_with(bytes: &[u8], limited: bool) -> Result<Decoded, String> {
                 decoded.changes.push(change);
             }
             DOCUMENT => {
+                if limited {
+                    super::limits::check_document_chunk(chunk).map_err(refused)?;
+                }
                 let doc = guarded(|| AutoCommit::load(chunk).map_err(|e| e.to_string()))?;
                 decoded.documents.push(doc);
             }
@@ -96,7 +101,8 @@ pub fn apply(doc: &mut AutoCommit, bytes: &[u8]) -> Result<Vec<automerge::Change
 
 /// As [`apply`], for bytes from elsewhere (another device, through the server): first checks
 /// them against the limits on changes ([`super::limits`]: each change's size, inflated size and
-/// operations, the nesting it would make in `doc` and the objects it names, a whole document's nesting). Then,
+/// operations, the nesting it would make in `doc` and the objects it names; a whole document's
+/// inflated size, rows and nesting). Then,
 /// when applying them may have let other changes apply too (changes `doc` held waiting for
 /// them, or those of a document merged in), checks what was applied; on error `doc` may hold
 /// part of it and must be dropped (the store does). A new record's first document is taken
@@ -212,6 +218,36 @@ mod tests {
         apply_checked(&mut fresh, h.raw_bytes()).unwrap();
         let err = apply_checked(&mut fresh, q.raw_bytes()).unwrap_err();
         assert!(err.contains("(depth)"), "{err}");
+    }
+
+    #[test]
+    fn a_pulled_document_past_the_limits_is_refused_before_it_is_loaded() {
+        // A document chunk whose action column claims a quarter million and one operations in
+        // one run (a few bytes): its checksum is not even right, as it is never loaded.
+        let rows = super::super::limits::MAX_DOCUMENT_ROWS + 1;
+        let mut column = vec![];
+        let mut v = rows;
+        while v >= 0x40 {
+            column.push((v & 0x7f) as u8 | 0x80);
+            v >>= 7;
+        }
+        column.push(v as u8);
+        column.push(1); // the action repeated
+        let mut data = vec![0, 0, 0, 1, (4 << 4) | 2, column.len() as u8];
+        data.extend_from_slice(&column);
+        let mut chunk = MAGIC.to_vec();
+        chunk.extend_from_slice(&[0, 0, 0, 0, DOCUMENT, data.len() as u8]);
+        chunk.extend_from_slice(&data);
+        let mut device = AutoCommit::new();
+        let err = apply_checked(&mut device, &chunk).unwrap_err();
+        assert!(err.contains("(document_rows)"), "{err}");
+        assert!(device.get_heads().is_empty());
+        // A document as automerge saves it is loaded.
+        let mut doc = AutoCommit::new();
+        doc.put(automerge::ROOT, "title", "人防工程").unwrap();
+        doc.commit();
+        apply_checked(&mut device, &doc.save()).unwrap();
+        assert_eq!(device.get_heads(), doc.get_heads());
     }
 
     #[test]

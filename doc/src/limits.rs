@@ -9,6 +9,10 @@ use std::io::Read;
 
 use automerge::{Automerge, Change, ReadDoc};
 
+mod document;
+
+pub use document::{MAX_DOCUMENT_BYTES, MAX_DOCUMENT_ROWS, check_document_chunk};
+
 /// Largest change as sent (compressed or not).
 pub const MAX_CHANGE_BYTES: usize = 8 << 20;
 /// Largest change once inflated.
@@ -45,6 +49,12 @@ pub enum Exceeded {
     /// by the server on a push and by a device on a pull).
     #[error("the record would hold {0} bytes of changes (limit {MAX_RECORD_BYTES})")]
     RecordBytes(u64),
+    /// A whole document's columns inflate past [`MAX_DOCUMENT_BYTES`].
+    #[error("the document inflates past {MAX_DOCUMENT_BYTES} bytes")]
+    DocumentBytes,
+    /// A column of a whole document expands past [`MAX_DOCUMENT_ROWS`] rows: how many.
+    #[error("the document expands to {0} rows (limit {MAX_DOCUMENT_ROWS})")]
+    DocumentRows(u64),
     /// Not a change (or not one that expands), or one that makes objects no honest change
     /// makes (again, inside one another, inside one that does not exist): why.
     #[error("the change does not parse: {0}")]
@@ -60,6 +70,8 @@ impl Exceeded {
             Exceeded::Ops(_) => "ops",
             Exceeded::Depth(_) => "depth",
             Exceeded::RecordBytes(_) => "record_bytes",
+            Exceeded::DocumentBytes => "document_bytes",
+            Exceeded::DocumentRows(_) => "document_rows",
             Exceeded::Malformed(_) => "malformed",
         }
     }

@@ -856,7 +856,8 @@ fn whole(tx: &mut dyn Tx, project: &str, id: &str, kind: &str) -> Result<Pulled>
 }
 
 /// The record as one saved document, or `None` (then its changes are sent) if its changes do
-/// not load: one bad record must not stop a project's bootstrap.
+/// not load (one bad record must not stop a project's bootstrap), or if the document is past
+/// the limits a device holds a pulled document to (it would refuse it; each change passes).
 fn snapshot(id: &str, changes: &[(Vec<u8>, i64, String)]) -> Option<Vec<u8>> {
     let mut all = Vec::new();
     for (c, _, _) in changes {
@@ -864,7 +865,13 @@ fn snapshot(id: &str, changes: &[(Vec<u8>, i64, String)]) -> Option<Vec<u8>> {
     }
     let loaded = std::panic::catch_unwind(|| automerge::Automerge::load(&all).map(|d| d.save()));
     match loaded {
-        Ok(Ok(bytes)) => Some(bytes),
+        Ok(Ok(bytes)) => match offgrid_doc::limits::check_document_chunk(&bytes) {
+            Ok(()) => Some(bytes),
+            Err(e) => {
+                tracing::warn!(record = %id, limit = e.tag(), "record too large for a snapshot; sending its changes");
+                None
+            }
+        },
         Ok(Err(e)) => {
             tracing::warn!(record = %id, error = %e, "record does not load; sending its changes");
             None
