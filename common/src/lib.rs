@@ -15,6 +15,8 @@ pub mod fields;
 mod hash;
 pub mod model;
 mod names;
+pub mod photo;
+pub mod query;
 pub mod zone;
 
 pub use access::{Permission, ProjectRole, Role};
@@ -23,3 +25,4 @@ pub use hash::sha256_hex;
 pub use model::{
     Clock, FixedClock, RecordId, RecordKind, RecordSummary, RiskGrade, SystemClock, Timestamp, User,
 };
+pub use query::{ListQuery, ListSort};

@@ -347,6 +347,17 @@ impl From<offgrid_common::Error> for Error {
     }
 }
 
+#[cfg(feature = "documents")]
+impl From<offgrid_documents::Error> for Error {
+    /// Variant for variant: a document that cannot be made, or an argument that makes none.
+    fn from(e: offgrid_documents::Error) -> Self {
+        match e {
+            offgrid_documents::Error::Document { reason } => Error::Document { reason },
+            offgrid_documents::Error::InvalidArgument(what) => Error::InvalidArgument(what),
+        }
+    }
+}
+
 impl From<offgrid_photo::Error> for Error {
     /// Variant for variant: the photo pipeline's refusals keep their fields.
     fn from(e: offgrid_photo::Error) -> Self {

@@ -19,6 +19,7 @@ pub mod grid;
 pub mod hazard;
 pub mod inspection;
 pub mod patrol;
+pub mod photo;
 pub mod project;
 pub mod record;
 pub mod site;

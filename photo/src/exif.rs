@@ -6,28 +6,8 @@
 use std::io::Cursor;
 
 use exif::{In, Reader, Tag, Value};
-use serde::{Deserialize, Serialize};
 
-use crate::GpsFix;
-
-/// What the image's EXIF says.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ExifData {
-    /// DateTimeOriginal as written, `YYYY-MM-DDTHH:MM:SS` (local time of the camera).
-    pub taken_local: Option<String>,
-    /// OffsetTimeOriginal in minutes east of UTC, when the camera wrote it.
-    pub taken_offset_minutes: Option<i32>,
-    /// The moment in UTC ms, when both the time and its offset are known.
-    pub taken_unix_ms: Option<i64>,
-    /// Where, when the camera wrote a GPS position.
-    pub gps: Option<GpsFix>,
-    /// 1–8 (1 = upright). Already applied to the derived images.
-    pub orientation: u8,
-    /// The camera's maker.
-    pub make: Option<String>,
-    /// The camera's model.
-    pub model: Option<String>,
-}
+use crate::{ExifData, GpsFix};
 
 /// Reads EXIF from a JPEG or PNG container; `None` when there is none or it does not parse.
 pub fn read(bytes: &[u8]) -> Option<ExifData> {

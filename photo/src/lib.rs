@@ -40,24 +40,11 @@ use serde::{Deserialize, Serialize};
 
 pub use decode::Rgb;
 pub use error::{Error, Result};
-pub use exif::ExifData;
 pub use format::Format;
+pub use offgrid_common::photo::{ExifData, GpsFix};
 pub use offgrid_common::sha256_hex;
 pub use pipeline::{PhotoLimits, Processed, peak_estimate, process, process_observed};
 pub use transform::orient;
-
-/// A position: from the phone's location service (the shell) or from EXIF.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct GpsFix {
-    /// Latitude, WGS-84 degrees.
-    pub lat: f64,
-    /// Longitude, WGS-84 degrees.
-    pub lon: f64,
-    /// Altitude in metres, when known.
-    pub altitude_m: Option<f64>,
-    /// Horizontal accuracy in metres, when the source reports it.
-    pub accuracy_m: Option<f64>,
-}
 
 /// Facts about an original image.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

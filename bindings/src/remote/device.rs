@@ -107,8 +107,8 @@ use offgrid_domain::patrol::schedule::Occurrence;
 use offgrid_domain::patrol::task::TaskState;
 use offgrid_domain::site::CheckMethod;
 use offgrid_domain::site::Checkpoint;
+use offgrid_photo::ExifData;
 use offgrid_photo::GpsFix;
-use offgrid_photo::exif::ExifData;
 #[cfg(feature = "documents")]
 use offgrid_protocol::documents::DocumentKind;
 #[cfg(feature = "documents")]

@@ -5,34 +5,12 @@
 use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::{Deserialize, Serialize};
 
 use crate::access::Permission;
 use crate::checklist::{self, Template, builtin};
 use crate::error::{Error, Result};
 use crate::store::Store;
-
-/// Which template version a record was made from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TemplateRef {
-    /// The template's id, e.g. `rfj-stage-slab-rebar`.
-    pub id: String,
-    /// The template's version; a published (id, version) never changes.
-    pub version: u32,
-    /// SHA-256 of the template's canonical JSON.
-    pub hash: String,
-}
-
-impl TemplateRef {
-    /// The reference to `t` as it is: its id, version and content hash.
-    pub fn of(t: &Template) -> Self {
-        TemplateRef {
-            id: t.id.clone(),
-            version: t.version,
-            hash: t.content_hash(),
-        }
-    }
-}
+pub use offgrid_domain::checklist::TemplateRef;
 
 /// Parsed template versions (immutable once published), kept with the store.
 #[derive(Default)]

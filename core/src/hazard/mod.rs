@@ -9,33 +9,18 @@ pub mod register;
 
 pub use offgrid_domain::hazard::{actions, events, rules, state_of};
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
 pub use actions::HazardAction;
 pub use events::{HazardEvent, HazardEventKind, HazardState, HazardStatus};
+pub use offgrid_domain::hazard::read::{Hazard, HazardSource, hazard_of};
 pub use register::{Register, RegisterQuery};
 
-use crate::checklist::Clause;
 use crate::error::{Error, Result};
 use crate::fields::{Checks, FieldProblem, NAME_MAX, TEXT_MAX, TITLE_MAX};
-use crate::inspection::PhotoRef;
 use crate::model::{RecordId, RecordKind, RiskGrade, Timestamp, User};
 use crate::store::Store;
-
-/// Where a hazard came from.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct HazardSource {
-    /// The inspection the failed item is in.
-    pub inspection: RecordId,
-    /// The failed item's id in that inspection's template.
-    pub item: String,
-    /// The clause of the standard the item checks, if it names one.
-    #[serde(default)]
-    pub clause: Option<Clause>,
-}
 
 /// A hazard to raise: what was found and where. A title or a description is required.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -56,34 +41,6 @@ pub struct NewHazard {
     pub major: bool,
     /// Photos of the hazard as found (SHA-256).
     pub photos: Vec<String>,
-}
-
-/// A hazard as the app shows it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Hazard {
-    /// The hazard's record id.
-    pub id: RecordId,
-    /// The project it belongs to.
-    pub project: String,
-    /// The site as written.
-    pub site: String,
-    /// 部位: where exactly.
-    pub location: String,
-    /// The hazard's title.
-    pub title: String,
-    /// What is wrong, as described when raised.
-    pub description: String,
-    /// The inspection item it was raised from; `None` when raised on its own (or from a patrol
-    /// observation).
-    pub source: Option<HazardSource>,
-    /// Its photos, keyed by SHA-256: as found and as rectified ([`PhotoRef::stage`] tells which).
-    pub photos: BTreeMap<String, PhotoRef>,
-    /// Every event, in fold order, including those not applied.
-    pub events: Vec<HazardEvent>,
-    /// The state folded from the events: status, grade, major, the order and its deadline.
-    pub state: HazardState,
-    /// Overdue at the store clock's "now".
-    pub overdue: bool,
 }
 
 /// A rectification order (下达整改).
@@ -187,7 +144,7 @@ impl Store {
     /// The hazard with its folded state, overdue at the store's clock.
     pub fn hazard(&self, id: &RecordId) -> Result<Hazard> {
         let now = self.now().unix_ms;
-        let mut hazard = self.read(id, |doc| hazard_of(id, doc, now))?;
+        let mut hazard = self.read(id, |doc| Ok(hazard_of(id, doc, now)?))?;
         self.verify_event_authors(&mut hazard)?;
         Ok(hazard)
     }
@@ -394,39 +351,4 @@ fn cited_photos(fields: &Json) -> Vec<String> {
         .as_object()
         .map(|m| m.keys().cloned().collect())
         .unwrap_or_default()
-}
-
-/// A hazard as its document holds it; `verified_by` of each event is the change that recorded
-/// it until [`Store::verify_event_authors`] looks up its pusher.
-fn hazard_of(id: &RecordId, doc: &automerge::Automerge, now: i64) -> Result<Hazard> {
-    let root = crate::doc::json::hydrate(doc, &automerge::ROOT)?;
-    if root["kind"] != "hazard" {
-        return Err(Error::InvalidArgument(format!(
-            "record {id} is not a hazard"
-        )));
-    }
-    let events: Vec<HazardEvent> = crate::doc::events::from_json(&root["events"]);
-    let state = events::fold(&events);
-    let text = |k: &str| root[k].as_str().unwrap_or_default().to_owned();
-    Ok(Hazard {
-        id: id.clone(),
-        project: text("project"),
-        site: text("site"),
-        location: text("location"),
-        title: text("title"),
-        description: text("description"),
-        source: serde_json::from_value(root["source"].clone()).ok(),
-        photos: serde_json::from_value(root["photos"].clone()).unwrap_or_default(),
-        overdue: events::is_overdue(&state, now),
-        events: events
-            .into_iter()
-            .map(|e| HazardEvent {
-                // Which change recorded it (for its verified author, below).
-                verified_by: crate::doc::events::change_of(doc, &e.id),
-                clock_ahead: false,
-                ..e
-            })
-            .collect(),
-        state,
-    })
 }

@@ -11,7 +11,8 @@ pub mod visibility;
 
 pub use condition::Condition;
 pub use template::{
-    Choice, Clause, Evidence, Item, ItemKind, Section, Template, TemplatePurpose, Text, json_schema,
+    Choice, Clause, Evidence, Item, ItemKind, Section, Template, TemplatePurpose, TemplateRef,
+    Text, json_schema,
 };
 pub use validate::{TemplateIssue, parse, validate};
 pub use visibility::Visibility;

@@ -293,3 +293,25 @@ fn canonical(v: Json) -> Json {
 pub fn json_schema() -> Json {
     serde_json::to_value(schemars::schema_for!(Template)).unwrap_or(Json::Null)
 }
+
+/// Which template version a record was made from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateRef {
+    /// The template's id, e.g. `rfj-stage-slab-rebar`.
+    pub id: String,
+    /// The template's version; a published (id, version) never changes.
+    pub version: u32,
+    /// SHA-256 of the template's canonical JSON.
+    pub hash: String,
+}
+
+impl TemplateRef {
+    /// The reference to `t` as it is: its id, version and content hash.
+    pub fn of(t: &Template) -> Self {
+        TemplateRef {
+            id: t.id.clone(),
+            version: t.version,
+            hash: t.content_hash(),
+        }
+    }
+}

@@ -6,12 +6,16 @@
 
 pub mod actions;
 pub mod events;
+pub mod read;
+pub mod register;
 pub mod rules;
 
 use automerge::Automerge;
 
 pub use actions::HazardAction;
 pub use events::{HazardEvent, HazardEventKind, HazardState, HazardStatus};
+pub use read::{Hazard, HazardSource, hazard_of};
+pub use register::{Register, RegisterQuery};
 
 /// The folded state, reading only the events map (for the list projection).
 pub fn state_of(doc: &Automerge) -> HazardState {

@@ -9,6 +9,7 @@
 pub mod answer;
 pub mod lifecycle;
 pub mod progress;
+pub mod read;
 pub mod rules;
 
 use std::collections::BTreeMap;

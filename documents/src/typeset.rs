@@ -20,14 +20,14 @@ use typst_layout::PagedDocument;
 use crate::error::{Error, Result};
 
 /// The documents' fonts, in the order a character is looked up (`common.typ` names them in
-/// this order; core/fonts/README.md): Noto Sans CJK SC with every CJK unified ideograph it has
+/// this order; documents/fonts/README.md): Noto Sans CJK SC with every CJK unified ideograph it has
 /// (U+4E00–U+9FEF), the compatibility ideographs, 通用规范汉字表, punctuation, Latin, Greek and
 /// the symbols of construction drawings; DejaVu Sans for the symbols Noto lacks (⌀ ‱ ☐ ✔ …)
 /// and U+FFFD; Offgrid Han Supplement (from LXGW WenKai) for U+9FF0–U+9FFF.
 static FONT_FILES: [&[u8]; 3] = [
-    include_bytes!("../../fonts/NotoSansCJKsc-Regular-subset.otf"),
-    include_bytes!("../../fonts/DejaVuSans-subset.ttf"),
-    include_bytes!("../../fonts/OffgridHanSupplement-Regular.ttf"),
+    include_bytes!("../fonts/NotoSansCJKsc-Regular-subset.otf"),
+    include_bytes!("../fonts/DejaVuSans-subset.ttf"),
+    include_bytes!("../fonts/OffgridHanSupplement-Regular.ttf"),
 ];
 
 /// What a character no font has is printed as: U+FFFD, drawn by DejaVu Sans as a black
@@ -44,7 +44,7 @@ static FONTS: LazyLock<(LazyHash<FontBook>, Vec<Font>)> = LazyLock::new(|| {
 
 static LIBRARY: LazyLock<LazyHash<Library>> = LazyLock::new(|| LazyHash::new(Library::default()));
 
-const COMMON: &str = include_str!("../../templates/documents/common.typ");
+const COMMON: &str = include_str!("../templates/common.typ");
 
 /// The layout files, one per document.
 #[derive(Clone, Copy, Debug)]
@@ -57,9 +57,9 @@ pub(crate) enum Layout {
 impl Layout {
     fn source(self) -> &'static str {
         match self {
-            Layout::Supervision => include_str!("../../templates/documents/supervision.typ"),
-            Layout::Notice => include_str!("../../templates/documents/notice.typ"),
-            Layout::Reply => include_str!("../../templates/documents/reply.typ"),
+            Layout::Supervision => include_str!("../templates/supervision.typ"),
+            Layout::Notice => include_str!("../templates/notice.typ"),
+            Layout::Reply => include_str!("../templates/reply.typ"),
         }
     }
 }

@@ -3,17 +3,14 @@
 //! twenty photos stays within 3 MB, each with a caption of time, place and who. A photo this
 //! device does not have is listed, and drawn as a captioned gap rather than failing the document.
 //!
-//! The scaled copies are made on a few threads and kept beside the photos
-//! (`document-photos/<sha256>.jpg`, written atomically, sealed in an encrypted store): the same
-//! parameters always give the same bytes, so a document made again, or another document showing
-//! the same photo, reuses them.
+//! The scaled copies come from the [`Source`] (the device's store makes them on a few threads
+//! and keeps them beside the photos): the same parameters always give the same bytes.
 
 use serde_json::{Value, json};
 
-use super::text::local_minute;
-use crate::error::Result;
-use crate::photo::PhotoMeta;
-use crate::store::{PhotoFile, Store};
+use crate::Source;
+use crate::text::local_minute;
+use offgrid_domain::photo::PhotoMeta;
 
 const LONG_EDGE: u32 = 960;
 const QUALITY: u8 = 72;
@@ -29,20 +26,20 @@ pub(crate) struct Prepared {
 impl Prepared {
     /// Adds one photo and returns what the document shows of it:
     /// `{index, sha256, caption}` (`index` null when the file is missing).
-    pub(super) fn add(
+    pub(crate) fn add<S: Source>(
         &mut self,
-        store: &Store,
+        src: &S,
         meta: Option<&PhotoMeta>,
         sha256: &str,
         place: &str,
-    ) -> Result<Value> {
+    ) -> Result<Value, S::Error> {
         let caption = caption(meta, sha256, place);
-        match store.photo_path(sha256, PhotoFile::Upload)? {
-            Some(_) => {
+        match src.has_photo(sha256)? {
+            true => {
                 self.shown.push(sha256.to_owned());
                 Ok(json!({"index": self.shown.len() - 1, "sha256": sha256, "caption": caption}))
             }
-            None => {
+            false => {
                 self.missing.push(sha256.to_owned());
                 Ok(
                     json!({"index": null, "sha256": sha256, "caption": format!("{caption}（本机无此照片 file missing）")}),
@@ -80,32 +77,8 @@ fn caption(meta: Option<&PhotoMeta>, sha256: &str, place: &str) -> String {
 }
 
 impl Prepared {
-    /// The scaled JPEG of every photo shown, by `index`: from the cache, or made on a few
-    /// threads and cached.
-    pub(super) fn files(&self, store: &Store) -> Result<Vec<Vec<u8>>> {
-        crate::parallel::map_chunks(&self.shown, |chunk| {
-            chunk.iter().map(|sha| scaled(store, sha)).collect()
-        })
+    /// The scaled JPEG of every photo shown, by `index`.
+    pub(crate) fn files<S: Source>(&self, src: &S) -> Result<Vec<Vec<u8>>, S::Error> {
+        src.document_photos(&self.shown, LONG_EDGE, QUALITY)
     }
-}
-
-fn scaled(store: &Store, sha256: &str) -> Result<Vec<u8>> {
-    let blobs = store.blobs();
-    let file = format!("{sha256}-{LONG_EDGE}q{QUALITY}.jpg");
-    let cached = blobs.cache_dir("document-photos").join(&file);
-    let name = format!("document-photos/{file}");
-    // A cached copy that does not open (damaged) is made again.
-    if let Ok(Some(bytes)) = blobs.read_file(&cached, &name) {
-        return Ok(bytes);
-    }
-    let bytes = store
-        .photo_bytes(sha256, PhotoFile::Upload)?
-        .ok_or_else(|| crate::error::Error::Document {
-            reason: format!("photo {sha256} went missing while the document was made"),
-        })?;
-    let image = crate::photo::decode::decode_jpeg_scaled(&bytes, LONG_EDGE)?;
-    let image = crate::photo::transform::fit(image, LONG_EDGE)?;
-    let jpeg = crate::photo::encode::jpeg(&image, QUALITY)?;
-    blobs.write_file(&cached, &name, &jpeg)?;
-    Ok(jpeg)
 }

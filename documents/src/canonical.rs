@@ -12,7 +12,7 @@ pub(crate) fn to_bytes(value: &Value) -> Vec<u8> {
 }
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    crate::photo::sha256_hex(bytes)
+    offgrid_common::sha256_hex(bytes)
 }
 
 fn write(value: &Value, out: &mut Vec<u8>) {

@@ -5,13 +5,12 @@
 
 use serde_json::{Value, json};
 
-use super::text::{local_date, local_minute, local_year};
-use super::{Assembled, DocumentKind, DocumentSettings, ReportOptions, ShownRecord};
-use crate::checklist::{Clause, Item, ItemKind, display};
-use crate::error::{Error, Result};
-use crate::inspection::{AnswerData, InspectionEventKind, InspectionStatus};
-use crate::model::{RecordId, RecordKind};
-use crate::store::{ListQuery, Store};
+use crate::error::document;
+use crate::text::{local_date, local_minute, local_year};
+use crate::{Assembled, DocumentKind, DocumentSettings, ReportOptions, ShownRecord, Source};
+use offgrid_common::model::RecordId;
+use offgrid_domain::checklist::{Clause, Item, ItemKind, display};
+use offgrid_domain::inspection::{AnswerData, InspectionEventKind, InspectionStatus};
 
 /// How many times the report is assembled again when the inspection changed under it.
 const ATTEMPTS: usize = 3;
@@ -21,42 +20,40 @@ const ATTEMPTS: usize = 3;
 /// mean nothing changed in between (heads only move forward), so the heads shown are those of
 /// the state shown. Otherwise (a sync or another screen wrote meanwhile) it is assembled again.
 /// Each hazard's row and heads come from one read.
-pub(crate) fn assemble(
-    store: &Store,
+pub(crate) fn assemble<S: Source>(
+    src: &S,
     id: &RecordId,
     options: &ReportOptions,
     settings: &DocumentSettings,
-) -> Result<Assembled> {
+) -> Result<Assembled, S::Error> {
     for _ in 0..ATTEMPTS {
-        let before = sorted_heads(store, id)?;
-        let assembled = assemble_at(store, id, options, settings, &before)?;
-        if sorted_heads(store, id)? == before {
+        let before = sorted_heads(src, id)?;
+        let assembled = assemble_at(src, id, options, settings, &before)?;
+        if sorted_heads(src, id)? == before {
             return Ok(assembled);
         }
         tracing::debug!("the inspection changed while its report was assembled: again");
     }
-    Err(Error::Document {
-        reason: "the inspection kept changing while its report was made: try again".into(),
-    })
+    Err(document("the inspection kept changing while its report was made: try again").into())
 }
 
-fn sorted_heads(store: &Store, id: &RecordId) -> Result<Vec<String>> {
-    let mut heads = store.heads(id)?;
+fn sorted_heads<S: Source>(src: &S, id: &RecordId) -> Result<Vec<String>, S::Error> {
+    let mut heads = src.heads(id)?;
     heads.sort();
     Ok(heads)
 }
 
-fn assemble_at(
-    store: &Store,
+fn assemble_at<S: Source>(
+    src: &S,
     id: &RecordId,
     options: &ReportOptions,
     settings: &DocumentSettings,
     heads: &[String],
-) -> Result<Assembled> {
-    let inspection = store.inspection(id)?;
-    let template = store.inspection_template(id)?;
-    let meta: Vec<_> = store.photos(id)?;
-    let (site_name, address) = site_facts(store, &inspection.site);
+) -> Result<Assembled, S::Error> {
+    let inspection = src.inspection(id)?;
+    let template = src.inspection_template(id)?;
+    let meta: Vec<_> = src.photos(id)?;
+    let (site_name, address) = site_facts(src, &inspection.site);
     let failed: std::collections::HashSet<&str> = inspection
         .progress
         .failed
@@ -70,7 +67,7 @@ fn assemble_at(
         .map(String::as_str)
         .collect();
 
-    let mut photos = super::photos::Prepared::default();
+    let mut photos = crate::photos::Prepared::default();
     let mut sections = Vec::new();
     let mut no = 0;
     for section in &template.sections {
@@ -90,7 +87,7 @@ fn assemble_at(
                 let place = format!("{site_name} · 第{no}项");
                 for sha in a.photos.keys() {
                     let m = meta.iter().find(|m| &m.sha256 == sha);
-                    shown_photos.push(photos.add(store, m, sha, &place)?);
+                    shown_photos.push(photos.add(src, m, sha, &place)?);
                 }
             }
             items.push(json!({
@@ -109,7 +106,7 @@ fn assemble_at(
         }
     }
 
-    let hazards = raised_hazards(store, &inspection.project, id)?;
+    let hazards = raised_hazards(src, &inspection.project, id)?;
     let mut inspectors: Vec<String> = Vec::new();
     let mut signatures = Vec::new();
     let mut shown_signatures = Vec::new();
@@ -117,11 +114,7 @@ fn assemble_at(
         if !inspectors.contains(&s.name) {
             inspectors.push(s.name.clone());
         }
-        let image = store
-            .get_path(id, &format!("/signatures/{}/image", s.id))
-            .ok()
-            .flatten();
-        let bytes = image.as_ref().and_then(bytes_of).filter(|b| is_image(b));
+        let bytes = src.signature_image(id, &s.id);
         let index = bytes.map(|b| {
             signatures.push(b);
             signatures.len() - 1
@@ -200,11 +193,9 @@ fn assemble_at(
 }
 
 /// The site's name and address if it is a site record here; else the id as written.
-pub(crate) fn site_facts(store: &Store, site: &str) -> (String, String) {
-    match store.site(&RecordId(site.to_owned())) {
-        Ok(s) => (s.name, s.address),
-        Err(_) => (site.to_owned(), String::new()),
-    }
+pub(crate) fn site_facts<S: Source>(src: &S, site: &str) -> (String, String) {
+    src.site(site)
+        .unwrap_or_else(|| (site.to_owned(), String::new()))
 }
 
 pub(crate) fn clause_text(c: &Clause) -> String {
@@ -254,23 +245,15 @@ fn conclusion(status: InspectionStatus, failed: usize, hazards: usize) -> String
 
 /// Hazards raised from this inspection, in the order they were raised: id and heads as read,
 /// and row.
-fn raised_hazards(
-    store: &Store,
+fn raised_hazards<S: Source>(
+    src: &S,
     project: &str,
     inspection: &RecordId,
-) -> Result<Vec<(ShownRecord, Value)>> {
-    let ids: Vec<RecordId> = store
-        .list(&ListQuery {
-            kind: Some(RecordKind::Hazard),
-            project: Some(project.to_owned()),
-            ..Default::default()
-        })?
-        .into_iter()
-        .map(|summary| summary.id)
-        .collect();
+) -> Result<Vec<(ShownRecord, Value)>, S::Error> {
+    let ids = src.project_hazards(project)?;
     let mut rows = Vec::new();
-    let zone = store.zone();
-    for (h, heads) in store.hazards_with_heads(&ids)? {
+    let zone = src.zone();
+    for (h, heads) in src.hazards_with_heads(&ids)? {
         if h.source
             .as_ref()
             .is_none_or(|s| &s.inspection != inspection)
@@ -296,22 +279,4 @@ fn raised_hazards(
         .into_iter()
         .map(|(_, shown, row)| (shown, row))
         .collect())
-}
-
-/// Bytes as the record's JSON shows them (lowercase hex).
-fn bytes_of(v: &Value) -> Option<Vec<u8>> {
-    let s = v.as_str()?;
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
-/// A PNG or JPEG that decodes: anything else is shown as the name alone, never failing the
-/// report.
-fn is_image(b: &[u8]) -> bool {
-    crate::photo::format::sniff(b).is_ok_and(|f| crate::photo::decode::decode(b, f).is_ok())
 }

@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use super::ReplacedCharacter;
-use super::typeset;
-use crate::civil::civil_from_days;
+use crate::ReplacedCharacter;
+use crate::typeset;
+use offgrid_common::civil::civil_from_days;
 
 /// "2026-12-01 09:30" in the offset the record was written in.
 pub(crate) fn local_minute(at_ms: i64, offset_minutes: i32) -> String {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Makes the documents' three fonts (core/fonts/README.md), each adding only what the ones
+"""Makes the documents' three fonts (documents/fonts/README.md), each adding only what the ones
 before it lack:
 
 1. NotoSansCJKsc-Regular-subset.otf, from Noto Sans CJK SC Regular 2.004 (face 2 of
@@ -22,7 +22,7 @@ fonts-noto-cjk 1:20220127+repack1-1, fonts-dejavu-core 2.37-6, fonts-lxgw-wenkai
 1.250+repack-1), fontTools is pinned, and no timestamp is recalculated, so the same inputs
 give the same bytes.
 Run: apt-get install fonts-noto-cjk fonts-dejavu-core fonts-lxgw-wenkai
-     pip install fonttools==4.69.1 && python3 core/fonts/make-subset.py
+     pip install fonttools==4.69.1 && python3 documents/fonts/make-subset.py
 """
 import hashlib
 import pathlib

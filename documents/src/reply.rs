@@ -5,21 +5,19 @@
 
 use serde_json::json;
 
-use super::notice::{HazardSet, latest_rectification, names, who};
-use super::text::{local_date, local_year};
-use super::{Assembled, DocumentKind, DocumentSettings};
-use crate::error::Result;
-use crate::hazard::HazardEventKind;
-use crate::model::RecordId;
-use crate::store::Store;
+use crate::notice::{HazardSet, latest_rectification, names, who};
+use crate::text::{local_date, local_year};
+use crate::{Assembled, DocumentKind, DocumentSettings, Source};
+use offgrid_common::model::RecordId;
+use offgrid_domain::hazard::HazardEventKind;
 
-pub(crate) fn assemble(
-    store: &Store,
+pub(crate) fn assemble<S: Source>(
+    src: &S,
     ids: &[RecordId],
     settings: &DocumentSettings,
-) -> Result<Assembled> {
-    let set = HazardSet::load(store, ids)?;
-    let mut photos = super::photos::Prepared::default();
+) -> Result<Assembled, S::Error> {
+    let set = HazardSet::load(src, ids)?;
+    let mut photos = crate::photos::Prepared::default();
     let mut items = Vec::new();
     let mut last = set.issued();
     let mut reinspectors = Vec::new();
@@ -29,13 +27,13 @@ pub(crate) fn assemble(
         for e in submitted.iter().chain(reinspected.iter()) {
             last = last.max((e.at_ms, e.offset_minutes));
         }
-        let meta = store.photos(&h.id)?;
+        let meta = src.photos(&h.id)?;
         let place = format!("{} {}", set.site_name, h.location);
         let mut before = Vec::new();
         let mut after = Vec::new();
         for (sha, p) in &h.photos {
             let m = meta.iter().find(|m| &m.sha256 == sha);
-            let shown = photos.add(store, m, sha, &place)?;
+            let shown = photos.add(src, m, sha, &place)?;
             if p.stage.as_deref() == Some("rectification") {
                 after.push(shown);
             } else {

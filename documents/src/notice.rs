@@ -5,13 +5,12 @@
 
 use serde_json::json;
 
-use super::supervision::{clause_text, site_facts};
-use super::text::{local_date, local_minute, local_year};
-use super::{Assembled, DocumentKind, DocumentSettings, ShownRecord};
-use crate::error::{Error, Result};
-use crate::hazard::{Hazard, HazardEvent, HazardEventKind};
-use crate::model::RecordId;
-use crate::store::Store;
+use crate::error::invalid;
+use crate::supervision::{clause_text, site_facts};
+use crate::text::{local_date, local_minute, local_year};
+use crate::{Assembled, DocumentKind, DocumentSettings, ShownRecord, Source};
+use offgrid_common::model::RecordId;
+use offgrid_domain::hazard::{Hazard, HazardEvent, HazardEventKind};
 
 /// The hazards of one notice, loaded and in a fixed order (as raised).
 pub(crate) struct HazardSet {
@@ -24,11 +23,9 @@ pub(crate) struct HazardSet {
 }
 
 impl HazardSet {
-    pub(super) fn load(store: &Store, ids: &[RecordId]) -> Result<HazardSet> {
+    pub(crate) fn load<S: Source>(src: &S, ids: &[RecordId]) -> Result<HazardSet, S::Error> {
         if ids.is_empty() {
-            return Err(Error::InvalidArgument(
-                "a notice needs at least one hazard".into(),
-            ));
+            return Err(invalid("a notice needs at least one hazard").into());
         }
         let mut unique: Vec<RecordId> = Vec::with_capacity(ids.len());
         for id in ids {
@@ -37,7 +34,7 @@ impl HazardSet {
             }
         }
         // Each hazard and the heads the notice shows come from one read.
-        let mut loaded = store.hazards_with_heads(&unique)?;
+        let mut loaded = src.hazards_with_heads(&unique)?;
         loaded.sort_by(|(a, _), (b, _)| (raised_at(a), &a.id.0).cmp(&(raised_at(b), &b.id.0)));
         let (hazards, records): (Vec<Hazard>, Vec<ShownRecord>) = loaded
             .into_iter()
@@ -51,11 +48,9 @@ impl HazardSet {
             .unzip();
         let project = hazards[0].project.clone();
         if hazards.iter().any(|h| h.project != project) {
-            return Err(Error::InvalidArgument(
-                "a notice covers the hazards of one project".into(),
-            ));
+            return Err(invalid("a notice covers the hazards of one project").into());
         }
-        let (site_name, address) = site_facts(store, &hazards[0].site);
+        let (site_name, address) = site_facts(src, &hazards[0].site);
         Ok(HazardSet {
             hazards,
             project,
@@ -67,7 +62,7 @@ impl HazardSet {
 
     /// When the notice was issued: the latest rectification order (else the latest finding),
     /// in the offset it was written in.
-    pub(super) fn issued(&self) -> (i64, i32) {
+    pub(crate) fn issued(&self) -> (i64, i32) {
         let ordered = self
             .hazards
             .iter()
@@ -86,7 +81,7 @@ impl HazardSet {
     }
 
     /// The notice's number; the reply form cites it.
-    pub(super) fn notice_number(&self, settings: &DocumentSettings) -> String {
+    pub(crate) fn notice_number(&self, settings: &DocumentSettings) -> String {
         let (at, offset) = self.issued();
         settings.number(
             DocumentKind::RectificationNotice,
@@ -95,7 +90,7 @@ impl HazardSet {
         )
     }
 
-    pub(super) fn ids(&self) -> Vec<RecordId> {
+    pub(crate) fn ids(&self) -> Vec<RecordId> {
         self.records.iter().map(|r| r.id.clone()).collect()
     }
 }
@@ -142,15 +137,15 @@ pub(crate) fn names(events: impl Iterator<Item = String>) -> String {
     out.join("、")
 }
 
-pub(crate) fn assemble(
-    store: &Store,
+pub(crate) fn assemble<S: Source>(
+    src: &S,
     ids: &[RecordId],
     settings: &DocumentSettings,
-) -> Result<Assembled> {
-    let set = HazardSet::load(store, ids)?;
+) -> Result<Assembled, S::Error> {
+    let set = HazardSet::load(src, ids)?;
     // Deadlines as the office set them: dates in the organisation's zone.
-    let zone = store.zone();
-    let mut photos = super::photos::Prepared::default();
+    let zone = src.zone();
+    let mut photos = crate::photos::Prepared::default();
     let mut items = Vec::new();
     for (n, h) in set.hazards.iter().enumerate() {
         let raised = h.events.first();
@@ -163,14 +158,14 @@ pub(crate) fn assemble(
             .and_then(|s| s.clause.as_ref())
             .map(clause_text)
             .unwrap_or_default();
-        let meta = store.photos(&h.id)?;
+        let meta = src.photos(&h.id)?;
         let mut shown = Vec::new();
         for (sha, p) in &h.photos {
             if p.stage.as_deref() == Some("rectification") {
                 continue;
             }
             let m = meta.iter().find(|m| &m.sha256 == sha);
-            shown.push(photos.add(store, m, sha, &format!("{} {}", set.site_name, h.location))?);
+            shown.push(photos.add(src, m, sha, &format!("{} {}", set.site_name, h.location))?);
         }
         let photo_ids = shown
             .iter()

@@ -4,23 +4,19 @@
 //! optional photo thumbnails. A last sheet, 验证, carries the number and the SHA-256 of the
 //! canonical JSON of the rows; the workbook's custom properties carry them too.
 
-use std::collections::HashMap;
-use std::path::Path;
-
 use rust_xlsxwriter::{
     Color, DataValidation, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Image,
     Workbook, XlsxError,
 };
 use serde_json::{Value, json};
 
-use super::notice::{latest_rectification, who};
-use super::supervision::clause_text;
-use super::text::{local_date, local_year};
-use super::{DocumentKind, DocumentSettings, ShownRecord, WrittenDocument};
 use crate::error::{Error, Result};
-use crate::hazard::{HazardStatus, RegisterQuery};
-use crate::model::{RecordId, RiskGrade};
-use crate::store::{PhotoFile, Store};
+use crate::notice::{latest_rectification, who};
+use crate::supervision::clause_text;
+use crate::text::{local_date, local_year};
+use crate::{DocumentKind, DocumentSettings, Made, ShownRecord, Source};
+use offgrid_common::model::{RecordId, RiskGrade};
+use offgrid_domain::hazard::{HazardStatus, RegisterQuery};
 
 const COLUMNS: [(&str, f64); 20] = [
     ("序号", 6.0),
@@ -50,36 +46,31 @@ const BATCH: usize = 500;
 const PHOTO_COL: u16 = 18;
 
 fn xlsx(e: XlsxError) -> Error {
-    Error::Document {
-        reason: format!("spreadsheet: {e}"),
-    }
+    crate::error::document(format!("spreadsheet: {e}"))
 }
 
-pub(crate) fn write(
-    store: &Store,
+pub(crate) fn make<S: Source>(
+    src: &S,
     query: &RegisterQuery,
     settings: &DocumentSettings,
     thumbnails: bool,
-    out: &Path,
-) -> Result<WrittenDocument> {
-    let register = store.register(&RegisterQuery {
+) -> Result<Made, S::Error> {
+    let register = src.register(&RegisterQuery {
         limit: None,
         offset: 0,
         ..query.clone()
     })?;
     let now_ms = register.now_ms;
     // Dates as the office reads them: in the organisation's zone.
-    let zone = store.zone();
-    let notices = notice_numbers(store)?;
+    let zone = src.zone();
+    let notices = src.notice_numbers()?;
     let mut rows = Vec::with_capacity(register.rows.len());
     let mut records = Vec::with_capacity(register.rows.len());
     let mut thumbs: Vec<Option<String>> = Vec::new();
     let ids: Vec<RecordId> = register.rows.iter().map(|r| r.id.clone()).collect();
     // Each hazard and the heads it was read at come from one read; a batch at a time, so that
     // only the rows, not every hazard, are held at once.
-    let loaded = ids
-        .chunks(BATCH)
-        .map(|batch| store.hazards_with_heads(batch));
+    let loaded = ids.chunks(BATCH).map(|batch| src.hazards_with_heads(batch));
     let loaded = loaded.flat_map(|batch| match batch {
         Ok(hazards) => hazards.into_iter().map(Ok).collect::<Vec<_>>(),
         Err(e) => vec![Err(e)],
@@ -147,51 +138,26 @@ pub(crate) fn write(
         "records": records,
         "rows": rows,
     });
-    let canonical = super::canonical::to_bytes(&shown);
-    let sha256 = super::canonical::sha256_hex(&canonical);
+    let canonical = crate::canonical::to_bytes(&shown);
+    let sha256 = crate::canonical::sha256_hex(&canonical);
     let bytes = workbook(
-        store,
+        src,
         &shown,
         &sha256,
         settings,
         thumbnails.then_some(&thumbs),
     )?;
-    super::write::atomically(out, &bytes)?;
-    let written = WrittenDocument {
+    Ok(Made {
         kind: DocumentKind::Register,
-        path: out.display().to_string(),
         number,
         sha256,
         records,
         pages: 0,
-        bytes: bytes.len() as u64,
+        bytes,
         missing_photos: Vec::new(),
         // A spreadsheet carries text, not glyphs: the reader's fonts draw it.
         replaced_characters: Vec::new(),
-    };
-    store.register_issued(&written)?;
-    Ok(written)
-}
-
-/// Hazard id → number of the latest notice made here that lists it.
-fn notice_numbers(store: &Store) -> Result<HashMap<String, String>> {
-    let rows: Vec<(String, String)> = store.with_writer_conn(|conn| {
-        let mut stmt = conn.prepare(
-            "SELECT number, records FROM issued_documents WHERE kind = 'rectification_notice' ORDER BY issued_ms",
-        )?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
-    })?;
-    let mut map = HashMap::new();
-    for (number, records) in rows {
-        let records: Vec<ShownRecord> = serde_json::from_str(&records).unwrap_or_default();
-        for r in records {
-            map.insert(r.id.0, number.clone());
-        }
-    }
-    Ok(map)
+    })
 }
 
 fn grade_colour(grade: &str) -> Option<(Color, Color)> {
@@ -225,13 +191,13 @@ fn status_label(status: &str) -> &'static str {
         .unwrap_or("")
 }
 
-fn workbook(
-    store: &Store,
+fn workbook<S: Source>(
+    src: &S,
     shown: &Value,
     sha256: &str,
     settings: &DocumentSettings,
     thumbs: Option<&Vec<Option<String>>>,
-) -> Result<Vec<u8>> {
+) -> Result<Vec<u8>, S::Error> {
     let number = shown["number"].as_str().unwrap_or_default();
     let as_of = shown["as_of"].as_str().unwrap_or_default();
     let (y, m, d) = (
@@ -261,10 +227,9 @@ fn workbook(
         .set_align(FormatAlign::Top)
         .set_border(FormatBorder::Thin);
     // Rows are streamed to a temporary file as they are written (strings still shared): the
-    // register of ten thousand hazards is not held whole in memory. The folder is the store's
-    // own (a phone's system temporary folder may not be writable), emptied at every open.
-    let tmp = store.blobs().capture_dir().with_file_name("tmp");
-    std::fs::create_dir_all(&tmp)?;
+    // register of ten thousand hazards is not held whole in memory. The folder is the
+    // source's (a phone's system temporary folder may not be writable).
+    let tmp = src.temp_dir()?;
     book.set_tempdir(&tmp).map_err(xlsx)?;
     let sheet = book.add_worksheet_with_low_memory().map_err(xlsx)?;
     sheet.set_name("隐患台账").map_err(xlsx)?;
@@ -329,7 +294,7 @@ fn workbook(
             .write_string_with_format(r, PHOTO_COL, format!("{photos} 张"), &cell)
             .map_err(xlsx)?;
         if let Some(Some(sha)) = thumbs.map(|t| &t[i])
-            && let Ok(Some(bytes)) = store.photo_bytes(sha, PhotoFile::Thumb)
+            && let Some(bytes) = src.thumbnail(sha)
         {
             let image = Image::new_from_buffer(&bytes).map_err(xlsx)?;
             sheet.set_row_height(r, 48).map_err(xlsx)?;
@@ -374,5 +339,5 @@ fn workbook(
         verify.write_string(r as u32, 0, k).map_err(xlsx)?;
         verify.write_string(r as u32, 1, v).map_err(xlsx)?;
     }
-    book.save_to_buffer().map_err(xlsx)
+    Ok(book.save_to_buffer().map_err(xlsx)?)
 }
