@@ -1149,3 +1149,101 @@ fn watermarks(b: &dyn Backend, u: &Users) {
     assert_eq!(r2.watermarks.get("bob"), Some(&r.server_time_ms));
     assert!(r.server_time_ms > first);
 }
+
+/// The tables and indexes of a SQLite database file, with their SQL.
+fn sqlite_schema(path: &std::path::Path) -> Vec<(String, String, String)> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut st = conn
+        .prepare("SELECT type, name, COALESCE(sql, '') FROM sqlite_master ORDER BY type, name")
+        .unwrap();
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+#[test]
+fn a_sqlite_database_made_before_the_shared_schema_upgrades_to_a_fresh_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old.db");
+    {
+        let conn = rusqlite::Connection::open(&old).unwrap();
+        conn.execute_batch(include_str!("fixtures/schema-v6-sqlite.sql"))
+            .unwrap();
+        conn.pragma_update(None, "user_version", 6).unwrap();
+        conn.pragma_update(None, "application_id", 0x4F46_4753)
+            .unwrap();
+    }
+    drop(SqliteBackend::open(&old).unwrap());
+    let fresh = dir.path().join("fresh.db");
+    drop(SqliteBackend::open(&fresh).unwrap());
+    let upgraded = sqlite_schema(&old);
+    assert_eq!(upgraded, sqlite_schema(&fresh));
+    assert!(upgraded.iter().any(|(_, name, _)| name == "tokens_by_user"));
+}
+
+/// The columns (type, default, nullability, collation) and indexes of a PostgreSQL database.
+fn postgres_schema(url: &str) -> Vec<String> {
+    let mut c = url
+        .parse::<postgres::Config>()
+        .unwrap()
+        .connect(postgres::NoTls)
+        .unwrap();
+    let mut out = Vec::new();
+    for row in c
+        .query(
+            "SELECT table_name::text, column_name::text, data_type::text,
+                    COALESCE(column_default::text, ''), is_nullable::text,
+                    COALESCE(collation_name::text, '')
+             FROM information_schema.columns WHERE table_schema = 'public'
+             ORDER BY 1, 2",
+            &[],
+        )
+        .unwrap()
+    {
+        let cols: Vec<String> = (0..6).map(|i| row.get::<_, String>(i)).collect();
+        out.push(cols.join(" "));
+    }
+    for row in c
+        .query(
+            "SELECT indexname::text, indexdef::text FROM pg_indexes
+             WHERE schemaname = 'public' ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+    {
+        out.push(format!(
+            "{} {}",
+            row.get::<_, String>(0),
+            row.get::<_, String>(1)
+        ));
+    }
+    out
+}
+
+#[test]
+fn a_postgres_database_made_before_the_shared_schema_upgrades_to_a_fresh_one() {
+    let Some(old) = postgres_url("schema_v6") else {
+        return;
+    };
+    {
+        let mut c = old
+            .parse::<postgres::Config>()
+            .unwrap()
+            .connect(postgres::NoTls)
+            .unwrap();
+        c.batch_execute(include_str!("fixtures/schema-v6-postgres.sql"))
+            .unwrap();
+        c.batch_execute(
+            "CREATE TABLE offgrid_schema (version INT NOT NULL);
+             INSERT INTO offgrid_schema(version) VALUES (6);",
+        )
+        .unwrap();
+    }
+    drop(PostgresBackend::connect(&old).unwrap());
+    let fresh = postgres_url("schema_fresh").unwrap();
+    drop(PostgresBackend::connect(&fresh).unwrap());
+    let upgraded = postgres_schema(&old);
+    assert_eq!(upgraded, postgres_schema(&fresh));
+    assert!(upgraded.iter().any(|l| l.starts_with("tokens_by_user ")));
+}

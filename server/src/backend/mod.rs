@@ -5,6 +5,7 @@
 //! conformance suite (`server/tests/backends.rs`) runs against both.
 
 pub mod postgres;
+mod schema;
 pub mod sql;
 pub mod sqlite;
 

@@ -20,142 +20,9 @@ use std::time::{Duration, Instant};
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
 
+use super::schema::{self, Dialect};
 use super::{Backend, ChangeRow, Param, RecordRow, Sql, Tx, join_heads, record_row, sql_limit};
 use crate::error::{Error, Result};
-
-/// Ids and other keys compare bytewise (`COLLATE "C"`), as in SQLite, whatever the database's
-/// collation: cursors (`id > $after ORDER BY id`) and listings then agree with the SQLite backend.
-const SCHEMA: &[&str] = &[
-    r#"
-    CREATE TABLE users (
-        id            TEXT COLLATE "C" PRIMARY KEY,
-        name          TEXT NOT NULL,
-        password_hash TEXT NOT NULL,
-        disabled      BOOLEAN NOT NULL DEFAULT FALSE,
-        created_ms    BIGINT NOT NULL
-    );
-    CREATE TABLE tokens (
-        id         TEXT COLLATE "C" PRIMARY KEY,
-        hash       TEXT COLLATE "C" NOT NULL UNIQUE,
-        user_id    TEXT COLLATE "C" NOT NULL REFERENCES users(id),
-        device     TEXT NOT NULL,
-        created_ms BIGINT NOT NULL,
-        revoked_ms BIGINT
-    );
-    CREATE INDEX tokens_by_user ON tokens(user_id);
-    CREATE TABLE projects (
-        id         TEXT COLLATE "C" PRIMARY KEY,
-        name       TEXT NOT NULL,
-        feed_seq   BIGINT NOT NULL DEFAULT 0,
-        created_ms BIGINT NOT NULL
-    );
-    CREATE TABLE members (
-        project TEXT COLLATE "C" NOT NULL REFERENCES projects(id),
-        user_id TEXT COLLATE "C" NOT NULL REFERENCES users(id),
-        role    TEXT NOT NULL,
-        PRIMARY KEY (project, user_id)
-    );
-    CREATE INDEX members_by_user ON members(user_id);
-    CREATE TABLE records (
-        id         TEXT COLLATE "C" PRIMARY KEY,
-        project    TEXT COLLATE "C" NOT NULL REFERENCES projects(id),
-        kind       TEXT NOT NULL,
-        heads      TEXT NOT NULL DEFAULT '',
-        created_ms BIGINT NOT NULL
-    );
-    CREATE INDEX records_by_project ON records(project, id);
-    CREATE TABLE changes (
-        record         TEXT COLLATE "C" NOT NULL REFERENCES records(id),
-        hash           TEXT COLLATE "C" NOT NULL,
-        deps           TEXT NOT NULL,
-        data           BYTEA NOT NULL,
-        applied        BOOLEAN NOT NULL DEFAULT FALSE,
-        device_time_ms BIGINT NOT NULL,
-        received_ms    BIGINT NOT NULL,
-        user_id        TEXT NOT NULL,
-        device         TEXT NOT NULL,
-        PRIMARY KEY (record, hash)
-    );
-    CREATE INDEX changes_pending ON changes(record) WHERE NOT applied;
-    CREATE TABLE feed (
-        project TEXT COLLATE "C" NOT NULL,
-        seq     BIGINT NOT NULL,
-        record  TEXT COLLATE "C" NOT NULL,
-        hash    TEXT COLLATE "C" NOT NULL,
-        device  TEXT NOT NULL,
-        PRIMARY KEY (project, seq)
-    );
-    CREATE INDEX feed_by_record ON feed(record, seq);
-    CREATE TABLE blob_refs (
-        project TEXT COLLATE "C" NOT NULL,
-        sha256  TEXT COLLATE "C" NOT NULL,
-        record  TEXT COLLATE "C" NOT NULL,
-        PRIMARY KEY (project, sha256, record)
-    );
-    CREATE TABLE blob_grants (
-        project TEXT COLLATE "C" NOT NULL,
-        sha256  TEXT COLLATE "C" NOT NULL,
-        PRIMARY KEY (project, sha256)
-    );
-    CREATE INDEX blob_grants_by_sha ON blob_grants(sha256);
-"#,
-    // 2: published checklist templates (ADR 0007), delivered to every device.
-    r#"
-    CREATE TABLE templates (
-        id           TEXT COLLATE "C" NOT NULL,
-        version      BIGINT NOT NULL,
-        hash         TEXT NOT NULL,
-        json         TEXT NOT NULL,
-        published_by TEXT NOT NULL,
-        published_ms BIGINT NOT NULL,
-        PRIMARY KEY (id, version)
-    );
-"#,
-    // 3: per device (token), the time up to which everything it held had reached the server
-    // (ADR 0008: patrol tasks are declared missed only past every assignee's watermark).
-    r#"
-    ALTER TABLE tokens ADD COLUMN watermark_ms BIGINT;
-"#,
-    // 4: NTAG 424 DNA tag keys (held only here), the counter values each tag's scans brought,
-    // and what the server found checking a change (ADR 0008).
-    r#"
-    CREATE TABLE tag_keys (
-        uid      TEXT PRIMARY KEY,
-        key      BYTEA NOT NULL,
-        added_ms BIGINT NOT NULL
-    );
-    CREATE TABLE tag_counters (
-        uid     TEXT NOT NULL,
-        counter BIGINT NOT NULL,
-        record  TEXT NOT NULL,
-        hash    TEXT NOT NULL,
-        PRIMARY KEY (uid, counter)
-    );
-    CREATE TABLE change_checks (
-        record  TEXT NOT NULL,
-        hash    TEXT NOT NULL,
-        finding TEXT NOT NULL,
-        PRIMARY KEY (record, hash)
-    );
-"#,
-    // 5: official documents reported by devices, for `GET /v1/verify/{sha256}`.
-    r#"
-    CREATE TABLE issued_documents (
-        sha256      TEXT PRIMARY KEY,
-        kind        TEXT NOT NULL,
-        number      TEXT NOT NULL,
-        records     TEXT NOT NULL,
-        issued_ms   BIGINT NOT NULL,
-        reported_by TEXT NOT NULL,
-        reported_ms BIGINT NOT NULL
-    );
-"#,
-    // 6: when each device token last authenticated a request: tokens unused for longer than
-    // the server's `token_idle` stop working.
-    r#"
-    ALTER TABLE tokens ADD COLUMN last_used_ms BIGINT;
-"#,
-];
 
 /// Key of the advisory lock that serialises schema changes: "OFGS".
 const SCHEMA_LOCK: i64 = 0x4F46_4753;
@@ -298,19 +165,19 @@ fn migrate(client: &mut Client) -> Result<()> {
         .try_get(0)?;
     let version = usize::try_from(version)
         .map_err(|_| Error::Internal(format!("invalid server database schema {version}")))?;
-    if version > SCHEMA.len() {
+    if version > schema::VERSION {
         return Err(Error::Internal(format!(
             "server database schema {version} is newer than this server ({})",
-            SCHEMA.len()
+            schema::VERSION
         )));
     }
-    if version == SCHEMA.len() {
+    if version == schema::VERSION {
         return Ok(());
     }
-    for sql in &SCHEMA[version..] {
-        tx.batch_execute(sql)?;
+    for sql in Dialect::Postgres.pending(version) {
+        tx.batch_execute(&sql)?;
     }
-    let latest = SCHEMA.len() as i32;
+    let latest = schema::VERSION as i32;
     tx.execute("DELETE FROM offgrid_schema", &[])?;
     tx.execute(
         "INSERT INTO offgrid_schema(version) VALUES ($1)",

@@ -7,141 +7,11 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, Transaction, params};
 
+use super::schema::{self, Dialect};
 use super::{
     Backend, ChangeRow, Param, RecordRow, Row, Sql, Tx, join_heads, record_row, split_heads,
 };
 use crate::error::{Error, Result};
-
-const SCHEMA: &[&str] = &[
-    r#"
-    CREATE TABLE users (
-        id            TEXT PRIMARY KEY,
-        name          TEXT NOT NULL,
-        password_hash TEXT NOT NULL,
-        disabled      INTEGER NOT NULL DEFAULT 0,
-        created_ms    INTEGER NOT NULL
-    );
-    CREATE TABLE tokens (
-        id         TEXT PRIMARY KEY,
-        hash       TEXT NOT NULL UNIQUE,
-        user_id    TEXT NOT NULL REFERENCES users(id),
-        device     TEXT NOT NULL,
-        created_ms INTEGER NOT NULL,
-        revoked_ms INTEGER
-    );
-    CREATE TABLE projects (
-        id         TEXT PRIMARY KEY,
-        name       TEXT NOT NULL,
-        feed_seq   INTEGER NOT NULL DEFAULT 0,
-        created_ms INTEGER NOT NULL
-    );
-    CREATE TABLE members (
-        project TEXT NOT NULL REFERENCES projects(id),
-        user_id TEXT NOT NULL REFERENCES users(id),
-        role    TEXT NOT NULL,
-        PRIMARY KEY (project, user_id)
-    );
-    CREATE INDEX members_by_user ON members(user_id);
-    CREATE TABLE records (
-        id         TEXT PRIMARY KEY,
-        project    TEXT NOT NULL REFERENCES projects(id),
-        kind       TEXT NOT NULL,
-        heads      TEXT NOT NULL DEFAULT '',
-        created_ms INTEGER NOT NULL
-    );
-    CREATE INDEX records_by_project ON records(project, id);
-    CREATE TABLE changes (
-        record         TEXT NOT NULL REFERENCES records(id),
-        hash           TEXT NOT NULL,
-        deps           TEXT NOT NULL,
-        data           BLOB NOT NULL,
-        applied        INTEGER NOT NULL DEFAULT 0,
-        device_time_ms INTEGER NOT NULL,
-        received_ms    INTEGER NOT NULL,
-        user_id        TEXT NOT NULL,
-        device         TEXT NOT NULL,
-        PRIMARY KEY (record, hash)
-    );
-    CREATE INDEX changes_pending ON changes(record) WHERE applied = 0;
-    CREATE TABLE feed (
-        project TEXT NOT NULL,
-        seq     INTEGER NOT NULL,
-        record  TEXT NOT NULL,
-        hash    TEXT NOT NULL,
-        device  TEXT NOT NULL,
-        PRIMARY KEY (project, seq)
-    );
-    CREATE INDEX feed_by_record ON feed(record, seq);
-    CREATE TABLE blob_refs (
-        project TEXT NOT NULL,
-        sha256  TEXT NOT NULL,
-        record  TEXT NOT NULL,
-        PRIMARY KEY (project, sha256, record)
-    );
-    CREATE TABLE blob_grants (
-        project TEXT NOT NULL,
-        sha256  TEXT NOT NULL,
-        PRIMARY KEY (project, sha256)
-    );
-    CREATE INDEX blob_grants_by_sha ON blob_grants(sha256);
-"#,
-    // 2: published checklist templates (ADR 0007), delivered to every device.
-    r#"
-    CREATE TABLE templates (
-        id           TEXT NOT NULL,
-        version      INTEGER NOT NULL,
-        hash         TEXT NOT NULL,
-        json         TEXT NOT NULL,
-        published_by TEXT NOT NULL,
-        published_ms INTEGER NOT NULL,
-        PRIMARY KEY (id, version)
-    );
-"#,
-    // 3: per device (token), the time up to which everything it held had reached the server
-    // (ADR 0008: patrol tasks are declared missed only past every assignee's watermark).
-    r#"
-    ALTER TABLE tokens ADD COLUMN watermark_ms INTEGER;
-"#,
-    // 4: NTAG 424 DNA tag keys (held only here), the counter values each tag's scans brought,
-    // and what the server found checking a change (ADR 0008).
-    r#"
-    CREATE TABLE tag_keys (
-        uid      TEXT PRIMARY KEY,
-        key      BLOB NOT NULL,
-        added_ms INTEGER NOT NULL
-    );
-    CREATE TABLE tag_counters (
-        uid     TEXT NOT NULL,
-        counter INTEGER NOT NULL,
-        record  TEXT NOT NULL,
-        hash    TEXT NOT NULL,
-        PRIMARY KEY (uid, counter)
-    );
-    CREATE TABLE change_checks (
-        record  TEXT NOT NULL,
-        hash    TEXT NOT NULL,
-        finding TEXT NOT NULL,
-        PRIMARY KEY (record, hash)
-    );
-"#,
-    // 5: official documents reported by devices, for `GET /v1/verify/{sha256}`.
-    r#"
-    CREATE TABLE issued_documents (
-        sha256      TEXT PRIMARY KEY,
-        kind        TEXT NOT NULL,
-        number      TEXT NOT NULL,
-        records     TEXT NOT NULL,
-        issued_ms   INTEGER NOT NULL,
-        reported_by TEXT NOT NULL,
-        reported_ms INTEGER NOT NULL
-    );
-"#,
-    // 6: when each device token last authenticated a request: tokens unused for longer than
-    // the server's `token_idle` stop working.
-    r#"
-    ALTER TABLE tokens ADD COLUMN last_used_ms INTEGER;
-"#,
-];
 
 /// `PRAGMA application_id` of a server database: "OFGS".
 const APPLICATION_ID: i32 = 0x4F46_4753;
@@ -173,17 +43,17 @@ impl SqliteBackend {
                 path.display()
             )));
         }
-        if version > SCHEMA.len() {
+        if version > schema::VERSION {
             return Err(Error::Internal(format!(
                 "server database schema {version} is newer than this server ({})",
-                SCHEMA.len()
+                schema::VERSION
             )));
         }
         let tx = conn.transaction()?;
-        for sql in &SCHEMA[version..] {
-            tx.execute_batch(sql)?;
+        for sql in Dialect::Sqlite.pending(version) {
+            tx.execute_batch(&sql)?;
         }
-        tx.pragma_update(None, "user_version", SCHEMA.len() as i64)?;
+        tx.pragma_update(None, "user_version", schema::VERSION as i64)?;
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         tx.commit()?;
         Ok(SqliteBackend {
