@@ -124,39 +124,26 @@ struct Budget {
 }
 
 impl Budget {
-    fn max_bytes_left(&self) -> u64 {
-        self.bytes
-    }
-
     /// Reads one column to its end, counting its bytes against the budget and its rows against
     /// `max_rows`.
     fn column(&mut self, spec: u32, data: impl Read) -> Result<(), Exceeded> {
         let mut reader = BufReader::new(data.take(self.bytes + 1));
-        let counted =
-            match spec & 0b111 {
-                ACTOR | INTEGER => Rows::new(Value::Unsigned, self.max_bytes_left(), self.max_rows)
-                    .runs(&mut reader),
-                GROUP => {
-                    Rows::new(Value::Group, self.max_bytes_left(), self.max_rows).runs(&mut reader)
-                }
-                VALUE_METADATA => Rows::new(Value::Metadata, self.max_bytes_left(), self.max_rows)
-                    .runs(&mut reader),
-                DELTA => {
-                    Rows::new(Value::Signed, self.max_bytes_left(), self.max_rows).runs(&mut reader)
-                }
-                STRING => {
-                    Rows::new(Value::String, self.max_bytes_left(), self.max_rows).runs(&mut reader)
-                }
-                BOOLEAN => Rows::new(Value::Unsigned, self.max_bytes_left(), self.max_rows)
-                    .booleans(&mut reader),
-                _ => Ok(()), // raw values: bytes only
-            }
-            // Whatever follows the runs (or a raw column) counts as bytes too.
-            .and_then(|()| {
-                io::copy(&mut reader, &mut io::sink())
-                    .map(drop)
-                    .map_err(|e| Exceeded::Malformed(format!("inflating the document: {e}")))
-            });
+        let rows = |kind| Rows::new(kind, self.bytes, self.max_rows);
+        let counted = match spec & 0b111 {
+            ACTOR | INTEGER => rows(Value::Unsigned).runs(&mut reader),
+            GROUP => rows(Value::Group).runs(&mut reader),
+            VALUE_METADATA => rows(Value::Metadata).runs(&mut reader),
+            DELTA => rows(Value::Signed).runs(&mut reader),
+            STRING => rows(Value::String).runs(&mut reader),
+            BOOLEAN => rows(Value::Unsigned).booleans(&mut reader),
+            _ => Ok(()), // raw values: bytes only
+        }
+        // Whatever follows the runs (or a raw column) counts as bytes too.
+        .and_then(|()| {
+            io::copy(&mut reader, &mut io::sink())
+                .map(drop)
+                .map_err(|e| Exceeded::Malformed(format!("inflating the document: {e}")))
+        });
         let left = reader.into_inner().limit();
         if left == 0 {
             // Read past the budget (a value cut short there is the same refusal).
