@@ -31,13 +31,16 @@ use crate::error::{Error, Result};
 use crate::format::Format;
 
 /// Rows of coefficients jpeg-decoder may hold in its channels while its worker threads lag
-/// behind the entropy decoding: an eighth of the image's coefficients, at least 24 MiB (and no
-/// more than all of them). The worst measured (`core/tests/photo_memory.rs`, a 16,000×12,000
+/// behind the entropy decoding: an eighth of the image's coefficients, at least 40 MiB (and no
+/// more than all of them). How far the workers lag depends on how long they wait for a core
+/// more than on the image: the worst measured (`core/tests/photo_memory.rs`, a 16,000×12,000
 /// baseline JPEG of zero bits, which decodes as fast as entropy decoding can go, on two cores
-/// shared with three busy loops) was 56 MB, a twentieth of its 1.15 GB of coefficients; with
-/// the cores free, under 7 MB. Images whose allowance does not fit are refused.
+/// shared with three busy loops) was 56 MB, a twentieth of its 1.15 GB of coefficients; an
+/// 8,000×6,000 one, on two cores shared with two fuzzers and a test run, held 26 MB, a fifth of
+/// its 144 MB (above the 24 MiB this floor was before); with the cores free, under 7 MB.
+/// Images whose allowance does not fit are refused.
 fn queue_allowance(coefficients: u64) -> u64 {
-    (coefficients / 8).max(24 << 20).min(coefficients)
+    (coefficients / 8).max(40 << 20).min(coefficients)
 }
 
 /// Small allocations besides the large buffers: tables, EXIF, row buffers of the resizer and
