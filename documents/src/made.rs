@@ -25,7 +25,7 @@ pub struct DocumentSettings {
     #[serde(default)]
     pub logo_path: Option<String>,
     /// The verification address the QR code points to, the hash appended
-    /// (e.g. "https://offgrid.example.cn/v1/verify/"); without it the QR holds the hash alone.
+    /// (e.g. `https://offgrid.example.cn/v1/verify/`); without it the QR holds the hash alone.
     #[serde(default)]
     pub verify_url: Option<String>,
 }
